@@ -1,0 +1,13 @@
+import { ApplicationFailure } from '@temporalio/activity';
+
+/** Failure types the workflow sees. Non-retryable ones need a person (intervention). */
+export const FailureType = {
+  invalidArguments: 'InvalidArguments',
+  unknownOperation: 'UnknownOperation',
+  checkFailed: 'CheckFailed',
+  verificationFailed: 'VerificationFailed',
+} as const;
+
+export function nonRetryable(type: (typeof FailureType)[keyof typeof FailureType], message: string, details?: unknown): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? undefined : [details] });
+}

@@ -1,0 +1,68 @@
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
+import { SlugSchema } from '../../ceremonies/identifiers';
+import { defineOperation, type OperationContext } from './operation';
+
+// The effect ledger is a stand-in device: an append-only JSONL file on the worker's host. It lets
+// the rehearsal ceremony and the engine's tests count effects exactly, until the Luna operations
+// (simulator issue) replace it for real ceremonies.
+
+export const LedgerEntrySchema = z.object({ ceremonyId: z.string(), key: z.string(), stepId: z.string(), at: z.string(), pid: z.number() });
+export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
+
+export async function readLedger(path: string): Promise<LedgerEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => LedgerEntrySchema.parse(JSON.parse(line)));
+}
+
+export async function appendLedger(path: string, entry: LedgerEntry): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await appendFile(path, `${JSON.stringify(entry)}\n`);
+}
+
+async function entriesFor(ctx: OperationContext, key: string, ceremonyId?: string) {
+  const entries = await readLedger(ctx.ledgerPath);
+  return entries.filter((e) => e.key === key && (ceremonyId === undefined || e.ceremonyId === ceremonyId));
+}
+
+/** Records one effect per ceremony and key. `holdMs` keeps the command busy after writing, as a
+ * slow device would, heartbeating meanwhile. */
+export const ledgerRecord = defineOperation({
+  name: 'ledger.record',
+  description: 'Write an effect to the local ledger (stand-in device)',
+  args: z.object({ key: SlugSchema, holdMs: z.number().int().min(0).max(60_000).default(0) }).strict(),
+  async probe(ctx, { key }) {
+    const found = await entriesFor(ctx, key, ctx.ceremonyId);
+    return { present: found.length > 0, state: { key, entries: found.length } };
+  },
+  async act(ctx, { key, holdMs }) {
+    await appendLedger(ctx.ledgerPath, { ceremonyId: ctx.ceremonyId, key, stepId: ctx.stepId, at: new Date().toISOString(), pid: process.pid });
+    for (let held = 0; held < holdMs; held += 200) {
+      ctx.heartbeat({ key, held });
+      await delay(Math.min(200, holdMs - held));
+    }
+    return { commands: [`ledger append ${key}`] };
+  },
+});
+
+/** A check that an effect with this key exists (from any ceremony): the precondition stand-in. */
+export const ledgerRequire = defineOperation({
+  name: 'ledger.require',
+  description: 'Check that the local ledger holds an effect with this key',
+  args: z.object({ key: SlugSchema }).strict(),
+  async probe(ctx, { key }) {
+    const found = await entriesFor(ctx, key);
+    return { present: found.length > 0, state: { key, entries: found.length } };
+  },
+});

@@ -1,0 +1,35 @@
+import type { z } from 'zod';
+import type { OperationEvidence } from '../types';
+
+export interface OperationContext {
+  ceremonyId: string;
+  stepId: string;
+  hsm?: string;
+  /** Tell Temporal we are alive during long commands (and learn of cancellation). */
+  heartbeat(details?: unknown): void;
+  /** Where stand-in effects are written (see ledger.ts). */
+  ledgerPath: string;
+}
+
+export interface ProbeResult {
+  /** Is the effect of this operation already there? */
+  present: boolean;
+  state: Record<string, unknown>;
+}
+
+/** One typed operation with the idempotency contract: probe -> act (only if absent) -> verify. */
+export interface OperationDefinition<S extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  args: S;
+  probe(ctx: OperationContext, args: z.infer<S>): Promise<ProbeResult>;
+  /** Absent for checks: a check only probes, and fails when the condition does not hold. */
+  act?(ctx: OperationContext, args: z.infer<S>): Promise<{ commands: string[] }>;
+  verify?(ctx: OperationContext, args: z.infer<S>): Promise<ProbeResult>;
+}
+
+export function defineOperation<S extends z.ZodType>(def: OperationDefinition<S>): OperationDefinition<S> {
+  return def;
+}
+
+export type { OperationEvidence };

@@ -1,0 +1,40 @@
+/** Shapes shared by the workflow (type-only) and the activities. */
+
+export interface OperationInput {
+  ceremonyId: string;
+  stepId: string;
+  op: string;
+  /** Inventory reference of the target appliance, for device steps. */
+  hsm?: string;
+  args: Record<string, string | number | boolean>;
+}
+
+/** What an operation proves it did: goes into history, so never a secret. */
+export interface OperationEvidence {
+  op: string;
+  /** `applied`: the probe found the effect missing and act + verify ran;
+   *  `already-present`: the probe found the effect, nothing was changed;
+   *  `checked`: a check that holds. */
+  outcome: 'applied' | 'already-present' | 'checked';
+  probe: Record<string, unknown>;
+  verify: Record<string, unknown>;
+  commands: string[];
+}
+
+export type NotificationKind =
+  | 'approval-requested'
+  | 'approval-reminder'
+  | 'signoff-requested'
+  | 'signoff-reminder'
+  | 'needs-intervention'
+  | 'outcome';
+
+export interface NotificationInput {
+  ceremonyId: string;
+  kind: NotificationKind;
+  to: string[];
+  subject: string;
+  /** Plain text; never a secret. */
+  body: string;
+  gate?: string;
+}

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { PLAN_BUILDERS } from './catalog';
+import { planDigest } from './digest';
+import { hsmEntry, type Inventory } from './inventory';
+import { PlanSchema, type Plan } from './plan';
+import { CeremonyRequestSchema, type CeremonyRequestInput } from './request';
+import { describeIssues, parseOrThrow, ValidationError } from './validation';
+
+export interface BuiltPlan {
+  plan: Plan;
+  digest: string;
+}
+
+/** Request + inventory -> a validated Plan and its digest. Throws ValidationError naming the field. */
+export function buildPlan(input: CeremonyRequestInput, inventory: Inventory): BuiltPlan {
+  const request = parseOrThrow(CeremonyRequestSchema, input, 'request');
+  hsmEntry(inventory, request.hsm);
+  const builder = PLAN_BUILDERS[request.kind];
+  if (!builder) {
+    throw new ValidationError('request', [
+      `kind: "${request.kind}" has no plan yet; available: ${Object.keys(PLAN_BUILDERS).join(', ')}`,
+    ]);
+  }
+  let draft;
+  try {
+    draft = builder({ request, inventory });
+  } catch (err) {
+    if (err instanceof z.ZodError) {
+      throw new ValidationError('request', describeIssues(err).map((line) => `params.${line}`));
+    }
+    throw err;
+  }
+  const plan = parseOrThrow(PlanSchema, draft, `plan for ${request.kind}`);
+  return { plan, digest: planDigest(plan) };
+}

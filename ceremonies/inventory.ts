@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { EmailSchema, SlugSchema } from './identifiers';
+import { parseOrThrow, ValidationError } from './validation';
+
+/** Where a secret lives; the value itself never enters the inventory, a plan or a history. */
+export const SecretRefSchema = z
+  .string()
+  .regex(/^(env:[A-Z_][A-Z0-9_]*|file:\/.+)$/, 'expected a secret reference "env:NAME" or "file:/absolute/path"');
+export type SecretRef = z.infer<typeof SecretRefSchema>;
+
+export const HostKeyFingerprintSchema = z
+  .string()
+  .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'expected an OpenSSH SHA256 fingerprint such as "SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8"');
+
+export const HsmSchema = z.object({
+  host: z.string().min(1).max(253),
+  port: z.number().int().min(1).max(65535).default(22),
+  hostKeyFingerprint: HostKeyFingerprintSchema,
+  model: z.string().default('Luna Network HSM 7 A790'),
+  azureResourceId: z.string().startsWith('/subscriptions/', 'expected an ARM resource id starting with /subscriptions/').optional(),
+  credentials: z.record(z.enum(['tenantadmin', 'admin', 'operator', 'monitor', 'hsmSo']), SecretRefSchema).refine(
+    (c) => Object.keys(c).length > 0,
+    'at least one credential reference is required',
+  ),
+});
+
+export const ApproverGroupSchema = z.object({
+  description: z.string().optional(),
+  members: z.array(EmailSchema).min(1),
+});
+
+export const InventorySchema = z
+  .object({
+    hsms: z.record(SlugSchema, HsmSchema).refine((h) => Object.keys(h).length > 0, 'at least one HSM is required'),
+    approverGroups: z.record(SlugSchema, ApproverGroupSchema),
+    operators: z.array(EmailSchema).min(1),
+  })
+  .strict();
+
+export type Inventory = z.infer<typeof InventorySchema>;
+export type HsmEntry = z.infer<typeof HsmSchema>;
+
+export function parseInventory(yamlText: string, source = 'inventory'): Inventory {
+  let raw: unknown;
+  try {
+    raw = parseYaml(yamlText);
+  } catch (err) {
+    throw new ValidationError(source, [`not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  return parseOrThrow(InventorySchema, raw, source);
+}
+
+export function loadInventory(path: string): Inventory {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ValidationError(path, [`cannot read the inventory file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+  }
+  return parseInventory(text, path);
+}
+
+export function hsmEntry(inventory: Inventory, ref: string): HsmEntry {
+  const entry = inventory.hsms[ref];
+  if (!entry) {
+    throw new ValidationError('request', [`hsm: unknown HSM "${ref}"; the inventory has ${Object.keys(inventory.hsms).join(', ')}`]);
+  }
+  return entry;
+}
+
+export function approverGroup(inventory: Inventory, name: string): z.infer<typeof ApproverGroupSchema> {
+  const group = inventory.approverGroups[name];
+  if (!group) throw new ValidationError('inventory', [`approverGroups.${name}: the group is required by this ceremony but missing`]);
+  return group;
+}

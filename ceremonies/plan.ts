@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { DurationSchema } from './duration';
+import { ArgValueSchema, EmailSchema, OperationNameSchema, SlugSchema, TicketRefSchema } from './identifiers';
+
+export const CEREMONY_KINDS = [
+  'hsm-init',
+  'partition-create',
+  'backup',
+  'firmware-upgrade',
+  'zeroize-deprovision',
+  'rehearsal',
+] as const;
+export const CeremonyKindSchema = z.enum(CEREMONY_KINDS);
+export type CeremonyKind = z.infer<typeof CeremonyKindSchema>;
+
+const stepBase = {
+  id: SlugSchema,
+  title: z.string().min(1).max(200),
+  /** Once an irreversible step has started, the ceremony can no longer be cancelled. */
+  irreversible: z.boolean().default(false),
+};
+
+const uniqueEmails = (list: string[]) => new Set(list).size === list.length;
+
+/** M of N distinct approvers from a named group; one reject ends the ceremony. */
+export const ApprovalStepSchema = z
+  .object({
+    ...stepBase,
+    type: z.literal('approval'),
+    group: SlugSchema,
+    approvers: z.array(EmailSchema).min(1).refine(uniqueEmails, 'approvers must be distinct'),
+    quorum: z.number().int().min(1),
+    deadline: DurationSchema,
+    remindEvery: DurationSchema.optional(),
+  })
+  .refine((s) => s.quorum <= s.approvers.length, {
+    message: 'quorum cannot exceed the number of approvers',
+    path: ['quorum'],
+  });
+
+/** An external party (e.g. Microsoft for firmware) signs off; their reference is the evidence. */
+export const SignoffStepSchema = z.object({
+  ...stepBase,
+  type: z.literal('signoff'),
+  signer: z.string().min(1).max(100),
+  contacts: z.array(EmailSchema).min(1),
+  deadline: DurationSchema,
+  remindEvery: DurationSchema.optional(),
+});
+
+const operationFields = {
+  op: OperationNameSchema,
+  args: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]{0,39}$/, 'expected an argument name'), ArgValueSchema).default({}),
+  timeout: DurationSchema.default('2m'),
+  heartbeatTimeout: DurationSchema.optional(),
+  maxAttempts: z.number().int().min(1).max(20).default(5),
+};
+
+/** A typed operation on the target appliance (probe -> act -> verify in `activities/`). */
+export const DeviceStepSchema = z.object({ ...stepBase, type: z.literal('device'), hsm: SlugSchema, ...operationFields });
+/** A call to an external API (Azure ARM, ticket systems). */
+export const ApiStepSchema = z.object({ ...stepBase, type: z.literal('api'), ...operationFields });
+/** A precondition that must hold before the ceremony goes on (licence, VPN path, recent backup). */
+export const CheckStepSchema = z.object({ ...stepBase, type: z.literal('check'), ...operationFields });
+/** A durable pause (e.g. let an appliance settle after a reboot). */
+export const WaitStepSchema = z.object({ ...stepBase, type: z.literal('wait'), duration: DurationSchema });
+
+export const StepSchema = z.discriminatedUnion('type', [
+  ApprovalStepSchema,
+  SignoffStepSchema,
+  DeviceStepSchema,
+  ApiStepSchema,
+  CheckStepSchema,
+  WaitStepSchema,
+]);
+
+export const PlanSchema = z
+  .object({
+    version: z.literal(1),
+    kind: CeremonyKindSchema,
+    title: z.string().min(1).max(200),
+    requester: EmailSchema,
+    ticket: TicketRefSchema,
+    hsm: SlugSchema,
+    /** People who may resolve a failed step or cancel the ceremony. */
+    operators: z.array(EmailSchema).min(1),
+    params: z.record(z.string(), ArgValueSchema).default({}),
+    steps: z.array(StepSchema).min(1),
+  })
+  .superRefine((plan, ctx) => {
+    const seen = new Set<string>();
+    plan.steps.forEach((step, i) => {
+      if (seen.has(step.id)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `duplicate step id "${step.id}"` });
+      seen.add(step.id);
+      if (step.type === 'approval' && step.approvers.includes(plan.requester)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i, 'approvers'],
+          message: `the requester ${plan.requester} cannot be an approver of their own ceremony`,
+        });
+      }
+    });
+  });
+
+export type Plan = z.infer<typeof PlanSchema>;
+/** What a plan author writes: defaults (irreversible, args, timeouts) may be left out. */
+export type PlanInput = z.input<typeof PlanSchema>;
+export type Step = z.infer<typeof StepSchema>;
+export type ApprovalStep = z.infer<typeof ApprovalStepSchema>;
+export type SignoffStep = z.infer<typeof SignoffStepSchema>;
+export type GateStep = ApprovalStep | SignoffStep;
+export type OperationStep = z.infer<typeof DeviceStepSchema> | z.infer<typeof ApiStepSchema> | z.infer<typeof CheckStepSchema>;
+export type WaitStep = z.infer<typeof WaitStepSchema>;
+
+export function isGate(step: Step): step is GateStep {
+  return step.type === 'approval' || step.type === 'signoff';
+}
+export function isOperation(step: Step): step is OperationStep {
+  return step.type === 'device' || step.type === 'api' || step.type === 'check';
+}

@@ -1,0 +1,210 @@
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type WorkflowExecutionInfo,
+} from '@temporalio/client';
+import { ApplicationFailure, TypedSearchAttributes } from '@temporalio/common';
+import { buildPlan } from '../ceremonies/build-plan';
+import { ceremonyIdForTicket } from '../ceremonies/identifiers';
+import type { Inventory } from '../ceremonies/inventory';
+import type { CeremonyRequestInput } from '../ceremonies/request';
+import type { Plan } from '../ceremonies/plan';
+import type { ceremonyWorkflow } from '../workflows';
+import {
+  approveUpdate,
+  cancelUpdate,
+  planQuery,
+  rejectUpdate,
+  resolveUpdate,
+  signoffUpdate,
+  statusQuery,
+  timelineQuery,
+  type ApproveInput,
+  type CancelInput,
+  type CeremonyStatus,
+  type GateView,
+  type Phase,
+  type RejectInput,
+  type ResolveInput,
+  type SignoffInput,
+  type TimelineEvent,
+} from '../workflows/messages';
+import { CEREMONY_HSM, CEREMONY_KIND, CEREMONY_PHASE, CEREMONY_TICKET } from '../workflows/search-attributes';
+import { connectionOptions, type AppConfig } from '../worker/config';
+
+/** A request the ceremony refused (validator said no, or the ceremony does not exist). */
+export class CeremonyRefusal extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CeremonyRefusal';
+  }
+}
+
+export interface StartResult {
+  ceremonyId: string;
+  runId: string;
+  planDigest: string;
+  /** True when the ticket already had a running ceremony: that one is returned, none is started. */
+  existing: boolean;
+  /** For an existing ceremony: the digest of the plan it runs, which may differ from the new request. */
+  runningPlanDigest?: string;
+}
+
+export interface CeremonySummary {
+  ceremonyId: string;
+  kind?: string;
+  hsm?: string;
+  ticket?: string;
+  phase?: string;
+  status: string;
+  startTime: string;
+  closeTime?: string;
+}
+
+export class CeremonyClient {
+  constructor(
+    readonly client: Client,
+    readonly taskQueue: string,
+  ) {}
+
+  static async connect(config: AppConfig): Promise<{ ceremonies: CeremonyClient; connection: Connection }> {
+    const connection = await Connection.connect(connectionOptions(config));
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    return { ceremonies: new CeremonyClient(client, config.TEMPORAL_TASK_QUEUE), connection };
+  }
+
+  /** Build the plan and start its ceremony; the same ticket never starts two. */
+  async start(request: CeremonyRequestInput, inventory: Inventory): Promise<StartResult> {
+    const { plan, digest } = buildPlan(request, inventory);
+    return this.startPlan(plan, digest);
+  }
+
+  async startPlan(plan: Plan, digest: string): Promise<StartResult> {
+    const ceremonyId = ceremonyIdForTicket(plan.ticket);
+    const running = await this.describeRunning(ceremonyId);
+    let handle;
+    try {
+      handle = await this.client.workflow.start<typeof ceremonyWorkflow>('ceremonyWorkflow', {
+        workflowId: ceremonyId,
+        taskQueue: this.taskQueue,
+        args: [{ plan }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: new TypedSearchAttributes([
+          { key: CEREMONY_KIND, value: plan.kind },
+          { key: CEREMONY_HSM, value: plan.hsm },
+          { key: CEREMONY_TICKET, value: plan.ticket },
+          { key: CEREMONY_PHASE, value: 'running' satisfies Phase },
+        ]),
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        const previous = await this.client.workflow.getHandle(ceremonyId).describe();
+        throw new CeremonyRefusal(
+          `ticket ${plan.ticket} already ran ceremony ${ceremonyId} (${previous.status.name.toLowerCase()}); a ticket starts one ceremony only`,
+        );
+      }
+      throw err;
+    }
+    const existing = running !== undefined && running === handle.firstExecutionRunId;
+    const runningPlanDigest = existing ? (await handle.query(planQuery)).planDigest : undefined;
+    return { ceremonyId, runId: handle.firstExecutionRunId, planDigest: digest, existing, runningPlanDigest };
+  }
+
+  private async describeRunning(ceremonyId: string): Promise<string | undefined> {
+    try {
+      const d = await this.client.workflow.getHandle(ceremonyId).describe();
+      return d.status.name === 'RUNNING' ? d.runId : undefined;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  handle(ceremonyId: string) {
+    return this.client.workflow.getHandle<typeof ceremonyWorkflow>(ceremonyId);
+  }
+
+  status(ceremonyId: string): Promise<CeremonyStatus> {
+    return this.call(ceremonyId, () => this.handle(ceremonyId).query(statusQuery));
+  }
+
+  timeline(ceremonyId: string): Promise<TimelineEvent[]> {
+    return this.call(ceremonyId, () => this.handle(ceremonyId).query(timelineQuery));
+  }
+
+  plan(ceremonyId: string): Promise<{ plan: Plan; planDigest: string }> {
+    return this.call(ceremonyId, () => this.handle(ceremonyId).query(planQuery));
+  }
+
+  approve(ceremonyId: string, input: ApproveInput): Promise<GateView> {
+    return this.call(ceremonyId, () => this.handle(ceremonyId).executeUpdate(approveUpdate, { args: [input] }));
+  }
+
+  reject(ceremonyId: string, input: RejectInput): Promise<GateView> {
+    return this.call(ceremonyId, () => this.handle(ceremonyId).executeUpdate(rejectUpdate, { args: [input] }));
+  }
+
+  signoff(ceremonyId: string, input: SignoffInput): Promise<GateView> {
+    return this.call(ceremonyId, () => this.handle(ceremonyId).executeUpdate(signoffUpdate, { args: [input] }));
+  }
+
+  resolve(ceremonyId: string, input: ResolveInput): Promise<{ phase: Phase }> {
+    return this.call(ceremonyId, () => this.handle(ceremonyId).executeUpdate(resolveUpdate, { args: [input] }));
+  }
+
+  cancel(ceremonyId: string, input: CancelInput): Promise<{ phase: Phase }> {
+    return this.call(ceremonyId, () => this.handle(ceremonyId).executeUpdate(cancelUpdate, { args: [input] }));
+  }
+
+  /** Ceremonies from Temporal visibility, newest first. `query` narrows with our search attributes. */
+  async list(options: { query?: string; limit?: number } = {}): Promise<CeremonySummary[]> {
+    const query = ["WorkflowType = 'ceremonyWorkflow'", options.query].filter(Boolean).join(' AND ');
+    const out: CeremonySummary[] = [];
+    for await (const info of this.client.workflow.list({ query })) {
+      out.push(summarize(info));
+      if (out.length >= (options.limit ?? 100)) break;
+    }
+    return out;
+  }
+
+  private async call<T>(ceremonyId: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw await this.notRunning(ceremonyId);
+      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+        throw new CeremonyRefusal(err.cause.message);
+      }
+      throw err;
+    }
+  }
+
+  /** Updates to a closed workflow come back as not-found: tell "ended" from "never existed". */
+  private async notRunning(ceremonyId: string): Promise<CeremonyRefusal> {
+    try {
+      const info = await this.handle(ceremonyId).describe();
+      const phase = info.typedSearchAttributes.get(CEREMONY_PHASE) ?? info.status.name.toLowerCase();
+      return new CeremonyRefusal(`ceremony ${ceremonyId} has already ended (${phase})`);
+    } catch {
+      return new CeremonyRefusal(`no ceremony ${ceremonyId}`);
+    }
+  }
+}
+
+function summarize(info: WorkflowExecutionInfo): CeremonySummary {
+  const attrs = info.typedSearchAttributes;
+  return {
+    ceremonyId: info.workflowId,
+    kind: attrs.get(CEREMONY_KIND),
+    hsm: attrs.get(CEREMONY_HSM),
+    ticket: attrs.get(CEREMONY_TICKET),
+    phase: attrs.get(CEREMONY_PHASE),
+    status: info.status.name.toLowerCase(),
+    startTime: info.startTime.toISOString(),
+    closeTime: info.closeTime?.toISOString(),
+  };
+}

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CeremonyClient } from '../../client/ceremony-client';
+import { planDigest } from '../../ceremonies/digest';
+import { PlanSchema, type Plan, type PlanInput } from '../../ceremonies/plan';
+import { readLedger } from '../../activities/ops/ledger';
+import type { NotificationInput } from '../../activities/types';
+import type { CeremonyStatus } from '../../workflows/messages';
+import { loadConfig, type AppConfig } from '../../worker/config';
+import { createCeremonyWorker } from '../../worker/worker';
+
+export const REQUESTER = 'requester@example.com';
+export const APPROVERS = ['alice@example.com', 'bob@example.com', 'carol@example.com'];
+export const OPERATOR = 'operator@example.com';
+
+/** Config pointing at the run's dev server, with a task queue and data dir of this test's own. */
+export function testConfig(name: string): AppConfig {
+  const address = process.env.TEMPORAL_TEST_ADDRESS;
+  if (!address) throw new Error('TEMPORAL_TEST_ADDRESS is not set: run the tests through jest (global setup starts the dev server)');
+  return loadConfig({
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_TASK_QUEUE: `test-${name}-${randomUUID().slice(0, 8)}`,
+    CEREMONY_DATA_DIR: mkdtempSync(join(tmpdir(), `ceremony-${name}-`)),
+    LOG_LEVEL: 'warn',
+  });
+}
+
+export interface Harness {
+  config: AppConfig;
+  ceremonies: CeremonyClient;
+  ledgerPath: string;
+  ledger(): ReturnType<typeof readLedger>;
+  outbox(): (NotificationInput & { sentAt: string })[];
+  start(plan: Plan): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** A client, and unless `worker: false`, an in-process worker on the test's own task queue. */
+export async function startHarness(name: string, options: { worker?: boolean } = {}): Promise<Harness> {
+  const config = testConfig(name);
+  const { ceremonies, connection } = await CeremonyClient.connect(config);
+  let stopWorker = async () => {};
+  if (options.worker !== false) {
+    const { worker, connection: workerConnection } = await createCeremonyWorker(config, {
+      workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE,
+    });
+    const running = worker.run();
+    stopWorker = async () => {
+      worker.shutdown();
+      await running;
+      await workerConnection.close();
+    };
+  }
+  const ledgerPath = join(config.CEREMONY_DATA_DIR, 'ledger.jsonl');
+  const outboxPath = join(config.CEREMONY_DATA_DIR, 'outbox.jsonl');
+  return {
+    config,
+    ceremonies,
+    ledgerPath,
+    ledger: () => readLedger(ledgerPath),
+    outbox: () => {
+      try {
+        return readFileSync(outboxPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      } catch {
+        return [];
+      }
+    },
+    async start(plan) {
+      const started = await ceremonies.startPlan(plan, planDigest(plan));
+      return started.ceremonyId;
+    },
+    async stop() {
+      await stopWorker();
+      await connection.close();
+    },
+  };
+}
+
+let ticketSeq = 0;
+
+/** A plan for engine tests: one approval gate (2 of 3) then the given steps. */
+export function testPlan(steps: PlanInput['steps'], overrides: Partial<PlanInput> = {}): Plan {
+  ticketSeq += 1;
+  return PlanSchema.parse({
+    version: 1,
+    kind: 'rehearsal',
+    title: 'Engine test',
+    requester: REQUESTER,
+    ticket: `test:T${Date.now().toString(36)}-${process.pid}-${ticketSeq}`,
+    hsm: 'hsm-test',
+    operators: [OPERATOR],
+    steps,
+    ...overrides,
+  });
+}
+
+export function gate(id = 'approve', extra: Record<string, unknown> = {}): PlanInput['steps'][number] {
+  return { id, type: 'approval', title: `Gate ${id}`, group: 'security-officers', approvers: APPROVERS, quorum: 2, deadline: '10m', ...extra } as PlanInput['steps'][number];
+}
+
+export function record(id: string, extra: Record<string, unknown> = {}): PlanInput['steps'][number] {
+  return { id, type: 'device', title: `Record ${id}`, hsm: 'hsm-test', op: 'ledger.record', args: { key: id }, ...extra } as PlanInput['steps'][number];
+}
+
+/** Poll the status query until `done` holds. */
+export async function waitForStatus(
+  ceremonies: CeremonyClient,
+  id: string,
+  done: (s: CeremonyStatus) => boolean,
+  timeoutMs = 30_000,
+): Promise<CeremonyStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: CeremonyStatus | undefined;
+  for (;;) {
+    try {
+      last = await ceremonies.status(id);
+      if (done(last)) return last;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting on ${id}; last status: ${JSON.stringify(last && { phase: last.phase, step: last.currentStep, steps: last.steps.map((s) => `${s.id}:${s.status}`) })}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function result(ceremonies: CeremonyClient, id: string): Promise<CeremonyStatus> {
+  return ceremonies.handle(id).result();
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+import { loadConfig } from './config';
+import { createLogger } from './logger';
+import { createCeremonyWorker } from './worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger('worker', config.LOG_LEVEL);
+  const { worker, connection } = await createCeremonyWorker(config, { workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE });
+  log.info({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+  try {
+    await worker.run(); // returns after SIGINT/SIGTERM once in-flight tasks are done
+  } finally {
+    await connection.close();
+  }
+  log.info('worker stopped');
+}
+
+main().catch((err) => {
+  console.error(`worker failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

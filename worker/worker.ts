@@ -1,0 +1,44 @@
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { outboxNotifier } from '../activities/notify';
+import { connectionOptions, dataPath, type AppConfig } from './config';
+import { createLogger } from './logger';
+
+let runtimeInstalled = false;
+
+/** Route the SDK's logs (worker, workflow and activity loggers) to pino. */
+function installRuntimeLogger(level: AppConfig['LOG_LEVEL']): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const log = createLogger('temporal', level);
+  const sdkLevel = level.toUpperCase() as LogLevel;
+  Runtime.install({
+    logger: new DefaultLogger(sdkLevel, ({ level: l, message, meta }) => {
+      const method = l === 'WARN' ? 'warn' : l === 'ERROR' ? 'error' : l === 'DEBUG' ? 'debug' : l === 'TRACE' ? 'trace' : 'info';
+      log[method](meta ?? {}, message);
+    }),
+  });
+}
+
+export interface WorkerOptions {
+  /** A prebuilt workflow bundle (tests build one once); otherwise the workflows are bundled now. */
+  workflowBundlePath?: string;
+}
+
+export async function createCeremonyWorker(config: AppConfig, options: WorkerOptions = {}) {
+  installRuntimeLogger(config.LOG_LEVEL);
+  const connection = await NativeConnection.connect(connectionOptions(config));
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    ...(options.workflowBundlePath
+      ? { workflowBundle: { codePath: options.workflowBundlePath } }
+      : { workflowsPath: require.resolve('../workflows') }),
+    activities: createActivities({
+      ledgerPath: dataPath(config, 'ledger.jsonl'),
+      notifier: outboxNotifier(dataPath(config, 'outbox.jsonl')),
+    }),
+  });
+  return { worker, connection };
+}

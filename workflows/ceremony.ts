@@ -1,0 +1,321 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+  allHandlersFinished,
+} from '@temporalio/workflow';
+import { planDigest } from '../ceremonies/digest';
+import { durationMs } from '../ceremonies/duration';
+import { PlanSchema, isGate, isOperation, type GateStep, type OperationStep, type Step, type WaitStep } from '../ceremonies/plan';
+import type { NotificationInput, NotificationKind, OperationEvidence, OperationInput } from '../activities/types';
+import {
+  approveUpdate,
+  ApproveInputSchema,
+  cancelUpdate,
+  CancelInputSchema,
+  planQuery,
+  rejectUpdate,
+  RejectInputSchema,
+  resolveUpdate,
+  ResolveInputSchema,
+  signoffUpdate,
+  SignoffInputSchema,
+  statusQuery,
+  timelineQuery,
+  type CeremonyInput,
+  type CeremonyStatus,
+  type Phase,
+} from './messages';
+import { CEREMONY_PHASE } from './search-attributes';
+import { CeremonyState } from './state';
+import type { z } from 'zod';
+
+const { notify } = proxyActivities<{ notify(input: NotificationInput): Promise<void> }>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 5, initialInterval: '1s', maximumInterval: '10s' },
+});
+
+type OperationActivities = Record<string, (input: OperationInput) => Promise<OperationEvidence>>;
+
+function operationActivities(step: OperationStep): OperationActivities {
+  return proxyActivities<OperationActivities>({
+    startToCloseTimeout: step.timeout,
+    heartbeatTimeout: step.heartbeatTimeout,
+    retry: { maximumAttempts: step.maxAttempts, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  });
+}
+
+/** Validate an update's input inside its validator: a malformed call is refused before history. */
+function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
+    throw ApplicationFailure.nonRetryable(`invalid input: ${problems}`, 'InvalidInput');
+  }
+  return result.data;
+}
+
+function refuse(reason: string | undefined): void {
+  if (reason) throw ApplicationFailure.nonRetryable(reason, 'Refused');
+}
+
+function describeFailure(err: unknown): string {
+  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  return String(cause);
+}
+
+/** Runs any Plan step by step: approval and sign-off gates, operations with intervention on
+ * failure, durable waits. Its history is the audit record of the ceremony. */
+export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonyStatus> {
+  const parsed = PlanSchema.safeParse(input.plan);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(`invalid plan: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'InvalidPlan');
+  }
+  const plan = parsed.data;
+  const state = new CeremonyState(workflowInfo().workflowId, plan, planDigest(plan));
+  let stepScope: CancellationScope | null = null;
+
+  const setPhase = (phase: Phase) => {
+    if (state.phase === phase) return;
+    state.phase = phase;
+    upsertSearchAttributes([{ key: CEREMONY_PHASE, value: phase }]);
+  };
+
+  const send = async (kind: NotificationKind, to: string[], subject: string, body: string, gate?: string) => {
+    if (to.length === 0) return;
+    try {
+      await notify({ ceremonyId: state.ceremonyId, kind, to, subject: `[${plan.ticket}] ${subject}`, body, gate });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      state.record('notification-failed', 'system', `${kind} to ${to.join(', ')}: ${describeFailure(err)}`, gate);
+    }
+  };
+
+  setHandler(statusQuery, () => state.status());
+  setHandler(timelineQuery, () => [...state.timeline]);
+  setHandler(planQuery, () => ({ plan, planDigest: state.planDigest }));
+
+  setHandler(
+    approveUpdate,
+    (raw) => {
+      const i = ApproveInputSchema.parse(raw);
+      state.addDecision({ gate: i.gate, actor: i.approver, decision: 'approve', planDigest: i.planDigest, via: i.via, comment: i.comment, nonce: i.nonce });
+      return state.gateView(i.gate);
+    },
+    {
+      validator: (raw) => {
+        const i = parseInput(ApproveInputSchema, raw);
+        refuse(state.refuseDecision('approve', { gate: i.gate, actor: i.approver, planDigest: i.planDigest, nonce: i.nonce }));
+      },
+    },
+  );
+
+  setHandler(
+    rejectUpdate,
+    (raw) => {
+      const i = RejectInputSchema.parse(raw);
+      state.addDecision({ gate: i.gate, actor: i.approver, decision: 'reject', planDigest: i.planDigest, via: i.via, reason: i.reason, nonce: i.nonce });
+      return state.gateView(i.gate);
+    },
+    {
+      validator: (raw) => {
+        const i = parseInput(RejectInputSchema, raw);
+        refuse(state.refuseDecision('reject', { gate: i.gate, actor: i.approver, planDigest: i.planDigest, nonce: i.nonce }));
+      },
+    },
+  );
+
+  setHandler(
+    signoffUpdate,
+    (raw) => {
+      const i = SignoffInputSchema.parse(raw);
+      state.addDecision({ gate: i.gate, actor: i.by, decision: 'signoff', planDigest: i.planDigest, via: i.via, reference: i.reference, nonce: i.nonce });
+      return state.gateView(i.gate);
+    },
+    {
+      validator: (raw) => {
+        const i = parseInput(SignoffInputSchema, raw);
+        refuse(state.refuseDecision('signoff', { gate: i.gate, actor: i.by, planDigest: i.planDigest, nonce: i.nonce }));
+      },
+    },
+  );
+
+  setHandler(
+    resolveUpdate,
+    (raw) => {
+      const i = ResolveInputSchema.parse(raw);
+      state.resolution = { action: i.action, by: i.by, reason: i.reason };
+      return { phase: state.phase };
+    },
+    { validator: (raw) => refuse(state.refuseResolve(parseInput(ResolveInputSchema, raw).by)) },
+  );
+
+  setHandler(
+    cancelUpdate,
+    (raw) => {
+      const i = CancelInputSchema.parse(raw);
+      state.cancelRequest = { by: i.by, reason: i.reason };
+      state.record('cancel-requested', i.by, i.reason, state.currentStep ?? undefined);
+      stepScope?.cancel();
+      return { phase: state.phase };
+    },
+    { validator: (raw) => refuse(state.refuseCancel(parseInput(CancelInputSchema, raw).by)) },
+  );
+
+  // ---- step runners ------------------------------------------------------
+
+  async function runGate(step: GateStep): Promise<Phase | undefined> {
+    const deadlineAt = Date.now() + durationMs(step.deadline);
+    const quorum = state.gateQuorum(step);
+    state.openGate = { step, deadline: new Date(deadlineAt).toISOString() };
+    state.setStep(step.id, 'awaiting');
+    setPhase(step.type === 'approval' ? 'awaiting-approval' : 'awaiting-signoff');
+    const who = step.type === 'approval' ? `${quorum} of ${step.approvers.length} from ${step.group}` : `${step.signer} sign-off`;
+    state.record('gate-opened', 'system', `needs ${who}; deadline ${state.openGate.deadline}`, step.id);
+    const summary = gateSummary(step, new Date(deadlineAt).toISOString());
+    const requested: NotificationKind = step.type === 'approval' ? 'approval-requested' : 'signoff-requested';
+    await send(requested, state.pendingApprovers(step), `${step.title}: your decision is requested`, summary, step.id);
+
+    const decided = () => state.gateSatisfied(step) || state.gateVetoed(step) !== undefined;
+    const remindEvery = step.remindEvery ? durationMs(step.remindEvery) : undefined;
+    for (;;) {
+      const remaining = deadlineAt - Date.now();
+      if (remaining > 0 && (await condition(decided, remindEvery ? Math.min(remindEvery, remaining) : remaining))) break;
+      if (decided()) break;
+      if (Date.now() >= deadlineAt) {
+        state.openGate = null;
+        state.setStep(step.id, 'expired');
+        state.record('gate-expired', 'system', `deadline passed with ${state.gateView(step.id).approvals} of ${quorum}`, step.id);
+        return 'expired';
+      }
+      const pending = state.pendingApprovers(step);
+      const reminder: NotificationKind = step.type === 'approval' ? 'approval-reminder' : 'signoff-reminder';
+      state.record('reminder-sent', 'system', `reminded ${pending.join(', ')}`, step.id);
+      await send(reminder, pending, `Reminder: ${step.title}`, summary, step.id);
+    }
+    state.openGate = null;
+    const veto = state.gateVetoed(step);
+    if (veto) {
+      state.setStep(step.id, 'rejected', { error: `rejected by ${veto.actor}: ${veto.reason}` });
+      return 'rejected';
+    }
+    state.setStep(step.id, 'succeeded');
+    state.record('gate-passed', 'system', `quorum reached: ${state.gateDecisions(step.id).map((d) => d.actor).join(', ')}`, step.id);
+    return undefined;
+  }
+
+  async function runOperation(step: OperationStep): Promise<Phase | undefined> {
+    for (;;) {
+      setPhase('running');
+      state.setStep(step.id, 'running');
+      if (step.irreversible && !state.irreversibleStarted) {
+        state.irreversibleStarted = true;
+        state.record('irreversible-started', 'system', `${step.op}: cancellation is no longer possible`, step.id);
+      }
+      state.record('step-started', 'worker', `${step.op} ${JSON.stringify(step.args)}`, step.id);
+      try {
+        const evidence = await operationActivities(step)[step.op]({
+          ceremonyId: state.ceremonyId,
+          stepId: step.id,
+          op: step.op,
+          hsm: step.type === 'device' ? step.hsm : undefined,
+          args: step.args,
+        });
+        state.setStep(step.id, 'succeeded', { evidence });
+        state.record('step-succeeded', 'worker', `${step.op}: ${evidence.outcome}`, step.id);
+        return undefined;
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        const error = describeFailure(err);
+        state.setStep(step.id, 'failed', { error });
+        setPhase('needs-intervention');
+        state.record('step-failed', 'worker', error, step.id);
+        await send('needs-intervention', plan.operators, `${step.title} failed: intervention needed`, `${error}\n\nResolve with: ceremony resolve ${state.ceremonyId} --action retry|abort`, step.id);
+        await condition(() => state.resolution !== null);
+        const resolution = state.resolution!;
+        state.resolution = null;
+        state.record('intervention', resolution.by, `${resolution.action}: ${resolution.reason}`, step.id);
+        if (resolution.action === 'abort') {
+          state.setStep(step.id, 'aborted', { error });
+          return 'aborted';
+        }
+      }
+    }
+  }
+
+  async function runWait(step: WaitStep): Promise<undefined> {
+    setPhase('waiting');
+    state.setStep(step.id, 'running');
+    await sleep(durationMs(step.duration));
+    state.setStep(step.id, 'succeeded');
+    return undefined;
+  }
+
+  function runStep(step: Step): Promise<Phase | undefined> {
+    if (isGate(step)) return runGate(step);
+    if (isOperation(step)) return runOperation(step);
+    return runWait(step);
+  }
+
+  function gateSummary(step: GateStep, deadline: string): string {
+    return [
+      `Ceremony: ${plan.title} (${plan.kind})`,
+      `Ceremony id: ${state.ceremonyId}`,
+      `HSM: ${plan.hsm}`,
+      `Ticket: ${plan.ticket}`,
+      `Requested by: ${plan.requester}`,
+      `Plan digest (sha256): ${state.planDigest}`,
+      `Deadline: ${deadline}`,
+      'Steps:',
+      ...plan.steps.map((s, i) => `  ${i + 1}. ${s.title}${s.irreversible ? ' [irreversible]' : ''}`),
+      '',
+      `Decide with: ceremony ${step.type === 'approval' ? 'approve' : 'signoff'} ${state.ceremonyId} --gate ${step.id} --digest ${state.planDigest} --as <you>`,
+    ].join('\n');
+  }
+
+  // ---- main --------------------------------------------------------------
+
+  state.record('ceremony-started', plan.requester, `${plan.kind} on ${plan.hsm} for ${plan.ticket}; plan ${state.planDigest}`);
+  let outcome: Phase = 'completed';
+  for (const step of plan.steps) {
+    if (state.cancelRequest) {
+      outcome = 'cancelled';
+      break;
+    }
+    state.currentStep = step.id;
+    const scope = new CancellationScope();
+    stepScope = scope;
+    try {
+      const result = await scope.run(() => runStep(step));
+      if (result) {
+        outcome = result;
+        break;
+      }
+    } catch (err) {
+      if (!isCancellation(err) || !state.cancelRequest) throw err;
+      state.setStep(step.id, 'cancelled');
+      state.openGate = null;
+      outcome = 'cancelled';
+      break;
+    } finally {
+      stepScope = null;
+    }
+  }
+
+  state.currentStep = null;
+  setPhase(outcome);
+  const by = outcome === 'cancelled' && state.cancelRequest ? state.cancelRequest.by : 'system';
+  state.record('ceremony-ended', by, outcome);
+  await send('outcome', [plan.requester, ...plan.operators], `Ceremony ${outcome}: ${plan.title}`, `Ceremony ${state.ceremonyId} ended: ${outcome}.`);
+  await condition(allHandlersFinished);
+  return state.status();
+}

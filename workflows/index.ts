@@ -1,0 +1,1 @@
+export { ceremonyWorkflow } from './ceremony';
