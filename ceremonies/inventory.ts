@@ -20,7 +20,7 @@ export const HsmSchema = z.object({
   hostKeyFingerprint: HostKeyFingerprintSchema,
   model: z.string().default('Luna Network HSM 7 A790'),
   azureResourceId: z.string().startsWith('/subscriptions/', 'expected an ARM resource id starting with /subscriptions/').optional(),
-  credentials: z.record(z.enum(['tenantadmin', 'admin', 'operator', 'monitor', 'hsmSo']), SecretRefSchema).refine(
+  credentials: z.partialRecord(z.enum(['tenantadmin', 'admin', 'operator', 'monitor', 'hsmSo']), SecretRefSchema).refine(
     (c) => Object.keys(c).length > 0,
     'at least one credential reference is required',
   ),

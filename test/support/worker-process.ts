@@ -1,0 +1,35 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AppConfig } from '../../worker/config';
+
+const root = join(__dirname, '..', '..');
+const workerMain = join(root, 'dist', 'worker', 'main.js');
+
+/** The real worker process (`node dist/worker/main.js`), so a test can kill -9 it. */
+export function spawnWorker(config: AppConfig): { child: ChildProcess; ready: Promise<void>; exited: Promise<number | null> } {
+  if (!existsSync(workerMain)) throw new Error(`${workerMain} is missing: run the tests with \`npm test\` (it compiles first)`);
+  const child = spawn(process.execPath, [workerMain], {
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
+      TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE,
+      TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
+      CEREMONY_DATA_DIR: config.CEREMONY_DATA_DIR,
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('worker running')) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready:\n${output}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, ready, exited };
+}

@@ -1,0 +1,85 @@
+import { buildPlan } from '../../ceremonies/build-plan';
+import { canonicalJson, planDigest } from '../../ceremonies/digest';
+import { parseInventory } from '../../ceremonies/inventory';
+import { PlanSchema } from '../../ceremonies/plan';
+import { parseParamPairs } from '../../ceremonies/request';
+import { ceremonyIdForTicket } from '../../ceremonies/identifiers';
+import { ValidationError } from '../../ceremonies/validation';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const inventory = parseInventory(readFileSync(join(__dirname, '../../config/inventory.yaml'), 'utf8'));
+const request = { kind: 'rehearsal', hsm: 'hsm-weu-1', ticket: 'jira:OPS-1', requester: 'dave@example.com' } as const;
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ValidationError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('plan building', () => {
+  test('builds a valid rehearsal plan with a stable digest', () => {
+    const a = buildPlan(request, inventory);
+    const b = buildPlan({ ...request }, inventory);
+    expect(a.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(b.digest).toBe(a.digest);
+    expect(a.plan.steps.map((s) => s.type)).toEqual(['approval', 'device', 'wait', 'device']);
+    expect(a.plan.steps[0]).toMatchObject({ quorum: 2, approvers: ['alice@example.com', 'bob@example.com', 'carol@example.com'] });
+  });
+
+  test('the digest covers every field, and canonical JSON ignores key order', () => {
+    const { plan, digest } = buildPlan(request, inventory);
+    expect(planDigest({ ...plan, title: `${plan.title}.` })).not.toBe(digest);
+    const reordered = Object.fromEntries(Object.entries(plan).reverse()) as typeof plan;
+    expect(canonicalJson(reordered)).toBe(canonicalJson(plan));
+    expect(planDigest(reordered)).toBe(digest);
+  });
+
+  test('a requester in the approver group is left out of the gate', () => {
+    const { plan } = buildPlan({ ...request, requester: 'alice@example.com' }, inventory);
+    expect(plan.steps[0]).toMatchObject({ approvers: ['bob@example.com', 'carol@example.com'] });
+  });
+
+  test('bad requests name the field', () => {
+    expect(problems(() => buildPlan({ ...request, hsm: 'hsm-nope' }, inventory))).toEqual([
+      'hsm: unknown HSM "hsm-nope"; the inventory has hsm-weu-1, hsm-weu-2',
+    ]);
+    expect(problems(() => buildPlan({ ...request, ticket: 'OPS 1; rm -rf' }, inventory))[0]).toMatch(/^ticket: expected a ticket reference/);
+    expect(problems(() => buildPlan({ ...request, requester: 'not-an-email' }, inventory))[0]).toMatch(/^requester: expected an email/);
+    expect(problems(() => buildPlan({ ...request, kind: 'launch-missiles' as never }, inventory))[0]).toMatch(/^kind: /);
+    expect(problems(() => buildPlan({ ...request, kind: 'backup' }, inventory))[0]).toMatch(/^kind: "backup" has no plan yet/);
+    expect(problems(() => buildPlan({ ...request, params: { quorum: 'many' } }, inventory))[0]).toMatch(/^params\.quorum: /);
+    expect(problems(() => buildPlan({ ...request, params: { quorum: '4' } }, inventory))).toEqual([
+      'steps[0].quorum: quorum cannot exceed the number of approvers',
+    ]);
+  });
+
+  test('bad plans name the field', () => {
+    const { plan } = buildPlan(request, inventory);
+    const dup = { ...plan, steps: [plan.steps[0], plan.steps[0]] };
+    expect(PlanSchema.safeParse(dup).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['steps.1.id: duplicate step id "approve"']);
+    const badOp = { ...plan, steps: [{ ...plan.steps[1], op: 'rm -rf /' }] };
+    expect(PlanSchema.safeParse(badOp).error?.issues[0].path).toEqual(['steps', 0, 'op']);
+    const selfApproval = { ...plan, steps: [{ ...plan.steps[0], approvers: [plan.requester], quorum: 1 }] };
+    expect(PlanSchema.safeParse(selfApproval).error?.issues[0].message).toMatch(/cannot be an approver of their own ceremony/);
+    const badDuration = { ...plan, steps: [{ ...plan.steps[2], duration: '10 years' }] };
+    expect(PlanSchema.safeParse(badDuration).error?.issues[0]).toMatchObject({ path: ['steps', 0, 'duration'] });
+  });
+});
+
+describe('ticket ids and params', () => {
+  test('the same ticket always maps to the same ceremony id', () => {
+    expect(ceremonyIdForTicket('jira:OPS-1')).toBe('ceremony-jira-OPS-1');
+    expect(ceremonyIdForTicket('CHG0031337')).toBe('ceremony-CHG0031337');
+    expect(() => ceremonyIdForTicket('a b')).toThrow();
+  });
+
+  test('--param pairs', () => {
+    expect(parseParamPairs(['quorum=3', 'note=a=b'])).toEqual({ quorum: '3', note: 'a=b' });
+    expect(() => parseParamPairs(['quorum'])).toThrow('--param expects key=value, got "quorum"');
+  });
+});

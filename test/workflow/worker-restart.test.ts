@@ -1,0 +1,46 @@
+import { record, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
+import { spawnWorker } from '../support/worker-process';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness('restart', { worker: false });
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+test('killing the worker mid-step and starting another completes the ceremony with each effect applied once', async () => {
+  const first = spawnWorker(h.config);
+  await first.ready;
+  const id = await h.start(
+    testPlan([
+      record('before'),
+      // writes its effect, then stays busy (heartbeating) long enough for us to kill the worker
+      record('slow', { irreversible: true, args: { key: 'slow', holdMs: 20_000 }, heartbeatTimeout: '2s', timeout: '1m' }),
+      record('after'),
+    ]),
+  );
+
+  await waitForStatus(h.ceremonies, id, (s) => s.currentStep === 'slow');
+  for (let i = 0; i < 100 && !(await h.ledger()).some((e) => e.key === 'slow'); i++) await new Promise((r) => setTimeout(r, 100));
+  expect((await h.ledger()).map((e) => e.key)).toEqual(['before', 'slow']);
+
+  first.child.kill('SIGKILL');
+  await first.exited;
+
+  const second = spawnWorker(h.config);
+  try {
+    await second.ready;
+    const final = await result(h.ceremonies, id);
+    expect(final.phase).toBe('completed');
+    const ledger = await h.ledger();
+    expect(ledger.map((e) => e.key)).toEqual(['before', 'slow', 'after']);
+    expect(ledger[1].pid).toBe(first.child.pid);
+    expect(ledger[2].pid).toBe(second.child.pid);
+    // the retried step found its effect through the probe instead of acting again
+    expect(final.steps[1].evidence).toMatchObject({ outcome: 'already-present', probe: { key: 'slow', entries: 1 } });
+  } finally {
+    second.child.kill('SIGTERM');
+    await second.exited;
+  }
+});
