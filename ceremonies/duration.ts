@@ -6,7 +6,7 @@ const DURATION_PATTERN = /^(\d+)(ms|s|m|h|d)$/;
 /** A duration written as a number and a unit: `500ms`, `30s`, `15m`, `72h`, `7d`. */
 export const DurationSchema = z
   .string()
-  .regex(DURATION_PATTERN, 'expected a duration such as "30s", "15m", "72h" or "7d"')
+  .regex(DURATION_PATTERN, { message: 'expected a duration such as "30s", "15m", "72h" or "7d"', abort: true })
   .refine((text) => durationMs(text) > 0, 'duration must be greater than zero');
 
 export type Duration = z.infer<typeof DurationSchema>;
