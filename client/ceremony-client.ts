@@ -71,7 +71,7 @@ export class CeremonyClient {
   ) {}
 
   static async connect(config: AppConfig): Promise<{ ceremonies: CeremonyClient; connection: Connection }> {
-    const connection = await Connection.connect(connectionOptions(config));
+    const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '5s' });
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
     return { ceremonies: new CeremonyClient(client, config.TEMPORAL_TASK_QUEUE), connection };
   }

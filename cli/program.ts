@@ -1,0 +1,196 @@
+import { Command, Option } from 'commander';
+import { CeremonyClient, CeremonyRefusal } from '../client/ceremony-client';
+import { loadInventory } from '../ceremonies/inventory';
+import { CEREMONY_KINDS } from '../ceremonies/plan';
+import { parseParamPairs } from '../ceremonies/request';
+import { ValidationError } from '../ceremonies/validation';
+import { PHASES } from '../workflows/messages';
+import { loadConfig } from '../worker/config';
+import { formatList, formatPlan, formatStatus, formatTimeline } from './format';
+
+type Out = { log(text: string): void; error(text: string): void };
+
+/** The `ceremony` command. `out` and the returned exit code make it testable in-process. */
+export function buildProgram(out: Out = { log: (t) => console.log(t), error: (t) => console.error(t) }): Command {
+  const program = new Command('ceremony')
+    .description('Run HSM key ceremonies (Thales Luna 7 on Azure Dedicated HSM) as durable Temporal workflows.')
+    .option('--json', 'print machine-readable JSON')
+    .addOption(new Option('--inventory <file>', 'inventory YAML (HSMs, approver groups, operators)').env('CEREMONY_INVENTORY').default('config/inventory.yaml'))
+    .addHelpText(
+      'after',
+      `
+Temporal connection from the environment: TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE,
+TEMPORAL_TASK_QUEUE, TEMPORAL_TLS_CERT/TEMPORAL_TLS_KEY/TEMPORAL_TLS_CA (mTLS) or TEMPORAL_API_KEY.
+
+Example:
+  ceremony start rehearsal --hsm hsm-weu-1 --ticket jira:OPS-1 --requester dave@example.com
+  ceremony status ceremony-jira-OPS-1
+  ceremony approve ceremony-jira-OPS-1 --gate approve --digest <first 12+ hex digits> --as alice@example.com`,
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    // set before the subcommands are added, so they inherit it
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => out.log(s.trimEnd()), writeErr: (s) => out.error(s.trimEnd()) });
+
+  const json = () => Boolean(program.opts().json);
+  const print = (value: unknown, human: (v: never) => string) => out.log(json() ? JSON.stringify(value, null, 2) : human(value as never));
+
+  async function withClient<T>(fn: (c: CeremonyClient) => Promise<T>): Promise<T> {
+    const config = loadConfig();
+    let connected;
+    try {
+      connected = await CeremonyClient.connect(config);
+    } catch (err) {
+      throw new CeremonyRefusal(`cannot reach Temporal at ${config.TEMPORAL_ADDRESS} (${(err as Error).message}); is \`npm start\` running?`);
+    }
+    try {
+      return await fn(connected.ceremonies);
+    } finally {
+      await connected.connection.close();
+    }
+  }
+
+  /** Approvers name the digest of the plan they read: in full, or its first 12+ hex digits. */
+  async function fullDigest(c: CeremonyClient, id: string, given: string): Promise<string> {
+    if (!/^[0-9a-f]{12,64}$/.test(given)) throw new CeremonyRefusal('--digest: expected the plan digest (at least its first 12 hex digits), as `ceremony status` shows it');
+    if (given.length === 64) return given;
+    const { planDigest } = await c.plan(id);
+    if (!planDigest.startsWith(given)) {
+      throw new CeremonyRefusal(`plan digest mismatch: you named ${given}…, the ceremony runs plan ${planDigest.slice(0, 12)}…; read the plan again with \`ceremony plan ${id}\``);
+    }
+    return planDigest;
+  }
+
+  program
+    .command('start')
+    .description('build the plan for a ceremony and start it; the same ticket never starts two ceremonies')
+    .argument('<kind>', `ceremony kind: ${CEREMONY_KINDS.join(', ')}`)
+    .requiredOption('--hsm <ref>', 'target HSM, as named in the inventory')
+    .requiredOption('--ticket <ref>', 'change ticket, e.g. jira:OPS-1234 (the ceremony id derives from it)')
+    .requiredOption('--requester <email>', 'who asks for the ceremony (can never approve it)')
+    .option('--param <key=value>', 'ceremony parameter (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .action(async (kind: string, opts: { hsm: string; ticket: string; requester: string; param: string[] }) => {
+      const inventory = loadInventory(program.opts().inventory);
+      const request = { kind: kind as never, hsm: opts.hsm, ticket: opts.ticket, requester: opts.requester, params: parseParamPairs(opts.param) };
+      const started = await withClient((c) => c.start(request, inventory));
+      print(started, (s: typeof started) =>
+        s.existing
+          ? `ticket ${opts.ticket} already has ceremony ${s.ceremonyId} running; nothing new was started` +
+            (s.runningPlanDigest !== s.planDigest ? `\nnote: it runs plan ${s.runningPlanDigest}, not the plan this request would build (${s.planDigest})` : '')
+          : `started ${s.ceremonyId}\nplan digest ${s.planDigest}\nfollow it with: ceremony status ${s.ceremonyId}`,
+      );
+    });
+
+  program
+    .command('status <id>')
+    .description('phase, current step, approvals so far and each step\'s outcome')
+    .action(async (id: string) => print(await withClient((c) => c.status(id)), formatStatus));
+
+  program
+    .command('timeline <id>')
+    .description('every event of the ceremony, in order, with its actor')
+    .action(async (id: string) => print(await withClient((c) => c.timeline(id)), formatTimeline));
+
+  program
+    .command('plan <id>')
+    .description('the exact plan the ceremony runs, and its digest')
+    .action(async (id: string) => {
+      const { plan, planDigest } = await withClient((c) => c.plan(id));
+      print({ plan, planDigest }, () => formatPlan(plan, planDigest));
+    });
+
+  program
+    .command('list')
+    .description('ceremonies known to Temporal, newest first')
+    .option('--kind <kind>', 'only this ceremony kind')
+    .option('--hsm <ref>', 'only this HSM')
+    .addOption(new Option('--phase <phase>', 'only this phase').choices([...PHASES]))
+    .option('--limit <n>', 'at most n rows', (v) => Number.parseInt(v, 10), 50)
+    .action(async (opts: { kind?: string; hsm?: string; phase?: string; limit: number }) => {
+      const quote = (v: string) => `'${v.replace(/[^A-Za-z0-9._:@-]/g, '')}'`;
+      const query = [
+        opts.kind && `CeremonyKind = ${quote(opts.kind)}`,
+        opts.hsm && `CeremonyHsm = ${quote(opts.hsm)}`,
+        opts.phase && `CeremonyPhase = ${quote(opts.phase)}`,
+      ]
+        .filter(Boolean)
+        .join(' AND ');
+      print(await withClient((c) => c.list({ query: query || undefined, limit: opts.limit })), formatList);
+    });
+
+  const gateCommand = (name: string, description: string) =>
+    program
+      .command(`${name} <id>`)
+      .description(description)
+      .requiredOption('--gate <step>', 'the gate step id (ceremony status shows the open gate)')
+      .requiredOption('--as <email>', 'who decides')
+      .requiredOption('--digest <sha256>', 'digest of the plan you read (at least its first 12 hex digits)');
+
+  gateCommand('approve', 'approve the open gate of a ceremony')
+    .option('--comment <text>', 'a note kept in the audit trail')
+    .action(async (id: string, opts: { gate: string; as: string; digest: string; comment?: string }) => {
+      const view = await withClient(async (c) =>
+        c.approve(id, { gate: opts.gate, approver: opts.as, planDigest: await fullDigest(c, id, opts.digest), comment: opts.comment, via: 'cli' }),
+      );
+      print(view, (v: typeof view) => `approved: gate ${v.gate} has ${v.approvals} of ${v.quorum}${v.approvals >= v.quorum ? ' (quorum reached)' : ''}`);
+    });
+
+  gateCommand('reject', 'reject (veto) the open gate: the ceremony ends as rejected')
+    .requiredOption('--reason <text>', 'why; kept in the audit trail')
+    .action(async (id: string, opts: { gate: string; as: string; digest: string; reason: string }) => {
+      const view = await withClient(async (c) =>
+        c.reject(id, { gate: opts.gate, approver: opts.as, planDigest: await fullDigest(c, id, opts.digest), reason: opts.reason, via: 'cli' }),
+      );
+      print(view, () => `rejected: ceremony ${id} ends as rejected`);
+    });
+
+  gateCommand('signoff', 'record an external sign-off (e.g. Microsoft\'s reference number) for a sign-off gate')
+    .requiredOption('--reference <text>', 'the signer\'s reference, e.g. a support case number')
+    .action(async (id: string, opts: { gate: string; as: string; digest: string; reference: string }) => {
+      const view = await withClient(async (c) =>
+        c.signoff(id, { gate: opts.gate, by: opts.as, planDigest: await fullDigest(c, id, opts.digest), reference: opts.reference, via: 'cli' }),
+      );
+      print(view, () => `signed off: gate ${view.gate}`);
+    });
+
+  program
+    .command('resolve <id>')
+    .description('after a failed step: retry it, or abort the ceremony (operators only)')
+    .addOption(new Option('--action <action>', 'what to do').choices(['retry', 'abort']).makeOptionMandatory())
+    .requiredOption('--as <email>', 'the operator')
+    .requiredOption('--reason <text>', 'why; kept in the audit trail')
+    .action(async (id: string, opts: { action: 'retry' | 'abort'; as: string; reason: string }) => {
+      const r = await withClient((c) => c.resolve(id, { action: opts.action, by: opts.as, reason: opts.reason }));
+      print(r, () => `${opts.action} accepted for ${id}`);
+    });
+
+  program
+    .command('cancel <id>')
+    .description('cancel a ceremony before its first irreversible step (requester or operator)')
+    .requiredOption('--as <email>', 'who cancels')
+    .requiredOption('--reason <text>', 'why; kept in the audit trail')
+    .action(async (id: string, opts: { as: string; reason: string }) => {
+      const r = await withClient((c) => c.cancel(id, { by: opts.as, reason: opts.reason }));
+      print(r, () => `cancellation accepted for ${id}`);
+    });
+
+  return program;
+}
+
+/** Run the CLI; returns the exit code. Refusals and bad input are one readable line, not a stack. */
+export async function runCli(argv: string[], out?: Out): Promise<number> {
+  const errOut = out ?? { log: (t: string) => console.log(t), error: (t: string) => console.error(t) };
+  const program = buildProgram(errOut);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err && typeof err === 'object' && 'exitCode' in err && 'code' in err && String((err as { code: string }).code).startsWith('commander.')) {
+      return (err as { exitCode: number }).exitCode;
+    }
+    if (err instanceof CeremonyRefusal) errOut.error(`refused: ${err.message}`);
+    else if (err instanceof ValidationError) errOut.error(err.message);
+    else errOut.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+// `npm start`: the embedded local stack. Temporal dev server (SQLite under .data/, survives
+// restarts) + worker + web server, with one Ctrl-C to stop them all.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join, resolve } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { CEREMONY_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+
+const root = resolve(__dirname, '..', '..');
+const dataDir = resolve(root, process.env.CEREMONY_DATA_DIR ?? '.data');
+const temporalPort = Number(process.env.TEMPORAL_PORT ?? 7233);
+const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
+const webPort = Number(process.env.WEB_PORT ?? 8080);
+const temporalCli = process.env.TEMPORAL_CLI ?? 'temporal';
+const address = `127.0.0.1:${temporalPort}`;
+
+const children: { name: string; child: ChildProcess }[] = [];
+let stopping = false;
+
+function log(message: string): void {
+  console.log(`[stack] ${message}`);
+}
+
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
+function launch(name: string, command: string, args: string[], options: { env?: NodeJS.ProcessEnv; logFile?: string } = {}): ChildProcess {
+  const output = options.logFile ? openSync(options.logFile, 'a') : 'inherit';
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...options.env }, stdio: ['ignore', output, output] });
+  children.push({ name, child });
+  child.once('exit', (code, signal) => {
+    if (stopping) return;
+    log(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the stack`);
+    void stop(1);
+  });
+  return child;
+}
+
+async function stop(code = 0): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log('stopping…');
+  // worker and web first, so in-flight tasks finish while the server is still up
+  for (const { name, child } of [...children].reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    child.kill('SIGTERM');
+    const exited = await Promise.race([
+      new Promise<boolean>((r) => child.once('exit', () => r(true))),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 15_000)),
+    ]);
+    if (!exited) {
+      log(`${name} did not stop in 15 s; killing it`);
+      child.kill('SIGKILL');
+    }
+  }
+  log('stopped');
+  process.exit(code);
+}
+
+async function waitForTemporal(): Promise<void> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: '2s' });
+      await connection.close();
+      return;
+    } catch (err) {
+      if (Date.now() > until) throw new Error(`Temporal dev server did not come up on ${address}: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+  for (const [what, port] of [['Temporal', temporalPort], ['Temporal UI', uiPort], ['web', webPort]] as const) {
+    if (await portInUse(port)) {
+      throw new Error(`port ${port} (${what}) is already in use on 127.0.0.1: is another \`npm start\` running? Set TEMPORAL_PORT / TEMPORAL_UI_PORT / WEB_PORT to use others.`);
+    }
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const serverLog = join(dataDir, 'temporal-server.log');
+  log(`starting the Temporal dev server (state in ${join(dataDir, 'temporal.db')}, log in ${serverLog})`);
+  launch('temporal', temporalCli, [
+    'server', 'start-dev',
+    '--db-filename', join(dataDir, 'temporal.db'),
+    '--ip', '127.0.0.1',
+    '--port', String(temporalPort),
+    '--ui-port', String(uiPort),
+    '--log-level', 'warn',
+    ...CEREMONY_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
+  ], { logFile: serverLog });
+  await waitForTemporal();
+
+  const env = { TEMPORAL_ADDRESS: address, CEREMONY_DATA_DIR: dataDir, TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`, WEB_PORT: String(webPort) };
+  log('starting the worker (bundling workflows takes a few seconds)');
+  launch('worker', process.execPath, [join(root, 'dist/worker/main.js')], { env });
+  log('starting the web server');
+  launch('web', process.execPath, [join(root, 'dist/web/main.js')], { env });
+
+  console.log(`
+  hsm-ceremonies is running
+    Dashboard          http://127.0.0.1:${webPort}/
+    Temporal Web UI    http://127.0.0.1:${uiPort}/
+    Temporal frontend  ${address}  (namespace default, task queue hsm-ceremonies)
+    Notifications      ${join(dataDir, 'outbox.jsonl')}
+
+  Start a ceremony in another terminal:
+    npx ceremony start rehearsal --hsm hsm-weu-1 --ticket jira:OPS-1 --requester dave@example.com
+
+  Ctrl-C stops everything; state stays in ${dataDir}.
+`);
+}
+
+main().catch((err) => {
+  console.error(`[stack] ${err instanceof Error ? err.message : String(err)}`);
+  void stop(1);
+});

@@ -1,0 +1,78 @@
+import { join } from 'node:path';
+import { runCli } from '../../cli/program';
+import { result, startHarness, waitForStatus, type Harness } from '../support/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness('cli');
+  process.env.TEMPORAL_ADDRESS = h.config.TEMPORAL_ADDRESS;
+  process.env.TEMPORAL_TASK_QUEUE = h.config.TEMPORAL_TASK_QUEUE;
+  process.env.CEREMONY_INVENTORY = join(__dirname, '../../config/inventory.yaml');
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, { log: (t) => out.push(t), error: (t) => err.push(t) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+test('start, approve by digest prefix and follow a ceremony from the command line', async () => {
+  const ticket = `jira:CLI-${Date.now()}`;
+  const id = `ceremony-${ticket.replace(':', '-')}`;
+  const started = await cli('--json', 'start', 'rehearsal', '--hsm', 'hsm-weu-1', '--ticket', ticket, '--requester', 'dave@example.com', '--param', 'quorum=2');
+  expect(started).toMatchObject({ code: 0, err: '' });
+  const startedJson = JSON.parse(started.out);
+  expect(startedJson).toMatchObject({ ceremonyId: id, existing: false });
+
+  const again = await cli('start', 'rehearsal', '--hsm', 'hsm-weu-1', '--ticket', ticket, '--requester', 'dave@example.com');
+  expect(again.code).toBe(0);
+  expect(again.out).toContain(`already has ceremony ${id} running; nothing new was started`);
+
+  await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
+  const status = await cli('status', id);
+  expect(status.out).toContain('AWAITING-APPROVAL');
+  expect(status.out).toContain(startedJson.planDigest);
+
+  const short = startedJson.planDigest.slice(0, 12);
+  const wrong = await cli('approve', id, '--gate', 'approve', '--digest', '0123456789ab', '--as', 'alice@example.com');
+  expect(wrong).toMatchObject({ code: 1 });
+  expect(wrong.err).toMatch(/^refused: plan digest mismatch/);
+  const self = await cli('approve', id, '--gate', 'approve', '--digest', short, '--as', 'dave@example.com');
+  expect(self.err).toBe('refused: dave@example.com requested this ceremony and cannot approve it');
+
+  expect((await cli('approve', id, '--gate', 'approve', '--digest', short, '--as', 'alice@example.com')).out).toBe('approved: gate approve has 1 of 2');
+  expect((await cli('approve', id, '--gate', 'approve', '--digest', short, '--as', 'carol@example.com')).out).toBe('approved: gate approve has 2 of 2 (quorum reached)');
+  expect((await result(h.ceremonies, id)).phase).toBe('completed');
+
+  const listed = await cli('--json', 'list', '--hsm', 'hsm-weu-1');
+  const rows = JSON.parse(listed.out);
+  expect(rows.find((r: { ceremonyId: string }) => r.ceremonyId === id)).toMatchObject({ kind: 'rehearsal', ticket, hsm: 'hsm-weu-1' });
+
+  const timeline = await cli('timeline', id);
+  expect(timeline.out).toMatch(/approve +alice@example.com +\[approve\] approved plan/);
+  const again2 = await cli('start', 'rehearsal', '--hsm', 'hsm-weu-1', '--ticket', ticket, '--requester', 'dave@example.com');
+  expect(again2).toMatchObject({ code: 1 });
+  expect(again2.err).toContain(`already ran ceremony ${id} (completed)`);
+});
+
+test.each([
+  [['start', 'rehearsal', '--hsm', 'hsm-nope', '--ticket', 'jira:X-1', '--requester', 'dave@example.com'], /hsm: unknown HSM "hsm-nope"/],
+  [['start', 'teleport', '--hsm', 'hsm-weu-1', '--ticket', 'jira:X-1', '--requester', 'dave@example.com'], /kind: Invalid option/],
+  [['start', 'rehearsal', '--hsm', 'hsm-weu-1', '--ticket', 'jira:X-1; hsm zeroize', '--requester', 'dave@example.com'], /ticket: expected a ticket reference/],
+  [['start', 'rehearsal', '--hsm', 'hsm-weu-1', '--ticket', 'jira:X-1', '--requester', 'dave'], /requester: expected an email/],
+  [['start', 'rehearsal', '--hsm', 'hsm-weu-1', '--ticket', 'jira:X-1', '--requester', 'dave@example.com', '--param', 'oops'], /--param expects key=value/],
+  [['start', 'rehearsal', '--hsm', 'hsm-weu-1', '--ticket', 'jira:X-1'], /required option '--requester <email>' not specified/],
+  [['status', 'ceremony-does-not-exist'], /refused: no ceremony ceremony-does-not-exist/],
+  [['resolve', 'x', '--action', 'explode', '--as', 'a@b.c', '--reason', 'r'], /argument 'explode' is invalid/],
+])('bad input %j is refused with a readable error and starts nothing', async (argv, pattern) => {
+  const before = (await h.ceremonies.list({ query: `CeremonyTicket = 'jira:X-1'` })).length;
+  const r = await cli(...argv);
+  expect(r.code).not.toBe(0);
+  expect(r.err).toMatch(pattern);
+  expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
+  expect((await h.ceremonies.list({ query: `CeremonyTicket = 'jira:X-1'` })).length).toBe(before);
+});

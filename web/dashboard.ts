@@ -1,0 +1,47 @@
+import type { CeremonySummary } from '../client/ceremony-client';
+import type { Plan } from '../ceremonies/plan';
+import type { CeremonyStatus, TimelineEvent } from '../workflows/messages';
+import { html, page } from './html';
+
+export function dashboardPage(rows: CeremonySummary[], temporalUiUrl?: string): string {
+  const body = html`<h1>Ceremonies</h1>
+<p class="muted">${rows.length} ceremonies, newest first. ${temporalUiUrl ? html`Raw workflow histories: <a href="${temporalUiUrl}">Temporal Web UI</a>.` : ''}</p>
+<table><thead><tr><th>Ceremony</th><th>Kind</th><th>HSM</th><th>Ticket</th><th>Phase</th><th>Started</th></tr></thead><tbody>
+${rows.map(
+  (r) => html`<tr><td><a href="/ceremonies/${encodeURIComponent(r.ceremonyId)}">${r.ceremonyId}</a></td><td>${r.kind ?? '-'}</td><td>${r.hsm ?? '-'}</td><td>${r.ticket ?? '-'}</td>
+<td><span class="phase phase-${r.phase ?? r.status}">${r.phase ?? r.status}</span></td><td>${r.startTime}</td></tr>`,
+)}
+</tbody></table>
+${rows.length === 0 ? html`<p>No ceremony yet. Start one with <code>npx ceremony start rehearsal --hsm hsm-weu-1 --ticket jira:OPS-1 --requester dave@example.com</code></p>` : ''}`;
+  return page('Ceremonies', body, { refreshSeconds: 5 });
+}
+
+export function ceremonyPage(status: CeremonyStatus, timeline: TimelineEvent[], plan: Plan): string {
+  const gate = status.openGate;
+  const body = html`<h1>${status.title}</h1>
+<div class="card"><span class="phase phase-${status.phase}">${status.phase}</span>
+ <b>${status.ceremonyId}</b> · ${status.kind} on <b>${status.hsm}</b> · ticket ${status.ticket} · requested by ${status.requester}<br>
+ plan digest <code>${status.planDigest}</code>
+ ${status.currentStep ? html`<br>current step: <b>${status.currentStep}</b>` : ''}
+ ${gate ? html`<br>gate <b>${gate.id}</b>: ${gate.approvedBy.length} of ${gate.quorum} approvals${gate.approvedBy.length ? html` (${gate.approvedBy.join(', ')})` : ''}; waiting on ${gate.pending.join(', ')}; deadline ${gate.deadline}` : ''}
+</div>
+<h2>Steps</h2>
+<table><thead><tr><th>#</th><th>Step</th><th>Type</th><th>Status</th><th>Attempts</th><th>Evidence / error</th></tr></thead><tbody>
+${status.steps.map((s, i) => {
+  const planned = plan.steps[i];
+  const what = planned.type === 'device' || planned.type === 'api' || planned.type === 'check' ? html`<br><code>${planned.op} ${JSON.stringify(planned.args)}</code>` : '';
+  return html`<tr><td>${i + 1}</td><td>${s.title}${s.irreversible ? html` <b>[irreversible]</b>` : ''}${what}</td><td>${s.type}</td>
+<td><span class="phase st-${s.status}">${s.status}</span></td><td>${s.attempts || ''}</td>
+<td>${s.error ? html`<b>${s.error}</b>` : ''}${s.evidence ? html`${s.evidence.outcome}<br><code>${JSON.stringify(s.evidence.verify)}</code>` : ''}</td></tr>`;
+})}
+</tbody></table>
+<h2>Decisions</h2>
+${status.decisions.length === 0 ? html`<p class="muted">none yet</p>` : html`<table><thead><tr><th>When</th><th>Gate</th><th>Who</th><th>Decision</th><th>Via</th><th>Note</th></tr></thead><tbody>
+${status.decisions.map((d) => html`<tr><td>${d.at}</td><td>${d.gate}</td><td>${d.actor}</td><td>${d.decision}</td><td>${d.via}</td><td>${d.reason ?? d.comment ?? d.reference ?? ''}</td></tr>`)}
+</tbody></table>`}
+<h2>Timeline</h2>
+<table><thead><tr><th>#</th><th>When</th><th>Event</th><th>Actor</th><th>Step</th><th>Detail</th></tr></thead><tbody>
+${timeline.map((e) => html`<tr><td>${e.seq}</td><td>${e.at}</td><td>${e.type}</td><td>${e.actor}</td><td>${e.step ?? ''}</td><td>${e.detail}</td></tr>`)}
+</tbody></table>`;
+  return page(status.ceremonyId, body, { refreshSeconds: status.phase === 'completed' ? undefined : 5 });
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import { CeremonyClient } from '../client/ceremony-client';
+import { loadConfig } from '../worker/config';
+import { buildWebServer } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const port = Number(process.env.WEB_PORT ?? 8080);
+  const { ceremonies, connection } = await CeremonyClient.connect(config);
+  const app = buildWebServer({ ceremonies, temporalUiUrl: process.env.TEMPORAL_UI_URL, logger: true });
+  await app.listen({ host: '127.0.0.1', port });
+  const stop = async () => {
+    await app.close();
+    await connection.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err) => {
+  console.error(`web server failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
