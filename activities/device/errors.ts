@@ -1,0 +1,54 @@
+/** Device failures a person must look at: the activity turns these into non-retryable failures.
+ * Anything else (connection reset, timeout) is transient and retried by Temporal. */
+export class DeviceError extends Error {
+  readonly retryable = false;
+}
+
+export class HostKeyMismatch extends DeviceError {
+  constructor(host: string, expected: string, seen: string) {
+    super(`host key mismatch for ${host}: the inventory pins ${expected}, the appliance presented ${seen}`);
+    this.name = 'HostKeyMismatch';
+  }
+}
+
+export class AuthenticationFailed extends DeviceError {
+  constructor(host: string, user: string) {
+    super(`login as ${user} on ${host} was refused: wrong password for this appliance user`);
+    this.name = 'AuthenticationFailed';
+  }
+}
+
+export class PasswordChangeRequired extends DeviceError {
+  constructor(host: string, user: string) {
+    super(`${user} on ${host} must change its initial password first (run hsm.changeInitialPassword)`);
+    this.name = 'PasswordChangeRequired';
+  }
+}
+
+export class LunaCommandError extends DeviceError {
+  constructor(
+    readonly command: string,
+    readonly code: number,
+    readonly resultText: string,
+    readonly errorLines: string[],
+  ) {
+    super(`'${command}' failed: ${errorLines.join(' ') || 'no error text'} (Command Result : ${code} (${resultText}))`);
+    this.name = 'LunaCommandError';
+  }
+}
+
+/** The device's state after an act is not what the operation promised. */
+export class VerificationFailed extends DeviceError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VerificationFailed';
+  }
+}
+
+/** Transient: retried. */
+export class DeviceConnectionLost extends Error {
+  constructor(host: string, during: string) {
+    super(`connection to ${host} lost during ${during}`);
+    this.name = 'DeviceConnectionLost';
+  }
+}

@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto';
+import { connect as netConnect } from 'node:net';
+import { Client, type ClientChannel } from 'ssh2';
+import { AuthenticationFailed, DeviceConnectionLost, HostKeyMismatch, LunaCommandError, PasswordChangeRequired } from './errors';
+import { parseResult, type LunashResult } from './lunash-parser';
+import { scrub } from './secrets';
+
+export interface LunaTarget {
+  host: string;
+  port: number;
+  /** Pinned `SHA256:` fingerprint from the inventory. */
+  hostKeyFingerprint: string;
+}
+
+export interface Answer {
+  /** Matched against the output since the command (or the last answer) was sent. */
+  prompt: RegExp;
+  reply: string;
+}
+
+export interface CommandOutput extends LunashResult {
+  command: string;
+  /** What the appliance printed, without the echo and the prompt, secrets scrubbed. */
+  output: string;
+}
+
+const PROMPT = /lunash:>\s*$/;
+const FIRST_LOGIN = /You are required to change your password/;
+
+function fingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** One interactive lunash session over SSH (PTY shell, as the appliance requires for prompts). */
+export class LunaShell {
+  private buffer = '';
+  private closed = false;
+  private waiter: (() => void) | null = null;
+  private readonly secrets = new Set<string>();
+
+  private constructor(
+    private readonly client: Client,
+    private readonly stream: ClientChannel,
+    readonly host: string,
+    readonly user: string,
+    private readonly timeoutMs: number,
+  ) {
+    stream.on('data', (d: Buffer) => {
+      this.buffer += d.toString('utf8');
+      this.waiter?.();
+    });
+    const onClose = () => {
+      this.closed = true;
+      this.waiter?.();
+    };
+    stream.on('close', onClose);
+    client.on('close', onClose);
+    client.on('error', onClose);
+  }
+
+  /** Connect with the pinned host key and a password; wait for the lunash prompt. With
+   * `firstLogin`, complete Azure's forced password change; without it, that dialog is an error. */
+  static async open(
+    target: LunaTarget,
+    user: string,
+    password: string,
+    options: { timeoutMs?: number; firstLogin?: { newPassword: string } } = {},
+  ): Promise<LunaShell> {
+    const timeoutMs = options.timeoutMs ?? 15_000;
+    const where = `${target.host}:${target.port}`;
+    let seen: string | undefined;
+    const client = new Client();
+    const sock = netConnect({ host: target.host, port: target.port });
+    sock.setNoDelay(true);
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve());
+      client.once('error', (err: Error & { level?: string }) => {
+        if (seen !== undefined && seen !== target.hostKeyFingerprint) reject(new HostKeyMismatch(where, target.hostKeyFingerprint, seen));
+        else if (err.level === 'client-authentication') reject(new AuthenticationFailed(where, user));
+        else reject(new DeviceConnectionLost(where, `connect (${err.message})`));
+      });
+      client.once('close', () => reject(new DeviceConnectionLost(where, 'connect')));
+      client.connect({
+        sock,
+        username: user,
+        password,
+        readyTimeout: timeoutMs,
+        tryKeyboard: false,
+        hostVerifier: (key: Buffer) => {
+          seen = fingerprint(key);
+          return seen === target.hostKeyFingerprint;
+        },
+      });
+    });
+    const stream = await new Promise<ClientChannel>((resolve, reject) =>
+      client.shell({ term: 'vt100', cols: 200, rows: 60 }, (err, s) => (err ? reject(new DeviceConnectionLost(where, 'shell')) : resolve(s))),
+    );
+    const shell = new LunaShell(client, stream, where, user, timeoutMs);
+    shell.secrets.add(password);
+    await shell.waitFor((text) => PROMPT.test(text) || FIRST_LOGIN.test(text), 'login');
+    if (FIRST_LOGIN.test(shell.buffer)) {
+      if (!options.firstLogin) {
+        shell.close();
+        throw new PasswordChangeRequired(where, user);
+      }
+      shell.secrets.add(options.firstLogin.newPassword);
+      for (const [prompt, reply] of [
+        [/Current password:\s*$/, password],
+        [/New password:\s*$/, options.firstLogin.newPassword],
+        [/Retype new password:\s*$/, options.firstLogin.newPassword],
+      ] as const) {
+        await shell.waitFor((text) => prompt.test(text), 'first-login password change');
+        shell.stream.write(`${reply}\r`);
+      }
+      await shell.waitFor((text) => PROMPT.test(text) || /passwd: Authentication token manipulation error/.test(text), 'first-login password change');
+      if (!PROMPT.test(shell.buffer)) {
+        const reason = shell.buffer.split(/\r?\n/).find((l) => /BAD PASSWORD|Sorry|error/i.test(l)) ?? 'refused';
+        shell.close();
+        throw new LunaCommandError('(first login password change)', 1, 'password change refused', [reason.trim()]);
+      }
+    }
+    shell.buffer = '';
+    return shell;
+  }
+
+  private waitFor(done: (text: string) => boolean, during: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        reject(new DeviceConnectionLost(this.host, `${during} (no answer in ${this.timeoutMs} ms)`));
+      }, this.timeoutMs);
+      const check = () => {
+        if (done(this.buffer)) {
+          clearTimeout(timer);
+          this.waiter = null;
+          resolve();
+        } else if (this.closed) {
+          clearTimeout(timer);
+          this.waiter = null;
+          reject(new DeviceConnectionLost(this.host, during));
+        }
+      };
+      this.waiter = check;
+      check();
+    });
+  }
+
+  /** Run one command, answering its prompts; throws LunaCommandError on a non-zero result. */
+  async run(command: string, options: { answers?: Answer[]; secrets?: string[]; allowError?: boolean } = {}): Promise<CommandOutput> {
+    for (const s of options.secrets ?? []) this.secrets.add(s);
+    const answers = [...(options.answers ?? [])];
+    this.buffer = '';
+    let answeredUpTo = 0;
+    this.stream.write(`${command}\r`);
+    for (;;) {
+      await this.waitFor((text) => PROMPT.test(text) || answers.some((a) => a.prompt.test(text.slice(answeredUpTo))), `'${command}'`);
+      if (PROMPT.test(this.buffer)) break;
+      const index = answers.findIndex((a) => a.prompt.test(this.buffer.slice(answeredUpTo)));
+      const [answer] = answers.splice(index, 1);
+      answeredUpTo = this.buffer.length;
+      this.stream.write(`${answer.reply}\r`);
+    }
+    const lines = this.buffer.replace(/\r\n?/g, '\n').split('\n');
+    if (lines[0]?.trim() === command.trim()) lines.shift(); // the PTY echo
+    lines.pop(); // the prompt
+    const output = scrub(lines.join('\n').trim(), this.secrets);
+    const result = parseResult(output);
+    if (!result) throw new LunaCommandError(command, -1, 'no result line', [output.split('\n').slice(-1)[0] ?? '']);
+    const out: CommandOutput = { command, output, ...result };
+    if (!options.allowError && (result.code !== 0 || result.errors.length > 0)) {
+      throw new LunaCommandError(command, result.code, result.text, result.errors.map((e) => e.line).concat(result.errors.length ? [] : lastLines(output)));
+    }
+    return out;
+  }
+
+  close(): void {
+    if (!this.closed) {
+      this.stream.end('exit\r');
+      this.client.end();
+    }
+    this.closed = true;
+  }
+}
+
+function lastLines(output: string): string[] {
+  return output
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !/Command Result/.test(l))
+    .slice(-1);
+}

@@ -1,0 +1,53 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** Faults an appliance injects, read from `<dir>/faults.json` before every command, so a test or
+ * the simulator CLI can change them while the server runs. */
+export const FaultsSchema = z
+  .object({
+    /** Added to every command's response. */
+    latencyMs: z.number().int().min(0).default(0),
+    /** The command (matched by prefix, case-insensitive) fails with this lunash error. */
+    commandErrors: z
+      .array(z.object({ match: z.string(), code: z.string().default('C0000001'), name: z.string().default('RC_GENERAL_ERROR'), times: z.number().int().min(1).optional() }))
+      .default([]),
+    /** The connection drops in the middle of the command, after (`applied`) or before its effect. */
+    dropConnection: z.array(z.object({ match: z.string(), applied: z.boolean(), times: z.number().int().min(1).optional() })).default([]),
+    /** `sysconf appliance reboot` never comes back until `power-cycle`. */
+    rebootHangs: z.boolean().default(false),
+    /** How long a normal reboot takes. */
+    rebootMs: z.number().int().min(0).default(2000),
+    /** Backup device only: the VPN path is down (connections refused). */
+    unreachable: z.boolean().default(false),
+  })
+  .strict();
+
+export type Faults = z.infer<typeof FaultsSchema>;
+
+export class FaultFile {
+  constructor(readonly path: string) {}
+
+  read(): Faults {
+    if (!existsSync(this.path)) return FaultsSchema.parse({});
+    return FaultsSchema.parse(JSON.parse(readFileSync(this.path, 'utf8')));
+  }
+
+  write(faults: z.input<typeof FaultsSchema>): void {
+    writeFileSync(this.path, `${JSON.stringify(FaultsSchema.parse(faults), null, 2)}\n`);
+  }
+
+  /** The first fault of `list` matching `command`, consuming one of its `times`. */
+  take<K extends 'commandErrors' | 'dropConnection'>(list: K, command: string): Faults[K][number] | undefined {
+    const faults = this.read();
+    const entries = faults[list] as Faults[K];
+    const index = entries.findIndex((f) => command.toLowerCase().startsWith(f.match.toLowerCase()));
+    if (index < 0) return undefined;
+    const fault = entries[index];
+    if (fault.times !== undefined) {
+      if (fault.times <= 1) entries.splice(index, 1);
+      else entries[index] = { ...fault, times: fault.times - 1 };
+      writeFileSync(this.path, `${JSON.stringify(faults, null, 2)}\n`);
+    }
+    return fault;
+  }
+}

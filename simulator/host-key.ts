@@ -1,0 +1,22 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { utils } from 'ssh2';
+
+/** OpenSSH's `SHA256:<base64, no padding>` fingerprint of a public key blob. */
+export function fingerprintOf(publicKeyBlob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(publicKeyBlob).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** The appliance's persistent host key (created on first start). */
+export function loadOrCreateHostKey(path: string): { privateKey: string; fingerprint: string } {
+  if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+  }
+  const privateKey = readFileSync(path, 'utf8');
+  const parsed = utils.parseKey(privateKey);
+  if (parsed instanceof Error) throw new Error(`bad host key ${path}: ${parsed.message}`);
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  return { privateKey, fingerprint: fingerprintOf(key.getPublicSSH()) };
+}

@@ -1,0 +1,193 @@
+import type { FaultFile } from '../faults';
+import type { ApplianceState, StateFile } from '../state';
+import { COMMANDS, type CommandSpec } from './commands';
+import { CRLF, errorLine, SHELL_ERROR, SUCCESS } from './output';
+
+/** How a command talks to the person (or program) at the terminal. */
+export interface ShellIo {
+  write(text: string): void;
+  /** Show `prompt` and read one line; `echo: false` for passwords. */
+  ask(prompt: string, options?: { echo?: boolean }): Promise<string>;
+  /** Cut the connection without a word (fault injection). */
+  drop(): void;
+}
+
+/** A lunash failure: printed as `Error: '<command>' failed. (<code> : <name>)`, then result 65535. */
+export class LunaError extends Error {
+  constructor(
+    readonly code: string,
+    readonly rcName: string,
+    readonly detail?: string,
+  ) {
+    super(`${code} : ${rcName}`);
+  }
+}
+
+/** A syntax or usage problem, reported before anything runs. */
+export class UsageError extends Error {}
+
+export interface CommandContext {
+  state: ApplianceState;
+  user: string;
+  session: { hsmLoggedIn: boolean };
+  options: Record<string, string | true>;
+  positional: string[];
+  io: ShellIo;
+  /** Destructive commands ask unless `-force` was given; false means the user did not type proceed. */
+  confirm(what: string): Promise<boolean>;
+}
+
+const FORBIDDEN = /[;|&$`<>(){}\\\n\r*?!]/;
+
+export function tokenize(line: string): string[] {
+  if (FORBIDDEN.test(line)) throw new UsageError('Invalid character in command. Shell metacharacters are not allowed.');
+  const tokens: string[] = [];
+  const re = /"([^"]*)"|(\S+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(line))) tokens.push(m[1] ?? m[2]);
+  return tokens;
+}
+
+/** Find the command: each word may be abbreviated to a unique prefix, as lunash allows. */
+export function resolveCommand(tokens: string[]): { spec: CommandSpec; rest: string[] } {
+  let candidates = COMMANDS;
+  let depth = 0;
+  for (; depth < tokens.length && !tokens[depth].startsWith('-'); depth++) {
+    const word = tokens[depth].toLowerCase();
+    const next = candidates.filter((c) => c.words.length > depth && c.words[depth].toLowerCase().startsWith(word));
+    const exact = next.filter((c) => c.words[depth].toLowerCase() === word);
+    const narrowed = exact.length > 0 ? exact : next;
+    if (narrowed.length === 0) {
+      if (candidates.some((c) => c.words.length === depth) && depth > 0) break; // positional argument
+      throw new UsageError(`Unknown command: ${tokens.slice(0, depth + 1).join(' ')}`);
+    }
+    const words = new Set(narrowed.map((c) => c.words[depth].toLowerCase()));
+    if (words.size > 1) throw new UsageError(`Ambiguous command: ${tokens.slice(0, depth + 1).join(' ')} (${[...words].join(', ')})`);
+    candidates = narrowed;
+  }
+  const spec = candidates.find((c) => c.words.length === depth);
+  if (!spec) throw new UsageError(`Incomplete command: ${tokens.slice(0, depth).join(' ')}; try one of: ${candidates.map((c) => c.words.join(' ')).join(', ')}`);
+  return { spec, rest: tokens.slice(depth) };
+}
+
+export function parseOptions(spec: CommandSpec, rest: string[]): { options: Record<string, string | true>; positional: string[] } {
+  const options: Record<string, string | true> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const token = rest[i];
+    if (!token.startsWith('-')) {
+      positional.push(token);
+      continue;
+    }
+    const name = Object.keys(spec.options ?? {}).find((o) => o.toLowerCase() === token.slice(1).toLowerCase());
+    if (!name) throw new UsageError(`Unknown option: ${token}`);
+    const kind = spec.options![name];
+    if (kind === 'flag') options[name] = true;
+    else {
+      const value = rest[++i];
+      if (value === undefined || value.startsWith('-')) throw new UsageError(`Option ${token} requires a value`);
+      options[name] = value;
+    }
+  }
+  for (const required of spec.required ?? []) {
+    if (options[required] === undefined) throw new UsageError(`Missing required option: -${required}`);
+  }
+  if ((spec.positional ?? 0) < positional.length) throw new UsageError(`Unexpected argument: ${positional[spec.positional ?? 0]}`);
+  return { options, positional };
+}
+
+/** One login session of lunash: runs command lines against the appliance's state file. */
+export class LunashSession {
+  readonly session = { hsmLoggedIn: false };
+
+  constructor(
+    private readonly store: StateFile<ApplianceState>,
+    private readonly faults: FaultFile,
+    readonly user: string,
+    private readonly io: ShellIo,
+  ) {}
+
+  /** Run one line; returns false when the connection was dropped by a fault. */
+  async run(line: string): Promise<boolean> {
+    const trimmed = line.trim();
+    if (trimmed === '') return true;
+    const faults = this.faults.read();
+    if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+
+    let tokens: string[];
+    let resolved: ReturnType<typeof resolveCommand>;
+    let parsed: ReturnType<typeof parseOptions>;
+    try {
+      tokens = tokenize(trimmed);
+      resolved = resolveCommand(tokens);
+      parsed = parseOptions(resolved.spec, resolved.rest);
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      this.audit(trimmed, 65535);
+      this.io.write(`${err.message}${CRLF}${CRLF}${SHELL_ERROR}${CRLF}`);
+      return true;
+    }
+    const name = resolved.spec.words.join(' ');
+    const drop = this.faults.take('dropConnection', name);
+    if (drop && !drop.applied) {
+      this.audit(trimmed, -1);
+      this.io.drop();
+      return false;
+    }
+    const injected = this.faults.take('commandErrors', name);
+    if (injected) {
+      this.audit(trimmed, 65535);
+      this.io.write(`${errorLine(name, injected.code, injected.name)}${CRLF}${CRLF}${SHELL_ERROR}${CRLF}`);
+      return true;
+    }
+    if (this.isBlocked(resolved.spec)) {
+      this.io.write(`Error: this command requires the admin role.${CRLF}${CRLF}${SHELL_ERROR}${CRLF}`);
+      return true;
+    }
+
+    const state = this.store.read();
+    const context: CommandContext = {
+      state,
+      user: this.user,
+      session: this.session,
+      options: parsed.options,
+      positional: parsed.positional,
+      io: this.io,
+      confirm: async (what) => {
+        if (parsed.options.force === true) return true;
+        const answer = await this.io.ask(`${CRLF}CAUTION:  Are you sure you wish to ${what}${CRLF}          Type 'proceed' to continue, or 'quit' to quit now -> `);
+        return answer.trim().toLowerCase() === 'proceed';
+      },
+    };
+    let output: string;
+    let code = 0;
+    try {
+      output = await resolved.spec.run(context);
+    } catch (err) {
+      if (!(err instanceof LunaError)) throw err;
+      code = 65535;
+      output = [err.detail, errorLine(name, err.code, err.rcName)].filter(Boolean).join(CRLF);
+    }
+    this.store.write(state);
+    this.audit(trimmed, code);
+    if (drop?.applied) {
+      this.io.drop();
+      return false;
+    }
+    const result = code === 0 ? SUCCESS : SHELL_ERROR;
+    this.io.write(`${output ? `${output}${CRLF}` : ''}${CRLF}${result}${CRLF}`);
+    return true;
+  }
+
+  private isBlocked(spec: CommandSpec): boolean {
+    const role = this.store.read().users[this.user]?.role;
+    return Boolean(spec.adminOnly) && role !== 'admin';
+  }
+
+  private audit(command: string, result: number): void {
+    // never record what was typed at a password prompt: those are read by `ask`, not here
+    this.store.update((s) => {
+      s.audit.push({ at: new Date().toISOString(), user: this.user, command, result });
+    });
+  }
+}
