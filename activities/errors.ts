@@ -8,6 +8,6 @@ export const FailureType = {
   verificationFailed: 'VerificationFailed',
 } as const;
 
-export function nonRetryable(type: (typeof FailureType)[keyof typeof FailureType], message: string, details?: unknown): ApplicationFailure {
+export function nonRetryable(type: string, message: string, details?: unknown): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? undefined : [details] });
 }

@@ -19,6 +19,8 @@ export interface OperationEvidence {
   probe: Record<string, unknown>;
   verify: Record<string, unknown>;
   commands: string[];
+  /** Every device command run by this attempt, with its result code and scrubbed output. */
+  transcript?: { user: string; command: string; code: number; output: string }[];
 }
 
 export type NotificationKind =

@@ -38,6 +38,7 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
     activities: createActivities({
       ledgerPath: dataPath(config, 'ledger.jsonl'),
       notifier: outboxNotifier(dataPath(config, 'outbox.jsonl')),
+      inventoryPath: config.CEREMONY_INVENTORY,
     }),
   });
   return { worker, connection };

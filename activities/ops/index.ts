@@ -1,5 +1,16 @@
 import { ledgerRecord, ledgerRequire } from './ledger';
+import { changeInitialPassword, configureSyslog, hsmInit, hsmShowOp, hsmZeroize, partitionAssignClient, partitionCreate } from './luna';
 import type { OperationDefinition } from './operation';
 
 /** Every operation a plan may name. Activity type in history = operation name. */
-export const OPERATIONS: OperationDefinition[] = [ledgerRecord, ledgerRequire];
+export const OPERATIONS: OperationDefinition[] = [
+  ledgerRecord,
+  ledgerRequire,
+  hsmShowOp,
+  changeInitialPassword,
+  hsmInit,
+  configureSyslog,
+  partitionCreate,
+  partitionAssignClient,
+  hsmZeroize,
+];

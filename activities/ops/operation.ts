@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { DeviceAccess } from '../device/device-access';
 import type { OperationEvidence } from '../types';
 
 export interface OperationContext {
@@ -9,6 +10,8 @@ export interface OperationContext {
   heartbeat(details?: unknown): void;
   /** Where stand-in effects are written (see ledger.ts). */
   ledgerPath: string;
+  /** The step's target appliance (device steps only); one admin session per activity. */
+  device(): DeviceAccess;
 }
 
 export interface ProbeResult {

@@ -1,0 +1,91 @@
+import type { HsmEntry, Inventory } from '../../ceremonies/inventory';
+import { AuthenticationFailed } from './errors';
+import { LunaShell, type Answer, type CommandOutput, type LunaTarget } from './luna-shell';
+import { resolveSecret, SecretUnavailable } from './secrets';
+
+export type CredentialName = keyof HsmEntry['credentials'];
+
+export interface TranscriptEntry {
+  user: string;
+  command: string;
+  code: number;
+  output: string;
+}
+
+/** Everything an operation needs to talk to one appliance, within one activity: one admin
+ * session opened on first use and reused, secrets resolved from the inventory's references,
+ * and a transcript of every command for the evidence (outputs already scrubbed). */
+export class DeviceAccess {
+  readonly transcript: TranscriptEntry[] = [];
+  private adminShell: Promise<LunaShell> | null = null;
+  private readonly opened: LunaShell[] = [];
+
+  constructor(
+    readonly ref: string,
+    readonly entry: HsmEntry,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  static fromInventory(inventory: Inventory, ref: string, env?: NodeJS.ProcessEnv): DeviceAccess {
+    const entry = inventory.hsms[ref];
+    if (!entry) throw new SecretUnavailable(`unknown HSM "${ref}": not in the worker's inventory`);
+    return new DeviceAccess(ref, entry, env);
+  }
+
+  get target(): LunaTarget {
+    return { host: this.entry.host, port: this.entry.port, hostKeyFingerprint: this.entry.hostKeyFingerprint };
+  }
+
+  async secret(name: CredentialName): Promise<string> {
+    const ref = this.entry.credentials[name];
+    if (!ref) throw new SecretUnavailable(`the inventory has no ${name} credential for ${this.ref}`);
+    return resolveSecret(ref, this.env);
+  }
+
+  /** The appliance admin: `admin` if the inventory has it, else Azure's `tenantadmin`. */
+  adminUser(): CredentialName {
+    return this.entry.credentials.admin ? 'admin' : 'tenantadmin';
+  }
+
+  async open(user: string, password: string, options: { firstLogin?: { newPassword: string } } = {}): Promise<LunaShell> {
+    const shell = await LunaShell.open(this.target, user, password, options);
+    this.opened.push(shell);
+    return shell;
+  }
+
+  /** Can `user` log in with `password` (without a forced change)? */
+  async canLogin(user: string, password: string): Promise<boolean> {
+    try {
+      (await this.open(user, password)).close();
+      return true;
+    } catch (err) {
+      if (err instanceof AuthenticationFailed) return false;
+      throw err;
+    }
+  }
+
+  /** Run a command in the (reused) admin session and record it in the transcript. */
+  async run(command: string, options: { answers?: Answer[]; secrets?: string[]; allowError?: boolean } = {}): Promise<CommandOutput> {
+    const user = this.adminUser();
+    this.adminShell ??= this.secret(user).then((password) => this.open(user, password));
+    const shell = await this.adminShell;
+    try {
+      const out = await shell.run(command, options);
+      this.transcript.push({ user, command, code: out.code, output: out.output });
+      return out;
+    } catch (err) {
+      this.transcript.push({ user, command, code: -1, output: (err as Error).message });
+      throw err;
+    }
+  }
+
+  /** Log the HSM Administrator (SO) in, in the admin session. */
+  async hsmLogin(): Promise<void> {
+    const password = await this.secret('hsmSo');
+    await this.run('hsm login', { answers: [{ prompt: /password:[\s>]*$/i, reply: password }], secrets: [password] });
+  }
+
+  close(): void {
+    for (const shell of this.opened) shell.close();
+  }
+}

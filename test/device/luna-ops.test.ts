@@ -1,0 +1,178 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { outboxNotifier } from '../../activities/notify';
+import type { OperationEvidence, OperationInput } from '../../activities/types';
+import { join } from 'node:path';
+import { SECRETS, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
+
+let sim: SimulatedHsm;
+let activities: ReturnType<typeof createActivities>;
+
+beforeEach(async () => {
+  sim = await startSimulatedHsm();
+  activities = createActivities({
+    ledgerPath: join(sim.dir, 'ledger.jsonl'),
+    notifier: outboxNotifier(join(sim.dir, 'outbox.jsonl')),
+    inventoryPath: sim.inventoryPath,
+    env: sim.env,
+  });
+});
+afterEach(async () => {
+  await sim.close();
+});
+
+async function op(name: string, args: OperationInput['args'] = {}): Promise<OperationEvidence> {
+  const fn = activities[name] as (input: OperationInput) => Promise<OperationEvidence>;
+  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn, { ceremonyId: 'c-1', stepId: 's-1', op: name, hsm: 'hsm-sim-1', args });
+}
+
+async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof ApplicationFailure) return err;
+    throw err;
+  }
+  throw new Error('expected a failure');
+}
+
+const state = () => sim.appliance.state.read();
+const commandsRun = (match: string) => state().audit.filter((a) => a.command.startsWith(match) && a.result === 0).length;
+
+async function initialised() {
+  await op('hsm.changeInitialPassword');
+  await op('hsm.init', { label: 'HSM1' });
+}
+
+test.each([
+  ['hsm.changeInitialPassword', {}, async () => {}, () => expect(state().users.tenantadmin).toMatchObject({ password: SECRETS.TEST_TENANTADMIN_PASSWORD, mustChangePassword: false })],
+  ['hsm.init', { label: 'HSM1' }, () => op('hsm.changeInitialPassword'), () => expect(state()).toMatchObject({ zeroized: false, label: 'HSM1' })],
+  ['hsm.configureSyslog', { host: '10.1.2.3', port: 514, protocol: 'udp' }, initialised, () => expect(state().syslogHosts).toEqual([{ host: '10.1.2.3', port: 514, protocol: 'udp' }])],
+  ['partition.create', { partition: 'payments' }, initialised, () => expect(state().partitions.map((p) => p.name)).toEqual(['payments'])],
+  [
+    'partition.assignClient',
+    { client: 'app01', host: 'app01.example.com', partition: 'payments' },
+    async () => {
+      await initialised();
+      await op('partition.create', { partition: 'payments' });
+    },
+    () => expect(state().clients).toEqual([{ name: 'app01', host: 'app01.example.com', partitions: ['payments'] }]),
+  ],
+  [
+    'hsm.zeroize',
+    {},
+    async () => {
+      await initialised();
+      await op('partition.create', { partition: 'payments' });
+    },
+    () => expect(state()).toMatchObject({ zeroized: true, manuallyZeroized: true, partitions: [] }),
+  ],
+] as const)('%s: the first run acts, the second probes and changes nothing', async (name, args, before, check) => {
+  await before();
+  const first = await op(name, args);
+  expect(first.outcome).toBe('applied');
+  check();
+  const after = JSON.stringify({ ...state(), audit: [] });
+  const second = await op(name, args);
+  expect(second.outcome).toBe('already-present');
+  expect(JSON.stringify({ ...state(), audit: [] })).toBe(after);
+  expect(second.commands).toEqual([]);
+});
+
+test('hsm.show reports the state it reads', async () => {
+  await initialised();
+  const evidence = await op('hsm.show');
+  expect(evidence).toMatchObject({ outcome: 'checked', probe: { label: 'HSM1', zeroized: false, firmware: '7.0.3', partitionsAllowed: 10 } });
+  expect(evidence.transcript?.map((t) => t.command)).toEqual(['hsm show']);
+});
+
+test('a connection dropped after the effect, then a retry, leaves exactly one effect', async () => {
+  await initialised();
+  sim.appliance.faults.write({ dropConnection: [{ match: 'partition create', applied: true, times: 1 }] });
+  const dropped = await op('partition.create', { partition: 'p1' }).catch((err: Error) => err);
+  expect(dropped).toBeInstanceOf(Error);
+  expect(dropped).not.toBeInstanceOf(ApplicationFailure); // transient: Temporal retries it
+  expect((dropped as Error).message).toMatch(/connection to 127.0.0.1:\d+ lost during 'partition create -partition p1'/);
+  expect(state().partitions.map((p) => p.name)).toEqual(['p1']);
+
+  const retry = await op('partition.create', { partition: 'p1' });
+  expect(retry.outcome).toBe('already-present');
+  expect(state().partitions.map((p) => p.name)).toEqual(['p1']);
+  expect(commandsRun('partition create')).toBe(1);
+});
+
+test('a connection dropped before the effect, then a retry, applies it once', async () => {
+  await initialised();
+  sim.appliance.faults.write({ dropConnection: [{ match: 'hsm zeroize', applied: false, times: 1 }] });
+  await expect(op('hsm.zeroize')).rejects.toThrow(/lost during 'hsm zeroize'/);
+  expect(state().zeroized).toBe(false);
+  expect((await op('hsm.zeroize')).outcome).toBe('applied');
+  expect(commandsRun('hsm zeroize')).toBe(1);
+});
+
+test('a host key other than the pinned one fails at once, non-retryable, naming both', async () => {
+  const wrong = `SHA256:${'A'.repeat(43)}`;
+  const other = await startSimulatedHsm('hsm-sim-1', { fingerprint: wrong });
+  try {
+    activities = createActivities({ ledgerPath: join(other.dir, 'l'), notifier: outboxNotifier(join(other.dir, 'o')), inventoryPath: other.inventoryPath, env: other.env });
+    const f = await failure(op('hsm.show'));
+    expect(f.nonRetryable).toBe(true);
+    expect(f.type).toBe('HostKeyMismatch');
+    expect(f.message).toContain(`the inventory pins ${wrong}, the appliance presented ${other.appliance.fingerprint}`);
+    expect(other.appliance.state.read().audit).toEqual([]);
+  } finally {
+    await other.close();
+  }
+});
+
+test('a wrong password gives a clear, non-retryable error', async () => {
+  await op('hsm.changeInitialPassword');
+  sim.env.TEST_TENANTADMIN_PASSWORD = 'not-the-password';
+  const f = await failure(op('hsm.show'));
+  expect(f).toMatchObject({ nonRetryable: true, type: 'AuthenticationFailed' });
+  expect(f.message).toMatch(/login as tenantadmin on 127.0.0.1:\d+ was refused: wrong password/);
+});
+
+test('a lunash error is non-retryable and carries the device code', async () => {
+  await initialised();
+  sim.appliance.faults.write({ commandErrors: [{ match: 'partition create', code: 'C0000402', name: 'RC_PARTITION_LIMIT_REACHED' }] });
+  const f = await failure(op('partition.create', { partition: 'p2' }));
+  expect(f).toMatchObject({ nonRetryable: true, type: 'LunaCommandError' });
+  expect(f.message).toContain("'partition create' failed. (C0000402 : RC_PARTITION_LIMIT_REACHED)");
+  expect(f.message).toContain('Command Result : 65535 (Luna Shell execution)');
+  expect(state().partitions).toEqual([]);
+});
+
+test('arguments that could smuggle lunash syntax are refused before any command is sent', async () => {
+  await initialised();
+  const before = state().audit.length;
+  const f = await failure(op('partition.create', { partition: 'p1; hsm zeroize' }));
+  expect(f).toMatchObject({ nonRetryable: true, type: 'InvalidArguments' });
+  expect(f.message).toMatch(/partition: expected 1-32 letters/);
+  expect(state().audit.length).toBe(before);
+  expect(state().zeroized).toBe(false);
+});
+
+test('a missing secret names the reference, not a value', async () => {
+  delete sim.env.TEST_HSM_SO_PASSWORD;
+  await op('hsm.changeInitialPassword');
+  const f = await failure(op('hsm.init', { label: 'HSM1' }));
+  expect(f).toMatchObject({ nonRetryable: true, type: 'SecretUnavailable' });
+  expect(f.message).toContain("secret env:TEST_HSM_SO_PASSWORD is not set in the worker's environment");
+});
+
+test('no secret value appears in any evidence', async () => {
+  const evidence: OperationEvidence[] = [];
+  evidence.push(await op('hsm.changeInitialPassword'));
+  evidence.push(await op('hsm.init', { label: 'HSM1' }));
+  evidence.push(await op('partition.create', { partition: 'payments' }));
+  evidence.push(await op('partition.assignClient', { client: 'app01', host: 'app01.example.com', partition: 'payments' }));
+  evidence.push(await op('hsm.configureSyslog', { host: '10.1.2.3' }));
+  evidence.push(await op('hsm.show'));
+  evidence.push(await op('hsm.zeroize'));
+  const text = JSON.stringify(evidence);
+  expect(text).toContain('hsm init -label HSM1');
+  for (const secret of [...Object.values(SECRETS), 'PASSWORD']) expect(text).not.toContain(secret);
+});
