@@ -15,6 +15,7 @@ export interface ActivityDeps {
   notifier: Notifier;
   /** Inventory YAML (read at each device step, so edits apply without a worker restart). */
   inventoryPath?: string;
+  packagesDir?: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -37,6 +38,7 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
           hsm: input.hsm,
           heartbeat: (details) => context.heartbeat(details),
           ledgerPath: deps.ledgerPath,
+          packagesDir: deps.packagesDir ?? 'packages',
           device: openDevice,
         },
         input.args,

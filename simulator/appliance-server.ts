@@ -1,6 +1,7 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { Server, type Connection, type ServerChannel } from 'ssh2';
+import { createHash } from 'node:crypto';
+import { Server, utils as sshUtils, type Connection, type ServerChannel, type SFTPWrapper } from 'ssh2';
 import { FaultFile } from './faults';
 import { loadOrCreateHostKey } from './host-key';
 import { LunashSession, type ShellIo } from './lunash/shell';
@@ -142,9 +143,58 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
           const channel = acceptExec();
           void runExec(channel, user, info.command, client);
         });
+        session.on('sftp', (acceptSftp) => serveUploads(acceptSftp(), user));
       });
     });
   });
+
+  const control = {
+    disconnectAll() {
+      for (const c of connections) (c as unknown as { _sock?: Socket })._sock?.destroy();
+    },
+  };
+
+  /** The admin's upload area over SFTP (how update packages reach a real appliance). Only
+   * whole-file writes are supported; the state keeps each file's size and sha256. */
+  function serveUploads(sftp: SFTPWrapper, user: string): void {
+    const { STATUS_CODE, OPEN_MODE } = sshUtils.sftp;
+    const open = new Map<string, { name: string; chunks: Buffer[] }>();
+    let next = 0;
+    sftp.on('REALPATH', (id, path) => sftp.name(id, [{ filename: path === '.' ? '/home/admin' : path, longname: path, attrs: {} as never }]));
+    sftp.on('OPEN', (id, filename, flags) => {
+      const name = filename.split('/').pop() ?? '';
+      if (!(flags & OPEN_MODE.WRITE) || store.read().users[user]?.role !== 'admin' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(name)) {
+        return sftp.status(id, STATUS_CODE.PERMISSION_DENIED);
+      }
+      const handle = Buffer.alloc(4);
+      handle.writeUInt32BE(next++);
+      open.set(handle.toString('hex'), { name, chunks: [] });
+      sftp.handle(id, handle);
+    });
+    sftp.on('WRITE', (id, handle, _offset, data) => {
+      const file = open.get(handle.toString('hex'));
+      if (!file) return sftp.status(id, STATUS_CODE.FAILURE);
+      file.chunks.push(Buffer.from(data));
+      sftp.status(id, STATUS_CODE.OK);
+    });
+    sftp.on('CLOSE', (id, handle) => {
+      const file = open.get(handle.toString('hex'));
+      if (!file) return sftp.status(id, STATUS_CODE.FAILURE);
+      open.delete(handle.toString('hex'));
+      const content = Buffer.concat(file.chunks);
+      store.update((s) => {
+        s.files[file.name] = { size: content.length, sha256: createHash('sha256').update(content).digest('hex') };
+        s.audit.push({ at: new Date().toISOString(), user, command: `(sftp upload ${file.name}, ${content.length} bytes)`, result: 0 });
+      });
+      sftp.status(id, STATUS_CODE.OK);
+    });
+    for (const unsupported of ['READ', 'OPENDIR', 'READDIR', 'REMOVE', 'RENAME', 'MKDIR', 'RMDIR', 'SETSTAT', 'FSETSTAT', 'READLINK', 'SYMLINK'] as const) {
+      sftp.on(unsupported as 'READ', (id: number) => sftp.status(id, STATUS_CODE.OP_UNSUPPORTED));
+    }
+    for (const stat of ['STAT', 'LSTAT', 'FSTAT'] as const) {
+      sftp.on(stat as 'STAT', (id: number) => sftp.status(id, STATUS_CODE.NO_SUCH_FILE));
+    }
+  }
 
   function io(channel: ServerChannel, reader: LineReader | null, client: Connection): ShellIo {
     return {
@@ -200,7 +250,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
       channel.end();
       return;
     }
-    const shell = new LunashSession(store, faults, user, io(channel, reader, client));
+    const shell = new LunashSession(store, faults, user, io(channel, reader, client), control);
     for (;;) {
       channel.write(`[${store.read().name}] ${PROMPT}`);
       let line: string;
@@ -228,7 +278,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
       channel.end();
       return;
     }
-    const shell = new LunashSession(store, faults, user, io(channel, null, client));
+    const shell = new LunashSession(store, faults, user, io(channel, null, client), control);
     const alive = await shell.run(command).catch((err: Error) => {
       channel.write(`Error: ${err.message}${CRLF}`);
       return true;

@@ -17,6 +17,7 @@ export const TemporalConfigSchema = z.object({
   TEMPORAL_API_KEY: z.string().optional(),
   CEREMONY_DATA_DIR: z.string().default('.data'),
   CEREMONY_INVENTORY: z.string().default('config/inventory.yaml'),
+  CEREMONY_PACKAGES_DIR: z.string().default('.data/packages'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
 }).refine((c) => Boolean(c.TEMPORAL_TLS_CERT) === Boolean(c.TEMPORAL_TLS_KEY), {
   message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together (mTLS)',

@@ -39,6 +39,7 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
       ledgerPath: dataPath(config, 'ledger.jsonl'),
       notifier: outboxNotifier(dataPath(config, 'outbox.jsonl')),
       inventoryPath: config.CEREMONY_INVENTORY,
+      packagesDir: config.CEREMONY_PACKAGES_DIR,
     }),
   });
   return { worker, connection };

@@ -1,6 +1,6 @@
 import type { HsmEntry, Inventory } from '../../ceremonies/inventory';
 import { AuthenticationFailed } from './errors';
-import { LunaShell, type Answer, type CommandOutput, type LunaTarget } from './luna-shell';
+import { LunaShell, type CommandOutput, type LunaTarget, type RunOptions } from './luna-shell';
 import { resolveSecret, SecretUnavailable } from './secrets';
 
 export type CredentialName = keyof HsmEntry['credentials'];
@@ -65,18 +65,34 @@ export class DeviceAccess {
   }
 
   /** Run a command in the (reused) admin session and record it in the transcript. */
-  async run(command: string, options: { answers?: Answer[]; secrets?: string[]; allowError?: boolean } = {}): Promise<CommandOutput> {
-    const user = this.adminUser();
-    this.adminShell ??= this.secret(user).then((password) => this.open(user, password));
-    const shell = await this.adminShell;
+  async run(command: string, options: RunOptions = {}): Promise<CommandOutput> {
+    const shell = await this.admin();
     try {
       const out = await shell.run(command, options);
-      this.transcript.push({ user, command, code: out.code, output: out.output });
+      this.transcript.push({ user: shell.user, command, code: out.code, output: out.output });
       return out;
     } catch (err) {
-      this.transcript.push({ user, command, code: -1, output: (err as Error).message });
+      this.transcript.push({ user: shell.user, command, code: -1, output: (err as Error).message });
       throw err;
+    } finally {
+      if (options.endsSession) this.adminShell = null;
     }
+  }
+
+  private admin(): Promise<LunaShell> {
+    const user = this.adminUser();
+    this.adminShell ??= this.secret(user)
+      .then((password) => this.open(user, password))
+      .catch((err) => {
+        this.adminShell = null; // let the next call try again (e.g. while an appliance reboots)
+        throw err;
+      });
+    return this.adminShell;
+  }
+
+  async upload(remoteName: string, data: Buffer): Promise<void> {
+    await (await this.admin()).upload(remoteName, data);
+    this.transcript.push({ user: this.adminUser(), command: `(sftp put ${remoteName}, ${data.length} bytes)`, code: 0, output: '' });
   }
 
   /** Log the HSM Administrator (SO) in, in the admin session. */

@@ -52,3 +52,11 @@ export class DeviceConnectionLost extends Error {
     this.name = 'DeviceConnectionLost';
   }
 }
+
+/** The appliance did not come back after a reboot: on Azure this needs a physical reboot. */
+export class RebootHung extends DeviceError {
+  constructor(host: string, waitedSeconds: number) {
+    super(`${host} did not come back within ${waitedSeconds} s of the reboot: a physical reboot (support request) is needed`);
+    this.name = 'RebootHung';
+  }
+}

@@ -25,6 +25,14 @@ export interface CommandOutput extends LunashResult {
 }
 
 const PROMPT = /lunash:>\s*$/;
+const RESULT_LINE = /Command Result\s*:/;
+
+export interface RunOptions {
+  answers?: Answer[];
+  secrets?: string[];
+  allowError?: boolean;
+  endsSession?: boolean;
+}
 const FIRST_LOGIN = /You are required to change your password/;
 
 function fingerprint(key: Buffer): string {
@@ -145,16 +153,18 @@ export class LunaShell {
     });
   }
 
-  /** Run one command, answering its prompts; throws LunaCommandError on a non-zero result. */
-  async run(command: string, options: { answers?: Answer[]; secrets?: string[]; allowError?: boolean } = {}): Promise<CommandOutput> {
+  /** Run one command, answering its prompts; throws LunaCommandError on a non-zero result.
+   * `endsSession`: the appliance closes the connection after the result (reboot). */
+  async run(command: string, options: RunOptions = {}): Promise<CommandOutput> {
     for (const s of options.secrets ?? []) this.secrets.add(s);
     const answers = [...(options.answers ?? [])];
     this.buffer = '';
     let answeredUpTo = 0;
     this.stream.write(`${command}\r`);
+    const finished = (text: string) => PROMPT.test(text) || (options.endsSession === true && this.closed && RESULT_LINE.test(text));
     for (;;) {
-      await this.waitFor((text) => PROMPT.test(text) || answers.some((a) => a.prompt.test(text.slice(answeredUpTo))), `'${command}'`);
-      if (PROMPT.test(this.buffer)) break;
+      await this.waitFor((text) => finished(text) || answers.some((a) => a.prompt.test(text.slice(answeredUpTo))), `'${command}'`);
+      if (finished(this.buffer)) break;
       const index = answers.findIndex((a) => a.prompt.test(this.buffer.slice(answeredUpTo)));
       const [answer] = answers.splice(index, 1);
       answeredUpTo = this.buffer.length;
@@ -162,7 +172,7 @@ export class LunaShell {
     }
     const lines = this.buffer.replace(/\r\n?/g, '\n').split('\n');
     if (lines[0]?.trim() === command.trim()) lines.shift(); // the PTY echo
-    lines.pop(); // the prompt
+    if (PROMPT.test(lines[lines.length - 1] ?? '')) lines.pop(); // the prompt
     const output = scrub(lines.join('\n').trim(), this.secrets);
     const result = parseResult(output);
     if (!result) throw new LunaCommandError(command, -1, 'no result line', [output.split('\n').slice(-1)[0] ?? '']);
@@ -171,6 +181,23 @@ export class LunaShell {
       throw new LunaCommandError(command, result.code, result.text, result.errors.map((e) => e.line).concat(result.errors.length ? [] : lastLines(output)));
     }
     return out;
+  }
+
+  /** Upload a file to the admin's area over SFTP (how update packages reach the appliance). */
+  async upload(remoteName: string, data: Buffer): Promise<void> {
+    const sftp = await new Promise<import('ssh2').SFTPWrapper>((resolve, reject) =>
+      this.client.sftp((err, s) => (err ? reject(new DeviceConnectionLost(this.host, `sftp (${err.message})`)) : resolve(s))),
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const stream = sftp.createWriteStream(remoteName);
+        stream.once('error', (err: Error) => reject(new DeviceConnectionLost(this.host, `upload of ${remoteName} (${err.message})`)));
+        stream.once('close', () => resolve());
+        stream.end(data);
+      });
+    } finally {
+      sftp.end();
+    }
   }
 
   close(): void {

@@ -1,5 +1,6 @@
 import { ledgerRecord, ledgerRequire } from './ledger';
 import { changeInitialPassword, configureSyslog, hsmInit, hsmShowOp, hsmZeroize, partitionAssignClient, partitionCreate } from './luna';
+import { applianceReboot, firmwareUpgrade, firmwareUpload } from './firmware';
 import type { OperationDefinition } from './operation';
 
 /** Every operation a plan may name. Activity type in history = operation name. */
@@ -13,4 +14,7 @@ export const OPERATIONS: OperationDefinition[] = [
   partitionCreate,
   partitionAssignClient,
   hsmZeroize,
+  firmwareUpload,
+  firmwareUpgrade,
+  applianceReboot,
 ];

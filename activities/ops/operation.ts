@@ -10,6 +10,8 @@ export interface OperationContext {
   heartbeat(details?: unknown): void;
   /** Where stand-in effects are written (see ledger.ts). */
   ledgerPath: string;
+  /** Where update packages wait on the worker's host. */
+  packagesDir: string;
   /** The step's target appliance (device steps only); one admin session per activity. */
   device(): DeviceAccess;
 }

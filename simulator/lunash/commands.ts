@@ -347,6 +347,46 @@ export const COMMANDS: CommandSpec[] = [
       ].join(CRLF),
   },
   {
+    words: ['sysconf', 'appliance', 'reboot'],
+    options: { force: 'flag' },
+    adminOnly: true,
+    run: async (c) => {
+      if (!(await c.confirm('reboot the appliance?'))) throw aborted();
+      // a hung reboot (the Azure case) only ends with a physical power cycle (simulator CLI)
+      c.state.reboot = { until: c.faults.rebootHangs ? null : new Date(Date.now() + c.faults.rebootMs).toISOString() };
+      c.afterOutput(() => c.disconnect());
+      return 'Reboot commencing';
+    },
+  },
+  {
+    words: ['package', 'listfile'],
+    run: async (c) =>
+      Object.keys(c.state.files).length === 0
+        ? 'No package files found.'
+        : table(['File', 'Size'], Object.entries(c.state.files).map(([name, f]) => [name, String(f.size)])).join(CRLF),
+  },
+  {
+    words: ['package', 'update'],
+    positional: 1,
+    options: { authcode: 'value', useevp: 'flag' },
+    required: ['authcode'],
+    adminOnly: true,
+    run: async (c) => {
+      const file = c.positional[0];
+      if (!file || !(file in c.state.files)) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', `Package file ${String(file)} not found: upload it with scp/sftp first.`);
+      const version = /(\d+\.\d+\.\d+)/.exec(file)?.[1];
+      if (!version) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `${file} is not an update package.`);
+      if (!/^[A-Za-z0-9]{6,32}$/.test(String(c.options.authcode))) throw new LunaError('C0000A01', 'RC_SECURITY_PARAMETER_INVALID', 'Invalid authorization code.');
+      if (c.state.stcEnabled) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', "Disable STC first: 'hsm stc disable'.");
+      c.state.pendingUpdate = { file, firmware: version };
+      return ['Verifying that the package is signed by Thales...', 'Installing package...', 'SOFTWARE UPDATE COMPLETED!', '', "Reboot the appliance to complete the update: 'sysconf appliance reboot'"].join(CRLF);
+    },
+  },
+  {
+    words: ['hsm', 'update', 'show'],
+    run: async (c) => (c.state.pendingUpdate ? `Pending update: ${c.state.pendingUpdate.file} (firmware ${c.state.pendingUpdate.firmware}); reboot to apply.` : 'No updates pending.'),
+  },
+  {
     words: ['exit'],
     run: async () => '',
   },

@@ -1,4 +1,4 @@
-import type { FaultFile } from '../faults';
+import type { FaultFile, Faults } from '../faults';
 import type { ApplianceState, StateFile } from '../state';
 import { COMMANDS, type CommandSpec } from './commands';
 import { CRLF, errorLine, SHELL_ERROR, SUCCESS } from './output';
@@ -33,8 +33,18 @@ export interface CommandContext {
   options: Record<string, string | true>;
   positional: string[];
   io: ShellIo;
+  faults: Faults;
   /** Destructive commands ask unless `-force` was given; false means the user did not type proceed. */
   confirm(what: string): Promise<boolean>;
+  /** Run after the command's output is written (e.g. a reboot closes every connection). */
+  afterOutput(fn: () => void): void;
+  /** End every SSH connection to the appliance. */
+  disconnect(): void;
+}
+
+/** What a session may do to the appliance as a whole. */
+export interface ApplianceControl {
+  disconnectAll(): void;
 }
 
 const FORBIDDEN = /[;|&$`<>(){}\\\n\r*?!]/;
@@ -105,6 +115,7 @@ export class LunashSession {
     private readonly faults: FaultFile,
     readonly user: string,
     private readonly io: ShellIo,
+    readonly appliance: ApplianceControl = { disconnectAll: () => {} },
   ) {}
 
   /** Run one line; returns false when the connection was dropped by a fault. */
@@ -146,6 +157,7 @@ export class LunashSession {
     }
 
     const state = this.store.read();
+    const after: (() => void)[] = [];
     const context: CommandContext = {
       state,
       user: this.user,
@@ -153,6 +165,9 @@ export class LunashSession {
       options: parsed.options,
       positional: parsed.positional,
       io: this.io,
+      faults,
+      afterOutput: (fn) => after.push(fn),
+      disconnect: () => this.appliance.disconnectAll(),
       confirm: async (what) => {
         if (parsed.options.force === true) return true;
         const answer = await this.io.ask(`${CRLF}CAUTION:  Are you sure you wish to ${what}${CRLF}          Type 'proceed' to continue, or 'quit' to quit now -> `);
@@ -176,7 +191,8 @@ export class LunashSession {
     }
     const result = code === 0 ? SUCCESS : SHELL_ERROR;
     this.io.write(`${output ? `${output}${CRLF}` : ''}${CRLF}${result}${CRLF}`);
-    return true;
+    for (const fn of after) fn();
+    return after.length === 0;
   }
 
   private isBlocked(spec: CommandSpec): boolean {

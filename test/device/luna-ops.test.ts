@@ -4,7 +4,10 @@ import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { outboxNotifier } from '../../activities/notify';
 import type { OperationEvidence, OperationInput } from '../../activities/types';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { finishReboot } from '../../simulator/appliance-server';
 import { SECRETS, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
 
 let sim: SimulatedHsm;
@@ -16,6 +19,7 @@ beforeEach(async () => {
     ledgerPath: join(sim.dir, 'ledger.jsonl'),
     notifier: outboxNotifier(join(sim.dir, 'outbox.jsonl')),
     inventoryPath: sim.inventoryPath,
+    packagesDir: join(sim.dir, 'packages'),
     env: sim.env,
   });
 });
@@ -175,4 +179,54 @@ test('no secret value appears in any evidence', async () => {
   const text = JSON.stringify(evidence);
   expect(text).toContain('hsm init -label HSM1');
   for (const secret of [...Object.values(SECRETS), 'PASSWORD']) expect(text).not.toContain(secret);
+});
+
+describe('firmware', () => {
+  const file = 'lunahsm_update-7.8.4-12.spkg';
+  const content = Buffer.from('signed update package 7.8.4\n'.repeat(1000));
+  const sha256 = createHash('sha256').update(content).digest('hex');
+
+  beforeEach(async () => {
+    mkdirSync(join(sim.dir, 'packages'), { recursive: true });
+    writeFileSync(join(sim.dir, 'packages', file), content);
+    sim.appliance.faults.write({ rebootMs: 300 });
+    await initialised();
+  });
+
+  test('upload checks the sha256, then upgrade and reboot bring the appliance to the target firmware, each once', async () => {
+    const wrong = await failure(op('firmware.upload', { file, sha256: 'f'.repeat(64) }));
+    expect(wrong).toMatchObject({ nonRetryable: true, type: 'VerificationFailed' });
+    expect(wrong.message).toContain(`package ${file} has sha256 ${sha256}, the request says ${'f'.repeat(64)}`);
+    expect(state().files).toEqual({});
+
+    expect((await op('firmware.upload', { file, sha256 })).outcome).toBe('applied');
+    expect(state().files[file]).toEqual({ size: content.length, sha256 });
+    expect((await op('firmware.upload', { file, sha256 })).outcome).toBe('already-present');
+
+    const upgrade = { file, authCode: 'AbC123xyz', targetFirmware: '7.8.4' };
+    expect((await op('firmware.upgrade', upgrade)).outcome).toBe('applied');
+    expect(state()).toMatchObject({ firmware: '7.0.3', pendingUpdate: { file, firmware: '7.8.4' }, stcEnabled: false });
+    expect((await op('firmware.upgrade', upgrade)).outcome).toBe('already-present');
+
+    const reboot = await op('appliance.reboot', { expectFirmware: '7.8.4', waitSeconds: 10 });
+    expect(reboot).toMatchObject({ outcome: 'applied', verify: { firmware: '7.8.4' } });
+    expect(state()).toMatchObject({ firmware: '7.8.4', pendingUpdate: null, reboot: null });
+    expect((await op('appliance.reboot', { expectFirmware: '7.8.4', waitSeconds: 10 })).outcome).toBe('already-present');
+    expect(commandsRun('sysconf appliance reboot')).toBe(1);
+    expect(commandsRun('package update')).toBe(1);
+  });
+
+  test('a reboot that hangs fails non-retryably; after a power cycle the retry finds the work done', async () => {
+    await op('firmware.upload', { file, sha256 });
+    await op('firmware.upgrade', { file, authCode: 'AbC123xyz', targetFirmware: '7.8.4' });
+    sim.appliance.faults.write({ rebootHangs: true });
+    const hung = await failure(op('appliance.reboot', { expectFirmware: '7.8.4', waitSeconds: 2 }));
+    expect(hung).toMatchObject({ nonRetryable: true, type: 'RebootHung' });
+    expect(hung.message).toContain('did not come back within 2 s of the reboot: a physical reboot (support request) is needed');
+    expect(state().reboot).toEqual({ until: null });
+
+    finishReboot(sim.appliance.state); // the operator's physical power cycle
+    expect((await op('appliance.reboot', { expectFirmware: '7.8.4', waitSeconds: 5 })).outcome).toBe('already-present');
+    expect(commandsRun('sysconf appliance reboot')).toBe(1);
+  });
 });

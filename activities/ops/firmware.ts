@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
+import { parseHsmShow, parseTable } from '../device/lunash-parser';
+import { PROCEED } from '../device/luna-constants';
+import { DeviceConnectionLost, RebootHung, VerificationFailed } from '../device/errors';
+import type { DeviceAccess } from '../device/device-access';
+import { defineOperation, type OperationContext } from './operation';
+
+const PackageFile = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a package file name');
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lower-case hex sha256');
+const Version = z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a firmware version such as 7.8.4');
+
+async function localPackage(ctx: OperationContext, file: string, sha256: string): Promise<Buffer> {
+  const data = await readFile(join(ctx.packagesDir, file)).catch((err: NodeJS.ErrnoException) => {
+    throw new VerificationFailed(`package ${file} is not in the worker's package directory (${err.code})`);
+  });
+  const actual = createHash('sha256').update(data).digest('hex');
+  if (actual !== sha256) throw new VerificationFailed(`package ${file} has sha256 ${actual}, the request says ${sha256}: refusing to upload it`);
+  return data;
+}
+
+async function uploadedFiles(d: DeviceAccess) {
+  return parseTable((await d.run('package listfile')).output).map((r) => ({ file: r.File, size: Number(r.Size) }));
+}
+
+async function firmwareNow(d: DeviceAccess) {
+  return parseHsmShow((await d.run('hsm show')).output).firmware;
+}
+
+/** Upload an update package after checking its sha256 against the request. */
+export const firmwareUpload = defineOperation({
+  name: 'firmware.upload',
+  description: 'Check an update package against its sha256 and upload it to the appliance',
+  args: z.object({ file: PackageFile, sha256: Sha256 }).strict(),
+  async probe(ctx, { file, sha256 }) {
+    const data = await localPackage(ctx, file, sha256);
+    const files = await uploadedFiles(ctx.device());
+    return { present: files.some((f) => f.file === file && f.size === data.length), state: { file, size: data.length, sha256, onAppliance: files } };
+  },
+  async act(ctx, { file, sha256 }) {
+    await ctx.device().upload(file, await localPackage(ctx, file, sha256));
+    return { commands: [`(sftp put ${file})`] };
+  },
+});
+
+/** Install an uploaded package; the new firmware runs after the next reboot. */
+export const firmwareUpgrade = defineOperation({
+  name: 'firmware.upgrade',
+  description: 'Install an uploaded update package (takes effect at the next reboot)',
+  args: z.object({ file: PackageFile, authCode: z.string().regex(/^[A-Za-z0-9]{6,32}$/, 'expected the package authorisation code'), targetFirmware: Version }).strict(),
+  async probe(ctx, { targetFirmware }) {
+    const d = ctx.device();
+    const firmware = await firmwareNow(d);
+    const pending = (await d.run('hsm update show')).output;
+    const present = firmware === targetFirmware || pending.includes(`(firmware ${targetFirmware})`);
+    return { present, state: { firmware, pending: pending.split('\n')[0] } };
+  },
+  async act(ctx, { file, authCode }) {
+    const d = ctx.device();
+    // Thales: disable Secure Trusted Channel before a firmware update
+    await d.run('hsm stc disable', { answers: [PROCEED] });
+    const command = `package update ${file} -authcode ${authCode}`;
+    await d.run(command, { answers: [PROCEED] });
+    return { commands: ['hsm stc disable', command] };
+  },
+});
+
+/** Reboot and wait for SSH and the expected firmware. Idempotent only with `expectFirmware`: a
+ * retry then finds the appliance already on it and does not reboot again. */
+export const applianceReboot = defineOperation({
+  name: 'appliance.reboot',
+  description: 'Reboot the appliance and wait until it answers again',
+  args: z.object({ expectFirmware: Version.optional(), waitSeconds: z.number().int().min(1).max(3600).default(600) }).strict(),
+  async probe(ctx, { expectFirmware }) {
+    if (!expectFirmware) return { present: false, state: {} };
+    const firmware = await firmwareNow(ctx.device());
+    return { present: firmware === expectFirmware, state: { firmware } };
+  },
+  async act(ctx) {
+    await ctx.device().run('sysconf appliance reboot', { answers: [PROCEED], endsSession: true });
+    return { commands: ['sysconf appliance reboot'] };
+  },
+  async verify(ctx, { expectFirmware, waitSeconds }) {
+    const d = ctx.device();
+    const until = Date.now() + waitSeconds * 1000;
+    await delay(500);
+    for (;;) {
+      ctx.heartbeat({ waitingForReboot: true });
+      try {
+        const firmware = await firmwareNow(d);
+        return { present: !expectFirmware || firmware === expectFirmware, state: { firmware, expectFirmware } };
+      } catch (err) {
+        if (!(err instanceof DeviceConnectionLost)) throw err;
+      }
+      if (Date.now() > until) throw new RebootHung(d.ref, waitSeconds);
+      await delay(1000);
+    }
+  },
+});
