@@ -22,13 +22,16 @@ export interface ActivityDeps {
 function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
   return async (input: OperationInput): Promise<OperationEvidence> => {
     const context = Context.current();
+    const opened: DeviceAccess[] = [];
     let device: DeviceAccess | undefined;
-    const openDevice = () => {
+    let backupDevice: DeviceAccess | undefined;
+    const inventory = () => {
       if (!input.hsm) throw new SecretUnavailable(`${def.name} needs a target HSM (a device step)`);
       if (!deps.inventoryPath) throw new SecretUnavailable('the worker has no inventory (CEREMONY_INVENTORY)');
-      device ??= DeviceAccess.fromInventory(loadInventory(deps.inventoryPath), input.hsm, deps.env);
-      return device;
+      return { hsm: input.hsm, inventory: loadInventory(deps.inventoryPath) };
     };
+    const track = (d: DeviceAccess) => (opened.push(d), d);
+    const transcript = () => opened.flatMap((d) => d.transcript.map((t) => ({ ...t, device: d.ref })));
     try {
       const evidence = await runOperation(
         def,
@@ -39,18 +42,25 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
           heartbeat: (details) => context.heartbeat(details),
           ledgerPath: deps.ledgerPath,
           packagesDir: deps.packagesDir ?? 'packages',
-          device: openDevice,
+          device: () => {
+            const { hsm, inventory: inv } = inventory();
+            return (device ??= track(DeviceAccess.forHsm(inv, hsm, deps.env)));
+          },
+          backupDevice: () => {
+            const { hsm, inventory: inv } = inventory();
+            return (backupDevice ??= track(DeviceAccess.forBackupOf(inv, hsm, deps.env)));
+          },
         },
         input.args,
       );
-      return device ? { ...evidence, transcript: device.transcript } : evidence;
+      return opened.length > 0 ? { ...evidence, transcript: transcript() } : evidence;
     } catch (err) {
       if (err instanceof DeviceError || err instanceof SecretUnavailable) {
-        throw nonRetryable(err.name, `${def.name} on ${input.hsm}: ${err.message}`, device ? { transcript: device.transcript } : undefined);
+        throw nonRetryable(err.name, `${def.name} on ${input.hsm}: ${err.message}`, opened.length > 0 ? { transcript: transcript() } : undefined);
       }
       throw err;
     } finally {
-      device?.close();
+      opened.forEach((d) => d.close());
     }
   };
 }

@@ -20,7 +20,7 @@ export interface OperationEvidence {
   verify: Record<string, unknown>;
   commands: string[];
   /** Every device command run by this attempt, with its result code and scrubbed output. */
-  transcript?: { user: string; command: string; code: number; output: string }[];
+  transcript?: { device: string; user: string; command: string; code: number; output: string }[];
 }
 
 export type NotificationKind =

@@ -20,10 +20,20 @@ export const HsmSchema = z.object({
   hostKeyFingerprint: HostKeyFingerprintSchema,
   model: z.string().default('Luna Network HSM 7 A790'),
   azureResourceId: z.string().startsWith('/subscriptions/', 'expected an ARM resource id starting with /subscriptions/').optional(),
+  /** The on-prem backup device (key of `backupDevices`) this HSM's partitions are backed up to. */
+  backupDevice: SlugSchema.optional(),
   credentials: z.partialRecord(z.enum(['tenantadmin', 'admin', 'operator', 'monitor', 'hsmSo']), SecretRefSchema).refine(
     (c) => Object.keys(c).length > 0,
     'at least one credential reference is required',
   ),
+});
+
+/** A backup workstation with a Luna Backup HSM, reached over the VPN; LunaCM over SSH. */
+export const BackupDeviceSchema = z.object({
+  host: z.string().min(1).max(253),
+  port: z.number().int().min(1).max(65535).default(22),
+  hostKeyFingerprint: HostKeyFingerprintSchema,
+  credentials: z.object({ backup: SecretRefSchema }),
 });
 
 export const ApproverGroupSchema = z.object({
@@ -34,13 +44,22 @@ export const ApproverGroupSchema = z.object({
 export const InventorySchema = z
   .object({
     hsms: z.record(SlugSchema, HsmSchema).refine((h) => Object.keys(h).length > 0, 'at least one HSM is required'),
+    backupDevices: z.record(SlugSchema, BackupDeviceSchema).default({}),
     approverGroups: z.record(SlugSchema, ApproverGroupSchema),
     operators: z.array(EmailSchema).min(1),
   })
-  .strict();
+  .strict()
+  .superRefine((inv, ctx) => {
+    for (const [name, hsm] of Object.entries(inv.hsms)) {
+      if (hsm.backupDevice && !inv.backupDevices[hsm.backupDevice]) {
+        ctx.addIssue({ code: 'custom', path: ['hsms', name, 'backupDevice'], message: `no backup device "${hsm.backupDevice}" in backupDevices` });
+      }
+    }
+  });
 
 export type Inventory = z.infer<typeof InventorySchema>;
 export type HsmEntry = z.infer<typeof HsmSchema>;
+export type BackupDeviceEntry = z.infer<typeof BackupDeviceSchema>;
 
 export function parseInventory(yamlText: string, source = 'inventory'): Inventory {
   let raw: unknown;

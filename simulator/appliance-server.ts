@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { utils as sshUtils, type ServerChannel, type SFTPWrapper } from 'ssh2';
 import { FaultFile } from './faults';
-import { LunashSession } from './lunash/shell';
+import { LUNASH } from './lunash/commands';
+import { CommandShell } from './lunash/shell';
 import { CRLF, PROMPT } from './lunash/output';
 import type { LineReader } from './ssh/line-reader';
 import { startShellServer } from './ssh/shell-server';
@@ -146,7 +147,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
     prompt: () => `[${store.read().name}] ${PROMPT}`,
     beforePrompt: (channel, reader, user) => forcedPasswordChange(store, channel, reader, user),
     execRefusal: (user) => (store.read().users[user]?.mustChangePassword ? 'You are required to change your password: log in interactively first.' : undefined),
-    interpreter: (user, io, control) => new LunashSession(store, faults, user, io, control),
+    interpreter: (user, io, control) => new CommandShell(store, faults, user, io, control, LUNASH),
     sftp: (sftp, user) => serveUploads(store, sftp, user),
   });
 

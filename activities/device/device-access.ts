@@ -1,9 +1,15 @@
-import type { HsmEntry, Inventory } from '../../ceremonies/inventory';
+import type { Inventory, SecretRef } from '../../ceremonies/inventory';
 import { AuthenticationFailed } from './errors';
 import { LunaShell, type CommandOutput, type LunaTarget, type RunOptions } from './luna-shell';
 import { resolveSecret, SecretUnavailable } from './secrets';
 
-export type CredentialName = keyof HsmEntry['credentials'];
+/** Where a device is and how to log in: an HSM appliance or a backup workstation. */
+export interface DeviceEndpoint {
+  host: string;
+  port: number;
+  hostKeyFingerprint: string;
+  credentials: Partial<Record<string, SecretRef>>;
+}
 
 export interface TranscriptEntry {
   user: string;
@@ -22,29 +28,38 @@ export class DeviceAccess {
 
   constructor(
     readonly ref: string,
-    readonly entry: HsmEntry,
+    readonly entry: DeviceEndpoint,
+    /** The user commands run as: `admin` or `tenantadmin` on appliances, `backup` on the workstation. */
+    private readonly adminUserName: string,
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
-  static fromInventory(inventory: Inventory, ref: string, env?: NodeJS.ProcessEnv): DeviceAccess {
+  static forHsm(inventory: Inventory, ref: string, env?: NodeJS.ProcessEnv): DeviceAccess {
     const entry = inventory.hsms[ref];
     if (!entry) throw new SecretUnavailable(`unknown HSM "${ref}": not in the worker's inventory`);
-    return new DeviceAccess(ref, entry, env);
+    return new DeviceAccess(ref, entry, entry.credentials.admin ? 'admin' : 'tenantadmin', env);
+  }
+
+  /** The on-prem backup device of an HSM. */
+  static forBackupOf(inventory: Inventory, hsmRef: string, env?: NodeJS.ProcessEnv): DeviceAccess {
+    const name = inventory.hsms[hsmRef]?.backupDevice;
+    const entry = name ? inventory.backupDevices[name] : undefined;
+    if (!name || !entry) throw new SecretUnavailable(`the inventory names no backup device for HSM "${hsmRef}"`);
+    return new DeviceAccess(name, entry, 'backup', env);
   }
 
   get target(): LunaTarget {
     return { host: this.entry.host, port: this.entry.port, hostKeyFingerprint: this.entry.hostKeyFingerprint };
   }
 
-  async secret(name: CredentialName): Promise<string> {
+  async secret(name: string): Promise<string> {
     const ref = this.entry.credentials[name];
     if (!ref) throw new SecretUnavailable(`the inventory has no ${name} credential for ${this.ref}`);
     return resolveSecret(ref, this.env);
   }
 
-  /** The appliance admin: `admin` if the inventory has it, else Azure's `tenantadmin`. */
-  adminUser(): CredentialName {
-    return this.entry.credentials.admin ? 'admin' : 'tenantadmin';
+  adminUser(): string {
+    return this.adminUserName;
   }
 
   async open(user: string, password: string, options: { firstLogin?: { newPassword: string } } = {}): Promise<LunaShell> {

@@ -24,7 +24,8 @@ export interface CommandOutput extends LunashResult {
   output: string;
 }
 
-const PROMPT = /lunash:>\s*$/;
+/** lunash on the appliance, LunaCM on a backup workstation. */
+const PROMPT = /luna(?:sh|cm):>\s*$/;
 const RESULT_LINE = /Command Result\s*:/;
 
 export interface RunOptions {

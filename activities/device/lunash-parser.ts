@@ -8,7 +8,9 @@ export interface LunashResult {
   errors: { line: string; code?: string; name?: string }[];
 }
 
-const RESULT = /Command Result\s*:\s*(\d+)\s*\(([^)]*)\)/;
+// lunash: `Command Result : 0 (Success)`; LunaCM: `Command Result : No Error` or
+// `Command Result : 0x80000203 (LUNA_RET_OBJECT_EXISTS)`
+const RESULT = /Command Result\s*:\s*(?:(\d+|0x[0-9A-Fa-f]+)\s*\(([^)]*)\)|(No Error))/;
 const ERROR = /^Error:\s+(.*?)(?:\(([0-9A-F]{8})\s*:\s*([A-Z0-9_]+)\))?\s*$/;
 
 export function parseResult(output: string): LunashResult | undefined {
@@ -16,12 +18,12 @@ export function parseResult(output: string): LunashResult | undefined {
   let found: { code: number; text: string } | undefined;
   for (const line of lines) {
     const m = RESULT.exec(line);
-    if (m) found = { code: Number(m[1]), text: m[2] };
+    if (m) found = m[3] ? { code: 0, text: m[3] } : { code: Number(m[1]), text: m[2] };
   }
   if (!found) return undefined;
   const errors = lines
     .map((l) => l.trim())
-    .filter((l) => l.startsWith('Error:'))
+    .filter((l) => l.startsWith('Error:') || l.startsWith('Error in execution:'))
     .map((line) => {
       const m = ERROR.exec(line);
       return { line, code: m?.[2], name: m?.[3] };

@@ -1,5 +1,6 @@
 import { ledgerRecord, ledgerRequire } from './ledger';
 import { changeInitialPassword, configureSyslog, hsmInit, hsmShowOp, hsmZeroize, partitionAssignClient, partitionCreate } from './luna';
+import { backupPartition, backupVerify } from './backup';
 import { applianceReboot, firmwareUpgrade, firmwareUpload } from './firmware';
 import type { OperationDefinition } from './operation';
 
@@ -17,4 +18,6 @@ export const OPERATIONS: OperationDefinition[] = [
   firmwareUpload,
   firmwareUpgrade,
   applianceReboot,
+  backupPartition,
+  backupVerify,
 ];

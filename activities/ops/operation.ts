@@ -14,6 +14,8 @@ export interface OperationContext {
   packagesDir: string;
   /** The step's target appliance (device steps only); one admin session per activity. */
   device(): DeviceAccess;
+  /** The on-prem backup device of the step's HSM, reached over the VPN. */
+  backupDevice(): DeviceAccess;
 }
 
 export interface ProbeResult {

@@ -1,15 +1,8 @@
 import type { ApplianceState } from '../state';
-import { CRLF, heading, keyValues, table } from './output';
-import { LunaError, type CommandContext } from './shell';
+import { CRLF, errorLine, heading, keyValues, SHELL_ERROR, SUCCESS, table } from './output';
+import { LunaError, type CommandContext as GenericContext, type CommandSpec, type ShellDialect } from './shell';
 
-export interface CommandSpec {
-  words: string[];
-  options?: Record<string, 'value' | 'flag'>;
-  required?: string[];
-  positional?: number;
-  adminOnly?: boolean;
-  run(c: CommandContext): Promise<string>;
-}
+type CommandContext = GenericContext<ApplianceState>;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
 const HOST = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/;
@@ -96,7 +89,7 @@ function hsmShow(state: ApplianceState, session: { hsmLoggedIn: boolean }): stri
   ].join(CRLF);
 }
 
-export const COMMANDS: CommandSpec[] = [
+export const COMMANDS: CommandSpec<ApplianceState>[] = [
   {
     words: ['hsm', 'show'],
     run: async (c) => hsmShow(c.state, c.session),
@@ -391,3 +384,12 @@ export const COMMANDS: CommandSpec[] = [
     run: async () => '',
   },
 ];
+
+/** lunash, the appliance shell. */
+export const LUNASH: ShellDialect<ApplianceState> = {
+  commands: COMMANDS,
+  success: SUCCESS,
+  failure: () => SHELL_ERROR,
+  errorLine,
+  role: (state, user) => state.users[user]?.role,
+};

@@ -1,7 +1,30 @@
 import type { FaultFile, Faults } from '../faults';
-import type { ApplianceState, StateFile } from '../state';
-import { COMMANDS, type CommandSpec } from './commands';
-import { CRLF, errorLine, SHELL_ERROR, SUCCESS } from './output';
+import type { StateFile } from '../state';
+import { CRLF } from './output';
+
+/** A device shell's words: its commands and how it prints results and errors. lunash on the
+ * appliance and LunaCM on the backup workstation differ only here. */
+export interface ShellDialect<T> {
+  commands: CommandSpec<T>[];
+  success: string;
+  /** The result line after a failure; `error` is absent for usage errors. */
+  failure(error?: { code: string; name: string }): string;
+  errorLine(command: string, code: string, name: string): string;
+  role(state: T, user: string): string | undefined;
+}
+
+export interface AuditedState {
+  audit: { at: string; user: string; command: string; result: number }[];
+}
+
+export interface CommandSpec<T> {
+  words: string[];
+  options?: Record<string, 'value' | 'flag'>;
+  required?: string[];
+  positional?: number;
+  adminOnly?: boolean;
+  run(c: CommandContext<T>): Promise<string>;
+}
 
 /** How a command talks to the person (or program) at the terminal. */
 export interface ShellIo {
@@ -26,8 +49,8 @@ export class LunaError extends Error {
 /** A syntax or usage problem, reported before anything runs. */
 export class UsageError extends Error {}
 
-export interface CommandContext {
-  state: ApplianceState;
+export interface CommandContext<T> {
+  state: T;
   user: string;
   session: { hsmLoggedIn: boolean };
   options: Record<string, string | true>;
@@ -59,8 +82,8 @@ export function tokenize(line: string): string[] {
 }
 
 /** Find the command: each word may be abbreviated to a unique prefix, as lunash allows. */
-export function resolveCommand(tokens: string[]): { spec: CommandSpec; rest: string[] } {
-  let candidates = COMMANDS;
+export function resolveCommand<T>(commands: CommandSpec<T>[], tokens: string[]): { spec: CommandSpec<T>; rest: string[] } {
+  let candidates = commands;
   let depth = 0;
   for (; depth < tokens.length && !tokens[depth].startsWith('-'); depth++) {
     const word = tokens[depth].toLowerCase();
@@ -80,7 +103,7 @@ export function resolveCommand(tokens: string[]): { spec: CommandSpec; rest: str
   return { spec, rest: tokens.slice(depth) };
 }
 
-export function parseOptions(spec: CommandSpec, rest: string[]): { options: Record<string, string | true>; positional: string[] } {
+export function parseOptions<T>(spec: CommandSpec<T>, rest: string[]): { options: Record<string, string | true>; positional: string[] } {
   const options: Record<string, string | true> = {};
   const positional: string[] = [];
   for (let i = 0; i < rest.length; i++) {
@@ -106,16 +129,17 @@ export function parseOptions(spec: CommandSpec, rest: string[]): { options: Reco
   return { options, positional };
 }
 
-/** One login session of lunash: runs command lines against the appliance's state file. */
-export class LunashSession {
+/** One login session of a device shell: runs command lines against the device's state file. */
+export class CommandShell<T extends AuditedState> {
   readonly session = { hsmLoggedIn: false };
 
   constructor(
-    private readonly store: StateFile<ApplianceState>,
+    private readonly store: StateFile<T>,
     private readonly faults: FaultFile,
     readonly user: string,
     private readonly io: ShellIo,
-    readonly appliance: ApplianceControl = { disconnectAll: () => {} },
+    readonly appliance: ApplianceControl,
+    private readonly dialect: ShellDialect<T>,
   ) {}
 
   /** Run one line; returns false when the connection was dropped by a fault. */
@@ -126,16 +150,16 @@ export class LunashSession {
     if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
 
     let tokens: string[];
-    let resolved: ReturnType<typeof resolveCommand>;
-    let parsed: ReturnType<typeof parseOptions>;
+    let resolved: ReturnType<typeof resolveCommand<T>>;
+    let parsed: ReturnType<typeof parseOptions<T>>;
     try {
       tokens = tokenize(trimmed);
-      resolved = resolveCommand(tokens);
+      resolved = resolveCommand(this.dialect.commands, tokens);
       parsed = parseOptions(resolved.spec, resolved.rest);
     } catch (err) {
       if (!(err instanceof UsageError)) throw err;
       this.audit(trimmed, 65535);
-      this.io.write(`${err.message}${CRLF}${CRLF}${SHELL_ERROR}${CRLF}`);
+      this.io.write(`${err.message}${CRLF}${CRLF}${this.dialect.failure()}${CRLF}`);
       return true;
     }
     const name = resolved.spec.words.join(' ');
@@ -148,17 +172,17 @@ export class LunashSession {
     const injected = this.faults.take('commandErrors', name);
     if (injected) {
       this.audit(trimmed, 65535);
-      this.io.write(`${errorLine(name, injected.code, injected.name)}${CRLF}${CRLF}${SHELL_ERROR}${CRLF}`);
+      this.io.write(`${this.dialect.errorLine(name, injected.code, injected.name)}${CRLF}${CRLF}${this.dialect.failure(injected)}${CRLF}`);
       return true;
     }
     if (this.isBlocked(resolved.spec)) {
-      this.io.write(`Error: this command requires the admin role.${CRLF}${CRLF}${SHELL_ERROR}${CRLF}`);
+      this.io.write(`Error: this command requires the admin role.${CRLF}${CRLF}${this.dialect.failure()}${CRLF}`);
       return true;
     }
 
     const state = this.store.read();
     const after: (() => void)[] = [];
-    const context: CommandContext = {
+    const context: CommandContext<T> = {
       state,
       user: this.user,
       session: this.session,
@@ -176,12 +200,14 @@ export class LunashSession {
     };
     let output: string;
     let code = 0;
+    let failure: { code: string; name: string } | undefined;
     try {
       output = await resolved.spec.run(context);
     } catch (err) {
       if (!(err instanceof LunaError)) throw err;
       code = 65535;
-      output = [err.detail, errorLine(name, err.code, err.rcName)].filter(Boolean).join(CRLF);
+      failure = { code: err.code, name: err.rcName };
+      output = [err.detail, this.dialect.errorLine(name, err.code, err.rcName)].filter(Boolean).join(CRLF);
     }
     this.store.write(state);
     this.audit(trimmed, code);
@@ -189,14 +215,14 @@ export class LunashSession {
       this.io.drop();
       return false;
     }
-    const result = code === 0 ? SUCCESS : SHELL_ERROR;
+    const result = code === 0 ? this.dialect.success : this.dialect.failure(failure);
     this.io.write(`${output ? `${output}${CRLF}` : ''}${CRLF}${result}${CRLF}`);
     for (const fn of after) fn();
     return after.length === 0;
   }
 
-  private isBlocked(spec: CommandSpec): boolean {
-    const role = this.store.read().users[this.user]?.role;
+  private isBlocked(spec: CommandSpec<T>): boolean {
+    const role = this.dialect.role(this.store.read(), this.user);
     return Boolean(spec.adminOnly) && role !== 'admin';
   }
 

@@ -50,6 +50,16 @@ async function initialised() {
   await op('hsm.init', { label: 'HSM1' });
 }
 
+/** A partition holding 42 objects, visible to the backup workstation. */
+async function partitionWithObjects() {
+  await initialised();
+  await op('partition.create', { partition: 'payments' });
+  await op('partition.assignClient', { client: 'backup-ws', host: 'backup-ws.onprem.example', partition: 'payments' });
+  sim.appliance.state.update((s) => {
+    s.partitions[0].objects = 42;
+  });
+}
+
 test.each([
   ['hsm.changeInitialPassword', {}, async () => {}, () => expect(state().users.tenantadmin).toMatchObject({ password: SECRETS.TEST_TENANTADMIN_PASSWORD, mustChangePassword: false })],
   ['hsm.init', { label: 'HSM1' }, () => op('hsm.changeInitialPassword'), () => expect(state()).toMatchObject({ zeroized: false, label: 'HSM1' })],
@@ -73,15 +83,22 @@ test.each([
     },
     () => expect(state()).toMatchObject({ zeroized: true, manuallyZeroized: true, partitions: [] }),
   ],
+  [
+    'backup.partition',
+    { partition: 'payments', label: 'c-1-payments' },
+    partitionWithObjects,
+    () => expect(sim.backup.state.read().backups).toMatchObject([{ label: 'c-1-payments', sourcePartition: 'payments', objects: 42 }]),
+  ],
 ] as const)('%s: the first run acts, the second probes and changes nothing', async (name, args, before, check) => {
   await before();
   const first = await op(name, args);
   expect(first.outcome).toBe('applied');
   check();
-  const after = JSON.stringify({ ...state(), audit: [] });
+  const snapshot = () => JSON.stringify([{ ...state(), audit: [] }, { ...sim.backup.state.read(), audit: [] }]);
+  const after = snapshot();
   const second = await op(name, args);
   expect(second.outcome).toBe('already-present');
-  expect(JSON.stringify({ ...state(), audit: [] })).toBe(after);
+  expect(snapshot()).toBe(after);
   expect(second.commands).toEqual([]);
 });
 
@@ -174,11 +191,54 @@ test('no secret value appears in any evidence', async () => {
   evidence.push(await op('partition.create', { partition: 'payments' }));
   evidence.push(await op('partition.assignClient', { client: 'app01', host: 'app01.example.com', partition: 'payments' }));
   evidence.push(await op('hsm.configureSyslog', { host: '10.1.2.3' }));
+  evidence.push(await op('partition.assignClient', { client: 'backup-ws', host: 'backup-ws.onprem.example', partition: 'payments' }));
+  evidence.push(await op('backup.partition', { partition: 'payments', label: 'c-1-payments' }));
+  evidence.push(await op('backup.verify', { partition: 'payments', label: 'c-1-payments' }));
   evidence.push(await op('hsm.show'));
   evidence.push(await op('hsm.zeroize'));
   const text = JSON.stringify(evidence);
   expect(text).toContain('hsm init -label HSM1');
   for (const secret of [...Object.values(SECRETS), 'PASSWORD']) expect(text).not.toContain(secret);
+});
+
+describe('backup', () => {
+  const args = { partition: 'payments', label: 'c-1-payments' };
+  beforeEach(partitionWithObjects);
+
+  test('backup.verify holds for a matching backup and fails once the partition has changed', async () => {
+    await op('backup.partition', args);
+    expect(await op('backup.verify', args)).toMatchObject({ outcome: 'checked', probe: { sourceObjects: 42, backupObjects: 42 } });
+    sim.appliance.state.update((s) => {
+      s.partitions[0].objects = 43;
+    });
+    const f = await failure(op('backup.verify', args));
+    expect(f).toMatchObject({ nonRetryable: true, type: 'CheckFailed' });
+  });
+
+  test('a VPN path that is down is a transient failure, and the backup is made once it is back', async () => {
+    sim.backup.faults.write({ unreachable: true });
+    const err = await op('backup.partition', args).catch((e: Error) => e);
+    expect(err).not.toBeInstanceOf(ApplicationFailure);
+    expect((err as Error).message).toMatch(/connection to 127.0.0.1:\d+ lost during connect/);
+    expect(sim.backup.state.read().backups).toEqual([]);
+    sim.backup.faults.write({ unreachable: false });
+    expect((await op('backup.partition', args)).outcome).toBe('applied');
+  });
+
+  test('a connection dropped after the backup was written, then a retry, leaves exactly one backup', async () => {
+    sim.backup.faults.write({ dropConnection: [{ match: 'partition archive backup', applied: true, times: 1 }] });
+    await expect(op('backup.partition', args)).rejects.toThrow(/lost during 'partition archive backup/);
+    expect((await op('backup.partition', args)).outcome).toBe('already-present');
+    expect(sim.backup.state.read().backups).toHaveLength(1);
+    expect(sim.backup.state.read().audit.filter((a) => a.command.startsWith('partition archive backup') && a.result === 0)).toHaveLength(1);
+  });
+
+  test('a partition not assigned to the backup workstation is refused with a clear error', async () => {
+    await op('partition.create', { partition: 'orphan' });
+    const f = await failure(op('backup.partition', { partition: 'orphan', label: 'c-1-orphan' }));
+    expect(f).toMatchObject({ nonRetryable: true, type: 'VerificationFailed' });
+    expect(f.message).toMatch(/partition orphan \(\d+\) is not visible from onprem-backup: assign it to the backup workstation's client first/);
+  });
 });
 
 describe('firmware', () => {

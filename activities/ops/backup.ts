@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { parseTable } from '../device/lunash-parser';
+import { VerificationFailed } from '../device/errors';
+import type { DeviceAccess } from '../device/device-access';
+import { defineOperation, type OperationContext } from './operation';
+
+const LunaName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/, 'expected a partition name');
+/** The backup's name on the backup HSM: label it with the ceremony id so a retry finds it. */
+const BackupLabel = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a backup label (letters, digits, "_", "." or "-")');
+const Args = z.object({ partition: LunaName, label: BackupLabel }).strict();
+
+async function sourcePartition(ctx: OperationContext, name: string) {
+  const rows = parseTable((await ctx.device().run('partition list')).output);
+  const row = rows.find((r) => r.Name === name);
+  if (!row) throw new VerificationFailed(`there is no partition "${name}" on ${ctx.hsm}`);
+  return { serial: row.Partition, objects: Number(row.Objects) };
+}
+
+async function backups(d: DeviceAccess) {
+  return parseTable((await d.run('partition archive list -slot 0')).output).map((r) => ({ label: r['Partition Name'], objects: Number(r.Objects), sourceSerial: r['Source Serial'] }));
+}
+
+async function slotFor(d: DeviceAccess, serial: string): Promise<number | undefined> {
+  const out = (await d.run('slot list')).output;
+  for (const m of out.matchAll(/Slot Id ->\s+(\d+)[\s\S]*?Serial Number ->\s+(\S+)/g)) if (m[2] === serial) return Number(m[1]);
+  return undefined;
+}
+
+/** Back a partition up to the on-prem Luna Backup HSM, as a backup partition named `label`. */
+export const backupPartition = defineOperation({
+  name: 'backup.partition',
+  description: 'Back up an HSM partition to the on-prem backup device (over the VPN)',
+  args: Args,
+  async probe(ctx, { label }) {
+    const found = (await backups(ctx.backupDevice())).find((b) => b.label === label);
+    return { present: found !== undefined, state: { label, backup: found ?? null } };
+  },
+  async act(ctx, { partition, label }) {
+    const source = await sourcePartition(ctx, partition);
+    const backup = ctx.backupDevice();
+    const slot = await slotFor(backup, source.serial);
+    if (slot === undefined) {
+      throw new VerificationFailed(`partition ${partition} (${source.serial}) is not visible from ${backup.ref}: assign it to the backup workstation's client first`);
+    }
+    const command = `partition archive backup -slot ${slot} -partition ${label}`;
+    await backup.run(command);
+    return { commands: ['partition list', 'slot list', command] };
+  },
+  async verify(ctx, { partition, label }) {
+    const source = await sourcePartition(ctx, partition);
+    const found = (await backups(ctx.backupDevice())).find((b) => b.label === label);
+    return { present: found?.sourceSerial === source.serial && found.objects === source.objects, state: { source, backup: found ?? null } };
+  },
+});
+
+/** The backup holds as many objects as the partition it came from. */
+export const backupVerify = defineOperation({
+  name: 'backup.verify',
+  description: 'Check that a backup on the backup device matches its source partition',
+  args: Args,
+  async probe(ctx, { partition, label }) {
+    const source = await sourcePartition(ctx, partition);
+    const found = (await backups(ctx.backupDevice())).find((b) => b.label === label);
+    return {
+      present: found !== undefined && found.sourceSerial === source.serial && found.objects === source.objects,
+      state: { sourceObjects: source.objects, backupObjects: found?.objects ?? null, label },
+    };
+  },
+});
