@@ -16,7 +16,7 @@ export const APPROVERS = ['alice@example.com', 'bob@example.com', 'carol@example
 export const OPERATOR = 'operator@example.com';
 
 /** Config pointing at the run's dev server, with a task queue and data dir of this test's own. */
-export function testConfig(name: string): AppConfig {
+export function testConfig(name: string, extra: Record<string, string> = {}): AppConfig {
   const address = process.env.TEMPORAL_TEST_ADDRESS;
   if (!address) throw new Error('TEMPORAL_TEST_ADDRESS is not set: run the tests through jest (global setup starts the dev server)');
   return loadConfig({
@@ -24,6 +24,7 @@ export function testConfig(name: string): AppConfig {
     TEMPORAL_TASK_QUEUE: `test-${name}-${randomUUID().slice(0, 8)}`,
     CEREMONY_DATA_DIR: mkdtempSync(join(tmpdir(), `ceremony-${name}-`)),
     LOG_LEVEL: 'warn',
+    ...extra,
   });
 }
 
@@ -38,8 +39,8 @@ export interface Harness {
 }
 
 /** A client, and unless `worker: false`, an in-process worker on the test's own task queue. */
-export async function startHarness(name: string, options: { worker?: boolean } = {}): Promise<Harness> {
-  const config = testConfig(name);
+export async function startHarness(name: string, options: { worker?: boolean; inventoryPath?: string } = {}): Promise<Harness> {
+  const config = testConfig(name, options.inventoryPath ? { CEREMONY_INVENTORY: options.inventoryPath } : {});
   const { ceremonies, connection } = await CeremonyClient.connect(config);
   let stopWorker = async () => {};
   if (options.worker !== false) {
