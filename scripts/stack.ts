@@ -2,7 +2,7 @@
 // `npm start`: the embedded local stack. Temporal dev server (SQLite under .data/, survives
 // restarts) + worker + web server, with one Ctrl-C to stop them all.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -81,6 +81,11 @@ async function waitForTemporal(): Promise<void> {
   }
 }
 
+async function waitForFile(path: string): Promise<void> {
+  for (let i = 0; i < 100 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 100));
+  if (!existsSync(path)) throw new Error(`the simulator did not write ${path}`);
+}
+
 async function main(): Promise<void> {
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
@@ -103,7 +108,23 @@ async function main(): Promise<void> {
   ], { logFile: serverLog });
   await waitForTemporal();
 
-  const env = { TEMPORAL_ADDRESS: address, CEREMONY_DATA_DIR: dataDir, TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`, WEB_PORT: String(webPort) };
+  // Simulated appliances + backup device, unless CEREMONY_INVENTORY points at real ones
+  let inventory = process.env.CEREMONY_INVENTORY;
+  if (!inventory) {
+    inventory = join(dataDir, 'sim', 'inventory.yaml');
+    rmSync(inventory, { force: true });
+    log('starting the simulated Luna appliances and the on-prem backup device');
+    launch('simulator', process.execPath, [join(root, 'dist/simulator/main.js'), 'start'], { env: { CEREMONY_DATA_DIR: dataDir } });
+    await waitForFile(inventory);
+  }
+
+  const env = {
+    TEMPORAL_ADDRESS: address,
+    CEREMONY_DATA_DIR: dataDir,
+    CEREMONY_INVENTORY: inventory,
+    TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`,
+    WEB_PORT: String(webPort),
+  };
   log('starting the worker (bundling workflows takes a few seconds)');
   launch('worker', process.execPath, [join(root, 'dist/worker/main.js')], { env });
   log('starting the web server');
@@ -115,6 +136,7 @@ async function main(): Promise<void> {
     Temporal Web UI    http://127.0.0.1:${uiPort}/
     Temporal frontend  ${address}  (namespace default, task queue hsm-ceremonies)
     Notifications      ${join(dataDir, 'outbox.jsonl')}
+    Device inventory   ${inventory}${process.env.CEREMONY_INVENTORY ? '' : '  (simulated appliances: npm run sim -- --help)'}
 
   Start a ceremony in another terminal:
     npx ceremony start rehearsal --hsm hsm-weu-1 --ticket jira:OPS-1 --requester dave@example.com
