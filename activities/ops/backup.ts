@@ -1,19 +1,19 @@
 import { z } from 'zod';
 import { parseTable } from '../device/lunash-parser';
+import { readPartitions } from '../device/queries';
+import { LunaName } from './luna-args';
 import { VerificationFailed } from '../device/errors';
 import type { DeviceAccess } from '../device/device-access';
 import { defineOperation, type OperationContext } from './operation';
 
-const LunaName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/, 'expected a partition name');
 /** The backup's name on the backup HSM: label it with the ceremony id so a retry finds it. */
 const BackupLabel = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a backup label (letters, digits, "_", "." or "-")');
 const Args = z.object({ partition: LunaName, label: BackupLabel }).strict();
 
 async function sourcePartition(ctx: OperationContext, name: string) {
-  const rows = parseTable((await ctx.device().run('partition list')).output);
-  const row = rows.find((r) => r.Name === name);
-  if (!row) throw new VerificationFailed(`there is no partition "${name}" on ${ctx.hsm}`);
-  return { serial: row.Partition, objects: Number(row.Objects) };
+  const partition = (await readPartitions(ctx.device())).find((p) => p.name === name);
+  if (!partition) throw new VerificationFailed(`there is no partition "${name}" on ${ctx.hsm}`);
+  return partition;
 }
 
 async function backups(d: DeviceAccess) {

@@ -3,7 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
-import { parseHsmShow, parseTable } from '../device/lunash-parser';
+import { parseTable } from '../device/lunash-parser';
+import { readHsmShow } from '../device/queries';
+import { FirmwareVersion as Version } from './luna-args';
 import { PROCEED } from '../device/luna-constants';
 import { DeviceConnectionLost, RebootHung, VerificationFailed } from '../device/errors';
 import type { DeviceAccess } from '../device/device-access';
@@ -11,7 +13,6 @@ import { defineOperation, type OperationContext } from './operation';
 
 const PackageFile = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a package file name');
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lower-case hex sha256');
-const Version = z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a firmware version such as 7.8.4');
 
 async function localPackage(ctx: OperationContext, file: string, sha256: string): Promise<Buffer> {
   const data = await readFile(join(ctx.packagesDir, file)).catch((err: NodeJS.ErrnoException) => {
@@ -27,7 +28,7 @@ async function uploadedFiles(d: DeviceAccess) {
 }
 
 async function firmwareNow(d: DeviceAccess) {
-  return parseHsmShow((await d.run('hsm show')).output).firmware;
+  return (await readHsmShow(d)).firmware;
 }
 
 /** Upload an update package after checking its sha256 against the request. */

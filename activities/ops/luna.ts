@@ -1,30 +1,20 @@
 import { z } from 'zod';
-import { parseHsmShow, parseKeyValues, parseTable } from '../device/lunash-parser';
+import { parseKeyValues, parseTable } from '../device/lunash-parser';
+import { readHsmShow as hsmShow, readPartitions as listPartitions } from '../device/queries';
+import { HostName, LunaName } from './luna-args';
 import { DEFAULT_INITIAL_PASSWORD, PROCEED } from '../device/luna-constants';
 import { AuthenticationFailed, VerificationFailed } from '../device/errors';
 import type { DeviceAccess } from '../device/device-access';
-import { defineOperation, type OperationContext } from './operation';
+import { defineOperation } from './operation';
 
-// Luna Network HSM 7 operations over lunash. Argument patterns are strict: lunash is a
-// restricted shell, and nothing from a ticket reaches it unchecked.
-
-const LunaName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/, 'expected 1-32 letters, digits, "_", "." or "-"');
-const HostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, 'expected a host name or IPv4 address');
-
-async function hsmShow(device: DeviceAccess) {
-  return parseHsmShow((await device.run('hsm show')).output);
-}
-
-function device(ctx: OperationContext): DeviceAccess {
-  return ctx.device();
-}
+// Luna Network HSM 7 operations over lunash.
 
 export const hsmShowOp = defineOperation({
   name: 'hsm.show',
   description: 'Read the HSM state (label, serial, firmware, zeroized, partitions)',
   args: z.object({}).strict(),
   async probe(ctx) {
-    return { present: true, state: { ...(await hsmShow(device(ctx))) } };
+    return { present: true, state: { ...(await hsmShow(ctx.device())) } };
   },
 });
 
@@ -33,12 +23,12 @@ export const changeInitialPassword = defineOperation({
   description: "Change an appliance user's factory password (Azure's forced first-login change)",
   args: z.object({ user: z.enum(['tenantadmin', 'admin', 'operator', 'monitor']).default('tenantadmin') }).strict(),
   async probe(ctx, { user }) {
-    const d = device(ctx);
+    const d = ctx.device();
     const changed = await d.canLogin(user, await d.secret(user));
     return { present: changed, state: { user, newPasswordAccepted: changed } };
   },
   async act(ctx, { user }) {
-    const d = device(ctx);
+    const d = ctx.device();
     try {
       (await d.open(user, DEFAULT_INITIAL_PASSWORD, { firstLogin: { newPassword: await d.secret(user) } })).close();
     } catch (err) {
@@ -56,14 +46,14 @@ export const hsmInit = defineOperation({
   description: 'Initialise a zeroized HSM with a label and the HSM Administrator password',
   args: z.object({ label: LunaName }).strict(),
   async probe(ctx, { label }) {
-    const show = await hsmShow(device(ctx));
+    const show = await hsmShow(ctx.device());
     if (!show.zeroized && show.label !== label) {
       throw new VerificationFailed(`${ctx.hsm} is already initialised with label "${show.label}"; re-initialising it needs a re-init ceremony`);
     }
     return { present: !show.zeroized && show.label === label, state: { label: show.label, zeroized: show.zeroized, serial: show.serial } };
   },
   async act(ctx, { label }) {
-    const d = device(ctx);
+    const d = ctx.device();
     const so = await d.secret('hsmSo');
     await d.run(`hsm init -label ${label}`, {
       answers: [
@@ -82,33 +72,28 @@ export const configureSyslog = defineOperation({
   description: 'Send the appliance logs to a remote syslog host',
   args: z.object({ host: HostName, port: z.number().int().min(1).max(65535).default(514), protocol: z.enum(['udp', 'tcp']).default('udp') }).strict(),
   async probe(ctx, { host, port, protocol }) {
-    const out = await device(ctx).run('syslog remotehost list');
+    const out = await ctx.device().run('syslog remotehost list');
     const rows = parseTable(out.output);
     const match = rows.find((r) => r['Remote Host'] === host);
     return { present: Boolean(match && match.Port === String(port) && match.Protocol === protocol), state: { remoteHosts: rows } };
   },
   async act(ctx, { host, port, protocol }) {
     const command = `syslog remotehost add -host ${host} -port ${port} -protocol ${protocol}`;
-    await device(ctx).run(command);
+    await ctx.device().run(command);
     return { commands: [command] };
   },
 });
-
-async function listPartitions(d: DeviceAccess) {
-  const out = await d.run('partition list');
-  return parseTable(out.output).map((r) => ({ serial: r.Partition, name: r.Name, objects: Number(r.Objects) }));
-}
 
 export const partitionCreate = defineOperation({
   name: 'partition.create',
   description: 'Create an application partition',
   args: z.object({ partition: LunaName }).strict(),
   async probe(ctx, { partition }) {
-    const partitions = await listPartitions(device(ctx));
+    const partitions = await listPartitions(ctx.device());
     return { present: partitions.some((p) => p.name === partition), state: { partitions } };
   },
   async act(ctx, { partition }) {
-    const d = device(ctx);
+    const d = ctx.device();
     await d.hsmLogin();
     const command = `partition create -partition ${partition}`;
     await d.run(command, { answers: [PROCEED] });
@@ -129,11 +114,11 @@ export const partitionAssignClient = defineOperation({
   description: 'Register a client host (if needed) and assign a partition to it',
   args: z.object({ client: LunaName, host: HostName, partition: LunaName }).strict(),
   async probe(ctx, { client, partition }) {
-    const assigned = await clientPartitions(device(ctx), client);
+    const assigned = await clientPartitions(ctx.device(), client);
     return { present: assigned?.includes(partition) ?? false, state: { client, registered: assigned !== null, partitions: assigned ?? [] } };
   },
   async act(ctx, { client, host, partition }) {
-    const d = device(ctx);
+    const d = ctx.device();
     const commands: string[] = [];
     if ((await clientPartitions(d, client)) === null) {
       const register = `client register -client ${client} -hostname ${host}`;
@@ -152,11 +137,11 @@ export const hsmZeroize = defineOperation({
   description: 'Zeroize the HSM: destroys every partition and all key material (irreversible)',
   args: z.object({}).strict(),
   async probe(ctx) {
-    const show = await hsmShow(device(ctx));
+    const show = await hsmShow(ctx.device());
     return { present: show.zeroized, state: { zeroized: show.zeroized, partitions: show.partitions.length, label: show.label } };
   },
   async act(ctx) {
-    await device(ctx).run('hsm zeroize', { answers: [PROCEED] });
+    await ctx.device().run('hsm zeroize', { answers: [PROCEED] });
     return { commands: ['hsm zeroize'] };
   },
 });
