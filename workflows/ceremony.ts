@@ -186,10 +186,15 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
     await send(requested, state.pendingApprovers(step), `${step.title}: your decision is requested`, summary, step.id);
 
     const decided = () => state.gateSatisfied(step) || state.gateVetoed(step) !== undefined;
+    // Reminders fall on a fixed schedule from the gate's opening (not from the last reminder, so
+    // a slow mail server does not push them back); one missed while a reminder was being sent is
+    // skipped, not sent in a burst; none is sent at or after the deadline.
+    const openedAt = Date.now();
     const remindEvery = step.remindEvery ? durationMs(step.remindEvery) : undefined;
+    let nextReminder = remindEvery ? openedAt + remindEvery : Infinity;
     for (;;) {
-      const remaining = deadlineAt - Date.now();
-      if (remaining > 0 && (await condition(decided, remindEvery ? Math.min(remindEvery, remaining) : remaining))) break;
+      const wait = Math.min(nextReminder, deadlineAt) - Date.now();
+      if (wait > 0 && (await condition(decided, wait))) break;
       if (decided()) break;
       if (Date.now() >= deadlineAt) {
         state.openGate = null;
@@ -197,10 +202,13 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
         state.record('gate-expired', 'system', `deadline passed with ${state.gateView(step.id).approvals} of ${quorum}`, step.id);
         return 'expired';
       }
-      const pending = state.pendingApprovers(step);
-      const reminder: NotificationKind = step.type === 'approval' ? 'approval-reminder' : 'signoff-reminder';
-      state.record('reminder-sent', 'system', `reminded ${pending.join(', ')}`, step.id);
-      await send(reminder, pending, `Reminder: ${step.title}`, summary, step.id);
+      if (remindEvery && Date.now() >= nextReminder) {
+        const pending = state.pendingApprovers(step);
+        const reminder: NotificationKind = step.type === 'approval' ? 'approval-reminder' : 'signoff-reminder';
+        state.record('reminder-sent', 'system', `reminded ${pending.join(', ')}`, step.id);
+        await send(reminder, pending, `Reminder: ${step.title}`, summary, step.id);
+        nextReminder = openedAt + (Math.floor((Date.now() - openedAt) / remindEvery) + 1) * remindEvery;
+      }
     }
     state.openGate = null;
     const veto = state.gateVetoed(step);

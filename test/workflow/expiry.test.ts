@@ -10,7 +10,7 @@ afterAll(async () => {
 });
 
 test('a gate that misses its deadline reminds the pending approvers, then expires the ceremony', async () => {
-  const plan = testPlan([gate('approve', { deadline: '5s', remindEvery: '1500ms' }), record('never')]);
+  const plan = testPlan([gate('approve', { deadline: '8s', remindEvery: '2s' }), record('never')]);
   const id = await h.start(plan);
   const open = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
   await h.ceremonies.approve(id, { gate: 'approve', approver: APPROVERS[0], planDigest: open.planDigest });
@@ -21,7 +21,7 @@ test('a gate that misses its deadline reminds the pending approvers, then expire
 
   const timeline = await h.ceremonies.timeline(id);
   const reminders = timeline.filter((e) => e.type === 'reminder-sent');
-  expect(reminders).toHaveLength(3); // at 1.5 s, 3 s and 4.5 s of a 5 s deadline
+  expect(reminders).toHaveLength(3); // at 2 s, 4 s and 6 s of an 8 s deadline: none at the deadline
   expect(timeline.at(-2)).toMatchObject({ type: 'gate-expired', detail: 'deadline passed with 1 of 2' });
 
   const mails = h.outbox().filter((m) => m.ceremonyId === id);
