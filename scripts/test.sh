@@ -4,4 +4,12 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 source scripts/setup.sh
-exec npx jest "$@"
+mkdir -p test-output && rm -f test-output/jest-results.json
+status=0
+npx jest --json --outputFile=test-output/jest-results.json "$@" || status=$?
+# one plain closing line, whatever reads the log
+node -e '
+  const r = require("./test-output/jest-results.json");
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' 2>/dev/null || true
+exit "$status"
