@@ -142,6 +142,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
       }
       return true; // rebooting, or hung until a power cycle
     },
+    presentOtherHostKey: () => faults.read().hostKeyChanged,
     banner: () =>
       `Last login: ${new Date().toUTCString()} from 127.0.0.1${CRLF}${CRLF}Luna Network HSM 7 Command Line Shell v${store.read().softwareVersion}. Copyright (c) 2023 Thales Group. All rights reserved.${CRLF}${CRLF}`,
     prompt: () => `[${store.read().name}] ${PROMPT}`,

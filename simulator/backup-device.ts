@@ -144,6 +144,7 @@ export async function startBackupDevice(options: BackupDeviceOptions): Promise<R
     port: options.port,
     authenticate: (user, password) => store.read().users[user]?.password === password,
     refuseConnections: () => faults.read().unreachable, // the VPN path is down
+    presentOtherHostKey: () => faults.read().hostKeyChanged,
     banner: () => `LunaCM v7.4.0-226. Copyright (c) 2023 Thales Group. All rights reserved.${CRLF}${CRLF}`,
     prompt: () => 'lunacm:>',
     interpreter: (user, io, control) => new CommandShell(store, faults, user, io, control, dialect),

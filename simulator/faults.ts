@@ -17,6 +17,8 @@ export const FaultsSchema = z
     rebootHangs: z.boolean().default(false),
     /** How long a normal reboot takes. */
     rebootMs: z.number().int().min(0).default(2000),
+    /** The device presents another host key than the one it was pinned with. */
+    hostKeyChanged: z.boolean().default(false),
     /** Backup device only: the VPN path is down (connections refused). */
     unreachable: z.boolean().default(false),
   })

@@ -16,6 +16,8 @@ export interface ShellServerOptions {
   authenticate(user: string, password: string): boolean;
   /** True while nothing answers on the port (rebooting, VPN down): connections are cut at once. */
   refuseConnections(): boolean;
+  /** True to present another host key (`<hostKeyFile>.alt`): a replaced device or a man in the middle. */
+  presentOtherHostKey?(): boolean;
   banner(user: string): string;
   prompt(): string;
   /** Before the first prompt (e.g. a forced password change); false ends the session. */
@@ -46,6 +48,7 @@ function cut(client: Connection): void {
  * simulators' common part). Sockets get TCP_NODELAY: without it each exchange waits ~40 ms. */
 export async function startShellServer(options: ShellServerOptions): Promise<RunningShellServer> {
   const hostKey = loadOrCreateHostKey(options.hostKeyFile);
+  const otherHostKey = () => loadOrCreateHostKey(`${options.hostKeyFile}.alt`);
   const connections = new Set<Connection>();
   const control: ServerControl = { disconnectAll: () => connections.forEach(cut) };
 
@@ -107,7 +110,7 @@ export async function startShellServer(options: ShellServerOptions): Promise<Run
     channel.end();
   }
 
-  const ssh = new Server({ hostKeys: [hostKey.privateKey], ident: 'OpenSSH_8.0' }, (client) => {
+  const onClient = (client: Connection) => {
     connections.add(client);
     client.on('close', () => connections.delete(client));
     client.on('error', () => {});
@@ -130,7 +133,9 @@ export async function startShellServer(options: ShellServerOptions): Promise<Run
         session.on('sftp', (acceptSftp, reject) => (options.sftp ? options.sftp(acceptSftp(), user) : reject?.()));
       });
     });
-  });
+  };
+  const ssh = new Server({ hostKeys: [hostKey.privateKey], ident: 'OpenSSH_8.0' }, onClient);
+  let impostor: Server | undefined;
 
   const net = createServer((socket) => {
     socket.setNoDelay(true);
@@ -138,7 +143,12 @@ export async function startShellServer(options: ShellServerOptions): Promise<Run
       socket.destroy();
       return;
     }
-    ssh.injectSocket(socket);
+    if (options.presentOtherHostKey?.()) {
+      impostor ??= new Server({ hostKeys: [otherHostKey().privateKey], ident: 'OpenSSH_8.0' }, onClient);
+      impostor.injectSocket(socket);
+    } else {
+      ssh.injectSocket(socket);
+    }
   });
   await new Promise<void>((resolve, reject) => {
     net.once('error', reject);
@@ -153,6 +163,7 @@ export async function startShellServer(options: ShellServerOptions): Promise<Run
       connections.forEach((c) => c.end());
       await new Promise<void>((resolve) => net.close(() => resolve()));
       ssh.close();
+      impostor?.close();
     },
   };
 }

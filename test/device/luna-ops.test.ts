@@ -148,6 +148,16 @@ test('a host key other than the pinned one fails at once, non-retryable, naming 
   }
 });
 
+test('an appliance that starts presenting another host key is refused the same way', async () => {
+  await op('hsm.changeInitialPassword');
+  sim.appliance.faults.write({ hostKeyChanged: true });
+  const f = await failure(op('hsm.show'));
+  expect(f).toMatchObject({ nonRetryable: true, type: 'HostKeyMismatch' });
+  expect(f.message).toContain(`the inventory pins ${sim.appliance.fingerprint}, the appliance presented SHA256:`);
+  sim.appliance.faults.write({ hostKeyChanged: false });
+  expect((await op('hsm.show')).outcome).toBe('checked');
+});
+
 test('a wrong password gives a clear, non-retryable error', async () => {
   await op('hsm.changeInitialPassword');
   sim.env.TEST_TENANTADMIN_PASSWORD = 'not-the-password';
