@@ -8,11 +8,20 @@ export function fingerprintOf(publicKeyBlob: Buffer): string {
   return `SHA256:${createHash('sha256').update(publicKeyBlob).digest('base64').replace(/=+$/, '')}`;
 }
 
+/** ssh2 (1.17) encodes an ed25519 public key that starts with a zero byte one byte short, and
+ * then cannot parse its own output (about 1 key in 400): generate until it can. */
+function generateParsableKey(): string {
+  for (;;) {
+    const key = utils.generateKeyPairSync('ed25519').private;
+    if (!(utils.parseKey(key) instanceof Error)) return key;
+  }
+}
+
 /** The appliance's persistent host key (created on first start). */
 export function loadOrCreateHostKey(path: string): { privateKey: string; fingerprint: string } {
   if (!existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+    writeFileSync(path, generateParsableKey(), { mode: 0o600 });
   }
   const privateKey = readFileSync(path, 'utf8');
   const parsed = utils.parseKey(privateKey);
