@@ -14,8 +14,9 @@ export interface OperationEvidence {
   op: string;
   /** `applied`: the probe found the effect missing and act + verify ran;
    *  `already-present`: the probe found the effect, nothing was changed;
-   *  `checked`: a check that holds. */
-  outcome: 'applied' | 'already-present' | 'checked';
+   *  `checked`: a check that holds;
+   *  `present` / `absent`: a probe-only condition, either way a success. */
+  outcome: 'applied' | 'already-present' | 'checked' | 'present' | 'absent';
   probe: Record<string, unknown>;
   verify: Record<string, unknown>;
   commands: string[];
@@ -29,6 +30,7 @@ export type NotificationKind =
   | 'signoff-requested'
   | 'signoff-reminder'
   | 'needs-intervention'
+  | 'support-request'
   | 'outcome';
 
 export interface NotificationInput {

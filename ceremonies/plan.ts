@@ -54,6 +54,16 @@ const operationFields = {
   timeout: DurationSchema.default('2m'),
   heartbeatTimeout: DurationSchema.optional(),
   maxAttempts: z.number().int().min(1).max(20).default(5),
+  /** Steps that must have succeeded before this one may run (e.g. a verified zeroize before
+   * the Azure deprovision): the workflow refuses to run it otherwise, whatever the order. */
+  requires: z.array(SlugSchema).default([]),
+  /** Failures of these types also alert these people (e.g. a hung reboot → support request). */
+  escalate: z
+    .object({ on: z.array(z.string().regex(/^[A-Za-z]+$/)).min(1), to: z.array(EmailSchema).min(1), subject: z.string().min(1).max(200) })
+    .optional(),
+  /** For a probe-only check: when its condition already holds, the ceremony has nothing to do
+   * and completes here (e.g. the appliance already runs the target firmware). */
+  completeIfPresent: z.boolean().default(false),
 };
 
 /** A typed operation on the target appliance (probe -> act -> verify in `activities/`). */
@@ -64,6 +74,13 @@ export const ApiStepSchema = z.object({ ...stepBase, type: z.literal('api'), ...
 export const CheckStepSchema = z.object({ ...stepBase, type: z.literal('check'), ...operationFields });
 /** A durable pause (e.g. let an appliance settle after a reboot). */
 export const WaitStepSchema = z.object({ ...stepBase, type: z.literal('wait'), duration: DurationSchema });
+/** Another ceremony run as a child workflow (e.g. the fresh backup before a firmware upgrade).
+ * Its plan is built with the parent's and embedded, so the parent's digest covers it. */
+export const CeremonyStepSchema = z.object({
+  ...stepBase,
+  type: z.literal('ceremony'),
+  plan: z.record(z.string(), z.unknown()),
+});
 
 export const StepSchema = z.discriminatedUnion('type', [
   ApprovalStepSchema,
@@ -72,6 +89,7 @@ export const StepSchema = z.discriminatedUnion('type', [
   ApiStepSchema,
   CheckStepSchema,
   WaitStepSchema,
+  CeremonyStepSchema,
 ]);
 
 export const PlanSchema = z
@@ -91,6 +109,13 @@ export const PlanSchema = z
     const seen = new Set<string>();
     plan.steps.forEach((step, i) => {
       if (seen.has(step.id)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `duplicate step id "${step.id}"` });
+      if ('requires' in step) {
+        step.requires.forEach((required, j) => {
+          if (!seen.has(required)) {
+            ctx.addIssue({ code: 'custom', path: ['steps', i, 'requires', j], message: `"${required}" is not an earlier step` });
+          }
+        });
+      }
       seen.add(step.id);
       if (step.type === 'approval' && step.approvers.includes(plan.requester)) {
         ctx.addIssue({
@@ -111,6 +136,7 @@ export type SignoffStep = z.infer<typeof SignoffStepSchema>;
 export type GateStep = ApprovalStep | SignoffStep;
 export type OperationStep = z.infer<typeof DeviceStepSchema> | z.infer<typeof ApiStepSchema> | z.infer<typeof CheckStepSchema>;
 export type WaitStep = z.infer<typeof WaitStepSchema>;
+export type CeremonyStep = z.infer<typeof CeremonyStepSchema>;
 
 export function isGate(step: Step): step is GateStep {
   return step.type === 'approval' || step.type === 'signoff';

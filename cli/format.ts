@@ -61,7 +61,9 @@ export function formatPlan(plan: Plan, digest: string): string {
             ? `${step.signer} (${step.contacts.join(', ')}); deadline ${step.deadline}`
             : step.type === 'wait'
               ? step.duration
-              : `${step.op} ${JSON.stringify(step.args)}`;
+              : step.type === 'ceremony'
+                ? `child ${String(step.plan.kind)} ceremony`
+                : `${step.op} ${JSON.stringify(step.args)}`;
       return `  ${String(i + 1).padStart(2)}. [${step.type}] ${step.title}${step.irreversible ? ' [irreversible]' : ''}\n        ${detail}`;
     }),
   ].join('\n');

@@ -10,10 +10,12 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   allHandlersFinished,
+  executeChild,
 } from '@temporalio/workflow';
+import { TypedSearchAttributes } from '@temporalio/common';
 import { planDigest } from '../ceremonies/digest';
 import { durationMs } from '../ceremonies/duration';
-import { PlanSchema, isGate, isOperation, type GateStep, type OperationStep, type Step, type WaitStep } from '../ceremonies/plan';
+import { PlanSchema, isGate, isOperation, type CeremonyStep, type GateStep, type OperationStep, type Step, type WaitStep } from '../ceremonies/plan';
 import type { NotificationInput, NotificationKind, OperationEvidence, OperationInput } from '../activities/types';
 import {
   approveUpdate,
@@ -33,7 +35,7 @@ import {
   type CeremonyStatus,
   type Phase,
 } from './messages';
-import { CEREMONY_PHASE } from './search-attributes';
+import { CEREMONY_HSM, CEREMONY_KIND, CEREMONY_PHASE, CEREMONY_TICKET } from './search-attributes';
 import { CeremonyState } from './state';
 import type { z } from 'zod';
 
@@ -64,6 +66,11 @@ function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> 
 
 function refuse(reason: string | undefined): void {
   if (reason) throw ApplicationFailure.nonRetryable(reason, 'Refused');
+}
+
+function failureType(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  return cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined;
 }
 
 function describeFailure(err: unknown): string {
@@ -231,6 +238,10 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
       }
       state.record('step-started', 'worker', `${step.op} ${JSON.stringify(step.args)}`, step.id);
       try {
+        const missing = step.requires.filter((id) => state.step(id).status !== 'succeeded');
+        if (missing.length > 0) {
+          throw ApplicationFailure.nonRetryable(`refusing ${step.op}: it requires ${missing.join(', ')} to have succeeded first`, 'PreconditionNotMet');
+        }
         const evidence = await operationActivities(step)[step.op]({
           ceremonyId: state.ceremonyId,
           stepId: step.id,
@@ -240,6 +251,11 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
         });
         state.setStep(step.id, 'succeeded', { evidence });
         state.record('step-succeeded', 'worker', `${step.op}: ${evidence.outcome}`, step.id);
+        if (step.completeIfPresent && evidence.outcome === 'present') {
+          state.record('nothing-to-do', 'worker', `${step.title}: already the case, no further step is needed`, step.id);
+          for (const later of state.steps.filter((s) => s.status === 'pending')) later.status = 'skipped';
+          return 'completed';
+        }
         return undefined;
       } catch (err) {
         if (isCancellation(err)) throw err;
@@ -247,6 +263,11 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
         state.setStep(step.id, 'failed', { error });
         setPhase('needs-intervention');
         state.record('step-failed', 'worker', error, step.id);
+        const type = failureType(err);
+        if (step.escalate && type && step.escalate.on.includes(type)) {
+          state.record('escalated', 'system', `${step.escalate.subject} → ${step.escalate.to.join(', ')}`, step.id);
+          await send('support-request', step.escalate.to, step.escalate.subject, `${error}\n\nHSM: ${plan.hsm}\nTicket: ${plan.ticket}\nCeremony: ${state.ceremonyId}`, step.id);
+        }
         await send('needs-intervention', plan.operators, `${step.title} failed: intervention needed`, `${error}\n\nResolve with: ceremony resolve ${state.ceremonyId} --action retry|abort`, step.id);
         await condition(() => state.resolution !== null);
         const resolution = state.resolution!;
@@ -268,9 +289,49 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
     return undefined;
   }
 
+  /** A child ceremony; if it does not complete, an operator decides (retry starts it again). */
+  async function runChild(step: CeremonyStep): Promise<Phase | undefined> {
+    const child = PlanSchema.parse(step.plan);
+    for (let attempt = 1; ; attempt++) {
+      setPhase('running');
+      state.setStep(step.id, 'running');
+      const workflowId = `${state.ceremonyId}-${step.id}-${attempt}`;
+      state.record('child-started', 'system', `${child.kind} ceremony ${workflowId}`, step.id);
+      const result = await executeChild(ceremonyWorkflow, {
+        workflowId,
+        args: [{ plan: child }],
+        typedSearchAttributes: new TypedSearchAttributes([
+          { key: CEREMONY_KIND, value: child.kind },
+          { key: CEREMONY_HSM, value: child.hsm },
+          { key: CEREMONY_TICKET, value: child.ticket },
+          { key: CEREMONY_PHASE, value: 'running' },
+        ]),
+      });
+      if (result.phase === 'completed') {
+        state.setStep(step.id, 'succeeded');
+        state.record('child-completed', 'system', `${workflowId} completed`, step.id);
+        return undefined;
+      }
+      const error = `child ceremony ${workflowId} ended ${result.phase}`;
+      state.setStep(step.id, 'failed', { error });
+      setPhase('needs-intervention');
+      state.record('step-failed', 'system', error, step.id);
+      await send('needs-intervention', plan.operators, `${step.title} failed: intervention needed`, `${error}\n\nResolve with: ceremony resolve ${state.ceremonyId} --action retry|abort`, step.id);
+      await condition(() => state.resolution !== null);
+      const resolution = state.resolution!;
+      state.resolution = null;
+      state.record('intervention', resolution.by, `${resolution.action}: ${resolution.reason}`, step.id);
+      if (resolution.action === 'abort') {
+        state.setStep(step.id, 'aborted', { error });
+        return 'aborted';
+      }
+    }
+  }
+
   function runStep(step: Step): Promise<Phase | undefined> {
     if (isGate(step)) return runGate(step);
     if (isOperation(step)) return runOperation(step);
+    if (step.type === 'ceremony') return runChild(step);
     return runWait(step);
   }
 

@@ -54,7 +54,7 @@ export const PHASES = [
 export type Phase = (typeof PHASES)[number];
 export const FINAL_PHASES: readonly Phase[] = ['completed', 'rejected', 'expired', 'aborted', 'cancelled'];
 
-export type StepStatus = 'pending' | 'running' | 'awaiting' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'aborted' | 'cancelled';
+export type StepStatus = 'pending' | 'running' | 'awaiting' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'aborted' | 'cancelled' | 'skipped';
 
 export interface Decision {
   gate: string;

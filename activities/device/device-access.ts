@@ -1,7 +1,8 @@
 import type { Inventory, SecretRef } from '../../ceremonies/inventory';
 import { AuthenticationFailed } from './errors';
 import { LunaShell, type CommandOutput, type LunaTarget, type RunOptions } from './luna-shell';
-import { resolveSecret, SecretUnavailable } from './secrets';
+import { randomBytes } from 'node:crypto';
+import { resolveSecret, SecretUnavailable, storeSecret, trySecret } from './secrets';
 
 /** Where a device is and how to log in: an HSM appliance or a backup workstation. */
 export interface DeviceEndpoint {
@@ -56,6 +57,24 @@ export class DeviceAccess {
     const ref = this.entry.credentials[name];
     if (!ref) throw new SecretUnavailable(`the inventory has no ${name} credential for ${this.ref}`);
     return resolveSecret(ref, this.env);
+  }
+
+  /** The stored secret, or undefined when none is stored yet. */
+  async storedSecret(name: string): Promise<string | undefined> {
+    const ref = this.entry.credentials[name];
+    return ref ? trySecret(ref, this.env) : undefined;
+  }
+
+  /** The stored secret, or a new random one stored first (so a crash after storing and before
+   * using it leaves nothing unknown). */
+  async secretOrGenerate(name: string): Promise<string> {
+    const ref = this.entry.credentials[name];
+    if (!ref) throw new SecretUnavailable(`the inventory has no ${name} credential for ${this.ref}`);
+    const existing = await this.storedSecret(name);
+    if (existing) return existing;
+    const generated = `${randomBytes(18).toString('base64url')}-9a`;
+    await storeSecret(ref, generated);
+    return generated;
   }
 
   adminUser(): string {

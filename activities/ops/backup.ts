@@ -8,7 +8,14 @@ import { defineOperation, type OperationContext } from './operation';
 
 /** The backup's name on the backup HSM: label it with the ceremony id so a retry finds it. */
 const BackupLabel = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a backup label (letters, digits, "_", "." or "-")');
-const Args = z.object({ partition: LunaName, label: BackupLabel }).strict();
+const Args = z.object({ partition: LunaName, label: BackupLabel.optional() }).strict();
+
+/** Default label: `<ceremony id>-<partition>`, so a retry of the same ceremony finds its backup. */
+export function backupLabel(ceremonyId: string, partition: string, label?: string): string {
+  if (label) return label;
+  const raw = `${ceremonyId}-${partition}`.replace(/[^A-Za-z0-9_.-]/g, '-');
+  return raw.length <= 64 ? raw : `${raw.slice(0, 55)}-${raw.length.toString(36)}${raw.slice(-5)}`;
+}
 
 async function sourcePartition(ctx: OperationContext, name: string) {
   const partition = (await readPartitions(ctx.device())).find((p) => p.name === name);
@@ -17,7 +24,12 @@ async function sourcePartition(ctx: OperationContext, name: string) {
 }
 
 async function backups(d: DeviceAccess) {
-  return parseTable((await d.run('partition archive list -slot 0')).output).map((r) => ({ label: r['Partition Name'], objects: Number(r.Objects), sourceSerial: r['Source Serial'] }));
+  return parseTable((await d.run('partition archive list -slot 0')).output).map((r) => ({
+    label: r['Partition Name'],
+    objects: Number(r.Objects),
+    sourceSerial: r['Source Serial'],
+    created: r.Created,
+  }));
 }
 
 async function slotFor(d: DeviceAccess, serial: string): Promise<number | undefined> {
@@ -31,11 +43,14 @@ export const backupPartition = defineOperation({
   name: 'backup.partition',
   description: 'Back up an HSM partition to the on-prem backup device (over the VPN)',
   args: Args,
-  async probe(ctx, { label }) {
+  async probe(ctx, args) {
+    const label = backupLabel(ctx.ceremonyId, args.partition, args.label);
     const found = (await backups(ctx.backupDevice())).find((b) => b.label === label);
     return { present: found !== undefined, state: { label, backup: found ?? null } };
   },
-  async act(ctx, { partition, label }) {
+  async act(ctx, args) {
+    const { partition } = args;
+    const label = backupLabel(ctx.ceremonyId, partition, args.label);
     const source = await sourcePartition(ctx, partition);
     const backup = ctx.backupDevice();
     const slot = await slotFor(backup, source.serial);
@@ -46,7 +61,9 @@ export const backupPartition = defineOperation({
     await backup.run(command);
     return { commands: ['partition list', 'slot list', command] };
   },
-  async verify(ctx, { partition, label }) {
+  async verify(ctx, args) {
+    const { partition } = args;
+    const label = backupLabel(ctx.ceremonyId, partition, args.label);
     const source = await sourcePartition(ctx, partition);
     const found = (await backups(ctx.backupDevice())).find((b) => b.label === label);
     return { present: found?.sourceSerial === source.serial && found.objects === source.objects, state: { source, backup: found ?? null } };
@@ -58,12 +75,34 @@ export const backupVerify = defineOperation({
   name: 'backup.verify',
   description: 'Check that a backup on the backup device matches its source partition',
   args: Args,
-  async probe(ctx, { partition, label }) {
-    const source = await sourcePartition(ctx, partition);
+  async probe(ctx, args) {
+    const label = backupLabel(ctx.ceremonyId, args.partition, args.label);
+    const source = await sourcePartition(ctx, args.partition);
     const found = (await backups(ctx.backupDevice())).find((b) => b.label === label);
     return {
       present: found !== undefined && found.sourceSerial === source.serial && found.objects === source.objects,
       state: { sourceObjects: source.objects, backupObjects: found?.objects ?? null, label },
     };
   },
+  explain: (args, s) =>
+    s.backupObjects === null
+      ? `there is no backup "${String(s.label)}" of partition ${args.partition}`
+      : `backup "${String(s.label)}" holds ${String(s.backupObjects)} objects, partition ${args.partition} holds ${String(s.sourceObjects)}`,
+});
+
+/** Every partition of the HSM has a matching backup newer than `maxAgeDays` (before a zeroize). */
+export const backupRecent = defineOperation({
+  name: 'backup.recent',
+  description: 'Check that every partition has a verified backup newer than N days',
+  args: z.object({ maxAgeDays: z.number().int().min(1).max(365) }).strict(),
+  async probe(ctx, { maxAgeDays }) {
+    const partitions = await readPartitions(ctx.device());
+    const all = await backups(ctx.backupDevice());
+    const since = Date.now() - maxAgeDays * 86_400_000;
+    const uncovered = partitions
+      .filter((p) => !all.some((b) => b.sourceSerial === p.serial && b.objects === p.objects && Date.parse(b.created) >= since))
+      .map((p) => p.name);
+    return { present: uncovered.length === 0, state: { partitions: partitions.map((p) => p.name), uncovered, maxAgeDays } };
+  },
+  explain: ({ maxAgeDays }, s) => `no verified backup newer than ${maxAgeDays} days of: ${(s.uncovered as string[]).join(', ')}`,
 });

@@ -101,3 +101,15 @@ export const applianceReboot = defineOperation({
     }
   },
 });
+
+/** Is the appliance already on the target firmware? (Then a firmware ceremony has nothing to do.) */
+export const firmwareOnTarget = defineOperation({
+  name: 'firmware.onTarget',
+  description: 'Whether the appliance already runs the target firmware',
+  args: z.object({ targetFirmware: Version }).strict(),
+  probeOnly: true,
+  async probe(ctx, { targetFirmware }) {
+    const firmware = await firmwareNow(ctx.device());
+    return { present: firmware === targetFirmware, state: { firmware, targetFirmware } };
+  },
+});

@@ -1,7 +1,21 @@
+import { backupPartition, backupRecent, backupVerify } from './backup';
+import { applianceReboot, firmwareOnTarget, firmwareUpgrade, firmwareUpload } from './firmware';
 import { ledgerRecord, ledgerRequire } from './ledger';
-import { changeInitialPassword, configureSyslog, hsmInit, hsmShowOp, hsmZeroize, partitionAssignClient, partitionCreate } from './luna';
-import { backupPartition, backupVerify } from './backup';
-import { applianceReboot, firmwareUpgrade, firmwareUpload } from './firmware';
+import {
+  changeInitialPassword,
+  configureSyslog,
+  hsmCheckZeroized,
+  hsmInit,
+  hsmSetPolicy,
+  hsmShowOp,
+  hsmVerify,
+  hsmZeroize,
+  partitionAssignClient,
+  partitionCheckLicence,
+  partitionCreate,
+  partitionPresent,
+} from './luna';
+import { vpnCheck } from './network';
 import type { OperationDefinition } from './operation';
 
 /** Every operation a plan may name. Activity type in history = operation name. */
@@ -9,15 +23,23 @@ export const OPERATIONS: OperationDefinition[] = [
   ledgerRecord,
   ledgerRequire,
   hsmShowOp,
+  hsmCheckZeroized,
+  hsmVerify,
   changeInitialPassword,
   hsmInit,
+  hsmSetPolicy,
   configureSyslog,
+  partitionCheckLicence,
   partitionCreate,
+  partitionPresent,
   partitionAssignClient,
   hsmZeroize,
+  firmwareOnTarget,
   firmwareUpload,
   firmwareUpgrade,
   applianceReboot,
+  vpnCheck,
   backupPartition,
   backupVerify,
+  backupRecent,
 ];

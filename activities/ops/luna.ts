@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseKeyValues, parseTable } from '../device/lunash-parser';
 import { readHsmShow as hsmShow, readPartitions as listPartitions } from '../device/queries';
-import { HostName, LunaName } from './luna-args';
+import { FirmwareVersion, HostName, LunaName } from './luna-args';
 import { DEFAULT_INITIAL_PASSWORD, PROCEED } from '../device/luna-constants';
 import { AuthenticationFailed, VerificationFailed } from '../device/errors';
 import type { DeviceAccess } from '../device/device-access';
@@ -20,17 +20,18 @@ export const hsmShowOp = defineOperation({
 
 export const changeInitialPassword = defineOperation({
   name: 'hsm.changeInitialPassword',
-  description: "Change an appliance user's factory password (Azure's forced first-login change)",
+  description: "Change an appliance user's factory password (Azure's forced first-login change) to the secret store's value, generating and storing one if there is none",
   args: z.object({ user: z.enum(['tenantadmin', 'admin', 'operator', 'monitor']).default('tenantadmin') }).strict(),
   async probe(ctx, { user }) {
     const d = ctx.device();
-    const changed = await d.canLogin(user, await d.secret(user));
-    return { present: changed, state: { user, newPasswordAccepted: changed } };
+    const stored = await d.storedSecret(user);
+    const changed = stored !== undefined && (await d.canLogin(user, stored));
+    return { present: changed, state: { user, newPasswordStored: stored !== undefined, newPasswordAccepted: changed } };
   },
   async act(ctx, { user }) {
     const d = ctx.device();
     try {
-      (await d.open(user, DEFAULT_INITIAL_PASSWORD, { firstLogin: { newPassword: await d.secret(user) } })).close();
+      (await d.open(user, DEFAULT_INITIAL_PASSWORD, { firstLogin: { newPassword: await d.secretOrGenerate(user) } })).close();
     } catch (err) {
       if (err instanceof AuthenticationFailed) {
         throw new VerificationFailed(`${user} on ${d.ref} accepts neither the new password nor the factory default: someone changed it outside this ceremony`);
@@ -144,4 +145,80 @@ export const hsmZeroize = defineOperation({
     await ctx.device().run('hsm zeroize', { answers: [PROCEED] });
     return { commands: ['hsm zeroize'] };
   },
+});
+
+export const hsmCheckZeroized = defineOperation({
+  name: 'hsm.checkZeroized',
+  description: 'Check that the HSM is zeroized (a fresh unit), before a first initialisation',
+  args: z.object({}).strict(),
+  async probe(ctx) {
+    const show = await hsmShow(ctx.device());
+    return { present: show.zeroized, state: { zeroized: show.zeroized, label: show.label, partitions: show.partitions.length } };
+  },
+  explain: (_args, state) => `the HSM is already initialised (label "${String(state.label)}", ${String(state.partitions)} partitions); request a re-initialisation (reinit=true) to zeroize it first`,
+});
+
+export const hsmVerify = defineOperation({
+  name: 'hsm.verify',
+  description: 'Check the HSM state: label, firmware, zeroized',
+  args: z.object({ label: LunaName.optional(), firmware: FirmwareVersion.optional(), zeroized: z.boolean().optional() }).strict(),
+  async probe(ctx, want) {
+    const show = await hsmShow(ctx.device());
+    const mismatches = [
+      want.label !== undefined && show.label !== want.label ? `label is "${show.label}", expected "${want.label}"` : '',
+      want.firmware !== undefined && show.firmware !== want.firmware ? `firmware is ${show.firmware}, expected ${want.firmware}` : '',
+      want.zeroized !== undefined && show.zeroized !== want.zeroized ? `the HSM is ${show.zeroized ? '' : 'not '}zeroized` : '',
+    ].filter(Boolean);
+    return { present: mismatches.length === 0, state: { label: show.label, firmware: show.firmware, zeroized: show.zeroized, serial: show.serial, mismatches } };
+  },
+  explain: (_args, state) => (state.mismatches as string[]).join('; '),
+});
+
+async function policies(ctx: { device(): DeviceAccess }) {
+  return parseTable((await ctx.device().run('hsm showPolicies')).output).map((r) => ({ code: r.Code, description: r.Description, value: r.Value }));
+}
+
+export const hsmSetPolicy = defineOperation({
+  name: 'hsm.setPolicy',
+  description: 'Set an HSM policy (hsm changePolicy), as the HSM Administrator',
+  args: z.object({ policy: z.number().int().min(0).max(99), value: z.number().int().min(0).max(1) }).strict(),
+  async probe(ctx, { policy, value }) {
+    const all = await policies(ctx);
+    const current = all.find((p) => p.code === String(policy));
+    if (!current) throw new VerificationFailed(`the HSM has no policy ${policy}`);
+    return { present: current.value === String(value), state: { policy, description: current.description, value: current.value } };
+  },
+  async act(ctx, { policy, value }) {
+    const d = ctx.device();
+    await d.hsmLogin();
+    const command = `hsm changePolicy -policy ${policy} -value ${value}`;
+    await d.run(command, { answers: [PROCEED] });
+    return { commands: ['hsm login', command] };
+  },
+});
+
+export const partitionCheckLicence = defineOperation({
+  name: 'partition.checkLicence',
+  description: 'Check that the HSM licence allows more partitions (10 licensed by default, 100 at most)',
+  args: z.object({ adding: z.number().int().min(1).max(100).default(1) }).strict(),
+  async probe(ctx, { adding }) {
+    const show = await hsmShow(ctx.device());
+    return {
+      present: show.partitionsCreated + adding <= show.partitionsAllowed,
+      state: { licensed: show.partitionsAllowed, created: show.partitionsCreated, adding, maximum: 100 },
+    };
+  },
+  explain: ({ adding }, s) =>
+    `the HSM is licensed for ${String(s.licensed)} partitions (at most 100 with licence upgrades) and has ${String(s.created)}: it cannot take ${adding} more`,
+});
+
+export const partitionPresent = defineOperation({
+  name: 'partition.present',
+  description: 'Check that a partition is listed on the HSM',
+  args: z.object({ partition: LunaName }).strict(),
+  async probe(ctx, { partition }) {
+    const found = (await listPartitions(ctx.device())).find((p) => p.name === partition);
+    return { present: found !== undefined, state: { partition, found: found ?? null } };
+  },
+  explain: ({ partition }) => `partition ${partition} is not listed on the HSM`,
 });

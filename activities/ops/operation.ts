@@ -30,6 +30,10 @@ export interface OperationDefinition<S extends z.ZodType = z.ZodType> {
   description: string;
   args: S;
   probe(ctx: OperationContext, args: z.infer<S>): Promise<ProbeResult>;
+  /** For checks: what to say when the condition does not hold. */
+  explain?(args: z.infer<S>, state: Record<string, unknown>): string;
+  /** A probe-only condition: reports present/absent and never fails on absent. */
+  probeOnly?: boolean;
   /** Absent for checks: a check only probes, and fails when the condition does not hold. */
   act?(ctx: OperationContext, args: z.infer<S>): Promise<{ commands: string[] }>;
   verify?(ctx: OperationContext, args: z.infer<S>): Promise<ProbeResult>;

@@ -12,9 +12,14 @@ export async function runOperation(def: OperationDefinition, ctx: OperationConte
   }
   const args = parsed.data;
   const probe = await def.probe(ctx, args);
+  if (def.probeOnly) {
+    return { op: def.name, outcome: probe.present ? 'present' : 'absent', probe: probe.state, verify: probe.state, commands: [] };
+  }
 
   if (!def.act) {
-    if (!probe.present) throw nonRetryable(FailureType.checkFailed, `${def.name}: check does not hold`, probe.state);
+    if (!probe.present) {
+      throw nonRetryable(FailureType.checkFailed, `${def.name}: ${def.explain?.(args, probe.state) ?? 'check does not hold'}`, probe.state);
+    }
     return { op: def.name, outcome: 'checked', probe: probe.state, verify: probe.state, commands: [] };
   }
   if (probe.present) {

@@ -89,7 +89,43 @@ function hsmShow(state: ApplianceState, session: { hsmLoggedIn: boolean }): stri
   ].join(CRLF);
 }
 
+/** A few HSM policies (code, description, default); the state keeps changed values. */
+const HSM_POLICIES: [number, string, number][] = [
+  [7, 'Allow cloning', 1],
+  [12, 'Allow non-FIPS algorithms', 1],
+  [15, 'SO can reset partition PIN', 0],
+  [16, 'Allow network authentication', 1],
+  [22, 'Allow Secure Trusted Channel', 0],
+  [39, 'Allow Secure Messaging', 0],
+];
+
 export const COMMANDS: CommandSpec<ApplianceState>[] = [
+  {
+    words: ['hsm', 'showPolicies'],
+    run: async (c) => {
+      requireInitialised(c.state);
+      return table(
+        ['Code', 'Description', 'Value'],
+        HSM_POLICIES.map(([code, description, value]) => [String(code), description, c.state.policies[code] ?? String(value)]),
+      ).join(CRLF);
+    },
+  },
+  {
+    words: ['hsm', 'changePolicy'],
+    options: { policy: 'value', value: 'value', force: 'flag' },
+    required: ['policy', 'value'],
+    adminOnly: true,
+    run: async (c) => {
+      requireSo(c);
+      const code = Number(c.options.policy);
+      const value = String(c.options.value);
+      if (!HSM_POLICIES.some(([p]) => p === code)) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Unknown policy ${String(c.options.policy)}.`);
+      if (value !== '0' && value !== '1') throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Invalid policy value ${value}.`);
+      if (!(await c.confirm(`change HSM policy ${code} to ${value}?`))) throw aborted();
+      c.state.policies[code] = value;
+      return "'hsm changePolicy' successful.";
+    },
+  },
   {
     words: ['hsm', 'show'],
     run: async (c) => hsmShow(c.state, c.session),

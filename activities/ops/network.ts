@@ -1,0 +1,39 @@
+import { connect } from 'node:net';
+import { z } from 'zod';
+import { SecretUnavailable } from '../device/secrets';
+import { defineOperation } from './operation';
+
+/** Connect and read the SSH identification line: proves the path (VPN) and the service. */
+function sshBanner(host: string, port: number, timeoutMs: number): Promise<{ ok: true; banner: string } | { ok: false; error: string }> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    let data = '';
+    const done = (result: { ok: true; banner: string } | { ok: false; error: string }) => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.setTimeout(timeoutMs, () => done({ ok: false, error: `no answer in ${timeoutMs} ms` }));
+    socket.on('data', (chunk) => {
+      data += chunk.toString('latin1');
+      const line = data.split('\n')[0];
+      if (data.includes('\n')) done(line.startsWith('SSH-') ? { ok: true, banner: line.trim() } : { ok: false, error: 'not an SSH service' });
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => done({ ok: false, error: err.code ?? err.message }));
+    socket.on('close', () => done({ ok: false, error: 'connection closed' }));
+  });
+}
+
+/** The on-prem backup device answers over the VPN (site-to-site / point-to-site). */
+export const vpnCheck = defineOperation({
+  name: 'vpn.check',
+  description: "Check that the HSM's on-prem backup device is reachable over the VPN from the worker",
+  args: z.object({ timeoutMs: z.number().int().min(100).max(60_000).default(5000) }).strict(),
+  async probe(ctx, { timeoutMs }) {
+    const device = ctx.backupDevice();
+    if (!device) throw new SecretUnavailable('no backup device');
+    const { host, port } = device.entry;
+    const result = await sshBanner(host, port, timeoutMs);
+    return { present: result.ok, state: { host, port, ...(result.ok ? { banner: result.banner } : { error: result.error }) } };
+  },
+  explain: (_args, s) => `VPN path to ${String(s.host)}:${String(s.port)} down (${String(s.error)})`,
+});
