@@ -22,7 +22,7 @@ export const HsmSchema = z.object({
   azureResourceId: z.string().startsWith('/subscriptions/', 'expected an ARM resource id starting with /subscriptions/').optional(),
   /** The on-prem backup device (key of `backupDevices`) this HSM's partitions are backed up to. */
   backupDevice: SlugSchema.optional(),
-  credentials: z.partialRecord(z.enum(['tenantadmin', 'admin', 'operator', 'monitor', 'hsmSo']), SecretRefSchema).refine(
+  credentials: z.partialRecord(z.enum(['tenantadmin', 'admin', 'operator', 'monitor', 'hsmSo', 'hsmDomain']), SecretRefSchema).refine(
     (c) => Object.keys(c).length > 0,
     'at least one credential reference is required',
   ),

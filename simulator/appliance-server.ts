@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { utils as sshUtils, type ServerChannel, type SFTPWrapper } from 'ssh2';
 import { FaultFile } from './faults';
-import { LUNASH } from './lunash/commands';
+import { LUNASH, PASSWORD_RULES, readNewUserPassword } from './lunash/commands';
 import { CommandShell } from './lunash/shell';
 import { CRLF, PROMPT } from './lunash/output';
 import type { LineReader } from './ssh/line-reader';
@@ -44,37 +44,39 @@ export function finishReboot(store: StateFile<ApplianceState>): void {
   });
 }
 
-/** Azure's first login: the factory password must be changed before the shell starts. */
+/** Azure's first login: the factory password must be changed before the shell starts (as
+ * captured on a 7.2 Azure unit). */
 async function forcedPasswordChange(store: StateFile<ApplianceState>, channel: ServerChannel, reader: LineReader, user: string): Promise<boolean> {
   const account = store.read().users[user];
   if (!account?.mustChangePassword) return true;
-  channel.write(`You are required to change your password immediately (administrator enforced)${CRLF}Changing password for ${user}.${CRLF}`);
-  channel.write('Current password: ');
-  const current = await reader.read(false);
-  channel.write('New password: ');
-  const next = await reader.read(false);
-  channel.write('Retype new password: ');
-  const again = await reader.read(false);
-  const problem =
-    current !== account.password
-      ? 'Authentication token manipulation error'
-      : next !== again
-        ? 'Sorry, passwords do not match.'
-        : next.length < 8
-          ? 'BAD PASSWORD: The password is shorter than 8 characters'
-          : next === current
-            ? 'BAD PASSWORD: The password is the same as the old one'
-            : undefined;
-  if (problem) {
-    channel.write(`${problem}${CRLF}passwd: Authentication token manipulation error${CRLF}`);
+  const box = [
+    '*****************************************************',
+    '**                                                 **',
+    '**   For security purposes, you must change your   **',
+    '**   password.                                     **',
+    '**                                                 **',
+    '**   Please ensure you store your new password     **',
+    '**   in a secure location.                         **',
+    '**                                                 **',
+    '**               DO NOT LOSE IT!                   **',
+    '**                                                 **',
+    '*****************************************************',
+  ];
+  channel.write(`${box.join(CRLF)}${CRLF}${CRLF}Changing password for user ${user}.${CRLF}${CRLF}${PASSWORD_RULES}`);
+  const { password, problem } = await readNewUserPassword(async (prompt) => {
+    channel.write(prompt);
+    return reader.read(false);
+  });
+  if (!password || password === account.password) {
+    channel.write(`${problem ?? 'BAD PASSWORD: The password is the same as the old one'}${CRLF}passwd: Authentication token manipulation error${CRLF}`);
     return false;
   }
   store.update((s) => {
-    s.users[user].password = next;
+    s.users[user].password = password;
     s.users[user].mustChangePassword = false;
     s.audit.push({ at: new Date().toISOString(), user, command: '(first login password change)', result: 0 });
   });
-  channel.write(`passwd: all authentication tokens updated successfully.${CRLF}`);
+  channel.write(`passwd: all authentication tokens updated successfully.${CRLF}Password change successful.${CRLF}${CRLF}`);
   return true;
 }
 
@@ -144,7 +146,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
     },
     presentOtherHostKey: () => faults.read().hostKeyChanged,
     banner: () =>
-      `Last login: ${new Date().toUTCString()} from 127.0.0.1${CRLF}${CRLF}Luna Network HSM 7 Command Line Shell v${store.read().softwareVersion}. Copyright (c) 2023 Thales Group. All rights reserved.${CRLF}${CRLF}`,
+      `Last login: ${new Date().toUTCString()} from 127.0.0.1${CRLF}${CRLF}Luna Network HSM Command Line Shell v${store.read().softwareVersion}. Copyright (c) 2023 Thales Group. All rights reserved.${CRLF}${CRLF}${CRLF}`,
     prompt: () => `[${store.read().name}] ${PROMPT}`,
     beforePrompt: (channel, reader, user) => forcedPasswordChange(store, channel, reader, user),
     execRefusal: (user) => (store.read().users[user]?.mustChangePassword ? 'You are required to change your password: log in interactively first.' : undefined),

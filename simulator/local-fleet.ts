@@ -59,6 +59,7 @@ export async function startLocalFleet(sampleInventoryPath: string, dataDir: stri
           credentials: {
             tenantadmin: `file:${secretFile(simDir, `${a.name}-tenantadmin`)}`,
             hsmSo: `file:${secretFile(simDir, `${a.name}-hsm-so`)}`,
+            hsmDomain: `file:${secretFile(simDir, `${a.name}-hsm-domain`)}`,
           },
         },
       ]),

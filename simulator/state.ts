@@ -40,6 +40,8 @@ export const ApplianceStateSchema = z.object({
   policies: z.record(z.string(), z.string()).default({}),
   syslogHosts: z.array(z.object({ host: z.string(), port: z.number().int(), protocol: z.enum(['udp', 'tcp']) })).default([]),
   stcEnabled: z.boolean().default(true),
+  /** Azure Dedicated HSM disables `hsm zeroize`: three failed HSM Administrator logins zeroize. */
+  zeroizeDisabled: z.boolean().default(false),
   /** Uploaded, authorised update packages waiting for a reboot: name -> target firmware. */
   pendingUpdate: z.object({ file: z.string(), firmware: z.string() }).nullable().default(null),
   /** Files in the admin's scp area (package uploads land here). */

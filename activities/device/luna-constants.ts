@@ -5,4 +5,6 @@ export const DEFAULT_INITIAL_PASSWORD = 'PASSWORD';
 
 /** Destructive lunash commands ask for this unless `-force` is given. We answer the prompt rather
  * than pass `-force`, so an unexpected prompt shape fails loudly instead of being skipped. */
-export const PROCEED: Answer = { prompt: /Type 'proceed' to continue, or 'quit' to quit now ->\s*$/, reply: 'proceed' };
+// Both confirmation styles lunash prints: "Type 'proceed' to …, or 'quit' to quit now. >" and
+// "If you are sure …, then type 'proceed', otherwise type 'quit' >".
+export const PROCEED: Answer = { prompt: /type 'proceed'[\s\S]*'quit'[\s\S]*>\s*$/i, reply: 'proceed' };

@@ -34,7 +34,7 @@ export interface RunOptions {
   allowError?: boolean;
   endsSession?: boolean;
 }
-const FIRST_LOGIN = /You are required to change your password/;
+const FIRST_LOGIN = /For security purposes, you must change your/;
 
 function fingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
@@ -114,7 +114,6 @@ export class LunaShell {
       }
       shell.secrets.add(options.firstLogin.newPassword);
       for (const [prompt, reply] of [
-        [/Current password:\s*$/, password],
         [/New password:\s*$/, options.firstLogin.newPassword],
         [/Retype new password:\s*$/, options.firstLogin.newPassword],
       ] as const) {
@@ -123,7 +122,7 @@ export class LunaShell {
       }
       await shell.waitFor((text) => PROMPT.test(text) || /passwd: Authentication token manipulation error/.test(text), 'first-login password change');
       if (!PROMPT.test(shell.buffer)) {
-        const reason = shell.buffer.split(/\r?\n/).find((l) => /BAD PASSWORD|Sorry|error/i.test(l)) ?? 'refused';
+        const reason = shell.buffer.split(/\r?\n/).find((l) => /BAD PASSWORD|Sorry/i.test(l)) ?? 'refused';
         shell.close();
         throw new LunaCommandError('(first login password change)', 1, 'password change refused', [reason.trim()]);
       }

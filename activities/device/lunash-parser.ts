@@ -11,7 +11,7 @@ export interface LunashResult {
 // lunash: `Command Result : 0 (Success)`; LunaCM: `Command Result : No Error` or
 // `Command Result : 0x80000203 (LUNA_RET_OBJECT_EXISTS)`
 const RESULT = /Command Result\s*:\s*(?:(\d+|0x[0-9A-Fa-f]+)\s*\(([^)]*)\)|(No Error))/;
-const ERROR = /^Error:\s+(.*?)(?:\(([0-9A-F]{8})\s*:\s*([A-Z0-9_]+)\))?\s*$/;
+const ERROR = /^Error:\s+(.*?)(?:\(([0-9A-Fa-fx]{1,10})\s*:\s*([A-Z0-9_]+)\))?\s*$/;
 
 export function parseResult(output: string): LunashResult | undefined {
   const lines = output.split(/\r?\n/);
@@ -35,8 +35,8 @@ export function parseResult(output: string): LunashResult | undefined {
 export function parseKeyValues(output: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const raw of output.split(/\r?\n/)) {
-    const m = /^\s*([A-Za-z][A-Za-z0-9 #()./'-]*?)\s*:\s+(.*\S)\s*$/.exec(raw);
-    if (m && !(m[1] in out) && !m[1].startsWith('Command Result')) out[m[1]] = m[2];
+    const m = /^\s*([A-Za-z][A-Za-z0-9 #()./'-]*?)\s*:(?:\s+(.*?))?\s*$/.exec(raw);
+    if (m && !(m[1] in out) && !m[1].startsWith('Command Result')) out[m[1]] = m[2] ?? '';
   }
   return out;
 }
@@ -44,16 +44,18 @@ export function parseKeyValues(output: string): Record<string, string> {
 /** A table with a header line followed by a line of dashes. */
 export function parseTable(output: string): Record<string, string>[] {
   const lines = output.split(/\r?\n/).map((l) => l.replace(/\s+$/, ''));
-  const dashIndex = lines.findIndex((l) => /^-{2,}(\s+-{2,})*$/.test(l.trim()));
+  const dashIndex = lines.findIndex((l) => /^(?:-{2,}|={2,})(?:\s+(?:-{2,}|={2,}))*$/.test(l.trim()));
   if (dashIndex < 1) return [];
   const header = lines[dashIndex - 1];
   const starts: number[] = [];
   const dashes = lines[dashIndex];
-  for (let i = 0; i < dashes.length; i++) if (dashes[i] === '-' && (i === 0 || dashes[i - 1] === ' ')) starts.push(i);
-  const cut = (line: string) => starts.map((s, i) => line.slice(s, starts[i + 1]).trim());
+  for (let i = 0; i < dashes.length; i++) if (dashes[i] !== ' ' && (i === 0 || dashes[i - 1] === ' ')) starts.push(i);
+  // a column spans from its rule's start to the next rule's start (values may be right-aligned)
+  const cut = (line: string) => starts.map((s, i) => line.slice(i === 0 ? 0 : s, starts[i + 1]).trim());
   const names = cut(header);
   const rows: Record<string, string>[] = [];
   for (const line of lines.slice(dashIndex + 1)) {
+    if (line.trim() === '' && rows.length === 0) continue; // some versions print a blank line first
     if (line.trim() === '' || RESULT.test(line)) break;
     const cells = cut(line);
     rows.push(Object.fromEntries(names.map((n, i) => [n, cells[i] ?? ''])));
@@ -83,7 +85,8 @@ export function parseHsmShow(output: string): HsmShow {
   };
   const label = need('HSM Label');
   return {
-    label: label === 'no label' ? null : label,
+    // empty on a zeroized 7.x unit; older firmware printed "no label"
+    label: label === '' || label === 'no label' ? null : label,
     serial: need('Serial #'),
     firmware: need('Firmware'),
     model: need('HSM Model'),

@@ -51,21 +51,21 @@ export const firmwareUpload = defineOperation({
 export const firmwareUpgrade = defineOperation({
   name: 'firmware.upgrade',
   description: 'Install an uploaded update package (takes effect at the next reboot)',
-  args: z.object({ file: PackageFile, authCode: z.string().regex(/^[A-Za-z0-9]{6,32}$/, 'expected the package authorisation code'), targetFirmware: Version }).strict(),
+  args: z.object({ file: PackageFile, authCode: z.string().regex(/^[A-Za-z0-9/+]{6,32}$/, 'expected the package authorisation code'), targetFirmware: Version }).strict(),
   async probe(ctx, { targetFirmware }) {
     const d = ctx.device();
     const firmware = await firmwareNow(d);
-    const pending = (await d.run('hsm update show')).output;
-    const present = firmware === targetFirmware || pending.includes(`(firmware ${targetFirmware})`);
-    return { present, state: { firmware, pending: pending.split('\n')[0] } };
+    const pending = /Available firmware version:\s*(\S+)/.exec((await d.run('hsm update show')).output)?.[1] ?? null;
+    return { present: firmware === targetFirmware || pending === targetFirmware, state: { firmware, pending } };
   },
   async act(ctx, { file, authCode }) {
     const d = ctx.device();
     // Thales: disable Secure Trusted Channel before a firmware update
     await d.run('hsm stc disable', { answers: [PROCEED] });
+    await d.hsmLogin(); // "You must log into the HSM before you run this command."
     const command = `package update ${file} -authcode ${authCode}`;
     await d.run(command, { answers: [PROCEED] });
-    return { commands: ['hsm stc disable', command] };
+    return { commands: ['hsm stc disable', 'hsm login', command] };
   },
 });
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { parseKeyValues, parseTable } from '../device/lunash-parser';
 import { readHsmShow as hsmShow, readPartitions as listPartitions } from '../device/queries';
@@ -56,15 +57,24 @@ export const hsmInit = defineOperation({
   async act(ctx, { label }) {
     const d = ctx.device();
     const so = await d.secret('hsmSo');
-    await d.run(`hsm init -label ${label}`, {
+    // the cloning domain decides which HSMs (and backup HSMs) may hold copies of the keys
+    const domain = await d.storedSecret('hsmDomain');
+    const command = `hsm init -label ${label}${domain ? '' : ' -defaultdomain'}`;
+    await d.run(command, {
       answers: [
-        { prompt: /password for the HSM Administrator:\s*$/, reply: so },
-        { prompt: /re-enter the password to confirm:\s*$/i, reply: so },
+        { prompt: /password for the HSM Administrator:[\s>]*$/, reply: so },
+        { prompt: /re-enter password to confirm:[\s>]*$/i, reply: so },
+        ...(domain
+          ? [
+              { prompt: /cloning domain to use for initializing this HSM:[\s>]*$/, reply: domain },
+              { prompt: /re-enter cloning domain to confirm:[\s>]*$/i, reply: domain },
+            ]
+          : []),
         PROCEED,
       ],
-      secrets: [so],
+      secrets: [so, ...(domain ? [domain] : [])],
     });
-    return { commands: [`hsm init -label ${label}`] };
+    return { commands: [command] };
   },
 });
 
@@ -74,9 +84,9 @@ export const configureSyslog = defineOperation({
   args: z.object({ host: HostName, port: z.number().int().min(1).max(65535).default(514), protocol: z.enum(['udp', 'tcp']).default('udp') }).strict(),
   async probe(ctx, { host, port, protocol }) {
     const out = await ctx.device().run('syslog remotehost list');
-    const rows = parseTable(out.output);
-    const match = rows.find((r) => r['Remote Host'] === host);
-    return { present: Boolean(match && match.Port === String(port) && match.Protocol === protocol), state: { remoteHosts: rows } };
+    // "  10.0.0.9:514, udp" per configured server
+    const remoteHosts = [...out.output.matchAll(/^\s*(\S+):(\d+), (udp|tcp)\s*$/gm)].map((m) => ({ host: m[1], port: Number(m[2]), protocol: m[3] }));
+    return { present: remoteHosts.some((r) => r.host === host && r.port === port && r.protocol === protocol), state: { remoteHosts } };
   },
   async act(ctx, { host, port, protocol }) {
     const command = `syslog remotehost add -host ${host} -port ${port} -protocol ${protocol}`;
@@ -142,8 +152,21 @@ export const hsmZeroize = defineOperation({
     return { present: show.zeroized, state: { zeroized: show.zeroized, partitions: show.partitions.length, label: show.label } };
   },
   async act(ctx) {
-    await ctx.device().run('hsm zeroize', { answers: [PROCEED] });
-    return { commands: ['hsm zeroize'] };
+    const d = ctx.device();
+    const out = await d.run('hsm zeroize', { answers: [PROCEED], allowError: true });
+    if (out.code === 0 && out.errors.length === 0) return { commands: ['hsm zeroize'] };
+    if (!out.errors.some((e) => e.name === 'RC_ACCESS_DENIED')) await d.run('hsm zeroize', { answers: [PROCEED] }); // raise the device's error
+    // Azure Dedicated HSM disables `hsm zeroize`: three failed HSM Administrator logins zeroize it.
+    // The password is random, so it cannot be the right one; the last attempt asks for `proceed`.
+    const wrong = `not-the-so-${randomBytes(24).toString('hex')}`;
+    const commands = ['hsm zeroize (disabled)'];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const login = await d.run('hsm login', { answers: [PROCEED, { prompt: /password:[\s>]*$/i, reply: wrong }], allowError: true });
+      commands.push('hsm login (deliberately wrong password)');
+      if (login.errors.some((e) => e.name === 'LUNA_RET_SO_LOGIN_FAILURE_THRESHOLD')) break;
+      if (login.code === 0 && login.errors.length === 0) throw new VerificationFailed('an HSM login meant to fail succeeded; zeroize stopped');
+    }
+    return { commands };
   },
 });
 
@@ -175,7 +198,11 @@ export const hsmVerify = defineOperation({
 });
 
 async function policies(ctx: { device(): DeviceAccess }) {
-  return parseTable((await ctx.device().run('hsm showPolicies')).output).map((r) => ({ code: r.Code, description: r.Description, value: r.Value }));
+  return parseTable((await ctx.device().run('hsm showPolicies')).output).map((r) => ({
+    code: r.Code,
+    description: r.Description,
+    value: r.Value === 'On' ? '1' : r.Value === 'Off' ? '0' : r.Value,
+  }));
 }
 
 export const hsmSetPolicy = defineOperation({

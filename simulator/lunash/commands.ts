@@ -2,11 +2,15 @@ import type { ApplianceState } from '../state';
 import { CRLF, errorLine, heading, keyValues, SHELL_ERROR, SUCCESS, table } from './output';
 import { LunaError, type CommandContext as GenericContext, type CommandSpec, type ShellDialect } from './shell';
 
+// lunash commands of a Luna Network HSM 7 appliance. Output shapes follow captures of real
+// appliances (7.0-7.8) where they exist; shapes no capture showed (hsm zeroize, hsm update show,
+// status sysstat show, the answer to a non-"proceed") are the Thales docs' wording or our best
+// guess, marked "inferred".
+
 type CommandContext = GenericContext<ApplianceState>;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
 const HOST = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/;
-const MIN_PASSWORD = 8;
 
 function requireName(value: string | true | undefined, what: string): string {
   if (typeof value !== 'string' || !NAME.test(value)) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Invalid ${what}: ${String(value)}`);
@@ -14,15 +18,27 @@ function requireName(value: string | true | undefined, what: string): string {
 }
 
 function requireInitialised(state: ApplianceState): void {
-  if (state.zeroized) throw new LunaError('C0000101', 'RC_HSM_NOT_INITIALIZED', 'The HSM is zeroized: initialise it with hsm init first.');
+  if (state.zeroized) throw new LunaError('C0000101', 'RC_HSM_NOT_INITIALIZED', 'The HSM is zeroized: initialize it with hsm init first.');
 }
 
 function requireSo(c: CommandContext): void {
   requireInitialised(c.state);
-  if (!c.session.hsmLoggedIn) throw new LunaError('C0000100', 'RC_USER_NOT_LOGGED_IN', "HSM Admin is not logged in: run 'hsm login' first.");
+  // inferred: no capture shows the exact code of this refusal
+  if (!c.session.hsmLoggedIn) throw new LunaError('10000', 'LUNA_RET_USER_NOT_LOGGED_IN', "The HSM Administrator is not logged in: run 'hsm login' first.");
 }
 
-const aborted = () => new LunaError('C0000001', 'RC_GENERAL_ERROR', 'Command aborted.');
+const aborted = () => new LunaError('C0000001', 'RC_GENERAL_ERROR', 'Command aborted.'); // inferred
+
+/** Style A confirmation ("CAUTION: ... Type 'proceed' to ..."), as hsm init and client delete print it. */
+function caution(question: string | null, verb: string, note?: string): string {
+  const ask = question ? `CAUTION:  Are you sure you wish to ${question}?${CRLF}${note ? `          ${note}${CRLF}` : ''}${CRLF}` : `${CRLF}`;
+  return `${CRLF}${ask}          Type 'proceed' to ${verb}, or${CRLF}          'quit' to quit now.${CRLF}          > `;
+}
+
+/** Style B confirmation ("WARNING !! ..."), as hsm restart and sysconf regenCert print it. */
+function warning(text: string): string {
+  return `WARNING !!  ${text}${CRLF}If you are sure that you wish to proceed, then type 'proceed', otherwise type 'quit'${CRLF}> `;
+}
 
 function zeroize(state: ApplianceState, manual: boolean): void {
   state.zeroized = true;
@@ -35,119 +51,153 @@ function zeroize(state: ApplianceState, manual: boolean): void {
   state.policies = {};
 }
 
-async function readNewPassword(c: CommandContext, prompt: string): Promise<string> {
-  const first = await c.io.ask(`${prompt}: `, { echo: false });
-  const second = await c.io.ask('Please re-enter the password to confirm: ', { echo: false });
-  if (first !== second) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', 'Passwords do not match.');
-  if (first.length < MIN_PASSWORD) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Password must be at least ${MIN_PASSWORD} characters.`);
+/** Luna's appliance password rule: 8+ characters from 3 of the 4 classes. */
+function passwordProblem(password: string): string | undefined {
+  const classes = [/[A-Z]/, /[a-z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(password)).length;
+  if (password.length < 8) return 'The password must be at least 8 characters long.';
+  if (classes < 3) return 'The password must contain characters from at least 3 of the following 4 categories.';
+  return undefined;
+}
+
+export const PASSWORD_RULES = [
+  'You can now choose the new password.',
+  '',
+  'The password must be at least 8 characters long.',
+  'The password must contain characters from at least 3 of the following 4 categories:',
+  '    - Uppercase letters (A through Z)',
+  '    - Lowercase letters (a through z)',
+  '    - Numbers (0 through 9)',
+  '    - Non-alphanumeric characters (such as !, $, #, %)',
+  '',
+].join(CRLF);
+
+/** "New password:" / "Retype new password:", as Linux passwd under lunash asks. */
+export async function readNewUserPassword(ask: (prompt: string) => Promise<string>): Promise<{ password?: string; problem?: string }> {
+  const first = await ask('New password: ');
+  const second = await ask('Retype new password: ');
+  if (first !== second) return { problem: 'Sorry, passwords do not match.' };
+  const problem = passwordProblem(first);
+  return problem ? { problem: `BAD PASSWORD: ${problem}` } : { password: first };
+}
+
+async function readSecretTwice(c: CommandContext, what: string, confirmText: string): Promise<string> {
+  const first = await c.io.ask(`${CRLF}Please enter ${what}:${CRLF}> `, { echo: false });
+  const second = await c.io.ask(`${CRLF}Please re-enter ${confirmText} to confirm:${CRLF}> `, { echo: false });
+  if (first !== second) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', 'The values do not match.');
+  if (first.length < 7) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', 'The value must be at least 7 characters long.');
   return first;
 }
 
 function hsmShow(state: ApplianceState, session: { hsmLoggedIn: boolean }): string {
-  const used = state.partitions.reduce((n, p) => n + p.objects * 1024, 0);
+  const used = state.partitions.reduce((n, p) => n + 9648 + p.objects * 1024, 0);
   const total = 33_554_432;
   return [
     '',
     ...heading('Appliance Details:'),
-    ...keyValues([['Software Version', state.softwareVersion]]),
+    ...keyValues([['Software Version', state.softwareVersion]], '   ', 33),
     '',
     ...heading('HSM Details:'),
-    ...keyValues([
-      ['HSM Label', state.label ?? 'no label'],
-      ['Serial #', state.serial],
-      ['Firmware', state.firmware],
-      ['HSM Model', state.model],
-      ['HSM Part Number', '808-000073-002'],
-      ['Authentication Method', 'Password'],
-      ['HSM Admin login status', session.hsmLoggedIn ? 'Logged In' : 'Not Logged In'],
-      ['HSM Admin login attempts left', state.zeroized ? 'HSM IS ZEROIZED !!!!' : `${state.hsmSoLoginAttemptsLeft} before HSM zeroization!`],
-      ['RPV Initialized', 'No'],
-      ['Audit Role Initialized', 'No'],
-      ['Remote Login Initialized', 'No'],
-      ['Manually Zeroized', state.manuallyZeroized ? 'Yes' : 'No'],
-      ['Secure Transport Mode', 'No'],
-      ['HSM Tamper State', 'No tamper events'],
-    ]),
+    ...keyValues(
+      [
+        ['HSM Label', state.label ?? ''],
+        ['Serial #', state.serial],
+        ['Firmware', state.firmware],
+        ['HSM Model', state.model],
+        ['HSM Part Number', '808-000066-001'],
+        ['Authentication Method', 'Password'],
+        ['HSM Admin login status', session.hsmLoggedIn ? 'Logged In' : 'Not Logged In'],
+        ['HSM Admin login attempts left', state.zeroized ? 'HSM IS ZEROIZED !!!!' : `${state.hsmSoLoginAttemptsLeft} before HSM zeroization!`],
+        ['RPV Initialized', 'No'],
+        ['Audit Role Initialized', 'Yes'],
+        ['Remote Login Initialized', 'No'],
+        ['Manually Zeroized', state.manuallyZeroized ? 'Yes' : 'No'],
+        ['Secure Transport Mode', 'No'],
+        ['HSM Tamper State', 'No tamper(s)'],
+      ],
+      '   ',
+      36,
+    ),
     '',
-    ...heading('Partitions created on HSM:'),
-    ...state.partitions.map((p) => `   Partition:    ${p.serial}, Name: ${p.name}`),
+    '   Partitions created on HSM:',
+    '   ==============================',
+    ...(state.partitions.length === 0 ? ['   There are no partitions.'] : state.partitions.map((p) => `   Partition: ${p.serial}, Name: ${p.name}`)),
+    '',
+    '',
+    ...keyValues([['Number of partitions allowed', state.licence.licensedPartitions], ['Number of partitions created', state.partitions.length]], '   ', 37),
     '',
     ...heading('FIPS 140-2 Operation:'),
     '   The HSM is NOT in FIPS 140-2 approved operation mode.',
     '',
     ...heading('HSM Storage Information:'),
-    ...keyValues([
-      ['Maximum HSM Storage Space (Bytes)', total],
-      ['Space In Use (Bytes)', used],
-      ['Free Space Left (Bytes)', total - used],
-    ]),
+    ...keyValues([['Maximum HSM Storage Space (Bytes)', total], ['Space In Use (Bytes)', used], ['Free Space Left (Bytes)', total - used]], '   ', 37),
     '',
-    ...keyValues([
-      ['Number of partitions allowed', state.licence.licensedPartitions],
-      ['Number of partitions created', state.partitions.length],
-    ]),
+    ...heading('Environmental Information on HSM:'),
+    ...keyValues([['Battery Voltage', '3.093 V'], ['Battery Warning Threshold Voltage', '2.750 V'], ['System Temp', '35 deg. C'], ['System Temp Warning Threshold', '75 deg. C']], '   ', 37),
+    '',
+    '',
   ].join(CRLF);
 }
 
-/** A few HSM policies (code, description, default); the state keeps changed values. */
-const HSM_POLICIES: [number, string, number][] = [
-  [7, 'Allow cloning', 1],
-  [12, 'Allow non-FIPS algorithms', 1],
-  [15, 'SO can reset partition PIN', 0],
-  [16, 'Allow network authentication', 1],
-  [22, 'Allow Secure Trusted Channel', 0],
-  [39, 'Allow Secure Messaging', 0],
+/** `partition list` as Luna 7.8 prints it (13-digit serials, Version and storage columns). */
+function partitionList(state: ApplianceState): string {
+  if (state.partitions.length === 0) return `${CRLF}   There are no partitions.${CRLF}${CRLF}`;
+  const size = Math.floor(33_554_432 / state.licence.licensedPartitions) - 9648;
+  const row = (cells: [string, string, string, string, string, string, string]) =>
+    [cells[0].padEnd(19), cells[1].padEnd(32), cells[2].padEnd(11), cells[3].padStart(7), cells[4].padStart(7), cells[5].padStart(7), cells[6].padStart(7)].join('  ');
+  return [
+    `${' '.repeat(78)}Storage (bytes)`,
+    `${' '.repeat(55)}Partition    ${'-'.repeat(34)}`,
+    row(['Partition', 'Name', 'Version', 'Objects', 'Total', 'Used', 'Free']),
+    row(['='.repeat(19), '='.repeat(32), '='.repeat(11), '='.repeat(7), '='.repeat(7), '='.repeat(7), '='.repeat(7)]),
+    ...state.partitions.map((p) => {
+      const usedBytes = p.objects * 1024;
+      return row([p.serial, p.name, '0', String(p.objects), String(size), String(usedBytes), String(size - usedBytes)]);
+    }),
+  ].join(CRLF);
+}
+
+/** A few HSM policies: code, description, default (1 = On); the state keeps changed values. */
+const HSM_POLICIES: [number, string, number, 'Yes' | 'No'][] = [
+  [7, 'Allow cloning', 1, 'Yes'],
+  [12, 'Allow non-FIPS algorithms', 1, 'Yes'],
+  [15, 'SO can reset partition PIN', 0, 'Yes'],
+  [16, 'Allow network authentication', 1, 'No'],
+  [22, 'Allow Secure Trusted Channel', 0, 'No'],
+  [39, 'Allow Secure Messaging', 0, 'No'],
 ];
 
+const onOff = (v: string | number) => (String(v) === '1' ? 'On' : 'Off');
+
 export const COMMANDS: CommandSpec<ApplianceState>[] = [
-  {
-    words: ['hsm', 'showPolicies'],
-    run: async (c) => {
-      requireInitialised(c.state);
-      return table(
-        ['Code', 'Description', 'Value'],
-        HSM_POLICIES.map(([code, description, value]) => [String(code), description, c.state.policies[code] ?? String(value)]),
-      ).join(CRLF);
-    },
-  },
-  {
-    words: ['hsm', 'changePolicy'],
-    options: { policy: 'value', value: 'value', force: 'flag' },
-    required: ['policy', 'value'],
-    adminOnly: true,
-    run: async (c) => {
-      requireSo(c);
-      const code = Number(c.options.policy);
-      const value = String(c.options.value);
-      if (!HSM_POLICIES.some(([p]) => p === code)) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Unknown policy ${String(c.options.policy)}.`);
-      if (value !== '0' && value !== '1') throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Invalid policy value ${value}.`);
-      if (!(await c.confirm(`change HSM policy ${code} to ${value}?`))) throw aborted();
-      c.state.policies[code] = value;
-      return "'hsm changePolicy' successful.";
-    },
-  },
   {
     words: ['hsm', 'show'],
     run: async (c) => hsmShow(c.state, c.session),
   },
   {
     words: ['hsm', 'login'],
+    options: { password: 'value' },
     adminOnly: true,
     run: async (c) => {
       requireInitialised(c.state);
-      const password = await c.io.ask('Please enter the HSM Administrators\' password:' + CRLF + '> ', { echo: false });
+      if (c.state.hsmSoLoginAttemptsLeft === 1) {
+        const last =
+          `${CRLF}Caution:  This is your LAST available HSM Admin login attempt.${CRLF}          If the wrong HSM Admin password is provided the HSM will${CRLF}          be ZEROIZED!!!${CRLF}${CRLF}` +
+          `          Type 'proceed' if you are certain you have the right${CRLF}          HSM Admin login credentials or 'quit' to quit now.${CRLF}          > `;
+        if ((await c.io.ask(last)).trim().toLowerCase() !== 'proceed') throw aborted();
+      }
+      const password = typeof c.options.password === 'string' ? c.options.password : await c.io.ask(`${CRLF}  Please enter the HSM Administrators' password:${CRLF}  > `, { echo: false });
       if (password === c.state.hsmSoPassword) {
         c.state.hsmSoLoginAttemptsLeft = 3;
         c.session.hsmLoggedIn = true;
-        return "'hsm login' successful.";
+        return `${CRLF}'hsm login' successful.`;
       }
       c.state.hsmSoLoginAttemptsLeft -= 1;
       if (c.state.hsmSoLoginAttemptsLeft <= 0) {
         zeroize(c.state, false);
-        // as on the appliance: the zeroizing login still ends with result 0; the Error line tells
-        return `Error:  'hsm login' failed. (C0000022 : RC_SO_LOGIN_FAILURE_THRESHOLD)${CRLF}HSM IS ZEROIZED !!!!`;
+        // as captured on a 7.x appliance: the zeroizing login still ends with result 0
+        return `${CRLF}${CRLF}Error:  'hsm login' failed. (30000F : LUNA_RET_SO_LOGIN_FAILURE_THRESHOLD)${CRLF}${CRLF}Error:    The HSM is in the factory reset (zeroized) state.${CRLF}`;
       }
-      throw new LunaError('C000001E', 'RC_INCORRECT_PASSWORD', `HSM Admin login attempts left: ${c.state.hsmSoLoginAttemptsLeft} before HSM zeroization!`);
+      throw new LunaError('A00000', 'LUNA_RET_UM_PIN_INCORRECT');
     },
   },
   {
@@ -159,16 +209,25 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
   },
   {
     words: ['hsm', 'init'],
-    options: { label: 'value', force: 'flag' },
+    options: { label: 'value', password: 'value', domain: 'value', defaultdomain: 'flag', force: 'flag' },
     required: ['label'],
     adminOnly: true,
     run: async (c) => {
       const label = requireName(c.options.label, 'label');
       if (!c.state.zeroized && !c.session.hsmLoggedIn) {
-        throw new LunaError('C0000100', 'RC_USER_NOT_LOGGED_IN', 'The HSM is initialised: log in as HSM Admin to re-initialise it.');
+        throw new LunaError('10000', 'LUNA_RET_USER_NOT_LOGGED_IN', 'The HSM is initialized: log in as HSM Administrator to re-initialize it.');
       }
-      const password = c.state.zeroized ? await readNewPassword(c, 'Please enter a password for the HSM Administrator') : c.state.hsmSoPassword!;
-      if (!(await c.confirm(`re-initialize this HSM? All partitions and their contents will be destroyed.`))) throw aborted();
+      let password = c.state.hsmSoPassword;
+      if (c.state.zeroized) {
+        password = typeof c.options.password === 'string' ? c.options.password : await readSecretTwice(c, 'a password for the HSM Administrator', 'password');
+        if (c.options.defaultdomain !== true && typeof c.options.domain !== 'string') {
+          await readSecretTwice(c, 'a cloning domain to use for initializing this HSM', 'cloning domain');
+        }
+      }
+      const prompt = c.state.zeroized
+        ? caution('initialize this HSM', 'initialize the HSM')
+        : caution('re-initialize this HSM', 'initialize the HSM', 'All partitions and data will be erased.');
+      if (!(await c.confirm(prompt))) throw aborted();
       zeroize(c.state, false);
       c.state.zeroized = false;
       c.state.label = label;
@@ -182,7 +241,12 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     options: { force: 'flag' },
     adminOnly: true,
     run: async (c) => {
-      if (!(await c.confirm('zeroize this HSM? All partitions and all key material will be destroyed.'))) throw aborted();
+      if (c.state.zeroizeDisabled) {
+        // Azure Dedicated HSM: zeroize by three failed HSM Administrator logins instead
+        throw new LunaError('C0000005', 'RC_ACCESS_DENIED', 'This command is disabled on this appliance.');
+      }
+      // inferred (no capture of hsm zeroize was found)
+      if (!(await c.confirm(caution('erase all partitions and objects on this HSM', 'zeroize the HSM', 'All data will be lost.')))) throw aborted();
       zeroize(c.state, true);
       c.session.hsmLoggedIn = false;
       return "'hsm zeroize' successful.";
@@ -193,7 +257,42 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     options: { force: 'flag' },
     adminOnly: true,
     run: async () => {
-      throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', "'hsm factoryReset' is only available on the local serial console.");
+      throw new LunaError('C0000005', 'RC_ACCESS_DENIED', "'hsm factoryReset' is accepted on the local serial console only, not via SSH.");
+    },
+  },
+  {
+    words: ['hsm', 'showPolicies'],
+    run: async (c) => {
+      requireInitialised(c.state);
+      const rows = HSM_POLICIES.map(([code, description, value, destructive]) => [description, onOff(c.state.policies[code] ?? value), String(code), destructive]);
+      const line = (r: string[]) => `   ${r[0].padEnd(41)}${r[1].padEnd(13)}${r[2].padEnd(10)}${r[3]}`;
+      return [
+        '',
+        ...keyValues([['HSM Label', c.state.label ?? ''], ['Serial #', c.state.serial], ['Firmware', c.state.firmware]], '   ', 13),
+        '',
+        '   The following policies describe the current configuration of',
+        '   this HSM and may by changed by the HSM Administrator.',
+        '',
+        line(['Description', 'Value', 'Code', 'Destructive']),
+        line(['===========', '=====', '====', '===========']),
+        ...rows.map(line),
+      ].join(CRLF);
+    },
+  },
+  {
+    words: ['hsm', 'changePolicy'],
+    options: { policy: 'value', value: 'value', force: 'flag' },
+    required: ['policy', 'value'],
+    adminOnly: true,
+    run: async (c) => {
+      requireSo(c);
+      const policy = HSM_POLICIES.find(([code]) => code === Number(c.options.policy));
+      const value = String(c.options.value);
+      if (!policy) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Unknown policy ${String(c.options.policy)}.`);
+      if (value !== '0' && value !== '1') throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Invalid policy value ${value}.`);
+      if (policy[3] === 'Yes' && !(await c.confirm(caution(`change the destructive policy "${policy[1]}"`, 'change the policy')))) throw aborted();
+      c.state.policies[policy[0]] = value;
+      return `Policy ${policy[1]} is now set to value: ${value}`;
     },
   },
   {
@@ -206,21 +305,29 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     },
   },
   {
+    words: ['hsm', 'update', 'show'],
+    run: async (c) =>
+      // inferred layout
+      c.state.pendingUpdate
+        ? ['', '  Firmware Update Information:', '  ============================', `  Current firmware version:    ${c.state.firmware}`, `  Available firmware version:  ${c.state.pendingUpdate.firmware}`].join(CRLF)
+        : 'There are no updates available.',
+  },
+  {
     words: ['partition', 'create'],
-    options: { partition: 'value', force: 'flag' },
+    options: { partition: 'value', label: 'value', size: 'value', allfreestorage: 'flag', version: 'value', force: 'flag' },
     required: ['partition'],
     adminOnly: true,
     run: async (c) => {
       const name = requireName(c.options.partition, 'partition name');
       requireSo(c);
-      if (c.state.partitions.some((p) => p.name === name)) throw new LunaError('C0000405', 'RC_OBJECT_ALREADY_EXISTS', `Partition ${name} already exists.`);
+      if (c.state.partitions.some((p) => p.name === name)) throw new LunaError('C0000405', 'LUNA_RET_ATTRIBUTE_VALUE_INVALID', `A partition named ${name} already exists.`);
       const { licensedPartitions } = c.state.licence;
       if (c.state.partitions.length >= licensedPartitions) {
-        throw new LunaError('C0000402', 'RC_PARTITION_LIMIT_REACHED', `This HSM is licensed for ${licensedPartitions} partitions; all are in use.`);
+        throw new LunaError('C0000402', 'CKR_LICENSE_CAPACITY_EXCEEDED', `This HSM is licensed for ${licensedPartitions} partitions; all are in use.`);
       }
-      if (!(await c.confirm(`create a partition named ${name}?`))) throw aborted();
-      const next = c.state.partitions.reduce((n, p) => Math.max(n, Number(p.serial.slice(-3))), 0) + 1;
-      c.state.partitions.push({ name, serial: `${c.state.serial}${String(next).padStart(3, '0')}`, objects: 0, createdAt: new Date().toISOString() });
+      if (!(await c.confirm(caution(null, 'create the partition')))) throw aborted();
+      const next = c.state.partitions.reduce((n, p) => Math.max(n, Number(p.serial.slice(-4))), 0) + 1;
+      c.state.partitions.push({ name, serial: `15${c.state.serial.padStart(7, '0').slice(-7)}${String(next).padStart(4, '0')}`, objects: 0, createdAt: new Date().toISOString() });
       return "'partition create' successful.";
     },
   },
@@ -228,11 +335,7 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     words: ['partition', 'list'],
     run: async (c) => {
       requireInitialised(c.state);
-      if (c.state.partitions.length === 0) return 'There are no partitions.';
-      return table(
-        ['Partition', 'Name', 'Objects', 'Status'],
-        c.state.partitions.map((p) => [p.serial, p.name, String(p.objects), 'Activated']),
-      ).join(CRLF);
+      return partitionList(c.state);
     },
   },
   {
@@ -243,17 +346,21 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
       const wanted = c.options.partition === undefined ? undefined : requireName(c.options.partition, 'partition name');
       const list = wanted ? c.state.partitions.filter((p) => p.name === wanted) : c.state.partitions;
       if (wanted && list.length === 0) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', `Partition ${wanted} does not exist.`);
+      const size = Math.floor(33_554_432 / c.state.licence.licensedPartitions) - 9648;
       return list
         .flatMap((p) => [
           '',
-          ...keyValues([
-            ['Partition Name', p.name],
-            ['Partition SN', p.serial],
-            ['Partition Label', p.name],
-            ['Total Storage Size (Bytes)', 102_400],
-            ['Used Storage Size (Bytes)', p.objects * 1024],
-            ['Number of objects', p.objects],
-          ], '   ', 32),
+          ...keyValues(
+            [
+              ['Partition Name', p.name],
+              ['Partition SN', p.serial],
+              ['Partition Label', p.name],
+              ['Partition Storage Information (Bytes)', `Total=${size}, Used=${p.objects * 1024}, Free=${size - p.objects * 1024}`],
+              ['Partition Object Count', p.objects],
+            ],
+            '   ',
+            43,
+          ),
         ])
         .join(CRLF);
     },
@@ -267,7 +374,7 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
       const name = requireName(c.options.partition, 'partition name');
       requireSo(c);
       if (!c.state.partitions.some((p) => p.name === name)) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', `Partition ${name} does not exist.`);
-      if (!(await c.confirm(`delete partition ${name}? All its objects will be destroyed.`))) throw aborted();
+      if (!(await c.confirm(caution(`delete the partition named:${CRLF}            ${name}`, 'delete the partition')))) throw aborted();
       c.state.partitions = c.state.partitions.filter((p) => p.name !== name);
       for (const client of c.state.clients) client.partitions = client.partitions.filter((p) => p !== name);
       return "'partition delete' successful.";
@@ -284,7 +391,7 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
       if (typeof host !== 'string' || !HOST.test(host)) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', 'Give -hostname <host> or -ip <address>.');
       if (c.state.clients.some((cl) => cl.name === name)) throw new LunaError('C0000405', 'RC_OBJECT_ALREADY_EXISTS', `Client ${name} is already registered.`);
       c.state.clients.push({ name, host, partitions: [] });
-      return "'client register' successful.";
+      return `${CRLF}'client register' successful.`;
     },
   },
   {
@@ -296,16 +403,16 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
       const name = requireName(c.options.client, 'client name');
       const partition = requireName(c.options.partition, 'partition name');
       const client = c.state.clients.find((cl) => cl.name === name);
-      if (!client) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', `Client ${name} is not registered.`);
+      if (!client) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', 'The client you specified does not exist.');
       if (!c.state.partitions.some((p) => p.name === partition)) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', `Partition ${partition} does not exist.`);
       if (client.partitions.includes(partition)) throw new LunaError('C0000405', 'RC_OBJECT_ALREADY_EXISTS', `Partition ${partition} is already assigned to ${name}.`);
       client.partitions.push(partition);
-      return "'client assignPartition' successful.";
+      return `${CRLF}'client assignPartition' successful.`;
     },
   },
   {
     words: ['client', 'list'],
-    run: async (c) => (c.state.clients.length === 0 ? 'No clients registered.' : c.state.clients.map((cl, i) => `registered client ${i + 1}: ${cl.name}`).join(CRLF)),
+    run: async (c) => (c.state.clients.length === 0 ? `${CRLF}No clients are registered.${CRLF}` : ['', ...c.state.clients.map((cl, i) => `registered client ${i + 1}: ${cl.name}`)].join(CRLF)),
   },
   {
     words: ['client', 'show'],
@@ -314,10 +421,18 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     run: async (c) => {
       const name = requireName(c.options.client, 'client name');
       const client = c.state.clients.find((cl) => cl.name === name);
-      if (!client) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST');
-      return [
-        ...keyValues([['ClientID', client.name], ['Hostname', client.host], ['Partitions', client.partitions.map((p) => `"${p}"`).join(',')]], '', 12),
-      ].join(CRLF);
+      if (!client) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', 'Specified client does not exist.');
+      return keyValues(
+        [
+          ['ClientID', client.name],
+          ['Hostname', client.host],
+          ['HTL Required', 'no'],
+          ['OTT Expiry', 'n/a'],
+          ['Partitions', client.partitions.length ? client.partitions.map((p) => `"${p}"`).join(', ') : '<none>'],
+        ],
+        '',
+        14,
+      ).join(CRLF);
     },
   },
   {
@@ -334,15 +449,12 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
       if (protocol !== 'udp' && protocol !== 'tcp') throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Invalid protocol: ${protocol}`);
       if (c.state.syslogHosts.some((h) => h.host === host)) throw new LunaError('C0000405', 'RC_OBJECT_ALREADY_EXISTS', `${host} is already a remote logging server.`);
       c.state.syslogHosts.push({ host, port, protocol });
-      return `${host} added to the remote logging servers.`;
+      return `${host} added successfully${CRLF}Make sure the rsyslog service on ${host} is properly configured to receive the logs`;
     },
   },
   {
     words: ['syslog', 'remotehost', 'list'],
-    run: async (c) =>
-      c.state.syslogHosts.length === 0
-        ? 'No remote logging servers configured.'
-        : table(['Remote Host', 'Protocol', 'Port'], c.state.syslogHosts.map((h) => [h.host, h.protocol, String(h.port)])).join(CRLF),
+    run: async (c) => ['', 'Remote logging server(s):', '=========================', '', ...c.state.syslogHosts.map((h) => `  ${h.host}:${h.port}, ${h.protocol}`)].join(CRLF),
   },
   {
     words: ['user', 'password'],
@@ -351,69 +463,81 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
       const target = c.positional[0] ?? c.user;
       const user = c.state.users[target];
       if (!user) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', `User ${target} does not exist.`);
-      if (target !== c.user && c.state.users[c.user]?.role !== 'admin') throw new LunaError('C0000005', 'RC_ACCESS_DENIED', 'Only an admin can change another user\'s password.');
-      if (target === c.user) {
-        const current = await c.io.ask(`Changing password for user ${target}.${CRLF}Current password: `, { echo: false });
-        if (current !== user.password) throw new LunaError('C000001E', 'RC_INCORRECT_PASSWORD', 'Authentication token manipulation error.');
-      }
-      const next = await readNewPassword(c, 'Enter new password');
-      if (next === user.password) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', 'The new password must differ from the old one.');
-      user.password = next;
-      user.mustChangePassword = false;
+      if (target !== c.user && c.state.users[c.user]?.role !== 'admin') throw new LunaError('C0000005', 'RC_ACCESS_DENIED', "Only an admin can change another user's password.");
+      c.io.write(`${CRLF}Changing password for user ${target}.${CRLF}${CRLF}${PASSWORD_RULES}`);
+      const { password, problem } = await readNewUserPassword((prompt) => c.io.ask(prompt, { echo: false }));
+      if (!password) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', problem);
+      user.password = password;
+      // from 7.7, a password set for another user is expired: they change it at their next login
+      user.mustChangePassword = target !== c.user;
       return 'passwd: all authentication tokens updated successfully.';
     },
   },
   {
     words: ['user', 'list'],
-    run: async (c) =>
-      table(['Users', 'Roles', 'Status', 'Full Name'], Object.entries(c.state.users).map(([name, u]) => [name, u.role, u.enabled ? 'enabled' : 'disabled', name])).join(CRLF),
+    run: async (c) => {
+      const line = (r: string[]) => `    ${r[0].padStart(20)}    ${r[1].padStart(8)}    ${r[2].padStart(8)}    ${r[3].padStart(8)}`;
+      return ['', line(['Users', 'Roles', 'Status', 'RADIUS']), line(['-'.repeat(20), '-'.repeat(8), '-'.repeat(8), '-'.repeat(8)]), ...Object.entries(c.state.users).map(([name, u]) => line([name, u.role, u.enabled ? 'enabled' : 'disabled', 'no']))].join(CRLF);
+    },
   },
   {
     words: ['status', 'sysstat', 'show'],
-    run: async (c) =>
-      [
-        ...keyValues([['Appliance status', 'OK'], ['HSM status', c.state.zeroized ? 'ZEROIZED' : 'OK'], ['Uptime', 'up 12 days']], '   ', 20),
-      ].join(CRLF),
+    // inferred layout; the state codes are the front panel's (ISO, IST, OOS, OFL)
+    run: async (c) => `${CRLF}     System Status:  ${c.state.zeroized ? 'IST  (In Service Trouble)' : 'ISO  (In Service Operational)'}`,
   },
   {
     words: ['sysconf', 'appliance', 'reboot'],
     options: { force: 'flag' },
     adminOnly: true,
     run: async (c) => {
-      if (!(await c.confirm('reboot the appliance?'))) throw aborted();
+      if (!(await c.confirm(warning('This command will reboot the appliance.')))) throw aborted();
       // a hung reboot (the Azure case) only ends with a physical power cycle (simulator CLI)
       c.state.reboot = { until: c.faults.rebootHangs ? null : new Date(Date.now() + c.faults.rebootMs).toISOString() };
       c.afterOutput(() => c.disconnect());
-      return 'Reboot commencing';
+      return `${c.options.force ? '' : `Proceeding...${CRLF}`}The system is going down for reboot NOW!${CRLF}Reboot commencing`;
     },
   },
   {
     words: ['package', 'listfile'],
     run: async (c) =>
-      Object.keys(c.state.files).length === 0
-        ? 'No package files found.'
-        : table(['File', 'Size'], Object.entries(c.state.files).map(([name, f]) => [name, String(f.size)])).join(CRLF),
+      Object.keys(c.state.files).length === 0 ? 'No package files found.' : table(['File', 'Size'], Object.entries(c.state.files).map(([name, f]) => [name, String(f.size)])).join(CRLF),
   },
   {
     words: ['package', 'update'],
     positional: 1,
-    options: { authcode: 'value', useevp: 'flag' },
+    options: { authcode: 'value', useevp: 'flag', des3: 'flag', force: 'flag' },
     required: ['authcode'],
     adminOnly: true,
     run: async (c) => {
       const file = c.positional[0];
-      if (!file || !(file in c.state.files)) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', `Package file ${String(file)} not found: upload it with scp/sftp first.`);
+      requireSo(c); // "You must log into the HSM before you run this command."
+      if (!file || !(file in c.state.files)) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', `Package file ${String(file)} not found: copy it to the appliance with scp first.`);
       const version = /(\d+\.\d+\.\d+)/.exec(file)?.[1];
       if (!version) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `${file} is not an update package.`);
-      if (!/^[A-Za-z0-9]{6,32}$/.test(String(c.options.authcode))) throw new LunaError('C0000A01', 'RC_SECURITY_PARAMETER_INVALID', 'Invalid authorization code.');
+      if (!/^[A-Za-z0-9/+]{6,32}$/.test(String(c.options.authcode))) throw new LunaError('C0000A01', 'RC_SECURITY_PARAMETER_INVALID', 'Command failed:  decrypt package');
       if (c.state.stcEnabled) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', "Disable STC first: 'hsm stc disable'.");
+      if (c.state.firmware === version) throw new LunaError('C0000001', 'RC_GENERAL_ERROR', `Command failed: RPM update for original filename (${file})`);
       c.state.pendingUpdate = { file, firmware: version };
-      return ['Verifying that the package is signed by Thales...', 'Installing package...', 'SOFTWARE UPDATE COMPLETED!', '', "Reboot the appliance to complete the update: 'sysconf appliance reboot'"].join(CRLF);
+      return [
+        'Command succeeded:  decrypt package',
+        '',
+        'Command succeeded:  verify package certificate',
+        '',
+        'Command succeeded:  verify package signature',
+        'Preparing packages for installation...',
+        file.replace(/\.spkg$/, ''),
+        'Running update script',
+        'SOFTWARE UPDATE COMPLETED!',
+        '',
+        'The system MUST now be rebooted for the changes to take effect.',
+        'Please ensure all client connections are terminated prior to rebooting the',
+        'system.',
+        'To reboot, use the command "sysconf appliance reboot".',
+        '',
+        'Update Completed',
+        '',
+      ].join(CRLF);
     },
-  },
-  {
-    words: ['hsm', 'update', 'show'],
-    run: async (c) => (c.state.pendingUpdate ? `Pending update: ${c.state.pendingUpdate.file} (firmware ${c.state.pendingUpdate.firmware}); reboot to apply.` : 'No updates pending.'),
   },
   {
     words: ['exit'],

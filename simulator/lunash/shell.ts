@@ -57,8 +57,9 @@ export interface CommandContext<T> {
   positional: string[];
   io: ShellIo;
   faults: Faults;
-  /** Destructive commands ask unless `-force` was given; false means the user did not type proceed. */
-  confirm(what: string): Promise<boolean>;
+  /** Destructive commands show `prompt` (ending `> `) unless `-force` was given; false means the
+   * user typed something other than proceed. */
+  confirm(prompt: string): Promise<boolean>;
   /** Run after the command's output is written (e.g. a reboot closes every connection). */
   afterOutput(fn: () => void): void;
   /** End every SSH connection to the appliance. */
@@ -112,8 +113,13 @@ export function parseOptions<T>(spec: CommandSpec<T>, rest: string[]): { options
       positional.push(token);
       continue;
     }
-    const name = Object.keys(spec.options ?? {}).find((o) => o.toLowerCase() === token.slice(1).toLowerCase());
-    if (!name) throw new UsageError(`Unknown option: ${token}`);
+    // options may be abbreviated to a unique prefix (-p for -partition), as lunash allows
+    const wanted = token.slice(1).toLowerCase();
+    const names = Object.keys(spec.options ?? {});
+    const exact = names.find((o) => o.toLowerCase() === wanted);
+    const prefixed = names.filter((o) => o.toLowerCase().startsWith(wanted));
+    const name = exact ?? (prefixed.length === 1 ? prefixed[0] : undefined);
+    if (!name) throw new UsageError(prefixed.length > 1 ? `Ambiguous option: ${token}` : `Unknown option: ${token}`);
     const kind = spec.options![name];
     if (kind === 'flag') options[name] = true;
     else {
@@ -192,9 +198,9 @@ export class CommandShell<T extends AuditedState> {
       faults,
       afterOutput: (fn) => after.push(fn),
       disconnect: () => this.appliance.disconnectAll(),
-      confirm: async (what) => {
+      confirm: async (prompt) => {
         if (parsed.options.force === true) return true;
-        const answer = await this.io.ask(`${CRLF}CAUTION:  Are you sure you wish to ${what}${CRLF}          Type 'proceed' to continue, or 'quit' to quit now -> `);
+        const answer = await this.io.ask(prompt);
         return answer.trim().toLowerCase() === 'proceed';
       },
     };
@@ -207,7 +213,7 @@ export class CommandShell<T extends AuditedState> {
       if (!(err instanceof LunaError)) throw err;
       code = 65535;
       failure = { code: err.code, name: err.rcName };
-      output = [err.detail, this.dialect.errorLine(name, err.code, err.rcName)].filter(Boolean).join(CRLF);
+      output = [this.dialect.errorLine(name, err.code, err.rcName), ...(err.detail ? ['', `Error:  ${err.detail}`] : [])].join(CRLF);
     }
     this.store.write(state);
     this.audit(trimmed, code);

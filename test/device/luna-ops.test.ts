@@ -102,6 +102,19 @@ test.each([
   expect(second.commands).toEqual([]);
 });
 
+test('on Azure, where hsm zeroize is disabled, three failed HSM Administrator logins zeroize', async () => {
+  await initialised();
+  await op('partition.create', { partition: 'payments' });
+  sim.appliance.state.update((s) => {
+    s.zeroizeDisabled = true;
+  });
+  const evidence = await op('hsm.zeroize');
+  expect(evidence.outcome).toBe('applied');
+  expect(evidence.commands).toEqual(['hsm zeroize (disabled)', ...Array(3).fill('hsm login (deliberately wrong password)')]);
+  expect(state()).toMatchObject({ zeroized: true, partitions: [] });
+  expect((await op('hsm.zeroize')).outcome).toBe('already-present');
+});
+
 test('hsm.show reports the state it reads', async () => {
   await initialised();
   const evidence = await op('hsm.show');

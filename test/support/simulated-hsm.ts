@@ -9,6 +9,7 @@ export const SECRETS = {
   TEST_TENANTADMIN_PASSWORD: 'Tenant-Admin-7f3a9c',
   TEST_HSM_SO_PASSWORD: 'Hsm-SO-Secret-51b2e8',
   TEST_BACKUP_PASSWORD: 'Backup-WS-Secret-0c44d1',
+  TEST_HSM_DOMAIN: 'Cloning-Domain-93ab7e',
 };
 
 export interface SimulatedHsm {
@@ -35,7 +36,7 @@ export async function startSimulatedHsm(name = 'hsm-sim-1', options: { fingerpri
           host: '127.0.0.1',
           port: appliance.port,
           hostKeyFingerprint: options.fingerprint ?? appliance.fingerprint,
-          credentials: { tenantadmin: 'env:TEST_TENANTADMIN_PASSWORD', hsmSo: 'env:TEST_HSM_SO_PASSWORD' },
+          credentials: { tenantadmin: 'env:TEST_TENANTADMIN_PASSWORD', hsmSo: 'env:TEST_HSM_SO_PASSWORD', hsmDomain: 'env:TEST_HSM_DOMAIN' },
           backupDevice: 'onprem-backup',
         },
       },
