@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
-import { loadInventory } from '../ceremonies/inventory';
+import { loadInventory, type Inventory } from '../ceremonies/inventory';
+import type { AzureSettings } from './azure/dedicated-hsm';
 import { DeviceAccess } from './device/device-access';
 import { DeviceError } from './device/errors';
 import { SecretUnavailable } from './device/secrets';
@@ -16,6 +17,7 @@ export interface ActivityDeps {
   /** Inventory YAML (read at each device step, so edits apply without a worker restart). */
   inventoryPath?: string;
   packagesDir?: string;
+  azure?: AzureSettings;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -25,10 +27,12 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
     const opened: DeviceAccess[] = [];
     let device: DeviceAccess | undefined;
     let backupDevice: DeviceAccess | undefined;
+    let loaded: Inventory | undefined;
     const inventory = () => {
       if (!input.hsm) throw new SecretUnavailable(`${def.name} needs a target HSM (a device step)`);
       if (!deps.inventoryPath) throw new SecretUnavailable('the worker has no inventory (CEREMONY_INVENTORY)');
-      return { hsm: input.hsm, inventory: loadInventory(deps.inventoryPath) };
+      loaded ??= loadInventory(deps.inventoryPath);
+      return { hsm: input.hsm, inventory: loaded };
     };
     const track = (d: DeviceAccess) => (opened.push(d), d);
     const transcript = () => opened.flatMap((d) => d.transcript.map((t) => ({ ...t, device: d.ref })));
@@ -46,6 +50,8 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
             const { hsm, inventory: inv } = inventory();
             return (device ??= track(DeviceAccess.forHsm(inv, hsm, deps.env)));
           },
+          inventory: () => inventory().inventory,
+          azure: deps.azure,
           backupDevice: () => {
             const { hsm, inventory: inv } = inventory();
             return (backupDevice ??= track(DeviceAccess.forBackupOf(inv, hsm, deps.env)));

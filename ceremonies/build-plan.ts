@@ -15,15 +15,9 @@ export interface BuiltPlan {
 export function buildPlan(input: CeremonyRequestInput, inventory: Inventory): BuiltPlan {
   const request = parseOrThrow(CeremonyRequestSchema, input, 'request');
   hsmEntry(inventory, request.hsm);
-  const builder = PLAN_BUILDERS[request.kind];
-  if (!builder) {
-    throw new ValidationError('request', [
-      `kind: "${request.kind}" has no plan yet; available: ${Object.keys(PLAN_BUILDERS).join(', ')}`,
-    ]);
-  }
   let draft;
   try {
-    draft = builder({ request, inventory });
+    draft = PLAN_BUILDERS[request.kind]({ request, inventory });
   } catch (err) {
     if (err instanceof z.ZodError) {
       throw new ValidationError('request', describeIssues(err).map((line) => `params.${line}`));

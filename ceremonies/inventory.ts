@@ -34,6 +34,20 @@ export const BackupDeviceSchema = z.object({
   port: z.number().int().min(1).max(65535).default(22),
   hostKeyFingerprint: HostKeyFingerprintSchema,
   credentials: z.object({ backup: SecretRefSchema }),
+  /** The NTLS client name the appliances know the workstation by (partitions are assigned to it). */
+  clientName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/).default('backup-ws'),
+});
+
+/** A party outside the organisation whose sign-off a ceremony needs (Microsoft for firmware). */
+export const ExternalSignerSchema = z.object({ name: z.string().min(1), contacts: z.array(EmailSchema).min(1) });
+
+/** A pre-approval for routine ceremonies (scheduled backups), recorded as such in each run. */
+export const StandingApprovalSchema = z.object({
+  kind: z.enum(['backup']),
+  hsm: SlugSchema.optional(),
+  approvedBy: z.array(EmailSchema).min(1),
+  reference: z.string().min(1).max(200),
+  expires: z.iso.date('expected a date such as 2027-06-30'),
 });
 
 export const ApproverGroupSchema = z.object({
@@ -47,6 +61,10 @@ export const InventorySchema = z
     backupDevices: z.record(SlugSchema, BackupDeviceSchema).default({}),
     approverGroups: z.record(SlugSchema, ApproverGroupSchema),
     operators: z.array(EmailSchema).min(1),
+    /** Who receives a support request (e.g. a physical reboot of a hung appliance). */
+    supportContacts: z.array(EmailSchema).default([]),
+    externalSigners: z.record(SlugSchema, ExternalSignerSchema).default({}),
+    standingApprovals: z.record(SlugSchema, StandingApprovalSchema).default({}),
   })
   .strict()
   .superRefine((inv, ctx) => {
@@ -60,6 +78,7 @@ export const InventorySchema = z
 export type Inventory = z.infer<typeof InventorySchema>;
 export type HsmEntry = z.infer<typeof HsmSchema>;
 export type BackupDeviceEntry = z.infer<typeof BackupDeviceSchema>;
+export type StandingApproval = z.infer<typeof StandingApprovalSchema>;
 
 export function parseInventory(yamlText: string, source = 'inventory'): Inventory {
   let raw: unknown;

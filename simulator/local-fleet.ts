@@ -65,7 +65,13 @@ export async function startLocalFleet(sampleInventoryPath: string, dataDir: stri
       ]),
     ),
     backupDevices: {
-      [backupName]: { host: '127.0.0.1', port: backup.port, hostKeyFingerprint: backup.fingerprint, credentials: { backup: `file:${backupPassword}` } },
+      [backupName]: {
+        host: '127.0.0.1',
+        port: backup.port,
+        hostKeyFingerprint: backup.fingerprint,
+        credentials: { backup: `file:${backupPassword}` },
+        clientName: backup.state.read().clientName,
+      },
     },
   };
   const inventoryPath = join(simDir, 'inventory.yaml');

@@ -246,7 +246,8 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
           ceremonyId: state.ceremonyId,
           stepId: step.id,
           op: step.op,
-          hsm: step.type === 'device' ? step.hsm : undefined,
+          // checks and API calls concern the ceremony's HSM too (its state, its backup path, its ARM resource)
+          hsm: step.type === 'device' ? step.hsm : plan.hsm,
           args: step.args,
         });
         state.setStep(step.id, 'succeeded', { evidence });

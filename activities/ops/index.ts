@@ -1,3 +1,5 @@
+import { standingApproval } from './approvals';
+import { azureDeleteDedicatedHsm } from './azure';
 import { backupPartition, backupRecent, backupVerify } from './backup';
 import { applianceReboot, firmwareOnTarget, firmwareUpgrade, firmwareUpload } from './firmware';
 import { ledgerRecord, ledgerRequire } from './ledger';
@@ -42,4 +44,6 @@ export const OPERATIONS: OperationDefinition[] = [
   backupPartition,
   backupVerify,
   backupRecent,
+  standingApproval,
+  azureDeleteDedicatedHsm,
 ];

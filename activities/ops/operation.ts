@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import type { Inventory } from '../../ceremonies/inventory';
+import type { AzureSettings } from '../azure/dedicated-hsm';
 import type { DeviceAccess } from '../device/device-access';
 import type { OperationEvidence } from '../types';
 
@@ -16,6 +18,10 @@ export interface OperationContext {
   device(): DeviceAccess;
   /** The on-prem backup device of the step's HSM, reached over the VPN. */
   backupDevice(): DeviceAccess;
+  /** The worker's inventory, read for this activity. */
+  inventory(): Inventory;
+  /** ARM endpoint settings (default: from the environment). */
+  azure?: AzureSettings;
 }
 
 export interface ProbeResult {

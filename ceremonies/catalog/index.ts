@@ -1,9 +1,18 @@
 import type { CeremonyKind } from '../plan';
+import { buildBackupPlan } from './backup';
+import { buildFirmwareUpgradePlan } from './firmware-upgrade';
+import { buildHsmInitPlan } from './hsm-init';
+import { buildPartitionCreatePlan } from './partition-create';
 import { buildRehearsalPlan } from './rehearsal';
 import type { PlanBuilder } from './types';
+import { buildZeroizeDeprovisionPlan } from './zeroize-deprovision';
 
-/** Ceremony kinds whose plans can be built today. The Luna ceremonies join as their device
- * operations land (see the issues). */
-export const PLAN_BUILDERS: Partial<Record<CeremonyKind, PlanBuilder>> = {
+/** The ceremony catalog: a plan builder per kind. */
+export const PLAN_BUILDERS: Record<CeremonyKind, PlanBuilder> = {
+  'hsm-init': buildHsmInitPlan,
+  'partition-create': buildPartitionCreatePlan,
+  backup: (context) => buildBackupPlan(context),
+  'firmware-upgrade': buildFirmwareUpgradePlan,
+  'zeroize-deprovision': buildZeroizeDeprovisionPlan,
   rehearsal: buildRehearsalPlan,
 };

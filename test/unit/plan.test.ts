@@ -51,7 +51,7 @@ describe('plan building', () => {
     expect(problems(() => buildPlan({ ...request, ticket: 'OPS 1; rm -rf' }, inventory))[0]).toMatch(/^ticket: expected a ticket reference/);
     expect(problems(() => buildPlan({ ...request, requester: 'not-an-email' }, inventory))[0]).toMatch(/^requester: expected an email/);
     expect(problems(() => buildPlan({ ...request, kind: 'launch-missiles' as never }, inventory))[0]).toMatch(/^kind: /);
-    expect(problems(() => buildPlan({ ...request, kind: 'backup' }, inventory))[0]).toMatch(/^kind: "backup" has no plan yet/);
+    expect(problems(() => buildPlan({ ...request, kind: 'backup' }, inventory))).toEqual(['params.partitions: Invalid input: expected string, received undefined']);
     expect(problems(() => buildPlan({ ...request, params: { quorum: 'many' } }, inventory))[0]).toMatch(/^params\.quorum: /);
     expect(problems(() => buildPlan({ ...request, params: { quorum: '4' } }, inventory))).toEqual([
       'steps[0].quorum: quorum cannot exceed the number of approvers',

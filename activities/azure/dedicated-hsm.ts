@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { AzureDedicatedHSMResourceProvider } from '@azure/arm-hardwaresecuritymodules';
+import { DefaultAzureCredential } from '@azure/identity';
+
+/** `/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.HardwareSecurityModules/dedicatedHSMs/<name>` */
+export function parseDedicatedHsmId(id: string): { subscriptionId: string; resourceGroup: string; name: string } {
+  const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.HardwareSecurityModules\/dedicatedHSMs\/([^/]+)$/i.exec(id);
+  if (!m) throw new Error(`not a Dedicated HSM resource id: ${id}`);
+  return { subscriptionId: m[1], resourceGroup: m[2], name: m[3] };
+}
+
+export interface AzureSettings {
+  /** ARM endpoint; the public cloud's by default (sovereign clouds and tests set another). */
+  endpoint?: string;
+  /** Extra CA certificate (PEM) to trust for the ARM endpoint, e.g. a TLS-inspecting proxy. */
+  caFile?: string;
+}
+
+export function azureSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AzureSettings {
+  return { endpoint: env.AZURE_RESOURCE_MANAGER_ENDPOINT || undefined, caFile: env.AZURE_CA_FILE || undefined };
+}
+
+/** The official ARM client with @azure/identity's default chain (environment service principal,
+ * workload or managed identity, Azure CLI). */
+export function dedicatedHsmClient(subscriptionId: string, settings: AzureSettings): AzureDedicatedHSMResourceProvider {
+  const tlsOptions = settings.caFile ? { ca: readFileSync(settings.caFile, 'utf8') } : undefined;
+  const credential = new DefaultAzureCredential({ tlsOptions } as ConstructorParameters<typeof DefaultAzureCredential>[0]);
+  return new AzureDedicatedHSMResourceProvider(credential, subscriptionId, { endpoint: settings.endpoint, tlsOptions } as never);
+}

@@ -1,0 +1,63 @@
+import { setInterval } from 'node:timers';
+import { z } from 'zod';
+import { azureSettingsFromEnv, dedicatedHsmClient, parseDedicatedHsmId } from '../azure/dedicated-hsm';
+import { readHsmShow } from '../device/queries';
+import { DeviceError, VerificationFailed } from '../device/errors';
+import { defineOperation, type OperationContext } from './operation';
+
+export class AzureRequestFailed extends DeviceError {
+  constructor(what: string, status: number | undefined, code: string | undefined, message: string) {
+    super(`Azure ${what} failed: ${status ?? 'no status'} ${code ?? ''} ${message}`.replace(/\s+/g, ' ').trim());
+    this.name = 'AzureRequestFailed';
+  }
+}
+
+const ResourceId = z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.HardwareSecurityModules\/dedicatedHSMs\/[^/]+$/i, 'expected a Dedicated HSM ARM resource id');
+
+type RestErrorLike = { statusCode?: number; code?: string; message: string };
+
+/** 4xx from ARM needs a person (permissions, a resource that refuses deletion); 5xx and network
+ * errors are transient. */
+function rethrow(what: string, err: unknown): never {
+  const e = err as RestErrorLike;
+  if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) throw new AzureRequestFailed(what, e.statusCode, e.code, e.message);
+  throw err;
+}
+
+async function resourceState(ctx: OperationContext, resourceId: string) {
+  const { subscriptionId, resourceGroup, name } = parseDedicatedHsmId(resourceId);
+  const client = dedicatedHsmClient(subscriptionId, ctx.azure ?? azureSettingsFromEnv());
+  try {
+    const hsm = await client.dedicatedHsmOperations.get(resourceGroup, name);
+    return { client, resourceGroup, name, exists: true, provisioningState: hsm.provisioningState ?? 'unknown' };
+  } catch (err) {
+    if ((err as RestErrorLike).statusCode === 404) return { client, resourceGroup, name, exists: false, provisioningState: 'deleted' };
+    return rethrow('GET dedicatedHSMs', err);
+  }
+}
+
+/** Deletes the Azure resource. Refuses unless the appliance reports itself zeroized right now:
+ * the plan already requires a verified zeroize step; this is the last line. */
+export const azureDeleteDedicatedHsm = defineOperation({
+  name: 'azure.deleteDedicatedHsm',
+  description: 'Deprovision the Dedicated HSM in Azure (ARM DELETE), only when the HSM is zeroized',
+  args: z.object({ resourceId: ResourceId, pollMs: z.number().int().min(50).max(60_000).default(5000) }).strict(),
+  async probe(ctx, { resourceId }) {
+    const state = await resourceState(ctx, resourceId);
+    return { present: !state.exists, state: { resourceId, provisioningState: state.provisioningState } };
+  },
+  async act(ctx, { resourceId, pollMs }) {
+    const show = await readHsmShow(ctx.device());
+    if (!show.zeroized) throw new VerificationFailed(`refusing to delete ${resourceId}: the HSM is not zeroized`);
+    const { client, resourceGroup, name } = await resourceState(ctx, resourceId);
+    const beat = setInterval(() => ctx.heartbeat({ deleting: resourceId }), 1000);
+    try {
+      await client.dedicatedHsmOperations.beginDeleteAndWait(resourceGroup, name, { updateIntervalInMs: pollMs });
+    } catch (err) {
+      rethrow('DELETE dedicatedHSMs', err);
+    } finally {
+      clearInterval(beat);
+    }
+    return { commands: ['hsm show (zeroized)', `DELETE ${resourceId}`] };
+  },
+});

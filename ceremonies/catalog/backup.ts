@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { hsmEntry } from '../inventory';
+import type { PlanInput } from '../plan';
+import { approvalGate, check, device, GateParams, ListParam, planFrame, requireInventory } from './common';
+import type { PlanContext } from './types';
+
+export const BackupParamsSchema = z
+  .object({
+    ...GateParams,
+    partitions: ListParam,
+    /** A standing pre-approval (inventory `standingApprovals`) instead of a gate: scheduled runs. */
+    standingApproval: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).optional(),
+  })
+  .strict();
+
+/** Back partitions up to the on-prem Luna Backup HSM over the VPN. With `gate: false` the caller
+ * (a firmware upgrade) has already approved it. */
+export function buildBackupPlan({ request, inventory }: PlanContext, options: { gate?: boolean } = {}): PlanInput {
+  const p = BackupParamsSchema.parse(request.params);
+  const backupName = requireInventory(hsmEntry(inventory, request.hsm).backupDevice, `hsms.${request.hsm}.backupDevice`, 'for a backup');
+  const backup = inventory.backupDevices[backupName];
+  const approval = (() => {
+    if (options.gate === false) return [];
+    if (p.standingApproval) {
+      requireInventory(inventory.standingApprovals[p.standingApproval], `standingApprovals.${p.standingApproval}`, 'by the request');
+      return [check('standing-approval', `Standing pre-approval ${p.standingApproval} covers this backup`, 'approval.standing', { id: p.standingApproval })];
+    }
+    return [approvalGate(inventory, request, p, 'approve', `${p.quorum} security officers approve backing up ${p.partitions.join(', ')}`)];
+  })();
+  return {
+    ...planFrame(request, inventory, `Back up ${p.partitions.join(', ')} of ${request.hsm} to ${backupName}`),
+    steps: [
+      check('vpn', `The backup device ${backupName} answers over the VPN`, 'vpn.check'),
+      ...approval,
+      ...p.partitions.flatMap((partition) => [
+        device(request, `visible-${partition}`, `Partition ${partition} is assigned to the backup workstation (${backup.clientName})`, 'partition.assignClient', {
+          client: backup.clientName,
+          host: backup.host,
+          partition,
+        }),
+        device(request, `backup-${partition}`, `Back up ${partition} (labelled with the ceremony id)`, 'backup.partition', { partition }),
+      ]),
+      ...p.partitions.map((partition) => check(`verify-${partition}`, `The backup of ${partition} holds as many objects as the partition`, 'backup.verify', { partition })),
+    ],
+  };
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import type { PlanInput } from '../plan';
+import { PlanSchema } from '../plan';
+import { approvalGate, check, device, GateParams, ListParam, planFrame, requireInventory } from './common';
+import { buildBackupPlan } from './backup';
+import type { PlanContext } from './types';
+
+export const FirmwareUpgradeParamsSchema = z
+  .object({
+    ...GateParams,
+    file: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a package file name'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected the package sha256 (64 lower-case hex digits)'),
+    authCode: z.string().regex(/^[A-Za-z0-9/+]{6,32}$/, "expected the package's authorisation code"),
+    targetFirmware: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a firmware version such as 7.8.4'),
+    partitions: ListParam,
+    rebootWaitSeconds: z.coerce.number().int().min(10).max(7200).default(900),
+    signer: z.string().default('microsoft'),
+  })
+  .strict();
+
+/** Firmware upgrade with Microsoft's sign-off, a fresh backup first, and a reboot watchdog. */
+export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
+  const { request, inventory } = context;
+  const p = FirmwareUpgradeParamsSchema.parse(request.params);
+  const signer = requireInventory(inventory.externalSigners[p.signer], `externalSigners.${p.signer}`, 'for the firmware sign-off');
+  const backupPlan = PlanSchema.parse(
+    buildBackupPlan(
+      { request: { ...request, kind: 'backup', ticket: request.ticket, params: { partitions: p.partitions.join(',') } }, inventory },
+      { gate: false },
+    ),
+  );
+  return {
+    ...planFrame(request, inventory, `Upgrade ${request.hsm} to firmware ${p.targetFirmware}`),
+    steps: [
+      check('on-target', `Is ${request.hsm} already on ${p.targetFirmware}? (then nothing to do)`, 'firmware.onTarget', { targetFirmware: p.targetFirmware }, { completeIfPresent: true }),
+      {
+        id: 'signoff',
+        type: 'signoff',
+        title: `${signer.name} signs off the upgrade to ${p.targetFirmware}`,
+        signer: signer.name,
+        contacts: signer.contacts,
+        deadline: '14d',
+        remindEvery: '3d',
+      },
+      approvalGate(inventory, request, p, 'approve', `${p.quorum} security officers approve the upgrade to ${p.targetFirmware}`),
+      { id: 'backup', type: 'ceremony', title: `Fresh backup of ${p.partitions.join(', ')}`, plan: backupPlan },
+      device(request, 'upload', `Upload ${p.file} (sha256 checked)`, 'firmware.upload', { file: p.file, sha256: p.sha256 }, { requires: ['backup'] }),
+      device(request, 'upgrade', `Install ${p.file}`, 'firmware.upgrade', { file: p.file, authCode: p.authCode, targetFirmware: p.targetFirmware }, { irreversible: true, requires: ['backup'] }),
+      device(
+        request,
+        'reboot',
+        `Reboot and wait up to ${p.rebootWaitSeconds} s for ${p.targetFirmware}`,
+        'appliance.reboot',
+        { expectFirmware: p.targetFirmware, waitSeconds: p.rebootWaitSeconds },
+        {
+          timeout: `${p.rebootWaitSeconds + 120}s`,
+          heartbeatTimeout: '60s',
+          escalate:
+            inventory.supportContacts.length > 0
+              ? { on: ['RebootHung'], to: inventory.supportContacts, subject: `Physical reboot needed: ${request.hsm} did not come back after a firmware reboot` }
+              : undefined,
+        },
+      ),
+      check('verify', `hsm show reports firmware ${p.targetFirmware}`, 'hsm.verify', { firmware: p.targetFirmware }),
+    ],
+  };
+}

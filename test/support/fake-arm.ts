@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import selfsigned from 'selfsigned';
+
+// The only fake in the suite, because Azure is out of reach here: an ARM-compatible HTTPS
+// endpoint for Microsoft.HardwareSecurityModules/dedicatedHSMs (api-version 2021-11-30, delete
+// as a long-running operation with Azure-AsyncOperation polling), and an App Service style
+// managed-identity token endpoint for @azure/identity.
+
+export interface ArmRequest {
+  method: string;
+  path: string;
+  apiVersion: string | null;
+  bearer: boolean;
+}
+
+export interface FakeArm {
+  endpoint: string;
+  caFile: string;
+  env: Record<string, string>;
+  token: string;
+  requests: ArmRequest[];
+  /** Resources and their state. */
+  resources: Map<string, 'Succeeded' | 'Deleting' | 'deleted'>;
+  /** Make the next DELETE fail with this status. */
+  failNextDelete?: { status: number; code: string; message: string };
+  close(): Promise<void>;
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+export async function startFakeArm(resourceIds: string[]): Promise<FakeArm> {
+  const pems = await selfsigned.generate([{ name: 'commonName', value: '127.0.0.1' }], {
+    days: 1,
+    keySize: 2048,
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+  } as never);
+  const dir = mkdtempSync(join(tmpdir(), 'fake-arm-'));
+  const caFile = join(dir, 'ca.pem');
+  writeFileSync(caFile, pems.cert);
+  const token = `fake-arm-token-${randomBytes(16).toString('hex')}`;
+  const identityHeader = randomBytes(8).toString('hex');
+  const operations = new Map<string, { resource: string; polls: number }>();
+  const arm: FakeArm = {
+    endpoint: '',
+    caFile,
+    env: {},
+    token,
+    requests: [],
+    resources: new Map(resourceIds.map((id) => [id.toLowerCase(), 'Succeeded' as const])),
+    close: async () => {},
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+    arm.requests.push({ method: req.method ?? '', path: url.pathname, apiVersion: url.searchParams.get('api-version'), bearer: req.headers.authorization === `Bearer ${token}` });
+    if (req.headers.authorization !== `Bearer ${token}`) return json(res, 401, { error: { code: 'AuthenticationFailed', message: 'no valid bearer token' } });
+    if (url.searchParams.get('api-version') !== '2021-11-30') return json(res, 400, { error: { code: 'InvalidApiVersionParameter', message: 'unsupported api-version' } });
+    const op = /\/operationStatuses\/([^/]+)$/.exec(url.pathname);
+    if (op && req.method === 'GET') {
+      const operation = operations.get(op[1]);
+      if (!operation) return json(res, 404, { error: { code: 'NotFound', message: 'no such operation' } });
+      operation.polls += 1;
+      if (operation.polls < 2) return json(res, 200, { status: 'InProgress' });
+      arm.resources.set(operation.resource, 'deleted');
+      return json(res, 200, { status: 'Succeeded' });
+    }
+    const key = url.pathname.toLowerCase();
+    const state = arm.resources.get(key);
+    if (state === undefined || state === 'deleted') return json(res, 404, { error: { code: 'ResourceNotFound', message: `The Resource '${url.pathname}' was not found.` } });
+    const name = url.pathname.split('/').pop();
+    if (req.method === 'GET') {
+      return json(res, 200, { id: url.pathname, name, type: 'Microsoft.HardwareSecurityModules/dedicatedHSMs', location: 'westeurope', sku: { name: 'SafeNet Luna Network HSM A790' }, properties: { provisioningState: state } });
+    }
+    if (req.method === 'DELETE') {
+      if (arm.failNextDelete) {
+        const { status, code, message } = arm.failNextDelete;
+        arm.failNextDelete = undefined;
+        return json(res, status, { error: { code, message } });
+      }
+      const id = randomBytes(6).toString('hex');
+      operations.set(id, { resource: key, polls: 0 });
+      arm.resources.set(key, 'Deleting');
+      res.writeHead(202, { 'Azure-AsyncOperation': `${arm.endpoint}/providers/Microsoft.HardwareSecurityModules/locations/westeurope/operationStatuses/${id}?api-version=2021-11-30`, 'Retry-After': '0' });
+      return res.end();
+    }
+    return json(res, 405, { error: { code: 'MethodNotAllowed', message: req.method } });
+  };
+
+  const https = createHttpsServer({ key: pems.private, cert: pems.cert }, handle);
+  const msi = createHttpServer((req, res) => {
+    if (req.headers['x-identity-header'] !== identityHeader) return json(res, 401, { error: 'bad identity header' });
+    json(res, 200, { access_token: token, expires_on: String(Math.floor(Date.now() / 1000) + 3600), resource: 'https://management.azure.com/', token_type: 'Bearer' });
+  });
+  await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => msi.listen(0, '127.0.0.1', r));
+  arm.endpoint = `https://127.0.0.1:${(https.address() as { port: number }).port}`;
+  arm.env = {
+    AZURE_RESOURCE_MANAGER_ENDPOINT: arm.endpoint,
+    AZURE_CA_FILE: caFile,
+    IDENTITY_ENDPOINT: `http://127.0.0.1:${(msi.address() as { port: number }).port}/msi/token`,
+    IDENTITY_HEADER: identityHeader,
+  };
+  arm.close = async () => {
+    await new Promise<void>((r) => https.close(() => r()));
+    await new Promise<void>((r) => msi.close(() => r()));
+  };
+  return arm;
+}
