@@ -13,7 +13,7 @@ export const FirmwareUpgradeParamsSchema = z
     authCode: z.string().regex(/^[A-Za-z0-9/+]{6,32}$/, "expected the package's authorisation code"),
     targetFirmware: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a firmware version such as 7.8.4'),
     partitions: ListParam,
-    rebootWaitSeconds: z.coerce.number().int().min(10).max(7200).default(900),
+    rebootWaitSeconds: z.coerce.number().int().min(1).max(7200).default(900),
     signer: z.string().default('microsoft'),
   })
   .strict();

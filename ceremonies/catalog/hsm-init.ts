@@ -29,13 +29,14 @@ export function buildHsmInitPlan({ request, inventory }: PlanContext): PlanInput
     ...planFrame(request, inventory, `Initialise ${request.hsm} as ${p.label}${p.reinit ? ' (re-initialisation)' : ''}`),
     steps: [
       approvalGate(inventory, request, p, 'approve', `${p.quorum} security officers approve initialising ${request.hsm}`),
+      // nothing runs on a fresh Azure unit before tenantadmin's forced password change
+      device(request, 'first-login', 'First login as tenantadmin: change the factory password (new one kept in the secret store)', 'hsm.changeInitialPassword', { user: 'tenantadmin' }),
       ...(p.reinit
         ? [
             approvalGate(inventory, request, p, 'approve-reinit', `${p.quorum} security officers approve ERASING ${request.hsm} (re-initialisation)`),
             device(request, 'zeroize', 'Zeroize the HSM before re-initialising it', 'hsm.zeroize', {}, { irreversible: true }),
           ]
         : [check('check-zeroized', 'The HSM is a fresh (zeroized) unit', 'hsm.checkZeroized')]),
-      device(request, 'first-login', 'First login as tenantadmin: change the factory password (new one kept in the secret store)', 'hsm.changeInitialPassword', { user: 'tenantadmin' }),
       device(request, 'init', `Initialise the HSM with label ${p.label}`, 'hsm.init', { label: p.label }),
       ...policies.map(([policy, value]) => device(request, `policy-${policy}`, `Set HSM policy ${policy} to ${value}`, 'hsm.setPolicy', { policy, value })),
       ...(p.syslogHost

@@ -39,8 +39,8 @@ export interface Harness {
 }
 
 /** A client, and unless `worker: false`, an in-process worker on the test's own task queue. */
-export async function startHarness(name: string, options: { worker?: boolean; inventoryPath?: string } = {}): Promise<Harness> {
-  const config = testConfig(name, options.inventoryPath ? { CEREMONY_INVENTORY: options.inventoryPath } : {});
+export async function startHarness(name: string, options: { worker?: boolean; inventoryPath?: string; config?: Record<string, string> } = {}): Promise<Harness> {
+  const config = testConfig(name, { ...(options.inventoryPath ? { CEREMONY_INVENTORY: options.inventoryPath } : {}), ...options.config });
   const { ceremonies, connection } = await CeremonyClient.connect(config);
   let stopWorker = async () => {};
   if (options.worker !== false) {

@@ -12,22 +12,32 @@ export const SECRETS = {
   TEST_HSM_DOMAIN: 'Cloning-Domain-93ab7e',
 };
 
+export const AZURE_RESOURCE_ID = '/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/hsm-rg/providers/Microsoft.HardwareSecurityModules/dedicatedHSMs/hsm-sim-1';
+export const SUPPORT = 'support@example.com';
+export const MICROSOFT = 'hsmrequest@microsoft.example';
+
 export interface SimulatedHsm {
   appliance: RunningAppliance;
   backup: RunningBackupDevice;
   dir: string;
   inventoryPath: string;
+  /** Where a generated tenantadmin password lands (with `generatedTenantadminPassword`). */
+  tenantadminSecretFile: string;
   env: NodeJS.ProcessEnv;
   close(): Promise<void>;
 }
 
 /** A simulated appliance and its on-prem backup device in a temp dir, and an inventory pinning
  * their host keys. */
-export async function startSimulatedHsm(name = 'hsm-sim-1', options: { fingerprint?: string } = {}): Promise<SimulatedHsm> {
+export async function startSimulatedHsm(
+  name = 'hsm-sim-1',
+  options: { fingerprint?: string; generatedTenantadminPassword?: boolean } = {},
+): Promise<SimulatedHsm> {
   const dir = mkdtempSync(join(tmpdir(), `sim-${name}-`));
   const appliance = await startAppliance({ name, dir: join(dir, name) });
   const backup = await startBackupDevice({ name: 'onprem-backup', dir: join(dir, 'onprem-backup'), applianceDirs: [join(dir, name)], password: SECRETS.TEST_BACKUP_PASSWORD });
   const inventoryPath = join(dir, 'inventory.yaml');
+  const tenantadminSecretFile = join(dir, 'secrets', 'tenantadmin');
   writeFileSync(
     inventoryPath,
     stringify({
@@ -36,8 +46,13 @@ export async function startSimulatedHsm(name = 'hsm-sim-1', options: { fingerpri
           host: '127.0.0.1',
           port: appliance.port,
           hostKeyFingerprint: options.fingerprint ?? appliance.fingerprint,
-          credentials: { tenantadmin: 'env:TEST_TENANTADMIN_PASSWORD', hsmSo: 'env:TEST_HSM_SO_PASSWORD', hsmDomain: 'env:TEST_HSM_DOMAIN' },
+          credentials: {
+            tenantadmin: options.generatedTenantadminPassword ? `file:${tenantadminSecretFile}` : 'env:TEST_TENANTADMIN_PASSWORD',
+            hsmSo: 'env:TEST_HSM_SO_PASSWORD',
+            hsmDomain: 'env:TEST_HSM_DOMAIN',
+          },
           backupDevice: 'onprem-backup',
+          azureResourceId: AZURE_RESOURCE_ID,
         },
       },
       backupDevices: {
@@ -45,6 +60,11 @@ export async function startSimulatedHsm(name = 'hsm-sim-1', options: { fingerpri
       },
       approverGroups: { 'security-officers': { members: ['alice@example.com', 'bob@example.com', 'carol@example.com'] } },
       operators: ['operator@example.com'],
+      supportContacts: [SUPPORT],
+      externalSigners: { microsoft: { name: 'Microsoft', contacts: [MICROSOFT] } },
+      standingApprovals: {
+        'nightly-backup': { kind: 'backup', hsm: name, approvedBy: ['alice@example.com', 'bob@example.com'], reference: 'CAB-2026-114', expires: '2099-12-31' },
+      },
     }),
   );
   return {
@@ -52,10 +72,24 @@ export async function startSimulatedHsm(name = 'hsm-sim-1', options: { fingerpri
     backup,
     dir,
     inventoryPath,
+    tenantadminSecretFile,
     env: { ...SECRETS },
     close: async () => {
       await appliance.close();
       await backup.close();
     },
   };
+}
+
+/** Put the appliance in the state an hsm-init ceremony leaves (a test's starting point). */
+export function initialiseDirectly(sim: SimulatedHsm, partitions: { name: string; objects: number; assignedToBackup?: boolean }[] = []): void {
+  sim.appliance.state.update((s) => {
+    s.users.tenantadmin = { ...s.users.tenantadmin, password: SECRETS.TEST_TENANTADMIN_PASSWORD, mustChangePassword: false };
+    s.zeroized = false;
+    s.label = 'HSM1';
+    s.hsmSoPassword = SECRETS.TEST_HSM_SO_PASSWORD;
+    s.partitions = partitions.map((p, i) => ({ name: p.name, serial: `15000000${String(i + 1).padStart(5, '0')}`, objects: p.objects, createdAt: new Date().toISOString() }));
+    const backupPartitions = partitions.filter((p) => p.assignedToBackup).map((p) => p.name);
+    s.clients = backupPartitions.length ? [{ name: 'backup-ws', host: '127.0.0.1', partitions: backupPartitions }] : [];
+  });
 }

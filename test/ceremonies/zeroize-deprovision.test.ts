@@ -1,0 +1,73 @@
+import { result } from '../support/harness';
+import { driveGates } from '../support/drive';
+import { OPERATOR, startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
+import { startFakeArm, type FakeArm } from '../support/fake-arm';
+import { AZURE_RESOURCE_ID, initialiseDirectly } from '../support/simulated-hsm';
+
+let env: CeremonyEnv;
+let arm: FakeArm;
+beforeAll(async () => {
+  arm = await startFakeArm([AZURE_RESOURCE_ID]);
+  env = await startCeremonyEnv('zeroize', {}, arm.env);
+  initialiseDirectly(env.sim, [{ name: 'payments', objects: 9, assignedToBackup: true }]);
+});
+afterAll(async () => {
+  await env?.close();
+  await arm?.close();
+});
+
+test('zeroize-deprovision refuses to start without a recent verified backup of every partition', async () => {
+  const { sim, h } = env;
+  const id = await env.start('zeroize-deprovision', { maxBackupAgeDays: '7' });
+  const stopped = await driveGates(h.ceremonies, id);
+  expect(stopped.phase).toBe('needs-intervention');
+  expect(stopped.steps[0].error).toBe('CheckFailed: backup.recent: no verified backup newer than 7 days of: payments');
+  await h.ceremonies.resolve(id, { action: 'abort', by: OPERATOR, reason: 'back up first' });
+  expect((await result(h.ceremonies, id)).phase).toBe('aborted');
+  expect(sim.appliance.state.read().zeroized).toBe(false);
+  expect(arm.requests).toEqual([]);
+});
+
+test('zeroize-deprovision: a dropped connection during the zeroize is retried without a second zeroize, then ARM deletes the resource', async () => {
+  const { sim, h } = env;
+  const backup = await env.start('backup', { partitions: 'payments' });
+  expect((await driveGates(h.ceremonies, backup)).phase).toBe('completed');
+
+  sim.appliance.faults.write({ dropConnection: [{ match: 'hsm zeroize', applied: true, times: 1 }] });
+  const id = await env.start('zeroize-deprovision', {});
+  const final = await driveGates(h.ceremonies, id);
+  expect(final.phase).toBe('completed');
+  expect(final.steps.map((s) => [s.id, s.status])).toEqual([
+    ['recent-backup', 'succeeded'],
+    ['approve', 'succeeded'],
+    ['zeroize', 'succeeded'],
+    ['verify-zeroized', 'succeeded'],
+    ['deprovision', 'succeeded'],
+  ]);
+  const zeroize = final.steps.find((s) => s.id === 'zeroize')!;
+  expect(zeroize).toMatchObject({ attempts: 1, evidence: { outcome: 'already-present' } }); // Temporal retried the activity
+  expect(sim.appliance.state.read().audit.filter((a) => a.command === 'hsm zeroize' && a.result === 0)).toHaveLength(1);
+  expect(sim.appliance.state.read()).toMatchObject({ zeroized: true, partitions: [] });
+
+  const path = AZURE_RESOURCE_ID;
+  expect(arm.requests.map((r) => [r.method, r.path.replace(/operationStatuses\/\w+/, 'operationStatuses/<op>')])).toEqual([
+    ['GET', path],
+    ['GET', path],
+    ['DELETE', path],
+    ['GET', '/providers/Microsoft.HardwareSecurityModules/locations/westeurope/operationStatuses/<op>'],
+    ['GET', '/providers/Microsoft.HardwareSecurityModules/locations/westeurope/operationStatuses/<op>'],
+    ['GET', path],
+  ]);
+  expect(arm.requests.every((r) => r.apiVersion === '2021-11-30' && r.bearer)).toBe(true);
+  expect(arm.resources.get(path.toLowerCase())).toBe('deleted');
+  await env.expectNoSecretsInHistory(id, [arm.token]);
+});
+
+test('a waiver replaces the backup precondition with its own gate', async () => {
+  const { h } = env;
+  const id = await env.start('zeroize-deprovision', { waiver: 'HSM never held production keys' });
+  const { plan } = await h.ceremonies.plan(id);
+  expect(plan.steps.map((s) => s.id)).toEqual(['approve-waiver', 'approve', 'zeroize', 'verify-zeroized', 'deprovision']);
+  expect(plan.steps.find((s) => s.id === 'deprovision')).toMatchObject({ requires: ['zeroize', 'verify-zeroized'] });
+  await h.ceremonies.cancel(id, { by: OPERATOR, reason: 'plan check only' });
+});
