@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { BackupSchedules } from '../client/backup-schedules';
 import { CeremonyClient, CeremonyRefusal } from '../client/ceremony-client';
 import { loadInventory } from '../ceremonies/inventory';
 import { CEREMONY_KINDS } from '../ceremonies/plan';
@@ -172,6 +173,68 @@ Example:
     .action(async (id: string, opts: { as: string; reason: string }) => {
       const r = await withClient((c) => c.cancel(id, { by: opts.as, reason: opts.reason }));
       print(r, () => `cancellation accepted for ${id}`);
+    });
+
+  const schedule = program.command('schedule').description('periodic ceremonies (Temporal Schedules): backups');
+  const schedules = <T>(fn: (s: BackupSchedules) => Promise<T>) => withClient((c) => fn(new BackupSchedules(c)));
+  schedule
+    .command('backup')
+    .description('back partitions up every interval; each run is a backup ceremony built now')
+    .requiredOption('--hsm <ref>', 'HSM, as named in the inventory')
+    .requiredOption('--partitions <names>', 'comma-separated partition names')
+    .requiredOption('--every <duration>', 'interval, e.g. 24h or 7d')
+    .requiredOption('--requester <email>', 'who asks for the schedule')
+    .option('--standing-approval <id>', 'pre-approval (inventory standingApprovals) covering every run; without it each run waits at its gate')
+    .action(async (opts: { hsm: string; partitions: string; every: string; requester: string; standingApproval?: string }) => {
+      const inventory = loadInventory(program.opts().inventory);
+      const partitions = opts.partitions.split(',').map((p) => p.trim()).filter(Boolean);
+      const created = await schedules((s) => s.create({ hsm: opts.hsm, partitions, every: opts.every, requester: opts.requester, standingApproval: opts.standingApproval }, inventory));
+      print(created, () => `schedule ${created.scheduleId} created: backs up ${partitions.join(', ')} of ${opts.hsm} every ${opts.every}\nplan digest ${created.planDigest}`);
+    });
+  schedule
+    .command('list')
+    .description('backup schedules, paused or not, with their recent runs')
+    .action(async () => {
+      const rows = await schedules((s) => s.list());
+      print(rows, () =>
+        rows.length === 0
+          ? 'no schedules'
+          : rows.map((r) => `${r.scheduleId}  every ${r.every ?? '?'}  ${r.paused ? 'PAUSED' : 'active'}  next ${r.nextRun ?? '-'}${r.note ? `  (${r.note})` : ''}`).join('\n'),
+      );
+    });
+  schedule
+    .command('show <id>')
+    .description('one schedule and the ceremonies it started')
+    .action(async (id: string) => {
+      const d = await schedules((s) => s.describe(id));
+      print(d, () => [`${d.scheduleId}  every ${d.every ?? '?'}  ${d.paused ? 'PAUSED' : 'active'}  next ${d.nextRun ?? '-'}`, ...(d.note ? [`  ${d.note}`] : []), ...d.recentRuns.map((r) => `  ${r.at}  ${r.ceremonyId}`)].join('\n'));
+    });
+  for (const [name, description] of [
+    ['pause', 'stop starting new runs'],
+    ['unpause', 'start runs again'],
+  ] as const) {
+    schedule
+      .command(`${name} <id>`)
+      .description(description)
+      .requiredOption('--reason <text>', 'kept as the schedule note')
+      .action(async (id: string, opts: { reason: string }) => {
+        await schedules((s) => s[name](id, opts.reason));
+        print({ scheduleId: id, [name === 'pause' ? 'paused' : 'unpaused']: true }, () => `${id} ${name}d`);
+      });
+  }
+  schedule
+    .command('trigger <id>')
+    .description('start a run now')
+    .action(async (id: string) => {
+      await schedules((s) => s.trigger(id));
+      print({ scheduleId: id, triggered: true }, () => `${id} triggered`);
+    });
+  schedule
+    .command('delete <id>')
+    .description('delete the schedule (runs already started go on)')
+    .action(async (id: string) => {
+      await schedules((s) => s.delete(id));
+      print({ scheduleId: id, deleted: true }, () => `${id} deleted`);
     });
 
   return program;

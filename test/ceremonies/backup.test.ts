@@ -1,3 +1,5 @@
+import { backupLabel } from '../../activities/ops/backup';
+import { runCli } from '../../cli/program';
 import { result } from '../support/harness';
 import { driveGates } from '../support/drive';
 import { OPERATOR, startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
@@ -52,4 +54,48 @@ test('backup under a standing pre-approval runs without a gate and records the a
     problems: [],
   });
   expect(sim.backup.state.read().backups.map((b) => b.label)).toContain(`${id}-payments`);
+});
+
+describe('backup schedules from the CLI', () => {
+  async function cli(...argv: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(argv, { log: (t) => out.push(t), error: (t) => err.push(t) });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  }
+
+  beforeAll(() => {
+    process.env.TEMPORAL_ADDRESS = env.h.config.TEMPORAL_ADDRESS;
+    process.env.TEMPORAL_TASK_QUEUE = env.h.config.TEMPORAL_TASK_QUEUE;
+    process.env.CEREMONY_INVENTORY = env.sim.inventoryPath;
+  });
+
+  test('create, list, trigger a run (a standing-approved backup ceremony), pause, refuse bad input, delete', async () => {
+    const { sim, h } = env;
+    const bad = await cli('schedule', 'backup', '--hsm', 'hsm-sim-1', '--partitions', 'payments', '--every', 'often', '--requester', 'dave@example.com');
+    expect(bad).toMatchObject({ code: 1 });
+    expect(bad.err).toContain('every: expected a duration such as "24h" or "7d", got "often"');
+
+    const created = await cli('--json', 'schedule', 'backup', '--hsm', 'hsm-sim-1', '--partitions', 'payments', '--every', '24h', '--requester', 'dave@example.com', '--standing-approval', 'nightly-backup');
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.out)).toMatchObject({ scheduleId: 'backup-hsm-sim-1' });
+    const twice = await cli('schedule', 'backup', '--hsm', 'hsm-sim-1', '--partitions', 'payments', '--every', '24h', '--requester', 'dave@example.com');
+    expect(twice.err).toContain('a backup schedule for hsm-sim-1 already exists');
+
+    expect((await cli('schedule', 'trigger', 'backup-hsm-sim-1')).code).toBe(0);
+    let runs: { ceremonyId: string }[] = [];
+    for (let i = 0; i < 100 && runs.length === 0; i++) {
+      runs = JSON.parse((await cli('--json', 'schedule', 'show', 'backup-hsm-sim-1')).out).recentRuns;
+      if (runs.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    const run = await result(h.ceremonies, runs[0].ceremonyId);
+    expect(run).toMatchObject({ kind: 'backup', phase: 'completed', ticket: 'schedule:backup-hsm-sim-1' });
+    expect(sim.backup.state.read().backups.map((b) => b.label)).toContain(backupLabel(runs[0].ceremonyId, 'payments'));
+
+    expect((await cli('schedule', 'pause', 'backup-hsm-sim-1', '--reason', 'maintenance window')).out).toBe('backup-hsm-sim-1 paused');
+    const listed = JSON.parse((await cli('--json', 'schedule', 'list')).out);
+    expect(listed.find((s: { scheduleId: string }) => s.scheduleId === 'backup-hsm-sim-1')).toMatchObject({ paused: true, every: '24h', hsm: 'hsm-sim-1' });
+    expect((await cli('schedule', 'delete', 'backup-hsm-sim-1')).code).toBe(0);
+    expect((await cli('schedule', 'show', 'backup-hsm-sim-1')).err).toBe('refused: no schedule backup-hsm-sim-1');
+  });
 });

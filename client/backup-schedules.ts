@@ -1,0 +1,146 @@
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type ScheduleSummary } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { buildPlan } from '../ceremonies/build-plan';
+import { durationMs } from '../ceremonies/duration';
+import type { Inventory } from '../ceremonies/inventory';
+import { ValidationError } from '../ceremonies/validation';
+import { CEREMONY_HSM, CEREMONY_KIND, CEREMONY_PHASE, CEREMONY_TICKET } from '../workflows/search-attributes';
+import { CeremonyRefusal, type CeremonyClient } from './ceremony-client';
+
+export interface BackupScheduleRequest {
+  hsm: string;
+  partitions: string[];
+  /** e.g. `24h`, `7d` */
+  every: string;
+  requester: string;
+  /** Each run is then covered by this pre-approval instead of waiting at a gate. */
+  standingApproval?: string;
+}
+
+export interface BackupScheduleView {
+  scheduleId: string;
+  hsm?: string;
+  every?: string;
+  paused: boolean;
+  note?: string;
+  nextRun?: string;
+  recentRuns: { ceremonyId: string; at: string }[];
+}
+
+const PREFIX = 'backup-';
+
+/** Periodic backups as a Temporal Schedule: each run is a backup ceremony whose plan was built
+ * (and can be read) when the schedule was created. One schedule per HSM. */
+export class BackupSchedules {
+  constructor(private readonly ceremonies: CeremonyClient) {}
+
+  private get schedules() {
+    return this.ceremonies.client.schedule;
+  }
+
+  async create(request: BackupScheduleRequest, inventory: Inventory): Promise<{ scheduleId: string; planDigest: string }> {
+    let every: number;
+    try {
+      every = durationMs(request.every);
+    } catch {
+      throw new ValidationError('schedule', [`every: expected a duration such as "24h" or "7d", got ${JSON.stringify(request.every)}`]);
+    }
+    if (every < 60_000) throw new ValidationError('schedule', ['every: backups run at most once a minute']);
+    const scheduleId = `${PREFIX}${request.hsm}`;
+    const ticket = `schedule:${scheduleId}`;
+    const { plan, digest } = buildPlan(
+      {
+        kind: 'backup',
+        hsm: request.hsm,
+        ticket,
+        requester: request.requester,
+        params: { partitions: request.partitions.join(','), ...(request.standingApproval ? { standingApproval: request.standingApproval } : {}) },
+      },
+      inventory,
+    );
+    try {
+      await this.schedules.create({
+        scheduleId,
+        spec: { intervals: [{ every }] },
+        action: {
+          type: 'startWorkflow',
+          workflowType: 'ceremonyWorkflow',
+          args: [{ plan }],
+          taskQueue: this.ceremonies.taskQueue,
+          workflowId: `ceremony-${scheduleId}`, // Temporal appends the run's time
+          typedSearchAttributes: new TypedSearchAttributes([
+            { key: CEREMONY_KIND, value: 'backup' },
+            { key: CEREMONY_HSM, value: request.hsm },
+            { key: CEREMONY_TICKET, value: ticket },
+            { key: CEREMONY_PHASE, value: 'running' },
+          ]),
+        },
+        policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1h' },
+        memo: { hsm: request.hsm, every: request.every, planDigest: digest },
+        state: { note: `created by ${request.requester}${request.standingApproval ? `; standing approval ${request.standingApproval}` : '; each run waits for its approval gate'}` },
+      });
+    } catch (err) {
+      if (err instanceof ScheduleAlreadyRunning) throw new CeremonyRefusal(`a backup schedule for ${request.hsm} already exists (${scheduleId}); delete it first to change it`);
+      throw err;
+    }
+    return { scheduleId, planDigest: digest };
+  }
+
+  async list(): Promise<BackupScheduleView[]> {
+    const out: BackupScheduleView[] = [];
+    for await (const summary of this.schedules.list()) {
+      if (summary.scheduleId.startsWith(PREFIX)) out.push(view(summary));
+    }
+    return out;
+  }
+
+  async describe(scheduleId: string): Promise<BackupScheduleView> {
+    const d = await this.call(scheduleId, () => this.schedules.getHandle(scheduleId).describe());
+    return {
+      scheduleId,
+      hsm: d.memo?.hsm as string | undefined,
+      every: d.memo?.every as string | undefined,
+      paused: d.state.paused,
+      note: d.state.note,
+      nextRun: d.info.nextActionTimes[0]?.toISOString(),
+      recentRuns: d.info.recentActions.map((a) => ({ ceremonyId: a.action.workflow.workflowId, at: a.takenAt.toISOString() })),
+    };
+  }
+
+  pause(scheduleId: string, note: string) {
+    return this.call(scheduleId, () => this.schedules.getHandle(scheduleId).pause(note));
+  }
+
+  unpause(scheduleId: string, note: string) {
+    return this.call(scheduleId, () => this.schedules.getHandle(scheduleId).unpause(note));
+  }
+
+  trigger(scheduleId: string) {
+    return this.call(scheduleId, () => this.schedules.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.SKIP));
+  }
+
+  delete(scheduleId: string) {
+    return this.call(scheduleId, () => this.schedules.getHandle(scheduleId).delete());
+  }
+
+  private async call<T>(scheduleId: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) throw new CeremonyRefusal(`no schedule ${scheduleId}`);
+      throw err;
+    }
+  }
+}
+
+function view(summary: ScheduleSummary): BackupScheduleView {
+  return {
+    scheduleId: summary.scheduleId,
+    hsm: summary.memo?.hsm as string | undefined,
+    every: summary.memo?.every as string | undefined,
+    paused: summary.state.paused,
+    note: summary.state.note,
+    nextRun: summary.info?.nextActionTimes[0]?.toISOString(),
+    recentRuns: (summary.info?.recentActions ?? []).map((a) => ({ ceremonyId: a.action.workflow.workflowId, at: a.takenAt.toISOString() })),
+  };
+}
