@@ -2,7 +2,7 @@
 // `npm start`: the embedded local stack. Temporal dev server (SQLite under .data/, survives
 // restarts) + worker + web server, with one Ctrl-C to stop them all.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -38,6 +38,11 @@ function launch(name: string, command: string, args: string[], options: { env?: 
   const output = options.logFile ? openSync(options.logFile, 'a') : 'inherit';
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...options.env }, stdio: ['ignore', output, output] });
   children.push({ name, child });
+  child.once('error', (err) => {
+    if (stopping) return;
+    log(`${name} could not start (${err.message}); stopping the stack`);
+    void stop(1);
+  });
   child.once('exit', (code, signal) => {
     if (stopping) return;
     log(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the stack`);
@@ -110,15 +115,19 @@ async function main(): Promise<void> {
 
   // Simulated appliances + backup device, unless CEREMONY_INVENTORY points at real ones
   let inventory = process.env.CEREMONY_INVENTORY;
+  let azureEnv: Record<string, string> = {};
   if (!inventory) {
     inventory = join(dataDir, 'sim', 'inventory.yaml');
     rmSync(inventory, { force: true });
-    log('starting the simulated Luna appliances and the on-prem backup device');
+    log('starting the simulated Luna appliances, the on-prem backup device and the Azure ARM stand-in');
     launch('simulator', process.execPath, [join(root, 'dist/simulator/main.js'), 'start'], { env: { CEREMONY_DATA_DIR: dataDir } });
     await waitForFile(inventory);
+    azureEnv = JSON.parse(readFileSync(join(dataDir, 'sim', 'azure.env.json'), 'utf8'));
   }
 
   const env = {
+    ...azureEnv,
+    CEREMONY_PACKAGES_DIR: join(dataDir, 'packages'),
     TEMPORAL_ADDRESS: address,
     CEREMONY_DATA_DIR: dataDir,
     CEREMONY_INVENTORY: inventory,

@@ -20,6 +20,7 @@ program
     const fleet = await startLocalFleet(opts.inventory, dataDir);
     for (const a of fleet.appliances) console.log(`appliance ${a.name.padEnd(14)} 127.0.0.1:${a.port}  ${a.fingerprint}  (tenantadmin default password: PASSWORD)`);
     console.log(`backup    ${fleet.backup.name.padEnd(14)} 127.0.0.1:${fleet.backup.port}  ${fleet.backup.fingerprint}`);
+    console.log(`azure ARM       ${fleet.arm.endpoint}  (Microsoft.HardwareSecurityModules stand-in; worker env in ${fleet.azureEnvPath})`);
     console.log(`worker inventory: ${fleet.inventoryPath}`);
     const stop = async () => {
       await fleet.close();

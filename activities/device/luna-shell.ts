@@ -83,7 +83,9 @@ export class LunaShell {
     sock.setNoDelay(true);
     await new Promise<void>((resolve, reject) => {
       client.once('ready', () => resolve());
-      client.once('error', (err: Error & { level?: string }) => {
+      // `on`, not `once`: ssh2 may emit several errors for one failed connection (e.g. a reset
+      // and "lost before handshake" while an appliance reboots); an unhandled one kills the worker
+      client.on('error', (err: Error & { level?: string }) => {
         if (seen !== undefined && seen !== target.hostKeyFingerprint) reject(new HostKeyMismatch(where, target.hostKeyFingerprint, seen));
         else if (err.level === 'client-authentication') reject(new AuthenticationFailed(where, user));
         else reject(new DeviceConnectionLost(where, `connect (${err.message})`));

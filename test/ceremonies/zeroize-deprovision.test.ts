@@ -1,13 +1,13 @@
 import { result } from '../support/harness';
 import { driveGates } from '../support/drive';
 import { OPERATOR, startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
-import { startFakeArm, type FakeArm } from '../support/fake-arm';
+import { startAzureArm, type AzureArm } from '../../simulator/azure-arm';
 import { AZURE_RESOURCE_ID, initialiseDirectly } from '../support/simulated-hsm';
 
 let env: CeremonyEnv;
-let arm: FakeArm;
+let arm: AzureArm;
 beforeAll(async () => {
-  arm = await startFakeArm([AZURE_RESOURCE_ID]);
+  arm = await startAzureArm([AZURE_RESOURCE_ID]);
   env = await startCeremonyEnv('zeroize', {}, arm.env);
   initialiseDirectly(env.sim, [{ name: 'payments', objects: 9, assignedToBackup: true }]);
 });

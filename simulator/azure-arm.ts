@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import selfsigned from 'selfsigned';
 
-// The only fake in the suite, because Azure is out of reach here: an ARM-compatible HTTPS
-// endpoint for Microsoft.HardwareSecurityModules/dedicatedHSMs (api-version 2021-11-30, delete
-// as a long-running operation with Azure-AsyncOperation polling), and an App Service style
-// managed-identity token endpoint for @azure/identity.
+// Azure Resource Manager, as far as we use it, for the local stack and the tests (Azure is out of
+// reach here): an HTTPS endpoint for Microsoft.HardwareSecurityModules/dedicatedHSMs
+// (api-version 2021-11-30, delete as a long-running operation with Azure-AsyncOperation polling)
+// and an App Service style managed-identity token endpoint for @azure/identity. The worker talks
+// to it through the official SDK exactly as to management.azure.com.
 
 export interface ArmRequest {
   method: string;
@@ -18,7 +19,7 @@ export interface ArmRequest {
   bearer: boolean;
 }
 
-export interface FakeArm {
+export interface AzureArm {
   endpoint: string;
   caFile: string;
   env: Record<string, string>;
@@ -36,7 +37,7 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-export async function startFakeArm(resourceIds: string[]): Promise<FakeArm> {
+export async function startAzureArm(resourceIds: string[]): Promise<AzureArm> {
   const pems = await selfsigned.generate([{ name: 'commonName', value: '127.0.0.1' }], {
     days: 1,
     keySize: 2048,
@@ -48,7 +49,7 @@ export async function startFakeArm(resourceIds: string[]): Promise<FakeArm> {
   const token = `fake-arm-token-${randomBytes(16).toString('hex')}`;
   const identityHeader = randomBytes(8).toString('hex');
   const operations = new Map<string, { resource: string; polls: number }>();
-  const arm: FakeArm = {
+  const arm: AzureArm = {
     endpoint: '',
     caFile,
     env: {},
