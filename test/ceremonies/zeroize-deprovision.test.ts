@@ -1,8 +1,15 @@
+import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { outboxNotifier } from '../../activities/notify';
+import type { OperationInput } from '../../activities/types';
 import { result } from '../support/harness';
 import { driveGates } from '../support/drive';
 import { OPERATOR, startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
 import { startAzureArm, type AzureArm } from '../../simulator/azure-arm';
-import { AZURE_RESOURCE_ID, initialiseDirectly } from '../support/simulated-hsm';
+import { AZURE_RESOURCE_ID, initialiseDirectly, SECRETS } from '../support/simulated-hsm';
 
 let env: CeremonyEnv;
 let arm: AzureArm;
@@ -14,6 +21,23 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.close();
   await arm?.close();
+});
+
+test('the deprovision operation itself refuses while the HSM is not zeroized, and sends no DELETE', async () => {
+  const evidence = createActivities({
+    ledgerPath: join(env.sim.dir, 'l'),
+    notifier: outboxNotifier(join(env.sim.dir, 'o')),
+    inventoryPath: env.sim.inventoryPath,
+    env: { ...SECRETS },
+    azure: { endpoint: arm.endpoint, caFile: arm.caFile },
+  })['azure.deleteDedicatedHsm'] as (input: OperationInput) => Promise<unknown>;
+  const failure = await new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') })
+    .run(evidence, { ceremonyId: 'c', stepId: 'deprovision', op: 'azure.deleteDedicatedHsm', hsm: 'hsm-sim-1', args: { resourceId: AZURE_RESOURCE_ID } })
+    .catch((err: ApplicationFailure) => err);
+  expect(failure).toMatchObject({ type: 'VerificationFailed', nonRetryable: true });
+  expect((failure as Error).message).toContain(`refusing to delete ${AZURE_RESOURCE_ID}: the HSM is not zeroized`);
+  expect(arm.requests.map((r) => r.method)).toEqual(['GET']);
+  arm.requests.length = 0;
 });
 
 test('zeroize-deprovision refuses to start without a recent verified backup of every partition', async () => {

@@ -66,8 +66,38 @@ describe('plan building', () => {
     expect(PlanSchema.safeParse(badOp).error?.issues[0].path).toEqual(['steps', 0, 'op']);
     const selfApproval = { ...plan, steps: [{ ...plan.steps[0], approvers: [plan.requester], quorum: 1 }] };
     expect(PlanSchema.safeParse(selfApproval).error?.issues[0].message).toMatch(/cannot be an approver of their own ceremony/);
+    const laterRequirement = { ...plan, steps: [{ ...plan.steps[1], requires: ['commit'] }, plan.steps[3]] };
+    expect(PlanSchema.safeParse(laterRequirement).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['steps.0.requires.0: "commit" is not an earlier step']);
     const badDuration = { ...plan, steps: [{ ...plan.steps[2], duration: '10 years' }] };
     expect(PlanSchema.safeParse(badDuration).error?.issues[0]).toMatchObject({ path: ['steps', 0, 'duration'] });
+  });
+});
+
+describe('the Luna ceremonies', () => {
+  const base = { hsm: 'hsm-weu-1', ticket: 'jira:OPS-9', requester: 'dave@example.com' } as const;
+  const steps = (kind: 'hsm-init' | 'partition-create' | 'backup' | 'firmware-upgrade' | 'zeroize-deprovision', params: Record<string, string>) =>
+    buildPlan({ ...base, kind, params }, inventory).plan.steps.map((s) => s.id);
+
+  test('each kind builds the plan its issue describes', () => {
+    expect(steps('hsm-init', { label: 'HSM1', syslogHost: '10.0.0.9', policies: '12=0' })).toEqual(['approve', 'first-login', 'check-zeroized', 'init', 'policy-12', 'syslog', 'verify']);
+    expect(steps('hsm-init', { label: 'HSM1', reinit: 'true' })).toEqual(['approve', 'first-login', 'approve-reinit', 'zeroize', 'init', 'verify']);
+    expect(steps('partition-create', { partition: 'p1', client: 'app01', clientHost: 'app01.example.com' })).toEqual(['licence', 'approve', 'create', 'assign', 'verify', 'roles']);
+    expect(steps('backup', { partitions: 'p1,p2' })).toEqual(['vpn', 'approve', 'visible-p1', 'backup-p1', 'visible-p2', 'backup-p2', 'verify-p1', 'verify-p2']);
+    expect(steps('backup', { partitions: 'p1', standingApproval: 'nightly-backup-weu-1' })).toEqual(['vpn', 'standing-approval', 'visible-p1', 'backup-p1', 'verify-p1']);
+    expect(
+      steps('firmware-upgrade', { file: 'u-7.8.4.spkg', sha256: 'a'.repeat(64), authCode: 'Abc12345', targetFirmware: '7.8.4', partitions: 'p1' }),
+    ).toEqual(['on-target', 'signoff', 'approve', 'backup', 'upload', 'upgrade', 'reboot', 'verify']);
+    expect(steps('zeroize-deprovision', {})).toEqual(['recent-backup', 'approve', 'zeroize', 'verify-zeroized', 'deprovision']);
+  });
+
+  test('bad ceremony parameters name the field', () => {
+    expect(problems(() => buildPlan({ ...base, kind: 'hsm-init', params: { label: 'bad label; hsm zeroize' } }, inventory))[0]).toMatch(/^params\.label: expected 1-32 letters/);
+    expect(problems(() => buildPlan({ ...base, kind: 'backup', params: { partitions: 'p1,p 2' } }, inventory))[0]).toMatch(/^params\.partitions\[1\]: expected 1-32 letters/);
+    expect(problems(() => buildPlan({ ...base, kind: 'backup', params: { partitions: 'p1', standingApproval: 'nope' } }, inventory))).toEqual(['standingApprovals.nope: required by the request']);
+    expect(problems(() => buildPlan({ ...base, kind: 'zeroize-deprovision', params: {} }, { ...inventory, hsms: { 'hsm-weu-1': { ...inventory.hsms['hsm-weu-1'], azureResourceId: undefined } } }))).toEqual([
+      'hsms.hsm-weu-1.azureResourceId: required to deprovision the HSM',
+    ]);
+    expect(problems(() => buildPlan({ ...base, kind: 'zeroize-deprovision', params: { waiver: 'short' } }, inventory))[0]).toMatch(/^params\.waiver: a waiver needs a reason/);
   });
 });
 
