@@ -261,25 +261,31 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
       } catch (err) {
         if (isCancellation(err)) throw err;
         const error = describeFailure(err);
-        state.setStep(step.id, 'failed', { error });
-        setPhase('needs-intervention');
-        state.record('step-failed', 'worker', error, step.id);
         const type = failureType(err);
         if (step.escalate && type && step.escalate.on.includes(type)) {
           state.record('escalated', 'system', `${step.escalate.subject} → ${step.escalate.to.join(', ')}`, step.id);
           await send('support-request', step.escalate.to, step.escalate.subject, `${error}\n\nHSM: ${plan.hsm}\nTicket: ${plan.ticket}\nCeremony: ${state.ceremonyId}`, step.id);
         }
-        await send('needs-intervention', plan.operators, `${step.title} failed: intervention needed`, `${error}\n\nResolve with: ceremony resolve ${state.ceremonyId} --action retry|abort`, step.id);
-        await condition(() => state.resolution !== null);
-        const resolution = state.resolution!;
-        state.resolution = null;
-        state.record('intervention', resolution.by, `${resolution.action}: ${resolution.reason}`, step.id);
-        if (resolution.action === 'abort') {
-          state.setStep(step.id, 'aborted', { error });
-          return 'aborted';
-        }
+        if ((await awaitIntervention(step, 'worker', error)) === 'aborted') return 'aborted';
       }
     }
+  }
+
+  /** A failed step waits for an operator: `retry` runs it again, `abort` ends the ceremony. */
+  async function awaitIntervention(step: Step, actor: string, error: string): Promise<'retry' | 'aborted'> {
+    state.setStep(step.id, 'failed', { error });
+    setPhase('needs-intervention');
+    state.record('step-failed', actor, error, step.id);
+    await send('needs-intervention', plan.operators, `${step.title} failed: intervention needed`, `${error}\n\nResolve with: ceremony resolve ${state.ceremonyId} --action retry|abort`, step.id);
+    await condition(() => state.resolution !== null);
+    const resolution = state.resolution!;
+    state.resolution = null;
+    state.record('intervention', resolution.by, `${resolution.action}: ${resolution.reason}`, step.id);
+    if (resolution.action === 'abort') {
+      state.setStep(step.id, 'aborted', { error });
+      return 'aborted';
+    }
+    return 'retry';
   }
 
   async function runWait(step: WaitStep): Promise<undefined> {
@@ -313,19 +319,7 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
         state.record('child-completed', 'system', `${workflowId} completed`, step.id);
         return undefined;
       }
-      const error = `child ceremony ${workflowId} ended ${result.phase}`;
-      state.setStep(step.id, 'failed', { error });
-      setPhase('needs-intervention');
-      state.record('step-failed', 'system', error, step.id);
-      await send('needs-intervention', plan.operators, `${step.title} failed: intervention needed`, `${error}\n\nResolve with: ceremony resolve ${state.ceremonyId} --action retry|abort`, step.id);
-      await condition(() => state.resolution !== null);
-      const resolution = state.resolution!;
-      state.resolution = null;
-      state.record('intervention', resolution.by, `${resolution.action}: ${resolution.reason}`, step.id);
-      if (resolution.action === 'abort') {
-        state.setStep(step.id, 'aborted', { error });
-        return 'aborted';
-      }
+      if ((await awaitIntervention(step, 'system', `child ceremony ${workflowId} ended ${result.phase}`)) === 'aborted') return 'aborted';
     }
   }
 

@@ -38,6 +38,15 @@ async function slotFor(d: DeviceAccess, serial: string): Promise<number | undefi
   return undefined;
 }
 
+/** The partition and its backup side by side: matched when the backup came from this partition
+ * and holds as many objects. */
+async function compareWithBackup(ctx: OperationContext, args: z.infer<typeof Args>) {
+  const label = backupLabel(ctx.ceremonyId, args.partition, args.label);
+  const source = await sourcePartition(ctx, args.partition);
+  const found = (await backups(ctx.backupDevice())).find((b) => b.label === label);
+  return { label, source, found, matches: found !== undefined && found.sourceSerial === source.serial && found.objects === source.objects };
+}
+
 /** Back a partition up to the on-prem Luna Backup HSM, as a backup partition named `label`. */
 export const backupPartition = defineOperation({
   name: 'backup.partition',
@@ -62,11 +71,8 @@ export const backupPartition = defineOperation({
     return { commands: ['partition list', 'slot list', command] };
   },
   async verify(ctx, args) {
-    const { partition } = args;
-    const label = backupLabel(ctx.ceremonyId, partition, args.label);
-    const source = await sourcePartition(ctx, partition);
-    const found = (await backups(ctx.backupDevice())).find((b) => b.label === label);
-    return { present: found?.sourceSerial === source.serial && found.objects === source.objects, state: { source, backup: found ?? null } };
+    const { source, found, matches } = await compareWithBackup(ctx, args);
+    return { present: matches, state: { source, backup: found ?? null } };
   },
 });
 
@@ -76,13 +82,8 @@ export const backupVerify = defineOperation({
   description: 'Check that a backup on the backup device matches its source partition',
   args: Args,
   async probe(ctx, args) {
-    const label = backupLabel(ctx.ceremonyId, args.partition, args.label);
-    const source = await sourcePartition(ctx, args.partition);
-    const found = (await backups(ctx.backupDevice())).find((b) => b.label === label);
-    return {
-      present: found !== undefined && found.sourceSerial === source.serial && found.objects === source.objects,
-      state: { sourceObjects: source.objects, backupObjects: found?.objects ?? null, label },
-    };
+    const { label, source, found, matches } = await compareWithBackup(ctx, args);
+    return { present: matches, state: { sourceObjects: source.objects, backupObjects: found?.objects ?? null, label } };
   },
   explain: (args, s) =>
     s.backupObjects === null

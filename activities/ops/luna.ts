@@ -174,10 +174,7 @@ export const hsmCheckZeroized = defineOperation({
   name: 'hsm.checkZeroized',
   description: 'Check that the HSM is zeroized (a fresh unit), before a first initialisation',
   args: z.object({}).strict(),
-  async probe(ctx) {
-    const show = await hsmShow(ctx.device());
-    return { present: show.zeroized, state: { zeroized: show.zeroized, label: show.label, partitions: show.partitions.length } };
-  },
+  probe: hsmZeroize.probe,
   explain: (_args, state) => `the HSM is already initialised (label "${String(state.label)}", ${String(state.partitions)} partitions); request a re-initialisation (reinit=true) to zeroize it first`,
 });
 
