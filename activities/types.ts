@@ -41,4 +41,6 @@ export interface NotificationInput {
   /** Plain text; never a secret. */
   body: string;
   gate?: string;
+  /** Give each recipient a personal signed link to decide on this gate. */
+  link?: { kind: 'approval' | 'signoff'; gate: string; digest: string; deadline: string };
 }

@@ -37,7 +37,11 @@ import { connectionOptions, type AppConfig } from '../worker/config';
 
 /** A request the ceremony refused (validator said no, or the ceremony does not exist). */
 export class CeremonyRefusal extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The workflow's refusal code (`link-used`, `digest-mismatch`, ...), or `not-found`. */
+    readonly code: string = 'refused',
+  ) {
     super(message);
     this.name = 'CeremonyRefusal';
   }
@@ -177,7 +181,8 @@ export class CeremonyClient {
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw await this.notRunning(ceremonyId);
       if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-        throw new CeremonyRefusal(err.cause.message);
+        const code = err.cause.type === 'InvalidInput' ? 'invalid-input' : String(err.cause.details?.[0] ?? 'refused');
+        throw new CeremonyRefusal(err.cause.message, code);
       }
       throw err;
     }
@@ -188,9 +193,9 @@ export class CeremonyClient {
     try {
       const info = await this.handle(ceremonyId).describe();
       const phase = info.typedSearchAttributes.get(CEREMONY_PHASE) ?? info.status.name.toLowerCase();
-      return new CeremonyRefusal(`ceremony ${ceremonyId} has already ended (${phase})`);
+      return new CeremonyRefusal(`ceremony ${ceremonyId} has already ended (${phase})`, 'finished');
     } catch {
-      return new CeremonyRefusal(`no ceremony ${ceremonyId}`);
+      return new CeremonyRefusal(`no ceremony ${ceremonyId}`, 'not-found');
     }
   }
 }

@@ -1,10 +1,18 @@
+import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { LinkKeys } from '../ceremonies/approval-links';
+import { registerDecisionPages } from './decide';
 import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
 import { ceremonyPage, dashboardPage } from './dashboard';
 import { html, page } from './html';
 
 export interface WebOptions {
   ceremonies: CeremonyClient;
+  /** Keys that verify approval links; without them the decision pages are not served. */
+  linkKeys?: LinkKeys;
+  /** Requests per minute and client address on the link endpoints. */
+  linkRateLimit?: number;
   temporalUiUrl?: string;
   logger?: boolean;
 }
@@ -12,8 +20,12 @@ export interface WebOptions {
 const CeremonyIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** Read-only dashboard and JSON API over Temporal visibility and the ceremony queries. */
-export function buildWebServer({ ceremonies, temporalUiUrl, logger = false }: WebOptions): FastifyInstance {
-  const app = Fastify({ logger, bodyLimit: 64 * 1024 });
+export async function buildWebServer({ ceremonies, linkKeys, linkRateLimit = 30, temporalUiUrl, logger = false }: WebOptions): Promise<FastifyInstance> {
+  // signed link tokens are longer than the router's 100-character default for a path parameter
+  const app = Fastify({ logger, bodyLimit: 64 * 1024, routerOptions: { maxParamLength: 4096 } });
+  await app.register(formbody);
+  await app.register(rateLimit, { global: false });
+  if (linkKeys) registerDecisionPages(app, ceremonies, linkKeys, linkRateLimit);
 
   const idParam = {
     params: { type: 'object', properties: { id: { type: 'string', pattern: CeremonyIdPattern.source } }, required: ['id'] },
@@ -42,7 +54,7 @@ export function buildWebServer({ ceremonies, temporalUiUrl, logger = false }: We
 
   app.setErrorHandler((err, req, reply) => {
     const wantsJson = req.url.startsWith('/api/');
-    const status = err instanceof CeremonyRefusal ? 404 : (err as { statusCode?: number }).statusCode ?? 500;
+    const status = err instanceof CeremonyRefusal ? (err.code === 'not-found' ? 404 : 409) : (err as { statusCode?: number }).statusCode ?? 500;
     const message = status >= 500 ? 'internal error; see the web server log' : (err as Error).message;
     if (status >= 500) req.log.error(err);
     if (wantsJson) reply.status(status).send({ error: message });

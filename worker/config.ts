@@ -19,6 +19,14 @@ export const TemporalConfigSchema = z.object({
   CEREMONY_INVENTORY: z.string().default('config/inventory.yaml'),
   CEREMONY_PACKAGES_DIR: z.string().default('.data/packages'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+  SMTP_HOST: z.string().optional(),
+  SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(587),
+  SMTP_SECURE: z.enum(['true', 'false']).default('false'),
+  SMTP_USER: z.string().optional(),
+  SMTP_PASSWORD: z.string().optional(),
+  MAIL_FROM: z.string().default('HSM ceremonies <ceremonies@localhost>'),
+  /** Base URL of the web app, for the links in mails. */
+  CEREMONY_PUBLIC_URL: z.string().url().default('http://127.0.0.1:8080'),
 }).refine((c) => Boolean(c.TEMPORAL_TLS_CERT) === Boolean(c.TEMPORAL_TLS_KEY), {
   message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together (mTLS)',
   path: ['TEMPORAL_TLS_KEY'],

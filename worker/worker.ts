@@ -1,6 +1,7 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { outboxNotifier } from '../activities/notify';
+import { allNotifiers, outboxNotifier, smtpNotifier, type Notifier } from '../activities/notify';
+import { linkKeysFromEnv } from '../ceremonies/approval-links';
 import { connectionOptions, dataPath, type AppConfig } from './config';
 import { createLogger } from './logger';
 
@@ -37,10 +38,28 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities({
       ledgerPath: dataPath(config, 'ledger.jsonl'),
-      notifier: outboxNotifier(dataPath(config, 'outbox.jsonl')),
+      notifier: notifierFor(config),
       inventoryPath: config.CEREMONY_INVENTORY,
       packagesDir: config.CEREMONY_PACKAGES_DIR,
     }),
   });
   return { worker, connection };
+}
+
+/** Always the outbox (a log without links); SMTP too when SMTP_HOST is set. */
+function notifierFor(config: AppConfig): Notifier {
+  const outbox = outboxNotifier(dataPath(config, 'outbox.jsonl'));
+  if (!config.SMTP_HOST) return outbox;
+  const smtp = smtpNotifier(
+    {
+      host: config.SMTP_HOST,
+      port: config.SMTP_PORT,
+      secure: config.SMTP_SECURE === 'true',
+      user: config.SMTP_USER,
+      password: config.SMTP_PASSWORD,
+      from: config.MAIL_FROM,
+    },
+    { keys: linkKeysFromEnv(), publicUrl: config.CEREMONY_PUBLIC_URL },
+  );
+  return allNotifiers([outbox, smtp]);
 }

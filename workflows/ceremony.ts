@@ -36,7 +36,7 @@ import {
   type Phase,
 } from './messages';
 import { CEREMONY_HSM, CEREMONY_KIND, CEREMONY_PHASE, CEREMONY_TICKET } from './search-attributes';
-import { CeremonyState } from './state';
+import { CeremonyState, type Refusal } from './state';
 import type { z } from 'zod';
 
 const { notify } = proxyActivities<{ notify(input: NotificationInput): Promise<void> }>({
@@ -64,8 +64,8 @@ function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> 
   return result.data;
 }
 
-function refuse(reason: string | undefined): void {
-  if (reason) throw ApplicationFailure.nonRetryable(reason, 'Refused');
+function refuse(refusal: Refusal | undefined): void {
+  if (refusal) throw ApplicationFailure.create({ message: refusal.message, type: 'Refused', nonRetryable: true, details: [refusal.code] });
 }
 
 function failureType(err: unknown): string | undefined {
@@ -97,10 +97,10 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
     upsertSearchAttributes([{ key: CEREMONY_PHASE, value: phase }]);
   };
 
-  const send = async (kind: NotificationKind, to: string[], subject: string, body: string, gate?: string) => {
+  const send = async (kind: NotificationKind, to: string[], subject: string, body: string, gate?: string, link?: NotificationInput['link']) => {
     if (to.length === 0) return;
     try {
-      await notify({ ceremonyId: state.ceremonyId, kind, to, subject: `[${plan.ticket}] ${subject}`, body, gate });
+      await notify({ ceremonyId: state.ceremonyId, kind, to, subject: `[${plan.ticket}] ${subject}`, body, gate, link });
     } catch (err) {
       if (isCancellation(err)) throw err;
       state.record('notification-failed', 'system', `${kind} to ${to.join(', ')}: ${describeFailure(err)}`, gate);
@@ -190,7 +190,8 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
     state.record('gate-opened', 'system', `needs ${who}; deadline ${state.openGate.deadline}`, step.id);
     const summary = gateSummary(step, new Date(deadlineAt).toISOString());
     const requested: NotificationKind = step.type === 'approval' ? 'approval-requested' : 'signoff-requested';
-    await send(requested, state.pendingApprovers(step), `${step.title}: your decision is requested`, summary, step.id);
+    const link = { kind: step.type, gate: step.id, digest: state.planDigest, deadline: state.openGate.deadline } as const;
+    await send(requested, state.pendingApprovers(step), `${step.title}: your decision is requested`, summary, step.id, link);
 
     const decided = () => state.gateSatisfied(step) || state.gateVetoed(step) !== undefined;
     // Reminders fall on a fixed schedule from the gate's opening (not from the last reminder, so
@@ -213,7 +214,7 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
         const pending = state.pendingApprovers(step);
         const reminder: NotificationKind = step.type === 'approval' ? 'approval-reminder' : 'signoff-reminder';
         state.record('reminder-sent', 'system', `reminded ${pending.join(', ')}`, step.id);
-        await send(reminder, pending, `Reminder: ${step.title}`, summary, step.id);
+        await send(reminder, pending, `Reminder: ${step.title}`, summary, step.id, link);
         nextReminder = openedAt + (Math.floor((Date.now() - openedAt) / remindEvery) + 1) * remindEvery;
       }
     }

@@ -14,6 +14,27 @@ import {
 
 type DecisionKind = Decision['decision'];
 
+/** Why an update is refused: a stable code (pages map it to an HTTP status) and a sentence. */
+export interface Refusal {
+  code: RefusalCode;
+  message: string;
+}
+export type RefusalCode =
+  | 'finished'
+  | 'no-gate'
+  | 'wrong-gate-type'
+  | 'gate-not-open'
+  | 'gate-closed'
+  | 'digest-mismatch'
+  | 'link-used'
+  | 'self-approval'
+  | 'not-eligible'
+  | 'duplicate'
+  | 'irreversible'
+  | 'not-needed';
+
+const refusal = (code: RefusalCode, message: string): Refusal => ({ code, message });
+
 /** The ceremony's state and its rules, free of Temporal calls so it can be unit-tested and
  * reasoned about on its own. The workflow drives it; queries and validators read it. */
 export class CeremonyState {
@@ -102,28 +123,30 @@ export class CeremonyState {
   }
 
   /** Why this decision must be refused, or undefined when it may be recorded. */
-  refuseDecision(kind: DecisionKind, input: { gate: string; actor: string; planDigest: string; nonce?: string }): string | undefined {
-    if (this.finished) return `ceremony ${this.ceremonyId} is already ${this.phase}`;
+  refuseDecision(kind: DecisionKind, input: { gate: string; actor: string; planDigest: string; nonce?: string }): Refusal | undefined {
+    if (this.finished) return refusal('finished', `ceremony ${this.ceremonyId} is already ${this.phase}`);
     const step = this.plan.steps.find((s) => s.id === input.gate);
-    if (!step || !isGate(step)) return `ceremony ${this.ceremonyId} has no gate "${input.gate}"`;
-    if (kind === 'signoff' && step.type !== 'signoff') return `gate "${input.gate}" is an approval, not an external sign-off`;
-    if (kind !== 'signoff' && step.type !== 'approval') return `gate "${input.gate}" is an external sign-off; record it with signoff`;
+    if (!step || !isGate(step)) return refusal('no-gate', `ceremony ${this.ceremonyId} has no gate "${input.gate}"`);
+    if (kind === 'signoff' && step.type !== 'signoff') return refusal('wrong-gate-type', `gate "${input.gate}" is an approval, not an external sign-off`);
+    if (kind !== 'signoff' && step.type !== 'approval') return refusal('wrong-gate-type', `gate "${input.gate}" is an external sign-off; record it with signoff`);
     if (this.openGate?.step.id !== input.gate) {
       const status = this.step(input.gate).status;
-      return status === 'pending' ? `gate "${input.gate}" is not open yet` : `gate "${input.gate}" is already closed (${status})`;
+      return status === 'pending'
+        ? refusal('gate-not-open', `gate "${input.gate}" is not open yet`)
+        : refusal('gate-closed', `gate "${input.gate}" is already closed (${status})`);
     }
     if (input.planDigest !== this.planDigest) {
-      return `plan digest mismatch: the decision names ${input.planDigest.slice(0, 12)}…, the ceremony runs plan ${this.planDigest.slice(0, 12)}…`;
+      return refusal('digest-mismatch', `plan digest mismatch: the decision names ${input.planDigest.slice(0, 12)}…, the ceremony runs plan ${this.planDigest.slice(0, 12)}…`);
     }
-    if (input.nonce !== undefined && this.usedNonces.has(input.nonce)) return 'this link has already been used';
-    if (input.actor === this.plan.requester) return `${input.actor} requested this ceremony and cannot approve it`;
+    if (input.nonce !== undefined && this.usedNonces.has(input.nonce)) return refusal('link-used', 'this link has already been used');
+    if (input.actor === this.plan.requester) return refusal('self-approval', `${input.actor} requested this ceremony and cannot approve it`);
     if (!this.eligible(step).includes(input.actor)) {
       return step.type === 'approval'
-        ? `${input.actor} is not an approver of gate "${step.id}" (group ${step.group})`
-        : `${input.actor} is not a contact of ${step.signer} nor an operator`;
+        ? refusal('not-eligible', `${input.actor} is not an approver of gate "${step.id}" (group ${step.group})`)
+        : refusal('not-eligible', `${input.actor} is not a contact of ${step.signer} nor an operator`);
     }
     if (this.gateDecisions(step.id).some((d) => d.actor === input.actor)) {
-      return `${input.actor} has already decided on gate "${step.id}"`;
+      return refusal('duplicate', `${input.actor} has already decided on gate "${step.id}"`);
     }
     return undefined;
   }
@@ -147,18 +170,18 @@ export class CeremonyState {
 
   // ---- operator actions --------------------------------------------------
 
-  refuseCancel(by: string): string | undefined {
-    if (this.finished) return `ceremony ${this.ceremonyId} is already ${this.phase}`;
-    if (this.irreversibleStarted) return 'an irreversible step has started; the ceremony can no longer be cancelled (an operator may abort at an intervention)';
-    if (by !== this.plan.requester && !this.plan.operators.includes(by)) return `${by} is neither the requester nor an operator`;
-    if (this.cancelRequest) return 'cancellation already requested';
+  refuseCancel(by: string): Refusal | undefined {
+    if (this.finished) return refusal('finished', `ceremony ${this.ceremonyId} is already ${this.phase}`);
+    if (this.irreversibleStarted) return refusal('irreversible', 'an irreversible step has started; the ceremony can no longer be cancelled (an operator may abort at an intervention)');
+    if (by !== this.plan.requester && !this.plan.operators.includes(by)) return refusal('not-eligible', `${by} is neither the requester nor an operator`);
+    if (this.cancelRequest) return refusal('duplicate', 'cancellation already requested');
     return undefined;
   }
 
-  refuseResolve(by: string): string | undefined {
-    if (this.phase !== 'needs-intervention') return `ceremony ${this.ceremonyId} is ${this.phase}, not waiting for an intervention`;
-    if (!this.plan.operators.includes(by)) return `${by} is not an operator`;
-    if (this.resolution) return 'a resolution is already being applied';
+  refuseResolve(by: string): Refusal | undefined {
+    if (this.phase !== 'needs-intervention') return refusal('not-needed', `ceremony ${this.ceremonyId} is ${this.phase}, not waiting for an intervention`);
+    if (!this.plan.operators.includes(by)) return refusal('not-eligible', `${by} is not an operator`);
+    if (this.resolution) return refusal('duplicate', 'a resolution is already being applied');
     return undefined;
   }
 

@@ -14,7 +14,7 @@ test('the dashboard lists ceremonies and a ceremony page shows its gate, steps a
   const id = await h.start(plan);
   const open = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
   await h.ceremonies.approve(id, { gate: 'approve', approver: APPROVERS[0], planDigest: open.planDigest, comment: '<b>ok</b>' });
-  const app = buildWebServer({ ceremonies: h.ceremonies });
+  const app = await buildWebServer({ ceremonies: h.ceremonies });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const get = async (path: string) => {
     const res = await fetch(`${base}${path}`);

@@ -1,0 +1,104 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+// Signed, expiring, single-use approval links. The token names the ceremony, gate, approver and
+// plan digest; the workflow records each token's nonce when it is used, so a second use is
+// refused there. HMAC-SHA256 with a key id, so keys rotate: the first key signs, all verify.
+
+export const LinkPayloadSchema = z.object({
+  v: z.literal(1),
+  kid: z.string(),
+  kind: z.enum(['approval', 'signoff']),
+  ceremonyId: z.string(),
+  gate: z.string(),
+  approver: z.string(),
+  digest: z.string(),
+  /** Expiry, seconds since the epoch. */
+  exp: z.number().int(),
+  nonce: z.string(),
+});
+export type LinkPayload = z.infer<typeof LinkPayloadSchema>;
+
+export type LinkProblem = 'malformed' | 'unknown-key' | 'bad-signature' | 'expired';
+
+export class LinkError extends Error {
+  constructor(
+    readonly problem: LinkProblem,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LinkError';
+  }
+}
+
+export interface LinkKeys {
+  /** kid -> key; the first entry signs. */
+  keys: [string, Buffer][];
+}
+
+/** `kid:base64key,kid2:base64key` (the first signs). */
+export function parseLinkKeys(text: string): LinkKeys {
+  const keys = text
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry): [string, Buffer] => {
+      const m = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/=_-]{22,})$/.exec(entry);
+      if (!m) throw new Error('link keys: expected "kid:base64key" entries (at least 16 bytes of key)');
+      return [m[1], Buffer.from(m[2], 'base64')];
+    });
+  if (keys.length === 0) throw new Error('link keys: none configured');
+  return { keys };
+}
+
+/** From `CEREMONY_LINK_KEYS` or the file named by `CEREMONY_LINK_KEYS_FILE`. */
+export function linkKeysFromEnv(env: NodeJS.ProcessEnv = process.env): LinkKeys {
+  if (env.CEREMONY_LINK_KEYS) return parseLinkKeys(env.CEREMONY_LINK_KEYS);
+  if (env.CEREMONY_LINK_KEYS_FILE) return parseLinkKeys(readFileSync(env.CEREMONY_LINK_KEYS_FILE, 'utf8'));
+  throw new Error('no approval link keys: set CEREMONY_LINK_KEYS or CEREMONY_LINK_KEYS_FILE');
+}
+
+export function newLinkKeyEntry(kid = `k${Date.now().toString(36)}`): string {
+  return `${kid}:${randomBytes(32).toString('base64')}`;
+}
+
+const b64 = (buf: Buffer | string) => Buffer.from(buf).toString('base64url');
+const sign = (key: Buffer, body: string) => createHmac('sha256', key).update(body).digest();
+
+export function createLinkToken(keys: LinkKeys, payload: Omit<LinkPayload, 'v' | 'kid' | 'nonce'>): { token: string; nonce: string } {
+  const [kid, key] = keys.keys[0];
+  const nonce = randomBytes(16).toString('base64url');
+  const body = b64(JSON.stringify({ v: 1, kid, nonce, ...payload }));
+  return { token: `${body}.${b64(sign(key, body))}`, nonce };
+}
+
+export function verifyLinkToken(keys: LinkKeys, token: string, now = Date.now()): LinkPayload {
+  const m = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(token);
+  if (!m || token.length > 4096) throw new LinkError('malformed', 'this link is malformed');
+  let payload: LinkPayload;
+  try {
+    payload = LinkPayloadSchema.parse(JSON.parse(Buffer.from(m[1], 'base64url').toString('utf8')));
+  } catch {
+    throw new LinkError('malformed', 'this link is malformed');
+  }
+  const key = keys.keys.find(([kid]) => kid === payload.kid)?.[1];
+  if (!key) throw new LinkError('unknown-key', 'this link was signed with a key that is no longer accepted');
+  const expected = sign(key, m[1]);
+  const given = Buffer.from(m[2], 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new LinkError('bad-signature', 'this link is forged or has been altered');
+  if (payload.exp * 1000 <= now) throw new LinkError('expired', `this link expired at ${new Date(payload.exp * 1000).toISOString()}`);
+  return payload;
+}
+
+/** A form token only the page rendered for this link can carry (CSRF protection for the POST). */
+export function formToken(keys: LinkKeys, payload: LinkPayload): string {
+  return b64(sign(keys.keys.find(([kid]) => kid === payload.kid)![1], `form:${payload.nonce}`));
+}
+
+export function checkFormToken(keys: LinkKeys, payload: LinkPayload, given: unknown): boolean {
+  if (typeof given !== 'string') return false;
+  const expected = Buffer.from(formToken(keys, payload));
+  const actual = Buffer.from(given);
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}

@@ -1,0 +1,55 @@
+import { createServer } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { newLinkKeyEntry, parseLinkKeys, type LinkKeys } from '../../ceremonies/approval-links';
+import { startMailCatcher, type CaughtMail, type MailCatcher } from '../../simulator/mail-catcher';
+import { buildWebServer } from '../../web/server';
+import { startHarness, type Harness } from './harness';
+
+export interface WebEnv {
+  h: Harness;
+  mail: MailCatcher;
+  web: FastifyInstance;
+  baseUrl: string;
+  keys: LinkKeys;
+  /** The personal decision link in a mail. */
+  linkIn(mail: CaughtMail): string;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/** Worker mailing through a real SMTP server, and the web app serving the decision pages. */
+export async function startWebEnv(name: string, options: { rateLimit?: number } = {}): Promise<WebEnv> {
+  const mail = await startMailCatcher();
+  const keyText = `${newLinkKeyEntry('k2')},${newLinkKeyEntry('k1')}`;
+  process.env.CEREMONY_LINK_KEYS = keyText;
+  const keys = parseLinkKeys(keyText);
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const h = await startHarness(name, { config: { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(mail.smtpPort), CEREMONY_PUBLIC_URL: baseUrl } });
+  const web = await buildWebServer({ ceremonies: h.ceremonies, linkKeys: keys, linkRateLimit: options.rateLimit ?? 1000 });
+  await web.listen({ host: '127.0.0.1', port });
+  return {
+    h,
+    mail,
+    web,
+    baseUrl,
+    keys,
+    linkIn(m) {
+      const found = /(http:\/\/127\.0\.0\.1:\d+\/decide\/[A-Za-z0-9_.-]+)/.exec(m.text);
+      if (!found) throw new Error(`no decision link in mail "${m.subject}"`);
+      return found[1];
+    },
+    async close() {
+      await web.close();
+      await h.stop();
+      await mail.close();
+    },
+  };
+}

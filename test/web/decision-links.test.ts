@@ -1,0 +1,147 @@
+import { createLinkToken } from '../../ceremonies/approval-links';
+import { APPROVERS, gate, record, REQUESTER, result, testPlan, waitForStatus } from '../support/harness';
+import { startWebEnv, type WebEnv } from '../support/web-env';
+
+let env: WebEnv;
+beforeAll(async () => {
+  env = await startWebEnv('links');
+});
+afterAll(async () => {
+  await env?.close();
+});
+
+const [alice, bob, carol] = APPROVERS;
+
+async function openCeremony() {
+  const id = await env.h.start(testPlan([gate(), record('effect')]));
+  const status = await waitForStatus(env.h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
+  const mails = await Promise.all(APPROVERS.map((a) => env.mail.waitFor((m) => m.to.includes(a) && m.headers['x-ceremony-id'] === id)));
+  const links = Object.fromEntries(mails.map((m) => [m.to[0], env.linkIn(m)]));
+  return { id, digest: status.planDigest, links, mails };
+}
+
+async function get(url: string) {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.text() };
+}
+
+/** POST the form the page rendered (with its form token), as a browser would. */
+async function decide(link: string, fields: Record<string, string>, formOverride?: string) {
+  const page = await get(link);
+  const form = formOverride ?? /name="form" value="([^"]+)"/.exec(page.body)?.[1] ?? 'none';
+  const res = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ form, ...fields }).toString() });
+  return { status: res.status, body: await res.text() };
+}
+
+function mint(id: string, digest: string, approver: string, overrides: Partial<{ exp: number; digest: string; gate: string }> = {}) {
+  return `${env.baseUrl}/decide/${createLinkToken(env.keys, { kind: 'approval', ceremonyId: id, gate: 'approve', approver, digest, exp: Math.floor(Date.now() / 1000) + 600, ...overrides }).token}`;
+}
+
+test('the approval mail has a plain-text and an HTML part, the plan digest and a personal link, and no secret', async () => {
+  const { digest, mails } = await openCeremony();
+  for (const m of mails) {
+    expect(m.subject).toMatch(/Gate approve: your decision is requested/);
+    expect(m.text).toContain(`Plan digest (sha256): ${digest}`);
+    expect(m.html).toContain('Review the plan and decide');
+    expect(m.html).toContain(digest);
+    expect(m.text + m.html).not.toContain(env.keys.keys[0][1].toString('base64'));
+  }
+  expect(new Set(mails.map((m) => env.linkIn(m))).size).toBe(3);
+});
+
+test('a plain GET of every link (as a mail scanner would) changes nothing', async () => {
+  const { id, links } = await openCeremony();
+  const before = await env.h.ceremonies.status(id);
+  for (const link of Object.values(links)) {
+    for (let i = 0; i < 3; i++) {
+      const page = await get(link);
+      expect(page.status).toBe(200);
+      expect(page.body).toContain(before.planDigest);
+    }
+  }
+  const after = await env.h.ceremonies.status(id);
+  expect(after.decisions).toEqual([]);
+  expect(after).toEqual(before);
+  // the links still work afterwards
+  expect((await decide(links[alice], { decision: 'approve' })).status).toBe(200);
+});
+
+describe('refusals are clear pages with the right status, and change nothing', () => {
+  let id: string;
+  let digest: string;
+  let links: Record<string, string>;
+  beforeAll(async () => {
+    ({ id, digest, links } = await openCeremony());
+  });
+
+  async function expectRefused(response: Promise<{ status: number; body: string }>, status: number, text: RegExp) {
+    const before = await env.h.ceremonies.status(id);
+    const r = await response;
+    expect(r.status).toBe(status);
+    expect(r.body).toMatch(text);
+    expect(r.body).toContain('Nothing was changed');
+    const after = await env.h.ceremonies.status(id);
+    expect(after.decisions).toEqual(before.decisions);
+    expect(after.phase).toBe(before.phase);
+  }
+
+  test('forged or tampered token', async () => {
+    const [body, sig] = links[alice].split('/decide/')[1].split('.');
+    const tampered = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), approver: carol })).toString('base64url');
+    await expectRefused(get(`${env.baseUrl}/decide/${tampered}.${sig}`), 403, /forged or has been altered/);
+    await expectRefused(decide(`${env.baseUrl}/decide/${body}.${sig.slice(0, -2)}AA`, { decision: 'approve' }, 'x'), 403, /forged or has been altered/);
+    await expectRefused(get(`${env.baseUrl}/decide/garbage`), 400, /malformed/);
+  });
+
+  test('expired link', async () => {
+    await expectRefused(get(mint(id, digest, alice, { exp: Math.floor(Date.now() / 1000) - 1 })), 410, /this link expired at/);
+  });
+
+  test('approver not in the gate\'s group, and the requester approving their own ceremony', async () => {
+    await expectRefused(get(mint(id, digest, 'mallory@example.com')), 403, /mallory@example.com is not an approver of this gate/);
+    await expectRefused(decide(mint(id, digest, 'mallory@example.com'), { decision: 'approve' }, 'x'), 403, /did not come from the page/);
+    await expectRefused(get(mint(id, digest, REQUESTER)), 403, /requested this ceremony and cannot approve it/);
+  });
+
+  test('plan digest changed', async () => {
+    await expectRefused(get(mint(id, 'b'.repeat(64), alice)), 409, /the plan changed since this link was sent/);
+  });
+
+  test('a POST without the page\'s form token (CSRF)', async () => {
+    await expectRefused(decide(links[alice], { decision: 'approve' }, 'forged-form-token'), 403, /CSRF/);
+  });
+
+  test('a link used twice, a gate already closed, a ceremony finished', async () => {
+    expect((await decide(links[alice], { decision: 'approve' })).body).toContain('1 of 2 approvals');
+    await expectRefused(get(links[alice]), 409, /already been used/);
+    await expectRefused(decide(links[alice], { decision: 'approve' }, 'x'), 403, /CSRF/);
+    const page = await get(links[bob]);
+    expect((await decide(links[bob], { decision: 'approve' })).body).toContain('quorum reached');
+    // bob's form, posted again after the gate closed, is refused by the workflow itself
+    const form = /name="form" value="([^"]+)"/.exec(page.body)![1];
+    await expectRefused(decide(links[bob], { decision: 'approve' }, form), 409, /already been used|already closed|is already completed/);
+    await result(env.h.ceremonies, id);
+    await expectRefused(get(links[carol]), 409, /has already ended \(completed\)/);
+  });
+});
+
+test('a reject needs a reason, and ends the ceremony', async () => {
+  const { id, links } = await openCeremony();
+  const empty = await decide(links[carol], { decision: 'reject', reason: ' ' });
+  expect(empty.status).toBe(400);
+  expect((await env.h.ceremonies.status(id)).decisions).toEqual([]);
+  expect((await decide(links[carol], { decision: 'reject', reason: 'not in this change window' })).body).toContain('Your rejection is recorded');
+  expect((await result(env.h.ceremonies, id)).phase).toBe('rejected');
+});
+
+test('the decision endpoints are rate limited', async () => {
+  const limited = await startWebEnv('ratelimit', { rateLimit: 5 });
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await fetch(`${limited.baseUrl}/decide/garbage`)).status);
+    expect(statuses.slice(0, 5)).toEqual([400, 400, 400, 400, 400]);
+    expect(statuses.slice(5)).toEqual([429, 429]);
+  } finally {
+    await limited.close();
+  }
+});

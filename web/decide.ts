@@ -1,0 +1,142 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { checkFormToken, formToken, LinkError, verifyLinkToken, type LinkKeys, type LinkPayload } from '../ceremonies/approval-links';
+import type { Plan } from '../ceremonies/plan';
+import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
+import type { CeremonyStatus } from '../workflows/messages';
+import { html, page, type Html } from './html';
+
+// The page behind an emailed link. GET only renders (mail scanners prefetch links); deciding is
+// a POST from that page, carrying a form token only the rendered page has.
+
+/** HTTP status for each refusal: the request was understood, but cannot be granted. */
+const STATUS_FOR: Record<string, number> = {
+  malformed: 400,
+  'bad-signature': 403,
+  'unknown-key': 403,
+  expired: 410,
+  'not-found': 404,
+  'no-gate': 404,
+  'wrong-gate-type': 400,
+  'invalid-input': 400,
+  'self-approval': 403,
+  'not-eligible': 403,
+  'bad-form': 403,
+  finished: 409,
+  'gate-not-open': 409,
+  'gate-closed': 409,
+  'digest-mismatch': 409,
+  'link-used': 409,
+  duplicate: 409,
+};
+
+class Refused extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function refusedPage(reply: FastifyReply, code: string, message: string): void {
+  const status = STATUS_FOR[code] ?? 409;
+  reply
+    .status(status)
+    .type('text/html; charset=utf-8')
+    .send(page('Not possible', html`<h1>This link cannot be used</h1><div class="card refusal" data-code="${code}"><b>${message}</b></div><p class="muted">Nothing was changed. Ask the ceremony's operators for a new link if you think this is wrong.</p>`));
+}
+
+/** Everything GET can tell without changing anything, in the order the workflow would refuse. */
+function precheck(link: LinkPayload, status: CeremonyStatus, plan: Plan): void {
+  const step = plan.steps.find((s) => s.id === link.gate);
+  if (!step || (step.type !== 'approval' && step.type !== 'signoff')) throw new Refused('no-gate', `ceremony ${link.ceremonyId} has no gate "${link.gate}"`);
+  if (['completed', 'rejected', 'expired', 'aborted', 'cancelled'].includes(status.phase)) throw new Refused('finished', `ceremony ${link.ceremonyId} has already ended (${status.phase})`);
+  if (status.openGate?.id !== link.gate) throw new Refused('gate-closed', `gate "${link.gate}" is not open (the ceremony is ${status.phase})`);
+  if (link.digest !== status.planDigest) throw new Refused('digest-mismatch', 'the plan changed since this link was sent: the link names another plan digest');
+  if (status.decisions.some((d) => d.nonce === link.nonce)) throw new Refused('link-used', 'this link has already been used');
+  if (link.approver === status.requester) throw new Refused('self-approval', `${link.approver} requested this ceremony and cannot approve it`);
+  const eligible = step.type === 'approval' ? step.approvers : [...step.contacts, ...plan.operators];
+  if (!eligible.includes(link.approver)) throw new Refused('not-eligible', `${link.approver} is not an approver of this gate`);
+  if (status.decisions.some((d) => d.gate === link.gate && d.actor === link.approver)) throw new Refused('duplicate', `${link.approver} has already decided on this gate`);
+}
+
+function decisionPage(link: LinkPayload, status: CeremonyStatus, plan: Plan, form: string): string {
+  const step = plan.steps.find((s) => s.id === link.gate)!;
+  const gate = status.openGate!;
+  const forms: Html =
+    step.type === 'signoff'
+      ? html`<form method="post" class="card"><input type="hidden" name="form" value="${form}"><input type="hidden" name="decision" value="signoff">
+<label>${step.signer}'s reference (case number) <input name="reference" required maxlength="200"></label> <button type="submit" id="signoff">Sign off</button></form>`
+      : html`<form method="post" class="card" id="approve-form"><input type="hidden" name="form" value="${form}"><input type="hidden" name="decision" value="approve">
+<label>Comment (optional) <input name="comment" maxlength="2000"></label> <button type="submit" id="approve">Approve this plan</button></form>
+<form method="post" class="card" id="reject-form"><input type="hidden" name="form" value="${form}"><input type="hidden" name="decision" value="reject">
+<label>Reason (required) <textarea name="reason" required maxlength="2000"></textarea></label> <button type="submit" id="reject">Reject (ends the ceremony)</button></form>`;
+  return page(
+    `Decide: ${plan.title}`,
+    html`<h1>${plan.title}</h1>
+<div class="card">You are deciding as <b>${link.approver}</b> on gate <b>${step.title}</b>.<br>
+Ceremony <b>${status.ceremonyId}</b> · ${plan.kind} on <b>${plan.hsm}</b> · ticket ${plan.ticket} · requested by ${plan.requester}<br>
+Plan digest (sha256): <code id="digest">${status.planDigest}</code><br>
+Approvals so far: ${gate.approvedBy.length} of ${gate.quorum}${gate.approvedBy.length ? html` (${gate.approvedBy.join(', ')})` : ''} · deadline ${gate.deadline}</div>
+<h2>The plan</h2>
+<table><thead><tr><th>#</th><th>Step</th><th>Type</th><th>What exactly</th></tr></thead><tbody>
+${plan.steps.map((s, i) => {
+  const what =
+    s.type === 'approval' ? `${s.quorum} of ${s.approvers.join(', ')}` : s.type === 'signoff' ? `${s.signer}` : s.type === 'wait' ? s.duration : s.type === 'ceremony' ? `child ${String(s.plan.kind)} ceremony` : `${s.op} ${JSON.stringify(s.args)}`;
+  return html`<tr${s.id === link.gate ? html` style="background:#fff7d6"` : ''}><td>${i + 1}</td><td>${s.title}${s.irreversible ? html` <b>[irreversible]</b>` : ''}</td><td>${s.type}</td><td><code>${what}</code></td></tr>`;
+})}
+</tbody></table>
+<h2>Your decision</h2>${forms}`,
+  );
+}
+
+export function registerDecisionPages(app: FastifyInstance, ceremonies: CeremonyClient, keys: LinkKeys, perMinute: number): void {
+  const rateLimit = { max: perMinute, timeWindow: '1 minute' };
+  const load = async (token: string) => {
+    const link = verifyLinkToken(keys, token);
+    const [status, { plan }] = await Promise.all([ceremonies.status(link.ceremonyId), ceremonies.plan(link.ceremonyId)]);
+    return { link, status, plan };
+  };
+  const handle = async (reply: FastifyReply, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (err) {
+      if (err instanceof LinkError) return refusedPage(reply, err.problem, err.message);
+      if (err instanceof Refused) return refusedPage(reply, err.code, err.message);
+      if (err instanceof CeremonyRefusal) return refusedPage(reply, err.code, err.message);
+      throw err;
+    }
+  };
+  const tokenParam = { params: { type: 'object', properties: { token: { type: 'string', maxLength: 4096 } }, required: ['token'] } } as const;
+
+  app.get<{ Params: { token: string } }>('/decide/:token', { schema: tokenParam, config: { rateLimit } }, async (req, reply) =>
+    handle(reply, async () => {
+      const { link, status, plan } = await load(req.params.token);
+      precheck(link, status, plan);
+      reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').type('text/html; charset=utf-8').send(decisionPage(link, status, plan, formToken(keys, link)));
+    }),
+  );
+
+  app.post<{ Params: { token: string }; Body: Record<string, string> }>('/decide/:token', { schema: tokenParam, config: { rateLimit } }, async (req, reply) =>
+    handle(reply, async () => {
+      const link = verifyLinkToken(keys, req.params.token);
+      const body = req.body ?? {};
+      if (!checkFormToken(keys, link, body.form)) throw new Refused('bad-form', 'this form did not come from the page of this link (CSRF protection); open the link again');
+      const common = { gate: link.gate, planDigest: link.digest, nonce: link.nonce, via: 'email-link' as const };
+      let view;
+      if (body.decision === 'approve' && link.kind === 'approval') {
+        view = await ceremonies.approve(link.ceremonyId, { ...common, approver: link.approver, comment: body.comment || undefined });
+      } else if (body.decision === 'reject' && link.kind === 'approval') {
+        view = await ceremonies.reject(link.ceremonyId, { ...common, approver: link.approver, reason: body.reason ?? '' });
+      } else if (body.decision === 'signoff' && link.kind === 'signoff') {
+        view = await ceremonies.signoff(link.ceremonyId, { ...common, by: link.approver, reference: body.reference ?? '' });
+      } else {
+        throw new Refused('invalid-input', 'unknown decision');
+      }
+      const said = body.decision === 'reject' ? 'Your rejection is recorded: the ceremony ends.' : body.decision === 'signoff' ? 'Your sign-off is recorded.' : 'Your approval is recorded.';
+      reply
+        .type('text/html; charset=utf-8')
+        .send(page('Recorded', html`<h1>${said}</h1><div class="card" id="result">Gate ${view.gate}: ${view.approvals} of ${view.quorum} approvals${view.approvals >= view.quorum ? ' — quorum reached' : ''}.</div><p class="muted">Ceremony ${link.ceremonyId}. You can close this page.</p>`));
+    }),
+  );
+}
