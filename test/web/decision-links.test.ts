@@ -12,8 +12,8 @@ afterAll(async () => {
 
 const [alice, bob, carol] = APPROVERS;
 
-async function openCeremony() {
-  const id = await env.h.start(testPlan([gate(), record('effect')]));
+async function openCeremony(after: Parameters<typeof testPlan>[0] = [record('effect')]) {
+  const id = await env.h.start(testPlan([gate(), ...after]));
   const status = await waitForStatus(env.h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
   const mails = await Promise.all(APPROVERS.map((a) => env.mail.waitFor((m) => m.to.includes(a) && m.headers['x-ceremony-id'] === id)));
   const links = Object.fromEntries(mails.map((m) => [m.to[0], env.linkIn(m)]));
@@ -112,16 +112,26 @@ describe('refusals are clear pages with the right status, and change nothing', (
   });
 
   test('a link used twice, a gate already closed, a ceremony finished', async () => {
-    expect((await decide(links[alice], { decision: 'approve' })).body).toContain('1 of 2 approvals');
-    await expectRefused(get(links[alice]), 409, /already been used/);
-    await expectRefused(decide(links[alice], { decision: 'approve' }, 'x'), 403, /CSRF/);
-    const page = await get(links[bob]);
-    expect((await decide(links[bob], { decision: 'approve' })).body).toContain('quorum reached');
-    // bob's form, posted again after the gate closed, is refused by the workflow itself
-    const form = /name="form" value="([^"]+)"/.exec(page.body)![1];
-    await expectRefused(decide(links[bob], { decision: 'approve' }, form), 409, /already been used|already closed|is already completed/);
-    await result(env.h.ceremonies, id);
-    await expectRefused(get(links[carol]), 409, /has already ended \(completed\)/);
+    // its own ceremony, which pauses after the gate so "closed" and "finished" can be told apart
+    const c = await openCeremony([{ id: 'pause', type: 'wait', title: 'Pause', duration: '1h' }]);
+    const check = async (response: Promise<{ status: number; body: string }>, status: number, text: RegExp) => {
+      const before = await env.h.ceremonies.status(c.id);
+      const r = await response;
+      expect([r.status, r.body.match(text)?.[0]]).toEqual([status, expect.any(String)]);
+      expect((await env.h.ceremonies.status(c.id)).decisions).toEqual(before.decisions);
+    };
+    expect((await decide(c.links[alice], { decision: 'approve' })).body).toContain('1 of 2 approvals');
+    await check(get(c.links[alice]), 409, /already been used/);
+    const bobsPage = await get(c.links[bob]);
+    expect((await decide(c.links[bob], { decision: 'approve' })).body).toContain('quorum reached');
+    await waitForStatus(env.h.ceremonies, c.id, (s) => s.phase === 'waiting');
+    await check(get(c.links[carol]), 409, /is not open \(the ceremony is waiting\)/);
+    // bob's form posted a second time is refused by the workflow itself
+    const form = /name="form" value="([^"]+)"/.exec(bobsPage.body)![1];
+    await check(decide(c.links[bob], { decision: 'approve' }, form), 409, /already been used|already closed/);
+    await env.h.ceremonies.cancel(c.id, { by: REQUESTER, reason: 'test done' });
+    await result(env.h.ceremonies, c.id);
+    await check(get(c.links[carol]), 409, /has already ended \(cancelled\)/);
   });
 });
 
