@@ -2,10 +2,12 @@
 // `npm start`: the embedded local stack. Temporal dev server (SQLite under .data/, survives
 // restarts) + worker + web server, with one Ctrl-C to stop them all.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { newLinkKeyEntry } from '../ceremonies/approval-links';
+import { startMailCatcher } from '../simulator/mail-catcher';
 import { CEREMONY_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 const root = resolve(__dirname, '..', '..');
@@ -13,6 +15,9 @@ const dataDir = resolve(root, process.env.CEREMONY_DATA_DIR ?? '.data');
 const temporalPort = Number(process.env.TEMPORAL_PORT ?? 7233);
 const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
 const webPort = Number(process.env.WEB_PORT ?? 8080);
+const smtpPort = Number(process.env.MAIL_SMTP_PORT ?? 2525);
+const inboxPort = Number(process.env.MAIL_INBOX_PORT ?? 8025);
+let stopMailCatcher: (() => Promise<void>) | undefined;
 const temporalCli = process.env.TEMPORAL_CLI ?? 'temporal';
 const address = `127.0.0.1:${temporalPort}`;
 
@@ -68,6 +73,7 @@ async function stop(code = 0): Promise<void> {
       child.kill('SIGKILL');
     }
   }
+  await stopMailCatcher?.();
   log('stopped');
   process.exit(code);
 }
@@ -94,7 +100,7 @@ async function waitForFile(path: string): Promise<void> {
 async function main(): Promise<void> {
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
-  for (const [what, port] of [['Temporal', temporalPort], ['Temporal UI', uiPort], ['web', webPort]] as const) {
+  for (const [what, port] of [['Temporal', temporalPort], ['Temporal UI', uiPort], ['web', webPort], ['mail SMTP', smtpPort], ['mail inbox', inboxPort]] as const) {
     if (await portInUse(port)) {
       throw new Error(`port ${port} (${what}) is already in use on 127.0.0.1: is another \`npm start\` running? Set TEMPORAL_PORT / TEMPORAL_UI_PORT / WEB_PORT to use others.`);
     }
@@ -125,8 +131,25 @@ async function main(): Promise<void> {
     azureEnv = JSON.parse(readFileSync(join(dataDir, 'sim', 'azure.env.json'), 'utf8'));
   }
 
+  // approval mails: our SMTP catcher unless SMTP_HOST points at a real server
+  let mailEnv: Record<string, string> = {};
+  let inboxUrl = '(SMTP_HOST is set: your mail server)';
+  if (!process.env.SMTP_HOST) {
+    const catcher = await startMailCatcher({ smtpPort: smtpPort, httpPort: inboxPort });
+    stopMailCatcher = catcher.close;
+    inboxUrl = catcher.inboxUrl!;
+    mailEnv = { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(catcher.smtpPort), SMTP_SECURE: 'false' };
+  }
+  const linkKeysFile = join(dataDir, 'link-keys');
+  if (!process.env.CEREMONY_LINK_KEYS && !process.env.CEREMONY_LINK_KEYS_FILE && !existsSync(linkKeysFile)) {
+    writeFileSync(linkKeysFile, `${newLinkKeyEntry()}\n`, { mode: 0o600 });
+  }
+
   const env = {
     ...azureEnv,
+    ...mailEnv,
+    ...(process.env.CEREMONY_LINK_KEYS || process.env.CEREMONY_LINK_KEYS_FILE ? {} : { CEREMONY_LINK_KEYS_FILE: linkKeysFile }),
+    CEREMONY_PUBLIC_URL: process.env.CEREMONY_PUBLIC_URL ?? `http://127.0.0.1:${webPort}`,
     CEREMONY_PACKAGES_DIR: join(dataDir, 'packages'),
     TEMPORAL_ADDRESS: address,
     CEREMONY_DATA_DIR: dataDir,
@@ -144,7 +167,8 @@ async function main(): Promise<void> {
     Dashboard          http://127.0.0.1:${webPort}/
     Temporal Web UI    http://127.0.0.1:${uiPort}/
     Temporal frontend  ${address}  (namespace default, task queue hsm-ceremonies)
-    Notifications      ${join(dataDir, 'outbox.jsonl')}
+    Mail inbox         ${inboxUrl}  (approval mails with their links)
+    Notifications log  ${join(dataDir, 'outbox.jsonl')}
     Device inventory   ${inventory}${process.env.CEREMONY_INVENTORY ? '' : '  (simulated appliances: npm run sim -- --help)'}
 
   Start a ceremony in another terminal:
