@@ -97,14 +97,21 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
     upsertSearchAttributes([{ key: CEREMONY_PHASE, value: phase }]);
   };
 
-  const send = async (kind: NotificationKind, to: string[], subject: string, body: string, gate?: string, link?: NotificationInput['link']) => {
+  // Mail goes out beside the ceremony, not in its way: a mail server that is down delays no
+  // gate, deadline or step (the activity retries; a final failure is recorded). Notifications
+  // run outside the step's cancellation scope and are awaited before the workflow ends.
+  const inFlight: Promise<void>[] = [];
+  const send = (kind: NotificationKind, to: string[], subject: string, body: string, gate?: string, link?: NotificationInput['link']): void => {
     if (to.length === 0) return;
-    try {
-      await notify({ ceremonyId: state.ceremonyId, kind, to, subject: `[${plan.ticket}] ${subject}`, body, gate, link });
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      state.record('notification-failed', 'system', `${kind} to ${to.join(', ')}: ${describeFailure(err)}`, gate);
-    }
+    inFlight.push(
+      CancellationScope.nonCancellable(async () => {
+        try {
+          await notify({ ceremonyId: state.ceremonyId, kind, to, subject: `[${plan.ticket}] ${subject}`, body, gate, link });
+        } catch (err) {
+          state.record('notification-failed', 'system', `${kind} to ${to.join(', ')}: ${describeFailure(err)}`, gate);
+        }
+      }),
+    );
   };
 
   setHandler(statusQuery, () => state.status());
@@ -191,7 +198,7 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
     const summary = gateSummary(step, new Date(deadlineAt).toISOString());
     const requested: NotificationKind = step.type === 'approval' ? 'approval-requested' : 'signoff-requested';
     const link = { kind: step.type, gate: step.id, digest: state.planDigest, deadline: state.openGate.deadline } as const;
-    await send(requested, state.pendingApprovers(step), `${step.title}: your decision is requested`, summary, step.id, link);
+    send(requested, state.pendingApprovers(step), `${step.title}: your decision is requested`, summary, step.id, link);
 
     const decided = () => state.gateSatisfied(step) || state.gateVetoed(step) !== undefined;
     // Reminders fall on a fixed schedule from the gate's opening (not from the last reminder, so
@@ -214,7 +221,7 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
         const pending = state.pendingApprovers(step);
         const reminder: NotificationKind = step.type === 'approval' ? 'approval-reminder' : 'signoff-reminder';
         state.record('reminder-sent', 'system', `reminded ${pending.join(', ')}`, step.id);
-        await send(reminder, pending, `Reminder: ${step.title}`, summary, step.id, link);
+        send(reminder, pending, `Reminder: ${step.title}`, summary, step.id, link);
         nextReminder = openedAt + (Math.floor((Date.now() - openedAt) / remindEvery) + 1) * remindEvery;
       }
     }
@@ -265,7 +272,7 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
         const type = failureType(err);
         if (step.escalate && type && step.escalate.on.includes(type)) {
           state.record('escalated', 'system', `${step.escalate.subject} → ${step.escalate.to.join(', ')}`, step.id);
-          await send('support-request', step.escalate.to, step.escalate.subject, `${error}\n\nHSM: ${plan.hsm}\nTicket: ${plan.ticket}\nCeremony: ${state.ceremonyId}`, step.id);
+          send('support-request', step.escalate.to, step.escalate.subject, `${error}\n\nHSM: ${plan.hsm}\nTicket: ${plan.ticket}\nCeremony: ${state.ceremonyId}`, step.id);
         }
         if ((await awaitIntervention(step, 'worker', error)) === 'aborted') return 'aborted';
       }
@@ -277,7 +284,7 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
     state.setStep(step.id, 'failed', { error });
     setPhase('needs-intervention');
     state.record('step-failed', actor, error, step.id);
-    await send('needs-intervention', plan.operators, `${step.title} failed: intervention needed`, `${error}\n\nResolve with: ceremony resolve ${state.ceremonyId} --action retry|abort`, step.id);
+    send('needs-intervention', plan.operators, `${step.title} failed: intervention needed`, `${error}\n\nResolve with: ceremony resolve ${state.ceremonyId} --action retry|abort`, step.id);
     await condition(() => state.resolution !== null);
     const resolution = state.resolution!;
     state.resolution = null;
@@ -380,7 +387,8 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
   setPhase(outcome);
   const by = outcome === 'cancelled' && state.cancelRequest ? state.cancelRequest.by : 'system';
   state.record('ceremony-ended', by, outcome);
-  await send('outcome', [plan.requester, ...plan.operators], `Ceremony ${outcome}: ${plan.title}`, `Ceremony ${state.ceremonyId} ended: ${outcome}.`);
+  send('outcome', [plan.requester, ...plan.operators], `Ceremony ${outcome}: ${plan.title}`, `Ceremony ${state.ceremonyId} ended: ${outcome}.`);
+  await Promise.all(inFlight);
   await condition(allHandlersFinished);
   return state.status();
 }

@@ -84,7 +84,7 @@ describe('backup schedules from the CLI', () => {
 
     expect((await cli('schedule', 'trigger', 'backup-hsm-sim-1')).code).toBe(0);
     let runs: { ceremonyId: string }[] = [];
-    for (let i = 0; i < 100 && runs.length === 0; i++) {
+    for (let i = 0; i < 300 && runs.length === 0; i++) {
       runs = JSON.parse((await cli('--json', 'schedule', 'show', 'backup-hsm-sim-1')).out).recentRuns;
       if (runs.length === 0) await new Promise((r) => setTimeout(r, 100));
     }
@@ -93,8 +93,13 @@ describe('backup schedules from the CLI', () => {
     expect(sim.backup.state.read().backups.map((b) => b.label)).toContain(backupLabel(runs[0].ceremonyId, 'payments'));
 
     expect((await cli('schedule', 'pause', 'backup-hsm-sim-1', '--reason', 'maintenance window')).out).toBe('backup-hsm-sim-1 paused');
-    const listed = JSON.parse((await cli('--json', 'schedule', 'list')).out);
-    expect(listed.find((s: { scheduleId: string }) => s.scheduleId === 'backup-hsm-sim-1')).toMatchObject({ paused: true, every: '24h', hsm: 'hsm-sim-1' });
+    // the schedule list comes from visibility, which catches up a moment later
+    let listed: { scheduleId: string; paused: boolean }[] = [];
+    for (let i = 0; i < 100 && !listed.some((s) => s.scheduleId === 'backup-hsm-sim-1' && s.paused); i++) {
+      listed = JSON.parse((await cli('--json', 'schedule', 'list')).out);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(listed.find((s) => s.scheduleId === 'backup-hsm-sim-1')).toMatchObject({ paused: true, every: '24h', hsm: 'hsm-sim-1' });
     expect((await cli('schedule', 'delete', 'backup-hsm-sim-1')).code).toBe(0);
     expect((await cli('schedule', 'show', 'backup-hsm-sim-1')).err).toBe('refused: no schedule backup-hsm-sim-1');
   });

@@ -155,3 +155,17 @@ test('the decision endpoints are rate limited', async () => {
     await limited.close();
   }
 });
+
+test('a mail server that is down delays no step: the ceremony goes on and the mail is retried until delivered', async () => {
+  env.mail.failNext(2);
+  const id = await env.h.start(testPlan([gate(), record('effect')]));
+  const open = await waitForStatus(env.h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
+  // approvers decide by other means while the mail server refuses mail
+  await env.h.ceremonies.approve(id, { gate: 'approve', approver: alice, planDigest: open.planDigest });
+  await env.h.ceremonies.approve(id, { gate: 'approve', approver: bob, planDigest: open.planDigest });
+  const final = await result(env.h.ceremonies, id);
+  expect(final.phase).toBe('completed');
+  const requested = env.mail.mails.filter((m) => m.headers['x-ceremony-id'] === id && m.headers['x-ceremony-notification'] === 'approval-requested');
+  expect(requested.map((m) => m.to[0]).sort()).toEqual([...APPROVERS].sort());
+  expect((await env.h.ceremonies.timeline(id)).some((e) => e.type === 'notification-failed')).toBe(false);
+});
