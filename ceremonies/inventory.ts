@@ -65,9 +65,16 @@ export const InventorySchema = z
     supportContacts: z.array(EmailSchema).default([]),
     externalSigners: z.record(SlugSchema, ExternalSignerSchema).default({}),
     standingApprovals: z.record(SlugSchema, StandingApprovalSchema).default({}),
+    /** Dashboard logins of operators: `ceremony hash-password` prints a hash. */
+    operatorLogins: z
+      .record(EmailSchema, z.object({ passwordHash: z.string().regex(/^scrypt:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, 'expected a hash from `ceremony hash-password`') }))
+      .default({}),
   })
   .strict()
   .superRefine((inv, ctx) => {
+    for (const email of Object.keys(inv.operatorLogins)) {
+      if (!inv.operators.includes(email)) ctx.addIssue({ code: 'custom', path: ['operatorLogins', email], message: `${email} is not in operators` });
+    }
     for (const [name, hsm] of Object.entries(inv.hsms)) {
       if (hsm.backupDevice && !inv.backupDevices[hsm.backupDevice]) {
         ctx.addIssue({ code: 'custom', path: ['hsms', name, 'backupDevice'], message: `no backup device "${hsm.backupDevice}" in backupDevices` });

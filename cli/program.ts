@@ -8,6 +8,7 @@ import { ValidationError } from '../ceremonies/validation';
 import { PHASES } from '../workflows/messages';
 import { loadConfig } from '../worker/config';
 import { formatList, formatPlan, formatStatus, formatTimeline } from './format';
+import { hashPassword } from '../web/operator-auth';
 
 type Out = { log(text: string): void; error(text: string): void };
 
@@ -173,6 +174,17 @@ Example:
     .action(async (id: string, opts: { as: string; reason: string }) => {
       const r = await withClient((c) => c.cancel(id, { by: opts.as, reason: opts.reason }));
       print(r, () => `cancellation accepted for ${id}`);
+    });
+
+  program
+    .command('hash-password')
+    .description('read a password on stdin and print the hash for inventory operatorLogins.<email>.passwordHash')
+    .action(async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+      if (password.length < 12) throw new CeremonyRefusal('use at least 12 characters');
+      out.log(hashPassword(password));
     });
 
   const schedule = program.command('schedule').description('periodic ceremonies (Temporal Schedules): backups');

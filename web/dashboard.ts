@@ -1,7 +1,7 @@
 import type { CeremonySummary } from '../client/ceremony-client';
 import type { Plan } from '../ceremonies/plan';
 import type { CeremonyStatus, TimelineEvent } from '../workflows/messages';
-import { html, page } from './html';
+import { html, page, type Html } from './html';
 
 export function dashboardPage(rows: CeremonySummary[], temporalUiUrl?: string): string {
   const body = html`<h1>Ceremonies</h1>
@@ -16,7 +16,22 @@ ${rows.length === 0 ? html`<p>No ceremony yet. Start one with <code>npx ceremony
   return page('Ceremonies', body, { refreshSeconds: 5 });
 }
 
-export function ceremonyPage(status: CeremonyStatus, timeline: TimelineEvent[], plan: Plan): string {
+/** Forms shown to a logged-in operator. */
+function operatorForms(status: CeremonyStatus, actions: { operator: string; form: string }): Html {
+  const resolve =
+    status.phase === 'needs-intervention'
+      ? html`<form method="post" action="/ceremonies/${encodeURIComponent(status.ceremonyId)}/resolve" class="card" id="resolve-form"><input type="hidden" name="form" value="${actions.form}">
+<b>Resolve the failed step</b> <select name="action"><option value="retry">retry</option><option value="abort">abort</option></select>
+<label>Reason <input name="reason" required maxlength="2000"></label> <button type="submit" id="resolve">Resolve</button></form>`
+      : '';
+  const cancel = status.cancellable
+    ? html`<form method="post" action="/ceremonies/${encodeURIComponent(status.ceremonyId)}/cancel" class="card" id="cancel-form"><input type="hidden" name="form" value="${actions.form}">
+<b>Cancel the ceremony</b> <label>Reason <input name="reason" required maxlength="2000"></label> <button type="submit" id="cancel">Cancel</button></form>`
+    : '';
+  return html`<h2>Operator actions <span class="muted">(${actions.operator})</span></h2>${resolve}${cancel}${!resolve && !cancel ? html`<p class="muted">nothing to do now</p>` : ''}`;
+}
+
+export function ceremonyPage(status: CeremonyStatus, timeline: TimelineEvent[], plan: Plan, actions?: { operator: string; form: string }): string {
   const gate = status.openGate;
   const body = html`<h1>${status.title}</h1>
 <div class="card"><span class="phase phase-${status.phase}">${status.phase}</span>
@@ -25,6 +40,7 @@ export function ceremonyPage(status: CeremonyStatus, timeline: TimelineEvent[], 
  ${status.currentStep ? html`<br>current step: <b>${status.currentStep}</b>` : ''}
  ${gate ? html`<br>gate <b>${gate.id}</b>: ${gate.approvedBy.length} of ${gate.quorum} approvals${gate.approvedBy.length ? html` (${gate.approvedBy.join(', ')})` : ''}; waiting on ${gate.pending.join(', ')}; deadline ${gate.deadline}` : ''}
 </div>
+${actions ? operatorForms(status, actions) : html`<p class="muted"><a href="/login">Operator login</a> to resolve or cancel.</p>`}
 <h2>Steps</h2>
 <table><thead><tr><th>#</th><th>Step</th><th>Type</th><th>Status</th><th>Attempts</th><th>Evidence / error</th></tr></thead><tbody>
 ${status.steps.map((s, i) => {

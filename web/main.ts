@@ -3,12 +3,14 @@ import { CeremonyClient } from '../client/ceremony-client';
 import { loadConfig } from '../worker/config';
 import { buildWebServer } from './server';
 import { linkKeysFromEnv } from '../ceremonies/approval-links';
+import { loadInventory } from '../ceremonies/inventory';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const port = Number(process.env.WEB_PORT ?? 8080);
   const { ceremonies, connection } = await CeremonyClient.connect(config);
-  const app = await buildWebServer({ ceremonies, linkKeys: linkKeysFromEnv(), temporalUiUrl: process.env.TEMPORAL_UI_URL, logger: true });
+  const inventory = loadInventory(config.CEREMONY_INVENTORY);
+  const app = await buildWebServer({ ceremonies, linkKeys: linkKeysFromEnv(), operatorLogins: inventory.operatorLogins, temporalUiUrl: process.env.TEMPORAL_UI_URL, logger: true });
   await app.listen({ host: '127.0.0.1', port });
   const stop = async () => {
     await app.close();

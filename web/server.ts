@@ -3,6 +3,8 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { LinkKeys } from '../ceremonies/approval-links';
 import { registerDecisionPages } from './decide';
+import { currentOperator, registerOperatorPages, type OperatorAuth } from './operator-pages';
+import { operatorFormToken } from './operator-auth';
 import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
 import { ceremonyPage, dashboardPage } from './dashboard';
 import { html, page } from './html';
@@ -11,8 +13,10 @@ export interface WebOptions {
   ceremonies: CeremonyClient;
   /** Keys that verify approval links; without them the decision pages are not served. */
   linkKeys?: LinkKeys;
-  /** Requests per minute and client address on the link endpoints. */
+  /** Requests per minute and client address on the link and login endpoints. */
   linkRateLimit?: number;
+  /** Operator logins (inventory `operatorLogins`); without them the dashboard is read-only. */
+  operatorLogins?: OperatorAuth['logins'];
   temporalUiUrl?: string;
   logger?: boolean;
 }
@@ -20,12 +24,14 @@ export interface WebOptions {
 const CeremonyIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** Read-only dashboard and JSON API over Temporal visibility and the ceremony queries. */
-export async function buildWebServer({ ceremonies, linkKeys, linkRateLimit = 30, temporalUiUrl, logger = false }: WebOptions): Promise<FastifyInstance> {
+export async function buildWebServer({ ceremonies, linkKeys, linkRateLimit = 30, operatorLogins, temporalUiUrl, logger = false }: WebOptions): Promise<FastifyInstance> {
   // signed link tokens are longer than the router's 100-character default for a path parameter
   const app = Fastify({ logger, bodyLimit: 64 * 1024, routerOptions: { maxParamLength: 4096 } });
   await app.register(formbody);
   await app.register(rateLimit, { global: false });
   if (linkKeys) registerDecisionPages(app, ceremonies, linkKeys, linkRateLimit);
+  const auth = linkKeys && operatorLogins ? { keys: linkKeys, logins: operatorLogins } : undefined;
+  if (auth) registerOperatorPages(app, ceremonies, auth, linkRateLimit);
 
   const idParam = {
     params: { type: 'object', properties: { id: { type: 'string', pattern: CeremonyIdPattern.source } }, required: ['id'] },
@@ -43,7 +49,9 @@ export async function buildWebServer({ ceremonies, linkKeys, linkRateLimit = 30,
       ceremonies.timeline(req.params.id),
       ceremonies.plan(req.params.id),
     ]);
-    reply.type('text/html; charset=utf-8').send(ceremonyPage(status, timeline, plan));
+    const operator = currentOperator(auth, req);
+    const actions = operator && auth ? { operator, form: operatorFormToken(auth.keys, operator, req.params.id) } : undefined;
+    reply.type('text/html; charset=utf-8').send(ceremonyPage(status, timeline, plan, actions));
   });
 
   app.get('/api/ceremonies', async () => ceremonies.list({ limit: 200 }));

@@ -25,7 +25,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Worker mailing through a real SMTP server, and the web app serving the decision pages. */
-export async function startWebEnv(name: string, options: { rateLimit?: number } = {}): Promise<WebEnv> {
+export async function startWebEnv(name: string, options: { rateLimit?: number; operatorLogins?: Record<string, { passwordHash: string }> } = {}): Promise<WebEnv> {
   const mail = await startMailCatcher();
   const keyText = `${newLinkKeyEntry('k2')},${newLinkKeyEntry('k1')}`;
   process.env.CEREMONY_LINK_KEYS = keyText;
@@ -33,8 +33,15 @@ export async function startWebEnv(name: string, options: { rateLimit?: number } 
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const h = await startHarness(name, { config: { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(mail.smtpPort), CEREMONY_PUBLIC_URL: baseUrl } });
-  const web = await buildWebServer({ ceremonies: h.ceremonies, linkKeys: keys, linkRateLimit: options.rateLimit ?? 1000 });
-  await web.listen({ host: '127.0.0.1', port });
+  let web: FastifyInstance;
+  try {
+    web = await buildWebServer({ ceremonies: h.ceremonies, linkKeys: keys, linkRateLimit: options.rateLimit ?? 1000, operatorLogins: options.operatorLogins });
+    await web.listen({ host: '127.0.0.1', port });
+  } catch (err) {
+    await h.stop();
+    await mail.close();
+    throw err;
+  }
   return {
     h,
     mail,

@@ -1,0 +1,80 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { LinkKeys } from '../ceremonies/approval-links';
+import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
+import { html, page } from './html';
+import { checkPassword, operatorFormToken, sessionCookie, sessionEmail } from './operator-auth';
+
+export const SESSION_COOKIE = 'operator';
+
+export interface OperatorAuth {
+  keys: LinkKeys;
+  /** email -> scrypt hash, from the inventory's operatorLogins */
+  logins: Record<string, { passwordHash: string }>;
+}
+
+function readCookie(req: FastifyRequest, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return value.join('=');
+  }
+  return undefined;
+}
+
+export function currentOperator(auth: OperatorAuth | undefined, req: FastifyRequest): string | undefined {
+  if (!auth) return undefined;
+  const email = sessionEmail(auth.keys, readCookie(req, SESSION_COOKIE));
+  return email && auth.logins[email] ? email : undefined;
+}
+
+function refuse(reply: FastifyReply, status: number, title: string, message: string): void {
+  reply.status(status).type('text/html; charset=utf-8').send(page(title, html`<h1>${title}</h1><div class="card refusal"><b>${message}</b></div><p class="muted">Nothing was changed.</p><p><a href="/login">Operator login</a> · <a href="/">All ceremonies</a></p>`));
+}
+
+/** Login, logout, and the operators' write actions (resolve, cancel), each a POST with a session
+ * and a form token bound to the operator and the ceremony. */
+export function registerOperatorPages(app: FastifyInstance, ceremonies: CeremonyClient, auth: OperatorAuth, perMinute: number): void {
+  const rateLimit = { max: perMinute, timeWindow: '1 minute' };
+
+  app.get('/login', async (_req, reply) => {
+    reply.type('text/html; charset=utf-8').send(
+      page('Operator login', html`<h1>Operator login</h1><form method="post" action="/login" class="card">
+<label>Email <input name="email" type="email" required></label> <label>Password <input name="password" type="password" required></label> <button type="submit" id="login">Log in</button></form>`),
+    );
+  });
+
+  app.post<{ Body: Record<string, string> }>('/login', { config: { rateLimit } }, async (req, reply) => {
+    const email = String(req.body?.email ?? '').toLowerCase();
+    if (!checkPassword(auth.logins[email]?.passwordHash, String(req.body?.password ?? ''))) {
+      return refuse(reply, 401, 'Login refused', 'unknown operator or wrong password');
+    }
+    reply.header('set-cookie', `${SESSION_COOKIE}=${sessionCookie(auth.keys, email)}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${8 * 3600}`).redirect('/', 303);
+  });
+
+  app.post('/logout', async (_req, reply) => {
+    reply.header('set-cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`).redirect('/', 303);
+  });
+
+  const idParam = { params: { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' } }, required: ['id'] } } as const;
+  const action = (name: 'resolve' | 'cancel') =>
+    app.post<{ Params: { id: string }; Body: Record<string, string> }>(`/ceremonies/:id/${name}`, { schema: idParam, config: { rateLimit } }, async (req, reply) => {
+      const operator = currentOperator(auth, req);
+      if (!operator) return refuse(reply, 401, 'Login needed', 'only a logged-in operator can do this');
+      if (req.body?.form !== operatorFormToken(auth.keys, operator, req.params.id)) return refuse(reply, 403, 'Refused', 'this form did not come from this ceremony\'s page (CSRF protection)');
+      const reason = String(req.body?.reason ?? '');
+      try {
+        if (name === 'resolve') {
+          const choice = req.body?.action === 'abort' ? 'abort' : req.body?.action === 'retry' ? 'retry' : undefined;
+          if (!choice) return refuse(reply, 400, 'Refused', 'choose retry or abort');
+          await ceremonies.resolve(req.params.id, { action: choice, by: operator, reason });
+        } else {
+          await ceremonies.cancel(req.params.id, { by: operator, reason });
+        }
+      } catch (err) {
+        if (err instanceof CeremonyRefusal) return refuse(reply, err.code === 'not-found' ? 404 : err.code === 'invalid-input' ? 400 : 409, 'Refused', err.message);
+        throw err;
+      }
+      reply.redirect(`/ceremonies/${encodeURIComponent(req.params.id)}`, 303);
+    });
+  action('resolve');
+  action('cancel');
+}
