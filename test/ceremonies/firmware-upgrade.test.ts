@@ -43,7 +43,7 @@ test('firmware-upgrade: Microsoft sign-off, quorum, fresh backup (child ceremony
     ['approve', 'approve', 'alice@example.com'],
     ['approve', 'approve', 'bob@example.com'],
   ]);
-  const support = h.outbox().find((m) => m.ceremonyId === id && m.kind === 'support-request');
+  const support = await h.waitForOutbox((m) => m.ceremonyId === id && m.kind === 'support-request');
   expect(support).toMatchObject({ to: [SUPPORT], subject: expect.stringContaining('Physical reboot needed: hsm-sim-1 did not come back') });
   expect(sim.backup.state.read().backups.map((b) => [b.label, b.objects])).toEqual([[`${id}-backup-1-payments`, 12]]);
   expect(sim.appliance.state.read()).toMatchObject({ firmware: '7.0.3', pendingUpdate: { firmware: '7.8.4' }, reboot: { until: null } });

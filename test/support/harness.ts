@@ -34,6 +34,8 @@ export interface Harness {
   ledgerPath: string;
   ledger(): ReturnType<typeof readLedger>;
   outbox(): (NotificationInput & { sentAt: string })[];
+  /** Notifications go out beside the ceremony: wait for one to be written. */
+  waitForOutbox(predicate: (m: NotificationInput) => boolean, timeoutMs?: number): Promise<NotificationInput & { sentAt: string }>;
   start(plan: Plan): Promise<string>;
   stop(): Promise<void>;
 }
@@ -56,16 +58,26 @@ export async function startHarness(name: string, options: { worker?: boolean; in
   }
   const ledgerPath = join(config.CEREMONY_DATA_DIR, 'ledger.jsonl');
   const outboxPath = join(config.CEREMONY_DATA_DIR, 'outbox.jsonl');
+  const outbox = (): (NotificationInput & { sentAt: string })[] => {
+    try {
+      return readFileSync(outboxPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    } catch {
+      return [];
+    }
+  };
   return {
     config,
     ceremonies,
     ledgerPath,
     ledger: () => readLedger(ledgerPath),
-    outbox: () => {
-      try {
-        return readFileSync(outboxPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-      } catch {
-        return [];
+    outbox,
+    async waitForOutbox(predicate, timeoutMs = 20_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const found = outbox().find(predicate);
+        if (found) return found;
+        if (Date.now() > until) throw new Error('no matching notification in the outbox');
+        await new Promise((r) => setTimeout(r, 100));
       }
     },
     async start(plan) {

@@ -23,7 +23,7 @@ async function failedCeremony(key: string) {
   const status = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'needs-intervention');
   expect(status.steps[0]).toMatchObject({ status: 'failed', attempts: 1 });
   expect(status.steps[0].error).toMatch(/^CheckFailed: ledger.require: check does not hold/);
-  const alert = h.outbox().find((m) => m.ceremonyId === id && m.kind === 'needs-intervention');
+  const alert = await h.waitForOutbox((m) => m.ceremonyId === id && m.kind === 'needs-intervention');
   expect(alert?.to).toEqual([OPERATOR]);
   return id;
 }
