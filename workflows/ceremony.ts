@@ -232,7 +232,9 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
       return 'rejected';
     }
     state.setStep(step.id, 'succeeded');
-    state.record('gate-passed', 'system', `quorum reached: ${state.gateDecisions(step.id).map((d) => d.actor).join(', ')}`, step.id);
+    const approvedBy = state.gateDecisions(step.id).map((d) => d.actor).join(', ');
+    state.record('gate-passed', 'system', `quorum reached: ${approvedBy}`, step.id);
+    send('outcome', [plan.requester], `Approved: ${step.title}`, `Gate "${step.id}" of ceremony ${state.ceremonyId} is approved by ${approvedBy}; the ceremony goes on.`, step.id);
     return undefined;
   }
 
@@ -387,7 +389,13 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
   setPhase(outcome);
   const by = outcome === 'cancelled' && state.cancelRequest ? state.cancelRequest.by : 'system';
   state.record('ceremony-ended', by, outcome);
-  send('outcome', [plan.requester, ...plan.operators], `Ceremony ${outcome}: ${plan.title}`, `Ceremony ${state.ceremonyId} ended: ${outcome}.`);
+  const why = state.steps.find((s) => s.error && ['rejected', 'aborted', 'expired'].includes(s.status));
+  send(
+    'outcome',
+    [plan.requester, ...plan.operators],
+    `Ceremony ${outcome}: ${plan.title}`,
+    [`Ceremony ${state.ceremonyId} ended: ${outcome}.`, why ? `${why.title}: ${why.error}` : '', `HSM: ${plan.hsm}`, `Ticket: ${plan.ticket}`].filter(Boolean).join('\n'),
+  );
   await Promise.all(inFlight);
   await condition(allHandlersFinished);
   return state.status();
