@@ -169,3 +169,19 @@ test('a mail server that is down delays no step: the ceremony goes on and the ma
   expect(requested.map((m) => m.to[0]).sort()).toEqual([...APPROVERS].sort());
   expect((await env.h.ceremonies.timeline(id)).some((e) => e.type === 'notification-failed')).toBe(false);
 });
+
+test("an external signer signs off through their mailed link, giving their reference", async () => {
+  const signer = 'hsmrequest@microsoft.example';
+  const id = await env.h.start(
+    testPlan([{ id: 'microsoft', type: 'signoff', title: 'Microsoft signs off', signer: 'Microsoft', contacts: [signer], deadline: '1h' }, record('effect')]),
+  );
+  const mail = await env.mail.waitFor((m) => m.to.includes(signer) && m.headers['x-ceremony-id'] === id);
+  expect(mail.headers['x-ceremony-notification']).toBe('signoff-requested');
+  const link = env.linkIn(mail);
+  expect((await get(link)).body).toContain("Microsoft's reference");
+  expect((await decide(link, { decision: 'approve' })).status).toBe(400); // a sign-off link cannot approve
+  expect((await decide(link, { decision: 'signoff', reference: 'MS case 2611290010001234' })).body).toContain('Your sign-off is recorded');
+  const final = await result(env.h.ceremonies, id);
+  expect(final.phase).toBe('completed');
+  expect(final.decisions).toMatchObject([{ gate: 'microsoft', actor: signer, decision: 'signoff', reference: 'MS case 2611290010001234', via: 'email-link' }]);
+});
