@@ -109,15 +109,7 @@ Example:
     .addOption(new Option('--phase <phase>', 'only this phase').choices([...PHASES]))
     .option('--limit <n>', 'at most n rows', (v) => Number.parseInt(v, 10), 50)
     .action(async (opts: { kind?: string; hsm?: string; phase?: string; limit: number }) => {
-      const quote = (v: string) => `'${v.replace(/[^A-Za-z0-9._:@-]/g, '')}'`;
-      const query = [
-        opts.kind && `CeremonyKind = ${quote(opts.kind)}`,
-        opts.hsm && `CeremonyHsm = ${quote(opts.hsm)}`,
-        opts.phase && `CeremonyPhase = ${quote(opts.phase)}`,
-      ]
-        .filter(Boolean)
-        .join(' AND ');
-      print(await withClient((c) => c.list({ query: query || undefined, limit: opts.limit })), formatList);
+      print(await withClient((c) => c.list(opts)), formatList);
     });
 
   const gateCommand = (name: string, description: string) =>

@@ -165,8 +165,19 @@ export class CeremonyClient {
   }
 
   /** Ceremonies from Temporal visibility, newest first. `query` narrows with our search attributes. */
-  async list(options: { query?: string; limit?: number } = {}): Promise<CeremonySummary[]> {
-    const query = ["WorkflowType = 'ceremonyWorkflow'", options.query].filter(Boolean).join(' AND ');
+  /** Ceremonies from visibility, newest first, optionally narrowed by our search attributes. */
+  async list(options: { kind?: string; hsm?: string; ticket?: string; phase?: string; limit?: number } = {}): Promise<CeremonySummary[]> {
+    // values are reduced to the characters our identifiers use: nothing can break out of the quotes
+    const quote = (v: string) => `'${v.replace(/[^A-Za-z0-9._:@-]/g, '')}'`;
+    const query = [
+      "WorkflowType = 'ceremonyWorkflow'",
+      options.kind && `CeremonyKind = ${quote(options.kind)}`,
+      options.hsm && `CeremonyHsm = ${quote(options.hsm)}`,
+      options.ticket && `CeremonyTicket = ${quote(options.ticket)}`,
+      options.phase && `CeremonyPhase = ${quote(options.phase)}`,
+    ]
+      .filter(Boolean)
+      .join(' AND ');
     const out: CeremonySummary[] = [];
     for await (const info of this.client.workflow.list({ query })) {
       out.push(summarize(info));

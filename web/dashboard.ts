@@ -3,8 +3,13 @@ import type { Plan } from '../ceremonies/plan';
 import type { CeremonyStatus, TimelineEvent } from '../workflows/messages';
 import { html, page, type Html } from './html';
 
-export function dashboardPage(rows: CeremonySummary[], temporalUiUrl?: string): string {
+export function dashboardPage(rows: CeremonySummary[], filter: { kind?: string; hsm?: string; phase?: string }, temporalUiUrl?: string): string {
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(r.phase ?? r.status, (counts.get(r.phase ?? r.status) ?? 0) + 1);
   const body = html`<h1>Ceremonies</h1>
+<p>${[...counts].map(([phase, n]) => html`<a href="/?phase=${phase}" class="phase phase-${phase}" style="text-decoration:none">${n} ${phase}</a> `)}</p>
+<form method="get" action="/" class="card">Filter: <input name="kind" placeholder="kind" value="${filter.kind ?? ''}"> <input name="hsm" placeholder="hsm" value="${filter.hsm ?? ''}">
+<input name="phase" placeholder="phase" value="${filter.phase ?? ''}"> <button type="submit">Show</button> <a href="/">all</a></form>
 <p class="muted">${rows.length} ceremonies, newest first. ${temporalUiUrl ? html`Raw workflow histories: <a href="${temporalUiUrl}">Temporal Web UI</a>.` : ''}</p>
 <table><thead><tr><th>Ceremony</th><th>Kind</th><th>HSM</th><th>Ticket</th><th>Phase</th><th>Started</th></tr></thead><tbody>
 ${rows.map(

@@ -39,8 +39,10 @@ export async function buildWebServer({ ceremonies, linkKeys, linkRateLimit = 30,
 
   app.get('/healthz', async () => ({ ok: true }));
 
-  app.get('/', async (_req, reply) => {
-    reply.type('text/html; charset=utf-8').send(dashboardPage(await ceremonies.list({ limit: 200 }), temporalUiUrl));
+  const filters = { querystring: { type: 'object', properties: { kind: { type: 'string', maxLength: 40 }, hsm: { type: 'string', maxLength: 63 }, phase: { type: 'string', maxLength: 40 } } } } as const;
+  app.get<{ Querystring: { kind?: string; hsm?: string; phase?: string } }>('/', { schema: filters }, async (req, reply) => {
+    const rows = await ceremonies.list({ ...req.query, limit: 200 });
+    reply.type('text/html; charset=utf-8').send(dashboardPage(rows, req.query, temporalUiUrl));
   });
 
   app.get<{ Params: { id: string } }>('/ceremonies/:id', { schema: idParam }, async (req, reply) => {
@@ -54,7 +56,7 @@ export async function buildWebServer({ ceremonies, linkKeys, linkRateLimit = 30,
     reply.type('text/html; charset=utf-8').send(ceremonyPage(status, timeline, plan, actions));
   });
 
-  app.get('/api/ceremonies', async () => ceremonies.list({ limit: 200 }));
+  app.get<{ Querystring: { kind?: string; hsm?: string; phase?: string } }>('/api/ceremonies', { schema: filters }, async (req) => ceremonies.list({ ...req.query, limit: 200 }));
   app.get<{ Params: { id: string } }>('/api/ceremonies/:id', { schema: idParam }, async (req) => ({
     status: await ceremonies.status(req.params.id),
     timeline: await ceremonies.timeline(req.params.id),

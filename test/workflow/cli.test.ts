@@ -69,10 +69,10 @@ test.each([
   [['status', 'ceremony-does-not-exist'], /refused: no ceremony ceremony-does-not-exist/],
   [['resolve', 'x', '--action', 'explode', '--as', 'a@b.c', '--reason', 'r'], /argument 'explode' is invalid/],
 ])('bad input %j is refused with a readable error and starts nothing', async (argv, pattern) => {
-  const before = (await h.ceremonies.list({ query: `CeremonyTicket = 'jira:X-1'` })).length;
+  const before = (await h.ceremonies.list({ ticket: 'jira:X-1' })).length;
   const r = await cli(...argv);
   expect(r.code).not.toBe(0);
   expect(r.err).toMatch(pattern);
   expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
-  expect((await h.ceremonies.list({ query: `CeremonyTicket = 'jira:X-1'` })).length).toBe(before);
+  expect((await h.ceremonies.list({ ticket: 'jira:X-1' })).length).toBe(before);
 });
