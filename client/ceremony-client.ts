@@ -132,8 +132,21 @@ export class CeremonyClient {
     return this.client.workflow.getHandle<typeof ceremonyWorkflow>(ceremonyId);
   }
 
+  /** A running ceremony answers the query; an ended one also has its final status as its result,
+   * which needs no worker (a query on a closed workflow makes a worker replay it, and can time
+   * out when workers are busy). */
   status(ceremonyId: string): Promise<CeremonyStatus> {
-    return this.call(ceremonyId, () => this.handle(ceremonyId).query(statusQuery));
+    return this.call(ceremonyId, async () => {
+      const handle = this.handle(ceremonyId);
+      try {
+        return await handle.query(statusQuery);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw err;
+        const { status } = await handle.describe();
+        if (status.name === 'RUNNING') throw err;
+        return handle.result();
+      }
+    });
   }
 
   timeline(ceremonyId: string): Promise<TimelineEvent[]> {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { checkFormToken, formToken, LinkError, verifyLinkToken, type LinkKeys, type LinkPayload } from '../ceremonies/approval-links';
 import type { Plan } from '../ceremonies/plan';
 import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
-import type { CeremonyStatus } from '../workflows/messages';
+import { FINAL_PHASES, type CeremonyStatus } from '../workflows/messages';
 import { html, page, type Html } from './html';
 
 // The page behind an emailed link. GET only renders (mail scanners prefetch links); deciding is
@@ -50,7 +50,6 @@ function refusedPage(reply: FastifyReply, code: string, message: string): void {
 function precheck(link: LinkPayload, status: CeremonyStatus, plan: Plan): void {
   const step = plan.steps.find((s) => s.id === link.gate);
   if (!step || (step.type !== 'approval' && step.type !== 'signoff')) throw new Refused('no-gate', `ceremony ${link.ceremonyId} has no gate "${link.gate}"`);
-  if (['completed', 'rejected', 'expired', 'aborted', 'cancelled'].includes(status.phase)) throw new Refused('finished', `ceremony ${link.ceremonyId} has already ended (${status.phase})`);
   if (status.openGate?.id !== link.gate) throw new Refused('gate-closed', `gate "${link.gate}" is not open (the ceremony is ${status.phase})`);
   if (link.digest !== status.planDigest) throw new Refused('digest-mismatch', 'the plan changed since this link was sent: the link names another plan digest');
   if (status.decisions.some((d) => d.nonce === link.nonce)) throw new Refused('link-used', 'this link has already been used');
@@ -94,7 +93,9 @@ export function registerDecisionPages(app: FastifyInstance, ceremonies: Ceremony
   const rateLimit = { max: perMinute, timeWindow: '1 minute' };
   const load = async (token: string) => {
     const link = verifyLinkToken(keys, token);
-    const [status, { plan }] = await Promise.all([ceremonies.status(link.ceremonyId), ceremonies.plan(link.ceremonyId)]);
+    const status = await ceremonies.status(link.ceremonyId);
+    if (FINAL_PHASES.includes(status.phase)) throw new Refused('finished', `ceremony ${link.ceremonyId} has already ended (${status.phase})`);
+    const { plan } = await ceremonies.plan(link.ceremonyId);
     return { link, status, plan };
   };
   const handle = async (reply: FastifyReply, fn: () => Promise<void>) => {

@@ -66,7 +66,10 @@ export async function buildWebServer({ ceremonies, linkKeys, linkRateLimit = 30,
     const wantsJson = req.url.startsWith('/api/');
     const status = err instanceof CeremonyRefusal ? (err.code === 'not-found' ? 404 : 409) : (err as { statusCode?: number }).statusCode ?? 500;
     const message = status >= 500 ? 'internal error; see the web server log' : (err as Error).message;
-    if (status >= 500) req.log.error(err);
+    if (status >= 500) {
+      req.log.error(err);
+      if (!logger) console.error(`web: ${req.method} ${req.url.split('?')[0].replace(/\/decide\/.*/, '/decide/<token>')}: ${(err as Error).stack ?? String(err)}`);
+    }
     if (wantsJson) reply.status(status).send({ error: message });
     else reply.status(status).type('text/html; charset=utf-8').send(page('Error', html`<h1>${status === 404 ? 'Not found' : 'Error'}</h1><p>${message}</p><p><a href="/">All ceremonies</a></p>`));
   });
