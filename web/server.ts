@@ -21,12 +21,21 @@ export interface WebOptions {
   logger?: boolean;
 }
 
+export function redactUrl(url: string): string {
+  return url.split('?')[0].replace(/\/decide\/[^/]+/, '/decide/<token>');
+}
+
 const CeremonyIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** Read-only dashboard and JSON API over Temporal visibility and the ceremony queries. */
 export async function buildWebServer({ ceremonies, linkKeys, linkRateLimit = 30, operatorLogins, temporalUiUrl, logger = false }: WebOptions): Promise<FastifyInstance> {
   // signed link tokens are longer than the router's 100-character default for a path parameter
-  const app = Fastify({ logger, bodyLimit: 64 * 1024, routerOptions: { maxParamLength: 4096 } });
+  const app = Fastify({
+    // a decision link is a credential: request logs show /decide/<token>, never the token
+    logger: logger ? { serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }) } } : false,
+    bodyLimit: 64 * 1024,
+    routerOptions: { maxParamLength: 4096 },
+  });
   await app.register(formbody);
   await app.register(rateLimit, { global: false });
   if (linkKeys) registerDecisionPages(app, ceremonies, linkKeys, linkRateLimit);
@@ -68,7 +77,7 @@ export async function buildWebServer({ ceremonies, linkKeys, linkRateLimit = 30,
     const message = status >= 500 ? 'internal error; see the web server log' : (err as Error).message;
     if (status >= 500) {
       req.log.error(err);
-      if (!logger) console.error(`web: ${req.method} ${req.url.split('?')[0].replace(/\/decide\/.*/, '/decide/<token>')}: ${(err as Error).stack ?? String(err)}`);
+      if (!logger) console.error(`web: ${req.method} ${redactUrl(req.url)}: ${(err as Error).stack ?? String(err)}`);
     }
     if (wantsJson) reply.status(status).send({ error: message });
     else reply.status(status).type('text/html; charset=utf-8').send(page('Error', html`<h1>${status === 404 ? 'Not found' : 'Error'}</h1><p>${message}</p><p><a href="/">All ceremonies</a></p>`));

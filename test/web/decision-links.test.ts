@@ -1,4 +1,5 @@
 import { createLinkToken } from '../../ceremonies/approval-links';
+import { redactUrl } from '../../web/server';
 import { APPROVERS, gate, record, REQUESTER, result, testPlan, waitForStatus } from '../support/harness';
 import { startWebEnv, type WebEnv } from '../support/web-env';
 
@@ -184,4 +185,9 @@ test("an external signer signs off through their mailed link, giving their refer
   const final = await result(env.h.ceremonies, id);
   expect(final.phase).toBe('completed');
   expect(final.decisions).toMatchObject([{ gate: 'microsoft', actor: signer, decision: 'signoff', reference: 'MS case 2611290010001234', via: 'email-link' }]);
+});
+
+test('request logs never show a decision token', () => {
+  expect(redactUrl('/decide/eyJ2IjoxfQ.c2ln?x=1')).toBe('/decide/<token>');
+  expect(redactUrl('/ceremonies/ceremony-jira-OPS-1')).toBe('/ceremonies/ceremony-jira-OPS-1');
 });
