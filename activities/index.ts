@@ -6,6 +6,9 @@ import { DeviceError } from './device/errors';
 import { SecretUnavailable } from './device/secrets';
 import { nonRetryable } from './errors';
 import { notifyActivity, type Notifier } from './notify';
+import type { TicketSystem } from '../ceremonies/tickets';
+import type { TicketAdapter } from './tickets/adapters';
+import { ticketCommentActivity } from './tickets/comment';
 import { OPERATIONS } from './ops';
 import type { OperationDefinition } from './ops/operation';
 import { runOperation } from './ops/run-operation';
@@ -14,6 +17,8 @@ import type { OperationEvidence, OperationInput } from './types';
 export interface ActivityDeps {
   ledgerPath: string;
   notifier: Notifier;
+  /** Ticket systems to comment on (by `<system>:` of the ceremony's ticket). */
+  ticketAdapters?: Partial<Record<TicketSystem, TicketAdapter>>;
   /** Inventory YAML (read at each device step, so edits apply without a worker restart). */
   inventoryPath?: string;
   packagesDir?: string;
@@ -73,7 +78,10 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
 
 /** All activities the worker registers: `notify` plus one per operation, named as the operation. */
 export function createActivities(deps: ActivityDeps) {
-  const activities: Record<string, (input: never) => Promise<unknown>> = { notify: notifyActivity(deps.notifier) };
+  const activities: Record<string, (input: never) => Promise<unknown>> = {
+    notify: notifyActivity(deps.notifier),
+    ticketComment: ticketCommentActivity(deps.ticketAdapters ?? {}),
+  };
   for (const def of OPERATIONS) activities[def.name] = operationActivity(def, deps);
   return activities;
 }

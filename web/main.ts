@@ -2,6 +2,7 @@
 import { CeremonyClient } from '../client/ceremony-client';
 import { loadConfig } from '../worker/config';
 import { buildWebServer } from './server';
+import { webhookSecretsFromEnv } from './webhooks';
 import { linkKeysFromEnv } from '../ceremonies/approval-links';
 import { loadInventory } from '../ceremonies/inventory';
 
@@ -10,7 +11,14 @@ async function main(): Promise<void> {
   const port = Number(process.env.WEB_PORT ?? 8080);
   const { ceremonies, connection } = await CeremonyClient.connect(config);
   const inventory = loadInventory(config.CEREMONY_INVENTORY);
-  const app = await buildWebServer({ ceremonies, linkKeys: linkKeysFromEnv(), operatorLogins: inventory.operatorLogins, temporalUiUrl: process.env.TEMPORAL_UI_URL, logger: true });
+  const app = await buildWebServer({
+    ceremonies,
+    linkKeys: linkKeysFromEnv(),
+    operatorLogins: inventory.operatorLogins,
+    webhooks: { secrets: webhookSecretsFromEnv(), inventory: () => loadInventory(config.CEREMONY_INVENTORY) },
+    temporalUiUrl: process.env.TEMPORAL_UI_URL,
+    logger: true,
+  });
   await app.listen({ host: '127.0.0.1', port });
   const stop = async () => {
     await app.close();

@@ -1,5 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { ticketAdaptersFromEnv } from '../activities/tickets/adapters';
 import { allNotifiers, outboxNotifier, smtpNotifier, type Notifier } from '../activities/notify';
 import { linkKeysFromEnv } from '../ceremonies/approval-links';
 import { connectionOptions, dataPath, type AppConfig } from './config';
@@ -39,6 +40,7 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
     activities: createActivities({
       ledgerPath: dataPath(config, 'ledger.jsonl'),
       notifier: notifierFor(config),
+      ticketAdapters: ticketAdaptersFromEnv(),
       inventoryPath: config.CEREMONY_INVENTORY,
       packagesDir: config.CEREMONY_PACKAGES_DIR,
     }),

@@ -17,6 +17,7 @@ import { planDigest } from '../ceremonies/digest';
 import { durationMs } from '../ceremonies/duration';
 import { PlanSchema, isGate, isOperation, type CeremonyStep, type GateStep, type OperationStep, type Step, type WaitStep } from '../ceremonies/plan';
 import type { NotificationInput, NotificationKind, OperationEvidence, OperationInput } from '../activities/types';
+import type { TicketCommentInput } from '../activities/tickets/comment';
 import {
   approveUpdate,
   ApproveInputSchema,
@@ -42,6 +43,11 @@ import type { z } from 'zod';
 const { notify } = proxyActivities<{ notify(input: NotificationInput): Promise<void> }>({
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: 5, initialInterval: '1s', maximumInterval: '10s' },
+});
+
+const { ticketComment } = proxyActivities<{ ticketComment(input: TicketCommentInput): Promise<string> }>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 10, initialInterval: '1s', maximumInterval: '60s' },
 });
 
 type OperationActivities = Record<string, (input: OperationInput) => Promise<OperationEvidence>>;
@@ -109,6 +115,19 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
           await notify({ ceremonyId: state.ceremonyId, kind, to, subject: `[${plan.ticket}] ${subject}`, body, gate, link });
         } catch (err) {
           state.record('notification-failed', 'system', `${kind} to ${to.join(', ')}: ${describeFailure(err)}`, gate);
+        }
+      }),
+    );
+  };
+
+  /** Progress on the change ticket, beside the ceremony like mail; each event posted once. */
+  const comment = (event: string, text: string): void => {
+    inFlight.push(
+      CancellationScope.nonCancellable(async () => {
+        try {
+          await ticketComment({ ceremonyId: state.ceremonyId, ticket: plan.ticket, event, text: `hsm-ceremonies: ${text}` });
+        } catch (err) {
+          state.record('ticket-comment-failed', 'system', `${event}: ${describeFailure(err)}`);
         }
       }),
     );
@@ -199,6 +218,7 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
     const requested: NotificationKind = step.type === 'approval' ? 'approval-requested' : 'signoff-requested';
     const link = { kind: step.type, gate: step.id, digest: state.planDigest, deadline: state.openGate.deadline } as const;
     send(requested, state.pendingApprovers(step), `${step.title}: your decision is requested`, summary, step.id, link);
+    comment(`gate-opened:${step.id}`, `${step.title}: decision requested from ${state.pendingApprovers(step).join(', ')} (plan ${state.planDigest.slice(0, 12)}…, deadline ${state.openGate.deadline}).`);
 
     const decided = () => state.gateSatisfied(step) || state.gateVetoed(step) !== undefined;
     // Reminders fall on a fixed schedule from the gate's opening (not from the last reminder, so
@@ -235,6 +255,7 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
     const approvedBy = state.gateDecisions(step.id).map((d) => d.actor).join(', ');
     state.record('gate-passed', 'system', `quorum reached: ${approvedBy}`, step.id);
     send('outcome', [plan.requester], `Approved: ${step.title}`, `Gate "${step.id}" of ceremony ${state.ceremonyId} is approved by ${approvedBy}; the ceremony goes on.`, step.id);
+    comment(`gate-passed:${step.id}`, `${step.title}: approved by ${approvedBy}.`);
     return undefined;
   }
 
@@ -245,6 +266,7 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
       if (step.irreversible && !state.irreversibleStarted) {
         state.irreversibleStarted = true;
         state.record('irreversible-started', 'system', `${step.op}: cancellation is no longer possible`, step.id);
+        comment(`irreversible:${step.id}`, `irreversible step started: ${step.title}.`);
       }
       state.record('step-started', 'worker', `${step.op} ${JSON.stringify(step.args)}`, step.id);
       try {
@@ -286,6 +308,7 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
     state.setStep(step.id, 'failed', { error });
     setPhase('needs-intervention');
     state.record('step-failed', actor, error, step.id);
+    comment(`failed:${step.id}:${state.step(step.id).attempts}`, `${step.title} failed and needs an operator: ${error}`);
     send('needs-intervention', plan.operators, `${step.title} failed: intervention needed`, `${error}\n\nResolve with: ceremony resolve ${state.ceremonyId} --action retry|abort`, step.id);
     await condition(() => state.resolution !== null);
     const resolution = state.resolution!;
@@ -389,6 +412,7 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
   setPhase(outcome);
   const by = outcome === 'cancelled' && state.cancelRequest ? state.cancelRequest.by : 'system';
   state.record('ceremony-ended', by, outcome);
+  comment('ended', `ceremony ${outcome}.`);
   const why = state.steps.find((s) => s.error && ['rejected', 'aborted', 'expired'].includes(s.status));
   send(
     'outcome',
