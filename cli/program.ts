@@ -9,6 +9,16 @@ import { PHASES } from '../workflows/messages';
 import { loadConfig } from '../worker/config';
 import { formatList, formatPlan, formatStatus, formatTimeline } from './format';
 import { hashPassword } from '../web/operator-auth';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportCeremony } from '../worker/audit/export';
+import { auditEvents, parseHistoryJson } from '../worker/audit/history';
+import { reportHtml, reportMarkdown } from '../worker/audit/report';
+import { verifyHistories } from '../worker/audit/verify';
+
+/** Verification found problems: exit code 1 after the details were printed. */
+class AuditFailed extends Error {}
 
 type Out = { log(text: string): void; error(text: string): void };
 
@@ -179,6 +189,52 @@ Example:
       out.log(hashPassword(password));
     });
 
+  const audit = program.command('audit').description("prove from a ceremony's history what ran: export, verify (replay + invariants), report");
+  audit
+    .command('export <id>')
+    .description('write the full history (temporal workflow show --output json format) and its manifest')
+    .requiredOption('-o, --output <file>', 'history file (.json); the manifest goes beside it')
+    .addOption(new Option('--signing-key <pem>', 'Ed25519 private key to sign the manifest').env('CEREMONY_AUDIT_SIGNING_KEY_FILE'))
+    .action(async (id: string, opts: { output: string; signingKey?: string }) => {
+      const config = loadConfig();
+      const manifest = await withClient((c) => exportCeremony(c, id, opts.output, { server: `${config.TEMPORAL_ADDRESS}/${config.TEMPORAL_NAMESPACE}`, signingKeyFile: opts.signingKey }));
+      print(manifest, () => `exported ${id} to ${opts.output} (sha256 ${manifest.historySha256.slice(0, 16)}…${manifest.signature ? ', signed' : ''})`);
+    });
+  audit
+    .command('verify <paths...>')
+    .description('replay each exported history with the current code (no server) and check its invariants; exit 0 only if all hold')
+    .addOption(new Option('--public-key <pem>', 'Ed25519 public key that signed the manifests').env('CEREMONY_AUDIT_PUBLIC_KEY_FILE'))
+    .action(async (paths: string[], opts: { publicKey?: string }) => {
+      const results = await verifyHistories(paths, { publicKeyPem: opts.publicKey ? readFileSync(opts.publicKey, 'utf8') : undefined, workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE });
+      print(results, () =>
+        results
+          .map((r) => [`${r.ok ? 'OK  ' : 'FAIL'} ${r.file}${r.ceremonyId ? ` (${r.ceremonyId})` : ''}`, ...r.problems.map((p) => `     ${p}`), ...r.violations.map((v) => `     ${v.invariant} at events ${v.eventIds.join(', ')}: ${v.detail}`)].join('\n'))
+          .join('\n'),
+      );
+      if (results.some((r) => !r.ok)) throw new AuditFailed(`${results.filter((r) => !r.ok).length} of ${results.length} histories failed verification`);
+    });
+  audit
+    .command('report <idOrFile>')
+    .description('a readable report: request, plan and digest, approvals, device commands, interventions, verdict')
+    .addOption(new Option('--format <format>', 'output format').choices(['md', 'html']).default('md'))
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .addOption(new Option('--public-key <pem>', 'Ed25519 public key that signed the manifest').env('CEREMONY_AUDIT_PUBLIC_KEY_FILE'))
+    .action(async (target: string, opts: { format: 'md' | 'html'; output?: string; publicKey?: string }) => {
+      let file = target;
+      if (!existsSync(target)) {
+        file = join(mkdtempSync(join(tmpdir(), 'audit-')), `${target}.json`);
+        const config = loadConfig();
+        await withClient((c) => exportCeremony(c, target, file, { server: `${config.TEMPORAL_ADDRESS}/${config.TEMPORAL_NAMESPACE}` }));
+      }
+      const [verdict] = await verifyHistories([file], { publicKeyPem: opts.publicKey ? readFileSync(opts.publicKey, 'utf8') : undefined, workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE });
+      const events = auditEvents(parseHistoryJson(JSON.parse(readFileSync(file, 'utf8'))));
+      const text = opts.format === 'html' ? reportHtml(events, verdict) : reportMarkdown(events, verdict);
+      if (opts.output) {
+        writeFileSync(opts.output, text);
+        out.log(`report written to ${opts.output}`);
+      } else out.log(text);
+    });
+
   const schedule = program.command('schedule').description('periodic ceremonies (Temporal Schedules): backups');
   const schedules = <T>(fn: (s: BackupSchedules) => Promise<T>) => withClient((c) => fn(new BackupSchedules(c)));
   schedule
@@ -255,7 +311,8 @@ export async function runCli(argv: string[], out?: Out): Promise<number> {
     if (err && typeof err === 'object' && 'exitCode' in err && 'code' in err && String((err as { code: string }).code).startsWith('commander.')) {
       return (err as { exitCode: number }).exitCode;
     }
-    if (err instanceof CeremonyRefusal) errOut.error(`refused: ${err.message}`);
+    if (err instanceof AuditFailed) errOut.error(err.message);
+    else if (err instanceof CeremonyRefusal) errOut.error(`refused: ${err.message}`);
     else if (err instanceof ValidationError) errOut.error(err.message);
     else errOut.error(`error: ${err instanceof Error ? err.message : String(err)}`);
     return 1;

@@ -1,0 +1,151 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { runCli } from '../../cli/program';
+import { exportCeremony, manifestPath, sha256Hex } from '../../worker/audit/export';
+import { auditEvents, parseHistoryJson } from '../../worker/audit/history';
+import { reportHtml, reportMarkdown } from '../../worker/audit/report';
+import { verifyHistories } from '../../worker/audit/verify';
+import { driveGates } from '../support/drive';
+import { startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
+import { initialiseDirectly, SECRETS } from '../support/simulated-hsm';
+
+let env: CeremonyEnv;
+let dir: string;
+let file: string;
+let id: string;
+const bundle = { workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE };
+const keys = generateKeyPairSync('ed25519');
+const privatePem = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const publicPem = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
+beforeAll(async () => {
+  env = await startCeremonyEnv('audit');
+  initialiseDirectly(env.sim);
+  id = await env.start('partition-create', { partition: 'payments', client: 'app01', clientHost: 'app01.example.com' });
+  expect((await driveGates(env.h.ceremonies, id)).phase).toBe('completed');
+  dir = mkdtempSync(join(tmpdir(), 'audit-'));
+  file = join(dir, `${id}.json`);
+  await exportCeremony(env.h.ceremonies, id, file, { server: 'test', signingKeyFile: writeKey(privatePem) });
+});
+afterAll(async () => {
+  await env?.close();
+});
+
+function writeKey(pem: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'key-')), 'key.pem');
+  writeFileSync(path, pem);
+  return path;
+}
+
+/** Copy the export into a new dir with `edit` applied to the history JSON; `rehash` fixes the manifest hash. */
+function tampered(edit: (history: { events: Record<string, any>[] }) => void, rehash: boolean): string {
+  const out = mkdtempSync(join(tmpdir(), 'tampered-'));
+  const history = JSON.parse(readFileSync(file, 'utf8'));
+  edit(history);
+  const text = JSON.stringify(history);
+  const target = join(out, `${id}.json`);
+  writeFileSync(target, text);
+  const manifest = JSON.parse(readFileSync(manifestPath(file), 'utf8'));
+  writeFileSync(manifestPath(target), JSON.stringify(rehash ? { ...manifest, historySha256: sha256Hex(text) } : manifest));
+  return target;
+}
+
+const decodeArgs = (e: Record<string, any>) => JSON.parse(Buffer.from(e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input.args.payloads[0].data, 'base64').toString());
+const encodeArgs = (e: Record<string, any>, value: unknown) => {
+  e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input.args.payloads[0].data = Buffer.from(JSON.stringify(value)).toString('base64');
+};
+const approvals = (h: { events: Record<string, any>[] }) => h.events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'approve');
+
+test('an exported ceremony replays with the current code and every invariant holds; the signature verifies', async () => {
+  const [result] = await verifyHistories([dir], { ...bundle, publicKeyPem: publicPem });
+  expect(result).toMatchObject({ ok: true, ceremonyId: id, problems: [], violations: [] });
+  const manifest = JSON.parse(readFileSync(manifestPath(file), 'utf8'));
+  expect(manifest).toMatchObject({ ceremonyId: id, historySha256: sha256Hex(readFileSync(file, 'utf8')), signature: { alg: 'ed25519' } });
+  for (const secret of Object.values(SECRETS)) expect(readFileSync(file, 'utf8')).not.toContain(secret);
+});
+
+test('an edited event fails on the hash; with the hash fixed, on the signature; unsigned, on the invariant', async () => {
+  const edit = (h: { events: Record<string, any>[] }) => {
+    const [first] = approvals(h);
+    encodeArgs(first, { ...decodeArgs(first), approver: 'dave@example.com' }); // the requester "approves"
+  };
+  const [noRehash] = await verifyHistories([tampered(edit, false)], { ...bundle, publicKeyPem: publicPem });
+  expect(noRehash.ok).toBe(false);
+  expect(noRehash.problems).toContain('the history does not match the sha256 in its manifest: it was changed after export');
+
+  const rehashed = tampered(edit, true);
+  const [signed] = await verifyHistories([rehashed], { ...bundle, publicKeyPem: publicPem });
+  expect(signed.problems).toContain('the manifest signature does not verify');
+
+  const [unsigned] = await verifyHistories([rehashed], bundle);
+  expect(unsigned.violations.map((v) => v.invariant)).toEqual(expect.arrayContaining(['no-self-approval']));
+  expect(unsigned.violations.find((v) => v.invariant === 'no-self-approval')?.eventIds).toHaveLength(1);
+});
+
+test('a removed approval breaks the quorum invariant (and the replay)', async () => {
+  const target = tampered((h) => {
+    const [first] = approvals(h);
+    encodeArgs(first, { ...decodeArgs(first), planDigest: 'f'.repeat(64) });
+  }, true);
+  const [r] = await verifyHistories([target], bundle);
+  expect(r.ok).toBe(false);
+  expect(r.violations.map((v) => v.invariant)).toContain('approvals-bound-to-plan');
+
+  const removed = tampered((h) => {
+    const [first] = approvals(h);
+    const ids = new Set([first.eventId]);
+    h.events = h.events.filter((e) => !ids.has(e.eventId));
+  }, true);
+  const [q] = await verifyHistories([removed], bundle);
+  expect(q.ok).toBe(false);
+  expect(q.violations.map((v) => v.invariant)).toContain('quorum-before-gated-steps');
+});
+
+test('a replay against changed workflow code reports the non-determinism instead of crashing', async () => {
+  const { code } = await bundleWorkflowCode({ workflowsPath: join(__dirname, '..', 'fixtures', 'changed-workflow'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+  const changed = join(mkdtempSync(join(tmpdir(), 'bundle-')), 'changed.js');
+  writeFileSync(changed, code);
+  const [r] = await verifyHistories([file], { workflowBundlePath: changed });
+  expect(r.ok).toBe(false);
+  expect(r.problems.join('\n')).toMatch(/replay with the current workflow code failed: .*[Nn]ondetermin/);
+});
+
+test('the report tells a reader who asked, which plan, who approved, what the devices printed, and the verdict', async () => {
+  const events = auditEvents(parseHistoryJson(JSON.parse(readFileSync(file, 'utf8'))));
+  const [verdict] = await verifyHistories([file], { ...bundle, publicKeyPem: publicPem });
+  const mdText = reportMarkdown(events, verdict);
+  expect(mdText).toContain('- **Requested by:** dave@example.com');
+  expect(mdText).toContain('VERIFIED: replayed with the current code, every invariant holds');
+  expect(mdText).toMatch(/\| approve \| alice@example.com \| approve \| this plan \|/);
+  expect(mdText).toContain('partition create -partition payments');
+  const htmlText = reportHtml(events, verdict);
+  expect(htmlText).toContain('<h2>Approvals</h2>');
+  for (const secret of Object.values(SECRETS)) expect(mdText + htmlText).not.toContain(secret);
+});
+
+test('from the command line: export, verify (exit 0, then 1 on a tampered copy), report', async () => {
+  process.env.TEMPORAL_ADDRESS = env.h.config.TEMPORAL_ADDRESS;
+  process.env.TEMPORAL_TASK_QUEUE = env.h.config.TEMPORAL_TASK_QUEUE;
+  const cli = async (...argv: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(argv, { log: (t) => out.push(t), error: (t) => err.push(t) });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+  const target = join(mkdtempSync(join(tmpdir(), 'cli-audit-')), 'export.json');
+  expect((await cli('audit', 'export', id, '-o', target)).out).toMatch(/^exported .* to .*export\.json \(sha256 [0-9a-f]{16}…\)$/);
+  const ok = await cli('audit', 'verify', target);
+  expect(ok).toMatchObject({ code: 0 });
+  expect(ok.out).toMatch(/^OK {2}.*export\.json/);
+  // payloads are base64 in the file: change any byte of it, here a date
+  writeFileSync(target, readFileSync(target, 'utf8').replace(/"eventTime":\s*"2/, '"eventTime":"1'));
+  const bad = await cli('audit', 'verify', target);
+  expect(bad.code).toBe(1);
+  expect(bad.out).toMatch(/^FAIL .*\n {5}the history does not match the sha256/);
+  expect(bad.err).toBe('1 of 1 histories failed verification');
+  const report = await cli('audit', 'report', id, '--format', 'html');
+  expect(report.out).toContain('<h1>Audit report: Create partition payments');
+});

@@ -1,0 +1,53 @@
+import { defaultPayloadConverter } from '@temporalio/common';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import type { temporal } from '@temporalio/proto';
+
+type History = temporal.api.history.v1.IHistory;
+type Payload = temporal.api.common.v1.IPayload;
+
+/** What an auditor reads out of a ceremony's history, payloads decoded, with event ids. */
+export interface AuditEvent {
+  id: number;
+  type: string;
+  time: string;
+  /** decoded payloads of the event, by role */
+  update?: { name: string; args: unknown[] };
+  activity?: { scheduledId: number; type: string; input: unknown };
+  activityResult?: { scheduledId: number; result: unknown };
+  childCompleted?: { workflowId: string; result: unknown };
+  startInput?: unknown;
+  completedResult?: unknown;
+}
+
+function decode(payloads: Payload[] | null | undefined): unknown[] {
+  return (payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p as never));
+}
+
+export function parseHistoryJson(json: unknown): History {
+  return historyFromJSON(json);
+}
+
+export function auditEvents(history: History): AuditEvent[] {
+  const scheduled = new Map<number, { type: string; input: unknown }>();
+  return (history.events ?? []).map((e) => {
+    const id = Number(e.eventId);
+    const type = String(e.eventType);
+    const seconds = Number(e.eventTime?.seconds ?? 0);
+    const event: AuditEvent = { id, type, time: new Date(seconds * 1000 + Math.floor(Number(e.eventTime?.nanos ?? 0) / 1e6)).toISOString() };
+    if (e.workflowExecutionStartedEventAttributes) event.startInput = decode(e.workflowExecutionStartedEventAttributes.input?.payloads)[0];
+    if (e.workflowExecutionCompletedEventAttributes) event.completedResult = decode(e.workflowExecutionCompletedEventAttributes.result?.payloads)[0];
+    const accepted = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
+    if (accepted) event.update = { name: String(accepted.name), args: decode(accepted.args?.payloads) };
+    const sched = e.activityTaskScheduledEventAttributes;
+    if (sched) {
+      const activity = { type: String(sched.activityType?.name), input: decode(sched.input?.payloads)[0] };
+      scheduled.set(id, activity);
+      event.activity = { scheduledId: id, ...activity };
+    }
+    const done = e.activityTaskCompletedEventAttributes;
+    if (done) event.activityResult = { scheduledId: Number(done.scheduledEventId), result: decode(done.result?.payloads)[0] };
+    const child = e.childWorkflowExecutionCompletedEventAttributes;
+    if (child) event.childCompleted = { workflowId: String(child.workflowExecution?.workflowId), result: decode(child.result?.payloads)[0] };
+    return event;
+  });
+}
