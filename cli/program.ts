@@ -16,6 +16,7 @@ import { exportCeremony } from '../worker/audit/export';
 import { auditEvents, parseHistoryJson } from '../worker/audit/history';
 import { reportHtml, reportMarkdown } from '../worker/audit/report';
 import { verifyHistories } from '../worker/audit/verify';
+import { dataConverterFor } from '../worker/codec';
 
 /** Verification found problems: exit code 1 after the details were printed. */
 class AuditFailed extends Error {}
@@ -197,7 +198,8 @@ Example:
     .addOption(new Option('--signing-key <pem>', 'Ed25519 private key to sign the manifest').env('CEREMONY_AUDIT_SIGNING_KEY_FILE'))
     .action(async (id: string, opts: { output: string; signingKey?: string }) => {
       const config = loadConfig();
-      const manifest = await withClient((c) => exportCeremony(c, id, opts.output, { server: `${config.TEMPORAL_ADDRESS}/${config.TEMPORAL_NAMESPACE}`, signingKeyFile: opts.signingKey }));
+      const codec = dataConverterFor(config.CEREMONY_PAYLOAD_KEYS)?.payloadCodecs?.[0];
+      const manifest = await withClient((c) => exportCeremony(c, id, opts.output, { server: `${config.TEMPORAL_ADDRESS}/${config.TEMPORAL_NAMESPACE}`, signingKeyFile: opts.signingKey, codec }));
       print(manifest, () => `exported ${id} to ${opts.output} (sha256 ${manifest.historySha256.slice(0, 16)}…${manifest.signature ? ', signed' : ''})`);
     });
   audit
@@ -205,7 +207,11 @@ Example:
     .description('replay each exported history with the current code (no server) and check its invariants; exit 0 only if all hold')
     .addOption(new Option('--public-key <pem>', 'Ed25519 public key that signed the manifests').env('CEREMONY_AUDIT_PUBLIC_KEY_FILE'))
     .action(async (paths: string[], opts: { publicKey?: string }) => {
-      const results = await verifyHistories(paths, { publicKeyPem: opts.publicKey ? readFileSync(opts.publicKey, 'utf8') : undefined, workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE });
+      const results = await verifyHistories(paths, {
+        publicKeyPem: opts.publicKey ? readFileSync(opts.publicKey, 'utf8') : undefined,
+        workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE,
+        payloadKeys: loadConfig().CEREMONY_PAYLOAD_KEYS,
+      });
       print(results, () =>
         results
           .map((r) => [`${r.ok ? 'OK  ' : 'FAIL'} ${r.file}${r.ceremonyId ? ` (${r.ceremonyId})` : ''}`, ...r.problems.map((p) => `     ${p}`), ...r.violations.map((v) => `     ${v.invariant} at events ${v.eventIds.join(', ')}: ${v.detail}`)].join('\n'))
@@ -220,14 +226,19 @@ Example:
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .addOption(new Option('--public-key <pem>', 'Ed25519 public key that signed the manifest').env('CEREMONY_AUDIT_PUBLIC_KEY_FILE'))
     .action(async (target: string, opts: { format: 'md' | 'html'; output?: string; publicKey?: string }) => {
+      const config = loadConfig();
+      const codec = dataConverterFor(config.CEREMONY_PAYLOAD_KEYS)?.payloadCodecs?.[0];
       let file = target;
       if (!existsSync(target)) {
         file = join(mkdtempSync(join(tmpdir(), 'audit-')), `${target}.json`);
-        const config = loadConfig();
-        await withClient((c) => exportCeremony(c, target, file, { server: `${config.TEMPORAL_ADDRESS}/${config.TEMPORAL_NAMESPACE}` }));
+        await withClient((c) => exportCeremony(c, target, file, { server: `${config.TEMPORAL_ADDRESS}/${config.TEMPORAL_NAMESPACE}`, codec }));
       }
-      const [verdict] = await verifyHistories([file], { publicKeyPem: opts.publicKey ? readFileSync(opts.publicKey, 'utf8') : undefined, workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE });
-      const events = auditEvents(parseHistoryJson(JSON.parse(readFileSync(file, 'utf8'))));
+      const [verdict] = await verifyHistories([file], {
+        publicKeyPem: opts.publicKey ? readFileSync(opts.publicKey, 'utf8') : undefined,
+        workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE,
+        payloadKeys: config.CEREMONY_PAYLOAD_KEYS,
+      });
+      const events = await auditEvents(parseHistoryJson(JSON.parse(readFileSync(file, 'utf8'))), codec);
       const text = opts.format === 'html' ? reportHtml(events, verdict) : reportMarkdown(events, verdict);
       if (opts.output) {
         writeFileSync(opts.output, text);

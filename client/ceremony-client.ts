@@ -33,6 +33,7 @@ import {
   type TimelineEvent,
 } from '../workflows/messages';
 import { CEREMONY_HSM, CEREMONY_KIND, CEREMONY_PHASE, CEREMONY_TICKET } from '../workflows/search-attributes';
+import { dataConverterFor } from '../worker/codec';
 import { connectionOptions, type AppConfig } from '../worker/config';
 
 /** A request the ceremony refused (validator said no, or the ceremony does not exist). */
@@ -76,7 +77,7 @@ export class CeremonyClient {
 
   static async connect(config: AppConfig): Promise<{ ceremonies: CeremonyClient; connection: Connection }> {
     const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '5s' });
-    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(config.CEREMONY_PAYLOAD_KEYS) });
     return { ceremonies: new CeremonyClient(client, config.TEMPORAL_TASK_QUEUE), connection };
   }
 

@@ -3,6 +3,7 @@ import { CeremonyClient } from '../client/ceremony-client';
 import { loadConfig } from '../worker/config';
 import { buildWebServer } from './server';
 import { webhookSecretsFromEnv } from './webhooks';
+import { dataConverterFor } from '../worker/codec';
 import { linkKeysFromEnv } from '../ceremonies/approval-links';
 import { loadInventory } from '../ceremonies/inventory';
 
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     ceremonies,
     linkKeys: linkKeysFromEnv(),
     operatorLogins: inventory.operatorLogins,
+    payloadCodec: dataConverterFor(config.CEREMONY_PAYLOAD_KEYS)?.payloadCodecs?.[0],
     webhooks: { secrets: webhookSecretsFromEnv(), inventory: () => loadInventory(config.CEREMONY_INVENTORY) },
     temporalUiUrl: process.env.TEMPORAL_UI_URL,
     logger: true,

@@ -2,6 +2,8 @@ import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { LinkKeys } from '../ceremonies/approval-links';
+import type { PayloadCodec } from '@temporalio/common';
+import { registerCodecEndpoint } from './codec-endpoint';
 import { registerDecisionPages } from './decide';
 import { registerTicketWebhooks, type WebhookOptions } from './webhooks';
 import { currentOperator, registerOperatorPages, type OperatorAuth } from './operator-pages';
@@ -18,6 +20,8 @@ export interface WebOptions {
   linkRateLimit?: number;
   /** Operator logins (inventory `operatorLogins`); without them the dashboard is read-only. */
   operatorLogins?: OperatorAuth['logins'];
+  /** Payload codec (encryption), served to the Temporal Web UI behind the operator login. */
+  payloadCodec?: PayloadCodec;
   /** Ticket webhooks: shared secrets per system, and the inventory plans are built from. */
   webhooks?: Omit<WebhookOptions, 'ceremonies'>;
   temporalUiUrl?: string;
@@ -31,7 +35,7 @@ export function redactUrl(url: string): string {
 const CeremonyIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** Read-only dashboard and JSON API over Temporal visibility and the ceremony queries. */
-export async function buildWebServer({ ceremonies, linkKeys, linkRateLimit = 30, operatorLogins, webhooks, temporalUiUrl, logger = false }: WebOptions): Promise<FastifyInstance> {
+export async function buildWebServer({ ceremonies, linkKeys, linkRateLimit = 30, operatorLogins, payloadCodec, webhooks, temporalUiUrl, logger = false }: WebOptions): Promise<FastifyInstance> {
   // signed link tokens are longer than the router's 100-character default for a path parameter
   const app = Fastify({
     // a decision link is a credential: request logs show /decide/<token>, never the token
@@ -44,6 +48,7 @@ export async function buildWebServer({ ceremonies, linkKeys, linkRateLimit = 30,
   if (linkKeys) registerDecisionPages(app, ceremonies, linkKeys, linkRateLimit);
   const auth = linkKeys && operatorLogins ? { keys: linkKeys, logins: operatorLogins } : undefined;
   if (auth) registerOperatorPages(app, ceremonies, auth, linkRateLimit);
+  if (auth && payloadCodec) registerCodecEndpoint(app, payloadCodec, auth, temporalUiUrl ? new URL(temporalUiUrl).origin : undefined);
   if (webhooks) await registerTicketWebhooks(app, { ceremonies, ...webhooks });
 
   const idParam = {

@@ -25,6 +25,8 @@ export const TemporalConfigSchema = z.object({
   SMTP_USER: z.string().optional(),
   SMTP_PASSWORD: z.string().optional(),
   MAIL_FROM: z.string().default('HSM ceremonies <ceremonies@localhost>'),
+  /** Payload encryption keys, `kid:base64(32 bytes)`; unset = payloads in clear. */
+  CEREMONY_PAYLOAD_KEYS: z.string().optional(),
   /** Base URL of the web app, for the links in mails. */
   CEREMONY_PUBLIC_URL: z.string().url().default('http://127.0.0.1:8080'),
 }).refine((c) => Boolean(c.TEMPORAL_TLS_CERT) === Boolean(c.TEMPORAL_TLS_KEY), {

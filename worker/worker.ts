@@ -3,6 +3,7 @@ import { createActivities } from '../activities';
 import { ticketAdaptersFromEnv } from '../activities/tickets/adapters';
 import { allNotifiers, outboxNotifier, smtpNotifier, type Notifier } from '../activities/notify';
 import { linkKeysFromEnv } from '../ceremonies/approval-links';
+import { dataConverterFor } from './codec';
 import { connectionOptions, dataPath, type AppConfig } from './config';
 import { createLogger } from './logger';
 
@@ -32,6 +33,7 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
   const connection = await NativeConnection.connect(connectionOptions(config));
   const worker = await Worker.create({
     connection,
+    dataConverter: dataConverterFor(config.CEREMONY_PAYLOAD_KEYS),
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     ...(options.workflowBundlePath

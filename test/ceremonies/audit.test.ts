@@ -114,7 +114,7 @@ test('a replay against changed workflow code reports the non-determinism instead
 });
 
 test('the report tells a reader who asked, which plan, who approved, what the devices printed, and the verdict', async () => {
-  const events = auditEvents(parseHistoryJson(JSON.parse(readFileSync(file, 'utf8'))));
+  const events = await auditEvents(parseHistoryJson(JSON.parse(readFileSync(file, 'utf8'))));
   const [verdict] = await verifyHistories([file], { ...bundle, publicKeyPem: publicPem });
   const mdText = reportMarkdown(events, verdict);
   expect(mdText).toContain('- **Requested by:** dave@example.com');

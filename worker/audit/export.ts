@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import type { PayloadCodec } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { canonicalJson } from '../../ceremonies/digest';
 import type { CeremonyClient } from '../../client/ceremony-client';
@@ -46,12 +47,12 @@ export async function exportCeremony(
   ceremonies: CeremonyClient,
   ceremonyId: string,
   file: string,
-  options: { server: string; signingKeyFile?: string },
+  options: { server: string; signingKeyFile?: string; codec?: PayloadCodec },
 ): Promise<AuditManifest> {
   const handle = ceremonies.handle(ceremonyId);
   const [history, description] = await Promise.all([handle.fetchHistory(), handle.describe()]);
   const text = historyToJSON(history);
-  const facts = auditFacts(auditEvents(parseHistoryJson(JSON.parse(text))));
+  const facts = auditFacts(await auditEvents(parseHistoryJson(JSON.parse(text)), options.codec));
   let manifest: AuditManifest = {
     ceremonyId,
     runId: description.runId,

@@ -1,4 +1,4 @@
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, type PayloadCodec } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
 
@@ -19,15 +19,33 @@ export interface AuditEvent {
   completedResult?: unknown;
 }
 
-function decode(payloads: Payload[] | null | undefined): unknown[] {
-  return (payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p as never));
+type Decode = (payloads: Payload[] | null | undefined) => unknown[];
+
+/** Payloads through the codec (decryption) when there is one, then the JSON converter. */
+async function decoderFor(history: History, codec?: PayloadCodec): Promise<Decode> {
+  if (!codec) return (payloads) => (payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p as never));
+  // decrypt every payload of the history up front, so event parsing stays synchronous
+  const all: Payload[] = [];
+  const collect = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(collect);
+    else if (value && typeof value === 'object') {
+      const v = value as Record<string, unknown>;
+      if ('metadata' in v && 'data' in v) all.push(v as Payload);
+      else Object.values(v).forEach(collect);
+    }
+  };
+  collect(history.events);
+  const decoded = await codec.decode(all as never);
+  const byRef = new Map(all.map((p, i) => [p, decoded[i]]));
+  return (payloads) => (payloads ?? []).map((p) => defaultPayloadConverter.fromPayload((byRef.get(p) ?? p) as never));
 }
 
 export function parseHistoryJson(json: unknown): History {
   return historyFromJSON(json);
 }
 
-export function auditEvents(history: History): AuditEvent[] {
+export async function auditEvents(history: History, codec?: PayloadCodec): Promise<AuditEvent[]> {
+  const decode = await decoderFor(history, codec);
   const scheduled = new Map<number, { type: string; input: unknown }>();
   return (history.events ?? []).map((e) => {
     const id = Number(e.eventId);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { auditEvents, parseHistoryJson } from './history';
 import { checkInvariants, type Violation } from './invariants';
+import { dataConverterFor } from '../codec';
 import { manifestPath, manifestSignatureValid, sha256Hex, type AuditManifest } from './export';
 
 export interface VerifyResult {
@@ -18,6 +19,8 @@ export interface VerifyOptions {
   publicKeyPem?: string;
   /** A prebuilt workflow bundle (tests); otherwise the current workflow code is bundled. */
   workflowBundlePath?: string;
+  /** Payload keys, when the ceremonies ran with payload encryption. */
+  payloadKeys?: string;
 }
 
 /** History files in a directory (or the file itself), manifests excluded. */
@@ -32,6 +35,7 @@ export function historyFiles(path: string): string[] {
 /** Replay with the current workflow code (no server), check hash, signature and invariants. */
 export async function verifyHistories(paths: string[], options: VerifyOptions = {}): Promise<VerifyResult[]> {
   const results: VerifyResult[] = [];
+  const converter = dataConverterFor(options.payloadKeys);
   const replayable: { workflowId: string; history: unknown; result: VerifyResult }[] = [];
   for (const file of paths.flatMap(historyFiles)) {
     const result: VerifyResult = { file, ok: false, problems: [], violations: [] };
@@ -49,7 +53,7 @@ export async function verifyHistories(paths: string[], options: VerifyOptions = 
     }
     try {
       const json = JSON.parse(text);
-      const events = auditEvents(parseHistoryJson(json));
+      const events = await auditEvents(parseHistoryJson(json), converter?.payloadCodecs?.[0]);
       result.violations = checkInvariants(events);
       replayable.push({ workflowId: result.ceremonyId ?? file, history: json, result });
     } catch (err) {
@@ -58,7 +62,7 @@ export async function verifyHistories(paths: string[], options: VerifyOptions = 
   }
   if (replayable.length > 0) {
     const bundle = options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: require.resolve('../../workflows') };
-    const replays = Worker.runReplayHistories({ ...bundle, replayName: 'audit' }, replayable.map(({ workflowId, history }) => ({ workflowId, history })));
+    const replays = Worker.runReplayHistories({ ...bundle, replayName: 'audit', dataConverter: converter }, replayable.map(({ workflowId, history }) => ({ workflowId, history })));
     let i = 0;
     for await (const replay of replays) {
       const entry = replayable[i++];
