@@ -119,7 +119,7 @@ test('the report tells a reader who asked, which plan, who approved, what the de
   const mdText = reportMarkdown(events, verdict);
   expect(mdText).toContain('- **Requested by:** dave@example.com');
   expect(mdText).toContain('VERIFIED: replayed with the current code, every invariant holds');
-  expect(mdText).toMatch(/\| approve \| alice@example.com \| approve \| this plan \|/);
+  expect(mdText).toMatch(/\| approve \| alice@example.com \| approve \| api \| this plan \|/);
   expect(mdText).toContain('partition create -partition payments');
   const htmlText = reportHtml(events, verdict);
   expect(htmlText).toContain('<h2>Approvals</h2>');

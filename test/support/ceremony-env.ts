@@ -1,7 +1,12 @@
 import { loadInventory } from '../../ceremonies/inventory';
 import type { CeremonyRequestInput } from '../../ceremonies/request';
 import { startHarness, type Harness } from './harness';
-import { exportedHistoryText } from './history';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportCeremony, manifestPath } from '../../worker/audit/export';
+import { verifyHistories } from '../../worker/audit/verify';
+import { exportedText } from './history';
 import { SECRETS, startSimulatedHsm, type SimulatedHsm } from './simulated-hsm';
 
 export const REQUESTER = 'dave@example.com';
@@ -36,9 +41,14 @@ export async function startCeremonyEnv(name: string, options: Parameters<typeof 
       return started.ceremonyId;
     },
     async expectNoSecretsInHistory(id, extra = []) {
-      const history = await exportedHistoryText(h.ceremonies, id);
+      // what an auditor receives: `ceremony audit export`, every payload decoded
+      const file = join(mkdtempSync(join(tmpdir(), 'export-')), `${id}.json`);
+      await exportCeremony(h.ceremonies, id, file, { server: 'test' });
+      const history = `${exportedText(readFileSync(file, 'utf8'))}\n${readFileSync(manifestPath(file), 'utf8')}`;
       expect(history.length).toBeGreaterThan(1000);
       for (const secret of [...Object.values(SECRETS), ...extra]) expect(history).not.toContain(secret);
+      const [verdict] = await verifyHistories([file], { workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE });
+      expect(verdict).toMatchObject({ ok: true, problems: [], violations: [] });
     },
     async close() {
       await h.stop();

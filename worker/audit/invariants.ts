@@ -17,6 +17,7 @@ interface DecisionEvent {
   gate: string;
   actor: string;
   planDigest: string;
+  via: string;
 }
 
 const SIDE_ACTIVITIES = new Set(['notify', 'ticketComment']);
@@ -41,7 +42,7 @@ export function auditFacts(events: AuditEvent[]): AuditFacts {
     if (!e.update) continue;
     const arg = (e.update.args[0] ?? {}) as Record<string, string>;
     if (['approve', 'reject', 'signoff'].includes(e.update.name)) {
-      decisions.push({ eventId: e.id, name: e.update.name, gate: arg.gate, actor: String(arg.approver ?? arg.by ?? '').toLowerCase(), planDigest: arg.planDigest });
+      decisions.push({ eventId: e.id, name: e.update.name, gate: arg.gate, actor: String(arg.approver ?? arg.by ?? '').toLowerCase(), planDigest: arg.planDigest, via: String(arg.via ?? 'cli') });
     } else if (e.update.name === 'cancel') cancels.push(e.id);
     else if (e.update.name === 'resolve') resolutions.push({ eventId: e.id, args: arg });
   }
