@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { constantTimeEqual } from './constant-time';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -84,9 +85,7 @@ export function verifyLinkToken(keys: LinkKeys, token: string, now = Date.now())
   }
   const key = keys.keys.find(([kid]) => kid === payload.kid)?.[1];
   if (!key) throw new LinkError('unknown-key', 'this link was signed with a key that is no longer accepted');
-  const expected = sign(key, m[1]);
-  const given = Buffer.from(m[2], 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new LinkError('bad-signature', 'this link is forged or has been altered');
+  if (!constantTimeEqual(Buffer.from(m[2], 'base64url'), sign(key, m[1]))) throw new LinkError('bad-signature', 'this link is forged or has been altered');
   if (payload.exp * 1000 <= now) throw new LinkError('expired', `this link expired at ${new Date(payload.exp * 1000).toISOString()}`);
   return payload;
 }
@@ -97,8 +96,5 @@ export function formToken(keys: LinkKeys, payload: LinkPayload): string {
 }
 
 export function checkFormToken(keys: LinkKeys, payload: LinkPayload, given: unknown): boolean {
-  if (typeof given !== 'string') return false;
-  const expected = Buffer.from(formToken(keys, payload));
-  const actual = Buffer.from(given);
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  return typeof given === 'string' && constantTimeEqual(given, formToken(keys, payload));
 }

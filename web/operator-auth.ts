@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, scryptSync } from 'node:crypto';
+import { constantTimeEqual } from '../ceremonies/constant-time';
 import type { LinkKeys } from '../ceremonies/approval-links';
 
 // Operator logins for the dashboard's write actions: scrypt password hashes from the inventory,
@@ -12,9 +13,8 @@ export function hashPassword(password: string): string {
 export function checkPassword(hash: string | undefined, password: string): boolean {
   // compare against a throwaway hash when the user is unknown, so timing does not tell
   const [, salt, expected] = (hash ?? `scrypt:${randomBytes(16).toString('base64')}:${randomBytes(32).toString('base64')}`).split(':');
-  const actual = scryptSync(password, Buffer.from(salt, 'base64'), 32);
-  const wanted = Buffer.from(expected, 'base64');
-  return hash !== undefined && actual.length === wanted.length && timingSafeEqual(actual, wanted);
+  const matches = constantTimeEqual(scryptSync(password, Buffer.from(salt, 'base64'), 32), Buffer.from(expected, 'base64'));
+  return hash !== undefined && matches;
 }
 
 const SESSION_HOURS = 8;
@@ -32,9 +32,7 @@ export function sessionEmail(keys: LinkKeys, cookie: string | undefined, now = D
   if (!cookie) return undefined;
   const [body, sig] = cookie.split('.');
   if (!body || !sig) return undefined;
-  const expected = Buffer.from(mac(keys, `session:${body}`));
-  const given = Buffer.from(sig);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  if (!constantTimeEqual(sig, mac(keys, `session:${body}`))) return undefined;
   try {
     const { email, exp } = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { email: string; exp: number };
     return exp > now ? email : undefined;

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LinkKeys } from '../ceremonies/approval-links';
 import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
 import { html, page } from './html';
+import { constantTimeEqual } from '../ceremonies/constant-time';
 import { checkPassword, operatorFormToken, sessionCookie, sessionEmail } from './operator-auth';
 
 export const SESSION_COOKIE = 'operator';
@@ -59,7 +60,7 @@ export function registerOperatorPages(app: FastifyInstance, ceremonies: Ceremony
     app.post<{ Params: { id: string }; Body: Record<string, string> }>(`/ceremonies/:id/${name}`, { schema: idParam, config: { rateLimit } }, async (req, reply) => {
       const operator = currentOperator(auth, req);
       if (!operator) return refuse(reply, 401, 'Login needed', 'only a logged-in operator can do this');
-      if (req.body?.form !== operatorFormToken(auth.keys, operator, req.params.id)) return refuse(reply, 403, 'Refused', 'this form did not come from this ceremony\'s page (CSRF protection)');
+      if (!constantTimeEqual(String(req.body?.form ?? ''), operatorFormToken(auth.keys, operator, req.params.id))) return refuse(reply, 403, 'Refused', 'this form did not come from this ceremony\'s page (CSRF protection)');
       const reason = String(req.body?.reason ?? '');
       try {
         if (name === 'resolve') {

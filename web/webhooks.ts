@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { constantTimeEqual } from '../ceremonies/constant-time';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Inventory } from '../ceremonies/inventory';
 import { TICKET_SYSTEMS, ticketRequest, type TicketSystem } from '../ceremonies/tickets';
@@ -24,10 +25,7 @@ export function signBody(secret: string, body: string): string {
 }
 
 function signatureValid(secret: string, body: string, given: string | undefined): boolean {
-  if (!given) return false;
-  const expected = Buffer.from(signBody(secret, body));
-  const actual = Buffer.from(given);
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  return given !== undefined && constantTimeEqual(given, signBody(secret, body));
 }
 
 export interface WebhookOptions {

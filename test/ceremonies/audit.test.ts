@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { runCli } from '../../cli/program';
+import { cli } from '../support/cli';
 import { exportCeremony, manifestPath, sha256Hex } from '../../worker/audit/export';
 import { auditEvents, parseHistoryJson } from '../../worker/audit/history';
 import { reportHtml, reportMarkdown } from '../../worker/audit/report';
@@ -129,12 +129,6 @@ test('the report tells a reader who asked, which plan, who approved, what the de
 test('from the command line: export, verify (exit 0, then 1 on a tampered copy), report', async () => {
   process.env.TEMPORAL_ADDRESS = env.h.config.TEMPORAL_ADDRESS;
   process.env.TEMPORAL_TASK_QUEUE = env.h.config.TEMPORAL_TASK_QUEUE;
-  const cli = async (...argv: string[]) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runCli(argv, { log: (t) => out.push(t), error: (t) => err.push(t) });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  };
   const target = join(mkdtempSync(join(tmpdir(), 'cli-audit-')), 'export.json');
   expect((await cli('audit', 'export', id, '-o', target)).out).toMatch(/^exported .* to .*export\.json \(sha256 [0-9a-f]{16}…\)$/);
   const ok = await cli('audit', 'verify', target);

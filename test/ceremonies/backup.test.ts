@@ -1,5 +1,5 @@
 import { backupLabel } from '../../activities/ops/backup';
-import { runCli } from '../../cli/program';
+import { cli } from '../support/cli';
 import { result } from '../support/harness';
 import { driveGates } from '../support/drive';
 import { OPERATOR, startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
@@ -57,12 +57,6 @@ test('backup under a standing pre-approval runs without a gate and records the a
 });
 
 describe('backup schedules from the CLI', () => {
-  async function cli(...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runCli(argv, { log: (t) => out.push(t), error: (t) => err.push(t) });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  }
 
   beforeAll(() => {
     process.env.TEMPORAL_ADDRESS = env.h.config.TEMPORAL_ADDRESS;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { runCli } from '../../cli/program';
+import { cli } from '../support/cli';
 import { result, startHarness, waitForStatus, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -13,12 +13,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { log: (t) => out.push(t), error: (t) => err.push(t) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 test('start, approve by digest prefix and follow a ceremony from the command line', async () => {
   const ticket = `jira:CLI-${Date.now()}`;
