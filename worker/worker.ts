@@ -15,12 +15,16 @@ function installRuntimeLogger(level: AppConfig['LOG_LEVEL']): void {
   runtimeInstalled = true;
   const log = createLogger('temporal', level);
   const sdkLevel = level.toUpperCase() as LogLevel;
-  Runtime.install({
-    logger: new DefaultLogger(sdkLevel, ({ level: l, message, meta }) => {
-      const method = l === 'WARN' ? 'warn' : l === 'ERROR' ? 'error' : l === 'DEBUG' ? 'debug' : l === 'TRACE' ? 'trace' : 'info';
-      log[method](meta ?? {}, message);
-    }),
-  });
+  try {
+    Runtime.install({
+      logger: new DefaultLogger(sdkLevel, ({ level: l, message, meta }) => {
+        const method = l === 'WARN' ? 'warn' : l === 'ERROR' ? 'error' : l === 'DEBUG' ? 'debug' : l === 'TRACE' ? 'trace' : 'info';
+        log[method](meta ?? {}, message);
+      }),
+    });
+  } catch {
+    // the process already has a runtime (e.g. a bench that started a dev server first): keep it
+  }
 }
 
 export interface WorkerOptions {

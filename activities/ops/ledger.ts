@@ -20,7 +20,9 @@ export async function readLedger(path: string): Promise<LedgerEntry[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  return text
+  // a line still being appended has no newline yet: it is not an entry until it does
+  const complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
+  return complete
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => LedgerEntrySchema.parse(JSON.parse(line)));

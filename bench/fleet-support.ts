@@ -1,0 +1,58 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { startAppliance, type RunningAppliance } from '../simulator/appliance-server';
+import { startBackupDevice, type RunningBackupDevice } from '../simulator/backup-device';
+
+const PASSWORD = 'Bench-Tenant-Admin-1';
+const SO = 'Bench-HSM-SO-2';
+const BACKUP = 'Bench-Backup-3';
+
+/** `n` simulated appliances and one backup device, with an inventory naming them `hsm-NN`. */
+export async function simulatedFleet(dir: string, n: number): Promise<{
+  appliances: RunningAppliance[];
+  backup: RunningBackupDevice;
+  inventoryPath: string;
+  env: Record<string, string>;
+  password: string;
+  close(): Promise<void>;
+}> {
+  const appliances: RunningAppliance[] = [];
+  for (let i = 1; i <= n; i++) appliances.push(await startAppliance({ name: `hsm-${String(i).padStart(2, '0')}`, dir: join(dir, `hsm-${i}`) }));
+  const backup = await startBackupDevice({ name: 'onprem-backup', dir: join(dir, 'backup'), applianceDirs: appliances.map((_, i) => join(dir, `hsm-${i + 1}`)), password: BACKUP });
+  const inventoryPath = join(dir, 'inventory.yaml');
+  writeFileSync(
+    inventoryPath,
+    stringify({
+      hsms: Object.fromEntries(
+        appliances.map((a) => [a.name, { host: '127.0.0.1', port: a.port, hostKeyFingerprint: a.fingerprint, backupDevice: 'onprem-backup', credentials: { tenantadmin: 'env:BENCH_TENANTADMIN', hsmSo: 'env:BENCH_SO' } }]),
+      ),
+      backupDevices: { 'onprem-backup': { host: '127.0.0.1', port: backup.port, hostKeyFingerprint: backup.fingerprint, credentials: { backup: 'env:BENCH_BACKUP' } } },
+      approverGroups: { 'security-officers': { members: ['alice@example.com', 'bob@example.com', 'carol@example.com'] } },
+      operators: ['operator@example.com'],
+    }),
+  );
+  return {
+    appliances,
+    backup,
+    inventoryPath,
+    env: { BENCH_TENANTADMIN: PASSWORD, BENCH_SO: SO, BENCH_BACKUP: BACKUP },
+    password: PASSWORD,
+    async close() {
+      for (const a of appliances) await a.close();
+      await backup.close();
+    },
+  };
+}
+
+/** An initialised appliance with partitions visible to the backup workstation. */
+export function initialiseForBench(appliance: RunningAppliance, partitions: string[] = []): void {
+  appliance.state.update((s) => {
+    s.users.tenantadmin = { ...s.users.tenantadmin, password: PASSWORD, mustChangePassword: false };
+    s.zeroized = false;
+    s.label = 'BENCH';
+    s.hsmSoPassword = SO;
+    s.partitions = partitions.map((name, i) => ({ name, serial: `15${s.serial.padStart(7, '0').slice(-7)}${String(i + 1).padStart(4, '0')}`, objects: 10, createdAt: new Date().toISOString() }));
+    s.clients = partitions.length ? [{ name: 'backup-ws', host: '127.0.0.1', partitions }] : [];
+  });
+}
