@@ -40,6 +40,9 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
       return { hsm: input.hsm, inventory: loaded };
     };
     const track = (d: DeviceAccess) => (opened.push(d), d);
+    // a worker that dies mid-step is noticed after the step's heartbeat timeout, not its whole
+    // start-to-close timeout (the SDK throttles these beats to what the server needs)
+    const alive = setInterval(() => context.heartbeat(), 1000);
     const transcript = () => opened.flatMap((d) => d.transcript.map((t) => ({ ...t, device: d.ref })));
     try {
       const evidence = await runOperation(
@@ -71,6 +74,7 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
       }
       throw err;
     } finally {
+      clearInterval(alive);
       opened.forEach((d) => d.close());
     }
   };

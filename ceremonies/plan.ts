@@ -52,7 +52,8 @@ const operationFields = {
   op: OperationNameSchema,
   args: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]{0,39}$/, 'expected an argument name'), ArgValueSchema).default({}),
   timeout: DurationSchema.default('2m'),
-  heartbeatTimeout: DurationSchema.optional(),
+  /** A step whose worker stops heartbeating this long is retried on another worker. */
+  heartbeatTimeout: DurationSchema.default('15s'),
   maxAttempts: z.number().int().min(1).max(20).default(5),
   /** Steps that must have succeeded before this one may run (e.g. a verified zeroize before
    * the Azure deprovision): the workflow refuses to run it otherwise, whatever the order. */

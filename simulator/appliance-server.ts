@@ -71,7 +71,7 @@ async function forcedPasswordChange(store: StateFile<ApplianceState>, channel: S
     channel.write(`${problem ?? 'BAD PASSWORD: The password is the same as the old one'}${CRLF}passwd: Authentication token manipulation error${CRLF}`);
     return false;
   }
-  store.update((s) => {
+  await store.transaction((s) => {
     s.users[user].password = password;
     s.users[user].mustChangePassword = false;
     s.audit.push({ at: new Date().toISOString(), user, command: '(first login password change)', result: 0 });
@@ -108,11 +108,12 @@ function serveUploads(store: StateFile<ApplianceState>, sftp: SFTPWrapper, user:
     if (!file) return sftp.status(id, STATUS_CODE.FAILURE);
     open.delete(handle.toString('hex'));
     const content = Buffer.concat(file.chunks);
-    store.update((s) => {
-      s.files[file.name] = { size: content.length, sha256: createHash('sha256').update(content).digest('hex') };
-      s.audit.push({ at: new Date().toISOString(), user, command: `(sftp upload ${file.name}, ${content.length} bytes)`, result: 0 });
-    });
-    sftp.status(id, STATUS_CODE.OK);
+    void store
+      .transaction((s) => {
+        s.files[file.name] = { size: content.length, sha256: createHash('sha256').update(content).digest('hex') };
+        s.audit.push({ at: new Date().toISOString(), user, command: `(sftp upload ${file.name}, ${content.length} bytes)`, result: 0 });
+      })
+      .then(() => sftp.status(id, STATUS_CODE.OK), () => sftp.status(id, STATUS_CODE.FAILURE));
   });
   for (const unsupported of ['READ', 'OPENDIR', 'READDIR', 'REMOVE', 'RENAME', 'MKDIR', 'RMDIR', 'SETSTAT', 'FSETSTAT', 'READLINK', 'SYMLINK'] as const) {
     sftp.on(unsupported as 'READ', (id: number) => sftp.status(id, STATUS_CODE.OP_UNSUPPORTED));

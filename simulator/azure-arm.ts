@@ -27,6 +27,9 @@ export interface AzureArm {
   requests: ArmRequest[];
   /** Resources and their state. */
   resources: Map<string, 'Succeeded' | 'Deleting' | 'deleted'>;
+  /** When set, a DELETE takes this long and finishes whether or not anyone polls (as in Azure);
+   * otherwise it finishes at the second poll of its operation. */
+  deleteMs?: number;
   /** Make the next DELETE fail with this status. */
   failNextDelete?: { status: number; code: string; message: string };
   close(): Promise<void>;
@@ -48,7 +51,8 @@ export async function startAzureArm(resourceIds: string[]): Promise<AzureArm> {
   writeFileSync(caFile, pems.cert);
   const token = `fake-arm-token-${randomBytes(16).toString('hex')}`;
   const identityHeader = randomBytes(8).toString('hex');
-  const operations = new Map<string, { resource: string; polls: number }>();
+  const operations = new Map<string, { resource: string; polls: number; startedAt: number; deleteMs?: number }>();
+  const finished = (o: { polls: number; startedAt: number; deleteMs?: number }) => (o.deleteMs === undefined ? o.polls >= 2 : Date.now() - o.startedAt >= o.deleteMs);
   const arm: AzureArm = {
     endpoint: '',
     caFile,
@@ -64,12 +68,13 @@ export async function startAzureArm(resourceIds: string[]): Promise<AzureArm> {
     arm.requests.push({ method: req.method ?? '', path: url.pathname, apiVersion: url.searchParams.get('api-version'), bearer: req.headers.authorization === `Bearer ${token}` });
     if (req.headers.authorization !== `Bearer ${token}`) return json(res, 401, { error: { code: 'AuthenticationFailed', message: 'no valid bearer token' } });
     if (url.searchParams.get('api-version') !== '2021-11-30') return json(res, 400, { error: { code: 'InvalidApiVersionParameter', message: 'unsupported api-version' } });
+    for (const o of operations.values()) if (o.deleteMs !== undefined && finished(o)) arm.resources.set(o.resource, 'deleted');
     const op = /\/operationStatuses\/([^/]+)$/.exec(url.pathname);
     if (op && req.method === 'GET') {
       const operation = operations.get(op[1]);
       if (!operation) return json(res, 404, { error: { code: 'NotFound', message: 'no such operation' } });
       operation.polls += 1;
-      if (operation.polls < 2) return json(res, 200, { status: 'InProgress' });
+      if (!finished(operation)) return json(res, 200, { status: 'InProgress' });
       arm.resources.set(operation.resource, 'deleted');
       return json(res, 200, { status: 'Succeeded' });
     }
@@ -87,7 +92,7 @@ export async function startAzureArm(resourceIds: string[]): Promise<AzureArm> {
         return json(res, status, { error: { code, message } });
       }
       const id = randomBytes(6).toString('hex');
-      operations.set(id, { resource: key, polls: 0 });
+      operations.set(id, { resource: key, polls: 0, startedAt: Date.now(), deleteMs: arm.deleteMs });
       arm.resources.set(key, 'Deleting');
       res.writeHead(202, { 'Azure-AsyncOperation': `${arm.endpoint}/providers/Microsoft.HardwareSecurityModules/locations/westeurope/operationStatuses/${id}?api-version=2021-11-30`, 'Retry-After': '0' });
       return res.end();

@@ -92,4 +92,27 @@ export class StateFile<T> {
     this.write(state);
     return result;
   }
+
+  /** Read, change (possibly waiting, e.g. on a confirmation prompt) and write back, one session
+   * at a time: sessions of one device interleave their awaits, and without this a command could
+   * write back a state read before another session's change and lose it. */
+  async transaction<R>(fn: (state: T) => Promise<R> | R): Promise<R> {
+    const previous = StateFile.queues.get(this.path) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const tail = previous.then(() => mine);
+    StateFile.queues.set(this.path, tail);
+    await previous;
+    try {
+      const state = this.read();
+      const result = await fn(state);
+      this.write(state);
+      return result;
+    } finally {
+      release();
+      if (StateFile.queues.get(this.path) === tail) StateFile.queues.delete(this.path);
+    }
+  }
+
+  private static readonly queues = new Map<string, Promise<void>>();
 }

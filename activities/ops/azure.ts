@@ -49,7 +49,16 @@ export const azureDeleteDedicatedHsm = defineOperation({
   async act(ctx, { resourceId, pollMs }) {
     const show = await readHsmShow(ctx.device());
     if (!show.zeroized) throw new VerificationFailed(`refusing to delete ${resourceId}: the HSM is not zeroized`);
-    const { client, resourceGroup, name } = await resourceState(ctx, resourceId);
+    const { client, resourceGroup, name, provisioningState } = await resourceState(ctx, resourceId);
+    if (provisioningState === 'Deleting') {
+      // an earlier attempt's DELETE (its worker died while polling) is still running: wait for
+      // it rather than send a second one
+      for (let state = provisioningState; state !== 'deleted'; state = (await resourceState(ctx, resourceId)).provisioningState) {
+        ctx.heartbeat({ waitingForDelete: resourceId });
+        await new Promise((r) => setTimeout(r, pollMs));
+      }
+      return { commands: ['hsm show (zeroized)', `(DELETE ${resourceId} already in progress: waited for it)`] };
+    }
     const beat = setInterval(() => ctx.heartbeat({ deleting: resourceId }), 1000);
     try {
       await client.dedicatedHsmOperations.beginDeleteAndWait(resourceGroup, name, { updateIntervalInMs: pollMs });

@@ -36,7 +36,6 @@ export function buildZeroizeDeprovisionPlan({ request, inventory }: PlanContext)
         irreversible: true,
         requires: ['zeroize', 'verify-zeroized'],
         timeout: '30m',
-        heartbeatTimeout: '2m',
       },
     ],
   };

@@ -164,20 +164,20 @@ export class CommandShell<T extends AuditedState> {
       parsed = parseOptions(resolved.spec, resolved.rest);
     } catch (err) {
       if (!(err instanceof UsageError)) throw err;
-      this.audit(trimmed, 65535);
+      await this.audit(trimmed, 65535);
       this.io.write(`${err.message}${CRLF}${CRLF}${this.dialect.failure()}${CRLF}`);
       return true;
     }
     const name = resolved.spec.words.join(' ');
     const drop = this.faults.take('dropConnection', name);
     if (drop && !drop.applied) {
-      this.audit(trimmed, -1);
+      await this.audit(trimmed, -1);
       this.io.drop();
       return false;
     }
     const injected = this.faults.take('commandErrors', name);
     if (injected) {
-      this.audit(trimmed, 65535);
+      await this.audit(trimmed, 65535);
       this.io.write(`${this.dialect.errorLine(name, injected.code, injected.name)}${CRLF}${CRLF}${this.dialect.failure(injected)}${CRLF}`);
       return true;
     }
@@ -186,37 +186,37 @@ export class CommandShell<T extends AuditedState> {
       return true;
     }
 
-    const state = this.store.read();
     const after: (() => void)[] = [];
-    const context: CommandContext<T> = {
-      state,
-      user: this.user,
-      session: this.session,
-      options: parsed.options,
-      positional: parsed.positional,
-      io: this.io,
-      faults,
-      afterOutput: (fn) => after.push(fn),
-      disconnect: () => this.appliance.disconnectAll(),
-      confirm: async (prompt) => {
-        if (parsed.options.force === true) return true;
-        const answer = await this.io.ask(prompt);
-        return answer.trim().toLowerCase() === 'proceed';
-      },
-    };
-    let output: string;
-    let code = 0;
-    let failure: { code: string; name: string } | undefined;
-    try {
-      output = await resolved.spec.run(context);
-    } catch (err) {
-      if (!(err instanceof LunaError)) throw err;
-      code = 65535;
-      failure = { code: err.code, name: err.rcName };
-      output = [this.dialect.errorLine(name, err.code, err.rcName), ...(err.detail ? ['', `Error:  ${err.detail}`] : [])].join(CRLF);
-    }
-    this.store.write(state);
-    this.audit(trimmed, code);
+    const { output, code, failure } = await this.store.transaction(async (state) => {
+      const context: CommandContext<T> = {
+        state,
+        user: this.user,
+        session: this.session,
+        options: parsed.options,
+        positional: parsed.positional,
+        io: this.io,
+        faults,
+        afterOutput: (fn) => after.push(fn),
+        disconnect: () => this.appliance.disconnectAll(),
+        confirm: async (prompt) => {
+          if (parsed.options.force === true) return true;
+          const answer = await this.io.ask(prompt);
+          return answer.trim().toLowerCase() === 'proceed';
+        },
+      };
+      try {
+        const text = await resolved.spec.run(context);
+        state.audit.push(this.auditEntry(trimmed, 0));
+        return { output: text, code: 0, failure: undefined };
+      } catch (err) {
+        if (!(err instanceof LunaError)) throw err;
+        state.audit.push(this.auditEntry(trimmed, 65535));
+        const text = [this.dialect.errorLine(name, err.code, err.rcName), ...(err.detail ? ['', `Error:  ${err.detail}`] : [])].join(CRLF);
+        return { output: text, code: 65535, failure: { code: err.code, name: err.rcName } };
+      }
+    });
+    const hold = this.faults.take('holdReply', name);
+    if (hold) await new Promise((r) => setTimeout(r, hold.ms));
     if (drop?.applied) {
       this.io.drop();
       return false;
@@ -232,10 +232,12 @@ export class CommandShell<T extends AuditedState> {
     return Boolean(spec.adminOnly) && role !== 'admin';
   }
 
-  private audit(command: string, result: number): void {
-    // never record what was typed at a password prompt: those are read by `ask`, not here
-    this.store.update((s) => {
-      s.audit.push({ at: new Date().toISOString(), user: this.user, command, result });
-    });
+  // never record what was typed at a password prompt: those are read by `ask`, not here
+  private auditEntry(command: string, result: number): AuditedState['audit'][number] {
+    return { at: new Date().toISOString(), user: this.user, command, result };
+  }
+
+  private async audit(command: string, result: number): Promise<void> {
+    await this.store.transaction((s) => void s.audit.push(this.auditEntry(command, result)));
   }
 }

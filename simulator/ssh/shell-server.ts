@@ -53,7 +53,9 @@ export async function startShellServer(options: ShellServerOptions): Promise<Run
   const control: ServerControl = { disconnectAll: () => connections.forEach(cut) };
 
   const io = (channel: ServerChannel, reader: LineReader | null, client: Connection): ShellIo => ({
-    write: (text) => channel.write(text),
+    write: (text) => {
+      if (channel.writable) channel.write(text); // the client may be gone (killed mid-command)
+    },
     ask: async (prompt, opts) => {
       if (!reader) throw new Error('this command needs a terminal (ssh -t)');
       channel.write(prompt);

@@ -115,6 +115,16 @@ test('on Azure, where hsm zeroize is disabled, three failed HSM Administrator lo
   expect((await op('hsm.zeroize')).outcome).toBe('already-present');
 });
 
+test('sessions running at the same time on one appliance lose no change (each command is one transaction)', async () => {
+  await initialised();
+  // every create asks for confirmation: without the appliance's state lock the sessions would
+  // write back states read before each other's change
+  const names = Array.from({ length: 8 }, (_, i) => `p${i}`);
+  await Promise.all(names.map((partition) => op('partition.create', { partition })));
+  expect(state().partitions.map((p) => p.name).sort()).toEqual(names);
+  expect(commandsRun('partition create')).toBe(8);
+});
+
 test('hsm.show reports the state it reads', async () => {
   await initialised();
   const evidence = await op('hsm.show');

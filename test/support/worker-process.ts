@@ -10,12 +10,11 @@ const workerMain = join(root, 'dist', 'worker', 'main.js');
 export function spawnWorker(config: AppConfig): { child: ChildProcess; ready: Promise<void>; exited: Promise<number | null> } {
   if (!existsSync(workerMain)) throw new Error(`${workerMain} is missing: run the tests with \`npm test\` (it compiles first)`);
   const child = spawn(process.execPath, [workerMain], {
+    // the config is read from the environment, so it goes back into one (secrets and Azure
+    // settings the test put into process.env come along)
     env: {
       ...process.env,
-      TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
-      TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE,
-      TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
-      CEREMONY_DATA_DIR: config.CEREMONY_DATA_DIR,
+      ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])),
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

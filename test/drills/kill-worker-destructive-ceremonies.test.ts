@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startAzureArm, type AzureArm } from '../../simulator/azure-arm';
+import { startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
+import { executed, holdReply, runWithKills, WorkerUnderTest } from '../support/kill-drill';
+import { AZURE_RESOURCE_ID, initialiseDirectly } from '../support/simulated-hsm';
+
+// Drill: kill -9 the worker during each irreversible step of firmware-upgrade and
+// zeroize-deprovision, restart it, and check the device's (and Azure's) own log: each
+// irreversible command ran exactly once.
+
+const file = 'lunahsm_update-7.8.4-20.spkg';
+const content = Buffer.from('Thales signed update package 7.8.4\n'.repeat(500));
+
+let env: CeremonyEnv;
+let arm: AzureArm;
+let worker: WorkerUnderTest;
+beforeAll(async () => {
+  arm = await startAzureArm([AZURE_RESOURCE_ID]);
+  env = await startCeremonyEnv('drill-kill-destructive', { worker: false }, arm.env);
+  initialiseDirectly(env.sim, [{ name: 'payments', objects: 7, assignedToBackup: true }]);
+  mkdirSync(join(env.sim.dir, 'packages'), { recursive: true });
+  writeFileSync(join(env.sim.dir, 'packages', file), content);
+  worker = new WorkerUnderTest(env.h);
+  await worker.start();
+});
+afterAll(async () => {
+  await worker?.stop();
+  await env?.close();
+  await arm?.close();
+});
+
+test('firmware-upgrade: worker killed -9 during `package update`, restarted: completes, the update ran once', async () => {
+  const { appliance } = env.sim;
+  appliance.faults.write({ rebootMs: 200 });
+  holdReply(appliance.faults, 'package update');
+  const id = await env.start('firmware-upgrade', {
+    file,
+    sha256: createHash('sha256').update(content).digest('hex'),
+    authCode: 'Rd79MAGdG9EY5',
+    targetFirmware: '7.8.4',
+    partitions: 'payments',
+    rebootWaitSeconds: '10',
+  });
+  const final = await runWithKills(env.h, worker, id, [{ what: 'package update', reached: () => executed(appliance.state, 'package update') === 1 }]);
+
+  expect(final.phase).toBe('completed');
+  expect(executed(appliance.state, 'package update')).toBe(1);
+  expect(executed(appliance.state, 'sysconf appliance reboot')).toBe(1);
+  expect(final.steps.find((s) => s.id === 'upgrade')).toMatchObject({ status: 'succeeded', evidence: { outcome: 'already-present' } });
+  expect(appliance.state.read().firmware).toBe('7.8.4');
+  await env.expectNoSecretsInHistory(id);
+});
+
+test('zeroize-deprovision: worker killed -9 during `hsm zeroize` and again during the ARM DELETE: one zeroize, one DELETE', async () => {
+  const { appliance } = env.sim;
+  holdReply(appliance.faults, 'hsm zeroize');
+  arm.deleteMs = 20_000; // still deleting when the retry comes (after the 15 s heartbeat timeout)
+  const deletes = () => arm.requests.filter((r) => r.method === 'DELETE').length;
+  const id = await env.start('zeroize-deprovision', {});
+  const final = await runWithKills(env.h, worker, id, [
+    { what: 'hsm zeroize', reached: () => executed(appliance.state, 'hsm zeroize') === 1 },
+    { what: 'the ARM DELETE', reached: () => deletes() === 1 },
+  ]);
+
+  expect(final.phase).toBe('completed');
+  expect(executed(appliance.state, 'hsm zeroize')).toBe(1);
+  expect(deletes()).toBe(1);
+  expect(final.steps.find((s) => s.id === 'zeroize')).toMatchObject({ status: 'succeeded', evidence: { outcome: 'already-present' } });
+  // the retry found Azure still deleting and waited for that DELETE instead of sending another
+  expect(final.steps.find((s) => s.id === 'deprovision')?.evidence?.commands).toContain(`(DELETE ${AZURE_RESOURCE_ID} already in progress: waited for it)`);
+  expect(arm.resources.get(AZURE_RESOURCE_ID.toLowerCase())).toBe('deleted');
+  expect(appliance.state.read()).toMatchObject({ zeroized: true, partitions: [] });
+  await env.expectNoSecretsInHistory(id, [arm.token]);
+});
