@@ -30,6 +30,10 @@ export async function simulatedFleet(dir: string, n: number): Promise<{
       backupDevices: { 'onprem-backup': { host: '127.0.0.1', port: backup.port, hostKeyFingerprint: backup.fingerprint, credentials: { backup: 'env:BENCH_BACKUP' } } },
       approverGroups: { 'security-officers': { members: ['alice@example.com', 'bob@example.com', 'carol@example.com'] } },
       operators: ['operator@example.com'],
+      // what a nightly backup runs on: one pre-approval per appliance
+      standingApprovals: Object.fromEntries(
+        appliances.map((a) => [`nightly-${a.name}`, { kind: 'backup', hsm: a.name, approvedBy: ['alice@example.com', 'bob@example.com'], reference: 'CAB-BENCH', expires: '2099-12-31' }]),
+      ),
     }),
   );
   return {

@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // `npm run bench [-- name...]`: each benchmark prints one JSON line of figures; all of them go to
 // bench/results/latest.json with the machine they came from. No test asserts a timing.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { approvalLatency } from './approval-latency';
+import { fleet } from './fleet';
 import { overhead } from './overhead';
 import { replay } from './replay';
 import { machine } from './support';
 
-const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = { overhead, 'approval-latency': approvalLatency, replay };
+const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = { overhead, fleet, 'approval-latency': approvalLatency, replay };
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => a !== '--');
@@ -21,9 +22,15 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(figures));
     results.push(figures);
   }
+  // a run of some benchmarks replaces their figures and keeps the others' (each with its date)
   const dir = join(__dirname, '..', '..', 'bench', 'results');
+  const file = join(dir, 'latest.json');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify({ at: new Date().toISOString(), machine: machine(), results }, null, 2)}\n`);
+  const at = new Date().toISOString();
+  const previous: { bench: string }[] = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).results ?? [] : [];
+  const fresh = results.map((r) => ({ ...r, at }) as { bench: string; at: string });
+  const merged = Object.keys(BENCHES).flatMap((name) => fresh.find((r) => r.bench === name) ?? previous.find((r) => r.bench === name) ?? []);
+  writeFileSync(file, `${JSON.stringify({ at, machine: machine(), results: merged }, null, 2)}\n`);
   process.exit(0);
 }
 

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { BackupSchedules } from '../client/backup-schedules';
 import { CeremonyClient, CeremonyRefusal } from '../client/ceremony-client';
 import { loadInventory } from '../ceremonies/inventory';
@@ -17,6 +17,11 @@ import { auditEvents, parseHistoryJson } from '../worker/audit/history';
 import { reportHtml, reportMarkdown } from '../worker/audit/report';
 import { verifyHistories } from '../worker/audit/verify';
 import { dataConverterFor } from '../worker/codec';
+
+function positiveCount(value: string): number {
+  if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > 1000) throw new InvalidArgumentError('expected a whole number from 1 to 1000');
+  return Number(value);
+}
 
 /** Verification found problems: exit code 1 after the details were printed. */
 class AuditFailed extends Error {}
@@ -118,7 +123,7 @@ Example:
     .option('--kind <kind>', 'only this ceremony kind')
     .option('--hsm <ref>', 'only this HSM')
     .addOption(new Option('--phase <phase>', 'only this phase').choices([...PHASES]))
-    .option('--limit <n>', 'at most n rows', (v) => Number.parseInt(v, 10), 50)
+    .option('--limit <n>', 'at most n rows (1-1000)', positiveCount, 50)
     .action(async (opts: { kind?: string; hsm?: string; phase?: string; limit: number }) => {
       print(await withClient((c) => c.list(opts)), formatList);
     });

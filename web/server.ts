@@ -11,6 +11,8 @@ import { operatorFormToken } from './operator-auth';
 import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
 import { ceremonyPage, dashboardPage } from './dashboard';
 import { html, page } from './html';
+import { CEREMONY_KINDS } from '../ceremonies/plan';
+import { PHASES } from '../workflows/messages';
 
 export interface WebOptions {
   ceremonies: CeremonyClient;
@@ -32,6 +34,13 @@ export function redactUrl(url: string): string {
   return url.split('?')[0].replace(/\/decide\/[^/]+/, '/decide/<token>');
 }
 
+const routeTables = new WeakMap<FastifyInstance, string[]>();
+
+/** Every `METHOD /path` the app serves (HEAD aside), e.g. for a sweep that must cover them all. */
+export function servedRoutes(app: FastifyInstance): string[] {
+  return [...(routeTables.get(app) ?? [])];
+}
+
 const CeremonyIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** Read-only dashboard and JSON API over Temporal visibility and the ceremony queries. */
@@ -42,6 +51,11 @@ export async function buildWebServer({ ceremonies, linkKeys, linkRateLimit = 30,
     logger: logger ? { serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }) } } : false,
     bodyLimit: 64 * 1024,
     routerOptions: { maxParamLength: 4096 },
+  });
+  const routes: string[] = [];
+  routeTables.set(app, routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${r.url}`);
   });
   await app.register(formbody);
   await app.register(rateLimit, { global: false });
@@ -57,7 +71,14 @@ export async function buildWebServer({ ceremonies, linkKeys, linkRateLimit = 30,
 
   app.get('/healthz', async () => ({ ok: true }));
 
-  const filters = { querystring: { type: 'object', properties: { kind: { type: 'string', maxLength: 40 }, hsm: { type: 'string', maxLength: 63 }, phase: { type: 'string', maxLength: 40 } } } } as const;
+  // empty = no filter (the dashboard's form sends its empty fields)
+  const filters = {
+    querystring: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { kind: { type: 'string', enum: ['', ...CEREMONY_KINDS] }, hsm: { type: 'string', pattern: '^([A-Za-z0-9][A-Za-z0-9_.-]{0,62})?$' }, phase: { type: 'string', enum: ['', ...PHASES] } },
+    },
+  } as const;
   app.get<{ Querystring: { kind?: string; hsm?: string; phase?: string } }>('/', { schema: filters }, async (req, reply) => {
     const rows = await ceremonies.list({ ...req.query, limit: 200 });
     reply.type('text/html; charset=utf-8').send(dashboardPage(rows, req.query, temporalUiUrl));

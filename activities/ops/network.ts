@@ -27,12 +27,17 @@ function sshBanner(host: string, port: number, timeoutMs: number): Promise<{ ok:
 export const vpnCheck = defineOperation({
   name: 'vpn.check',
   description: "Check that the HSM's on-prem backup device is reachable over the VPN from the worker",
-  args: z.object({ timeoutMs: z.number().int().min(100).max(60_000).default(5000) }).strict(),
-  async probe(ctx, { timeoutMs }) {
+  args: z.object({ timeoutMs: z.number().int().min(100).max(60_000).default(5000), tries: z.number().int().min(1).max(10).default(3) }).strict(),
+  async probe(ctx, { timeoutMs, tries }) {
     const device = ctx.backupDevice();
     if (!device) throw new SecretUnavailable('no backup device');
     const { host, port } = device.entry;
-    const result = await sshBanner(host, port, timeoutMs);
+    // one lost or slow answer (a busy backup device, a VPN hiccup) is not "the VPN is down"
+    let result = await sshBanner(host, port, timeoutMs);
+    for (let i = 1; i < tries && !result.ok; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      result = await sshBanner(host, port, timeoutMs);
+    }
     return { present: result.ok, state: { host, port, ...(result.ok ? { banner: result.banner } : { error: result.error }) } };
   },
   explain: (_args, s) => `VPN path to ${String(s.host)}:${String(s.port)} down (${String(s.error)})`,

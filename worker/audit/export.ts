@@ -4,7 +4,8 @@ import { writeFile } from 'node:fs/promises';
 import type { PayloadCodec } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { canonicalJson } from '../../ceremonies/digest';
-import type { CeremonyClient } from '../../client/ceremony-client';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { CeremonyRefusal, type CeremonyClient } from '../../client/ceremony-client';
 import { auditEvents, parseHistoryJson } from './history';
 import { auditFacts } from './invariants';
 
@@ -50,7 +51,10 @@ export async function exportCeremony(
   options: { server: string; signingKeyFile?: string; codec?: PayloadCodec },
 ): Promise<AuditManifest> {
   const handle = ceremonies.handle(ceremonyId);
-  const [history, description] = await Promise.all([handle.fetchHistory(), handle.describe()]);
+  const description = await handle.describe().catch((err) => {
+    throw err instanceof WorkflowNotFoundError ? new CeremonyRefusal(`no ceremony ${ceremonyId}`, 'not-found') : err;
+  });
+  const history = await handle.fetchHistory();
   const text = historyToJSON(history);
   const facts = auditFacts(await auditEvents(parseHistoryJson(JSON.parse(text)), options.codec));
   let manifest: AuditManifest = {
