@@ -3,7 +3,7 @@ import { executed, holdReply, runWithKills, WorkerUnderTest } from '../support/k
 
 // Drill: kill -9 the worker while each ceremony's effect is on the device (the device holds its
 // reply), restart it, and check the device's own command log: each command ran exactly once.
-// hsm-init, partition-create and backup, in order, on one fresh appliance.
+// hsm-init, partition-create, backup and a re-initialisation, in order, on one fresh appliance.
 
 let env: CeremonyEnv;
 let worker: WorkerUnderTest;
@@ -21,6 +21,8 @@ const drills: { kind: 'hsm-init' | 'partition-create' | 'backup'; params: Record
   { kind: 'hsm-init', params: { label: 'HSM1' }, device: 'appliance', command: 'hsm init', step: 'init' },
   { kind: 'partition-create', params: { partition: 'payments', client: 'app01', clientHost: 'app01.example.com' }, device: 'appliance', command: 'partition create', step: 'create' },
   { kind: 'backup', params: { partitions: 'payments' }, device: 'backup', command: 'partition archive backup', step: 'backup-payments' },
+  // hsm-init's irreversible step: the zeroize of a re-initialisation
+  { kind: 'hsm-init', params: { label: 'HSM2', reinit: 'true' }, device: 'appliance', command: 'hsm zeroize', step: 'zeroize' },
 ];
 
 test.each(drills)('$kind: worker killed -9 during `$command`, restarted: completes, the command ran once', async ({ kind, params, device, command, step }) => {

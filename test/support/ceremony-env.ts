@@ -27,12 +27,12 @@ let seq = 0;
 /** A simulated appliance + backup device and a worker whose inventory points at them. */
 export async function startCeremonyEnv(
   name: string,
-  options: Parameters<typeof startSimulatedHsm>[1] & { worker?: boolean } = {},
+  options: Parameters<typeof startSimulatedHsm>[1] & { worker?: boolean; config?: Record<string, string> } = {},
   extraEnv: Record<string, string> = {},
 ): Promise<CeremonyEnv> {
   const sim = await startSimulatedHsm('hsm-sim-1', options);
   Object.assign(process.env, SECRETS, extraEnv); // the worker resolves env: references from its environment
-  const h = await startHarness(name, { worker: options.worker, inventoryPath: sim.inventoryPath, config: { CEREMONY_PACKAGES_DIR: `${sim.dir}/packages` } });
+  const h = await startHarness(name, { worker: options.worker, inventoryPath: sim.inventoryPath, config: { CEREMONY_PACKAGES_DIR: `${sim.dir}/packages`, ...options.config } });
   return {
     sim,
     h,
