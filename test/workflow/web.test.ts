@@ -35,6 +35,7 @@ test('the dashboard lists ceremonies and a ceremony page shows its gate, steps a
     const filtered = await get('/?kind=rehearsal&phase=awaiting-approval');
     expect(filtered.body).toContain(`href="/ceremonies/${id}"`);
     expect((await get("/?phase=completed'%20OR%20'1'='1")).statusCode).toBe(400); // only known phases reach the visibility query
+    expect((await get('/?kind=&hsm=&phase=')).statusCode).toBe(200); // the filter form's empty fields mean "all"
     expect((await get('/?phase=completed')).body).not.toContain(`href="/ceremonies/${id}"`);
     const detail = await get(`/ceremonies/${id}`);
     expect(detail.statusCode).toBe(200);
