@@ -5,8 +5,14 @@ import nodemailer from 'nodemailer';
 import { composeMails, type LinkSettings } from './mail/compose';
 import type { NotificationInput } from './types';
 
+/** What an earlier attempt of the same notification already delivered (a retry skips them). */
+export interface Delivery {
+  delivered: ReadonlySet<string>;
+  onDelivered(recipient: string): void;
+}
+
 export interface Notifier {
-  send(message: NotificationInput): Promise<void>;
+  send(message: NotificationInput, delivery?: Delivery): Promise<void>;
 }
 
 /** A JSON line per notification (the message as the workflow wrote it, without links). */
@@ -39,9 +45,11 @@ export function smtpNotifier(smtp: SmtpSettings, links?: LinkSettings): Notifier
     connectionTimeout: 10_000,
   });
   return {
-    async send(message) {
+    async send(message, delivery) {
       for (const mail of composeMails(message, links)) {
+        if (delivery?.delivered.has(mail.to)) continue;
         await transport.sendMail({ from: smtp.from, ...mail, headers: { 'X-Ceremony-Id': message.ceremonyId, 'X-Ceremony-Notification': message.kind } });
+        delivery?.onDelivered(mail.to);
       }
     },
   };
@@ -49,15 +57,25 @@ export function smtpNotifier(smtp: SmtpSettings, links?: LinkSettings): Notifier
 
 export function allNotifiers(notifiers: Notifier[]): Notifier {
   return {
-    async send(message) {
-      for (const n of notifiers) await n.send(message);
+    async send(message, delivery) {
+      for (const n of notifiers) await n.send(message, delivery);
     },
   };
 }
 
 export function notifyActivity(notifier: Notifier) {
   return async function notify(message: NotificationInput): Promise<void> {
-    await notifier.send(message);
+    const context = Context.current();
+    // recipients already mailed by an attempt that then failed on another recipient: the
+    // heartbeat details survive into the retry, so nobody gets the same mail twice
+    const delivered = new Set((context.info.heartbeatDetails as { delivered?: string[] } | undefined)?.delivered ?? []);
+    await notifier.send(message, {
+      delivered,
+      onDelivered(recipient) {
+        delivered.add(recipient);
+        context.heartbeat({ delivered: [...delivered] });
+      },
+    });
     Context.current().log.info('notification sent', { kind: message.kind, to: message.to, ceremonyId: message.ceremonyId });
   };
 }

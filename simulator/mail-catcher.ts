@@ -21,8 +21,9 @@ export interface MailCatcher {
   smtpPort: number;
   inboxUrl?: string;
   mails: CaughtMail[];
-  /** Fail the next `n` deliveries with a 451 (temporary) error: a mail server that is down. */
-  failNext(n: number): void;
+  /** Fail the next `n` deliveries with a 451 (temporary) error: a mail server that is down;
+   * with `after`, only once that many more deliveries went through (a failure mid-batch). */
+  failNext(n: number, options?: { after?: number }): void;
   waitFor(predicate: (m: CaughtMail) => boolean, timeoutMs?: number): Promise<CaughtMail>;
   close(): Promise<void>;
 }
@@ -31,12 +32,14 @@ export async function startMailCatcher(options: { smtpPort?: number; httpPort?: 
   const mails: CaughtMail[] = [];
   const waiters = new Set<() => void>();
   let failures = 0;
+  let passBeforeFailing = 0;
   const smtp = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     onData(stream, _session, callback) {
-      if (failures > 0) {
+      if (failures > 0 && passBeforeFailing > 0) passBeforeFailing -= 1;
+      else if (failures > 0) {
         failures -= 1;
         stream.resume();
         return stream.on('end', () => callback(Object.assign(new Error('Mailbox temporarily unavailable'), { responseCode: 451 })));
@@ -103,8 +106,9 @@ ${rows.map((m) => html`<tr><td>${m.id}</td><td>${m.to.join(', ')}</td><td><a hre
     smtpPort,
     inboxUrl,
     mails,
-    failNext(n) {
+    failNext(n, options = {}) {
       failures = n;
+      passBeforeFailing = options.after ?? 0;
     },
     waitFor(predicate, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {
