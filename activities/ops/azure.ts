@@ -54,6 +54,7 @@ export const azureDeleteDedicatedHsm = defineOperation({
       // an earlier attempt's DELETE (its worker died while polling) is still running: wait for
       // it rather than send a second one
       for (let state = provisioningState; state !== 'deleted'; state = (await resourceState(ctx, resourceId)).provisioningState) {
+        if (state !== 'Deleting') throw new AzureRequestFailed('DELETE dedicatedHSMs (in progress)', undefined, state, `the resource is ${state} again: the DELETE did not go through`);
         ctx.heartbeat({ waitingForDelete: resourceId });
         await new Promise((r) => setTimeout(r, pollMs));
       }

@@ -23,21 +23,42 @@ afterAll(async () => {
   await arm?.close();
 });
 
-test('the deprovision operation itself refuses while the HSM is not zeroized, and sends no DELETE', async () => {
-  const evidence = createActivities({
+function deprovision(args: Record<string, string | number> = {}) {
+  const op = createActivities({
     ledgerPath: join(env.sim.dir, 'l'),
     notifier: outboxNotifier(join(env.sim.dir, 'o')),
     inventoryPath: env.sim.inventoryPath,
     env: { ...SECRETS },
     azure: { endpoint: arm.endpoint, caFile: arm.caFile },
   })['azure.deleteDedicatedHsm'] as (input: OperationInput) => Promise<unknown>;
-  const failure = await new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') })
-    .run(evidence, { ceremonyId: 'c', stepId: 'deprovision', op: 'azure.deleteDedicatedHsm', hsm: 'hsm-sim-1', args: { resourceId: AZURE_RESOURCE_ID } })
+  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') })
+    .run(op, { ceremonyId: 'c', stepId: 'deprovision', op: 'azure.deleteDedicatedHsm', hsm: 'hsm-sim-1', args: { resourceId: AZURE_RESOURCE_ID, ...args } })
     .catch((err: ApplicationFailure) => err);
+}
+
+test('the deprovision operation itself refuses while the HSM is not zeroized, and sends no DELETE', async () => {
+  const failure = await deprovision();
   expect(failure).toMatchObject({ type: 'VerificationFailed', nonRetryable: true });
   expect((failure as Error).message).toContain(`refusing to delete ${AZURE_RESOURCE_ID}: the HSM is not zeroized`);
   expect(arm.requests.map((r) => r.method)).toEqual(['GET']);
   arm.requests.length = 0;
+});
+
+test('a deprovision that finds a DELETE in progress waits for it, and says so if the resource comes back instead', async () => {
+  const key = AZURE_RESOURCE_ID.toLowerCase();
+  env.sim.appliance.state.update((s) => void (s.zeroized = true));
+  try {
+    arm.resources.set(key, 'Deleting');
+    setTimeout(() => arm.resources.set(key, 'Succeeded'), 300); // Azure gave up on that delete
+    const failure = await deprovision({ pollMs: 100 });
+    expect(failure).toMatchObject({ type: 'AzureRequestFailed', nonRetryable: true });
+    expect((failure as Error).message).toContain('the resource is Succeeded again: the DELETE did not go through');
+    expect(arm.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
+  } finally {
+    env.sim.appliance.state.update((s) => void (s.zeroized = false));
+    arm.resources.set(key, 'Succeeded');
+    arm.requests.length = 0;
+  }
 });
 
 test('zeroize-deprovision refuses to start without a recent verified backup of every partition', async () => {
