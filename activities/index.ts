@@ -40,8 +40,9 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
       return { hsm: input.hsm, inventory: loaded };
     };
     const track = (d: DeviceAccess) => (opened.push(d), d);
-    // a worker that dies mid-step is noticed after the step's heartbeat timeout, not its whole
-    // start-to-close timeout (the SDK throttles these beats to what the server needs)
+    // the one heartbeat of every operation, however long it waits on a device: a worker that dies
+    // mid-step is noticed after the step's heartbeat timeout, not its whole start-to-close
+    // timeout (the SDK throttles these beats to what the server needs)
     const alive = setInterval(() => context.heartbeat(), 1000);
     const transcript = () => opened.flatMap((d) => d.transcript.map((t) => ({ ...t, device: d.ref })));
     try {
@@ -51,7 +52,6 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
           ceremonyId: input.ceremonyId,
           stepId: input.stepId,
           hsm: input.hsm,
-          heartbeat: (details) => context.heartbeat(details),
           ledgerPath: deps.ledgerPath,
           packagesDir: deps.packagesDir ?? 'packages',
           device: () => {

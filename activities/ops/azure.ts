@@ -1,4 +1,3 @@
-import { setInterval } from 'node:timers';
 import { z } from 'zod';
 import { azureSettingsFromEnv, dedicatedHsmClient, parseDedicatedHsmId } from '../azure/dedicated-hsm';
 import { readHsmShow } from '../device/queries';
@@ -55,18 +54,14 @@ export const azureDeleteDedicatedHsm = defineOperation({
       // it rather than send a second one
       for (let state = provisioningState; state !== 'deleted'; state = (await resourceState(ctx, resourceId)).provisioningState) {
         if (state !== 'Deleting') throw new AzureRequestFailed('DELETE dedicatedHSMs (in progress)', undefined, state, `the resource is ${state} again: the DELETE did not go through`);
-        ctx.heartbeat({ waitingForDelete: resourceId });
         await new Promise((r) => setTimeout(r, pollMs));
       }
       return { commands: ['hsm show (zeroized)', `(DELETE ${resourceId} already in progress: waited for it)`] };
     }
-    const beat = setInterval(() => ctx.heartbeat({ deleting: resourceId }), 1000);
     try {
       await client.dedicatedHsmOperations.beginDeleteAndWait(resourceGroup, name, { updateIntervalInMs: pollMs });
     } catch (err) {
       rethrow('DELETE dedicatedHSMs', err);
-    } finally {
-      clearInterval(beat);
     }
     return { commands: ['hsm show (zeroized)', `DELETE ${resourceId}`] };
   },

@@ -89,7 +89,6 @@ export const applianceReboot = defineOperation({
     const until = Date.now() + waitSeconds * 1000;
     await delay(500);
     for (;;) {
-      ctx.heartbeat({ waitingForReboot: true });
       try {
         const firmware = await firmwareNow(d);
         return { present: !expectFirmware || firmware === expectFirmware, state: { firmware, expectFirmware } };

@@ -39,7 +39,7 @@ async function entriesFor(ctx: OperationContext, key: string, ceremonyId?: strin
 }
 
 /** Records one effect per ceremony and key. `holdMs` keeps the command busy after writing, as a
- * slow device would, heartbeating meanwhile. */
+ * slow device would. */
 export const ledgerRecord = defineOperation({
   name: 'ledger.record',
   description: 'Write an effect to the local ledger (stand-in device)',
@@ -50,10 +50,7 @@ export const ledgerRecord = defineOperation({
   },
   async act(ctx, { key, holdMs }) {
     await appendLedger(ctx.ledgerPath, { ceremonyId: ctx.ceremonyId, key, stepId: ctx.stepId, at: new Date().toISOString(), pid: process.pid });
-    for (let held = 0; held < holdMs; held += 200) {
-      ctx.heartbeat({ key, held });
-      await delay(Math.min(200, holdMs - held));
-    }
+    await delay(holdMs);
     return { commands: [`ledger append ${key}`] };
   },
 });

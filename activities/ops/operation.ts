@@ -8,8 +8,6 @@ export interface OperationContext {
   ceremonyId: string;
   stepId: string;
   hsm?: string;
-  /** Tell Temporal we are alive during long commands (and learn of cancellation). */
-  heartbeat(details?: unknown): void;
   /** Where stand-in effects are written (see ledger.ts). */
   ledgerPath: string;
   /** Where update packages wait on the worker's host. */
