@@ -2,13 +2,13 @@
 // per command, as over a VPN) and one backup device, on one worker process. Prints ceremonies per
 // minute, step latency p50/p99 (device and check steps), the worker's peak RSS, and each figure
 // as a ratio to the N = 10 run of the same bench.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CeremonyClient } from '../client/ceremony-client';
 import { loadInventory } from '../ceremonies/inventory';
 import { loadConfig } from '../worker/config';
+import { spawnWorkerProcess } from '../worker/process';
 import type { CeremonyStatus } from '../workflows/messages';
 import { initialiseForBench, simulatedFleet } from './fleet-support';
 import { benchServer, percentile, round } from './support';
@@ -18,25 +18,13 @@ const SIZES = (process.env.BENCH_FLEET_SIZES ?? '10,100,500').split(',').map(Num
 const DEVICE_LATENCY_MS = 20;
 
 /** The worker as production runs it (`node dist/worker/main.js`), so its RSS is its own. */
-async function startWorker(env: Record<string, string>): Promise<{ pid: number; peakRssMiB(): number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [join(__dirname, '..', 'worker', 'main.js')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('worker running')) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}):\n${output}`)));
-    setTimeout(() => reject(new Error(`the worker did not report ready within 60 s:\n${output}`)), 60_000).unref();
-  });
+async function startWorker(env: Record<string, string>): Promise<{ peakRssMiB(): number; stop(): Promise<void> }> {
+  const { child, ready, exited } = spawnWorkerProcess(join(__dirname, '..', 'worker', 'main.js'), { ...process.env, ...env });
+  await ready;
   return {
-    pid: child.pid!,
     // VmHWM: the kernel's high-water mark of the process's resident set
     peakRssMiB: () => round(Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024),
     stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
     },
@@ -67,7 +55,7 @@ export async function fleet(): Promise<Record<string, unknown>> {
         CEREMONY_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-fleet-data-')),
         CEREMONY_INVENTORY: devices.inventoryPath,
         CEREMONY_WORKFLOW_BUNDLE: server.bundlePath,
-        LOG_LEVEL: 'info', // its "worker running" line says it is ready
+        LOG_LEVEL: 'info', // it logs WORKER_READY at info
       };
       const worker = await startWorker(env);
       const { ceremonies, connection } = await CeremonyClient.connect(loadConfig(env));

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 import { loadConfig } from './config';
 import { createLogger } from './logger';
+import { WORKER_READY } from './process';
 import { createCeremonyWorker } from './worker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger('worker', config.LOG_LEVEL);
   const { worker, connection } = await createCeremonyWorker(config, { workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE });
-  log.info({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+  log.info({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE }, WORKER_READY);
   try {
     await worker.run(); // returns after SIGINT/SIGTERM once in-flight tasks are done
   } finally {

@@ -4,9 +4,9 @@ import type { AuditedState } from '../../simulator/lunash/shell';
 import type { CeremonyStatus } from '../../workflows/messages';
 import type { Harness } from './harness';
 import { driveGates } from './drive';
+import type { WorkerProcess } from '../../worker/process';
 import { spawnWorker } from './worker-process';
 
-type WorkerProcess = ReturnType<typeof spawnWorker>;
 
 /** Successful runs of a command in a simulated device's own command log. */
 export function executed(store: StateFile<AuditedState>, command: string): number {
@@ -28,11 +28,10 @@ export async function until(condition: () => boolean, what: string, timeoutMs = 
   }
 }
 
-/** One real worker process at a time on the harness's task queue; `kill()` is kill -9 followed by
+/** One real worker process at a time on the harness's task queue; `killAndRestart()` is kill -9 then
  * a fresh worker, as an operator's supervisor would restart it. */
 export class WorkerUnderTest {
   private current?: WorkerProcess;
-  readonly killedPids: number[] = [];
 
   constructor(private readonly h: Harness) {}
 
@@ -45,7 +44,6 @@ export class WorkerUnderTest {
     const dying = this.current!;
     dying.child.kill('SIGKILL');
     await dying.exited;
-    this.killedPids.push(dying.child.pid!);
     await this.start();
   }
 

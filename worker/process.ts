@@ -1,0 +1,30 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** The line the worker logs once it polls its task queue. */
+export const WORKER_READY = 'worker running';
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Resolves once the worker logged {@link WORKER_READY}; rejects if it exits or stays silent. */
+  ready: Promise<void>;
+  exited: Promise<number | null>;
+}
+
+/** The worker as production runs it (`node <workerMain>`) in a child process of its own, for the
+ * fault drills (kill -9) and the fleet benchmark (its own memory). */
+export function spawnWorkerProcess(workerMain: string, env: NodeJS.ProcessEnv, readyTimeoutMs = 60_000): WorkerProcess {
+  const child = spawn(process.execPath, [workerMain], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(WORKER_READY)) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready:\n${output}`)));
+    setTimeout(() => reject(new Error(`the worker did not report ready within ${readyTimeoutMs / 1000} s:\n${output}`)), readyTimeoutMs).unref();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, ready, exited };
+}
