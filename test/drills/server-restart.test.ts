@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -8,7 +7,8 @@ import { CEREMONY_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
 import { driveGates } from '../support/drive';
 import { APPROVERS, waitForStatus } from '../support/harness';
-import { executed, holdReply } from '../support/kill-drill';
+import { freePort } from '../support/free-port';
+import { executed, holdReply, until } from '../support/kill-drill';
 import { initialiseDirectly } from '../support/simulated-hsm';
 
 // Drill: the Temporal dev server stops and starts again on the same SQLite file while a ceremony
@@ -19,14 +19,6 @@ const db = join(mkdtempSync(join(tmpdir(), 'drill-db-')), 'temporal.db');
 let port: number;
 let server: ChildProcess;
 let env: CeremonyEnv;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
 
 async function startServer(): Promise<void> {
   server = spawn(process.env.TEMPORAL_CLI!, [
@@ -77,8 +69,7 @@ test('a restart while waiting on approvals and during a device command loses not
   await h.ceremonies.approve(id, { gate: 'approve', approver: APPROVERS[1], planDigest: open.planDigest });
 
   // the appliance has run the command and holds its reply: the server goes down now
-  for (let i = 0; i < 300 && executed(sim.appliance.state, 'partition create') === 0; i++) await new Promise((r) => setTimeout(r, 50));
-  expect(executed(sim.appliance.state, 'partition create')).toBe(1);
+  await until(() => executed(sim.appliance.state, 'partition create') === 1, 'partition create on the appliance', 15_000);
   await restartServer();
   const final = await driveGates(h.ceremonies, id); // the partition owner's sign-off of the roles remains
   expect(final.phase).toBe('completed');

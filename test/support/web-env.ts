@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { freePort } from './free-port';
 import type { FastifyInstance } from 'fastify';
 import { newLinkKeyEntry, parseLinkKeys, type LinkKeys } from '../../ceremonies/approval-links';
 import { startMailCatcher, type CaughtMail, type MailCatcher } from '../../simulator/mail-catcher';
@@ -14,14 +14,6 @@ export interface WebEnv {
   /** The personal decision link in a mail. */
   linkIn(mail: CaughtMail): string;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 /** Worker mailing through a real SMTP server, and the web app serving the decision pages. */
