@@ -107,31 +107,31 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
   // gate, deadline or step (the activity retries; a final failure is recorded). Notifications
   // run outside the step's cancellation scope and are awaited before the workflow ends.
   const inFlight: Promise<void>[] = [];
-  const send = (kind: NotificationKind, to: string[], subject: string, body: string, gate?: string, link?: NotificationInput['link']): void => {
-    if (to.length === 0) return;
+  const beside = (work: () => Promise<unknown>, failed: (err: unknown) => void): void => {
     inFlight.push(
       CancellationScope.nonCancellable(async () => {
         try {
-          await notify({ ceremonyId: state.ceremonyId, kind, to, subject: `[${plan.ticket}] ${subject}`, body, gate, link });
+          await work();
         } catch (err) {
-          state.record('notification-failed', 'system', `${kind} to ${to.join(', ')}: ${describeFailure(err)}`, gate);
+          failed(err);
         }
       }),
+    );
+  };
+  const send = (kind: NotificationKind, to: string[], subject: string, body: string, gate?: string, link?: NotificationInput['link']): void => {
+    if (to.length === 0) return;
+    beside(
+      () => notify({ ceremonyId: state.ceremonyId, kind, to, subject: `[${plan.ticket}] ${subject}`, body, gate, link }),
+      (err) => state.record('notification-failed', 'system', `${kind} to ${to.join(', ')}: ${describeFailure(err)}`, gate),
     );
   };
 
   /** Progress on the change ticket, beside the ceremony like mail; each event posted once. */
-  const comment = (event: string, text: string): void => {
-    inFlight.push(
-      CancellationScope.nonCancellable(async () => {
-        try {
-          await ticketComment({ ceremonyId: state.ceremonyId, ticket: plan.ticket, event, text: `hsm-ceremonies: ${text}` });
-        } catch (err) {
-          state.record('ticket-comment-failed', 'system', `${event}: ${describeFailure(err)}`);
-        }
-      }),
+  const comment = (event: string, text: string): void =>
+    beside(
+      () => ticketComment({ ceremonyId: state.ceremonyId, ticket: plan.ticket, event, text: `hsm-ceremonies: ${text}` }),
+      (err) => state.record('ticket-comment-failed', 'system', `${event}: ${describeFailure(err)}`),
     );
-  };
 
   setHandler(statusQuery, () => state.status());
   setHandler(timelineQuery, () => [...state.timeline]);
