@@ -195,6 +195,18 @@ Example:
       out.log(hashPassword(password));
     });
 
+  /** What export, verify and report take from the environment: where histories come from and
+   * the payload codec (decryption), the same as the worker's. */
+  const auditSettings = () => {
+    const config = loadConfig();
+    return { server: `${config.TEMPORAL_ADDRESS}/${config.TEMPORAL_NAMESPACE}`, payloadKeys: config.CEREMONY_PAYLOAD_KEYS, codec: dataConverterFor(config.CEREMONY_PAYLOAD_KEYS)?.payloadCodecs?.[0] };
+  };
+  const verifyOptions = (publicKey: string | undefined) => ({
+    publicKeyPem: publicKey ? readFileSync(publicKey, 'utf8') : undefined,
+    workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE,
+    payloadKeys: auditSettings().payloadKeys,
+  });
+
   const audit = program.command('audit').description("prove from a ceremony's history what ran: export, verify (replay + invariants), report");
   audit
     .command('export <id>')
@@ -202,9 +214,8 @@ Example:
     .requiredOption('-o, --output <file>', 'history file (.json); the manifest goes beside it')
     .addOption(new Option('--signing-key <pem>', 'Ed25519 private key to sign the manifest').env('CEREMONY_AUDIT_SIGNING_KEY_FILE'))
     .action(async (id: string, opts: { output: string; signingKey?: string }) => {
-      const config = loadConfig();
-      const codec = dataConverterFor(config.CEREMONY_PAYLOAD_KEYS)?.payloadCodecs?.[0];
-      const manifest = await withClient((c) => exportCeremony(c, id, opts.output, { server: `${config.TEMPORAL_ADDRESS}/${config.TEMPORAL_NAMESPACE}`, signingKeyFile: opts.signingKey, codec }));
+      const { server, codec } = auditSettings();
+      const manifest = await withClient((c) => exportCeremony(c, id, opts.output, { server, signingKeyFile: opts.signingKey, codec }));
       print(manifest, () => `exported ${id} to ${opts.output} (sha256 ${manifest.historySha256.slice(0, 16)}…${manifest.signature ? ', signed' : ''})`);
     });
   audit
@@ -212,11 +223,7 @@ Example:
     .description('replay each exported history with the current code (no server) and check its invariants; exit 0 only if all hold')
     .addOption(new Option('--public-key <pem>', 'Ed25519 public key that signed the manifests').env('CEREMONY_AUDIT_PUBLIC_KEY_FILE'))
     .action(async (paths: string[], opts: { publicKey?: string }) => {
-      const results = await verifyHistories(paths, {
-        publicKeyPem: opts.publicKey ? readFileSync(opts.publicKey, 'utf8') : undefined,
-        workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE,
-        payloadKeys: loadConfig().CEREMONY_PAYLOAD_KEYS,
-      });
+      const results = await verifyHistories(paths, verifyOptions(opts.publicKey));
       print(results, () =>
         results
           .map((r) => [`${r.ok ? 'OK  ' : 'FAIL'} ${r.file}${r.ceremonyId ? ` (${r.ceremonyId})` : ''}`, ...r.problems.map((p) => `     ${p}`), ...r.violations.map((v) => `     ${v.invariant} at events ${v.eventIds.join(', ')}: ${v.detail}`)].join('\n'))
@@ -231,18 +238,13 @@ Example:
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .addOption(new Option('--public-key <pem>', 'Ed25519 public key that signed the manifest').env('CEREMONY_AUDIT_PUBLIC_KEY_FILE'))
     .action(async (target: string, opts: { format: 'md' | 'html'; output?: string; publicKey?: string }) => {
-      const config = loadConfig();
-      const codec = dataConverterFor(config.CEREMONY_PAYLOAD_KEYS)?.payloadCodecs?.[0];
+      const { server, codec } = auditSettings();
       let file = target;
       if (!existsSync(target)) {
         file = join(mkdtempSync(join(tmpdir(), 'audit-')), `${target}.json`);
-        await withClient((c) => exportCeremony(c, target, file, { server: `${config.TEMPORAL_ADDRESS}/${config.TEMPORAL_NAMESPACE}`, codec }));
+        await withClient((c) => exportCeremony(c, target, file, { server, codec }));
       }
-      const [verdict] = await verifyHistories([file], {
-        publicKeyPem: opts.publicKey ? readFileSync(opts.publicKey, 'utf8') : undefined,
-        workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE,
-        payloadKeys: config.CEREMONY_PAYLOAD_KEYS,
-      });
+      const [verdict] = await verifyHistories([file], verifyOptions(opts.publicKey));
       const events = await auditEvents(parseHistoryJson(JSON.parse(readFileSync(file, 'utf8'))), codec);
       const text = opts.format === 'html' ? reportHtml(events, verdict) : reportMarkdown(events, verdict);
       if (opts.output) {

@@ -178,7 +178,6 @@ export class CeremonyClient {
     return this.call(ceremonyId, () => this.handle(ceremonyId).executeUpdate(cancelUpdate, { args: [input] }));
   }
 
-  /** Ceremonies from Temporal visibility, newest first. `query` narrows with our search attributes. */
   /** Ceremonies from visibility, newest first, optionally narrowed by our search attributes. */
   async list(options: { kind?: string; hsm?: string; ticket?: string; phase?: string; limit?: number } = {}): Promise<CeremonySummary[]> {
     // values are reduced to the characters our identifiers use: nothing can break out of the quotes

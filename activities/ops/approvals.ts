@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { SlugSchema } from '../../ceremonies/identifiers';
 import { defineOperation } from './operation';
 
 /** A standing pre-approval from the inventory covers this ceremony: recorded as such. */
 export const standingApproval = defineOperation({
   name: 'approval.standing',
   description: 'Check that a standing pre-approval (inventory standingApprovals) covers this run',
-  args: z.object({ id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/) }).strict(),
+  args: z.object({ id: SlugSchema }).strict(),
   async probe(ctx, { id }) {
     const approval = ctx.inventory().standingApprovals[id];
     const problems = !approval

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SlugSchema } from '../identifiers';
 import { hsmEntry } from '../inventory';
 import type { PlanInput } from '../plan';
 import { approvalGate, check, device, GateParams, ListParam, planFrame, requireInventory } from './common';
@@ -9,7 +10,7 @@ export const BackupParamsSchema = z
     ...GateParams,
     partitions: ListParam,
     /** A standing pre-approval (inventory `standingApprovals`) instead of a gate: scheduled runs. */
-    standingApproval: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).optional(),
+    standingApproval: SlugSchema.optional(),
   })
   .strict();
 
