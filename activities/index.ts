@@ -10,6 +10,7 @@ import type { TicketSystem } from '../ceremonies/tickets';
 import type { TicketAdapter } from './tickets/adapters';
 import { ticketCommentActivity } from './tickets/comment';
 import { OPERATIONS } from './ops';
+import { policyCheckActivity } from './policy-check';
 import type { OperationDefinition } from './ops/operation';
 import { runOperation } from './ops/run-operation';
 import type { OperationEvidence, OperationInput } from './types';
@@ -50,6 +51,7 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
         def,
         {
           ceremonyId: input.ceremonyId,
+          ceremonyKind: input.kind,
           stepId: input.stepId,
           hsm: input.hsm,
           ledgerPath: deps.ledgerPath,
@@ -85,6 +87,7 @@ export function createActivities(deps: ActivityDeps) {
   const activities: Record<string, (input: never) => Promise<unknown>> = {
     notify: notifyActivity(deps.notifier),
     ticketComment: ticketCommentActivity(deps.ticketAdapters ?? {}),
+    checkPolicy: policyCheckActivity(deps.inventoryPath),
   };
   for (const def of OPERATIONS) activities[def.name] = operationActivity(def, deps);
   return activities;

@@ -2,6 +2,8 @@
 
 export interface OperationInput {
   ceremonyId: string;
+  /** The ceremony's kind (a standing approval covers one kind). */
+  kind: string;
   stepId: string;
   op: string;
   /** Inventory reference of the target appliance, for device steps. */

@@ -3,6 +3,7 @@ import { PLAN_BUILDERS } from './catalog';
 import { planDigest } from './digest';
 import { hsmEntry, type Inventory } from './inventory';
 import { PlanSchema, type Plan } from './plan';
+import { checkPlanPolicy } from './policy';
 import { CeremonyRequestSchema, type CeremonyRequestInput } from './request';
 import { describeIssues, parseOrThrow, ValidationError } from './validation';
 
@@ -25,5 +26,8 @@ export function buildPlan(input: CeremonyRequestInput, inventory: Inventory): Bu
     throw err;
   }
   const plan = parseOrThrow(PlanSchema, draft, `plan for ${request.kind}`);
+  // the worker checks the same again before the first step; refusing here names the problem at once
+  const policy = checkPlanPolicy(plan, inventory);
+  if (!policy.ok) throw new ValidationError('request', policy.problems.map((p) => `policy: ${p}`));
   return { plan, digest: planDigest(plan) };
 }

@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { EmailSchema, SlugSchema } from './identifiers';
+import { OPERATION_KINDS, type OperationKind } from './operations';
+import { nullPrototype, own } from './own';
+import { CeremonyKindSchema } from './plan';
 import { parseOrThrow, ValidationError } from './validation';
+
+/** A record parsed from the inventory: own keys only (no prototype), so no lookup by a name
+ * from a request can find `constructor` or `__proto__`. */
+const ownRecord = <K extends z.ZodType<string>, V extends z.ZodType>(key: K, value: V) => z.record(key, value).transform((r) => nullPrototype(r as Record<string, z.infer<V>>));
 
 /** Where a secret lives; the value itself never enters the inventory, a plan or a history. */
 export const SecretRefSchema = z
@@ -13,6 +20,36 @@ export type SecretRef = z.infer<typeof SecretRefSchema>;
 export const HostKeyFingerprintSchema = z
   .string()
   .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'expected an OpenSSH SHA256 fingerprint such as "SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8"');
+
+/** An Ed25519 public key: `ed25519:` and the 32 raw bytes in base64url (`ceremony keygen` prints one). */
+export const PublicKeySchema = z.string().regex(/^ed25519:[A-Za-z0-9_-]{43}$/, 'expected an Ed25519 public key "ed25519:<43 base64url characters>" (ceremony keygen prints one)');
+
+/** Who must approve before a step of one operation kind runs: `quorum` distinct members of each group. */
+export const ApprovalRuleSchema = z
+  .object({
+    quorum: z.number().int().min(1).max(20),
+    groups: z.array(SlugSchema).min(1).refine((g) => new Set(g).size === g.length, 'groups must be distinct'),
+  })
+  .strict();
+/** The two-person rule: nothing irreversible and no key material leaves without two people. */
+const TwoPersonRuleSchema = ApprovalRuleSchema.refine((r) => r.quorum >= 2, { message: 'the two-person rule: at least 2', path: ['quorum'] });
+const OptionalRuleSchema = z.union([z.literal('none'), ApprovalRuleSchema]);
+
+/** Per operation kind, the approvals a plan must gather before such a step. */
+export const PolicySchema = z
+  .object({
+    'read-only': OptionalRuleSchema.default('none'),
+    reversible: OptionalRuleSchema,
+    irreversible: TwoPersonRuleSchema,
+    'key-material': TwoPersonRuleSchema,
+  })
+  .strict();
+export const PolicyOverrideSchema = z
+  .object({ 'read-only': OptionalRuleSchema, reversible: OptionalRuleSchema, irreversible: TwoPersonRuleSchema, 'key-material': TwoPersonRuleSchema })
+  .partial()
+  .strict();
+export type ApprovalRule = z.infer<typeof ApprovalRuleSchema>;
+export type Policy = z.infer<typeof PolicySchema>;
 
 export const HsmSchema = z.object({
   host: z.string().min(1).max(253),
@@ -26,6 +63,8 @@ export const HsmSchema = z.object({
     (c) => Object.keys(c).length > 0,
     'at least one credential reference is required',
   ),
+  /** Stricter (or looser) rules for this HSM than the inventory's `policy`, per operation kind. */
+  policy: PolicyOverrideSchema.optional(),
 });
 
 /** A backup workstation with a Luna Backup HSM, reached over the VPN; LunaCM over SSH. */
@@ -41,14 +80,20 @@ export const BackupDeviceSchema = z.object({
 /** A party outside the organisation whose sign-off a ceremony needs (Microsoft for firmware). */
 export const ExternalSignerSchema = z.object({ name: z.string().min(1), contacts: z.array(EmailSchema).min(1) });
 
-/** A pre-approval for routine ceremonies (scheduled backups), recorded as such in each run. */
-export const StandingApprovalSchema = z.object({
-  kind: z.enum(['backup']),
-  hsm: SlugSchema.optional(),
-  approvedBy: z.array(EmailSchema).min(1),
-  reference: z.string().min(1).max(200),
-  expires: z.iso.date('expected a date such as 2027-06-30'),
-});
+/** A pre-approval for routine ceremonies (scheduled backups), recorded as such in each run. It
+ * stands in for the gates of the operation kinds it names, never for an irreversible one. */
+export const StandingApprovalSchema = z
+  .object({
+    /** The ceremony kind it covers. */
+    ceremony: CeremonyKindSchema,
+    hsm: SlugSchema,
+    /** The operation kinds whose approval it gives in advance. */
+    kinds: z.array(z.enum(OPERATION_KINDS).refine((k) => k !== 'irreversible', 'an irreversible step always needs its own gate')).min(1),
+    approvedBy: z.array(EmailSchema).min(1),
+    reference: z.string().min(1).max(200),
+    expires: z.iso.date('expected a date such as 2027-06-30'),
+  })
+  .strict();
 
 export const ApproverGroupSchema = z.object({
   description: z.string().optional(),
@@ -57,18 +102,25 @@ export const ApproverGroupSchema = z.object({
 
 export const InventorySchema = z
   .object({
-    hsms: z.record(SlugSchema, HsmSchema).refine((h) => Object.keys(h).length > 0, 'at least one HSM is required'),
-    backupDevices: z.record(SlugSchema, BackupDeviceSchema).default({}),
-    approverGroups: z.record(SlugSchema, ApproverGroupSchema),
+    hsms: ownRecord(SlugSchema, HsmSchema).refine((h) => Object.keys(h).length > 0, 'at least one HSM is required'),
+    backupDevices: ownRecord(SlugSchema, BackupDeviceSchema).default(nullPrototype({})),
+    approverGroups: ownRecord(SlugSchema, ApproverGroupSchema),
+    /** What each operation kind needs approved before it runs (the worker enforces it). */
+    policy: PolicySchema,
+    /** Ed25519 public keys per person: a decision made with `ceremony approve --key` is signed
+     * with one of these. Several keys per person let keys rotate. */
+    signingKeys: ownRecord(EmailSchema, z.array(PublicKeySchema).min(1)).default(nullPrototype({})),
+    /** Public keys of the web app: a decision they sign came through an emailed link it checked. */
+    attestationKeys: z.array(PublicKeySchema).default([]),
     operators: z.array(EmailSchema).min(1),
     /** Who receives a support request (e.g. a physical reboot of a hung appliance). */
     supportContacts: z.array(EmailSchema).default([]),
-    externalSigners: z.record(SlugSchema, ExternalSignerSchema).default({}),
-    standingApprovals: z.record(SlugSchema, StandingApprovalSchema).default({}),
+    externalSigners: ownRecord(SlugSchema, ExternalSignerSchema).default(nullPrototype({})),
+    standingApprovals: ownRecord(SlugSchema, StandingApprovalSchema).default(nullPrototype({})),
     /** Dashboard logins of operators: `ceremony hash-password` prints a hash. */
-    operatorLogins: z
-      .record(EmailSchema, z.object({ passwordHash: z.string().regex(/^scrypt:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, 'expected a hash from `ceremony hash-password`') }))
-      .default({}),
+    operatorLogins: ownRecord(EmailSchema, z.object({ passwordHash: z.string().regex(/^scrypt:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, 'expected a hash from `ceremony hash-password`') })).default(
+      nullPrototype({}),
+    ),
   })
   .strict()
   .superRefine((inv, ctx) => {
@@ -76,8 +128,31 @@ export const InventorySchema = z
       if (!inv.operators.includes(email)) ctx.addIssue({ code: 'custom', path: ['operatorLogins', email], message: `${email} is not in operators` });
     }
     for (const [name, hsm] of Object.entries(inv.hsms)) {
-      if (hsm.backupDevice && !inv.backupDevices[hsm.backupDevice]) {
+      if (hsm.backupDevice && !own(inv.backupDevices, hsm.backupDevice)) {
         ctx.addIssue({ code: 'custom', path: ['hsms', name, 'backupDevice'], message: `no backup device "${hsm.backupDevice}" in backupDevices` });
+      }
+    }
+    const checkRules = (policy: Partial<Policy> | undefined, path: (string | number)[]) => {
+      for (const [kind, rule] of Object.entries(policy ?? {})) {
+        if (rule === 'none' || !rule) continue;
+        rule.groups.forEach((group, i) => {
+          const members = own(inv.approverGroups, group)?.members;
+          if (!members) ctx.addIssue({ code: 'custom', path: [...path, kind, 'groups', i], message: `no group "${group}" in approverGroups` });
+          else if (members.length < rule.quorum) ctx.addIssue({ code: 'custom', path: [...path, kind, 'quorum'], message: `group "${group}" has ${members.length} members, fewer than the quorum ${rule.quorum}` });
+        });
+      }
+    };
+    checkRules(inv.policy, ['policy']);
+    for (const [name, hsm] of Object.entries(inv.hsms)) checkRules(hsm.policy, ['hsms', name, 'policy']);
+    for (const [id, standing] of Object.entries(inv.standingApprovals)) {
+      const hsm = own(inv.hsms, standing.hsm);
+      if (!hsm) {
+        ctx.addIssue({ code: 'custom', path: ['standingApprovals', id, 'hsm'], message: `no HSM "${standing.hsm}" in hsms` });
+        continue;
+      }
+      for (const kind of standing.kinds) {
+        const problem = ruleUnmetBy(effectiveRule(inv, standing.hsm, kind), standing.approvedBy, inv);
+        if (problem) ctx.addIssue({ code: 'custom', path: ['standingApprovals', id, 'approvedBy'], message: `not enough for ${kind} steps on ${standing.hsm}: ${problem}` });
       }
     }
   });
@@ -107,8 +182,26 @@ export function loadInventory(path: string): Inventory {
   return parseInventory(text, path);
 }
 
+/** The approvals an operation kind needs on an HSM: its own rule if it has one, else the inventory's. */
+export function effectiveRule(inventory: Pick<Inventory, 'policy' | 'hsms'>, hsm: string, kind: OperationKind): ApprovalRule | undefined {
+  // `kind` is one of our own literals, never a name from a request
+  const rule = own(inventory.hsms, hsm)?.policy?.[kind] ?? inventory.policy[kind];
+  return rule === 'none' ? undefined : rule;
+}
+
+/** Why `approvers` do not satisfy `rule` (quorum distinct members of each group), or undefined. */
+export function ruleUnmetBy(rule: ApprovalRule | undefined, approvers: readonly string[], inventory: Pick<Inventory, 'approverGroups'>): string | undefined {
+  if (!rule) return undefined;
+  for (const group of rule.groups) {
+    const members = new Set(own(inventory.approverGroups, group)?.members ?? []);
+    const count = new Set(approvers.filter((a) => members.has(a))).size;
+    if (count < rule.quorum) return `${rule.quorum} of group ${group} needed, ${count} given`;
+  }
+  return undefined;
+}
+
 export function hsmEntry(inventory: Inventory, ref: string): HsmEntry {
-  const entry = inventory.hsms[ref];
+  const entry = own(inventory.hsms, ref);
   if (!entry) {
     throw new ValidationError('request', [`hsm: unknown HSM "${ref}"; the inventory has ${Object.keys(inventory.hsms).join(', ')}`]);
   }
@@ -116,7 +209,7 @@ export function hsmEntry(inventory: Inventory, ref: string): HsmEntry {
 }
 
 export function approverGroup(inventory: Inventory, name: string): z.infer<typeof ApproverGroupSchema> {
-  const group = inventory.approverGroups[name];
+  const group = own(inventory.approverGroups, name);
   if (!group) throw new ValidationError('inventory', [`approverGroups.${name}: the group is required by this ceremony but missing`]);
   return group;
 }

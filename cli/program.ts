@@ -9,6 +9,7 @@ import { PHASES } from '../workflows/messages';
 import { loadConfig } from '../worker/config';
 import { formatList, formatPlan, formatStatus, formatTimeline } from './format';
 import { hashPassword } from '../web/operator-auth';
+import { generateSigningKey, loadSigner } from '../client/decision-signer';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,33 +135,57 @@ Example:
       .description(description)
       .requiredOption('--gate <step>', 'the gate step id (ceremony status shows the open gate)')
       .requiredOption('--as <email>', 'who decides')
-      .requiredOption('--digest <sha256>', 'digest of the plan you read (at least its first 12 hex digits)');
-
-  gateCommand('approve', 'approve the open gate of a ceremony')
-    .option('--comment <text>', 'a note kept in the audit trail')
-    .action(async (id: string, opts: { gate: string; as: string; digest: string; comment?: string }) => {
-      const view = await withClient(async (c) =>
-        c.approve(id, { gate: opts.gate, approver: opts.as, planDigest: await fullDigest(c, id, opts.digest), comment: opts.comment, via: 'cli' }),
+      .requiredOption('--digest <sha256>', 'digest of the plan you read (at least its first 12 hex digits)')
+      .addOption(
+        new Option('--key <file>', 'your Ed25519 private key (PEM, from `ceremony keygen`), or a reference env:NAME / file:/path; the decision is signed with it')
+          .env('CEREMONY_SIGNING_KEY')
+          .makeOptionMandatory(),
       );
+  type Decide = { gate: string; as: string; digest: string; key: string };
+  const signer = (opts: Decide) => {
+    try {
+      return loadSigner(opts.key);
+    } catch (err) {
+      throw new CeremonyRefusal(`--key: ${(err as Error).message}`);
+    }
+  };
+
+  gateCommand('approve', 'approve the open gate of a ceremony, signed with your key')
+    .option('--comment <text>', 'a note kept in the audit trail')
+    .action(async (id: string, opts: Decide & { comment?: string }) => {
+      const key = signer(opts);
+      const view = await withClient(async (c) => c.approve(id, { gate: opts.gate, approver: opts.as, planDigest: await fullDigest(c, id, opts.digest), comment: opts.comment }, key));
       print(view, (v: typeof view) => `approved: gate ${v.gate} has ${v.approvals} of ${v.quorum}${v.approvals >= v.quorum ? ' (quorum reached)' : ''}`);
     });
 
-  gateCommand('reject', 'reject (veto) the open gate: the ceremony ends as rejected')
+  gateCommand('reject', 'reject (veto) the open gate, signed with your key: the ceremony ends as rejected')
     .requiredOption('--reason <text>', 'why; kept in the audit trail')
-    .action(async (id: string, opts: { gate: string; as: string; digest: string; reason: string }) => {
-      const view = await withClient(async (c) =>
-        c.reject(id, { gate: opts.gate, approver: opts.as, planDigest: await fullDigest(c, id, opts.digest), reason: opts.reason, via: 'cli' }),
-      );
+    .action(async (id: string, opts: Decide & { reason: string }) => {
+      const key = signer(opts);
+      const view = await withClient(async (c) => c.reject(id, { gate: opts.gate, approver: opts.as, planDigest: await fullDigest(c, id, opts.digest), reason: opts.reason }, key));
       print(view, () => `rejected: ceremony ${id} ends as rejected`);
     });
 
-  gateCommand('signoff', 'record an external sign-off (e.g. Microsoft\'s reference number) for a sign-off gate')
+  gateCommand('signoff', 'record an external sign-off (e.g. Microsoft\'s reference number) for a sign-off gate, signed with your key')
     .requiredOption('--reference <text>', 'the signer\'s reference, e.g. a support case number')
-    .action(async (id: string, opts: { gate: string; as: string; digest: string; reference: string }) => {
-      const view = await withClient(async (c) =>
-        c.signoff(id, { gate: opts.gate, by: opts.as, planDigest: await fullDigest(c, id, opts.digest), reference: opts.reference, via: 'cli' }),
-      );
+    .action(async (id: string, opts: Decide & { reference: string }) => {
+      const key = signer(opts);
+      const view = await withClient(async (c) => c.signoff(id, { gate: opts.gate, by: opts.as, planDigest: await fullDigest(c, id, opts.digest), reference: opts.reference }, key));
       print(view, () => `signed off: gate ${view.gate}`);
+    });
+
+  program
+    .command('keygen')
+    .description('make an Ed25519 key pair for signing decisions: the private key goes to --out (mode 600), the public key is printed for the inventory\'s signingKeys')
+    .requiredOption('-o, --out <file>', 'where to write the private key (PEM); refuses to overwrite')
+    .option('--for <email>', 'whose key it is (printed as an inventory line)')
+    .action(async (opts: { out: string; for?: string }) => {
+      if (existsSync(opts.out)) throw new CeremonyRefusal(`${opts.out} exists; choose another file (keys are never overwritten)`);
+      const { privatePem, publicKey } = generateSigningKey();
+      writeFileSync(opts.out, privatePem, { mode: 0o600, flag: 'wx' });
+      print({ publicKey, privateKeyFile: opts.out }, () =>
+        [`private key written to ${opts.out} (keep it to yourself)`, 'add the public key to the inventory:', 'signingKeys:', `  ${opts.for ?? '<your email>'}: ["${publicKey}"]`].join('\n'),
+      );
     });
 
   program
@@ -226,7 +251,14 @@ Example:
       const results = await verifyHistories(paths, verifyOptions(opts.publicKey));
       print(results, () =>
         results
-          .map((r) => [`${r.ok ? 'OK  ' : 'FAIL'} ${r.file}${r.ceremonyId ? ` (${r.ceremonyId})` : ''}`, ...r.problems.map((p) => `     ${p}`), ...r.violations.map((v) => `     ${v.invariant} at events ${v.eventIds.join(', ')}: ${v.detail}`)].join('\n'))
+          .map((r) =>
+            [
+              `${r.ok ? 'OK  ' : 'FAIL'} ${r.file}${r.ceremonyId ? ` (${r.ceremonyId})` : ''}`,
+              ...r.problems.map((p) => `     ${p}`),
+              ...r.violations.map((v) => `     ${v.invariant} at events ${v.eventIds.join(', ')}: ${v.detail}`),
+              ...r.notes.map((n) => `     note: ${n}`),
+            ].join('\n'),
+          )
           .join('\n'),
       );
       if (results.some((r) => !r.ok)) throw new AuditFailed(`${results.filter((r) => !r.ok).length} of ${results.length} histories failed verification`);

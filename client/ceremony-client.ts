@@ -33,6 +33,8 @@ import {
   type TimelineEvent,
 } from '../workflows/messages';
 import { CEREMONY_HSM, CEREMONY_KIND, CEREMONY_PHASE, CEREMONY_TICKET } from '../workflows/search-attributes';
+import type { DecisionFields } from '../ceremonies/decision-signature';
+import { newNonce, type DecisionSigner } from './decision-signer';
 import { dataConverterFor } from '../worker/codec';
 import { connectionOptions, type AppConfig } from '../worker/config';
 
@@ -69,16 +71,28 @@ export interface CeremonySummary {
   closeTime?: string;
 }
 
+/** A decision as a person makes it; the client adds the nonce (unless a link gives one), the
+ * time and the signature. */
+export type ApproveRequest = Omit<ApproveInput, 'nonce' | 'at' | 'signature'> & { nonce?: string };
+export type RejectRequest = Omit<RejectInput, 'nonce' | 'at' | 'signature'> & { nonce?: string };
+export type SignoffRequest = Omit<SignoffInput, 'nonce' | 'at' | 'signature'> & { nonce?: string };
+
+export interface ClientOptions {
+  /** The key that signs a decision by `actor` when the call names none. */
+  signerFor?: (actor: string) => DecisionSigner | undefined;
+}
+
 export class CeremonyClient {
   constructor(
     readonly client: Client,
     readonly taskQueue: string,
+    private readonly options: ClientOptions = {},
   ) {}
 
-  static async connect(config: AppConfig): Promise<{ ceremonies: CeremonyClient; connection: Connection }> {
+  static async connect(config: AppConfig, options: ClientOptions = {}): Promise<{ ceremonies: CeremonyClient; connection: Connection }> {
     const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '5s' });
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(config.CEREMONY_PAYLOAD_KEYS) });
-    return { ceremonies: new CeremonyClient(client, config.TEMPORAL_TASK_QUEUE), connection };
+    return { ceremonies: new CeremonyClient(client, config.TEMPORAL_TASK_QUEUE, options), connection };
   }
 
   /** Build the plan and start its ceremony; the same ticket never starts two. */
@@ -158,16 +172,27 @@ export class CeremonyClient {
     return this.call(ceremonyId, () => this.handle(ceremonyId).query(planQuery));
   }
 
-  approve(ceremonyId: string, input: ApproveInput): Promise<GateView> {
+  approve(ceremonyId: string, request: ApproveRequest, signer?: DecisionSigner): Promise<GateView> {
+    const input = { ...request, approver: request.approver.toLowerCase(), ...this.signed(ceremonyId, 'approve', request.gate, request.approver, request.planDigest, request.comment ?? '', request.nonce, signer) };
     return this.call(ceremonyId, () => this.handle(ceremonyId).executeUpdate(approveUpdate, { args: [input] }));
   }
 
-  reject(ceremonyId: string, input: RejectInput): Promise<GateView> {
+  reject(ceremonyId: string, request: RejectRequest, signer?: DecisionSigner): Promise<GateView> {
+    const input = { ...request, approver: request.approver.toLowerCase(), ...this.signed(ceremonyId, 'reject', request.gate, request.approver, request.planDigest, request.reason, request.nonce, signer) };
     return this.call(ceremonyId, () => this.handle(ceremonyId).executeUpdate(rejectUpdate, { args: [input] }));
   }
 
-  signoff(ceremonyId: string, input: SignoffInput): Promise<GateView> {
+  signoff(ceremonyId: string, request: SignoffRequest, signer?: DecisionSigner): Promise<GateView> {
+    const input = { ...request, by: request.by.toLowerCase(), ...this.signed(ceremonyId, 'signoff', request.gate, request.by, request.planDigest, request.reference, request.nonce, signer) };
     return this.call(ceremonyId, () => this.handle(ceremonyId).executeUpdate(signoffUpdate, { args: [input] }));
+  }
+
+  /** Nonce, time and signature over exactly what the workflow will check. */
+  private signed(ceremonyId: string, decision: DecisionFields['decision'], gate: string, actor: string, planDigest: string, text: string, nonce: string | undefined, signer: DecisionSigner | undefined) {
+    const key = signer ?? this.options.signerFor?.(actor.toLowerCase());
+    if (!key) throw new CeremonyRefusal(`no signing key for ${actor}: decisions are signed (ceremony approve --key <file>, or CEREMONY_SIGNING_KEY)`, 'no-key');
+    const fields: DecisionFields = { ceremonyId, gate, planDigest, decision, actor: actor.toLowerCase(), text, nonce: nonce ?? newNonce(), at: new Date().toISOString() };
+    return { nonce: fields.nonce, at: fields.at, signature: key.sign(fields) };
   }
 
   resolve(ceremonyId: string, input: ResolveInput): Promise<{ phase: Phase }> {

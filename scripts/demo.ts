@@ -12,6 +12,7 @@ import type { CeremonyKind } from '../ceremonies/plan';
 import { formatStatus } from '../cli/format';
 import { FINAL_PHASES, type CeremonyStatus } from '../workflows/messages';
 import { loadConfig } from '../worker/config';
+import { localSigner } from '../simulator/local-keys';
 
 const root = resolve(__dirname, '..', '..');
 const dataDir = resolve(root, process.env.CEREMONY_DATA_DIR ?? '.data');
@@ -70,7 +71,10 @@ async function stackRunning(ceremonies: CeremonyClient): Promise<boolean> {
 }
 
 async function connect(): Promise<{ ceremonies: CeremonyClient; close(): Promise<void> }> {
-  const { ceremonies, connection } = await CeremonyClient.connect(loadConfig({ ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' }));
+  // each approver signs with the key the local stack generated for them (.data/keys/<email>.pem)
+  const { ceremonies, connection } = await CeremonyClient.connect(loadConfig({ ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' }), {
+    signerFor: (actor) => localSigner(dataDir, actor),
+  });
   return { ceremonies, close: () => connection.close() };
 }
 
@@ -119,12 +123,12 @@ async function runCeremony(ceremonies: CeremonyClient, kind: CeremonyKind): Prom
       const step = plan.steps.find((s) => s.id === status.openGate!.id)!;
       if (step.type === 'signoff') {
         log(`${kind}: ${step.contacts[0]} signs off (${step.signer})`);
-        await ceremonies.signoff(ceremonyId, { gate: step.id, by: step.contacts[0], planDigest: status.planDigest, reference: `DEMO-${Date.now()}`, via: 'api' });
+        await ceremonies.signoff(ceremonyId, { gate: step.id, by: step.contacts[0], planDigest: status.planDigest, reference: `DEMO-${Date.now()}` });
       } else if (step.type === 'approval') {
         const pending = step.approvers.filter((a) => !status.openGate!.approvedBy.includes(a));
         for (const approver of pending.slice(0, step.quorum - status.openGate.approvedBy.length)) {
           log(`${kind}: ${approver} approves plan ${status.planDigest.slice(0, 12)}…`);
-          await ceremonies.approve(ceremonyId, { gate: step.id, approver, planDigest: status.planDigest, via: 'api' });
+          await ceremonies.approve(ceremonyId, { gate: step.id, approver, planDigest: status.planDigest });
         }
       }
     }

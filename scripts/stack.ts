@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { newLinkKeyEntry } from '../ceremonies/approval-links';
 import { startMailCatcher } from '../simulator/mail-catcher';
+import { ATTESTATION_KEY_NAME, ensureLocalKey, localKeyFile } from '../simulator/local-keys';
 import { CEREMONY_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 const root = resolve(__dirname, '..', '..');
@@ -145,8 +146,12 @@ async function main(): Promise<void> {
     writeFileSync(linkKeysFile, `${newLinkKeyEntry()}\n`, { mode: 0o600 });
   }
 
+  // the web app's attestation key (its public key is in the simulator's inventory)
+  ensureLocalKey(dataDir, ATTESTATION_KEY_NAME);
+
   const env = {
     ...azureEnv,
+    CEREMONY_ATTESTATION_KEY: process.env.CEREMONY_ATTESTATION_KEY ?? localKeyFile(dataDir, ATTESTATION_KEY_NAME),
     ...mailEnv,
     ...(process.env.CEREMONY_LINK_KEYS || process.env.CEREMONY_LINK_KEYS_FILE ? {} : { CEREMONY_LINK_KEYS_FILE: linkKeysFile }),
     CEREMONY_PUBLIC_URL: process.env.CEREMONY_PUBLIC_URL ?? `http://127.0.0.1:${webPort}`,
@@ -173,6 +178,7 @@ async function main(): Promise<void> {
 
   Start a ceremony in another terminal:
     npx ceremony start rehearsal --hsm hsm-weu-1 --ticket jira:OPS-1 --requester dave@example.com
+  Approvers sign with their keys${process.env.CEREMONY_INVENTORY ? '' : ` (generated in ${join(dataDir, 'keys')}: --key ${localKeyFile(dataDir, 'alice@example.com')})`}
 
   Ctrl-C stops everything; state stays in ${dataDir}.
 `);

@@ -3,9 +3,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { loadInventory, type Inventory } from '../ceremonies/inventory';
+import { own } from '../ceremonies/own';
 import { startAppliance, type RunningAppliance } from './appliance-server';
 import { startAzureArm, type AzureArm } from './azure-arm';
 import { startBackupDevice, type RunningBackupDevice } from './backup-device';
+import { ATTESTATION_KEY_NAME, ensureLocalKey } from './local-keys';
 
 export interface LocalFleet {
   appliances: RunningAppliance[];
@@ -39,7 +41,7 @@ export async function startLocalFleet(sampleInventoryPath: string, dataDir: stri
     appliances.push(await startAppliance({ name, dir: join(simDir, name), port: entry.port }));
   }
   const backupName = Object.keys(sample.backupDevices)[0] ?? 'onprem-backup';
-  const backupEntry = sample.backupDevices[backupName];
+  const backupEntry = own(sample.backupDevices, backupName);
   const backupPassword = secretFile(simDir, `${backupName}-backup`);
   const backup = await startBackupDevice({
     name: backupName,
@@ -49,13 +51,17 @@ export async function startLocalFleet(sampleInventoryPath: string, dataDir: stri
     password: readFileSync(backupPassword, 'utf8').trim(),
   });
 
+  // everyone who may decide on a gate gets a local signing key; the web app an attestation key
+  const people = [...new Set([...Object.values(sample.approverGroups).flatMap((g) => g.members), ...sample.operators, ...Object.values(sample.externalSigners).flatMap((s) => s.contacts)])];
   const inventory: Inventory = {
     ...sample,
+    signingKeys: Object.fromEntries(people.map((email) => [email, [ensureLocalKey(dataDir, email)]])),
+    attestationKeys: [ensureLocalKey(dataDir, ATTESTATION_KEY_NAME)],
     hsms: Object.fromEntries(
       appliances.map((a) => [
         a.name,
         {
-          ...sample.hsms[a.name],
+          ...own(sample.hsms, a.name)!,
           host: '127.0.0.1',
           port: a.port,
           hostKeyFingerprint: a.fingerprint,

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { checkFormToken, formToken, LinkError, verifyLinkToken, type LinkKeys, type LinkPayload } from '../ceremonies/approval-links';
 import type { Plan } from '../ceremonies/plan';
 import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
+import type { DecisionSigner } from '../client/decision-signer';
 import { FINAL_PHASES, type CeremonyStatus } from '../workflows/messages';
 import { html, page, type Html } from './html';
 
@@ -27,6 +28,7 @@ const STATUS_FOR: Record<string, number> = {
   'digest-mismatch': 409,
   'link-used': 409,
   duplicate: 409,
+  'no-key': 503,
 };
 
 class Refused extends Error {
@@ -89,7 +91,9 @@ ${plan.steps.map((s, i) => {
   );
 }
 
-export function registerDecisionPages(app: FastifyInstance, ceremonies: CeremonyClient, keys: LinkKeys, perMinute: number): void {
+/** `attestation`: the web app's key; it signs a decision only after the link token and the form
+ * token checked out, so a decision it signed came through an emailed link. */
+export function registerDecisionPages(app: FastifyInstance, ceremonies: CeremonyClient, keys: LinkKeys, attestation: DecisionSigner, perMinute: number): void {
   const rateLimit = { max: perMinute, timeWindow: '1 minute' };
   const load = async (token: string) => {
     const link = verifyLinkToken(keys, token);
@@ -123,14 +127,14 @@ export function registerDecisionPages(app: FastifyInstance, ceremonies: Ceremony
       const link = verifyLinkToken(keys, req.params.token);
       const body = req.body ?? {};
       if (!checkFormToken(keys, link, body.form)) throw new Refused('bad-form', 'this form did not come from the page of this link (CSRF protection); open the link again');
-      const common = { gate: link.gate, planDigest: link.digest, nonce: link.nonce, via: 'email-link' as const };
+      const common = { gate: link.gate, planDigest: link.digest, nonce: link.nonce };
       let view;
       if (body.decision === 'approve' && link.kind === 'approval') {
-        view = await ceremonies.approve(link.ceremonyId, { ...common, approver: link.approver, comment: body.comment || undefined });
+        view = await ceremonies.approve(link.ceremonyId, { ...common, approver: link.approver, comment: body.comment || undefined }, attestation);
       } else if (body.decision === 'reject' && link.kind === 'approval') {
-        view = await ceremonies.reject(link.ceremonyId, { ...common, approver: link.approver, reason: body.reason ?? '' });
+        view = await ceremonies.reject(link.ceremonyId, { ...common, approver: link.approver, reason: body.reason ?? '' }, attestation);
       } else if (body.decision === 'signoff' && link.kind === 'signoff') {
-        view = await ceremonies.signoff(link.ceremonyId, { ...common, by: link.approver, reference: body.reference ?? '' });
+        view = await ceremonies.signoff(link.ceremonyId, { ...common, by: link.approver, reference: body.reference ?? '' }, attestation);
       } else {
         throw new Refused('invalid-input', 'unknown decision');
       }

@@ -6,6 +6,15 @@ import { webhookSecretsFromEnv } from './webhooks';
 import { dataConverterFor } from '../worker/codec';
 import { linkKeysFromEnv } from '../ceremonies/approval-links';
 import { loadInventory } from '../ceremonies/inventory';
+import { loadSigner } from '../client/decision-signer';
+
+/** `CEREMONY_ATTESTATION_KEY`: the web app's Ed25519 key (a file, or file:/env: reference); its
+ * public key belongs in the worker's inventory under attestationKeys. */
+function attestationFromEnv() {
+  const ref = process.env.CEREMONY_ATTESTATION_KEY;
+  if (!ref) throw new Error('no attestation key: set CEREMONY_ATTESTATION_KEY (ceremony keygen makes one; its public key goes in the inventory\'s attestationKeys)');
+  return loadSigner(ref);
+}
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -15,6 +24,7 @@ async function main(): Promise<void> {
   const app = await buildWebServer({
     ceremonies,
     linkKeys: linkKeysFromEnv(),
+    attestation: attestationFromEnv(),
     operatorLogins: inventory.operatorLogins,
     payloadCodec: dataConverterFor(config.CEREMONY_PAYLOAD_KEYS)?.payloadCodecs?.[0],
     webhooks: { secrets: webhookSecretsFromEnv(), inventory: () => loadInventory(config.CEREMONY_INVENTORY) },

@@ -9,6 +9,7 @@ import { registerTicketWebhooks, type WebhookOptions } from './webhooks';
 import { currentOperator, registerOperatorPages, type OperatorAuth } from './operator-pages';
 import { operatorFormToken } from './operator-auth';
 import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
+import type { DecisionSigner } from '../client/decision-signer';
 import { ceremonyPage, dashboardPage } from './dashboard';
 import { html, page } from './html';
 import { CEREMONY_KINDS } from '../ceremonies/plan';
@@ -18,6 +19,8 @@ export interface WebOptions {
   ceremonies: CeremonyClient;
   /** Keys that verify approval links; without them the decision pages are not served. */
   linkKeys?: LinkKeys;
+  /** The web app's attestation key: signs the decisions made through a checked link. */
+  attestation?: DecisionSigner;
   /** Requests per minute and client address on the link and login endpoints. */
   linkRateLimit?: number;
   /** Operator logins (inventory `operatorLogins`); without them the dashboard is read-only. */
@@ -44,7 +47,7 @@ export function servedRoutes(app: FastifyInstance): string[] {
 const CeremonyIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** Read-only dashboard and JSON API over Temporal visibility and the ceremony queries. */
-export async function buildWebServer({ ceremonies, linkKeys, linkRateLimit = 30, operatorLogins, payloadCodec, webhooks, temporalUiUrl, logger = false }: WebOptions): Promise<FastifyInstance> {
+export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRateLimit = 30, operatorLogins, payloadCodec, webhooks, temporalUiUrl, logger = false }: WebOptions): Promise<FastifyInstance> {
   // signed link tokens are longer than the router's 100-character default for a path parameter
   const app = Fastify({
     // a decision link is a credential: request logs show /decide/<token>, never the token
@@ -59,7 +62,7 @@ export async function buildWebServer({ ceremonies, linkKeys, linkRateLimit = 30,
   });
   await app.register(formbody);
   await app.register(rateLimit, { global: false });
-  if (linkKeys) registerDecisionPages(app, ceremonies, linkKeys, linkRateLimit);
+  if (linkKeys && attestation) registerDecisionPages(app, ceremonies, linkKeys, attestation, linkRateLimit);
   const auth = linkKeys && operatorLogins ? { keys: linkKeys, logins: operatorLogins } : undefined;
   if (auth) registerOperatorPages(app, ceremonies, auth, linkRateLimit);
   if (auth && payloadCodec) registerCodecEndpoint(app, payloadCodec, auth, temporalUiUrl ? new URL(temporalUiUrl).origin : undefined);

@@ -37,11 +37,19 @@ import {
   type Phase,
 } from './messages';
 import { CEREMONY_HSM, CEREMONY_KIND, CEREMONY_PHASE, CEREMONY_TICKET } from './search-attributes';
-import { CeremonyState, type Refusal } from './state';
+import { CeremonyState, type DecisionInput, type Refusal } from './state';
+import type { DecisionKind } from '../ceremonies/decision-signature';
+import type { PolicyCheckInput } from '../activities/policy-check';
+import type { PolicySnapshot } from '../ceremonies/policy';
 import type { z } from 'zod';
 
 const { notify } = proxyActivities<{ notify(input: NotificationInput): Promise<void> }>({
   startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 5, initialInterval: '1s', maximumInterval: '10s' },
+});
+
+const { checkPolicy } = proxyActivities<{ checkPolicy(input: PolicyCheckInput): Promise<PolicySnapshot> }>({
+  startToCloseTimeout: '1m',
   retry: { maximumAttempts: 5, initialInterval: '1s', maximumInterval: '10s' },
 });
 
@@ -137,50 +145,16 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
   setHandler(timelineQuery, () => [...state.timeline]);
   setHandler(planQuery, () => ({ plan, planDigest: state.planDigest }));
 
-  setHandler(
-    approveUpdate,
-    (raw) => {
-      const i = ApproveInputSchema.parse(raw);
-      state.addDecision({ gate: i.gate, actor: i.approver, decision: 'approve', planDigest: i.planDigest, via: i.via, comment: i.comment, nonce: i.nonce });
-      return state.gateView(i.gate);
-    },
-    {
-      validator: (raw) => {
-        const i = parseInput(ApproveInputSchema, raw);
-        refuse(state.refuseDecision('approve', { gate: i.gate, actor: i.approver, planDigest: i.planDigest, nonce: i.nonce }));
-      },
-    },
-  );
-
-  setHandler(
-    rejectUpdate,
-    (raw) => {
-      const i = RejectInputSchema.parse(raw);
-      state.addDecision({ gate: i.gate, actor: i.approver, decision: 'reject', planDigest: i.planDigest, via: i.via, reason: i.reason, nonce: i.nonce });
-      return state.gateView(i.gate);
-    },
-    {
-      validator: (raw) => {
-        const i = parseInput(RejectInputSchema, raw);
-        refuse(state.refuseDecision('reject', { gate: i.gate, actor: i.approver, planDigest: i.planDigest, nonce: i.nonce }));
-      },
-    },
-  );
-
-  setHandler(
-    signoffUpdate,
-    (raw) => {
-      const i = SignoffInputSchema.parse(raw);
-      state.addDecision({ gate: i.gate, actor: i.by, decision: 'signoff', planDigest: i.planDigest, via: i.via, reference: i.reference, nonce: i.nonce });
-      return state.gateView(i.gate);
-    },
-    {
-      validator: (raw) => {
-        const i = parseInput(SignoffInputSchema, raw);
-        refuse(state.refuseDecision('signoff', { gate: i.gate, actor: i.by, planDigest: i.planDigest, nonce: i.nonce }));
-      },
-    },
-  );
+  const decision = <I>(kind: DecisionKind, schema: z.ZodType<I>, toDecision: (i: I) => DecisionInput) => ({
+    handler: (raw: unknown) => state.decide(kind, toDecision(schema.parse(raw))),
+    validator: (raw: unknown) => refuse(state.refuseDecision(kind, toDecision(parseInput(schema, raw)))),
+  });
+  const approve = decision('approve', ApproveInputSchema, (i) => ({ ...i, actor: i.approver, text: i.comment ?? '' }));
+  const reject = decision('reject', RejectInputSchema, (i) => ({ ...i, actor: i.approver, text: i.reason }));
+  const signoff = decision('signoff', SignoffInputSchema, (i) => ({ ...i, actor: i.by, text: i.reference }));
+  setHandler(approveUpdate, approve.handler, { validator: approve.validator });
+  setHandler(rejectUpdate, reject.handler, { validator: reject.validator });
+  setHandler(signoffUpdate, signoff.handler, { validator: signoff.validator });
 
   setHandler(
     resolveUpdate,
@@ -274,8 +248,11 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
         if (missing.length > 0) {
           throw ApplicationFailure.nonRetryable(`refusing ${step.op}: it requires ${missing.join(', ')} to have succeeded first`, 'PreconditionNotMet');
         }
+        const unapproved = state.unmetApproval(step.id);
+        if (unapproved) throw ApplicationFailure.nonRetryable(`refusing ${step.op}: ${unapproved}`, 'PolicyViolation');
         const evidence = await operationActivities(step)[step.op]({
           ceremonyId: state.ceremonyId,
+          kind: plan.kind,
           stepId: step.id,
           op: step.op,
           // checks and API calls concern the ceremony's HSM too (its state, its backup path, its ARM resource)
@@ -309,7 +286,7 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
     setPhase('needs-intervention');
     state.record('step-failed', actor, error, step.id);
     comment(`failed:${step.id}:${state.step(step.id).attempts}`, `${step.title} failed and needs an operator: ${error}`);
-    send('needs-intervention', plan.operators, `${step.title} failed: intervention needed`, `${error}\n\nResolve with: ceremony resolve ${state.ceremonyId} --action retry|abort`, step.id);
+    send('needs-intervention', state.operators, `${step.title} failed: intervention needed`, `${error}\n\nResolve with: ceremony resolve ${state.ceremonyId} --action retry|abort`, step.id);
     await condition(() => state.resolution !== null);
     const resolution = state.resolution!;
     state.resolution = null;
@@ -383,7 +360,17 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
 
   state.record('ceremony-started', plan.requester, `${plan.kind} on ${plan.hsm} for ${plan.ticket}; plan ${state.planDigest}`);
   let outcome: Phase = 'completed';
-  for (const step of plan.steps) {
+  // The worker checks the plan against its own inventory's policy before anything runs: which
+  // gates each step needs, who may decide, with which keys. The workflow's input is not trusted.
+  try {
+    state.policy = await checkPolicy({ ceremonyId: state.ceremonyId, plan, parent: workflowInfo().parent?.workflowId });
+    state.record('policy-checked', 'worker', `the plan meets the policy: ${state.policy.steps.filter((s) => s.rule).map((s) => `${s.id} (${s.kind}) after ${s.by.join(' + ')}`).join('; ') || 'no step needs a gate'}`);
+  } catch (err) {
+    state.record('policy-refused', 'worker', describeFailure(err));
+    for (const s of state.steps) s.status = 'skipped';
+    outcome = 'refused';
+  }
+  for (const step of outcome === 'refused' ? [] : plan.steps) {
     if (state.cancelRequest) {
       outcome = 'cancelled';
       break;
@@ -416,7 +403,7 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
   const why = state.steps.find((s) => s.error && ['rejected', 'aborted', 'expired'].includes(s.status));
   send(
     'outcome',
-    [plan.requester, ...plan.operators],
+    [plan.requester, ...state.operators],
     `Ceremony ${outcome}: ${plan.title}`,
     [`Ceremony ${state.ceremonyId} ended: ${outcome}.`, why ? `${why.title}: ${why.error}` : '', `HSM: ${plan.hsm}`, `Ticket: ${plan.ticket}`].filter(Boolean).join('\n'),
   );

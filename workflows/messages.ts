@@ -1,6 +1,8 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { EmailSchema, SlugSchema } from '../ceremonies/identifiers';
+import type { DecisionSignature } from '../ceremonies/decision-signature';
+import { freeTextProblem } from '../ceremonies/free-text';
 import type { Plan, Step } from '../ceremonies/plan';
 import type { OperationEvidence } from '../activities/types';
 
@@ -8,30 +10,40 @@ import type { OperationEvidence } from '../activities/types';
 // before anything is written to history.
 
 const Digest = z.string().regex(/^[0-9a-f]{64}$/, 'expected the 64-hex-digit sha256 plan digest');
-const Via = z.enum(['cli', 'web', 'email-link', 'api']).default('cli');
-const Nonce = z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, 'expected a link nonce').optional();
-const Reason = z.string().trim().min(1, 'a reason is required').max(2000);
+/** Random per decision (the link's own for a link decision): a used nonce is refused. */
+const Nonce = z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, 'expected a nonce of 16-128 base64url characters');
+const text = (what: string, options: { multiline?: boolean; required?: boolean; max: number }) =>
+  z
+    .string()
+    .max(options.max)
+    .superRefine((value, ctx) => {
+      const problem = freeTextProblem(value, options);
+      if (problem === 'empty') ctx.addIssue({ code: 'custom', message: `${what} is required (visible text: letters or digits)` });
+      else if (problem === 'control') ctx.addIssue({ code: 'custom', message: `control characters are not allowed in ${what}` });
+    });
+const Reason = text('a reason', { multiline: true, max: 2000 });
+const Signature = z
+  .object({ alg: z.literal('ed25519'), publicKey: z.string().max(100), value: z.string().max(200) })
+  .strict();
+/** Who decided is proven by the signature over these fields, never by a field alone; how the
+ * decision came (own key or emailed link) follows from which key signed. */
+const signed = { planDigest: Digest, nonce: Nonce, at: z.iso.datetime({ message: 'expected the signing time (ISO 8601, UTC)' }), signature: Signature };
 
-export const ApproveInputSchema = z.object({
-  gate: SlugSchema,
-  approver: EmailSchema,
-  planDigest: Digest,
-  comment: z.string().max(2000).optional(),
-  via: Via,
-  nonce: Nonce,
-});
-export const RejectInputSchema = ApproveInputSchema.omit({ comment: true }).extend({ reason: Reason });
-export const SignoffInputSchema = z.object({
-  gate: SlugSchema,
-  by: EmailSchema,
-  planDigest: Digest,
-  /** The external signer's reference (e.g. Microsoft's case number). */
-  reference: z.string().trim().min(1, 'the signer\'s reference is required').max(200),
-  via: Via,
-  nonce: Nonce,
-});
-export const ResolveInputSchema = z.object({ action: z.enum(['retry', 'abort']), by: EmailSchema, reason: Reason });
-export const CancelInputSchema = z.object({ by: EmailSchema, reason: Reason });
+export const ApproveInputSchema = z
+  .object({ gate: SlugSchema, approver: EmailSchema, comment: text('the comment', { multiline: true, required: false, max: 2000 }).optional(), ...signed })
+  .strict();
+export const RejectInputSchema = z.object({ gate: SlugSchema, approver: EmailSchema, reason: Reason, ...signed }).strict();
+export const SignoffInputSchema = z
+  .object({
+    gate: SlugSchema,
+    by: EmailSchema,
+    /** The external signer's reference (e.g. Microsoft's case number). */
+    reference: text("the signer's reference", { max: 200 }),
+    ...signed,
+  })
+  .strict();
+export const ResolveInputSchema = z.object({ action: z.enum(['retry', 'abort']), by: EmailSchema, reason: Reason }).strict();
+export const CancelInputSchema = z.object({ by: EmailSchema, reason: Reason }).strict();
 
 export type ApproveInput = z.input<typeof ApproveInputSchema>;
 export type RejectInput = z.input<typeof RejectInputSchema>;
@@ -50,9 +62,11 @@ export const PHASES = [
   'expired',
   'aborted',
   'cancelled',
+  'refused',
 ] as const;
 export type Phase = (typeof PHASES)[number];
-export const FINAL_PHASES: readonly Phase[] = ['completed', 'rejected', 'expired', 'aborted', 'cancelled'];
+/** `refused`: the plan breaks the worker's policy; nothing ran. */
+export const FINAL_PHASES: readonly Phase[] = ['completed', 'rejected', 'expired', 'aborted', 'cancelled', 'refused'];
 
 export type StepStatus = 'pending' | 'running' | 'awaiting' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'aborted' | 'cancelled' | 'skipped';
 
@@ -62,11 +76,15 @@ export interface Decision {
   decision: 'approve' | 'reject' | 'signoff';
   planDigest: string;
   at: string;
-  via: string;
+  /** `cli`: signed with the decider's own key; `email-link`: the web app vouches for the link. */
+  via: 'cli' | 'email-link';
   comment?: string;
   reason?: string;
   reference?: string;
-  nonce?: string;
+  nonce: string;
+  /** When the decider signed it, and the signature (checked against the inventory's keys). */
+  signedAt: string;
+  signature: DecisionSignature;
 }
 
 export interface StepOutcome {

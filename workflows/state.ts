@@ -1,5 +1,7 @@
+import { decisionSignatureValid, type DecisionKind, type DecisionSignature } from '../ceremonies/decision-signature';
 import type { GateStep, Plan } from '../ceremonies/plan';
 import { isGate } from '../ceremonies/plan';
+import type { PolicySnapshot } from '../ceremonies/policy';
 import type { OperationEvidence } from '../activities/types';
 import {
   FINAL_PHASES,
@@ -12,7 +14,23 @@ import {
   type TimelineEvent,
 } from './messages';
 
-type DecisionKind = Decision['decision'];
+/** A decision as the update validators see it: who, on what, and the signature over it. */
+export interface DecisionInput {
+  gate: string;
+  actor: string;
+  planDigest: string;
+  /** The comment, reason or reference (what the signature covers, by its sha256). */
+  text: string;
+  nonce: string;
+  at: string;
+  signature: DecisionSignature;
+  comment?: string;
+  reason?: string;
+  reference?: string;
+}
+
+/** How far a decision's signing time may be from the workflow's clock. */
+export const SIGNATURE_WINDOW_MS = 10 * 60_000;
 
 /** Why an update is refused: a stable code (pages map it to an HTTP status) and a sentence. */
 export interface Refusal {
@@ -31,7 +49,8 @@ export type RefusalCode =
   | 'not-eligible'
   | 'duplicate'
   | 'irreversible'
-  | 'not-needed';
+  | 'not-needed'
+  | 'bad-signature';
 
 const refusal = (code: RefusalCode, message: string): Refusal => ({ code, message });
 
@@ -47,6 +66,9 @@ export class CeremonyState {
   openGate: { step: GateStep; deadline: string } | null = null;
   cancelRequest: { by: string; reason: string } | null = null;
   resolution: { action: 'retry' | 'abort'; by: string; reason: string } | null = null;
+  /** What the worker checked the plan against (activity `policy.check`): gates, eligible people,
+   * their keys. Null until that check has answered: no gate opens before it. */
+  policy: PolicySnapshot | null = null;
   private readonly usedNonces = new Set<string>();
 
   constructor(
@@ -102,8 +124,42 @@ export class CeremonyState {
     return step.type === 'approval' ? step.quorum : 1;
   }
 
+  /** Who may decide on a gate: as the worker's inventory has it (the policy snapshot). */
   eligible(step: GateStep): string[] {
-    return step.type === 'approval' ? step.approvers : [...step.contacts, ...this.plan.operators];
+    return this.policy?.gates.find((g) => g.id === step.id)?.eligible ?? [];
+  }
+
+  /** The operators of the worker's inventory that this plan names. */
+  get operators(): string[] {
+    return this.policy?.operators ?? [];
+  }
+
+  /** Which key signed: the decider's own (`cli`) or the web app's for a checked link. */
+  private signedVia(actor: string, publicKey: string): Decision['via'] | undefined {
+    if (this.policy?.keys.find((k) => k.email === actor)?.publicKeys.includes(publicKey)) return 'cli';
+    if (this.policy?.attestationKeys.includes(publicKey)) return 'email-link';
+    return undefined;
+  }
+
+  /** Why a signature does not prove this decision, or undefined when it does. */
+  signatureProblem(kind: DecisionKind, d: DecisionInput): string | undefined {
+    if (!this.signedVia(d.actor, d.signature.publicKey)) return `the decision is signed with a key that is neither ${d.actor}'s nor the web app's`;
+    const fields = { ceremonyId: this.ceremonyId, gate: d.gate, planDigest: d.planDigest, decision: kind, actor: d.actor, text: d.text, nonce: d.nonce, at: d.at };
+    if (!decisionSignatureValid(fields, d.signature)) return 'the signature does not match the decision';
+    const skew = Math.abs(Date.parse(d.at) - Date.now());
+    if (!(skew <= SIGNATURE_WINDOW_MS)) return `the decision was signed at ${d.at}, more than ${SIGNATURE_WINDOW_MS / 60_000} minutes from now`;
+    return undefined;
+  }
+
+  /** Before an operation step: every gate (or standing approval, or parent) the policy named for
+   * it has passed. Why not, or undefined. */
+  unmetApproval(stepId: string): string | undefined {
+    const required = this.policy?.steps.find((s) => s.id === stepId);
+    if (!required) return `step ${stepId} was not checked against the policy`;
+    if (!required.rule) return undefined;
+    const open = required.by.filter((id) => !id.startsWith('parent:') && this.steps.find((s) => s.id === id)?.status !== 'succeeded');
+    if (required.by.length === 0 || open.length > 0) return `${required.op} is ${required.kind}: the policy needs ${open.join(', ') || 'an approval'} passed first`;
+    return undefined;
   }
 
   gateSatisfied(step: GateStep): boolean {
@@ -123,7 +179,7 @@ export class CeremonyState {
   }
 
   /** Why this decision must be refused, or undefined when it may be recorded. */
-  refuseDecision(kind: DecisionKind, input: { gate: string; actor: string; planDigest: string; nonce?: string }): Refusal | undefined {
+  refuseDecision(kind: DecisionKind, input: DecisionInput): Refusal | undefined {
     if (this.finished) return refusal('finished', `ceremony ${this.ceremonyId} is already ${this.phase}`);
     const step = this.plan.steps.find((s) => s.id === input.gate);
     if (!step || !isGate(step)) return refusal('no-gate', `ceremony ${this.ceremonyId} has no gate "${input.gate}"`);
@@ -138,7 +194,7 @@ export class CeremonyState {
     if (input.planDigest !== this.planDigest) {
       return refusal('digest-mismatch', `plan digest mismatch: the decision names ${input.planDigest.slice(0, 12)}…, the ceremony runs plan ${this.planDigest.slice(0, 12)}…`);
     }
-    if (input.nonce !== undefined && this.usedNonces.has(input.nonce)) return refusal('link-used', 'this link has already been used');
+    if (this.usedNonces.has(input.nonce)) return refusal('link-used', 'this link has already been used');
     if (input.actor === this.plan.requester) return refusal('self-approval', `${input.actor} requested this ceremony and cannot approve it`);
     if (!this.eligible(step).includes(input.actor)) {
       return step.type === 'approval'
@@ -148,12 +204,22 @@ export class CeremonyState {
     if (this.gateDecisions(step.id).some((d) => d.actor === input.actor)) {
       return refusal('duplicate', `${input.actor} has already decided on gate "${step.id}"`);
     }
-    return undefined;
+    const problem = this.signatureProblem(kind, input);
+    return problem ? refusal('bad-signature', problem) : undefined;
   }
 
-  addDecision(decision: Omit<Decision, 'at'>): void {
-    if (decision.nonce !== undefined) this.usedNonces.add(decision.nonce);
-    this.decisions.push({ ...decision, at: new Date().toISOString() });
+  /** Record a decision the validator accepted. */
+  decide(kind: DecisionKind, input: DecisionInput): GateView {
+    const via = this.signedVia(input.actor, input.signature.publicKey)!;
+    const { gate, actor, planDigest, nonce, comment, reason, reference } = input;
+    this.addDecision({ gate, actor, decision: kind, planDigest, via, nonce, signedAt: input.at, signature: input.signature, comment, reason, reference });
+    return this.gateView(gate);
+  }
+
+  private addDecision(decision: Omit<Decision, 'at'>): void {
+    this.usedNonces.add(decision.nonce);
+    const record = Object.fromEntries(Object.entries(decision).filter(([, v]) => v !== undefined)) as Omit<Decision, 'at'>;
+    this.decisions.push({ ...record, at: new Date().toISOString() });
     const detail =
       decision.decision === 'reject'
         ? `rejected: ${decision.reason}`
@@ -173,14 +239,14 @@ export class CeremonyState {
   refuseCancel(by: string): Refusal | undefined {
     if (this.finished) return refusal('finished', `ceremony ${this.ceremonyId} is already ${this.phase}`);
     if (this.irreversibleStarted) return refusal('irreversible', 'an irreversible step has started; the ceremony can no longer be cancelled (an operator may abort at an intervention)');
-    if (by !== this.plan.requester && !this.plan.operators.includes(by)) return refusal('not-eligible', `${by} is neither the requester nor an operator`);
+    if (by !== this.plan.requester && !this.operators.includes(by)) return refusal('not-eligible', `${by} is neither the requester nor an operator`);
     if (this.cancelRequest) return refusal('duplicate', 'cancellation already requested');
     return undefined;
   }
 
   refuseResolve(by: string): Refusal | undefined {
     if (this.phase !== 'needs-intervention') return refusal('not-needed', `ceremony ${this.ceremonyId} is ${this.phase}, not waiting for an intervention`);
-    if (!this.plan.operators.includes(by)) return refusal('not-eligible', `${by} is not an operator`);
+    if (!this.operators.includes(by)) return refusal('not-eligible', `${by} is not an operator`);
     if (this.resolution) return refusal('duplicate', 'a resolution is already being applied');
     return undefined;
   }

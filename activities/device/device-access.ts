@@ -1,4 +1,5 @@
 import type { Inventory, SecretRef } from '../../ceremonies/inventory';
+import { own } from '../../ceremonies/own';
 import { AuthenticationFailed } from './errors';
 import { LunaShell, type CommandOutput, type LunaTarget, type RunOptions } from './luna-shell';
 import { randomBytes } from 'node:crypto';
@@ -36,15 +37,15 @@ export class DeviceAccess {
   ) {}
 
   static forHsm(inventory: Inventory, ref: string, env?: NodeJS.ProcessEnv): DeviceAccess {
-    const entry = inventory.hsms[ref];
+    const entry = own(inventory.hsms, ref);
     if (!entry) throw new SecretUnavailable(`unknown HSM "${ref}": not in the worker's inventory`);
     return new DeviceAccess(ref, entry, entry.credentials.admin ? 'admin' : 'tenantadmin', env);
   }
 
   /** The on-prem backup device of an HSM. */
   static forBackupOf(inventory: Inventory, hsmRef: string, env?: NodeJS.ProcessEnv): DeviceAccess {
-    const name = inventory.hsms[hsmRef]?.backupDevice;
-    const entry = name ? inventory.backupDevices[name] : undefined;
+    const name = own(inventory.hsms, hsmRef)?.backupDevice;
+    const entry = name ? own(inventory.backupDevices, name) : undefined;
     if (!name || !entry) throw new SecretUnavailable(`the inventory names no backup device for HSM "${hsmRef}"`);
     return new DeviceAccess(name, entry, 'backup', env);
   }
@@ -54,21 +55,21 @@ export class DeviceAccess {
   }
 
   async secret(name: string): Promise<string> {
-    const ref = this.entry.credentials[name];
+    const ref = own(this.entry.credentials, name);
     if (!ref) throw new SecretUnavailable(`the inventory has no ${name} credential for ${this.ref}`);
     return resolveSecret(ref, this.env);
   }
 
   /** The stored secret, or undefined when none is stored yet. */
   async storedSecret(name: string): Promise<string | undefined> {
-    const ref = this.entry.credentials[name];
+    const ref = own(this.entry.credentials, name);
     return ref ? trySecret(ref, this.env) : undefined;
   }
 
   /** The stored secret, or a new random one stored first (so a crash after storing and before
    * using it leaves nothing unknown). */
   async secretOrGenerate(name: string): Promise<string> {
-    const ref = this.entry.credentials[name];
+    const ref = own(this.entry.credentials, name);
     if (!ref) throw new SecretUnavailable(`the inventory has no ${name} credential for ${this.ref}`);
     const existing = await this.storedSecret(name);
     if (existing) return existing;

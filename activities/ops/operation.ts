@@ -6,6 +6,7 @@ import type { OperationEvidence } from '../types';
 
 export interface OperationContext {
   ceremonyId: string;
+  ceremonyKind: string;
   stepId: string;
   hsm?: string;
   /** Where stand-in effects are written (see ledger.ts). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SlugSchema } from '../identifiers';
 import { hsmEntry } from '../inventory';
+import { own } from '../own';
 import type { PlanInput } from '../plan';
 import { approvalGate, check, device, GateParams, ListParam, planFrame, requireInventory } from './common';
 import type { PlanContext } from './types';
@@ -19,14 +20,14 @@ export const BackupParamsSchema = z
 export function buildBackupPlan({ request, inventory }: PlanContext, options: { gate?: boolean } = {}): PlanInput {
   const p = BackupParamsSchema.parse(request.params);
   const backupName = requireInventory(hsmEntry(inventory, request.hsm).backupDevice, `hsms.${request.hsm}.backupDevice`, 'for a backup');
-  const backup = inventory.backupDevices[backupName];
+  const backup = requireInventory(own(inventory.backupDevices, backupName), `backupDevices.${backupName}`, `by hsms.${request.hsm}.backupDevice`);
   const approval = (() => {
     if (options.gate === false) return [];
     if (p.standingApproval) {
-      requireInventory(inventory.standingApprovals[p.standingApproval], `standingApprovals.${p.standingApproval}`, 'by the request');
+      requireInventory(own(inventory.standingApprovals, p.standingApproval), `standingApprovals.${p.standingApproval}`, 'by the request');
       return [check('standing-approval', `Standing pre-approval ${p.standingApproval} covers this backup`, 'approval.standing', { id: p.standingApproval })];
     }
-    return [approvalGate(inventory, request, p, 'approve', `${p.quorum} security officers approve backing up ${p.partitions.join(', ')}`)];
+    return approvalGate(inventory, request, p, 'approve', `Approve backing up ${p.partitions.join(', ')}`);
   })();
   return {
     ...planFrame(request, inventory, `Back up ${p.partitions.join(', ')} of ${request.hsm} to ${backupName}`),

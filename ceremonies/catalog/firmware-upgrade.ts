@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { SlugSchema } from '../identifiers';
+import { own } from '../own';
 import type { PlanInput } from '../plan';
 import { PlanSchema } from '../plan';
 import { approvalGate, check, device, GateParams, ListParam, planFrame, requireInventory } from './common';
@@ -14,7 +16,7 @@ export const FirmwareUpgradeParamsSchema = z
     targetFirmware: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a firmware version such as 7.8.4'),
     partitions: ListParam,
     rebootWaitSeconds: z.coerce.number().int().min(1).max(7200).default(900),
-    signer: z.string().default('microsoft'),
+    signer: SlugSchema.default('microsoft'),
   })
   .strict();
 
@@ -22,7 +24,7 @@ export const FirmwareUpgradeParamsSchema = z
 export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
   const { request, inventory } = context;
   const p = FirmwareUpgradeParamsSchema.parse(request.params);
-  const signer = requireInventory(inventory.externalSigners[p.signer], `externalSigners.${p.signer}`, 'for the firmware sign-off');
+  const signer = requireInventory(own(inventory.externalSigners, p.signer), `externalSigners.${p.signer}`, 'for the firmware sign-off');
   const backupPlan = PlanSchema.parse(
     buildBackupPlan(
       { request: { ...request, kind: 'backup', ticket: request.ticket, params: { partitions: p.partitions.join(',') } }, inventory },
@@ -42,7 +44,7 @@ export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
         deadline: '14d',
         remindEvery: '3d',
       },
-      approvalGate(inventory, request, p, 'approve', `${p.quorum} security officers approve the upgrade to ${p.targetFirmware}`),
+      ...approvalGate(inventory, request, p, 'approve', `Approve the upgrade to ${p.targetFirmware}`),
       { id: 'backup', type: 'ceremony', title: `Fresh backup of ${p.partitions.join(', ')}`, plan: backupPlan },
       device(request, 'upload', `Upload ${p.file} (sha256 checked)`, 'firmware.upload', { file: p.file, sha256: p.sha256 }, { requires: ['backup'] }),
       device(request, 'upgrade', `Install ${p.file}`, 'firmware.upgrade', { file: p.file, authCode: p.authCode, targetFirmware: p.targetFirmware }, { irreversible: true, requires: ['backup'] }),

@@ -28,12 +28,12 @@ export function buildHsmInitPlan({ request, inventory }: PlanContext): PlanInput
   return {
     ...planFrame(request, inventory, `Initialise ${request.hsm} as ${p.label}${p.reinit ? ' (re-initialisation)' : ''}`),
     steps: [
-      approvalGate(inventory, request, p, 'approve', `${p.quorum} security officers approve initialising ${request.hsm}`),
+      ...approvalGate(inventory, request, p, 'approve', `Approve initialising ${request.hsm}`),
       // nothing runs on a fresh Azure unit before tenantadmin's forced password change
       device(request, 'first-login', 'First login as tenantadmin: change the factory password (new one kept in the secret store)', 'hsm.changeInitialPassword', { user: 'tenantadmin' }),
       ...(p.reinit
         ? [
-            approvalGate(inventory, request, p, 'approve-reinit', `${p.quorum} security officers approve ERASING ${request.hsm} (re-initialisation)`),
+            ...approvalGate(inventory, request, p, 'approve-reinit', `Approve ERASING ${request.hsm} (re-initialisation)`),
             device(request, 'zeroize', 'Zeroize the HSM before re-initialising it', 'hsm.zeroize', {}, { irreversible: true }),
           ]
         : [check('check-zeroized', 'The HSM is a fresh (zeroized) unit', 'hsm.checkZeroized')]),

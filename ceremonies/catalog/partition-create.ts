@@ -21,7 +21,7 @@ export function buildPartitionCreatePlan({ request, inventory }: PlanContext): P
     ...planFrame(request, inventory, `Create partition ${p.partition} on ${request.hsm} for ${p.client}`),
     steps: [
       check('licence', 'The HSM licence allows one more partition (10 licensed, 100 at most)', 'partition.checkLicence', { adding: 1 }),
-      approvalGate(inventory, request, p, 'approve', `${p.quorum} security officers approve partition ${p.partition}`),
+      ...approvalGate(inventory, request, p, 'approve', `Approve partition ${p.partition}`),
       device(request, 'create', `Create partition ${p.partition}`, 'partition.create', { partition: p.partition }),
       device(request, 'assign', `Register ${p.client} (${p.clientHost}) and assign it ${p.partition}`, 'partition.assignClient', {
         client: p.client,

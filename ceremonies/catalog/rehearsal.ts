@@ -12,7 +12,7 @@ export function buildRehearsalPlan({ request, inventory }: PlanContext): PlanInp
   return {
     ...planFrame(request, inventory, `Rehearsal on ${request.hsm} for ${request.ticket}`),
     steps: [
-      approvalGate(inventory, request, params, 'approve', `Quorum of ${params.quorum} from ${params.group} approves the rehearsal`),
+      ...approvalGate(inventory, request, params, 'approve', 'Approve the rehearsal'),
       device(request, 'prepare', 'Record the preparation effect', 'ledger.record', { key: 'prepare' }),
       { id: 'settle', type: 'wait', title: 'Let the stand-in device settle', duration: '1s' },
       device(request, 'commit', 'Record the irreversible effect', 'ledger.record', { key: 'commit' }, { irreversible: true }),

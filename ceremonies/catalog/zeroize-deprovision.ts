@@ -21,10 +21,10 @@ export function buildZeroizeDeprovisionPlan({ request, inventory }: PlanContext)
   return {
     ...planFrame(request, inventory, `Zeroize and deprovision ${request.hsm}`),
     steps: [
-      p.waiver
-        ? approvalGate(inventory, request, p, 'approve-waiver', `${p.quorum} security officers waive the recent-backup precondition: ${p.waiver}`)
-        : check('recent-backup', `Every partition has a verified backup newer than ${p.maxBackupAgeDays} days`, 'backup.recent', { maxAgeDays: p.maxBackupAgeDays }),
-      approvalGate(inventory, request, p, 'approve', `${p.quorum} security officers approve zeroizing and deprovisioning ${request.hsm}`),
+      ...(p.waiver
+        ? approvalGate(inventory, request, p, 'approve-waiver', `Waive the recent-backup precondition: ${p.waiver}`)
+        : [check('recent-backup', `Every partition has a verified backup newer than ${p.maxBackupAgeDays} days`, 'backup.recent', { maxAgeDays: p.maxBackupAgeDays })]),
+      ...approvalGate(inventory, request, p, 'approve', `Approve zeroizing and deprovisioning ${request.hsm}`),
       device(request, 'zeroize', 'Zeroize the HSM (all key material is destroyed)', 'hsm.zeroize', {}, { irreversible: true }),
       check('verify-zeroized', 'hsm show reports the HSM zeroized', 'hsm.verify', { zeroized: true }, { requires: ['zeroize'] }),
       {

@@ -118,8 +118,8 @@ test('the report tells a reader who asked, which plan, who approved, what the de
   const [verdict] = await verifyHistories([file], { ...bundle, publicKeyPem: publicPem });
   const mdText = reportMarkdown(events, verdict);
   expect(mdText).toContain('- **Requested by:** dave@example.com');
-  expect(mdText).toContain('VERIFIED: replayed with the current code, every invariant holds');
-  expect(mdText).toMatch(/\| approve \| alice@example.com \| approve \| api \| this plan \|/);
+  expect(mdText).toContain('VERIFIED: replayed with the current code, every decision signed, every invariant holds');
+  expect(mdText).toMatch(/\| approve \| alice@example.com \| approve \| own key \| valid \| this plan \|/);
   expect(mdText).toContain('partition create -partition payments');
   const htmlText = reportHtml(events, verdict);
   expect(htmlText).toContain('<h2>Approvals</h2>');

@@ -32,7 +32,7 @@ function deprovision(args: Record<string, string | number> = {}) {
     azure: { endpoint: arm.endpoint, caFile: arm.caFile },
   })['azure.deleteDedicatedHsm'] as (input: OperationInput) => Promise<unknown>;
   return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') })
-    .run(op, { ceremonyId: 'c', stepId: 'deprovision', op: 'azure.deleteDedicatedHsm', hsm: 'hsm-sim-1', args: { resourceId: AZURE_RESOURCE_ID, ...args } })
+    .run(op, { ceremonyId: 'c', kind: 'zeroize-deprovision', stepId: 'deprovision', op: 'azure.deleteDedicatedHsm', hsm: 'hsm-sim-1', args: { resourceId: AZURE_RESOURCE_ID, ...args } })
     .catch((err: ApplicationFailure) => err);
 }
 

@@ -29,7 +29,7 @@ afterEach(async () => {
 
 async function op(name: string, args: OperationInput['args'] = {}): Promise<OperationEvidence> {
   const fn = activities[name] as (input: OperationInput) => Promise<OperationEvidence>;
-  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn, { ceremonyId: 'c-1', stepId: 's-1', op: name, hsm: 'hsm-sim-1', args });
+  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn, { ceremonyId: 'c-1', kind: 'rehearsal', stepId: 's-1', op: name, hsm: 'hsm-sim-1', args });
 }
 
 async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {

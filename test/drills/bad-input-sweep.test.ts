@@ -13,6 +13,7 @@ import { hashPassword, operatorFormToken } from '../../web/operator-auth';
 import { buildWebServer, servedRoutes } from '../../web/server';
 import { SIGNATURE_HEADER, signBody } from '../../web/webhooks';
 import { cli } from '../support/cli';
+import { keyFile, keyring } from '../support/people';
 import { OPERATOR, REQUESTER, startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
 import { waitForStatus } from '../support/harness';
 
@@ -41,6 +42,7 @@ beforeAll(async () => {
   web = await buildWebServer({
     ceremonies: env.h.ceremonies,
     linkKeys: keys,
+    attestation: keyring.attestation,
     linkRateLimit: 100_000,
     operatorLogins: { [OPERATOR]: { passwordHash: hashPassword(PASSWORD) } },
     payloadCodec: dataConverterFor(payloadKeys)!.payloadCodecs![0],
@@ -170,13 +172,17 @@ const cliCases: CliCase[] = [
   { command: 'plan', argv: () => ['plan', 'ceremony-does-not-exist'], says: /no ceremony ceremony-does-not-exist/ },
   { command: 'list', argv: () => ['list', '--phase', 'exploded'], says: /argument 'exploded' is invalid/ },
   { command: 'list', argv: () => ['list', '--limit', 'many'], says: /--limit/ },
-  { command: 'approve', argv: () => ['approve', id, '--gate', 'approve', '--digest', 'not-hex', '--as', 'alice@example.com'], says: /--digest: expected the plan digest/ },
-  { command: 'approve', argv: () => ['approve', id, '--gate', 'approve', '--digest', '0123456789ab', '--as', 'alice@example.com'], says: /plan digest mismatch/ },
-  { command: 'approve', argv: () => ['approve', id, '--gate', 'approve', '--digest', digest, '--as', REQUESTER], says: /requested this ceremony and cannot approve it/ },
-  { command: 'approve', argv: () => ['approve', id, '--gate', 'approve', '--digest', digest, '--as', 'mallory@example.com'], says: /mallory@example.com is not an approver/ },
-  { command: 'approve', argv: () => ['approve', id, '--gate', INJECTION, '--digest', digest, '--as', 'alice@example.com'], says: /gate/ },
-  { command: 'reject', argv: () => ['reject', id, '--gate', 'approve', '--digest', digest, '--as', 'alice@example.com', '--reason', ''], says: /reason/ },
-  { command: 'signoff', argv: () => ['signoff', id, '--gate', 'approve', '--digest', digest, '--as', 'alice@example.com', '--reference', 'MS-1'], says: /refused/ },
+  { command: 'approve', argv: () => ['approve', id, '--gate', 'approve', '--digest', 'not-hex', '--as', 'alice@example.com', '--key', keyFile('alice@example.com')], says: /--digest: expected the plan digest/ },
+  { command: 'approve', argv: () => ['approve', id, '--gate', 'approve', '--digest', '0123456789ab', '--as', 'alice@example.com', '--key', keyFile('alice@example.com')], says: /plan digest mismatch/ },
+  { command: 'approve', argv: () => ['approve', id, '--gate', 'approve', '--digest', digest, '--as', REQUESTER, '--key', keyFile(REQUESTER)], says: /requested this ceremony and cannot approve it/ },
+  { command: 'approve', argv: () => ['approve', id, '--gate', 'approve', '--digest', digest, '--as', 'mallory@example.com', '--key', keyFile('mallory@example.com')], says: /mallory@example.com is not an approver/ },
+  { command: 'approve', argv: () => ['approve', id, '--gate', INJECTION, '--digest', digest, '--as', 'alice@example.com', '--key', keyFile('alice@example.com')], says: /gate/ },
+  { command: 'reject', argv: () => ['reject', id, '--gate', 'approve', '--digest', digest, '--as', 'alice@example.com', '--reason', '', '--key', keyFile('alice@example.com')], says: /reason/ },
+  { command: 'signoff', argv: () => ['signoff', id, '--gate', 'approve', '--digest', digest, '--as', 'alice@example.com', '--reference', 'MS-1', '--key', keyFile('alice@example.com')], says: /refused/ },
+  { command: 'approve', argv: () => ['approve', id, '--gate', 'approve', '--digest', digest, '--as', 'bob@example.com', '--key', keyFile('alice@example.com')], says: /signed with a key that is neither bob@example.com's nor the web app's/ },
+  { command: 'approve', argv: () => ['approve', id, '--gate', 'approve', '--digest', digest, '--as', 'alice@example.com', '--key', '/nonexistent/alice.pem'], says: /--key: signing key \/nonexistent\/alice.pem cannot be read/ },
+  { command: 'approve', argv: () => ['approve', id, '--gate', 'approve', '--digest', digest, '--as', 'alice@example.com'], says: /required option '--key <file>' not specified/ },
+  { command: 'keygen', argv: () => ['keygen', '--out', garbageFile], says: /exists; choose another file/ },
   { command: 'resolve', argv: () => ['resolve', id, '--action', 'explode', '--as', OPERATOR, '--reason', 'r'], says: /argument 'explode' is invalid/ },
   { command: 'resolve', argv: () => ['resolve', id, '--action', 'retry', '--as', OPERATOR, '--reason', 'r'], says: /^refused: ceremony \S+ is awaiting-approval, not waiting for an intervention$/m },
   { command: 'cancel', argv: () => ['cancel', id, '--as', 'not-an-email', '--reason', 'r'], says: /by: expected an email/ },

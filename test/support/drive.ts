@@ -12,10 +12,10 @@ export async function driveGates(ceremonies: CeremonyClient, id: string, options
     const { plan } = await ceremonies.plan(id);
     const step = plan.steps.find((s) => s.id === status.openGate!.id)!;
     if (step.type === 'signoff') {
-      await ceremonies.signoff(id, { gate: step.id, by: step.contacts[0], planDigest: status.planDigest, reference: options.signoffReference ?? 'MS-REF-0001', via: 'api' });
+      await ceremonies.signoff(id, { gate: step.id, by: step.contacts[0], planDigest: status.planDigest, reference: options.signoffReference ?? 'MS-REF-0001' });
     } else if (step.type === 'approval') {
       for (const approver of step.approvers.slice(0, step.quorum)) {
-        await ceremonies.approve(id, { gate: step.id, approver, planDigest: status.planDigest, via: 'api' });
+        await ceremonies.approve(id, { gate: step.id, approver, planDigest: status.planDigest });
       }
     }
     await waitForStatus(ceremonies, id, (s) => s.openGate?.id !== step.id);

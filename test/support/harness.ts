@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml, stringify } from 'yaml';
+import { inventoryKeys, signerFor } from './people';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CeremonyClient } from '../../client/ceremony-client';
@@ -40,10 +42,47 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-/** A client, and unless `worker: false`, an in-process worker on the test's own task queue. */
+/** The policy engine tests run under: read-only and reversible steps need no gate, irreversible
+ * ones (and key material) two security officers. */
+export const ENGINE_POLICY = {
+  'read-only': 'none',
+  reversible: 'none',
+  irreversible: { quorum: 2, groups: ['security-officers'] },
+  'key-material': { quorum: 2, groups: ['security-officers'] },
+};
+
+/** The worker's inventory for engine tests: a stand-in HSM (ledger steps never reach it), the
+ * approvers, the operator, the policy and everyone's public key. */
+export function engineInventory(dir: string, extra: Record<string, unknown> = {}): string {
+  const path = join(dir, 'inventory.yaml');
+  writeFileSync(
+    path,
+    stringify({
+      hsms: { 'hsm-test': { host: '127.0.0.1', port: 9, hostKeyFingerprint: `SHA256:${'A'.repeat(43)}`, credentials: { tenantadmin: 'env:HSM_TEST_UNUSED' } } },
+      approverGroups: { 'security-officers': { members: APPROVERS } },
+      policy: ENGINE_POLICY,
+      operators: [OPERATOR],
+      ...inventoryKeys(),
+      ...extra,
+    }),
+  );
+  return path;
+}
+
+/** The sample inventory (`config/inventory.yaml`) with the test people's public keys, as a file. */
+export function sampleInventory(dir: string): string {
+  const sample = parseYaml(readFileSync(join(__dirname, '..', '..', 'config', 'inventory.yaml'), 'utf8'));
+  const path = join(dir, 'sample-inventory.yaml');
+  writeFileSync(path, stringify({ ...sample, ...inventoryKeys() }));
+  return path;
+}
+
+/** A client whose decisions are signed with each test person's key, and unless `worker: false`,
+ * an in-process worker on the test's own task queue. */
 export async function startHarness(name: string, options: { worker?: boolean; inventoryPath?: string; config?: Record<string, string> } = {}): Promise<Harness> {
-  const config = testConfig(name, { ...(options.inventoryPath ? { CEREMONY_INVENTORY: options.inventoryPath } : {}), ...options.config });
-  const { ceremonies, connection } = await CeremonyClient.connect(config);
+  let config = testConfig(name, { ...(options.inventoryPath ? { CEREMONY_INVENTORY: options.inventoryPath } : {}), ...options.config });
+  if (!options.inventoryPath && !options.config?.CEREMONY_INVENTORY) config = { ...config, CEREMONY_INVENTORY: engineInventory(config.CEREMONY_DATA_DIR) };
+  const { ceremonies, connection } = await CeremonyClient.connect(config, { signerFor });
   let stopWorker = async () => {};
   if (options.worker !== false) {
     const { worker, connection: workerConnection } = await createCeremonyWorker(config, {

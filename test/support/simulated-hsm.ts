@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startAppliance, type RunningAppliance } from '../../simulator/appliance-server';
 import { startBackupDevice, type RunningBackupDevice } from '../../simulator/backup-device';
+import { inventoryKeys } from './people';
 
 export const SECRETS = {
   TEST_TENANTADMIN_PASSWORD: 'Tenant-Admin-7f3a9c',
@@ -59,11 +60,19 @@ export async function startSimulatedHsm(
         'onprem-backup': { host: '127.0.0.1', port: backup.port, hostKeyFingerprint: backup.fingerprint, credentials: { backup: 'env:TEST_BACKUP_PASSWORD' } },
       },
       approverGroups: { 'security-officers': { members: ['alice@example.com', 'bob@example.com', 'carol@example.com'] } },
+      // as in production: every change needs two security officers
+      policy: {
+        'read-only': 'none',
+        reversible: { quorum: 2, groups: ['security-officers'] },
+        irreversible: { quorum: 2, groups: ['security-officers'] },
+        'key-material': { quorum: 2, groups: ['security-officers'] },
+      },
+      ...inventoryKeys(),
       operators: ['operator@example.com'],
       supportContacts: [SUPPORT],
       externalSigners: { microsoft: { name: 'Microsoft', contacts: [MICROSOFT] } },
       standingApprovals: {
-        'nightly-backup': { kind: 'backup', hsm: name, approvedBy: ['alice@example.com', 'bob@example.com'], reference: 'CAB-2026-114', expires: '2099-12-31' },
+        'nightly-backup': { ceremony: 'backup', hsm: name, kinds: ['reversible', 'key-material'], approvedBy: ['alice@example.com', 'bob@example.com'], reference: 'CAB-2026-114', expires: '2099-12-31' },
       },
     }),
   );

@@ -4,6 +4,7 @@ import { newLinkKeyEntry, parseLinkKeys, type LinkKeys } from '../../ceremonies/
 import { startMailCatcher, type CaughtMail, type MailCatcher } from '../../simulator/mail-catcher';
 import { buildWebServer } from '../../web/server';
 import { startHarness, type Harness } from './harness';
+import { keyring } from './people';
 
 export interface WebEnv {
   h: Harness;
@@ -27,7 +28,7 @@ export async function startWebEnv(name: string, options: { rateLimit?: number; o
   const h = await startHarness(name, { config: { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(mail.smtpPort), CEREMONY_PUBLIC_URL: baseUrl } });
   let web: FastifyInstance;
   try {
-    web = await buildWebServer({ ceremonies: h.ceremonies, linkKeys: keys, linkRateLimit: options.rateLimit ?? 1000, operatorLogins: options.operatorLogins });
+    web = await buildWebServer({ ceremonies: h.ceremonies, linkKeys: keys, attestation: keyring.attestation, linkRateLimit: options.rateLimit ?? 1000, operatorLogins: options.operatorLogins });
     await web.listen({ host: '127.0.0.1', port });
   } catch (err) {
     await h.stop();

@@ -11,7 +11,11 @@ hsms:
       tenantadmin: env:HSM_A_PASSWORD
 approverGroups:
   security-officers:
-    members: [Alice@Example.com]
+    members: [Alice@Example.com, bob@example.com]
+policy:
+  reversible: none
+  irreversible: { quorum: 2, groups: [security-officers] }
+  key-material: { quorum: 2, groups: [security-officers] }
 operators: [ops@example.com]
 `;
 
@@ -28,7 +32,7 @@ function problems(text: string): string[] {
 test('a good inventory parses, with defaults and lower-cased emails', () => {
   const inv = parseInventory(good);
   expect(inv.hsms['hsm-a']).toMatchObject({ port: 22, credentials: { tenantadmin: 'env:HSM_A_PASSWORD' } });
-  expect(inv.approverGroups['security-officers'].members).toEqual(['alice@example.com']);
+  expect(inv.approverGroups['security-officers'].members).toEqual(['alice@example.com', 'bob@example.com']);
 });
 
 test.each([

@@ -1,12 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadInventory } from '../../ceremonies/inventory';
 import { marker } from '../../activities/tickets/comment';
 import { buildWebServer } from '../../web/server';
 import { SIGNATURE_HEADER, signBody, WEBHOOK_BODY_LIMIT } from '../../web/webhooks';
-import { APPROVERS, result, startHarness, waitForStatus, type Harness } from '../support/harness';
+import { APPROVERS, result, sampleInventory, startHarness, waitForStatus, type Harness } from '../support/harness';
 
 const SECRETS = { jira: 'jira-webhook-secret-1', servicenow: 'snow-webhook-secret-2', generic: 'generic-webhook-secret-3' };
 const fixture = (name: string) => JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', name), 'utf8'));
@@ -39,8 +40,8 @@ beforeAll(async () => {
   await new Promise<void>((r) => ticketApi.listen(0, '127.0.0.1', r));
   ticketUrl = `http://127.0.0.1:${(ticketApi.address() as { port: number }).port}`;
   process.env.TICKET_GENERIC_URL = ticketUrl;
-  h = await startHarness('tickets');
-  const inventoryPath = join(__dirname, '..', '..', 'config', 'inventory.yaml');
+  const inventoryPath = sampleInventory(mkdtempSync(join(tmpdir(), 'tickets-')));
+  h = await startHarness('tickets', { inventoryPath });
   web = await buildWebServer({ ceremonies: h.ceremonies, webhooks: { secrets: SECRETS, inventory: () => loadInventory(inventoryPath) } });
   base = await web.listen({ host: '127.0.0.1', port: 0 });
 });

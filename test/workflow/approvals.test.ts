@@ -1,4 +1,5 @@
 import { CeremonyRefusal } from '../../client/ceremony-client';
+import { keyring } from '../support/people';
 import { APPROVERS, gate, OPERATOR, record, REQUESTER, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -84,7 +85,7 @@ describe('refused decisions change nothing', () => {
 
   test('a link nonce is usable once', async () => {
     const nonce = 'n0nce-aaaaaaaaaaaaaaaa';
-    await h.ceremonies.approve(id, { gate: 'approve', approver: bob, planDigest: digest, nonce, via: 'email-link' });
+    await h.ceremonies.approve(id, { gate: 'approve', approver: bob, planDigest: digest, nonce }, keyring.attestation);
     await expectRefused(h.ceremonies.approve(id, { gate: 'approve', approver: carol, planDigest: digest, nonce }), /link has already been used/);
   });
 });
@@ -114,6 +115,7 @@ test('status and timeline tell the story in order, with actors', async () => {
   expect(timeline.map((e) => e.seq)).toEqual(timeline.map((_, i) => i + 1));
   expect(timeline.map((e) => [e.type, e.actor, e.step ?? null])).toEqual([
     ['ceremony-started', REQUESTER, null],
+    ['policy-checked', 'worker', null],
     ['gate-opened', 'system', 'approve'],
     ['approve', bob, 'approve'],
     ['approve', carol, 'approve'],

@@ -24,11 +24,14 @@ test('the requester can cancel while the ceremony waits on approvals', async () 
 test('cancel is refused once an irreversible step has started, and the ceremony goes on', async () => {
   const id = await h.start(
     testPlan([
+      gate('approve'),
       record('reversible'),
       record('point-of-no-return', { irreversible: true, args: { key: 'point-of-no-return', holdMs: 1500 } }),
       gate('confirm'),
     ]),
   );
+  const open = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
+  for (const approver of APPROVERS.slice(0, 2)) await h.ceremonies.approve(id, { gate: 'approve', approver, planDigest: open.planDigest });
   await waitForStatus(h.ceremonies, id, (s) => s.currentStep === 'point-of-no-return');
   await expect(h.ceremonies.cancel(id, { by: OPERATOR, reason: 'too late?' })).rejects.toThrow(/irreversible step has started/);
 

@@ -1,13 +1,17 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli } from '../support/cli';
-import { result, startHarness, waitForStatus, type Harness } from '../support/harness';
+import { result, sampleInventory, startHarness, waitForStatus, type Harness } from '../support/harness';
+import { keyFile } from '../support/people';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness('cli');
+  const inventoryPath = sampleInventory(mkdtempSync(join(tmpdir(), 'cli-')));
+  h = await startHarness('cli', { inventoryPath });
   process.env.TEMPORAL_ADDRESS = h.config.TEMPORAL_ADDRESS;
   process.env.TEMPORAL_TASK_QUEUE = h.config.TEMPORAL_TASK_QUEUE;
-  process.env.CEREMONY_INVENTORY = join(__dirname, '../../config/inventory.yaml');
+  process.env.CEREMONY_INVENTORY = inventoryPath;
 });
 afterAll(async () => {
   await h?.stop();
@@ -32,14 +36,14 @@ test('start, approve by digest prefix and follow a ceremony from the command lin
   expect(status.out).toContain(startedJson.planDigest);
 
   const short = startedJson.planDigest.slice(0, 12);
-  const wrong = await cli('approve', id, '--gate', 'approve', '--digest', '0123456789ab', '--as', 'alice@example.com');
+  const wrong = await cli('approve', id, '--gate', 'approve', '--digest', '0123456789ab', '--as', 'alice@example.com', '--key', keyFile('alice@example.com'));
   expect(wrong).toMatchObject({ code: 1 });
   expect(wrong.err).toMatch(/^refused: plan digest mismatch/);
-  const self = await cli('approve', id, '--gate', 'approve', '--digest', short, '--as', 'dave@example.com');
+  const self = await cli('approve', id, '--gate', 'approve', '--digest', short, '--as', 'dave@example.com', '--key', keyFile('dave@example.com'));
   expect(self.err).toBe('refused: dave@example.com requested this ceremony and cannot approve it');
 
-  expect((await cli('approve', id, '--gate', 'approve', '--digest', short, '--as', 'alice@example.com')).out).toBe('approved: gate approve has 1 of 2');
-  expect((await cli('approve', id, '--gate', 'approve', '--digest', short, '--as', 'carol@example.com')).out).toBe('approved: gate approve has 2 of 2 (quorum reached)');
+  expect((await cli('approve', id, '--gate', 'approve', '--digest', short, '--as', 'alice@example.com', '--key', keyFile('alice@example.com'))).out).toBe('approved: gate approve has 1 of 2');
+  expect((await cli('approve', id, '--gate', 'approve', '--digest', short, '--as', 'carol@example.com', '--key', keyFile('carol@example.com'))).out).toBe('approved: gate approve has 2 of 2 (quorum reached)');
   expect((await result(h.ceremonies, id)).phase).toBe('completed');
 
   const listed = await cli('--json', 'list', '--hsm', 'hsm-weu-1');

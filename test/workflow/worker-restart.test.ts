@@ -1,4 +1,4 @@
-import { record, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
+import { APPROVERS, gate, record, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
 import { spawnWorker } from '../support/worker-process';
 
 let h: Harness;
@@ -14,6 +14,7 @@ test('killing the worker mid-step and starting another completes the ceremony wi
   await first.ready;
   const id = await h.start(
     testPlan([
+      gate('approve'),
       record('before'),
       // writes its effect, then stays busy (heartbeating) long enough for us to kill the worker
       record('slow', { irreversible: true, args: { key: 'slow', holdMs: 20_000 }, heartbeatTimeout: '2s', timeout: '1m' }),
@@ -21,6 +22,8 @@ test('killing the worker mid-step and starting another completes the ceremony wi
     ]),
   );
 
+  const open = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
+  for (const approver of APPROVERS.slice(0, 2)) await h.ceremonies.approve(id, { gate: 'approve', approver, planDigest: open.planDigest });
   await waitForStatus(h.ceremonies, id, (s) => s.currentStep === 'slow');
   for (let i = 0; i < 100 && !(await h.ledger()).some((e) => e.key === 'slow'); i++) await new Promise((r) => setTimeout(r, 100));
   expect((await h.ledger()).map((e) => e.key)).toEqual(['before', 'slow']);
@@ -38,7 +41,7 @@ test('killing the worker mid-step and starting another completes the ceremony wi
     expect(ledger[1].pid).toBe(first.child.pid);
     expect(ledger[2].pid).toBe(second.child.pid);
     // the retried step found its effect through the probe instead of acting again
-    expect(final.steps[1].evidence).toMatchObject({ outcome: 'already-present', probe: { key: 'slow', entries: 1 } });
+    expect(final.steps[2].evidence).toMatchObject({ outcome: 'already-present', probe: { key: 'slow', entries: 1 } });
   } finally {
     second.child.kill('SIGTERM');
     await second.exited;

@@ -18,6 +18,13 @@ export interface AuditManifest {
   exportedAt: string;
   server: string;
   historySha256: string;
+  /** How the history ends, so a truncated copy is told apart from a whole one. */
+  eventCount: number;
+  lastEventId: number;
+  /** The close event's type (`EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED`…), or `running`. */
+  closeEvent: string;
+  /** The final phase the ceremony returned (completed, rejected, …), when it has ended. */
+  phase?: string;
   signature?: { alg: 'ed25519'; value: string };
 }
 
@@ -64,6 +71,10 @@ export async function exportCeremony(
     exportedAt: new Date().toISOString(),
     server: options.server,
     historySha256: sha256Hex(text),
+    eventCount: facts.eventCount,
+    lastEventId: facts.lastEventId,
+    closeEvent: facts.close?.type ?? 'running',
+    ...(facts.close?.phase ? { phase: facts.close.phase } : {}),
   };
   if (options.signingKeyFile) manifest = signManifest(manifest, readFileSync(options.signingKeyFile, 'utf8'));
   await writeFile(file, text);

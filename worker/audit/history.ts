@@ -1,6 +1,6 @@
 import { defaultPayloadConverter, type PayloadCodec } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import type { temporal } from '@temporalio/proto';
+import { temporal } from '@temporalio/proto';
 
 type History = temporal.api.history.v1.IHistory;
 type Payload = temporal.api.common.v1.IPayload;
@@ -16,8 +16,20 @@ export interface AuditEvent {
   activityResult?: { scheduledId: number; result: unknown };
   childCompleted?: { workflowId: string; result: unknown };
   startInput?: unknown;
+  /** From the start event: which workflow and run this is, and who started it as a child. */
+  started?: { workflowId: string; runId: string; parentWorkflowId?: string };
   completedResult?: unknown;
 }
+
+/** The event types that close a workflow execution: a complete history ends in one of them. */
+export const CLOSE_EVENT_TYPES = [
+  'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+  'EVENT_TYPE_WORKFLOW_EXECUTION_FAILED',
+  'EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT',
+  'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED',
+  'EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED',
+  'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
+];
 
 type Decode = (payloads: Payload[] | null | undefined) => unknown[];
 
@@ -40,6 +52,12 @@ async function decoderFor(history: History, codec?: PayloadCodec): Promise<Decod
   return (payloads) => (payloads ?? []).map((p) => defaultPayloadConverter.fromPayload((byRef.get(p) ?? p) as never));
 }
 
+/** `EVENT_TYPE_WORKFLOW_EXECUTION_STARTED`, whether the history holds names or numbers. */
+export function eventTypeName(value: unknown): string {
+  if (typeof value === 'number') return temporal.api.enums.v1.EventType[value] ?? `EVENT_TYPE_${value}`;
+  return String(value);
+}
+
 export function parseHistoryJson(json: unknown): History {
   return historyFromJSON(json);
 }
@@ -49,10 +67,15 @@ export async function auditEvents(history: History, codec?: PayloadCodec): Promi
   const scheduled = new Map<number, { type: string; input: unknown }>();
   return (history.events ?? []).map((e) => {
     const id = Number(e.eventId);
-    const type = String(e.eventType);
+    const type = eventTypeName(e.eventType);
     const seconds = Number(e.eventTime?.seconds ?? 0);
     const event: AuditEvent = { id, type, time: new Date(seconds * 1000 + Math.floor(Number(e.eventTime?.nanos ?? 0) / 1e6)).toISOString() };
-    if (e.workflowExecutionStartedEventAttributes) event.startInput = decode(e.workflowExecutionStartedEventAttributes.input?.payloads)[0];
+    const start = e.workflowExecutionStartedEventAttributes;
+    if (start) {
+      event.startInput = decode(start.input?.payloads)[0];
+      const parent = start.parentWorkflowExecution?.workflowId;
+      event.started = { workflowId: String(start.workflowId ?? ''), runId: String(start.originalExecutionRunId || start.firstExecutionRunId || ''), ...(parent ? { parentWorkflowId: parent } : {}) };
+    }
     if (e.workflowExecutionCompletedEventAttributes) event.completedResult = decode(e.workflowExecutionCompletedEventAttributes.result?.payloads)[0];
     const accepted = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
     if (accepted) event.update = { name: String(accepted.name), args: decode(accepted.args?.payloads) };

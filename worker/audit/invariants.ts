@@ -1,9 +1,13 @@
+import { decisionSignatureValid, type DecisionKind, type DecisionSignature } from '../../ceremonies/decision-signature';
 import { planDigest } from '../../ceremonies/digest';
-import { PlanSchema, isGate, type Plan } from '../../ceremonies/plan';
+import { operationKind } from '../../ceremonies/operations';
+import { PlanSchema, isGate, isOperation, type Plan } from '../../ceremonies/plan';
+import type { PolicySnapshot } from '../../ceremonies/policy';
 import type { OperationEvidence, OperationInput } from '../../activities/types';
-import type { AuditEvent } from './history';
+import { CLOSE_EVENT_TYPES, type AuditEvent } from './history';
 
-// The ceremony's promises, checked from its history alone: the auditor need not trust anyone.
+// The ceremony's promises, checked from its history alone: the auditor need not trust anyone but
+// the worker that recorded the policy check (whoever can run a worker is trusted).
 
 export interface Violation {
   invariant: string;
@@ -11,40 +15,75 @@ export interface Violation {
   detail: string;
 }
 
-interface DecisionEvent {
+export interface DecisionEvent {
   eventId: number;
-  name: string;
+  name: DecisionKind;
   gate: string;
   actor: string;
   planDigest: string;
+  /** comment, reason or reference */
+  text: string;
+  nonce: string;
+  at: string;
+  signature?: DecisionSignature;
+  /** Which key signed, per the recorded policy: the decider's own (`cli`) or the web app's
+   * (`email-link`); `unsigned` / `unknown key` otherwise. */
   via: string;
+  signatureValid: boolean;
 }
 
-const SIDE_ACTIVITIES = new Set(['notify', 'ticketComment']);
+const SIDE_ACTIVITIES = new Set(['notify', 'ticketComment', 'checkPolicy']);
+const DECISIONS = new Set(['approve', 'reject', 'signoff']);
 
 export interface AuditFacts {
+  ceremonyId: string;
+  runId: string;
+  parentWorkflowId?: string;
   plan: Plan;
   digest: string;
+  /** What the worker checked the plan against (the `checkPolicy` activity's result). */
+  policy?: { eventId: number; completedAt?: number; snapshot?: PolicySnapshot; input?: { ceremonyId?: string } };
   decisions: DecisionEvent[];
   operations: { eventId: number; type: string; input: OperationInput; completedAt?: number; result?: OperationEvidence }[];
   cancels: number[];
   resolutions: { eventId: number; args: Record<string, unknown> }[];
   children: { eventId: number; workflowId: string; result: { kind?: string; phase?: string } }[];
+  /** The close event, when the history has one, and the final phase the workflow returned. */
+  close?: { eventId: number; type: string; phase?: string };
+  eventCount: number;
+  lastEventId: number;
+}
+
+function decisionOf(e: AuditEvent, name: DecisionKind, ceremonyId: string, policy: PolicySnapshot | undefined): DecisionEvent {
+  const arg = (e.update!.args[0] ?? {}) as Record<string, unknown>;
+  const actor = String(arg.approver ?? arg.by ?? '').toLowerCase();
+  const text = String((name === 'approve' ? arg.comment : name === 'reject' ? arg.reason : arg.reference) ?? '');
+  const signature = arg.signature as DecisionSignature | undefined;
+  const d = { eventId: e.id, name, gate: String(arg.gate), actor, planDigest: String(arg.planDigest), text, nonce: String(arg.nonce ?? ''), at: String(arg.at ?? '') };
+  const own = policy?.keys.find((k) => k.email === actor)?.publicKeys.includes(signature?.publicKey ?? '');
+  const attested = policy?.attestationKeys.includes(signature?.publicKey ?? '');
+  const via = !signature ? 'unsigned' : own ? 'cli' : attested ? 'email-link' : 'unknown key';
+  const signatureValid = Boolean(signature && (own || attested) && decisionSignatureValid({ ceremonyId, decision: name, ...d }, signature));
+  return { ...d, signature, via, signatureValid };
 }
 
 export function auditFacts(events: AuditEvent[]): AuditFacts {
   const start = events.find((e) => e.startInput !== undefined);
   const plan = PlanSchema.parse((start?.startInput as { plan?: unknown } | undefined)?.plan);
+  const policyEvent = events.find((e) => e.activity?.type === 'checkPolicy');
+  const policyDone = policyEvent && events.find((e) => e.activityResult?.scheduledId === policyEvent.id);
+  const snapshot = policyDone?.activityResult?.result as PolicySnapshot | undefined;
+  const policyInput = policyEvent?.activity?.input as { ceremonyId?: string } | undefined;
+  // the start event names the workflow (servers before 1.21 did not): else the policy check's input
+  const ceremonyId = start?.started?.workflowId || policyInput?.ceremonyId || '';
   const decisions: DecisionEvent[] = [];
   const cancels: number[] = [];
   const resolutions: AuditFacts['resolutions'] = [];
   for (const e of events) {
     if (!e.update) continue;
-    const arg = (e.update.args[0] ?? {}) as Record<string, string>;
-    if (['approve', 'reject', 'signoff'].includes(e.update.name)) {
-      decisions.push({ eventId: e.id, name: e.update.name, gate: arg.gate, actor: String(arg.approver ?? arg.by ?? '').toLowerCase(), planDigest: arg.planDigest, via: String(arg.via ?? 'cli') });
-    } else if (e.update.name === 'cancel') cancels.push(e.id);
-    else if (e.update.name === 'resolve') resolutions.push({ eventId: e.id, args: arg });
+    if (DECISIONS.has(e.update.name)) decisions.push(decisionOf(e, e.update.name as DecisionKind, ceremonyId, snapshot));
+    else if (e.update.name === 'cancel') cancels.push(e.id);
+    else if (e.update.name === 'resolve') resolutions.push({ eventId: e.id, args: (e.update.args[0] ?? {}) as Record<string, unknown> });
   }
   const operations: AuditFacts['operations'] = events
     .filter((e) => e.activity && !SIDE_ACTIVITIES.has(e.activity.type))
@@ -55,30 +94,92 @@ export function auditFacts(events: AuditEvent[]): AuditFacts {
     if (op) Object.assign(op, { completedAt: e.id, result: e.activityResult.result as OperationEvidence });
   }
   const children = events.filter((e) => e.childCompleted).map((e) => ({ eventId: e.id, workflowId: e.childCompleted!.workflowId, result: e.childCompleted!.result as { kind?: string; phase?: string } }));
-  return { plan, digest: planDigest(plan), decisions, operations, cancels, resolutions, children };
+  const last = events.at(-1);
+  const close = last && CLOSE_EVENT_TYPES.includes(last.type) ? { eventId: last.id, type: last.type, phase: (last.completedResult as { phase?: string } | undefined)?.phase } : undefined;
+  return {
+    ceremonyId,
+    runId: start?.started?.runId ?? '',
+    parentWorkflowId: start?.started?.parentWorkflowId,
+    plan,
+    digest: planDigest(plan),
+    policy: policyEvent ? { eventId: policyEvent.id, completedAt: policyDone?.id, snapshot, input: policyInput } : undefined,
+    decisions,
+    operations,
+    cancels,
+    resolutions,
+    children,
+    close,
+    eventCount: events.length,
+    lastEventId: last?.id ?? 0,
+  };
+}
+
+/** The approvals a gate had before `eventId`: distinct eligible deciders with valid signatures. */
+function approvalsBefore(f: AuditFacts, gate: string, eventId: number): { approvers: Set<string>; vetoed: boolean; ids: number[] } {
+  const before = f.decisions.filter((d) => d.gate === gate && d.eventId < eventId);
+  const eligible = f.policy?.snapshot?.gates.find((g) => g.id === gate)?.eligible ?? [];
+  const counted = before.filter((d) => d.name !== 'reject' && d.signatureValid && eligible.includes(d.actor) && d.actor !== f.plan.requester && d.planDigest === f.digest);
+  return { approvers: new Set(counted.map((d) => d.actor)), vetoed: before.some((d) => d.name === 'reject'), ids: before.map((d) => d.eventId) };
 }
 
 export function checkInvariants(events: AuditEvent[]): Violation[] {
   const f = auditFacts(events);
   const v: Violation[] = [];
   const stepIndex = (id: string) => f.plan.steps.findIndex((s) => s.id === id);
+  const snapshot = f.policy?.snapshot;
+
+  if (!f.close) v.push({ invariant: 'history-complete', eventIds: [f.lastEventId], detail: `the history ends at event ${f.lastEventId} (${events.at(-1)?.type ?? 'none'}), not in a close event: it is truncated or the ceremony had not ended` });
+  if (!f.policy || f.policy.completedAt === undefined || !snapshot) {
+    if (f.operations.length > 0 || f.children.length > 0) v.push({ invariant: 'policy-checked-first', eventIds: [f.policy?.eventId ?? f.operations[0]?.eventId ?? f.lastEventId], detail: "steps ran without a completed check of the plan against the worker's policy" });
+  } else {
+    const early = [...f.operations.filter((o) => o.eventId < f.policy!.completedAt!), ...f.children.filter((c) => c.eventId < f.policy!.completedAt!)];
+    if (early.length) v.push({ invariant: 'policy-checked-first', eventIds: early.map((o) => o.eventId), detail: 'steps ran before the policy check completed' });
+    if (snapshot.parent !== undefined && snapshot.parent !== f.parentWorkflowId) {
+      v.push({ invariant: 'policy-checked-first', eventIds: [f.policy.eventId], detail: `the policy check counted gates of parent ${snapshot.parent}, but this ceremony was not started by it (parent: ${f.parentWorkflowId ?? 'none'})` });
+    }
+  }
 
   for (const d of f.decisions) {
     if (d.planDigest !== f.digest) v.push({ invariant: 'approvals-bound-to-plan', eventIds: [d.eventId], detail: `${d.name} by ${d.actor} names plan ${String(d.planDigest).slice(0, 12)}…, the plan in this history is ${f.digest.slice(0, 12)}…` });
     if (d.actor === f.plan.requester) v.push({ invariant: 'no-self-approval', eventIds: [d.eventId], detail: `${d.actor} requested the ceremony and ${d.name}d it` });
+    if (!d.signatureValid) {
+      const why = d.via === 'unsigned' ? 'carries no signature' : d.via === 'unknown key' ? `is signed with a key that is neither ${d.actor}'s nor the web app's in the recorded policy` : 'has a signature that does not match it';
+      v.push({ invariant: 'decisions-signed', eventIds: [d.eventId], detail: `${d.name} by ${d.actor} on gate ${d.gate} ${why}` });
+    }
+    const gate = snapshot?.gates.find((g) => g.id === d.gate);
+    if (snapshot && !gate?.eligible.includes(d.actor)) {
+      v.push({ invariant: 'approver-in-group', eventIds: [d.eventId], detail: `${d.actor} may not decide on gate ${d.gate} (${gate ? `eligible: ${gate.eligible.join(', ')}` : 'no such gate in the recorded policy'})` });
+    }
   }
 
   for (const op of f.operations) {
     const index = stepIndex(op.input.stepId);
+    const step = f.plan.steps[index];
     for (const gate of f.plan.steps.slice(0, Math.max(index, 0)).filter(isGate)) {
-      const before = f.decisions.filter((d) => d.gate === gate.id && d.eventId < op.eventId);
-      const approvers = new Set(before.filter((d) => d.name !== 'reject').map((d) => d.actor));
+      const { approvers, vetoed, ids } = approvalsBefore(f, gate.id, op.eventId);
       const quorum = gate.type === 'approval' ? gate.quorum : 1;
-      if (approvers.size < quorum || before.some((d) => d.name === 'reject')) {
-        v.push({ invariant: 'quorum-before-gated-steps', eventIds: [op.eventId, ...before.map((d) => d.eventId)], detail: `${op.type} (step ${op.input.stepId}) ran with ${approvers.size} of ${quorum} approvals on gate ${gate.id}` });
+      if (approvers.size < quorum || vetoed) {
+        v.push({ invariant: 'quorum-before-gated-steps', eventIds: [op.eventId, ...ids], detail: `${op.type} (step ${op.input.stepId}) ran with ${approvers.size} of ${quorum} valid approvals on gate ${gate.id}` });
       }
     }
-    const step = f.plan.steps[index];
+    // the policy: every step needing approval ran after what the recorded policy named for it
+    const required = snapshot?.steps.find((s) => s.id === op.input.stepId);
+    const currentKind = step && isOperation(step) ? (step.irreversible ? 'irreversible' : operationKind(step.op)) : undefined;
+    if (snapshot && !required) v.push({ invariant: 'policy-before-gated-steps', eventIds: [op.eventId], detail: `${op.type} (step ${op.input.stepId}) is not in the recorded policy check` });
+    if (required && currentKind && required.kind !== currentKind && (currentKind === 'irreversible' || currentKind === 'key-material')) {
+      v.push({ invariant: 'policy-before-gated-steps', eventIds: [f.policy!.eventId, op.eventId], detail: `the recorded policy check calls ${op.type} ${required.kind}; it is ${currentKind}` });
+    }
+    if (required?.rule) {
+      const unmet = required.by.length === 0 ? ['nothing'] : required.by.filter((id) => {
+        if (id.startsWith('parent:')) return false; // checked in the parent's history
+        const standing = snapshot!.standing.find((s) => s.stepId === id);
+        if (standing) return !f.operations.some((o) => o.input.stepId === id && o.type === 'approval.standing' && o.completedAt !== undefined && o.completedAt < op.eventId);
+        const gate = snapshot!.gates.find((g) => g.id === id);
+        const { approvers, vetoed } = approvalsBefore(f, id, op.eventId);
+        return !gate || vetoed || approvers.size < Math.max(gate.quorum, required.rule!.quorum);
+      });
+      if (unmet.length) v.push({ invariant: 'policy-before-gated-steps', eventIds: [op.eventId], detail: `${required.kind} ${op.type} (step ${op.input.stepId}) ran before ${unmet.join(', ')} met the policy (${required.rule.quorum} of ${required.rule.groups.join(' and ')})` });
+    }
     const cancel = f.cancels[0];
     if (step?.irreversible && cancel !== undefined && op.eventId > cancel) {
       v.push({ invariant: 'no-irreversible-after-cancel', eventIds: [cancel, op.eventId], detail: `irreversible ${op.type} started after the cancel` });

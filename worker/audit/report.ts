@@ -10,7 +10,7 @@ interface ReportModel {
   title: string;
   rows: [string, string][];
   steps: string[];
-  approvals: [string, string, string, string, string, string][];
+  approvals: [string, string, string, string, string, string, string][];
   commands: [string, string, string, string][];
   interventions: [string, string, string][];
   verdict: string[];
@@ -30,7 +30,15 @@ function model(events: AuditEvent[], verdict: VerifyResult | undefined): ReportM
       ['Outcome', final?.phase ?? 'still running'],
     ],
     steps: f.plan.steps.map((s, i) => `${i + 1}. ${s.title}${s.irreversible ? ' [irreversible]' : ''}`),
-    approvals: f.decisions.map((d) => [time(d.eventId), d.gate, d.actor, d.name, d.via, d.planDigest === f.digest ? 'this plan' : `OTHER plan ${String(d.planDigest).slice(0, 12)}…`]),
+    approvals: f.decisions.map((d) => [
+      time(d.eventId),
+      d.gate,
+      d.actor,
+      d.name,
+      d.via === 'cli' ? "own key" : d.via === 'email-link' ? 'email link (web app attests)' : d.via,
+      d.signatureValid ? 'valid' : 'INVALID',
+      d.planDigest === f.digest ? 'this plan' : `OTHER plan ${String(d.planDigest).slice(0, 12)}…`,
+    ]),
     commands: f.operations.flatMap((o) =>
       (o.result?.transcript ?? []).map((t): [string, string, string, string] => [o.input.stepId, `${t.device} (${t.user})`, t.command, `${t.code === 0 ? 'ok' : `code ${t.code}`}: ${t.output.split('\n').filter(Boolean).slice(-3).join(' / ')}`]),
     ),
@@ -38,7 +46,12 @@ function model(events: AuditEvent[], verdict: VerifyResult | undefined): ReportM
       ...events.filter((e) => e.type.includes('ACTIVITY_TASK_FAILED')).map((e): [string, string, string] => [time(e.id), 'step failed', `event ${e.id}`]),
       ...f.resolutions.map((r): [string, string, string] => [time(r.eventId), `${String(r.args.by)} chose ${String(r.args.action)}`, String(r.args.reason)]),
     ],
-    verdict: verdict ? (verdict.ok ? ['VERIFIED: replayed with the current code, every invariant holds'] : [...verdict.problems, ...verdict.violations.map((v) => `${v.invariant} (events ${v.eventIds.join(', ')}): ${v.detail}`)]) : ['not verified'],
+    verdict: verdict
+      ? [
+          ...(verdict.ok ? ['VERIFIED: replayed with the current code, every decision signed, every invariant holds'] : [...verdict.problems, ...verdict.violations.map((v) => `${v.invariant} (events ${v.eventIds.join(', ')}): ${v.detail}`)]),
+          ...verdict.notes,
+        ]
+      : ['not verified'],
   };
 }
 
@@ -58,8 +71,8 @@ export function reportMarkdown(events: AuditEvent[], verdict?: VerifyResult): st
     ...m.steps,
     '',
     '## Approvals',
-    md(['When', 'Gate', 'Who', 'Decision', 'Via', 'Plan']),
-    md(['---', '---', '---', '---', '---', '---']),
+    md(['When', 'Gate', 'Who', 'Decision', 'Signed with', 'Signature', 'Plan']),
+    md(['---', '---', '---', '---', '---', '---', '---']),
     ...m.approvals.map(md),
     '',
     '## Device commands (outputs scrubbed of secrets)',
@@ -81,7 +94,7 @@ export function reportHtml(events: AuditEvent[], verdict?: VerifyResult): string
     html`<h1>Audit report: ${m.title}</h1><div class="card">${m.rows.map(([k, v]) => html`<b>${k}:</b> ${v}<br>`)}</div>
 <h2>Verdict</h2><div class="card">${m.verdict.map((v) => html`${v}<br>`)}</div>
 <h2>The plan</h2><ol>${m.steps.map((s) => html`<li>${s.replace(/^\d+\. /, '')}</li>`)}</ol>
-<h2>Approvals</h2>${table(['When', 'Gate', 'Who', 'Decision', 'Via', 'Plan'], m.approvals)}
+<h2>Approvals</h2>${table(['When', 'Gate', 'Who', 'Decision', 'Signed with', 'Signature', 'Plan'], m.approvals)}
 <h2>Device commands (outputs scrubbed of secrets)</h2>${table(['Step', 'Device', 'Command', 'Result'], m.commands)}
 <h2>Failures and interventions</h2>${table(['When', 'What', 'Why'], m.interventions)}`,
   );

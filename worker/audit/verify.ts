@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { auditEvents, parseHistoryJson } from './history';
-import { checkInvariants, type Violation } from './invariants';
+import { auditFacts, checkInvariants, type Violation } from './invariants';
 import { dataConverterFor } from '../codec';
 import { manifestPath, manifestSignatureValid, sha256Hex, type AuditManifest } from './export';
 
@@ -10,12 +10,15 @@ export interface VerifyResult {
   file: string;
   ceremonyId?: string;
   ok: boolean;
+  /** What fails the verdict. */
   problems: string[];
   violations: Violation[];
+  /** What the verdict cannot prove, without failing it (e.g. an unsigned manifest). */
+  notes: string[];
 }
 
 export interface VerifyOptions {
-  /** Ed25519 public key (PEM) that signed the manifests; a signed manifest needs it. */
+  /** Ed25519 public key (PEM) that signs the manifests: with it, an unsigned manifest fails. */
   publicKeyPem?: string;
   /** A prebuilt workflow bundle (tests); otherwise the current workflow code is bundled. */
   workflowBundlePath?: string;
@@ -32,30 +35,70 @@ export function historyFiles(path: string): string[] {
     .map((f) => join(path, f));
 }
 
+function readManifest(path: string, result: VerifyResult): AuditManifest | undefined {
+  if (!existsSync(path)) {
+    result.problems.push(`no manifest ${path}`);
+    return undefined;
+  }
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as AuditManifest;
+  } catch (err) {
+    result.problems.push(`the manifest ${path} cannot be read: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Hash and signature: is this the history that was exported, by whom the key says? */
+function checkIntegrity(text: string, manifest: AuditManifest, options: VerifyOptions, result: VerifyResult): void {
+  if (sha256Hex(text) !== manifest.historySha256) result.problems.push('the history does not match the sha256 in its manifest: it was changed after export');
+  if (options.publicKeyPem) {
+    if (!manifest.signature) result.problems.push('the manifest is not signed, and an audit public key is configured: its integrity cannot be proven');
+    else if (!manifestSignatureValid(manifest, options.publicKeyPem)) result.problems.push('the manifest signature does not verify');
+  } else if (manifest.signature) {
+    result.problems.push('the manifest is signed but no public key was given to check it (--public-key or CEREMONY_AUDIT_PUBLIC_KEY_FILE)');
+  } else {
+    result.notes.push('integrity not proven: manifest unsigned (sign exports with --signing-key, verify with --public-key)');
+  }
+}
+
+/** The manifest says what it describes: compare each claim with the history itself. */
+function checkManifestClaims(manifest: AuditManifest, facts: ReturnType<typeof auditFacts>, result: VerifyResult): void {
+  const claims: [string, unknown, unknown][] = [
+    ['ceremony id', manifest.ceremonyId, facts.ceremonyId],
+    ['run id', manifest.runId, facts.runId],
+    ['plan digest', manifest.planDigest, facts.digest],
+    ['event count', manifest.eventCount, facts.eventCount],
+    ['last event id', manifest.lastEventId, facts.lastEventId],
+    ['close event', manifest.closeEvent, facts.close?.type ?? 'running'],
+  ];
+  for (const [what, claimed, actual] of claims) {
+    if (claimed === undefined) result.problems.push(`the manifest does not record the ${what} (exported by an older version?): export it again`);
+    else if (claimed !== actual) result.problems.push(`the manifest's ${what} is ${String(claimed)}, the history's is ${String(actual)}`);
+  }
+}
+
 /** Replay with the current workflow code (no server), check hash, signature and invariants. */
 export async function verifyHistories(paths: string[], options: VerifyOptions = {}): Promise<VerifyResult[]> {
   const results: VerifyResult[] = [];
   const converter = dataConverterFor(options.payloadKeys);
   const replayable: { workflowId: string; history: unknown; result: VerifyResult }[] = [];
   for (const file of paths.flatMap(historyFiles)) {
-    const result: VerifyResult = { file, ok: false, problems: [], violations: [] };
+    const result: VerifyResult = { file, ok: false, problems: [], violations: [], notes: [] };
     results.push(result);
     const text = readFileSync(file, 'utf8');
-    const mPath = manifestPath(file);
-    if (!existsSync(mPath)) result.problems.push(`no manifest ${mPath}`);
-    else {
-      const manifest = JSON.parse(readFileSync(mPath, 'utf8')) as AuditManifest;
+    const manifest = readManifest(manifestPath(file), result);
+    if (manifest) {
       result.ceremonyId = manifest.ceremonyId;
-      if (sha256Hex(text) !== manifest.historySha256) result.problems.push('the history does not match the sha256 in its manifest: it was changed after export');
-      if (manifest.signature && !options.publicKeyPem) result.problems.push('the manifest is signed but no public key was given to check it');
-      if (manifest.signature && options.publicKeyPem && !manifestSignatureValid(manifest, options.publicKeyPem)) result.problems.push('the manifest signature does not verify');
-      if (!manifest.signature && options.publicKeyPem) result.problems.push('the manifest is not signed');
+      checkIntegrity(text, manifest, options, result);
     }
     try {
-      const json = JSON.parse(text);
-      const events = await auditEvents(parseHistoryJson(json), converter?.payloadCodecs?.[0]);
+      const history = parseHistoryJson(JSON.parse(text));
+      const events = await auditEvents(history, converter?.payloadCodecs?.[0]);
+      const facts = auditFacts(events);
+      result.ceremonyId ??= facts.ceremonyId;
+      if (manifest) checkManifestClaims(manifest, facts, result);
       result.violations = checkInvariants(events);
-      replayable.push({ workflowId: result.ceremonyId ?? file, history: json, result });
+      replayable.push({ workflowId: facts.ceremonyId || file, history, result });
     } catch (err) {
       result.problems.push(`the history cannot be read: ${(err as Error).message}`);
     }

@@ -1,0 +1,26 @@
+import { loadInventory } from '../ceremonies/inventory';
+import { PlanSchema } from '../ceremonies/plan';
+import { checkPlanPolicy, type PolicySnapshot } from '../ceremonies/policy';
+import { describeIssues } from '../ceremonies/validation';
+import { nonRetryable } from './errors';
+
+export interface PolicyCheckInput {
+  ceremonyId: string;
+  /** The plan from the workflow's input: validated here in full, trusted for nothing. */
+  plan: unknown;
+  /** The parent ceremony, from Temporal's own record of who started this workflow. */
+  parent?: string;
+}
+
+/** The worker checks a plan against the policy of its own inventory before the first step, and
+ * returns what the workflow enforces: gates, who may decide on them, and their public keys. */
+export function policyCheckActivity(inventoryPath: string | undefined) {
+  return async (input: PolicyCheckInput): Promise<PolicySnapshot> => {
+    if (!inventoryPath) throw nonRetryable('PolicyViolation', 'the worker has no inventory (CEREMONY_INVENTORY): it cannot check any plan');
+    const parsed = PlanSchema.safeParse(input.plan);
+    if (!parsed.success) throw nonRetryable('PolicyViolation', `invalid plan: ${describeIssues(parsed.error).join('; ')}`);
+    const check = checkPlanPolicy(parsed.data, loadInventory(inventoryPath), { parent: input.parent });
+    if (!check.ok) throw nonRetryable('PolicyViolation', `the plan breaks the worker's policy: ${check.problems.join('; ')}`);
+    return check.snapshot;
+  };
+}

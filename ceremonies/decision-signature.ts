@@ -1,0 +1,87 @@
+import { ed25519 } from '@noble/curves/ed25519';
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import { canonicalJson } from './digest';
+
+// Every approve / reject / sign-off is signed (Ed25519): by the approver's own key on the CLI, or
+// by the web app's attestation key once it has checked an emailed link. Pure JS on purpose: the
+// workflow verifies inside Temporal's sandbox, and the auditor verifies again offline.
+
+export type DecisionKind = 'approve' | 'reject' | 'signoff';
+
+/** What a signature covers. `text` is the comment, reason or reference ('' when none). */
+export interface DecisionFields {
+  ceremonyId: string;
+  gate: string;
+  planDigest: string;
+  decision: DecisionKind;
+  actor: string;
+  text: string;
+  nonce: string;
+  /** When it was signed (ISO 8601). */
+  at: string;
+}
+
+export interface DecisionSignature {
+  alg: 'ed25519';
+  /** `ed25519:<base64url of the 32-byte public key>`, as the inventory lists it. */
+  publicKey: string;
+  /** base64url of the 64-byte signature */
+  value: string;
+}
+
+/** The exact bytes signed: canonical JSON with the free text reduced to its sha256. */
+export function decisionMessage(d: DecisionFields): Uint8Array {
+  return utf8ToBytes(
+    canonicalJson({
+      v: 1,
+      purpose: 'hsm-ceremonies decision',
+      ceremonyId: d.ceremonyId,
+      gate: d.gate,
+      planDigest: d.planDigest,
+      decision: d.decision,
+      actor: d.actor,
+      textSha256: bytesToHex(sha256(utf8ToBytes(d.text))),
+      nonce: d.nonce,
+      at: d.at,
+    }),
+  );
+}
+
+const B64URL = /^[A-Za-z0-9_-]*$/;
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** base64url decoding without Buffer (not available in the workflow sandbox). */
+export function fromBase64Url(text: string): Uint8Array | undefined {
+  if (!B64URL.test(text) || text.length % 4 === 1) return undefined;
+  const out: number[] = [];
+  let bits = 0;
+  let value = 0;
+  for (const ch of text) {
+    value = (value << 6) | ALPHABET.indexOf(ch);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((value >> bits) & 0xff);
+    }
+  }
+  return Uint8Array.from(out);
+}
+
+export function publicKeyBytes(key: string): Uint8Array | undefined {
+  if (!key.startsWith('ed25519:')) return undefined;
+  const bytes = fromBase64Url(key.slice('ed25519:'.length));
+  return bytes?.length === 32 ? bytes : undefined;
+}
+
+/** Does `signature` sign these fields with the key it names? Never throws. */
+export function decisionSignatureValid(fields: DecisionFields, signature: DecisionSignature): boolean {
+  const key = publicKeyBytes(signature.publicKey);
+  const value = fromBase64Url(signature.value);
+  if (signature.alg !== 'ed25519' || !key || value?.length !== 64) return false;
+  try {
+    return ed25519.verify(value, decisionMessage(fields), key);
+  } catch {
+    return false;
+  }
+}
