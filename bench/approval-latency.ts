@@ -3,7 +3,7 @@
 import { createLinkToken, formToken, newLinkKeyEntry, parseLinkKeys, verifyLinkToken } from '../ceremonies/approval-links';
 import { readLedger } from '../activities/ops/ledger';
 import { buildWebServer } from '../web/server';
-import { startHarnessFor } from './harness';
+import { benchKeys, startHarnessFor } from './harness';
 import { benchServer, percentile, round } from './support';
 import { join } from 'node:path';
 
@@ -14,7 +14,7 @@ export async function approvalLatency(): Promise<Record<string, unknown>> {
   const server = await benchServer();
   const h = await startHarnessFor(server);
   const keys = parseLinkKeys(newLinkKeyEntry());
-  const web = await buildWebServer({ ceremonies: h.ceremonies, linkKeys: keys, linkRateLimit: 100_000 });
+  const web = await buildWebServer({ ceremonies: h.ceremonies, linkKeys: keys, attestation: benchKeys.attestation, linkRateLimit: 100_000 });
   const base = await web.listen({ host: '127.0.0.1', port: 0 });
   const ledgerPath = join(h.config.CEREMONY_DATA_DIR, 'ledger.jsonl');
   const latencies: number[] = [];

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startAppliance, type RunningAppliance } from '../simulator/appliance-server';
 import { startBackupDevice, type RunningBackupDevice } from '../simulator/backup-device';
+import { BENCH_PEOPLE, benchKeys } from './harness';
 
 const PASSWORD = 'Bench-Tenant-Admin-1';
 const SO = 'Bench-HSM-SO-2';
@@ -29,10 +30,12 @@ export async function simulatedFleet(dir: string, n: number): Promise<{
       ),
       backupDevices: { 'onprem-backup': { host: '127.0.0.1', port: backup.port, hostKeyFingerprint: backup.fingerprint, credentials: { backup: 'env:BENCH_BACKUP' } } },
       approverGroups: { 'security-officers': { members: ['alice@example.com', 'bob@example.com', 'carol@example.com'] } },
+      policy: { 'read-only': 'none', reversible: { quorum: 2, groups: ['security-officers'] }, irreversible: { quorum: 2, groups: ['security-officers'] }, 'key-material': { quorum: 2, groups: ['security-officers'] } },
+      ...benchKeys.inventory(BENCH_PEOPLE),
       operators: ['operator@example.com'],
       // what a nightly backup runs on: one pre-approval per appliance
       standingApprovals: Object.fromEntries(
-        appliances.map((a) => [`nightly-${a.name}`, { kind: 'backup', hsm: a.name, approvedBy: ['alice@example.com', 'bob@example.com'], reference: 'CAB-BENCH', expires: '2099-12-31' }]),
+        appliances.map((a) => [`nightly-${a.name}`, { ceremony: 'backup', hsm: a.name, kinds: ['reversible', 'key-material'], approvedBy: ['alice@example.com', 'bob@example.com'], reference: 'CAB-BENCH', expires: '2099-12-31' }]),
       ),
     }),
   );
