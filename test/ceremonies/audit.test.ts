@@ -40,8 +40,9 @@ function writeKey(pem: string): string {
   return path;
 }
 
-/** Copy the export into a new dir with `edit` applied to the history JSON; `rehash` fixes the manifest hash. */
-function tampered(edit: (history: { events: Record<string, any>[] }) => void, rehash: boolean): string {
+/** Copy the export into a new dir with `edit` applied to the history JSON; `rehash` fixes the
+ * manifest hash; `manifest` edits the manifest too (an attacker rewriting an unsigned one). */
+function tampered(edit: (history: { events: Record<string, any>[] }) => void, rehash: boolean, editManifest?: (m: Record<string, any>, history: { events: Record<string, any>[] }) => void): string {
   const out = mkdtempSync(join(tmpdir(), 'tampered-'));
   const history = JSON.parse(readFileSync(file, 'utf8'));
   edit(history);
@@ -49,9 +50,14 @@ function tampered(edit: (history: { events: Record<string, any>[] }) => void, re
   const target = join(out, `${id}.json`);
   writeFileSync(target, text);
   const manifest = JSON.parse(readFileSync(manifestPath(file), 'utf8'));
-  writeFileSync(manifestPath(target), JSON.stringify(rehash ? { ...manifest, historySha256: sha256Hex(text) } : manifest));
+  const written = rehash ? { ...manifest, historySha256: sha256Hex(text) } : manifest;
+  editManifest?.(written, history);
+  writeFileSync(manifestPath(target), JSON.stringify(written));
   return target;
 }
+
+/** The manifest without its signature, as an unsigned export would have it. */
+const unsign = (m: Record<string, any>) => delete m.signature;
 
 const decodeArgs = (e: Record<string, any>) => JSON.parse(Buffer.from(e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input.args.payloads[0].data, 'base64').toString());
 const encodeArgs = (e: Record<string, any>, value: unknown) => {
@@ -102,6 +108,56 @@ test('a removed approval breaks the quorum invariant (and the replay)', async ()
   const [q] = await verifyHistories([removed], bundle);
   expect(q.ok).toBe(false);
   expect(q.violations.map((v) => v.invariant)).toContain('quorum-before-gated-steps');
+});
+
+test('an approval re-attributed to another approver, or to an outsider, fails on its signature and group', async () => {
+  for (const [to, invariants] of [
+    ['carol@example.com', ['decisions-signed']],
+    ['mallory@example.com', ['decisions-signed', 'approver-in-group']],
+  ] as const) {
+    const target = tampered((h) => {
+      const [first] = approvals(h);
+      encodeArgs(first, { ...decodeArgs(first), approver: to });
+    }, true, unsign);
+    const [r] = await verifyHistories([target], bundle);
+    expect(r.ok).toBe(false);
+    expect(r.problems).toEqual([]); // hash recomputed, manifest unsigned: only the history can tell
+    expect(r.violations.map((v) => v.invariant)).toEqual(expect.arrayContaining([...invariants]));
+    expect(r.violations.find((v) => v.invariant === 'decisions-signed')?.detail).toMatch(new RegExp(`approve by ${to} on gate approve (has a signature that does not match it|is signed with a key that is neither)`));
+  }
+});
+
+test('a truncated history fails, even with a manifest rewritten to match it', async () => {
+  const cut = (h: { events: Record<string, any>[] }) => {
+    const create = h.events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'partition.create');
+    h.events = h.events.slice(0, create);
+  };
+  const [asIs] = await verifyHistories([tampered(cut, true, unsign)], bundle);
+  expect(asIs.ok).toBe(false);
+  expect(asIs.problems.join('\n')).toMatch(/the manifest's event count is \d+, the history's is \d+/);
+  expect(asIs.violations.map((v) => v.invariant)).toContain('history-complete');
+
+  const rewritten = tampered(cut, true, (m, h) => {
+    unsign(m);
+    Object.assign(m, { eventCount: h.events.length, lastEventId: Number(h.events.at(-1)!.eventId), closeEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED' });
+  });
+  const [r] = await verifyHistories([rewritten], bundle);
+  expect(r.ok).toBe(false);
+  expect(r.violations.find((v) => v.invariant === 'history-complete')?.detail).toMatch(/not in a close event: it is truncated or the ceremony had not ended/);
+});
+
+test("a manifest naming another ceremony or plan fails; a signed one stripped of its signature fails when the audit key is configured", async () => {
+  const [otherId] = await verifyHistories([tampered(() => {}, false, (m) => (unsign(m), (m.ceremonyId = 'ceremony-jira-OTHER-1')))], bundle);
+  expect(otherId.problems).toContain(`the manifest's ceremony id is ceremony-jira-OTHER-1, the history's is ${id}`);
+  const [otherDigest] = await verifyHistories([tampered(() => {}, false, (m) => (unsign(m), (m.planDigest = 'a'.repeat(64))))], bundle);
+  expect(otherDigest.problems.join('\n')).toMatch(new RegExp(`the manifest's plan digest is a{64}, the history's is [0-9a-f]{64}`));
+
+  const stripped = tampered(() => {}, true, unsign);
+  const [withKey] = await verifyHistories([stripped], { ...bundle, publicKeyPem: publicPem });
+  expect(withKey.ok).toBe(false);
+  expect(withKey.problems).toContain('the manifest is not signed, and an audit public key is configured: its integrity cannot be proven');
+  const [withoutKey] = await verifyHistories([stripped], bundle);
+  expect(withoutKey).toMatchObject({ ok: true, problems: [], violations: [], notes: ['integrity not proven: manifest unsigned (sign exports with --signing-key, verify with --public-key)'] });
 });
 
 test('a replay against changed workflow code reports the non-determinism instead of crashing', async () => {
