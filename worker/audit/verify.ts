@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from '@temporalio/worker';
 import { auditEvents, parseHistoryJson } from './history';
 import { auditFacts, checkInvariants, type Violation } from './invariants';
 import { dataConverterFor } from '../codec';
+import { replayHistories } from './replay';
 import { manifestPath, manifestSignatureValid, sha256Hex, type AuditManifest } from './export';
 
 export interface VerifyResult {
@@ -24,6 +24,8 @@ export interface VerifyOptions {
   workflowBundlePath?: string;
   /** Payload keys, when the ceremonies ran with payload encryption. */
   payloadKeys?: string;
+  /** How long one replay may take (default 30 s). */
+  replayTimeLimitMs?: number;
 }
 
 /** History files in a directory (or the file itself), manifests excluded. */
@@ -92,26 +94,26 @@ export async function verifyHistories(paths: string[], options: VerifyOptions = 
       checkIntegrity(text, manifest, options, result);
     }
     try {
-      const history = parseHistoryJson(JSON.parse(text));
-      const events = await auditEvents(history, converter?.payloadCodecs?.[0]);
+      const json = JSON.parse(text);
+      const events = await auditEvents(parseHistoryJson(json), converter?.payloadCodecs?.[0]);
       const facts = auditFacts(events);
       result.ceremonyId ??= facts.ceremonyId;
       if (manifest) checkManifestClaims(manifest, facts, result);
       result.violations = checkInvariants(events);
-      replayable.push({ workflowId: facts.ceremonyId || file, history, result });
+      replayable.push({ workflowId: facts.ceremonyId || file, history: json, result });
     } catch (err) {
       result.problems.push(`the history cannot be read: ${(err as Error).message}`);
     }
   }
-  if (replayable.length > 0) {
-    const bundle = options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: require.resolve('../../workflows') };
-    const replays = Worker.runReplayHistories({ ...bundle, replayName: 'audit', dataConverter: converter }, replayable.map(({ workflowId, history }) => ({ workflowId, history })));
-    let i = 0;
-    for await (const replay of replays) {
-      const entry = replayable[i++];
-      if (replay.error) entry.result.problems.push(`replay with the current workflow code failed: ${replay.error.message}`);
-    }
-  }
+  // every replay is bounded in time, and a malformed history gets a verdict without one
+  const outcomes = await replayHistories(replayable.map(({ workflowId, history }) => ({ workflowId, history })), {
+    workflowBundlePath: options.workflowBundlePath,
+    dataConverter: converter,
+    timeLimitMs: options.replayTimeLimitMs,
+  });
+  outcomes.forEach((o, i) => {
+    if (o.error) replayable[i].result.problems.push(o.kind === 'replay' ? `replay with the current workflow code failed: ${o.error}` : o.error);
+  });
   for (const r of results) r.ok = r.problems.length === 0 && r.violations.length === 0;
   return results;
 }
