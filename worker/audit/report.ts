@@ -1,3 +1,4 @@
+import { escapeControl } from '../../ceremonies/free-text';
 import { html, page } from '../../web/html';
 import type { AuditEvent } from './history';
 import { auditFacts } from './invariants';
@@ -42,20 +43,24 @@ function model(events: AuditEvent[], verdict: VerifyResult | undefined): ReportM
   };
 }
 
-const md = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|').replace(/\n/g, ' ')).join(' | ')} |`;
+/** Text from the history as Markdown shows it: control characters written out, and HTML escaped
+ * so that a reason cannot become markup where the Markdown is rendered. */
+const mdText = (text: string) => escapeControl(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const md = (cells: string[]) => `| ${cells.map((c) => mdText(c).replace(/\|/g, '\\|')).join(' | ')} |`;
+const bullet = (text: string) => `- ${mdText(text)}`;
 
 export function reportMarkdown(events: AuditEvent[], verdict?: VerifyResult): string {
   const m = model(events, verdict);
   return [
-    `# Audit report: ${m.title}`,
+    `# Audit report: ${mdText(m.title)}`,
     '',
-    ...m.rows.map(([k, v]) => `- **${k}:** ${v}`),
+    ...m.rows.map(([k, v]) => `- **${mdText(k)}:** ${mdText(v)}`),
     '',
     '## Verdict',
-    ...m.verdict.map((v) => `- ${v}`),
+    ...m.verdict.map(bullet),
     '',
     '## The plan',
-    ...m.steps,
+    ...m.steps.map(mdText),
     '',
     '## Approvals',
     md(['When', 'Gate', 'Who', 'Decision', 'Via', 'Plan']),
@@ -68,7 +73,7 @@ export function reportMarkdown(events: AuditEvent[], verdict?: VerifyResult): st
     ...m.commands.map(md),
     '',
     '## Failures and interventions',
-    ...(m.interventions.length ? m.interventions.map(([t, what, why]) => `- ${t} ${what}: ${why}`) : ['none']),
+    ...(m.interventions.length ? m.interventions.map(([t, what, why]) => bullet(`${t} ${what}: ${why}`)) : ['none']),
     '',
   ].join('\n');
 }
