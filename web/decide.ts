@@ -82,7 +82,7 @@ Approvals so far: ${gate.approvedBy.length} of ${gate.quorum}${gate.approvedBy.l
 ${plan.steps.map((s, i) => {
   const what =
     s.type === 'approval' ? `${s.quorum} of ${s.approvers.join(', ')}` : s.type === 'signoff' ? `${s.signer}` : s.type === 'wait' ? s.duration : s.type === 'ceremony' ? `child ${String(s.plan.kind)} ceremony` : `${s.op} ${JSON.stringify(s.args)}`;
-  return html`<tr${s.id === link.gate ? html` style="background:#fff7d6"` : ''}><td>${i + 1}</td><td>${s.title}${s.irreversible ? html` <b>[irreversible]</b>` : ''}</td><td>${s.type}</td><td><code>${what}</code></td></tr>`;
+  return html`<tr${s.id === link.gate ? html` class="this-gate"` : ''}><td>${i + 1}</td><td>${s.title}${s.irreversible ? html` <b>[irreversible]</b>` : ''}</td><td>${s.type}</td><td><code>${what}</code></td></tr>`;
 })}
 </tbody></table>
 <h2>Your decision</h2>${forms}`,
@@ -114,7 +114,7 @@ export function registerDecisionPages(app: FastifyInstance, ceremonies: Ceremony
     handle(reply, async () => {
       const { link, status, plan } = await load(req.params.token);
       precheck(link, status, plan);
-      reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').type('text/html; charset=utf-8').send(decisionPage(link, status, plan, formToken(keys, link)));
+      reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(decisionPage(link, status, plan, formToken(keys, link)));
     }),
   );
 

@@ -89,5 +89,6 @@ export function reportHtml(events: AuditEvent[], verdict?: VerifyResult): string
 <h2>Approvals</h2>${table(['When', 'Gate', 'Who', 'Decision', 'Via', 'Plan'], m.approvals)}
 <h2>Device commands (outputs scrubbed of secrets)</h2>${table(['Step', 'Device', 'Command', 'Result'], m.commands)}
 <h2>Failures and interventions</h2>${table(['When', 'What', 'Why'], m.interventions)}`,
+    { standalone: true },
   );
 }
