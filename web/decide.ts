@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { checkFormToken, formToken, LinkError, verifyLinkToken, type LinkKeys, type LinkPayload } from '../ceremonies/approval-links';
+import { freeTextProblem } from '../ceremonies/free-text';
 import type { Plan } from '../ceremonies/plan';
 import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
 import { FINAL_PHASES, type CeremonyStatus } from '../workflows/messages';
@@ -43,7 +44,11 @@ function refusedPage(reply: FastifyReply, code: string, message: string): void {
   reply
     .status(status)
     .type('text/html; charset=utf-8')
-    .send(page('Not possible', html`<h1>This link cannot be used</h1><div class="card refusal" data-code="${code}"><b>${message}</b></div><p class="muted">Nothing was changed. Ask the ceremony's operators for a new link if you think this is wrong.</p>`));
+    .send(
+      code === 'invalid-input'
+        ? page('Not recorded', html`<h1>Your decision was not recorded</h1><div class="card refusal" data-code="${code}"><b>${message}</b></div><p class="muted">Nothing was changed. Go back, correct it and send the form again: the link still works.</p>`)
+        : page('Not possible', html`<h1>This link cannot be used</h1><div class="card refusal" data-code="${code}"><b>${message}</b></div><p class="muted">Nothing was changed. Ask the ceremony's operators for a new link if you think this is wrong.</p>`),
+    );
 }
 
 /** Everything GET can tell without changing anything, in the order the workflow would refuse. */
@@ -128,7 +133,9 @@ export function registerDecisionPages(app: FastifyInstance, ceremonies: Ceremony
       if (body.decision === 'approve' && link.kind === 'approval') {
         view = await ceremonies.approve(link.ceremonyId, { ...common, approver: link.approver, comment: body.comment || undefined });
       } else if (body.decision === 'reject' && link.kind === 'approval') {
-        view = await ceremonies.reject(link.ceremonyId, { ...common, approver: link.approver, reason: body.reason ?? '' });
+        const problem = freeTextProblem(String(body.reason ?? ''), { multiline: true });
+        if (problem) throw new Refused('invalid-input', `the reason ${problem}`);
+        view = await ceremonies.reject(link.ceremonyId, { ...common, approver: link.approver, reason: String(body.reason) });
       } else if (body.decision === 'signoff' && link.kind === 'signoff') {
         view = await ceremonies.signoff(link.ceremonyId, { ...common, by: link.approver, reference: body.reference ?? '' });
       } else {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LinkKeys } from '../ceremonies/approval-links';
+import { freeTextProblem } from '../ceremonies/free-text';
 import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
 import { html, page } from './html';
 import { constantTimeEqual } from '../ceremonies/constant-time';
@@ -69,6 +70,8 @@ export function registerOperatorPages(app: FastifyInstance, ceremonies: Ceremony
       if (!operator) return refuse(reply, 401, 'Login needed', 'only a logged-in operator can do this');
       if (!constantTimeEqual(String(req.body?.form ?? ''), operatorFormToken(auth.keys, operator, req.params.id))) return refuse(reply, 403, 'Refused', 'this form did not come from this ceremony\'s page (CSRF protection)');
       const reason = String(req.body?.reason ?? '');
+      const problem = freeTextProblem(reason, { multiline: false });
+      if (problem) return refuse(reply, 400, 'Refused', `the reason ${problem}`);
       try {
         if (name === 'resolve') {
           const choice = req.body?.action === 'abort' ? 'abort' : req.body?.action === 'retry' ? 'retry' : undefined;

@@ -117,3 +117,44 @@ test('the session cookie is HttpOnly, SameSite=Strict, for 8 hours, signed; Secu
     await https.close();
   }
 });
+
+describe('a cancel or resolve reason without visible text, or with control characters, is refused before it reaches the workflow', () => {
+  let cookie: string;
+  let gated: string;
+  let failed: string;
+  beforeAll(async () => {
+    cookie = (await post('/login', { email: OPERATOR, password: PASSWORD })).cookie!;
+    gated = await env.h.start(testPlan([gate()]));
+    failed = await env.h.start(failingCheck());
+    await waitForStatus(env.h.ceremonies, gated, (s) => s.phase === 'awaiting-approval');
+    await waitForStatus(env.h.ceremonies, failed, (s) => s.phase === 'needs-intervention');
+  });
+  afterAll(async () => {
+    await env.h.ceremonies.cancel(gated, { by: OPERATOR, reason: 'test done' });
+    await env.h.ceremonies.resolve(failed, { action: 'abort', by: OPERATOR, reason: 'test done' });
+  });
+
+  test.each([
+    ['empty', '', 'must contain visible text'],
+    ['only spaces', '   ', 'must contain visible text'],
+    ['only a zero-width space', '\u200b', 'must contain visible text'],
+    ['an escape sequence', 'done\u001b[2J', 'must not contain control characters (found U+001B)'],
+    ['a newline (the field is one line)', 'done\nfake line', 'must not contain control characters (found U+000A)'],
+    ['a right-to-left override', 'done\u202e', 'must not contain control characters (found U+202E)'],
+    ['a C1 control', 'done\u0085', 'must not contain control characters (found U+0085)'],
+  ])('%s', async (_name, reason, problem) => {
+    for (const [id, action, fields] of [
+      [gated, 'cancel', {}],
+      [failed, 'resolve', { action: 'abort' }],
+    ] as const) {
+      const form = /name="form" value="([^"]+)"/.exec(await page(`/ceremonies/${id}`, cookie))![1];
+      const [status, timeline] = [await env.h.ceremonies.status(id), await env.h.ceremonies.timeline(id)];
+      const refused = await post(`/ceremonies/${id}/${action}`, { ...fields, reason, form }, cookie);
+      expect(refused.status).toBe(400);
+      expect(refused.body).toContain(`the reason ${problem}`);
+      expect(refused.body).toContain('Nothing was changed');
+      expect(await env.h.ceremonies.status(id)).toEqual(status);
+      expect(await env.h.ceremonies.timeline(id)).toEqual(timeline);
+    }
+  });
+});
