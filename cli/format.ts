@@ -1,6 +1,11 @@
 import type { CeremonySummary } from '../client/ceremony-client';
 import type { Plan } from '../ceremonies/plan';
 import type { CeremonyStatus, TimelineEvent } from '../workflows/messages';
+import { escapeControl } from '../ceremonies/free-text';
+
+// Reasons, details, titles and actors come from people: every line is shown with its control
+// characters written out, so a crafted reason cannot move the cursor or fake a line.
+const shown = (lines: string[]) => lines.map(escapeControl).join('\n');
 
 const STATUS_MARK: Record<string, string> = {
   pending: '·',
@@ -41,19 +46,19 @@ export function formatStatus(s: CeremonyStatus): string {
   } else if (s.openGate) {
     lines.push(`  next: ceremony approve ${s.ceremonyId} --gate ${s.openGate.id} --digest ${s.planDigest.slice(0, 12)} --as <approver>`);
   }
-  return lines.join('\n');
+  return shown(lines);
 }
 
 export function formatTimeline(events: TimelineEvent[]): string {
-  return events.map((e) => `${String(e.seq).padStart(3)}  ${e.at}  ${e.type.padEnd(20)} ${e.actor.padEnd(24)} ${e.step ? `[${e.step}] ` : ''}${e.detail}`).join('\n');
+  return shown(events.map((e) => `${String(e.seq).padStart(3)}  ${e.at}  ${e.type.padEnd(20)} ${e.actor.padEnd(24)} ${e.step ? `[${e.step}] ` : ''}${e.detail}`));
 }
 
 export function formatPlan(plan: Plan, digest: string): string {
-  return [
+  return shown([
     `${plan.title}`,
     `  kind ${plan.kind} · hsm ${plan.hsm} · ticket ${plan.ticket} · requester ${plan.requester}`,
     `  digest ${digest}`,
-    ...plan.steps.map((step, i) => {
+    ...plan.steps.flatMap((step, i) => {
       const detail =
         step.type === 'approval'
           ? `${step.quorum} of ${step.approvers.join(', ')}; deadline ${step.deadline}`
@@ -64,15 +69,15 @@ export function formatPlan(plan: Plan, digest: string): string {
               : step.type === 'ceremony'
                 ? `child ${String(step.plan.kind)} ceremony`
                 : `${step.op} ${JSON.stringify(step.args)}`;
-      return `  ${String(i + 1).padStart(2)}. [${step.type}] ${step.title}${step.irreversible ? ' [irreversible]' : ''}\n        ${detail}`;
+      return [`  ${String(i + 1).padStart(2)}. [${step.type}] ${step.title}${step.irreversible ? ' [irreversible]' : ''}`, `        ${detail}`];
     }),
-  ].join('\n');
+  ]);
 }
 
 export function formatList(rows: CeremonySummary[]): string {
   if (rows.length === 0) return 'no ceremonies';
   const header = ['CEREMONY', 'KIND', 'HSM', 'TICKET', 'PHASE', 'STARTED'];
-  const body = rows.map((r) => [r.ceremonyId, r.kind ?? '-', r.hsm ?? '-', r.ticket ?? '-', r.phase ?? r.status, r.startTime]);
+  const body = rows.map((r) => [r.ceremonyId, r.kind ?? '-', r.hsm ?? '-', r.ticket ?? '-', r.phase ?? r.status, r.startTime].map(escapeControl));
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   return [header, ...body].map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
 }

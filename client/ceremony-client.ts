@@ -101,16 +101,16 @@ export class CeremonyClient {
     return this.startPlan(plan, digest);
   }
 
+  /** The start itself decides: of starts racing on one ticket, Temporal lets exactly one through;
+   * the others learn from its refusal that the ticket already has a workflow, running or ended. */
   async startPlan(plan: Plan, digest: string): Promise<StartResult> {
     const ceremonyId = ceremonyIdForTicket(plan.ticket);
-    const running = await this.describeRunning(ceremonyId);
-    let handle;
     try {
-      handle = await this.client.workflow.start<typeof ceremonyWorkflow>('ceremonyWorkflow', {
+      const handle = await this.client.workflow.start<typeof ceremonyWorkflow>('ceremonyWorkflow', {
         workflowId: ceremonyId,
         taskQueue: this.taskQueue,
         args: [{ plan }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         typedSearchAttributes: new TypedSearchAttributes([
           { key: CEREMONY_KIND, value: plan.kind },
@@ -119,28 +119,17 @@ export class CeremonyClient {
           { key: CEREMONY_PHASE, value: 'running' satisfies Phase },
         ]),
       });
+      return { ceremonyId, runId: handle.firstExecutionRunId, planDigest: digest, existing: false };
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        const previous = await this.client.workflow.getHandle(ceremonyId).describe();
-        throw new CeremonyRefusal(
-          `ticket ${plan.ticket} already ran ceremony ${ceremonyId} (${previous.status.name.toLowerCase()}); a ticket starts one ceremony only`,
-        );
-      }
-      throw err;
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
-    const existing = running !== undefined && running === handle.firstExecutionRunId;
-    const runningPlanDigest = existing ? (await handle.query(planQuery)).planDigest : undefined;
-    return { ceremonyId, runId: handle.firstExecutionRunId, planDigest: digest, existing, runningPlanDigest };
-  }
-
-  private async describeRunning(ceremonyId: string): Promise<string | undefined> {
-    try {
-      const d = await this.client.workflow.getHandle(ceremonyId).describe();
-      return d.status.name === 'RUNNING' ? d.runId : undefined;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return undefined;
-      throw err;
+    const existing = this.handle(ceremonyId);
+    const described = await existing.describe();
+    if (described.status.name !== 'RUNNING') {
+      throw new CeremonyRefusal(`ticket ${plan.ticket} already ran ceremony ${ceremonyId} (${described.status.name.toLowerCase()}); a ticket starts one ceremony only`);
     }
+    const { planDigest: runningPlanDigest } = await existing.query(planQuery);
+    return { ceremonyId, runId: described.runId, planDigest: digest, existing: true, runningPlanDigest };
   }
 
   handle(ceremonyId: string) {

@@ -81,7 +81,7 @@ export async function startMailCatcher(options: { smtpPort?: number; httpPort?: 
 <table><thead><tr><th>#</th><th>To</th><th>Subject</th><th>Received</th></tr></thead><tbody>
 ${rows.map((m) => html`<tr><td>${m.id}</td><td>${m.to.join(', ')}</td><td><a href="/mails/${m.id}">${m.subject}</a></td><td>${m.receivedAt}</td></tr>`)}
 </tbody></table>`,
-          { refreshSeconds: 5 },
+          { refreshSeconds: 5, standalone: true },
         ),
       );
     });
@@ -95,6 +95,7 @@ ${rows.map((m) => html`<tr><td>${m.id}</td><td>${m.to.join(', ')}</td><td><a hre
           html`<p><a href="/">← inbox</a></p><h1>${mail.subject}</h1><p class="muted">to ${mail.to.join(', ')} · from ${mail.from} · ${mail.receivedAt}</p>
 <h2>HTML part</h2><iframe sandbox="allow-popups allow-popups-to-escape-sandbox" style="width:100%;height:420px;border:1px solid #ccc;background:#fff" srcdoc="${mail.html}"></iframe>
 <h2>Text part</h2><pre style="white-space:pre-wrap">${new Html(linked)}</pre>`,
+          { standalone: true },
         ),
       );
     });

@@ -3,14 +3,18 @@ import type { Plan } from '../ceremonies/plan';
 import type { CeremonyStatus, TimelineEvent } from '../workflows/messages';
 import { html, page, type Html } from './html';
 
-export function dashboardPage(rows: CeremonySummary[], filter: { kind?: string; hsm?: string; phase?: string }, temporalUiUrl?: string): string {
+const logoutForm = html`<form method="post" action="/logout" class="inline"><button type="submit" id="logout">Log out</button></form>`;
+
+/** `account` is undefined when the app has no operator logins. */
+export function dashboardPage(rows: CeremonySummary[], filter: { kind?: string; hsm?: string; phase?: string }, temporalUiUrl?: string, account?: { operator?: string }): string {
   const counts = new Map<string, number>();
   for (const r of rows) counts.set(r.phase ?? r.status, (counts.get(r.phase ?? r.status) ?? 0) + 1);
   const body = html`<h1>Ceremonies</h1>
-<p>${[...counts].map(([phase, n]) => html`<a href="/?phase=${phase}" class="phase phase-${phase}" style="text-decoration:none">${n} ${phase}</a> `)}</p>
+<p>${[...counts].map(([phase, n]) => html`<a href="/?phase=${phase}" class="phase phase-${phase}">${n} ${phase}</a> `)}</p>
 <form method="get" action="/" class="card">Filter: <input name="kind" placeholder="kind" value="${filter.kind ?? ''}"> <input name="hsm" placeholder="hsm" value="${filter.hsm ?? ''}">
 <input name="phase" placeholder="phase" value="${filter.phase ?? ''}"> <button type="submit">Show</button> <a href="/">all</a></form>
 <p class="muted">${rows.length} ceremonies, newest first. ${temporalUiUrl ? html`Raw workflow histories: <a href="${temporalUiUrl}">Temporal Web UI</a>.` : ''}</p>
+${account?.operator ? html`<div class="muted" id="account">Logged in as ${account.operator}. ${logoutForm}</div>` : account ? html`<div class="muted" id="account"><a href="/login">Operator login</a></div>` : ''}
 <table><thead><tr><th>Ceremony</th><th>Kind</th><th>HSM</th><th>Ticket</th><th>Phase</th><th>Started</th></tr></thead><tbody>
 ${rows.map(
   (r) => html`<tr><td><a href="/ceremonies/${encodeURIComponent(r.ceremonyId)}">${r.ceremonyId}</a></td><td>${r.kind ?? '-'}</td><td>${r.hsm ?? '-'}</td><td>${r.ticket ?? '-'}</td>
@@ -33,7 +37,7 @@ function operatorForms(status: CeremonyStatus, actions: { operator: string; form
     ? html`<form method="post" action="/ceremonies/${encodeURIComponent(status.ceremonyId)}/cancel" class="card" id="cancel-form"><input type="hidden" name="form" value="${actions.form}">
 <b>Cancel the ceremony</b> <label>Reason <input name="reason" required maxlength="2000"></label> <button type="submit" id="cancel">Cancel</button></form>`
     : '';
-  return html`<h2>Operator actions <span class="muted">(${actions.operator})</span></h2>${resolve}${cancel}${!resolve && !cancel ? html`<p class="muted">nothing to do now</p>` : ''}`;
+  return html`<h2>Operator actions</h2><div class="muted" id="account">Logged in as ${actions.operator}. ${logoutForm}</div>${resolve}${cancel}${!resolve && !cancel ? html`<p class="muted">nothing to do now</p>` : ''}`;
 }
 
 export function ceremonyPage(status: CeremonyStatus, timeline: TimelineEvent[], plan: Plan, actions?: { operator: string; form: string }): string {

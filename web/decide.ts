@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { checkFormToken, formToken, LinkError, verifyLinkToken, type LinkKeys, type LinkPayload } from '../ceremonies/approval-links';
+import { freeTextProblem } from '../ceremonies/free-text';
 import type { Plan } from '../ceremonies/plan';
 import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
 import type { DecisionSigner } from '../client/decision-signer';
@@ -45,7 +46,11 @@ function refusedPage(reply: FastifyReply, code: string, message: string): void {
   reply
     .status(status)
     .type('text/html; charset=utf-8')
-    .send(page('Not possible', html`<h1>This link cannot be used</h1><div class="card refusal" data-code="${code}"><b>${message}</b></div><p class="muted">Nothing was changed. Ask the ceremony's operators for a new link if you think this is wrong.</p>`));
+    .send(
+      code === 'invalid-input'
+        ? page('Not recorded', html`<h1>Your decision was not recorded</h1><div class="card refusal" data-code="${code}"><b>${message}</b></div><p class="muted">Nothing was changed. Go back, correct it and send the form again: the link still works.</p>`)
+        : page('Not possible', html`<h1>This link cannot be used</h1><div class="card refusal" data-code="${code}"><b>${message}</b></div><p class="muted">Nothing was changed. Ask the ceremony's operators for a new link if you think this is wrong.</p>`),
+    );
 }
 
 /** Everything GET can tell without changing anything, in the order the workflow would refuse. */
@@ -84,7 +89,7 @@ Approvals so far: ${gate.approvedBy.length} of ${gate.quorum}${gate.approvedBy.l
 ${plan.steps.map((s, i) => {
   const what =
     s.type === 'approval' ? `${s.quorum} of ${s.approvers.join(', ')}` : s.type === 'signoff' ? `${s.signer}` : s.type === 'wait' ? s.duration : s.type === 'ceremony' ? `child ${String(s.plan.kind)} ceremony` : `${s.op} ${JSON.stringify(s.args)}`;
-  return html`<tr${s.id === link.gate ? html` style="background:#fff7d6"` : ''}><td>${i + 1}</td><td>${s.title}${s.irreversible ? html` <b>[irreversible]</b>` : ''}</td><td>${s.type}</td><td><code>${what}</code></td></tr>`;
+  return html`<tr${s.id === link.gate ? html` class="this-gate"` : ''}><td>${i + 1}</td><td>${s.title}${s.irreversible ? html` <b>[irreversible]</b>` : ''}</td><td>${s.type}</td><td><code>${what}</code></td></tr>`;
 })}
 </tbody></table>
 <h2>Your decision</h2>${forms}`,
@@ -118,7 +123,7 @@ export function registerDecisionPages(app: FastifyInstance, ceremonies: Ceremony
     handle(reply, async () => {
       const { link, status, plan } = await load(req.params.token);
       precheck(link, status, plan);
-      reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').type('text/html; charset=utf-8').send(decisionPage(link, status, plan, formToken(keys, link)));
+      reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(decisionPage(link, status, plan, formToken(keys, link)));
     }),
   );
 
@@ -132,7 +137,9 @@ export function registerDecisionPages(app: FastifyInstance, ceremonies: Ceremony
       if (body.decision === 'approve' && link.kind === 'approval') {
         view = await ceremonies.approve(link.ceremonyId, { ...common, approver: link.approver, comment: body.comment || undefined }, attestation);
       } else if (body.decision === 'reject' && link.kind === 'approval') {
-        view = await ceremonies.reject(link.ceremonyId, { ...common, approver: link.approver, reason: body.reason ?? '' }, attestation);
+        const problem = freeTextProblem(String(body.reason ?? ''), { multiline: true });
+        if (problem) throw new Refused('invalid-input', `the reason ${problem}`);
+        view = await ceremonies.reject(link.ceremonyId, { ...common, approver: link.approver, reason: String(body.reason) }, attestation);
       } else if (body.decision === 'signoff' && link.kind === 'signoff') {
         view = await ceremonies.signoff(link.ceremonyId, { ...common, by: link.approver, reference: body.reference ?? '' }, attestation);
       } else {

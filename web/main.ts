@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     payloadCodec: dataConverterFor(config.CEREMONY_PAYLOAD_KEYS)?.payloadCodecs?.[0],
     webhooks: { secrets: webhookSecretsFromEnv(), inventory: () => loadInventory(config.CEREMONY_INVENTORY) },
     temporalUiUrl: process.env.TEMPORAL_UI_URL,
+    publicUrl: config.CEREMONY_PUBLIC_URL,
     logger: true,
   });
   await app.listen({ host: '127.0.0.1', port });

@@ -1,9 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LinkKeys } from '../ceremonies/approval-links';
+import { freeTextProblem } from '../ceremonies/free-text';
 import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
 import { html, page } from './html';
+import { own } from '../ceremonies/own';
 import { constantTimeEqual } from '../ceremonies/constant-time';
-import { checkPassword, operatorFormToken, sessionCookie, sessionEmail } from './operator-auth';
+import { checkPassword, operatorFormToken } from './operator-auth';
+import { SESSION_HOURS, type SessionStore } from './sessions';
 
 export const SESSION_COOKIE = 'operator';
 
@@ -11,20 +14,23 @@ export interface OperatorAuth {
   keys: LinkKeys;
   /** email -> scrypt hash, from the inventory's operatorLogins */
   logins: Record<string, { passwordHash: string }>;
+  sessions: SessionStore;
+  /** The session cookie is `Secure` (the public URL is https). */
+  secureCookie: boolean;
 }
 
-function readCookie(req: FastifyRequest, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [key, ...value] = part.trim().split('=');
-    if (key === name) return value.join('=');
-  }
-  return undefined;
+/** The session id in the request's cookie, if its signature holds (@fastify/cookie's `signed`). */
+function sessionId(req: FastifyRequest): string | undefined {
+  const raw = req.cookies[SESSION_COOKIE];
+  if (!raw) return undefined;
+  const unsigned = req.unsignCookie(raw);
+  return unsigned.valid && unsigned.value !== null ? unsigned.value : undefined;
 }
 
 export function currentOperator(auth: OperatorAuth | undefined, req: FastifyRequest): string | undefined {
   if (!auth) return undefined;
-  const email = sessionEmail(auth.keys, readCookie(req, SESSION_COOKIE));
-  return email && auth.logins[email] ? email : undefined;
+  const email = auth.sessions.email(sessionId(req));
+  return email && own(auth.logins, email) ? email : undefined;
 }
 
 function refuse(reply: FastifyReply, status: number, title: string, message: string): void {
@@ -35,6 +41,7 @@ function refuse(reply: FastifyReply, status: number, title: string, message: str
  * and a form token bound to the operator and the ceremony. */
 export function registerOperatorPages(app: FastifyInstance, ceremonies: CeremonyClient, auth: OperatorAuth, perMinute: number): void {
   const rateLimit = { max: perMinute, timeWindow: '1 minute' };
+  const cookieOptions = { httpOnly: true, sameSite: 'strict', path: '/', secure: auth.secureCookie } as const;
 
   app.get('/login', async (_req, reply) => {
     reply.type('text/html; charset=utf-8').send(
@@ -45,14 +52,16 @@ export function registerOperatorPages(app: FastifyInstance, ceremonies: Ceremony
 
   app.post<{ Body: Record<string, string> }>('/login', { config: { rateLimit } }, async (req, reply) => {
     const email = String(req.body?.email ?? '').toLowerCase();
-    if (!checkPassword(auth.logins[email]?.passwordHash, String(req.body?.password ?? ''))) {
+    if (!checkPassword(own(auth.logins, email)?.passwordHash, String(req.body?.password ?? ''))) {
       return refuse(reply, 401, 'Login refused', 'unknown operator or wrong password');
     }
-    reply.header('set-cookie', `${SESSION_COOKIE}=${sessionCookie(auth.keys, email)}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${8 * 3600}`).redirect('/', 303);
+    auth.sessions.close(sessionId(req));
+    reply.setCookie(SESSION_COOKIE, auth.sessions.open(email), { ...cookieOptions, signed: true, maxAge: SESSION_HOURS * 3600 }).redirect('/', 303);
   });
 
-  app.post('/logout', async (_req, reply) => {
-    reply.header('set-cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`).redirect('/', 303);
+  app.post('/logout', async (req, reply) => {
+    auth.sessions.close(sessionId(req));
+    reply.clearCookie(SESSION_COOKIE, cookieOptions).redirect('/', 303);
   });
 
   const idParam = { params: { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' } }, required: ['id'] } } as const;
@@ -62,6 +71,8 @@ export function registerOperatorPages(app: FastifyInstance, ceremonies: Ceremony
       if (!operator) return refuse(reply, 401, 'Login needed', 'only a logged-in operator can do this');
       if (!constantTimeEqual(String(req.body?.form ?? ''), operatorFormToken(auth.keys, operator, req.params.id))) return refuse(reply, 403, 'Refused', 'this form did not come from this ceremony\'s page (CSRF protection)');
       const reason = String(req.body?.reason ?? '');
+      const problem = freeTextProblem(reason, { multiline: false });
+      if (problem) return refuse(reply, 400, 'Refused', `the reason ${problem}`);
       try {
         if (name === 'resolve') {
           const choice = req.body?.action === 'abort' ? 'abort' : req.body?.action === 'retry' ? 'retry' : undefined;

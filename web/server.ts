@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -13,6 +15,9 @@ import type { DecisionSigner } from '../client/decision-signer';
 import { ceremonyPage, dashboardPage } from './dashboard';
 import { html, page } from './html';
 import { CEREMONY_KINDS } from '../ceremonies/plan';
+import { registerSecurityHeaders } from './security-headers';
+import { SessionStore } from './sessions';
+import { STYLESHEET, STYLESHEET_PATH } from './stylesheet';
 import { PHASES } from '../workflows/messages';
 
 export interface WebOptions {
@@ -30,6 +35,8 @@ export interface WebOptions {
   /** Ticket webhooks: shared secrets per system, and the inventory plans are built from. */
   webhooks?: Omit<WebhookOptions, 'ceremonies'>;
   temporalUiUrl?: string;
+  /** The app's public base URL (`CEREMONY_PUBLIC_URL`); https makes the session cookie `Secure` and adds HSTS. */
+  publicUrl?: string;
   logger?: boolean;
 }
 
@@ -47,7 +54,8 @@ export function servedRoutes(app: FastifyInstance): string[] {
 const CeremonyIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** Read-only dashboard and JSON API over Temporal visibility and the ceremony queries. */
-export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRateLimit = 30, operatorLogins, payloadCodec, webhooks, temporalUiUrl, logger = false }: WebOptions): Promise<FastifyInstance> {
+export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRateLimit = 30, operatorLogins, payloadCodec, webhooks, temporalUiUrl, publicUrl, logger = false }: WebOptions): Promise<FastifyInstance> {
+  const https = publicUrl !== undefined && new URL(publicUrl).protocol === 'https:';
   // signed link tokens are longer than the router's 100-character default for a path parameter
   const app = Fastify({
     // a decision link is a credential: request logs show /decide/<token>, never the token
@@ -60,10 +68,13 @@ export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRa
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${r.url}`);
   });
+  await registerSecurityHeaders(app, { https });
+  // sessions live in this process only (./sessions.ts), and so does the key that signs their cookies
+  await app.register(cookie, { secret: randomBytes(32) });
   await app.register(formbody);
   await app.register(rateLimit, { global: false });
   if (linkKeys && attestation) registerDecisionPages(app, ceremonies, linkKeys, attestation, linkRateLimit);
-  const auth = linkKeys && operatorLogins ? { keys: linkKeys, logins: operatorLogins } : undefined;
+  const auth = linkKeys && operatorLogins ? { keys: linkKeys, logins: operatorLogins, sessions: new SessionStore(), secureCookie: https } : undefined;
   if (auth) registerOperatorPages(app, ceremonies, auth, linkRateLimit);
   if (auth && payloadCodec) registerCodecEndpoint(app, payloadCodec, auth, temporalUiUrl ? new URL(temporalUiUrl).origin : undefined);
   if (webhooks) await registerTicketWebhooks(app, { ceremonies, ...webhooks });
@@ -73,6 +84,11 @@ export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRa
   } as const;
 
   app.get('/healthz', async () => ({ ok: true }));
+
+  // pages link it with a hash of its content in the query, so it can be cached for good
+  app.get(STYLESHEET_PATH, async (_req, reply) => {
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=31536000, immutable').send(STYLESHEET);
+  });
 
   // empty = no filter (the dashboard's form sends its empty fields)
   const filters = {
@@ -84,7 +100,8 @@ export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRa
   } as const;
   app.get<{ Querystring: { kind?: string; hsm?: string; phase?: string } }>('/', { schema: filters }, async (req, reply) => {
     const rows = await ceremonies.list({ ...req.query, limit: 200 });
-    reply.type('text/html; charset=utf-8').send(dashboardPage(rows, req.query, temporalUiUrl));
+    const account = auth ? { operator: currentOperator(auth, req) } : undefined;
+    reply.type('text/html; charset=utf-8').send(dashboardPage(rows, req.query, temporalUiUrl, account));
   });
 
   app.get<{ Params: { id: string } }>('/ceremonies/:id', { schema: idParam }, async (req, reply) => {

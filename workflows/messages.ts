@@ -17,9 +17,9 @@ const text = (what: string, options: { multiline?: boolean; required?: boolean; 
     .string()
     .max(options.max)
     .superRefine((value, ctx) => {
-      const problem = freeTextProblem(value, options);
-      if (problem === 'empty') ctx.addIssue({ code: 'custom', message: `${what} is required (visible text: letters or digits)` });
-      else if (problem === 'control') ctx.addIssue({ code: 'custom', message: `control characters are not allowed in ${what}` });
+      if (options.required === false && value === '') return;
+      const problem = freeTextProblem(value, { multiline: Boolean(options.multiline) });
+      if (problem) ctx.addIssue({ code: 'custom', message: problem.startsWith('must contain') ? `${what} is required: it ${problem}` : `${what} ${problem}` });
     });
 const Reason = text('a reason', { multiline: true, max: 2000 });
 const Signature = z

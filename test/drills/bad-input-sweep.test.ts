@@ -82,6 +82,7 @@ interface HttpCase {
 
 const http: HttpCase[] = [
   { route: 'GET /healthz', name: 'junk in the query is ignored', url: () => `/healthz?x=${encodeURIComponent(INJECTION)}`, status: 200, says: /"ok":true/ },
+  { route: 'GET /assets/app.css', name: 'junk in the query is ignored', url: () => `/assets/app.css?v=${encodeURIComponent(INJECTION)}`, status: 200, says: /\.card\{/ },
   { route: 'GET /', name: 'unknown kind', url: () => '/?kind=teleport', status: 400, says: /kind must be equal to one of the allowed values/ },
   { route: 'GET /', name: 'injection in the HSM filter', url: () => `/?hsm=${encodeURIComponent('hsm" OR CeremonyKind != "')}`, status: 400, says: /hsm must match pattern/ },
   { route: 'GET /', name: 'unicode phase', url: () => `/?phase=${encodeURIComponent(UNICODE)}`, status: 400, says: /phase must be equal to one of the allowed values/ },

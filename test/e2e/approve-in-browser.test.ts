@@ -1,26 +1,43 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
-import { APPROVERS, gate, record, result, testPlan, waitForStatus } from '../support/harness';
+import { chromium, type BrowserContext, type Locator } from 'playwright-core';
+import { APPROVERS, gate, OPERATOR, record, result, testPlan, waitForStatus } from '../support/harness';
 import { startWebEnv, type WebEnv } from '../support/web-env';
+import { hashPassword } from '../../web/operator-auth';
 
 // A person's path: the approval mail from the real SMTP server, its link opened in headless
 // Chromium (Debian's /usr/bin/chromium), Approve clicked, until quorum; the ceremony moves on.
+// An operator logs in, cancels a ceremony from its page and logs out. Under the app's
+// Content-Security-Policy, Chromium reports no violation and the stylesheet applies.
 
 const outDir = join(__dirname, '..', '..', 'test-output', 'screenshots');
 let env: WebEnv;
 let browser: BrowserContext;
+const PASSWORD = 'operator-password-for-browser';
+/** Console messages of every page, where Chromium reports CSP violations. */
+const consoleMessages: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(outDir, { recursive: true });
-  env = await startWebEnv('browser');
+  env = await startWebEnv('browser', { operatorLogins: { [OPERATOR]: { passwordHash: hashPassword(PASSWORD) } } });
   browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'chromium-')), {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  browser.on('console', (message) => consoleMessages.push(message.text()));
 });
+
+afterEach(() => {
+  const seen = consoleMessages.splice(0);
+  expect(seen.filter((m) => m.includes('Content Security Policy'))).toEqual([]);
+});
+
+/** The background colour the element gets, from the linked stylesheet (evaluated in the page). */
+type InPage = { getComputedStyle(element: unknown): { backgroundColor: string } };
+const background = (locator: Locator) => locator.evaluate((el) => (globalThis as unknown as InPage).getComputedStyle(el).backgroundColor);
+const DARK_HEADER = 'rgb(29, 35, 48)';
 afterAll(async () => {
   await browser?.close();
   await env?.close();
@@ -36,6 +53,8 @@ test('approvers follow their mailed links, see the plan and its digest, click Ap
     await page.goto(env.linkIn(mail));
     expect(await page.locator('#digest').textContent()).toBe(open.planDigest);
     expect(await page.locator('h1').textContent()).toBe('Rotate the payments KEK');
+    expect(await background(page.locator('header'))).toBe(DARK_HEADER);
+    expect(await background(page.locator('tr.this-gate'))).toBe('rgb(255, 247, 214)'); // the gate being decided
     if (i === 0) await page.screenshot({ path: join(outDir, 'approval-page.png'), fullPage: true });
     expect((await env.h.ceremonies.status(id)).decisions).toHaveLength(i); // opening it changed nothing
     await page.click('#approve');
@@ -59,4 +78,29 @@ test('approvers follow their mailed links, see the plan and its digest, click Ap
   await dashboard.waitForSelector(`a[href="/ceremonies/${id}"]`);
   await dashboard.screenshot({ path: join(outDir, 'dashboard.png'), fullPage: true });
   await dashboard.close();
+});
+
+test('an operator logs in, cancels a ceremony from its page, and logs out', async () => {
+  const id = await env.h.start(testPlan([gate(), record('effect')], { title: 'Withdrawn change' }));
+  await waitForStatus(env.h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
+  const page = await browser.newPage();
+  await page.goto(`${env.baseUrl}/login`);
+  await page.fill('input[name=email]', OPERATOR);
+  await page.fill('input[name=password]', PASSWORD);
+  await page.click('#login');
+  await page.waitForSelector('#account');
+  expect(await page.locator('#account').textContent()).toContain(`Logged in as ${OPERATOR}`);
+  expect(await background(page.locator('header'))).toBe(DARK_HEADER);
+
+  await page.goto(`${env.baseUrl}/ceremonies/${id}`);
+  await page.fill('#cancel-form input[name=reason]', 'change withdrawn');
+  await page.click('#cancel');
+  await page.waitForURL(`${env.baseUrl}/ceremonies/${id}`);
+  expect((await result(env.h.ceremonies, id)).phase).toBe('cancelled');
+
+  await page.click('#logout');
+  await page.waitForSelector('#account a[href="/login"]');
+  await page.goto(`${env.baseUrl}/ceremonies/${id}`);
+  expect(await page.locator('body').textContent()).toContain('Operator login to resolve or cancel');
+  await page.close();
 });

@@ -28,7 +28,7 @@ export async function startWebEnv(name: string, options: { rateLimit?: number; o
   const h = await startHarness(name, { config: { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(mail.smtpPort), CEREMONY_PUBLIC_URL: baseUrl } });
   let web: FastifyInstance;
   try {
-    web = await buildWebServer({ ceremonies: h.ceremonies, linkKeys: keys, attestation: keyring.attestation, linkRateLimit: options.rateLimit ?? 1000, operatorLogins: options.operatorLogins });
+    web = await buildWebServer({ ceremonies: h.ceremonies, linkKeys: keys, attestation: keyring.attestation, linkRateLimit: options.rateLimit ?? 1000, operatorLogins: options.operatorLogins, publicUrl: baseUrl });
     await web.listen({ host: '127.0.0.1', port });
   } catch (err) {
     await h.stop();

@@ -141,8 +141,41 @@ test('a reject needs a reason, and ends the ceremony', async () => {
   const empty = await decide(links[carol], { decision: 'reject', reason: ' ' });
   expect(empty.status).toBe(400);
   expect((await env.h.ceremonies.status(id)).decisions).toEqual([]);
-  expect((await decide(links[carol], { decision: 'reject', reason: 'not in this change window' })).body).toContain('Your rejection is recorded');
-  expect((await result(env.h.ceremonies, id)).phase).toBe('rejected');
+  // the reason is a text area: line breaks are fine
+  expect((await decide(links[carol], { decision: 'reject', reason: 'not in this change window\r\nsee CHG-1' })).body).toContain('Your rejection is recorded');
+  const final = await result(env.h.ceremonies, id);
+  expect(final.phase).toBe('rejected');
+  expect(final.decisions[0].reason).toBe('not in this change window\r\nsee CHG-1');
+});
+
+describe('a reject reason without visible text, or with control characters, is refused before it reaches the workflow', () => {
+  let id: string;
+  let links: Record<string, string>;
+  beforeAll(async () => {
+    ({ id, links } = await openCeremony());
+  });
+
+  test.each([
+    ['empty', '', 'must contain visible text'],
+    ['only spaces and line breaks', '  \n\t ', 'must contain visible text'],
+    ['only a zero-width space', '\u200b', 'must contain visible text'],
+    ['an escape sequence', 'no\u001b[2J', 'must not contain control characters (found U+001B)'],
+    ['NUL', 'no\u0000', 'must not contain control characters (found U+0000)'],
+    ['DEL', 'no\u007f', 'must not contain control characters (found U+007F)'],
+    ['a bidi isolate', 'no\u2067', 'must not contain control characters (found U+2067)'],
+  ])('%s', async (_name, reason, problem) => {
+    const before = await env.h.ceremonies.status(id);
+    const refused = await decide(links[carol], { decision: 'reject', reason });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain(`the reason ${problem}`);
+    expect(refused.body).toContain('Nothing was changed');
+    expect(await env.h.ceremonies.status(id)).toEqual(before);
+  });
+
+  test('afterwards the link still works', async () => {
+    expect((await decide(links[carol], { decision: 'approve' })).body).toContain('1 of 2 approvals');
+    await env.h.ceremonies.cancel(id, { by: OPERATOR, reason: 'test done' });
+  });
 });
 
 test('the decision endpoints are rate limited', async () => {

@@ -1,3 +1,4 @@
+import { escapeControl } from '../../ceremonies/free-text';
 import { html, page } from '../../web/html';
 import type { AuditEvent } from './history';
 import { auditFacts } from './invariants';
@@ -55,20 +56,24 @@ function model(events: AuditEvent[], verdict: VerifyResult | undefined): ReportM
   };
 }
 
-const md = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|').replace(/\n/g, ' ')).join(' | ')} |`;
+/** Text from the history as Markdown shows it: control characters written out, and HTML escaped
+ * so that a reason cannot become markup where the Markdown is rendered. */
+const mdText = (text: string) => escapeControl(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const md = (cells: string[]) => `| ${cells.map((c) => mdText(c).replace(/\|/g, '\\|')).join(' | ')} |`;
+const bullet = (text: string) => `- ${mdText(text)}`;
 
 export function reportMarkdown(events: AuditEvent[], verdict?: VerifyResult): string {
   const m = model(events, verdict);
   return [
-    `# Audit report: ${m.title}`,
+    `# Audit report: ${mdText(m.title)}`,
     '',
-    ...m.rows.map(([k, v]) => `- **${k}:** ${v}`),
+    ...m.rows.map(([k, v]) => `- **${mdText(k)}:** ${mdText(v)}`),
     '',
     '## Verdict',
-    ...m.verdict.map((v) => `- ${v}`),
+    ...m.verdict.map(bullet),
     '',
     '## The plan',
-    ...m.steps,
+    ...m.steps.map(mdText),
     '',
     '## Approvals',
     md(['When', 'Gate', 'Who', 'Decision', 'Signed with', 'Signature', 'Plan']),
@@ -81,7 +86,7 @@ export function reportMarkdown(events: AuditEvent[], verdict?: VerifyResult): st
     ...m.commands.map(md),
     '',
     '## Failures and interventions',
-    ...(m.interventions.length ? m.interventions.map(([t, what, why]) => `- ${t} ${what}: ${why}`) : ['none']),
+    ...(m.interventions.length ? m.interventions.map(([t, what, why]) => bullet(`${t} ${what}: ${why}`)) : ['none']),
     '',
   ].join('\n');
 }
@@ -97,5 +102,6 @@ export function reportHtml(events: AuditEvent[], verdict?: VerifyResult): string
 <h2>Approvals</h2>${table(['When', 'Gate', 'Who', 'Decision', 'Signed with', 'Signature', 'Plan'], m.approvals)}
 <h2>Device commands (outputs scrubbed of secrets)</h2>${table(['Step', 'Device', 'Command', 'Result'], m.commands)}
 <h2>Failures and interventions</h2>${table(['When', 'What', 'Why'], m.interventions)}`,
+    { standalone: true },
   );
 }

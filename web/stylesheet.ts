@@ -1,0 +1,22 @@
+import { createHash } from 'node:crypto';
+
+/** The one stylesheet of every page: served as /assets/app.css, or inlined in a standalone page. */
+export const STYLESHEET = `body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d2330;background:#f5f6f8}
+header{background:#1d2330;color:#fff;padding:10px 24px}header a{color:#fff;text-decoration:none;font-weight:600}
+main{padding:16px 24px;max-width:1200px}
+table{border-collapse:collapse;width:100%;background:#fff}th,td{padding:6px 10px;border-bottom:1px solid #e3e6ea;text-align:left;vertical-align:top}
+th{background:#eef0f3;font-weight:600}code{font-size:12px}
+.phase{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;background:#dfe3e8}
+a.phase{text-decoration:none;color:inherit}
+.phase-completed,.st-succeeded{background:#d3f2dc}.phase-rejected,.phase-expired,.phase-aborted,.phase-cancelled,.st-failed,.st-rejected,.st-expired{background:#fbd9d7}
+.phase-needs-intervention{background:#ffe3b3}.phase-awaiting-approval,.phase-awaiting-signoff,.st-awaiting{background:#dce8ff}.st-running,.phase-running,.phase-waiting{background:#e9e0ff}
+.card{background:#fff;padding:12px 16px;margin:12px 0;border:1px solid #e3e6ea}
+.this-gate{background:#fff7d6}
+.muted{color:#667085}
+form.inline{display:inline}
+`;
+
+export const STYLESHEET_PATH = '/assets/app.css';
+
+/** The URL pages link: the content's hash makes a changed stylesheet a new URL, so it may be cached for good. */
+export const STYLESHEET_URL = `${STYLESHEET_PATH}?v=${createHash('sha256').update(STYLESHEET).digest('hex').slice(0, 12)}`;
