@@ -1,4 +1,4 @@
-import { decisionSignatureValid, type DecisionKind, type DecisionSignature } from '../ceremonies/decision-signature';
+import { decisionSignatureValid, type DecisionFields, type DecisionKind, type DecisionSignature } from '../ceremonies/decision-signature';
 import type { GateStep, Plan } from '../ceremonies/plan';
 import { isGate } from '../ceremonies/plan';
 import type { PolicySnapshot } from '../ceremonies/policy';
@@ -14,20 +14,14 @@ import {
   type TimelineEvent,
 } from './messages';
 
-/** A decision as the update validators see it: who, on what, and the signature over it. */
-export interface DecisionInput {
-  gate: string;
-  actor: string;
-  planDigest: string;
-  /** The comment, reason or reference (what the signature covers, by its sha256). */
-  text: string;
-  nonce: string;
-  at: string;
+/** A decision as the update validators see it: the signed fields (the ceremony and the kind are
+ * the workflow's own), the signature, and the free text under its own name. */
+export type DecisionInput = Omit<DecisionFields, 'ceremonyId' | 'decision'> & {
   signature: DecisionSignature;
   comment?: string;
   reason?: string;
   reference?: string;
-}
+};
 
 /** How far a decision's signing time may be from the workflow's clock. */
 export const SIGNATURE_WINDOW_MS = 10 * 60_000;

@@ -1,4 +1,4 @@
-import { decisionSignatureValid, type DecisionKind, type DecisionSignature } from '../../ceremonies/decision-signature';
+import { decisionSignatureValid, type DecisionFields, type DecisionKind, type DecisionSignature } from '../../ceremonies/decision-signature';
 import { planDigest } from '../../ceremonies/digest';
 import { operationKind } from '../../ceremonies/operations';
 import { PlanSchema, isGate, isOperation, type Plan } from '../../ceremonies/plan';
@@ -15,22 +15,16 @@ export interface Violation {
   detail: string;
 }
 
-export interface DecisionEvent {
+/** A decision in the history: the fields its signature covers, and what the signature proves. */
+export type DecisionEvent = Omit<DecisionFields, 'ceremonyId' | 'decision'> & {
   eventId: number;
   name: DecisionKind;
-  gate: string;
-  actor: string;
-  planDigest: string;
-  /** comment, reason or reference */
-  text: string;
-  nonce: string;
-  at: string;
   signature?: DecisionSignature;
   /** Which key signed, per the recorded policy: the decider's own (`cli`) or the web app's
    * (`email-link`); `unsigned` / `unknown key` otherwise. */
   via: string;
   signatureValid: boolean;
-}
+};
 
 const SIDE_ACTIVITIES = new Set(['notify', 'ticketComment', 'checkPolicy']);
 const DECISIONS = new Set(['approve', 'reject', 'signoff']);
