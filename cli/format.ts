@@ -17,6 +17,7 @@ const STATUS_MARK: Record<string, string> = {
   expired: '⌛',
   aborted: '■',
   cancelled: '■',
+  skipped: '-',
 };
 
 export function formatStatus(s: CeremonyStatus): string {
@@ -26,6 +27,7 @@ export function formatStatus(s: CeremonyStatus): string {
     `  kind ${s.kind} · hsm ${s.hsm} · ticket ${s.ticket} · requested by ${s.requester}`,
     `  plan digest ${s.planDigest}`,
   ];
+  if (s.refusal) lines.push(`  refused by the worker's policy check: ${s.refusal}`);
   if (s.openGate) {
     lines.push(
       `  gate "${s.openGate.id}": ${s.openGate.approvedBy.length}/${s.openGate.quorum} approvals` +

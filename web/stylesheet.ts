@@ -8,7 +8,7 @@ table{border-collapse:collapse;width:100%;background:#fff}th,td{padding:6px 10px
 th{background:#eef0f3;font-weight:600}code{font-size:12px}
 .phase{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;background:#dfe3e8}
 a.phase{text-decoration:none;color:inherit}
-.phase-completed,.st-succeeded{background:#d3f2dc}.phase-rejected,.phase-expired,.phase-aborted,.phase-cancelled,.st-failed,.st-rejected,.st-expired{background:#fbd9d7}
+.phase-completed,.st-succeeded{background:#d3f2dc}.phase-rejected,.phase-expired,.phase-aborted,.phase-cancelled,.phase-refused,.st-failed,.st-rejected,.st-expired{background:#fbd9d7}
 .phase-needs-intervention{background:#ffe3b3}.phase-awaiting-approval,.phase-awaiting-signoff,.st-awaiting{background:#dce8ff}.st-running,.phase-running,.phase-waiting{background:#e9e0ff}
 .card{background:#fff;padding:12px 16px;margin:12px 0;border:1px solid #e3e6ea}
 .this-gate{background:#fff7d6}

@@ -366,7 +366,8 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
     state.policy = await checkPolicy({ ceremonyId: state.ceremonyId, plan, parent: workflowInfo().parent?.workflowId });
     state.record('policy-checked', 'worker', `the plan meets the policy: ${state.policy.steps.filter((s) => s.rule).map((s) => `${s.id} (${s.kind}) after ${s.by.join(' + ')}`).join('; ') || 'no step needs a gate'}`);
   } catch (err) {
-    state.record('policy-refused', 'worker', describeFailure(err));
+    state.refusal = describeFailure(err);
+    state.record('policy-refused', 'worker', state.refusal);
     for (const s of state.steps) s.status = 'skipped';
     outcome = 'refused';
   }

@@ -124,6 +124,8 @@ export interface CeremonyStatus {
   decisions: Decision[];
   steps: StepOutcome[];
   cancellable: boolean;
+  /** Why the worker refused the plan (phase `refused`). */
+  refusal?: string;
 }
 
 export interface GateView {

@@ -63,6 +63,8 @@ export class CeremonyState {
   /** What the worker checked the plan against (activity `policy.check`): gates, eligible people,
    * their keys. Null until that check has answered: no gate opens before it. */
   policy: PolicySnapshot | null = null;
+  /** Why the worker refused the plan, when it did. */
+  refusal: string | null = null;
   private readonly usedNonces = new Set<string>();
 
   constructor(
@@ -271,6 +273,7 @@ export class CeremonyState {
       decisions: [...this.decisions],
       steps: this.steps.map((s) => ({ ...s })),
       cancellable: !this.finished && !this.irreversibleStarted,
+      ...(this.refusal ? { refusal: this.refusal } : {}),
     };
   }
 }

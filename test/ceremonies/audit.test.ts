@@ -26,6 +26,7 @@ beforeAll(async () => {
   initialiseDirectly(env.sim);
   id = await env.start('partition-create', { partition: 'payments', client: 'app01', clientHost: 'app01.example.com' });
   expect((await driveGates(env.h.ceremonies, id)).phase).toBe('completed');
+  await env.h.ceremonies.handle(id).result(); // exported once closed: a complete history
   dir = mkdtempSync(join(tmpdir(), 'audit-'));
   file = join(dir, `${id}.json`);
   await exportCeremony(env.h.ceremonies, id, file, { server: 'test', signingKeyFile: writeKey(privatePem) });

@@ -114,6 +114,8 @@ describe('plans started directly on Temporal end refused before any step', () =>
     expect(final.steps.every((s) => s.status === 'skipped')).toBe(true);
     const refused = (await env.h.ceremonies.timeline(id)).find((e) => e.type === 'policy-refused');
     expect(refused?.detail).toMatch(says);
+    expect(final.refusal).toBe(refused?.detail);
+    expect((await cli('status', id)).out).toContain(`refused by the worker's policy check: ${refused?.detail}`);
     // nothing but the policy check (and the outcome mail) ran
     const activities = (await handle.fetchHistory()).events!.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType!.name] : []));
     expect(activities.filter((a) => a !== 'notify' && a !== 'ticketComment')).toEqual(['checkPolicy']);

@@ -45,7 +45,9 @@ export async function startCeremonyEnv(
       return started.ceremonyId;
     },
     async expectNoSecretsInHistory(id, extra = []) {
-      // what an auditor receives: `ceremony audit export`, every payload decoded
+      // what an auditor receives once the ceremony has ended (its last mails sent, the history
+      // closed): `ceremony audit export`, every payload decoded
+      await h.ceremonies.handle(id).result();
       const file = join(mkdtempSync(join(tmpdir(), 'export-')), `${id}.json`);
       await exportCeremony(h.ceremonies, id, file, { server: 'test' });
       const history = `${exportedText(readFileSync(file, 'utf8'))}\n${readFileSync(manifestPath(file), 'utf8')}`;
