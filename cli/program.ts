@@ -242,7 +242,12 @@ Example:
     .action(async (id: string, opts: { output: string; signingKey?: string }) => {
       const { server, codec } = auditSettings();
       const manifest = await withClient((c) => exportCeremony(c, id, opts.output, { server, signingKeyFile: opts.signingKey, codec }));
-      print(manifest, () => `exported ${id} to ${opts.output} (sha256 ${manifest.historySha256.slice(0, 16)}…${manifest.signature ? ', signed' : ''})`);
+      print(manifest, () =>
+        [
+          `exported ${id} to ${opts.output} (sha256 ${manifest.historySha256.slice(0, 16)}…${manifest.signature ? ', signed' : ''})`,
+          ...(manifest.closeEvent === 'running' ? [`note: ${id} is still running: this history is incomplete and will not verify; export it again once it has ended`] : []),
+        ].join('\n'),
+      );
     });
   audit
     .command('verify <paths...>')
