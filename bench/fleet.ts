@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CeremonyClient } from '../client/ceremony-client';
 import { loadInventory } from '../ceremonies/inventory';
-import { loadConfig } from '../worker/config';
+import { loadConfig } from '../runtime/config';
 import { spawnWorkerProcess } from '../worker/process';
 import type { CeremonyStatus } from '../workflows/messages';
 import { initialiseForBench, simulatedFleet } from './fleet-support';

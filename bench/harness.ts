@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { CeremonyClient } from '../client/ceremony-client';
 import { planDigest } from '../ceremonies/digest';
 import { PlanSchema, type PlanInput } from '../ceremonies/plan';
-import { loadConfig, type AppConfig } from '../worker/config';
+import { loadConfig, type AppConfig } from '../runtime/config';
 import { createCeremonyWorker } from '../worker/worker';
 
 let seq = 0;

@@ -3,8 +3,8 @@
 import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportCeremony, manifestPath } from '../worker/audit/export';
-import { verifyHistories } from '../worker/audit/verify';
+import { exportCeremony, manifestPath } from '../audit/export';
+import { verifyHistories } from '../audit/verify';
 import { startHarnessFor } from './harness';
 import { benchServer, round } from './support';
 

@@ -6,18 +6,18 @@ import { CEREMONY_KINDS } from '../ceremonies/plan';
 import { parseParamPairs } from '../ceremonies/request';
 import { ValidationError } from '../ceremonies/validation';
 import { PHASES } from '../workflows/messages';
-import { loadConfig } from '../worker/config';
+import { loadConfig } from '../runtime/config';
 import { formatList, formatPlan, formatStatus, formatTimeline } from './format';
-import { hashPassword } from '../web/operator-auth';
+import { hashPassword } from '../runtime/passwords';
 import { generateSigningKey, loadSigner } from '../client/decision-signer';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportCeremony } from '../worker/audit/export';
-import { auditEvents, parseHistoryJson } from '../worker/audit/history';
-import { reportHtml, reportMarkdown } from '../worker/audit/report';
-import { verifyHistories } from '../worker/audit/verify';
-import { dataConverterFor } from '../worker/codec';
+import { exportCeremony } from '../audit/export';
+import { auditEvents, parseHistoryJson } from '../audit/history';
+import { reportHtml, reportMarkdown } from '../audit/report';
+import { verifyHistories } from '../audit/verify';
+import { dataConverterFor } from '../runtime/codec';
 
 function positiveCount(value: string): number {
   if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > 1000) throw new InvalidArgumentError('expected a whole number from 1 to 1000');

@@ -35,8 +35,8 @@ import {
 import { CEREMONY_HSM, CEREMONY_KIND, CEREMONY_PHASE, CEREMONY_TICKET } from '../workflows/search-attributes';
 import type { DecisionFields } from '../ceremonies/decision-signature';
 import { newNonce, type DecisionSigner } from './decision-signer';
-import { dataConverterFor } from '../worker/codec';
-import { connectionOptions, type AppConfig } from '../worker/config';
+import { dataConverterFor } from '../runtime/codec';
+import { connectionOptions, type AppConfig } from '../runtime/config';
 
 /** A request the ceremony refused (validator said no, or the ceremony does not exist). */
 export class CeremonyRefusal extends Error {

@@ -11,7 +11,7 @@ import { loadInventory } from '../ceremonies/inventory';
 import type { CeremonyKind } from '../ceremonies/plan';
 import { formatStatus } from '../cli/format';
 import { FINAL_PHASES, type CeremonyStatus } from '../workflows/messages';
-import { loadConfig } from '../worker/config';
+import { loadConfig } from '../runtime/config';
 import { localSigner } from '../simulator/local-keys';
 
 const root = resolve(__dirname, '..', '..');

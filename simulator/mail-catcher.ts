@@ -1,7 +1,7 @@
 import Fastify from 'fastify';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
-import { escapeHtml, Html, html, page } from '../web/html';
+import { escapeHtml, Html, html, page } from '../runtime/html';
 
 // A real SMTP server on 127.0.0.1 that keeps every mail, and a small inbox page to read them:
 // the organisation's mail server and the approvers' mailboxes, for the local stack and tests.

@@ -1,7 +1,7 @@
 import type { CeremonySummary } from '../client/ceremony-client';
 import type { Plan } from '../ceremonies/plan';
 import type { CeremonyStatus, TimelineEvent } from '../workflows/messages';
-import { html, page, type Html } from './html';
+import { html, page, type Html } from '../runtime/html';
 
 const logoutForm = html`<form method="post" action="/logout" class="inline"><button type="submit" id="logout">Log out</button></form>`;
 

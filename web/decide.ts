@@ -5,7 +5,7 @@ import type { Plan } from '../ceremonies/plan';
 import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
 import type { DecisionSigner } from '../client/decision-signer';
 import { FINAL_PHASES, type CeremonyStatus } from '../workflows/messages';
-import { html, page, type Html } from './html';
+import { html, page, type Html } from '../runtime/html';
 
 // The page behind an emailed link. GET only renders (mail scanners prefetch links); deciding is
 // a POST from that page, carrying a form token only the rendered page has.

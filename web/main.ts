@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { CeremonyClient } from '../client/ceremony-client';
-import { loadConfig } from '../worker/config';
+import { loadConfig } from '../runtime/config';
 import { buildWebServer } from './server';
 import { webhookSecretsFromEnv } from './webhooks';
-import { dataConverterFor } from '../worker/codec';
+import { dataConverterFor } from '../runtime/codec';
 import { linkKeysFromEnv } from '../ceremonies/approval-links';
 import { loadInventory } from '../ceremonies/inventory';
 import { loadSigner } from '../client/decision-signer';

@@ -2,10 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LinkKeys } from '../ceremonies/approval-links';
 import { freeTextProblem } from '../ceremonies/free-text';
 import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
-import { html, page } from './html';
+import { html, page } from '../runtime/html';
 import { own } from '../ceremonies/own';
 import { constantTimeEqual } from '../ceremonies/constant-time';
-import { checkPassword, operatorFormToken } from './operator-auth';
+import { checkPassword } from '../runtime/passwords';
+import { operatorFormToken } from './operator-auth';
 import { SESSION_HOURS, type SessionStore } from './sessions';
 
 export const SESSION_COOKIE = 'operator';

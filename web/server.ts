@@ -13,11 +13,11 @@ import { operatorFormToken } from './operator-auth';
 import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
 import type { DecisionSigner } from '../client/decision-signer';
 import { ceremonyPage, dashboardPage } from './dashboard';
-import { html, page } from './html';
+import { html, page } from '../runtime/html';
 import { CEREMONY_KINDS } from '../ceremonies/plan';
 import { registerSecurityHeaders } from './security-headers';
 import { SessionStore } from './sessions';
-import { STYLESHEET, STYLESHEET_PATH } from './stylesheet';
+import { STYLESHEET, STYLESHEET_PATH } from '../runtime/stylesheet';
 import { PHASES } from '../workflows/messages';
 
 export interface WebOptions {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { loadConfig } from './config';
-import { createLogger } from './logger';
+import { loadConfig } from '../runtime/config';
+import { createLogger } from '../runtime/logger';
 import { WORKER_READY } from './process';
 import { createCeremonyWorker } from './worker';
 

@@ -3,9 +3,9 @@ import { createActivities } from '../activities';
 import { ticketAdaptersFromEnv } from '../activities/tickets/adapters';
 import { allNotifiers, outboxNotifier, smtpNotifier, type Notifier } from '../activities/notify';
 import { linkKeysFromEnv } from '../ceremonies/approval-links';
-import { dataConverterFor } from './codec';
-import { connectionOptions, dataPath, type AppConfig } from './config';
-import { createLogger } from './logger';
+import { dataConverterFor } from '../runtime/codec';
+import { connectionOptions, dataPath, type AppConfig } from '../runtime/config';
+import { createLogger } from '../runtime/logger';
 
 let runtimeInstalled = false;
 

@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { exportCeremony } from '../../worker/audit/export';
-import { verifyHistories } from '../../worker/audit/verify';
-import { dataConverterFor } from '../../worker/codec';
+import { exportCeremony } from '../../audit/export';
+import { verifyHistories } from '../../audit/verify';
+import { dataConverterFor } from '../../runtime/codec';
 import { buildWebServer } from '../../web/server';
-import { hashPassword } from '../../web/operator-auth';
+import { hashPassword } from '../../runtime/passwords';
 import { newLinkKeyEntry, parseLinkKeys } from '../../ceremonies/approval-links';
 import { APPROVERS, gate, OPERATOR, record, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
 

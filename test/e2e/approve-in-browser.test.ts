@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Locator } from 'playwright-core';
 import { APPROVERS, gate, OPERATOR, record, result, testPlan, waitForStatus } from '../support/harness';
 import { startWebEnv, type WebEnv } from '../support/web-env';
-import { hashPassword } from '../../web/operator-auth';
+import { hashPassword } from '../../runtime/passwords';
 
 // A person's path: the approval mail from the real SMTP server, its link opened in headless
 // Chromium (Debian's /usr/bin/chromium), Approve clicked, until quorum; the ceremony moves on.

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { newLinkKeyEntry, parseLinkKeys } from '../../ceremonies/approval-links';
-import { dataConverterFor } from '../../worker/codec';
-import { hashPassword } from '../../web/operator-auth';
+import { dataConverterFor } from '../../runtime/codec';
+import { hashPassword } from '../../runtime/passwords';
 import { buildWebServer } from '../../web/server';
 import { OPERATOR, startHarness, type Harness } from '../support/harness';
 

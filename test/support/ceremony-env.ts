@@ -4,8 +4,8 @@ import { startHarness, type Harness } from './harness';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportCeremony, manifestPath } from '../../worker/audit/export';
-import { verifyHistories } from '../../worker/audit/verify';
+import { exportCeremony, manifestPath } from '../../audit/export';
+import { verifyHistories } from '../../audit/verify';
 import { exportedText } from './history';
 import { SECRETS, startSimulatedHsm, type SimulatedHsm } from './simulated-hsm';
 

@@ -10,7 +10,7 @@ import { PlanSchema, type Plan, type PlanInput } from '../../ceremonies/plan';
 import { readLedger } from '../../activities/ops/ledger';
 import type { NotificationInput } from '../../activities/types';
 import type { CeremonyStatus } from '../../workflows/messages';
-import { loadConfig, type AppConfig } from '../../worker/config';
+import { loadConfig, type AppConfig } from '../../runtime/config';
 import { createCeremonyWorker } from '../../worker/worker';
 
 export const REQUESTER = 'requester@example.com';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AppConfig } from '../../worker/config';
+import type { AppConfig } from '../../runtime/config';
 import { spawnWorkerProcess, type WorkerProcess } from '../../worker/process';
 
 const root = join(__dirname, '..', '..');

@@ -1,6 +1,6 @@
 import { loadInventory, parseInventory } from '../../ceremonies/inventory';
 import { ValidationError } from '../../ceremonies/validation';
-import { loadConfig } from '../../worker/config';
+import { loadConfig } from '../../runtime/config';
 
 const good = `
 hsms:

@@ -1,6 +1,6 @@
 import { gate, OPERATOR, result, testPlan, waitForStatus } from '../support/harness';
 import { startWebEnv, type WebEnv } from '../support/web-env';
-import { hashPassword } from '../../web/operator-auth';
+import { hashPassword } from '../../runtime/passwords';
 import { buildWebServer } from '../../web/server';
 
 const PASSWORD = 'operator-password-for-tests';

@@ -1,6 +1,6 @@
 import { APPROVERS, gate, OPERATOR, record, testPlan, waitForStatus } from '../support/harness';
 import { startWebEnv, type WebEnv } from '../support/web-env';
-import { hashPassword } from '../../web/operator-auth';
+import { hashPassword } from '../../runtime/passwords';
 
 // Every page carries the security headers: a strict Content-Security-Policy (no script, no
 // inline style, forms only to the app, no framing), X-Frame-Options, nosniff, no referrer.

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditEvents, parseHistoryJson } from './history';
 import { auditFacts, checkInvariants, type Violation } from './invariants';
-import { dataConverterFor } from '../codec';
+import { dataConverterFor } from '../runtime/codec';
 import { replayHistories } from './replay';
 import { manifestPath, manifestSignatureValid, sha256Hex, type AuditManifest } from './export';
 

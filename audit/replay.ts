@@ -190,7 +190,7 @@ async function decodedHistory(history: unknown, codecs: NonNullable<DataConverte
 export function replayChildPath(): string {
   const beside = join(__dirname, 'replay-child.js');
   if (existsSync(beside)) return beside;
-  const built = join(__dirname, '..', '..', 'dist', 'worker', 'audit', 'replay-child.js');
+  const built = join(__dirname, '..', 'dist', 'audit', 'replay-child.js');
   if (existsSync(built)) return built;
   throw new Error(`${built} is missing: compile first (npm run build)`);
 }
@@ -239,7 +239,7 @@ export async function replayHistories(items: ReplayItem[], options: ReplayOption
   const settled = new Set<number>();
   let bundle: { codePath: string } | { workflowsPath: string } = options.workflowBundlePath
     ? { codePath: options.workflowBundlePath }
-    : { workflowsPath: options.workflowsPath ?? require.resolve('../../workflows') };
+    : { workflowsPath: options.workflowsPath ?? require.resolve('../workflows') };
   let builtBundle: string | undefined;
   try {
     while (pending.length > 0) {

@@ -1,5 +1,5 @@
-import { escapeControl } from '../../ceremonies/free-text';
-import { html, page } from '../../web/html';
+import { escapeControl } from '../ceremonies/free-text';
+import { html, page } from '../runtime/html';
 import type { AuditEvent } from './history';
 import { auditFacts } from './invariants';
 import type { VerifyResult } from './verify';

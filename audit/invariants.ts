@@ -1,9 +1,9 @@
-import { decisionSignatureValid, type DecisionFields, type DecisionKind, type DecisionSignature } from '../../ceremonies/decision-signature';
-import { planDigest } from '../../ceremonies/digest';
-import { operationKind } from '../../ceremonies/operations';
-import { PlanSchema, isGate, isOperation, type Plan } from '../../ceremonies/plan';
-import type { PolicySnapshot } from '../../ceremonies/policy';
-import type { OperationEvidence, OperationInput } from '../../activities/types';
+import { decisionSignatureValid, type DecisionFields, type DecisionKind, type DecisionSignature } from '../ceremonies/decision-signature';
+import { planDigest } from '../ceremonies/digest';
+import { operationKind } from '../ceremonies/operations';
+import { PlanSchema, isGate, isOperation, type Plan } from '../ceremonies/plan';
+import type { PolicySnapshot } from '../ceremonies/policy';
+import type { OperationEvidence, OperationInput } from '../activities/types';
 import { CLOSE_EVENT_TYPES, type AuditEvent } from './history';
 
 // The ceremony's promises, checked from its history alone: the auditor need not trust anyone but

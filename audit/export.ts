@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { PayloadCodec } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { canonicalJson } from '../../ceremonies/digest';
+import { canonicalJson } from '../ceremonies/digest';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { CeremonyRefusal, type CeremonyClient } from '../../client/ceremony-client';
+import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
 import { auditEvents, parseHistoryJson } from './history';
 import { auditFacts } from './invariants';
 
