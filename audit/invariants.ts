@@ -1,6 +1,6 @@
 import { decisionSignatureValid, type DecisionFields, type DecisionKind, type DecisionSignature } from '../ceremonies/decision-signature';
 import { planDigest } from '../ceremonies/digest';
-import { operationKind } from '../ceremonies/operations';
+import { operationKind, type OperationName } from '../ceremonies/operations';
 import { PlanSchema, isGate, isOperation, type Plan } from '../ceremonies/plan';
 import type { PolicySnapshot } from '../ceremonies/policy';
 import type { OperationEvidence, OperationInput } from '../activities/types';
@@ -27,6 +27,8 @@ export type DecisionEvent = Omit<DecisionFields, 'ceremonyId' | 'decision'> & {
 };
 
 const SIDE_ACTIVITIES = new Set(['notify', 'ticketComment', 'checkPolicy']);
+/** An operation named by an invariant: a catalogue name, so a rename cannot leave it behind. */
+const op_ = (name: OperationName): string => name;
 const DECISIONS = new Set(['approve', 'reject', 'signoff']);
 
 export interface AuditFacts {
@@ -167,7 +169,7 @@ export function checkInvariants(events: AuditEvent[]): Violation[] {
       const unmet = required.by.length === 0 ? ['nothing'] : required.by.filter((id) => {
         if (id.startsWith('parent:')) return false; // checked in the parent's history
         const standing = snapshot!.standing.find((s) => s.stepId === id);
-        if (standing) return !f.operations.some((o) => o.input.stepId === id && o.type === 'approval.standing' && o.completedAt !== undefined && o.completedAt < op.eventId);
+        if (standing) return !f.operations.some((o) => o.input.stepId === id && o.type === op_('approval.standing') && o.completedAt !== undefined && o.completedAt < op.eventId);
         const gate = snapshot!.gates.find((g) => g.id === id);
         const { approvers, vetoed } = approvalsBefore(f, id, op.eventId);
         return !gate || vetoed || approvers.size < Math.max(gate.quorum, required.rule!.quorum);
@@ -175,15 +177,15 @@ export function checkInvariants(events: AuditEvent[]): Violation[] {
       if (unmet.length) v.push({ invariant: 'policy-before-gated-steps', eventIds: [op.eventId], detail: `${required.kind} ${op.type} (step ${op.input.stepId}) ran before ${unmet.join(', ')} met the policy (${required.rule.quorum} of ${required.rule.groups.join(' and ')})` });
     }
     const cancel = f.cancels[0];
-    if (step?.irreversible && cancel !== undefined && op.eventId > cancel) {
+    if ((step?.irreversible || operationKind(op.type) === 'irreversible') && cancel !== undefined && op.eventId > cancel) {
       v.push({ invariant: 'no-irreversible-after-cancel', eventIds: [cancel, op.eventId], detail: `irreversible ${op.type} started after the cancel` });
     }
-    const doneBefore = (type: string, ok: (o: (typeof f.operations)[number]) => boolean = () => true) =>
+    const doneBefore = (type: OperationName, ok: (o: (typeof f.operations)[number]) => boolean = () => true) =>
       f.operations.some((o) => o.type === type && o.completedAt !== undefined && o.completedAt < op.eventId && ok(o));
-    if (op.type === 'azure.deleteDedicatedHsm' && !(doneBefore('hsm.zeroize') && doneBefore('hsm.verify', (o) => o.input.args.zeroized === true))) {
+    if (op.type === op_('azure.deleteDedicatedHsm') && !(doneBefore('hsm.zeroize') && doneBefore('hsm.verify', (o) => o.input.args.zeroized === true))) {
       v.push({ invariant: 'zeroize-verified-before-deprovision', eventIds: [op.eventId], detail: 'the Azure deprovision was scheduled without a completed zeroize and a completed verification that the HSM is zeroized' });
     }
-    if (op.type === 'firmware.upgrade' && !(doneBefore('backup.verify') || f.children.some((c) => c.eventId < op.eventId && c.result?.kind === 'backup' && c.result?.phase === 'completed'))) {
+    if (op.type === op_('firmware.upgrade') && !(doneBefore('backup.verify') || f.children.some((c) => c.eventId < op.eventId && c.result?.kind === 'backup' && c.result?.phase === 'completed'))) {
       v.push({ invariant: 'backup-verified-before-firmware-upgrade', eventIds: [op.eventId], detail: 'the firmware upgrade was scheduled without a completed, verified backup' });
     }
     if (op.completedAt !== undefined && op.type.includes('.') && step?.type === 'device') {

@@ -22,7 +22,7 @@ export async function approvalLatency(): Promise<Record<string, unknown>> {
     for (let c = 0; c < APPROVALS / PER_CEREMONY; c++) {
       const steps = Array.from({ length: PER_CEREMONY }, (_, i) => [
         { id: `gate-${i}`, type: 'approval' as const, title: `gate ${i}`, group: 'bench', approvers: ['alice@example.com'], quorum: 1, deadline: '1h' },
-        { id: `after-${i}`, type: 'device' as const, title: `after ${i}`, hsm: 'bench', op: 'ledger.record', args: { key: `after-${i}` } },
+        { id: `after-${i}`, type: 'device' as const, title: `after ${i}`, hsm: 'bench', op: 'ledger.record' as const, args: { key: `after-${i}` } },
       ]).flat();
       const id = await h.startPlan('bench', steps);
       for (let i = 0; i < PER_CEREMONY; i++) {

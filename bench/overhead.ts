@@ -35,7 +35,7 @@ export async function overhead(): Promise<Record<string, unknown>> {
 
     const h = await startHarnessFor(server, fleet.inventoryPath, fleet.env);
     try {
-      const steps = Array.from({ length: STEPS }, (_, i) => ({ id: `show-${i}`, type: 'device' as const, title: `hsm show ${i}`, hsm: appliance.name, op: 'hsm.show' }));
+      const steps = Array.from({ length: STEPS }, (_, i) => ({ id: `show-${i}`, type: 'device' as const, title: `hsm show ${i}`, hsm: appliance.name, op: 'hsm.show' as const }));
       const startB = performance.now();
       const id = await h.startPlan(appliance.name, steps);
       const final = await h.ceremonies.handle(id).result();

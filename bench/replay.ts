@@ -17,7 +17,7 @@ export async function replay(): Promise<Record<string, unknown>> {
   try {
     const id = await h.startPlan('bench', [
       { id: 'approve', type: 'approval', title: 'gate', group: 'bench', approvers: ['alice@example.com', 'bob@example.com'], quorum: 2, deadline: '1h' },
-      ...Array.from({ length: 5 }, (_, i) => ({ id: `step-${i}`, type: 'device' as const, title: `step ${i}`, hsm: 'bench', op: 'ledger.record', args: { key: `k${i}` } })),
+      ...Array.from({ length: 5 }, (_, i) => ({ id: `step-${i}`, type: 'device' as const, title: `step ${i}`, hsm: 'bench', op: 'ledger.record' as const, args: { key: `k${i}` } })),
     ]);
     let status = await h.ceremonies.status(id);
     while (status.phase !== 'awaiting-approval') status = await h.ceremonies.status(id);

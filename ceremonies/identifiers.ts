@@ -16,10 +16,6 @@ export const TicketRefSchema = z
     'expected a ticket reference such as "jira:OPS-1234" or "CHG0031337"',
   );
 
-export const OperationNameSchema = z
-  .string()
-  .regex(/^[a-z][a-zA-Z0-9]*(?:\.[a-z][a-zA-Z0-9]*)+$/, 'expected an operation name such as "partition.create"');
-
 /** Plain argument values: no control characters, bounded. Each operation validates its own
  * arguments strictly before anything is sent to a device. */
 export const ArgValueSchema = z.union([

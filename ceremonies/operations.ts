@@ -1,6 +1,11 @@
-// The operations a plan may name, each with its kind, declared once. The kind decides which
-// approvals the worker's policy asks for before the step may run (`ceremonies/policy.ts`);
-// `activities/ops` implements exactly these names (a test holds the two together).
+import { z } from 'zod';
+import { AuthCode, BackupLabel, DedicatedHsmResourceId, FirmwareVersion, HostName, LunaName, PackageFile, Sha256Hex } from './operation-args';
+import { SlugSchema } from './identifiers';
+
+// The operations a plan may name, declared once: name, argument schema, kind. A plan's steps are
+// checked against it when the plan is built (`PlanSchema`), the kind decides which approvals the
+// worker's policy asks for (`ceremonies/policy.ts`) and whether the step is irreversible, and
+// `activities/ops` implements exactly these names with these arguments.
 
 export const OPERATION_KINDS = ['read-only', 'reversible', 'irreversible', 'key-material'] as const;
 /** read-only: reads state; reversible: changes state that can be changed back; irreversible:
@@ -8,37 +13,55 @@ export const OPERATION_KINDS = ['read-only', 'reversible', 'irreversible', 'key-
  * moves key material off the appliance (a backup). */
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
+const none = z.object({}).strict();
+const op = <A extends z.ZodType>(kind: OperationKind, description: string, args: A) => ({ kind, description, args });
+
 export const OPERATIONS_CATALOGUE = {
-  'ledger.record': { kind: 'reversible', description: 'Append an effect to the local ledger (rehearsal stand-in for a device)' },
-  'ledger.require': { kind: 'read-only', description: 'Check that the local ledger holds an effect with this key' },
-  'hsm.show': { kind: 'read-only', description: 'Read hsm show' },
-  'hsm.checkZeroized': { kind: 'read-only', description: 'Check that the HSM is zeroized (a fresh unit)' },
-  'hsm.verify': { kind: 'read-only', description: 'Check label, firmware or zeroized state with hsm show' },
-  'hsm.changeInitialPassword': { kind: 'reversible', description: "Change an appliance user's factory password at first login" },
-  'hsm.init': { kind: 'reversible', description: 'Initialise the HSM (hsm init) with a label' },
-  'hsm.setPolicy': { kind: 'reversible', description: 'Change an HSM policy' },
-  'hsm.configureSyslog': { kind: 'reversible', description: 'Add a remote syslog host' },
-  'partition.checkLicence': { kind: 'read-only', description: 'Check that the licence allows more partitions' },
-  'partition.create': { kind: 'reversible', description: 'Create a partition' },
-  'partition.present': { kind: 'read-only', description: 'Check that a partition is listed' },
-  'partition.assignClient': { kind: 'reversible', description: 'Register an NTLS client and assign it a partition' },
-  'hsm.zeroize': { kind: 'irreversible', description: 'Zeroize the HSM: all key material is destroyed' },
-  'firmware.onTarget': { kind: 'read-only', description: 'Is the appliance already on the target firmware?' },
-  'firmware.upload': { kind: 'reversible', description: 'Upload an update package (sha256 checked)' },
-  'firmware.upgrade': { kind: 'irreversible', description: 'Install an update package' },
-  'appliance.reboot': { kind: 'reversible', description: 'Reboot the appliance and wait for it' },
-  'vpn.check': { kind: 'read-only', description: 'Check the VPN path to the on-prem backup device' },
-  'backup.partition': { kind: 'key-material', description: 'Back a partition up to the on-prem Luna Backup HSM' },
-  'backup.verify': { kind: 'read-only', description: 'Check that a backup holds as many objects as its partition' },
-  'backup.recent': { kind: 'read-only', description: 'Check that every partition has a recent verified backup' },
-  'approval.standing': { kind: 'read-only', description: 'Check that a standing pre-approval covers this run' },
-  'azure.deleteDedicatedHsm': { kind: 'irreversible', description: 'Delete the Dedicated HSM resource in Azure' },
-} as const satisfies Record<string, { kind: OperationKind; description: string }>;
+  'ledger.record': op('reversible', 'Write an effect to the local ledger (stand-in device)', z.object({ key: SlugSchema, holdMs: z.number().int().min(0).max(60_000).default(0) }).strict()),
+  'ledger.require': op('read-only', 'Check that the local ledger holds an effect with this key', z.object({ key: SlugSchema }).strict()),
+  'hsm.show': op('read-only', 'Read the HSM state (label, serial, firmware, zeroized, partitions)', none),
+  'hsm.checkZeroized': op('read-only', 'Check that the HSM is zeroized (a fresh unit), before a first initialisation', none),
+  'hsm.verify': op('read-only', 'Check the HSM state: label, firmware, zeroized', z.object({ label: LunaName.optional(), firmware: FirmwareVersion.optional(), zeroized: z.boolean().optional() }).strict()),
+  'hsm.changeInitialPassword': op("reversible", "Change an appliance user's factory password at first login", z.object({ user: z.enum(['tenantadmin', 'admin', 'operator', 'monitor']).default('tenantadmin') }).strict()),
+  'hsm.init': op('reversible', 'Initialise a zeroized HSM with a label and the HSM Administrator password', z.object({ label: LunaName }).strict()),
+  'hsm.setPolicy': op('reversible', 'Set an HSM policy (hsm changePolicy), as the HSM Administrator', z.object({ policy: z.number().int().min(0).max(99), value: z.number().int().min(0).max(1) }).strict()),
+  'hsm.configureSyslog': op('reversible', 'Send the appliance logs to a remote syslog host', z.object({ host: HostName, port: z.number().int().min(1).max(65535).default(514), protocol: z.enum(['udp', 'tcp']).default('udp') }).strict()),
+  'partition.checkLicence': op('read-only', 'Check that the HSM licence allows more partitions (10 licensed by default, 100 at most)', z.object({ adding: z.number().int().min(1).max(100).default(1) }).strict()),
+  'partition.create': op('reversible', 'Create an application partition', z.object({ partition: LunaName }).strict()),
+  'partition.present': op('read-only', 'Check that a partition is listed on the HSM', z.object({ partition: LunaName }).strict()),
+  'partition.assignClient': op('reversible', 'Register a client host (if needed) and assign a partition to it', z.object({ client: LunaName, host: HostName, partition: LunaName }).strict()),
+  'hsm.zeroize': op('irreversible', 'Zeroize the HSM: destroys every partition and all key material (irreversible)', none),
+  'firmware.onTarget': op('read-only', 'Whether the appliance already runs the target firmware', z.object({ targetFirmware: FirmwareVersion }).strict()),
+  'firmware.upload': op('reversible', 'Check an update package against its sha256 and upload it to the appliance', z.object({ file: PackageFile, sha256: Sha256Hex }).strict()),
+  'firmware.upgrade': op('irreversible', 'Install an uploaded update package (takes effect at the next reboot)', z.object({ file: PackageFile, authCode: AuthCode, targetFirmware: FirmwareVersion }).strict()),
+  'appliance.reboot': op('reversible', 'Reboot the appliance and wait until it answers again', z.object({ expectFirmware: FirmwareVersion.optional(), waitSeconds: z.number().int().min(1).max(7200).default(600) }).strict()),
+  'vpn.check': op('read-only', "Check that the HSM's on-prem backup device is reachable over the VPN from the worker", z.object({ timeoutMs: z.number().int().min(100).max(60_000).default(5000), tries: z.number().int().min(1).max(10).default(3) }).strict()),
+  'backup.partition': op('key-material', 'Back up an HSM partition to the on-prem backup device (over the VPN)', z.object({ partition: LunaName, label: BackupLabel.optional() }).strict()),
+  'backup.verify': op('read-only', 'Check that a backup on the backup device matches its source partition', z.object({ partition: LunaName, label: BackupLabel.optional() }).strict()),
+  'backup.recent': op('read-only', 'Check that every partition has a verified backup newer than N days', z.object({ maxAgeDays: z.number().int().min(1).max(365) }).strict()),
+  'approval.standing': op('read-only', 'Check that a standing pre-approval (inventory standingApprovals) covers this run', z.object({ id: SlugSchema }).strict()),
+  'azure.deleteDedicatedHsm': op('irreversible', 'Deprovision the Dedicated HSM in Azure (ARM DELETE), only when the HSM is zeroized', z.object({ resourceId: DedicatedHsmResourceId, pollMs: z.number().int().min(50).max(60_000).default(5000) }).strict()),
+};
 
 export type OperationName = keyof typeof OPERATIONS_CATALOGUE;
+/** The arguments an operation receives (defaults applied). */
+export type OperationArgs<N extends OperationName> = z.infer<(typeof OPERATIONS_CATALOGUE)[N]['args']>;
+/** The arguments a plan may write for it (defaults may be left out). */
+export type OperationArgsInput<N extends OperationName> = z.input<(typeof OPERATIONS_CATALOGUE)[N]['args']>;
 export const OPERATION_NAMES = Object.keys(OPERATIONS_CATALOGUE) as OperationName[];
+
+export function isOperationName(name: string): name is OperationName {
+  return Object.prototype.hasOwnProperty.call(OPERATIONS_CATALOGUE, name);
+}
 
 /** The kind of a known operation; undefined for any other name (looked up as an own property). */
 export function operationKind(name: string): OperationKind | undefined {
-  return Object.prototype.hasOwnProperty.call(OPERATIONS_CATALOGUE, name) ? OPERATIONS_CATALOGUE[name as OperationName].kind : undefined;
+  return isOperationName(name) ? OPERATIONS_CATALOGUE[name].kind : undefined;
+}
+
+/** Problems with `args` for operation `name` (unknown operation, or arguments it refuses). */
+export function operationArgsProblems(name: string, args: unknown): { path: (string | number)[]; message: string }[] {
+  if (!isOperationName(name)) return [{ path: ['op'], message: `unknown operation "${name}"` }];
+  const parsed = OPERATIONS_CATALOGUE[name].args.safeParse(args);
+  return parsed.success ? [] : parsed.error.issues.map((i) => ({ path: ['args', ...(i.path as (string | number)[])], message: i.message }));
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DurationSchema } from './duration';
-import { ArgValueSchema, EmailSchema, OperationNameSchema, SlugSchema, TicketRefSchema } from './identifiers';
+import { ArgValueSchema, EmailSchema, SlugSchema, TicketRefSchema } from './identifiers';
+import { OPERATION_NAMES, operationArgsProblems, operationKind, type OperationName } from './operations';
 
 export const CEREMONY_KINDS = [
   'hsm-init',
@@ -49,7 +50,7 @@ export const SignoffStepSchema = z.object({
 });
 
 const operationFields = {
-  op: OperationNameSchema,
+  op: z.enum(OPERATION_NAMES as [OperationName, ...OperationName[]], { error: (issue) => `unknown operation ${JSON.stringify(issue.input)}` }),
   args: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]{0,39}$/, 'expected an argument name'), ArgValueSchema).default({}),
   timeout: DurationSchema.default('2m'),
   /** A step whose worker stops heartbeating this long is retried on another worker. */
@@ -118,6 +119,13 @@ export const PlanSchema = z
         });
       }
       seen.add(step.id);
+      if (isOperation(step)) {
+        // each operation's arguments as the catalogue declares them, checked before anyone approves
+        for (const problem of operationArgsProblems(step.op, step.args)) ctx.addIssue({ code: 'custom', path: ['steps', i, ...problem.path], message: problem.message });
+        if (operationKind(step.op) === 'irreversible' && !step.irreversible) {
+          ctx.addIssue({ code: 'custom', path: ['steps', i, 'irreversible'], message: `${step.op} is irreversible: the step must be marked irreversible` });
+        }
+      }
       if (step.type === 'approval' && step.approvers.includes(plan.requester)) {
         ctx.addIssue({
           code: 'custom',

@@ -235,7 +235,10 @@ export class CeremonyState {
   refuseCancel(by: string): Refusal | undefined {
     if (this.finished) return refusal('finished', `ceremony ${this.ceremonyId} is already ${this.phase}`);
     if (this.irreversibleStarted) return refusal('irreversible', 'an irreversible step has started; the ceremony can no longer be cancelled (an operator may abort at an intervention)');
-    if (by !== this.plan.requester && !this.operators.includes(by)) return refusal('not-eligible', `${by} is neither the requester nor an operator`);
+    // until the worker's policy check answers nothing has run, and stopping is always safe: the
+    // plan's operators may cancel then (a plan naming others is refused by that check anyway)
+    const operators = this.policy ? this.operators : this.plan.operators;
+    if (by !== this.plan.requester && !operators.includes(by)) return refusal('not-eligible', `${by} is neither the requester nor an operator`);
     if (this.cancelRequest) return refusal('duplicate', 'cancellation already requested');
     return undefined;
   }

@@ -5,6 +5,13 @@ import { LunaShell, type CommandOutput, type LunaTarget, type RunOptions } from 
 import { randomBytes } from 'node:crypto';
 import { resolveSecret, SecretUnavailable, storeSecret, trySecret } from './secrets';
 
+/** A random password that meets Luna's appliance password rule (8+ characters from 3 of the 4
+ * classes upper, lower, digit, other): 24 base64url characters, then one of each class that a
+ * random string may lack, so the rule holds whatever the random part drew. */
+export function newAppliancePassword(): string {
+  return `${randomBytes(18).toString('base64url')}Aa1-`;
+}
+
 /** Where a device is and how to log in: an HSM appliance or a backup workstation. */
 export interface DeviceEndpoint {
   host: string;
@@ -73,7 +80,7 @@ export class DeviceAccess {
     if (!ref) throw new SecretUnavailable(`the inventory has no ${name} credential for ${this.ref}`);
     const existing = await this.storedSecret(name);
     if (existing) return existing;
-    const generated = `${randomBytes(18).toString('base64url')}-9a`;
+    const generated = newAppliancePassword();
     await storeSecret(ref, generated);
     return generated;
   }

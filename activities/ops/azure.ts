@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { azureSettingsFromEnv, dedicatedHsmClient, parseDedicatedHsmId } from '../azure/dedicated-hsm';
 import { readHsmShow } from '../device/queries';
 import { DeviceError, VerificationFailed } from '../device/errors';
@@ -11,7 +10,6 @@ export class AzureRequestFailed extends DeviceError {
   }
 }
 
-const ResourceId = z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.HardwareSecurityModules\/dedicatedHSMs\/[^/]+$/i, 'expected a Dedicated HSM ARM resource id');
 
 type RestErrorLike = { statusCode?: number; code?: string; message: string };
 
@@ -37,10 +35,7 @@ async function resourceState(ctx: OperationContext, resourceId: string) {
 
 /** Deletes the Azure resource. Refuses unless the appliance reports itself zeroized right now:
  * the plan already requires a verified zeroize step; this is the last line. */
-export const azureDeleteDedicatedHsm = defineOperation({
-  name: 'azure.deleteDedicatedHsm',
-  description: 'Deprovision the Dedicated HSM in Azure (ARM DELETE), only when the HSM is zeroized',
-  args: z.object({ resourceId: ResourceId, pollMs: z.number().int().min(50).max(60_000).default(5000) }).strict(),
+export const azureDeleteDedicatedHsm = defineOperation('azure.deleteDedicatedHsm', {
   async probe(ctx, { resourceId }) {
     const state = await resourceState(ctx, resourceId);
     return { present: !state.exists, state: { resourceId, provisioningState: state.provisioningState } };

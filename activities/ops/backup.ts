@@ -1,20 +1,18 @@
-import { z } from 'zod';
+import { createHash } from 'node:crypto';
 import { parseTable } from '../device/lunash-parser';
 import { readPartitions } from '../device/queries';
-import { LunaName } from './luna-args';
 import { VerificationFailed } from '../device/errors';
 import type { DeviceAccess } from '../device/device-access';
+import type { OperationArgs } from '../../ceremonies/operations';
 import { defineOperation, type OperationContext } from './operation';
 
-/** The backup's name on the backup HSM: label it with the ceremony id so a retry finds it. */
-const BackupLabel = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a backup label (letters, digits, "_", "." or "-")');
-const Args = z.object({ partition: LunaName, label: BackupLabel.optional() }).strict();
-
-/** Default label: `<ceremony id>-<partition>`, so a retry of the same ceremony finds its backup. */
+/** Default label: `<ceremony id>-<partition>`, so a retry of the same ceremony finds its backup.
+ * Labels hold 64 characters: a longer name keeps its start and ends in a hash of the whole, so two
+ * long names never share a label. */
 export function backupLabel(ceremonyId: string, partition: string, label?: string): string {
   if (label) return label;
   const raw = `${ceremonyId}-${partition}`.replace(/[^A-Za-z0-9_.-]/g, '-');
-  return raw.length <= 64 ? raw : `${raw.slice(0, 55)}-${raw.length.toString(36)}${raw.slice(-5)}`;
+  return raw.length <= 64 ? raw : `${raw.slice(0, 51)}-${createHash('sha256').update(raw).digest('hex').slice(0, 12)}`;
 }
 
 async function sourcePartition(ctx: OperationContext, name: string) {
@@ -40,7 +38,7 @@ async function slotFor(d: DeviceAccess, serial: string): Promise<number | undefi
 
 /** The partition and its backup side by side: matched when the backup came from this partition
  * and holds as many objects. */
-async function compareWithBackup(ctx: OperationContext, args: z.infer<typeof Args>) {
+async function compareWithBackup(ctx: OperationContext, args: OperationArgs<'backup.verify'>) {
   const label = backupLabel(ctx.ceremonyId, args.partition, args.label);
   const source = await sourcePartition(ctx, args.partition);
   const found = (await backups(ctx.backupDevice())).find((b) => b.label === label);
@@ -48,10 +46,7 @@ async function compareWithBackup(ctx: OperationContext, args: z.infer<typeof Arg
 }
 
 /** Back a partition up to the on-prem Luna Backup HSM, as a backup partition named `label`. */
-export const backupPartition = defineOperation({
-  name: 'backup.partition',
-  description: 'Back up an HSM partition to the on-prem backup device (over the VPN)',
-  args: Args,
+export const backupPartition = defineOperation('backup.partition', {
   async probe(ctx, args) {
     const label = backupLabel(ctx.ceremonyId, args.partition, args.label);
     const found = (await backups(ctx.backupDevice())).find((b) => b.label === label);
@@ -77,10 +72,7 @@ export const backupPartition = defineOperation({
 });
 
 /** The backup holds as many objects as the partition it came from. */
-export const backupVerify = defineOperation({
-  name: 'backup.verify',
-  description: 'Check that a backup on the backup device matches its source partition',
-  args: Args,
+export const backupVerify = defineOperation('backup.verify', {
   async probe(ctx, args) {
     const { label, source, found, matches } = await compareWithBackup(ctx, args);
     return { present: matches, state: { sourceObjects: source.objects, backupObjects: found?.objects ?? null, label } };
@@ -92,10 +84,7 @@ export const backupVerify = defineOperation({
 });
 
 /** Every partition of the HSM has a matching backup newer than `maxAgeDays` (before a zeroize). */
-export const backupRecent = defineOperation({
-  name: 'backup.recent',
-  description: 'Check that every partition has a verified backup newer than N days',
-  args: z.object({ maxAgeDays: z.number().int().min(1).max(365) }).strict(),
+export const backupRecent = defineOperation('backup.recent', {
   async probe(ctx, { maxAgeDays }) {
     const partitions = await readPartitions(ctx.device());
     const all = await backups(ctx.backupDevice());

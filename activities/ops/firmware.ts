@@ -2,17 +2,13 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { z } from 'zod';
 import { parseTable } from '../device/lunash-parser';
 import { readHsmShow } from '../device/queries';
-import { FirmwareVersion as Version } from './luna-args';
 import { PROCEED } from '../device/luna-constants';
 import { DeviceConnectionLost, RebootHung, VerificationFailed } from '../device/errors';
 import type { DeviceAccess } from '../device/device-access';
 import { defineOperation, type OperationContext } from './operation';
 
-const PackageFile = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a package file name');
-const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lower-case hex sha256');
 
 async function localPackage(ctx: OperationContext, file: string, sha256: string): Promise<Buffer> {
   const data = await readFile(join(ctx.packagesDir, file)).catch((err: NodeJS.ErrnoException) => {
@@ -32,10 +28,7 @@ async function firmwareNow(d: DeviceAccess) {
 }
 
 /** Upload an update package after checking its sha256 against the request. */
-export const firmwareUpload = defineOperation({
-  name: 'firmware.upload',
-  description: 'Check an update package against its sha256 and upload it to the appliance',
-  args: z.object({ file: PackageFile, sha256: Sha256 }).strict(),
+export const firmwareUpload = defineOperation('firmware.upload', {
   async probe(ctx, { file, sha256 }) {
     const data = await localPackage(ctx, file, sha256);
     const files = await uploadedFiles(ctx.device());
@@ -48,10 +41,7 @@ export const firmwareUpload = defineOperation({
 });
 
 /** Install an uploaded package; the new firmware runs after the next reboot. */
-export const firmwareUpgrade = defineOperation({
-  name: 'firmware.upgrade',
-  description: 'Install an uploaded update package (takes effect at the next reboot)',
-  args: z.object({ file: PackageFile, authCode: z.string().regex(/^[A-Za-z0-9/+]{6,32}$/, 'expected the package authorisation code'), targetFirmware: Version }).strict(),
+export const firmwareUpgrade = defineOperation('firmware.upgrade', {
   async probe(ctx, { targetFirmware }) {
     const d = ctx.device();
     const firmware = await firmwareNow(d);
@@ -71,10 +61,7 @@ export const firmwareUpgrade = defineOperation({
 
 /** Reboot and wait for SSH and the expected firmware. Idempotent only with `expectFirmware`: a
  * retry then finds the appliance already on it and does not reboot again. */
-export const applianceReboot = defineOperation({
-  name: 'appliance.reboot',
-  description: 'Reboot the appliance and wait until it answers again',
-  args: z.object({ expectFirmware: Version.optional(), waitSeconds: z.number().int().min(1).max(3600).default(600) }).strict(),
+export const applianceReboot = defineOperation('appliance.reboot', {
   async probe(ctx, { expectFirmware }) {
     if (!expectFirmware) return { present: false, state: {} };
     const firmware = await firmwareNow(ctx.device());
@@ -102,10 +89,7 @@ export const applianceReboot = defineOperation({
 });
 
 /** Is the appliance already on the target firmware? (Then a firmware ceremony has nothing to do.) */
-export const firmwareOnTarget = defineOperation({
-  name: 'firmware.onTarget',
-  description: 'Whether the appliance already runs the target firmware',
-  args: z.object({ targetFirmware: Version }).strict(),
+export const firmwareOnTarget = defineOperation('firmware.onTarget', {
   probeOnly: true,
   async probe(ctx, { targetFirmware }) {
     const firmware = await firmwareNow(ctx.device());

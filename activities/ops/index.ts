@@ -18,32 +18,36 @@ import {
   partitionPresent,
 } from './luna';
 import { vpnCheck } from './network';
+import type { OperationName } from '../../ceremonies/operations';
 import type { OperationDefinition } from './operation';
 
-/** Every operation a plan may name. Activity type in history = operation name. */
-export const OPERATIONS: OperationDefinition[] = [
-  ledgerRecord,
-  ledgerRequire,
-  hsmShowOp,
-  hsmCheckZeroized,
-  hsmVerify,
-  changeInitialPassword,
-  hsmInit,
-  hsmSetPolicy,
-  configureSyslog,
-  partitionCheckLicence,
-  partitionCreate,
-  partitionPresent,
-  partitionAssignClient,
-  hsmZeroize,
-  firmwareOnTarget,
-  firmwareUpload,
-  firmwareUpgrade,
-  applianceReboot,
-  vpnCheck,
-  backupPartition,
-  backupVerify,
-  backupRecent,
-  standingApproval,
-  azureDeleteDedicatedHsm,
-];
+/** The implementation of every operation of the catalogue (`ceremonies/operations.ts`), by name:
+ * the type makes a missing or misnamed one a compile error. Activity type in history = name. */
+const IMPLEMENTATIONS: { [N in OperationName]: OperationDefinition<N> } = {
+  'ledger.record': ledgerRecord,
+  'ledger.require': ledgerRequire,
+  'hsm.show': hsmShowOp,
+  'hsm.checkZeroized': hsmCheckZeroized,
+  'hsm.verify': hsmVerify,
+  'hsm.changeInitialPassword': changeInitialPassword,
+  'hsm.init': hsmInit,
+  'hsm.setPolicy': hsmSetPolicy,
+  'hsm.configureSyslog': configureSyslog,
+  'partition.checkLicence': partitionCheckLicence,
+  'partition.create': partitionCreate,
+  'partition.present': partitionPresent,
+  'partition.assignClient': partitionAssignClient,
+  'hsm.zeroize': hsmZeroize,
+  'firmware.onTarget': firmwareOnTarget,
+  'firmware.upload': firmwareUpload,
+  'firmware.upgrade': firmwareUpgrade,
+  'appliance.reboot': applianceReboot,
+  'vpn.check': vpnCheck,
+  'backup.partition': backupPartition,
+  'backup.verify': backupVerify,
+  'backup.recent': backupRecent,
+  'approval.standing': standingApproval,
+  'azure.deleteDedicatedHsm': azureDeleteDedicatedHsm,
+};
+
+export const OPERATIONS: OperationDefinition[] = Object.values(IMPLEMENTATIONS) as OperationDefinition[];

@@ -2,7 +2,6 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
-import { SlugSchema } from '../../ceremonies/identifiers';
 import { defineOperation, type OperationContext } from './operation';
 
 // The effect ledger is a stand-in device: an append-only JSONL file on the worker's host. It lets
@@ -40,10 +39,7 @@ async function entriesFor(ctx: OperationContext, key: string, ceremonyId?: strin
 
 /** Records one effect per ceremony and key. `holdMs` keeps the command busy after writing, as a
  * slow device would. */
-export const ledgerRecord = defineOperation({
-  name: 'ledger.record',
-  description: 'Write an effect to the local ledger (stand-in device)',
-  args: z.object({ key: SlugSchema, holdMs: z.number().int().min(0).max(60_000).default(0) }).strict(),
+export const ledgerRecord = defineOperation('ledger.record', {
   async probe(ctx, { key }) {
     const found = await entriesFor(ctx, key, ctx.ceremonyId);
     return { present: found.length > 0, state: { key, entries: found.length } };
@@ -56,10 +52,7 @@ export const ledgerRecord = defineOperation({
 });
 
 /** A check that an effect with this key exists (from any ceremony): the precondition stand-in. */
-export const ledgerRequire = defineOperation({
-  name: 'ledger.require',
-  description: 'Check that the local ledger holds an effect with this key',
-  args: z.object({ key: SlugSchema }).strict(),
+export const ledgerRequire = defineOperation('ledger.require', {
   async probe(ctx, { key }) {
     const found = await entriesFor(ctx, key);
     return { present: found.length > 0, state: { key, entries: found.length } };

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import { parseKeyValues, parseTable } from '../device/lunash-parser';
 import { readHsmShow as hsmShow, readPartitions as listPartitions } from '../device/queries';
-import { FirmwareVersion, HostName, LunaName } from './luna-args';
 import { DEFAULT_INITIAL_PASSWORD, PROCEED } from '../device/luna-constants';
 import { AuthenticationFailed, VerificationFailed } from '../device/errors';
 import type { DeviceAccess } from '../device/device-access';
@@ -10,19 +8,13 @@ import { defineOperation } from './operation';
 
 // Luna Network HSM 7 operations over lunash.
 
-export const hsmShowOp = defineOperation({
-  name: 'hsm.show',
-  description: 'Read the HSM state (label, serial, firmware, zeroized, partitions)',
-  args: z.object({}).strict(),
+export const hsmShowOp = defineOperation('hsm.show', {
   async probe(ctx) {
     return { present: true, state: { ...(await hsmShow(ctx.device())) } };
   },
 });
 
-export const changeInitialPassword = defineOperation({
-  name: 'hsm.changeInitialPassword',
-  description: "Change an appliance user's factory password (Azure's forced first-login change) to the secret store's value, generating and storing one if there is none",
-  args: z.object({ user: z.enum(['tenantadmin', 'admin', 'operator', 'monitor']).default('tenantadmin') }).strict(),
+export const changeInitialPassword = defineOperation('hsm.changeInitialPassword', {
   async probe(ctx, { user }) {
     const d = ctx.device();
     const stored = await d.storedSecret(user);
@@ -43,10 +35,7 @@ export const changeInitialPassword = defineOperation({
   },
 });
 
-export const hsmInit = defineOperation({
-  name: 'hsm.init',
-  description: 'Initialise a zeroized HSM with a label and the HSM Administrator password',
-  args: z.object({ label: LunaName }).strict(),
+export const hsmInit = defineOperation('hsm.init', {
   async probe(ctx, { label }) {
     const show = await hsmShow(ctx.device());
     if (!show.zeroized && show.label !== label) {
@@ -78,10 +67,7 @@ export const hsmInit = defineOperation({
   },
 });
 
-export const configureSyslog = defineOperation({
-  name: 'hsm.configureSyslog',
-  description: 'Send the appliance logs to a remote syslog host',
-  args: z.object({ host: HostName, port: z.number().int().min(1).max(65535).default(514), protocol: z.enum(['udp', 'tcp']).default('udp') }).strict(),
+export const configureSyslog = defineOperation('hsm.configureSyslog', {
   async probe(ctx, { host, port, protocol }) {
     const out = await ctx.device().run('syslog remotehost list');
     // "  10.0.0.9:514, udp" per configured server
@@ -95,10 +81,7 @@ export const configureSyslog = defineOperation({
   },
 });
 
-export const partitionCreate = defineOperation({
-  name: 'partition.create',
-  description: 'Create an application partition',
-  args: z.object({ partition: LunaName }).strict(),
+export const partitionCreate = defineOperation('partition.create', {
   async probe(ctx, { partition }) {
     const partitions = await listPartitions(ctx.device());
     return { present: partitions.some((p) => p.name === partition), state: { partitions } };
@@ -120,10 +103,7 @@ async function clientPartitions(d: DeviceAccess, client: string): Promise<string
   return [...partitions.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
 }
 
-export const partitionAssignClient = defineOperation({
-  name: 'partition.assignClient',
-  description: 'Register a client host (if needed) and assign a partition to it',
-  args: z.object({ client: LunaName, host: HostName, partition: LunaName }).strict(),
+export const partitionAssignClient = defineOperation('partition.assignClient', {
   async probe(ctx, { client, partition }) {
     const assigned = await clientPartitions(ctx.device(), client);
     return { present: assigned?.includes(partition) ?? false, state: { client, registered: assigned !== null, partitions: assigned ?? [] } };
@@ -143,10 +123,7 @@ export const partitionAssignClient = defineOperation({
   },
 });
 
-export const hsmZeroize = defineOperation({
-  name: 'hsm.zeroize',
-  description: 'Zeroize the HSM: destroys every partition and all key material (irreversible)',
-  args: z.object({}).strict(),
+export const hsmZeroize = defineOperation('hsm.zeroize', {
   async probe(ctx) {
     const show = await hsmShow(ctx.device());
     return { present: show.zeroized, state: { zeroized: show.zeroized, partitions: show.partitions.length, label: show.label } };
@@ -170,18 +147,12 @@ export const hsmZeroize = defineOperation({
   },
 });
 
-export const hsmCheckZeroized = defineOperation({
-  name: 'hsm.checkZeroized',
-  description: 'Check that the HSM is zeroized (a fresh unit), before a first initialisation',
-  args: z.object({}).strict(),
+export const hsmCheckZeroized = defineOperation('hsm.checkZeroized', {
   probe: hsmZeroize.probe,
   explain: (_args, state) => `the HSM is already initialised (label "${String(state.label)}", ${String(state.partitions)} partitions); request a re-initialisation (reinit=true) to zeroize it first`,
 });
 
-export const hsmVerify = defineOperation({
-  name: 'hsm.verify',
-  description: 'Check the HSM state: label, firmware, zeroized',
-  args: z.object({ label: LunaName.optional(), firmware: FirmwareVersion.optional(), zeroized: z.boolean().optional() }).strict(),
+export const hsmVerify = defineOperation('hsm.verify', {
   async probe(ctx, want) {
     const show = await hsmShow(ctx.device());
     const mismatches = [
@@ -202,10 +173,7 @@ async function policies(ctx: { device(): DeviceAccess }) {
   }));
 }
 
-export const hsmSetPolicy = defineOperation({
-  name: 'hsm.setPolicy',
-  description: 'Set an HSM policy (hsm changePolicy), as the HSM Administrator',
-  args: z.object({ policy: z.number().int().min(0).max(99), value: z.number().int().min(0).max(1) }).strict(),
+export const hsmSetPolicy = defineOperation('hsm.setPolicy', {
   async probe(ctx, { policy, value }) {
     const all = await policies(ctx);
     const current = all.find((p) => p.code === String(policy));
@@ -221,10 +189,7 @@ export const hsmSetPolicy = defineOperation({
   },
 });
 
-export const partitionCheckLicence = defineOperation({
-  name: 'partition.checkLicence',
-  description: 'Check that the HSM licence allows more partitions (10 licensed by default, 100 at most)',
-  args: z.object({ adding: z.number().int().min(1).max(100).default(1) }).strict(),
+export const partitionCheckLicence = defineOperation('partition.checkLicence', {
   async probe(ctx, { adding }) {
     const show = await hsmShow(ctx.device());
     return {
@@ -236,10 +201,7 @@ export const partitionCheckLicence = defineOperation({
     `the HSM is licensed for ${String(s.licensed)} partitions (at most 100 with licence upgrades) and has ${String(s.created)}: it cannot take ${adding} more`,
 });
 
-export const partitionPresent = defineOperation({
-  name: 'partition.present',
-  description: 'Check that a partition is listed on the HSM',
-  args: z.object({ partition: LunaName }).strict(),
+export const partitionPresent = defineOperation('partition.present', {
   async probe(ctx, { partition }) {
     const found = (await listPartitions(ctx.device())).find((p) => p.name === partition);
     return { present: found !== undefined, state: { partition, found: found ?? null } };

@@ -1,5 +1,4 @@
 import { connect } from 'node:net';
-import { z } from 'zod';
 import { SecretUnavailable } from '../device/secrets';
 import { defineOperation } from './operation';
 
@@ -24,10 +23,7 @@ function sshBanner(host: string, port: number, timeoutMs: number): Promise<{ ok:
 }
 
 /** The on-prem backup device answers over the VPN (site-to-site / point-to-site). */
-export const vpnCheck = defineOperation({
-  name: 'vpn.check',
-  description: "Check that the HSM's on-prem backup device is reachable over the VPN from the worker",
-  args: z.object({ timeoutMs: z.number().int().min(100).max(60_000).default(5000), tries: z.number().int().min(1).max(10).default(3) }).strict(),
+export const vpnCheck = defineOperation('vpn.check', {
   async probe(ctx, { timeoutMs, tries }) {
     const device = ctx.backupDevice();
     if (!device) throw new SecretUnavailable('no backup device');

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { OperationArgs, OperationName } from '../../ceremonies/operations';
 import type { Inventory } from '../../ceremonies/inventory';
 import type { AzureSettings } from '../azure/dedicated-hsm';
 import type { DeviceAccess } from '../device/device-access';
@@ -29,23 +29,20 @@ export interface ProbeResult {
   state: Record<string, unknown>;
 }
 
-/** One typed operation with the idempotency contract: probe -> act (only if absent) -> verify. */
-export interface OperationDefinition<S extends z.ZodType = z.ZodType> {
-  name: string;
-  description: string;
-  args: S;
-  probe(ctx: OperationContext, args: z.infer<S>): Promise<ProbeResult>;
+/** One operation of the catalogue (`ceremonies/operations.ts`, which declares its name, arguments
+ * and kind) with the idempotency contract: probe -> act (only if absent) -> verify. */
+export interface OperationDefinition<N extends OperationName = OperationName> {
+  name: N;
+  probe(ctx: OperationContext, args: OperationArgs<N>): Promise<ProbeResult>;
   /** For checks: what to say when the condition does not hold. */
-  explain?(args: z.infer<S>, state: Record<string, unknown>): string;
+  explain?(args: OperationArgs<N>, state: Record<string, unknown>): string;
   /** A probe-only condition: reports present/absent and never fails on absent. */
   probeOnly?: boolean;
   /** Absent for checks: a check only probes, and fails when the condition does not hold. */
-  act?(ctx: OperationContext, args: z.infer<S>): Promise<{ commands: string[] }>;
-  verify?(ctx: OperationContext, args: z.infer<S>): Promise<ProbeResult>;
+  act?(ctx: OperationContext, args: OperationArgs<N>): Promise<{ commands: string[] }>;
+  verify?(ctx: OperationContext, args: OperationArgs<N>): Promise<ProbeResult>;
 }
 
-export function defineOperation<S extends z.ZodType>(def: OperationDefinition<S>): OperationDefinition<S> {
-  return def;
+export function defineOperation<N extends OperationName>(name: N, def: Omit<OperationDefinition<N>, 'name'>): OperationDefinition<N> {
+  return { name, ...def };
 }
-
-export type { OperationEvidence };

@@ -1,16 +1,18 @@
 import { FailureType, nonRetryable } from '../errors';
 import type { OperationEvidence } from '../types';
+import { OPERATIONS_CATALOGUE, type OperationArgs, type OperationName } from '../../ceremonies/operations';
+import { describeIssues } from '../../ceremonies/validation';
 import type { OperationContext, OperationDefinition } from './operation';
 
 /** Apply the idempotency contract: a retry after any crash finds the effect through the probe
  * and never repeats the act. */
-export async function runOperation(def: OperationDefinition, ctx: OperationContext, rawArgs: unknown): Promise<OperationEvidence> {
-  const parsed = def.args.safeParse(rawArgs);
+export async function runOperation<N extends OperationName>(def: OperationDefinition<N>, ctx: OperationContext, rawArgs: unknown): Promise<OperationEvidence> {
+  // the plan was checked against the catalogue when it was built; the worker checks again
+  const parsed = OPERATIONS_CATALOGUE[def.name].args.safeParse(rawArgs);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'args'}: ${i.message}`).join('; ');
-    throw nonRetryable(FailureType.invalidArguments, `${def.name}: invalid arguments: ${problems}`);
+    throw nonRetryable(FailureType.invalidArguments, `${def.name}: invalid arguments: ${describeIssues(parsed.error).join('; ')}`);
   }
-  const args = parsed.data;
+  const args = parsed.data as OperationArgs<N>;
   const probe = await def.probe(ctx, args);
   if (def.probeOnly) {
     return { op: def.name, outcome: probe.present ? 'present' : 'absent', probe: probe.state, verify: probe.state, commands: [] };

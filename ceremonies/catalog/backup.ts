@@ -32,7 +32,7 @@ export function buildBackupPlan({ request, inventory }: PlanContext, options: { 
   return {
     ...planFrame(request, inventory, `Back up ${p.partitions.join(', ')} of ${request.hsm} to ${backupName}`),
     steps: [
-      check('vpn', `The backup device ${backupName} answers over the VPN`, 'vpn.check'),
+      check('vpn', `The backup device ${backupName} answers over the VPN`, 'vpn.check', {}),
       ...approval,
       ...p.partitions.flatMap((partition) => [
         device(request, `visible-${partition}`, `Partition ${partition} is assigned to the backup workstation (${backup.clientName})`, 'partition.assignClient', {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { DurationSchema } from '../duration';
 import { SlugSchema } from '../identifiers';
+import { LunaName } from '../operation-args';
 import { approverGroup, effectiveRule, hsmEntry, type Inventory } from '../inventory';
-import { OPERATION_KINDS } from '../operations';
+import { OPERATION_KINDS, operationKind, type OperationArgsInput, type OperationName } from '../operations';
 import type { PlanInput } from '../plan';
 import type { CeremonyRequest } from '../request';
 import { ValidationError } from '../validation';
@@ -24,13 +25,11 @@ export const GateParams = {
 
 type GateParamValues = { group?: string[]; quorum?: number; deadline: string; remindEvery: string };
 
-export const LunaNameParam = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/, 'expected 1-32 letters, digits, "_", "." or "-"');
-export const HostParam = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, 'expected a host name or IPv4 address');
 export const BoolParam = z.enum(['true', 'false']).default('false').transform((v) => v === 'true');
 export const ListParam = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-  .pipe(z.array(LunaNameParam).min(1, 'expected a comma-separated list of partition names'));
+  .pipe(z.array(LunaName).min(1, 'expected a comma-separated list of partition names'));
 
 /** The groups and quorum the policy asks of any step on this HSM (what a gate asks by default). */
 function policyDefaults(inventory: Inventory, hsm: string): Map<string, number> {
@@ -63,16 +62,33 @@ export function approvalGate(inventory: Inventory, request: CeremonyRequest, par
   });
 }
 
-type Args = Record<string, string | number | boolean>;
+type OperationStepInput = Extract<StepInput, { type: 'device' | 'api' | 'check' }>;
+/** What a plan may set on an operation step besides its operation and arguments. */
+type StepExtras = Partial<Pick<OperationStepInput, 'timeout' | 'heartbeatTimeout' | 'maxAttempts' | 'requires' | 'escalate' | 'completeIfPresent'>> & {
+  /** A step may be irreversible although its operation is not (a rehearsal's stand-in). */
+  irreversible?: true;
+};
+
+/** An operation step: its arguments typed by the catalogue, irreversible when its kind is. */
+function operation<N extends OperationName>(frame: { id: string; type: 'device' | 'api' | 'check'; title: string; hsm?: string }, op: N, args: OperationArgsInput<N>, extra: StepExtras): StepInput {
+  // the catalogue's types allow optional (absent) arguments; a plan's values are plain
+  const planArgs = args as Record<string, string | number | boolean>;
+  return { ...frame, op, args: planArgs, ...extra, irreversible: extra.irreversible ?? operationKind(op) === 'irreversible' } as StepInput;
+}
 
 /** An operation on the ceremony's appliance. */
-export function device(request: CeremonyRequest, id: string, title: string, op: string, args: Args = {}, extra: Record<string, unknown> = {}): StepInput {
-  return { id, type: 'device', title, hsm: request.hsm, op, args, ...extra } as StepInput;
+export function device<N extends OperationName>(request: CeremonyRequest, id: string, title: string, op: N, args: OperationArgsInput<N>, extra: StepExtras = {}): StepInput {
+  return operation({ id, type: 'device', title, hsm: request.hsm }, op, args, extra);
 }
 
 /** A precondition (it may read the appliance or its backup path; it changes nothing). */
-export function check(id: string, title: string, op: string, args: Args = {}, extra: Record<string, unknown> = {}): StepInput {
-  return { id, type: 'check', title, op, args, ...extra } as StepInput;
+export function check<N extends OperationName>(id: string, title: string, op: N, args: OperationArgsInput<N>, extra: StepExtras = {}): StepInput {
+  return operation({ id, type: 'check', title }, op, args, extra);
+}
+
+/** A call to an external API on the ceremony's behalf (Azure ARM). */
+export function api<N extends OperationName>(id: string, title: string, op: N, args: OperationArgsInput<N>, extra: StepExtras = {}): StepInput {
+  return operation({ id, type: 'api', title }, op, args, extra);
 }
 
 /** The plan's frame: who, what, where. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SlugSchema } from '../identifiers';
+import { AuthCode, FirmwareVersion, PackageFile, Sha256Hex } from '../operation-args';
 import { own } from '../own';
 import type { PlanInput } from '../plan';
 import { PlanSchema } from '../plan';
@@ -10,10 +11,10 @@ import type { PlanContext } from './types';
 export const FirmwareUpgradeParamsSchema = z
   .object({
     ...GateParams,
-    file: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a package file name'),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected the package sha256 (64 lower-case hex digits)'),
-    authCode: z.string().regex(/^[A-Za-z0-9/+]{6,32}$/, "expected the package's authorisation code"),
-    targetFirmware: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a firmware version such as 7.8.4'),
+    file: PackageFile,
+    sha256: Sha256Hex,
+    authCode: AuthCode,
+    targetFirmware: FirmwareVersion,
     partitions: ListParam,
     rebootWaitSeconds: z.coerce.number().int().min(1).max(7200).default(900),
     signer: SlugSchema.default('microsoft'),
@@ -47,7 +48,7 @@ export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
       ...approvalGate(inventory, request, p, 'approve', `Approve the upgrade to ${p.targetFirmware}`),
       { id: 'backup', type: 'ceremony', title: `Fresh backup of ${p.partitions.join(', ')}`, plan: backupPlan },
       device(request, 'upload', `Upload ${p.file} (sha256 checked)`, 'firmware.upload', { file: p.file, sha256: p.sha256 }, { requires: ['backup'] }),
-      device(request, 'upgrade', `Install ${p.file}`, 'firmware.upgrade', { file: p.file, authCode: p.authCode, targetFirmware: p.targetFirmware }, { irreversible: true, requires: ['backup'] }),
+      device(request, 'upgrade', `Install ${p.file}`, 'firmware.upgrade', { file: p.file, authCode: p.authCode, targetFirmware: p.targetFirmware }, { requires: ['backup'] }),
       device(
         request,
         'reboot',

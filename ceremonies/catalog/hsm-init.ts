@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import type { PlanInput } from '../plan';
-import { approvalGate, BoolParam, check, device, GateParams, HostParam, LunaNameParam, planFrame } from './common';
+import { approvalGate, BoolParam, check, device, GateParams, planFrame } from './common';
+import { HostName, LunaName } from '../operation-args';
 import type { PlanContext } from './types';
 
 export const HsmInitParamsSchema = z
   .object({
     ...GateParams,
-    label: LunaNameParam,
-    syslogHost: HostParam.optional(),
+    label: LunaName,
+    syslogHost: HostName.optional(),
     syslogPort: z.coerce.number().int().min(1).max(65535).default(514),
     syslogProtocol: z.enum(['udp', 'tcp']).default('udp'),
     /** `code=value` pairs, e.g. `12=0,15=1` */
@@ -34,9 +35,9 @@ export function buildHsmInitPlan({ request, inventory }: PlanContext): PlanInput
       ...(p.reinit
         ? [
             ...approvalGate(inventory, request, p, 'approve-reinit', `Approve ERASING ${request.hsm} (re-initialisation)`),
-            device(request, 'zeroize', 'Zeroize the HSM before re-initialising it', 'hsm.zeroize', {}, { irreversible: true }),
+            device(request, 'zeroize', 'Zeroize the HSM before re-initialising it', 'hsm.zeroize', {}),
           ]
-        : [check('check-zeroized', 'The HSM is a fresh (zeroized) unit', 'hsm.checkZeroized')]),
+        : [check('check-zeroized', 'The HSM is a fresh (zeroized) unit', 'hsm.checkZeroized', {})]),
       device(request, 'init', `Initialise the HSM with label ${p.label}`, 'hsm.init', { label: p.label }),
       ...policies.map(([policy, value]) => device(request, `policy-${policy}`, `Set HSM policy ${policy} to ${value}`, 'hsm.setPolicy', { policy, value })),
       ...(p.syslogHost

@@ -1,15 +1,16 @@
 import { z } from 'zod';
 import type { PlanInput } from '../plan';
-import { approvalGate, check, device, GateParams, HostParam, LunaNameParam, planFrame } from './common';
+import { approvalGate, check, device, GateParams, planFrame } from './common';
+import { HostName, LunaName } from '../operation-args';
 import type { PlanContext } from './types';
 
 export const PartitionCreateParamsSchema = z
   .object({
     ...GateParams,
-    partition: LunaNameParam,
+    partition: LunaName,
     /** The application host (NTLS client) that will use the partition. */
-    client: LunaNameParam,
-    clientHost: HostParam,
+    client: LunaName,
+    clientHost: HostName,
     /** Who initialises the partition roles (PO, CO, CU) with LunaCM on the client host. */
     roleOfficer: z.email().optional(),
   })

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { hsmEntry } from '../inventory';
 import type { PlanInput } from '../plan';
-import { approvalGate, check, device, GateParams, planFrame, requireInventory } from './common';
+import { api, approvalGate, check, device, GateParams, planFrame, requireInventory } from './common';
 import type { PlanContext } from './types';
 
 export const ZeroizeDeprovisionParamsSchema = z
@@ -25,18 +25,9 @@ export function buildZeroizeDeprovisionPlan({ request, inventory }: PlanContext)
         ? approvalGate(inventory, request, p, 'approve-waiver', `Waive the recent-backup precondition: ${p.waiver}`)
         : [check('recent-backup', `Every partition has a verified backup newer than ${p.maxBackupAgeDays} days`, 'backup.recent', { maxAgeDays: p.maxBackupAgeDays })]),
       ...approvalGate(inventory, request, p, 'approve', `Approve zeroizing and deprovisioning ${request.hsm}`),
-      device(request, 'zeroize', 'Zeroize the HSM (all key material is destroyed)', 'hsm.zeroize', {}, { irreversible: true }),
+      device(request, 'zeroize', 'Zeroize the HSM (all key material is destroyed)', 'hsm.zeroize', {}),
       check('verify-zeroized', 'hsm show reports the HSM zeroized', 'hsm.verify', { zeroized: true }, { requires: ['zeroize'] }),
-      {
-        id: 'deprovision',
-        type: 'api',
-        title: 'Delete the Dedicated HSM resource in Azure',
-        op: 'azure.deleteDedicatedHsm',
-        args: { resourceId },
-        irreversible: true,
-        requires: ['zeroize', 'verify-zeroized'],
-        timeout: '30m',
-      },
+      api('deprovision', 'Delete the Dedicated HSM resource in Azure', 'azure.deleteDedicatedHsm', { resourceId }, { requires: ['zeroize', 'verify-zeroized'], timeout: '30m' }),
     ],
   };
 }

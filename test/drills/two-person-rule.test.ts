@@ -92,7 +92,7 @@ describe('plans started directly on Temporal end refused before any step', () =>
 
   test.each([
     ['a zeroize with no gate', frame('zeroize-deprovision', [zeroize]), /zeroize\): hsm.zeroize is irreversible on hsm-sim-1: the policy needs 2 approvals from security-officers before it/],
-    ['the Azure delete with no gate', frame('zeroize-deprovision', [{ id: 'deprovision', type: 'api', title: 'Delete', op: 'azure.deleteDedicatedHsm', args: { resourceId: AZURE_RESOURCE_ID } }]), /azure.deleteDedicatedHsm is irreversible/],
+    ['the Azure delete with no gate', frame('zeroize-deprovision', [{ id: 'deprovision', type: 'api', title: 'Delete', op: 'azure.deleteDedicatedHsm', irreversible: true, args: { resourceId: AZURE_RESOURCE_ID } }]), /azure.deleteDedicatedHsm is irreversible/],
     ['a zeroize marked read-only by a quorum-1 gate', frame('zeroize-deprovision', [gate(1), zeroize]), /gate approve asks only 1/],
     ['a backup on a standing approval named "constructor"', frame('backup', [{ id: 'standing', type: 'check', title: 's', op: 'approval.standing', args: { id: 'constructor' } }, { id: 'backup', type: 'device', title: 'b', hsm: 'hsm-sim-1', op: 'backup.partition', args: { partition: 'payments' } }]), /standing approval "constructor" is not in the inventory/],
     ['a zeroize on a standing approval (it never covers an irreversible step)', frame('backup', [{ id: 'standing', type: 'check', title: 's', op: 'approval.standing', args: { id: 'nightly-backup' } }, zeroize]), /hsm.zeroize is irreversible .* the plan has no such gate/],

@@ -1,3 +1,4 @@
+import type { OperationName } from '../../ceremonies/operations';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gate, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
 import { exportedHistoryText } from '../support/history';
@@ -15,7 +16,7 @@ afterAll(async () => {
   await sim?.close();
 });
 
-const device = (id: string, op: string, args: Record<string, string | number> = {}, extra: Record<string, unknown> = {}) =>
+const device = (id: string, op: OperationName, args: Record<string, string | number> = {}, extra: Record<string, unknown> = {}) =>
   ({ id, type: 'device', title: op, hsm: 'hsm-sim-1', op, args, ...extra }) as const;
 
 test('a plan of Luna operations runs against the simulator over SSH, and no secret reaches the history', async () => {
