@@ -1,4 +1,5 @@
-import { decisionSignatureValid, type DecisionFields, type DecisionKind, type DecisionSignature } from '../ceremonies/decision-signature';
+import type { DecisionFields, DecisionKind, DecisionSignature } from '../ceremonies/decision-signature';
+import { signatureMatches, signedVia } from '../workflows/gate-rules';
 import { planDigest } from '../ceremonies/digest';
 import { operationKind, type OperationName } from '../ceremonies/operations';
 import { PlanSchema, isGate, isOperation, type Plan } from '../ceremonies/plan';
@@ -56,10 +57,9 @@ function decisionOf(e: AuditEvent, name: DecisionKind, ceremonyId: string, polic
   const text = String((name === 'approve' ? arg.comment : name === 'reject' ? arg.reason : arg.reference) ?? '');
   const signature = arg.signature as DecisionSignature | undefined;
   const d = { eventId: e.id, name, gate: String(arg.gate), actor, planDigest: String(arg.planDigest), text, nonce: String(arg.nonce ?? ''), at: String(arg.at ?? '') };
-  const own = policy?.keys.find((k) => k.email === actor)?.publicKeys.includes(signature?.publicKey ?? '');
-  const attested = policy?.attestationKeys.includes(signature?.publicKey ?? '');
-  const via = !signature ? 'unsigned' : own ? 'cli' : attested ? 'email-link' : 'unknown key';
-  const signatureValid = Boolean(signature && (own || attested) && decisionSignatureValid({ ceremonyId, decision: name, ...d }, signature));
+  // the workflow's own rules, applied again to what the history recorded
+  const via = !signature ? 'unsigned' : (signedVia(policy, actor, signature.publicKey) ?? 'unknown key');
+  const signatureValid = Boolean(signature && via !== 'unknown key' && signatureMatches(ceremonyId, name, d, signature));
   return { ...d, signature, via, signatureValid };
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CeremonyKindSchema } from './plan';
 import type { CeremonyRequestInput } from './request';
+import { describeIssues } from './validation';
 
 // Change tickets -> ceremony requests. Each ticket system sends its own webhook shape; we take
 // only what names a ceremony and refuse the rest with the field named. The ticket reference is
@@ -78,7 +79,7 @@ function jiraRequest(p: z.infer<typeof JiraPayloadSchema>): TicketMapping {
 export function ticketRequest(system: TicketSystem, body: unknown): { mapping?: TicketMapping; problems?: string[] } {
   const schema = system === 'jira' ? JiraPayloadSchema : system === 'servicenow' ? ServiceNowPayloadSchema : GenericPayloadSchema;
   const parsed = schema.safeParse(body);
-  if (!parsed.success) return { problems: parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`) };
+  if (!parsed.success) return { problems: describeIssues(parsed.error, '(body)') };
   if (system === 'jira') {
     const mapping = jiraRequest(parsed.data as z.infer<typeof JiraPayloadSchema>);
     if (!mapping.request.kind) return { problems: ['issue.fields.labels: no "ceremony:<kind>" label'] };

@@ -11,15 +11,16 @@ export class ValidationError extends Error {
   }
 }
 
-export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
-  if (path.length === 0) return '(root)';
+export function fieldPath(path: ReadonlyArray<PropertyKey>, root = '(root)'): string {
+  if (path.length === 0) return root;
   return path
     .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
     .join('');
 }
 
-export function describeIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => `${fieldPath(issue.path)}: ${issue.message}`);
+/** One line per problem, each naming its field (`root` names the value itself). */
+export function describeIssues(error: z.ZodError, root?: string): string[] {
+  return error.issues.map((issue) => `${fieldPath(issue.path, root)}: ${issue.message}`);
 }
 
 /** Parse `value` with `schema`, or throw a ValidationError naming every bad field. */

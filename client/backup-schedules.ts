@@ -1,10 +1,9 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type ScheduleSummary } from '@temporalio/client';
-import { TypedSearchAttributes } from '@temporalio/common';
 import { buildPlan } from '../ceremonies/build-plan';
 import { durationMs } from '../ceremonies/duration';
 import type { Inventory } from '../ceremonies/inventory';
 import { ValidationError } from '../ceremonies/validation';
-import { CEREMONY_HSM, CEREMONY_KIND, CEREMONY_PHASE, CEREMONY_TICKET } from '../workflows/search-attributes';
+import { ceremonySearchAttributes } from '../workflows/search-attributes';
 import { CeremonyRefusal, type CeremonyClient } from './ceremony-client';
 
 export interface BackupScheduleRequest {
@@ -68,12 +67,7 @@ export class BackupSchedules {
           args: [{ plan }],
           taskQueue: this.ceremonies.taskQueue,
           workflowId: `ceremony-${scheduleId}`, // Temporal appends the run's time
-          typedSearchAttributes: new TypedSearchAttributes([
-            { key: CEREMONY_KIND, value: 'backup' },
-            { key: CEREMONY_HSM, value: request.hsm },
-            { key: CEREMONY_TICKET, value: ticket },
-            { key: CEREMONY_PHASE, value: 'running' },
-          ]),
+          typedSearchAttributes: ceremonySearchAttributes(plan),
         },
         policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1h' },
         memo: { hsm: request.hsm, every: request.every, planDigest: digest },

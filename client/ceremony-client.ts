@@ -6,7 +6,7 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
-import { ApplicationFailure, TypedSearchAttributes } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { buildPlan } from '../ceremonies/build-plan';
 import { ceremonyIdForTicket } from '../ceremonies/identifiers';
 import type { Inventory } from '../ceremonies/inventory';
@@ -16,6 +16,8 @@ import type { ceremonyWorkflow } from '../workflows';
 import {
   approveUpdate,
   cancelUpdate,
+  checkDecisionQuery,
+  type CheckDecisionInput,
   planQuery,
   rejectUpdate,
   resolveUpdate,
@@ -32,8 +34,9 @@ import {
   type SignoffInput,
   type TimelineEvent,
 } from '../workflows/messages';
-import { CEREMONY_HSM, CEREMONY_KIND, CEREMONY_PHASE, CEREMONY_TICKET } from '../workflows/search-attributes';
+import { CEREMONY_HSM, CEREMONY_KIND, CEREMONY_PHASE, CEREMONY_TICKET, ceremonySearchAttributes } from '../workflows/search-attributes';
 import type { DecisionFields } from '../ceremonies/decision-signature';
+import type { RefusalCode } from '../workflows/gate-rules';
 import { newNonce, type DecisionSigner } from './decision-signer';
 import { dataConverterFor } from '../runtime/codec';
 import { connectionOptions, type AppConfig } from '../runtime/config';
@@ -112,12 +115,7 @@ export class CeremonyClient {
         args: [{ plan }],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: new TypedSearchAttributes([
-          { key: CEREMONY_KIND, value: plan.kind },
-          { key: CEREMONY_HSM, value: plan.hsm },
-          { key: CEREMONY_TICKET, value: plan.ticket },
-          { key: CEREMONY_PHASE, value: 'running' satisfies Phase },
-        ]),
+        typedSearchAttributes: ceremonySearchAttributes(plan),
       });
       return { ceremonyId, runId: handle.firstExecutionRunId, planDigest: digest, existing: false };
     } catch (err) {
@@ -159,6 +157,11 @@ export class CeremonyClient {
 
   plan(ceremonyId: string): Promise<{ plan: Plan; planDigest: string }> {
     return this.call(ceremonyId, () => this.handle(ceremonyId).query(planQuery));
+  }
+
+  /** The refusal a decision would meet now (its signature aside), or null: nothing is recorded. */
+  checkDecision(ceremonyId: string, input: CheckDecisionInput): Promise<{ code: RefusalCode; message: string } | null> {
+    return this.call(ceremonyId, () => this.handle(ceremonyId).query(checkDecisionQuery, input));
   }
 
   approve(ceremonyId: string, request: ApproveRequest, signer?: DecisionSigner): Promise<GateView> {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { describeIssues } from '../ceremonies/validation';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { applianceStore, finishReboot } from './appliance-server';
@@ -47,7 +48,7 @@ program
     const faults = new FaultFile(join(simDir(name), 'faults.json'));
     if (json !== undefined) {
       const parsed = FaultsSchema.safeParse(JSON.parse(json));
-      if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      if (!parsed.success) throw new Error(describeIssues(parsed.error).join('; '));
       faults.write(parsed.data);
     }
     console.log(JSON.stringify(faults.read(), null, 2));

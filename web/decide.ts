@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { checkFormToken, formToken, LinkError, verifyLinkToken, type LinkKeys, type LinkPayload } from '../ceremonies/approval-links';
+import { checkFormToken, formToken, LinkError, verifyLinkToken, type LinkKeys, type LinkPayload, type LinkProblem } from '../ceremonies/approval-links';
+import { own } from '../ceremonies/own';
+import type { RefusalCode } from '../workflows/gate-rules';
 import { freeTextProblem } from '../ceremonies/free-text';
 import type { Plan } from '../ceremonies/plan';
 import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
@@ -10,8 +12,11 @@ import { html, page, type Html } from '../runtime/html';
 // The page behind an emailed link. GET only renders (mail scanners prefetch links); deciding is
 // a POST from that page, carrying a form token only the rendered page has.
 
-/** HTTP status for each refusal: the request was understood, but cannot be granted. */
-const STATUS_FOR: Record<string, number> = {
+/** What a link's page can refuse with: the workflow's refusal codes and the page's own. */
+type PageRefusalCode = RefusalCode | LinkProblem | 'not-found' | 'invalid-input' | 'bad-form' | 'no-key' | 'refused';
+
+/** HTTP status for each refusal (every code has one): the request was understood, but cannot be granted. */
+const STATUS_FOR: Record<PageRefusalCode, number> = {
   malformed: 400,
   'bad-signature': 403,
   'unknown-key': 403,
@@ -29,12 +34,24 @@ const STATUS_FOR: Record<string, number> = {
   'digest-mismatch': 409,
   'link-used': 409,
   duplicate: 409,
+  irreversible: 409,
+  'not-needed': 409,
+  refused: 409,
   'no-key': 503,
+};
+
+/** How a refusal reads to someone holding a link (else the workflow's own sentence). */
+const LINK_WORDING: Partial<Record<RefusalCode, (link: LinkPayload, status: CeremonyStatus) => string>> = {
+  'gate-not-open': (link, status) => `gate "${link.gate}" is not open (the ceremony is ${status.phase})`,
+  'gate-closed': (link, status) => `gate "${link.gate}" is not open (the ceremony is ${status.phase})`,
+  'digest-mismatch': () => 'the plan changed since this link was sent: the link names another plan digest',
+  'not-eligible': (link) => `${link.approver} is not an approver of this gate`,
+  duplicate: (link) => `${link.approver} has already decided on this gate`,
 };
 
 class Refused extends Error {
   constructor(
-    readonly code: string,
+    readonly code: PageRefusalCode,
     message: string,
   ) {
     super(message);
@@ -42,7 +59,7 @@ class Refused extends Error {
 }
 
 function refusedPage(reply: FastifyReply, code: string, message: string): void {
-  const status = STATUS_FOR[code] ?? 409;
+  const status = own(STATUS_FOR, code) ?? 409;
   reply
     .status(status)
     .type('text/html; charset=utf-8')
@@ -53,17 +70,12 @@ function refusedPage(reply: FastifyReply, code: string, message: string): void {
     );
 }
 
-/** Everything GET can tell without changing anything, in the order the workflow would refuse. */
-function precheck(link: LinkPayload, status: CeremonyStatus, plan: Plan): void {
-  const step = plan.steps.find((s) => s.id === link.gate);
-  if (!step || (step.type !== 'approval' && step.type !== 'signoff')) throw new Refused('no-gate', `ceremony ${link.ceremonyId} has no gate "${link.gate}"`);
-  if (status.openGate?.id !== link.gate) throw new Refused('gate-closed', `gate "${link.gate}" is not open (the ceremony is ${status.phase})`);
-  if (link.digest !== status.planDigest) throw new Refused('digest-mismatch', 'the plan changed since this link was sent: the link names another plan digest');
-  if (status.decisions.some((d) => d.nonce === link.nonce)) throw new Refused('link-used', 'this link has already been used');
-  if (link.approver === status.requester) throw new Refused('self-approval', `${link.approver} requested this ceremony and cannot approve it`);
-  const eligible = step.type === 'approval' ? step.approvers : [...step.contacts, ...plan.operators];
-  if (!eligible.includes(link.approver)) throw new Refused('not-eligible', `${link.approver} is not an approver of this gate`);
-  if (status.decisions.some((d) => d.gate === link.gate && d.actor === link.approver)) throw new Refused('duplicate', `${link.approver} has already decided on this gate`);
+/** Everything GET can tell without changing anything: the workflow applies its own rules to the
+ * decision this link would make (a query; nothing is recorded). */
+async function precheck(ceremonies: CeremonyClient, link: LinkPayload, status: CeremonyStatus): Promise<void> {
+  const kind = link.kind === 'signoff' ? 'signoff' : 'approve';
+  const refusal = await ceremonies.checkDecision(link.ceremonyId, { kind, gate: link.gate, actor: link.approver, planDigest: link.digest, nonce: link.nonce });
+  if (refusal) throw new Refused(refusal.code, LINK_WORDING[refusal.code]?.(link, status) ?? refusal.message);
 }
 
 function decisionPage(link: LinkPayload, status: CeremonyStatus, plan: Plan, form: string): string {
@@ -122,7 +134,7 @@ export function registerDecisionPages(app: FastifyInstance, ceremonies: Ceremony
   app.get<{ Params: { token: string } }>('/decide/:token', { schema: tokenParam, config: { rateLimit } }, async (req, reply) =>
     handle(reply, async () => {
       const { link, status, plan } = await load(req.params.token);
-      precheck(link, status, plan);
+      await precheck(ceremonies, link, status);
       reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(decisionPage(link, status, plan, formToken(keys, link)));
     }),
   );

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { EmailSchema, SlugSchema } from '../ceremonies/identifiers';
 import type { DecisionSignature } from '../ceremonies/decision-signature';
 import { freeTextProblem } from '../ceremonies/free-text';
+import type { RefusalCode } from './gate-rules';
 import type { Plan, Step } from '../ceremonies/plan';
 import type { OperationEvidence } from '../activities/types';
 
@@ -45,7 +46,13 @@ export const SignoffInputSchema = z
 export const ResolveInputSchema = z.object({ action: z.enum(['retry', 'abort']), by: EmailSchema, reason: Reason }).strict();
 export const CancelInputSchema = z.object({ by: EmailSchema, reason: Reason }).strict();
 
+/** A decision as a page would submit it, asked before anyone signs: may it be recorded? */
+export const CheckDecisionInputSchema = z
+  .object({ kind: z.enum(['approve', 'reject', 'signoff']), gate: SlugSchema, actor: EmailSchema, planDigest: Digest, nonce: Nonce })
+  .strict();
+
 export type ApproveInput = z.input<typeof ApproveInputSchema>;
+export type CheckDecisionInput = z.input<typeof CheckDecisionInputSchema>;
 export type RejectInput = z.input<typeof RejectInputSchema>;
 export type SignoffInput = z.input<typeof SignoffInputSchema>;
 export type ResolveInput = z.input<typeof ResolveInputSchema>;
@@ -147,3 +154,5 @@ export const cancelUpdate = defineUpdate<{ phase: Phase }, [CancelInput]>('cance
 export const statusQuery = defineQuery<CeremonyStatus>('status');
 export const timelineQuery = defineQuery<TimelineEvent[]>('timeline');
 export const planQuery = defineQuery<{ plan: Plan; planDigest: string }>('plan');
+/** The refusal a decision would meet now (its signature aside), or null. */
+export const checkDecisionQuery = defineQuery<{ code: RefusalCode; message: string } | null, [CheckDecisionInput]>('checkDecision');

@@ -1,0 +1,30 @@
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import type { z } from 'zod';
+import { describeIssues } from '../ceremonies/validation';
+import type { Refusal } from './gate-rules';
+
+/** The failure's type (`RebootHung`, `CheckFailed`, …), through an activity failure. */
+export function failureType(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+}
+
+/** `Type: message` of a failure, through an activity failure, for the timeline and mails. */
+export function describeFailure(err: unknown): string {
+  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  return String(cause);
+}
+
+/** Validate an update's input inside its validator: a malformed call is refused before history. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw ApplicationFailure.nonRetryable(`invalid input: ${describeIssues(result.error, 'input').join('; ')}`, 'InvalidInput');
+  return result.data;
+}
+
+/** A validator's refusal: the caller gets the sentence and its code; nothing enters history. */
+export function refuse(refusal: Refusal | undefined): void {
+  if (refusal) throw ApplicationFailure.create({ message: refusal.message, type: 'Refused', nonRetryable: true, details: [refusal.code] });
+}

@@ -1,0 +1,121 @@
+import { decisionSignatureValid, type DecisionFields, type DecisionKind, type DecisionSignature } from '../ceremonies/decision-signature';
+import { isGate, type GateStep, type Plan } from '../ceremonies/plan';
+import type { PolicySnapshot } from '../ceremonies/policy';
+import type { Decision } from './messages';
+
+// The rules of a gate, written once: the update validators apply them (through CeremonyState),
+// the decision page asks the workflow to apply them before it shows a form (a query), and the
+// auditor applies them again to a history.
+
+/** A decision as the rules see it: the signed fields (the ceremony and the kind are the
+ * workflow's own), the signature, and the free text under its own name. */
+export type DecisionInput = Omit<DecisionFields, 'ceremonyId' | 'decision'> & {
+  signature: DecisionSignature;
+  comment?: string;
+  reason?: string;
+  reference?: string;
+};
+
+/** How far a decision's signing time may be from the workflow's clock. */
+export const SIGNATURE_WINDOW_MS = 10 * 60_000;
+
+export const REFUSAL_CODES = [
+  'finished',
+  'no-gate',
+  'wrong-gate-type',
+  'gate-not-open',
+  'gate-closed',
+  'digest-mismatch',
+  'link-used',
+  'self-approval',
+  'not-eligible',
+  'duplicate',
+  'irreversible',
+  'not-needed',
+  'bad-signature',
+] as const;
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
+
+/** Why an update is refused: a stable code (pages map it to an HTTP status) and a sentence. */
+export interface Refusal {
+  code: RefusalCode;
+  message: string;
+}
+
+export const refusal = (code: RefusalCode, message: string): Refusal => ({ code, message });
+
+/** What the rules read of a ceremony. */
+export interface GateContext {
+  ceremonyId: string;
+  plan: Plan;
+  planDigest: string;
+  policy: PolicySnapshot | null;
+  finished: boolean;
+  phase: string;
+  openGateId: string | undefined;
+  stepStatus(id: string): string;
+  nonceUsed(nonce: string): boolean;
+  decisions: readonly Pick<Decision, 'gate' | 'actor' | 'decision'>[];
+}
+
+/** Who may decide on a gate: as the worker's inventory has it (the policy snapshot). */
+export function eligibleFor(policy: PolicySnapshot | null, gate: string): string[] {
+  return policy?.gates.find((g) => g.id === gate)?.eligible ?? [];
+}
+
+export function gateQuorum(step: GateStep): number {
+  return step.type === 'approval' ? step.quorum : 1;
+}
+
+/** Which key signed: the decider's own (`cli`) or the web app's for a checked link. */
+export function signedVia(policy: Pick<PolicySnapshot, 'keys' | 'attestationKeys'> | null | undefined, actor: string, publicKey: string): Decision['via'] | undefined {
+  if (policy?.keys.find((k) => k.email === actor)?.publicKeys.includes(publicKey)) return 'cli';
+  if (policy?.attestationKeys.includes(publicKey)) return 'email-link';
+  return undefined;
+}
+
+/** Does the signature prove this decision by this key? (Not: is the key the decider's.) */
+export function signatureMatches(ceremonyId: string, kind: DecisionKind, d: Omit<DecisionFields, 'ceremonyId' | 'decision'>, signature: DecisionSignature): boolean {
+  const fields = { ceremonyId, gate: d.gate, planDigest: d.planDigest, decision: kind, actor: d.actor, text: d.text, nonce: d.nonce, at: d.at };
+  return decisionSignatureValid(fields, signature);
+}
+
+/** Why a signature does not prove this decision now, or undefined when it does. */
+export function signatureProblem(c: Pick<GateContext, 'ceremonyId' | 'policy'>, kind: DecisionKind, d: DecisionInput, now: number): string | undefined {
+  if (!signedVia(c.policy, d.actor, d.signature.publicKey)) return `the decision is signed with a key that is neither ${d.actor}'s nor the web app's`;
+  if (!signatureMatches(c.ceremonyId, kind, d, d.signature)) return 'the signature does not match the decision';
+  const skew = Math.abs(Date.parse(d.at) - now);
+  if (!(skew <= SIGNATURE_WINDOW_MS)) return `the decision was signed at ${d.at}, more than ${SIGNATURE_WINDOW_MS / 60_000} minutes from now`;
+  return undefined;
+}
+
+/** Why this decision must be refused, its signature aside (what a page can ask before anyone
+ * has signed anything), or undefined. */
+export function decisionRefusal(c: GateContext, kind: DecisionKind, d: { gate: string; actor: string; planDigest: string; nonce: string }): Refusal | undefined {
+  if (c.finished) return refusal('finished', `ceremony ${c.ceremonyId} is already ${c.phase}`);
+  const step = c.plan.steps.find((s) => s.id === d.gate);
+  if (!step || !isGate(step)) return refusal('no-gate', `ceremony ${c.ceremonyId} has no gate "${d.gate}"`);
+  if (kind === 'signoff' && step.type !== 'signoff') return refusal('wrong-gate-type', `gate "${d.gate}" is an approval, not an external sign-off`);
+  if (kind !== 'signoff' && step.type !== 'approval') return refusal('wrong-gate-type', `gate "${d.gate}" is an external sign-off; record it with signoff`);
+  if (c.openGateId !== d.gate) {
+    const status = c.stepStatus(d.gate);
+    return status === 'pending' ? refusal('gate-not-open', `gate "${d.gate}" is not open yet`) : refusal('gate-closed', `gate "${d.gate}" is already closed (${status})`);
+  }
+  if (d.planDigest !== c.planDigest) {
+    return refusal('digest-mismatch', `plan digest mismatch: the decision names ${d.planDigest.slice(0, 12)}…, the ceremony runs plan ${c.planDigest.slice(0, 12)}…`);
+  }
+  if (c.nonceUsed(d.nonce)) return refusal('link-used', 'this link has already been used');
+  if (d.actor === c.plan.requester) return refusal('self-approval', `${d.actor} requested this ceremony and cannot approve it`);
+  if (!eligibleFor(c.policy, step.id).includes(d.actor)) {
+    return step.type === 'approval'
+      ? refusal('not-eligible', `${d.actor} is not an approver of gate "${step.id}" (group ${step.group})`)
+      : refusal('not-eligible', `${d.actor} is not a contact of ${step.signer} nor an operator`);
+  }
+  if (c.decisions.some((x) => x.gate === step.id && x.actor === d.actor)) return refusal('duplicate', `${d.actor} has already decided on gate "${step.id}"`);
+  return undefined;
+}
+
+/** The distinct deciders whose decisions count toward a gate's quorum (a reject never does). */
+export function approvers(decisions: readonly Pick<Decision, 'actor' | 'decision'>[]): Set<string> {
+  return new Set(decisions.filter((d) => d.decision !== 'reject').map((d) => d.actor));
+}

@@ -1,0 +1,98 @@
+import { CancellationScope, allHandlersFinished, condition, upsertSearchAttributes } from '@temporalio/workflow';
+import type { NotificationInput, NotificationKind } from '../activities/types';
+import type { Plan, Step } from '../ceremonies/plan';
+import { notify, ticketComment } from './activities';
+import { describeFailure } from './failures';
+import type { Phase } from './messages';
+import { CEREMONY_PHASE } from './search-attributes';
+import type { CeremonyState } from './state';
+import { interventionText } from './texts';
+
+/** What every step runner works with: the plan, the state, and the ceremony's side channels
+ * (phase, mail, ticket comments, operator interventions). */
+export class CeremonyRun {
+  /** The running step's scope: a cancel request cancels it. */
+  stepScope: CancellationScope | null = null;
+  private readonly inFlight: Promise<void>[] = [];
+
+  constructor(
+    readonly plan: Plan,
+    readonly state: CeremonyState,
+  ) {}
+
+  setPhase(phase: Phase): void {
+    if (this.state.phase === phase) return;
+    this.state.phase = phase;
+    upsertSearchAttributes([{ key: CEREMONY_PHASE, value: phase }]);
+  }
+
+  // Mail and ticket comments go out beside the ceremony, not in its way: a server that is down
+  // delays no gate, deadline or step (the activity retries; a final failure is recorded). They run
+  // outside the step's cancellation scope and are awaited before the workflow ends.
+  private beside(work: () => Promise<unknown>, failed: (err: unknown) => void): void {
+    this.inFlight.push(
+      CancellationScope.nonCancellable(async () => {
+        try {
+          await work();
+        } catch (err) {
+          failed(err);
+        }
+      }),
+    );
+  }
+
+  send(kind: NotificationKind, to: string[], subject: string, body: string, gate?: string, link?: NotificationInput['link']): void {
+    if (to.length === 0) return;
+    const { state, plan } = this;
+    this.beside(
+      () => notify({ ceremonyId: state.ceremonyId, kind, to, subject: `[${plan.ticket}] ${subject}`, body, gate, link }),
+      (err) => state.record('notification-failed', 'system', `${kind} to ${to.join(', ')}: ${describeFailure(err)}`, gate),
+    );
+  }
+
+  /** Progress on the change ticket; each event is posted once. */
+  comment(event: string, text: string): void {
+    const { state, plan } = this;
+    this.beside(
+      () => ticketComment({ ceremonyId: state.ceremonyId, ticket: plan.ticket, event, text: `hsm-ceremonies: ${text}` }),
+      (err) => state.record('ticket-comment-failed', 'system', `${event}: ${describeFailure(err)}`),
+    );
+  }
+
+  /** A failed step waits for an operator: `retry` runs it again, `abort` ends the ceremony. */
+  async awaitIntervention(step: Step, actor: string, error: string): Promise<'retry' | 'aborted'> {
+    const { state } = this;
+    state.setStep(step.id, 'failed', { error });
+    this.setPhase('needs-intervention');
+    state.record('step-failed', actor, error, step.id);
+    this.comment(`failed:${step.id}:${state.step(step.id).attempts}`, `${step.title} failed and needs an operator: ${error}`);
+    this.send('needs-intervention', state.operators, `${step.title} failed: intervention needed`, interventionText(state.ceremonyId, error), step.id);
+    await condition(() => state.resolution !== null);
+    const resolution = state.resolution!;
+    state.resolution = null;
+    state.record('intervention', resolution.by, `${resolution.action}: ${resolution.reason}`, step.id);
+    if (resolution.action === 'retry') return 'retry';
+    state.setStep(step.id, 'aborted', { error });
+    return 'aborted';
+  }
+
+  /** An operator's answer to a failed step (validated): the waiting step reads it. */
+  resolve(resolution: { action: 'retry' | 'abort'; by: string; reason: string }): { phase: Phase } {
+    this.state.resolution = resolution;
+    return { phase: this.state.phase };
+  }
+
+  /** A cancel request (validated): recorded, and the running step is cancelled. */
+  cancel(request: { by: string; reason: string }): { phase: Phase } {
+    this.state.cancelRequest = request;
+    this.state.record('cancel-requested', request.by, request.reason, this.state.currentStep ?? undefined);
+    this.stepScope?.cancel();
+    return { phase: this.state.phase };
+  }
+
+  /** Wait for the mail and comments still going out, and for update handlers to finish. */
+  async settled(): Promise<void> {
+    await Promise.all(this.inFlight);
+    await condition(allHandlersFinished);
+  }
+}

@@ -1,0 +1,30 @@
+import { executeChild } from '@temporalio/workflow';
+import { PlanSchema, type CeremonyStep } from '../../ceremonies/plan';
+import type { CeremonyInput, CeremonyStatus, Phase } from '../messages';
+import type { CeremonyRun } from '../run';
+import { ceremonySearchAttributes } from '../search-attributes';
+
+/** A child ceremony (the fresh backup before a firmware upgrade); if it does not complete, an
+ * operator decides (retry starts it again, under a new id). */
+export async function runChild(run: CeremonyRun, step: CeremonyStep): Promise<Phase | undefined> {
+  const { state } = run;
+  const child = PlanSchema.parse(step.plan);
+  for (let attempt = 1; ; attempt++) {
+    run.setPhase('running');
+    state.setStep(step.id, 'running');
+    const workflowId = `${state.ceremonyId}-${step.id}-${attempt}`;
+    state.record('child-started', 'system', `${child.kind} ceremony ${workflowId}`, step.id);
+    const input: CeremonyInput = { plan: child };
+    const result = await executeChild<(input: CeremonyInput) => Promise<CeremonyStatus>>('ceremonyWorkflow', {
+      workflowId,
+      args: [input],
+      typedSearchAttributes: ceremonySearchAttributes(child),
+    });
+    if (result.phase === 'completed') {
+      state.setStep(step.id, 'succeeded');
+      state.record('child-completed', 'system', `${workflowId} completed`, step.id);
+      return undefined;
+    }
+    if ((await run.awaitIntervention(step, 'system', `child ceremony ${workflowId} ended ${result.phase}`)) === 'aborted') return 'aborted';
+  }
+}

@@ -1,0 +1,54 @@
+import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import type { OperationStep } from '../../ceremonies/plan';
+import { operationActivity } from '../activities';
+import { describeFailure, failureType } from '../failures';
+import type { Phase } from '../messages';
+import type { CeremonyRun } from '../run';
+import { supportRequestText } from '../texts';
+
+/** An operation (device, API or check) as an activity; a failure waits for an operator. */
+export async function runOperation(run: CeremonyRun, step: OperationStep): Promise<Phase | undefined> {
+  const { state, plan } = run;
+  for (;;) {
+    run.setPhase('running');
+    state.setStep(step.id, 'running');
+    if (step.irreversible && !state.irreversibleStarted) {
+      state.irreversibleStarted = true;
+      state.record('irreversible-started', 'system', `${step.op}: cancellation is no longer possible`, step.id);
+      run.comment(`irreversible:${step.id}`, `irreversible step started: ${step.title}.`);
+    }
+    state.record('step-started', 'worker', `${step.op} ${JSON.stringify(step.args)}`, step.id);
+    try {
+      const missing = step.requires.filter((id) => state.stepStatus(id) !== 'succeeded');
+      if (missing.length > 0) throw ApplicationFailure.nonRetryable(`refusing ${step.op}: it requires ${missing.join(', ')} to have succeeded first`, 'PreconditionNotMet');
+      const unapproved = state.unmetApproval(step.id);
+      if (unapproved) throw ApplicationFailure.nonRetryable(`refusing ${step.op}: ${unapproved}`, 'PolicyViolation');
+      const evidence = await operationActivity(step)({
+        ceremonyId: state.ceremonyId,
+        kind: plan.kind,
+        stepId: step.id,
+        op: step.op,
+        // checks and API calls concern the ceremony's HSM too (its state, its backup path, its ARM resource)
+        hsm: step.type === 'device' ? step.hsm : plan.hsm,
+        args: step.args,
+      });
+      state.setStep(step.id, 'succeeded', { evidence });
+      state.record('step-succeeded', 'worker', `${step.op}: ${evidence.outcome}`, step.id);
+      if (step.completeIfPresent && evidence.outcome === 'present') {
+        state.record('nothing-to-do', 'worker', `${step.title}: already the case, no further step is needed`, step.id);
+        for (const later of state.steps.filter((s) => s.status === 'pending')) later.status = 'skipped';
+        return 'completed';
+      }
+      return undefined;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const error = describeFailure(err);
+      const type = failureType(err);
+      if (step.escalate && type && step.escalate.on.includes(type)) {
+        state.record('escalated', 'system', `${step.escalate.subject} → ${step.escalate.to.join(', ')}`, step.id);
+        run.send('support-request', step.escalate.to, step.escalate.subject, supportRequestText(plan, state.ceremonyId, error), step.id);
+      }
+      if ((await run.awaitIntervention(step, 'worker', error)) === 'aborted') return 'aborted';
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import type { GateStep, Plan } from '../ceremonies/plan';
+import type { CeremonyState } from './state';
+
+// The words of the ceremony's mails and ticket comments.
+
+/** What an approver reads before deciding: the ceremony, its plan and digest, how to decide. */
+export function gateSummary(plan: Plan, state: CeremonyState, step: GateStep, deadline: string): string {
+  return [
+    `Ceremony: ${plan.title} (${plan.kind})`,
+    `Ceremony id: ${state.ceremonyId}`,
+    `HSM: ${plan.hsm}`,
+    `Ticket: ${plan.ticket}`,
+    `Requested by: ${plan.requester}`,
+    `Plan digest (sha256): ${state.planDigest}`,
+    `Deadline: ${deadline}`,
+    'Steps:',
+    ...plan.steps.map((s, i) => `  ${i + 1}. ${s.title}${s.irreversible ? ' [irreversible]' : ''}`),
+    '',
+    `Decide with: ceremony ${step.type === 'approval' ? 'approve' : 'signoff'} ${state.ceremonyId} --gate ${step.id} --digest ${state.planDigest} --as <you>`,
+  ].join('\n');
+}
+
+export function interventionText(ceremonyId: string, error: string): string {
+  return `${error}\n\nResolve with: ceremony resolve ${ceremonyId} --action retry|abort`;
+}
+
+export function supportRequestText(plan: Plan, ceremonyId: string, error: string): string {
+  return `${error}\n\nHSM: ${plan.hsm}\nTicket: ${plan.ticket}\nCeremony: ${ceremonyId}`;
+}
+
+/** The last mail: how the ceremony ended and, when a person ended it, why. */
+export function outcomeText(plan: Plan, state: CeremonyState, outcome: string): string {
+  const why = state.steps.find((s) => s.error && ['rejected', 'aborted', 'expired'].includes(s.status));
+  return [`Ceremony ${state.ceremonyId} ended: ${outcome}.`, why ? `${why.title}: ${why.error}` : '', `HSM: ${plan.hsm}`, `Ticket: ${plan.ticket}`].filter(Boolean).join('\n');
+}
+
+/** The policy check's result for the timeline: which step waits for which gate. */
+export function policySummary(state: CeremonyState): string {
+  const gated = (state.policy?.steps ?? []).filter((s) => s.rule).map((s) => `${s.id} (${s.kind}) after ${s.by.join(' + ')}`);
+  return `the plan meets the policy: ${gated.join('; ') || 'no step needs a gate'}`;
+}
