@@ -52,10 +52,10 @@ export function parseLinkKeys(text: string): LinkKeys {
   };
 }
 
-/** From `CEREMONY_LINK_KEYS` or the file named by `CEREMONY_LINK_KEYS_FILE`. */
-export function linkKeysFromEnv(env: NodeJS.ProcessEnv = process.env): LinkKeys {
-  if (env.CEREMONY_LINK_KEYS) return parseLinkKeys(env.CEREMONY_LINK_KEYS);
-  if (env.CEREMONY_LINK_KEYS_FILE) return parseLinkKeys(readFileSync(env.CEREMONY_LINK_KEYS_FILE, 'utf8'));
+/** From `CEREMONY_LINK_KEYS`, or else the file named by `CEREMONY_LINK_KEYS_FILE`. */
+export function loadLinkKeys(settings: { CEREMONY_LINK_KEYS?: string; CEREMONY_LINK_KEYS_FILE?: string }): LinkKeys {
+  if (settings.CEREMONY_LINK_KEYS) return parseLinkKeys(settings.CEREMONY_LINK_KEYS);
+  if (settings.CEREMONY_LINK_KEYS_FILE) return parseLinkKeys(readFileSync(settings.CEREMONY_LINK_KEYS_FILE, 'utf8'));
   throw new Error('no approval link keys: set CEREMONY_LINK_KEYS or CEREMONY_LINK_KEYS_FILE');
 }
 
