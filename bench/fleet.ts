@@ -14,7 +14,7 @@ import { initialiseForBench, simulatedFleet } from './fleet-support';
 import { benchServer, percentile, round } from './support';
 
 const APPLIANCES = 16;
-const SIZES = (process.env.BENCH_FLEET_SIZES ?? '10,100,500').split(',').map(Number);
+const SIZES = loadConfig().BENCH_FLEET_SIZES.split(',').map(Number);
 const DEVICE_LATENCY_MS = 20;
 
 /** The worker as production runs it (`node dist/worker/main.js`), so its RSS is its own. */

@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { CEREMONY_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { loadConfig } from '../runtime/config';
 
 const root = join(__dirname, '..', '..');
 
 /** A real dev server (through the CLI bootstrap) and a workflow bundle, for one bench run. */
 export async function benchServer(): Promise<{ address: string; bundlePath: string; stop(): Promise<void> }> {
-  const cli = process.env.TEMPORAL_CLI || execFileSync('bash', [join(root, 'scripts/ensure-temporal.sh')], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim().split('\n').pop()!;
+  const cli = loadConfig().TEMPORAL_CLI || execFileSync('bash', [join(root, 'scripts/ensure-temporal.sh')], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim().split('\n').pop()!;
   const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: cli }, ip: '127.0.0.1', searchAttributes: CEREMONY_SEARCH_ATTRIBUTES, log: { format: 'pretty', level: 'error' } } });
   const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quiet });

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { constantTimeEqual } from './constant-time';
+import { parseKeyRing, type KeyRing } from './key-ring';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -35,28 +36,26 @@ export class LinkError extends Error {
 
 export interface LinkKeys {
   /** kid -> key; the first entry signs. */
-  keys: [string, Buffer][];
+  keys: KeyRing;
 }
+
+const LINK_KEY_MALFORMED = 'link keys: expected "kid:base64key" entries (at least 16 bytes of key)';
 
 /** `kid:base64key,kid2:base64key` (the first signs). */
 export function parseLinkKeys(text: string): LinkKeys {
-  const keys = text
-    .split(/[,\n]/)
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((entry): [string, Buffer] => {
-      const m = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/=_-]{22,})$/.exec(entry);
-      if (!m) throw new Error('link keys: expected "kid:base64key" entries (at least 16 bytes of key)');
-      return [m[1], Buffer.from(m[2], 'base64')];
-    });
-  if (keys.length === 0) throw new Error('link keys: none configured');
-  return { keys };
+  return {
+    keys: parseKeyRing(text, {
+      malformed: LINK_KEY_MALFORMED,
+      empty: 'link keys: none configured',
+      lengthProblem: (_kid, key) => (key.length < 16 ? LINK_KEY_MALFORMED : undefined),
+    }),
+  };
 }
 
-/** From `CEREMONY_LINK_KEYS` or the file named by `CEREMONY_LINK_KEYS_FILE`. */
-export function linkKeysFromEnv(env: NodeJS.ProcessEnv = process.env): LinkKeys {
-  if (env.CEREMONY_LINK_KEYS) return parseLinkKeys(env.CEREMONY_LINK_KEYS);
-  if (env.CEREMONY_LINK_KEYS_FILE) return parseLinkKeys(readFileSync(env.CEREMONY_LINK_KEYS_FILE, 'utf8'));
+/** From `CEREMONY_LINK_KEYS`, or else the file named by `CEREMONY_LINK_KEYS_FILE`. */
+export function loadLinkKeys(settings: { CEREMONY_LINK_KEYS?: string; CEREMONY_LINK_KEYS_FILE?: string }): LinkKeys {
+  if (settings.CEREMONY_LINK_KEYS) return parseLinkKeys(settings.CEREMONY_LINK_KEYS);
+  if (settings.CEREMONY_LINK_KEYS_FILE) return parseLinkKeys(readFileSync(settings.CEREMONY_LINK_KEYS_FILE, 'utf8'));
   throw new Error('no approval link keys: set CEREMONY_LINK_KEYS or CEREMONY_LINK_KEYS_FILE');
 }
 

@@ -9,8 +9,6 @@ export const DurationSchema = z
   .regex(DURATION_PATTERN, { message: 'expected a duration such as "30s", "15m", "72h" or "7d"', abort: true })
   .refine((text) => durationMs(text) > 0, 'duration must be greater than zero');
 
-export type Duration = z.infer<typeof DurationSchema>;
-
 export function durationMs(text: string): number {
   const match = DURATION_PATTERN.exec(text);
   if (!match) throw new Error(`not a duration: ${JSON.stringify(text)}`);

@@ -159,8 +159,6 @@ export const InventorySchema = z
 
 export type Inventory = z.infer<typeof InventorySchema>;
 export type HsmEntry = z.infer<typeof HsmSchema>;
-export type BackupDeviceEntry = z.infer<typeof BackupDeviceSchema>;
-export type StandingApproval = z.infer<typeof StandingApprovalSchema>;
 
 export function parseInventory(yamlText: string, source = 'inventory'): Inventory {
   let raw: unknown;

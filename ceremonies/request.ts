@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CeremonyKindSchema } from './plan';
 import { EmailSchema, SlugSchema, TicketRefSchema } from './identifiers';
 
-/** What a requester asks for: from the CLI, or (later) mapped from a change ticket. */
+/** What a requester asks for: from the CLI, or mapped from a change ticket (./tickets.ts). */
 export const CeremonyRequestSchema = z
   .object({
     kind: CeremonyKindSchema,

@@ -7,6 +7,7 @@ import { parseParamPairs } from '../ceremonies/request';
 import { ValidationError } from '../ceremonies/validation';
 import { PHASES } from '../workflows/messages';
 import { loadConfig } from '../runtime/config';
+import { environmentHelp } from '../runtime/environment-docs';
 import { formatList, formatPlan, formatStatus, formatTimeline } from './format';
 import { hashPassword } from '../runtime/passwords';
 import { generateSigningKey, loadSigner } from '../client/decision-signer';
@@ -38,8 +39,7 @@ export function buildProgram(out: Out = { log: (t) => console.log(t), error: (t)
     .addHelpText(
       'after',
       `
-Temporal connection from the environment: TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE,
-TEMPORAL_TASK_QUEUE, TEMPORAL_TLS_CERT/TEMPORAL_TLS_KEY/TEMPORAL_TLS_CA (mTLS) or TEMPORAL_API_KEY.
+${environmentHelp()}
 
 Example:
   ceremony start rehearsal --hsm hsm-weu-1 --ticket jira:OPS-1 --requester dave@example.com

@@ -1,19 +1,25 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { parseKeyRing, type KeyRing } from '../ceremonies/key-ring';
 
 // Optional payload encryption: every payload (plans, evidence, decisions) is AES-256-GCM
 // encrypted before it leaves the client or the worker, so the history, the Web UI and an export
 // are unreadable without the key. Keys carry ids so they rotate: the first encrypts, all decrypt.
 
 const ENCODING = 'binary/encrypted';
+const PAYLOAD_KEYS_EMPTY = 'payload keys: none configured';
+const keyLengthProblem = (kid: string, key: Buffer) => (key.length === 32 ? undefined : `payload key ${kid}: expected 32 bytes (AES-256)`);
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | undefined | null) => (b ? new TextDecoder().decode(b) : '');
 
 export class AesGcmCodec implements PayloadCodec {
-  constructor(private readonly keys: [string, Buffer][]) {
-    if (keys.length === 0) throw new Error('payload keys: none configured');
-    for (const [kid, key] of keys) if (key.length !== 32) throw new Error(`payload key ${kid}: expected 32 bytes (AES-256)`);
+  constructor(private readonly keys: KeyRing) {
+    if (keys.length === 0) throw new Error(PAYLOAD_KEYS_EMPTY);
+    for (const [kid, key] of keys) {
+      const problem = keyLengthProblem(kid, key);
+      if (problem) throw new Error(problem);
+    }
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
@@ -43,16 +49,12 @@ export class AesGcmCodec implements PayloadCodec {
 }
 
 /** `kid:base64(32 bytes),kid2:…` (the first encrypts). */
-export function parsePayloadKeys(spec: string): [string, Buffer][] {
-  return spec
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((entry) => {
-      const m = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/=]+)$/.exec(entry);
-      if (!m) throw new Error('CEREMONY_PAYLOAD_KEYS: expected "kid:base64key" entries');
-      return [m[1], Buffer.from(m[2], 'base64')] as [string, Buffer];
-    });
+export function parsePayloadKeys(spec: string): KeyRing {
+  return parseKeyRing(spec, {
+    malformed: 'CEREMONY_PAYLOAD_KEYS: expected "kid:base64key" entries',
+    empty: PAYLOAD_KEYS_EMPTY,
+    lengthProblem: keyLengthProblem,
+  });
 }
 
 /** The data converter for client, worker and replay: the same on all three. */

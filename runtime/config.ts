@@ -3,42 +3,144 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseOrThrow } from '../ceremonies/validation';
 
-/** Where Temporal is and how to reach it. Local default: the embedded dev server; a remote
- * cluster or Temporal Cloud takes mTLS files or an API key. */
-export const TemporalConfigSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().default('hsm-ceremonies'),
-  TEMPORAL_TLS_CERT: z.string().optional(),
-  TEMPORAL_TLS_KEY: z.string().optional(),
-  TEMPORAL_TLS_CA: z.string().optional(),
-  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
-  TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
-  TEMPORAL_API_KEY: z.string().optional(),
-  CEREMONY_DATA_DIR: z.string().default('.data'),
-  CEREMONY_INVENTORY: z.string().default('config/inventory.yaml'),
-  CEREMONY_PACKAGES_DIR: z.string().default('.data/packages'),
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
-  SMTP_HOST: z.string().optional(),
-  SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(587),
-  SMTP_SECURE: z.enum(['true', 'false']).default('false'),
-  SMTP_USER: z.string().optional(),
-  SMTP_PASSWORD: z.string().optional(),
-  MAIL_FROM: z.string().default('HSM ceremonies <ceremonies@localhost>'),
-  /** Payload encryption keys, `kid:base64(32 bytes)`; unset = payloads in clear. */
-  CEREMONY_PAYLOAD_KEYS: z.string().optional(),
-  /** Base URL of the web app, for the links in mails. */
-  CEREMONY_PUBLIC_URL: z.string().url().default('http://127.0.0.1:8080'),
-}).refine((c) => Boolean(c.TEMPORAL_TLS_CERT) === Boolean(c.TEMPORAL_TLS_KEY), {
-  message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together (mTLS)',
-  path: ['TEMPORAL_TLS_KEY'],
-});
+// Every environment variable the project reads, by group. `loadConfig` parses them; the rest of
+// the code takes what it needs from its result. `ceremony --help` and the README's table list
+// them from ENVIRONMENT below.
 
-export type AppConfig = z.infer<typeof TemporalConfigSchema>;
+/** The sample inventory: the simulated devices are made from it. */
+export const SAMPLE_INVENTORY = 'config/inventory.yaml';
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+const flag = z.enum(['true', 'false']);
+const optional = (description: string) => z.string().optional().describe(description);
+
+const temporal = {
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233').describe('Temporal frontend host:port'),
+  TEMPORAL_NAMESPACE: z.string().default('default').describe('namespace'),
+  TEMPORAL_TASK_QUEUE: z.string().default('hsm-ceremonies').describe('task queue; run more workers on it to scale out'),
+  TEMPORAL_TLS_CERT: optional('mTLS client certificate file (with TEMPORAL_TLS_KEY)'),
+  TEMPORAL_TLS_KEY: optional('mTLS client key file (with TEMPORAL_TLS_CERT)'),
+  TEMPORAL_TLS_CA: optional("the server's CA certificate file"),
+  TEMPORAL_TLS_SERVER_NAME: optional('TLS server name (SNI) override'),
+  TEMPORAL_TLS: flag.optional().describe('`true`: TLS without a client certificate'),
+  TEMPORAL_API_KEY: optional('API key (Temporal Cloud); implies TLS'),
+  CEREMONY_WORKFLOW_BUNDLE: optional('a prebuilt workflow bundle for the worker and `audit verify`; unset = bundled at start'),
+};
+
+const storage = {
+  CEREMONY_DATA_DIR: z.string().default('.data').describe('ledger and outbox files (and the local stack\'s state)'),
+  CEREMONY_INVENTORY: z.string().default(SAMPLE_INVENTORY).describe('inventory YAML: HSMs, approvers, policy, keys (worker, web app, CLI); while it is the sample, `npm start` simulates the devices'),
+  CEREMONY_PACKAGES_DIR: z.string().default('.data/packages').describe('firmware update packages the worker uploads'),
+};
+
+const mail = {
+  SMTP_HOST: optional('mail server; unset = notifications are only logged (outbox)'),
+  SMTP_PORT: port(587).describe('mail server port'),
+  SMTP_SECURE: flag.default('false').describe('`true`: TLS from the start (port 465)'),
+  SMTP_USER: optional('mail server login'),
+  SMTP_PASSWORD: optional('mail server password'),
+  MAIL_FROM: z.string().default('HSM ceremonies <ceremonies@localhost>').describe('sender of the mails'),
+};
+
+const web = {
+  WEB_PORT: port(8080).describe('port the web app listens on (127.0.0.1)'),
+  // without a value, derived from WEB_PORT (below)
+  CEREMONY_PUBLIC_URL: z.string().url().optional().meta({ description: 'base URL of the web app, for the links in mails; https makes its cookie Secure and adds HSTS', default: 'http://127.0.0.1:$WEB_PORT' }),
+  TEMPORAL_UI_URL: z.string().url().optional().describe('Temporal Web UI: linked from the dashboard; its origin may call the codec endpoint (CORS)'),
+};
+
+const keys = {
+  CEREMONY_LINK_KEYS: optional('approval link keys `kid:base64,…` (the first signs, all verify); web app and worker'),
+  CEREMONY_LINK_KEYS_FILE: optional('a file holding the link keys, when CEREMONY_LINK_KEYS is unset'),
+  CEREMONY_ATTESTATION_KEY: optional('the web app\'s Ed25519 private key (PEM file, or a `file:`/`env:` reference); the web app needs it'),
+  CEREMONY_PAYLOAD_KEYS: optional('payload encryption keys `kid:base64(32 bytes),…` (the first encrypts); unset = payloads in clear'),
+  CEREMONY_SIGNING_KEY: optional('your Ed25519 private key for `ceremony approve|reject|signoff` (their --key)'),
+};
+
+const tickets = {
+  TICKET_WEBHOOK_SECRET_JIRA: optional('shared secret of the Jira webhook; unset = it answers 503'),
+  TICKET_WEBHOOK_SECRET_SERVICENOW: optional('shared secret of the ServiceNow webhook; unset = it answers 503'),
+  TICKET_WEBHOOK_SECRET_GENERIC: optional('shared secret of the generic webhook; unset = it answers 503'),
+  JIRA_BASE_URL: optional('Jira, for progress comments (with JIRA_USER and JIRA_API_TOKEN)'),
+  JIRA_USER: optional('Jira user'),
+  JIRA_API_TOKEN: optional('Jira API token'),
+  SERVICENOW_URL: optional('ServiceNow, for work notes (with SERVICENOW_USER and SERVICENOW_PASSWORD)'),
+  SERVICENOW_USER: optional('ServiceNow user'),
+  SERVICENOW_PASSWORD: optional('ServiceNow password'),
+  TICKET_GENERIC_URL: optional('generic ticket API: GET/POST {url}/tickets/{key}/comments'),
+  TICKET_GENERIC_TOKEN: optional('bearer token for the generic ticket API'),
+};
+
+const azure = {
+  AZURE_RESOURCE_MANAGER_ENDPOINT: optional('ARM endpoint; unset = management.azure.com'),
+  AZURE_CA_FILE: optional('an extra CA certificate (PEM) to trust for ARM'),
+};
+
+const audit = {
+  CEREMONY_AUDIT_SIGNING_KEY_FILE: optional('Ed25519 private key that signs export manifests (`audit export --signing-key`)'),
+  CEREMONY_AUDIT_PUBLIC_KEY_FILE: optional('the public key that checks them (`audit verify|report --public-key`)'),
+};
+
+const logging = {
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info').describe('trace, debug, info, warn or error'),
+};
+
+const localStack = {
+  TEMPORAL_PORT: port(7233).describe('`npm start`: Temporal dev server port'),
+  TEMPORAL_UI_PORT: port(8233).describe('`npm start`: Temporal Web UI port'),
+  MAIL_SMTP_PORT: port(2525).describe('`npm start`: the local SMTP server\'s port'),
+  MAIL_INBOX_PORT: port(8025).describe('`npm start`: its inbox page\'s port'),
+  TEMPORAL_CLI: optional('the Temporal CLI; unset = what scripts/ensure-temporal.sh finds'),
+  CEREMONY_SAMPLE_INVENTORY: z.string().default(SAMPLE_INVENTORY).describe('`npm run sim`: the inventory the simulated devices are made from'),
+  DEMO_HSM: z.string().default('hsm-weu-1').describe('`npm run demo`: the HSM it runs on'),
+  BENCH_FLEET_SIZES: z.string().regex(/^\d+(,\d+)*$/, 'expected numbers separated by commas').default('10,100,500').describe('`npm run bench`: fleet sizes'),
+  CHROMIUM_PATH: z.string().default('/usr/bin/chromium').describe('the browser of the browser tests'),
+};
+
+const GROUPS = { Temporal: temporal, Storage: storage, Mail: mail, Web: web, 'Links and keys': keys, Tickets: tickets, Azure: azure, Audit: audit, Logging: logging, 'Local stack': localStack };
+
+/** Read by libraries, not by this code: listed beside their group, not parsed. */
+const READ_BY_LIBRARIES: Partial<Record<keyof typeof GROUPS, Record<string, string>>> = {
+  Azure: {
+    AZURE_TENANT_ID: 'service principal tenant (read by @azure/identity, as the next two)',
+    AZURE_CLIENT_ID: 'service principal client id',
+    AZURE_CLIENT_SECRET: 'service principal secret',
+  },
+};
+
+export const ConfigSchema = z
+  .object({ ...temporal, ...storage, ...mail, ...web, ...keys, ...tickets, ...azure, ...audit, ...logging, ...localStack })
+  .refine((c) => Boolean(c.TEMPORAL_TLS_CERT) === Boolean(c.TEMPORAL_TLS_KEY), {
+    message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together (mTLS)',
+    path: ['TEMPORAL_TLS_KEY'],
+  })
+  .transform((c) => ({ ...c, CEREMONY_PUBLIC_URL: c.CEREMONY_PUBLIC_URL ?? `http://127.0.0.1:${c.WEB_PORT}` }));
+
+export type AppConfig = z.infer<typeof ConfigSchema>;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  return parseOrThrow(TemporalConfigSchema, env, 'environment');
+  return parseOrThrow(ConfigSchema, env, 'environment');
 }
+
+export interface EnvironmentVariable {
+  name: string;
+  group: string;
+  default?: string;
+  description: string;
+}
+
+function documented(name: string, group: string, schema: z.ZodType): EnvironmentVariable {
+  const meta = schema.meta() as { description?: string; default?: string } | undefined;
+  const fallback = schema instanceof z.ZodDefault ? String(schema.def.defaultValue) : meta?.default;
+  if (!meta?.description) throw new Error(`${name} has no description`);
+  return { name, group, ...(fallback === undefined ? {} : { default: fallback }), description: meta.description };
+}
+
+/** Every variable, in its group, with its default and what it is for. */
+export const ENVIRONMENT: readonly EnvironmentVariable[] = Object.entries(GROUPS).flatMap(([group, shape]) => [
+  ...Object.entries(shape).map(([name, schema]) => documented(name, group, schema)),
+  ...Object.entries(READ_BY_LIBRARIES[group as keyof typeof GROUPS] ?? {}).map(([name, description]) => ({ name, group, description })),
+]);
 
 /** Connection options shared by the client (`@temporalio/client`) and the worker (`NativeConnection`). */
 export function connectionOptions(config: AppConfig) {

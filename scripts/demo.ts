@@ -15,8 +15,9 @@ import { loadConfig } from '../runtime/config';
 import { localSigner } from '../simulator/local-keys';
 
 const root = resolve(__dirname, '..', '..');
-const dataDir = resolve(root, process.env.CEREMONY_DATA_DIR ?? '.data');
-const HSM = process.env.DEMO_HSM ?? 'hsm-weu-1';
+const config = loadConfig();
+const dataDir = resolve(root, config.CEREMONY_DATA_DIR);
+const HSM = config.DEMO_HSM;
 const REQUESTER = 'dave@example.com';
 const ORDER: CeremonyKind[] = ['hsm-init', 'partition-create', 'backup', 'firmware-upgrade', 'zeroize-deprovision'];
 const PACKAGE = 'lunahsm_update-7.8.4-demo.spkg';
@@ -72,7 +73,7 @@ async function stackRunning(ceremonies: CeremonyClient): Promise<boolean> {
 
 async function connect(): Promise<{ ceremonies: CeremonyClient; close(): Promise<void> }> {
   // each approver signs with the key the local stack generated for them (.data/keys/<email>.pem)
-  const { ceremonies, connection } = await CeremonyClient.connect(loadConfig({ ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' }), {
+  const { ceremonies, connection } = await CeremonyClient.connect(config, {
     signerFor: (actor) => localSigner(dataDir, actor),
   });
   return { ceremonies, close: () => connection.close() };

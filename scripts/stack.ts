@@ -10,17 +10,10 @@ import { newLinkKeyEntry } from '../ceremonies/approval-links';
 import { startMailCatcher } from '../simulator/mail-catcher';
 import { ATTESTATION_KEY_NAME, ensureLocalKey, localKeyFile } from '../simulator/local-keys';
 import { CEREMONY_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { loadConfig, SAMPLE_INVENTORY } from '../runtime/config';
 
 const root = resolve(__dirname, '..', '..');
-const dataDir = resolve(root, process.env.CEREMONY_DATA_DIR ?? '.data');
-const temporalPort = Number(process.env.TEMPORAL_PORT ?? 7233);
-const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
-const webPort = Number(process.env.WEB_PORT ?? 8080);
-const smtpPort = Number(process.env.MAIL_SMTP_PORT ?? 2525);
-const inboxPort = Number(process.env.MAIL_INBOX_PORT ?? 8025);
 let stopMailCatcher: (() => Promise<void>) | undefined;
-const temporalCli = process.env.TEMPORAL_CLI ?? 'temporal';
-const address = `127.0.0.1:${temporalPort}`;
 
 const children: { name: string; child: ChildProcess }[] = [];
 let stopping = false;
@@ -79,7 +72,7 @@ async function stop(code = 0): Promise<void> {
   process.exit(code);
 }
 
-async function waitForTemporal(): Promise<void> {
+async function waitForTemporal(address: string): Promise<void> {
   const until = Date.now() + 60_000;
   for (;;) {
     try {
@@ -101,6 +94,10 @@ async function waitForFile(path: string): Promise<void> {
 async function main(): Promise<void> {
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
+  const config = loadConfig();
+  const dataDir = resolve(root, config.CEREMONY_DATA_DIR);
+  const { TEMPORAL_PORT: temporalPort, TEMPORAL_UI_PORT: uiPort, WEB_PORT: webPort, MAIL_SMTP_PORT: smtpPort, MAIL_INBOX_PORT: inboxPort } = config;
+  const address = `127.0.0.1:${temporalPort}`;
   for (const [what, port] of [['Temporal', temporalPort], ['Temporal UI', uiPort], ['web', webPort], ['mail SMTP', smtpPort], ['mail inbox', inboxPort]] as const) {
     if (await portInUse(port)) {
       throw new Error(`port ${port} (${what}) is already in use on 127.0.0.1: is another \`npm start\` running? Set TEMPORAL_PORT / TEMPORAL_UI_PORT / WEB_PORT to use others.`);
@@ -109,7 +106,7 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   const serverLog = join(dataDir, 'temporal-server.log');
   log(`starting the Temporal dev server (state in ${join(dataDir, 'temporal.db')}, log in ${serverLog})`);
-  launch('temporal', temporalCli, [
+  launch('temporal', config.TEMPORAL_CLI ?? 'temporal', [
     'server', 'start-dev',
     '--db-filename', join(dataDir, 'temporal.db'),
     '--ip', '127.0.0.1',
@@ -118,12 +115,14 @@ async function main(): Promise<void> {
     '--log-level', 'warn',
     ...CEREMONY_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
   ], { logFile: serverLog });
-  await waitForTemporal();
+  await waitForTemporal(address);
 
-  // Simulated appliances + backup device, unless CEREMONY_INVENTORY points at real ones
-  let inventory = process.env.CEREMONY_INVENTORY;
+  // Simulated appliances + backup device, unless CEREMONY_INVENTORY points at real ones (the
+  // default, the sample inventory, is what the simulated ones are made from)
+  const simulated = config.CEREMONY_INVENTORY === SAMPLE_INVENTORY;
+  let inventory = config.CEREMONY_INVENTORY;
   let azureEnv: Record<string, string> = {};
-  if (!inventory) {
+  if (simulated) {
     inventory = join(dataDir, 'sim', 'inventory.yaml');
     rmSync(inventory, { force: true });
     log('starting the simulated Luna appliances, the on-prem backup device and the Azure ARM stand-in');
@@ -135,14 +134,15 @@ async function main(): Promise<void> {
   // approval mails: our SMTP catcher unless SMTP_HOST points at a real server
   let mailEnv: Record<string, string> = {};
   let inboxUrl = '(SMTP_HOST is set: your mail server)';
-  if (!process.env.SMTP_HOST) {
+  if (!config.SMTP_HOST) {
     const catcher = await startMailCatcher({ smtpPort: smtpPort, httpPort: inboxPort });
     stopMailCatcher = catcher.close;
     inboxUrl = catcher.inboxUrl!;
     mailEnv = { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(catcher.smtpPort), SMTP_SECURE: 'false' };
   }
   const linkKeysFile = join(dataDir, 'link-keys');
-  if (!process.env.CEREMONY_LINK_KEYS && !process.env.CEREMONY_LINK_KEYS_FILE && !existsSync(linkKeysFile)) {
+  const linkKeysGiven = Boolean(config.CEREMONY_LINK_KEYS || config.CEREMONY_LINK_KEYS_FILE);
+  if (!linkKeysGiven && !existsSync(linkKeysFile)) {
     writeFileSync(linkKeysFile, `${newLinkKeyEntry()}\n`, { mode: 0o600 });
   }
 
@@ -151,10 +151,10 @@ async function main(): Promise<void> {
 
   const env = {
     ...azureEnv,
-    CEREMONY_ATTESTATION_KEY: process.env.CEREMONY_ATTESTATION_KEY ?? localKeyFile(dataDir, ATTESTATION_KEY_NAME),
+    CEREMONY_ATTESTATION_KEY: config.CEREMONY_ATTESTATION_KEY ?? localKeyFile(dataDir, ATTESTATION_KEY_NAME),
     ...mailEnv,
-    ...(process.env.CEREMONY_LINK_KEYS || process.env.CEREMONY_LINK_KEYS_FILE ? {} : { CEREMONY_LINK_KEYS_FILE: linkKeysFile }),
-    CEREMONY_PUBLIC_URL: process.env.CEREMONY_PUBLIC_URL ?? `http://127.0.0.1:${webPort}`,
+    ...(linkKeysGiven ? {} : { CEREMONY_LINK_KEYS_FILE: linkKeysFile }),
+    CEREMONY_PUBLIC_URL: config.CEREMONY_PUBLIC_URL,
     CEREMONY_PACKAGES_DIR: join(dataDir, 'packages'),
     TEMPORAL_ADDRESS: address,
     CEREMONY_DATA_DIR: dataDir,
@@ -174,11 +174,11 @@ async function main(): Promise<void> {
     Temporal frontend  ${address}  (namespace default, task queue hsm-ceremonies)
     Mail inbox         ${inboxUrl}  (approval mails with their links)
     Notifications log  ${join(dataDir, 'outbox.jsonl')}
-    Device inventory   ${inventory}${process.env.CEREMONY_INVENTORY ? '' : '  (simulated appliances: npm run sim -- --help)'}
+    Device inventory   ${inventory}${simulated ? '  (simulated appliances: npm run sim -- --help)' : ''}
 
   Start a ceremony in another terminal:
     npx ceremony start rehearsal --hsm hsm-weu-1 --ticket jira:OPS-1 --requester dave@example.com
-  Approvers sign with their keys${process.env.CEREMONY_INVENTORY ? '' : ` (generated in ${join(dataDir, 'keys')}: --key ${localKeyFile(dataDir, 'alice@example.com')})`}
+  Approvers sign with their keys${simulated ? ` (generated in ${join(dataDir, 'keys')}: --key ${localKeyFile(dataDir, 'alice@example.com')})` : ''}
 
   Ctrl-C stops everything; state stays in ${dataDir}.
 `);

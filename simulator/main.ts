@@ -5,8 +5,10 @@ import { Command } from 'commander';
 import { applianceStore, finishReboot } from './appliance-server';
 import { FaultFile, FaultsSchema } from './faults';
 import { startLocalFleet } from './local-fleet';
+import { loadConfig } from '../runtime/config';
 
-const dataDir = resolve(process.env.CEREMONY_DATA_DIR ?? '.data');
+const config = loadConfig();
+const dataDir = resolve(config.CEREMONY_DATA_DIR);
 const simDir = (name: string) => join(dataDir, 'sim', name);
 
 const program = new Command('sim')
@@ -16,7 +18,7 @@ const program = new Command('sim')
 program
   .command('start', { isDefault: true })
   .description('start one appliance per HSM of the inventory, and the backup device; Ctrl-C stops them')
-  .option('--inventory <file>', 'sample inventory (names, ports, groups)', process.env.CEREMONY_SAMPLE_INVENTORY ?? 'config/inventory.yaml')
+  .option('--inventory <file>', 'sample inventory (names, ports, groups)', config.CEREMONY_SAMPLE_INVENTORY)
   .action(async (opts: { inventory: string }) => {
     const fleet = await startLocalFleet(opts.inventory, dataDir);
     for (const a of fleet.appliances) console.log(`appliance ${a.name.padEnd(14)} 127.0.0.1:${a.port}  ${a.fingerprint}  (tenantadmin default password: PASSWORD)`);

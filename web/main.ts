@@ -2,37 +2,35 @@
 import { CeremonyClient } from '../client/ceremony-client';
 import { loadConfig } from '../runtime/config';
 import { buildWebServer } from './server';
-import { webhookSecretsFromEnv } from './webhooks';
+import { webhookSecrets } from './webhooks';
 import { dataConverterFor } from '../runtime/codec';
-import { linkKeysFromEnv } from '../ceremonies/approval-links';
+import { loadLinkKeys } from '../ceremonies/approval-links';
 import { loadInventory } from '../ceremonies/inventory';
 import { loadSigner } from '../client/decision-signer';
 
 /** `CEREMONY_ATTESTATION_KEY`: the web app's Ed25519 key (a file, or file:/env: reference); its
  * public key belongs in the worker's inventory under attestationKeys. */
-function attestationFromEnv() {
-  const ref = process.env.CEREMONY_ATTESTATION_KEY;
+function attestation(ref: string | undefined) {
   if (!ref) throw new Error('no attestation key: set CEREMONY_ATTESTATION_KEY (ceremony keygen makes one; its public key goes in the inventory\'s attestationKeys)');
   return loadSigner(ref);
 }
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const port = Number(process.env.WEB_PORT ?? 8080);
   const { ceremonies, connection } = await CeremonyClient.connect(config);
   const inventory = loadInventory(config.CEREMONY_INVENTORY);
   const app = await buildWebServer({
     ceremonies,
-    linkKeys: linkKeysFromEnv(),
-    attestation: attestationFromEnv(),
+    linkKeys: loadLinkKeys(config),
+    attestation: attestation(config.CEREMONY_ATTESTATION_KEY),
     operatorLogins: inventory.operatorLogins,
     payloadCodec: dataConverterFor(config.CEREMONY_PAYLOAD_KEYS)?.payloadCodecs?.[0],
-    webhooks: { secrets: webhookSecretsFromEnv(), inventory: () => loadInventory(config.CEREMONY_INVENTORY) },
-    temporalUiUrl: process.env.TEMPORAL_UI_URL,
+    webhooks: { secrets: webhookSecrets(config), inventory: () => loadInventory(config.CEREMONY_INVENTORY) },
+    temporalUiUrl: config.TEMPORAL_UI_URL,
     publicUrl: config.CEREMONY_PUBLIC_URL,
     logger: true,
   });
-  await app.listen({ host: '127.0.0.1', port });
+  await app.listen({ host: '127.0.0.1', port: config.WEB_PORT });
   const stop = async () => {
     await app.close();
     await connection.close();

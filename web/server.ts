@@ -44,13 +44,6 @@ export function redactUrl(url: string): string {
   return url.split('?')[0].replace(/\/decide\/[^/]+/, '/decide/<token>');
 }
 
-const routeTables = new WeakMap<FastifyInstance, string[]>();
-
-/** Every `METHOD /path` the app serves (HEAD aside), e.g. for a sweep that must cover them all. */
-export function servedRoutes(app: FastifyInstance): string[] {
-  return [...(routeTables.get(app) ?? [])];
-}
-
 const CeremonyIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** Read-only dashboard and JSON API over Temporal visibility and the ceremony queries. */
@@ -62,11 +55,6 @@ export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRa
     logger: logger ? { serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }) } } : false,
     bodyLimit: 64 * 1024,
     routerOptions: { maxParamLength: 4096 },
-  });
-  const routes: string[] = [];
-  routeTables.set(app, routes);
-  app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${r.url}`);
   });
   await registerSecurityHeaders(app, { https });
   // sessions live in this process only (./sessions.ts), and so does the key that signs their cookies

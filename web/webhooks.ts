@@ -5,6 +5,7 @@ import type { Inventory } from '../ceremonies/inventory';
 import { TICKET_SYSTEMS, ticketRequest, type TicketSystem } from '../ceremonies/tickets';
 import { ValidationError } from '../ceremonies/validation';
 import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
+import type { AppConfig } from '../runtime/config';
 
 // POST /webhooks/tickets/{jira,servicenow,generic}: a change ticket starts its ceremony. Every
 // delivery is authenticated (HMAC-SHA256 of the raw body with the system's shared secret),
@@ -34,8 +35,14 @@ export interface WebhookOptions {
   secrets: Partial<Record<TicketSystem, string>>;
 }
 
-export function webhookSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Record<TicketSystem, string>> {
-  return Object.fromEntries(TICKET_SYSTEMS.flatMap((s) => (env[`TICKET_WEBHOOK_SECRET_${s.toUpperCase()}`] ? [[s, env[`TICKET_WEBHOOK_SECRET_${s.toUpperCase()}`]!]] : [])));
+type SecretVariable = `TICKET_WEBHOOK_SECRET_${Uppercase<TicketSystem>}`;
+
+/** The systems with a configured secret (`TICKET_WEBHOOK_SECRET_<SYSTEM>`). */
+export function webhookSecrets(c: Pick<AppConfig, SecretVariable>): Partial<Record<TicketSystem, string>> {
+  return Object.fromEntries(TICKET_SYSTEMS.flatMap((s) => {
+    const secret = c[`TICKET_WEBHOOK_SECRET_${s.toUpperCase() as Uppercase<TicketSystem>}`];
+    return secret ? [[s, secret]] : [];
+  }));
 }
 
 export async function registerTicketWebhooks(app: FastifyInstance, options: WebhookOptions): Promise<void> {

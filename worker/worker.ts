@@ -1,8 +1,9 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { ticketAdaptersFromEnv } from '../activities/tickets/adapters';
+import { azureSettings } from '../activities/azure/dedicated-hsm';
+import { ticketAdapters } from '../activities/tickets/adapters';
 import { allNotifiers, outboxNotifier, smtpNotifier, type Notifier } from '../activities/notify';
-import { linkKeysFromEnv } from '../ceremonies/approval-links';
+import { loadLinkKeys } from '../ceremonies/approval-links';
 import { dataConverterFor } from '../runtime/codec';
 import { connectionOptions, dataPath, type AppConfig } from '../runtime/config';
 import { createLogger } from '../runtime/logger';
@@ -46,9 +47,10 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
     activities: createActivities({
       ledgerPath: dataPath(config, 'ledger.jsonl'),
       notifier: notifierFor(config),
-      ticketAdapters: ticketAdaptersFromEnv(),
+      ticketAdapters: ticketAdapters(config),
       inventoryPath: config.CEREMONY_INVENTORY,
       packagesDir: config.CEREMONY_PACKAGES_DIR,
+      azure: azureSettings(config),
     }),
   });
   return { worker, connection };
@@ -67,7 +69,7 @@ function notifierFor(config: AppConfig): Notifier {
       password: config.SMTP_PASSWORD,
       from: config.MAIL_FROM,
     },
-    { keys: linkKeysFromEnv(), publicUrl: config.CEREMONY_PUBLIC_URL },
+    { keys: loadLinkKeys(config), publicUrl: config.CEREMONY_PUBLIC_URL },
   );
   return allNotifiers([outbox, smtp]);
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { AzureDedicatedHSMResourceProvider } from '@azure/arm-hardwaresecuritymodules';
 import { DefaultAzureCredential } from '@azure/identity';
+import { loadConfig, type AppConfig } from '../../runtime/config';
 
 /** `/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.HardwareSecurityModules/dedicatedHSMs/<name>` */
 export function parseDedicatedHsmId(id: string): { subscriptionId: string; resourceGroup: string; name: string } {
@@ -16,8 +17,14 @@ export interface AzureSettings {
   caFile?: string;
 }
 
+export function azureSettings(c: Pick<AppConfig, 'AZURE_RESOURCE_MANAGER_ENDPOINT' | 'AZURE_CA_FILE'>): AzureSettings {
+  return { endpoint: c.AZURE_RESOURCE_MANAGER_ENDPOINT || undefined, caFile: c.AZURE_CA_FILE || undefined };
+}
+
+/** Only the fallback of activities/ops/azure.ts for activities made without `azure` (the worker
+ * always passes `azureSettings(config)`); goes when that fallback does. */
 export function azureSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AzureSettings {
-  return { endpoint: env.AZURE_RESOURCE_MANAGER_ENDPOINT || undefined, caFile: env.AZURE_CA_FILE || undefined };
+  return azureSettings(loadConfig(env));
 }
 
 /** The official ARM client with @azure/identity's default chain (environment service principal,

@@ -1,4 +1,5 @@
 import type { TicketSystem } from '../../ceremonies/tickets';
+import type { AppConfig } from '../../runtime/config';
 
 // Posting progress back to the ticket, one adapter per system. Each can list the ticket's
 // comments, so a comment is posted once: the activity looks for its marker first.
@@ -78,11 +79,16 @@ export function genericAdapter(baseUrl: string, token?: string): TicketAdapter {
   };
 }
 
-/** Adapters for the systems configured in the environment. */
-export function ticketAdaptersFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Record<TicketSystem, TicketAdapter>> {
+export type TicketApiSettings = Pick<
+  AppConfig,
+  'JIRA_BASE_URL' | 'JIRA_USER' | 'JIRA_API_TOKEN' | 'SERVICENOW_URL' | 'SERVICENOW_USER' | 'SERVICENOW_PASSWORD' | 'TICKET_GENERIC_URL' | 'TICKET_GENERIC_TOKEN'
+>;
+
+/** Adapters for the systems the configuration names. */
+export function ticketAdapters(c: TicketApiSettings): Partial<Record<TicketSystem, TicketAdapter>> {
   const out: Partial<Record<TicketSystem, TicketAdapter>> = {};
-  if (env.JIRA_BASE_URL && env.JIRA_USER && env.JIRA_API_TOKEN) out.jira = jiraAdapter(env.JIRA_BASE_URL, env.JIRA_USER, env.JIRA_API_TOKEN);
-  if (env.SERVICENOW_URL && env.SERVICENOW_USER && env.SERVICENOW_PASSWORD) out.servicenow = serviceNowAdapter(env.SERVICENOW_URL, env.SERVICENOW_USER, env.SERVICENOW_PASSWORD);
-  if (env.TICKET_GENERIC_URL) out.generic = genericAdapter(env.TICKET_GENERIC_URL, env.TICKET_GENERIC_TOKEN);
+  if (c.JIRA_BASE_URL && c.JIRA_USER && c.JIRA_API_TOKEN) out.jira = jiraAdapter(c.JIRA_BASE_URL, c.JIRA_USER, c.JIRA_API_TOKEN);
+  if (c.SERVICENOW_URL && c.SERVICENOW_USER && c.SERVICENOW_PASSWORD) out.servicenow = serviceNowAdapter(c.SERVICENOW_URL, c.SERVICENOW_USER, c.SERVICENOW_PASSWORD);
+  if (c.TICKET_GENERIC_URL) out.generic = genericAdapter(c.TICKET_GENERIC_URL, c.TICKET_GENERIC_TOKEN);
   return out;
 }

@@ -9,8 +9,8 @@ let mail: MailCatcher;
 let h: Harness;
 beforeAll(async () => {
   mail = await startMailCatcher();
-  process.env.CEREMONY_LINK_KEYS ??= newLinkKeyEntry('k1'); // mails carry decision links
-  h = await startHarness('drill-smtp', { config: { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(mail.smtpPort) } });
+  // mails carry decision links
+  h = await startHarness('drill-smtp', { config: { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(mail.smtpPort), CEREMONY_LINK_KEYS: newLinkKeyEntry('k1') } });
 });
 afterAll(async () => {
   await h?.stop();

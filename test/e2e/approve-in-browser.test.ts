@@ -5,6 +5,7 @@ import { chromium, type BrowserContext, type Locator } from 'playwright-core';
 import { APPROVERS, gate, OPERATOR, record, result, testPlan, waitForStatus } from '../support/harness';
 import { startWebEnv, type WebEnv } from '../support/web-env';
 import { hashPassword } from '../../runtime/passwords';
+import { loadConfig } from '../../runtime/config';
 
 // A person's path: the approval mail from the real SMTP server, its link opened in headless
 // Chromium (Debian's /usr/bin/chromium), Approve clicked, until quorum; the ceremony moves on.
@@ -22,7 +23,7 @@ beforeAll(async () => {
   mkdirSync(outDir, { recursive: true });
   env = await startWebEnv('browser', { operatorLogins: { [OPERATOR]: { passwordHash: hashPassword(PASSWORD) } } });
   browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'chromium-')), {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: loadConfig().CHROMIUM_PATH,
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });

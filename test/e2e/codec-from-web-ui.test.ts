@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { newLinkKeyEntry, parseLinkKeys } from '../../ceremonies/approval-links';
 import { dataConverterFor } from '../../runtime/codec';
+import { loadConfig } from '../../runtime/config';
 import { hashPassword } from '../../runtime/passwords';
 import { buildWebServer } from '../../web/server';
 import { OPERATOR, startHarness, type Harness } from '../support/harness';
@@ -39,7 +40,7 @@ beforeAll(async () => {
   });
   appUrl = await web.listen({ host: '127.0.0.1', port: 0 });
   browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'chromium-')), {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: loadConfig().CHROMIUM_PATH,
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });

@@ -31,8 +31,9 @@ export async function startCeremonyEnv(
   extraEnv: Record<string, string> = {},
 ): Promise<CeremonyEnv> {
   const sim = await startSimulatedHsm('hsm-sim-1', options);
-  Object.assign(process.env, SECRETS, extraEnv); // the worker resolves env: references from its environment
-  const h = await startHarness(name, { worker: options.worker, inventoryPath: sim.inventoryPath, config: { CEREMONY_PACKAGES_DIR: `${sim.dir}/packages`, ...options.config } });
+  // the worker resolves env: references from its environment, and @azure/identity reads it
+  Object.assign(process.env, SECRETS, extraEnv);
+  const h = await startHarness(name, { worker: options.worker, inventoryPath: sim.inventoryPath, config: { CEREMONY_PACKAGES_DIR: `${sim.dir}/packages`, ...extraEnv, ...options.config } });
   return {
     sim,
     h,

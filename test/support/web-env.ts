@@ -21,11 +21,10 @@ export interface WebEnv {
 export async function startWebEnv(name: string, options: { rateLimit?: number; operatorLogins?: Record<string, { passwordHash: string }> } = {}): Promise<WebEnv> {
   const mail = await startMailCatcher();
   const keyText = `${newLinkKeyEntry('k2')},${newLinkKeyEntry('k1')}`;
-  process.env.CEREMONY_LINK_KEYS = keyText;
   const keys = parseLinkKeys(keyText);
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const h = await startHarness(name, { config: { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(mail.smtpPort), CEREMONY_PUBLIC_URL: baseUrl } });
+  const h = await startHarness(name, { config: { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(mail.smtpPort), CEREMONY_PUBLIC_URL: baseUrl, CEREMONY_LINK_KEYS: keyText } });
   let web: FastifyInstance;
   try {
     web = await buildWebServer({ ceremonies: h.ceremonies, linkKeys: keys, attestation: keyring.attestation, linkRateLimit: options.rateLimit ?? 1000, operatorLogins: options.operatorLogins, publicUrl: baseUrl });

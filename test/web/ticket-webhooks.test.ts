@@ -39,9 +39,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => ticketApi.listen(0, '127.0.0.1', r));
   ticketUrl = `http://127.0.0.1:${(ticketApi.address() as { port: number }).port}`;
-  process.env.TICKET_GENERIC_URL = ticketUrl;
   const inventoryPath = sampleInventory(mkdtempSync(join(tmpdir(), 'tickets-')));
-  h = await startHarness('tickets', { inventoryPath });
+  h = await startHarness('tickets', { inventoryPath, config: { TICKET_GENERIC_URL: ticketUrl } });
   web = await buildWebServer({ ceremonies: h.ceremonies, webhooks: { secrets: SECRETS, inventory: () => loadInventory(inventoryPath) } });
   base = await web.listen({ host: '127.0.0.1', port: 0 });
 });
