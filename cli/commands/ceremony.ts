@@ -1,9 +1,15 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { buildPlan } from '../../ceremonies/build-plan';
 import { CEREMONY_KINDS, type Plan } from '../../ceremonies/plan';
 import { parseParamPairs, type CeremonyRequestInput } from '../../ceremonies/request';
 import { PHASES } from '../../workflows/messages';
 import type { CliContext } from '../context';
 import { formatCancelled, formatList, formatPlan, formatResolved, formatStarted, formatStatus, formatTimeline } from '../format';
+
+/** What a preview puts in the plan when not told: the ticket and requester are part of the plan
+ * and its digest, so a preview's digest matches a start's only with the same two. */
+export const PREVIEW_TICKET = 'preview:PLAN';
+export const PREVIEW_REQUESTER = 'requester@example.com';
 
 const repeatable = (value: string, previous: string[]) => [...previous, value];
 
@@ -46,9 +52,38 @@ export function registerCeremonyCommands(program: Command, ctx: CliContext): voi
     .action(async (id: string) => ctx.print(await ctx.withClient((c) => c.timeline(id)), formatTimeline));
 
   program
-    .command('plan <id>')
-    .description('the exact plan the ceremony runs, and its digest')
-    .action(async (id: string) => printPlan(await ctx.withClient((c) => c.plan(id))));
+    .command('plan')
+    .description('the exact plan a ceremony runs, and its digest; or, with --preview, the plan `ceremony start` would build, without starting anything')
+    .argument('[id]', 'the ceremony (e.g. ceremony-jira-OPS-1)')
+    .option('--preview <kind>', `instead, build and check the plan of a new ceremony of this kind (${CEREMONY_KINDS.join(', ')}); nothing starts, no Temporal needed`)
+    .option('--hsm <ref>', 'with --preview: target HSM, as named in the inventory')
+    .option('--param <key=value>', 'with --preview: ceremony parameter (repeatable)', repeatable, [] as string[])
+    .option('--ticket <ref>', 'with --preview: change ticket', PREVIEW_TICKET)
+    .option('--requester <email>', 'with --preview: who asks for the ceremony', PREVIEW_REQUESTER)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ceremony plan ceremony-jira-OPS-1       the plan the ceremony runs
+  ceremony plan --preview backup --hsm hsm-weu-1 --param partitions=payments
+                                          the plan \`ceremony start backup\` would build
+
+A preview is built and checked (parameters, inventory, policy) as \`ceremony start\` does, and
+refused with the same messages. The ticket and requester are part of the plan and its digest:
+give the --ticket and --requester you will start with to see the digest the approvers will sign.`,
+    )
+    .action(async (id: string | undefined, opts: Omit<RequestOptions, 'hsm'> & { hsm?: string; preview?: string }, command: Command) => {
+      if (id === undefined) {
+        if (opts.preview === undefined) command.error('error: name a ceremony id, or --preview <kind> for a plan not started yet');
+        if (opts.hsm === undefined) command.error("error: required option '--hsm <ref>' not specified with --preview");
+        const { plan, digest } = buildPlan(request(opts.preview, { ...opts, hsm: opts.hsm }), ctx.inventory());
+        return printPlan({ plan, planDigest: digest });
+      }
+      if (opts.preview !== undefined) command.error('error: name a ceremony id or --preview <kind>, not both');
+      const previewOnly = ['hsm', 'param', 'ticket', 'requester'].filter((name) => command.getOptionValueSource(name) === 'cli');
+      if (previewOnly.length) command.error(`error: ${previewOnly.map((name) => `--${name}`).join(', ')}: only with --preview <kind>, not with a ceremony id`);
+      printPlan(await ctx.withClient((c) => c.plan(id)));
+    });
 
   program
     .command('list')

@@ -30,3 +30,8 @@ export function goldenRequest(name: string): CeremonyRequestInput {
   return { kind, hsm: HSM, ticket: TICKET, requester: REQUESTER, params };
 }
 
+/** The same request as `ceremony plan --preview` arguments. */
+export function goldenPreviewArgv(name: string): string[] {
+  const { kind, params } = GOLDEN[name];
+  return ['plan', '--preview', kind, '--hsm', HSM, '--ticket', TICKET, '--requester', REQUESTER, ...Object.entries(params).flatMap(([k, v]) => ['--param', `${k}=${v}`])];
+}
