@@ -1,6 +1,9 @@
-import type { CeremonySummary } from '../client/ceremony-client';
+import type { AuditManifest } from '../audit/export';
+import type { VerifyResult } from '../audit/verify';
+import type { BackupScheduleView } from '../client/backup-schedules';
+import type { CeremonySummary, StartResult } from '../client/ceremony-client';
 import type { Plan } from '../ceremonies/plan';
-import type { CeremonyStatus, TimelineEvent } from '../workflows/messages';
+import type { CeremonyStatus, GateView, TimelineEvent } from '../workflows/messages';
 import { escapeControl } from '../ceremonies/free-text';
 
 // Reasons, details, titles and actors come from people: every line is shown with its control
@@ -83,3 +86,75 @@ export function formatList(rows: CeremonySummary[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   return [header, ...body].map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
 }
+
+// ---- ceremonies ----
+
+export function formatStarted(s: StartResult, ticket: string): string {
+  return s.existing
+    ? `ticket ${ticket} already has ceremony ${s.ceremonyId} running; nothing new was started` +
+        (s.runningPlanDigest !== s.planDigest ? `\nnote: it runs plan ${s.runningPlanDigest}, not the plan this request would build (${s.planDigest})` : '')
+    : `started ${s.ceremonyId}\nplan digest ${s.planDigest}\nfollow it with: ceremony status ${s.ceremonyId}`;
+}
+
+export const formatResolved = (id: string, action: string) => `${action} accepted for ${id}`;
+
+export const formatCancelled = (id: string) => `cancellation accepted for ${id}`;
+
+// ---- gates ----
+
+export function formatApproved(v: GateView): string {
+  return `approved: gate ${v.gate} has ${v.approvals} of ${v.quorum}${v.approvals >= v.quorum ? ' (quorum reached)' : ''}`;
+}
+
+export const formatRejected = (id: string) => `rejected: ceremony ${id} ends as rejected`;
+
+export const formatSignedOff = (v: GateView) => `signed off: gate ${v.gate}`;
+
+export function formatKeygen(privateKeyFile: string, owner: string | undefined, publicKey: string): string {
+  return [`private key written to ${privateKeyFile} (keep it to yourself)`, 'add the public key to the inventory:', 'signingKeys:', `  ${owner ?? '<your email>'}: ["${publicKey}"]`].join('\n');
+}
+
+// ---- audit ----
+
+export function formatExported(id: string, file: string, manifest: AuditManifest): string {
+  return [
+    `exported ${id} to ${file} (sha256 ${manifest.historySha256.slice(0, 16)}…${manifest.signature ? ', signed' : ''})`,
+    ...(manifest.closeEvent === 'running' ? [`note: ${id} is still running: this history is incomplete and will not verify; export it again once it has ended`] : []),
+  ].join('\n');
+}
+
+export function formatVerifyResults(results: VerifyResult[]): string {
+  return results
+    .map((r) =>
+      [
+        `${r.ok ? 'OK  ' : 'FAIL'} ${r.file}${r.ceremonyId ? ` (${r.ceremonyId})` : ''}`,
+        ...r.problems.map((p) => `     ${p}`),
+        ...r.violations.map((v) => `     ${v.invariant} at events ${v.eventIds.join(', ')}: ${v.detail}`),
+        ...r.notes.map((n) => `     note: ${n}`),
+      ].join('\n'),
+    )
+    .join('\n');
+}
+
+export const formatVerifyFailed = (results: VerifyResult[]) => `${results.filter((r) => !r.ok).length} of ${results.length} histories failed verification`;
+
+export const formatReportWritten = (file: string) => `report written to ${file}`;
+
+// ---- schedules ----
+
+export function formatScheduleCreated(scheduleId: string, planDigest: string, request: { hsm: string; partitions: string[]; every: string }): string {
+  return `schedule ${scheduleId} created: backs up ${request.partitions.join(', ')} of ${request.hsm} every ${request.every}\nplan digest ${planDigest}`;
+}
+
+const scheduleLine = (s: BackupScheduleView) => `${s.scheduleId}  every ${s.every ?? '?'}  ${s.paused ? 'PAUSED' : 'active'}  next ${s.nextRun ?? '-'}`;
+
+export function formatScheduleList(rows: BackupScheduleView[]): string {
+  return rows.length === 0 ? 'no schedules' : rows.map((r) => `${scheduleLine(r)}${r.note ? `  (${r.note})` : ''}`).join('\n');
+}
+
+export function formatSchedule(s: BackupScheduleView): string {
+  return [scheduleLine(s), ...(s.note ? [`  ${s.note}`] : []), ...s.recentRuns.map((r) => `  ${r.at}  ${r.ceremonyId}`)].join('\n');
+}
+
+/** `backup-hsm-weu-1 paused`, `… triggered`, `… deleted`. */
+export const formatScheduleChanged = (id: string, done: string) => `${id} ${done}`;

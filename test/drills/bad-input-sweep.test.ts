@@ -173,6 +173,9 @@ const cliCases: CliCase[] = [
   { command: 'status', argv: () => ['status', INJECTION], says: /^refused: no ceremony p1; hsm zeroize -force$/m },
   { command: 'timeline', argv: () => ['timeline', UNICODE], says: /^refused: no ceremony pärtïtion-🔑$/m },
   { command: 'plan', argv: () => ['plan', 'ceremony-does-not-exist'], says: /no ceremony ceremony-does-not-exist/ },
+  { command: 'plan', argv: () => ['plan', '--preview', 'teleport', '--hsm', 'hsm-sim-1', '--ticket', 'jira:SWEEP-10', '--requester', REQUESTER], says: /kind: Invalid option/ },
+  { command: 'plan', argv: () => ['plan', '--preview', 'rehearsal', '--hsm', 'hsm-nope', '--ticket', 'jira:SWEEP-11', '--requester', REQUESTER], says: /hsm: unknown HSM "hsm-nope"/ },
+  { command: 'plan', argv: () => ['plan', '--preview', 'partition-create', '--hsm', 'hsm-sim-1', '--ticket', 'jira:SWEEP-12', '--requester', REQUESTER, '--param', `partition=${INJECTION}`, '--param', 'client=app01', '--param', 'clientHost=app01.example.com'], says: /partition: expected 1-32 letters/ },
   { command: 'list', argv: () => ['list', '--phase', 'exploded'], says: /argument 'exploded' is invalid/ },
   { command: 'list', argv: () => ['list', '--limit', 'many'], says: /--limit/ },
   { command: 'approve', argv: () => ['approve', id, '--gate', 'approve', '--digest', 'not-hex', '--as', 'alice@example.com', '--key', keyFile('alice@example.com')], says: /--digest: expected the plan digest/ },
@@ -223,7 +226,7 @@ test.each(cliCases)('ceremony $command — %#', async (c) => {
 test('afterwards: nothing started, nothing decided, no device command, no mail', async () => {
   const status = await env.h.ceremonies.status(id);
   expect(status).toMatchObject({ phase: 'awaiting-approval', decisions: [] });
-  const wouldBe = ['jira-SWEEP-2', 'jira-SWEEP-3', 'jira-SWEEP-4', 'jira-SWEEP-5', 'jira-SWEEP-6', 'jira-SWEEP-7', 'jira-SWEEP-8', 'jira-SWEEP-9', 'generic-SWEEP-1', 'servicenow-CHG0000001'];
+  const wouldBe = ['jira-SWEEP-2', 'jira-SWEEP-3', 'jira-SWEEP-4', 'jira-SWEEP-5', 'jira-SWEEP-6', 'jira-SWEEP-7', 'jira-SWEEP-8', 'jira-SWEEP-9', 'jira-SWEEP-10', 'jira-SWEEP-11', 'jira-SWEEP-12', 'generic-SWEEP-1', 'servicenow-CHG0000001'];
   for (const ticket of wouldBe) await expect(env.h.ceremonies.status(`ceremony-${ticket}`)).rejects.toThrow(/no ceremony/);
   expect(env.sim.appliance.state.read().audit).toEqual([]);
   expect(env.sim.backup.state.read().audit).toEqual([]);

@@ -79,7 +79,6 @@ test('defaults, including the public URL that follows WEB_PORT', () => {
 // the one place that reads variables is runtime/config.ts; `env:NAME` secret references and
 // whole environments handed to child processes are not configuration
 test('no other source reads a variable by name', () => {
-  const allowed = new Set(['cli/program.ts']); // CEREMONY_WORKFLOW_BUNDLE, until the CLI split moves it to the config
   const offenders: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir)) {
@@ -89,5 +88,5 @@ test('no other source reads a variable by name', () => {
     }
   };
   for (const layer of ['ceremonies', 'runtime', 'workflows', 'activities', 'worker', 'client', 'audit', 'web', 'cli', 'scripts', 'simulator', 'bench']) walk(join(root, layer));
-  expect(offenders.filter((f) => !allowed.has(f))).toEqual([]);
+  expect(offenders).toEqual([]);
 });
