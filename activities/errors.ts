@@ -3,7 +3,6 @@ import { ApplicationFailure } from '@temporalio/activity';
 /** Failure types the workflow sees. Non-retryable ones need a person (intervention). */
 export const FailureType = {
   invalidArguments: 'InvalidArguments',
-  unknownOperation: 'UnknownOperation',
   checkFailed: 'CheckFailed',
   verificationFailed: 'VerificationFailed',
 } as const;

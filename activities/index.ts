@@ -61,7 +61,8 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
             return (device ??= track(DeviceAccess.forHsm(inv, hsm, deps.env)));
           },
           inventory: () => inventory().inventory,
-          azure: deps.azure,
+          // without settings: the public ARM endpoint and the default credential chain
+          azure: deps.azure ?? {},
           backupDevice: () => {
             const { hsm, inventory: inv } = inventory();
             return (backupDevice ??= track(DeviceAccess.forBackupOf(inv, hsm, deps.env)));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { AzureDedicatedHSMResourceProvider } from '@azure/arm-hardwaresecuritymodules';
 import { DefaultAzureCredential } from '@azure/identity';
-import { loadConfig, type AppConfig } from '../../runtime/config';
+import type { AppConfig } from '../../runtime/config';
 
 /** `/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.HardwareSecurityModules/dedicatedHSMs/<name>` */
 export function parseDedicatedHsmId(id: string): { subscriptionId: string; resourceGroup: string; name: string } {
@@ -19,12 +19,6 @@ export interface AzureSettings {
 
 export function azureSettings(c: Pick<AppConfig, 'AZURE_RESOURCE_MANAGER_ENDPOINT' | 'AZURE_CA_FILE'>): AzureSettings {
   return { endpoint: c.AZURE_RESOURCE_MANAGER_ENDPOINT || undefined, caFile: c.AZURE_CA_FILE || undefined };
-}
-
-/** Only the fallback of activities/ops/azure.ts for activities made without `azure` (the worker
- * always passes `azureSettings(config)`); goes when that fallback does. */
-export function azureSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AzureSettings {
-  return azureSettings(loadConfig(env));
 }
 
 /** The official ARM client with @azure/identity's default chain (environment service principal,

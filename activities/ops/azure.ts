@@ -1,4 +1,4 @@
-import { azureSettingsFromEnv, dedicatedHsmClient, parseDedicatedHsmId } from '../azure/dedicated-hsm';
+import { dedicatedHsmClient, parseDedicatedHsmId } from '../azure/dedicated-hsm';
 import { readHsmShow } from '../device/queries';
 import { DeviceError, VerificationFailed } from '../device/errors';
 import { defineOperation, type OperationContext } from './operation';
@@ -23,7 +23,7 @@ function rethrow(what: string, err: unknown): never {
 
 async function resourceState(ctx: OperationContext, resourceId: string) {
   const { subscriptionId, resourceGroup, name } = parseDedicatedHsmId(resourceId);
-  const client = dedicatedHsmClient(subscriptionId, ctx.azure ?? azureSettingsFromEnv());
+  const client = dedicatedHsmClient(subscriptionId, ctx.azure);
   try {
     const hsm = await client.dedicatedHsmOperations.get(resourceGroup, name);
     return { client, resourceGroup, name, exists: true, provisioningState: hsm.provisioningState ?? 'unknown' };

@@ -4,9 +4,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { defineOperation, type OperationContext } from './operation';
 
-// The effect ledger is a stand-in device: an append-only JSONL file on the worker's host. It lets
-// the rehearsal ceremony and the engine's tests count effects exactly, until the Luna operations
-// (simulator issue) replace it for real ceremonies.
+// The effect ledger is a stand-in device: an append-only JSONL file on the worker's host. The
+// rehearsal ceremony writes to it instead of an appliance, and the engine's tests count effects
+// with it exactly.
 
 export const LedgerEntrySchema = z.object({ ceremonyId: z.string(), key: z.string(), stepId: z.string(), at: z.string(), pid: z.number() });
 export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;

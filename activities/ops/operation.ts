@@ -20,7 +20,7 @@ export interface OperationContext {
   /** The worker's inventory, read for this activity. */
   inventory(): Inventory;
   /** ARM endpoint settings (default: from the environment). */
-  azure?: AzureSettings;
+  azure: AzureSettings;
 }
 
 export interface ProbeResult {
