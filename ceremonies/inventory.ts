@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { EmailSchema, SlugSchema } from './identifiers';
+import { LunaName } from './operation-args';
 import { OPERATION_KINDS, type OperationKind } from './operations';
 import { nullPrototype, own } from './own';
 import { CeremonyKindSchema } from './plan';
@@ -74,7 +75,7 @@ export const BackupDeviceSchema = z.object({
   hostKeyFingerprint: HostKeyFingerprintSchema,
   credentials: z.object({ backup: SecretRefSchema }),
   /** The NTLS client name the appliances know the workstation by (partitions are assigned to it). */
-  clientName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/).default('backup-ws'),
+  clientName: LunaName.default('backup-ws'),
 });
 
 /** A party outside the organisation whose sign-off a ceremony needs (Microsoft for firmware). */
