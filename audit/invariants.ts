@@ -1,5 +1,5 @@
 import type { DecisionFields, DecisionKind, DecisionSignature } from '../ceremonies/decision-signature';
-import { signatureMatches, signedVia } from '../workflows/gate-rules';
+import { approvers, eligibleFor, signatureMatches, signedVia } from '../workflows/gate-rules';
 import { planDigest } from '../ceremonies/digest';
 import { operationKind, type OperationName } from '../ceremonies/operations';
 import { PlanSchema, isGate, isOperation, type Plan } from '../ceremonies/plan';
@@ -113,9 +113,9 @@ export function auditFacts(events: AuditEvent[]): AuditFacts {
 /** The approvals a gate had before `eventId`: distinct eligible deciders with valid signatures. */
 function approvalsBefore(f: AuditFacts, gate: string, eventId: number): { approvers: Set<string>; vetoed: boolean; ids: number[] } {
   const before = f.decisions.filter((d) => d.gate === gate && d.eventId < eventId);
-  const eligible = f.policy?.snapshot?.gates.find((g) => g.id === gate)?.eligible ?? [];
-  const counted = before.filter((d) => d.name !== 'reject' && d.signatureValid && eligible.includes(d.actor) && d.actor !== f.plan.requester && d.planDigest === f.digest);
-  return { approvers: new Set(counted.map((d) => d.actor)), vetoed: before.some((d) => d.name === 'reject'), ids: before.map((d) => d.eventId) };
+  const eligible = eligibleFor(f.policy?.snapshot ?? null, gate);
+  const counted = before.filter((d) => d.signatureValid && eligible.includes(d.actor) && d.actor !== f.plan.requester && d.planDigest === f.digest);
+  return { approvers: approvers(counted.map((d) => ({ actor: d.actor, decision: d.name }))), vetoed: before.some((d) => d.name === 'reject'), ids: before.map((d) => d.eventId) };
 }
 
 export function checkInvariants(events: AuditEvent[]): Violation[] {
