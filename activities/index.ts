@@ -9,6 +9,7 @@ import { notifyActivity, type Notifier } from './notify';
 import type { TicketSystem } from '../ceremonies/tickets';
 import type { TicketAdapter } from './tickets/adapters';
 import { ticketCommentActivity } from './tickets/comment';
+import { commandTimeoutMs } from '../ceremonies/operations';
 import { OPERATIONS } from './ops';
 import { policyCheckActivity } from './policy-check';
 import type { OperationDefinition } from './ops/operation';
@@ -44,7 +45,10 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
     // the one heartbeat of every operation, however long it waits on a device: a worker that dies
     // mid-step is noticed after the step's heartbeat timeout, not its whole start-to-close
     // timeout (the SDK throttles these beats to what the server needs)
-    const alive = setInterval(() => context.heartbeat(), 1000);
+    // the details carry "the command was sent at …" to the next attempt if this one is lost
+    const earlier = context.info.heartbeatDetails as { actAt?: number } | undefined;
+    let details: { actAt?: number } = earlier?.actAt !== undefined ? { actAt: earlier.actAt } : {};
+    const alive = setInterval(() => context.heartbeat(details), 1000);
     const transcript = () => opened.flatMap((d) => d.transcript.map((t) => ({ ...t, device: d.ref })));
     try {
       const evidence = await runOperation(
@@ -58,14 +62,19 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
           packagesDir: deps.packagesDir ?? 'packages',
           device: () => {
             const { hsm, inventory: inv } = inventory();
-            return (device ??= track(DeviceAccess.forHsm(inv, hsm, deps.env)));
+            return (device ??= track(DeviceAccess.forHsm(inv, hsm, deps.env, commandTimeoutMs(def.name))));
           },
           inventory: () => inventory().inventory,
           // without settings: the public ARM endpoint and the default credential chain
           azure: deps.azure ?? {},
+          earlierActAt: typeof earlier?.actAt === 'number' ? earlier.actAt : undefined,
+          markActing: () => {
+            details = { actAt: Date.now() };
+            context.heartbeat(details);
+          },
           backupDevice: () => {
             const { hsm, inventory: inv } = inventory();
-            return (backupDevice ??= track(DeviceAccess.forBackupOf(inv, hsm, deps.env)));
+            return (backupDevice ??= track(DeviceAccess.forBackupOf(inv, hsm, deps.env, commandTimeoutMs(def.name))));
           },
         },
         input.args,

@@ -22,6 +22,10 @@ export interface OperationEvidence {
   probe: Record<string, unknown>;
   verify: Record<string, unknown>;
   commands: string[];
+  /** When an earlier attempt had sent the command and was lost: the effect was there at once
+   * (`done-before-loss`), showed while this attempt waited (`finished-after-loss`: the command
+   * was still running), or never showed in the command's time (`not-started`: sent again). */
+  resumed?: 'done-before-loss' | 'finished-after-loss' | 'not-started';
   /** Every device command run by this attempt, with its result code and scrubbed output. */
   transcript?: { device: string; user: string; command: string; code: number; output: string }[];
 }

@@ -26,7 +26,7 @@ export async function overhead(): Promise<Record<string, unknown>> {
     const startA = performance.now();
     for (let i = 0; i < STEPS; i++) {
       const t = performance.now();
-      const shell = await LunaShell.open(target, 'tenantadmin', fleet.password);
+      const shell = await LunaShell.open(target, 'tenantadmin', { password: fleet.password });
       await shell.run('hsm show');
       shell.close();
       plain.push(performance.now() - t);

@@ -60,7 +60,9 @@ export const HsmSchema = z.object({
   azureResourceId: z.string().startsWith('/subscriptions/', 'expected an ARM resource id starting with /subscriptions/').optional(),
   /** The on-prem backup device (key of `backupDevices`) this HSM's partitions are backed up to. */
   backupDevice: SlugSchema.optional(),
-  credentials: z.partialRecord(z.enum(['tenantadmin', 'admin', 'operator', 'monitor', 'hsmSo', 'hsmDomain']), SecretRefSchema).refine(
+  /** Passwords of appliance users and the HSM roles; `<user>Key`: a private key (PEM) the user
+   * logs in with instead of a password (Luna: `sysconf ssh publickey add`). */
+  credentials: z.partialRecord(z.enum(['tenantadmin', 'admin', 'operator', 'monitor', 'hsmSo', 'hsmDomain', 'tenantadminKey', 'adminKey']), SecretRefSchema).refine(
     (c) => Object.keys(c).length > 0,
     'at least one credential reference is required',
   ),
@@ -73,7 +75,10 @@ export const BackupDeviceSchema = z.object({
   host: z.string().min(1).max(253),
   port: z.number().int().min(1).max(65535).default(22),
   hostKeyFingerprint: HostKeyFingerprintSchema,
-  credentials: z.object({ backup: SecretRefSchema }),
+  credentials: z
+    .object({ backup: SecretRefSchema.optional(), backupKey: SecretRefSchema.optional() })
+    .strict()
+    .refine((c) => c.backup !== undefined || c.backupKey !== undefined, 'a backup password or a backupKey reference is required'),
   /** The NTLS client name the appliances know the workstation by (partitions are assigned to it). */
   clientName: LunaName.default('backup-ws'),
 });

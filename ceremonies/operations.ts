@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AuthCode, BackupLabel, DedicatedHsmResourceId, FirmwareVersion, HostName, LunaName, PackageFile, Sha256Hex } from './operation-args';
+import { durationMs } from './duration';
 import { SlugSchema } from './identifiers';
 
 // The operations a plan may name, declared once: name, argument schema, kind. A plan's steps are
@@ -14,7 +15,10 @@ export const OPERATION_KINDS = ['read-only', 'reversible', 'irreversible', 'key-
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 const none = z.object({}).strict();
-const op = <A extends z.ZodType>(kind: OperationKind, description: string, args: A) => ({ kind, description, args });
+/** `commandTimeout`: how long the operation's device command may take on a real appliance
+ * (most answer in seconds; an init, a zeroize, a package update or the backup of a full
+ * partition take minutes). Our estimates: Thales documents no upper bounds. */
+const op = <A extends z.ZodType>(kind: OperationKind, description: string, args: A, commandTimeout = '30s') => ({ kind, description, args, commandTimeout });
 
 export const OPERATIONS_CATALOGUE = {
   'ledger.record': op('reversible', 'Write an effect to the local ledger (stand-in device)', z.object({ key: SlugSchema, holdMs: z.number().int().min(0).max(60_000).default(0) }).strict()),
@@ -22,21 +26,21 @@ export const OPERATIONS_CATALOGUE = {
   'hsm.show': op('read-only', 'Read the HSM state (label, serial, firmware, zeroized, partitions)', none),
   'hsm.checkZeroized': op('read-only', 'Check that the HSM is zeroized (a fresh unit), before a first initialisation', none),
   'hsm.verify': op('read-only', 'Check the HSM state: label, firmware, zeroized', z.object({ label: LunaName.optional(), firmware: FirmwareVersion.optional(), zeroized: z.boolean().optional() }).strict()),
-  'hsm.changeInitialPassword': op("reversible", "Change an appliance user's factory password at first login", z.object({ user: z.enum(['tenantadmin', 'admin', 'operator', 'monitor']).default('tenantadmin') }).strict()),
-  'hsm.init': op('reversible', 'Initialise a zeroized HSM with a label and the HSM Administrator password', z.object({ label: LunaName }).strict()),
+  'hsm.changeInitialPassword': op("reversible", "Change an appliance user's factory password at first login", z.object({ user: z.enum(['tenantadmin', 'admin', 'operator', 'monitor']).default('tenantadmin') }).strict(), '1m'),
+  'hsm.init': op('reversible', 'Initialise a zeroized HSM with a label and the HSM Administrator password', z.object({ label: LunaName }).strict(), '2m'),
   'hsm.setPolicy': op('reversible', 'Set an HSM policy (hsm changePolicy), as the HSM Administrator', z.object({ policy: z.number().int().min(0).max(99), value: z.number().int().min(0).max(1) }).strict()),
   'hsm.configureSyslog': op('reversible', 'Send the appliance logs to a remote syslog host', z.object({ host: HostName, port: z.number().int().min(1).max(65535).default(514), protocol: z.enum(['udp', 'tcp']).default('udp') }).strict()),
   'partition.checkLicence': op('read-only', 'Check that the HSM licence allows more partitions (10 licensed by default, 100 at most)', z.object({ adding: z.number().int().min(1).max(100).default(1) }).strict()),
-  'partition.create': op('reversible', 'Create an application partition', z.object({ partition: LunaName }).strict()),
+  'partition.create': op('reversible', 'Create an application partition', z.object({ partition: LunaName }).strict(), '1m'),
   'partition.present': op('read-only', 'Check that a partition is listed on the HSM', z.object({ partition: LunaName }).strict()),
   'partition.assignClient': op('reversible', 'Register a client host (if needed) and assign a partition to it', z.object({ client: LunaName, host: HostName, partition: LunaName }).strict()),
-  'hsm.zeroize': op('irreversible', 'Zeroize the HSM: destroys every partition and all key material (irreversible)', none),
+  'hsm.zeroize': op('irreversible', 'Zeroize the HSM: destroys every partition and all key material (irreversible)', none, '5m'),
   'firmware.onTarget': op('read-only', 'Whether the appliance already runs the target firmware', z.object({ targetFirmware: FirmwareVersion }).strict()),
-  'firmware.upload': op('reversible', 'Check an update package against its sha256 and upload it to the appliance', z.object({ file: PackageFile, sha256: Sha256Hex }).strict()),
-  'firmware.upgrade': op('irreversible', 'Install an uploaded update package (takes effect at the next reboot)', z.object({ file: PackageFile, authCode: AuthCode, targetFirmware: FirmwareVersion }).strict()),
+  'firmware.upload': op('reversible', 'Check an update package against its sha256 and upload it to the appliance', z.object({ file: PackageFile, sha256: Sha256Hex }).strict(), '10m'),
+  'firmware.upgrade': op('irreversible', 'Install an uploaded update package (takes effect at the next reboot)', z.object({ file: PackageFile, authCode: AuthCode, targetFirmware: FirmwareVersion }).strict(), '20m'),
   'appliance.reboot': op('reversible', 'Reboot the appliance and wait until it answers again', z.object({ expectFirmware: FirmwareVersion.optional(), waitSeconds: z.number().int().min(1).max(7200).default(600) }).strict()),
   'vpn.check': op('read-only', "Check that the HSM's on-prem backup device is reachable over the VPN from the worker", z.object({ timeoutMs: z.number().int().min(100).max(60_000).default(5000), tries: z.number().int().min(1).max(10).default(3) }).strict()),
-  'backup.partition': op('key-material', 'Back up an HSM partition to the on-prem backup device (over the VPN)', z.object({ partition: LunaName, label: BackupLabel.optional() }).strict()),
+  'backup.partition': op('key-material', 'Back up an HSM partition to the on-prem backup device (over the VPN)', z.object({ partition: LunaName, label: BackupLabel.optional() }).strict(), '30m'),
   'backup.verify': op('read-only', 'Check that a backup on the backup device matches its source partition', z.object({ partition: LunaName, label: BackupLabel.optional() }).strict()),
   'backup.recent': op('read-only', 'Check that every partition has a verified backup newer than N days', z.object({ maxAgeDays: z.number().int().min(1).max(365) }).strict()),
   'approval.standing': op('read-only', 'Check that a standing pre-approval (inventory standingApprovals) covers this run', z.object({ id: SlugSchema }).strict()),
@@ -44,6 +48,11 @@ export const OPERATIONS_CATALOGUE = {
 };
 
 export type OperationName = keyof typeof OPERATIONS_CATALOGUE;
+
+/** How long an operation's device command may take, in ms. */
+export function commandTimeoutMs(name: OperationName): number {
+  return durationMs(OPERATIONS_CATALOGUE[name].commandTimeout);
+}
 /** The arguments an operation receives (defaults applied). */
 export type OperationArgs<N extends OperationName> = z.infer<(typeof OPERATIONS_CATALOGUE)[N]['args']>;
 /** The arguments a plan may write for it (defaults may be left out). */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DurationSchema } from './duration';
+import { DurationSchema, durationMs } from './duration';
 import { ArgValueSchema, EmailSchema, SlugSchema, TicketRefSchema } from './identifiers';
-import { OPERATION_NAMES, operationArgsProblems, operationKind, type OperationName } from './operations';
+import { commandTimeoutMs, isOperationName, OPERATION_NAMES, OPERATIONS_CATALOGUE, operationArgsProblems, operationKind, type OperationName } from './operations';
 
 export const CEREMONY_KINDS = [
   'hsm-init',
@@ -94,7 +94,7 @@ export const StepSchema = z.discriminatedUnion('type', [
   CeremonyStepSchema,
 ]);
 
-export const PlanSchema = z
+const PlanObjectSchema = z
   .object({
     version: z.literal(1),
     kind: CeremonyKindSchema,
@@ -122,6 +122,9 @@ export const PlanSchema = z
       if (isOperation(step)) {
         // each operation's arguments as the catalogue declares them, checked before anyone approves
         for (const problem of operationArgsProblems(step.op, step.args)) ctx.addIssue({ code: 'custom', path: ['steps', i, ...problem.path], message: problem.message });
+        if (durationMs(step.timeout) <= commandTimeoutMs(step.op)) {
+          ctx.addIssue({ code: 'custom', path: ['steps', i, 'timeout'], message: `${step.op} may take ${OPERATIONS_CATALOGUE[step.op].commandTimeout} on an appliance: the step's timeout ${step.timeout} must be longer` });
+        }
         if (operationKind(step.op) === 'irreversible' && !step.irreversible) {
           ctx.addIssue({ code: 'custom', path: ['steps', i, 'irreversible'], message: `${step.op} is irreversible: the step must be marked irreversible` });
         }
@@ -136,9 +139,25 @@ export const PlanSchema = z
     });
   });
 
-export type Plan = z.infer<typeof PlanSchema>;
+/** An operation step without a timeout gets one that covers its command: the plan default, or
+ * twice what the catalogue says the command may take, plus a minute, when that is longer. */
+function withStepTimeouts(input: unknown): unknown {
+  if (!input || typeof input !== 'object' || !Array.isArray((input as { steps?: unknown }).steps)) return input;
+  const steps = (input as { steps: unknown[] }).steps.map((step) => {
+    if (!step || typeof step !== 'object') return step;
+    const { op, timeout } = step as { op?: unknown; timeout?: unknown };
+    if (timeout !== undefined || typeof op !== 'string' || !isOperationName(op)) return step;
+    const minutes = Math.ceil((2 * commandTimeoutMs(op)) / 60_000) + 1;
+    return minutes > 2 ? { ...step, timeout: `${minutes}m` } : step;
+  });
+  return { ...input, steps };
+}
+
+export const PlanSchema = z.preprocess(withStepTimeouts, PlanObjectSchema);
+
+export type Plan = z.infer<typeof PlanObjectSchema>;
 /** What a plan author writes: defaults (irreversible, args, timeouts) may be left out. */
-export type PlanInput = z.input<typeof PlanSchema>;
+export type PlanInput = z.input<typeof PlanObjectSchema>;
 export type Step = z.infer<typeof StepSchema>;
 export type ApprovalStep = z.infer<typeof ApprovalStepSchema>;
 export type SignoffStep = z.infer<typeof SignoffStepSchema>;

@@ -16,6 +16,9 @@ export const FaultsSchema = z
     /** The command's effect lands at once but its reply comes `ms` later (a long zeroize or
      * update): the window in which a drill kills the worker. */
     holdReply: z.array(z.object({ match: z.string(), ms: z.number().int().min(1), times: z.number().int().min(1).optional() })).default([]),
+    /** The connection drops as the command is sent, and its effect lands `ms` later: a command
+     * still running on the appliance when its session was lost. */
+    applyLate: z.array(z.object({ match: z.string(), ms: z.number().int().min(1), times: z.number().int().min(1).optional() })).default([]),
     /** `sysconf appliance reboot` never comes back until `power-cycle`. */
     rebootHangs: z.boolean().default(false),
     /** How long a normal reboot takes. */
@@ -42,7 +45,7 @@ export class FaultFile {
   }
 
   /** The first fault of `list` matching `command`, consuming one of its `times`. */
-  take<K extends 'commandErrors' | 'dropConnection' | 'holdReply'>(list: K, command: string): Faults[K][number] | undefined {
+  take<K extends 'commandErrors' | 'dropConnection' | 'holdReply' | 'applyLate'>(list: K, command: string): Faults[K][number] | undefined {
     const faults = this.read();
     const entries = faults[list] as Faults[K];
     const index = entries.findIndex((f) => command.toLowerCase().startsWith(f.match.toLowerCase()));

@@ -1,7 +1,7 @@
 import type { Inventory, SecretRef } from '../../ceremonies/inventory';
 import { own } from '../../ceremonies/own';
 import { AuthenticationFailed } from './errors';
-import { LunaShell, type CommandOutput, type LunaTarget, type RunOptions } from './luna-shell';
+import { LunaShell, type CommandOutput, type LunaCredential, type LunaTarget, type RunOptions } from './luna-shell';
 import { randomBytes } from 'node:crypto';
 import { resolveSecret, SecretUnavailable, storeSecret, trySecret } from './secrets';
 
@@ -41,20 +41,22 @@ export class DeviceAccess {
     /** The user commands run as: `admin` or `tenantadmin` on appliances, `backup` on the workstation. */
     private readonly adminUserName: string,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    /** How long a command may take unless it says otherwise: the operation's own estimate. */
+    private readonly commandTimeoutMs?: number,
   ) {}
 
-  static forHsm(inventory: Inventory, ref: string, env?: NodeJS.ProcessEnv): DeviceAccess {
+  static forHsm(inventory: Inventory, ref: string, env?: NodeJS.ProcessEnv, commandTimeoutMs?: number): DeviceAccess {
     const entry = own(inventory.hsms, ref);
     if (!entry) throw new SecretUnavailable(`unknown HSM "${ref}": not in the worker's inventory`);
-    return new DeviceAccess(ref, entry, entry.credentials.admin ? 'admin' : 'tenantadmin', env);
+    return new DeviceAccess(ref, entry, entry.credentials.admin || entry.credentials.adminKey ? 'admin' : 'tenantadmin', env, commandTimeoutMs);
   }
 
   /** The on-prem backup device of an HSM. */
-  static forBackupOf(inventory: Inventory, hsmRef: string, env?: NodeJS.ProcessEnv): DeviceAccess {
+  static forBackupOf(inventory: Inventory, hsmRef: string, env?: NodeJS.ProcessEnv, commandTimeoutMs?: number): DeviceAccess {
     const name = own(inventory.hsms, hsmRef)?.backupDevice;
     const entry = name ? own(inventory.backupDevices, name) : undefined;
     if (!name || !entry) throw new SecretUnavailable(`the inventory names no backup device for HSM "${hsmRef}"`);
-    return new DeviceAccess(name, entry, 'backup', env);
+    return new DeviceAccess(name, entry, 'backup', env, commandTimeoutMs);
   }
 
   get target(): LunaTarget {
@@ -89,16 +91,17 @@ export class DeviceAccess {
     return this.adminUserName;
   }
 
-  async open(user: string, password: string, options: { firstLogin?: { newPassword: string } } = {}): Promise<LunaShell> {
-    const shell = await LunaShell.open(this.target, user, password, options);
+  async open(user: string, credential: LunaCredential, options: { firstLogin?: { newPassword: string } } = {}): Promise<LunaShell> {
+    const shell = await LunaShell.open(this.target, user, credential, options);
     this.opened.push(shell);
     return shell;
   }
 
-  /** Can `user` log in with `password` (without a forced change)? */
+  /** Can `user` log in with `password` (without a forced change)? Only a refused password is
+   * "no": a server that offers no password method, or a connection that fails, is an error. */
   async canLogin(user: string, password: string): Promise<boolean> {
     try {
-      (await this.open(user, password)).close();
+      (await this.open(user, { password })).close();
       return true;
     } catch (err) {
       if (err instanceof AuthenticationFailed) return false;
@@ -106,11 +109,17 @@ export class DeviceAccess {
     }
   }
 
+  /** How the session user logs in: by key when the inventory has `<user>Key`, else by password. */
+  private async credential(user: string): Promise<LunaCredential> {
+    const keyRef = own(this.entry.credentials, `${user}Key`);
+    return keyRef ? { privateKey: await resolveSecret(keyRef, this.env) } : { password: await this.secret(user) };
+  }
+
   /** Run a command in the (reused) admin session and record it in the transcript. */
   async run(command: string, options: RunOptions = {}): Promise<CommandOutput> {
     const shell = await this.admin();
     try {
-      const out = await shell.run(command, options);
+      const out = await shell.run(command, { ...options, timeoutMs: options.timeoutMs ?? this.commandTimeoutMs });
       this.transcript.push({ user: shell.user, command, code: out.code, output: out.output });
       return out;
     } catch (err) {
@@ -123,8 +132,8 @@ export class DeviceAccess {
 
   private admin(): Promise<LunaShell> {
     const user = this.adminUser();
-    this.adminShell ??= this.secret(user)
-      .then((password) => this.open(user, password))
+    this.adminShell ??= this.credential(user)
+      .then((credential) => this.open(user, credential))
       .catch((err) => {
         this.adminShell = null; // let the next call try again (e.g. while an appliance reboots)
         throw err;

@@ -11,10 +11,19 @@ export class HostKeyMismatch extends DeviceError {
   }
 }
 
+/** The server took one of our methods and refused what we sent (the password, the key). */
 export class AuthenticationFailed extends DeviceError {
-  constructor(host: string, user: string) {
-    super(`login as ${user} on ${host} was refused: wrong password for this appliance user`);
+  constructor(host: string, user: string, why = 'wrong password for this appliance user') {
+    super(`login as ${user} on ${host} was refused: ${why}`);
     this.name = 'AuthenticationFailed';
+  }
+}
+
+/** The server offered no authentication method we have a credential for: not a wrong password. */
+export class NoUsableAuthMethod extends DeviceError {
+  constructor(host: string, user: string, offered: string[], ours: string[]) {
+    super(`${host} offers ${offered.length ? offered.join(', ') : 'no method'} for ${user}; the inventory's credential can do ${ours.join(', ')}: give ${user} a credential the server accepts`);
+    this.name = 'NoUsableAuthMethod';
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import { Client, type ClientChannel } from 'ssh2';
-import { AuthenticationFailed, DeviceConnectionLost, HostKeyMismatch, LunaCommandError, PasswordChangeRequired } from './errors';
+import { AuthenticationFailed, DeviceConnectionLost, HostKeyMismatch, LunaCommandError, NoUsableAuthMethod, PasswordChangeRequired } from './errors';
 import { parseResult, type LunashResult } from './lunash-parser';
 import { scrub } from './secrets';
 
@@ -13,10 +13,19 @@ export interface LunaTarget {
 }
 
 export interface Answer {
-  /** Matched against the output since the command (or the last answer) was sent. */
+  /** Matched against the output since the command (or the last answer) was sent. The reply goes
+   * only once the question is complete: it has ended the way lunash ends a question (`>`). */
   prompt: RegExp;
   reply: string;
 }
+
+/** How lunash and LunaCM end a question (`… password:\r\n> `, `… 'quit' to quit now. >`): a
+ * reader that flushes pending input (as getpass does) would drop a reply sent on a prefix. */
+const QUESTION_END = />\s?$/;
+
+/** How to log in: a password (offered as `password`, and as `keyboard-interactive` answering the
+ * server's password prompt), or a private key (`publickey`; Luna: `sysconf ssh publickey add`). */
+export type LunaCredential = { password: string } | { privateKey: string; passphrase?: string };
 
 export interface CommandOutput extends LunashResult {
   command: string;
@@ -33,6 +42,8 @@ export interface RunOptions {
   secrets?: string[];
   allowError?: boolean;
   endsSession?: boolean;
+  /** How long the command may take on a real appliance (default: the session's 15 s). */
+  timeoutMs?: number;
 }
 const FIRST_LOGIN = /For security purposes, you must change your/;
 
@@ -67,17 +78,18 @@ export class LunaShell {
     client.on('error', onClose);
   }
 
-  /** Connect with the pinned host key and a password; wait for the lunash prompt. With
+  /** Connect with the pinned host key and a credential; wait for the lunash prompt. With
    * `firstLogin`, complete Azure's forced password change; without it, that dialog is an error. */
   static async open(
     target: LunaTarget,
     user: string,
-    password: string,
+    credential: LunaCredential,
     options: { timeoutMs?: number; firstLogin?: { newPassword: string } } = {},
   ): Promise<LunaShell> {
     const timeoutMs = options.timeoutMs ?? 15_000;
     const where = `${target.host}:${target.port}`;
     let seen: string | undefined;
+    const auth = authentication(user, credential);
     const client = new Client();
     const sock = netConnect({ host: target.host, port: target.port });
     sock.setNoDelay(true);
@@ -87,16 +99,15 @@ export class LunaShell {
       // and "lost before handshake" while an appliance reboots); an unhandled one kills the worker
       client.on('error', (err: Error & { level?: string }) => {
         if (seen !== undefined && seen !== target.hostKeyFingerprint) reject(new HostKeyMismatch(where, target.hostKeyFingerprint, seen));
-        else if (err.level === 'client-authentication') reject(new AuthenticationFailed(where, user));
+        else if (err.level === 'client-authentication') reject(auth.failure(where));
         else reject(new DeviceConnectionLost(where, `connect (${err.message})`));
       });
       client.once('close', () => reject(new DeviceConnectionLost(where, 'connect')));
       client.connect({
         sock,
         username: user,
-        password,
         readyTimeout: timeoutMs,
-        tryKeyboard: false,
+        authHandler: auth.next,
         hostVerifier: (key: Buffer) => {
           seen = fingerprint(key);
           return seen === target.hostKeyFingerprint;
@@ -107,7 +118,7 @@ export class LunaShell {
       client.shell({ term: 'vt100', cols: 200, rows: 60 }, (err, s) => (err ? reject(new DeviceConnectionLost(where, 'shell')) : resolve(s))),
     );
     const shell = new LunaShell(client, stream, where, user, timeoutMs);
-    shell.secrets.add(password);
+    if ('password' in credential) shell.secrets.add(credential.password);
     await shell.waitFor((text) => PROMPT.test(text) || FIRST_LOGIN.test(text), 'login');
     if (FIRST_LOGIN.test(shell.buffer)) {
       if (!options.firstLogin) {
@@ -115,9 +126,10 @@ export class LunaShell {
         throw new PasswordChangeRequired(where, user);
       }
       shell.secrets.add(options.firstLogin.newPassword);
+      // the appliance's passwd asks "New password: " (a trailing space ends the question)
       for (const [prompt, reply] of [
-        [/New password:\s*$/, options.firstLogin.newPassword],
-        [/Retype new password:\s*$/, options.firstLogin.newPassword],
+        [/New password: $/, options.firstLogin.newPassword],
+        [/Retype new password: $/, options.firstLogin.newPassword],
       ] as const) {
         await shell.waitFor((text) => prompt.test(text), 'first-login password change');
         shell.stream.write(`${reply}\r`);
@@ -133,12 +145,12 @@ export class LunaShell {
     return shell;
   }
 
-  private waitFor(done: (text: string) => boolean, during: string): Promise<void> {
+  private waitFor(done: (text: string) => boolean, during: string, timeoutMs = this.timeoutMs): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiter = null;
-        reject(new DeviceConnectionLost(this.host, `${during} (no answer in ${this.timeoutMs} ms)`));
-      }, this.timeoutMs);
+        reject(new DeviceConnectionLost(this.host, `${during} (no answer in ${timeoutMs} ms)`));
+      }, timeoutMs);
       const check = () => {
         if (done(this.buffer)) {
           clearTimeout(timer);
@@ -164,10 +176,11 @@ export class LunaShell {
     let answeredUpTo = 0;
     this.stream.write(`${command}\r`);
     const finished = (text: string) => PROMPT.test(text) || (options.endsSession === true && this.closed && RESULT_LINE.test(text));
+    const asked = (text: string) => (QUESTION_END.test(text) ? answers.findIndex((a) => a.prompt.test(text)) : -1);
     for (;;) {
-      await this.waitFor((text) => finished(text) || answers.some((a) => a.prompt.test(text.slice(answeredUpTo))), `'${command}'`);
+      await this.waitFor((text) => finished(text) || asked(text.slice(answeredUpTo)) >= 0, `'${command}'`, options.timeoutMs);
       if (finished(this.buffer)) break;
-      const index = answers.findIndex((a) => a.prompt.test(this.buffer.slice(answeredUpTo)));
+      const index = asked(this.buffer.slice(answeredUpTo));
       const [answer] = answers.splice(index, 1);
       answeredUpTo = this.buffer.length;
       this.stream.write(`${answer.reply}\r`);
@@ -209,6 +222,48 @@ export class LunaShell {
     }
     this.closed = true;
   }
+}
+
+/** ssh2's authentication order for one credential: first `none` (to learn what the server
+ * offers), then each of our methods the server offers. Afterwards, why it failed: the server
+ * offered nothing we have, or refused what we sent, or asked a question we do not answer. */
+function authentication(user: string, credential: LunaCredential) {
+  const ours = 'password' in credential ? (['password', 'keyboard-interactive'] as const) : (['publickey'] as const);
+  let offered: string[] | undefined;
+  const tried: string[] = [];
+  let unknownPrompt: string | undefined;
+  const method = (name: (typeof ours)[number]) => {
+    if (name === 'publickey' && 'privateKey' in credential) return { type: 'publickey' as const, username: user, key: credential.privateKey, passphrase: credential.passphrase };
+    if (name === 'password' && 'password' in credential) return { type: 'password' as const, username: user, password: credential.password };
+    const password = 'password' in credential ? credential.password : '';
+    return {
+      type: 'keyboard-interactive' as const,
+      username: user,
+      prompt: (_name: string, _instructions: string, _lang: string, prompts: { prompt: string }[], finish: (answers: string[]) => void) => {
+        // answer the password prompt only; anything else (a one-time code, a question) we refuse
+        const unknown = prompts.find((p) => !/password/i.test(p.prompt));
+        if (unknown) unknownPrompt = unknown.prompt.trim();
+        finish(unknown ? [] : prompts.map(() => password));
+      },
+    };
+  };
+  return {
+    next: (methodsLeft: string[] | null) => {
+      if (methodsLeft === null) return { type: 'none' as const, username: user };
+      offered = methodsLeft;
+      // one attempt: a password refused over one method is refused over the other too (and each
+      // failed login may count against the account)
+      const name = ours.find((m) => methodsLeft.includes(m));
+      if (!name || tried.length > 0) return false;
+      tried.push(name);
+      return method(name);
+    },
+    failure: (where: string): Error => {
+      if (tried.length === 0) return new NoUsableAuthMethod(where, user, offered ?? [], [...ours]);
+      if (unknownPrompt) return new AuthenticationFailed(where, user, `the server asked "${unknownPrompt}", which we do not answer`);
+      return new AuthenticationFailed(where, user, 'password' in credential ? 'wrong password for this appliance user' : 'the key was refused');
+    },
+  };
 }
 
 function lastLines(output: string): string[] {

@@ -24,7 +24,7 @@ export const changeInitialPassword = defineOperation('hsm.changeInitialPassword'
   async act(ctx, { user }) {
     const d = ctx.device();
     try {
-      (await d.open(user, DEFAULT_INITIAL_PASSWORD, { firstLogin: { newPassword: await d.secretOrGenerate(user) } })).close();
+      (await d.open(user, { password: DEFAULT_INITIAL_PASSWORD }, { firstLogin: { newPassword: await d.secretOrGenerate(user) } })).close();
     } catch (err) {
       if (err instanceof AuthenticationFailed) {
         throw new VerificationFailed(`${user} on ${d.ref} accepts neither the new password nor the factory default: someone changed it outside this ceremony`);

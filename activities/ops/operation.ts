@@ -21,6 +21,11 @@ export interface OperationContext {
   inventory(): Inventory;
   /** ARM endpoint settings (default: from the environment). */
   azure: AzureSettings;
+  /** When an earlier attempt of this step sent its command (epoch ms), if it did: that attempt's
+   * session or worker was lost, and the command may still be running on the appliance. */
+  earlierActAt?: number;
+  /** Record (in the activity's heartbeat details) that the command is about to be sent. */
+  markActing(): void;
 }
 
 export interface ProbeResult {

@@ -1,6 +1,7 @@
 import { FailureType, nonRetryable } from '../errors';
 import type { OperationEvidence } from '../types';
-import { OPERATIONS_CATALOGUE, type OperationArgs, type OperationName } from '../../ceremonies/operations';
+import { setTimeout as delay } from 'node:timers/promises';
+import { commandTimeoutMs, OPERATIONS_CATALOGUE, type OperationArgs, type OperationName } from '../../ceremonies/operations';
 import { describeIssues } from '../../ceremonies/validation';
 import type { OperationContext, OperationDefinition } from './operation';
 
@@ -13,7 +14,7 @@ export async function runOperation<N extends OperationName>(def: OperationDefini
     throw nonRetryable(FailureType.invalidArguments, `${def.name}: invalid arguments: ${describeIssues(parsed.error).join('; ')}`);
   }
   const args = parsed.data as OperationArgs<N>;
-  const probe = await def.probe(ctx, args);
+  let probe = await def.probe(ctx, args);
   if (def.probeOnly) {
     return { op: def.name, outcome: probe.present ? 'present' : 'absent', probe: probe.state, verify: probe.state, commands: [] };
   }
@@ -24,14 +25,32 @@ export async function runOperation<N extends OperationName>(def: OperationDefini
     }
     return { op: def.name, outcome: 'checked', probe: probe.state, verify: probe.state, commands: [] };
   }
-  if (probe.present) {
-    return { op: def.name, outcome: 'already-present', probe: probe.state, verify: probe.state, commands: [] };
+  const first = probe;
+  let resumed: OperationEvidence['resumed'];
+  if (!probe.present && ctx.earlierActAt !== undefined) {
+    // An earlier attempt sent the command and was lost (session, worker): absent now may mean
+    // still running. Probe again until the effect shows or the command's own time has passed
+    // since it was sent; only then is it "not started" (or failed) and may be sent again.
+    const until = ctx.earlierActAt + commandTimeoutMs(def.name);
+    while (!probe.present && Date.now() < until) {
+      await delay(Math.min(RESUME_POLL_MS, until - Date.now()));
+      probe = await def.probe(ctx, args);
+    }
+    resumed = probe.present ? 'finished-after-loss' : 'not-started';
+  } else if (ctx.earlierActAt !== undefined) {
+    resumed = 'done-before-loss';
   }
-
+  if (probe.present) {
+    return { op: def.name, outcome: 'already-present', probe: first.state, verify: probe.state, commands: [], ...(resumed ? { resumed } : {}) };
+  }
+  ctx.markActing();
   const { commands } = await def.act(ctx, args);
   const verify = await (def.verify ?? def.probe)(ctx, args);
   if (!verify.present) {
     throw nonRetryable(FailureType.verificationFailed, `${def.name}: the effect is missing after the command ran`, verify.state);
   }
-  return { op: def.name, outcome: 'applied', probe: probe.state, verify: verify.state, commands };
+  return { op: def.name, outcome: 'applied', probe: first.state, verify: verify.state, commands, ...(resumed ? { resumed } : {}) };
 }
+
+/** How often a resumed step probes for the effect of a command an earlier attempt sent. */
+const RESUME_POLL_MS = 2000;

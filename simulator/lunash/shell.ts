@@ -35,6 +35,13 @@ export interface ShellIo {
   drop(): void;
 }
 
+/** The terminal of a command that goes on after its session was lost: nobody reads or answers. */
+const silentIo: ShellIo = {
+  write() {},
+  ask: async () => '',
+  drop() {},
+};
+
 /** A lunash failure: printed as `Error: '<command>' failed. (<code> : <name>)`, then result 65535. */
 export class LunaError extends Error {
   constructor(
@@ -186,35 +193,15 @@ export class CommandShell<T extends AuditedState> {
       return true;
     }
 
+    const late = this.faults.take('applyLate', name);
+    if (late) {
+      // the session is lost at once; the command goes on without anyone at the terminal
+      this.io.drop();
+      setTimeout(() => void this.execute(resolved.spec, parsed, trimmed, name, faults, silentIo).catch(() => {}), late.ms);
+      return false;
+    }
     const after: (() => void)[] = [];
-    const { output, code, failure } = await this.store.transaction(async (state) => {
-      const context: CommandContext<T> = {
-        state,
-        user: this.user,
-        session: this.session,
-        options: parsed.options,
-        positional: parsed.positional,
-        io: this.io,
-        faults,
-        afterOutput: (fn) => after.push(fn),
-        disconnect: () => this.appliance.disconnectAll(),
-        confirm: async (prompt) => {
-          if (parsed.options.force === true) return true;
-          const answer = await this.io.ask(prompt);
-          return answer.trim().toLowerCase() === 'proceed';
-        },
-      };
-      try {
-        const text = await resolved.spec.run(context);
-        state.audit.push(this.auditEntry(trimmed, 0));
-        return { output: text, code: 0, failure: undefined };
-      } catch (err) {
-        if (!(err instanceof LunaError)) throw err;
-        state.audit.push(this.auditEntry(trimmed, 65535));
-        const text = [this.dialect.errorLine(name, err.code, err.rcName), ...(err.detail ? ['', `Error:  ${err.detail}`] : [])].join(CRLF);
-        return { output: text, code: 65535, failure: { code: err.code, name: err.rcName } };
-      }
-    });
+    const { output, code, failure } = await this.execute(resolved.spec, parsed, trimmed, name, faults, this.io, after);
     const hold = this.faults.take('holdReply', name);
     if (hold) await new Promise((r) => setTimeout(r, hold.ms));
     if (drop?.applied) {
@@ -225,6 +212,38 @@ export class CommandShell<T extends AuditedState> {
     this.io.write(`${output ? `${output}${CRLF}` : ''}${CRLF}${result}${CRLF}`);
     for (const fn of after) fn();
     return after.length === 0;
+  }
+
+  /** Run a command's effect on the state, as one transaction, and audit it. */
+  private execute(spec: CommandSpec<T>, parsed: ReturnType<typeof parseOptions<T>>, typed: string, name: string, faults: Faults, io: ShellIo, after: (() => void)[] = []) {
+    return this.store.transaction(async (state) => {
+      const context: CommandContext<T> = {
+        state,
+        user: this.user,
+        session: this.session,
+        options: parsed.options,
+        positional: parsed.positional,
+        io,
+        faults,
+        afterOutput: (fn) => after.push(fn),
+        disconnect: () => this.appliance.disconnectAll(),
+        confirm: async (prompt) => {
+          if (parsed.options.force === true || io === silentIo) return true;
+          const answer = await io.ask(prompt);
+          return answer.trim().toLowerCase() === 'proceed';
+        },
+      };
+      try {
+        const text = await spec.run(context);
+        state.audit.push(this.auditEntry(typed, 0));
+        return { output: text, code: 0, failure: undefined };
+      } catch (err) {
+        if (!(err instanceof LunaError)) throw err;
+        state.audit.push(this.auditEntry(typed, 65535));
+        const text = [this.dialect.errorLine(name, err.code, err.rcName), ...(err.detail ? ['', `Error:  ${err.detail}`] : [])].join(CRLF);
+        return { output: text, code: 65535, failure: { code: err.code, name: err.rcName } };
+      }
+    });
   }
 
   private isBlocked(spec: CommandSpec<T>): boolean {
