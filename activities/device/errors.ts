@@ -19,6 +19,15 @@ export class AuthenticationFailed extends DeviceError {
   }
 }
 
+/** The server asked a keyboard-interactive question we do not answer (a one-time code): not a
+ * wrong password either. */
+export class UnansweredLoginQuestion extends DeviceError {
+  constructor(host: string, user: string, question: string) {
+    super(`login as ${user} on ${host} asked "${question}", which the worker does not answer: give ${user} a password or key login`);
+    this.name = 'UnansweredLoginQuestion';
+  }
+}
+
 /** The server offered no authentication method we have a credential for: not a wrong password. */
 export class NoUsableAuthMethod extends DeviceError {
   constructor(host: string, user: string, offered: string[], ours: string[]) {

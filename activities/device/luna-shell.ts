@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import { Client, type ClientChannel } from 'ssh2';
-import { AuthenticationFailed, DeviceConnectionLost, HostKeyMismatch, LunaCommandError, NoUsableAuthMethod, PasswordChangeRequired } from './errors';
+import { AuthenticationFailed, DeviceConnectionLost, HostKeyMismatch, LunaCommandError, NoUsableAuthMethod, PasswordChangeRequired, UnansweredLoginQuestion } from './errors';
 import { parseResult, type LunashResult } from './lunash-parser';
 import { scrub } from './secrets';
 
@@ -260,7 +260,7 @@ function authentication(user: string, credential: LunaCredential) {
     },
     failure: (where: string): Error => {
       if (tried.length === 0) return new NoUsableAuthMethod(where, user, offered ?? [], [...ours]);
-      if (unknownPrompt) return new AuthenticationFailed(where, user, `the server asked "${unknownPrompt}", which we do not answer`);
+      if (unknownPrompt) return new UnansweredLoginQuestion(where, user, unknownPrompt);
       return new AuthenticationFailed(where, user, 'password' in credential ? 'wrong password for this appliance user' : 'the key was refused');
     },
   };
