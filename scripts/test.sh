@@ -15,6 +15,20 @@ if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
     exit 1
   fi
 fi
+# the OpenSSH device tests run a real sshd of their own (127.0.0.1, a random port): Debian's
+# openssh-server. /etc/ssh/sshd_not_to_be_run, created first, keeps the package's own ssh service
+# (port 22) from starting now or at boot, under sysvinit, runit or systemd alike; our tests never
+# use it. It is created only when we install the package, never on a machine that had an sshd.
+if [ ! -x /usr/sbin/sshd ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "setup: installing Debian's openssh-server for the OpenSSH device tests (its system ssh service stays disabled: /etc/ssh/sshd_not_to_be_run)" >&2
+    mkdir -p /etc/ssh && touch /etc/ssh/sshd_not_to_be_run
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server) >&2
+  else
+    echo "setup: /usr/sbin/sshd is missing and cannot be installed here (need root and apt-get); install Debian's openssh-server" >&2
+    exit 1
+  fi
+fi
 mkdir -p test-output && rm -f test-output/jest-results.json
 status=0
 npx jest --json --outputFile=test-output/jest-results.json "$@" || status=$?

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** Faults an appliance injects, read from `<dir>/faults.json` before every command, so a test or
@@ -41,7 +41,14 @@ export class FaultFile {
   }
 
   write(faults: z.input<typeof FaultsSchema>): void {
-    writeFileSync(this.path, `${JSON.stringify(FaultsSchema.parse(faults), null, 2)}\n`);
+    this.replace(FaultsSchema.parse(faults));
+  }
+
+  /** By a rename: another process (an OpenSSH session's lunash) never reads half a file. */
+  private replace(faults: Faults): void {
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(faults, null, 2)}\n`);
+    renameSync(tmp, this.path);
   }
 
   /** The first fault of `list` matching `command`, consuming one of its `times`. */
@@ -54,7 +61,7 @@ export class FaultFile {
     if (fault.times !== undefined) {
       if (fault.times <= 1) entries.splice(index, 1);
       else entries[index] = { ...fault, times: fault.times - 1 };
-      writeFileSync(this.path, `${JSON.stringify(faults, null, 2)}\n`);
+      this.replace(faults);
     }
     return fault;
   }

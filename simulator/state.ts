@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 
@@ -68,7 +68,10 @@ export function freshApplianceState(name: string, serial: string): ApplianceStat
 }
 
 /** The state file is the appliance: every command reads it and writes it back, so the simulator
- * CLI (e.g. `power-cycle`) and tests can inspect and change it while the server runs. */
+ * CLI (e.g. `power-cycle`) and tests can inspect and change it while the server runs. Writes
+ * replace the file by a rename (a reader never sees half a file). A change (`update`,
+ * `transaction`) holds `<path>.lock` as well, so that several processes can share the file: the
+ * ssh2 simulator, the simulator CLI, and one `lunash/pty-main` process per OpenSSH session. */
 export class StateFile<T> {
   constructor(
     readonly path: string,
@@ -86,16 +89,27 @@ export class StateFile<T> {
     renameSync(tmp, this.path);
   }
 
+  /** Read, change and write back at once. Within a transaction of this process (e.g. a reboot
+   * finished while a session waits at a prompt) it does not wait for that transaction's lock;
+   * otherwise it waits for another process's, up to `UPDATE_LOCK_WAIT_MS`, blocking this process
+   * meanwhile (so not while a client in this process must answer that other process's prompt). */
   update<R>(fn: (state: T) => R): R {
-    const state = this.read();
-    const result = fn(state);
-    this.write(state);
-    return result;
+    const mine = !StateFile.held.has(this.path);
+    if (mine) this.lockSync();
+    try {
+      const state = this.read();
+      const result = fn(state);
+      this.write(state);
+      return result;
+    } finally {
+      if (mine) this.unlock();
+    }
   }
 
   /** Read, change (possibly waiting, e.g. on a confirmation prompt) and write back, one session
    * at a time: sessions of one device interleave their awaits, and without this a command could
-   * write back a state read before another session's change and lose it. */
+   * write back a state read before another session's change and lose it. Sessions of this
+   * process queue here; other processes' wait on the lock file. */
   async transaction<R>(fn: (state: T) => Promise<R> | R): Promise<R> {
     const previous = StateFile.queues.get(this.path) ?? Promise.resolve();
     let release!: () => void;
@@ -104,15 +118,84 @@ export class StateFile<T> {
     StateFile.queues.set(this.path, tail);
     await previous;
     try {
-      const state = this.read();
-      const result = await fn(state);
-      this.write(state);
-      return result;
+      while (!this.tryLock()) await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
+      StateFile.held.add(this.path);
+      try {
+        const state = this.read();
+        const result = await fn(state);
+        this.write(state);
+        return result;
+      } finally {
+        StateFile.held.delete(this.path);
+        this.unlock();
+      }
     } finally {
       release();
       if (StateFile.queues.get(this.path) === tail) StateFile.queues.delete(this.path);
     }
   }
 
+  private get lockPath(): string {
+    return `${this.path}.lock`;
+  }
+
+  /** Create the lock file (holding our pid) if it is absent. A lock whose process is gone (killed
+   * mid-command) is removed. Two processes removing the same stale lock at once could both
+   * proceed: rare enough for a simulator. */
+  private tryLock(): boolean {
+    try {
+      mkdirSync(dirname(this.path), { recursive: true });
+      writeFileSync(this.lockPath, String(process.pid), { flag: 'wx' });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let owner = NaN;
+    try {
+      owner = Number(readFileSync(this.lockPath, 'utf8'));
+    } catch {
+      return false; // released meanwhile: try again
+    }
+    if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
+      try {
+        unlinkSync(this.lockPath);
+      } catch {
+        // someone else removed it
+      }
+    }
+    return false;
+  }
+
+  private lockSync(): void {
+    const deadline = Date.now() + UPDATE_LOCK_WAIT_MS;
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    while (!this.tryLock()) {
+      if (Date.now() > deadline) throw new Error(`${this.lockPath} is still held after ${UPDATE_LOCK_WAIT_MS} ms (another process is in a command)`);
+      Atomics.wait(pause, 0, 0, LOCK_POLL_MS);
+    }
+  }
+
+  private unlock(): void {
+    try {
+      unlinkSync(this.lockPath);
+    } catch {
+      // already gone
+    }
+  }
+
   private static readonly queues = new Map<string, Promise<void>>();
+  /** Paths whose lock a transaction of this process holds. */
+  private static readonly held = new Set<string>();
+}
+
+const LOCK_POLL_MS = 5;
+const UPDATE_LOCK_WAIT_MS = 30_000;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
 }

@@ -1,16 +1,12 @@
 import { createServer, type Socket } from 'node:net';
 import { Server, type Connection, type ServerChannel, type SFTPWrapper } from 'ssh2';
 import { loadOrCreateHostKey } from '../host-key';
-import { CRLF } from '../lunash/output';
-import type { ShellIo } from '../lunash/shell';
+import { runExecSession, runShellSession, type ShellDefinition, type Terminal } from '../shell-session';
 import { LineReader } from './line-reader';
 
-/** What runs a line of the device's shell; false = the connection is gone. */
-export interface Interpreter {
-  run(line: string): Promise<boolean>;
-}
+export type { Interpreter } from '../shell-session';
 
-export interface ShellServerOptions {
+export interface ShellServerOptions extends ShellDefinition {
   hostKeyFile: string;
   port?: number;
   authenticate(user: string, password: string): boolean;
@@ -18,13 +14,6 @@ export interface ShellServerOptions {
   refuseConnections(): boolean;
   /** True to present another host key (`<hostKeyFile>.alt`): a replaced device or a man in the middle. */
   presentOtherHostKey?(): boolean;
-  banner(user: string): string;
-  prompt(): string;
-  /** Before the first prompt (e.g. a forced password change); false ends the session. */
-  beforePrompt?(channel: ServerChannel, reader: LineReader, user: string): Promise<boolean>;
-  /** For `ssh host command`; undefined = refuse exec with this message. */
-  execRefusal?(user: string): string | undefined;
-  interpreter(user: string, io: ShellIo, control: ServerControl): Interpreter;
   sftp?(sftp: SFTPWrapper, user: string): void;
 }
 
@@ -44,6 +33,25 @@ function cut(client: Connection): void {
   (client as unknown as { _sock?: Socket })._sock?.destroy();
 }
 
+/** An ssh2 channel as the session's terminal. The client's PTY request is accepted but nothing
+ * interprets it: `LineReader` echoes and edits lines itself, and output is written as is. */
+function channelTerminal(channel: ServerChannel, reader: LineReader | null, client: Connection): Terminal {
+  return {
+    write: (text) => channel.write(text),
+    ask: reader
+      ? (prompt, echo) => {
+          channel.write(prompt);
+          return reader.read(echo);
+        }
+      : undefined,
+    end: () => channel.end(),
+    drop: () => cut(client),
+    get closed() {
+      return channel.destroyed || !channel.writable;
+    },
+  };
+}
+
 /** A password-login SSH server offering one interactive shell, over real ssh2 (the device
  * simulators' common part). Sockets get TCP_NODELAY: without it each exchange waits ~40 ms. */
 export async function startShellServer(options: ShellServerOptions): Promise<RunningShellServer> {
@@ -52,63 +60,14 @@ export async function startShellServer(options: ShellServerOptions): Promise<Run
   const connections = new Set<Connection>();
   const control: ServerControl = { disconnectAll: () => connections.forEach(cut) };
 
-  const io = (channel: ServerChannel, reader: LineReader | null, client: Connection): ShellIo => ({
-    write: (text) => {
-      if (channel.writable) channel.write(text); // the client may be gone (killed mid-command)
-    },
-    ask: async (prompt, opts) => {
-      if (!reader) throw new Error('this command needs a terminal (ssh -t)');
-      channel.write(prompt);
-      return reader.read(opts?.echo !== false);
-    },
-    drop: () => cut(client),
-  });
-
   async function runShell(channel: ServerChannel, user: string, client: Connection): Promise<void> {
-    const reader = new LineReader(channel);
-    channel.write(options.banner(user));
-    if (options.beforePrompt && !(await options.beforePrompt(channel, reader, user).catch(() => false))) {
-      channel.end();
-      return;
-    }
-    const interpreter = options.interpreter(user, io(channel, reader, client), control);
-    for (;;) {
-      channel.write(options.prompt());
-      let line: string;
-      try {
-        line = await reader.read();
-      } catch {
-        return;
-      }
-      if (['exit', 'logout', 'quit'].includes(line.trim().toLowerCase())) {
-        channel.end();
-        return;
-      }
-      const alive = await interpreter.run(line).catch((err: Error) => {
-        if (err.message !== 'connection closed') channel.write(`Error: ${err.message}${CRLF}`);
-        return !channel.destroyed;
-      });
-      if (!alive) return;
-    }
+    await runShellSession(channelTerminal(channel, new LineReader(channel), client), options, user, control);
   }
 
   async function runExec(channel: ServerChannel, user: string, command: string, client: Connection): Promise<void> {
-    const refusal = options.execRefusal?.(user);
-    if (refusal) {
-      channel.stderr.write(`${refusal}${CRLF}`);
-      channel.exit(1);
-      channel.end();
-      return;
-    }
-    const alive = await options
-      .interpreter(user, io(channel, null, client), control)
-      .run(command)
-      .catch((err: Error) => {
-        channel.write(`Error: ${err.message}${CRLF}`);
-        return true;
-      });
-    if (!alive) return;
-    channel.exit(0);
+    const status = await runExecSession(channelTerminal(channel, null, client), options, user, command, control, (text) => channel.stderr.write(text));
+    if (status === null) return;
+    channel.exit(status);
     channel.end();
   }
 

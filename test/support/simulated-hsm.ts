@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startAppliance, type RunningAppliance } from '../../simulator/appliance-server';
 import { startBackupDevice, type RunningBackupDevice } from '../../simulator/backup-device';
+import type { ApplianceState, StateFile } from '../../simulator/state';
 import { inventoryKeys } from './people';
 
 export const SECRETS = {
@@ -39,26 +40,55 @@ export async function startSimulatedHsm(
   const backup = await startBackupDevice({ name: 'onprem-backup', dir: join(dir, 'onprem-backup'), applianceDirs: [join(dir, name)], password: SECRETS.TEST_BACKUP_PASSWORD });
   const inventoryPath = join(dir, 'inventory.yaml');
   const tenantadminSecretFile = join(dir, 'secrets', 'tenantadmin');
-  writeFileSync(
+  writeTestInventory(inventoryPath, {
+    name,
+    port: appliance.port,
+    fingerprint: options.fingerprint ?? appliance.fingerprint,
+    tenantadmin: options.generatedTenantadminPassword ? `file:${tenantadminSecretFile}` : 'env:TEST_TENANTADMIN_PASSWORD',
+    backup: { port: backup.port, fingerprint: backup.fingerprint },
+  });
+  return {
+    appliance,
+    backup,
+    dir,
     inventoryPath,
+    tenantadminSecretFile,
+    env: { ...SECRETS },
+    close: async () => {
+      await appliance.close();
+      await backup.close();
+    },
+  };
+}
+
+/** The test inventory: one HSM on 127.0.0.1 (its credentials `env:` references to `SECRETS`,
+ * unless `tenantadmin` says otherwise), its on-prem backup device when given, the approvers, the
+ * production-like policy and everyone's public keys. */
+export function writeTestInventory(
+  path: string,
+  hsm: { name: string; port: number; fingerprint: string; tenantadmin?: string; backup?: { port: number; fingerprint: string } },
+): void {
+  const { name, backup } = hsm;
+  writeFileSync(
+    path,
     stringify({
       hsms: {
         [name]: {
           host: '127.0.0.1',
-          port: appliance.port,
-          hostKeyFingerprint: options.fingerprint ?? appliance.fingerprint,
+          port: hsm.port,
+          hostKeyFingerprint: hsm.fingerprint,
           credentials: {
-            tenantadmin: options.generatedTenantadminPassword ? `file:${tenantadminSecretFile}` : 'env:TEST_TENANTADMIN_PASSWORD',
+            tenantadmin: hsm.tenantadmin ?? 'env:TEST_TENANTADMIN_PASSWORD',
             hsmSo: 'env:TEST_HSM_SO_PASSWORD',
             hsmDomain: 'env:TEST_HSM_DOMAIN',
           },
-          backupDevice: 'onprem-backup',
+          ...(backup ? { backupDevice: 'onprem-backup' } : {}),
           azureResourceId: AZURE_RESOURCE_ID,
         },
       },
-      backupDevices: {
-        'onprem-backup': { host: '127.0.0.1', port: backup.port, hostKeyFingerprint: backup.fingerprint, credentials: { backup: 'env:TEST_BACKUP_PASSWORD' } },
-      },
+      ...(backup
+        ? { backupDevices: { 'onprem-backup': { host: '127.0.0.1', port: backup.port, hostKeyFingerprint: backup.fingerprint, credentials: { backup: 'env:TEST_BACKUP_PASSWORD' } } } }
+        : {}),
       approverGroups: { 'security-officers': { members: ['alice@example.com', 'bob@example.com', 'carol@example.com'] } },
       // as in production: every change needs two security officers
       policy: {
@@ -76,23 +106,16 @@ export async function startSimulatedHsm(
       },
     }),
   );
-  return {
-    appliance,
-    backup,
-    dir,
-    inventoryPath,
-    tenantadminSecretFile,
-    env: { ...SECRETS },
-    close: async () => {
-      await appliance.close();
-      await backup.close();
-    },
-  };
 }
 
 /** Put the appliance in the state an hsm-init ceremony leaves (a test's starting point). */
 export function initialiseDirectly(sim: SimulatedHsm, partitions: { name: string; objects: number; assignedToBackup?: boolean }[] = []): void {
-  sim.appliance.state.update((s) => {
+  initialiseState(sim.appliance.state, partitions);
+}
+
+/** The same, on an appliance's state file. */
+export function initialiseState(store: StateFile<ApplianceState>, partitions: { name: string; objects: number; assignedToBackup?: boolean }[] = []): void {
+  store.update((s) => {
     s.users.tenantadmin = { ...s.users.tenantadmin, password: SECRETS.TEST_TENANTADMIN_PASSWORD, mustChangePassword: false };
     s.zeroized = false;
     s.label = 'HSM1';
