@@ -1,6 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'ssh2';
@@ -15,11 +15,6 @@ import { initialiseState, SECRETS } from '../support/simulated-hsm';
 // on a real PTY (`test/support/openssh.ts`), in the two ways sshd asks for a password. Every
 // other device test talks to our ssh2 simulator, written with our client's assumptions; here the
 // SSH server, its authentication and the terminal (echo, CR/LF) are the real ones.
-
-/** `activities/device/luna-shell.ts` logs in with the `password` method only (`tryKeyboard:
- * false`): against a keyboard-interactive-only sshd every operation fails at login. Set to true
- * once the client offers keyboard-interactive; the `test.failing` below then become plain tests. */
-const CLIENT_OFFERS_KEYBOARD_INTERACTIVE = false;
 
 const PASSWORD = SECRETS.TEST_TENANTADMIN_PASSWORD;
 const SO_PASSWORD = SECRETS.TEST_HSM_SO_PASSWORD;
@@ -92,7 +87,6 @@ const normalise = (raw: string) => raw.replace(/Last login: [^\r\n]*/, 'Last log
 describe.each<SshdAuthentication>(['password', 'keyboard-interactive'])('OpenSSH sshd, %s authentication, lunash on a PTY', (authentication) => {
   let sshd: OpenSshAppliance;
   let activities: ReturnType<typeof createActivities>;
-  const viaClient = authentication === 'password' || CLIENT_OFFERS_KEYBOARD_INTERACTIVE ? test : test.failing;
 
   beforeAll(async () => {
     sshd = await startOpenSshAppliance(authentication);
@@ -138,13 +132,13 @@ describe.each<SshdAuthentication>(['password', 'keyboard-interactive'])('OpenSSH
     expect(afterLogin).toMatch(/HSM Label:\s+HSM1[\s\S]*Command Result : 0 \(Success\)\r\n\[hsm-ossh-1\] lunash:>$/);
   });
 
-  viaClient('hsm.show reads the appliance through sshd', async () => {
+  test('hsm.show reads the appliance through sshd', async () => {
     const evidence = await op('hsm.show');
     expect(evidence).toMatchObject({ outcome: 'checked', probe: { label: 'HSM1', zeroized: false, firmware: '7.0.3', partitionsAllowed: 10 } });
     expect(evidence.transcript?.map((t) => t.command)).toEqual(['hsm show']);
   });
 
-  viaClient('partition.create: applied once, then already present without a second create', async () => {
+  test('partition.create: applied once, then already present without a second create', async () => {
     const first = await op('partition.create', { partition: 'payments' });
     expect(first).toMatchObject({ outcome: 'applied', commands: ['hsm login', 'partition create -partition payments'] });
     expect(state().partitions.map((p) => p.name)).toContain('payments');
@@ -153,7 +147,7 @@ describe.each<SshdAuthentication>(['password', 'keyboard-interactive'])('OpenSSH
     expect(commandsRun('partition create')).toBe(1);
   });
 
-  viaClient('hsm.configureSyslog: applied once, then already present', async () => {
+  test('hsm.configureSyslog: applied once, then already present', async () => {
     const args = { host: '10.1.2.3', port: 514, protocol: 'udp' };
     expect(await op('hsm.configureSyslog', args)).toMatchObject({ outcome: 'applied', commands: ['syslog remotehost add -host 10.1.2.3 -port 514 -protocol udp'] });
     expect(state().syslogHosts).toEqual([{ host: '10.1.2.3', port: 514, protocol: 'udp' }]);
@@ -161,7 +155,7 @@ describe.each<SshdAuthentication>(['password', 'keyboard-interactive'])('OpenSSH
     expect(commandsRun('syslog remotehost add')).toBe(1);
   });
 
-  viaClient('partition.assignClient: client registered and assigned once, then already present', async () => {
+  test('partition.assignClient: client registered and assigned once, then already present', async () => {
     sshd.state.update((s) => {
       s.partitions.push({ name: 'apps', serial: '1500000000099', objects: 0, createdAt: new Date().toISOString() });
     });
@@ -176,10 +170,64 @@ describe.each<SshdAuthentication>(['password', 'keyboard-interactive'])('OpenSSH
     expect(commandsRun('client assignPartition')).toBe(1);
   });
 
-  viaClient('sessions at the same time (one lunash process each) lose no change: the state file is locked across processes', async () => {
+  test('sessions at the same time (one lunash process each) lose no change: the state file is locked across processes', async () => {
     const names = Array.from({ length: 6 }, (_, i) => `c${i}`);
     await Promise.all(names.map((partition) => op('partition.create', { partition })));
     expect(state().partitions.map((p) => p.name)).toEqual(expect.arrayContaining(names));
     for (const partition of names) expect(state().audit.filter((a) => a.command === `partition create -partition ${partition}` && a.result === 0)).toHaveLength(1);
   });
+});
+
+describe('OpenSSH sshd, publickey authentication only', () => {
+  let sshd: OpenSshAppliance;
+  beforeAll(async () => {
+    sshd = await startOpenSshAppliance('publickey');
+  });
+  afterAll(async () => {
+    await sshd?.close();
+  });
+
+  /** The activities with the inventory as sshd's fixture writes it, or edited by `edit`. */
+  function activitiesWith(edit: (inventory: string) => string = (t) => t) {
+    const path = join(mkdtempSync(join(tmpdir(), 'ossh-inv-')), 'inventory.yaml');
+    writeFileSync(path, edit(readFileSync(sshd.inventoryPath, 'utf8')));
+    return createActivities({ ledgerPath: join(sshd.dir, 'ledger.jsonl'), notifier: outboxNotifier(join(sshd.dir, 'outbox.jsonl')), inventoryPath: path, env: sshd.env });
+  }
+  function op(activities: ReturnType<typeof createActivities>, name: string, args: OperationInput['args'] = {}): Promise<OperationEvidence> {
+    const fn = activities[name] as (input: OperationInput) => Promise<OperationEvidence>;
+    return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn, { ceremonyId: 'c-1', kind: 'rehearsal', stepId: 's-1', op: name, hsm: sshd.name, args });
+  }
+
+  test('with the key of the inventory (tenantadminKey), operations log in and run', async () => {
+    const activities = activitiesWith();
+    expect(await op(activities, 'hsm.show')).toMatchObject({ outcome: 'checked' });
+    expect(await op(activities, 'partition.create', { partition: 'keyed' })).toMatchObject({ outcome: 'applied' });
+    expect(await op(activities, 'partition.create', { partition: 'keyed' })).toMatchObject({ outcome: 'already-present' });
+  });
+
+  test('with a password only, the failure says the server offers no method we have (not "wrong password")', async () => {
+    const activities = activitiesWith((t) => t.replace(/\n\s*tenantadminKey: [^\n]+/, ''));
+    const failure = await op(activities, 'hsm.show').catch((err: Error) => err);
+    expect(failure).toMatchObject({ type: 'NoUsableAuthMethod', nonRetryable: true });
+    expect((failure as Error).message).toMatch(/offers publickey for tenantadmin; the inventory's credential can do password, keyboard-interactive/);
+    // the first-login step does not mistake it for a password changed behind its back
+    const first = await op(activities, 'hsm.changeInitialPassword').catch((err: Error) => err);
+    expect(first).toMatchObject({ type: 'NoUsableAuthMethod' });
+    expect((first as Error).message).not.toMatch(/changed it outside/);
+  });
+});
+
+test('a refused password is AuthenticationFailed: against a password sshd with another password', async () => {
+  const sshd = await startOpenSshAppliance('password', { name: 'hsm-ossh-2' });
+  try {
+    const activities = createActivities({ ledgerPath: join(sshd.dir, 'l'), notifier: outboxNotifier(join(sshd.dir, 'o')), inventoryPath: sshd.inventoryPath, env: { ...sshd.env, TEST_TENANTADMIN_PASSWORD: 'not-the-password-1' } });
+    const fn = activities['hsm.show'] as (input: OperationInput) => Promise<OperationEvidence>;
+    const failure = await new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') })
+      .run(fn, { ceremonyId: 'c-1', kind: 'rehearsal', stepId: 's-1', op: 'hsm.show', hsm: sshd.name, args: {} })
+      .catch((err: Error) => err);
+    expect(failure).toMatchObject({ type: 'AuthenticationFailed' });
+    expect((failure as Error).message).toMatch(/login as tenantadmin on 127.0.0.1:\d+ was refused: wrong password for this appliance user/);
+  } finally {
+    await sshd.close();
+  }
 });

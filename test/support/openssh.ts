@@ -17,9 +17,9 @@ export const SSHD = '/usr/sbin/sshd';
 const ROOT = resolve(__dirname, '..', '..');
 const PTY_MAIN = join(basename(ROOT) === 'dist' ? ROOT : join(ROOT, 'dist'), 'simulator', 'lunash', 'pty-main.js');
 
-/** How sshd asks for the password: the `password` method, or only `keyboard-interactive`
- * through PAM (as PAM-based sshd configurations do). */
-export type SshdAuthentication = 'password' | 'keyboard-interactive';
+/** How sshd lets the user in: the `password` method, only `keyboard-interactive` through PAM (as
+ * PAM-based sshd configurations do), or only `publickey` (a key in authorized_keys). */
+export type SshdAuthentication = 'password' | 'keyboard-interactive' | 'publickey';
 
 export interface OpenSshAppliance {
   name: string;
@@ -42,8 +42,10 @@ export interface OpenSshAppliance {
 
 /** sshd's configuration: 127.0.0.1 only, its own host key, nothing but the appliance's users,
  * one password method, and lunash as the only command. */
-export function sshdConfig(options: { port: number; hostKey: string; pidFile: string; users: string[]; authentication: SshdAuthentication; applianceDir: string }): string {
+export function sshdConfig(options: { port: number; hostKey: string; pidFile: string; users: string[]; authentication: SshdAuthentication; applianceDir: string; authorizedKeys?: string }): string {
   const password = options.authentication === 'password';
+  const kbd = options.authentication === 'keyboard-interactive';
+  const key = options.authentication === 'publickey';
   return [
     `ListenAddress 127.0.0.1:${options.port}`,
     `HostKey ${options.hostKey}`,
@@ -51,11 +53,11 @@ export function sshdConfig(options: { port: number; hostKey: string; pidFile: st
     `AllowUsers ${options.users.join(' ')}`,
     'StrictModes no',
     'PermitRootLogin no',
-    'PubkeyAuthentication no',
-    'AuthorizedKeysFile none',
+    `PubkeyAuthentication ${key ? 'yes' : 'no'}`,
+    `AuthorizedKeysFile ${key && options.authorizedKeys ? options.authorizedKeys : 'none'}`,
     `PasswordAuthentication ${password ? 'yes' : 'no'}`,
-    `KbdInteractiveAuthentication ${password ? 'no' : 'yes'}`,
-    `UsePAM ${password ? 'no' : 'yes'}`,
+    `KbdInteractiveAuthentication ${kbd ? 'yes' : 'no'}`,
+    `UsePAM ${kbd ? 'yes' : 'no'}`,
     'PermitEmptyPasswords no',
     `ForceCommand ${quote(process.execPath)} ${quote(PTY_MAIN)} ${quote(options.applianceDir)}`,
     'PrintMotd no',
@@ -110,6 +112,13 @@ export async function startOpenSshAppliance(authentication: SshdAuthentication, 
     const fingerprint = /SHA256:[A-Za-z0-9+/]+/.exec(execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKey}.pub`]).toString())?.[0];
     if (!fingerprint) throw new Error(`no fingerprint for ${hostKey}`);
 
+    // a key the user logs in with (publickey): the worker keeps the private half, sshd the public
+    const clientKey = join(dir, 'tenantadmin_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${user}@${name}`, '-f', clientKey]);
+    // sshd reads authorized_keys as the user: beside the appliance, not in root's sshd/
+    const authorizedKeys = join(dir, 'authorized_keys');
+    writeFileSync(authorizedKeys, readFileSync(`${clientKey}.pub`), { mode: 0o644 });
+
     const configPath = join(sshdDir, 'sshd_config');
     const pidFile = join(sshdDir, 'sshd.pid');
     let log = '';
@@ -118,7 +127,7 @@ export async function startOpenSshAppliance(authentication: SshdAuthentication, 
     let config = '';
     for (let attempt = 1; !sshd; attempt++) {
       port = await freePort();
-      config = sshdConfig({ port, hostKey, pidFile, users: [user], authentication, applianceDir });
+      config = sshdConfig({ port, hostKey, pidFile, users: [user], authentication, applianceDir, authorizedKeys });
       writeFileSync(configPath, config);
       const started = await startSshd(configPath, port);
       log += started.log;
@@ -128,7 +137,7 @@ export async function startOpenSshAppliance(authentication: SshdAuthentication, 
     sshd.stderr?.on('data', (d: Buffer) => (log += d.toString()));
 
     const inventoryPath = join(dir, 'inventory.yaml');
-    writeTestInventory(inventoryPath, { name, port, fingerprint });
+    writeTestInventory(inventoryPath, { name, port, fingerprint, ...(authentication === 'publickey' ? { tenantadminKey: `file:${clientKey}` } : {}) });
     const listener = sshd;
     return {
       name,

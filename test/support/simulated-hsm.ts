@@ -66,7 +66,7 @@ export async function startSimulatedHsm(
  * production-like policy and everyone's public keys. */
 export function writeTestInventory(
   path: string,
-  hsm: { name: string; port: number; fingerprint: string; tenantadmin?: string; backup?: { port: number; fingerprint: string } },
+  hsm: { name: string; port: number; fingerprint: string; tenantadmin?: string; tenantadminKey?: string; backup?: { port: number; fingerprint: string } },
 ): void {
   const { name, backup } = hsm;
   writeFileSync(
@@ -79,6 +79,7 @@ export function writeTestInventory(
           hostKeyFingerprint: hsm.fingerprint,
           credentials: {
             tenantadmin: hsm.tenantadmin ?? 'env:TEST_TENANTADMIN_PASSWORD',
+            ...(hsm.tenantadminKey ? { tenantadminKey: hsm.tenantadminKey } : {}),
             hsmSo: 'env:TEST_HSM_SO_PASSWORD',
             hsmDomain: 'env:TEST_HSM_DOMAIN',
           },
