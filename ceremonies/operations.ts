@@ -44,7 +44,7 @@ export const OPERATIONS_CATALOGUE = {
   'backup.verify': op('read-only', 'Check that a backup on the backup device matches its source partition', z.object({ partition: LunaName, label: BackupLabel.optional() }).strict()),
   'backup.recent': op('read-only', 'Check that every partition has a verified backup newer than N days', z.object({ maxAgeDays: z.number().int().min(1).max(365) }).strict()),
   'approval.standing': op('read-only', 'Check that a standing pre-approval (inventory standingApprovals) covers this run', z.object({ id: SlugSchema }).strict()),
-  'azure.deleteDedicatedHsm': op('irreversible', 'Deprovision the Dedicated HSM in Azure (ARM DELETE), only when the HSM is zeroized', z.object({ resourceId: DedicatedHsmResourceId, pollMs: z.number().int().min(50).max(60_000).default(5000) }).strict()),
+  'azure.deleteDedicatedHsm': op('irreversible', 'Deprovision the Dedicated HSM in Azure (ARM DELETE), only when the HSM is zeroized', z.object({ resourceId: DedicatedHsmResourceId, pollMs: z.number().int().min(50).max(60_000).default(5000) }).strict(), '25m'),
 };
 
 export type OperationName = keyof typeof OPERATIONS_CATALOGUE;

@@ -68,8 +68,13 @@ test('zeroize-deprovision: worker killed -9 during `hsm zeroize` and again durin
   expect(executed(appliance.state, 'hsm zeroize')).toBe(1);
   expect(deletes()).toBe(1);
   expect(final.steps.find((s) => s.id === 'zeroize')).toMatchObject({ status: 'succeeded', evidence: { outcome: 'already-present' } });
-  // the retry found Azure still deleting and waited for that DELETE instead of sending another
-  expect(final.steps.find((s) => s.id === 'deprovision')?.evidence?.commands).toContain(`(DELETE ${AZURE_RESOURCE_ID} already in progress: waited for it)`);
+  // the retry found Azure still deleting and waited for that DELETE instead of sending another:
+  // knowing from the killed attempt's heartbeat when it was sent (resumed), or, when that record
+  // did not reach the server, from the operation's own check of a DELETE in progress
+  const deprovision = final.steps.find((s) => s.id === 'deprovision')?.evidence;
+  expect(
+    deprovision?.resumed === 'finished-after-loss' || deprovision?.commands.includes(`(DELETE ${AZURE_RESOURCE_ID} already in progress: waited for it)`),
+  ).toBe(true);
   expect(arm.resources.get(AZURE_RESOURCE_ID.toLowerCase())).toBe('deleted');
   expect(appliance.state.read()).toMatchObject({ zeroized: true, partitions: [] });
   await env.expectNoSecretsInHistory(id, [arm.token]);
