@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { applianceStore } from './appliance-server';
 import { FaultFile } from './faults';
-import { CRLF, keyValues, table } from './lunash/output';
+import { PARTITION_ARCHIVE_LIST, renderTable } from '../activities/device/lunash-layouts';
+import { CRLF } from './lunash/output';
 import { CommandShell, LunaError, type CommandContext, type CommandSpec, type ShellDialect } from './lunash/shell';
 import { startShellServer } from './ssh/shell-server';
 import { StateFile } from './state';
@@ -60,10 +61,24 @@ function backupCommands(applianceDirs: string[]): CommandSpec<BackupState>[] {
   return [
     {
       words: ['slot', 'list'],
-      run: async (c) =>
-        slots(c.state, applianceDirs)
-          .flatMap((s) => [...keyValues([['Slot Id ->', s.id], ['Label ->', s.label], ['Serial Number ->', s.serial], ['Description ->', s.description]], '', 24).map((l) => l.replace(':', '')), ''])
-          .join(CRLF),
+      // as LunaCM 7.1/7.2 prints it (Cloudflare docs, Keyless SSL with IBM Cloud HSM / Azure
+      // Dedicated HSM); the Backup HSM slot's model and configuration are guessed
+      run: async (c) => {
+        const field = (name: string, value: string | number) => `    ${`${name} ->`.padEnd(24)}${value}`.trimEnd();
+        const blocks = slots(c.state, applianceDirs).map((s) =>
+          [
+            field('Slot Id', s.id),
+            field('Label', s.label),
+            field('Serial Number', s.serial),
+            field('Model', s.description === 'Net Token Slot' ? 'LunaSA 7.2.0' : 'G7 Backup HSM'),
+            field('Firmware Version', '7.0.3'),
+            field('Configuration', s.description === 'Net Token Slot' ? 'Luna User Partition With SO (PW) Signing With Cloning Mode' : 'Backup Device'),
+            field('Slot Description', s.description),
+            '',
+          ].join(CRLF),
+        );
+        return ['', '    Available HSMs:', '', ...blocks, '', '    Current Slot Id: 0'].join(CRLF);
+      },
     },
     {
       words: ['partition', 'archive', 'backup'],
@@ -96,8 +111,7 @@ function backupCommands(applianceDirs: string[]): CommandSpec<BackupState>[] {
       required: ['slot'],
       run: async (c) => {
         if (slotArg(c, applianceDirs).id !== 0) throw new LunaError('0x00000003', 'CKR_SLOT_ID_INVALID', 'Not a backup HSM slot.');
-        if (c.state.backups.length === 0) return 'No backup partitions.';
-        return table(['Partition Name', 'Objects', 'Source Serial', 'Created'], c.state.backups.map((b) => [b.label, String(b.objects), b.sourceSerial, b.createdAt])).join(CRLF);
+        return renderTable(PARTITION_ARCHIVE_LIST, c.state.backups.map((b) => [b.label, String(b.objects), b.sourceSerial, b.createdAt])).join(CRLF);
       },
     },
   ];

@@ -19,6 +19,11 @@ export const FaultsSchema = z
     /** The connection drops as the command is sent, and its effect lands `ms` later: a command
      * still running on the appliance when its session was lost. */
     applyLate: z.array(z.object({ match: z.string(), ms: z.number().int().min(1), times: z.number().int().min(1).optional() })).default([]),
+    /** The command runs, but what it prints (not its result line) is replaced by `with`: an
+     * answer in a layout the probes cannot read. */
+    garbleOutput: z.array(z.object({ match: z.string(), with: z.string(), times: z.number().int().min(1).optional() })).default([]),
+    /** How the device ends its lines: `\r\r\n` is CRLF written through a PTY. */
+    lineEnding: z.enum(['\r\n', '\r\r\n', '\n']).default('\r\n'),
     /** `sysconf appliance reboot` never comes back until `power-cycle`. */
     rebootHangs: z.boolean().default(false),
     /** How long a normal reboot takes. */
@@ -52,7 +57,7 @@ export class FaultFile {
   }
 
   /** The first fault of `list` matching `command`, consuming one of its `times`. */
-  take<K extends 'commandErrors' | 'dropConnection' | 'holdReply' | 'applyLate'>(list: K, command: string): Faults[K][number] | undefined {
+  take<K extends 'commandErrors' | 'dropConnection' | 'holdReply' | 'applyLate' | 'garbleOutput'>(list: K, command: string): Faults[K][number] | undefined {
     const faults = this.read();
     const entries = faults[list] as Faults[K];
     const index = entries.findIndex((f) => command.toLowerCase().startsWith(f.match.toLowerCase()));

@@ -78,3 +78,17 @@ export class RebootHung extends DeviceError {
     this.name = 'RebootHung';
   }
 }
+
+/** The device answered, but not in a shape we can read (an unknown layout, a missing field, a cell
+ * that is not what its column holds, an empty answer where a table is due). A probe never reads
+ * that as "absent": the step fails and an operator looks at the output (in the transcript). */
+export class UnreadableOutput extends DeviceError {
+  constructor(
+    readonly command: string,
+    readonly problem: string,
+    readonly line?: string,
+  ) {
+    super(`unexpected '${command}' output: ${problem}${line === undefined ? '' : ` (at ${JSON.stringify(line.trim())})`}; nothing was decided on it`);
+    this.name = 'UnreadableOutput';
+  }
+}

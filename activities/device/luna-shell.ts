@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import { Client, type ClientChannel } from 'ssh2';
 import { AuthenticationFailed, DeviceConnectionLost, HostKeyMismatch, LunaCommandError, NoUsableAuthMethod, PasswordChangeRequired, UnansweredLoginQuestion } from './errors';
-import { parseResult, type LunashResult } from './lunash-parser';
+import { normaliseOutput, parseResult, type LunashResult } from './lunash-parser';
 import { scrub } from './secrets';
 
 export interface LunaTarget {
@@ -185,7 +185,7 @@ export class LunaShell {
       answeredUpTo = this.buffer.length;
       this.stream.write(`${answer.reply}\r`);
     }
-    const lines = this.buffer.replace(/\r\n?/g, '\n').split('\n');
+    const lines = normaliseOutput(this.buffer).split('\n');
     if (lines[0]?.trim() === command.trim()) lines.shift(); // the PTY echo
     if (PROMPT.test(lines[lines.length - 1] ?? '')) lines.pop(); // the prompt
     const output = scrub(lines.join('\n').trim(), this.secrets);

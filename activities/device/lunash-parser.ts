@@ -1,5 +1,25 @@
-// Parsing lunash output. Formats follow the Luna Network HSM 7 LunaSH reference; see
-// test/unit/lunash-parser.test.ts for captured samples.
+// Parsing lunash and LunaCM output. Shapes follow Thales' documentation and public captures; each
+// is kept as a fixture in test/fixtures/lunash/ (with its source) and tested there. The rule:
+// every reader returns what it read or throws UnreadableOutput naming the command and the line;
+// "nothing there" is only ever the device's own documented way of saying so.
+
+import { UnreadableOutput } from './errors';
+import { PACKAGE_LISTFILE, PARTITION_ARCHIVE_LIST, PARTITION_LIST, TEXTS } from './lunash-layouts';
+
+/** One line end for every way a device or a PTY writes them: `\r\r\n` (CRLF written through a
+ * PTY), `\r\n`, `\n`, and a stray `\r`. Text whose every other line is empty is what `\r\r\n`
+ * becomes when read as two line ends (a reader splitting on `\r\n?`): that is undone too. */
+export function normaliseOutput(text: string): string {
+  const lines = text.replace(/\r*\n/g, '\n').replace(/\r/g, '\n').split('\n');
+  const doubled = lines.length >= 3 && lines.some((l) => l.trim() !== '') && lines.every((l, i) => i % 2 === 0 || l === '');
+  return (doubled ? lines.filter((_, i) => i % 2 === 0) : lines).join('\n');
+}
+
+function outputLines(output: string): string[] {
+  return normaliseOutput(output)
+    .split('\n')
+    .map((l) => l.replace(/\s+$/, ''));
+}
 
 export interface LunashResult {
   code: number;
@@ -14,7 +34,7 @@ const RESULT = /Command Result\s*:\s*(?:(\d+|0x[0-9A-Fa-f]+)\s*\(([^)]*)\)|(No E
 const ERROR = /^Error:\s+(.*?)(?:\(([0-9A-Fa-fx]{1,10})\s*:\s*([A-Z0-9_]+)\))?\s*$/;
 
 export function parseResult(output: string): LunashResult | undefined {
-  const lines = output.split(/\r?\n/);
+  const lines = outputLines(output);
   let found: { code: number; text: string } | undefined;
   for (const line of lines) {
     const m = RESULT.exec(line);
@@ -31,37 +51,149 @@ export function parseResult(output: string): LunashResult | undefined {
   return { ...found, errors };
 }
 
+/** The lines that say something: not blank, not the result line. */
+function body(output: string): string[] {
+  return outputLines(output)
+    .filter((l) => l.trim() !== '' && !RESULT.test(l))
+    .map((l) => l.trim());
+}
+
+const KEY_VALUE = /^\s*([A-Za-z][A-Za-z0-9 #()./'-]*?)\s*:(?:\s+(.*?))?\s*$/;
+
 /** `Label:   value` lines, keyed by label (first occurrence wins). */
 export function parseKeyValues(output: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const raw of output.split(/\r?\n/)) {
-    const m = /^\s*([A-Za-z][A-Za-z0-9 #()./'-]*?)\s*:(?:\s+(.*?))?\s*$/.exec(raw);
+  for (const raw of outputLines(output)) {
+    const m = KEY_VALUE.exec(raw);
     if (m && !(m[1] in out) && !m[1].startsWith('Command Result')) out[m[1]] = m[2] ?? '';
   }
   return out;
 }
 
-/** A table with a header line followed by a line of dashes. */
-export function parseTable(output: string): Record<string, string>[] {
-  const lines = output.split(/\r?\n/).map((l) => l.replace(/\s+$/, ''));
-  const dashIndex = lines.findIndex((l) => /^(?:-{2,}|={2,})(?:\s+(?:-{2,}|={2,}))*$/.test(l.trim()));
-  if (dashIndex < 1) return [];
-  const header = lines[dashIndex - 1];
-  const starts: number[] = [];
-  const dashes = lines[dashIndex];
-  for (let i = 0; i < dashes.length; i++) if (dashes[i] !== ' ' && (i === 0 || dashes[i - 1] === ' ')) starts.push(i);
-  // a column spans from its rule's start to the next rule's start (values may be right-aligned)
-  const cut = (line: string) => starts.map((s, i) => line.slice(i === 0 ? 0 : s, starts[i + 1]).trim());
-  const names = cut(header);
-  const rows: Record<string, string>[] = [];
-  for (const line of lines.slice(dashIndex + 1)) {
-    if (line.trim() === '' && rows.length === 0) continue; // some versions print a blank line first
-    if (line.trim() === '' || RESULT.test(line)) break;
-    const cells = cut(line);
-    rows.push(Object.fromEntries(names.map((n, i) => [n, cells[i] ?? ''])));
+// --- tables ---------------------------------------------------------------------------------
+
+export interface TableSpec {
+  /** The command that printed it (named in errors). */
+  command: string;
+  /** The columns the caller reads: the table is the first one whose header has them all. */
+  columns: readonly string[];
+  /** The device's documented texts for "no rows", printed instead of the table. */
+  empty?: readonly (string | undefined)[];
+}
+
+interface FoundTable {
+  header: string;
+  names: string[];
+  /** Index of the first line after the rule. */
+  next: number;
+  cells(line: string): string[];
+}
+
+const RULE = /^\s*[-=]{2,}(?:\s+[-=]{2,})*$/;
+
+/** Each table of the output: a header line with a rule right beneath it. A rule per column
+ * (Luna 7.x) gives the columns' places; one rule under the whole header (Luna 5.x/6.x) leaves the
+ * header's names, two or more spaces apart, and rows of that many space-separated values. */
+function findTables(lines: string[], command: string): FoundTable[] {
+  const tables: FoundTable[] = [];
+  lines.forEach((rule, i) => {
+    const header = lines[i - 1];
+    if (i === 0 || !RULE.test(rule) || header.trim() === '' || RULE.test(header)) return;
+    const starts = [...rule.matchAll(/[-=]+/g)].map((m) => m.index);
+    if (starts.length > 1) {
+      const cells = (line: string) => placeWords(line, starts, command);
+      tables.push({ header, names: cells(header), next: i + 1, cells });
+      return;
+    }
+    const names = header.trim().split(/\s{2,}/);
+    tables.push({
+      header,
+      names,
+      next: i + 1,
+      cells: (line) => {
+        const values = line.trim().split(/\s+/);
+        if (values.length !== names.length) throw new UnreadableOutput(command, `a row of ${values.length} values under a header of ${names.length} columns`, line);
+        return values;
+      },
+    });
+  });
+  return tables;
+}
+
+/** Cut a line into the columns that start at `starts`: each word goes to the column it overlaps
+ * most (a right-aligned number may reach into the gap before its column, a long name past its
+ * end), so a word is never split; a word that overlaps two columns alike cannot be placed. */
+function placeWords(line: string, starts: number[], command: string): string[] {
+  const spans = starts.map((s, i) => [i === 0 ? 0 : s, starts[i + 1] ?? Infinity] as const);
+  const cells: { from: number; to: number }[] = starts.map(() => ({ from: -1, to: -1 }));
+  let last = 0;
+  for (const m of line.matchAll(/\S+/g)) {
+    const [a, b] = [m.index, m.index + m[0].length];
+    const overlaps = spans.map(([s, e]) => Math.max(0, Math.min(b, e) - Math.max(a, s)));
+    const best = Math.max(...overlaps);
+    const column = overlaps.indexOf(best);
+    if (overlaps.lastIndexOf(best) !== column || column < last) throw new UnreadableOutput(command, `"${m[0]}" does not sit in one column`, line);
+    last = column;
+    cells[column] = { from: cells[column].from < 0 ? a : cells[column].from, to: b };
   }
+  return cells.map((c) => (c.from < 0 ? '' : line.slice(c.from, c.to)));
+}
+
+interface TableRow {
+  line: string;
+  cells: Record<string, string>;
+}
+
+function tableRows(output: string, spec: TableSpec): TableRow[] {
+  const lines = outputLines(output);
+  const tables = findTables(lines, spec.command);
+  const table = tables.find((t) => spec.columns.every((c) => t.names.includes(c)));
+  if (!table) {
+    const said = body(output);
+    if (tables.length === 0 && said.length === 1 && spec.empty?.includes(said[0])) return [];
+    const wanted = spec.columns.join(', ');
+    if (tables.length > 0) throw new UnreadableOutput(spec.command, `no table with the columns ${wanted} (found: ${tables.map((t) => t.names.join(', ')).join('; ')})`, tables[0].header);
+    if (said.length === 0) throw new UnreadableOutput(spec.command, `an empty answer where a table (${wanted}) is due`);
+    throw new UnreadableOutput(spec.command, `no table (${wanted}), nor a documented "none" text`, said[0]);
+  }
+  const rows: TableRow[] = [];
+  let i = table.next;
+  while (i < lines.length && lines[i].trim() === '') i++; // some releases print a blank line first
+  for (; i < lines.length && lines[i].trim() !== '' && !RESULT.test(lines[i]); i++) {
+    const values = table.cells(lines[i]);
+    rows.push({ line: lines[i], cells: Object.fromEntries(table.names.map((n, k) => [n, values[k] ?? ''])) });
+  }
+  // a header without rows is not one of the device's ways of saying "none"
+  if (rows.length === 0) throw new UnreadableOutput(spec.command, 'a table header with no rows under it', table.header);
   return rows;
 }
+
+/** The rows of the first table that has the columns `spec` asks for, keyed by its header. */
+export function parseTable(output: string, spec: TableSpec): Record<string, string>[] {
+  return tableRows(output, spec).map((r) => r.cells);
+}
+
+/** A cell of a row, checked: a value that is not what its column holds cannot be read. */
+export interface Cells {
+  text(column: string, pattern?: RegExp): string;
+  integer(column: string): number;
+}
+
+function cellsOf(command: string, row: TableRow): Cells {
+  const text = (column: string, pattern = /\S/) => {
+    const value = row.cells[column] ?? '';
+    if (!pattern.test(value)) throw new UnreadableOutput(command, `${column} "${value}" is not what that column holds`, row.line);
+    return value;
+  };
+  return { text, integer: (column) => Number(text(column, /^\d+$/)) };
+}
+
+/** A table read row by row into typed values; any cell that cannot be read fails it all. */
+export function readTable<T>(output: string, spec: TableSpec, read: (cells: Cells) => T): T[] {
+  return tableRows(output, spec).map((row) => read(cellsOf(spec.command, row)));
+}
+
+// --- hsm show -------------------------------------------------------------------------------
 
 export interface HsmShow {
   label: string | null;
@@ -73,29 +205,179 @@ export interface HsmShow {
   manuallyZeroized: boolean;
   loggedIn: boolean;
   partitions: { serial: string; name: string }[];
-  partitionsAllowed: number;
-  partitionsCreated: number;
+  /** Printed from 6.x on; null where the release does not print it (5.x). */
+  partitionsAllowed: number | null;
+  partitionsCreated: number | null;
+}
+
+export const VERSION = /^\d+(?:\.\d+)+(?:-\d+)?$/;
+export const PARTITION_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+function oneOf<T>(command: string, field: string, value: string, choices: [RegExp, T][]): T {
+  const hit = choices.find(([re]) => re.test(value));
+  if (!hit) throw new UnreadableOutput(command, `${field} "${value}" is none of the values it is documented to take`);
+  return hit[1];
+}
+
+/** The "Partitions created on HSM:" section: "There are no partitions." or one line a partition. */
+function hsmShowPartitions(lines: string[]): { serial: string; name: string }[] {
+  const heading = lines.findIndex((l) => l.trim() === TEXTS.partitionsHeading);
+  if (heading < 0 || !/^\s*=+$/.test(lines[heading + 1] ?? '')) throw new UnreadableOutput('hsm show', `no "${TEXTS.partitionsHeading}" section`);
+  const partitions: { serial: string; name: string }[] = [];
+  let none = false;
+  for (const line of lines.slice(heading + 2)) {
+    if (line.trim() === '' || /^\s*Number of partitions/.test(line)) break;
+    const m = /^\s*Partition:\s+(\d+),\s+Name:\s+(\S+)$/.exec(line);
+    if (line.trim() === TEXTS.noPartitions) none = true;
+    else if (m) partitions.push({ serial: m[1], name: m[2] });
+    else throw new UnreadableOutput('hsm show', 'a line of the partitions section is neither a partition nor "There are no partitions."', line);
+  }
+  if (none ? partitions.length > 0 : partitions.length === 0) throw new UnreadableOutput('hsm show', 'the partitions section neither lists partitions nor says there are none (or says both)');
+  return partitions;
 }
 
 export function parseHsmShow(output: string): HsmShow {
+  const command = 'hsm show';
   const kv = parseKeyValues(output);
-  const need = (key: string) => {
-    if (kv[key] === undefined) throw new Error(`unexpected 'hsm show' output: no "${key}" field`);
-    return kv[key];
+  const need = (key: string, alias?: string) => {
+    const value = kv[key] ?? (alias === undefined ? undefined : kv[alias]);
+    if (value === undefined) throw new UnreadableOutput(command, `no "${key}" field`);
+    return value;
+  };
+  const count = (key: string) => {
+    if (kv[key] === undefined) return null;
+    if (!/^\d+$/.test(kv[key])) throw new UnreadableOutput(command, `${key} "${kv[key]}" is not a number`);
+    return Number(kv[key]);
   };
   const label = need('HSM Label');
-  return {
+  const serial = need('Serial #');
+  const firmware = need('Firmware');
+  const model = need('HSM Model', 'Hardware Model'); // 5.x: Hardware Model
+  const softwareVersion = need('Software Version');
+  if (!/^\S+$/.test(serial)) throw new UnreadableOutput(command, `Serial # "${serial}" is not a serial number`);
+  if (!VERSION.test(firmware)) throw new UnreadableOutput(command, `Firmware "${firmware}" is not a version`);
+  const partitions = hsmShowPartitions(outputLines(output));
+  const show: HsmShow = {
     // empty on a zeroized 7.x unit; older firmware printed "no label"
     label: label === '' || label === 'no label' ? null : label,
-    serial: need('Serial #'),
-    firmware: need('Firmware'),
-    model: need('HSM Model'),
-    softwareVersion: kv['Software Version'] ?? 'unknown',
-    zeroized: /ZEROIZED/i.test(need('HSM Admin login attempts left')),
-    manuallyZeroized: kv['Manually Zeroized'] === 'Yes',
-    loggedIn: /^Logged In/i.test(kv['HSM Admin login status'] ?? ''),
-    partitions: [...output.matchAll(/Partition:\s+(\d+),\s+Name:\s+(\S+)/g)].map((m) => ({ serial: m[1], name: m[2] })),
-    partitionsAllowed: Number(kv['Number of partitions allowed'] ?? 0),
-    partitionsCreated: Number(kv['Number of partitions created'] ?? 0),
+    serial,
+    firmware,
+    model,
+    softwareVersion,
+    zeroized: oneOf(command, 'HSM Admin login attempts left', need('HSM Admin login attempts left'), [
+      [/^HSM IS ZEROIZED/, true],
+      [/^\d+ before HSM zeroization!?$/, false],
+    ]),
+    manuallyZeroized: oneOf(command, 'Manually Zeroized', need('Manually Zeroized'), [
+      [/^Yes$/, true],
+      [/^No$/, false],
+    ]),
+    loggedIn: oneOf(command, 'HSM Admin login status', need('HSM Admin login status'), [
+      [/^Logged In$/i, true],
+      [/^Not Logged In$/i, false],
+    ]),
+    partitions,
+    partitionsAllowed: count('Number of partitions allowed'),
+    partitionsCreated: count('Number of partitions created'),
   };
+  if (show.partitionsCreated !== null && show.partitionsCreated !== partitions.length) {
+    throw new UnreadableOutput(command, `it lists ${partitions.length} partitions but says ${show.partitionsCreated} were created`);
+  }
+  return show;
+}
+
+// --- the other outputs the operations read ---------------------------------------------------
+
+/** `partition list`: Luna 7.x (a rule per column) or 5.x/6.x (one full-width rule). */
+export function parsePartitionList(output: string): { serial: string; name: string; objects: number }[] {
+  const spec = { command: 'partition list', columns: ['Partition', 'Name', 'Objects'], empty: [PARTITION_LIST.empty] };
+  return readTable(output, spec, (c) => ({ serial: c.text('Partition', /^\d+$/), name: c.text('Name', PARTITION_NAME), objects: c.integer('Objects') }));
+}
+
+/** `client show -client <name>`: the partitions assigned to it ("<none>", or quoted names). */
+export function parseClientShow(output: string, client: string): string[] {
+  const command = 'client show';
+  const kv = parseKeyValues(output);
+  if (kv.ClientID !== client) throw new UnreadableOutput(command, kv.ClientID === undefined ? 'no "ClientID" field' : `it shows client "${kv.ClientID}", not "${client}"`);
+  const partitions = kv.Partitions;
+  if (partitions === undefined) throw new UnreadableOutput(command, 'no "Partitions" field');
+  if (partitions === TEXTS.clientNoPartitions) return [];
+  if (!/^"[^"]+"(?:,\s*"[^"]+")*$/.test(partitions)) throw new UnreadableOutput(command, `Partitions "${partitions}" is neither "<none>" nor a list of quoted names`);
+  return [...partitions.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+}
+
+export interface SyslogHost {
+  host: string;
+  /** null: the release lists hosts only (5.1). */
+  port: number | null;
+  protocol: 'udp' | 'tcp' | null;
+}
+
+/** `syslog remotehost list`: "host:port, protocol" under "Remote logging server(s):" (5.3 and
+ * later), or bare hosts under "List of syslog remote hosts:" (5.1). */
+export function parseSyslogRemoteHosts(output: string): SyslogHost[] {
+  const command = 'syslog remotehost list';
+  const lines = body(output);
+  const heading = lines.findIndex((l) => l === TEXTS.syslogHeading || l === TEXTS.syslogHeading51);
+  if (heading < 0) throw new UnreadableOutput(command, `no "${TEXTS.syslogHeading}" heading`, lines[0]);
+  const hostsOnly = lines[heading] === TEXTS.syslogHeading51;
+  return lines.slice(heading + 1).flatMap((line): SyslogHost[] => {
+    if (/^=+$/.test(line)) return [];
+    const m = hostsOnly ? /^([A-Za-z0-9.:-]+)$/.exec(line) : /^(\S+):(\d+),\s*(udp|tcp)$/i.exec(line);
+    if (!m) throw new UnreadableOutput(command, hostsOnly ? 'a line that is not a host' : 'a line that is not "host:port, protocol"', line);
+    return [{ host: m[1], port: hostsOnly ? null : Number(m[2]), protocol: hostsOnly ? null : (m[3].toLowerCase() as 'udp' | 'tcp') }];
+  });
+}
+
+/** `hsm showPolicies`: the table of the policies the HSM SO may change (after the capabilities). */
+export function parsePolicies(output: string): { code: string; description: string; value: string }[] {
+  const spec = { command: 'hsm showPolicies', columns: ['Description', 'Value', 'Code'] };
+  return readTable(output, spec, (c) => {
+    const value = c.text('Value', /^(?:On|Off|\d+)$/);
+    return { code: String(c.integer('Code')), description: c.text('Description'), value: value === 'On' ? '1' : value === 'Off' ? '0' : value };
+  });
+}
+
+/** `package listfile` (layout guessed). */
+export function parsePackageFiles(output: string): { file: string; size: number }[] {
+  return readTable(output, { command: 'package listfile', columns: ['File', 'Size'], empty: [PACKAGE_LISTFILE.empty] }, (c) => ({ file: c.text('File', /^\S+$/), size: c.integer('Size') }));
+}
+
+/** `hsm update show` (layout guessed): the firmware of a staged update, or null for none. */
+export function parseUpdateShow(output: string): string | null {
+  const command = 'hsm update show';
+  const said = body(output);
+  if (said.length === 1 && said[0] === TEXTS.noUpdates) return null;
+  const pending = parseKeyValues(output)['Available firmware version'];
+  if (pending === undefined) throw new UnreadableOutput(command, `neither "${TEXTS.noUpdates}" nor an "Available firmware version" field`, said[0]);
+  if (!VERSION.test(pending)) throw new UnreadableOutput(command, `Available firmware version "${pending}" is not a version`);
+  return pending;
+}
+
+/** LunaCM `slot list`: "Slot Id ->" blocks with their "Serial Number ->". */
+export function parseSlotList(output: string): { id: number; serial: string; label: string; description: string; model: string; firmware: string }[] {
+  const command = 'slot list';
+  const slots: Record<string, string>[] = [];
+  for (const line of outputLines(output)) {
+    const m = /^\s*([A-Za-z][A-Za-z ]*?)\s*->\s*(.*)$/.exec(line);
+    if (!m) continue;
+    if (m[1] === 'Slot Id') slots.push({});
+    else if (slots.length === 0) throw new UnreadableOutput(command, 'a field before the first "Slot Id ->"', line);
+    slots[slots.length - 1][m[1]] = m[2].trim();
+  }
+  if (slots.length === 0) throw new UnreadableOutput(command, 'no "Slot Id ->" (a backup workstation has at least its Backup HSM)', body(output)[0]);
+  return slots.map((s) => {
+    const serial = s['Serial Number'];
+    if (!/^\d+$/.test(s['Slot Id']) || !serial) throw new UnreadableOutput(command, `slot "${s['Slot Id']}" has no readable id and serial number`);
+    return { id: Number(s['Slot Id']), serial, label: s.Label ?? '', description: s['Slot Description'] ?? '', model: s.Model ?? '', firmware: s['Firmware Version'] ?? '' };
+  });
+}
+
+/** LunaCM `partition archive list` (layout guessed): the backup partitions on a Backup HSM. */
+export function parseArchiveList(output: string, command = 'partition archive list') {
+  const spec = { command, columns: ['Partition Name', 'Objects', 'Source Serial', 'Created'], empty: [PARTITION_ARCHIVE_LIST.empty] };
+  return readTable(output, spec, (c) => {
+    const created = c.text('Created', /^\d{4}-\d\d-\d\dT[\d:.]+Z$/);
+    return { label: c.text('Partition Name', PARTITION_NAME), objects: c.integer('Objects'), sourceSerial: c.text('Source Serial', /^\d+$/), created };
+  });
 }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parseTable } from '../device/lunash-parser';
-import { readPartitions } from '../device/queries';
+import { readBackups as backups, readPartitions, readSlots } from '../device/queries';
 import { VerificationFailed } from '../device/errors';
 import type { DeviceAccess } from '../device/device-access';
 import type { OperationArgs } from '../../ceremonies/operations';
@@ -21,19 +20,8 @@ async function sourcePartition(ctx: OperationContext, name: string) {
   return partition;
 }
 
-async function backups(d: DeviceAccess) {
-  return parseTable((await d.run('partition archive list -slot 0')).output).map((r) => ({
-    label: r['Partition Name'],
-    objects: Number(r.Objects),
-    sourceSerial: r['Source Serial'],
-    created: r.Created,
-  }));
-}
-
 async function slotFor(d: DeviceAccess, serial: string): Promise<number | undefined> {
-  const out = (await d.run('slot list')).output;
-  for (const m of out.matchAll(/Slot Id ->\s+(\d+)[\s\S]*?Serial Number ->\s+(\S+)/g)) if (m[2] === serial) return Number(m[1]);
-  return undefined;
+  return (await readSlots(d)).find((s) => s.serial === serial)?.id;
 }
 
 /** The partition and its backup side by side: matched when the backup came from this partition

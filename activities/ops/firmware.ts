@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseTable } from '../device/lunash-parser';
-import { readHsmShow } from '../device/queries';
+import { readHsmShow, readPackageFiles, readPendingUpdate } from '../device/queries';
 import { PROCEED } from '../device/luna-constants';
 import { DeviceConnectionLost, RebootHung, VerificationFailed } from '../device/errors';
 import type { DeviceAccess } from '../device/device-access';
@@ -19,10 +18,6 @@ async function localPackage(ctx: OperationContext, file: string, sha256: string)
   return data;
 }
 
-async function uploadedFiles(d: DeviceAccess) {
-  return parseTable((await d.run('package listfile')).output).map((r) => ({ file: r.File, size: Number(r.Size) }));
-}
-
 async function firmwareNow(d: DeviceAccess) {
   return (await readHsmShow(d)).firmware;
 }
@@ -31,7 +26,7 @@ async function firmwareNow(d: DeviceAccess) {
 export const firmwareUpload = defineOperation('firmware.upload', {
   async probe(ctx, { file, sha256 }) {
     const data = await localPackage(ctx, file, sha256);
-    const files = await uploadedFiles(ctx.device());
+    const files = await readPackageFiles(ctx.device());
     return { present: files.some((f) => f.file === file && f.size === data.length), state: { file, size: data.length, sha256, onAppliance: files } };
   },
   async act(ctx, { file, sha256 }) {
@@ -45,7 +40,7 @@ export const firmwareUpgrade = defineOperation('firmware.upgrade', {
   async probe(ctx, { targetFirmware }) {
     const d = ctx.device();
     const firmware = await firmwareNow(d);
-    const pending = /Available firmware version:\s*(\S+)/.exec((await d.run('hsm update show')).output)?.[1] ?? null;
+    const pending = await readPendingUpdate(d);
     return { present: firmware === targetFirmware || pending === targetFirmware, state: { firmware, pending } };
   },
   async act(ctx, { file, authCode }) {

@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { parseKeyValues, parseTable } from '../device/lunash-parser';
-import { readHsmShow as hsmShow, readPartitions as listPartitions } from '../device/queries';
+import { readClientPartitions as clientPartitions, readHsmShow as hsmShow, readPartitions as listPartitions, readPolicies, readSyslogHosts, required } from '../device/queries';
 import { DEFAULT_INITIAL_PASSWORD, PROCEED } from '../device/luna-constants';
-import { AuthenticationFailed, VerificationFailed } from '../device/errors';
-import type { DeviceAccess } from '../device/device-access';
+import { AuthenticationFailed, UnreadableOutput, VerificationFailed } from '../device/errors';
 import { defineOperation } from './operation';
 
 // Luna Network HSM 7 operations over lunash.
@@ -69,9 +67,10 @@ export const hsmInit = defineOperation('hsm.init', {
 
 export const configureSyslog = defineOperation('hsm.configureSyslog', {
   async probe(ctx, { host, port, protocol }) {
-    const out = await ctx.device().run('syslog remotehost list');
-    // "  10.0.0.9:514, udp" per configured server
-    const remoteHosts = [...out.output.matchAll(/^\s*(\S+):(\d+), (udp|tcp)\s*$/gm)].map((m) => ({ host: m[1], port: Number(m[2]), protocol: m[3] }));
+    const remoteHosts = await readSyslogHosts(ctx.device());
+    // a release that lists hosts without port and protocol (5.1) cannot tell whether this one is there
+    const unsure = remoteHosts.find((r) => r.host === host && r.port === null);
+    if (unsure) throw new UnreadableOutput('syslog remotehost list', `it lists ${host} without its port and protocol`);
     return { present: remoteHosts.some((r) => r.host === host && r.port === port && r.protocol === protocol), state: { remoteHosts } };
   },
   async act(ctx, { host, port, protocol }) {
@@ -94,14 +93,6 @@ export const partitionCreate = defineOperation('partition.create', {
     return { commands: ['hsm login', command] };
   },
 });
-
-async function clientPartitions(d: DeviceAccess, client: string): Promise<string[] | null> {
-  const out = await d.run(`client show -client ${client}`, { allowError: true });
-  if (out.errors.some((e) => e.name === 'RC_OBJECT_NOT_IN_LIST')) return null;
-  if (out.code !== 0) await d.run(`client show -client ${client}`); // raise the device's error
-  const partitions = parseKeyValues(out.output).Partitions ?? '';
-  return [...partitions.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
-}
 
 export const partitionAssignClient = defineOperation('partition.assignClient', {
   async probe(ctx, { client, partition }) {
@@ -165,17 +156,9 @@ export const hsmVerify = defineOperation('hsm.verify', {
   explain: (_args, state) => (state.mismatches as string[]).join('; '),
 });
 
-async function policies(ctx: { device(): DeviceAccess }) {
-  return parseTable((await ctx.device().run('hsm showPolicies')).output).map((r) => ({
-    code: r.Code,
-    description: r.Description,
-    value: r.Value === 'On' ? '1' : r.Value === 'Off' ? '0' : r.Value,
-  }));
-}
-
 export const hsmSetPolicy = defineOperation('hsm.setPolicy', {
   async probe(ctx, { policy, value }) {
-    const all = await policies(ctx);
+    const all = await readPolicies(ctx.device());
     const current = all.find((p) => p.code === String(policy));
     if (!current) throw new VerificationFailed(`the HSM has no policy ${policy}`);
     return { present: current.value === String(value), state: { policy, description: current.description, value: current.value } };
@@ -192,10 +175,9 @@ export const hsmSetPolicy = defineOperation('hsm.setPolicy', {
 export const partitionCheckLicence = defineOperation('partition.checkLicence', {
   async probe(ctx, { adding }) {
     const show = await hsmShow(ctx.device());
-    return {
-      present: show.partitionsCreated + adding <= show.partitionsAllowed,
-      state: { licensed: show.partitionsAllowed, created: show.partitionsCreated, adding, maximum: 100 },
-    };
+    const licensed = required(show.partitionsAllowed, 'Number of partitions allowed');
+    const created = required(show.partitionsCreated, 'Number of partitions created');
+    return { present: created + adding <= licensed, state: { licensed, created, adding, maximum: 100 } };
   },
   explain: ({ adding }, s) =>
     `the HSM is licensed for ${String(s.licensed)} partitions (at most 100 with licence upgrades) and has ${String(s.created)}: it cannot take ${adding} more`,

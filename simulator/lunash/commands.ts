@@ -1,11 +1,13 @@
 import type { ApplianceState } from '../state';
-import { CRLF, errorLine, heading, keyValues, SHELL_ERROR, SUCCESS, table } from './output';
+import { HSM_CAPABILITIES, HSM_CONFIGURED_POLICIES, HSM_POLICIES, HSM_POLICY_TEXTS, PACKAGE_LISTFILE, PARTITION_LIST, renderTable, TEXTS } from '../../activities/device/lunash-layouts';
+import { CRLF, errorLine, heading, keyValues, SHELL_ERROR, SUCCESS } from './output';
 import { LunaError, type CommandContext as GenericContext, type CommandSpec, type ShellDialect } from './shell';
 
 // lunash commands of a Luna Network HSM 7 appliance. Output shapes follow captures of real
-// appliances (7.0-7.8) where they exist; shapes no capture showed (hsm zeroize, hsm update show,
-// status sysstat show, the answer to a non-"proceed") are the Thales docs' wording or our best
-// guess, marked "inferred".
+// appliances (5.x-7.8) and Thales' docs where they exist; the tables come from the layouts the
+// parser reads (activities/device/lunash-layouts.ts). Shapes no source showed (hsm zeroize, hsm
+// update show, status sysstat show, package listfile, the answer to a non-"proceed") are our
+// best guess, marked "inferred". simulator/SOURCES.md lists every command with its source.
 
 type CommandContext = GenericContext<ApplianceState>;
 
@@ -106,7 +108,7 @@ function hsmShow(state: ApplianceState, session: { hsmLoggedIn: boolean }): stri
         ['HSM Part Number', '808-000066-001'],
         ['Authentication Method', 'Password'],
         ['HSM Admin login status', session.hsmLoggedIn ? 'Logged In' : 'Not Logged In'],
-        ['HSM Admin login attempts left', state.zeroized ? 'HSM IS ZEROIZED !!!!' : `${state.hsmSoLoginAttemptsLeft} before HSM zeroization!`],
+        ['HSM Admin login attempts left', state.zeroized ? TEXTS.zeroized : `${state.hsmSoLoginAttemptsLeft} before HSM zeroization!`],
         ['RPV Initialized', 'No'],
         ['Audit Role Initialized', 'Yes'],
         ['Remote Login Initialized', 'No'],
@@ -118,9 +120,9 @@ function hsmShow(state: ApplianceState, session: { hsmLoggedIn: boolean }): stri
       36,
     ),
     '',
-    '   Partitions created on HSM:',
+    `   ${TEXTS.partitionsHeading}`,
     '   ==============================',
-    ...(state.partitions.length === 0 ? ['   There are no partitions.'] : state.partitions.map((p) => `   Partition: ${p.serial}, Name: ${p.name}`)),
+    ...(state.partitions.length === 0 ? [`   ${TEXTS.noPartitions}`] : state.partitions.map((p) => `   Partition: ${p.serial}, Name: ${p.name}`)),
     '',
     '',
     ...keyValues([['Number of partitions allowed', state.licence.licensedPartitions], ['Number of partitions created', state.partitions.length]], '   ', 37),
@@ -138,32 +140,42 @@ function hsmShow(state: ApplianceState, session: { hsmLoggedIn: boolean }): stri
   ].join(CRLF);
 }
 
-/** `partition list` as Luna 7.8 prints it (13-digit serials, Version and storage columns). */
+/** `partition list` as Luna 7.x prints it (13-digit serials, Version and storage columns). */
 function partitionList(state: ApplianceState): string {
-  if (state.partitions.length === 0) return `${CRLF}   There are no partitions.${CRLF}${CRLF}`;
   const size = Math.floor(33_554_432 / state.licence.licensedPartitions) - 9648;
-  const row = (cells: [string, string, string, string, string, string, string]) =>
-    [cells[0].padEnd(19), cells[1].padEnd(32), cells[2].padEnd(11), cells[3].padStart(7), cells[4].padStart(7), cells[5].padStart(7), cells[6].padStart(7)].join('  ');
-  return [
-    `${' '.repeat(78)}Storage (bytes)`,
-    `${' '.repeat(55)}Partition    ${'-'.repeat(34)}`,
-    row(['Partition', 'Name', 'Version', 'Objects', 'Total', 'Used', 'Free']),
-    row(['='.repeat(19), '='.repeat(32), '='.repeat(11), '='.repeat(7), '='.repeat(7), '='.repeat(7), '='.repeat(7)]),
-    ...state.partitions.map((p) => {
-      const usedBytes = p.objects * 1024;
-      return row([p.serial, p.name, '0', String(p.objects), String(size), String(usedBytes), String(size - usedBytes)]);
-    }),
-  ].join(CRLF);
+  const rows = state.partitions.map((p) => [p.serial, p.name, '0', String(p.objects), String(size), String(p.objects * 1024), String(size - p.objects * 1024)]);
+  return ['', ...renderTable(PARTITION_LIST, rows)].join(CRLF);
 }
 
-/** A few HSM policies: code, description, default (1 = On); the state keeps changed values. */
-const HSM_POLICIES: [number, string, number, 'Yes' | 'No'][] = [
+/** HSM policies: code, description, default (1 = On), destructive; names, codes and destructiveness
+ * as a Luna 6.2.2 unit lists them (IBM Cloud docs, "Enable FIPS 140-2"); the state keeps changed
+ * values. */
+const HSM_POLICY_LIST: [number, string, number, 'Yes' | 'No'][] = [
+  [6, 'Allow masking', 1, 'Yes'],
   [7, 'Allow cloning', 1, 'Yes'],
   [12, 'Allow non-FIPS algorithms', 1, 'Yes'],
   [15, 'SO can reset partition PIN', 0, 'Yes'],
-  [16, 'Allow network authentication', 1, 'No'],
-  [22, 'Allow Secure Trusted Channel', 0, 'No'],
-  [39, 'Allow Secure Messaging', 0, 'No'],
+  [16, 'Allow network replication', 1, 'No'],
+  [20, 'Allow Remote Authentication', 1, 'Yes'],
+  [21, 'Force user PIN change after set/reset', 0, 'No'],
+  [22, 'Allow offboard storage', 1, 'Yes'],
+  [29, 'Allow Acceleration', 1, 'Yes'],
+];
+
+/** Capabilities as Thales' 5.3/6.2 docs list them for a password-authenticated HSM (a subset). */
+const HSM_CAPABILITY_LIST: [string, string][] = [
+  ['Enable PIN-based authentication', 'Allowed'],
+  ['Enable PED-based authentication', 'Disallowed'],
+  ['Performance level', '15'],
+  ['Enable domestic mechanisms & key sizes', 'Allowed'],
+  ['Enable masking', 'Allowed'],
+  ['Enable cloning', 'Allowed'],
+  ['Enable non-FIPS algorithms', 'Allowed'],
+  ['Enable SO reset of partition PIN', 'Allowed'],
+  ['Enable network replication', 'Allowed'],
+  ['Enable Remote Authentication', 'Allowed'],
+  ['Enable forcing user PIN change', 'Allowed'],
+  ['HSM non-volatile storage space', '33554432'],
 ];
 
 const onOff = (v: string | number) => (String(v) === '1' ? 'On' : 'Off');
@@ -264,18 +276,25 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     words: ['hsm', 'showPolicies'],
     run: async (c) => {
       requireInitialised(c.state);
-      const rows = HSM_POLICIES.map(([code, description, value, destructive]) => [description, onOff(c.state.policies[code] ?? value), String(code), destructive]);
-      const line = (r: string[]) => `   ${r[0].padEnd(41)}${r[1].padEnd(13)}${r[2].padEnd(10)}${r[3]}`;
+      const rows = HSM_POLICY_LIST.map(([code, description, value, destructive]) => [description, onOff(c.state.policies[code] ?? value), String(code), destructive]);
+      const text = (lines: string[]) => lines.map((l) => `   ${l}`);
       return [
         '',
         ...keyValues([['HSM Label', c.state.label ?? ''], ['Serial #', c.state.serial], ['Firmware', c.state.firmware]], '   ', 13),
         '',
-        '   The following policies describe the current configuration of',
-        '   this HSM and may by changed by the HSM Administrator.',
+        ...text(HSM_POLICY_TEXTS.capabilities),
         '',
-        line(['Description', 'Value', 'Code', 'Destructive']),
-        line(['===========', '=====', '====', '===========']),
-        ...rows.map(line),
+        ...renderTable(HSM_CAPABILITIES, HSM_CAPABILITY_LIST),
+        '',
+        ...text(HSM_POLICY_TEXTS.configured),
+        '',
+        ...renderTable(HSM_CONFIGURED_POLICIES, [['PIN-based authentication', 'True']]),
+        '',
+        ...text(HSM_POLICY_TEXTS.changeable),
+        '',
+        ...text(HSM_POLICY_TEXTS.destructive),
+        '',
+        ...renderTable(HSM_POLICIES, rows),
       ].join(CRLF);
     },
   },
@@ -286,13 +305,13 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     adminOnly: true,
     run: async (c) => {
       requireSo(c);
-      const policy = HSM_POLICIES.find(([code]) => code === Number(c.options.policy));
+      const policy = HSM_POLICY_LIST.find(([code]) => code === Number(c.options.policy));
       const value = String(c.options.value);
       if (!policy) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Unknown policy ${String(c.options.policy)}.`);
       if (value !== '0' && value !== '1') throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Invalid policy value ${value}.`);
       if (policy[3] === 'Yes' && !(await c.confirm(caution(`change the destructive policy "${policy[1]}"`, 'change the policy')))) throw aborted();
       c.state.policies[policy[0]] = value;
-      return `Policy ${policy[1]} is now set to value: ${value}`;
+      return `'hsm changePolicy' successful.${CRLF}${CRLF}Policy ${policy[1]} is now set to value: ${value}`;
     },
   },
   {
@@ -310,7 +329,7 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
       // inferred layout
       c.state.pendingUpdate
         ? ['', '  Firmware Update Information:', '  ============================', `  Current firmware version:    ${c.state.firmware}`, `  Available firmware version:  ${c.state.pendingUpdate.firmware}`].join(CRLF)
-        : 'There are no updates available.',
+        : TEXTS.noUpdates,
   },
   {
     words: ['partition', 'create'],
@@ -500,7 +519,7 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
   {
     words: ['package', 'listfile'],
     run: async (c) =>
-      Object.keys(c.state.files).length === 0 ? 'No package files found.' : table(['File', 'Size'], Object.entries(c.state.files).map(([name, f]) => [name, String(f.size)])).join(CRLF),
+      renderTable(PACKAGE_LISTFILE, Object.entries(c.state.files).map(([name, f]) => [name, String(f.size)])).join(CRLF),
   },
   {
     words: ['package', 'update'],

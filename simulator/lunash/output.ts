@@ -23,10 +23,3 @@ export function keyValues(pairs: [string, string | number][], indent = '   ', wi
 export function heading(title: string, indent = '   '): string[] {
   return [`${indent}${title}`, `${indent}${'='.repeat(title.length)}`];
 }
-
-/** A dashed table: header row, dashes, rows. */
-export function table(headers: string[], rows: string[][]): string[] {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('   ').trimEnd();
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('   '), ...rows.map(line)];
-}

@@ -160,6 +160,7 @@ export class CommandShell<T extends AuditedState> {
     const trimmed = line.trim();
     if (trimmed === '') return true;
     const faults = this.faults.read();
+    const write = (text: string) => this.io.write(text.replace(/\r\n/g, faults.lineEnding));
     if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
 
     let tokens: string[];
@@ -172,7 +173,7 @@ export class CommandShell<T extends AuditedState> {
     } catch (err) {
       if (!(err instanceof UsageError)) throw err;
       await this.audit(trimmed, 65535);
-      this.io.write(`${err.message}${CRLF}${CRLF}${this.dialect.failure()}${CRLF}`);
+      write(`${err.message}${CRLF}${CRLF}${this.dialect.failure()}${CRLF}`);
       return true;
     }
     const name = resolved.spec.words.join(' ');
@@ -185,11 +186,11 @@ export class CommandShell<T extends AuditedState> {
     const injected = this.faults.take('commandErrors', name);
     if (injected) {
       await this.audit(trimmed, 65535);
-      this.io.write(`${this.dialect.errorLine(name, injected.code, injected.name)}${CRLF}${CRLF}${this.dialect.failure(injected)}${CRLF}`);
+      write(`${this.dialect.errorLine(name, injected.code, injected.name)}${CRLF}${CRLF}${this.dialect.failure(injected)}${CRLF}`);
       return true;
     }
     if (this.isBlocked(resolved.spec)) {
-      this.io.write(`Error: this command requires the admin role.${CRLF}${CRLF}${this.dialect.failure()}${CRLF}`);
+      write(`Error: this command requires the admin role.${CRLF}${CRLF}${this.dialect.failure()}${CRLF}`);
       return true;
     }
 
@@ -209,7 +210,8 @@ export class CommandShell<T extends AuditedState> {
       return false;
     }
     const result = code === 0 ? this.dialect.success : this.dialect.failure(failure);
-    this.io.write(`${output ? `${output}${CRLF}` : ''}${CRLF}${result}${CRLF}`);
+    const printed = this.faults.take('garbleOutput', name)?.with ?? output;
+    write(`${printed ? `${printed}${CRLF}` : ''}${CRLF}${result}${CRLF}`);
     for (const fn of after) fn();
     return after.length === 0;
   }

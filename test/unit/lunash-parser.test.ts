@@ -1,4 +1,19 @@
-import { parseHsmShow, parseKeyValues, parseResult, parseTable } from '../../activities/device/lunash-parser';
+import { UnreadableOutput } from '../../activities/device/errors';
+import {
+  normaliseOutput,
+  parseArchiveList,
+  parseClientShow,
+  parseHsmShow,
+  parseKeyValues,
+  parsePartitionList,
+  parsePolicies,
+  parseResult,
+  parseSlotList,
+  parseSyslogRemoteHosts,
+  parseTable,
+  parseUpdateShow,
+} from '../../activities/device/lunash-parser';
+import { fixture } from '../support/lunash-fixtures';
 import { scrub } from '../../activities/device/secrets';
 
 // Outputs as captured from real Luna appliances (public Azure Dedicated HSM and Thales
@@ -104,8 +119,9 @@ Partition            Name                              Version      Objects  Tot
 1582775433934        sp_sehsm3                         0                 23   648381     9408   638973
 
 Command Result : 0 (Success)`;
-  expect(parseTable(list)).toEqual([{ Partition: '1582775433934', Name: 'sp_sehsm3', Version: '0', Objects: '23', Total: '648381', Used: '9408', Free: '638973' }]);
-  expect(parseTable('   There are no partitions.\n\n\n\nCommand Result : 0 (Success)')).toEqual([]);
+  const spec = { command: 'partition list', columns: ['Partition', 'Name', 'Objects'], empty: ['There are no partitions.'] };
+  expect(parseTable(list, spec)).toEqual([{ Partition: '1582775433934', Name: 'sp_sehsm3', Version: '0', Objects: '23', Total: '648381', Used: '9408', Free: '638973' }]);
+  expect(parseTable('   There are no partitions.\n\n\n\nCommand Result : 0 (Success)', spec)).toEqual([]);
 });
 
 test('result lines: lunash success and failure, LunaCM', () => {
@@ -155,4 +171,101 @@ test('key/value blocks: client show', () => {
 
 test('scrub replaces every occurrence of every secret', () => {
   expect(scrub('pw=s3cret and again s3cret; other=xyz', ['s3cret', 'xyz', ''])).toBe('pw=******** and again ********; other=********');
+});
+
+describe('line ends are normalised once, whatever wrote them', () => {
+  test.each([
+    ['\\n', 'a\nb\n\nc'],
+    ['\\r\\n', 'a\r\nb\r\n\r\nc'],
+    ['\\r\\r\\n', 'a\r\r\nb\r\r\n\r\r\nc'],
+    ['\\r\\r\\n split on \\r\\n?', 'a\n\nb\n\n\n\nc'],
+    ['a stray \\r', 'a\rb\n\nc'],
+  ])('%s', (_how, text) => {
+    expect(normaliseOutput(text)).toBe('a\nb\n\nc');
+  });
+
+  test('a single-spaced text is left alone', () => {
+    expect(normaliseOutput('a\nb\n\nc\nd')).toBe('a\nb\n\nc\nd');
+  });
+});
+
+/** The error a reader throws, for its message. */
+function unreadable(read: () => unknown): UnreadableOutput {
+  try {
+    read();
+  } catch (err) {
+    if (err instanceof UnreadableOutput) return err;
+    throw err;
+  }
+  throw new Error('expected UnreadableOutput');
+}
+
+describe('fail closed: what cannot be read is an error naming the command and the line, never "none"', () => {
+  const list7 = fixture('partition-list-7.x').output;
+
+  test('a table whose header lacks a column the caller reads', () => {
+    const e = unreadable(() => parsePartitionList(list7.replace('Objects', 'Keys   ')));
+    expect(e.message).toContain("unexpected 'partition list' output: no table with the columns Partition, Name, Objects");
+    expect(e.message).toContain('(at "Partition            Name');
+    expect(e.retryable).toBe(false);
+  });
+
+  test('an Objects cell that is not a number', () => {
+    const e = unreadable(() => parsePartitionList(list7.replace('           23', '         many')));
+    expect(e.message).toContain('Objects "many" is not what that column holds (at "1582775433934        sp_sehsm3');
+  });
+
+  test('a value that sits across two columns', () => {
+    expect(unreadable(() => parsePartitionList(list7.replace('sp_sehsm3                         0', 'sp_sehsm3                        00'))).message).toContain('does not sit in one column');
+  });
+
+  test('a 5.x row with a value too many', () => {
+    const list5 = fixture('partition-list-5.x').output.replace('testPar2', 'test Par2');
+    expect(unreadable(() => parsePartitionList(list5)).message).toContain('a row of 7 values under a header of 6 columns (at "157826011    test Par2');
+  });
+
+  test('an unknown layout, and an empty answer where a table is due', () => {
+    expect(unreadable(() => parsePartitionList('Partitions: payments, tokens\n\nCommand Result : 0 (Success)')).message).toContain('no table (Partition, Name, Objects), nor a documented "none" text (at "Partitions: payments, tokens")');
+    expect(unreadable(() => parsePartitionList('\n\nCommand Result : 0 (Success)')).message).toContain('an empty answer where a table (Partition, Name, Objects) is due');
+    // "no rows" only in the device's documented words
+    expect(unreadable(() => parsePartitionList(list7.replace(/\n1582775433934.*\n/, '\n'))).message).toContain('a table header with no rows under it');
+    expect(unreadable(() => parsePartitionList('   No partitions found.\n\nCommand Result : 0 (Success)')).message).toContain('nor a documented "none" text');
+  });
+
+  test('hsm show: a missing field, a value it does not take, a partitions section that does not add up', () => {
+    const show = fixture('hsm-show-7.x-initialised').output;
+    expect(unreadable(() => parseHsmShow(show.replace(/ *HSM Model:.*\n/, ''))).message).toContain('no "HSM Model" field');
+    expect(unreadable(() => parseHsmShow(show.replace('3 before HSM zeroization!', 'unknown'))).message).toContain('HSM Admin login attempts left "unknown" is none of the values');
+    expect(unreadable(() => parseHsmShow(show.replace('Number of partitions created:        2', 'Number of partitions created:        3'))).message).toContain('lists 2 partitions but says 3 were created');
+    expect(unreadable(() => parseHsmShow(show.replace('Partition: 1582775433935, Name: tokens', 'Partition 1582775433935 tokens'))).message).toContain('(at "Partition 1582775433935 tokens")');
+    expect(unreadable(() => parseHsmShow(show.replace('Partitions created on HSM:', 'Partitions:'))).message).toContain('no "Partitions created on HSM:" section');
+    expect(unreadable(() => parseHsmShow(show.replace('Firmware:                           7.0.3', 'Firmware:                           seven'))).message).toContain('Firmware "seven" is not a version');
+  });
+
+  test('client show: another client, or partitions it cannot read', () => {
+    const out = fixture('client-show-partitions-5.x').output;
+    expect(unreadable(() => parseClientShow(out, 'client9')).message).toContain('it shows client "client1", not "client9"');
+    expect(unreadable(() => parseClientShow(out.replace('"clientPar1", "clientPar2", "clientPar3"', 'clientPar1 clientPar2'), 'client1')).message).toContain('neither "<none>" nor a list of quoted names');
+    expect(unreadable(() => parseClientShow(out.replace(/Partitions:.*\n/, ''), 'client1')).message).toContain('no "Partitions" field');
+  });
+
+  test('syslog remotehost list: no heading, or a line that is not a server', () => {
+    const out = fixture('syslog-remotehost-list-5.3').output;
+    expect(unreadable(() => parseSyslogRemoteHosts(out.replace('Remote logging server(s):', 'Servers:'))).message).toContain('no "Remote logging server(s):" heading');
+    expect(unreadable(() => parseSyslogRemoteHosts(out.replace('10.0.106.107:514, udp', '10.0.106.107 (514/udp)'))).message).toContain('a line that is not "host:port, protocol" (at "10.0.106.107 (514/udp)")');
+  });
+
+  test('hsm showPolicies: the capabilities alone are not the policy table', () => {
+    const out = fixture('hsm-showpolicies-6.x').output;
+    const capabilitiesOnly = out.slice(0, out.indexOf('The following policies are set'));
+    expect(unreadable(() => parsePolicies(capabilitiesOnly)).message).toContain('no table with the columns Description, Value, Code (found: Description, Value)');
+    expect(unreadable(() => parsePolicies(out.replace('On         12', 'Maybe      12'))).message).toContain('Value "Maybe" is not what that column holds');
+  });
+
+  test('hsm update show, LunaCM slot list and partition archive list', () => {
+    expect(unreadable(() => parseUpdateShow('Update status unknown\n\nCommand Result : 0 (Success)')).message).toContain('neither "There are no updates available." nor an "Available firmware version" field');
+    expect(unreadable(() => parseSlotList('No slots\n\nCommand Result : No Error')).message).toContain('no "Slot Id ->"');
+    const archive = fixture('lunacm-partition-archive-list').output;
+    expect(unreadable(() => parseArchiveList(archive.replace('2026-11-29T10:00:00.000Z', 'yesterday               '))).message).toContain('Created "yesterday" is not what that column holds');
+  });
 });
