@@ -1,3 +1,4 @@
+import { canonicalJson } from '../ceremonies/digest';
 import { loadInventory } from '../ceremonies/inventory';
 import { PlanSchema } from '../ceremonies/plan';
 import { checkPlanPolicy, type PolicySnapshot } from '../ceremonies/policy';
@@ -19,6 +20,11 @@ export function policyCheckActivity(inventoryPath: string | undefined) {
     if (!inventoryPath) throw nonRetryable('PolicyViolation', 'the worker has no inventory (CEREMONY_INVENTORY): it cannot check any plan');
     const parsed = PlanSchema.safeParse(input.plan);
     if (!parsed.success) throw nonRetryable('PolicyViolation', `invalid plan: ${describeIssues(parsed.error).join('; ')}`);
+    // the workflow runs the plan as it was given: it must be the schema's own reading of itself
+    // (defaults filled in, nothing unknown), or the steps run would not be the steps checked
+    if (canonicalJson(parsed.data) !== canonicalJson(input.plan)) {
+      throw nonRetryable('PolicyViolation', 'invalid plan: it is not in the form the plan schema gives it (build it with PlanSchema: defaults filled in, no unknown fields)');
+    }
     const check = checkPlanPolicy(parsed.data, loadInventory(inventoryPath), { parent: input.parent });
     if (!check.ok) throw nonRetryable('PolicyViolation', `the plan breaks the worker's policy: ${check.problems.join('; ')}`);
     return check.snapshot;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { bundleWorkflows, WORKFLOWS_PATH } from '../worker/bundle';
 import { describeReplayError, flushReplayLogs, installReplayLogger, REPLAY_PROTOCOL, type FromChild, type ToChild } from './replay';
 
 type Init = Extract<ToChild, { type: 'init' }>;
@@ -77,7 +78,10 @@ async function run(init: Init): Promise<void> {
       if (init.verbose || level === 'warn' || level === 'error') process.stderr.write(`[replay bundler] ${level.toUpperCase()} ${message}\n`);
     };
     const logger = { log: quiet('info'), trace: quiet('trace'), debug: quiet('debug'), info: quiet('info'), warn: quiet('warn'), error: quiet('error') };
-    const { code } = await bundleWorkflowCode({ workflowsPath: init.bundle.workflowsPath, logger });
+    const code =
+      init.bundle.workflowsPath === WORKFLOWS_PATH
+        ? await bundleWorkflows({ production: true, logger })
+        : (await bundleWorkflowCode({ workflowsPath: init.bundle.workflowsPath, logger })).code;
     codePath = join(mkdtempSync(join(tmpdir(), 'replay-bundle-')), 'workflows.js');
     writeFileSync(codePath, code);
     void send({ type: 'bundle', codePath });

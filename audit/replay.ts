@@ -5,6 +5,7 @@ import type { DataConverter, Payload } from '@temporalio/common';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
 import { historyShapeProblems } from './history-shape';
+import { WORKFLOWS_PATH } from '../worker/bundle';
 
 // Replay exported histories with the current workflow code, each within a time limit, without
 // letting the SDK write to stdout.
@@ -239,7 +240,7 @@ export async function replayHistories(items: ReplayItem[], options: ReplayOption
   const settled = new Set<number>();
   let bundle: { codePath: string } | { workflowsPath: string } = options.workflowBundlePath
     ? { codePath: options.workflowBundlePath }
-    : { workflowsPath: options.workflowsPath ?? require.resolve('../workflows') };
+    : { workflowsPath: options.workflowsPath ?? WORKFLOWS_PATH };
   let builtBundle: string | undefined;
   try {
     while (pending.length > 0) {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflows } from '../worker/bundle';
 import { CEREMONY_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { loadConfig } from '../runtime/config';
 
@@ -14,7 +14,8 @@ export async function benchServer(): Promise<{ address: string; bundlePath: stri
   const cli = loadConfig().TEMPORAL_CLI || execFileSync('bash', [join(root, 'scripts/ensure-temporal.sh')], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim().split('\n').pop()!;
   const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: cli }, ip: '127.0.0.1', searchAttributes: CEREMONY_SEARCH_ATTRIBUTES, log: { format: 'pretty', level: 'error' } } });
   const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quiet });
+  // as a production worker bundles them: no inline source map, the verifier preloaded
+  const code = await bundleWorkflows({ production: true, logger: quiet });
   const bundlePath = join(mkdtempSync(join(tmpdir(), 'bench-bundle-')), 'workflows.js');
   writeFileSync(bundlePath, code);
   return { address: env.address, bundlePath, stop: () => env.teardown() };

@@ -1,12 +1,18 @@
 import { z } from 'zod';
+import { DURATION_PATTERN, durationMs } from './duration';
+import { EMAIL, EMAIL_MESSAGE, SLUG, SLUG_MESSAGE } from './patterns';
 
 /** Shapes of the names that travel from tickets and the CLI into plans. Strict on purpose:
  * anything that may end up in a lunash argument or a workflow id must match one of these. */
-export const SlugSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected lower-case letters, digits and dashes (at most 63), starting with a letter or digit');
+export const SlugSchema = z.string().regex(SLUG, SLUG_MESSAGE);
 
-export const EmailSchema = z.email('expected an email address').max(254).transform((e) => e.toLowerCase());
+export const EmailSchema = z.string().max(254).regex(EMAIL, EMAIL_MESSAGE).transform((e) => e.toLowerCase());
+
+/** A duration written as a number and a unit: `500ms`, `30s`, `15m`, `72h`, `7d`. */
+export const DurationSchema = z
+  .string()
+  .regex(DURATION_PATTERN, { message: 'expected a duration such as "30s", "15m", "72h" or "7d"', abort: true })
+  .refine((text) => durationMs(text) > 0, 'duration must be greater than zero');
 
 /** `<system>:<key>` such as `jira:OPS-1234`, or a bare key such as `CHG0031337`. */
 export const TicketRefSchema = z

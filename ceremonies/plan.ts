@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { DurationSchema, durationMs } from './duration';
-import { ArgValueSchema, EmailSchema, SlugSchema, TicketRefSchema } from './identifiers';
+import { durationMs } from './duration';
+import { isGate, isOperation } from './steps';
+import { ArgValueSchema, DurationSchema, EmailSchema, SlugSchema, TicketRefSchema } from './identifiers';
 import { commandTimeoutMs, isOperationName, OPERATION_NAMES, OPERATIONS_CATALOGUE, operationArgsProblems, operationKind, type OperationName } from './operations';
 
 export const CEREMONY_KINDS = [
@@ -166,9 +167,4 @@ export type OperationStep = z.infer<typeof DeviceStepSchema> | z.infer<typeof Ap
 export type WaitStep = z.infer<typeof WaitStepSchema>;
 export type CeremonyStep = z.infer<typeof CeremonyStepSchema>;
 
-export function isGate(step: Step): step is GateStep {
-  return step.type === 'approval' || step.type === 'signoff';
-}
-export function isOperation(step: Step): step is OperationStep {
-  return step.type === 'device' || step.type === 'api' || step.type === 'check';
-}
+export { isGate, isOperation };

@@ -7,6 +7,7 @@ import { loadLinkKeys } from '../ceremonies/approval-links';
 import { dataConverterFor } from '../runtime/codec';
 import { connectionOptions, dataPath, type AppConfig } from '../runtime/config';
 import { createLogger } from '../runtime/logger';
+import { bundleWorkflows } from './bundle';
 
 let runtimeInstalled = false;
 
@@ -41,9 +42,7 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
     dataConverter: dataConverterFor(config.CEREMONY_PAYLOAD_KEYS),
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    ...(options.workflowBundlePath
-      ? { workflowBundle: { codePath: options.workflowBundlePath } }
-      : { workflowsPath: require.resolve('../workflows') }),
+    workflowBundle: options.workflowBundlePath ? { codePath: options.workflowBundlePath } : { code: await bundleWorkflows({ production: true }) },
     activities: createActivities({
       ledgerPath: dataPath(config, 'ledger.jsonl'),
       notifier: notifierFor(config),

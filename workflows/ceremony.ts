@@ -1,10 +1,9 @@
 import { ApplicationFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
 import { planDigest } from '../ceremonies/digest';
-import { PlanSchema } from '../ceremonies/plan';
-import { describeIssues } from '../ceremonies/validation';
 import { checkPolicy } from './activities';
 import { describeFailure } from './failures';
 import { registerHandlers } from './handlers';
+import { planShapeProblem } from './plan-shape';
 import type { CeremonyInput, CeremonyStatus, Phase } from './messages';
 import { CeremonyRun } from './run';
 import { CeremonyState } from './state';
@@ -14,9 +13,9 @@ import { outcomeText, policySummary } from './texts';
 /** Runs any Plan step by step: approval and sign-off gates, operations with intervention on
  * failure, child ceremonies, durable waits. Its history is the audit record of the ceremony. */
 export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonyStatus> {
-  const parsed = PlanSchema.safeParse(input.plan);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid plan: ${describeIssues(parsed.error).join('; ')}`, 'InvalidPlan');
-  const plan = parsed.data;
+  const problem = planShapeProblem(input.plan);
+  if (problem) throw ApplicationFailure.nonRetryable(`invalid plan: ${problem}`, 'InvalidPlan');
+  const plan = input.plan;
   const state = new CeremonyState(workflowInfo().workflowId, plan, planDigest(plan));
   const run = new CeremonyRun(plan, state);
   registerHandlers(run);

@@ -1,7 +1,6 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
-import type { z } from 'zod';
-import { describeIssues } from '../ceremonies/validation';
 import type { Refusal } from './gate-rules';
+import { InvalidInput } from './inputs';
 
 /** The failure's type (`RebootHung`, `CheckFailed`, …), through an activity failure. */
 export function failureType(err: unknown): string | undefined {
@@ -18,10 +17,13 @@ export function describeFailure(err: unknown): string {
 }
 
 /** Validate an update's input inside its validator: a malformed call is refused before history. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
-  const result = schema.safeParse(input);
-  if (!result.success) throw ApplicationFailure.nonRetryable(`invalid input: ${describeIssues(result.error, 'input').join('; ')}`, 'InvalidInput');
-  return result.data;
+export function parseInput<T>(parse: (raw: unknown) => T, raw: unknown): T {
+  try {
+    return parse(raw);
+  } catch (err) {
+    if (err instanceof InvalidInput) throw ApplicationFailure.nonRetryable(`invalid input: ${err.message}`, 'InvalidInput');
+    throw err;
+  }
 }
 
 /** A validator's refusal: the caller gets the sentence and its code; nothing enters history. */

@@ -1,5 +1,6 @@
 import { decisionSignatureValid, type DecisionFields, type DecisionKind, type DecisionSignature } from '../ceremonies/decision-signature';
-import { isGate, type GateStep, type Plan } from '../ceremonies/plan';
+import type { GateStep, Plan } from '../ceremonies/plan';
+import { isGate } from '../ceremonies/steps';
 import type { PolicySnapshot } from '../ceremonies/policy';
 import type { Decision } from './messages';
 

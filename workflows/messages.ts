@@ -1,62 +1,11 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import { z } from 'zod';
-import { EmailSchema, SlugSchema } from '../ceremonies/identifiers';
 import type { DecisionSignature } from '../ceremonies/decision-signature';
-import { freeTextProblem } from '../ceremonies/free-text';
 import type { RefusalCode } from './gate-rules';
 import type { Plan, Step } from '../ceremonies/plan';
 import type { OperationEvidence } from '../activities/types';
+import type { ApproveInput, CancelInput, CheckDecisionInput, RejectInput, ResolveInput, SignoffInput } from './inputs';
 
-// Inputs of the updates, validated inside the update validators so a bad call is refused
-// before anything is written to history.
-
-const Digest = z.string().regex(/^[0-9a-f]{64}$/, 'expected the 64-hex-digit sha256 plan digest');
-/** Random per decision (the link's own for a link decision): a used nonce is refused. */
-const Nonce = z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, 'expected a nonce of 16-128 base64url characters');
-const text = (what: string, options: { multiline?: boolean; required?: boolean; max: number }) =>
-  z
-    .string()
-    .max(options.max)
-    .superRefine((value, ctx) => {
-      if (options.required === false && value === '') return;
-      const problem = freeTextProblem(value, { multiline: Boolean(options.multiline) });
-      if (problem) ctx.addIssue({ code: 'custom', message: problem.startsWith('must contain') ? `${what} is required: it ${problem}` : `${what} ${problem}` });
-    });
-const Reason = text('a reason', { multiline: true, max: 2000 });
-const Signature = z
-  .object({ alg: z.literal('ed25519'), publicKey: z.string().max(100), value: z.string().max(200) })
-  .strict();
-/** Who decided is proven by the signature over these fields, never by a field alone; how the
- * decision came (own key or emailed link) follows from which key signed. */
-const signed = { planDigest: Digest, nonce: Nonce, at: z.iso.datetime({ message: 'expected the signing time (ISO 8601, UTC)' }), signature: Signature };
-
-export const ApproveInputSchema = z
-  .object({ gate: SlugSchema, approver: EmailSchema, comment: text('the comment', { multiline: true, required: false, max: 2000 }).optional(), ...signed })
-  .strict();
-export const RejectInputSchema = z.object({ gate: SlugSchema, approver: EmailSchema, reason: Reason, ...signed }).strict();
-export const SignoffInputSchema = z
-  .object({
-    gate: SlugSchema,
-    by: EmailSchema,
-    /** The external signer's reference (e.g. Microsoft's case number). */
-    reference: text("the signer's reference", { max: 200 }),
-    ...signed,
-  })
-  .strict();
-export const ResolveInputSchema = z.object({ action: z.enum(['retry', 'abort']), by: EmailSchema, reason: Reason }).strict();
-export const CancelInputSchema = z.object({ by: EmailSchema, reason: Reason }).strict();
-
-/** A decision as a page would submit it, asked before anyone signs: may it be recorded? */
-export const CheckDecisionInputSchema = z
-  .object({ kind: z.enum(['approve', 'reject', 'signoff']), gate: SlugSchema, actor: EmailSchema, planDigest: Digest, nonce: Nonce })
-  .strict();
-
-export type ApproveInput = z.input<typeof ApproveInputSchema>;
-export type CheckDecisionInput = z.input<typeof CheckDecisionInputSchema>;
-export type RejectInput = z.input<typeof RejectInputSchema>;
-export type SignoffInput = z.input<typeof SignoffInputSchema>;
-export type ResolveInput = z.input<typeof ResolveInputSchema>;
-export type CancelInput = z.input<typeof CancelInputSchema>;
+export type { ApproveInput, CancelInput, CheckDecisionInput, RejectInput, ResolveInput, SignoffInput } from './inputs';
 
 export const PHASES = [
   'running',

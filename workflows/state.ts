@@ -1,6 +1,6 @@
 import type { DecisionKind } from '../ceremonies/decision-signature';
 import type { GateStep, Plan } from '../ceremonies/plan';
-import { isGate } from '../ceremonies/plan';
+import { isGate } from '../ceremonies/steps';
 import type { PolicySnapshot } from '../ceremonies/policy';
 import type { OperationEvidence } from '../activities/types';
 import { approvers, decisionRefusal, gateQuorum, refusal, signatureProblem, signedVia, type DecisionInput, type GateContext, type Refusal } from './gate-rules';

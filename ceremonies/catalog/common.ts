@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { DurationSchema } from '../duration';
-import { SlugSchema } from '../identifiers';
+import { DurationSchema, SlugSchema } from '../identifiers';
 import { LunaName } from '../operation-args';
 import { approverGroup, effectiveRule, hsmEntry, type Inventory } from '../inventory';
 import { OPERATION_KINDS, operationKind, type OperationArgsInput, type OperationName } from '../operations';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflows } from '../../worker/bundle';
 import { CEREMONY_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 const root = join(__dirname, '..', '..');
@@ -31,7 +31,7 @@ export default async function globalSetup(): Promise<void> {
   const outDir = join(root, 'test-output');
   mkdirSync(outDir, { recursive: true });
   const bundlePath = join(outDir, 'workflow-bundle.js');
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  const code = await bundleWorkflows({ production: false, logger: quietLogger });
   require('node:fs').writeFileSync(bundlePath, code);
   process.env.CEREMONY_WORKFLOW_BUNDLE = bundlePath;
 }

@@ -1,5 +1,5 @@
 import { executeChild } from '@temporalio/workflow';
-import { PlanSchema, type CeremonyStep } from '../../ceremonies/plan';
+import type { CeremonyStep, Plan } from '../../ceremonies/plan';
 import type { CeremonyInput, CeremonyStatus, Phase } from '../messages';
 import type { CeremonyRun } from '../run';
 import { ceremonySearchAttributes } from '../search-attributes';
@@ -8,7 +8,8 @@ import { ceremonySearchAttributes } from '../search-attributes';
  * operator decides (retry starts it again, under a new id). */
 export async function runChild(run: CeremonyRun, step: CeremonyStep): Promise<Phase | undefined> {
   const { state } = run;
-  const child = PlanSchema.parse(step.plan);
+  // the parent's policy check read the child plan with the full schema; the child's checks it again
+  const child = step.plan as unknown as Plan;
   for (let attempt = 1; ; attempt++) {
     run.setPhase('running');
     state.setStep(step.id, 'running');

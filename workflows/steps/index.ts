@@ -1,4 +1,5 @@
-import { isGate, isOperation, type Step } from '../../ceremonies/plan';
+import type { Step } from '../../ceremonies/plan';
+import { isGate, isOperation } from '../../ceremonies/steps';
 import type { Phase } from '../messages';
 import type { CeremonyRun } from '../run';
 import { runChild } from './child';

@@ -1,0 +1,29 @@
+import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
+
+/** The workflows, as every bundle of them is made (worker, tests, benches, audit replay). */
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+/** Modules loaded once per worker into the shared V8 context instead of once per cached
+ * workflow: the Ed25519 verifier is 0.7 MiB of code and builds 1.4 MiB of tables on its first
+ * use; its caches are module-private, and the SDK freezes what it shares. */
+export const PRELOADED_MODULES = ['@noble/curves/ed25519', '@noble/hashes/sha2', '@noble/hashes/utils', 'canonicalize'];
+
+type Logger = BundleOptions['logger'];
+
+/** Bundle the workflows. `production`: without the inline source map (it is most of the bundle
+ * and every cached workflow would carry it). */
+export async function bundleWorkflows(options: { production: boolean; logger?: Logger }): Promise<string> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    preloadModules: PRELOADED_MODULES,
+    ...(options.logger ? { logger: options.logger } : {}),
+    webpackConfigHook: (config) => ({
+      ...config,
+      // the preload calls use nothing they load, and @noble declares `sideEffects: false`: with
+      // webpack's side-effects pruning on, they would be dropped and the verifier loaded per workflow
+      optimization: { ...config.optimization, sideEffects: false },
+      ...(options.production ? { devtool: false } : {}),
+    }),
+  });
+  return code;
+}

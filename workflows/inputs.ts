@@ -1,0 +1,120 @@
+import type { DecisionSignature } from '../ceremonies/decision-signature';
+import { freeTextProblem } from '../ceremonies/free-text';
+import { EMAIL, EMAIL_MESSAGE, NONCE, SHA256_HEX, SLUG, SLUG_MESSAGE } from '../ceremonies/patterns';
+
+// The update and query inputs, checked inside the validators so a bad call is refused before
+// anything is written to history. Small hand-written checks on purpose: the workflow bundle
+// carries no zod (each cached workflow would hold its own copy).
+
+export interface ApproveInput extends Signed {
+  gate: string;
+  approver: string;
+  comment?: string;
+}
+export interface RejectInput extends Signed {
+  gate: string;
+  approver: string;
+  reason: string;
+}
+export interface SignoffInput extends Signed {
+  gate: string;
+  by: string;
+  /** The external signer's reference (e.g. Microsoft's case number). */
+  reference: string;
+}
+export interface ResolveInput {
+  action: 'retry' | 'abort';
+  by: string;
+  reason: string;
+}
+export interface CancelInput {
+  by: string;
+  reason: string;
+}
+/** A decision as a page would submit it, asked before anyone signs: may it be recorded? */
+export interface CheckDecisionInput {
+  kind: 'approve' | 'reject' | 'signoff';
+  gate: string;
+  actor: string;
+  planDigest: string;
+  nonce: string;
+}
+/** Who decided is proven by the signature over these fields, never by a field alone; how the
+ * decision came (own key or emailed link) follows from which key signed. */
+interface Signed {
+  planDigest: string;
+  /** Random per decision (the link's own for a link decision): a used nonce is refused. */
+  nonce: string;
+  /** When it was signed (ISO 8601, UTC). */
+  at: string;
+  signature: DecisionSignature;
+}
+
+/** What is wrong with an input: one line per field, as `field: problem`. */
+export class InvalidInput extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+  }
+}
+
+/** Checks a value; returns the problem, or undefined. */
+type Check = (value: unknown) => string | undefined;
+type Shape = Record<string, { check: Check; optional?: boolean }>;
+
+const pattern = (re: RegExp, message: string, max = 4096): Check => (v) => (typeof v === 'string' && v.length <= max && re.test(v) ? undefined : message);
+const slug = pattern(SLUG, SLUG_MESSAGE);
+const email = pattern(EMAIL, EMAIL_MESSAGE, 254);
+const digest = pattern(SHA256_HEX, 'expected the 64-hex-digit sha256 plan digest');
+const nonce = pattern(NONCE, 'expected a nonce of 16-128 base64url characters');
+const oneOf = (values: readonly string[]): Check => (v) => (typeof v === 'string' && values.includes(v) ? undefined : `expected one of ${values.join(', ')}`);
+const isoTime: Check = (v) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/.test(v) && Number.isFinite(Date.parse(v)) ? undefined : 'expected the signing time (ISO 8601, UTC)');
+const text = (what: string, options: { multiline?: boolean; optional?: boolean; max: number }): Check => (v) => {
+  if (typeof v !== 'string') return 'expected text';
+  if (v.length > options.max) return `at most ${options.max} characters`;
+  if (options.optional && v === '') return undefined;
+  const problem = freeTextProblem(v, { multiline: Boolean(options.multiline) });
+  if (!problem) return undefined;
+  return problem.startsWith('must contain') ? `${what} is required: it ${problem}` : `${what} ${problem}`;
+};
+const reason = text('a reason', { multiline: true, max: 2000 });
+const signature: Check = (v) => {
+  const problems = shapeProblems(v, { alg: { check: oneOf(['ed25519']) }, publicKey: { check: pattern(/^\S{1,100}$/, 'expected a public key') }, value: { check: pattern(/^\S{1,200}$/, 'expected a signature') } });
+  return problems.length ? problems.join(', ') : undefined;
+};
+const signed: Shape = { planDigest: { check: digest }, nonce: { check: nonce }, at: { check: isoTime }, signature: { check: signature } };
+
+/** Problems of `value` against `shape`: a plain object with exactly these fields. */
+function shapeProblems(value: unknown, shape: Shape): string[] {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return ['input: expected an object'];
+  const record = value as Record<string, unknown>;
+  const problems = Object.keys(record)
+    .filter((key) => !Object.prototype.hasOwnProperty.call(shape, key))
+    .map((key) => `input: Unrecognized key: "${key}"`);
+  for (const [key, field] of Object.entries(shape)) {
+    const v = Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+    const problem = v === undefined ? (field.optional ? undefined : 'required') : field.check(v);
+    if (problem) problems.push(`${key}: ${problem}`);
+  }
+  return problems;
+}
+
+/** A parser for one input shape: the value (emails lower-cased) or InvalidInput. */
+function parser<T>(shape: Shape, emails: (keyof T & string)[] = []): (value: unknown) => T {
+  return (value) => {
+    const problems = shapeProblems(value, shape);
+    if (problems.length) throw new InvalidInput(problems);
+    const out = { ...(value as Record<string, unknown>) };
+    for (const key of emails) out[key] = String(out[key]).toLowerCase();
+    return out as T;
+  };
+}
+
+export const parseApproveInput = parser<ApproveInput>({ gate: { check: slug }, approver: { check: email }, comment: { check: text('the comment', { multiline: true, optional: true, max: 2000 }), optional: true }, ...signed }, ['approver']);
+export const parseRejectInput = parser<RejectInput>({ gate: { check: slug }, approver: { check: email }, reason: { check: reason }, ...signed }, ['approver']);
+export const parseSignoffInput = parser<SignoffInput>({ gate: { check: slug }, by: { check: email }, reference: { check: text("the signer's reference", { max: 200 }) }, ...signed }, ['by']);
+export const parseResolveInput = parser<ResolveInput>({ action: { check: oneOf(['retry', 'abort']) }, by: { check: email }, reason: { check: reason } }, ['by']);
+export const parseCancelInput = parser<CancelInput>({ by: { check: email }, reason: { check: reason } }, ['by']);
+export const parseCheckDecisionInput = parser<CheckDecisionInput>(
+  { kind: { check: oneOf(['approve', 'reject', 'signoff']) }, gate: { check: slug }, actor: { check: email }, planDigest: { check: digest }, nonce: { check: nonce } },
+  ['actor'],
+);
