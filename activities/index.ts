@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
-import { loadInventory, type Inventory } from '../ceremonies/inventory';
+import type { Inventory } from '../ceremonies/inventory';
+import { InventoryCache } from './inventory-cache';
 import type { AzureSettings } from './azure/dedicated-hsm';
 import { DeviceAccess } from './device/device-access';
 import { DeviceError } from './device/errors';
@@ -28,6 +29,14 @@ export interface ActivityDeps {
   env?: NodeJS.ProcessEnv;
 }
 
+const caches = new Map<string, InventoryCache>();
+/** One cache per inventory file, for all the activities of this worker. */
+export function inventoryOf(path: string): InventoryCache {
+  let cache = caches.get(path);
+  if (!cache) caches.set(path, (cache = new InventoryCache(path)));
+  return cache;
+}
+
 function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
   return async (input: OperationInput): Promise<OperationEvidence> => {
     const context = Context.current();
@@ -38,7 +47,7 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
     const inventory = () => {
       if (!input.hsm) throw new SecretUnavailable(`${def.name} needs a target HSM (a device step)`);
       if (!deps.inventoryPath) throw new SecretUnavailable('the worker has no inventory (CEREMONY_INVENTORY)');
-      loaded ??= loadInventory(deps.inventoryPath);
+      loaded ??= inventoryOf(deps.inventoryPath).get();
       return { hsm: input.hsm, inventory: loaded };
     };
     const track = (d: DeviceAccess) => (opened.push(d), d);
@@ -97,7 +106,7 @@ export function createActivities(deps: ActivityDeps) {
   const activities: Record<string, (input: never) => Promise<unknown>> = {
     notify: notifyActivity(deps.notifier),
     ticketComment: ticketCommentActivity(deps.ticketAdapters ?? {}),
-    checkPolicy: policyCheckActivity(deps.inventoryPath),
+    checkPolicy: policyCheckActivity(deps.inventoryPath ? inventoryOf(deps.inventoryPath) : undefined),
   };
   for (const def of OPERATIONS) activities[def.name] = operationActivity(def, deps);
   return activities;

@@ -1,5 +1,5 @@
 import { canonicalJson } from '../ceremonies/digest';
-import { loadInventory } from '../ceremonies/inventory';
+import type { InventoryCache } from './inventory-cache';
 import { PlanSchema } from '../ceremonies/plan';
 import { checkPlanPolicy, type PolicySnapshot } from '../ceremonies/policy';
 import { describeIssues } from '../ceremonies/validation';
@@ -15,9 +15,9 @@ export interface PolicyCheckInput {
 
 /** The worker checks a plan against the policy of its own inventory before the first step, and
  * returns what the workflow enforces: gates, who may decide on them, and their public keys. */
-export function policyCheckActivity(inventoryPath: string | undefined) {
+export function policyCheckActivity(inventory: InventoryCache | undefined) {
   return async (input: PolicyCheckInput): Promise<PolicySnapshot> => {
-    if (!inventoryPath) throw nonRetryable('PolicyViolation', 'the worker has no inventory (CEREMONY_INVENTORY): it cannot check any plan');
+    if (!inventory) throw nonRetryable('PolicyViolation', 'the worker has no inventory (CEREMONY_INVENTORY): it cannot check any plan');
     const parsed = PlanSchema.safeParse(input.plan);
     if (!parsed.success) throw nonRetryable('PolicyViolation', `invalid plan: ${describeIssues(parsed.error).join('; ')}`);
     // the workflow runs the plan as it was given: it must be the schema's own reading of itself
@@ -25,7 +25,7 @@ export function policyCheckActivity(inventoryPath: string | undefined) {
     if (canonicalJson(parsed.data) !== canonicalJson(input.plan)) {
       throw nonRetryable('PolicyViolation', 'invalid plan: it is not in the form the plan schema gives it (build it with PlanSchema: defaults filled in, no unknown fields)');
     }
-    const check = checkPlanPolicy(parsed.data, loadInventory(inventoryPath), { parent: input.parent });
+    const check = checkPlanPolicy(parsed.data, inventory.get(), { parent: input.parent });
     if (!check.ok) throw nonRetryable('PolicyViolation', `the plan breaks the worker's policy: ${check.problems.join('; ')}`);
     return check.snapshot;
   };
