@@ -164,7 +164,8 @@ const seconds = (ms: number) => `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 
 // ---- codecs: decode in the parent ----
 
 /** The history with every payload decoded by the codecs (last codec first, as the SDK decodes), as JSON again. */
-async function decodedHistory(history: unknown, codecs: NonNullable<DataConverter['payloadCodecs']>): Promise<unknown> {
+/** The history (parsed JSON) with every payload decoded by the codecs (decryption), as JSON again. */
+export async function decodedHistory(history: unknown, codecs: NonNullable<DataConverter['payloadCodecs']>): Promise<unknown> {
   const parsed = historyFromJSON(history);
   const all: Payload[] = [];
   const collect = (value: unknown): void => {

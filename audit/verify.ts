@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { auditEvents, parseHistoryJson } from './history';
 import { auditFacts, checkInvariants, type Violation } from './invariants';
 import { dataConverterFor } from '../runtime/codec';
-import { replayHistories } from './replay';
+import { availableParallelism } from 'node:os';
+import { decodedHistory, replayHistories } from './replay';
 import { manifestPath, manifestSignatureValid, sha256Hex, type AuditManifest } from './export';
 
 export interface VerifyResult {
@@ -26,6 +27,10 @@ export interface VerifyOptions {
   payloadKeys?: string;
   /** How long one replay may take (default 30 s). */
   replayTimeLimitMs?: number;
+  /** Which histories to replay: all (default), none, or a sample of this many (spread evenly). */
+  replay?: 'all' | 'none' | { sample: number };
+  /** How many replay processes run at once (default: the machine's cores). */
+  replayProcesses?: number;
 }
 
 /** History files in a directory (or the file itself), manifests excluded. */
@@ -80,10 +85,13 @@ function checkManifestClaims(manifest: AuditManifest, facts: ReturnType<typeof a
 }
 
 /** Replay with the current workflow code (no server), check hash, signature and invariants. */
+/** Verify in two parts: the checks that read each history directly (hash, signature, manifest,
+ * invariants), for every history; then the replay with the current workflow code, of all of
+ * them, a sample, or none, spread over several processes. Payloads are decoded once. */
 export async function verifyHistories(paths: string[], options: VerifyOptions = {}): Promise<VerifyResult[]> {
+  const codecs = dataConverterFor(options.payloadKeys)?.payloadCodecs ?? [];
+  const checked: { workflowId: string; history: unknown; result: VerifyResult }[] = [];
   const results: VerifyResult[] = [];
-  const converter = dataConverterFor(options.payloadKeys);
-  const replayable: { workflowId: string; history: unknown; result: VerifyResult }[] = [];
   for (const file of paths.flatMap(historyFiles)) {
     const result: VerifyResult = { file, ok: false, problems: [], violations: [], notes: [] };
     results.push(result);
@@ -93,27 +101,59 @@ export async function verifyHistories(paths: string[], options: VerifyOptions = 
       result.ceremonyId = manifest.ceremonyId;
       checkIntegrity(text, manifest, options, result);
     }
+    let history: unknown;
     try {
-      const json = JSON.parse(text);
-      const events = await auditEvents(parseHistoryJson(json), converter?.payloadCodecs?.[0]);
+      history = JSON.parse(text);
+      if (codecs.length) history = await decodedHistory(history, codecs);
+    } catch (err) {
+      result.problems.push(`the history cannot be read: ${(err as Error).message}`);
+      continue;
+    }
+    try {
+      const events = await auditEvents(parseHistoryJson(history));
       const facts = auditFacts(events);
       result.ceremonyId ??= facts.ceremonyId;
       if (manifest) checkManifestClaims(manifest, facts, result);
       result.violations = checkInvariants(events);
-      replayable.push({ workflowId: facts.ceremonyId || file, history: json, result });
+      checked.push({ workflowId: facts.ceremonyId || file, history, result });
     } catch (err) {
       result.problems.push(`the history cannot be read: ${(err as Error).message}`);
     }
   }
-  // every replay is bounded in time, and a malformed history gets a verdict without one
-  const outcomes = await replayHistories(replayable.map(({ workflowId, history }) => ({ workflowId, history })), {
-    workflowBundlePath: options.workflowBundlePath,
-    dataConverter: converter,
-    timeLimitMs: options.replayTimeLimitMs,
-  });
-  outcomes.forEach((o, i) => {
-    if (o.error) replayable[i].result.problems.push(o.kind === 'replay' ? `replay with the current workflow code failed: ${o.error}` : o.error);
-  });
+  await replayChecked(checked, options);
   for (const r of results) r.ok = r.problems.length === 0 && r.violations.length === 0;
   return results;
+}
+
+/** The replays, bounded in time, spread over processes; what is not replayed says so. */
+async function replayChecked(checked: { workflowId: string; history: unknown; result: VerifyResult }[], options: VerifyOptions): Promise<void> {
+  const mode = options.replay ?? 'all';
+  const chosen = mode === 'all' ? checked : mode === 'none' ? [] : evenSample(checked, mode.sample);
+  const replayed = new Set(chosen);
+  for (const entry of checked) {
+    if (replayed.has(entry)) continue;
+    entry.result.notes.push(mode === 'none' ? 'not replayed (--no-replay): the checks from the history alone were made' : `not replayed: a sample of ${chosen.length} of ${checked.length} histories was`);
+  }
+  const lanes = Math.max(1, Math.min(options.replayProcesses ?? Math.min(availableParallelism(), Math.ceil(chosen.length / MIN_PER_PROCESS)), chosen.length));
+  const byLane = Array.from({ length: lanes }, (_, lane) => chosen.filter((_, i) => i % lanes === lane));
+  await Promise.all(
+    byLane.map(async (entries) => {
+      const outcomes = await replayHistories(
+        entries.map(({ workflowId, history }) => ({ workflowId, history })),
+        { workflowBundlePath: options.workflowBundlePath, timeLimitMs: options.replayTimeLimitMs },
+      );
+      outcomes.forEach((o, i) => {
+        if (o.error) entries[i].result.problems.push(o.kind === 'replay' ? `replay with the current workflow code failed: ${o.error}` : o.error);
+      });
+    }),
+  );
+}
+
+/** A replay process costs a start (~0.5 s): not worth it for fewer histories than this. */
+const MIN_PER_PROCESS = 25;
+
+/** `n` of `items`, spread evenly over them (the first, then every len/n-th). */
+function evenSample<T>(items: T[], n: number): T[] {
+  if (n >= items.length) return items;
+  return Array.from({ length: Math.max(0, n) }, (_, i) => items[Math.floor((i * items.length) / n)]);
 }

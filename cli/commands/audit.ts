@@ -1,4 +1,4 @@
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,11 @@ function auditSettings() {
   };
 }
 
+function replaySample(value: string): number {
+  if (!/^\d{1,6}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a whole number of histories (1 or more)');
+  return Number(value);
+}
+
 const verifyOptions = (publicKey: string | undefined) => {
   const { workflowBundlePath, payloadKeys } = auditSettings();
   return { publicKeyPem: publicKey ? readFileSync(publicKey, 'utf8') : undefined, workflowBundlePath, payloadKeys };
@@ -45,8 +50,11 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
     .command('verify <paths...>')
     .description('replay each exported history with the current code (no server) and check its invariants; exit 0 only if all hold')
     .addOption(new Option('--public-key <pem>', 'Ed25519 public key that signed the manifests').env('CEREMONY_AUDIT_PUBLIC_KEY_FILE'))
-    .action(async (paths: string[], opts: { publicKey?: string }) => {
-      const results = await verifyHistories(paths, verifyOptions(opts.publicKey));
+    .option('--no-replay', 'only the checks that read each history (hash, signature, manifest, invariants): no replay')
+    .option('--replay-sample <n>', 'replay only n histories, spread evenly over the folder (the checks still read every one)', replaySample)
+    .action(async (paths: string[], opts: { publicKey?: string; replay: boolean; replaySample?: number }) => {
+      const replay = !opts.replay ? ('none' as const) : opts.replaySample !== undefined ? { sample: opts.replaySample } : ('all' as const);
+      const results = await verifyHistories(paths, { ...verifyOptions(opts.publicKey), replay });
       ctx.print(results, formatVerifyResults);
       if (results.some((r) => !r.ok)) throw new AuditFailed(formatVerifyFailed(results));
     });

@@ -175,6 +175,36 @@ test('an event appended after the close gets a verdict naming it, not a hang', a
   expect(r.violations.map((v) => v.invariant)).toContain('history-complete');
 });
 
+test('verify in two parts: the history checks for every export, the replay for all, a sample or none, over several processes', async () => {
+  // four exports of the one ceremony; in one, a mail activity's id is changed: only the replay can tell
+  const folder = mkdtempSync(join(tmpdir(), 'verify-parts-'));
+  for (const name of ['a', 'b', 'c', 'd']) {
+    const history = JSON.parse(readFileSync(file, 'utf8'));
+    if (name === 'c') history.events.find((e: Record<string, any>) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'notify').activityTaskScheduledEventAttributes.activityId = '999';
+    const text = JSON.stringify(history);
+    writeFileSync(join(folder, `${name}.json`), text);
+    const manifest = JSON.parse(readFileSync(manifestPath(file), 'utf8'));
+    delete manifest.signature;
+    writeFileSync(join(folder, `${name}.manifest.json`), JSON.stringify({ ...manifest, historySha256: sha256Hex(text) }));
+  }
+  const all = await verifyHistories([folder], { ...bundle, replayProcesses: 2 });
+  expect(all.map((r) => r.ok)).toEqual([true, true, false, true]);
+  expect(all[2].problems.join('\n')).toMatch(/replay with the current workflow code failed: .*[Nn]ondetermin/);
+  expect(all[2].violations).toEqual([]); // the history checks alone cannot see it
+
+  const none = await verifyHistories([folder], { ...bundle, replay: 'none' });
+  expect(none.map((r) => r.ok)).toEqual([true, true, true, true]);
+  expect(none[2].notes).toContain('not replayed (--no-replay): the checks from the history alone were made');
+
+  const sample = await verifyHistories([folder], { ...bundle, replay: { sample: 2 } }); // a and c
+  expect(sample.map((r) => r.ok)).toEqual([true, true, false, true]);
+  expect(sample[1].notes).toContain('not replayed: a sample of 2 of 4 histories was');
+
+  const cli_ = await cli('audit', 'verify', folder, '--no-replay');
+  expect(cli_.code).toBe(0);
+  expect(cli_.out).toContain('note: not replayed (--no-replay)');
+});
+
 test('a replay against changed workflow code reports the non-determinism instead of crashing', async () => {
   const { code } = await bundleWorkflowCode({ workflowsPath: join(__dirname, '..', 'fixtures', 'changed-workflow'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
   const changed = join(mkdtempSync(join(tmpdir(), 'bundle-')), 'changed.js');
