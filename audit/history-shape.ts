@@ -49,7 +49,7 @@ function attributesKey(type: string): string {
 
 /** The event type in constant case without prefix, from any form proto JSON allows
  * ("EVENT_TYPE_TIMER_STARTED", "TimerStarted", or the enum number); undefined if unknown. */
-function normaliseType(raw: unknown): string | undefined {
+export function normaliseType(raw: unknown): string | undefined {
   let type: string | undefined;
   if (typeof raw === 'number') type = EventType[raw as number] as unknown as string | undefined;
   else if (typeof raw === 'string') type = raw.startsWith('EVENT_TYPE_') ? raw : `EVENT_TYPE_${raw.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
@@ -58,7 +58,7 @@ function normaliseType(raw: unknown): string | undefined {
 }
 
 /** A positive whole event id, as proto JSON writes an int64 (a string) or as a number. */
-function eventIdOf(raw: unknown): number | undefined {
+export function eventIdOf(raw: unknown): number | undefined {
   const n = typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : typeof raw === 'number' ? raw : NaN;
   return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }

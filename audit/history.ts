@@ -1,6 +1,6 @@
 import { defaultPayloadConverter, type PayloadCodec } from '@temporalio/common';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
+import { eventIdOf, normaliseType } from './history-shape';
 
 type History = temporal.api.history.v1.IHistory;
 type Payload = temporal.api.common.v1.IPayload;
@@ -58,8 +58,101 @@ export function eventTypeName(value: unknown): string {
   return String(value);
 }
 
+/**
+ * The part of an exported history (proto JSON, `temporal workflow show --output json`) that the
+ * audit reads: each event's id, type and time, and the attributes `auditEvents` uses, payloads as
+ * bytes. The SDK's full parser (protobufjs) takes three times as long; the replay, which needs
+ * every field, uses it. A value not of the expected type throws: the history cannot be read.
+ */
 export function parseHistoryJson(json: unknown): History {
-  return historyFromJSON(json);
+  const events = record(json, 'the history').events;
+  if (!Array.isArray(events)) throw new TypeError('the history has no events array');
+  return { events: events.map((e, i) => readEvent(record(e, `the event at position ${i + 1}`), i)) };
+}
+
+type Json = Record<string, unknown>;
+
+function record(value: unknown, what: string): Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`${what} is not an object`);
+  return value as Json;
+}
+
+/** A nested object, or undefined when absent. */
+function part(parent: Json, key: string, what: string): Json | undefined {
+  return parent[key] === undefined || parent[key] === null ? undefined : record(parent[key], `${what}.${key}`);
+}
+
+function text(parent: Json | undefined, key: string, what: string): string | undefined {
+  const v = parent?.[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new TypeError(`${what}.${key} is not a string`);
+  return v;
+}
+
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+function bytes(value: unknown, what: string): Uint8Array {
+  if (value === undefined || value === null) return new Uint8Array();
+  if (typeof value !== 'string' || !BASE64.test(value)) throw new TypeError(`${what} is not base64`);
+  return Buffer.from(value, 'base64');
+}
+
+function payloads(parent: Json | undefined, key: string, what: string): { payloads: Payload[] } | undefined {
+  const holder = parent && part(parent, key, what);
+  if (!holder) return undefined;
+  const list = holder.payloads ?? [];
+  if (!Array.isArray(list)) throw new TypeError(`${what}.${key}.payloads is not an array`);
+  return {
+    payloads: list.map((raw, i) => {
+      const p = record(raw, `${what}.${key}.payloads[${i}]`);
+      const metadata = part(p, 'metadata', `${what}.${key}.payloads[${i}]`) ?? {};
+      return { metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, bytes(v, `payload metadata ${k}`)])), data: bytes(p.data, 'payload data') };
+    }),
+  };
+}
+
+/** RFC 3339 as proto JSON writes a Timestamp, to seconds and nanos. */
+function timestamp(value: unknown, what: string): { seconds: number; nanos: number } | undefined {
+  if (value === undefined || value === null) return undefined;
+  const m = typeof value === 'string' ? /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(value) : null;
+  const ms = m ? Date.parse(`${m[1]}${m[3]}`) : NaN;
+  if (!m || Number.isNaN(ms)) throw new TypeError(`${what} is not an RFC 3339 time`);
+  return { seconds: ms / 1000, nanos: Number((m[2] ?? '').padEnd(9, '0')) };
+}
+
+function readEvent(e: Json, i: number): temporal.api.history.v1.IHistoryEvent {
+  const at = `the event at position ${i + 1}`;
+  const id = eventIdOf(e.eventId);
+  const type = normaliseType(e.eventType);
+  if (id === undefined) throw new TypeError(`${at} has no valid event id`);
+  if (type === undefined) throw new TypeError(`event ${id} has an unknown event type`);
+  const what = `event ${id}`;
+  const event: temporal.api.history.v1.IHistoryEvent = { eventId: id as never, eventType: `EVENT_TYPE_${type}` as never, eventTime: timestamp(e.eventTime, `${what}.eventTime`) as never };
+
+  const started = part(e, 'workflowExecutionStartedEventAttributes', what);
+  if (started) {
+    const parent = part(started, 'parentWorkflowExecution', what);
+    event.workflowExecutionStartedEventAttributes = {
+      input: payloads(started, 'input', what),
+      workflowId: text(started, 'workflowId', what),
+      originalExecutionRunId: text(started, 'originalExecutionRunId', what),
+      firstExecutionRunId: text(started, 'firstExecutionRunId', what),
+      ...(parent ? { parentWorkflowExecution: { workflowId: text(parent, 'workflowId', what) } } : {}),
+    };
+  }
+  const completed = part(e, 'workflowExecutionCompletedEventAttributes', what);
+  if (completed) event.workflowExecutionCompletedEventAttributes = { result: payloads(completed, 'result', what) };
+  const accepted = part(e, 'workflowExecutionUpdateAcceptedEventAttributes', what);
+  const request = accepted && part(accepted, 'acceptedRequest', what);
+  const input = request && part(request, 'input', what);
+  if (accepted) event.workflowExecutionUpdateAcceptedEventAttributes = input ? { acceptedRequest: { input: { name: text(input, 'name', what), args: payloads(input, 'args', what) } } } : {};
+  const scheduled = part(e, 'activityTaskScheduledEventAttributes', what);
+  if (scheduled) event.activityTaskScheduledEventAttributes = { activityType: { name: text(part(scheduled, 'activityType', what), 'name', what) }, input: payloads(scheduled, 'input', what) };
+  const done = part(e, 'activityTaskCompletedEventAttributes', what);
+  if (done) event.activityTaskCompletedEventAttributes = { scheduledEventId: eventIdOf(done.scheduledEventId) as never, result: payloads(done, 'result', what) };
+  const child = part(e, 'childWorkflowExecutionCompletedEventAttributes', what);
+  if (child) event.childWorkflowExecutionCompletedEventAttributes = { workflowExecution: { workflowId: text(part(child, 'workflowExecution', what), 'workflowId', what) }, result: payloads(child, 'result', what) };
+  return event;
 }
 
 export async function auditEvents(history: History, codec?: PayloadCodec): Promise<AuditEvent[]> {

@@ -5,6 +5,7 @@ import { operationKind, type OperationName } from '../ceremonies/operations';
 import { PlanSchema, isGate, isOperation, type Plan } from '../ceremonies/plan';
 import type { PolicySnapshot } from '../ceremonies/policy';
 import type { OperationEvidence, OperationInput } from '../activities/types';
+import { nativeEd25519Verify } from './ed25519';
 import { CLOSE_EVENT_TYPES, type AuditEvent } from './history';
 
 // The ceremony's promises, checked from its history alone: the auditor need not trust anyone but
@@ -59,7 +60,7 @@ function decisionOf(e: AuditEvent, name: DecisionKind, ceremonyId: string, polic
   const d = { eventId: e.id, name, gate: String(arg.gate), actor, planDigest: String(arg.planDigest), text, nonce: String(arg.nonce ?? ''), at: String(arg.at ?? '') };
   // the workflow's own rules, applied again to what the history recorded
   const via = !signature ? 'unsigned' : (signedVia(policy, actor, signature.publicKey) ?? 'unknown key');
-  const signatureValid = Boolean(signature && via !== 'unknown key' && signatureMatches(ceremonyId, name, d, signature));
+  const signatureValid = Boolean(signature && via !== 'unknown key' && signatureMatches(ceremonyId, name, d, signature, nativeEd25519Verify));
   return { ...d, signature, via, signatureValid };
 }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { bundleWorkflows, WORKFLOWS_PATH } from '../worker/bundle';
-import { describeReplayError, flushReplayLogs, installReplayLogger, REPLAY_PROTOCOL, type FromChild, type ToChild } from './replay';
+import { describeReplayError, flushReplayLogs, installReplayLogger, REPLAY_PROTOCOL, skipPromiseStackTraces, type FromChild, type ToChild } from './replay';
 
 type Init = Extract<ToChild, { type: 'init' }>;
 type Item = { index: number; workflowId: string; history: ReturnType<typeof historyFromJSON> };
@@ -71,6 +71,7 @@ process.on('message', (message: ToChild) => {
 
 async function run(init: Init): Promise<void> {
   installReplayLogger({ verbose: init.verbose });
+  skipPromiseStackTraces();
   let codePath: string;
   if ('codePath' in init.bundle) codePath = init.bundle.codePath;
   else {

@@ -49,7 +49,7 @@ function model(events: AuditEvent[], verdict: VerifyResult | undefined): ReportM
     ],
     verdict: verdict
       ? [
-          ...(verdict.ok ? ['VERIFIED: replayed with the current code, every decision signed, every invariant holds'] : [...verdict.problems, ...verdict.violations.map((v) => `${v.invariant} (events ${v.eventIds.join(', ')}): ${v.detail}`)]),
+          ...(verdict.ok ? [`VERIFIED: ${verdict.replayed ? 'replayed with the current code' : 'from the history alone (not replayed)'}, every decision signed, every invariant holds`] : [...verdict.problems, ...verdict.violations.map((v) => `${v.invariant} (events ${v.eventIds.join(', ')}): ${v.detail}`)]),
           ...verdict.notes,
         ]
       : ['not verified'],

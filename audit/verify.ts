@@ -16,6 +16,8 @@ export interface VerifyResult {
   violations: Violation[];
   /** What the verdict cannot prove, without failing it (e.g. an unsigned manifest). */
   notes: string[];
+  /** whether the replay with the current code ran (and then its failure is among the problems) */
+  replayed: boolean;
 }
 
 export interface VerifyOptions {
@@ -84,7 +86,6 @@ function checkManifestClaims(manifest: AuditManifest, facts: ReturnType<typeof a
   }
 }
 
-/** Replay with the current workflow code (no server), check hash, signature and invariants. */
 /** Verify in two parts: the checks that read each history directly (hash, signature, manifest,
  * invariants), for every history; then the replay with the current workflow code, of all of
  * them, a sample, or none, spread over several processes. Payloads are decoded once. */
@@ -93,7 +94,7 @@ export async function verifyHistories(paths: string[], options: VerifyOptions = 
   const checked: { workflowId: string; history: unknown; result: VerifyResult }[] = [];
   const results: VerifyResult[] = [];
   for (const file of paths.flatMap(historyFiles)) {
-    const result: VerifyResult = { file, ok: false, problems: [], violations: [], notes: [] };
+    const result: VerifyResult = { file, ok: false, problems: [], violations: [], notes: [], replayed: false };
     results.push(result);
     const text = readFileSync(file, 'utf8');
     const manifest = readManifest(manifestPath(file), result);
@@ -143,6 +144,7 @@ async function replayChecked(checked: { workflowId: string; history: unknown; re
         { workflowBundlePath: options.workflowBundlePath, timeLimitMs: options.replayTimeLimitMs },
       );
       outcomes.forEach((o, i) => {
+        entries[i].result.replayed = true;
         if (o.error) entries[i].result.problems.push(o.kind === 'replay' ? `replay with the current workflow code failed: ${o.error}` : o.error);
       });
     }),

@@ -56,9 +56,9 @@ export async function startHarnessFor(server: { address: string; bundlePath: str
   return {
     config,
     ceremonies,
-    async startPlan(hsm: string, steps: PlanInput['steps']): Promise<string> {
+    async startPlan(hsm: string, steps: PlanInput['steps'], kind: PlanInput['kind'] = 'rehearsal'): Promise<string> {
       seq += 1;
-      const plan = PlanSchema.parse({ version: 1, kind: 'rehearsal', title: 'bench', requester: 'bench@example.com', ticket: `bench:B${Date.now().toString(36)}-${seq}`, hsm, operators: ['operator@example.com'], steps });
+      const plan = PlanSchema.parse({ version: 1, kind, title: 'bench', requester: 'bench@example.com', ticket: `bench:B${Date.now().toString(36)}-${seq}`, hsm, operators: ['operator@example.com'], steps });
       return (await ceremonies.startPlan(plan, planDigest(plan))).ceremonyId;
     },
     async stop() {

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { bundleWorkflows } from '../worker/bundle';
 import { CEREMONY_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { loadConfig } from '../runtime/config';
@@ -11,6 +12,7 @@ const root = join(__dirname, '..', '..');
 
 /** A real dev server (through the CLI bootstrap) and a workflow bundle, for one bench run. */
 export async function benchServer(): Promise<{ address: string; bundlePath: string; stop(): Promise<void> }> {
+  quietRuntime();
   const cli = loadConfig().TEMPORAL_CLI || execFileSync('bash', [join(root, 'scripts/ensure-temporal.sh')], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim().split('\n').pop()!;
   const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: cli }, ip: '127.0.0.1', searchAttributes: CEREMONY_SEARCH_ATTRIBUTES, log: { format: 'pretty', level: 'error' } } });
   const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
@@ -19,6 +21,19 @@ export async function benchServer(): Promise<{ address: string; bundlePath: stri
   const bundlePath = join(mkdtempSync(join(tmpdir(), 'bench-bundle-')), 'workflows.js');
   writeFileSync(bundlePath, code);
   return { address: env.address, bundlePath, stop: () => env.teardown() };
+}
+
+let runtimeInstalled = false;
+/** The process's Temporal runtime logs warnings and errors only: the dev server's client would
+ * otherwise install one at INFO first, and the in-process worker's logger could not replace it. */
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // installed already
+  }
 }
 
 export function percentile(values: number[], p: number): number {
@@ -30,4 +45,13 @@ export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 1
 
 export function machine() {
   return { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: round(totalmem() / 2 ** 30), node: process.version };
+}
+
+/** Run `task(0..count-1)`, at most `limit` at once; the first failure rejects (the rest still settle). */
+export async function inParallel(count: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, lane));
 }

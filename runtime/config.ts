@@ -27,6 +27,14 @@ const temporal = {
   CEREMONY_WORKFLOW_BUNDLE: optional('a prebuilt workflow bundle for the worker and `audit verify`; unset = bundled at start'),
 };
 
+const count = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+
+const worker = {
+  WORKER_MAX_CACHED_WORKFLOWS: count(1000, 100_000).describe('running ceremonies the worker keeps in memory (about 0.4 MiB each); more are replayed from history when they next move'),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: count(200, 10_000).describe('activities the worker runs at once (device steps mostly wait on the device)'),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count(40, 10_000).describe('workflow tasks the worker runs at once'),
+};
+
 const storage = {
   CEREMONY_DATA_DIR: z.string().default('.data').describe('ledger and outbox files (and the local stack\'s state)'),
   CEREMONY_INVENTORY: z.string().default(SAMPLE_INVENTORY).describe('inventory YAML: HSMs, approvers, policy, keys (worker, web app, CLI); while it is the sample, `npm start` simulates the devices'),
@@ -97,7 +105,7 @@ const localStack = {
   CHROMIUM_PATH: z.string().default('/usr/bin/chromium').describe('the browser of the browser tests'),
 };
 
-const GROUPS = { Temporal: temporal, Storage: storage, Mail: mail, Web: web, 'Links and keys': keys, Tickets: tickets, Azure: azure, Audit: audit, Logging: logging, 'Local stack': localStack };
+const GROUPS = { Temporal: temporal, Worker: worker, Storage: storage, Mail: mail, Web: web, 'Links and keys': keys, Tickets: tickets, Azure: azure, Audit: audit, Logging: logging, 'Local stack': localStack };
 
 /** Read by libraries, not by this code: listed beside their group, not parsed. */
 const READ_BY_LIBRARIES: Partial<Record<keyof typeof GROUPS, Record<string, string>>> = {
@@ -109,7 +117,7 @@ const READ_BY_LIBRARIES: Partial<Record<keyof typeof GROUPS, Record<string, stri
 };
 
 export const ConfigSchema = z
-  .object({ ...temporal, ...storage, ...mail, ...web, ...keys, ...tickets, ...azure, ...audit, ...logging, ...localStack })
+  .object({ ...temporal, ...worker, ...storage, ...mail, ...web, ...keys, ...tickets, ...azure, ...audit, ...logging, ...localStack })
   .refine((c) => Boolean(c.TEMPORAL_TLS_CERT) === Boolean(c.TEMPORAL_TLS_KEY), {
     message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together (mTLS)',
     path: ['TEMPORAL_TLS_KEY'],

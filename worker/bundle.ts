@@ -10,8 +10,11 @@ export const PRELOADED_MODULES = ['@noble/curves/ed25519', '@noble/hashes/sha2',
 
 type Logger = BundleOptions['logger'];
 
-/** Bundle the workflows. `production`: without the inline source map (it is most of the bundle
- * and every cached workflow would carry it). */
+/** The SDK refuses a bundle without an inline source map (it reads one to name the script): a
+ * production bundle carries this empty one instead of the real map, which is most of the bundle. */
+export const EMPTY_SOURCE_MAP = `//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify({ version: 3, file: 'workflow-bundle.js', sources: [], names: [], mappings: '' })).toString('base64')}`;
+
+/** Bundle the workflows. `production`: with an empty source map instead of the real one. */
 export async function bundleWorkflows(options: { production: boolean; logger?: Logger }): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
@@ -25,5 +28,5 @@ export async function bundleWorkflows(options: { production: boolean; logger?: L
       ...(options.production ? { devtool: false } : {}),
     }),
   });
-  return code;
+  return options.production ? `${code}\n${EMPTY_SOURCE_MAP}\n` : code;
 }

@@ -42,6 +42,9 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
     dataConverter: dataConverterFor(config.CEREMONY_PAYLOAD_KEYS),
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     workflowBundle: options.workflowBundlePath ? { codePath: options.workflowBundlePath } : { code: await bundleWorkflows({ production: true }) },
     activities: createActivities({
       ledgerPath: dataPath(config, 'ledger.jsonl'),

@@ -1,4 +1,4 @@
-import { decisionSignatureValid, type DecisionFields, type DecisionKind, type DecisionSignature } from '../ceremonies/decision-signature';
+import { decisionSignatureValid, type DecisionFields, type DecisionKind, type DecisionSignature, type Ed25519Verify } from '../ceremonies/decision-signature';
 import type { GateStep, Plan } from '../ceremonies/plan';
 import { isGate } from '../ceremonies/steps';
 import type { PolicySnapshot } from '../ceremonies/policy';
@@ -76,9 +76,9 @@ export function signedVia(policy: Pick<PolicySnapshot, 'keys' | 'attestationKeys
 }
 
 /** Does the signature prove this decision by this key? (Not: is the key the decider's.) */
-export function signatureMatches(ceremonyId: string, kind: DecisionKind, d: Omit<DecisionFields, 'ceremonyId' | 'decision'>, signature: DecisionSignature): boolean {
+export function signatureMatches(ceremonyId: string, kind: DecisionKind, d: Omit<DecisionFields, 'ceremonyId' | 'decision'>, signature: DecisionSignature, verify?: Ed25519Verify): boolean {
   const fields = { ceremonyId, gate: d.gate, planDigest: d.planDigest, decision: kind, actor: d.actor, text: d.text, nonce: d.nonce, at: d.at };
-  return decisionSignatureValid(fields, signature);
+  return decisionSignatureValid(fields, signature, verify);
 }
 
 /** Why a signature does not prove this decision now, or undefined when it does. */

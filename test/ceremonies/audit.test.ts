@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { cli } from '../support/cli';
 import { exportCeremony, manifestPath, sha256Hex } from '../../audit/export';
@@ -192,12 +193,16 @@ test('verify in two parts: the history checks for every export, the replay for a
   expect(all[2].problems.join('\n')).toMatch(/replay with the current workflow code failed: .*[Nn]ondetermin/);
   expect(all[2].violations).toEqual([]); // the history checks alone cannot see it
 
+  expect(all.map((r) => r.replayed)).toEqual([true, true, true, true]);
   const none = await verifyHistories([folder], { ...bundle, replay: 'none' });
   expect(none.map((r) => r.ok)).toEqual([true, true, true, true]);
+  expect(none.map((r) => r.replayed)).toEqual([false, false, false, false]);
+  expect(reportMarkdown(await auditEvents(parseHistoryJson(JSON.parse(readFileSync(file, 'utf8')))), none[0])).toContain('VERIFIED: from the history alone (not replayed)');
   expect(none[2].notes).toContain('not replayed (--no-replay): the checks from the history alone were made');
 
   const sample = await verifyHistories([folder], { ...bundle, replay: { sample: 2 } }); // a and c
   expect(sample.map((r) => r.ok)).toEqual([true, true, false, true]);
+  expect(sample.map((r) => r.replayed)).toEqual([true, false, true, false]);
   expect(sample[1].notes).toContain('not replayed: a sample of 2 of 4 histories was');
 
   const cli_ = await cli('audit', 'verify', folder, '--no-replay');
@@ -212,6 +217,26 @@ test('a replay against changed workflow code reports the non-determinism instead
   const [r] = await verifyHistories([file], { workflowBundlePath: changed });
   expect(r.ok).toBe(false);
   expect(r.problems.join('\n')).toMatch(/replay with the current workflow code failed: .*[Nn]ondetermin/);
+});
+
+test("the audit's own reader of an export agrees with the SDK's parser on everything the audit reads; a malformed value is unreadable, not skipped", async () => {
+  const json = JSON.parse(readFileSync(file, 'utf8'));
+  const ours = await auditEvents(parseHistoryJson(json));
+  expect(ours).toEqual(await auditEvents(historyFromJSON(json)));
+  expect(ours.filter((e) => e.activity).length).toBeGreaterThan(5);
+  expect(ours.filter((e) => e.update).length).toBeGreaterThan(1);
+
+  const edited = (edit: (events: Record<string, any>[]) => void) => {
+    const copy = JSON.parse(JSON.stringify(json));
+    edit(copy.events);
+    return copy;
+  };
+  const scheduled = (events: Record<string, any>[]) => events.find((e) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes;
+  expect(() => parseHistoryJson(edited((events) => (scheduled(events).input.payloads[0].data = 'not base64!')))).toThrow('payload data is not base64');
+  expect(() => parseHistoryJson(edited((events) => (events[3].eventTime = 'yesterday')))).toThrow('event 4.eventTime is not an RFC 3339 time');
+  expect(() => parseHistoryJson(edited((events) => (events[2].eventType = 'EVENT_TYPE_NONSENSE')))).toThrow('event 3 has an unknown event type');
+  expect(() => parseHistoryJson(edited((events) => (scheduled(events).activityType = 'notify')))).toThrow(/activityType is not an object/);
+  expect(() => parseHistoryJson({ events: {} })).toThrow('the history has no events array');
 });
 
 test('the report tells a reader who asked, which plan, who approved, what the devices printed, and the verdict', async () => {

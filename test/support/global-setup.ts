@@ -31,7 +31,8 @@ export default async function globalSetup(): Promise<void> {
   const outDir = join(root, 'test-output');
   mkdirSync(outDir, { recursive: true });
   const bundlePath = join(outDir, 'workflow-bundle.js');
-  const code = await bundleWorkflows({ production: false, logger: quietLogger });
+  // the bundle a production worker runs, so that every workflow test proves it loads
+  const code = await bundleWorkflows({ production: true, logger: quietLogger });
   require('node:fs').writeFileSync(bundlePath, code);
   process.env.CEREMONY_WORKFLOW_BUNDLE = bundlePath;
 }
