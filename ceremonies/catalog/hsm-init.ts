@@ -68,10 +68,8 @@ export function buildHsmInitPlan(context: PlanContext): PlanInput {
   const domain = cloningDomain(context, p.defaultDomain);
   const policies = policySettings(p.policies);
   const destructive = policies.filter((s) => s.policy.destructive);
-  const warnings = [
-    ...(domain.defaultDomain ? [DEFAULT_DOMAIN_WARNING] : []),
-    ...(destructive.length ? [`irreversible: destructive policies ${destructive.map((s) => s.policy.code).join(', ')}`] : []),
-  ];
+  // short enough for a gate title whatever the names: the steps below give the details
+  const warnings = [...(domain.defaultDomain ? ['WARNING: DEFAULT cloning domain'] : []), ...(destructive.length ? ['irreversible destructive policy change'] : [])];
   const gateTitle = `Approve initialising ${request.hsm}${warnings.length ? ` (${warnings.join('; ')})` : ''}`;
   return {
     ...planFrame(request, inventory, `Initialise ${request.hsm} as ${p.label}${p.reinit ? ' (re-initialisation)' : ''}${domain.defaultDomain ? ' with the DEFAULT cloning domain' : ''}`),

@@ -23,7 +23,7 @@ test('hsm-init: first login with a generated password kept in the secret store, 
   const { plan } = await h.ceremonies.plan(id);
   expect(plan.steps.find((s) => s.id === 'policy-15')).toMatchObject({ op: 'hsm.changeDestructivePolicy', irreversible: true });
   const mail = await h.waitForOutbox((m) => m.ceremonyId === id && m.kind === 'approval-requested');
-  expect(mail.body).toContain('irreversible: destructive policies 15');
+  expect(mail.subject).toContain('irreversible destructive policy change');
   expect(mail.body).toContain('Set destructive HSM policy 15 (SO can reset partition PIN) to 1: erases every partition [irreversible]');
 
   const failed = await driveGates(h.ceremonies, id);
@@ -97,7 +97,7 @@ test('hsm-init with the default cloning domain: only when asked for, shown to th
     await expect(env.start('hsm-init', { label: 'HSM4', reinit: 'true' })).rejects.toThrow('request defaultDomain=true');
     const id = await env.start('hsm-init', { label: 'HSM4', reinit: 'true', defaultDomain: 'true' });
     const mail = await h.waitForOutbox((m) => m.ceremonyId === id && m.kind === 'approval-requested');
-    expect(mail.subject).toContain('WARNING: the DEFAULT cloning domain (-defaultdomain, insecure)');
+    expect(mail.subject).toContain('Approve initialising hsm-sim-1 (WARNING: DEFAULT cloning domain)');
     expect(mail.body).toContain('Initialise the HSM with label HSM4 and WARNING: the DEFAULT cloning domain (-defaultdomain, insecure)');
     // the approver's decision page shows it too: in the gate, the step and its arguments
     const keys = parseLinkKeys(newLinkKeyEntry('k1'));
@@ -107,7 +107,8 @@ test('hsm-init with the default cloning domain: only when asked for, shown to th
       const { token } = createLinkToken(keys, { kind: 'approval', ceremonyId: id, gate: 'approve', approver: 'alice@example.com', digest: planDigest, exp: Math.floor(Date.now() / 1000) + 600 });
       const page = await web.inject({ method: 'GET', url: `/decide/${token}` });
       expect(page.statusCode).toBe(200);
-      expect(page.body).toContain('Approve initialising hsm-sim-1 (WARNING: the DEFAULT cloning domain (-defaultdomain, insecure))');
+      expect(page.body).toContain('Approve initialising hsm-sim-1 (WARNING: DEFAULT cloning domain)');
+      expect(page.body).toContain('Initialise the HSM with label HSM4 and WARNING: the DEFAULT cloning domain (-defaultdomain, insecure)');
       expect(page.body).toContain('hsm.init {&quot;label&quot;:&quot;HSM4&quot;,&quot;defaultDomain&quot;:true}');
     } finally {
       await web.close();

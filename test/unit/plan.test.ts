@@ -103,7 +103,7 @@ describe('the Luna ceremonies', () => {
     expect(problems(() => plan('hsm-init', { label: 'HSM1', defaultDomain: 'true' }))).toEqual(['params.defaultDomain: hsms.hsm-weu-1.credentials.hsmDomain holds a cloning domain; defaultDomain=true would ignore it']);
     const insecure = plan('hsm-init', { label: 'HSM1', defaultDomain: 'true' }, noDomain);
     expect(insecure.title).toBe('Initialise hsm-weu-1 as HSM1 with the DEFAULT cloning domain');
-    expect(insecure.steps.find((s) => s.id === 'approve')?.title).toContain('WARNING: the DEFAULT cloning domain (-defaultdomain, insecure)');
+    expect(insecure.steps.find((s) => s.id === 'approve')?.title).toBe('Approve initialising hsm-weu-1 (WARNING: DEFAULT cloning domain) (2 of security-officers)');
     expect(insecure.steps.find((s) => s.id === 'init')).toMatchObject({ title: expect.stringContaining('WARNING: the DEFAULT cloning domain'), args: { defaultDomain: true } });
   });
 
@@ -111,7 +111,7 @@ describe('the Luna ceremonies', () => {
     const p = plan('hsm-init', { label: 'HSM1', policies: '12=0,21=1' });
     expect(p.steps.find((s) => s.id === 'policy-12')).toMatchObject({ op: 'hsm.changeDestructivePolicy', irreversible: true, title: expect.stringContaining('Allow non-FIPS algorithms') });
     expect(p.steps.find((s) => s.id === 'policy-21')).toMatchObject({ op: 'hsm.setPolicy', irreversible: false });
-    expect(p.steps[0].title).toContain('irreversible: destructive policies 12');
+    expect(p.steps[0].title).toBe('Approve initialising hsm-weu-1 (irreversible destructive policy change) (2 of security-officers)');
     expect(problems(() => plan('hsm-init', { label: 'HSM1', policies: '99=1' }))).toEqual(['params.policies: 99 is not an HSM policy the documentation lists (6, 7, 12, 15, 16, 20, 21, 22, 29)']);
     // a plan written by hand cannot change a destructive policy with the reversible operation
     const sneaky = { ...p, steps: p.steps.map((s) => (s.id === 'policy-12' ? { ...s, op: 'hsm.setPolicy', irreversible: false } : s)) };
