@@ -26,6 +26,9 @@ export interface OperationEvidence {
    * (`done-before-loss`), showed while this attempt waited (`finished-after-loss`: the command
    * was still running), or never showed in the command's time (`not-started`: sent again). */
   resumed?: 'done-before-loss' | 'finished-after-loss' | 'not-started';
+  /** What people must do next, outside the ceremony (e.g. the client owner's commands after a
+   * partition is created): sent on the ticket and in the outcome mail. Never a secret. */
+  nextSteps?: string[];
   /** Every device command run by this attempt, with its result code and scrubbed output. */
   transcript?: { device: string; user: string; command: string; code: number; output: string }[];
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { EmailSchema, SlugSchema } from './identifiers';
-import { LunaName } from './operation-args';
+import { HsmSerial, LunaName, Sha256Hex } from './operation-args';
 import { OPERATION_KINDS, type OperationKind } from './operations';
 import { nullPrototype, own } from './own';
 import { CeremonyKindSchema } from './plan';
@@ -58,11 +58,15 @@ export const HsmSchema = z.object({
   hostKeyFingerprint: HostKeyFingerprintSchema,
   model: z.string().default('Luna Network HSM 7 A790'),
   azureResourceId: z.string().startsWith('/subscriptions/', 'expected an ARM resource id starting with /subscriptions/').optional(),
+  /** The serial `hsm show` reports for this appliance: ARM does not expose it, so the inventory
+   * records which appliance its `azureResourceId` is (checked before a zeroize-deprovision). */
+  serial: HsmSerial.optional(),
   /** The on-prem backup device (key of `backupDevices`) this HSM's partitions are backed up to. */
   backupDevice: SlugSchema.optional(),
   /** Passwords of appliance users and the HSM roles; `<user>Key`: a private key (PEM) the user
    * logs in with instead of a password (Luna: `sysconf ssh publickey add`). */
-  credentials: z.partialRecord(z.enum(['tenantadmin', 'admin', 'operator', 'monitor', 'hsmSo', 'hsmDomain', 'tenantadminKey', 'adminKey']), SecretRefSchema).refine(
+  /** `audit`: the appliance's audit user, who reads the HSM audit log (`audit log` commands). */
+  credentials: z.partialRecord(z.enum(['tenantadmin', 'admin', 'operator', 'monitor', 'audit', 'hsmSo', 'hsmDomain', 'tenantadminKey', 'adminKey']), SecretRefSchema).refine(
     (c) => Object.keys(c).length > 0,
     'at least one credential reference is required',
   ),
@@ -82,6 +86,15 @@ export const BackupDeviceSchema = z.object({
   /** The NTLS client name the appliances know the workstation by (partitions are assigned to it). */
   clientName: LunaName.default('backup-ws'),
 });
+
+/** An NTLS client's certificate (public, not a secret): the file the worker uploads to the
+ * appliance before `client register`, and its sha256, which the plan carries for the approvers. */
+export const ClientCertificateSchema = z
+  .object({
+    certificate: z.string().regex(/^file:\/.+\.pem$/, 'expected a "file:/absolute/path.pem" reference to the PEM certificate'),
+    sha256: Sha256Hex,
+  })
+  .strict();
 
 /** A party outside the organisation whose sign-off a ceremony needs (Microsoft for firmware). */
 export const ExternalSignerSchema = z.object({ name: z.string().min(1), contacts: z.array(EmailSchema).min(1) });
@@ -122,6 +135,8 @@ export const InventorySchema = z
     /** Who receives a support request (e.g. a physical reboot of a hung appliance). */
     supportContacts: z.array(EmailSchema).default([]),
     externalSigners: ownRecord(SlugSchema, ExternalSignerSchema).default(nullPrototype({})),
+    /** NTLS client certificates by client name (partition-create uploads them). */
+    clientCertificates: ownRecord(LunaName, ClientCertificateSchema).default(nullPrototype({})),
     standingApprovals: ownRecord(SlugSchema, StandingApprovalSchema).default(nullPrototype({})),
     /** Dashboard logins of operators: `ceremony hash-password` prints a hash. */
     operatorLogins: ownRecord(EmailSchema, z.object({ passwordHash: z.string().regex(/^scrypt:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, 'expected a hash from `ceremony hash-password`') })).default(

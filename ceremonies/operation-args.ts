@@ -12,6 +12,8 @@ export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'expected the packag
 export const AuthCode = z.string().regex(/^[A-Za-z0-9/+]{6,32}$/, "expected the package's authorisation code");
 /** A backup's name on the Backup HSM. */
 export const BackupLabel = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a backup label (letters, digits, "_", "." or "-")');
+/** An HSM's serial number, as `hsm show` prints it. */
+export const HsmSerial = z.string().regex(/^[0-9]{1,20}$/, 'expected the HSM serial number hsm show prints (digits)');
 export const DedicatedHsmResourceId = z
   .string()
   .regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.HardwareSecurityModules\/dedicatedHSMs\/[^/]+$/i, 'expected a Dedicated HSM ARM resource id');

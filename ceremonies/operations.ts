@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AuthCode, BackupLabel, DedicatedHsmResourceId, FirmwareVersion, HostName, LunaName, PackageFile, Sha256Hex } from './operation-args';
+import { AuthCode, BackupLabel, DedicatedHsmResourceId, FirmwareVersion, HostName, HsmSerial, LunaName, PackageFile, Sha256Hex } from './operation-args';
+import { HSM_POLICY_CODES, hsmPolicy } from './hsm-policies';
 import { durationMs } from './duration';
 import { SlugSchema } from './identifiers';
 
@@ -18,6 +19,17 @@ const none = z.object({}).strict();
 /** `commandTimeout`: how long the operation's device command may take on a real appliance
  * (most answer in seconds; an init, a zeroize, a package update or the backup of a full
  * partition take minutes). Our estimates: Thales documents no upper bounds. */
+/** An HSM policy change: a documented policy number (ceremonies/hsm-policies.ts), destructive or not. */
+const policyChange = (destructive: boolean) =>
+  z
+    .object({ policy: z.number().int().min(0).max(99), value: z.number().int().min(0).max(1) })
+    .strict()
+    .refine((a) => hsmPolicy(a.policy) !== undefined, { message: `not an HSM policy the documentation lists (${HSM_POLICY_CODES})`, path: ['policy'] })
+    .refine((a) => hsmPolicy(a.policy)?.destructive !== !destructive, {
+      message: destructive ? 'not a destructive policy: use hsm.setPolicy' : 'a destructive policy (changing it erases every partition): use hsm.changeDestructivePolicy, which is irreversible',
+      path: ['policy'],
+    });
+
 const op = <A extends z.ZodType>(kind: OperationKind, description: string, args: A, commandTimeout = '30s') => ({ kind, description, args, commandTimeout });
 
 export const OPERATIONS_CATALOGUE = {
@@ -27,13 +39,21 @@ export const OPERATIONS_CATALOGUE = {
   'hsm.checkZeroized': op('read-only', 'Check that the HSM is zeroized (a fresh unit), before a first initialisation', none),
   'hsm.verify': op('read-only', 'Check the HSM state: label, firmware, zeroized', z.object({ label: LunaName.optional(), firmware: FirmwareVersion.optional(), zeroized: z.boolean().optional() }).strict()),
   'hsm.changeInitialPassword': op("reversible", "Change an appliance user's factory password at first login", z.object({ user: z.enum(['tenantadmin', 'admin', 'operator', 'monitor']).default('tenantadmin') }).strict(), '1m'),
-  'hsm.init': op('reversible', 'Initialise a zeroized HSM with a label and the HSM Administrator password', z.object({ label: LunaName }).strict(), '2m'),
-  'hsm.setPolicy': op('reversible', 'Set an HSM policy (hsm changePolicy), as the HSM Administrator', z.object({ policy: z.number().int().min(0).max(99), value: z.number().int().min(0).max(1) }).strict()),
+  'hsm.checkTime': op('read-only', "Check the appliance's clock against the worker's, and its NTP synchronisation where NTP is enabled (sysconf ntp status)", z.object({ maxSkewSeconds: z.number().int().min(1).max(3600).default(60) }).strict(), '1m'),
+  /** `defaultDomain`: initialise with Thales' deprecated default cloning domain instead of the
+   * inventory's `hsmDomain` secret; the plan says so, never the worker on its own. */
+  'hsm.init': op('reversible', 'Initialise a zeroized HSM with a label, the HSM Administrator password and the cloning domain', z.object({ label: LunaName, defaultDomain: z.boolean().default(false) }).strict(), '2m'),
+  'hsm.setPolicy': op('reversible', 'Set a non-destructive HSM policy (hsm changePolicy), as the HSM Administrator', policyChange(false)),
+  'hsm.changeDestructivePolicy': op('irreversible', 'Change a destructive HSM policy (hsm changePolicy): erases every partition (irreversible)', policyChange(true), '2m'),
+  'hsm.policyIs': op('read-only', 'Check that an HSM policy has a value (hsm showPolicies)', z.object({ policy: z.number().int().min(0).max(99), value: z.number().int().min(0).max(1) }).strict()),
   'hsm.configureSyslog': op('reversible', 'Send the appliance logs to a remote syslog host', z.object({ host: HostName, port: z.number().int().min(1).max(65535).default(514), protocol: z.enum(['udp', 'tcp']).default('udp') }).strict()),
   'partition.checkLicence': op('read-only', 'Check that the HSM licence allows more partitions (10 licensed by default, 100 at most)', z.object({ adding: z.number().int().min(1).max(100).default(1) }).strict()),
   'partition.create': op('reversible', 'Create an application partition', z.object({ partition: LunaName }).strict(), '1m'),
   'partition.present': op('read-only', 'Check that a partition is listed on the HSM', z.object({ partition: LunaName }).strict()),
+  'client.register': op('reversible', "Upload a client's NTLS certificate (checked against its sha256) and register the client (client register)", z.object({ client: LunaName, host: HostName, certSha256: Sha256Hex }).strict(), '1m'),
+  'ntls.serverCertificate': op('read-only', "Fetch the appliance's NTLS server certificate (server.pem) for the client's vtl addServer", z.object({ client: LunaName, host: HostName, partition: LunaName, cloning: z.boolean().default(false) }).strict()),
   'partition.assignClient': op('reversible', 'Register a client host (if needed) and assign a partition to it', z.object({ client: LunaName, host: HostName, partition: LunaName }).strict()),
+  'hsm.exportLogs': op('read-only', 'Keep the appliance logs an auditor wants (syslog, lunash command log, HSM audit log) as evidence, bounded', z.object({ entries: z.number().int().min(1).max(2000).default(500), auditLogs: z.boolean().default(false) }).strict(), '2m'),
   'hsm.zeroize': op('irreversible', 'Zeroize the HSM: destroys every partition and all key material (irreversible)', none, '5m'),
   'firmware.onTarget': op('read-only', 'Whether the appliance already runs the target firmware', z.object({ targetFirmware: FirmwareVersion }).strict()),
   'firmware.upload': op('reversible', 'Check an update package against its sha256 and upload it to the appliance', z.object({ file: PackageFile, sha256: Sha256Hex }).strict(), '10m'),
@@ -44,7 +64,8 @@ export const OPERATIONS_CATALOGUE = {
   'backup.verify': op('read-only', 'Check that a backup on the backup device matches its source partition', z.object({ partition: LunaName, label: BackupLabel.optional() }).strict()),
   'backup.recent': op('read-only', 'Check that every partition has a verified backup newer than N days', z.object({ maxAgeDays: z.number().int().min(1).max(365) }).strict()),
   'approval.standing': op('read-only', 'Check that a standing pre-approval (inventory standingApprovals) covers this run', z.object({ id: SlugSchema }).strict()),
-  'azure.deleteDedicatedHsm': op('irreversible', 'Deprovision the Dedicated HSM in Azure (ARM DELETE), only when the HSM is zeroized', z.object({ resourceId: DedicatedHsmResourceId, pollMs: z.number().int().min(50).max(60_000).default(5000) }).strict(), '25m'),
+  'azure.matchesAppliance': op('read-only', "Check that the Azure resource is this appliance: its private IP is the address the worker reaches, which reports the inventory's serial", z.object({ resourceId: DedicatedHsmResourceId, serial: HsmSerial }).strict()),
+  'azure.deleteDedicatedHsm': op('irreversible', 'Deprovision the Dedicated HSM in Azure (ARM DELETE), only when the HSM is zeroized', z.object({ resourceId: DedicatedHsmResourceId, serial: HsmSerial.optional(), pollMs: z.number().int().min(50).max(60_000).default(5000) }).strict(), '25m'),
 };
 
 export type OperationName = keyof typeof OPERATIONS_CATALOGUE;

@@ -27,6 +27,9 @@ export interface AzureArm {
   requests: ArmRequest[];
   /** Resources and their state. */
   resources: Map<string, 'Succeeded' | 'Deleting' | 'deleted'>;
+  /** The private IP of each resource's HSM network interface (default 127.0.0.1, where the
+   * simulated appliances listen), by lower-case resource id. */
+  privateIps: Map<string, string>;
   /** When set, a DELETE takes this long and finishes whether or not anyone polls (as in Azure);
    * otherwise it finishes at the second poll of its operation. */
   deleteMs?: number;
@@ -60,6 +63,7 @@ export async function startAzureArm(resourceIds: string[]): Promise<AzureArm> {
     token,
     requests: [],
     resources: new Map(resourceIds.map((id) => [id.toLowerCase(), 'Succeeded' as const])),
+    privateIps: new Map(),
     close: async () => {},
   };
 
@@ -83,7 +87,10 @@ export async function startAzureArm(resourceIds: string[]): Promise<AzureArm> {
     if (state === undefined || state === 'deleted') return json(res, 404, { error: { code: 'ResourceNotFound', message: `The Resource '${url.pathname}' was not found.` } });
     const name = url.pathname.split('/').pop();
     if (req.method === 'GET') {
-      return json(res, 200, { id: url.pathname, name, type: 'Microsoft.HardwareSecurityModules/dedicatedHSMs', location: 'westeurope', sku: { name: 'SafeNet Luna Network HSM A790' }, properties: { provisioningState: state } });
+      // as ARM describes a Dedicated HSM (api-version 2021-11-30): the HSM's network interface and
+      // its private IP, which is where one reaches the appliance
+      const networkProfile = { subnet: { id: `${url.pathname.split('/providers/')[0]}/providers/Microsoft.Network/virtualNetworks/hsm-vnet/subnets/hsmsubnet` }, networkInterfaces: [{ id: `${url.pathname}/networkInterfaces/${name}_HSMnic`, privateIpAddress: arm.privateIps.get(key) ?? '127.0.0.1' }] };
+      return json(res, 200, { id: url.pathname, name, type: 'Microsoft.HardwareSecurityModules/dedicatedHSMs', location: 'westeurope', sku: { name: 'SafeNet Luna Network HSM A790' }, properties: { networkProfile, provisioningState: state } });
     }
     if (req.method === 'DELETE') {
       if (arm.failNextDelete) {

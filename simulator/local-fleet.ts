@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import selfsigned from 'selfsigned';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -31,6 +32,21 @@ function secretFile(dir: string, name: string): string {
   return path;
 }
 
+/** A self-signed NTLS certificate for each client the sample inventory names (the demo's app01),
+ * generated once under the data dir: what a client owner makes with `vtl createCert`. */
+async function clientCertificates(sample: Inventory, simDir: string): Promise<Inventory['clientCertificates']> {
+  const out: Inventory['clientCertificates'] = {};
+  for (const client of Object.keys(sample.clientCertificates)) {
+    const path = join(simDir, 'clients', `${client}.pem`);
+    if (!existsSync(path)) {
+      mkdirSync(join(simDir, 'clients'), { recursive: true });
+      writeFileSync(path, (await selfsigned.generate([{ name: 'commonName', value: client }], { days: 3650, keySize: 2048 } as never)).cert);
+    }
+    out[client] = { certificate: `file:${path}`, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') };
+  }
+  return out;
+}
+
 /** Start one simulated appliance per HSM of the sample inventory (on its port) and one backup
  * device, under `dataDir/sim`. State, host keys and secrets persist across restarts. */
 export async function startLocalFleet(sampleInventoryPath: string, dataDir: string, options: { backupPort?: number } = {}): Promise<LocalFleet> {
@@ -52,6 +68,11 @@ export async function startLocalFleet(sampleInventoryPath: string, dataDir: stri
   });
 
   // everyone who may decide on a gate gets a local signing key; the web app an attestation key
+  // each appliance's audit user gets a generated password (Thales: the audit user is disabled by default)
+  for (const a of appliances) {
+    const password = readFileSync(secretFile(simDir, `${a.name}-audit`), 'utf8').trim();
+    a.state.update((st) => void (st.users.audit = { role: 'audit', password, mustChangePassword: false, enabled: true }));
+  }
   const people = [...new Set([...Object.values(sample.approverGroups).flatMap((g) => g.members), ...sample.operators, ...Object.values(sample.externalSigners).flatMap((s) => s.contacts)])];
   const inventory: Inventory = {
     ...sample,
@@ -65,15 +86,19 @@ export async function startLocalFleet(sampleInventoryPath: string, dataDir: stri
           host: '127.0.0.1',
           port: a.port,
           hostKeyFingerprint: a.fingerprint,
+          // ARM exposes no serial: the inventory records which appliance the resource is
+          serial: a.state.read().serial,
           backupDevice: backupName,
           credentials: {
             tenantadmin: `file:${secretFile(simDir, `${a.name}-tenantadmin`)}`,
             hsmSo: `file:${secretFile(simDir, `${a.name}-hsm-so`)}`,
             hsmDomain: `file:${secretFile(simDir, `${a.name}-hsm-domain`)}`,
+            audit: `file:${secretFile(simDir, `${a.name}-audit`)}`,
           },
         },
       ]),
     ),
+    clientCertificates: await clientCertificates(sample, simDir),
     backupDevices: {
       [backupName]: {
         host: '127.0.0.1',

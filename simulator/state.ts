@@ -5,7 +5,7 @@ import { z } from 'zod';
 export const DEFAULT_TENANTADMIN_PASSWORD = 'PASSWORD';
 
 export const UserSchema = z.object({
-  role: z.enum(['admin', 'operator', 'monitor']),
+  role: z.enum(['admin', 'operator', 'monitor', 'audit']),
   password: z.string(),
   /** Azure's tenantadmin ships with a default password that must be changed at first login. */
   mustChangePassword: z.boolean().default(false),
@@ -17,9 +17,12 @@ export const PartitionSchema = z.object({
   serial: z.string(),
   objects: z.number().int().min(0),
   createdAt: z.string(),
+  /** Bytes allotted; absent: the default, an equal share of the HSM storage per licensed partition. */
+  size: z.number().int().min(0).optional(),
 });
 
-export const ClientSchema = z.object({ name: z.string(), host: z.string(), partitions: z.array(z.string()) });
+/** `certificateFingerprint`: the MD5 of the certificate `client register` read (`<host>.pem`). */
+export const ClientSchema = z.object({ name: z.string(), host: z.string(), partitions: z.array(z.string()), certificateFingerprint: z.string().optional() });
 
 export const ApplianceStateSchema = z.object({
   name: z.string(),
@@ -36,6 +39,15 @@ export const ApplianceStateSchema = z.object({
   users: z.record(z.string(), UserSchema),
   partitions: z.array(PartitionSchema).default([]),
   clients: z.array(ClientSchema).default([]),
+  /** Maximum HSM Storage Space (Bytes), as hsm show prints it. */
+  storageTotal: z.number().int().default(33_554_432),
+  /** How far the appliance clock is from the host's (ms), and its NTP service. */
+  clockOffsetMs: z.number().int().default(0),
+  ntp: z
+    .object({ enabled: z.boolean(), running: z.boolean(), servers: z.array(z.string()), synchronised: z.boolean() })
+    .default({ enabled: false, running: false, servers: [], synchronised: false }),
+  /** The NTLS server certificate (PEM) clients fetch as server.pem; made at first use. */
+  serverCertificate: z.string().nullable().default(null),
   licence: z.object({ licensedPartitions: z.number().int().default(10), maxPartitions: z.number().int().default(100) }).default({ licensedPartitions: 10, maxPartitions: 100 }),
   policies: z.record(z.string(), z.string()).default({}),
   syslogHosts: z.array(z.object({ host: z.string(), port: z.number().int(), protocol: z.enum(['udp', 'tcp']) })).default([]),
@@ -45,7 +57,7 @@ export const ApplianceStateSchema = z.object({
   /** Uploaded, authorised update packages waiting for a reboot: name -> target firmware. */
   pendingUpdate: z.object({ file: z.string(), firmware: z.string() }).nullable().default(null),
   /** Files in the admin's scp area (package uploads land here). */
-  files: z.record(z.string(), z.object({ sha256: z.string(), size: z.number().int() })).default({}),
+  files: z.record(z.string(), z.object({ sha256: z.string(), size: z.number().int(), content: z.string().optional() })).default({}),
   /** While rebooting, SSH is refused. `null` until = hung: only a physical power cycle helps. */
   reboot: z.object({ until: z.string().nullable() }).nullable().default(null),
   audit: z
@@ -63,6 +75,8 @@ export function freshApplianceState(name: string, serial: string): ApplianceStat
     users: {
       tenantadmin: { role: 'admin', password: DEFAULT_TENANTADMIN_PASSWORD, mustChangePassword: true },
       monitor: { role: 'monitor', password: DEFAULT_TENANTADMIN_PASSWORD, mustChangePassword: true },
+      // the appliance's audit user reads the HSM audit log; Thales: "disabled by default"
+      audit: { role: 'audit', password: DEFAULT_TENANTADMIN_PASSWORD, mustChangePassword: true, enabled: false },
     },
   });
 }

@@ -8,7 +8,7 @@ import type { CeremonyInput, CeremonyStatus, Phase } from './messages';
 import { CeremonyRun } from './run';
 import { CeremonyState } from './state';
 import { runStep } from './steps';
-import { outcomeText, policySummary } from './texts';
+import { nextStepsLines, outcomeText, policySummary } from './texts';
 
 /** Runs any Plan step by step: approval and sign-off gates, operations with intervention on
  * failure, child ceremonies, durable waits. Its history is the audit record of the ceremony. */
@@ -62,7 +62,7 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
   state.currentStep = null;
   run.setPhase(outcome);
   state.record('ceremony-ended', outcome === 'cancelled' && state.cancelRequest ? state.cancelRequest.by : 'system', outcome);
-  run.comment('ended', `ceremony ${outcome}.`);
+  run.comment('ended', [`ceremony ${outcome}.`, ...nextStepsLines(state)].join('\n'));
   run.send('outcome', [plan.requester, ...state.operators], `Ceremony ${outcome}: ${plan.title}`, outcomeText(plan, state, outcome));
   await run.settled();
   return state.status();

@@ -15,6 +15,7 @@ export function gateSummary(plan: Plan, state: CeremonyState, step: GateStep, de
     `Deadline: ${deadline}`,
     'Steps:',
     ...plan.steps.map((s, i) => `  ${i + 1}. ${s.title}${s.irreversible ? ' [irreversible]' : ''}`),
+    ...nextStepsLines(state),
     '',
     `Decide with: ceremony ${step.type === 'approval' ? 'approve' : 'signoff'} ${state.ceremonyId} --gate ${step.id} --digest ${state.planDigest} --as <you>`,
   ].join('\n');
@@ -28,10 +29,17 @@ export function supportRequestText(plan: Plan, ceremonyId: string, error: string
   return `${error}\n\nHSM: ${plan.hsm}\nTicket: ${plan.ticket}\nCeremony: ${ceremonyId}`;
 }
 
+/** What people must do next, from the steps that have succeeded (e.g. the client owner's commands
+ * once a partition is created). */
+export function nextStepsLines(state: CeremonyState): string[] {
+  const lines = state.steps.filter((s) => s.status === 'succeeded').flatMap((s) => s.evidence?.nextSteps ?? []);
+  return lines.length ? ['', 'Next steps:', ...lines] : [];
+}
+
 /** The last mail: how the ceremony ended and, when a person ended it, why. */
 export function outcomeText(plan: Plan, state: CeremonyState, outcome: string): string {
   const why = state.steps.find((s) => s.error && ['rejected', 'aborted', 'expired'].includes(s.status));
-  return [`Ceremony ${state.ceremonyId} ended: ${outcome}.`, why ? `${why.title}: ${why.error}` : '', `HSM: ${plan.hsm}`, `Ticket: ${plan.ticket}`].filter(Boolean).join('\n');
+  return [`Ceremony ${state.ceremonyId} ended: ${outcome}.`, why ? `${why.title}: ${why.error}` : '', `HSM: ${plan.hsm}`, `Ticket: ${plan.ticket}`, ...nextStepsLines(state)].filter(Boolean).join('\n');
 }
 
 /** The policy check's result for the timeline: which step waits for which gate. */

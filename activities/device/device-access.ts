@@ -12,6 +12,11 @@ export function newAppliancePassword(): string {
   return `${randomBytes(18).toString('base64url')}Aa1-`;
 }
 
+/** The last `max` characters of a long output, saying how much was left out. */
+function bounded(output: string, max: number): string {
+  return output.length <= max ? output : `[${output.length - max} earlier characters not kept]\n${output.slice(-max)}`;
+}
+
 /** Where a device is and how to log in: an HSM appliance or a backup workstation. */
 export interface DeviceEndpoint {
   host: string;
@@ -33,6 +38,8 @@ export interface TranscriptEntry {
 export class DeviceAccess {
   readonly transcript: TranscriptEntry[] = [];
   private adminShell: Promise<LunaShell> | null = null;
+  /** Sessions of other appliance users (the audit user), by user. */
+  private readonly userShells = new Map<string, Promise<LunaShell>>();
   private readonly opened: LunaShell[] = [];
 
   constructor(
@@ -117,16 +124,32 @@ export class DeviceAccess {
 
   /** Run a command in the (reused) admin session and record it in the transcript. */
   async run(command: string, options: RunOptions = {}): Promise<CommandOutput> {
-    const shell = await this.admin();
+    try {
+      return await this.runIn(await this.admin(), command, options);
+    } finally {
+      if (options.endsSession) this.adminShell = null;
+    }
+  }
+
+  /** Run a command as another appliance user (its `<user>` credential), in a session of its own. */
+  async runAs(user: string, command: string, options: RunOptions = {}): Promise<CommandOutput> {
+    let shell = this.userShells.get(user);
+    if (!shell) {
+      shell = this.secret(user).then((password) => this.open(user, { password }));
+      shell.catch(() => this.userShells.delete(user));
+      this.userShells.set(user, shell);
+    }
+    return this.runIn(await shell, command, options);
+  }
+
+  private async runIn(shell: LunaShell, command: string, options: RunOptions): Promise<CommandOutput> {
     try {
       const out = await shell.run(command, { ...options, timeoutMs: options.timeoutMs ?? this.commandTimeoutMs });
-      this.transcript.push({ user: shell.user, command, code: out.code, output: out.output });
+      this.transcript.push({ user: shell.user, command, code: out.code, output: options.keepChars === undefined ? out.output : bounded(out.output, options.keepChars) });
       return out;
     } catch (err) {
       this.transcript.push({ user: shell.user, command, code: -1, output: (err as Error).message });
       throw err;
-    } finally {
-      if (options.endsSession) this.adminShell = null;
     }
   }
 
@@ -144,6 +167,13 @@ export class DeviceAccess {
   async upload(remoteName: string, data: Buffer): Promise<void> {
     await (await this.admin()).upload(remoteName, data);
     this.transcript.push({ user: this.adminUser(), command: `(sftp put ${remoteName}, ${data.length} bytes)`, code: 0, output: '' });
+  }
+
+  /** Fetch a file from the admin's file area (as `scp <user>@<host>:<file> .` does). */
+  async download(remoteName: string): Promise<Buffer> {
+    const data = await (await this.admin()).download(remoteName);
+    this.transcript.push({ user: this.adminUser(), command: `(fetch ${remoteName}, ${data.length} bytes)`, code: 0, output: '' });
+    return data;
   }
 
   /** Log the HSM Administrator (SO) in, in the admin session. */

@@ -44,6 +44,8 @@ export interface RunOptions {
   endsSession?: boolean;
   /** How long the command may take on a real appliance (default: the session's 15 s). */
   timeoutMs?: number;
+  /** Keep at most this many characters of the output in the evidence (long logs). */
+  keepChars?: number;
 }
 const FIRST_LOGIN = /For security purposes, you must change your/;
 
@@ -209,6 +211,24 @@ export class LunaShell {
         stream.once('error', (err: Error) => reject(new DeviceConnectionLost(this.host, `upload of ${remoteName} (${err.message})`)));
         stream.once('close', () => resolve());
         stream.end(data);
+      });
+    } finally {
+      sftp.end();
+    }
+  }
+
+  /** Fetch a file from the admin's area over SFTP (where `scp <user>@<host>:<file>` reads it). */
+  async download(remoteName: string): Promise<Buffer> {
+    const sftp = await new Promise<import('ssh2').SFTPWrapper>((resolve, reject) =>
+      this.client.sftp((err, s) => (err ? reject(new DeviceConnectionLost(this.host, `sftp (${err.message})`)) : resolve(s))),
+    );
+    try {
+      return await new Promise<Buffer>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const stream = sftp.createReadStream(remoteName);
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.once('error', (err: Error) => reject(new DeviceConnectionLost(this.host, `fetch of ${remoteName} (${err.message})`)));
+        stream.once('end', () => resolve(Buffer.concat(chunks)));
       });
     } finally {
       sftp.end();

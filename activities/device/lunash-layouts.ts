@@ -108,6 +108,27 @@ export const PARTITION_ARCHIVE_LIST: TableLayout = {
   empty: 'No backup partitions.',
 };
 
+/** guessed: the `audit log list` page (Luna 7 LunaSH reference) shows no output. */
+export const AUDIT_LOG_LIST: TableLayout = {
+  command: 'audit log list',
+  source: 'guessed',
+  columns: [{ name: 'File' }, { name: 'Size', align: 'right' }],
+  indent: 0,
+  gap: 3,
+  ruleChar: '-',
+  empty: 'No audit log files.',
+};
+
+/** `sysconf ntp status` (5.1 capture, Amazon CloudHSM Classic CLI test data): the state lines,
+ * then the peers table ntpq prints (its columns as Thales' Luna 7 page documents them). */
+export const NTP_TEXTS = {
+  running: 'NTP is running',
+  notRunning: 'NTP is not running',
+  enabled: 'NTP is enabled',
+  disabled: 'NTP is disabled',
+  peersHeader: '     remote           refid      st t when poll reach   delay   offset  jitter',
+};
+
 /** Texts of the key/value outputs (hsm show: Azure Dedicated HSM 7.2 capture,
  * arsenvlad/azure-dedicated-hsm-examples; 5.x/6.x captures in test/fixtures/lunash/). */
 export const TEXTS = {

@@ -4,7 +4,7 @@
 // "nothing there" is only ever the device's own documented way of saying so.
 
 import { UnreadableOutput } from './errors';
-import { PACKAGE_LISTFILE, PARTITION_ARCHIVE_LIST, PARTITION_LIST, TEXTS } from './lunash-layouts';
+import { AUDIT_LOG_LIST, NTP_TEXTS, PACKAGE_LISTFILE, PARTITION_ARCHIVE_LIST, PARTITION_LIST, TEXTS } from './lunash-layouts';
 
 /** One line end for every way a device or a PTY writes them: `\r\r\n` (CRLF written through a
  * PTY), `\r\n`, `\n`, and a stray `\r`. Text whose every other line is empty is what `\r\r\n`
@@ -208,6 +208,9 @@ export interface HsmShow {
   /** Printed from 6.x on; null where the release does not print it (5.x). */
   partitionsAllowed: number | null;
   partitionsCreated: number | null;
+  /** HSM Storage Information, in bytes (null where the release does not print it). */
+  storageTotal: number | null;
+  storageFree: number | null;
 }
 
 export const VERSION = /^\d+(?:\.\d+)+(?:-\d+)?$/;
@@ -279,6 +282,8 @@ export function parseHsmShow(output: string): HsmShow {
     partitions,
     partitionsAllowed: count('Number of partitions allowed'),
     partitionsCreated: count('Number of partitions created'),
+    storageTotal: count('Maximum HSM Storage Space (Bytes)'),
+    storageFree: count('Free Space Left (Bytes)'),
   };
   if (show.partitionsCreated !== null && show.partitionsCreated !== partitions.length) {
     throw new UnreadableOutput(command, `it lists ${partitions.length} partitions but says ${show.partitionsCreated} were created`);
@@ -329,13 +334,74 @@ export function parseSyslogRemoteHosts(output: string): SyslogHost[] {
   });
 }
 
-/** `hsm showPolicies`: the table of the policies the HSM SO may change (after the capabilities). */
-export function parsePolicies(output: string): { code: string; description: string; value: string }[] {
-  const spec = { command: 'hsm showPolicies', columns: ['Description', 'Value', 'Code'] };
+/** `hsm showPolicies`: the table of the policies the HSM SO may change (after the capabilities),
+ * with whether the appliance says changing each is destructive. */
+export function parsePolicies(output: string): { code: string; description: string; value: string; destructive: boolean }[] {
+  const spec = { command: 'hsm showPolicies', columns: ['Description', 'Value', 'Code', 'Destructive'] };
   return readTable(output, spec, (c) => {
     const value = c.text('Value', /^(?:On|Off|\d+)$/);
-    return { code: String(c.integer('Code')), description: c.text('Description'), value: value === 'On' ? '1' : value === 'Off' ? '0' : value };
+    const destructive = c.text('Destructive', /^(?:Yes|No)$/) === 'Yes';
+    return { code: String(c.integer('Code')), description: c.text('Description'), value: value === 'On' ? '1' : value === 'Off' ? '0' : value, destructive };
   });
+}
+
+export interface NtpStatus {
+  running: boolean;
+  enabled: boolean;
+  /** The peers table: `*` marks the source the clock is synchronised to, `+` a good candidate. */
+  peers: { remote: string; refid: string; selected: boolean }[];
+  /** The appliance clock (epoch ms), from the NTP timestamp `ntp_gettime()` prints (UTC, unlike
+   * the local time printed beside it). */
+  time: number;
+}
+
+/** Seconds between the NTP epoch (1900) and the Unix epoch (1970). */
+const NTP_EPOCH_OFFSET = 2_208_988_800;
+
+/** `sysconf ntp status` (5.1 capture, Amazon CloudHSM Classic CLI test data; Thales' Luna 7 page
+ * documents the peers columns). */
+export function parseNtpStatus(output: string): NtpStatus {
+  const command = 'sysconf ntp status';
+  const said = body(output);
+  const flag = (yes: string, no: string) => {
+    if (said.includes(yes)) return true;
+    if (said.includes(no)) return false;
+    throw new UnreadableOutput(command, `neither "${yes}" nor "${no}"`, said[0]);
+  };
+  const running = flag(NTP_TEXTS.running, NTP_TEXTS.notRunning);
+  const enabled = flag(NTP_TEXTS.enabled, NTP_TEXTS.disabled);
+  const lines = outputLines(output);
+  const header = lines.findIndex((l) => /^\s*remote\s+refid\s+st\s+t\s+when\s+poll\s+reach/.test(l));
+  if (header < 0) throw new UnreadableOutput(command, 'no peers table (remote, refid, st, t, when, poll, reach …)');
+  const peers: NtpStatus['peers'] = [];
+  for (const line of lines.slice(header + 1)) {
+    if (/^=+$/.test(line.trim())) {
+      if (peers.length > 0) break;
+      continue;
+    }
+    if (line.trim() === '') break;
+    const m = /^([ *+#ox.-])(\S+)\s+(\S+)\s+\d+\s+\S\s/.exec(line);
+    if (!m) throw new UnreadableOutput(command, 'a line of the peers table that is not a peer', line);
+    peers.push({ remote: m[2], refid: m[3], selected: m[1] === '*' });
+  }
+  const time = /^\s*time\s+([0-9a-f]{8})\.[0-9a-f]{8}\s/m.exec(normaliseOutput(output));
+  if (!time) throw new UnreadableOutput(command, 'no NTP timestamp ("time <hex>.<hex>") under ntp_gettime()');
+  return { running, enabled, peers, time: (parseInt(time[1], 16) - NTP_EPOCH_OFFSET) * 1000 };
+}
+
+/** `client fingerprint -client <name>` (5.x capture): the MD5 of the registered certificate. */
+export function parseClientFingerprint(output: string): string {
+  const fingerprint = parseKeyValues(output)['Certificate fingerprint'];
+  if (fingerprint === undefined || !/^[0-9A-F]{2}(?::[0-9A-F]{2}){15}$/.test(fingerprint)) {
+    throw new UnreadableOutput('client fingerprint', fingerprint === undefined ? 'no "Certificate fingerprint" field' : `"${fingerprint}" is not an MD5 fingerprint`);
+  }
+  return fingerprint;
+}
+
+/** `audit log list` (layout guessed): the HSM audit log files, newest last. */
+export function parseAuditLogList(output: string): { file: string; size: number }[] {
+  const spec = { command: 'audit log list', columns: ['File', 'Size'], empty: [AUDIT_LOG_LIST.empty] };
+  return readTable(output, spec, (c) => ({ file: c.text('File', /^[A-Za-z0-9][A-Za-z0-9_.-]*$/), size: c.integer('Size') }));
 }
 
 /** `package listfile` (layout guessed). */

@@ -2,7 +2,10 @@ import type { DeviceAccess } from './device-access';
 import { UnreadableOutput } from './errors';
 import {
   parseArchiveList,
+  parseAuditLogList,
+  parseClientFingerprint,
   parseClientShow,
+  parseNtpStatus,
   parseHsmShow,
   parsePackageFiles,
   parsePartitionList,
@@ -32,6 +35,24 @@ export async function readClientPartitions(d: DeviceAccess, client: string): Pro
   if (out.errors.some((e) => e.name === 'RC_OBJECT_NOT_IN_LIST')) return null;
   if (out.code !== 0) await d.run(command); // raise the device's error
   return parseClientShow(out.output, client);
+}
+
+/** The fingerprint of a registered client's certificate; null when the client is not registered. */
+export async function readClientFingerprint(d: DeviceAccess, client: string): Promise<string | null> {
+  const command = `client fingerprint -client ${client}`;
+  const out = await d.run(command, { allowError: true });
+  if (out.errors.some((e) => e.name === 'RC_OBJECT_NOT_IN_LIST')) return null;
+  if (out.code !== 0) await d.run(command); // raise the device's error
+  return parseClientFingerprint(out.output);
+}
+
+export async function readNtpStatus(d: DeviceAccess) {
+  return parseNtpStatus((await d.run('sysconf ntp status')).output);
+}
+
+/** The HSM audit log files, read as the appliance's audit user. */
+export async function readAuditLogs(d: DeviceAccess) {
+  return parseAuditLogList((await d.runAs('audit', 'audit log list')).output);
 }
 
 export async function readSyslogHosts(d: DeviceAccess) {

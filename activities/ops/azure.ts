@@ -1,3 +1,6 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { DedicatedHsm } from '@azure/arm-hardwaresecuritymodules';
 import { dedicatedHsmClient, parseDedicatedHsmId } from '../azure/dedicated-hsm';
 import { readHsmShow } from '../device/queries';
 import { DeviceError, VerificationFailed } from '../device/errors';
@@ -26,12 +29,43 @@ async function resourceState(ctx: OperationContext, resourceId: string) {
   const client = dedicatedHsmClient(subscriptionId, ctx.azure);
   try {
     const hsm = await client.dedicatedHsmOperations.get(resourceGroup, name);
-    return { client, resourceGroup, name, exists: true, provisioningState: hsm.provisioningState ?? 'unknown' };
+    return { client, resourceGroup, name, exists: true, provisioningState: hsm.provisioningState ?? 'unknown', resource: hsm };
   } catch (err) {
-    if ((err as RestErrorLike).statusCode === 404) return { client, resourceGroup, name, exists: false, provisioningState: 'deleted' };
+    if ((err as RestErrorLike).statusCode === 404) return { client, resourceGroup, name, exists: false, provisioningState: 'deleted', resource: undefined as DedicatedHsm | undefined };
     return rethrow('GET dedicatedHSMs', err);
   }
 }
+
+/** The private IPs ARM gives the HSM's network interfaces: the address one reaches the appliance at
+ * (Microsoft, "Tutorial: deploy HSMs using the CLI": `ssh tenantadmin@<the private IP of the HSM's
+ * network interface>`, found with `az resource show`). ARM exposes no HSM serial. */
+function privateIps(resource: DedicatedHsm | undefined): string[] {
+  return (resource?.networkProfile?.networkInterfaces ?? []).flatMap((n) => (n.privateIpAddress ? [n.privateIpAddress] : []));
+}
+
+async function addressesOf(host: string): Promise<string[]> {
+  if (isIP(host)) return [host];
+  return (await lookup(host, { all: true })).map((a) => a.address);
+}
+
+/** The Azure resource is the appliance the worker talks to: ARM's private IP for it is an address
+ * of the inventory's host, and that appliance reports the serial the inventory records for it. */
+export const azureMatchesAppliance = defineOperation('azure.matchesAppliance', {
+  async probe(ctx, { resourceId, serial }) {
+    const { exists, resource } = await resourceState(ctx, resourceId);
+    if (!exists) throw new VerificationFailed(`${resourceId} does not exist in Azure`);
+    const d = ctx.device();
+    const addresses = await addressesOf(d.entry.host);
+    const show = await readHsmShow(d);
+    const ips = privateIps(resource);
+    const mismatches = [
+      ips.length === 0 ? 'ARM shows no private IP for the resource' : !ips.some((ip) => addresses.includes(ip)) ? `ARM gives the resource ${ips.join(', ')}, the worker reaches ${d.entry.host} (${addresses.join(', ')})` : '',
+      show.serial !== serial ? `the appliance reports serial ${show.serial}, the plan names ${serial}` : '',
+    ].filter(Boolean);
+    return { present: mismatches.length === 0, state: { resourceId, privateIps: ips, host: d.entry.host, addresses, serial: show.serial, expectedSerial: serial, mismatches } };
+  },
+  explain: ({ resourceId }, s) => `${resourceId} may not be this appliance: ${(s.mismatches as string[]).join('; ')}`,
+});
 
 /** Deletes the Azure resource. Refuses unless the appliance reports itself zeroized right now:
  * the plan already requires a verified zeroize step; this is the last line. */
@@ -40,9 +74,10 @@ export const azureDeleteDedicatedHsm = defineOperation('azure.deleteDedicatedHsm
     const state = await resourceState(ctx, resourceId);
     return { present: !state.exists, state: { resourceId, provisioningState: state.provisioningState } };
   },
-  async act(ctx, { resourceId, pollMs }) {
+  async act(ctx, { resourceId, serial, pollMs }) {
     const show = await readHsmShow(ctx.device());
     if (!show.zeroized) throw new VerificationFailed(`refusing to delete ${resourceId}: the HSM is not zeroized`);
+    if (serial !== undefined && show.serial !== serial) throw new VerificationFailed(`refusing to delete ${resourceId}: the appliance reports serial ${show.serial}, the plan names ${serial}`);
     const { client, resourceGroup, name, provisioningState } = await resourceState(ctx, resourceId);
     if (provisioningState === 'Deleting') {
       // an earlier attempt's DELETE (its worker died while polling) is still running: wait for

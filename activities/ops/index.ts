@@ -1,13 +1,18 @@
 import { standingApproval } from './approvals';
-import { azureDeleteDedicatedHsm } from './azure';
+import { azureDeleteDedicatedHsm, azureMatchesAppliance } from './azure';
+import { clientRegister, ntlsServerCertificate } from './clients';
+import { hsmCheckTime } from './clock';
+import { hsmExportLogs } from './logs';
 import { backupPartition, backupRecent, backupVerify } from './backup';
 import { applianceReboot, firmwareOnTarget, firmwareUpgrade, firmwareUpload } from './firmware';
 import { ledgerRecord, ledgerRequire } from './ledger';
 import {
   changeInitialPassword,
   configureSyslog,
+  hsmChangeDestructivePolicy,
   hsmCheckZeroized,
   hsmInit,
+  hsmPolicyIs,
   hsmSetPolicy,
   hsmShowOp,
   hsmVerify,
@@ -30,13 +35,19 @@ const IMPLEMENTATIONS: { [N in OperationName]: OperationDefinition<N> } = {
   'hsm.checkZeroized': hsmCheckZeroized,
   'hsm.verify': hsmVerify,
   'hsm.changeInitialPassword': changeInitialPassword,
+  'hsm.checkTime': hsmCheckTime,
   'hsm.init': hsmInit,
   'hsm.setPolicy': hsmSetPolicy,
+  'hsm.changeDestructivePolicy': hsmChangeDestructivePolicy,
+  'hsm.policyIs': hsmPolicyIs,
   'hsm.configureSyslog': configureSyslog,
   'partition.checkLicence': partitionCheckLicence,
   'partition.create': partitionCreate,
   'partition.present': partitionPresent,
+  'client.register': clientRegister,
+  'ntls.serverCertificate': ntlsServerCertificate,
   'partition.assignClient': partitionAssignClient,
+  'hsm.exportLogs': hsmExportLogs,
   'hsm.zeroize': hsmZeroize,
   'firmware.onTarget': firmwareOnTarget,
   'firmware.upload': firmwareUpload,
@@ -47,6 +58,7 @@ const IMPLEMENTATIONS: { [N in OperationName]: OperationDefinition<N> } = {
   'backup.verify': backupVerify,
   'backup.recent': backupRecent,
   'approval.standing': standingApproval,
+  'azure.matchesAppliance': azureMatchesAppliance,
   'azure.deleteDedicatedHsm': azureDeleteDedicatedHsm,
 };
 

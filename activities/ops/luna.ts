@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readClientPartitions as clientPartitions, readHsmShow as hsmShow, readPartitions as listPartitions, readPolicies, readSyslogHosts, required } from '../device/queries';
 import { DEFAULT_INITIAL_PASSWORD, PROCEED } from '../device/luna-constants';
 import { AuthenticationFailed, UnreadableOutput, VerificationFailed } from '../device/errors';
-import { defineOperation } from './operation';
+import { defineOperation, type OperationContext } from './operation';
 
 // Luna Network HSM 7 operations over lunash.
 
@@ -41,11 +41,15 @@ export const hsmInit = defineOperation('hsm.init', {
     }
     return { present: !show.zeroized && show.label === label, state: { label: show.label, zeroized: show.zeroized, serial: show.serial } };
   },
-  async act(ctx, { label }) {
+  async act(ctx, { label, defaultDomain }) {
     const d = ctx.device();
     const so = await d.secret('hsmSo');
-    // the cloning domain decides which HSMs (and backup HSMs) may hold copies of the keys
-    const domain = await d.storedSecret('hsmDomain');
+    // the cloning domain decides which HSMs (and backup HSMs) may hold copies of the keys: the
+    // inventory's, or Thales' default only where the approved plan says so; never a fallback
+    const domain = defaultDomain ? undefined : await d.secret('hsmDomain');
+    if (defaultDomain && (await d.storedSecret('hsmDomain')) !== undefined) {
+      throw new VerificationFailed(`the plan initialises ${ctx.hsm} with the default cloning domain, but the worker's inventory has hsmDomain for it: build the plan again`);
+    }
     const command = `hsm init -label ${label}${domain ? '' : ' -defaultdomain'}`;
     await d.run(command, {
       answers: [
@@ -156,31 +160,61 @@ export const hsmVerify = defineOperation('hsm.verify', {
   explain: (_args, state) => (state.mismatches as string[]).join('; '),
 });
 
-export const hsmSetPolicy = defineOperation('hsm.setPolicy', {
+/** A policy as the appliance lists it; the appliance's own Destructive column must agree with the
+ * operation: a destructive change is never sent by the reversible one. */
+async function currentPolicy(ctx: OperationContext, policy: number, destructive?: boolean) {
+  const current = (await readPolicies(ctx.device())).find((p) => p.code === String(policy));
+  if (!current) throw new VerificationFailed(`the HSM has no policy ${policy}`);
+  if (destructive === false && current.destructive) {
+    throw new VerificationFailed(`the HSM lists policy ${policy} (${current.description}) as destructive: changing it erases every partition and needs hsm.changeDestructivePolicy, which is irreversible`);
+  }
+  return current;
+}
+
+function policyChange<N extends 'hsm.setPolicy' | 'hsm.changeDestructivePolicy'>(name: N, destructive: boolean) {
+  return defineOperation<N>(name, {
+    async probe(ctx, { policy, value }) {
+      const current = await currentPolicy(ctx, policy, destructive);
+      return { present: current.value === String(value), state: { policy, description: current.description, value: current.value, destructive: current.destructive } };
+    },
+    async act(ctx, { policy, value }) {
+      const d = ctx.device();
+      await d.hsmLogin();
+      const command = `hsm changePolicy -policy ${policy} -value ${value}`;
+      await d.run(command, { answers: [PROCEED] });
+      return { commands: ['hsm login', command] };
+    },
+  });
+}
+
+export const hsmSetPolicy = policyChange('hsm.setPolicy', false);
+export const hsmChangeDestructivePolicy = policyChange('hsm.changeDestructivePolicy', true);
+
+export const hsmPolicyIs = defineOperation('hsm.policyIs', {
   async probe(ctx, { policy, value }) {
-    const all = await readPolicies(ctx.device());
-    const current = all.find((p) => p.code === String(policy));
-    if (!current) throw new VerificationFailed(`the HSM has no policy ${policy}`);
+    const current = await currentPolicy(ctx, policy);
     return { present: current.value === String(value), state: { policy, description: current.description, value: current.value } };
   },
-  async act(ctx, { policy, value }) {
-    const d = ctx.device();
-    await d.hsmLogin();
-    const command = `hsm changePolicy -policy ${policy} -value ${value}`;
-    await d.run(command, { answers: [PROCEED] });
-    return { commands: ['hsm login', command] };
-  },
+  explain: ({ policy, value }, s) => `HSM policy ${policy} (${String(s.description)}) is ${String(s.value)}, not ${value}`,
 });
 
+/** Licensed partitions, and free storage for a partition of the default size: "an equal share of
+ * the total HSM memory" (Thales, "Customizing Partition Sizes"). */
 export const partitionCheckLicence = defineOperation('partition.checkLicence', {
   async probe(ctx, { adding }) {
     const show = await hsmShow(ctx.device());
     const licensed = required(show.partitionsAllowed, 'Number of partitions allowed');
     const created = required(show.partitionsCreated, 'Number of partitions created');
-    return { present: created + adding <= licensed, state: { licensed, created, adding, maximum: 100 } };
+    const total = required(show.storageTotal, 'Maximum HSM Storage Space (Bytes)');
+    const free = required(show.storageFree, 'Free Space Left (Bytes)');
+    const partitionSize = Math.floor(total / licensed);
+    const state = { licensed, created, adding, maximum: 100, storageTotal: total, storageFree: free, partitionSize };
+    return { present: created + adding <= licensed && free >= adding * partitionSize, state };
   },
   explain: ({ adding }, s) =>
-    `the HSM is licensed for ${String(s.licensed)} partitions (at most 100 with licence upgrades) and has ${String(s.created)}: it cannot take ${adding} more`,
+    Number(s.created) + adding > Number(s.licensed)
+      ? `the HSM is licensed for ${String(s.licensed)} partitions (at most 100 with licence upgrades) and has ${String(s.created)}: it cannot take ${adding} more`
+      : `the HSM has ${String(s.storageFree)} bytes of storage free; ${adding} partition(s) of the default size (${String(s.storageTotal)} bytes / ${String(s.licensed)} licensed = ${String(s.partitionSize)} each) do not fit`,
 });
 
 export const partitionPresent = defineOperation('partition.present', {

@@ -41,6 +41,9 @@ export interface OperationDefinition<N extends OperationName = OperationName> {
   probe(ctx: OperationContext, args: OperationArgs<N>): Promise<ProbeResult>;
   /** For checks: what to say when the condition does not hold. */
   explain?(args: OperationArgs<N>, state: Record<string, unknown>): string;
+  /** What people must do next once this step has succeeded (from its arguments and its verified
+   * state): the ceremony passes it on (ticket comment, outcome mail). */
+  nextSteps?(ctx: OperationContext, args: OperationArgs<N>, state: Record<string, unknown>): string[];
   /** A probe-only condition: reports present/absent and never fails on absent. */
   probeOnly?: boolean;
   /** Absent for checks: a check only probes, and fails when the condition does not hold. */

@@ -23,7 +23,7 @@ export async function runOperation<N extends OperationName>(def: OperationDefini
     if (!probe.present) {
       throw nonRetryable(FailureType.checkFailed, `${def.name}: ${def.explain?.(args, probe.state) ?? 'check does not hold'}`, probe.state);
     }
-    return { op: def.name, outcome: 'checked', probe: probe.state, verify: probe.state, commands: [] };
+    return withNextSteps(def, ctx, args, { op: def.name, outcome: 'checked', probe: probe.state, verify: probe.state, commands: [] });
   }
   const first = probe;
   let resumed: OperationEvidence['resumed'];
@@ -41,7 +41,7 @@ export async function runOperation<N extends OperationName>(def: OperationDefini
     resumed = 'done-before-loss';
   }
   if (probe.present) {
-    return { op: def.name, outcome: 'already-present', probe: first.state, verify: probe.state, commands: [], ...(resumed ? { resumed } : {}) };
+    return withNextSteps(def, ctx, args, { op: def.name, outcome: 'already-present', probe: first.state, verify: probe.state, commands: [], ...(resumed ? { resumed } : {}) });
   }
   ctx.markActing();
   const { commands } = await def.act(ctx, args);
@@ -49,7 +49,12 @@ export async function runOperation<N extends OperationName>(def: OperationDefini
   if (!verify.present) {
     throw nonRetryable(FailureType.verificationFailed, `${def.name}: the effect is missing after the command ran`, verify.state);
   }
-  return { op: def.name, outcome: 'applied', probe: first.state, verify: verify.state, commands, ...(resumed ? { resumed } : {}) };
+  return withNextSteps(def, ctx, args, { op: def.name, outcome: 'applied', probe: first.state, verify: verify.state, commands, ...(resumed ? { resumed } : {}) });
+}
+
+function withNextSteps<N extends OperationName>(def: OperationDefinition<N>, ctx: OperationContext, args: OperationArgs<N>, evidence: OperationEvidence): OperationEvidence {
+  const nextSteps = def.nextSteps?.(ctx, args, evidence.verify);
+  return nextSteps?.length ? { ...evidence, nextSteps } : evidence;
 }
 
 /** How often a resumed step probes for the effect of a command an earlier attempt sent. */

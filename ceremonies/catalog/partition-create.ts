@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { ALLOW_CLONING_HSM_POLICY, CLONING_PARTITION_POLICIES } from '../hsm-policies';
+import { own } from '../own';
 import type { PlanInput } from '../plan';
-import { approvalGate, check, device, GateParams, planFrame } from './common';
+import { approvalGate, BoolParam, check, device, GateParams, planFrame, requireInventory } from './common';
 import { HostName, LunaName } from '../operation-args';
 import type { PlanContext } from './types';
 
@@ -8,32 +10,53 @@ export const PartitionCreateParamsSchema = z
   .object({
     ...GateParams,
     partition: LunaName,
-    /** The application host (NTLS client) that will use the partition. */
+    /** The application host (NTLS client) that will use the partition; its certificate is the
+     * inventory's `clientCertificates.<client>`. */
     client: LunaName,
     clientHost: HostName,
     /** Who initialises the partition roles (PO, CO, CU) with LunaCM on the client host. */
     roleOfficer: z.email().optional(),
+    /** The partition will be backed up, or join this HA group: its keys must be clonable. */
+    backup: BoolParam,
+    haGroup: LunaName.optional(),
   })
   .strict();
 
 export function buildPartitionCreatePlan({ request, inventory }: PlanContext): PlanInput {
   const p = PartitionCreateParamsSchema.parse(request.params);
+  const certificate = requireInventory(own(inventory.clientCertificates, p.client), `clientCertificates.${p.client}`, "(the client's NTLS certificate) to register it");
+  const cloning = [p.backup ? 'backed up' : '', p.haGroup ? `in HA group ${p.haGroup}` : ''].filter(Boolean).join(' and ');
+  const cloningPolicies = CLONING_PARTITION_POLICIES.map((c) => c.code).join(' and ');
   return {
     ...planFrame(request, inventory, `Create partition ${p.partition} on ${request.hsm} for ${p.client}`),
     steps: [
-      check('licence', 'The HSM licence allows one more partition (10 licensed, 100 at most)', 'partition.checkLicence', { adding: 1 }),
+      check('licence', 'The HSM licence and free storage allow one more partition (10 licensed, 100 at most)', 'partition.checkLicence', { adding: 1 }),
+      ...(cloning
+        ? [check('cloning-allowed', `HSM policy ${ALLOW_CLONING_HSM_POLICY} (Allow cloning) is on: ${p.partition} will be ${cloning}`, 'hsm.policyIs', { policy: ALLOW_CLONING_HSM_POLICY, value: 1 })]
+        : []),
       ...approvalGate(inventory, request, p, 'approve', `Approve partition ${p.partition}`),
       device(request, 'create', `Create partition ${p.partition}`, 'partition.create', { partition: p.partition }),
-      device(request, 'assign', `Register ${p.client} (${p.clientHost}) and assign it ${p.partition}`, 'partition.assignClient', {
+      device(request, 'register', `Upload ${p.client}'s certificate (sha256 ${certificate.sha256.slice(0, 16)}…) as ${p.clientHost}.pem and register ${p.client}`, 'client.register', {
+        client: p.client,
+        host: p.clientHost,
+        certSha256: certificate.sha256,
+      }),
+      device(request, 'assign', `Assign ${p.partition} to ${p.client} (${p.clientHost})`, 'partition.assignClient', {
         client: p.client,
         host: p.clientHost,
         partition: p.partition,
       }),
       check('verify', `Partition ${p.partition} is listed`, 'partition.present', { partition: p.partition }),
+      device(request, 'server-certificate', `Fetch the appliance's server certificate (server.pem) for ${p.client}'s vtl addServer`, 'ntls.serverCertificate', {
+        client: p.client,
+        host: p.clientHost,
+        partition: p.partition,
+        cloning: Boolean(cloning),
+      }),
       {
         id: 'roles',
         type: 'signoff',
-        title: `Partition roles (PO, CO, CU) of ${p.partition} initialised with LunaCM on ${p.clientHost}`,
+        title: `Partition roles (PO, CO, CU) of ${p.partition} initialised with LunaCM on ${p.clientHost}${cloning ? `, partition policies ${cloningPolicies} (cloning) set to 1` : ''}`,
         signer: 'Partition owner',
         contacts: [p.roleOfficer ?? inventory.operators[0]],
         deadline: p.deadline,

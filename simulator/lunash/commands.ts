@@ -1,5 +1,7 @@
-import type { ApplianceState } from '../state';
-import { HSM_CAPABILITIES, HSM_CONFIGURED_POLICIES, HSM_POLICIES, HSM_POLICY_TEXTS, PACKAGE_LISTFILE, PARTITION_LIST, renderTable, TEXTS } from '../../activities/device/lunash-layouts';
+import type { ApplianceState, PartitionState } from '../state';
+import { HSM_POLICIES as POLICY_TABLE } from '../../ceremonies/hsm-policies';
+import { AUDIT_LOG_LIST, HSM_CAPABILITIES, HSM_CONFIGURED_POLICIES, HSM_POLICIES, HSM_POLICY_TEXTS, PACKAGE_LISTFILE, PARTITION_LIST, renderTable, TEXTS } from '../../activities/device/lunash-layouts';
+import { auditLogFile, auditLogRecords, certificateFingerprint, logLines, ntpStatus } from './appliance-logs';
 import { CRLF, errorLine, heading, keyValues, SHELL_ERROR, SUCCESS } from './output';
 import { LunaError, type CommandContext as GenericContext, type CommandSpec, type ShellDialect } from './shell';
 
@@ -90,9 +92,15 @@ async function readSecretTwice(c: CommandContext, what: string, confirmText: str
   return first;
 }
 
+/** Thales: without -size a partition gets "an equal share of the total HSM memory" per licence;
+ * each needs 9648 bytes for its own security and identity information. */
+const defaultPartitionSize = (state: ApplianceState) => Math.floor(state.storageTotal / state.licence.licensedPartitions);
+const partitionSize = (state: ApplianceState, p: PartitionState) => p.size ?? defaultPartitionSize(state);
+const storageUsed = (state: ApplianceState) => state.partitions.reduce((n, p) => n + partitionSize(state, p), 0);
+
 function hsmShow(state: ApplianceState, session: { hsmLoggedIn: boolean }): string {
-  const used = state.partitions.reduce((n, p) => n + 9648 + p.objects * 1024, 0);
-  const total = 33_554_432;
+  const used = storageUsed(state);
+  const total = state.storageTotal;
   return [
     '',
     ...heading('Appliance Details:'),
@@ -142,25 +150,18 @@ function hsmShow(state: ApplianceState, session: { hsmLoggedIn: boolean }): stri
 
 /** `partition list` as Luna 7.x prints it (13-digit serials, Version and storage columns). */
 function partitionList(state: ApplianceState): string {
-  const size = Math.floor(33_554_432 / state.licence.licensedPartitions) - 9648;
-  const rows = state.partitions.map((p) => [p.serial, p.name, '0', String(p.objects), String(size), String(p.objects * 1024), String(size - p.objects * 1024)]);
+  const rows = state.partitions.map((p) => {
+    const size = partitionSize(state, p) - 9648;
+    return [p.serial, p.name, '0', String(p.objects), String(size), String(p.objects * 1024), String(size - p.objects * 1024)];
+  });
   return ['', ...renderTable(PARTITION_LIST, rows)].join(CRLF);
 }
 
-/** HSM policies: code, description, default (1 = On), destructive; names, codes and destructiveness
- * as a Luna 6.2.2 unit lists them (IBM Cloud docs, "Enable FIPS 140-2"); the state keeps changed
- * values. */
-const HSM_POLICY_LIST: [number, string, number, 'Yes' | 'No'][] = [
-  [6, 'Allow masking', 1, 'Yes'],
-  [7, 'Allow cloning', 1, 'Yes'],
-  [12, 'Allow non-FIPS algorithms', 1, 'Yes'],
-  [15, 'SO can reset partition PIN', 0, 'Yes'],
-  [16, 'Allow network replication', 1, 'No'],
-  [20, 'Allow Remote Authentication', 1, 'Yes'],
-  [21, 'Force user PIN change after set/reset', 0, 'No'],
-  [22, 'Allow offboard storage', 1, 'Yes'],
-  [29, 'Allow Acceleration', 1, 'Yes'],
-];
+/** HSM policies: code, description and destructiveness from the documented table
+ * (ceremonies/hsm-policies.ts, as a Luna 6.2.2 unit lists them: IBM Cloud docs, "Enable FIPS
+ * 140-2"), with the defaults that unit showed; the state keeps changed values. */
+const POLICY_DEFAULTS: Record<number, number> = { 6: 1, 7: 1, 12: 1, 15: 0, 16: 1, 20: 1, 21: 0, 22: 1, 29: 1 };
+const HSM_POLICY_LIST: [number, string, number, 'Yes' | 'No'][] = POLICY_TABLE.map((p) => [p.code, p.name, POLICY_DEFAULTS[p.code] ?? 0, p.destructive ? 'Yes' : 'No']);
 
 /** Capabilities as Thales' 5.3/6.2 docs list them for a password-authenticated HSM (a subset). */
 const HSM_CAPABILITY_LIST: [string, string][] = [
@@ -179,6 +180,14 @@ const HSM_CAPABILITY_LIST: [string, string][] = [
 ];
 
 const onOff = (v: string | number) => (String(v) === '1' ? 'On' : 'Off');
+
+/** An `-entries` value (lunash's default, guessed: 50). */
+function count(value: string | true | undefined): number {
+  if (value === undefined) return 50;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Invalid number of entries: ${String(value)}`);
+  return n;
+}
 
 export const COMMANDS: CommandSpec<ApplianceState>[] = [
   {
@@ -309,9 +318,15 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
       const value = String(c.options.value);
       if (!policy) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Unknown policy ${String(c.options.policy)}.`);
       if (value !== '0' && value !== '1') throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Invalid policy value ${value}.`);
-      if (policy[3] === 'Yes' && !(await c.confirm(caution(`change the destructive policy "${policy[1]}"`, 'change the policy')))) throw aborted();
+      if (policy[3] === 'Yes') {
+        // as captured on a 6.2.2 unit: the partitions are erased, the HSM Admin and domain kept
+        const prompt = `${CRLF}CAUTION: Are you sure you wish to change the destructive policy named:${CRLF}${CRLF}${policy[1]}${CRLF}${CRLF}Changing this policy will result in erasing all partitions on the HSM! (HSM Admin, Domain, and M of N (where applicable) will not be modified.${CRLF}${CRLF}Type 'proceed' to zeroize your HSM and change the policy, or 'quit' to quit now.${CRLF}${CRLF}> `;
+        if (!(await c.confirm(prompt))) throw aborted();
+        c.state.partitions = [];
+        for (const client of c.state.clients) client.partitions = [];
+      }
       c.state.policies[policy[0]] = value;
-      return `'hsm changePolicy' successful.${CRLF}${CRLF}Policy ${policy[1]} is now set to value: ${value}`;
+      return `${policy[3] === 'Yes' ? CRLF : ''}'hsm changePolicy' successful.${CRLF}${CRLF}Policy ${policy[1]} is now set to value: ${value}`;
     },
   },
   {
@@ -343,6 +358,10 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
       const { licensedPartitions } = c.state.licence;
       if (c.state.partitions.length >= licensedPartitions) {
         throw new LunaError('C0000402', 'CKR_LICENSE_CAPACITY_EXCEEDED', `This HSM is licensed for ${licensedPartitions} partitions; all are in use.`);
+      }
+      if (storageUsed(c.state) + defaultPartitionSize(c.state) > c.state.storageTotal) {
+        // inferred: no capture shows this refusal's code
+        throw new LunaError('C0000031', 'CKR_DEVICE_MEMORY', `Not enough free storage on the HSM for a partition of ${defaultPartitionSize(c.state)} bytes.`);
       }
       if (!(await c.confirm(caution(null, 'create the partition')))) throw aborted();
       const next = c.state.partitions.reduce((n, p) => Math.max(n, Number(p.serial.slice(-4))), 0) + 1;
@@ -409,7 +428,13 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
       const host = c.options.hostname ?? c.options.ip;
       if (typeof host !== 'string' || !HOST.test(host)) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', 'Give -hostname <host> or -ip <address>.');
       if (c.state.clients.some((cl) => cl.name === name)) throw new LunaError('C0000405', 'RC_OBJECT_ALREADY_EXISTS', `Client ${name} is already registered.`);
-      c.state.clients.push({ name, host, partitions: [] });
+      // the certificate the admin copied to the appliance as <host>.pem (a real appliance refuses
+      // a registration without it; kept lenient for clients registered before the simulation's
+      // start, such as the backup workstation: SOURCES.md)
+      const pem = c.state.files[`${host}.pem`]?.content;
+      const fingerprint = pem === undefined ? undefined : certificateFingerprint(pem);
+      if (pem !== undefined && fingerprint === undefined) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `${host}.pem is not a certificate.`); // inferred
+      c.state.clients.push({ name, host, partitions: [], ...(fingerprint ? { certificateFingerprint: fingerprint } : {}) });
       return `${CRLF}'client register' successful.`;
     },
   },
@@ -452,6 +477,48 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
         '',
         14,
       ).join(CRLF);
+    },
+  },
+  {
+    words: ['client', 'fingerprint'],
+    options: { client: 'value' },
+    required: ['client'],
+    run: async (c) => {
+      const name = requireName(c.options.client, 'client name');
+      const client = c.state.clients.find((cl) => cl.name === name);
+      if (!client) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', "The client you specified does not exist.\r\n        Use 'client list' to list all available clients.");
+      // inferred: a client registered without a certificate (see client register)
+      if (!client.certificateFingerprint) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', `No certificate is registered for client ${name}.`);
+      return `${CRLF}${CRLF}Certificate fingerprint: ${client.certificateFingerprint}${CRLF}`;
+    },
+  },
+  {
+    words: ['sysconf', 'ntp', 'status'],
+    run: async (c) => ntpStatus(c.state),
+  },
+  {
+    words: ['syslog', 'tail'],
+    options: { logname: 'value', entries: 'value', search: 'value' },
+    required: ['logname'],
+    run: async (c) => {
+      const log = String(c.options.logname);
+      if (log !== 'messages' && log !== 'lunalogs') throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Unknown log ${log}.`); // inferred
+      return logLines(c.state, { entries: count(c.options.entries), search: typeof c.options.search === 'string' ? c.options.search : undefined }).join(CRLF);
+    },
+  },
+  {
+    words: ['audit', 'log', 'list'],
+    roles: ['audit'],
+    run: async (c) => renderTable(AUDIT_LOG_LIST, c.state.audit.length ? [[auditLogFile(c.state), String(auditLogRecords(c.state).join('\n').length)]] : []).join(CRLF),
+  },
+  {
+    words: ['audit', 'log', 'tail'],
+    options: { file: 'value', entries: 'value', search: 'value' },
+    required: ['file'],
+    roles: ['audit'],
+    run: async (c) => {
+      if (c.options.file !== auditLogFile(c.state) || c.state.audit.length === 0) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', `No audit log ${String(c.options.file)}.`); // inferred
+      return auditLogRecords(c.state).slice(-count(c.options.entries)).join(CRLF);
     },
   },
   {

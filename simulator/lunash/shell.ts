@@ -23,6 +23,8 @@ export interface CommandSpec<T> {
   required?: string[];
   positional?: number;
   adminOnly?: boolean;
+  /** Only users with one of these roles may run it (the audit user's `audit` commands). */
+  roles?: string[];
   run(c: CommandContext<T>): Promise<string>;
 }
 
@@ -190,7 +192,7 @@ export class CommandShell<T extends AuditedState> {
       return true;
     }
     if (this.isBlocked(resolved.spec)) {
-      write(`Error: this command requires the admin role.${CRLF}${CRLF}${this.dialect.failure()}${CRLF}`);
+      write(`Error: this command requires the ${resolved.spec.roles?.join(' or ') ?? 'admin'} role.${CRLF}${CRLF}${this.dialect.failure()}${CRLF}`);
       return true;
     }
 
@@ -250,6 +252,7 @@ export class CommandShell<T extends AuditedState> {
 
   private isBlocked(spec: CommandSpec<T>): boolean {
     const role = this.dialect.role(this.store.read(), this.user);
+    if (spec.roles) return !spec.roles.includes(role ?? '');
     return Boolean(spec.adminOnly) && role !== 'admin';
   }
 

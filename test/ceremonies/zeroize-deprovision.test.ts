@@ -23,18 +23,20 @@ afterAll(async () => {
   await arm?.close();
 });
 
-function deprovision(args: Record<string, string | number> = {}) {
+function operation(name: string, args: Record<string, string | number>) {
   const op = createActivities({
     ledgerPath: join(env.sim.dir, 'l'),
     notifier: outboxNotifier(join(env.sim.dir, 'o')),
     inventoryPath: env.sim.inventoryPath,
     env: { ...SECRETS },
     azure: { endpoint: arm.endpoint, caFile: arm.caFile },
-  })['azure.deleteDedicatedHsm'] as (input: OperationInput) => Promise<unknown>;
+  })[name] as (input: OperationInput) => Promise<unknown>;
   return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') })
-    .run(op, { ceremonyId: 'c', kind: 'zeroize-deprovision', stepId: 'deprovision', op: 'azure.deleteDedicatedHsm', hsm: 'hsm-sim-1', args: { resourceId: AZURE_RESOURCE_ID, ...args } })
+    .run(op, { ceremonyId: 'c', kind: 'zeroize-deprovision', stepId: 's', op: name, hsm: 'hsm-sim-1', args: { resourceId: AZURE_RESOURCE_ID, ...args } })
     .catch((err: ApplicationFailure) => err);
 }
+const deprovision = (args: Record<string, string | number> = {}) => operation('azure.deleteDedicatedHsm', args);
+const serial = () => env.sim.appliance.state.read().serial;
 
 test('the deprovision operation itself refuses while the HSM is not zeroized, and sends no DELETE', async () => {
   const failure = await deprovision();
@@ -57,6 +59,53 @@ test('a deprovision that finds a DELETE in progress waits for it, and says so if
   } finally {
     env.sim.appliance.state.update((s) => void (s.zeroized = false));
     arm.resources.set(key, 'Succeeded');
+    arm.requests.length = 0;
+  }
+});
+
+test('the deprovision operation refuses a zeroized appliance whose serial is not the one the plan names, and sends no DELETE', async () => {
+  env.sim.appliance.state.update((s) => void (s.zeroized = true));
+  try {
+    const failure = await deprovision({ serial: '999999' });
+    expect(failure).toMatchObject({ type: 'VerificationFailed', nonRetryable: true });
+    expect((failure as Error).message).toContain(`refusing to delete ${AZURE_RESOURCE_ID}: the appliance reports serial ${serial()}, the plan names 999999`);
+    expect(arm.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
+  } finally {
+    env.sim.appliance.state.update((s) => void (s.zeroized = false));
+    arm.requests.length = 0;
+  }
+});
+
+test("the identity check: ARM's private IP for the resource is the appliance's address, and the appliance's serial the inventory's", async () => {
+  expect(await operation('azure.matchesAppliance', { serial: serial() })).toMatchObject({ outcome: 'checked', probe: { privateIps: ['127.0.0.1'], addresses: ['127.0.0.1'], serial: serial() } });
+  const wrongSerial = await operation('azure.matchesAppliance', { serial: '999999' });
+  expect((wrongSerial as Error).message).toBe(`azure.matchesAppliance: ${AZURE_RESOURCE_ID} may not be this appliance: the appliance reports serial ${serial()}, the plan names 999999`);
+  arm.privateIps.set(AZURE_RESOURCE_ID.toLowerCase(), '10.0.2.4');
+  try {
+    const elsewhere = await operation('azure.matchesAppliance', { serial: serial() });
+    expect((elsewhere as Error).message).toContain('ARM gives the resource 10.0.2.4, the worker reaches 127.0.0.1 (127.0.0.1)');
+  } finally {
+    arm.privateIps.clear();
+    arm.requests.length = 0;
+  }
+});
+
+test('zeroize-deprovision stops before anything is kept or erased when the Azure resource is not this appliance', async () => {
+  const { sim, h } = env;
+  arm.privateIps.set(AZURE_RESOURCE_ID.toLowerCase(), '10.0.2.4');
+  try {
+    const id = await env.start('zeroize-deprovision', { waiver: 'test HSM without production keys' });
+    const stopped = await driveGates(h.ceremonies, id);
+    expect(stopped.phase).toBe('needs-intervention');
+    expect(stopped.steps.find((s) => s.id === 'identity')?.error).toContain('may not be this appliance: ARM gives the resource 10.0.2.4');
+    expect(stopped.steps.filter((s) => ['evidence', 'zeroize', 'deprovision'].includes(s.id)).map((s) => s.status)).toEqual(['pending', 'pending', 'pending']);
+    await h.ceremonies.resolve(id, { action: 'abort', by: OPERATOR, reason: 'wrong resource' });
+    expect((await result(h.ceremonies, id)).phase).toBe('aborted');
+    expect(sim.appliance.state.read().zeroized).toBe(false);
+    expect(sim.appliance.state.read().audit.map((a) => a.command)).not.toContain('syslog tail -logname messages -entries 500');
+    expect(arm.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  } finally {
+    arm.privateIps.clear();
     arm.requests.length = 0;
   }
 });
@@ -85,6 +134,8 @@ test('zeroize-deprovision: a dropped connection during the zeroize is retried wi
   expect(final.steps.map((s) => [s.id, s.status])).toEqual([
     ['recent-backup', 'succeeded'],
     ['approve', 'succeeded'],
+    ['identity', 'succeeded'],
+    ['evidence', 'succeeded'],
     ['zeroize', 'succeeded'],
     ['verify-zeroized', 'succeeded'],
     ['deprovision', 'succeeded'],
@@ -94,8 +145,21 @@ test('zeroize-deprovision: a dropped connection during the zeroize is retried wi
   expect(sim.appliance.state.read().audit.filter((a) => a.command === 'hsm zeroize' && a.result === 0)).toHaveLength(1);
   expect(sim.appliance.state.read()).toMatchObject({ zeroized: true, partitions: [] });
 
+  // the appliance's logs were kept before the zeroize: as they were, scrubbed, in the history
+  const evidence = final.steps.find((s) => s.id === 'evidence')!.evidence!;
+  expect(evidence.transcript?.map((t) => t.command)).toEqual([
+    'syslog tail -logname messages -entries 500',
+    'syslog tail -logname lunalogs -entries 500',
+    'audit log list',
+    `audit log tail -file hsm_${serial()}_00000001.log -entries 500`,
+  ]);
+  expect(evidence.transcript?.find((t) => t.command.includes('lunalogs'))?.output).toContain('Command: client show -client backup-ws');
+  const zeroizedAt = sim.appliance.state.read().audit.findIndex((a) => a.command === 'hsm zeroize');
+  expect(sim.appliance.state.read().audit.findIndex((a) => a.command.startsWith('audit log tail'))).toBeLessThan(zeroizedAt);
+
   const path = AZURE_RESOURCE_ID;
   expect(arm.requests.map((r) => [r.method, r.path.replace(/operationStatuses\/\w+/, 'operationStatuses/<op>')])).toEqual([
+    ['GET', path], // the identity check
     ['GET', path],
     ['GET', path],
     ['DELETE', path],
@@ -112,7 +176,7 @@ test('a waiver replaces the backup precondition with its own gate', async () => 
   const { h } = env;
   const id = await env.start('zeroize-deprovision', { waiver: 'HSM never held production keys' });
   const { plan } = await h.ceremonies.plan(id);
-  expect(plan.steps.map((s) => s.id)).toEqual(['approve-waiver', 'approve', 'zeroize', 'verify-zeroized', 'deprovision']);
+  expect(plan.steps.map((s) => s.id)).toEqual(['approve-waiver', 'approve', 'identity', 'evidence', 'zeroize', 'verify-zeroized', 'deprovision']);
   expect(plan.steps.find((s) => s.id === 'deprovision')).toMatchObject({ requires: ['zeroize', 'verify-zeroized'] });
   await h.ceremonies.cancel(id, { by: OPERATOR, reason: 'plan check only' });
 });

@@ -1,5 +1,19 @@
 import { LunaShell } from '../../activities/device/luna-shell';
-import { normaliseOutput, parseArchiveList, parseClientShow, parseHsmShow, parsePackageFiles, parsePartitionList, parsePolicies, parseSlotList, parseSyslogRemoteHosts, parseUpdateShow } from '../../activities/device/lunash-parser';
+import {
+  normaliseOutput,
+  parseArchiveList,
+  parseAuditLogList,
+  parseClientFingerprint,
+  parseClientShow,
+  parseHsmShow,
+  parseNtpStatus,
+  parsePackageFiles,
+  parsePartitionList,
+  parsePolicies,
+  parseSlotList,
+  parseSyslogRemoteHosts,
+  parseUpdateShow,
+} from '../../activities/device/lunash-parser';
 import { fixture } from '../support/lunash-fixtures';
 import { initialiseDirectly, SECRETS, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
 import type { ApplianceState } from '../../simulator/state';
@@ -83,6 +97,54 @@ test('hsm showPolicies: the capabilities and configured-policy tables come first
   const out = await ask('hsm showPolicies');
   expect(out.indexOf('Enable PIN-based authentication')).toBeLessThan(out.indexOf('Allow masking'));
   expect(parsePolicies(out)).toEqual(parsePolicies(fixture('hsm-showpolicies-6.x').output));
+});
+
+test('sysconf ntp status: the state lines and the peers read as the 5.1 capture; its NTP timestamp is the appliance clock', async () => {
+  set({ ntp: { enabled: true, running: true, servers: ['54.208.217.148'], synchronised: false }, clockOffsetMs: 0 });
+  const out = await ask('sysconf ntp status');
+  const { time, ...rest } = parseNtpStatus(out);
+  const { time: _captured, ...want } = parseNtpStatus(fixture('sysconf-ntp-status-5.1').output);
+  expect(rest).toEqual(want);
+  expect(Math.abs(time - Date.now())).toBeLessThan(5000);
+  const section = (text: string, from: string, to: string) => lines(text).slice(lines(text).indexOf(from), lines(text).indexOf(to));
+  expect(section(out, 'Peers:', 'Associations:').split('\n').slice(0, 4)).toEqual(section(fixture('sysconf-ntp-status-5.1').output, 'Peers:', 'Associations:').split('\n').slice(0, 4));
+  set({ ntp: { enabled: false, running: false, servers: [], synchronised: false } });
+});
+
+test('hsm changePolicy of a destructive policy: the caution of the 6.2.2 capture, line for line', async () => {
+  set({ policies: {} });
+  await shell.run('hsm login', { answers: [{ prompt: /password:[\s>]*$/i, reply: SECRETS.TEST_HSM_SO_PASSWORD }] });
+  const out = (await shell.run('hsm changepolicy -policy 12 -value 0', { answers: [{ prompt: /'quit' to quit now\.\s*>\s*$/, reply: 'proceed' }] })).output;
+  // (the capture is double-spaced, which normaliseOutput cannot tell from \r\r\n: compare the text lines)
+  const text = (o: string) => lines(o).split('\n').filter((l) => l.trim() !== '');
+  expect(text(out)).toEqual(text(fixture('hsm-changepolicy-destructive-6.2').output));
+  await shell.run('hsm logout');
+});
+
+test('client fingerprint, syslog tail and audit log list read like their fixtures', async () => {
+  set({ clients: [{ name: 'client1', host: 'client1', partitions: [], certificateFingerprint: 'D9:9E:25:B3:A9:68:06:50:8F:C4:90:FC:E5:50:E2:BC' }] });
+  expect(lines(await ask('client fingerprint -client client1'))).toBe(lines(fixture('client-fingerprint-5.x').output));
+  expect(parseClientFingerprint(await ask('client fingerprint -client client1'))).toBe(parseClientFingerprint(fixture('client-fingerprint-5.x').output));
+  const tail = lines(await ask('syslog tail -logname lunalogs -entries 3')).split('\n');
+  const documented = /^\d{4} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d \S+ {2}local5 info {2}lunash \[\d+\]: info : \d+ : Command: .+ {2}: \S+ : \S+$/;
+  for (const line of lines(fixture('syslog-tail-lunalogs').output).split('\n').slice(1)) expect(line).toMatch(documented);
+  expect(tail).toHaveLength(3);
+  for (const line of tail) expect(line).toMatch(documented);
+
+  const audit = await LunaShell.open({ host: '127.0.0.1', port: sim.appliance.port, hostKeyFingerprint: sim.appliance.fingerprint }, 'audit', { password: SECRETS.TEST_AUDIT_PASSWORD });
+  try {
+    set({ serial: '1238475' });
+    const list = (await audit.run('audit log list')).output;
+    expect(parseAuditLogList(list).map((f) => f.file)).toEqual(parseAuditLogList(fixture('audit-log-list').output).map((f) => f.file));
+    expect(lines(list).split('\n').slice(0, 2)).toEqual(lines(fixture('audit-log-list').output).split('\n').slice(0, 2));
+    const records = lines((await audit.run('audit log tail -file hsm_1238475_00000001.log -entries 2')).output).split('\n');
+    expect(records).toHaveLength(2);
+    for (const record of records) expect(record).toMatch(/^\d+,\d\d\/\d\d\/\d\d \d\d:\d\d:\d\d,S\/N 1238475 user \S+ operation ".+" returned RC_/);
+  } finally {
+    audit.close();
+  }
+  // only the audit user reads the HSM audit log
+  expect((await shell.run('audit log list', { allowError: true })).output).toContain('this command requires the audit role');
 });
 
 test('package listfile and hsm update show (guessed layouts: the fixtures are the simulator\'s)', async () => {

@@ -9,7 +9,7 @@ import { outboxNotifier } from '../../activities/notify';
 import type { OperationEvidence, OperationInput } from '../../activities/types';
 import { startAzureArm, type AzureArm } from '../../simulator/azure-arm';
 import { fixture } from '../support/lunash-fixtures';
-import { AZURE_RESOURCE_ID, initialiseDirectly, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
+import { AZURE_RESOURCE_ID, CLIENT_CERTIFICATES, initialiseDirectly, sha256Of, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
 
 // Fail closed: every operation that reads the device's state, given an answer it cannot read,
 // fails non-retryably (UnreadableOutput, the raw output in the transcript) and sends nothing that
@@ -69,7 +69,7 @@ async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
 const GARBLED = 'Partition    Name\r\n=========    ====\r\n1500000000001    payments    ??';
 
 /** What an operation may send while it cannot read the device: nothing but reads. */
-const READ_ONLY = /^(hsm show|partition list|client show|syslog remotehost list|hsm showPolicies|package listfile|hsm update show|slot list|partition archive list)\b/;
+const READ_ONLY = /^(hsm show|partition list|client show|client fingerprint|syslog remotehost list|syslog tail|sysconf ntp status|audit log list|audit log tail|hsm showPolicies|package listfile|hsm update show|slot list|partition archive list)\b/;
 
 const zeroizedUnit = () =>
   sim.appliance.state.update((s) => {
@@ -79,6 +79,8 @@ const backedUp = async () => {
   await op('backup.partition', { partition: 'payments', label: 'c-1-payments' });
 };
 const registered = () => sim.appliance.state.update((s) => void s.clients.push({ name: 'app01', host: 'app01.example.com', partitions: [] }));
+const registeredWithCertificate = () =>
+  sim.appliance.state.update((s) => void s.clients.push({ name: 'app01', host: 'app01.example.com', partitions: [], certificateFingerprint: Array(16).fill('AB').join(':') }));
 const upgraded = () => sim.appliance.state.update((s) => void (s.files[file] = { sha256, size: content.length }));
 
 type Args = Record<string, string | number | boolean>;
@@ -89,7 +91,13 @@ const CASES: [string, Args, 'appliance' | 'backup', string, () => unknown][] = [
   ['hsm.verify', { label: 'HSM1' }, 'appliance', 'hsm show', () => {}],
   ['hsm.zeroize', {}, 'appliance', 'hsm show', () => {}],
   ['hsm.configureSyslog', { host: '10.1.2.3' }, 'appliance', 'syslog remotehost list', () => {}],
-  ['hsm.setPolicy', { policy: 15, value: 1 }, 'appliance', 'hsm showPolicies', () => {}],
+  ['hsm.checkTime', { maxSkewSeconds: 60 }, 'appliance', 'sysconf ntp status', () => {}],
+  ['hsm.setPolicy', { policy: 21, value: 1 }, 'appliance', 'hsm showPolicies', () => {}],
+  ['hsm.changeDestructivePolicy', { policy: 15, value: 1 }, 'appliance', 'hsm showPolicies', () => {}],
+  ['hsm.policyIs', { policy: 7, value: 1 }, 'appliance', 'hsm showPolicies', () => {}],
+  ['client.register', { client: 'app01', host: 'app01.example.com', certSha256: sha256Of(CLIENT_CERTIFICATES.app01) }, 'appliance', 'client fingerprint', registeredWithCertificate],
+  ['hsm.exportLogs', { entries: 10, auditLogs: true }, 'appliance', 'audit log list', () => {}],
+  ['azure.matchesAppliance', { resourceId: AZURE_RESOURCE_ID, serial: '1' }, 'appliance', 'hsm show', () => {}],
   ['partition.checkLicence', { adding: 1 }, 'appliance', 'hsm show', () => {}],
   ['partition.create', { partition: 'tokens' }, 'appliance', 'partition list', () => {}],
   ['partition.present', { partition: 'payments' }, 'appliance', 'partition list', () => {}],
@@ -145,7 +153,8 @@ test('a device that ends its lines with \\r\\r\\n (CRLF through a PTY): every op
     ['partition.create', { partition: 'tokens' }],
     ['partition.assignClient', { client: 'app01', host: 'app01.example.com', partition: 'tokens' }],
     ['hsm.configureSyslog', { host: '10.1.2.3' }],
-    ['hsm.setPolicy', { policy: 15, value: 1 }],
+    ['hsm.setPolicy', { policy: 21, value: 1 }],
+    ['client.register', { client: 'app02', host: 'app02.example.com', certSha256: sha256Of(CLIENT_CERTIFICATES.app02) }],
     ['backup.partition', { partition: 'payments', label: 'c-1-payments' }],
     ['firmware.upload', { file, sha256 }],
   ];

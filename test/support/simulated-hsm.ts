@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -12,7 +13,16 @@ export const SECRETS = {
   TEST_HSM_SO_PASSWORD: 'Hsm-SO-Secret-51b2e8',
   TEST_BACKUP_PASSWORD: 'Backup-WS-Secret-0c44d1',
   TEST_HSM_DOMAIN: 'Cloning-Domain-93ab7e',
+  TEST_AUDIT_PASSWORD: 'Audit-User-Secret-4e1f0a',
 };
+
+/** NTLS client certificates of the test inventory (throwaway self-signed ones, public). */
+export const CLIENT_CERTIFICATES: Record<string, string> = {
+  app01: join(__dirname, '..', 'fixtures', 'certs', 'app01.example.com.pem'),
+  app02: join(__dirname, '..', 'fixtures', 'certs', 'app02.example.com.pem'),
+};
+
+export const sha256Of = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 export const AZURE_RESOURCE_ID = '/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/hsm-rg/providers/Microsoft.HardwareSecurityModules/dedicatedHSMs/hsm-sim-1';
 export const SUPPORT = 'support@example.com';
@@ -46,6 +56,7 @@ export async function startSimulatedHsm(
     fingerprint: options.fingerprint ?? appliance.fingerprint,
     tenantadmin: options.generatedTenantadminPassword ? `file:${tenantadminSecretFile}` : 'env:TEST_TENANTADMIN_PASSWORD',
     backup: { port: backup.port, fingerprint: backup.fingerprint },
+    serial: appliance.state.read().serial,
   });
   return {
     appliance,
@@ -66,7 +77,7 @@ export async function startSimulatedHsm(
  * production-like policy and everyone's public keys. */
 export function writeTestInventory(
   path: string,
-  hsm: { name: string; port: number; fingerprint: string; tenantadmin?: string; tenantadminKey?: string; backup?: { port: number; fingerprint: string } },
+  hsm: { name: string; port: number; fingerprint: string; tenantadmin?: string; tenantadminKey?: string; backup?: { port: number; fingerprint: string }; serial?: string },
 ): void {
   const { name, backup } = hsm;
   writeFileSync(
@@ -82,11 +93,14 @@ export function writeTestInventory(
             ...(hsm.tenantadminKey ? { tenantadminKey: hsm.tenantadminKey } : {}),
             hsmSo: 'env:TEST_HSM_SO_PASSWORD',
             hsmDomain: 'env:TEST_HSM_DOMAIN',
+            audit: 'env:TEST_AUDIT_PASSWORD',
           },
           ...(backup ? { backupDevice: 'onprem-backup' } : {}),
           azureResourceId: AZURE_RESOURCE_ID,
+          ...(hsm.serial ? { serial: hsm.serial } : {}),
         },
       },
+      clientCertificates: Object.fromEntries(Object.entries(CLIENT_CERTIFICATES).map(([client, path]) => [client, { certificate: `file:${path}`, sha256: sha256Of(path) }])),
       ...(backup
         ? { backupDevices: { 'onprem-backup': { host: '127.0.0.1', port: backup.port, hostKeyFingerprint: backup.fingerprint, credentials: { backup: 'env:TEST_BACKUP_PASSWORD' } } } }
         : {}),
@@ -118,6 +132,7 @@ export function initialiseDirectly(sim: SimulatedHsm, partitions: { name: string
 export function initialiseState(store: StateFile<ApplianceState>, partitions: { name: string; objects: number; assignedToBackup?: boolean }[] = []): void {
   store.update((s) => {
     s.users.tenantadmin = { ...s.users.tenantadmin, password: SECRETS.TEST_TENANTADMIN_PASSWORD, mustChangePassword: false };
+    s.users.audit = { role: 'audit', password: SECRETS.TEST_AUDIT_PASSWORD, mustChangePassword: false, enabled: true };
     s.zeroized = false;
     s.label = 'HSM1';
     s.hsmSoPassword = SECRETS.TEST_HSM_SO_PASSWORD;

@@ -1,9 +1,12 @@
 import {
   parseArchiveList,
+  parseAuditLogList,
+  parseClientFingerprint,
   parseClientShow,
   parseHsmShow,
   parsePackageFiles,
   parsePartitionList,
+  parseNtpStatus,
   parsePolicies,
   parseResult,
   parseSlotList,
@@ -39,6 +42,12 @@ function read(f: Fixture): unknown {
       return parseSlotList(f.output);
     case 'partition archive list':
       return parseArchiveList(f.output);
+    case 'sysconf ntp status':
+      return parseNtpStatus(f.output);
+    case 'client fingerprint':
+      return parseClientFingerprint(f.output);
+    case 'audit log list':
+      return parseAuditLogList(f.output);
     default:
       return parseResult(f.output);
   }
@@ -59,6 +68,8 @@ const EXPECTED: Record<string, unknown> = {
     partitions: [],
     partitionsAllowed: 10,
     partitionsCreated: 0,
+    storageTotal: 33554432,
+    storageFree: 33554432,
   },
   'hsm-show-7.x-initialised': {
     label: 'HSM1',
@@ -75,6 +86,8 @@ const EXPECTED: Record<string, unknown> = {
     ],
     partitionsAllowed: 10,
     partitionsCreated: 2,
+    storageTotal: 33554432,
+    storageFree: 26843546,
   },
   'hsm-show-6.2-initialised': {
     label: 'jpmonge',
@@ -88,6 +101,8 @@ const EXPECTED: Record<string, unknown> = {
     partitions: [{ serial: '534071009', name: 'partition1' }],
     partitionsAllowed: 10,
     partitionsCreated: 1,
+    storageTotal: 2097152,
+    storageFree: 1887437,
   },
   'hsm-show-5.3-initialised': {
     label: 'patchLuna',
@@ -101,6 +116,8 @@ const EXPECTED: Record<string, unknown> = {
     partitions: [{ serial: '157541008', name: 'patchPart' }],
     partitionsAllowed: null,
     partitionsCreated: null,
+    storageTotal: 2097152,
+    storageFree: 1992295,
   },
   'hsm-show-5.1-zeroized': {
     label: null,
@@ -114,6 +131,8 @@ const EXPECTED: Record<string, unknown> = {
     partitions: [],
     partitionsAllowed: null,
     partitionsCreated: null,
+    storageTotal: 2097152,
+    storageFree: 2097152,
   },
   'partition-list-7.x': [{ serial: '1582775433934', name: 'sp_sehsm3', objects: 23 }],
   'partition-list-5.x': [
@@ -142,15 +161,15 @@ const EXPECTED: Record<string, unknown> = {
   ],
   'syslog-remotehost-list-empty': [],
   'hsm-showpolicies-6.x': [
-    { code: '6', description: 'Allow masking', value: '1' },
-    { code: '7', description: 'Allow cloning', value: '1' },
-    { code: '12', description: 'Allow non-FIPS algorithms', value: '1' },
-    { code: '15', description: 'SO can reset partition PIN', value: '1' },
-    { code: '16', description: 'Allow network replication', value: '1' },
-    { code: '20', description: 'Allow Remote Authentication', value: '1' },
-    { code: '21', description: 'Force user PIN change after set/reset', value: '0' },
-    { code: '22', description: 'Allow offboard storage', value: '1' },
-    { code: '29', description: 'Allow Acceleration', value: '1' },
+    { code: '6', description: 'Allow masking', value: '1', destructive: true },
+    { code: '7', description: 'Allow cloning', value: '1', destructive: true },
+    { code: '12', description: 'Allow non-FIPS algorithms', value: '1', destructive: true },
+    { code: '15', description: 'SO can reset partition PIN', value: '1', destructive: true },
+    { code: '16', description: 'Allow network replication', value: '1', destructive: false },
+    { code: '20', description: 'Allow Remote Authentication', value: '1', destructive: true },
+    { code: '21', description: 'Force user PIN change after set/reset', value: '0', destructive: false },
+    { code: '22', description: 'Allow offboard storage', value: '1', destructive: true },
+    { code: '29', description: 'Allow Acceleration', value: '1', destructive: true },
   ],
   'package-listfile': [{ file: 'lunahsm_update-7.8.4-12.spkg', size: 28000 }],
   'package-listfile-empty': [],
@@ -194,6 +213,37 @@ const EXPECTED: Record<string, unknown> = {
   'client-register': success,
   'client-assignpartition': success,
   'lunacm-partition-archive-backup': { code: 0, text: 'No Error', errors: [] },
+  'sysconf-ntp-status-5.1': {
+    running: true,
+    enabled: true,
+    peers: [
+      { remote: 'LOCAL(0)', refid: '.LOCL.', selected: true },
+      { remote: '54.208.217.148', refid: '.INIT.', selected: false },
+    ],
+    time: Date.parse('2013-11-19T16:57:33Z'), // the NTP timestamp (UTC); the appliance printed its local time, 11:57:33
+  },
+  'sysconf-ntp-status-not-running-5.1': {
+    running: false,
+    enabled: false,
+    peers: [
+      { remote: 'LOCAL(0)', refid: '.LOCL.', selected: true },
+      { remote: '54.208.217.148', refid: '.INIT.', selected: false },
+    ],
+    time: Date.parse('2013-11-19T16:57:33Z'),
+  },
+  'client-fingerprint-5.x': 'D9:9E:25:B3:A9:68:06:50:8F:C4:90:FC:E5:50:E2:BC',
+  'error-client-fingerprint-not-registered': {
+    code: 65535,
+    text: 'Luna Shell execution',
+    errors: [
+      { line: 'Error:  The client you specified does not exist.', code: undefined, name: undefined },
+      { line: "Error:  'client fingerprint' failed. (C000040A : RC_OBJECT_NOT_IN_LIST)", code: 'C000040A', name: 'RC_OBJECT_NOT_IN_LIST' },
+    ],
+  },
+  'syslog-tail-lunalogs': success,
+  'audit-log-list': [{ file: 'hsm_1238475_00000001.log', size: 812 }],
+  'audit-log-list-empty': [],
+  'audit-log-tail': success,
 };
 
 const fixtures = allFixtures();
@@ -226,6 +276,11 @@ test('there is a fixture for every command the operations send', () => {
     'slot list',
     'partition archive list',
     'partition archive backup',
+    'sysconf ntp status',
+    'client fingerprint',
+    'syslog tail',
+    'audit log list',
+    'audit log tail',
   ];
   for (const command of sent) expect(fixtures.some((f) => f.command.toLowerCase().startsWith(command.toLowerCase()))).toBe(true);
 });

@@ -85,6 +85,8 @@ test('hsm show: a fresh Azure unit (7.2) is zeroized, with an empty label', () =
     partitions: [],
     partitionsAllowed: 10,
     partitionsCreated: 0,
+    storageTotal: 33554432,
+    storageFree: 33554432,
   });
 });
 
@@ -258,7 +260,7 @@ describe('fail closed: what cannot be read is an error naming the command and th
   test('hsm showPolicies: the capabilities alone are not the policy table', () => {
     const out = fixture('hsm-showpolicies-6.x').output;
     const capabilitiesOnly = out.slice(0, out.indexOf('The following policies are set'));
-    expect(unreadable(() => parsePolicies(capabilitiesOnly)).message).toContain('no table with the columns Description, Value, Code (found: Description, Value)');
+    expect(unreadable(() => parsePolicies(capabilitiesOnly)).message).toContain('no table with the columns Description, Value, Code, Destructive (found: Description, Value)');
     expect(unreadable(() => parsePolicies(out.replace('On         12', 'Maybe      12'))).message).toContain('Value "Maybe" is not what that column holds');
   });
 

@@ -37,6 +37,7 @@ describe.each(NAMES)('the name %j', (name) => {
       refusal(() => buildPlan({ ...base, kind: 'firmware-upgrade', params: { file: 'f.spkg', sha256: 'a'.repeat(64), authCode: 'Auth42x', targetFirmware: '7.8.4', partitions: 'p', signer: name } }, inventory)).join('\n'),
     ).toMatch(/signer|externalSigners/);
     expect(refusal(() => buildPlan({ ...base, kind: name as never }, inventory)).join('\n')).toMatch(/kind: /);
+    expect(refusal(() => buildPlan({ ...base, kind: 'partition-create', params: { partition: 'p1', client: name, clientHost: 'app.example.com' } }, inventory)).join('\n')).toMatch(/client|clientCertificates/);
   });
 
   test('is refused from a ticket without a crash', () => {
@@ -75,6 +76,7 @@ describe.each(NAMES)('the name %j', (name) => {
     expect(own(inventory.backupDevices, name)).toBeUndefined();
     expect(own(inventory.operatorLogins, name)).toBeUndefined();
     expect(own(inventory.signingKeys, name)).toBeUndefined();
+    expect(own(inventory.clientCertificates, name)).toBeUndefined();
     expect(own({ [name]: 1 }, name)).toBe(1);
   });
 });

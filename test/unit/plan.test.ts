@@ -79,15 +79,61 @@ describe('the Luna ceremonies', () => {
     buildPlan({ ...base, kind, params }, inventory).plan.steps.map((s) => s.id);
 
   test('each kind builds the plan its issue describes', () => {
-    expect(steps('hsm-init', { label: 'HSM1', syslogHost: '10.0.0.9', policies: '12=0' })).toEqual(['approve', 'first-login', 'check-zeroized', 'init', 'policy-12', 'syslog', 'verify']);
-    expect(steps('hsm-init', { label: 'HSM1', reinit: 'true' })).toEqual(['approve', 'first-login', 'approve-reinit', 'zeroize', 'init', 'verify']);
-    expect(steps('partition-create', { partition: 'p1', client: 'app01', clientHost: 'app01.example.com' })).toEqual(['licence', 'approve', 'create', 'assign', 'verify', 'roles']);
+    expect(steps('hsm-init', { label: 'HSM1', syslogHost: '10.0.0.9', policies: '12=0,21=1' })).toEqual(['approve', 'first-login', 'check-time', 'check-zeroized', 'init', 'policy-12', 'policy-21', 'syslog', 'verify']);
+    expect(steps('hsm-init', { label: 'HSM1', reinit: 'true' })).toEqual(['approve', 'first-login', 'check-time', 'approve-reinit', 'zeroize', 'init', 'verify']);
+    expect(steps('partition-create', { partition: 'p1', client: 'app01', clientHost: 'app01.example.com' })).toEqual(['licence', 'approve', 'create', 'register', 'assign', 'verify', 'server-certificate', 'roles']);
+    expect(steps('partition-create', { partition: 'p1', client: 'app01', clientHost: 'app01.example.com', backup: 'true' })).toEqual(['licence', 'cloning-allowed', 'approve', 'create', 'register', 'assign', 'verify', 'server-certificate', 'roles']);
     expect(steps('backup', { partitions: 'p1,p2' })).toEqual(['vpn', 'approve', 'visible-p1', 'backup-p1', 'visible-p2', 'backup-p2', 'verify-p1', 'verify-p2']);
     expect(steps('backup', { partitions: 'p1', standingApproval: 'nightly-backup-weu-1' })).toEqual(['vpn', 'standing-approval', 'visible-p1', 'backup-p1', 'verify-p1']);
     expect(
       steps('firmware-upgrade', { file: 'u-7.8.4.spkg', sha256: 'a'.repeat(64), authCode: 'Abc12345', targetFirmware: '7.8.4', partitions: 'p1' }),
     ).toEqual(['on-target', 'signoff', 'approve', 'backup', 'upload', 'upgrade', 'reboot', 'verify']);
-    expect(steps('zeroize-deprovision', {})).toEqual(['recent-backup', 'approve', 'zeroize', 'verify-zeroized', 'deprovision']);
+    expect(steps('zeroize-deprovision', {})).toEqual(['recent-backup', 'approve', 'identity', 'evidence', 'zeroize', 'verify-zeroized', 'deprovision']);
+  });
+
+  const plan = (kind: 'hsm-init' | 'partition-create' | 'zeroize-deprovision', params: Record<string, string>, inv = inventory) => buildPlan({ ...base, kind, params }, inv).plan;
+  const withHsm = (change: Partial<(typeof inventory.hsms)[string]>) => ({ ...inventory, hsms: { ...inventory.hsms, 'hsm-weu-1': { ...inventory.hsms['hsm-weu-1'], ...change } } });
+  const noDomain = withHsm({ credentials: { ...inventory.hsms['hsm-weu-1'].credentials, hsmDomain: undefined } });
+
+  test('hsm-init: the cloning domain is the inventory secret, or the default domain only when asked for, and the approvers read it', () => {
+    expect(plan('hsm-init', { label: 'HSM1' }).steps.find((s) => s.id === 'init')).toMatchObject({ op: 'hsm.init', args: { label: 'HSM1', defaultDomain: false } });
+    expect(problems(() => plan('hsm-init', { label: 'HSM1' }, noDomain))).toEqual([
+      'hsms.hsm-weu-1.credentials.hsmDomain: required to initialise with a cloning domain; or request defaultDomain=true (the default domain, which Thales deprecates as insecure)',
+    ]);
+    expect(problems(() => plan('hsm-init', { label: 'HSM1', defaultDomain: 'true' }))).toEqual(['params.defaultDomain: hsms.hsm-weu-1.credentials.hsmDomain holds a cloning domain; defaultDomain=true would ignore it']);
+    const insecure = plan('hsm-init', { label: 'HSM1', defaultDomain: 'true' }, noDomain);
+    expect(insecure.title).toBe('Initialise hsm-weu-1 as HSM1 with the DEFAULT cloning domain');
+    expect(insecure.steps.find((s) => s.id === 'approve')?.title).toBe('Approve initialising hsm-weu-1 (WARNING: DEFAULT cloning domain) (2 of security-officers)');
+    expect(insecure.steps.find((s) => s.id === 'init')).toMatchObject({ title: expect.stringContaining('WARNING: the DEFAULT cloning domain'), args: { defaultDomain: true } });
+  });
+
+  test('hsm-init: policies by their documented numbers; a destructive one is an irreversible step, and the gate says so', () => {
+    const p = plan('hsm-init', { label: 'HSM1', policies: '12=0,21=1' });
+    expect(p.steps.find((s) => s.id === 'policy-12')).toMatchObject({ op: 'hsm.changeDestructivePolicy', irreversible: true, title: expect.stringContaining('Allow non-FIPS algorithms') });
+    expect(p.steps.find((s) => s.id === 'policy-21')).toMatchObject({ op: 'hsm.setPolicy', irreversible: false });
+    expect(p.steps[0].title).toBe('Approve initialising hsm-weu-1 (irreversible destructive policy change) (2 of security-officers)');
+    expect(problems(() => plan('hsm-init', { label: 'HSM1', policies: '99=1' }))).toEqual(['params.policies: 99 is not an HSM policy the documentation lists (6, 7, 12, 15, 16, 20, 21, 22, 29)']);
+    // a plan written by hand cannot change a destructive policy with the reversible operation
+    const sneaky = { ...p, steps: p.steps.map((s) => (s.id === 'policy-12' ? { ...s, op: 'hsm.setPolicy', irreversible: false } : s)) };
+    expect(PlanSchema.safeParse(sneaky).error?.issues.map((i) => i.message)).toEqual(['a destructive policy (changing it erases every partition): use hsm.changeDestructivePolicy, which is irreversible']);
+  });
+
+  test("partition-create needs the client's certificate in the inventory; zeroize-deprovision the appliance's serial", () => {
+    expect(problems(() => plan('partition-create', { partition: 'p1', client: 'app09', clientHost: 'app09.example.com' }))).toEqual([
+      "clientCertificates.app09: required (the client's NTLS certificate) to register it",
+    ]);
+    expect(plan('partition-create', { partition: 'p1', client: 'app01', clientHost: 'app01.example.com' }).steps.find((s) => s.id === 'register')).toMatchObject({
+      op: 'client.register',
+      args: { client: 'app01', host: 'app01.example.com', certSha256: inventory.clientCertificates.app01.sha256 },
+    });
+    expect(problems(() => plan('zeroize-deprovision', {}, withHsm({ serial: undefined })))).toEqual([
+      "hsms.hsm-weu-1.serial: required (the serial hsm show reports; ARM does not expose it) to check that the Azure resource is this appliance",
+    ]);
+    const z = plan('zeroize-deprovision', {});
+    expect(z.steps.find((s) => s.id === 'zeroize')).toMatchObject({ requires: ['identity', 'evidence'] });
+    expect(z.steps.find((s) => s.id === 'evidence')).toMatchObject({ op: 'hsm.exportLogs', args: { entries: 500, auditLogs: true } });
+    const noAudit = plan('zeroize-deprovision', {}, withHsm({ credentials: { ...inventory.hsms['hsm-weu-1'].credentials, audit: undefined } }));
+    expect(noAudit.steps.find((s) => s.id === 'evidence')).toMatchObject({ args: { auditLogs: false }, title: expect.stringContaining('the HSM audit log is NOT exported') });
   });
 
   test('bad ceremony parameters name the field', () => {

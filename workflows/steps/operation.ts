@@ -34,6 +34,7 @@ export async function runOperation(run: CeremonyRun, step: OperationStep): Promi
       });
       state.setStep(step.id, 'succeeded', { evidence });
       state.record('step-succeeded', 'worker', `${step.op}: ${evidence.outcome}`, step.id);
+      if (evidence.nextSteps?.length) run.comment(`next-steps:${step.id}`, `${step.title}: next steps\n${evidence.nextSteps.join('\n')}`);
       if (step.completeIfPresent && evidence.outcome === 'present') {
         state.record('nothing-to-do', 'worker', `${step.title}: already the case, no further step is needed`, step.id);
         for (const later of state.steps.filter((s) => s.status === 'pending')) later.status = 'skipped';
