@@ -34,6 +34,7 @@ export const OPERATIONS_CATALOGUE = {
   'partition.create': op('reversible', 'Create an application partition', z.object({ partition: LunaName }).strict(), '1m'),
   'partition.present': op('read-only', 'Check that a partition is listed on the HSM', z.object({ partition: LunaName }).strict()),
   'partition.assignClient': op('reversible', 'Register a client host (if needed) and assign a partition to it', z.object({ client: LunaName, host: HostName, partition: LunaName }).strict()),
+  'partition.revokeClient': op('reversible', "Revoke a client's access to a partition, if the ceremony's step `assignedBy` gave it (it is left as it was otherwise)", z.object({ client: LunaName, partition: LunaName, assignedBy: SlugSchema }).strict()),
   'hsm.zeroize': op('irreversible', 'Zeroize the HSM: destroys every partition and all key material (irreversible)', none, '5m'),
   'firmware.onTarget': op('read-only', 'Whether the appliance already runs the target firmware', z.object({ targetFirmware: FirmwareVersion }).strict()),
   'firmware.upload': op('reversible', 'Check an update package against its sha256 and upload it to the appliance', z.object({ file: PackageFile, sha256: Sha256Hex }).strict(), '10m'),

@@ -18,6 +18,7 @@ import {
   partitionPresent,
 } from './luna';
 import { vpnCheck } from './network';
+import { partitionRevokeClient } from './revoke';
 import type { OperationName } from '../../ceremonies/operations';
 import type { OperationDefinition } from './operation';
 
@@ -37,6 +38,7 @@ const IMPLEMENTATIONS: { [N in OperationName]: OperationDefinition<N> } = {
   'partition.create': partitionCreate,
   'partition.present': partitionPresent,
   'partition.assignClient': partitionAssignClient,
+  'partition.revokeClient': partitionRevokeClient,
   'hsm.zeroize': hsmZeroize,
   'firmware.onTarget': firmwareOnTarget,
   'firmware.upload': firmwareUpload,
