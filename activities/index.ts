@@ -77,6 +77,8 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
           // without settings: the public ARM endpoint and the default credential chain
           azure: deps.azure ?? {},
           earlierActAt: typeof earlier?.actAt === 'number' ? earlier.actAt : undefined,
+          earlier: input.earlier ?? {},
+          rerunBy: input.rerunBy,
           markActing: () => {
             details = { actAt: Date.now() };
             context.heartbeat(details);

@@ -9,6 +9,11 @@ export interface OperationInput {
   /** Inventory reference of the target appliance, for device steps. */
   hsm?: string;
   args: Record<string, string | number | boolean>;
+  /** The outcomes of the steps this one `requires` (e.g. whether an assignment was made by this
+   * ceremony or found in place). */
+  earlier?: Record<string, OperationEvidence['outcome'] | undefined>;
+  /** The operator's decision that runs this step again after it failed. */
+  rerunBy?: { by: string; reason: string };
 }
 
 /** What an operation proves it did: goes into history, so never a secret. */

@@ -8,6 +8,9 @@ import { BENCH_PEOPLE, benchKeys } from './harness';
 const PASSWORD = 'Bench-Tenant-Admin-1';
 const SO = 'Bench-HSM-SO-2';
 const BACKUP = 'Bench-Backup-3';
+const BACKUP_HSM_SO = 'Bench-Backup-HSM-SO-4';
+const DOMAIN = 'Bench-Domain-5';
+const CO = 'Bench-Crypto-Officer-6';
 
 /** `n` simulated appliances and one backup device, with an inventory naming them `hsm-NN`. */
 export async function simulatedFleet(dir: string, n: number): Promise<{
@@ -20,15 +23,35 @@ export async function simulatedFleet(dir: string, n: number): Promise<{
 }> {
   const appliances: RunningAppliance[] = [];
   for (let i = 1; i <= n; i++) appliances.push(await startAppliance({ name: `hsm-${String(i).padStart(2, '0')}`, dir: join(dir, `hsm-${i}`) }));
-  const backup = await startBackupDevice({ name: 'onprem-backup', dir: join(dir, 'backup'), applianceDirs: appliances.map((_, i) => join(dir, `hsm-${i + 1}`)), password: BACKUP });
+  const backup = await startBackupDevice({
+    name: 'onprem-backup',
+    dir: join(dir, 'backup'),
+    applianceDirs: appliances.map((_, i) => join(dir, `hsm-${i + 1}`)),
+    password: BACKUP,
+    hsmSoPassword: BACKUP_HSM_SO,
+    partitionSecrets: () => ({ co: CO, domain: DOMAIN }),
+  });
   const inventoryPath = join(dir, 'inventory.yaml');
   writeFileSync(
     inventoryPath,
     stringify({
       hsms: Object.fromEntries(
-        appliances.map((a) => [a.name, { host: '127.0.0.1', port: a.port, hostKeyFingerprint: a.fingerprint, backupDevice: 'onprem-backup', credentials: { tenantadmin: 'env:BENCH_TENANTADMIN', hsmSo: 'env:BENCH_SO' } }]),
+        appliances.map((a) => [
+          a.name,
+          {
+            host: '127.0.0.1',
+            port: a.port,
+            hostKeyFingerprint: a.fingerprint,
+            backupDevice: 'onprem-backup',
+            credentials: { tenantadmin: 'env:BENCH_TENANTADMIN', hsmSo: 'env:BENCH_SO' },
+            partitionCredentials: { payments: { co: 'env:BENCH_CO' } },
+            ntls: { port: a.ntlsPort },
+          },
+        ]),
       ),
-      backupDevices: { 'onprem-backup': { host: '127.0.0.1', port: backup.port, hostKeyFingerprint: backup.fingerprint, credentials: { backup: 'env:BENCH_BACKUP' } } },
+      backupDevices: {
+        'onprem-backup': { host: '127.0.0.1', port: backup.port, hostKeyFingerprint: backup.fingerprint, credentials: { backup: 'env:BENCH_BACKUP', backupHsmSo: 'env:BENCH_BACKUP_HSM_SO', backupDomain: 'env:BENCH_DOMAIN' } },
+      },
       approverGroups: { 'security-officers': { members: ['alice@example.com', 'bob@example.com', 'carol@example.com'] } },
       policy: { 'read-only': 'none', reversible: { quorum: 2, groups: ['security-officers'] }, irreversible: { quorum: 2, groups: ['security-officers'] }, 'key-material': { quorum: 2, groups: ['security-officers'] } },
       ...benchKeys.inventory(BENCH_PEOPLE),
@@ -43,7 +66,7 @@ export async function simulatedFleet(dir: string, n: number): Promise<{
     appliances,
     backup,
     inventoryPath,
-    env: { BENCH_TENANTADMIN: PASSWORD, BENCH_SO: SO, BENCH_BACKUP: BACKUP },
+    env: { BENCH_TENANTADMIN: PASSWORD, BENCH_SO: SO, BENCH_BACKUP: BACKUP, BENCH_BACKUP_HSM_SO: BACKUP_HSM_SO, BENCH_DOMAIN: DOMAIN, BENCH_CO: CO },
     password: PASSWORD,
     async close() {
       for (const a of appliances) await a.close();

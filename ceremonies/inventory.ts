@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { EmailSchema, SlugSchema } from './identifiers';
-import { HsmSerial, LunaName, Sha256Hex } from './operation-args';
+import { HostName, HsmSerial, LunaName, Sha256Hex } from './operation-args';
 import { OPERATION_KINDS, type OperationKind } from './operations';
 import { nullPrototype, own } from './own';
 import { CeremonyKindSchema } from './plan';
@@ -72,6 +72,12 @@ export const HsmSchema = z.object({
   ),
   /** Stricter (or looser) rules for this HSM than the inventory's `policy`, per operation kind. */
   policy: PolicyOverrideSchema.optional(),
+  /** Per partition, its Crypto Officer's password: a backup logs in as the partition's CO (LunaCM
+   * `role login -name co` on the backup workstation). Looked up as own properties only. */
+  partitionCredentials: ownRecord(LunaName, z.object({ co: SecretRefSchema }).strict()).optional(),
+  /** Where the backup workstation reaches the appliance's NTLS service (Luna clients: port 1792),
+   * when not at `host`. */
+  ntls: z.object({ host: HostName.optional(), port: z.number().int().min(1).max(65535).default(1792) }).strict().default({ port: 1792 }),
 });
 
 /** A backup workstation with a Luna Backup HSM, reached over the VPN; LunaCM over SSH. */
@@ -80,11 +86,21 @@ export const BackupDeviceSchema = z.object({
   port: z.number().int().min(1).max(65535).default(22),
   hostKeyFingerprint: HostKeyFingerprintSchema,
   credentials: z
-    .object({ backup: SecretRefSchema.optional(), backupKey: SecretRefSchema.optional() })
+    .object({
+      /** The workstation's OS login (password or private key). */
+      backup: SecretRefSchema.optional(),
+      backupKey: SecretRefSchema.optional(),
+      /** The Luna Backup HSM's SO password and the cloning domain a new backup partition gets
+       * (asked by `partition archive backup` when it creates the backup partition). */
+      backupHsmSo: SecretRefSchema.optional(),
+      backupDomain: SecretRefSchema.optional(),
+    })
     .strict()
     .refine((c) => c.backup !== undefined || c.backupKey !== undefined, 'a backup password or a backupKey reference is required'),
   /** The NTLS client name the appliances know the workstation by (partitions are assigned to it). */
   clientName: LunaName.default('backup-ws'),
+  /** How the workstation's shell starts LunaCM (on PATH, or its full path). */
+  lunacm: z.string().regex(/^[A-Za-z0-9_./-]{1,200}$/, 'expected a command or a path such as /usr/safenet/lunaclient/bin/lunacm').default('lunacm'),
 });
 
 /** An NTLS client's certificate (public, not a secret): the file the worker uploads to the

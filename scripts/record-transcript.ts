@@ -51,6 +51,8 @@ export interface RecordOptions {
   scrub?: string[];
   out: string;
   shell?: 'lunash' | 'lunacm';
+  /** How the workstation's shell starts LunaCM (`--shell lunacm`). */
+  lunacm?: string;
   force?: boolean;
   now?: Date;
 }
@@ -94,8 +96,10 @@ export async function recordTranscript(o: RecordOptions): Promise<string[]> {
   if (existing.length > 0 && !o.force) throw new Error(`would overwrite ${existing.join(', ')} (use --force)`);
 
   const kind = o.shell ?? 'lunash';
-  const shell = await LunaShell.open({ host: o.host, port: o.port, hostKeyFingerprint: o.fingerprint }, o.user, { password: o.password });
+  // a backup workstation is a shell login that starts LunaCM
+  const shell = await LunaShell.open({ host: o.host, port: o.port, hostKeyFingerprint: o.fingerprint }, o.user, { password: o.password }, { hostShell: kind === 'lunacm' });
   try {
+    if (kind === 'lunacm') await shell.startLunacm(o.lunacm ?? 'lunacm');
     const answers = new Map<string, string>();
     for (const command of o.commands) answers.set(command, normaliseOutput((await shell.run(command, { allowError: true })).output));
     const source = await identify(shell, kind, answers);
@@ -121,15 +125,17 @@ async function main(): Promise<void> {
     .requiredOption('--password-env <var>', 'environment variable holding the password')
     .option('--scrub <regex>', 'replace matches by ******** (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--out <dir>', 'where the fixtures go', 'test/fixtures/lunash/recorded')
-    .option('--shell <lunash|lunacm>', 'lunash (an appliance) or lunacm (a backup workstation)', 'lunash')
+    .option('--shell <lunash|lunacm>', 'lunash (an appliance) or lunacm (a backup workstation: its shell starts LunaCM)', 'lunash')
+    .option('--lunacm <command>', 'how the workstation starts LunaCM', 'lunacm')
     .option('--force', 'overwrite existing files')
     .showHelpAfterError();
   program.parse();
   const [host, port, user, fingerprint, ...commands] = program.args;
-  const opts = program.opts<{ passwordEnv: string; scrub: string[]; out: string; shell: string; force?: boolean }>();
+  const opts = program.opts<{ passwordEnv: string; scrub: string[]; out: string; shell: string; lunacm: string; force?: boolean }>();
   const password = await resolveSecret(`env:${opts.passwordEnv}` as SecretRef); // as the inventory's env: references
   if (opts.shell !== 'lunash' && opts.shell !== 'lunacm') throw new Error('--shell is lunash or lunacm');
-  const files = await recordTranscript({ host, port: Number(port), user, fingerprint, password, commands, scrub: opts.scrub, out: opts.out, shell: opts.shell, force: opts.force });
+  if (!/^[A-Za-z0-9_./-]{1,200}$/.test(opts.lunacm)) throw new Error('--lunacm is a command or a path');
+  const files = await recordTranscript({ host, port: Number(port), user, fingerprint, password, commands, scrub: opts.scrub, out: opts.out, shell: opts.shell, lunacm: opts.lunacm, force: opts.force });
   for (const f of files) console.log(`wrote ${f}`);
 }
 

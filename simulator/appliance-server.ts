@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import selfsigned from 'selfsigned';
 import { utils as sshUtils, type SFTPWrapper } from 'ssh2';
@@ -18,11 +19,15 @@ export interface ApplianceOptions {
   serial?: string;
   /** Use another host key file (to simulate a replaced appliance or a man in the middle). */
   hostKeyFile?: string;
+  /** The NTLS port (default: any free one). */
+  ntlsPort?: number;
 }
 
 export interface RunningAppliance {
   name: string;
   port: number;
+  /** Where its NTLS service (port 1792 on a real appliance) accepts connections. */
+  ntlsPort: number;
   fingerprint: string;
   state: StateFile<ApplianceState>;
   faults: FaultFile;
@@ -132,5 +137,42 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
     sftp: (sftp, user) => serveUploads(store, sftp, user),
   });
 
-  return { name: options.name, port: server.port, fingerprint: server.fingerprint, state: store, faults, close: server.close };
+  const ntls = await startNtlsPort(options.ntlsPort, () => applianceRebooting(store));
+  return {
+    name: options.name,
+    port: server.port,
+    ntlsPort: ntls.port,
+    fingerprint: server.fingerprint,
+    state: store,
+    faults,
+    async close() {
+      await server.close();
+      await ntls.close();
+    },
+  };
+}
+
+/** The appliance's NTLS service port (Luna clients: 1792), as far as a connection test sees it:
+ * it accepts TCP connections (NTLS itself, TLS with client certificates, is not simulated), and
+ * drops them while the appliance reboots. */
+async function startNtlsPort(port: number | undefined, down: () => boolean): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    if (down()) return void socket.destroy();
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port ?? 0, '127.0.0.1', () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        sockets.forEach((s) => s.destroy());
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -32,6 +32,9 @@ export const FaultsSchema = z
     hostKeyChanged: z.boolean().default(false),
     /** Backup device only: the VPN path is down (connections refused). */
     unreachable: z.boolean().default(false),
+    /** Backup device only: the workstation's connections to the appliances' NTLS port go
+     * unanswered (a firewall on the path drops them). */
+    ntlsBlocked: z.boolean().default(false),
   })
   .strict();
 

@@ -59,12 +59,20 @@ export async function startLocalFleet(sampleInventoryPath: string, dataDir: stri
   const backupName = Object.keys(sample.backupDevices)[0] ?? 'onprem-backup';
   const backupEntry = own(sample.backupDevices, backupName);
   const backupPassword = secretFile(simDir, `${backupName}-backup`);
+  const backupHsmSo = secretFile(simDir, `${backupName}-hsm-so`);
+  // every partition is initialised by its owner with a Crypto Officer password of its own and
+  // the fleet's cloning domain, which the backup partitions get too
+  const partitionDomain = secretFile(simDir, 'partition-domain');
+  const partitionCo = (appliance: string, partition: string) => secretFile(simDir, `${appliance}-${partition}-co`);
+  const read = (path: string) => readFileSync(path, 'utf8').trim();
   const backup = await startBackupDevice({
     name: backupName,
     dir: join(simDir, backupName),
     applianceDirs: appliances.map((a) => join(simDir, a.name)),
     port: options.backupPort ?? backupEntry?.port ?? 2299,
-    password: readFileSync(backupPassword, 'utf8').trim(),
+    password: read(backupPassword),
+    hsmSoPassword: read(backupHsmSo),
+    partitionSecrets: (appliance, partition) => ({ co: read(partitionCo(appliance, partition)), domain: read(partitionDomain) }),
   });
 
   // everyone who may decide on a gate gets a local signing key; the web app an attestation key
@@ -95,6 +103,8 @@ export async function startLocalFleet(sampleInventoryPath: string, dataDir: stri
             hsmDomain: `file:${secretFile(simDir, `${a.name}-hsm-domain`)}`,
             audit: `file:${secretFile(simDir, `${a.name}-audit`)}`,
           },
+          partitionCredentials: Object.fromEntries(Object.keys(own(sample.hsms, a.name)?.partitionCredentials ?? {}).map((p) => [p, { co: `file:${partitionCo(a.name, p)}` }])),
+          ntls: { port: a.ntlsPort },
         },
       ]),
     ),
@@ -104,8 +114,9 @@ export async function startLocalFleet(sampleInventoryPath: string, dataDir: stri
         host: '127.0.0.1',
         port: backup.port,
         hostKeyFingerprint: backup.fingerprint,
-        credentials: { backup: `file:${backupPassword}` },
+        credentials: { backup: `file:${backupPassword}`, backupHsmSo: `file:${backupHsmSo}`, backupDomain: `file:${partitionDomain}` },
         clientName: backup.state.read().clientName,
+        lunacm: backupEntry?.lunacm ?? 'lunacm',
       },
     },
   };

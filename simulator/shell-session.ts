@@ -8,6 +8,12 @@ import type { ApplianceControl, ShellIo } from './lunash/shell';
 /** What runs a line of the device's shell; false = the connection is gone. */
 export interface Interpreter {
   run(line: string): Promise<boolean>;
+  /** The prompt this session shows now, when it is its own (a workstation's shell, or LunaCM
+   * started from it); else the definition's. */
+  prompt?(): string;
+  /** `exit` was typed: true ends the session, false when the interpreter took it (LunaCM's
+   * `exit` goes back to the shell that started it). */
+  exit?(): boolean;
 }
 
 /** The session's side of a terminal. Text is written with CRLF line ends, as it reaches the
@@ -64,11 +70,12 @@ export async function runShellSession(terminal: Terminal, definition: ShellDefin
   for (;;) {
     let line: string;
     try {
-      line = await ask(definition.prompt(), true);
+      line = await ask(interpreter.prompt?.() ?? definition.prompt(), true);
     } catch {
       return;
     }
     if (['exit', 'logout', 'quit'].includes(line.trim().toLowerCase())) {
+      if (!(interpreter.exit?.() ?? true)) continue;
       terminal.end();
       return;
     }

@@ -59,8 +59,9 @@ export class CeremonyRun {
     );
   }
 
-  /** A failed step waits for an operator: `retry` runs it again, `abort` ends the ceremony. */
-  async awaitIntervention(step: Step, actor: string, error: string): Promise<'retry' | 'aborted'> {
+  /** A failed step waits for an operator: `retry` runs it again (the decision is returned, for
+   * the step's next run), `abort` ends the ceremony. */
+  async awaitIntervention(step: Step, actor: string, error: string): Promise<{ by: string; reason: string } | 'aborted'> {
     const { state } = this;
     state.setStep(step.id, 'failed', { error });
     this.setPhase('needs-intervention');
@@ -71,7 +72,7 @@ export class CeremonyRun {
     const resolution = state.resolution!;
     state.resolution = null;
     state.record('intervention', resolution.by, `${resolution.action}: ${resolution.reason}`, step.id);
-    if (resolution.action === 'retry') return 'retry';
+    if (resolution.action === 'retry') return { by: resolution.by, reason: resolution.reason };
     state.setStep(step.id, 'aborted', { error });
     return 'aborted';
   }

@@ -1,7 +1,7 @@
 import type { Inventory, SecretRef } from '../../ceremonies/inventory';
 import { own } from '../../ceremonies/own';
 import { AuthenticationFailed } from './errors';
-import { LunaShell, type CommandOutput, type LunaCredential, type LunaTarget, type RunOptions } from './luna-shell';
+import { LunaShell, type CommandOutput, type HostOutput, type LunaCredential, type LunaTarget, type RunOptions } from './luna-shell';
 import { randomBytes } from 'node:crypto';
 import { resolveSecret, SecretUnavailable, storeSecret, trySecret } from './secrets';
 
@@ -17,12 +17,17 @@ function bounded(output: string, max: number): string {
   return output.length <= max ? output : `[${output.length - max} earlier characters not kept]\n${output.slice(-max)}`;
 }
 
-/** Where a device is and how to log in: an HSM appliance or a backup workstation. */
+/** LunaCM connects to every server it is configured for (NTLS) before its first prompt. */
+const LUNACM_START_MS = 60_000;
+
+/** Where a device is and how to log in: an HSM appliance or a backup workstation (an OS shell
+ * that starts LunaCM with `lunacm`). */
 export interface DeviceEndpoint {
   host: string;
   port: number;
   hostKeyFingerprint: string;
   credentials: Partial<Record<string, SecretRef>>;
+  lunacm?: string;
 }
 
 export interface TranscriptEntry {
@@ -40,6 +45,8 @@ export class DeviceAccess {
   private adminShell: Promise<LunaShell> | null = null;
   /** Sessions of other appliance users (the audit user), by user. */
   private readonly userShells = new Map<string, Promise<LunaShell>>();
+  /** A workstation's OS shell (a second login, for shell commands: `runHost`). */
+  private hostShell: Promise<LunaShell> | null = null;
   private readonly opened: LunaShell[] = [];
 
   constructor(
@@ -73,6 +80,11 @@ export class DeviceAccess {
   async secret(name: string): Promise<string> {
     const ref = own(this.entry.credentials, name);
     if (!ref) throw new SecretUnavailable(`the inventory has no ${name} credential for ${this.ref}`);
+    return resolveSecret(ref, this.env);
+  }
+
+  /** A secret the inventory names elsewhere than this device's credentials (a partition's CO). */
+  async secretAt(ref: SecretRef): Promise<string> {
     return resolveSecret(ref, this.env);
   }
 
@@ -122,7 +134,26 @@ export class DeviceAccess {
     return keyRef ? { privateKey: await resolveSecret(keyRef, this.env) } : { password: await this.secret(user) };
   }
 
-  /** Run a command in the (reused) admin session and record it in the transcript. */
+  /** Run a command of a workstation's OS shell (its own session) and record it. */
+  async runHost(command: string, options: { timeoutMs?: number } = {}): Promise<HostOutput> {
+    if (this.entry.lunacm === undefined) throw new Error(`${this.ref} is an appliance: lunash runs no shell commands`);
+    this.hostShell ??= this.login(true).catch((err) => {
+      this.hostShell = null;
+      throw err;
+    });
+    const shell = await this.hostShell;
+    try {
+      const out = await shell.runHost(command, options);
+      this.transcript.push({ user: shell.user, command, code: out.status, output: out.output });
+      return out;
+    } catch (err) {
+      this.transcript.push({ user: shell.user, command, code: -1, output: (err as Error).message });
+      throw err;
+    }
+  }
+
+  /** Run a command in the (reused) admin session and record it in the transcript: lunash on an
+   * appliance, LunaCM on a workstation. */
   async run(command: string, options: RunOptions = {}): Promise<CommandOutput> {
     try {
       return await this.runIn(await this.admin(), command, options);
@@ -154,14 +185,31 @@ export class DeviceAccess {
   }
 
   private admin(): Promise<LunaShell> {
-    const user = this.adminUser();
-    this.adminShell ??= this.credential(user)
-      .then((credential) => this.open(user, credential))
-      .catch((err) => {
-        this.adminShell = null; // let the next call try again (e.g. while an appliance reboots)
-        throw err;
-      });
+    this.adminShell ??= this.login(false).catch((err) => {
+      this.adminShell = null; // let the next call try again (e.g. while an appliance reboots)
+      throw err;
+    });
     return this.adminShell;
+  }
+
+  /** The session user's login: lunash on an appliance; on a workstation its OS shell, then
+   * LunaCM started from it unless `shellOnly`. */
+  private async login(shellOnly: boolean): Promise<LunaShell> {
+    const user = this.adminUser();
+    const credential = await this.credential(user);
+    const lunacm = this.entry.lunacm;
+    if (lunacm === undefined) return this.open(user, credential);
+    const shell = await LunaShell.open(this.target, user, credential, { hostShell: true });
+    this.opened.push(shell);
+    if (shellOnly) return shell;
+    try {
+      const banner = await shell.startLunacm(lunacm, { timeoutMs: LUNACM_START_MS });
+      this.transcript.push({ user, command: lunacm, code: 0, output: banner });
+    } catch (err) {
+      this.transcript.push({ user, command: lunacm, code: -1, output: (err as Error).message });
+      throw err;
+    }
+    return shell;
   }
 
   async upload(remoteName: string, data: Buffer): Promise<void> {

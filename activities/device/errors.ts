@@ -55,6 +55,24 @@ export class LunaCommandError extends DeviceError {
   }
 }
 
+/** A command asked a question the operation has no answer for (a prompt worded otherwise than
+ * documented, a confirmation nobody expected): nothing is typed on a guess. */
+export class UnansweredPrompt extends DeviceError {
+  constructor(host: string, command: string, question: string) {
+    super(`'${command}' on ${host} asked ${JSON.stringify(question)}, which the operation does not answer; nothing was typed`);
+    this.name = 'UnansweredPrompt';
+  }
+}
+
+/** A backup partition of this step exists but holds fewer (or other) objects than its source:
+ * it is not a backup, and it is not taken for one. An operator decides (replace, or abort). */
+export class IncompleteBackup extends DeviceError {
+  constructor(device: string, target: { label: string; objects: number }, sourceObjects: number, partition: string, decision: string) {
+    super(`backup ${target.label} on ${device} holds ${target.objects} of the ${sourceObjects} objects of partition ${partition}: it is not a backup; ${decision}`);
+    this.name = 'IncompleteBackup';
+  }
+}
+
 /** The device's state after an act is not what the operation promised. */
 export class VerificationFailed extends DeviceError {
   constructor(message: string) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import { Client, type ClientChannel } from 'ssh2';
-import { AuthenticationFailed, DeviceConnectionLost, HostKeyMismatch, LunaCommandError, NoUsableAuthMethod, PasswordChangeRequired, UnansweredLoginQuestion } from './errors';
+import { AuthenticationFailed, DeviceConnectionLost, HostKeyMismatch, LunaCommandError, NoUsableAuthMethod, PasswordChangeRequired, UnansweredLoginQuestion, UnansweredPrompt, UnreadableOutput } from './errors';
 import { normaliseOutput, parseResult, type LunashResult } from './lunash-parser';
 import { scrub } from './secrets';
 
@@ -19,9 +19,21 @@ export interface Answer {
   reply: string;
 }
 
-/** How lunash and LunaCM end a question (`… password:\r\n> `, `… 'quit' to quit now. >`): a
- * reader that flushes pending input (as getpass does) would drop a reply sent on a prefix. */
-const QUESTION_END = />\s?$/;
+/** How lunash and LunaCM end a question (`… password:\r\n> `, `… 'quit' to quit now. >`,
+ * LunaCM's `… or 'quit' to quit now ->` and `Enter password for Partition SO: `): a reader that
+ * flushes pending input (as getpass does) would drop a reply sent on a prefix. */
+const QUESTION_END = /(?:>\s?|: )$/;
+
+/** The workstation's shell prompt, set at login as pexpect's pxssh does (`PS1='[PEXPECT]\$ '`):
+ * the echo of the assignment (`…]\$ '`) cannot match it, whatever the host's own prompt was. */
+const HOST_PROMPT_SET = "unset PROMPT_COMMAND; PS1='[CEREMONY]\\$ '";
+const HOST_PROMPT = /\[CEREMONY\][$#] $/;
+/** Appended to a host command: its exit status on a line of its own (bash: `$?`). */
+const EXIT_STATUS = '; echo "[exit $?]"';
+const EXIT_LINE = /^\[exit (\d+)\]$/;
+/** A device that has asked a question none of the command's answers fits, and waits: fail now
+ * (naming the question) rather than at the end of a long command's time. */
+const UNANSWERED_QUESTION_MS = 10_000;
 
 /** How to log in: a password (offered as `password`, and as `keyboard-interactive` answering the
  * server's password prompt), or a private key (`publickey`; Luna: `sysconf ssh publickey add`). */
@@ -36,6 +48,13 @@ export interface CommandOutput extends LunashResult {
 /** lunash on the appliance, LunaCM on a backup workstation. */
 const PROMPT = /luna(?:sh|cm):>\s*$/;
 const RESULT_LINE = /Command Result\s*:/;
+
+/** A command of the workstation's OS shell, with its exit status. */
+export interface HostOutput {
+  command: string;
+  output: string;
+  status: number;
+}
 
 export interface RunOptions {
   answers?: Answer[];
@@ -53,10 +72,13 @@ function fingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }
 
-/** One interactive lunash session over SSH (PTY shell, as the appliance requires for prompts). */
+/** One interactive lunash session over SSH (PTY shell, as the appliance requires for prompts),
+ * or a workstation's OS shell that starts LunaCM. */
 export class LunaShell {
   private buffer = '';
   private closed = false;
+  /** `host`: the workstation's OS shell (`runHost`); `luna`: lunash or LunaCM (`run`). */
+  private mode: 'host' | 'luna' = 'luna';
   private waiter: (() => void) | null = null;
   private readonly secrets = new Set<string>();
 
@@ -66,6 +88,7 @@ export class LunaShell {
     readonly host: string,
     readonly user: string,
     private readonly timeoutMs: number,
+    private readonly unansweredQuestionMs: number,
   ) {
     stream.on('data', (d: Buffer) => {
       this.buffer += d.toString('utf8');
@@ -86,7 +109,7 @@ export class LunaShell {
     target: LunaTarget,
     user: string,
     credential: LunaCredential,
-    options: { timeoutMs?: number; firstLogin?: { newPassword: string } } = {},
+    options: { timeoutMs?: number; firstLogin?: { newPassword: string }; hostShell?: boolean; unansweredQuestionMs?: number } = {},
   ): Promise<LunaShell> {
     const timeoutMs = options.timeoutMs ?? 15_000;
     const where = `${target.host}:${target.port}`;
@@ -119,8 +142,16 @@ export class LunaShell {
     const stream = await new Promise<ClientChannel>((resolve, reject) =>
       client.shell({ term: 'vt100', cols: 200, rows: 60 }, (err, s) => (err ? reject(new DeviceConnectionLost(where, 'shell')) : resolve(s))),
     );
-    const shell = new LunaShell(client, stream, where, user, timeoutMs);
+    const shell = new LunaShell(client, stream, where, user, timeoutMs, options.unansweredQuestionMs ?? UNANSWERED_QUESTION_MS);
     if ('password' in credential) shell.secrets.add(credential.password);
+    if (options.hostShell) {
+      // typed ahead: the shell reads it once it is ready, whatever its banner and own prompt
+      shell.mode = 'host';
+      stream.write(`${HOST_PROMPT_SET}\r`);
+      await shell.waitFor((text) => HOST_PROMPT.test(text), 'login (shell prompt)');
+      shell.buffer = '';
+      return shell;
+    }
     await shell.waitFor((text) => PROMPT.test(text) || FIRST_LOGIN.test(text), 'login');
     if (FIRST_LOGIN.test(shell.buffer)) {
       if (!options.firstLogin) {
@@ -147,21 +178,27 @@ export class LunaShell {
     return shell;
   }
 
-  private waitFor(done: (text: string) => boolean, during: string, timeoutMs = this.timeoutMs): Promise<void> {
+  /** Wait until `done` holds for what the device printed. `unanswered`: the failure when the
+   * device has asked a question nobody answers (undefined while it has not) and then says nothing
+   * more for the session's `unansweredQuestionMs`. */
+  private waitFor(done: (text: string) => boolean, during: string, timeoutMs = this.timeoutMs, unanswered?: (text: string) => Error | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      let stall: NodeJS.Timeout | undefined;
+      const finish = (err?: Error) => {
+        clearTimeout(timer);
+        clearTimeout(stall);
         this.waiter = null;
-        reject(new DeviceConnectionLost(this.host, `${during} (no answer in ${timeoutMs} ms)`));
-      }, timeoutMs);
+        if (err) reject(err);
+        else resolve();
+      };
+      const timer = setTimeout(() => finish(new DeviceConnectionLost(this.host, `${during} (no answer in ${timeoutMs} ms)`)), timeoutMs);
       const check = () => {
-        if (done(this.buffer)) {
-          clearTimeout(timer);
-          this.waiter = null;
-          resolve();
-        } else if (this.closed) {
-          clearTimeout(timer);
-          this.waiter = null;
-          reject(new DeviceConnectionLost(this.host, during));
+        clearTimeout(stall);
+        if (done(this.buffer)) finish();
+        else if (this.closed) finish(new DeviceConnectionLost(this.host, during));
+        else {
+          const question = unanswered?.(this.buffer);
+          if (question) stall = setTimeout(() => finish(question), this.unansweredQuestionMs);
         }
       };
       this.waiter = check;
@@ -169,9 +206,45 @@ export class LunaShell {
     });
   }
 
+  /** Run a command of the workstation's OS shell; its output (no echo, no prompt, secrets
+   * scrubbed) and exit status. */
+  async runHost(command: string, options: { timeoutMs?: number } = {}): Promise<HostOutput> {
+    if (this.mode !== 'host') throw new Error(`'${command}' is a shell command: this session runs lunash or LunaCM`);
+    this.buffer = '';
+    this.stream.write(`${command}${EXIT_STATUS}\r`);
+    await this.waitFor((text) => HOST_PROMPT.test(text), `'${command}'`, options.timeoutMs);
+    const lines = normaliseOutput(this.buffer).split('\n');
+    if (lines[0]?.trim() === `${command}${EXIT_STATUS}`.trim()) lines.shift(); // the PTY echo
+    lines.pop(); // the prompt
+    while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
+    const status = EXIT_LINE.exec(lines.pop()?.trim() ?? '');
+    const output = scrub(lines.join('\n').trim(), this.secrets);
+    if (!status) throw new UnreadableOutput(command, 'no exit status line after the command', output.split('\n').slice(-1)[0]);
+    return { command, output, status: Number(status[1]) };
+  }
+
+  /** Start LunaCM from the workstation's shell (`lunacm`, or its path) and wait for its prompt;
+   * from then on `run` sends LunaCM commands. Its banner and slot list go to the transcript. */
+  async startLunacm(command: string, options: { timeoutMs?: number } = {}): Promise<string> {
+    if (this.mode !== 'host') throw new Error('LunaCM is started from the workstation\'s shell');
+    this.buffer = '';
+    this.stream.write(`${command}\r`);
+    await this.waitFor((text) => PROMPT.test(text) || HOST_PROMPT.test(text), `'${command}'`, options.timeoutMs);
+    const lines = normaliseOutput(this.buffer).split('\n');
+    if (lines[0]?.trim() === command) lines.shift();
+    const last = lines.pop() ?? '';
+    const output = scrub(lines.join('\n').trim(), this.secrets);
+    // back at the shell prompt: LunaCM did not start (not installed, not on PATH)
+    if (!PROMPT.test(last)) throw new UnreadableOutput(command, 'the shell did not start LunaCM', output.split('\n').slice(-1)[0] ?? '');
+    this.mode = 'luna';
+    this.buffer = '';
+    return output;
+  }
+
   /** Run one command, answering its prompts; throws LunaCommandError on a non-zero result.
    * `endsSession`: the appliance closes the connection after the result (reboot). */
   async run(command: string, options: RunOptions = {}): Promise<CommandOutput> {
+    if (this.mode !== 'luna') throw new Error(`'${command}' is a LunaCM command: start LunaCM first`);
     for (const s of options.secrets ?? []) this.secrets.add(s);
     const answers = [...(options.answers ?? [])];
     this.buffer = '';
@@ -180,7 +253,11 @@ export class LunaShell {
     const finished = (text: string) => PROMPT.test(text) || (options.endsSession === true && this.closed && RESULT_LINE.test(text));
     const asked = (text: string) => (QUESTION_END.test(text) ? answers.findIndex((a) => a.prompt.test(text)) : -1);
     for (;;) {
-      await this.waitFor((text) => finished(text) || asked(text.slice(answeredUpTo)) >= 0, `'${command}'`, options.timeoutMs);
+      const unanswered = (text: string) => {
+        const since = text.slice(answeredUpTo);
+        return QUESTION_END.test(since) ? new UnansweredPrompt(this.host, command, scrub((normaliseOutput(since).trim().split('\n').slice(-1)[0] ?? '').trim(), this.secrets)) : undefined;
+      };
+      await this.waitFor((text) => finished(text) || asked(text.slice(answeredUpTo)) >= 0, `'${command}'`, options.timeoutMs, unanswered);
       if (finished(this.buffer)) break;
       const index = asked(this.buffer.slice(answeredUpTo));
       const [answer] = answers.splice(index, 1);

@@ -97,11 +97,14 @@ export const PACKAGE_LISTFILE: TableLayout = {
   empty: 'No package files found.',
 };
 
-/** guessed: no capture of LunaCM `partition archive list` was found. */
+/** guessed: no documentation or capture of LunaCM `partition archive list` was found. Only what
+ * Thales' `partition archive backup` page says a backup partition has is read: its name (the
+ * command's `-partition`) and its objects (a domain mismatch "creates an empty backup
+ * partition"); nothing documents a source serial or a creation time, so none is read. */
 export const PARTITION_ARCHIVE_LIST: TableLayout = {
   command: 'partition archive list',
   source: 'guessed',
-  columns: [{ name: 'Partition Name' }, { name: 'Objects', align: 'right' }, { name: 'Source Serial' }, { name: 'Created' }],
+  columns: [{ name: 'Partition Name' }, { name: 'Objects', align: 'right' }],
   indent: 0,
   gap: 3,
   ruleChar: '-',
@@ -127,6 +130,20 @@ export const NTP_TEXTS = {
   enabled: 'NTP is enabled',
   disabled: 'NTP is disabled',
   peersHeader: '     remote           refid      st t when poll reach   delay   offset  jitter',
+};
+
+/** LunaCM's questions on the backup workstation. Their form follows the captured `partition init`
+ * (`Enter password for Partition SO: `, `Type 'proceed' to continue, or 'quit' to quit now ->`,
+ * Cloudflare docs, Keyless SSL with Azure Dedicated HSM); their words are guessed. The client
+ * answers them by what they ask for (a role's password, the Backup HSM SO's password, a domain),
+ * and any other question fails the step without an answer. */
+export const LUNACM_QUESTIONS = {
+  /** `role login -name co` */
+  rolePassword: (role: string) => `Enter password for ${role}: `,
+  /** `partition archive backup`, creating (or replacing) the backup partition */
+  backupSoPassword: (slot: number) => `Enter password for the SO of the Backup HSM in slot ${slot}: `,
+  backupDomain: 'Enter the cloning domain for the backup partition: ',
+  proceed: "Type 'proceed' to continue, or 'quit' to quit now ->",
 };
 
 /** Texts of the key/value outputs (hsm show: Azure Dedicated HSM 7.2 capture,

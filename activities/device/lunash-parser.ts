@@ -440,10 +440,7 @@ export function parseSlotList(output: string): { id: number; serial: string; lab
 }
 
 /** LunaCM `partition archive list` (layout guessed): the backup partitions on a Backup HSM. */
-export function parseArchiveList(output: string, command = 'partition archive list') {
-  const spec = { command, columns: ['Partition Name', 'Objects', 'Source Serial', 'Created'], empty: [PARTITION_ARCHIVE_LIST.empty] };
-  return readTable(output, spec, (c) => {
-    const created = c.text('Created', /^\d{4}-\d\d-\d\dT[\d:.]+Z$/);
-    return { label: c.text('Partition Name', PARTITION_NAME), objects: c.integer('Objects'), sourceSerial: c.text('Source Serial', /^\d+$/), created };
-  });
+export function parseArchiveList(output: string, command = 'partition archive list'): { label: string; objects: number }[] {
+  const spec = { command, columns: ['Partition Name', 'Objects'], empty: [PARTITION_ARCHIVE_LIST.empty] };
+  return readTable(output, spec, (c) => ({ label: c.text('Partition Name', PARTITION_NAME), objects: c.integer('Objects') }));
 }

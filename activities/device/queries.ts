@@ -1,5 +1,5 @@
 import type { DeviceAccess } from './device-access';
-import { UnreadableOutput } from './errors';
+import { UnreadableOutput, VerificationFailed } from './errors';
 import {
   parseArchiveList,
   parseAuditLogList,
@@ -71,14 +71,31 @@ export async function readPendingUpdate(d: DeviceAccess): Promise<string | null>
   return parseUpdateShow((await d.run('hsm update show')).output);
 }
 
-/** LunaCM on the backup workstation. */
+/** LunaCM's reads answer at once, whatever the operation's long command may take. */
+const LUNACM_READ_MS = 30_000;
+
+/** LunaCM on the backup workstation: its slots (the appliance partitions assigned to it over
+ * NTLS, and the Luna Backup HSM). */
 export async function readSlots(d: DeviceAccess) {
-  return parseSlotList((await d.run('slot list')).output);
+  return parseSlotList((await d.run('slot list', { timeoutMs: LUNACM_READ_MS })).output);
 }
 
-export async function readBackups(d: DeviceAccess) {
-  const command = 'partition archive list -slot 0';
-  return parseArchiveList((await d.run(command)).output, command);
+/** The Luna Backup HSM's slot: the one slot whose model or description says Backup HSM. */
+export function backupHsmSlot(slots: { id: number; model: string; description: string }[], where: string): number {
+  const found = slots.filter((s) => /backup/i.test(`${s.model} ${s.description}`));
+  if (found.length === 1) return found[0].id;
+  throw new VerificationFailed(
+    found.length === 0
+      ? `no Luna Backup HSM among the LunaCM slots of ${where} (is it connected and powered on?)`
+      : `several Backup HSMs among the LunaCM slots of ${where} (slots ${found.map((s) => s.id).join(', ')}): the backup target is ambiguous`,
+  );
+}
+
+/** The backup partitions on the Backup HSM: name and object count (all LunaCM shows of them). */
+export async function readBackups(d: DeviceAccess): Promise<{ slot: number; backups: { label: string; objects: number }[] }> {
+  const slot = backupHsmSlot(await readSlots(d), d.ref);
+  const command = `partition archive list -slot ${slot}`;
+  return { slot, backups: parseArchiveList((await d.run(command, { timeoutMs: LUNACM_READ_MS })).output, command) };
 }
 
 /** A number `hsm show` prints only on some releases, needed here: fail closed where it is missing. */

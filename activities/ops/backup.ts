@@ -1,17 +1,39 @@
 import { createHash } from 'node:crypto';
-import { readBackups as backups, readPartitions, readSlots } from '../device/queries';
-import { VerificationFailed } from '../device/errors';
-import type { DeviceAccess } from '../device/device-access';
+import { own } from '../../ceremonies/own';
+import { backupHsmSlot, readBackups, readPartitions, readSlots } from '../device/queries';
+import { IncompleteBackup, LunaCommandError, VerificationFailed } from '../device/errors';
+import { SecretUnavailable } from '../device/secrets';
 import type { OperationArgs } from '../../ceremonies/operations';
 import { defineOperation, type OperationContext } from './operation';
 
-/** Default label: `<ceremony id>-<partition>`, so a retry of the same ceremony finds its backup.
- * Labels hold 64 characters: a longer name keeps its start and ends in a hash of the whole, so two
- * long names never share a label. */
-export function backupLabel(ceremonyId: string, partition: string, label?: string): string {
-  if (label) return label;
-  const raw = `${ceremonyId}-${partition}`.replace(/[^A-Za-z0-9_.-]/g, '-');
-  return raw.length <= 64 ? raw : `${raw.slice(0, 51)}-${createHash('sha256').update(raw).digest('hex').slice(0, 12)}`;
+// LunaCM shows a backup partition's name and object count, nothing of where it came from or when
+// (the Source Serial and Created columns this once read are documented nowhere). So the name
+// says it, as a runbook recommends ("a backup partition name that shows source and date"):
+// `<hsm>-<partition>-<yyyymmdd>-<tag>`, the tag a hash of the ceremony id, so that a retry of the
+// same ceremony finds its own backup whatever day it runs.
+
+const hash = (text: string, length: number) => createHash('sha256').update(text).digest('hex').slice(0, length);
+
+/** `<hsm>-<partition>`, cut to fit a 64-character label with its date and tag (a long one keeps
+ * its start and ends in a hash of the whole, so two long names never share a prefix). */
+function sourceName(hsm: string, partition: string): string {
+  const raw = `${hsm}-${partition}`.replace(/[^A-Za-z0-9_.-]/g, '-');
+  return raw.length <= 46 ? raw : `${raw.slice(0, 37)}-${hash(raw, 8)}`;
+}
+
+const ymd = (date: Date) => date.toISOString().slice(0, 10).replace(/-/g, '');
+const escape = (text: string) => text.replace(/[.]/g, '\\.');
+
+/** The label a ceremony gives the backup of a partition it makes on `date`. */
+export function ceremonyBackupLabel(hsm: string, partition: string, ceremonyId: string, date = new Date()): string {
+  return `${sourceName(hsm, partition)}-${ymd(date)}-${hash(ceremonyId, 8)}`;
+}
+
+/** The day a backup of this HSM's partition was made, read from its label; undefined for a label
+ * that is not one of a ceremony's backups of it. */
+export function backupDay(label: string, hsm: string, partition: string): Date | undefined {
+  const m = new RegExp(`^${escape(sourceName(hsm, partition))}-(\\d{4})(\\d\\d)(\\d\\d)-[0-9a-f]{8}$`).exec(label);
+  return m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
 }
 
 async function sourcePartition(ctx: OperationContext, name: string) {
@@ -20,67 +42,116 @@ async function sourcePartition(ctx: OperationContext, name: string) {
   return partition;
 }
 
-async function slotFor(d: DeviceAccess, serial: string): Promise<number | undefined> {
-  return (await readSlots(d)).find((s) => s.serial === serial)?.id;
+/** This step's backup on the Backup HSM: the plan's label, or the one this ceremony made. */
+async function findTarget(ctx: OperationContext, args: OperationArgs<'backup.verify'>): Promise<{ label: string; objects: number } | undefined> {
+  const { backups } = await readBackups(ctx.backupDevice());
+  if (args.label) return backups.find((b) => b.label === args.label);
+  const tag = `-${hash(ctx.ceremonyId, 8)}`;
+  const mine = backups.filter((b) => b.label.endsWith(tag) && backupDay(b.label, ctx.hsm ?? '', args.partition) !== undefined);
+  if (mine.length > 1) throw new VerificationFailed(`several backups of ${args.partition} by this ceremony on ${ctx.backupDevice().ref}: ${mine.map((b) => b.label).join(', ')}`);
+  return mine[0];
 }
 
-/** The partition and its backup side by side: matched when the backup came from this partition
- * and holds as many objects. */
-async function compareWithBackup(ctx: OperationContext, args: OperationArgs<'backup.verify'>) {
-  const label = backupLabel(ctx.ceremonyId, args.partition, args.label);
+/** The partition and its backup side by side: the backup is complete when it holds as many
+ * objects as the partition (an empty or partial one is not a backup). */
+async function compare(ctx: OperationContext, args: OperationArgs<'backup.verify'>) {
   const source = await sourcePartition(ctx, args.partition);
-  const found = (await backups(ctx.backupDevice())).find((b) => b.label === label);
-  return { label, source, found, matches: found !== undefined && found.sourceSerial === source.serial && found.objects === source.objects };
+  const target = await findTarget(ctx, args);
+  const state = target === undefined ? ('absent' as const) : target.objects === source.objects ? ('complete' as const) : ('incomplete' as const);
+  return { source, target, state };
 }
 
-/** Back a partition up to the on-prem Luna Backup HSM, as a backup partition named `label`. */
+/** The partition's Crypto Officer password (inventory: hsms.<hsm>.partitionCredentials). */
+async function cryptoOfficerPassword(ctx: OperationContext, partition: string): Promise<string> {
+  const ref = own(own(ctx.inventory().hsms, ctx.hsm ?? '')?.partitionCredentials, partition)?.co;
+  if (!ref) throw new SecretUnavailable(`hsms.${ctx.hsm}.partitionCredentials.${partition}.co: the inventory has no Crypto Officer secret for partition ${partition}`);
+  return ctx.device().secretAt(ref);
+}
+
+/** Back a partition up to the on-prem Luna Backup HSM: LunaCM on the backup workstation, logged
+ * in to the partition's slot as its Crypto Officer (Thales, `partition archive backup`). */
 export const backupPartition = defineOperation('backup.partition', {
+  // also the verify: the backup is complete now
   async probe(ctx, args) {
-    const label = backupLabel(ctx.ceremonyId, args.partition, args.label);
-    const found = (await backups(ctx.backupDevice())).find((b) => b.label === label);
-    return { present: found !== undefined, state: { label, backup: found ?? null } };
+    const { source, target, state } = await compare(ctx, args);
+    return { present: state === 'complete', state: { target: state, label: target?.label ?? null, backupObjects: target?.objects ?? null, sourceObjects: source.objects } };
   },
   async act(ctx, args) {
     const { partition } = args;
-    const label = backupLabel(ctx.ceremonyId, partition, args.label);
-    const source = await sourcePartition(ctx, partition);
-    const backup = ctx.backupDevice();
-    const slot = await slotFor(backup, source.serial);
-    if (slot === undefined) {
-      throw new VerificationFailed(`partition ${partition} (${source.serial}) is not visible from ${backup.ref}: assign it to the backup workstation's client first`);
+    const { source, target, state } = await compare(ctx, args);
+    const ws = ctx.backupDevice();
+    if (state === 'complete') return { commands: [] };
+    if (target) {
+      // a backup partition of this step that is not a backup: replaced only on an operator's word
+      if (args.label) throw new IncompleteBackup(ws.ref, target, source.objects, partition, 'the plan names this label, so it is not replaced: delete it on the Backup HSM by hand, or back up under another label');
+      if (!ctx.rerunBy) throw new IncompleteBackup(ws.ref, target, source.objects, partition, REPLACE_OR_ABORT);
     }
-    const command = `partition archive backup -slot ${slot} -partition ${label}`;
-    await backup.run(command);
-    return { commands: ['partition list', 'slot list', command] };
+    const label = target?.label ?? args.label ?? ceremonyBackupLabel(ctx.hsm ?? '', partition, ctx.ceremonyId);
+    const slots = await readSlots(ws);
+    const backupSlot = backupHsmSlot(slots, ws.ref);
+    const sourceSlot = slots.find((s) => s.serial === source.serial)?.id;
+    if (sourceSlot === undefined) {
+      throw new VerificationFailed(`partition ${partition} (${source.serial}) is not visible from ${ws.ref}: assign it to the backup workstation's client first`);
+    }
+    const co = await cryptoOfficerPassword(ctx, partition);
+    const [so, domain] = [await ws.secret('backupHsmSo'), await ws.secret('backupDomain')];
+    await ws.run(`slot set -slot ${sourceSlot}`);
+    await ws.run('role login -name co', { answers: [{ prompt: /password[^\n]*: $/i, reply: co }], secrets: [co] });
+    const command = `partition archive backup -slot ${backupSlot} -partition ${label}${target ? ' -replace' : ''}`;
+    ctx.markActing();
+    try {
+      await ws.run(command, {
+        // creating (or replacing) the backup partition asks for the Backup HSM SO and the domain
+        // (perhaps the domain twice, to confirm it); any other question fails the step unanswered
+        answers: [
+          { prompt: /\bSO\b[^\n]*: $/, reply: so },
+          { prompt: /domain[^\n]*: $/i, reply: domain },
+          { prompt: /domain[^\n]*: $/i, reply: domain },
+          ...(target ? [{ prompt: /'proceed'[^\n]*->\s?$/, reply: 'proceed' }] : []),
+        ],
+        secrets: [so, domain, co],
+      });
+    } catch (err) {
+      // a failed backup may leave a backup partition behind (a domain mismatch leaves it empty)
+      const after = err instanceof LunaCommandError ? await compare(ctx, { partition, label }) : undefined;
+      if (after?.target && after.state === 'incomplete') throw new IncompleteBackup(ws.ref, after.target, source.objects, partition, `${REPLACE_OR_ABORT}; LunaCM said: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    }
+    return { commands: ['partition list', 'slot list', `partition archive list -slot ${backupSlot}`, `slot set -slot ${sourceSlot}`, 'role login -name co', command] };
   },
-  async verify(ctx, args) {
-    const { source, found, matches } = await compareWithBackup(ctx, args);
-    return { present: matches, state: { source, backup: found ?? null } };
-  },
+  // LunaCM runs in this session: when the session is lost, the hangup ends LunaCM and its backup
+  // with it, so after a loss nothing is still running and one probe decides
+  resumeWindowMs: 0,
 });
+
+const REPLACE_OR_ABORT =
+  'retry (ceremony resolve --action retry) replaces it with `partition archive backup -replace` once the cause is fixed (a cloning-domain mismatch leaves an empty backup partition: check backupDomain); abort leaves it on the Backup HSM, to be deleted by hand';
 
 /** The backup holds as many objects as the partition it came from. */
 export const backupVerify = defineOperation('backup.verify', {
   async probe(ctx, args) {
-    const { label, source, found, matches } = await compareWithBackup(ctx, args);
-    return { present: matches, state: { sourceObjects: source.objects, backupObjects: found?.objects ?? null, label } };
+    const { source, target, state } = await compare(ctx, args);
+    return { present: state === 'complete', state: { sourceObjects: source.objects, backupObjects: target?.objects ?? null, label: target?.label ?? args.label ?? null } };
   },
   explain: (args, s) =>
     s.backupObjects === null
-      ? `there is no backup "${String(s.label)}" of partition ${args.partition}`
+      ? `there is no backup of partition ${args.partition}${args.label ? ` named ${args.label}` : ' by this ceremony'}`
       : `backup "${String(s.label)}" holds ${String(s.backupObjects)} objects, partition ${args.partition} holds ${String(s.sourceObjects)}`,
 });
 
-/** Every partition of the HSM has a matching backup newer than `maxAgeDays` (before a zeroize). */
+/** Every partition of the HSM has a complete backup made in the last `maxAgeDays` days (before a
+ * zeroize): named for this HSM and partition, dated, and holding as many objects. */
 export const backupRecent = defineOperation('backup.recent', {
   async probe(ctx, { maxAgeDays }) {
     const partitions = await readPartitions(ctx.device());
-    const all = await backups(ctx.backupDevice());
-    const since = Date.now() - maxAgeDays * 86_400_000;
-    const uncovered = partitions
-      .filter((p) => !all.some((b) => b.sourceSerial === p.serial && b.objects === p.objects && Date.parse(b.created) >= since))
-      .map((p) => p.name);
-    return { present: uncovered.length === 0, state: { partitions: partitions.map((p) => p.name), uncovered, maxAgeDays } };
+    const { backups } = await readBackups(ctx.backupDevice());
+    const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+    const since = today - maxAgeDays * 86_400_000;
+    const covering = (p: { name: string; objects: number }) =>
+      backups.filter((b) => b.objects === p.objects && (backupDay(b.label, ctx.hsm ?? '', p.name)?.getTime() ?? -Infinity) >= since).map((b) => b.label);
+    const found = partitions.map((p) => ({ partition: p.name, backups: covering(p) }));
+    const uncovered = found.filter((f) => f.backups.length === 0).map((f) => f.partition);
+    return { present: uncovered.length === 0, state: { partitions: partitions.map((p) => p.name), covered: found.filter((f) => f.backups.length > 0), uncovered, maxAgeDays } };
   },
   explain: ({ maxAgeDays }, s) => `no verified backup newer than ${maxAgeDays} days of: ${(s.uncovered as string[]).join(', ')}`,
 });

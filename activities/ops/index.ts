@@ -23,6 +23,7 @@ import {
   partitionPresent,
 } from './luna';
 import { vpnCheck } from './network';
+import { partitionRevokeClient } from './revoke';
 import type { OperationName } from '../../ceremonies/operations';
 import type { OperationDefinition } from './operation';
 
@@ -48,6 +49,7 @@ const IMPLEMENTATIONS: { [N in OperationName]: OperationDefinition<N> } = {
   'ntls.serverCertificate': ntlsServerCertificate,
   'partition.assignClient': partitionAssignClient,
   'hsm.exportLogs': hsmExportLogs,
+  'partition.revokeClient': partitionRevokeClient,
   'hsm.zeroize': hsmZeroize,
   'firmware.onTarget': firmwareOnTarget,
   'firmware.upload': firmwareUpload,

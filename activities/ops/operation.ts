@@ -26,6 +26,10 @@ export interface OperationContext {
   earlierActAt?: number;
   /** Record (in the activity's heartbeat details) that the command is about to be sent. */
   markActing(): void;
+  /** The outcomes of the steps this one requires (from the workflow). */
+  earlier: Record<string, OperationEvidence['outcome'] | undefined>;
+  /** The operator who ran this step again after its failure, and why (from the workflow). */
+  rerunBy?: { by: string; reason: string };
 }
 
 export interface ProbeResult {
@@ -49,6 +53,9 @@ export interface OperationDefinition<N extends OperationName = OperationName> {
   /** Absent for checks: a check only probes, and fails when the condition does not hold. */
   act?(ctx: OperationContext, args: OperationArgs<N>): Promise<{ commands: string[] }>;
   verify?(ctx: OperationContext, args: OperationArgs<N>): Promise<ProbeResult>;
+  /** How long the command may go on after the session that sent it was lost (default: its
+   * command time). 0 for a command that ends with its session (LunaCM's, killed by the hangup). */
+  resumeWindowMs?: number;
 }
 
 export function defineOperation<N extends OperationName>(name: N, def: Omit<OperationDefinition<N>, 'name'>): OperationDefinition<N> {

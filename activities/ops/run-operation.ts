@@ -31,7 +31,7 @@ export async function runOperation<N extends OperationName>(def: OperationDefini
     // An earlier attempt sent the command and was lost (session, worker): absent now may mean
     // still running. Probe again until the effect shows or the command's own time has passed
     // since it was sent; only then is it "not started" (or failed) and may be sent again.
-    const until = ctx.earlierActAt + commandTimeoutMs(def.name);
+    const until = ctx.earlierActAt + (def.resumeWindowMs ?? commandTimeoutMs(def.name));
     while (!probe.present && Date.now() < until) {
       await delay(Math.min(RESUME_POLL_MS, until - Date.now()));
       probe = await def.probe(ctx, args);

@@ -15,11 +15,14 @@ export const BackupParamsSchema = z
   })
   .strict();
 
-/** Back partitions up to the on-prem Luna Backup HSM over the VPN. With `gate: false` the caller
- * (a firmware upgrade) has already approved it. */
+/** Back partitions up to the on-prem Luna Backup HSM over the VPN: each partition is assigned to
+ * the backup workstation, backed up from there with LunaCM as its Crypto Officer, and revoked from
+ * it again (if this ceremony assigned it). With `gate: false` the caller (a firmware upgrade) has
+ * already approved it. */
 export function buildBackupPlan({ request, inventory }: PlanContext, options: { gate?: boolean } = {}): PlanInput {
   const p = BackupParamsSchema.parse(request.params);
-  const backupName = requireInventory(hsmEntry(inventory, request.hsm).backupDevice, `hsms.${request.hsm}.backupDevice`, 'for a backup');
+  const hsm = hsmEntry(inventory, request.hsm);
+  const backupName = requireInventory(hsm.backupDevice, `hsms.${request.hsm}.backupDevice`, 'for a backup');
   const backup = requireInventory(own(inventory.backupDevices, backupName), `backupDevices.${backupName}`, `by hsms.${request.hsm}.backupDevice`);
   const approval = (() => {
     if (options.gate === false) return [];
@@ -29,10 +32,16 @@ export function buildBackupPlan({ request, inventory }: PlanContext, options: { 
     }
     return approvalGate(inventory, request, p, 'approve', `Approve backing up ${p.partitions.join(', ')}`);
   })();
+  // what the backup asks for, named before anyone approves it (the values stay references)
+  requireInventory(backup.credentials.backupHsmSo, `backupDevices.${backupName}.credentials.backupHsmSo`, "for a backup (the Backup HSM's SO password)");
+  requireInventory(backup.credentials.backupDomain, `backupDevices.${backupName}.credentials.backupDomain`, "for a backup (the backup partitions' cloning domain)");
+  for (const partition of p.partitions) {
+    requireInventory(own(hsm.partitionCredentials, partition)?.co, `hsms.${request.hsm}.partitionCredentials.${partition}.co`, "for its backup (the partition's Crypto Officer)");
+  }
   return {
     ...planFrame(request, inventory, `Back up ${p.partitions.join(', ')} of ${request.hsm} to ${backupName}`),
     steps: [
-      check('vpn', `The backup device ${backupName} answers over the VPN`, 'vpn.check', {}),
+      check('vpn', `The backup workstation ${backupName} answers over the VPN, and reaches ${request.hsm}'s NTLS port`, 'vpn.check', {}),
       ...approval,
       ...p.partitions.flatMap((partition) => [
         device(request, `visible-${partition}`, `Partition ${partition} is assigned to the backup workstation (${backup.clientName})`, 'partition.assignClient', {
@@ -40,7 +49,15 @@ export function buildBackupPlan({ request, inventory }: PlanContext, options: { 
           host: backup.host,
           partition,
         }),
-        device(request, `backup-${partition}`, `Back up ${partition} (labelled with the ceremony id)`, 'backup.partition', { partition }),
+        device(request, `backup-${partition}`, `Back up ${partition} as its Crypto Officer (named for ${request.hsm}, the partition, the day and this ceremony)`, 'backup.partition', { partition }),
+        device(
+          request,
+          `revoke-${partition}`,
+          `Partition ${partition} is revoked from the backup workstation, if this ceremony assigned it`,
+          'partition.revokeClient',
+          { client: backup.clientName, partition, assignedBy: `visible-${partition}` },
+          { requires: [`visible-${partition}`] },
+        ),
       ]),
       ...p.partitions.map((partition) => check(`verify-${partition}`, `The backup of ${partition} holds as many objects as the partition`, 'backup.verify', { partition })),
     ],

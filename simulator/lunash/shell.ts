@@ -50,6 +50,8 @@ export class LunaError extends Error {
     readonly code: string,
     readonly rcName: string,
     readonly detail?: string,
+    /** What the command printed before it failed (LunaCM's per-object lines of a backup). */
+    readonly before?: string,
   ) {
     super(`${code} : ${rcName}`);
   }
@@ -58,10 +60,18 @@ export class LunaError extends Error {
 /** A syntax or usage problem, reported before anything runs. */
 export class UsageError extends Error {}
 
+/** What a login session remembers between commands: lunash's HSM login; LunaCM's current slot
+ * and the role logged in to it. */
+export interface SessionState {
+  hsmLoggedIn: boolean;
+  slot?: number;
+  role?: { slot: number; name: string };
+}
+
 export interface CommandContext<T> {
   state: T;
   user: string;
-  session: { hsmLoggedIn: boolean };
+  session: SessionState;
   options: Record<string, string | true>;
   positional: string[];
   io: ShellIo;
@@ -146,7 +156,7 @@ export function parseOptions<T>(spec: CommandSpec<T>, rest: string[]): { options
 
 /** One login session of a device shell: runs command lines against the device's state file. */
 export class CommandShell<T extends AuditedState> {
-  readonly session = { hsmLoggedIn: false };
+  readonly session: SessionState = { hsmLoggedIn: false };
 
   constructor(
     private readonly store: StateFile<T>,
@@ -244,7 +254,7 @@ export class CommandShell<T extends AuditedState> {
       } catch (err) {
         if (!(err instanceof LunaError)) throw err;
         state.audit.push(this.auditEntry(typed, 65535));
-        const text = [this.dialect.errorLine(name, err.code, err.rcName), ...(err.detail ? ['', `Error:  ${err.detail}`] : [])].join(CRLF);
+        const text = [...(err.before ? [err.before] : []), this.dialect.errorLine(name, err.code, err.rcName), ...(err.detail ? ['', `Error:  ${err.detail}`] : [])].join(CRLF);
         return { output: text, code: 65535, failure: { code: err.code, name: err.rcName } };
       }
     });

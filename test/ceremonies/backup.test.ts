@@ -1,9 +1,9 @@
-import { backupLabel } from '../../activities/ops/backup';
+import { ceremonyBackupLabel } from '../../activities/ops/backup';
 import { cli } from '../support/cli';
 import { result } from '../support/harness';
 import { driveGates } from '../support/drive';
 import { OPERATOR, startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
-import { initialiseDirectly } from '../support/simulated-hsm';
+import { initialiseDirectly, SECRETS } from '../support/simulated-hsm';
 
 let env: CeremonyEnv;
 beforeAll(async () => {
@@ -13,11 +13,15 @@ beforeAll(async () => {
     { name: 'tokens', objects: 7 },
   ]);
 });
+
+/** Which partitions the appliance assigns to the backup workstation. */
+const assigned = () => env.sim.appliance.state.read().clients.find((c) => c.name === 'backup-ws')?.partitions ?? [];
+const backups = () => env.sim.backup.state.read().backups.map((b) => [b.label, b.sourcePartition, b.objects]);
 afterAll(async () => {
   await env?.close();
 });
 
-test('backup: with the VPN down the ceremony waits for an operator; once it is back, every partition is backed up under the ceremony id and verified', async () => {
+test('backup: with the VPN down the ceremony waits for an operator; once it is back, every partition is backed up as its Crypto Officer under a dated name, verified, and revoked from the workstation again', async () => {
   const { sim, h } = env;
   sim.backup.faults.write({ unreachable: true });
   const id = await env.start('backup', { partitions: 'payments,tokens' });
@@ -30,15 +34,86 @@ test('backup: with the VPN down the ceremony waits for an operator; once it is b
   await h.ceremonies.resolve(id, { action: 'retry', by: OPERATOR, reason: 'VPN gateway restarted' });
   const final = await driveGates(h.ceremonies, id);
   expect(final.phase).toBe('completed');
-  expect(sim.backup.state.read().backups.map((b) => [b.label, b.sourcePartition, b.objects])).toEqual([
-    [`${id}-payments`, 'payments', 42],
-    [`${id}-tokens`, 'tokens', 7],
+  const label = (partition: string) => ceremonyBackupLabel('hsm-sim-1', partition, id);
+  expect(backups()).toEqual([
+    [label('payments'), 'payments', 42],
+    [label('tokens'), 'tokens', 7],
   ]);
   expect(final.steps.filter((s) => s.id.startsWith('verify-')).map((s) => s.evidence?.probe)).toEqual([
-    { sourceObjects: 42, backupObjects: 42, label: `${id}-payments` },
-    { sourceObjects: 7, backupObjects: 7, label: `${id}-tokens` },
+    { sourceObjects: 42, backupObjects: 42, label: label('payments') },
+    { sourceObjects: 7, backupObjects: 7, label: label('tokens') },
   ]);
+  // the ceremony assigned both partitions to the workstation, and took them back
+  expect(final.steps.filter((s) => s.id.startsWith('revoke-')).map((s) => [s.id, s.evidence?.outcome])).toEqual([
+    ['revoke-payments', 'applied'],
+    ['revoke-tokens', 'applied'],
+  ]);
+  expect(assigned()).toEqual([]);
   await env.expectNoSecretsInHistory(id);
+});
+
+test('a cloning domain that does not match: the empty backup partition is not taken for a backup; the operator is asked, and a retry after the fix replaces it', async () => {
+  const { sim, h } = env;
+  process.env.TEST_BACKUP_DOMAIN = 'not-the-partitions-domain';
+  const id = await env.start('backup', { partitions: 'payments' });
+  const stopped = await driveGates(h.ceremonies, id);
+  expect(stopped.phase).toBe('needs-intervention');
+  const label = ceremonyBackupLabel('hsm-sim-1', 'payments', id);
+  const failed = stopped.steps.find((s) => s.id === 'backup-payments')!;
+  expect(failed.error).toMatch(new RegExp(`^IncompleteBackup: backup.partition on hsm-sim-1: backup ${label} on onprem-backup holds 0 of the 42 objects of partition payments: it is not a backup; retry \\(ceremony resolve --action retry\\) replaces it`));
+  expect(failed.error).toContain('CKR_CERTIFICATE_INVALID');
+  expect(backups()).toContainEqual([label, 'payments', 0]);
+
+  // retried with the domain still wrong: replaced, and still empty: asked again
+  await h.ceremonies.resolve(id, { action: 'retry', by: OPERATOR, reason: 'try once more' });
+  expect((await driveGates(h.ceremonies, id)).steps.find((s) => s.id === 'backup-payments')).toMatchObject({ status: 'failed', attempts: 2, error: expect.stringContaining('holds 0 of the 42 objects') });
+
+  process.env.TEST_BACKUP_DOMAIN = SECRETS.TEST_BACKUP_DOMAIN;
+  await h.ceremonies.resolve(id, { action: 'retry', by: OPERATOR, reason: 'backupDomain corrected: replace the empty backup' });
+  const final = await driveGates(h.ceremonies, id);
+  expect(final.phase).toBe('completed');
+  expect(final.steps.find((s) => s.id === 'backup-payments')).toMatchObject({ attempts: 3, evidence: { outcome: 'applied', probe: { target: 'incomplete' }, verify: { target: 'complete', backupObjects: 42 } } });
+  expect(final.steps.find((s) => s.id === 'backup-payments')?.evidence?.commands.slice(-1)).toEqual([`partition archive backup -slot 0 -partition ${label} -replace`]);
+  expect(backups()).toContainEqual([label, 'payments', 42]);
+  expect(assigned()).toEqual([]);
+  await env.expectNoSecretsInHistory(id, ['not-the-partitions-domain']);
+});
+
+test('the operator aborts instead: the ceremony ends, the empty backup stays (named in the failure, to delete by hand), nothing else runs', async () => {
+  const { sim, h } = env;
+  process.env.TEST_BACKUP_DOMAIN = 'not-the-partitions-domain';
+  try {
+    const id = await env.start('backup', { partitions: 'tokens' });
+    expect((await driveGates(h.ceremonies, id)).phase).toBe('needs-intervention');
+    await h.ceremonies.resolve(id, { action: 'abort', by: OPERATOR, reason: 'the Backup HSM needs its domain checked first' });
+    const final = await result(h.ceremonies, id);
+    expect(final.phase).toBe('aborted');
+    expect(final.steps.map((s) => [s.id, s.status])).toEqual([
+      ['vpn', 'succeeded'],
+      ['approve', 'succeeded'],
+      ['visible-tokens', 'succeeded'],
+      ['backup-tokens', 'aborted'],
+      ['revoke-tokens', 'pending'],
+      ['verify-tokens', 'pending'],
+    ]);
+    expect(backups()).toContainEqual([ceremonyBackupLabel('hsm-sim-1', 'tokens', id), 'tokens', 0]);
+    expect(sim.backup.state.read().audit.filter((a) => a.command.includes(ceremonyBackupLabel('hsm-sim-1', 'tokens', id)) && a.command.endsWith('-replace'))).toEqual([]);
+  } finally {
+    process.env.TEST_BACKUP_DOMAIN = SECRETS.TEST_BACKUP_DOMAIN;
+    // what the abort left: the assignment (the ceremony ended before its revoke step)
+    env.sim.appliance.state.update((s) => void (s.clients = s.clients.map((c) => ({ ...c, partitions: [] }))));
+  }
+});
+
+test('a partition already assigned to the workstation before the ceremony stays assigned', async () => {
+  const { h } = env;
+  env.sim.appliance.state.update((s) => void (s.clients = [{ name: 'backup-ws', host: '127.0.0.1', partitions: ['payments'] }]));
+  const id = await env.start('backup', { partitions: 'payments' });
+  const final = await driveGates(h.ceremonies, id);
+  expect(final.phase).toBe('completed');
+  expect(final.steps.find((s) => s.id === 'visible-payments')?.evidence?.outcome).toBe('already-present');
+  expect(final.steps.find((s) => s.id === 'revoke-payments')?.evidence).toMatchObject({ outcome: 'already-present', probe: { kept: 'assigned before this ceremony' } });
+  expect(assigned()).toEqual(['payments']);
 });
 
 test('backup under a standing pre-approval runs without a gate and records the approval it relied on', async () => {
@@ -53,7 +128,7 @@ test('backup under a standing pre-approval runs without a gate and records the a
     reference: 'CAB-2026-114',
     problems: [],
   });
-  expect(sim.backup.state.read().backups.map((b) => b.label)).toContain(`${id}-payments`);
+  expect(sim.backup.state.read().backups.map((b) => b.label)).toContain(ceremonyBackupLabel('hsm-sim-1', 'payments', id));
 });
 
 describe('backup schedules from the CLI', () => {
@@ -84,7 +159,7 @@ describe('backup schedules from the CLI', () => {
     }
     const run = await result(h.ceremonies, runs[0].ceremonyId);
     expect(run).toMatchObject({ kind: 'backup', phase: 'completed', ticket: 'schedule:backup-hsm-sim-1' });
-    expect(sim.backup.state.read().backups.map((b) => b.label)).toContain(backupLabel(runs[0].ceremonyId, 'payments'));
+    expect(sim.backup.state.read().backups.map((b) => b.label)).toContain(ceremonyBackupLabel('hsm-sim-1', 'payments', runs[0].ceremonyId));
 
     expect((await cli('schedule', 'pause', 'backup-hsm-sim-1', '--reason', 'maintenance window')).out).toBe('backup-hsm-sim-1 paused');
     // the schedule list comes from visibility, which catches up a moment later

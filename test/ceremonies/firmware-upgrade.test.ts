@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ceremonyBackupLabel } from '../../activities/ops/backup';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { finishReboot } from '../../simulator/appliance-server';
@@ -45,7 +46,7 @@ test('firmware-upgrade: Microsoft sign-off, quorum, fresh backup (child ceremony
   ]);
   const support = await h.waitForOutbox((m) => m.ceremonyId === id && m.kind === 'support-request');
   expect(support).toMatchObject({ to: [SUPPORT], subject: expect.stringContaining('Physical reboot needed: hsm-sim-1 did not come back') });
-  expect(sim.backup.state.read().backups.map((b) => [b.label, b.objects])).toEqual([[`${id}-backup-1-payments`, 12]]);
+  expect(sim.backup.state.read().backups.map((b) => [b.label, b.objects])).toEqual([[ceremonyBackupLabel('hsm-sim-1', 'payments', `${id}-backup-1`), 12]]);
   expect(sim.appliance.state.read()).toMatchObject({ firmware: '7.0.3', pendingUpdate: { firmware: '7.8.4' }, reboot: { until: null } });
 
   finishReboot(sim.appliance.state); // the data-centre technician's physical reboot

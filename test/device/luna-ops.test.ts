@@ -5,9 +5,11 @@ import { createActivities } from '../../activities';
 import { outboxNotifier } from '../../activities/notify';
 import type { OperationEvidence, OperationInput } from '../../activities/types';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { join } from 'node:path';
 import { finishReboot } from '../../simulator/appliance-server';
+import { ceremonyBackupLabel } from '../../activities/ops/backup';
 import { SECRETS, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
 
 let sim: SimulatedHsm;
@@ -27,9 +29,9 @@ afterEach(async () => {
   await sim.close();
 });
 
-async function op(name: string, args: OperationInput['args'] = {}): Promise<OperationEvidence> {
+async function op(name: string, args: OperationInput['args'] = {}, input: Pick<OperationInput, 'earlier' | 'rerunBy'> = {}): Promise<OperationEvidence> {
   const fn = activities[name] as (input: OperationInput) => Promise<OperationEvidence>;
-  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn, { ceremonyId: 'c-1', kind: 'rehearsal', stepId: 's-1', op: name, hsm: 'hsm-sim-1', args });
+  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn, { ceremonyId: 'c-1', kind: 'rehearsal', stepId: 's-1', op: name, hsm: 'hsm-sim-1', args, ...input });
 }
 
 async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -271,6 +273,104 @@ describe('backup', () => {
     const f = await failure(op('backup.partition', { partition: 'orphan', label: 'c-1-orphan' }));
     expect(f).toMatchObject({ nonRetryable: true, type: 'VerificationFailed' });
     expect(f.message).toMatch(/partition orphan \(\d+\) is not visible from onprem-backup: assign it to the backup workstation's client first/);
+  });
+
+  test("from the workstation's shell: LunaCM started, the partition's slot set, logged in as its Crypto Officer, backed up to the Backup HSM's slot under a dated name", async () => {
+    const evidence = await op('backup.partition', { partition: 'payments' });
+    const label = ceremonyBackupLabel('hsm-sim-1', 'payments', 'c-1');
+    expect(label).toMatch(/^hsm-sim-1-payments-\d{8}-[0-9a-f]{8}$/);
+    expect(evidence).toMatchObject({ outcome: 'applied', verify: { target: 'complete', label, backupObjects: 42, sourceObjects: 42 } });
+    const onWorkstation = evidence.transcript!.filter((t) => t.device === 'onprem-backup').map((t) => t.command);
+    const list = ['slot list', 'partition archive list -slot 0'];
+    expect(onWorkstation).toEqual(['lunacm', ...list, ...list, 'slot list', 'slot set -slot 1', 'role login -name co', `partition archive backup -slot 0 -partition ${label}`, ...list]);
+    expect(JSON.stringify(evidence)).not.toMatch(new RegExp([SECRETS.TEST_PARTITION_CO, SECRETS.TEST_BACKUP_HSM_SO, SECRETS.TEST_PARTITION_DOMAIN].join('|')));
+    // the same ceremony finds it again; the day in the name says when it was made
+    expect(await op('backup.partition', { partition: 'payments' })).toMatchObject({ outcome: 'already-present', commands: [] });
+    expect(await op('backup.recent', { maxAgeDays: 1 })).toMatchObject({ outcome: 'checked', probe: { covered: [{ partition: 'payments', backups: [label] }], uncovered: [] } });
+  });
+
+  test("a wrong Crypto Officer password is the device's refusal: nothing is backed up", async () => {
+    sim.env.TEST_PARTITION_CO = 'not-the-co-password';
+    const f = await failure(op('backup.partition', { partition: 'payments' }));
+    expect(f).toMatchObject({ nonRetryable: true, type: 'LunaCommandError' });
+    expect(f.message).toContain("'role login -name co' failed");
+    expect(f.message).toContain('CKR_PIN_INCORRECT');
+    expect(sim.backup.state.read().backups).toEqual([]);
+  });
+
+  test('a cloning domain that does not match leaves an empty backup partition: not a backup, never skipped; an operator replaces it (or aborts)', async () => {
+    sim.env.TEST_BACKUP_DOMAIN = 'a-domain-the-partition-does-not-have';
+    const first = await failure(op('backup.partition', { partition: 'payments' }));
+    expect(first).toMatchObject({ nonRetryable: true, type: 'IncompleteBackup' });
+    const label = ceremonyBackupLabel('hsm-sim-1', 'payments', 'c-1');
+    expect(first.message).toContain(`backup ${label} on onprem-backup holds 0 of the 42 objects of partition payments: it is not a backup; retry`);
+    expect(first.message).toContain('CKR_CERTIFICATE_INVALID');
+    expect(sim.backup.state.read().backups.map((b) => [b.label, b.objects])).toEqual([[label, 0]]);
+
+    // found again on a retry nobody decided: the probe says incomplete, nothing is sent
+    const again = await failure(op('backup.partition', { partition: 'payments' }));
+    expect(again).toMatchObject({ type: 'IncompleteBackup' });
+    expect(await failure(op('backup.verify', { partition: 'payments' }))).toMatchObject({ type: 'CheckFailed', message: expect.stringContaining(`backup "${label}" holds 0 objects, partition payments holds 42`) });
+    const backups = () => sim.backup.state.read().audit.filter((a) => a.command.startsWith('partition archive backup')).map((a) => [a.command.replace(label, '<label>'), a.result]);
+    expect(backups()).toEqual([['partition archive backup -slot 0 -partition <label>', 65535]]);
+
+    // the operator fixed the domain and retried: the target is replaced
+    sim.env.TEST_BACKUP_DOMAIN = SECRETS.TEST_BACKUP_DOMAIN;
+    const replaced = await op('backup.partition', { partition: 'payments' }, { rerunBy: { by: 'operator@example.com', reason: 'backupDomain corrected' } });
+    expect(replaced).toMatchObject({ outcome: 'applied', probe: { target: 'incomplete', backupObjects: 0 }, verify: { target: 'complete', label, backupObjects: 42 } });
+    expect(backups()).toEqual([
+      ['partition archive backup -slot 0 -partition <label>', 65535],
+      ['partition archive backup -slot 0 -partition <label> -replace', 0],
+    ]);
+    expect(await op('backup.verify', { partition: 'payments' })).toMatchObject({ outcome: 'checked' });
+  });
+
+  test('a label the plan names is never replaced, even on an operator\'s word', async () => {
+    sim.env.TEST_BACKUP_DOMAIN = 'a-domain-the-partition-does-not-have';
+    await failure(op('backup.partition', args));
+    sim.env.TEST_BACKUP_DOMAIN = SECRETS.TEST_BACKUP_DOMAIN;
+    const f = await failure(op('backup.partition', args, { rerunBy: { by: 'operator@example.com', reason: 'try again' } }));
+    expect(f.message).toContain('the plan names this label, so it is not replaced');
+    expect(sim.backup.state.read().backups.map((b) => [b.label, b.objects])).toEqual([['c-1-payments', 0]]);
+  });
+});
+
+describe('the backup path and the assignment', () => {
+  beforeEach(partitionWithObjects);
+
+  test("vpn.check: the worker reaches the workstation's SSH, and the workstation the HSM's NTLS port", async () => {
+    expect(await op('vpn.check', { timeoutMs: 1000 })).toMatchObject({ outcome: 'checked', probe: { ntls: { host: '127.0.0.1', port: sim.appliance.ntlsPort, reachable: true } } });
+    sim.backup.faults.write({ ntlsBlocked: true });
+    const blocked = await failure(op('vpn.check', { timeoutMs: 1000 }));
+    expect(blocked).toMatchObject({ type: 'CheckFailed', nonRetryable: true });
+    expect(blocked.message).toBe(`vpn.check: the backup workstation 127.0.0.1 cannot reach the HSM's NTLS port 127.0.0.1:${sim.appliance.ntlsPort} (no answer in 1 s)`);
+    sim.backup.faults.write({});
+    // the inventory names a port nothing listens on
+    const inventory = parseYaml(readFileSync(sim.inventoryPath, 'utf8'));
+    inventory.hsms['hsm-sim-1'].ntls = { port: 1 };
+    writeFileSync(sim.inventoryPath, stringifyYaml(inventory));
+    expect((await failure(op('vpn.check', { timeoutMs: 1000 }))).message).toContain("cannot reach the HSM's NTLS port 127.0.0.1:1 (Connection refused)");
+  });
+
+  test("a workstation whose shell does not start LunaCM as the inventory says: the step fails naming the shell's answer, nothing is sent", async () => {
+    const inventory = parseYaml(readFileSync(sim.inventoryPath, 'utf8'));
+    inventory.backupDevices['onprem-backup'].lunacm = '/opt/nowhere/lunacm2';
+    writeFileSync(sim.inventoryPath, stringifyYaml(inventory));
+    const f = await failure(op('backup.partition', { partition: 'payments' }));
+    expect(f).toMatchObject({ type: 'UnreadableOutput', nonRetryable: true });
+    expect(f.message).toContain("unexpected '/opt/nowhere/lunacm2' output: the shell did not start LunaCM (at \"bash: /opt/nowhere/lunacm2: command not found\")");
+    expect(sim.backup.state.read().audit).toEqual([]);
+  });
+
+  test('partition.revokeClient takes back only an assignment its ceremony made', async () => {
+    const revoke = { client: 'backup-ws', partition: 'payments', assignedBy: 'visible-payments' };
+    const assigned = () => state().clients.find((c) => c.name === 'backup-ws')?.partitions;
+    expect(await op('partition.revokeClient', revoke, { earlier: { 'visible-payments': 'already-present' } })).toMatchObject({ outcome: 'already-present', probe: { kept: 'assigned before this ceremony' } });
+    expect(assigned()).toEqual(['payments']);
+    expect(await op('partition.revokeClient', revoke, { earlier: { 'visible-payments': 'applied' } })).toMatchObject({ outcome: 'applied', commands: ['client revokePartition -client backup-ws -partition payments'] });
+    expect(assigned()).toEqual([]);
+    expect(await op('partition.revokeClient', revoke, { earlier: { 'visible-payments': 'applied' } })).toMatchObject({ outcome: 'already-present', commands: [] });
+    expect(await failure(op('partition.revokeClient', revoke))).toMatchObject({ type: 'InvalidArguments', message: expect.stringContaining('assignedBy "visible-payments" must name a step this one requires') });
   });
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Server } from 'ssh2';
 import { loadOrCreateHostKey } from '../../simulator/host-key';
+import { UnansweredPrompt } from '../../activities/device/errors';
 import { LunaShell } from '../../activities/device/luna-shell';
 
 // A reply goes only once the question is complete. This server asks for a password the way a
@@ -35,7 +36,10 @@ beforeAll(async () => {
           if (!pending.includes('\r')) return;
           const line = pending.slice(0, pending.indexOf('\r'));
           pending = '';
-          if (line === 'hsm login') {
+          if (line === 'partition archive backup -slot 0 -partition b1') {
+            // a question worded otherwise than any answer the command brings: it waits
+            channel.write(`${line}\r\n\r\n  Enter the password for the backup partition: `);
+          } else if (line === 'hsm login') {
             channel.write('hsm login\r\n\r\n  Please enter the HSM Administrators\' password:\r\n');
             flushing = true;
             setTimeout(() => {
@@ -64,6 +68,21 @@ test('the password is sent after the prompt marker, not on the question alone, s
     const out = await shell.run('hsm login', { answers: [{ prompt: /password:[\s>]*$/i, reply: 'SO-password' }], secrets: ['SO-password'] });
     expect(out.output).toContain("'hsm login'");
     expect(answersRead).toEqual(['SO-password']);
+  } finally {
+    shell.close();
+  }
+});
+
+test('a question none of the answers fits is not answered: the command fails soon, naming it, and nothing is typed', async () => {
+  const shell = await LunaShell.open({ host: '127.0.0.1', port, hostKeyFingerprint: fingerprint }, 'admin', { password: PASSWORD }, { unansweredQuestionMs: 300 });
+  try {
+    const before = answersRead.length;
+    const started = Date.now();
+    const failed = await shell.run('partition archive backup -slot 0 -partition b1', { answers: [{ prompt: /\bSO\b[^\n]*: $/, reply: 'the-SO-password' }], timeoutMs: 60_000 }).catch((e: Error) => e);
+    expect(failed).toBeInstanceOf(UnansweredPrompt);
+    expect((failed as Error).message).toContain('asked "Enter the password for the backup partition:", which the operation does not answer; nothing was typed');
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(answersRead.length).toBe(before);
   } finally {
     shell.close();
   }

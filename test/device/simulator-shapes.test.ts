@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { LunaShell } from '../../activities/device/luna-shell';
 import {
   normaliseOutput,
@@ -25,12 +27,15 @@ import type { ApplianceState } from '../../simulator/state';
 let sim: SimulatedHsm;
 let shell: LunaShell;
 let lunacm: LunaShell;
+let startup: string;
 
 beforeAll(async () => {
   sim = await startSimulatedHsm();
   initialiseDirectly(sim);
   shell = await LunaShell.open({ host: '127.0.0.1', port: sim.appliance.port, hostKeyFingerprint: sim.appliance.fingerprint }, 'tenantadmin', { password: SECRETS.TEST_TENANTADMIN_PASSWORD });
-  lunacm = await LunaShell.open({ host: '127.0.0.1', port: sim.backup.port, hostKeyFingerprint: sim.backup.fingerprint }, 'backup', { password: SECRETS.TEST_BACKUP_PASSWORD });
+  // the workstation is a shell login; LunaCM is started from it
+  lunacm = await LunaShell.open({ host: '127.0.0.1', port: sim.backup.port, hostKeyFingerprint: sim.backup.fingerprint }, 'backup', { password: SECRETS.TEST_BACKUP_PASSWORD }, { hostShell: true });
+  startup = await lunacm.startLunacm('lunacm');
 });
 afterAll(async () => {
   shell.close();
@@ -168,12 +173,73 @@ test('LunaCM slot list: the fields of the 7.1 capture; partition archive list as
   expect(parseSlotList(out).map((s) => s.description)).toEqual(['G7 Backup HSM', 'Net Token Slot']);
   expect(parseSlotList(out)[1]).toMatchObject({ id: 1, serial: '1500000000001', label: 'payments' });
 
+  // LunaCM prints its slot list as it starts, as captured
+  expect(fields(startup)).toEqual(fields(fixture('lunacm-slot-list-7.1').output));
+  expect(startup).toMatch(/^LunaCM \(64-bit\) v[\d.-]+\. Copyright/);
+
+  const known = { domain: SECRETS.TEST_PARTITION_DOMAIN, sourceSerial: '1500000000001', sourcePartition: 'payments', sourceAppliance: 'hsm-sim-1', createdAt: '2026-11-29T10:00:00.000Z' };
   sim.backup.state.update((s) => {
-    s.backups = [{ label: 'c-1-payments', sourceSerial: '1500000000001', sourcePartition: 'payments', sourceAppliance: 'hsm-sim-1', objects: 42, createdAt: '2026-11-29T10:00:00.000Z' }];
+    s.backups = [
+      { ...known, label: 'hsm-sim-1-payments-20261129-3f2a9c1d', objects: 42 },
+      { ...known, label: 'hsm-sim-1-tokens-20261129-3f2a9c1d', objects: 0 },
+    ];
   });
   const archive = (await lunacm.run('partition archive list -slot 0')).output;
   expect(lines(archive)).toBe(lines(fixture('lunacm-partition-archive-list').output));
   expect(parseArchiveList(archive)).toEqual(parseArchiveList(fixture('lunacm-partition-archive-list').output));
   sim.backup.state.update((s) => void (s.backups = []));
   expect(lines((await lunacm.run('partition archive list -slot 0')).output)).toBe(lines(fixture('lunacm-partition-archive-list-empty').output));
+});
+
+/** An answered question's line reads the same with or without the asterisks a terminal shows. */
+const unmasked = (output: string) => lines(output).replace(/: \*+$/gm, ':');
+
+test('LunaCM backup, as the Crypto Officer of the current slot: slot set, role login and partition archive backup as their fixtures, then with a domain that does not match', async () => {
+  set({ partitions: [partition('payments', '1500000000001', 2)], clients: [{ name: 'backup-ws', host: 'backup-ws', partitions: ['payments'] }] });
+  expect(lines((await lunacm.run('slot set -slot 1')).output)).toBe(lines(fixture('lunacm-slot-set').output));
+  const co = [{ prompt: /password[^\n]*: $/i, reply: SECRETS.TEST_PARTITION_CO }];
+  expect(unmasked((await lunacm.run('role login -name co', { answers: co })).output)).toBe(unmasked(fixture('lunacm-role-login').output));
+  const label = 'hsm-sim-1-payments-20261129-3f2a9c1d';
+  const answers = (domain: string) => [
+    { prompt: /\bSO\b[^\n]*: $/, reply: SECRETS.TEST_BACKUP_HSM_SO },
+    { prompt: /domain[^\n]*: $/i, reply: domain },
+  ];
+  const made = await lunacm.run(`partition archive backup -slot 0 -partition ${label}`, { answers: answers(SECRETS.TEST_PARTITION_DOMAIN) });
+  expect(unmasked(made.output)).toBe(unmasked(fixture('lunacm-partition-archive-backup').output));
+
+  const other = label.replace('payments', 'other');
+  const failed = await lunacm.run(`partition archive backup -slot 0 -partition ${other}`, { answers: answers('another-domain'), allowError: true });
+  expect(unmasked(failed.output)).toBe(unmasked(fixture('error-lunacm-archive-backup-domain-mismatch').output.replaceAll(label, other)));
+  // what the documentation says is left behind: an empty backup partition
+  expect(sim.backup.state.read().backups.map((b) => [b.label, b.objects])).toEqual([
+    [label, 2],
+    [other, 0],
+  ]);
+  sim.backup.state.update((s) => void (s.backups = []));
+});
+
+test('lunash client revokePartition, as public automation expects it', async () => {
+  set({ partitions: [partition('payments', '1500000000001')], clients: [{ name: 'backup-ws', host: 'backup-ws', partitions: ['payments'] }] });
+  expect(lines(await ask('client revokePartition -client backup-ws -partition payments'))).toBe(lines(fixture('client-revokepartition').output));
+  expect(sim.appliance.state.read().clients).toEqual([{ name: 'backup-ws', host: 'backup-ws', partitions: [] }]);
+});
+
+test("the workstation's shell answers a TCP connection test as bash does", async () => {
+  const shell = await LunaShell.open({ host: '127.0.0.1', port: sim.backup.port, hostKeyFingerprint: sim.backup.fingerprint }, 'backup', { password: SECRETS.TEST_BACKUP_PASSWORD }, { hostShell: true });
+  try {
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const test = (port: number) => `timeout 2 bash -c '</dev/tcp/127.0.0.1/${port}'`;
+    const simulated = await shell.runHost(test(closed));
+    const real = spawnSync('bash', ['-c', `${test(closed)}; echo "[exit $?]"`], { encoding: 'utf8' });
+    expect(`${simulated.output}\n[exit ${simulated.status}]`).toBe(`${real.stdout}${real.stderr}`.trim().split('\n').sort((a, b) => Number(a.startsWith('[exit')) - Number(b.startsWith('[exit'))).join('\n'));
+    expect(await shell.runHost(test(sim.appliance.ntlsPort))).toEqual({ command: test(sim.appliance.ntlsPort), output: '', status: 0 });
+    expect((await shell.runHost('vtl verify')).output).toBe('bash: vtl: command not found');
+  } finally {
+    shell.close();
+  }
 });

@@ -1,5 +1,8 @@
-import { startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
+import { ceremonyBackupLabel } from '../../activities/ops/backup';
+import { driveGates } from '../support/drive';
+import { OPERATOR, startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
 import { executed, holdReply, runWithKills, WorkerUnderTest } from '../support/kill-drill';
+import { initialiseDirectly, SECRETS } from '../support/simulated-hsm';
 
 // Drill: kill -9 the worker while each ceremony's effect is on the device (the device holds its
 // reply), restart it, and check the device's own command log: each command ran exactly once.
@@ -37,4 +40,37 @@ test.each(drills)('$kind: worker killed -9 during `$command`, restarted: complet
   expect(final.steps.find((s) => s.id === step)).toMatchObject({ status: 'succeeded', evidence: { outcome: 'already-present' } });
   expect(final.steps.every((s) => s.status === 'succeeded')).toBe(true);
   await env.expectNoSecretsInHistory(id);
+});
+
+test('backup: worker killed -9 during a backup whose cloning domain does not match: the retry finds the empty backup partition, does not take it for a backup, and asks an operator; after the fix, a retry replaces it', async () => {
+  const { sim, h } = env;
+  initialiseDirectly(sim, [{ name: 'payments', objects: 5 }]);
+  process.env.TEST_BACKUP_DOMAIN = 'not-the-partitions-domain';
+  try {
+    await worker.killAndRestart(); // the worker reads the (wrong) backupDomain from its environment
+    holdReply(sim.backup.faults, 'partition archive backup');
+    const id = await env.start('backup', { partitions: 'payments' });
+    const label = ceremonyBackupLabel('hsm-sim-1', 'payments', id);
+    const made = () => sim.backup.state.read().backups.find((b) => b.label === label);
+    const stopped = await runWithKills(h, worker, id, [{ what: 'the backup partition on the Backup HSM', reached: () => made() !== undefined }]);
+
+    expect(stopped.phase).toBe('needs-intervention');
+    expect(stopped.steps.find((s) => s.id === 'backup-payments')?.error).toContain(`IncompleteBackup: backup.partition on hsm-sim-1: backup ${label} on onprem-backup holds 0 of the 5 objects of partition payments: it is not a backup; retry`);
+    expect(made()?.objects).toBe(0);
+
+    process.env.TEST_BACKUP_DOMAIN = SECRETS.TEST_BACKUP_DOMAIN;
+    await worker.killAndRestart(); // the operator corrected backupDomain
+    await h.ceremonies.resolve(id, { action: 'retry', by: OPERATOR, reason: 'backupDomain corrected: replace the empty backup partition' });
+    const final = await driveGates(h.ceremonies, id, { timeoutMs: 120_000 });
+    expect(final.phase).toBe('completed');
+    expect(made()?.objects).toBe(5);
+    const backups = sim.backup.state.read().audit.filter((a) => a.command.startsWith(`partition archive backup -slot 0 -partition ${label}`));
+    expect(backups.map((a) => [a.command.endsWith('-replace'), a.result])).toEqual([
+      [false, 65535],
+      [true, 0],
+    ]);
+    await env.expectNoSecretsInHistory(id, ['not-the-partitions-domain']);
+  } finally {
+    process.env.TEST_BACKUP_DOMAIN = SECRETS.TEST_BACKUP_DOMAIN;
+  }
 });

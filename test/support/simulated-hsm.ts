@@ -14,6 +14,12 @@ export const SECRETS = {
   TEST_BACKUP_PASSWORD: 'Backup-WS-Secret-0c44d1',
   TEST_HSM_DOMAIN: 'Cloning-Domain-93ab7e',
   TEST_AUDIT_PASSWORD: 'Audit-User-Secret-4e1f0a',
+  TEST_BACKUP_HSM_SO: 'Backup-HSM-SO-6d21f0',
+  /** The cloning domain of the partitions (as their owner initialised them)… */
+  TEST_PARTITION_DOMAIN: 'Partition-Domain-4e8a17',
+  /** …and the one the inventory gives backup partitions: the same, unless a test says otherwise. */
+  TEST_BACKUP_DOMAIN: 'Partition-Domain-4e8a17',
+  TEST_PARTITION_CO: 'Crypto-Officer-b7c935',
 };
 
 /** NTLS client certificates of the test inventory (throwaway self-signed ones, public). */
@@ -31,6 +37,8 @@ export const MICROSOFT = 'hsmrequest@microsoft.example';
 export interface SimulatedHsm {
   appliance: RunningAppliance;
   backup: RunningBackupDevice;
+  /** A partition initialised otherwise than with the test's CO password and domain. */
+  partitionSecrets: Record<string, { co: string; domain: string }>;
   dir: string;
   inventoryPath: string;
   /** Where a generated tenantadmin password lands (with `generatedTenantadminPassword`). */
@@ -47,7 +55,15 @@ export async function startSimulatedHsm(
 ): Promise<SimulatedHsm> {
   const dir = mkdtempSync(join(tmpdir(), `sim-${name}-`));
   const appliance = await startAppliance({ name, dir: join(dir, name) });
-  const backup = await startBackupDevice({ name: 'onprem-backup', dir: join(dir, 'onprem-backup'), applianceDirs: [join(dir, name)], password: SECRETS.TEST_BACKUP_PASSWORD });
+  const partitionSecrets: SimulatedHsm['partitionSecrets'] = {};
+  const backup = await startBackupDevice({
+    name: 'onprem-backup',
+    dir: join(dir, 'onprem-backup'),
+    applianceDirs: [join(dir, name)],
+    password: SECRETS.TEST_BACKUP_PASSWORD,
+    hsmSoPassword: SECRETS.TEST_BACKUP_HSM_SO,
+    partitionSecrets: (_appliance, partition) => partitionSecrets[partition] ?? { co: SECRETS.TEST_PARTITION_CO, domain: SECRETS.TEST_PARTITION_DOMAIN },
+  });
   const inventoryPath = join(dir, 'inventory.yaml');
   const tenantadminSecretFile = join(dir, 'secrets', 'tenantadmin');
   writeTestInventory(inventoryPath, {
@@ -55,12 +71,14 @@ export async function startSimulatedHsm(
     port: appliance.port,
     fingerprint: options.fingerprint ?? appliance.fingerprint,
     tenantadmin: options.generatedTenantadminPassword ? `file:${tenantadminSecretFile}` : 'env:TEST_TENANTADMIN_PASSWORD',
+    ntlsPort: appliance.ntlsPort,
     backup: { port: backup.port, fingerprint: backup.fingerprint },
     serial: appliance.state.read().serial,
   });
   return {
     appliance,
     backup,
+    partitionSecrets,
     dir,
     inventoryPath,
     tenantadminSecretFile,
@@ -77,7 +95,7 @@ export async function startSimulatedHsm(
  * production-like policy and everyone's public keys. */
 export function writeTestInventory(
   path: string,
-  hsm: { name: string; port: number; fingerprint: string; tenantadmin?: string; tenantadminKey?: string; backup?: { port: number; fingerprint: string }; serial?: string },
+  hsm: { name: string; port: number; fingerprint: string; tenantadmin?: string; tenantadminKey?: string; ntlsPort?: number; backup?: { port: number; fingerprint: string }; serial?: string },
 ): void {
   const { name, backup } = hsm;
   writeFileSync(
@@ -98,11 +116,23 @@ export function writeTestInventory(
           ...(backup ? { backupDevice: 'onprem-backup' } : {}),
           azureResourceId: AZURE_RESOURCE_ID,
           ...(hsm.serial ? { serial: hsm.serial } : {}),
+          // every partition the tests back up is initialised with the same Crypto Officer secret
+          partitionCredentials: Object.fromEntries(['payments', 'tokens', 'orphan'].map((p) => [p, { co: 'env:TEST_PARTITION_CO' }])),
+          ...(hsm.ntlsPort ? { ntls: { port: hsm.ntlsPort } } : {}),
         },
       },
       clientCertificates: Object.fromEntries(Object.entries(CLIENT_CERTIFICATES).map(([client, path]) => [client, { certificate: `file:${path}`, sha256: sha256Of(path) }])),
       ...(backup
-        ? { backupDevices: { 'onprem-backup': { host: '127.0.0.1', port: backup.port, hostKeyFingerprint: backup.fingerprint, credentials: { backup: 'env:TEST_BACKUP_PASSWORD' } } } }
+        ? {
+            backupDevices: {
+              'onprem-backup': {
+                host: '127.0.0.1',
+                port: backup.port,
+                hostKeyFingerprint: backup.fingerprint,
+                credentials: { backup: 'env:TEST_BACKUP_PASSWORD', backupHsmSo: 'env:TEST_BACKUP_HSM_SO', backupDomain: 'env:TEST_BACKUP_DOMAIN' },
+              },
+            },
+          }
         : {}),
       approverGroups: { 'security-officers': { members: ['alice@example.com', 'bob@example.com', 'carol@example.com'] } },
       // as in production: every change needs two security officers

@@ -56,3 +56,13 @@ test('worker config from the environment: defaults and named errors', () => {
   expect(() => loadConfig({ TEMPORAL_TLS_CERT: '/x.pem' })).toThrow(/TEMPORAL_TLS_KEY: TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together/);
   expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL: /);
 });
+
+test("a partition's Crypto Officer and the HSM's NTLS endpoint: references and names checked, the NTLS port 1792 by default", () => {
+  const withBackup = good.replace('      tenantadmin: env:HSM_A_PASSWORD', '      tenantadmin: env:HSM_A_PASSWORD\n    partitionCredentials:\n      payments: { co: env:HSM_A_PAYMENTS_CO }');
+  const inv = parseInventory(withBackup);
+  expect(inv.hsms['hsm-a'].ntls).toEqual({ port: 1792 });
+  expect(inv.hsms['hsm-a'].partitionCredentials?.payments).toEqual({ co: 'env:HSM_A_PAYMENTS_CO' });
+  expect(problems(withBackup.replace('env:HSM_A_PAYMENTS_CO', 'hunter2'))[0]).toMatch(/^hsms\.hsm-a\.partitionCredentials\.payments\.co: expected a secret reference/);
+  expect(problems(withBackup.replace('payments: {', '"pay ments": {'))[0]).toMatch(/^hsms\.hsm-a\.partitionCredentials\.pay ments: /);
+  expect(problems(good.replace('host: 10.0.0.5', "host: 10.0.0.5\n    ntls: { host: \"10.0.0.5'; reboot\" }"))[0]).toMatch(/^hsms\.hsm-a\.ntls\.host: expected a host name/);
+});

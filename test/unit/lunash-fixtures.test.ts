@@ -176,7 +176,10 @@ const EXPECTED: Record<string, unknown> = {
   'hsm-update-show-none': null,
   'hsm-update-show-pending': '7.8.4',
   'lunacm-slot-list-7.1': [{ id: 0, serial: 'XXXXXXXXXXXXX', label: '', description: 'Net Token Slot', model: 'LunaSA 7.0.0', firmware: '7.0.1' }],
-  'lunacm-partition-archive-list': [{ label: 'c-1-payments', objects: 42, sourceSerial: '1500000000001', created: '2026-11-29T10:00:00.000Z' }],
+  'lunacm-partition-archive-list': [
+    { label: 'hsm-sim-1-payments-20261129-3f2a9c1d', objects: 42 },
+    { label: 'hsm-sim-1-tokens-20261129-3f2a9c1d', objects: 0 },
+  ],
   'lunacm-partition-archive-list-empty': [],
   'error-client-show-not-registered': {
     code: 65535,
@@ -244,6 +247,18 @@ const EXPECTED: Record<string, unknown> = {
   'audit-log-list': [{ file: 'hsm_1238475_00000001.log', size: 812 }],
   'audit-log-list-empty': [],
   'audit-log-tail': success,
+  'lunacm-slot-set': { code: 0, text: 'No Error', errors: [] },
+  'lunacm-role-login': { code: 0, text: 'No Error', errors: [] },
+  'client-revokepartition': success,
+  // the empty backup partition a domain mismatch leaves: a failure, whatever the code
+  'error-lunacm-archive-backup-domain-mismatch': {
+    code: 0x80000000,
+    text: 'CKR_CERTIFICATE_INVALID',
+    errors: [
+      { line: 'Error in execution: CKR_CERTIFICATE_INVALID.', code: undefined, name: undefined },
+      { line: 'Error:  The cloning domain of the backup partition does not match the source partition.', code: undefined, name: undefined },
+    ],
+  },
 };
 
 const fixtures = allFixtures();
@@ -268,12 +283,15 @@ test('there is a fixture for every command the operations send', () => {
     'client show',
     'client register',
     'client assignPartition',
+    'client revokePartition',
     'syslog remotehost list',
     'syslog remotehost add',
     'package listfile',
     'package update',
     'sysconf appliance reboot',
     'slot list',
+    'slot set',
+    'role login',
     'partition archive list',
     'partition archive backup',
     'sysconf ntp status',

@@ -268,6 +268,8 @@ describe('fail closed: what cannot be read is an error naming the command and th
     expect(unreadable(() => parseUpdateShow('Update status unknown\n\nCommand Result : 0 (Success)')).message).toContain('neither "There are no updates available." nor an "Available firmware version" field');
     expect(unreadable(() => parseSlotList('No slots\n\nCommand Result : No Error')).message).toContain('no "Slot Id ->"');
     const archive = fixture('lunacm-partition-archive-list').output;
-    expect(unreadable(() => parseArchiveList(archive.replace('2026-11-29T10:00:00.000Z', 'yesterday               '))).message).toContain('Created "yesterday" is not what that column holds');
+    expect(unreadable(() => parseArchiveList(archive.replace('      42', '    many'))).message).toContain('Objects "many" is not what that column holds');
+    // a listing in a layout that names no object count is not read as "no objects"
+    expect(unreadable(() => parseArchiveList(archive.replace('Objects', 'Serial '))).message).toContain('no table with the columns Partition Name, Objects');
   });
 });

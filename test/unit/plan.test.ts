@@ -1,6 +1,6 @@
 import { buildPlan } from '../../ceremonies/build-plan';
 import { canonicalJson, planDigest } from '../../ceremonies/digest';
-import { parseInventory } from '../../ceremonies/inventory';
+import { parseInventory, type Inventory } from '../../ceremonies/inventory';
 import { PlanSchema } from '../../ceremonies/plan';
 import { parseParamPairs } from '../../ceremonies/request';
 import { ceremonyIdForTicket } from '../../ceremonies/identifiers';
@@ -8,7 +8,10 @@ import { ValidationError } from '../../ceremonies/validation';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const inventory = parseInventory(readFileSync(join(__dirname, '../../config/inventory.yaml'), 'utf8'));
+const sample = parseInventory(readFileSync(join(__dirname, '../../config/inventory.yaml'), 'utf8'));
+// the partitions these plans back up have their Crypto Officer's secret in the inventory
+const weu1 = { ...sample.hsms['hsm-weu-1'], partitionCredentials: { p1: { co: 'env:P1_CO' }, p2: { co: 'env:P2_CO' } } };
+const inventory: Inventory = { ...sample, hsms: { ...sample.hsms, 'hsm-weu-1': weu1 } };
 const request = { kind: 'rehearsal', hsm: 'hsm-weu-1', ticket: 'jira:OPS-1', requester: 'dave@example.com' } as const;
 
 function problems(fn: () => unknown): string[] {
@@ -83,8 +86,8 @@ describe('the Luna ceremonies', () => {
     expect(steps('hsm-init', { label: 'HSM1', reinit: 'true' })).toEqual(['approve', 'first-login', 'check-time', 'approve-reinit', 'zeroize', 'init', 'verify']);
     expect(steps('partition-create', { partition: 'p1', client: 'app01', clientHost: 'app01.example.com' })).toEqual(['licence', 'approve', 'create', 'register', 'assign', 'verify', 'server-certificate', 'roles']);
     expect(steps('partition-create', { partition: 'p1', client: 'app01', clientHost: 'app01.example.com', backup: 'true' })).toEqual(['licence', 'cloning-allowed', 'approve', 'create', 'register', 'assign', 'verify', 'server-certificate', 'roles']);
-    expect(steps('backup', { partitions: 'p1,p2' })).toEqual(['vpn', 'approve', 'visible-p1', 'backup-p1', 'visible-p2', 'backup-p2', 'verify-p1', 'verify-p2']);
-    expect(steps('backup', { partitions: 'p1', standingApproval: 'nightly-backup-weu-1' })).toEqual(['vpn', 'standing-approval', 'visible-p1', 'backup-p1', 'verify-p1']);
+    expect(steps('backup', { partitions: 'p1,p2' })).toEqual(['vpn', 'approve', 'visible-p1', 'backup-p1', 'revoke-p1', 'visible-p2', 'backup-p2', 'revoke-p2', 'verify-p1', 'verify-p2']);
+    expect(steps('backup', { partitions: 'p1', standingApproval: 'nightly-backup-weu-1' })).toEqual(['vpn', 'standing-approval', 'visible-p1', 'backup-p1', 'revoke-p1', 'verify-p1']);
     expect(
       steps('firmware-upgrade', { file: 'u-7.8.4.spkg', sha256: 'a'.repeat(64), authCode: 'Abc12345', targetFirmware: '7.8.4', partitions: 'p1' }),
     ).toEqual(['on-target', 'signoff', 'approve', 'backup', 'upload', 'upgrade', 'reboot', 'verify']);
@@ -158,4 +161,16 @@ describe('ticket ids and params', () => {
     expect(parseParamPairs(['quorum=3', 'note=a=b'])).toEqual({ quorum: '3', note: 'a=b' });
     expect(() => parseParamPairs(['quorum'])).toThrow('--param expects key=value, got "quorum"');
   });
+});
+
+test('a backup plan names, before anyone approves it, each secret the backup will ask for (references only)', () => {
+  const noCo = { ...inventory, hsms: { ...inventory.hsms, 'hsm-weu-1': { ...weu1, partitionCredentials: { p1: { co: 'env:P1_CO' } } } } };
+  expect(problems(() => buildPlan({ ...request, kind: 'backup', params: { partitions: 'p1,p2' } }, noCo))).toEqual(["hsms.hsm-weu-1.partitionCredentials.p2.co: required for its backup (the partition's Crypto Officer)"]);
+  const device = sample.backupDevices['onprem-backup'];
+  const noDomain = { ...inventory, backupDevices: { 'onprem-backup': { ...device, credentials: { backup: device.credentials.backup, backupHsmSo: device.credentials.backupHsmSo } } } };
+  expect(problems(() => buildPlan({ ...request, kind: 'backup', params: { partitions: 'p1' } }, noDomain))).toEqual(["backupDevices.onprem-backup.credentials.backupDomain: required for a backup (the backup partitions' cloning domain)"]);
+  // a partition called like an Object.prototype member has no credentials unless the inventory gives it some
+  expect(problems(() => buildPlan({ ...request, kind: 'backup', params: { partitions: 'constructor' } }, inventory))).toEqual([
+    "hsms.hsm-weu-1.partitionCredentials.constructor.co: required for its backup (the partition's Crypto Officer)",
+  ]);
 });

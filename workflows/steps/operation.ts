@@ -9,6 +9,7 @@ import { supportRequestText } from '../texts';
 /** An operation (device, API or check) as an activity; a failure waits for an operator. */
 export async function runOperation(run: CeremonyRun, step: OperationStep): Promise<Phase | undefined> {
   const { state, plan } = run;
+  let rerunBy: { by: string; reason: string } | undefined;
   for (;;) {
     run.setPhase('running');
     state.setStep(step.id, 'running');
@@ -31,6 +32,8 @@ export async function runOperation(run: CeremonyRun, step: OperationStep): Promi
         // checks and API calls concern the ceremony's HSM too (its state, its backup path, its ARM resource)
         hsm: step.type === 'device' ? step.hsm : plan.hsm,
         args: step.args,
+        earlier: Object.fromEntries(step.requires.map((id) => [id, state.step(id).evidence?.outcome])),
+        ...(rerunBy ? { rerunBy } : {}),
       });
       state.setStep(step.id, 'succeeded', { evidence });
       state.record('step-succeeded', 'worker', `${step.op}: ${evidence.outcome}`, step.id);
@@ -49,7 +52,9 @@ export async function runOperation(run: CeremonyRun, step: OperationStep): Promi
         state.record('escalated', 'system', `${step.escalate.subject} → ${step.escalate.to.join(', ')}`, step.id);
         run.send('support-request', step.escalate.to, step.escalate.subject, supportRequestText(plan, state.ceremonyId, error), step.id);
       }
-      if ((await run.awaitIntervention(step, 'worker', error)) === 'aborted') return 'aborted';
+      const decision = await run.awaitIntervention(step, 'worker', error);
+      if (decision === 'aborted') return 'aborted';
+      rerunBy = decision;
     }
   }
 }

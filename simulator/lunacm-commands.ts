@@ -1,0 +1,192 @@
+import { LUNACM_QUESTIONS, PARTITION_ARCHIVE_LIST, renderTable } from '../activities/device/lunash-layouts';
+import { applianceStore } from './appliance-server';
+import type { BackupState } from './backup-device';
+import { CRLF } from './lunash/output';
+import { LunaError, type CommandContext, type CommandSpec, type ShellDialect } from './lunash/shell';
+
+// LunaCM as the backup workstation runs it (simulator/SOURCES.md says where each shape comes
+// from). Slot 0 is the Luna Backup HSM; each appliance partition assigned to the workstation's
+// NTLS client name is a further slot. A backup is made from the current slot (`slot set`), logged
+// in as its Crypto Officer (`role login -name co`), to a backup partition on the Backup HSM
+// (`partition archive backup -slot <Backup HSM slot> -partition <name>`), which asks for the
+// Backup HSM SO's password and the backup partition's cloning domain when it creates it. With a
+// domain that is not the source partition's, no object is cloned and the backup partition is
+// left empty (Thales, `partition archive backup`).
+
+/** A partition's Crypto Officer password and cloning domain, as its owner initialised it (on the
+ * appliance, out of the simulator's reach): undefined for a partition never initialised. */
+export type PartitionSecrets = (appliance: string, partition: string) => { co: string; domain: string } | undefined;
+
+interface Slot {
+  id: number;
+  label: string;
+  serial: string;
+  description: string;
+  appliance?: string;
+}
+
+export function slots(state: BackupState, applianceDirs: string[]): Slot[] {
+  const list: Slot[] = [{ id: 0, label: state.name, serial: state.serial, description: 'G7 Backup HSM' }];
+  for (const dir of applianceDirs) {
+    const appliance = applianceStore(dir).read();
+    const client = appliance.clients.find((c) => c.name === state.clientName);
+    for (const partition of appliance.partitions.filter((p) => client?.partitions.includes(p.name))) {
+      list.push({ id: list.length, label: partition.name, serial: partition.serial, description: 'Net Token Slot', appliance: dir });
+    }
+  }
+  return list;
+}
+
+/** The slot list LunaCM prints for `slot list` and as it starts. */
+export function slotList(state: BackupState, applianceDirs: string[], current = 0): string {
+  // as LunaCM 7.1/7.2 prints it (Cloudflare docs, Keyless SSL with IBM Cloud HSM / Azure
+  // Dedicated HSM); the Backup HSM slot's model and configuration are guessed
+  const field = (name: string, value: string | number) => `    ${`${name} ->`.padEnd(24)}${value}`.trimEnd();
+  const blocks = slots(state, applianceDirs).map((s) =>
+    [
+      field('Slot Id', s.id),
+      field('Label', s.label),
+      field('Serial Number', s.serial),
+      field('Model', s.description === 'Net Token Slot' ? 'LunaSA 7.2.0' : 'G7 Backup HSM'),
+      field('Firmware Version', '7.0.3'),
+      field('Configuration', s.description === 'Net Token Slot' ? 'Luna User Partition With SO (PW) Signing With Cloning Mode' : 'Backup Device'),
+      field('Slot Description', s.description),
+      '',
+    ].join(CRLF),
+  );
+  return ['', '    Available HSMs:', '', ...blocks, '', `    Current Slot Id: ${current}`].join(CRLF);
+}
+
+const LABEL = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const slotInvalid = (what: string) => new LunaError('0x00000003', 'CKR_SLOT_ID_INVALID', what);
+
+function slotOf(c: CommandContext<BackupState>, dirs: string[], id: number): Slot {
+  const slot = slots(c.state, dirs).find((s) => s.id === id);
+  if (!slot) throw slotInvalid(`No slot ${id}.`);
+  return slot;
+}
+
+/** The current slot's appliance partition, with its owner's secrets. */
+function currentPartition(c: CommandContext<BackupState>, dirs: string[], secrets: PartitionSecrets) {
+  const slot = slotOf(c, dirs, c.session.slot ?? 0);
+  if (!slot.appliance) throw slotInvalid('The current slot is not an HSM partition: slot set -slot <partition slot> first.');
+  const appliance = applianceStore(slot.appliance).read();
+  const partition = appliance.partitions.find((p) => p.serial === slot.serial);
+  if (!partition) throw slotInvalid('The partition of the current slot is gone.');
+  return { slot, appliance: appliance.name, partition, secrets: secrets(appliance.name, partition.name) };
+}
+
+/** Answer `question` (no echo), as LunaCM reads a secret. */
+const secret = (c: CommandContext<BackupState>, question: string) => c.io.ask(question, { echo: false });
+
+function backupCommand(dirs: string[], secrets: PartitionSecrets): CommandSpec<BackupState> {
+  return {
+    words: ['partition', 'archive', 'backup'],
+    options: { slot: 'value', partition: 'value', replace: 'flag', append: 'flag' },
+    required: ['slot', 'partition'],
+    run: async (c) => {
+      const target = slotOf(c, dirs, Number(c.options.slot));
+      if (target.appliance) throw slotInvalid(`Slot ${target.id} is not a Backup HSM.`);
+      const source = currentPartition(c, dirs, secrets);
+      if (c.session.role?.slot !== source.slot.id) throw new LunaError('0x00000101', 'CKR_USER_NOT_LOGGED_IN', 'You must be logged in as the Crypto Officer of the current slot.');
+      const label = String(c.options.partition);
+      if (!LABEL.test(label)) throw new LunaError('0x00000013', 'CKR_ATTRIBUTE_VALUE_INVALID', `Invalid backup partition name: ${label}`);
+      const existing = c.state.backups.find((b) => b.label === label);
+      if (existing && !c.options.replace && !c.options.append) throw new LunaError('0x80000203', 'LUNA_RET_OBJECT_EXISTS', `Backup partition ${label} exists: use -replace or -append.`);
+
+      let backup = existing;
+      if (!existing || c.options.replace) {
+        if (existing) {
+          const question = `${CRLF}  You are about to replace backup partition ${label}.${CRLF}  All contents of the backup partition will be destroyed.${CRLF}${CRLF}  Are you sure you wish to continue?${CRLF}${CRLF}  ${LUNACM_QUESTIONS.proceed}`;
+          if (!(await c.confirm(question))) throw new LunaError('0x0000000b', 'User Cancelled Operation');
+        }
+        const so = await secret(c, `${CRLF}  Logging in as the SO on slot ${target.id}.${CRLF}${CRLF}  ${LUNACM_QUESTIONS.backupSoPassword(target.id)}`);
+        if (so !== c.state.hsmSoPassword) throw new LunaError('0x000000a0', 'CKR_PIN_INCORRECT', `The SO password of the Backup HSM in slot ${target.id} is not correct.`);
+        const domain = await secret(c, `${CRLF}  Creating partition ${label} on slot ${target.id}.${CRLF}${CRLF}  ${LUNACM_QUESTIONS.backupDomain}`);
+        c.state.backups = c.state.backups.filter((b) => b.label !== label);
+        backup = { label, domain, sourceSerial: source.partition.serial, sourcePartition: source.partition.name, sourceAppliance: source.appliance, objects: 0, createdAt: new Date().toISOString() };
+        c.state.backups.push(backup);
+      }
+      const handles = Array.from({ length: source.partition.objects }, (_, i) => 100 + i);
+      if (backup!.domain !== source.secrets?.domain) {
+        // each object fails verification at the Backup HSM; the backup partition stays as it was
+        const lines = handles.map((h) => `  Failed to clone object ${h}: the Backup HSM could not verify it (CKR_CERTIFICATE_INVALID).`);
+        throw new LunaError('0x80000000', 'CKR_CERTIFICATE_INVALID', 'The cloning domain of the backup partition does not match the source partition.', lines.join(CRLF));
+      }
+      backup!.objects = source.partition.objects;
+      return [
+        '',
+        '  Verifying that all objects can be backed up...',
+        `  ${handles.length} objects will be backed up.`,
+        '',
+        '  Backing up objects...',
+        ...handles.map((h, i) => `  Cloned object ${h} to partition ${label} (new handle ${200 + i}).`),
+        '',
+        '  Backup Complete.',
+        '',
+        `  ${handles.length} objects have been backed up to partition ${label}`,
+        `  on slot ${target.id}.`,
+      ].join(CRLF);
+    },
+  };
+}
+
+export function lunacmCommands(dirs: string[], secrets: PartitionSecrets): CommandSpec<BackupState>[] {
+  return [
+    { words: ['slot', 'list'], run: async (c) => slotList(c.state, dirs, c.session.slot ?? 0) },
+    {
+      words: ['slot', 'set'],
+      options: { slot: 'value' },
+      required: ['slot'],
+      run: async (c) => {
+        const slot = slotOf(c, dirs, Number(c.options.slot));
+        c.session.slot = slot.id;
+        if (c.session.role && c.session.role.slot !== slot.id) c.session.role = undefined;
+        return `${CRLF}        Current Slot Id:    ${slot.id}     (${slot.description})`;
+      },
+    },
+    {
+      words: ['role', 'login'],
+      options: { name: 'value', password: 'value' },
+      required: ['name'],
+      run: async (c) => {
+        const name = String(c.options.name).toLowerCase();
+        if (name !== 'co' && name !== 'crypto officer') throw new LunaError('0x00000003', 'CKR_ARGUMENTS_BAD', `The simulator logs in only the Crypto Officer, not ${String(c.options.name)}.`);
+        const source = currentPartition(c, dirs, secrets);
+        if (!source.secrets) throw new LunaError('0x00000102', 'CKR_USER_PIN_NOT_INITIALIZED', `The Crypto Officer of ${source.partition.name} is not initialized.`);
+        const password = typeof c.options.password === 'string' ? c.options.password : await secret(c, `${CRLF}  ${LUNACM_QUESTIONS.rolePassword('Crypto Officer')}`);
+        if (password !== source.secrets.co) throw new LunaError('0x000000a0', 'CKR_PIN_INCORRECT');
+        c.session.role = { slot: source.slot.id, name: 'co' };
+        return '';
+      },
+    },
+    {
+      words: ['role', 'logout'],
+      run: async (c) => {
+        c.session.role = undefined;
+        return '';
+      },
+    },
+    backupCommand(dirs, secrets),
+    {
+      words: ['partition', 'archive', 'list'],
+      options: { slot: 'value' },
+      required: ['slot'],
+      run: async (c) => {
+        if (slotOf(c, dirs, Number(c.options.slot)).appliance) throw slotInvalid('Not a Backup HSM slot.');
+        return renderTable(PARTITION_ARCHIVE_LIST, c.state.backups.map((b) => [b.label, String(b.objects)])).join(CRLF);
+      },
+    },
+  ];
+}
+
+/** LunaCM's result and error lines. */
+export function lunacm(dirs: string[], secrets: PartitionSecrets): ShellDialect<BackupState> {
+  return {
+    commands: lunacmCommands(dirs, secrets),
+    success: 'Command Result : No Error',
+    failure: (error) => `Command Result : ${error ? `${error.code} (${error.name})` : '0x00000003 (CKR_ARGUMENTS_BAD)'}`,
+    errorLine: (_command, _code, name) => `Error in execution: ${name}.`,
+    role: () => 'admin',
+  };
+}
