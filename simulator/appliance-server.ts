@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { utils as sshUtils, type SFTPWrapper } from 'ssh2';
 import { applianceFaults, applianceRebooting, applianceShell, applianceStore } from './appliance-shell';
 import type { FaultFile } from './faults';
+import { scpSinkTarget, serveScpSink } from './scp-sink';
 import { startShellServer } from './ssh/shell-server';
 import { freshApplianceState, type StateFile, type ApplianceState } from './state';
 
@@ -28,50 +27,8 @@ export interface RunningAppliance {
   close(): Promise<void>;
 }
 
-/** The admin's upload area over SFTP (how update packages reach a real appliance). Only
- * whole-file writes are supported; the state keeps each file's size and sha256. */
-function serveUploads(store: StateFile<ApplianceState>, sftp: SFTPWrapper, user: string): void {
-  const { STATUS_CODE, OPEN_MODE } = sshUtils.sftp;
-  const open = new Map<string, { name: string; chunks: Buffer[] }>();
-  let next = 0;
-  sftp.on('REALPATH', (id, path) => sftp.name(id, [{ filename: path === '.' ? '/home/admin' : path, longname: path, attrs: {} as never }]));
-  sftp.on('OPEN', (id, filename, flags) => {
-    const name = filename.split('/').pop() ?? '';
-    if (!(flags & OPEN_MODE.WRITE) || store.read().users[user]?.role !== 'admin' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(name)) {
-      return sftp.status(id, STATUS_CODE.PERMISSION_DENIED);
-    }
-    const handle = Buffer.alloc(4);
-    handle.writeUInt32BE(next++);
-    open.set(handle.toString('hex'), { name, chunks: [] });
-    sftp.handle(id, handle);
-  });
-  sftp.on('WRITE', (id, handle, _offset, data) => {
-    const file = open.get(handle.toString('hex'));
-    if (!file) return sftp.status(id, STATUS_CODE.FAILURE);
-    file.chunks.push(Buffer.from(data));
-    sftp.status(id, STATUS_CODE.OK);
-  });
-  sftp.on('CLOSE', (id, handle) => {
-    const file = open.get(handle.toString('hex'));
-    if (!file) return sftp.status(id, STATUS_CODE.FAILURE);
-    open.delete(handle.toString('hex'));
-    const content = Buffer.concat(file.chunks);
-    void store
-      .transaction((s) => {
-        s.files[file.name] = { size: content.length, sha256: createHash('sha256').update(content).digest('hex') };
-        s.audit.push({ at: new Date().toISOString(), user, command: `(sftp upload ${file.name}, ${content.length} bytes)`, result: 0 });
-      })
-      .then(() => sftp.status(id, STATUS_CODE.OK), () => sftp.status(id, STATUS_CODE.FAILURE));
-  });
-  for (const unsupported of ['READ', 'OPENDIR', 'READDIR', 'REMOVE', 'RENAME', 'MKDIR', 'RMDIR', 'SETSTAT', 'FSETSTAT', 'READLINK', 'SYMLINK'] as const) {
-    sftp.on(unsupported as 'READ', (id: number) => sftp.status(id, STATUS_CODE.OP_UNSUPPORTED));
-  }
-  for (const stat of ['STAT', 'LSTAT', 'FSTAT'] as const) {
-    sftp.on(stat as 'STAT', (id: number) => sftp.status(id, STATUS_CODE.NO_SUCH_FILE));
-  }
-}
-
-/** A simulated Luna Network HSM 7 appliance: lunash over real SSH, password login. */
+/** A simulated Luna Network HSM 7 appliance: lunash over real SSH, password login, files in by
+ * scp (no SFTP subsystem). */
 export async function startAppliance(options: ApplianceOptions): Promise<RunningAppliance> {
   const store = applianceStore(options.dir);
   if (!existsSync(store.path)) store.write(freshApplianceState(options.name, options.serial ?? String(1_200_000 + Math.floor(Math.random() * 99_999))));
@@ -87,7 +44,12 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
     },
     refuseConnections: () => applianceRebooting(store), // rebooting, or hung until a power cycle
     presentOtherHostKey: () => faults.read().hostKeyChanged,
-    sftp: (sftp, user) => serveUploads(store, sftp, user),
+    execHandler: (command, user, channel, cut) => {
+      const target = scpSinkTarget(command);
+      if (target === null) return false;
+      serveScpSink(channel, target, { user, store, faults, cut });
+      return true;
+    },
   });
 
   return { name: options.name, port: server.port, fingerprint: server.fingerprint, state: store, faults, close: server.close };

@@ -141,9 +141,16 @@ export class DeviceAccess {
     return this.adminShell;
   }
 
+  /** Copy a package into the admin's directory with scp (`scp -t .` on the appliance). */
   async upload(remoteName: string, data: Buffer): Promise<void> {
-    await (await this.admin()).upload(remoteName, data);
-    this.transcript.push({ user: this.adminUser(), command: `(sftp put ${remoteName}, ${data.length} bytes)`, code: 0, output: '' });
+    const command = `(scp ${remoteName}, ${data.length} bytes)`;
+    try {
+      await (await this.admin()).upload(remoteName, data, this.commandTimeoutMs);
+      this.transcript.push({ user: this.adminUser(), command, code: 0, output: '' });
+    } catch (err) {
+      this.transcript.push({ user: this.adminUser(), command, code: -1, output: (err as Error).message });
+      throw err;
+    }
   }
 
   /** Log the HSM Administrator (SO) in, in the admin session. */

@@ -3,6 +3,7 @@ import { connect as netConnect } from 'node:net';
 import { Client, type ClientChannel } from 'ssh2';
 import { AuthenticationFailed, DeviceConnectionLost, HostKeyMismatch, LunaCommandError, NoUsableAuthMethod, PasswordChangeRequired, UnansweredLoginQuestion } from './errors';
 import { normaliseOutput, parseResult, type LunashResult } from './lunash-parser';
+import { scpUpload } from './scp';
 import { scrub } from './secrets';
 
 export interface LunaTarget {
@@ -198,21 +199,10 @@ export class LunaShell {
     return out;
   }
 
-  /** Upload a file to the admin's area over SFTP (how update packages reach the appliance). */
-  async upload(remoteName: string, data: Buffer): Promise<void> {
-    const sftp = await new Promise<import('ssh2').SFTPWrapper>((resolve, reject) =>
-      this.client.sftp((err, s) => (err ? reject(new DeviceConnectionLost(this.host, `sftp (${err.message})`)) : resolve(s))),
-    );
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const stream = sftp.createWriteStream(remoteName);
-        stream.once('error', (err: Error) => reject(new DeviceConnectionLost(this.host, `upload of ${remoteName} (${err.message})`)));
-        stream.once('close', () => resolve());
-        stream.end(data);
-      });
-    } finally {
-      sftp.end();
-    }
+  /** Copy a file into the login user's directory with scp (how update packages reach the
+   * appliance; it may offer no SFTP subsystem). */
+  async upload(remoteName: string, data: Buffer, timeoutMs = this.timeoutMs): Promise<void> {
+    await scpUpload(this.client, this.host, remoteName, data, timeoutMs);
   }
 
   close(): void {

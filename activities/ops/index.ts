@@ -1,7 +1,8 @@
 import { standingApproval } from './approvals';
 import { azureDeleteDedicatedHsm } from './azure';
 import { backupPartition, backupRecent, backupVerify } from './backup';
-import { applianceReboot, firmwareOnTarget, firmwareUpgrade, firmwareUpload } from './firmware';
+import { applianceReboot, firmwareUpgrade, firmwareUpload, packageUpdate, packageVerify } from './firmware';
+import { firmwareOnTarget, firmwareUpgradePath, singleDefaultRoute } from './firmware-prechecks';
 import { ledgerRecord, ledgerRequire } from './ledger';
 import {
   changeInitialPassword,
@@ -39,7 +40,11 @@ const IMPLEMENTATIONS: { [N in OperationName]: OperationDefinition<N> } = {
   'partition.assignClient': partitionAssignClient,
   'hsm.zeroize': hsmZeroize,
   'firmware.onTarget': firmwareOnTarget,
+  'firmware.upgradePath': firmwareUpgradePath,
+  'appliance.singleDefaultRoute': singleDefaultRoute,
   'firmware.upload': firmwareUpload,
+  'package.verify': packageVerify,
+  'package.update': packageUpdate,
   'firmware.upgrade': firmwareUpgrade,
   'appliance.reboot': applianceReboot,
   'vpn.check': vpnCheck,

@@ -46,6 +46,9 @@ export interface OperationDefinition<N extends OperationName = OperationName> {
   /** Absent for checks: a check only probes, and fails when the condition does not hold. */
   act?(ctx: OperationContext, args: OperationArgs<N>): Promise<{ commands: string[] }>;
   verify?(ctx: OperationContext, args: OperationArgs<N>): Promise<ProbeResult>;
+  /** Its command ends with its session (an scp copy: the sink goes with the channel), so an
+   * attempt after a lost session need not wait for it to land: it probes once, then acts. */
+  endsWithSession?: true;
 }
 
 export function defineOperation<N extends OperationName>(name: N, def: Omit<OperationDefinition<N>, 'name'>): OperationDefinition<N> {
