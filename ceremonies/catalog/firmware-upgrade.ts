@@ -63,7 +63,7 @@ export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
       ...approvalGate(inventory, request, p, 'approve', `Approve the upgrade to ${target}`),
       { id: 'backup', type: 'ceremony', title: `Fresh backup of ${p.partitions.join(', ')}`, plan: backupPlan },
       device(request, 'upload', `Copy ${p.file} to the appliance with scp (sha256 checked first)`, 'firmware.upload', { file: p.file, sha256: p.sha256 }, { requires: ['backup'] }),
-      check('verify-package', `package verify ${p.file} (its size on the appliance and its signature)`, 'package.verify', { file: p.file, authCode: p.authCode }, { requires: ['upload'] }),
+      check('verify-package', `package verify ${p.file}: it decrypts, and its certificate and signature hold`, 'package.verify', { file: p.file, authCode: p.authCode }, { requires: ['upload'] }),
       device(request, 'install', `package update ${p.file}: appliance software ${release.software} (runs after the reboot), firmware ${p.targetFirmware} staged`, 'package.update', { file: p.file, authCode: p.authCode, targetFirmware: p.targetFirmware }, { requires: ['backup', 'verify-package'] }),
       device(request, 'firmware', `hsm firmware upgrade to ${p.targetFirmware}`, 'firmware.upgrade', { targetFirmware: p.targetFirmware }, { requires: ['install'] }),
       device(
