@@ -6,9 +6,10 @@ import { LunaError, type CommandContext as GenericContext, type CommandSpec, typ
 
 // lunash commands of a Luna Network HSM 7 appliance. Output shapes follow captures of real
 // appliances (5.x-7.8) and Thales' docs where they exist; the tables come from the layouts the
-// parser reads (activities/device/lunash-layouts.ts). Shapes no source showed (hsm zeroize, hsm
-// update show, status sysstat show, package listfile, the answer to a non-"proceed") are our
-// best guess, marked "inferred". simulator/SOURCES.md lists every command with its source.
+// parser reads (activities/device/lunash-layouts.ts). Shapes no source showed (hsm zeroize,
+// status sysstat show, package listfile and list, hsm stc status, network route show, the answer
+// to a non-"proceed") are our best guess, marked "inferred" or "guessed". simulator/SOURCES.md
+// lists every command with its source.
 
 type CommandContext = GenericContext<ApplianceState>;
 
