@@ -48,7 +48,9 @@ export function serveScpSink(channel: ServerChannel, target: string, o: ScpSinkO
   const onHeader = (line: string) => {
     const m = HEADER.exec(line);
     const name = m ? (target === '.' || target === '~' || target.endsWith('/') ? m[2] : (target.split('/').pop() ?? '')) : '';
-    if (o.store.read().users[o.user]?.role !== 'admin') return finish(1, 'permission denied: only an admin may copy files to the appliance');
+    const account = o.store.read().users[o.user];
+    if (account?.role !== 'admin') return finish(1, 'permission denied: only an admin may copy files to the appliance');
+    if (account.mustChangePassword) return finish(1, 'you are required to change your password: log in interactively first');
     if (!m) return finish(1, `protocol error: expected a file ("C0644 <size> <name>"), got ${JSON.stringify(line.slice(0, 40))}`);
     if (!FILE_NAME.test(name)) return finish(1, `${name}: invalid file name`);
     const cutAt = o.faults.take('interruptUpload', name)?.afterBytes;
