@@ -186,7 +186,7 @@ export function checkInvariants(events: AuditEvent[]): Violation[] {
     if (op.type === op_('azure.deleteDedicatedHsm') && !(doneBefore('hsm.zeroize') && doneBefore('hsm.verify', (o) => o.input.args.zeroized === true))) {
       v.push({ invariant: 'zeroize-verified-before-deprovision', eventIds: [op.eventId], detail: 'the Azure deprovision was scheduled without a completed zeroize and a completed verification that the HSM is zeroized' });
     }
-    if (op.type === op_('firmware.upgrade') && !(doneBefore('backup.verify') || f.children.some((c) => c.eventId < op.eventId && c.result?.kind === 'backup' && c.result?.phase === 'completed'))) {
+    if ((op.type === op_('package.update') || op.type === op_('firmware.upgrade')) && !(doneBefore('backup.verify') || f.children.some((c) => c.eventId < op.eventId && c.result?.kind === 'backup' && c.result?.phase === 'completed'))) {
       v.push({ invariant: 'backup-verified-before-firmware-upgrade', eventIds: [op.eventId], detail: 'the firmware upgrade was scheduled without a completed, verified backup' });
     }
     if (op.completedAt !== undefined && op.type.includes('.') && step?.type === 'device') {

@@ -74,7 +74,14 @@ export const DeviceStepSchema = z.object({ ...stepBase, type: z.literal('device'
 /** A call to an external API (Azure ARM, ticket systems). */
 export const ApiStepSchema = z.object({ ...stepBase, type: z.literal('api'), ...operationFields });
 /** A precondition that must hold before the ceremony goes on (licence, VPN path, recent backup). */
-export const CheckStepSchema = z.object({ ...stepBase, type: z.literal('check'), ...operationFields });
+export const CheckStepSchema = z.object({
+  ...stepBase,
+  type: z.literal('check'),
+  ...operationFields,
+  /** Checked before any gate opens: when its condition does not hold, the ceremony ends
+   * `refused` with the reason, before anyone is asked to approve (no operator retry). */
+  precheck: z.literal(true).optional(),
+});
 /** A durable pause (e.g. let an appliance settle after a reboot). */
 export const WaitStepSchema = z.object({ ...stepBase, type: z.literal('wait'), duration: DurationSchema });
 /** Another ceremony run as a child workflow (e.g. the fresh backup before a firmware upgrade).
@@ -110,7 +117,11 @@ const PlanObjectSchema = z
   })
   .superRefine((plan, ctx) => {
     const seen = new Set<string>();
+    const firstGate = plan.steps.findIndex(isGate);
     plan.steps.forEach((step, i) => {
+      if (step.type === 'check' && step.precheck && firstGate >= 0 && i > firstGate) {
+        ctx.addIssue({ code: 'custom', path: ['steps', i, 'precheck'], message: `a precheck must come before the first gate ("${plan.steps[firstGate].id}")` });
+      }
       if (seen.has(step.id)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `duplicate step id "${step.id}"` });
       if ('requires' in step) {
         step.requires.forEach((required, j) => {

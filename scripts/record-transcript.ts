@@ -30,6 +30,11 @@ export const READ_ONLY_COMMANDS: RegExp[] = [
   new RegExp(`^client show -client ${NAME}$`, 'i'),
   /^syslog remotehost list$/i,
   /^package listfile$/i,
+  // the firmware upgrade's reads, whose layouts are guessed: record them where you can
+  /^hsm firmware show$/i,
+  /^hsm stc status$/i,
+  /^network route show$/i,
+  /^package list$/i,
   /^user list$/i,
   /^status sysstat show$/i,
   /^slot list$/i,

@@ -17,13 +17,13 @@ export function applianceFaults(dir: string): FaultFile {
   return new FaultFile(join(dir, 'faults.json'));
 }
 
-/** The reboot is over (or an operator power-cycled a hung one): apply a pending update. */
+/** The reboot is over (or an operator power-cycled a hung one): installed software now runs. */
 export function finishReboot(store: StateFile<ApplianceState>): void {
   store.update((s) => {
     s.reboot = null;
-    if (s.pendingUpdate) {
-      s.firmware = s.pendingUpdate.firmware;
-      s.pendingUpdate = null;
+    if (s.pendingSoftware) {
+      s.softwareVersion = s.pendingSoftware;
+      s.pendingSoftware = null;
     }
   });
 }

@@ -22,6 +22,9 @@ export const FaultsSchema = z
     /** The command runs, but what it prints (not its result line) is replaced by `with`: an
      * answer in a layout the probes cannot read. */
     garbleOutput: z.array(z.object({ match: z.string(), with: z.string(), times: z.number().int().min(1).optional() })).default([]),
+    /** An scp upload of a file whose name starts with `match` is cut off after `afterBytes` of
+     * its content: the connection drops and a short file is left, as scp writes as it receives. */
+    interruptUpload: z.array(z.object({ match: z.string().default(''), afterBytes: z.number().int().min(0), times: z.number().int().min(1).optional() })).default([]),
     /** How the device ends its lines: `\r\r\n` is CRLF written through a PTY. */
     lineEnding: z.enum(['\r\n', '\r\r\n', '\n']).default('\r\n'),
     /** `sysconf appliance reboot` never comes back until `power-cycle`. */
@@ -60,7 +63,7 @@ export class FaultFile {
   }
 
   /** The first fault of `list` matching `command`, consuming one of its `times`. */
-  take<K extends 'commandErrors' | 'dropConnection' | 'holdReply' | 'applyLate' | 'garbleOutput'>(list: K, command: string): Faults[K][number] | undefined {
+  take<K extends 'commandErrors' | 'dropConnection' | 'holdReply' | 'applyLate' | 'garbleOutput' | 'interruptUpload'>(list: K, command: string): Faults[K][number] | undefined {
     const faults = this.read();
     const entries = faults[list] as Faults[K];
     const index = entries.findIndex((f) => command.toLowerCase().startsWith(f.match.toLowerCase()));

@@ -35,12 +35,13 @@ program
 
 program
   .command('power-cycle <appliance>')
-  .description('the operator\'s physical reboot of a hung appliance: it comes back (with any pending firmware)')
+  .description('the operator\'s physical reboot of a hung appliance: it comes back (running any appliance software installed before it)')
   .action((name: string) => {
     const store = applianceStore(simDir(name));
     if (!store.read().reboot) console.log(`${name} was not rebooting; power-cycled anyway`);
     finishReboot(store);
-    console.log(`${name} is back: firmware ${store.read().firmware}`);
+    const back = store.read();
+    console.log(`${name} is back: appliance software ${back.softwareVersion}, firmware ${back.firmware}`);
   });
 
 program

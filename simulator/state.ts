@@ -51,13 +51,31 @@ export const ApplianceStateSchema = z.object({
   licence: z.object({ licensedPartitions: z.number().int().default(10), maxPartitions: z.number().int().default(100) }).default({ licensedPartitions: 10, maxPartitions: 100 }),
   policies: z.record(z.string(), z.string()).default({}),
   syslogHosts: z.array(z.object({ host: z.string(), port: z.number().int(), protocol: z.enum(['udp', 'tcp']) })).default([]),
-  stcEnabled: z.boolean().default(true),
+  /** STC on the HSM admin channel (firmware 7.4.2 and older only); off unless the HSM SO enabled it. */
+  stcEnabled: z.boolean().default(false),
   /** Azure Dedicated HSM disables `hsm zeroize`: three failed HSM Administrator logins zeroize. */
   zeroizeDisabled: z.boolean().default(false),
-  /** Uploaded, authorised update packages waiting for a reboot: name -> target firmware. */
-  pendingUpdate: z.object({ file: z.string(), firmware: z.string() }).nullable().default(null),
-  /** Files in the admin's scp area (package uploads land here). */
-  files: z.record(z.string(), z.object({ sha256: z.string(), size: z.number().int(), content: z.string().optional() })).default({}),
+  /** Appliance software installed by `package update`: it runs after the next reboot. */
+  pendingSoftware: z.string().nullable().default(null),
+  /** The firmware image stored on the appliance, ready for `hsm firmware upgrade` ("Upgrade
+   * Firmware"); a package update replaces it. */
+  upgradeFirmware: z.string().nullable().default(null),
+  /** The firmware a rollback would return to (the one before the last upgrade). */
+  rollbackFirmware: z.string().nullable().default(null),
+  /** Installed packages (`package list`). Azure asks for the reboot patch on every Dedicated HSM
+   * (KB0019789) before anything else: the simulated unit has it. */
+  packages: z.array(z.string()).default(['lunasa-reboot-patch-3']),
+  /** The kernel routing table (`network route show`): one default route. */
+  routes: z
+    .array(z.object({ destination: z.string(), gateway: z.string(), genmask: z.string(), flags: z.string(), iface: z.string() }))
+    .default([
+      { destination: '0.0.0.0', gateway: '10.0.2.1', genmask: '0.0.0.0', flags: 'UG', iface: 'eth0' },
+      { destination: '10.0.2.0', gateway: '0.0.0.0', genmask: '255.255.255.0', flags: 'U', iface: 'eth0' },
+    ]),
+  /** Files in the admin's directory, as scp left them (package uploads land here): `complete` is
+   * false for a copy cut short (scp writes as it receives); a certificate's text is kept (`client
+   * register` reads the `<host>.pem` copied before it). */
+  files: z.record(z.string(), z.object({ sha256: z.string(), size: z.number().int(), complete: z.boolean().default(true), content: z.string().optional() })).default({}),
   /** While rebooting, SSH is refused. `null` until = hung: only a physical power cycle helps. */
   reboot: z.object({ until: z.string().nullable() }).nullable().default(null),
   audit: z

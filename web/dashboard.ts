@@ -46,7 +46,7 @@ export function ceremonyPage(status: CeremonyStatus, timeline: TimelineEvent[], 
 <div class="card"><span class="phase phase-${status.phase}">${status.phase}</span>
  <b>${status.ceremonyId}</b> · ${status.kind} on <b>${status.hsm}</b> · ticket ${status.ticket} · requested by ${status.requester}<br>
  plan digest <code>${status.planDigest}</code>
- ${status.refusal ? html`<br><b>Refused by the worker's policy check:</b> ${status.refusal}` : ''}
+ ${status.refusal ? html`<br><b>${status.refusedBy ? `Refused by the precheck "${status.refusedBy}" before any gate:` : "Refused by the worker's policy check:"}</b> ${status.refusal}` : ''}
  ${status.currentStep ? html`<br>current step: <b>${status.currentStep}</b>` : ''}
  ${gate ? html`<br>gate <b>${gate.id}</b>: ${gate.approvedBy.length} of ${gate.quorum} approvals${gate.approvedBy.length ? html` (${gate.approvedBy.join(', ')})` : ''}; waiting on ${gate.pending.join(', ')}; deadline ${gate.deadline}` : ''}
 </div>

@@ -21,7 +21,7 @@ export const PHASES = [
   'refused',
 ] as const;
 export type Phase = (typeof PHASES)[number];
-/** `refused`: the plan breaks the worker's policy; nothing ran. */
+/** `refused`: the plan breaks the worker's policy (nothing ran), or a precheck did not hold (nothing changed, nobody was asked). */
 export const FINAL_PHASES: readonly Phase[] = ['completed', 'rejected', 'expired', 'aborted', 'cancelled', 'refused'];
 
 export type StepStatus = 'pending' | 'running' | 'awaiting' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'aborted' | 'cancelled' | 'skipped';
@@ -80,8 +80,10 @@ export interface CeremonyStatus {
   decisions: Decision[];
   steps: StepOutcome[];
   cancellable: boolean;
-  /** Why the worker refused the plan (phase `refused`). */
+  /** Why the worker refused the plan, or why a precheck did not hold (phase `refused`). */
   refusal?: string;
+  /** The precheck step that refused the ceremony, when it was one (else the policy check). */
+  refusedBy?: string;
 }
 
 export interface GateView {

@@ -21,8 +21,10 @@ export class CeremonyState implements GateContext {
   /** What the worker checked the plan against (activity `checkPolicy`): gates, eligible people,
    * their keys. Null until that check has answered: no gate opens before it. */
   policy: PolicySnapshot | null = null;
-  /** Why the worker refused the plan, when it did. */
+  /** Why the worker refused the plan, or a precheck did not hold, when that happened. */
   refusal: string | null = null;
+  /** The precheck step that refused the ceremony. */
+  refusedBy: string | null = null;
   private readonly usedNonces = new Set<string>();
 
   constructor(
@@ -170,6 +172,7 @@ export class CeremonyState implements GateContext {
       steps: this.steps.map((s) => ({ ...s })),
       cancellable: !this.finished && !this.irreversibleStarted,
       ...(this.refusal ? { refusal: this.refusal } : {}),
+      ...(this.refusedBy ? { refusedBy: this.refusedBy } : {}),
     };
   }
 }

@@ -39,7 +39,8 @@ export function nextStepsLines(state: CeremonyState): string[] {
 /** The last mail: how the ceremony ended and, when a person ended it, why. */
 export function outcomeText(plan: Plan, state: CeremonyState, outcome: string): string {
   const why = state.steps.find((s) => s.error && ['rejected', 'aborted', 'expired'].includes(s.status));
-  return [`Ceremony ${state.ceremonyId} ended: ${outcome}.`, why ? `${why.title}: ${why.error}` : '', `HSM: ${plan.hsm}`, `Ticket: ${plan.ticket}`, ...nextStepsLines(state)].filter(Boolean).join('\n');
+  const refused = state.refusedBy ? `Refused by the precheck "${state.refusedBy}", before any gate: ${state.refusal}` : '';
+  return [`Ceremony ${state.ceremonyId} ended: ${outcome}.`, why ? `${why.title}: ${why.error}` : refused, `HSM: ${plan.hsm}`, `Ticket: ${plan.ticket}`, ...nextStepsLines(state)].filter(Boolean).join('\n');
 }
 
 /** The policy check's result for the timeline: which step waits for which gate. */

@@ -212,16 +212,28 @@ export class DeviceAccess {
     return shell;
   }
 
+  /** Copy a package into the admin's directory with scp (`scp -t .` on the appliance). */
   async upload(remoteName: string, data: Buffer): Promise<void> {
-    await (await this.admin()).upload(remoteName, data);
-    this.transcript.push({ user: this.adminUser(), command: `(sftp put ${remoteName}, ${data.length} bytes)`, code: 0, output: '' });
+    const command = `(scp ${remoteName}, ${data.length} bytes)`;
+    try {
+      await (await this.admin()).upload(remoteName, data, this.commandTimeoutMs);
+      this.transcript.push({ user: this.adminUser(), command, code: 0, output: '' });
+    } catch (err) {
+      this.transcript.push({ user: this.adminUser(), command, code: -1, output: (err as Error).message });
+      throw err;
+    }
   }
 
-  /** Fetch a file from the admin's file area (as `scp <user>@<host>:<file> .` does). */
+  /** Fetch a file from the admin's directory with scp (`scp -f <file>` on the appliance). */
   async download(remoteName: string): Promise<Buffer> {
-    const data = await (await this.admin()).download(remoteName);
-    this.transcript.push({ user: this.adminUser(), command: `(fetch ${remoteName}, ${data.length} bytes)`, code: 0, output: '' });
-    return data;
+    try {
+      const data = await (await this.admin()).download(remoteName, this.commandTimeoutMs);
+      this.transcript.push({ user: this.adminUser(), command: `(scp fetch ${remoteName}, ${data.length} bytes)`, code: 0, output: '' });
+      return data;
+    } catch (err) {
+      this.transcript.push({ user: this.adminUser(), command: `(scp fetch ${remoteName})`, code: -1, output: (err as Error).message });
+      throw err;
+    }
   }
 
   /** Log the HSM Administrator (SO) in, in the admin session. */

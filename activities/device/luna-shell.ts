@@ -3,6 +3,7 @@ import { connect as netConnect } from 'node:net';
 import { Client, type ClientChannel } from 'ssh2';
 import { AuthenticationFailed, DeviceConnectionLost, HostKeyMismatch, LunaCommandError, NoUsableAuthMethod, PasswordChangeRequired, UnansweredLoginQuestion, UnansweredPrompt, UnreadableOutput } from './errors';
 import { normaliseOutput, parseResult, type LunashResult } from './lunash-parser';
+import { scpDownload, scpUpload } from './scp';
 import { scrub } from './secrets';
 
 export interface LunaTarget {
@@ -277,39 +278,15 @@ export class LunaShell {
     return out;
   }
 
-  /** Upload a file to the admin's area over SFTP (how update packages reach the appliance). */
-  async upload(remoteName: string, data: Buffer): Promise<void> {
-    const sftp = await new Promise<import('ssh2').SFTPWrapper>((resolve, reject) =>
-      this.client.sftp((err, s) => (err ? reject(new DeviceConnectionLost(this.host, `sftp (${err.message})`)) : resolve(s))),
-    );
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const stream = sftp.createWriteStream(remoteName);
-        stream.once('error', (err: Error) => reject(new DeviceConnectionLost(this.host, `upload of ${remoteName} (${err.message})`)));
-        stream.once('close', () => resolve());
-        stream.end(data);
-      });
-    } finally {
-      sftp.end();
-    }
+  /** Copy a file into the login user's directory with scp (how update packages reach the
+   * appliance; it may offer no SFTP subsystem). */
+  async upload(remoteName: string, data: Buffer, timeoutMs = this.timeoutMs): Promise<void> {
+    await scpUpload(this.client, this.host, remoteName, data, timeoutMs);
   }
 
-  /** Fetch a file from the admin's area over SFTP (where `scp <user>@<host>:<file>` reads it). */
-  async download(remoteName: string): Promise<Buffer> {
-    const sftp = await new Promise<import('ssh2').SFTPWrapper>((resolve, reject) =>
-      this.client.sftp((err, s) => (err ? reject(new DeviceConnectionLost(this.host, `sftp (${err.message})`)) : resolve(s))),
-    );
-    try {
-      return await new Promise<Buffer>((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        const stream = sftp.createReadStream(remoteName);
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.once('error', (err: Error) => reject(new DeviceConnectionLost(this.host, `fetch of ${remoteName} (${err.message})`)));
-        stream.once('end', () => resolve(Buffer.concat(chunks)));
-      });
-    } finally {
-      sftp.end();
-    }
+  /** Fetch a file from the login user's directory with scp (`scp <user>@<host>:<file> .`). */
+  async download(remoteName: string, timeoutMs = this.timeoutMs): Promise<Buffer> {
+    return scpDownload(this.client, this.host, remoteName, timeoutMs);
   }
 
   close(): void {

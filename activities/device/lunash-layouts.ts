@@ -97,6 +97,34 @@ export const PACKAGE_LISTFILE: TableLayout = {
   empty: 'No package files found.',
 };
 
+/** guessed: `package list` lists the packages installed on the appliance (the reboot patch a
+ * firmware release requires is one); no capture of its output was found. */
+export const PACKAGE_LIST: TableLayout = {
+  command: 'package list',
+  source: 'guessed',
+  columns: [{ name: 'Package' }],
+  indent: 0,
+  gap: 3,
+  ruleChar: '-',
+  empty: 'No packages are installed.',
+};
+
+/** `network route show`: guessed as the Linux kernel routing table (`route -n`) it is built on;
+ * the command itself is Thales' ("Remove all but one instance of the 'default route', using the
+ * network route delete command": Updating the Luna Network HSM 7 Appliance Software). */
+export const ROUTE_TABLE = {
+  command: 'network route show',
+  source: 'guessed (the layout of Linux `route -n`)',
+  heading: 'Kernel IP routing table',
+  columns: ['Destination', 'Gateway', 'Genmask', 'Flags', 'Metric', 'Ref', 'Use', 'Iface'],
+  widths: [16, 16, 16, 6, 7, 7, 4, 0],
+} as const;
+
+export function renderRouteTable(rows: string[][]): string[] {
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(ROUTE_TABLE.widths[i])).join('').trimEnd();
+  return [ROUTE_TABLE.heading, line(ROUTE_TABLE.columns), ...rows.map(line)];
+}
+
 /** guessed: no documentation or capture of LunaCM `partition archive list` was found. Only what
  * Thales' `partition archive backup` page says a backup partition has is read: its name (the
  * command's `-partition`) and its objects (a domain mismatch "creates an empty backup
@@ -157,8 +185,14 @@ export const TEXTS = {
   /** syslog remotehost list: 5.3 and later, and 5.1 (same capture set) */
   syslogHeading: 'Remote logging server(s):',
   syslogHeading51: 'List of syslog remote hosts:',
-  /** hsm update show (guessed) */
-  noUpdates: 'There are no updates available.',
+  /** hsm firmware show: "Upgrade Firmware: 7.7.1" as Thales' Luna HSM Firmware 7.7.1-20 notes
+   * show it; the Current and Rollback lines, and "None", guessed */
+  firmwareCurrent: 'Current Firmware',
+  firmwareRollback: 'Rollback Firmware',
+  firmwareUpgrade: 'Upgrade Firmware',
+  noFirmware: 'None',
+  /** hsm stc status (guessed) */
+  stcEnabled: 'Enabled',
 };
 
 function widths(layout: TableLayout, rows: string[][]): number[] {

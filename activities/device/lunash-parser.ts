@@ -4,7 +4,7 @@
 // "nothing there" is only ever the device's own documented way of saying so.
 
 import { UnreadableOutput } from './errors';
-import { AUDIT_LOG_LIST, NTP_TEXTS, PACKAGE_LISTFILE, PARTITION_ARCHIVE_LIST, PARTITION_LIST, TEXTS } from './lunash-layouts';
+import { AUDIT_LOG_LIST, NTP_TEXTS, PACKAGE_LIST, PACKAGE_LISTFILE, PARTITION_ARCHIVE_LIST, PARTITION_LIST, ROUTE_TABLE, TEXTS } from './lunash-layouts';
 
 /** One line end for every way a device or a PTY writes them: `\r\r\n` (CRLF written through a
  * PTY), `\r\n`, `\n`, and a stray `\r`. Text whose every other line is empty is what `\r\r\n`
@@ -409,15 +409,66 @@ export function parsePackageFiles(output: string): { file: string; size: number 
   return readTable(output, { command: 'package listfile', columns: ['File', 'Size'], empty: [PACKAGE_LISTFILE.empty] }, (c) => ({ file: c.text('File', /^\S+$/), size: c.integer('Size') }));
 }
 
-/** `hsm update show` (layout guessed): the firmware of a staged update, or null for none. */
-export function parseUpdateShow(output: string): string | null {
-  const command = 'hsm update show';
-  const said = body(output);
-  if (said.length === 1 && said[0] === TEXTS.noUpdates) return null;
-  const pending = parseKeyValues(output)['Available firmware version'];
-  if (pending === undefined) throw new UnreadableOutput(command, `neither "${TEXTS.noUpdates}" nor an "Available firmware version" field`, said[0]);
-  if (!VERSION.test(pending)) throw new UnreadableOutput(command, `Available firmware version "${pending}" is not a version`);
-  return pending;
+/** `package list` (layout guessed): the packages installed on the appliance. */
+export function parsePackageList(output: string): string[] {
+  return readTable(output, { command: 'package list', columns: ['Package'], empty: [PACKAGE_LIST.empty] }, (c) => c.text('Package', /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/));
+}
+
+export interface FirmwareShow {
+  current: string;
+  /** The firmware a rollback would return to (it zeroizes the HSM); null for none. */
+  rollback: string | null;
+  /** The image staged on the appliance for `hsm firmware upgrade`; null for none. */
+  upgrade: string | null;
+}
+
+/** `hsm firmware show`: the running firmware, the rollback target and the staged upgrade. */
+export function parseFirmwareShow(output: string): FirmwareShow {
+  const command = 'hsm firmware show';
+  const kv = parseKeyValues(output);
+  const version = (key: string, noneAllowed: boolean): string | null => {
+    const value = kv[key];
+    if (value === undefined) throw new UnreadableOutput(command, `no "${key}" field`);
+    if (noneAllowed && value === TEXTS.noFirmware) return null;
+    if (!VERSION.test(value)) throw new UnreadableOutput(command, `${key} "${value}" is not a version${noneAllowed ? ` nor "${TEXTS.noFirmware}"` : ''}`);
+    return value;
+  };
+  return { current: version(TEXTS.firmwareCurrent, false)!, rollback: version(TEXTS.firmwareRollback, true), upgrade: version(TEXTS.firmwareUpgrade, true) };
+}
+
+/** `hsm stc status` (layout guessed): whether STC protects the HSM admin channel. */
+export function parseStcStatus(output: string): { enabled: boolean } {
+  const value = parseKeyValues(output)[TEXTS.stcEnabled];
+  if (value === undefined) throw new UnreadableOutput('hsm stc status', `no "${TEXTS.stcEnabled}" field`, body(output)[0]);
+  return { enabled: oneOf('hsm stc status', TEXTS.stcEnabled, value, [
+    [/^Yes$/i, true],
+    [/^No$/i, false],
+  ]) };
+}
+
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+/** `network route show` (layout guessed: the kernel routing table): the default routes, each a
+ * row whose destination and mask are 0.0.0.0. Any row it cannot read fails it all. */
+export function parseDefaultRoutes(output: string): { gateway: string; iface: string }[] {
+  const command = ROUTE_TABLE.command;
+  const lines = body(output);
+  const heading = lines.indexOf(ROUTE_TABLE.heading);
+  if (heading < 0) throw new UnreadableOutput(command, `no "${ROUTE_TABLE.heading}" heading`, lines[0]);
+  const header = lines[heading + 1] ?? '';
+  if (header.split(/\s+/).join(' ') !== ROUTE_TABLE.columns.join(' ')) throw new UnreadableOutput(command, `the header is not "${ROUTE_TABLE.columns.join(' ')}"`, header);
+  const rows = lines.slice(heading + 2).map((line) => {
+    const cells = line.split(/\s+/);
+    const [destination, gateway, genmask, flags] = cells;
+    const address = (v: string) => IPV4.test(v) || v === 'default' || v === '*';
+    if (cells.length !== ROUTE_TABLE.columns.length || ![destination, gateway, genmask].every(address) || !/^[A-Z!]+$/.test(flags)) {
+      throw new UnreadableOutput(command, 'a line that is not a route', line);
+    }
+    return { destination, gateway, genmask, iface: cells[7] };
+  });
+  if (rows.length === 0) throw new UnreadableOutput(command, 'a routing table with no routes (the appliance answers over one)');
+  const isDefault = (r: { destination: string; genmask: string }) => (r.destination === '0.0.0.0' || r.destination === 'default') && (r.genmask === '0.0.0.0' || r.destination === 'default');
+  return rows.filter(isDefault).map((r) => ({ gateway: r.gateway, iface: r.iface }));
 }
 
 /** LunaCM `slot list`: "Slot Id ->" blocks with their "Serial Number ->". */

@@ -5,14 +5,17 @@ import {
   parseAuditLogList,
   parseClientFingerprint,
   parseClientShow,
-  parseNtpStatus,
+  parseDefaultRoutes,
+  parseFirmwareShow,
   parseHsmShow,
+  parseNtpStatus,
   parsePackageFiles,
+  parsePackageList,
   parsePartitionList,
   parsePolicies,
   parseSlotList,
+  parseStcStatus,
   parseSyslogRemoteHosts,
-  parseUpdateShow,
   type HsmShow,
 } from './lunash-parser';
 
@@ -67,8 +70,20 @@ export async function readPackageFiles(d: DeviceAccess) {
   return parsePackageFiles((await d.run('package listfile')).output);
 }
 
-export async function readPendingUpdate(d: DeviceAccess): Promise<string | null> {
-  return parseUpdateShow((await d.run('hsm update show')).output);
+export async function readInstalledPackages(d: DeviceAccess): Promise<string[]> {
+  return parsePackageList((await d.run('package list')).output);
+}
+
+export async function readFirmwareShow(d: DeviceAccess) {
+  return parseFirmwareShow((await d.run('hsm firmware show')).output);
+}
+
+export async function readStcStatus(d: DeviceAccess) {
+  return parseStcStatus((await d.run('hsm stc status')).output);
+}
+
+export async function readDefaultRoutes(d: DeviceAccess) {
+  return parseDefaultRoutes((await d.run('network route show')).output);
 }
 
 /** LunaCM's reads answer at once, whatever the operation's long command may take. */

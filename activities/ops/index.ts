@@ -4,7 +4,8 @@ import { clientRegister, ntlsServerCertificate } from './clients';
 import { hsmCheckTime } from './clock';
 import { hsmExportLogs } from './logs';
 import { backupPartition, backupRecent, backupVerify } from './backup';
-import { applianceReboot, firmwareOnTarget, firmwareUpgrade, firmwareUpload } from './firmware';
+import { applianceReboot, firmwareUpgrade, firmwareUpload, packageUpdate, packageVerify } from './firmware';
+import { firmwareOnTarget, firmwareUpgradePath, singleDefaultRoute } from './firmware-prechecks';
 import { ledgerRecord, ledgerRequire } from './ledger';
 import {
   changeInitialPassword,
@@ -52,7 +53,11 @@ const IMPLEMENTATIONS: { [N in OperationName]: OperationDefinition<N> } = {
   'partition.revokeClient': partitionRevokeClient,
   'hsm.zeroize': hsmZeroize,
   'firmware.onTarget': firmwareOnTarget,
+  'firmware.upgradePath': firmwareUpgradePath,
+  'appliance.singleDefaultRoute': singleDefaultRoute,
   'firmware.upload': firmwareUpload,
+  'package.verify': packageVerify,
+  'package.update': packageUpdate,
   'firmware.upgrade': firmwareUpgrade,
   'appliance.reboot': applianceReboot,
   'vpn.check': vpnCheck,

@@ -1,3 +1,4 @@
+import { sameRelease } from '../../ceremonies/firmware-releases';
 import { randomBytes } from 'node:crypto';
 import { readClientPartitions as clientPartitions, readHsmShow as hsmShow, readPartitions as listPartitions, readPolicies, readSyslogHosts, required } from '../device/queries';
 import { DEFAULT_INITIAL_PASSWORD, PROCEED } from '../device/luna-constants';
@@ -153,9 +154,10 @@ export const hsmVerify = defineOperation('hsm.verify', {
     const mismatches = [
       want.label !== undefined && show.label !== want.label ? `label is "${show.label}", expected "${want.label}"` : '',
       want.firmware !== undefined && show.firmware !== want.firmware ? `firmware is ${show.firmware}, expected ${want.firmware}` : '',
+      want.software !== undefined && !sameRelease(show.softwareVersion, want.software) ? `appliance software is ${show.softwareVersion}, expected ${want.software}` : '',
       want.zeroized !== undefined && show.zeroized !== want.zeroized ? `the HSM is ${show.zeroized ? '' : 'not '}zeroized` : '',
     ].filter(Boolean);
-    return { present: mismatches.length === 0, state: { label: show.label, firmware: show.firmware, zeroized: show.zeroized, serial: show.serial, mismatches } };
+    return { present: mismatches.length === 0, state: { label: show.label, firmware: show.firmware, software: show.softwareVersion, zeroized: show.zeroized, serial: show.serial, mismatches } };
   },
   explain: (_args, state) => (state.mismatches as string[]).join('; '),
 });

@@ -56,6 +56,9 @@ export interface OperationDefinition<N extends OperationName = OperationName> {
   /** How long the command may go on after the session that sent it was lost (default: its
    * command time). 0 for a command that ends with its session (LunaCM's, killed by the hangup). */
   resumeWindowMs?: number;
+  /** Its command ends with its session (an scp copy: the sink goes with the channel), so an
+   * attempt after a lost session need not wait for it to land: it probes once, then acts. */
+  endsWithSession?: true;
 }
 
 export function defineOperation<N extends OperationName>(name: N, def: Omit<OperationDefinition<N>, 'name'>): OperationDefinition<N> {

@@ -27,7 +27,9 @@ export async function runOperation<N extends OperationName>(def: OperationDefini
   }
   const first = probe;
   let resumed: OperationEvidence['resumed'];
-  if (!probe.present && ctx.earlierActAt !== undefined) {
+  if (!probe.present && ctx.earlierActAt !== undefined && def.endsWithSession) {
+    resumed = 'not-started'; // it went with the lost session: send it again
+  } else if (!probe.present && ctx.earlierActAt !== undefined) {
     // An earlier attempt sent the command and was lost (session, worker): absent now may mean
     // still running. Probe again until the effect shows or the command's own time has passed
     // since it was sent; only then is it "not started" (or failed) and may be sent again.

@@ -66,6 +66,8 @@ type OperationStepInput = Extract<StepInput, { type: 'device' | 'api' | 'check' 
 type StepExtras = Partial<Pick<OperationStepInput, 'timeout' | 'heartbeatTimeout' | 'maxAttempts' | 'requires' | 'escalate' | 'completeIfPresent'>> & {
   /** A step may be irreversible although its operation is not (a rehearsal's stand-in). */
   irreversible?: true;
+  /** Checks only: checked before any gate; when it does not hold the ceremony ends `refused`. */
+  precheck?: true;
 };
 
 /** An operation step: its arguments typed by the catalogue, irreversible when its kind is. */

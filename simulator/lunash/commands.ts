@@ -1,15 +1,17 @@
 import type { ApplianceState, PartitionState } from '../state';
 import { HSM_POLICIES as POLICY_TABLE } from '../../ceremonies/hsm-policies';
-import { AUDIT_LOG_LIST, HSM_CAPABILITIES, HSM_CONFIGURED_POLICIES, HSM_POLICIES, HSM_POLICY_TEXTS, PACKAGE_LISTFILE, PARTITION_LIST, renderTable, TEXTS } from '../../activities/device/lunash-layouts';
+import { AUDIT_LOG_LIST, HSM_CAPABILITIES, HSM_CONFIGURED_POLICIES, HSM_POLICIES, HSM_POLICY_TEXTS, PACKAGE_LIST, PACKAGE_LISTFILE, PARTITION_LIST, renderRouteTable, renderTable, TEXTS } from '../../activities/device/lunash-layouts';
 import { auditLogFile, auditLogRecords, certificateFingerprint, logLines, ntpStatus } from './appliance-logs';
+import { compareVersions, hasStcAdminChannel } from '../../ceremonies/firmware-releases';
 import { CRLF, errorLine, heading, keyValues, SHELL_ERROR, SUCCESS } from './output';
 import { LunaError, type CommandContext as GenericContext, type CommandSpec, type ShellDialect } from './shell';
 
 // lunash commands of a Luna Network HSM 7 appliance. Output shapes follow captures of real
 // appliances (5.x-7.8) and Thales' docs where they exist; the tables come from the layouts the
-// parser reads (activities/device/lunash-layouts.ts). Shapes no source showed (hsm zeroize, hsm
-// update show, status sysstat show, package listfile, the answer to a non-"proceed") are our
-// best guess, marked "inferred". simulator/SOURCES.md lists every command with its source.
+// parser reads (activities/device/lunash-layouts.ts). Shapes no source showed (hsm zeroize,
+// status sysstat show, package listfile and list, hsm stc status, network route show, the answer
+// to a non-"proceed") are our best guess, marked "inferred" or "guessed". simulator/SOURCES.md
+// lists every command with its source.
 
 type CommandContext = GenericContext<ApplianceState>;
 
@@ -72,6 +74,30 @@ function zeroize(state: ApplianceState, manual: boolean): void {
   state.partitions = [];
   for (const client of state.clients) client.partitions = [];
   state.policies = {};
+}
+
+/** "The STC admin channel is configurable using ... Luna HSM Firmware 7.4.2 and older. This
+ * feature is not available in Luna HSM Firmware 7.7.0 and newer." (the refusal's words guessed) */
+function requireStcAdminChannel(state: ApplianceState): void {
+  if (!hasStcAdminChannel(state.firmware)) throw new LunaError('C0000005', 'RC_ACCESS_DENIED', `The STC admin channel is not available with firmware ${state.firmware}.`);
+}
+
+/** What `package update` prints first (CloudHSM 5.x, 5.1.3 capture); `package verify` likewise (guessed). */
+const PACKAGE_CHECKED = ['Command succeeded:  decrypt package', '', 'Command succeeded:  verify package certificate', '', 'Command succeeded:  verify package signature'];
+
+/** The first line as Thales' 7.x `package update` page shows it; the rest guessed. */
+const ONE_WAY_WARNING = `${CRLF}WARNING!!  Appliance software upgrade is a one-way operation: you${CRLF}cannot downgrade the appliance software.${CRLF}${CRLF}Type 'proceed' to continue, or 'quit' to quit now.${CRLF}> `;
+
+/** An uploaded package that decrypts with its authcode: a copy cut short does not. Its versions
+ * come from its name (`lunahsm_update-7.8.4-20.spkg`: software 7.8.4-20 with firmware 7.8.4). */
+function readablePackage(c: CommandContext): { file: string; software: string; firmware: string } {
+  const file = c.positional[0];
+  const stored = file === undefined ? undefined : c.state.files[file];
+  if (!file || !stored) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', `Package file ${String(file)} not found: copy it to the appliance with scp first.`);
+  const version = /(\d+\.\d+\.\d+)(?:-(\d+))?/.exec(file);
+  if (!version) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `${file} is not an update package.`);
+  if (!/^[A-Za-z0-9/+]{6,32}$/.test(String(c.options.authcode)) || !stored.complete) throw new LunaError('C0000A01', 'RC_SECURITY_PARAMETER_INVALID', 'Command failed:  decrypt package');
+  return { file, software: version[2] ? `${version[1]}-${version[2]}` : version[1], firmware: version[1] };
 }
 
 /** Luna's appliance password rule: 8+ characters from 3 of the 4 classes. */
@@ -349,21 +375,59 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     },
   },
   {
+    words: ['hsm', 'stc', 'status'],
+    run: async (c) => {
+      requireStcAdminChannel(c.state);
+      // guessed layout
+      return keyValues([['Enabled', c.state.stcEnabled ? 'Yes' : 'No'], ['Status', c.state.stcEnabled ? 'Online' : 'Offline']], '', 20).join(CRLF);
+    },
+  },
+  {
     words: ['hsm', 'stc', 'disable'],
     options: { force: 'flag' },
     adminOnly: true,
     run: async (c) => {
+      requireStcAdminChannel(c.state);
+      requireSo(c);
+      if (!(await c.confirm(caution(null, 'disable STC on the admin channel')))) throw aborted();
       c.state.stcEnabled = false;
-      return 'STC disabled.';
+      c.session.hsmLoggedIn = false; // the STC service restarts, ending the HSM login session (guessed, as for enable)
+      return 'Successfully disabled STC on the admin channel.';
     },
   },
   {
-    words: ['hsm', 'update', 'show'],
+    words: ['hsm', 'firmware', 'show'],
+    // "Upgrade Firmware: 7.7.1": Thales, Luna HSM Firmware 7.7.1-20 notes; the rest guessed
     run: async (c) =>
-      // inferred layout
-      c.state.pendingUpdate
-        ? ['', '  Firmware Update Information:', '  ============================', `  Current firmware version:    ${c.state.firmware}`, `  Available firmware version:  ${c.state.pendingUpdate.firmware}`].join(CRLF)
-        : TEXTS.noUpdates,
+      [
+        '',
+        ...keyValues(
+          [
+            [TEXTS.firmwareCurrent, c.state.firmware],
+            [TEXTS.firmwareRollback, c.state.rollbackFirmware ?? TEXTS.noFirmware],
+            [TEXTS.firmwareUpgrade, c.state.upgradeFirmware ?? TEXTS.noFirmware],
+          ],
+          '   ',
+          20,
+        ),
+      ].join(CRLF),
+  },
+  {
+    words: ['hsm', 'firmware', 'upgrade'],
+    options: { force: 'flag' },
+    adminOnly: true,
+    run: async (c) => {
+      requireSo(c); // "after hsm login"
+      const image = c.state.upgradeFirmware;
+      if (!image) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', 'There is no firmware image on the appliance to upgrade to.'); // guessed
+      if (c.state.stcEnabled) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', "STC is enabled on the admin channel: disable it first with 'hsm stc disable'."); // guessed
+      if (!(await c.confirm(warning(`This command will upgrade the HSM firmware from ${c.state.firmware} to ${image}.`)))) throw aborted();
+      c.state.rollbackFirmware = c.state.firmware;
+      c.state.firmware = image;
+      c.state.upgradeFirmware = null;
+      c.session.hsmLoggedIn = false; // the HSM restarts on its new firmware (guessed)
+      return `Firmware upgrade successful: the HSM runs firmware ${image}.`; // guessed
+    },
   },
   {
     words: ['partition', 'create'],
@@ -603,27 +667,42 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
       renderTable(PACKAGE_LISTFILE, Object.entries(c.state.files).map(([name, f]) => [name, String(f.size)])).join(CRLF),
   },
   {
+    words: ['package', 'list'],
+    run: async (c) => renderTable(PACKAGE_LIST, c.state.packages.map((p) => [p])).join(CRLF),
+  },
+  {
+    words: ['package', 'verify'],
+    positional: 1,
+    options: { authcode: 'value', useevp: 'flag', des3: 'flag' },
+    required: ['authcode'],
+    run: async (c) => {
+      const { file } = readablePackage(c);
+      return PACKAGE_CHECKED.join(CRLF) + `${CRLF}${CRLF}${file} verified.`;
+    },
+  },
+  {
     words: ['package', 'update'],
     positional: 1,
     options: { authcode: 'value', useevp: 'flag', des3: 'flag', force: 'flag' },
     required: ['authcode'],
     adminOnly: true,
     run: async (c) => {
-      const file = c.positional[0];
       requireSo(c); // "You must log into the HSM before you run this command."
-      if (!file || !(file in c.state.files)) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', `Package file ${String(file)} not found: copy it to the appliance with scp first.`);
-      const version = /(\d+\.\d+\.\d+)/.exec(file)?.[1];
-      if (!version) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `${file} is not an update package.`);
-      if (!/^[A-Za-z0-9/+]{6,32}$/.test(String(c.options.authcode))) throw new LunaError('C0000A01', 'RC_SECURITY_PARAMETER_INVALID', 'Command failed:  decrypt package');
-      if (c.state.stcEnabled) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', "Disable STC first: 'hsm stc disable'.");
-      if (c.state.firmware === version) throw new LunaError('C0000001', 'RC_GENERAL_ERROR', `Command failed: RPM update for original filename (${file})`);
-      c.state.pendingUpdate = { file, firmware: version };
+      const { file, software, firmware } = readablePackage(c);
+      const installed = (v: string | null) => v !== null && v.split('-')[0] === software.split('-')[0];
+      // Thales' package update page: "If a version of this package is already installed, an error occurs"
+      if (installed(c.state.softwareVersion) || installed(c.state.pendingSoftware)) throw new LunaError('C0000001', 'RC_GENERAL_ERROR', `Command failed: RPM update for original filename (${file})`);
+      // "If this patch is not installed, the appliance software update will not proceed" (message guessed)
+      if (compareVersions(software, '7.7.0') >= 0 && !c.state.packages.some((p) => p.startsWith('lunasa-reboot-patch'))) {
+        throw new LunaError('C0000001', 'RC_GENERAL_ERROR', 'Install the Luna Network HSM 7 Reboot Patch (lunasa-reboot-patch-3.spkg) before this update.');
+      }
+      // the one-way warning as Thales' 7.x page begins it; the rest of the prompt guessed
+      if (!(await c.confirm(ONE_WAY_WARNING))) throw aborted();
+      c.state.pendingSoftware = software;
+      c.state.upgradeFirmware = firmware; // "updates the firmware version held in reserve, overwriting the version that was stored there before"
+      c.state.packages.push(file.replace(/\.spkg$/, ''));
       return [
-        'Command succeeded:  decrypt package',
-        '',
-        'Command succeeded:  verify package certificate',
-        '',
-        'Command succeeded:  verify package signature',
+        ...PACKAGE_CHECKED,
         'Preparing packages for installation...',
         file.replace(/\.spkg$/, ''),
         'Running update script',
@@ -638,6 +717,10 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
         '',
       ].join(CRLF);
     },
+  },
+  {
+    words: ['network', 'route', 'show'],
+    run: async (c) => renderRouteTable(c.state.routes.map((r) => [r.destination, r.gateway, r.genmask, r.flags, '0', '0', '0', r.iface])).join(CRLF),
   },
   {
     words: ['exit'],

@@ -13,7 +13,7 @@
 // What differs from the ssh2 simulator: sshd checks the OS account's password, not the one in
 // state.json (keep them equal); the forced first-login password change would change only
 // state.json; faults that act on the connection (`dropConnection`, a reboot) end this process
-// (sshd then closes the channel) and cannot cut other sessions; `hostKeyChanged`, SFTP uploads
+// (sshd then closes the channel) and cannot cut other sessions; `hostKeyChanged`, scp uploads
 // and `ssh host command` are the ssh2 simulator's only (here a session without a terminal is
 // refused).
 import { spawnSync } from 'node:child_process';

@@ -1,5 +1,5 @@
 import { createServer, type Socket } from 'node:net';
-import { Server, type Connection, type ServerChannel, type SFTPWrapper } from 'ssh2';
+import { Server, type Connection, type ServerChannel } from 'ssh2';
 import { loadOrCreateHostKey } from '../host-key';
 import { runExecSession, runShellSession, type ShellDefinition, type Terminal } from '../shell-session';
 import { LineReader } from './line-reader';
@@ -14,7 +14,9 @@ export interface ShellServerOptions extends ShellDefinition {
   refuseConnections(): boolean;
   /** True to present another host key (`<hostKeyFile>.alt`): a replaced device or a man in the middle. */
   presentOtherHostKey?(): boolean;
-  sftp?(sftp: SFTPWrapper, user: string): void;
+  /** `ssh host <command>` that is not a shell command (an scp sink): handled here when it returns
+   * true, else the shell runs the command. `cut` drops the connection. */
+  execHandler?(command: string, user: string, channel: ServerChannel, cut: () => void): boolean;
 }
 
 export interface ServerControl {
@@ -90,8 +92,12 @@ export async function startShellServer(options: ShellServerOptions): Promise<Run
         session.on('window-change', (acceptChange) => acceptChange?.());
         session.on('env', (acceptEnv) => acceptEnv?.());
         session.on('shell', (acceptShell) => void runShell(acceptShell(), user, client));
-        session.on('exec', (acceptExec, _reject, info) => void runExec(acceptExec(), user, info.command, client));
-        session.on('sftp', (acceptSftp, reject) => (options.sftp ? options.sftp(acceptSftp(), user) : reject?.()));
+        session.on('exec', (acceptExec, _reject, info) => {
+          const channel = acceptExec();
+          if (!options.execHandler?.(info.command, user, channel, () => cut(client))) void runExec(channel, user, info.command, client);
+        });
+        // no SFTP subsystem: files come with scp, as on the appliance
+        session.on('sftp', (_accept, reject) => reject?.());
       });
     });
   };

@@ -24,7 +24,9 @@ test("partition-create: licence and storage, gate, create, the client's certific
   const appliance = sim.appliance.state.read();
   expect(appliance.partitions.map((p) => p.name)).toEqual(['payments']);
   const commands = appliance.audit.map((a) => a.command);
-  expect(commands.findIndex((c) => c.startsWith('(sftp upload app01.example.com.pem'))).toBeLessThan(commands.indexOf('client register -client app01 -hostname app01.example.com'));
+  const copied = commands.findIndex((c) => c.startsWith('(scp -t .: app01.example.com.pem'));
+  expect(copied).toBeGreaterThanOrEqual(0);
+  expect(copied).toBeLessThan(commands.indexOf('client register -client app01 -hostname app01.example.com'));
   expect(appliance.clients).toEqual([{ name: 'app01', host: 'app01.example.com', partitions: ['payments'], certificateFingerprint: expect.stringMatching(/^([0-9A-F]{2}:){15}[0-9A-F]{2}$/) }]);
 
   // the appliance's certificate, kept as evidence, and the client owner's next commands: in the

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { join } from 'node:path';
+import { Client } from 'ssh2';
 import { finishReboot } from '../../simulator/appliance-server';
 import { ceremonyBackupLabel } from '../../activities/ops/backup';
 import { SECRETS, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
@@ -378,6 +379,7 @@ describe('firmware', () => {
   const file = 'lunahsm_update-7.8.4-12.spkg';
   const content = Buffer.from('signed update package 7.8.4\n'.repeat(1000));
   const sha256 = createHash('sha256').update(content).digest('hex');
+  const install = { file, authCode: 'AbC123xyz', targetFirmware: '7.8.4' };
 
   beforeEach(async () => {
     mkdirSync(join(sim.dir, 'packages'), { recursive: true });
@@ -386,40 +388,114 @@ describe('firmware', () => {
     await initialised();
   });
 
-  test('upload checks the sha256, then upgrade and reboot bring the appliance to the target firmware, each once', async () => {
+  test('scp upload (sha256 checked first), package verify, package update (staged), hsm firmware upgrade, the reboot that runs the new software: each once', async () => {
     const wrong = await failure(op('firmware.upload', { file, sha256: 'f'.repeat(64) }));
     expect(wrong).toMatchObject({ nonRetryable: true, type: 'VerificationFailed' });
     expect(wrong.message).toContain(`package ${file} has sha256 ${sha256}, the request says ${'f'.repeat(64)}`);
     expect(state().files).toEqual({});
 
     expect((await op('firmware.upload', { file, sha256 })).outcome).toBe('applied');
-    expect(state().files[file]).toEqual({ size: content.length, sha256 });
+    expect(state().files[file]).toEqual({ size: content.length, sha256, complete: true });
     expect((await op('firmware.upload', { file, sha256 })).outcome).toBe('already-present');
+    expect(state().audit.filter((a) => a.command.startsWith('(scp -t .'))).toHaveLength(1);
+    expect(await op('package.verify', { file, authCode: install.authCode })).toMatchObject({ outcome: 'checked', probe: { verified: true, size: content.length } });
 
-    const upgrade = { file, authCode: 'AbC123xyz', targetFirmware: '7.8.4' };
-    expect((await op('firmware.upgrade', upgrade)).outcome).toBe('applied');
-    expect(state()).toMatchObject({ firmware: '7.0.3', pendingUpdate: { file, firmware: '7.8.4' }, stcEnabled: false });
-    expect((await op('firmware.upgrade', upgrade)).outcome).toBe('already-present');
+    expect((await op('package.update', install)).outcome).toBe('applied');
+    // staged: the software runs after the reboot, the firmware waits for hsm firmware upgrade
+    expect(state()).toMatchObject({ firmware: '7.0.3', softwareVersion: '7.4.0-226', pendingSoftware: '7.8.4-12', upgradeFirmware: '7.8.4' });
+    expect((await op('package.update', install)).outcome).toBe('already-present');
 
-    const reboot = await op('appliance.reboot', { expectFirmware: '7.8.4', waitSeconds: 10 });
-    expect(reboot).toMatchObject({ outcome: 'applied', verify: { firmware: '7.8.4' } });
-    expect(state()).toMatchObject({ firmware: '7.8.4', pendingUpdate: null, reboot: null });
-    expect((await op('appliance.reboot', { expectFirmware: '7.8.4', waitSeconds: 10 })).outcome).toBe('already-present');
-    expect(commandsRun('sysconf appliance reboot')).toBe(1);
-    expect(commandsRun('package update')).toBe(1);
+    const upgrade = await op('firmware.upgrade', { targetFirmware: '7.8.4' });
+    // firmware 7.0.3 has the STC admin channel: its status is read, and it is off, so not disabled
+    expect(upgrade).toMatchObject({ outcome: 'applied', commands: ['hsm firmware show', 'hsm login', 'hsm stc status', 'hsm firmware upgrade'] });
+    expect(state()).toMatchObject({ firmware: '7.8.4', rollbackFirmware: '7.0.3', upgradeFirmware: null, softwareVersion: '7.4.0-226' });
+    expect((await op('firmware.upgrade', { targetFirmware: '7.8.4' })).outcome).toBe('already-present');
+
+    const reboot = { expectFirmware: '7.8.4', expectSoftware: '7.8.4', waitSeconds: 10 };
+    expect(await op('appliance.reboot', reboot)).toMatchObject({ outcome: 'applied', verify: { firmware: '7.8.4', software: '7.8.4-12' } });
+    expect(state()).toMatchObject({ softwareVersion: '7.8.4-12', pendingSoftware: null, reboot: null });
+    expect((await op('appliance.reboot', reboot)).outcome).toBe('already-present');
+    expect(await op('hsm.verify', { firmware: '7.8.4', software: '7.8.4' })).toMatchObject({ outcome: 'checked' });
+    for (const command of ['package update', 'hsm firmware upgrade', 'sysconf appliance reboot']) expect(commandsRun(command)).toBe(1);
+    expect(commandsRun('hsm stc disable')).toBe(0);
+  });
+
+  test('STC is disabled first only where the firmware has the admin channel and it is on; hsm firmware upgrade only to the target image', async () => {
+    sim.appliance.state.update((s) => Object.assign(s, { stcEnabled: true, upgradeFirmware: '7.7.0' }));
+    const other = await failure(op('firmware.upgrade', { targetFirmware: '7.8.4' }));
+    expect(other).toMatchObject({ nonRetryable: true, type: 'VerificationFailed' });
+    expect(other.message).toContain('the firmware staged on the appliance is 7.7.0, not 7.8.4');
+    expect(commandsRun('hsm firmware upgrade')).toBe(0);
+
+    sim.appliance.state.update((s) => void (s.upgradeFirmware = '7.8.4'));
+    expect(await op('firmware.upgrade', { targetFirmware: '7.8.4' })).toMatchObject({ commands: ['hsm firmware show', 'hsm login', 'hsm stc status', 'hsm stc disable', 'hsm login', 'hsm firmware upgrade'] });
+    expect(state()).toMatchObject({ stcEnabled: false, firmware: '7.8.4' });
+
+    // 7.7.0 and newer have no STC admin channel: nothing is asked about it
+    sim.appliance.state.update((s) => Object.assign(s, { firmware: '7.7.0', upgradeFirmware: '7.8.4' }));
+    expect(await op('firmware.upgrade', { targetFirmware: '7.8.4' })).toMatchObject({ commands: ['hsm firmware show', 'hsm login', 'hsm firmware upgrade'] });
+    expect(commandsRun('hsm stc status')).toBe(1);
+  });
+
+  test('prechecks read the documented path, the prerequisites and the routes, and say what does not hold', async () => {
+    expect(await op('firmware.upgradePath', { targetFirmware: '7.8.4' })).toMatchObject({ outcome: 'checked', probe: { firmware: '7.0.3', installedPackages: ['lunasa-reboot-patch-3'], problems: [] } });
+    sim.appliance.state.update((s) => void (s.packages = []));
+    const patch = await failure(op('firmware.upgradePath', { targetFirmware: '7.8.4' }));
+    expect(patch).toMatchObject({ nonRetryable: true, type: 'CheckFailed' });
+    expect(patch.message).toContain('lunasa-reboot-patch is not installed: the Luna Network HSM 7 Reboot Patch must be installed before appliance software 7.7.0 or newer');
+    sim.appliance.state.update((s) => Object.assign(s, { packages: ['lunasa-reboot-patch-3'], firmware: '7.8.4' }));
+    expect((await failure(op('firmware.upgradePath', { targetFirmware: '7.7.0' }))).message).toContain('firmware 7.8.4 → 7.7.0 is a rollback: it zeroizes the HSM');
+    expect((await failure(op('firmware.upgradePath', { targetFirmware: '7.9.9' }))).message).toContain('no documented upgrade path to firmware 7.9.9');
+
+    expect(await op('appliance.singleDefaultRoute')).toMatchObject({ outcome: 'checked', probe: { defaultRoutes: [{ gateway: '10.0.2.1', iface: 'eth0' }] } });
+    sim.appliance.state.update((s) => void s.routes.push({ destination: '0.0.0.0', gateway: '10.0.3.1', genmask: '0.0.0.0', flags: 'UG', iface: 'eth1' }));
+    const routes = await failure(op('appliance.singleDefaultRoute'));
+    expect(routes).toMatchObject({ nonRetryable: true, type: 'CheckFailed' });
+    expect(routes.message).toContain('the appliance has 2 default routes (via 10.0.2.1 on eth0, via 10.0.3.1 on eth1): remove all but one with network route delete');
+  });
+
+  test('an scp copy cut short leaves a short file that does not verify; the retry sends it whole, and then it verifies', async () => {
+    sim.appliance.faults.write({ interruptUpload: [{ afterBytes: 5000, times: 1 }] });
+    const cut = await op('firmware.upload', { file, sha256 }).catch((err: Error) => err);
+    expect(cut).not.toBeInstanceOf(ApplicationFailure); // transient: Temporal retries it
+    expect((cut as Error).message).toMatch(/connection to 127\.0\.0\.1:\d+ lost during scp of lunahsm_update-7\.8\.4-12\.spkg/);
+    expect(state().files[file]).toMatchObject({ size: 5000, complete: false });
+    const unverified = await failure(op('package.verify', { file, authCode: install.authCode }));
+    expect(unverified).toMatchObject({ nonRetryable: true, type: 'CheckFailed' });
+    expect(unverified.message).toContain(`${file} does not verify: Error:  'package verify' failed. (C0000A01 : RC_SECURITY_PARAMETER_INVALID)`);
+
+    expect(await op('firmware.upload', { file, sha256 })).toMatchObject({ outcome: 'applied', probe: { onAppliance: [{ file, size: 5000 }] } });
+    expect(state().files[file]).toEqual({ size: content.length, sha256, complete: true });
+    expect((await op('package.verify', { file, authCode: install.authCode })).outcome).toBe('checked');
+  });
+
+  test('the appliance offers no SFTP subsystem: files come with scp only', async () => {
+    const client = new Client();
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve()).once('error', reject);
+      client.connect({ host: '127.0.0.1', port: sim.appliance.port, username: 'tenantadmin', password: SECRETS.TEST_TENANTADMIN_PASSWORD, hostVerifier: () => true });
+    });
+    try {
+      const refused = await new Promise<Error | undefined>((resolve) => client.sftp((err) => resolve(err)));
+      expect(refused?.message).toMatch(/Unable to start subsystem: sftp/);
+    } finally {
+      client.end();
+    }
   });
 
   test('a reboot that hangs fails non-retryably; after a power cycle the retry finds the work done', async () => {
     await op('firmware.upload', { file, sha256 });
-    await op('firmware.upgrade', { file, authCode: 'AbC123xyz', targetFirmware: '7.8.4' });
+    await op('package.update', install);
+    await op('firmware.upgrade', { targetFirmware: '7.8.4' });
     sim.appliance.faults.write({ rebootHangs: true });
-    const hung = await failure(op('appliance.reboot', { expectFirmware: '7.8.4', waitSeconds: 2 }));
+    const reboot = { expectFirmware: '7.8.4', expectSoftware: '7.8.4', waitSeconds: 2 };
+    const hung = await failure(op('appliance.reboot', reboot));
     expect(hung).toMatchObject({ nonRetryable: true, type: 'RebootHung' });
     expect(hung.message).toContain('did not come back within 2 s of the reboot: a physical reboot (support request) is needed');
     expect(state().reboot).toEqual({ until: null });
 
     finishReboot(sim.appliance.state); // the operator's physical power cycle
-    expect((await op('appliance.reboot', { expectFirmware: '7.8.4', waitSeconds: 5 })).outcome).toBe('already-present');
+    expect((await op('appliance.reboot', { ...reboot, waitSeconds: 5 })).outcome).toBe('already-present');
     expect(commandsRun('sysconf appliance reboot')).toBe(1);
   });
 });

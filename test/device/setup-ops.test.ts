@@ -113,7 +113,7 @@ describe('partition-create', () => {
   test("client.register copies the client's certificate as <host>.pem, then registers it; the appliance's fingerprint is checked", async () => {
     const first = await op('client.register', app01);
     expect(first).toMatchObject({ outcome: 'applied', commands: ['(copy app01.example.com.pem to the appliance)', 'client register -client app01 -hostname app01.example.com'] });
-    const uploaded = state().audit.findIndex((a) => a.command.startsWith('(sftp upload app01.example.com.pem'));
+    const uploaded = state().audit.findIndex((a) => a.command.startsWith('(scp -t .: app01.example.com.pem'));
     expect(uploaded).toBeGreaterThanOrEqual(0);
     expect(uploaded).toBeLessThan(state().audit.findIndex((a) => a.command.startsWith('client register')));
     const md5 = first.verify.fingerprint;

@@ -7,14 +7,16 @@ import {
   parseAuditLogList,
   parseClientFingerprint,
   parseClientShow,
+  parseDefaultRoutes,
+  parseFirmwareShow,
   parseHsmShow,
   parseNtpStatus,
   parsePackageFiles,
+  parsePackageList,
   parsePartitionList,
   parsePolicies,
   parseSlotList,
   parseSyslogRemoteHosts,
-  parseUpdateShow,
 } from '../../activities/device/lunash-parser';
 import { fixture } from '../support/lunash-fixtures';
 import { initialiseDirectly, SECRETS, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
@@ -152,17 +154,22 @@ test('client fingerprint, syslog tail and audit log list read like their fixture
   expect((await shell.run('audit log list', { allowError: true })).output).toContain('this command requires the audit role');
 });
 
-test('package listfile and hsm update show (guessed layouts: the fixtures are the simulator\'s)', async () => {
-  set({ files: { 'lunahsm_update-7.8.4-12.spkg': { sha256: 'x', size: 28000 } }, pendingUpdate: null });
+test('package listfile, package list, hsm firmware show, network route show (guessed layouts: the fixtures are the simulator\'s)', async () => {
+  set({ files: { 'lunahsm_update-7.8.4-12.spkg': { sha256: 'x', size: 28000, complete: true } } });
   expect(lines(await ask('package listfile'))).toBe(lines(fixture('package-listfile').output));
   expect(parsePackageFiles(await ask('package listfile'))).toEqual(parsePackageFiles(fixture('package-listfile').output));
   set({ files: {} });
   expect(lines(await ask('package listfile'))).toBe(lines(fixture('package-listfile-empty').output));
-  expect(lines(await ask('hsm update show'))).toBe(lines(fixture('hsm-update-show-none').output));
-  set({ firmware: '7.0.3', pendingUpdate: { file: 'lunahsm_update-7.8.4-12.spkg', firmware: '7.8.4' } });
-  expect(lines(await ask('hsm update show'))).toBe(lines(fixture('hsm-update-show-pending').output));
-  expect(parseUpdateShow(await ask('hsm update show'))).toBe('7.8.4');
-  set({ pendingUpdate: null });
+  expect(lines(await ask('package list'))).toBe(lines(fixture('package-list').output));
+  set({ packages: [] });
+  expect(parsePackageList(await ask('package list'))).toEqual([]);
+  set({ firmware: '7.0.3', rollbackFirmware: null, upgradeFirmware: '7.8.4' });
+  expect(lines(await ask('hsm firmware show'))).toBe(lines(fixture('hsm-firmware-show').output));
+  set({ firmware: '7.8.4', rollbackFirmware: '7.0.3', upgradeFirmware: null });
+  expect(parseFirmwareShow(await ask('hsm firmware show'))).toEqual(parseFirmwareShow(fixture('hsm-firmware-show-upgraded').output));
+  expect(lines(await ask('network route show'))).toBe(lines(fixture('network-route-show').output));
+  expect(parseDefaultRoutes(await ask('network route show'))).toEqual([{ gateway: '10.0.2.1', iface: 'eth0' }]);
+  set({ firmware: '7.0.3', upgradeFirmware: null, rollbackFirmware: null, packages: ['lunasa-reboot-patch-3'] });
 });
 
 test('LunaCM slot list: the fields of the 7.1 capture; partition archive list as its (guessed) fixture', async () => {

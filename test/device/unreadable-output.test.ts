@@ -69,7 +69,7 @@ async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
 const GARBLED = 'Partition    Name\r\n=========    ====\r\n1500000000001    payments    ??';
 
 /** What an operation may send while it cannot read the device: nothing but reads. */
-const READ_ONLY = /^(hsm show|partition list|client show|client fingerprint|syslog remotehost list|syslog tail|sysconf ntp status|audit log list|audit log tail|hsm showPolicies|package listfile|hsm update show|slot list|partition archive list)\b/;
+const READ_ONLY = /^(hsm show|partition list|client show|client fingerprint|syslog remotehost list|syslog tail|sysconf ntp status|audit log list|audit log tail|hsm showPolicies|package listfile|package list|package verify|hsm firmware show|hsm stc status|network route show|slot list|partition archive list)\b/;
 
 const zeroizedUnit = () =>
   sim.appliance.state.update((s) => {
@@ -81,7 +81,8 @@ const backedUp = async () => {
 const registered = () => sim.appliance.state.update((s) => void s.clients.push({ name: 'app01', host: 'app01.example.com', partitions: [] }));
 const registeredWithCertificate = () =>
   sim.appliance.state.update((s) => void s.clients.push({ name: 'app01', host: 'app01.example.com', partitions: [], certificateFingerprint: Array(16).fill('AB').join(':') }));
-const upgraded = () => sim.appliance.state.update((s) => void (s.files[file] = { sha256, size: content.length }));
+const uploaded = () => sim.appliance.state.update((s) => void (s.files[file] = { sha256, size: content.length, complete: true }));
+const staged = () => sim.appliance.state.update((s) => void (s.upgradeFirmware = '7.8.4'));
 
 type Args = Record<string, string | number | boolean>;
 const CASES: [string, Args, 'appliance' | 'backup', string, () => unknown][] = [
@@ -109,7 +110,11 @@ const CASES: [string, Args, 'appliance' | 'backup', string, () => unknown][] = [
   ['backup.recent', { maxAgeDays: 7 }, 'appliance', 'partition list', backedUp],
   ['firmware.onTarget', { targetFirmware: '7.8.4' }, 'appliance', 'hsm show', () => {}],
   ['firmware.upload', { file, sha256 }, 'appliance', 'package listfile', () => {}],
-  ['firmware.upgrade', { file, authCode: 'AbC123xyz', targetFirmware: '7.8.4' }, 'appliance', 'hsm update show', upgraded],
+  ['firmware.upgradePath', { targetFirmware: '7.8.4' }, 'appliance', 'package list', () => {}],
+  ['appliance.singleDefaultRoute', {}, 'appliance', 'network route show', () => {}],
+  ['package.verify', { file, authCode: 'AbC123xyz' }, 'appliance', 'package listfile', uploaded],
+  ['package.update', { file, authCode: 'AbC123xyz', targetFirmware: '7.8.4' }, 'appliance', 'hsm firmware show', uploaded],
+  ['firmware.upgrade', { targetFirmware: '7.8.4' }, 'appliance', 'hsm firmware show', staged],
   ['appliance.reboot', { expectFirmware: '7.8.4', waitSeconds: 5 }, 'appliance', 'hsm show', () => {}],
   ['azure.deleteDedicatedHsm', { resourceId: AZURE_RESOURCE_ID, pollMs: 50 }, 'appliance', 'hsm show', () => {}],
 ];

@@ -31,10 +31,11 @@ afterAll(async () => {
   await arm?.close();
 });
 
-test('firmware-upgrade: worker killed -9 during `package update`, restarted: completes, the update ran once', async () => {
+test('firmware-upgrade: worker killed -9 during `package update` and again during `hsm firmware upgrade`, restarted: completes, each ran once', async () => {
   const { appliance } = env.sim;
   appliance.faults.write({ rebootMs: 200 });
   holdReply(appliance.faults, 'package update');
+  holdReply(appliance.faults, 'hsm firmware upgrade');
   const id = await env.start('firmware-upgrade', {
     file,
     sha256: createHash('sha256').update(content).digest('hex'),
@@ -43,13 +44,15 @@ test('firmware-upgrade: worker killed -9 during `package update`, restarted: com
     partitions: 'payments',
     rebootWaitSeconds: '10',
   });
-  const final = await runWithKills(env.h, worker, id, [{ what: 'package update', reached: () => executed(appliance.state, 'package update') === 1 }]);
+  const final = await runWithKills(env.h, worker, id, [
+    { what: 'package update', reached: () => executed(appliance.state, 'package update') === 1 },
+    { what: 'hsm firmware upgrade', reached: () => executed(appliance.state, 'hsm firmware upgrade') === 1 },
+  ]);
 
   expect(final.phase).toBe('completed');
-  expect(executed(appliance.state, 'package update')).toBe(1);
-  expect(executed(appliance.state, 'sysconf appliance reboot')).toBe(1);
-  expect(final.steps.find((s) => s.id === 'upgrade')).toMatchObject({ status: 'succeeded', evidence: { outcome: 'already-present' } });
-  expect(appliance.state.read().firmware).toBe('7.8.4');
+  for (const command of ['package update', 'hsm firmware upgrade', 'sysconf appliance reboot']) expect(executed(appliance.state, command)).toBe(1);
+  for (const step of ['install', 'firmware']) expect(final.steps.find((s) => s.id === step)).toMatchObject({ status: 'succeeded', evidence: { outcome: 'already-present' } });
+  expect(appliance.state.read()).toMatchObject({ firmware: '7.8.4', softwareVersion: '7.8.4-20' });
   await env.expectNoSecretsInHistory(id);
 });
 

@@ -3,15 +3,18 @@ import {
   parseAuditLogList,
   parseClientFingerprint,
   parseClientShow,
+  parseDefaultRoutes,
+  parseFirmwareShow,
   parseHsmShow,
   parsePackageFiles,
+  parsePackageList,
   parsePartitionList,
   parseNtpStatus,
   parsePolicies,
   parseResult,
   parseSlotList,
+  parseStcStatus,
   parseSyslogRemoteHosts,
-  parseUpdateShow,
 } from '../../activities/device/lunash-parser';
 import { allFixtures, fixture, lineEndVariants, type Fixture } from '../support/lunash-fixtures';
 
@@ -36,8 +39,14 @@ function read(f: Fixture): unknown {
       return parsePolicies(f.output);
     case 'package listfile':
       return parsePackageFiles(f.output);
-    case 'hsm update show':
-      return parseUpdateShow(f.output);
+    case 'hsm firmware show':
+      return parseFirmwareShow(f.output);
+    case 'hsm stc status':
+      return parseStcStatus(f.output);
+    case 'network route show':
+      return parseDefaultRoutes(f.output);
+    case 'package list':
+      return parsePackageList(f.output);
     case 'slot list':
       return parseSlotList(f.output);
     case 'partition archive list':
@@ -173,8 +182,19 @@ const EXPECTED: Record<string, unknown> = {
   ],
   'package-listfile': [{ file: 'lunahsm_update-7.8.4-12.spkg', size: 28000 }],
   'package-listfile-empty': [],
-  'hsm-update-show-none': null,
-  'hsm-update-show-pending': '7.8.4',
+  // firmware upgrade
+  'hsm-firmware-show': { current: '7.0.3', rollback: null, upgrade: '7.8.4' },
+  'hsm-firmware-show-upgraded': { current: '7.8.4', rollback: '7.0.3', upgrade: null },
+  'hsm-stc-status': { enabled: true },
+  'network-route-show': [{ gateway: '10.0.2.1', iface: 'eth0' }],
+  'network-route-show-two-defaults': [
+    { gateway: '10.0.2.1', iface: 'eth0' },
+    { gateway: '10.0.3.1', iface: 'eth1' },
+  ],
+  'package-list': ['lunasa-reboot-patch-3'],
+  'package-list-empty': [],
+  'package-verify': success,
+  'hsm-firmware-upgrade': success,
   'lunacm-slot-list-7.1': [{ id: 0, serial: 'XXXXXXXXXXXXX', label: '', description: 'Net Token Slot', model: 'LunaSA 7.0.0', firmware: '7.0.1' }],
   'lunacm-partition-archive-list': [
     { label: 'hsm-sim-1-payments-20261129-3f2a9c1d', objects: 42 },
@@ -277,7 +297,12 @@ test('there is a fixture for every command the operations send', () => {
     'hsm showPolicies',
     'hsm changepolicy',
     'hsm stc disable',
-    'hsm update show',
+    'hsm stc status',
+    'hsm firmware show',
+    'hsm firmware upgrade',
+    'network route show',
+    'package list',
+    'package verify',
     'partition list',
     'partition create',
     'client show',

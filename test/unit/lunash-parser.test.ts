@@ -11,7 +11,9 @@ import {
   parseSlotList,
   parseSyslogRemoteHosts,
   parseTable,
-  parseUpdateShow,
+  parseDefaultRoutes,
+  parseFirmwareShow,
+  parseStcStatus,
 } from '../../activities/device/lunash-parser';
 import { fixture } from '../support/lunash-fixtures';
 import { scrub } from '../../activities/device/secrets';
@@ -264,8 +266,14 @@ describe('fail closed: what cannot be read is an error naming the command and th
     expect(unreadable(() => parsePolicies(out.replace('On         12', 'Maybe      12'))).message).toContain('Value "Maybe" is not what that column holds');
   });
 
-  test('hsm update show, LunaCM slot list and partition archive list', () => {
-    expect(unreadable(() => parseUpdateShow('Update status unknown\n\nCommand Result : 0 (Success)')).message).toContain('neither "There are no updates available." nor an "Available firmware version" field');
+  test('hsm firmware show, network route show, hsm stc status, LunaCM slot list and partition archive list', () => {
+    expect(unreadable(() => parseFirmwareShow(fixture('hsm-firmware-show').output.replace('7.8.4', 'pending'))).message).toContain('Upgrade Firmware "pending" is not a version nor "None"');
+    expect(unreadable(() => parseFirmwareShow(fixture('hsm-firmware-show').output.replace('Current Firmware', 'Running Firmware'))).message).toContain('no "Current Firmware" field');
+    const routes = fixture('network-route-show').output;
+    expect(unreadable(() => parseDefaultRoutes(routes.replace('10.0.2.1        0.0.0.0         UG', '10.0.2.1        UG'))).message).toContain('a line that is not a route (at "0.0.0.0         10.0.2.1        UG');
+    expect(unreadable(() => parseDefaultRoutes(routes.replace('Kernel IP routing table\n', ''))).message).toContain('no "Kernel IP routing table" heading');
+    expect(unreadable(() => parseStcStatus('STC: on\n\nCommand Result : 0 (Success)')).message).toContain('no "Enabled" field');
+    expect(unreadable(() => parseStcStatus('Enabled: maybe\n\nCommand Result : 0 (Success)')).message).toContain('Enabled "maybe" is none of the values it is documented to take');
     expect(unreadable(() => parseSlotList('No slots\n\nCommand Result : No Error')).message).toContain('no "Slot Id ->"');
     const archive = fixture('lunacm-partition-archive-list').output;
     expect(unreadable(() => parseArchiveList(archive.replace('      42', '    many'))).message).toContain('Objects "many" is not what that column holds');

@@ -71,6 +71,8 @@ describe('plan building', () => {
     expect(PlanSchema.safeParse(selfApproval).error?.issues[0].message).toMatch(/cannot be an approver of their own ceremony/);
     const laterRequirement = { ...plan, steps: [{ ...plan.steps[1], requires: ['commit'] }, plan.steps[3]] };
     expect(PlanSchema.safeParse(laterRequirement).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['steps.0.requires.0: "commit" is not an earlier step']);
+    const precheckAfterGate = { ...plan, steps: [plan.steps[0], { id: 'route', type: 'check', title: 'one default route', op: 'appliance.singleDefaultRoute', precheck: true }] };
+    expect(PlanSchema.safeParse(precheckAfterGate).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['steps.1.precheck: a precheck must come before the first gate ("approve")']);
     const badDuration = { ...plan, steps: [{ ...plan.steps[2], duration: '10 years' }] };
     expect(PlanSchema.safeParse(badDuration).error?.issues[0]).toMatchObject({ path: ['steps', 0, 'duration'] });
   });
@@ -90,7 +92,11 @@ describe('the Luna ceremonies', () => {
     expect(steps('backup', { partitions: 'p1', standingApproval: 'nightly-backup-weu-1' })).toEqual(['vpn', 'standing-approval', 'visible-p1', 'backup-p1', 'revoke-p1', 'verify-p1']);
     expect(
       steps('firmware-upgrade', { file: 'u-7.8.4.spkg', sha256: 'a'.repeat(64), authCode: 'Abc12345', targetFirmware: '7.8.4', partitions: 'p1' }),
-    ).toEqual(['on-target', 'signoff', 'approve', 'backup', 'upload', 'upgrade', 'reboot', 'verify']);
+    ).toEqual(['on-target', 'upgrade-path', 'default-route', 'signoff', 'approve', 'backup', 'upload', 'verify-package', 'install', 'firmware', 'reboot', 'verify']);
+    // a target the documentation gives no upgrade path to is refused before anything starts
+    expect(problems(() => buildPlan({ ...base, kind: 'firmware-upgrade', params: { file: 'u-7.9.9.spkg', sha256: 'a'.repeat(64), authCode: 'Abc12345', targetFirmware: '7.9.9', partitions: 'p1' } }, inventory))).toEqual([
+      'params.targetFirmware: no documented upgrade path to firmware 7.9.9 (known: 7.7.0, 7.8.4; see ceremonies/firmware-releases.ts)',
+    ]);
     expect(steps('zeroize-deprovision', {})).toEqual(['recent-backup', 'approve', 'identity', 'evidence', 'zeroize', 'verify-zeroized', 'deprovision']);
   });
 

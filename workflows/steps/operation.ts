@@ -6,6 +6,19 @@ import type { Phase } from '../messages';
 import type { CeremonyRun } from '../run';
 import { supportRequestText } from '../texts';
 
+/** A precheck whose condition does not hold ends the ceremony before any gate opens: there is
+ * nothing for an operator to retry (the appliance must change first), and nobody is asked. A
+ * precheck that could not read the device waits for an operator as any other step. */
+function refuseAtPrecheck(run: CeremonyRun, step: OperationStep, error: string): Phase {
+  const { state } = run;
+  state.setStep(step.id, 'failed', { error });
+  state.refusal = error;
+  state.refusedBy = step.id;
+  state.record('precheck-refused', 'worker', error, step.id);
+  for (const later of state.steps.filter((s) => s.status === 'pending')) later.status = 'skipped';
+  return 'refused';
+}
+
 /** An operation (device, API or check) as an activity; a failure waits for an operator. */
 export async function runOperation(run: CeremonyRun, step: OperationStep): Promise<Phase | undefined> {
   const { state, plan } = run;
@@ -48,6 +61,7 @@ export async function runOperation(run: CeremonyRun, step: OperationStep): Promi
       if (isCancellation(err)) throw err;
       const error = describeFailure(err);
       const type = failureType(err);
+      if (step.type === 'check' && step.precheck && type === 'CheckFailed') return refuseAtPrecheck(run, step, error);
       if (step.escalate && type && step.escalate.on.includes(type)) {
         state.record('escalated', 'system', `${step.escalate.subject} → ${step.escalate.to.join(', ')}`, step.id);
         run.send('support-request', step.escalate.to, step.escalate.subject, supportRequestText(plan, state.ceremonyId, error), step.id);
