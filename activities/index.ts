@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { Inventory } from '../ceremonies/inventory';
 import { InventoryCache } from './inventory-cache';
 import type { AzureSettings } from './azure/dedicated-hsm';
-import { DeviceAccess } from './device/device-access';
+import { DeviceAccess, type DeviceSessions } from './device/device-access';
 import { DeviceError } from './device/errors';
 import { SecretUnavailable } from './device/secrets';
 import { nonRetryable } from './errors';
@@ -27,6 +27,8 @@ export interface ActivityDeps {
   packagesDir?: string;
   azure?: AzureSettings;
   env?: NodeJS.ProcessEnv;
+  /** Appliance admin sessions kept between activities; without it each activity logs in. */
+  sessions?: DeviceSessions;
 }
 
 const caches = new Map<string, InventoryCache>();
@@ -59,6 +61,7 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
     let details: { actAt?: number } = earlier?.actAt !== undefined ? { actAt: earlier.actAt } : {};
     const alive = setInterval(() => context.heartbeat(details), 1000);
     const transcript = () => opened.flatMap((d) => d.transcript.map((t) => ({ ...t, device: d.ref })));
+    let failed = true;
     try {
       const evidence = await runOperation(
         def,
@@ -71,7 +74,7 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
           packagesDir: deps.packagesDir ?? 'packages',
           device: () => {
             const { hsm, inventory: inv } = inventory();
-            return (device ??= track(DeviceAccess.forHsm(inv, hsm, deps.env, commandTimeoutMs(def.name))));
+            return (device ??= track(DeviceAccess.forHsm(inv, hsm, deps.env, commandTimeoutMs(def.name), deps.sessions)));
           },
           inventory: () => inventory().inventory,
           // without settings: the public ARM endpoint and the default credential chain
@@ -90,6 +93,7 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
         },
         input.args,
       );
+      failed = false;
       return opened.length > 0 ? { ...evidence, transcript: transcript() } : evidence;
     } catch (err) {
       if (err instanceof DeviceError || err instanceof SecretUnavailable) {
@@ -98,7 +102,7 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
       throw err;
     } finally {
       clearInterval(alive);
-      opened.forEach((d) => d.close());
+      opened.forEach((d) => d.close({ failed }));
     }
   };
 }

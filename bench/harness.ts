@@ -50,7 +50,7 @@ export async function startHarnessFor(server: { address: string; bundlePath: str
     LOG_LEVEL: 'error',
     CEREMONY_INVENTORY: inventoryPath ?? ledgerInventory(dataDir),
   });
-  const { worker, connection } = await createCeremonyWorker(config, { workflowBundlePath: server.bundlePath });
+  const { worker, connection, closeSessions } = await createCeremonyWorker(config, { workflowBundlePath: server.bundlePath });
   const running = worker.run();
   const { ceremonies, connection: clientConnection } = await CeremonyClient.connect(config, { signerFor: (actor) => benchKeys.signer(actor) });
   return {
@@ -64,6 +64,7 @@ export async function startHarnessFor(server: { address: string; bundlePath: str
     async stop() {
       worker.shutdown();
       await running;
+      closeSessions();
       await connection.close();
       await clientConnection.close();
     },

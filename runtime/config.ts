@@ -33,6 +33,7 @@ const worker = {
   WORKER_MAX_CACHED_WORKFLOWS: count(1000, 100_000).describe('running ceremonies the worker keeps in memory (about 0.4 MiB each); more are replayed from history when they next move'),
   WORKER_MAX_CONCURRENT_ACTIVITIES: count(200, 10_000).describe('activities the worker runs at once (device steps mostly wait on the device)'),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count(40, 10_000).describe('workflow tasks the worker runs at once'),
+  WORKER_SSH_IDLE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60).describe('how long a logged-in appliance session is kept for the next device step (0: every step logs in anew)'),
 };
 
 const storage = {

@@ -7,11 +7,12 @@ import { createCeremonyWorker } from './worker';
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger('worker', config.LOG_LEVEL);
-  const { worker, connection } = await createCeremonyWorker(config, { workflowBundlePath: config.CEREMONY_WORKFLOW_BUNDLE });
+  const { worker, connection, closeSessions } = await createCeremonyWorker(config, { workflowBundlePath: config.CEREMONY_WORKFLOW_BUNDLE });
   log.info({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE }, WORKER_READY);
   try {
     await worker.run(); // returns after SIGINT/SIGTERM once in-flight tasks are done
   } finally {
+    closeSessions();
     await connection.close();
   }
   log.info('worker stopped');

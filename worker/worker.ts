@@ -1,5 +1,7 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import type { LunaShell } from '../activities/device/luna-shell';
+import { SessionPool } from '../activities/device/session-pool';
 import { azureSettings } from '../activities/azure/dedicated-hsm';
 import { ticketAdapters } from '../activities/tickets/adapters';
 import { allNotifiers, outboxNotifier, smtpNotifier, type Notifier } from '../activities/notify';
@@ -37,6 +39,7 @@ export interface WorkerOptions {
 export async function createCeremonyWorker(config: AppConfig, options: WorkerOptions = {}) {
   installRuntimeLogger(config.LOG_LEVEL);
   const connection = await NativeConnection.connect(connectionOptions(config));
+  const sessions = config.WORKER_SSH_IDLE_SECONDS > 0 ? new SessionPool<LunaShell>({ idleMs: config.WORKER_SSH_IDLE_SECONDS * 1000 }) : undefined;
   const worker = await Worker.create({
     connection,
     dataConverter: dataConverterFor(config.CEREMONY_PAYLOAD_KEYS),
@@ -53,9 +56,12 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
       inventoryPath: config.CEREMONY_INVENTORY,
       packagesDir: config.CEREMONY_PACKAGES_DIR,
       azure: azureSettings(config),
+      sessions,
     }),
   });
-  return { worker, connection };
+  /** After `worker.run()` has returned: closes the device sessions it kept. */
+  const closeSessions = () => sessions?.closeAll();
+  return { worker, connection, closeSessions };
 }
 
 /** Always the outbox (a log without links); SMTP too when SMTP_HOST is set. */

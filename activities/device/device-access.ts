@@ -2,7 +2,8 @@ import type { Inventory, SecretRef } from '../../ceremonies/inventory';
 import { own } from '../../ceremonies/own';
 import { AuthenticationFailed } from './errors';
 import { LunaShell, type CommandOutput, type HostOutput, type LunaCredential, type LunaTarget, type RunOptions } from './luna-shell';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import type { Lease, SessionPool } from './session-pool';
 import { resolveSecret, SecretUnavailable, storeSecret, trySecret } from './secrets';
 
 /** A random password that meets Luna's appliance password rule (8+ characters from 3 of the 4
@@ -37,12 +38,21 @@ export interface TranscriptEntry {
   output: string;
 }
 
+/** Logged-in appliance sessions kept between activities (`session-pool.ts`). */
+export type DeviceSessions = SessionPool<LunaShell>;
+
 /** Everything an operation needs to talk to one appliance, within one activity: one admin
- * session opened on first use and reused, secrets resolved from the inventory's references,
- * and a transcript of every command for the evidence (outputs already scrubbed). */
+ * session opened on first use (or borrowed from the worker's pool) and reused, secrets resolved
+ * from the inventory's references, and a transcript of every command for the evidence (outputs
+ * already scrubbed). */
 export class DeviceAccess {
   readonly transcript: TranscriptEntry[] = [];
   private adminShell: Promise<LunaShell> | null = null;
+  /** The admin session when it came from the pool; given back by `close`. */
+  private adminLease: Lease<LunaShell> | null = null;
+  /** False once the admin session did something the next activity must not inherit: a command
+   * failed or timed out, it ended the session, or the HSM Administrator logged in. */
+  private adminReusable = true;
   /** Sessions of other appliance users (the audit user), by user. */
   private readonly userShells = new Map<string, Promise<LunaShell>>();
   /** A workstation's OS shell (a second login, for shell commands: `runHost`). */
@@ -57,12 +67,14 @@ export class DeviceAccess {
     private readonly env: NodeJS.ProcessEnv = process.env,
     /** How long a command may take unless it says otherwise: the operation's own estimate. */
     private readonly commandTimeoutMs?: number,
+    /** The worker's pool of appliance admin sessions (none: a session per activity). */
+    private readonly sessions?: DeviceSessions,
   ) {}
 
-  static forHsm(inventory: Inventory, ref: string, env?: NodeJS.ProcessEnv, commandTimeoutMs?: number): DeviceAccess {
+  static forHsm(inventory: Inventory, ref: string, env?: NodeJS.ProcessEnv, commandTimeoutMs?: number, sessions?: DeviceSessions): DeviceAccess {
     const entry = own(inventory.hsms, ref);
     if (!entry) throw new SecretUnavailable(`unknown HSM "${ref}": not in the worker's inventory`);
-    return new DeviceAccess(ref, entry, entry.credentials.admin || entry.credentials.adminKey ? 'admin' : 'tenantadmin', env, commandTimeoutMs);
+    return new DeviceAccess(ref, entry, entry.credentials.admin || entry.credentials.adminKey ? 'admin' : 'tenantadmin', env, commandTimeoutMs, sessions);
   }
 
   /** The on-prem backup device of an HSM. */
@@ -156,10 +168,22 @@ export class DeviceAccess {
    * appliance, LunaCM on a workstation. */
   async run(command: string, options: RunOptions = {}): Promise<CommandOutput> {
     try {
-      return await this.runIn(await this.admin(), command, options);
+      const shell = await this.admin();
+      return await this.runIn(shell, command, options).catch((err: unknown) => {
+        this.adminReusable = false;
+        throw err;
+      });
     } finally {
-      if (options.endsSession) this.adminShell = null;
+      if (options.endsSession) this.endAdminSession();
     }
+  }
+
+  /** The admin session is over (a reboot closed it): the next command logs in again. */
+  private endAdminSession(): void {
+    this.adminLease?.discard();
+    this.adminLease = null;
+    this.adminShell = null;
+    this.adminReusable = true;
   }
 
   /** Run a command as another appliance user (its `<user>` credential), in a session of its own. */
@@ -185,11 +209,22 @@ export class DeviceAccess {
   }
 
   private admin(): Promise<LunaShell> {
-    this.adminShell ??= this.login(false).catch((err) => {
+    this.adminShell ??= this.adminSession().catch((err) => {
       this.adminShell = null; // let the next call try again (e.g. while an appliance reboots)
       throw err;
     });
     return this.adminShell;
+  }
+
+  /** Only an appliance's lunash session is borrowed from the pool: a workstation's LunaCM session
+   * keeps the slot and the Crypto Officer's login it was given. */
+  private async adminSession(): Promise<LunaShell> {
+    if (!this.sessions || this.entry.lunacm !== undefined) return this.login(false);
+    const user = this.adminUser();
+    const credential = await this.credential(user);
+    const key = [this.entry.host, this.entry.port, this.entry.hostKeyFingerprint, user, createHash('sha256').update(JSON.stringify(credential)).digest('base64')].join(' ');
+    this.adminLease = await this.sessions.acquire(key, () => LunaShell.open(this.target, user, credential));
+    return this.adminLease.session;
   }
 
   /** The session user's login: lunash on an appliance; on a workstation its OS shell, then
@@ -219,6 +254,7 @@ export class DeviceAccess {
       await (await this.admin()).upload(remoteName, data, this.commandTimeoutMs);
       this.transcript.push({ user: this.adminUser(), command, code: 0, output: '' });
     } catch (err) {
+      this.adminReusable = false;
       this.transcript.push({ user: this.adminUser(), command, code: -1, output: (err as Error).message });
       throw err;
     }
@@ -231,6 +267,7 @@ export class DeviceAccess {
       this.transcript.push({ user: this.adminUser(), command: `(scp fetch ${remoteName}, ${data.length} bytes)`, code: 0, output: '' });
       return data;
     } catch (err) {
+      this.adminReusable = false;
       this.transcript.push({ user: this.adminUser(), command: `(scp fetch ${remoteName})`, code: -1, output: (err as Error).message });
       throw err;
     }
@@ -239,10 +276,18 @@ export class DeviceAccess {
   /** Log the HSM Administrator (SO) in, in the admin session. */
   async hsmLogin(): Promise<void> {
     const password = await this.secret('hsmSo');
+    this.adminReusable = false; // the SO's login lives in the session: never lent on
     await this.run('hsm login', { answers: [{ prompt: /password:[\s>]*$/i, reply: password }], secrets: [password] });
   }
 
-  close(): void {
+  /** Close this activity's sessions; a borrowed admin session goes back to the pool only when
+   * the activity succeeded and nothing made the session unfit to lend. */
+  close(outcome: { failed: boolean } = { failed: false }): void {
+    if (this.adminLease) {
+      if (outcome.failed || !this.adminReusable) this.adminLease.discard();
+      else this.adminLease.release();
+      this.adminLease = null;
+    }
     for (const shell of this.opened) shell.close();
   }
 }

@@ -77,7 +77,7 @@ function fingerprint(key: Buffer): string {
  * or a workstation's OS shell that starts LunaCM. */
 export class LunaShell {
   private buffer = '';
-  private closed = false;
+  private ended = false;
   /** `host`: the workstation's OS shell (`runHost`); `luna`: lunash or LunaCM (`run`). */
   private mode: 'host' | 'luna' = 'luna';
   private waiter: (() => void) | null = null;
@@ -96,7 +96,7 @@ export class LunaShell {
       this.waiter?.();
     });
     const onClose = () => {
-      this.closed = true;
+      this.ended = true;
       this.waiter?.();
     };
     stream.on('close', onClose);
@@ -196,7 +196,7 @@ export class LunaShell {
       const check = () => {
         clearTimeout(stall);
         if (done(this.buffer)) finish();
-        else if (this.closed) finish(new DeviceConnectionLost(this.host, during));
+        else if (this.ended) finish(new DeviceConnectionLost(this.host, during));
         else {
           const question = unanswered?.(this.buffer);
           if (question) stall = setTimeout(() => finish(question), this.unansweredQuestionMs);
@@ -251,7 +251,7 @@ export class LunaShell {
     this.buffer = '';
     let answeredUpTo = 0;
     this.stream.write(`${command}\r`);
-    const finished = (text: string) => PROMPT.test(text) || (options.endsSession === true && this.closed && RESULT_LINE.test(text));
+    const finished = (text: string) => PROMPT.test(text) || (options.endsSession === true && this.ended && RESULT_LINE.test(text));
     const asked = (text: string) => (QUESTION_END.test(text) ? answers.findIndex((a) => a.prompt.test(text)) : -1);
     for (;;) {
       const unanswered = (text: string) => {
@@ -289,12 +289,33 @@ export class LunaShell {
     return scpDownload(this.client, this.host, remoteName, timeoutMs);
   }
 
+  /** The connection is gone (closed by either side). */
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  /** Does the device still answer? An empty line, and its prompt again within `timeoutMs`. */
+  async ping(timeoutMs: number): Promise<boolean> {
+    if (this.ended) return false;
+    const prompt = this.mode === 'host' ? HOST_PROMPT : PROMPT;
+    this.buffer = '';
+    this.stream.write('\r');
+    try {
+      await this.waitFor((text) => prompt.test(text), 'session check', timeoutMs);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      this.buffer = '';
+    }
+  }
+
   close(): void {
-    if (!this.closed) {
+    if (!this.ended) {
       this.stream.end('exit\r');
       this.client.end();
     }
-    this.closed = true;
+    this.ended = true;
   }
 }
 

@@ -48,6 +48,7 @@ export class SessionPool<S extends PoolableSession> {
   private readonly idle = new Map<string, Idle<S>[]>();
   private readonly options: SessionPoolOptions;
   private stats = { opened: 0, reused: 0, discarded: 0, expired: 0, failedChecks: 0 };
+  private shut = false;
 
   constructor(options: Partial<SessionPoolOptions> = {}, private readonly now: () => number = Date.now) {
     this.options = { ...DEFAULT_POOL_OPTIONS, ...options };
@@ -90,7 +91,7 @@ export class SessionPool<S extends PoolableSession> {
 
   private putBack(key: string, session: S): void {
     const list = this.idle.get(key) ?? [];
-    if (list.length >= this.options.maxIdlePerKey) {
+    if (this.shut || list.length >= this.options.maxIdlePerKey) {
       session.close();
       return;
     }
@@ -122,8 +123,9 @@ export class SessionPool<S extends PoolableSession> {
     return { ...this.stats };
   }
 
-  /** Close every idle session (the worker stops). */
+  /** Close every idle session, and each one given back from now on (the worker stops). */
   closeAll(): void {
+    this.shut = true;
     for (const list of this.idle.values()) {
       for (const entry of list) {
         clearTimeout(entry.timer);

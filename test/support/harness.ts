@@ -85,13 +85,14 @@ export async function startHarness(name: string, options: { worker?: boolean; in
   const { ceremonies, connection } = await CeremonyClient.connect(config, { signerFor });
   let stopWorker = async () => {};
   if (options.worker !== false) {
-    const { worker, connection: workerConnection } = await createCeremonyWorker(config, {
+    const { worker, connection: workerConnection, closeSessions } = await createCeremonyWorker(config, {
       workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE,
     });
     const running = worker.run();
     stopWorker = async () => {
       worker.shutdown();
       await running;
+      closeSessions();
       await workerConnection.close();
     };
   }
