@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import selfsigned from 'selfsigned';
@@ -20,6 +19,9 @@ export interface ApplianceOptions {
   hostKeyFile?: string;
   /** The NTLS port (default: any free one). */
   ntlsPort?: number;
+  /** Keep state.json in memory, written on close (benchmarks; see `StateFileOptions`). A backup
+   * device reading this appliance's directory sees only what was written. */
+  stateInMemory?: boolean;
 }
 
 export interface RunningAppliance {
@@ -45,8 +47,8 @@ async function serverCertificate(store: StateFile<ApplianceState>): Promise<Buff
 /** A simulated Luna Network HSM 7 appliance: lunash over real SSH, password login, files in and
  * server.pem out by scp (no SFTP subsystem). */
 export async function startAppliance(options: ApplianceOptions): Promise<RunningAppliance> {
-  const store = applianceStore(options.dir);
-  if (!existsSync(store.path)) store.write(freshApplianceState(options.name, options.serial ?? String(1_200_000 + Math.floor(Math.random() * 99_999))));
+  const store = applianceStore(options.dir, { inMemory: options.stateInMemory });
+  if (!store.exists()) store.write(freshApplianceState(options.name, options.serial ?? String(1_200_000 + Math.floor(Math.random() * 99_999))));
   const faults = applianceFaults(options.dir);
 
   const server = await startShellServer({
@@ -83,6 +85,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
     async close() {
       await server.close();
       await ntls.close();
+      store.flush();
     },
   };
 }

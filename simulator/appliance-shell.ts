@@ -1,16 +1,17 @@
 import { join } from 'node:path';
+import { appendAudit } from './audit-log';
 import { FaultFile } from './faults';
 import { LUNASH, PASSWORD_RULES, readNewUserPassword } from './lunash/commands';
 import { CRLF, PROMPT } from './lunash/output';
 import { CommandShell } from './lunash/shell';
 import type { ShellDefinition, Terminal } from './shell-session';
-import { ApplianceStateSchema, StateFile, type ApplianceState } from './state';
+import { ApplianceStateSchema, StateFile, type ApplianceState, type StateFileOptions } from './state';
 
 // The appliance's lunash login session, whatever carries it: the ssh2 simulator
 // (`appliance-server.ts`) and OpenSSH's sshd running `lunash/pty-main.ts` share it.
 
-export function applianceStore(dir: string): StateFile<ApplianceState> {
-  return new StateFile(join(dir, 'state.json'), ApplianceStateSchema);
+export function applianceStore(dir: string, options: StateFileOptions = {}): StateFile<ApplianceState> {
+  return new StateFile(join(dir, 'state.json'), ApplianceStateSchema, options);
 }
 
 export function applianceFaults(dir: string): FaultFile {
@@ -69,7 +70,7 @@ async function forcedPasswordChange(store: StateFile<ApplianceState>, terminal: 
   await store.transaction((s) => {
     s.users[user].password = password;
     s.users[user].mustChangePassword = false;
-    s.audit.push({ at: new Date().toISOString(), user, command: '(first login password change)', result: 0 });
+    appendAudit(s.audit, { at: new Date().toISOString(), user, command: '(first login password change)', result: 0 });
   });
   terminal.write(`passwd: all authentication tokens updated successfully.${CRLF}Password change successful.${CRLF}${CRLF}`);
   return true;

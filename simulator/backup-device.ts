@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { FaultFile } from './faults';
@@ -67,7 +66,7 @@ export interface RunningBackupDevice {
 
 export async function startBackupDevice(options: BackupDeviceOptions): Promise<RunningBackupDevice> {
   const store = new StateFile(join(options.dir, 'state.json'), BackupStateSchema);
-  if (!existsSync(store.path)) {
+  if (!store.exists()) {
     store.write(
       BackupStateSchema.parse({
         name: options.name,

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** Faults an appliance injects, read from `<dir>/faults.json` before every command, so a test or
@@ -43,12 +43,27 @@ export const FaultsSchema = z
 
 export type Faults = z.infer<typeof FaultsSchema>;
 
+const NO_FAULTS = FaultsSchema.parse({});
+
 export class FaultFile {
+  /** The file as last parsed, by its inode, mtime and size: read before every command, it is
+   * parsed again only when it changed (a write replaces it by a rename: a new inode). */
+  private parsed: { version: string; faults: Faults } | undefined;
+
   constructor(readonly path: string) {}
 
+  /** A copy: changing it changes nothing until written. */
   read(): Faults {
-    if (!existsSync(this.path)) return FaultsSchema.parse({});
-    return FaultsSchema.parse(JSON.parse(readFileSync(this.path, 'utf8')));
+    let version: string;
+    try {
+      const stat = statSync(this.path, { bigint: true });
+      version = `${stat.ino}:${stat.mtimeNs}:${stat.size}`;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return structuredClone(NO_FAULTS);
+    }
+    if (this.parsed?.version !== version) this.parsed = { version, faults: FaultsSchema.parse(JSON.parse(readFileSync(this.path, 'utf8'))) };
+    return structuredClone(this.parsed.faults);
   }
 
   write(faults: z.input<typeof FaultsSchema>): void {

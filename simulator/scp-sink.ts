@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ServerChannel } from 'ssh2';
+import { appendAudit } from './audit-log';
 import type { FaultFile } from './faults';
 import type { ApplianceState, StateFile } from './state';
 
@@ -44,7 +45,7 @@ export function serveScpSink(channel: ServerChannel, target: string, o: ScpSinkO
       // a certificate's text is kept: `client register` reads the `<host>.pem` copied before it
       const text = name.endsWith('.pem') && complete && content.length <= 65_536 ? { content: content.toString('utf8') } : {};
       s.files[name] = { size: content.length, sha256: createHash('sha256').update(content).digest('hex'), complete, ...text };
-      s.audit.push({ at: new Date().toISOString(), user: o.user, command: `(scp -t ${target}: ${name}, ${content.length} bytes${complete ? '' : ', cut short'})`, result: complete ? 0 : -1 });
+      appendAudit(s.audit, { at: new Date().toISOString(), user: o.user, command: `(scp -t ${target}: ${name}, ${content.length} bytes${complete ? '' : ', cut short'})`, result: complete ? 0 : -1 });
     });
 
   const onHeader = (line: string) => {
@@ -142,7 +143,7 @@ export function serveScpSource(channel: ServerChannel, file: string, o: { user: 
       } else if (step === 'header' && data) {
         step = 'data';
         channel.write(Buffer.concat([data, Buffer.from([0])]));
-        void o.store.transaction((s) => void s.audit.push({ at: new Date().toISOString(), user: o.user, command: `(scp -f ${file}, ${data!.length} bytes)`, result: 0 }));
+        void o.store.transaction((s) => appendAudit(s.audit, { at: new Date().toISOString(), user: o.user, command: `(scp -f ${file}, ${data!.length} bytes)`, result: 0 }));
       } else if (step === 'data') {
         step = 'done';
         channel.exit(0);

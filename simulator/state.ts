@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 
@@ -99,26 +99,56 @@ export function freshApplianceState(name: string, serial: string): ApplianceStat
   });
 }
 
+export interface StateFileOptions {
+  /** Keep the state in this process's memory, read from the file once (if there is one) and
+   * written back only on `flush()` (or `writeBehindMs` after a change): no file rewrite per
+   * command and no lock file, so another process (the simulator CLI, an OpenSSH session's lunash)
+   * sees only what was flushed. For benchmarks, whose simulators must not be the bottleneck. */
+  inMemory?: boolean;
+  writeBehindMs?: number;
+}
+
 /** The state file is the appliance: every command reads it and writes it back, so the simulator
  * CLI (e.g. `power-cycle`) and tests can inspect and change it while the server runs. Writes
  * replace the file by a rename (a reader never sees half a file). A change (`update`,
  * `transaction`) holds `<path>.lock` as well, so that several processes can share the file: the
- * ssh2 simulator, the simulator CLI, and one `lunash/pty-main` process per OpenSSH session. */
+ * ssh2 simulator, the simulator CLI, and one `lunash/pty-main` process per OpenSSH session.
+ * With `inMemory` the same calls work on a copy kept in memory (see {@link StateFileOptions}). */
 export class StateFile<T> {
+  private memory: T | undefined;
+  private dirty = false;
+  private writeBehind: NodeJS.Timeout | undefined;
+
   constructor(
     readonly path: string,
     private readonly schema: z.ZodType<T>,
+    private readonly options: StateFileOptions = {},
   ) {}
 
+  exists(): boolean {
+    return this.memory !== undefined || existsSync(this.path);
+  }
+
+  /** A copy: changing it changes nothing until written. */
   read(): T {
-    return this.schema.parse(JSON.parse(readFileSync(this.path, 'utf8')));
+    if (!this.options.inMemory) return this.readFile();
+    this.memory ??= this.readFile();
+    return structuredClone(this.memory);
   }
 
   write(state: T): void {
-    mkdirSync(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
-    renameSync(tmp, this.path);
+    // parsed as a read from the file would be: defaults filled in, and a copy of what the caller holds
+    if (this.options.inMemory) this.keep(this.schema.parse(state));
+    else this.writeFile(state);
+  }
+
+  /** Write the in-memory state to the file now, if it changed since the last write. */
+  flush(): void {
+    clearTimeout(this.writeBehind);
+    this.writeBehind = undefined;
+    if (!this.dirty || this.memory === undefined) return;
+    this.dirty = false;
+    this.writeFile(this.memory);
   }
 
   /** Read, change and write back at once. Within a transaction of this process (e.g. a reboot
@@ -126,12 +156,12 @@ export class StateFile<T> {
    * otherwise it waits for another process's, up to `UPDATE_LOCK_WAIT_MS`, blocking this process
    * meanwhile (so not while a client in this process must answer that other process's prompt). */
   update<R>(fn: (state: T) => R): R {
-    const mine = !StateFile.held.has(this.path);
+    const mine = !this.options.inMemory && !StateFile.held.has(this.path);
     if (mine) this.lockSync();
     try {
       const state = this.read();
       const result = fn(state);
-      this.write(state);
+      this.commit(state);
       return result;
     } finally {
       if (mine) this.unlock();
@@ -149,22 +179,48 @@ export class StateFile<T> {
     const tail = previous.then(() => mine);
     StateFile.queues.set(this.path, tail);
     await previous;
+    const locking = !this.options.inMemory;
     try {
-      while (!this.tryLock()) await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
+      while (locking && !this.tryLock()) await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
       StateFile.held.add(this.path);
       try {
         const state = this.read();
         const result = await fn(state);
-        this.write(state);
+        this.commit(state);
         return result;
       } finally {
         StateFile.held.delete(this.path);
-        this.unlock();
+        if (locking) this.unlock();
       }
     } finally {
       release();
       if (StateFile.queues.get(this.path) === tail) StateFile.queues.delete(this.path);
     }
+  }
+
+  /** Write back a state this class read (a copy no caller holds). */
+  private commit(state: T): void {
+    if (this.options.inMemory) this.keep(state);
+    else this.writeFile(state);
+  }
+
+  private keep(state: T): void {
+    this.memory = state;
+    this.dirty = true;
+    if (this.options.writeBehindMs === undefined || this.writeBehind) return;
+    this.writeBehind = setTimeout(() => this.flush(), this.options.writeBehindMs);
+    this.writeBehind.unref();
+  }
+
+  private readFile(): T {
+    return this.schema.parse(JSON.parse(readFileSync(this.path, 'utf8')));
+  }
+
+  private writeFile(state: T): void {
+    mkdirSync(dirname(this.path), { recursive: true });
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+    renameSync(tmp, this.path);
   }
 
   private get lockPath(): string {

@@ -1,3 +1,4 @@
+import { appendAudit, type AuditEntry } from '../audit-log';
 import type { FaultFile, Faults } from '../faults';
 import type { StateFile } from '../state';
 import { CRLF } from './output';
@@ -14,7 +15,7 @@ export interface ShellDialect<T> {
 }
 
 export interface AuditedState {
-  audit: { at: string; user: string; command: string; result: number }[];
+  audit: AuditEntry[];
 }
 
 export interface CommandSpec<T> {
@@ -249,11 +250,11 @@ export class CommandShell<T extends AuditedState> {
       };
       try {
         const text = await spec.run(context);
-        state.audit.push(this.auditEntry(typed, 0));
+        appendAudit(state.audit, this.auditEntry(typed, 0));
         return { output: text, code: 0, failure: undefined };
       } catch (err) {
         if (!(err instanceof LunaError)) throw err;
-        state.audit.push(this.auditEntry(typed, 65535));
+        appendAudit(state.audit, this.auditEntry(typed, 65535));
         const text = [...(err.before ? [err.before] : []), this.dialect.errorLine(name, err.code, err.rcName), ...(err.detail ? ['', `Error:  ${err.detail}`] : [])].join(CRLF);
         return { output: text, code: 65535, failure: { code: err.code, name: err.rcName } };
       }
@@ -272,6 +273,6 @@ export class CommandShell<T extends AuditedState> {
   }
 
   private async audit(command: string, result: number): Promise<void> {
-    await this.store.transaction((s) => void s.audit.push(this.auditEntry(command, result)));
+    await this.store.transaction((s) => appendAudit(s.audit, this.auditEntry(command, result)));
   }
 }
