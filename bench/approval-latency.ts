@@ -1,5 +1,6 @@
 // approval-latency: from an approver's POST on the decision page to the next activity starting
-// (the ledger entry the following step writes), p50/p99 over 200 approvals.
+// (the ledger entry the following step writes), p50/p99 over 200 approvals; and how much of it
+// the POST's answer takes (the signed Update's round trip through the server and the workflow).
 import { createLinkToken, formToken, newLinkKeyEntry, parseLinkKeys, verifyLinkToken } from '../ceremonies/approval-links';
 import { readLedger } from '../activities/ops/ledger';
 import { buildWebServer } from '../web/server';
@@ -18,6 +19,7 @@ export async function approvalLatency(): Promise<Record<string, unknown>> {
   const base = await web.listen({ host: '127.0.0.1', port: 0 });
   const ledgerPath = join(h.config.CEREMONY_DATA_DIR, 'ledger.jsonl');
   const latencies: number[] = [];
+  const posts: number[] = [];
   try {
     for (let c = 0; c < APPROVALS / PER_CEREMONY; c++) {
       const steps = Array.from({ length: PER_CEREMONY }, (_, i) => [
@@ -36,6 +38,7 @@ export async function approvalLatency(): Promise<Record<string, unknown>> {
         const t0 = Date.now();
         const res = await fetch(`${base}/decide/${token}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `form=${form}&decision=approve` });
         if (res.status !== 200) throw new Error(`approval POST answered ${res.status}`);
+        posts.push(Date.now() - t0);
         for (;;) {
           const entry = (await readLedger(ledgerPath)).find((e) => e.ceremonyId === id && e.key === `after-${i}`);
           if (entry) {
@@ -46,7 +49,9 @@ export async function approvalLatency(): Promise<Record<string, unknown>> {
         }
       }
     }
-    return { bench: 'approval-latency', approvals: latencies.length, p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
+    return { bench: 'approval-latency', approvals: latencies.length, p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)),
+      // of which the POST's answer (the web app's Update, until the workflow has recorded it)
+      postAnsweredP50Ms: round(percentile(posts, 50)), postAnsweredP99Ms: round(percentile(posts, 99)) };
   } finally {
     await web.close();
     await h.stop();

@@ -21,7 +21,7 @@ const APPLIANCES = 64;
 /** One per core of the 2-core bench machine. */
 const DEVICE_PROCESSES = 2;
 const DEVICE_LATENCY_MS = 20;
-const RELEASE_PER_SECOND = 25;
+const RELEASE_PER_SECOND = loadConfig().BENCH_FLEET_RELEASE_PER_SECOND;
 const SIZES = loadConfig().BENCH_FLEET_SIZES.split(',').map(Number);
 
 /** The worker as production runs it (`node dist/worker/main.js`), so its RSS is its own. */

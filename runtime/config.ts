@@ -103,6 +103,7 @@ const localStack = {
   CEREMONY_SAMPLE_INVENTORY: z.string().default(SAMPLE_INVENTORY).describe('`npm run sim`: the inventory the simulated devices are made from'),
   DEMO_HSM: z.string().default('hsm-weu-1').describe('`npm run demo`: the HSM it runs on'),
   BENCH_FLEET_SIZES: z.string().regex(/^\d+(,\d+)*$/, 'expected numbers separated by commas').default('100,500,1000').describe('`npm run bench`: fleet sizes'),
+  BENCH_FLEET_RELEASE_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(10).describe('`npm run bench`: gated ceremonies the fleet bench releases per second'),
   CHROMIUM_PATH: z.string().default('/usr/bin/chromium').describe('the browser of the browser tests'),
 };
 

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { AzureDedicatedHSMResourceProvider } from '@azure/arm-hardwaresecuritymodules';
-import { DefaultAzureCredential } from '@azure/identity';
+import type { AzureDedicatedHSMResourceProvider } from '@azure/arm-hardwaresecuritymodules';
 import type { AppConfig } from '../../runtime/config';
 
 /** `/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.HardwareSecurityModules/dedicatedHSMs/<name>` */
@@ -22,8 +21,10 @@ export function azureSettings(c: Pick<AppConfig, 'AZURE_RESOURCE_MANAGER_ENDPOIN
 }
 
 /** The official ARM client with @azure/identity's default chain (environment service principal,
- * workload or managed identity, Azure CLI). */
-export function dedicatedHsmClient(subscriptionId: string, settings: AzureSettings): AzureDedicatedHSMResourceProvider {
+ * workload or managed identity, Azure CLI). Loaded on first use: the Azure SDK is ~20 MiB of the
+ * worker's memory, and only a deprovision calls it. */
+export async function dedicatedHsmClient(subscriptionId: string, settings: AzureSettings): Promise<AzureDedicatedHSMResourceProvider> {
+  const [{ AzureDedicatedHSMResourceProvider }, { DefaultAzureCredential }] = await Promise.all([import('@azure/arm-hardwaresecuritymodules'), import('@azure/identity')]);
   const tlsOptions = settings.caFile ? { ca: readFileSync(settings.caFile, 'utf8') } : undefined;
   const credential = new DefaultAzureCredential({ tlsOptions } as ConstructorParameters<typeof DefaultAzureCredential>[0]);
   return new AzureDedicatedHSMResourceProvider(credential, subscriptionId, { endpoint: settings.endpoint, tlsOptions } as never);

@@ -27,7 +27,7 @@ export interface SessionPoolOptions {
   checkTimeoutMs: number;
 }
 
-export const DEFAULT_POOL_OPTIONS: SessionPoolOptions = { idleMs: 60_000, maxIdlePerKey: 4, checkAfterMs: 2_000, checkTimeoutMs: 5_000 };
+export const DEFAULT_POOL_OPTIONS: SessionPoolOptions = { idleMs: 60_000, maxIdlePerKey: 8, checkAfterMs: 2_000, checkTimeoutMs: 5_000 };
 
 interface Idle<S> {
   session: S;

@@ -26,7 +26,7 @@ function rethrow(what: string, err: unknown): never {
 
 async function resourceState(ctx: OperationContext, resourceId: string) {
   const { subscriptionId, resourceGroup, name } = parseDedicatedHsmId(resourceId);
-  const client = dedicatedHsmClient(subscriptionId, ctx.azure);
+  const client = await dedicatedHsmClient(subscriptionId, ctx.azure);
   try {
     const hsm = await client.dedicatedHsmOperations.get(resourceGroup, name);
     return { client, resourceGroup, name, exists: true, provisioningState: hsm.provisioningState ?? 'unknown', resource: hsm };
