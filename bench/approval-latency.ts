@@ -6,6 +6,7 @@ import { readLedger } from '../activities/ops/ledger';
 import { buildWebServer } from '../web/server';
 import { benchKeys, startHarnessFor } from './harness';
 import { benchServer, percentile, round } from './support';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const APPROVALS = 200;
@@ -18,6 +19,12 @@ export async function approvalLatency(): Promise<Record<string, unknown>> {
   const web = await buildWebServer({ ceremonies: h.ceremonies, linkKeys: keys, attestation: benchKeys.attestation, linkRateLimit: 100_000 });
   const base = await web.listen({ host: '127.0.0.1', port: 0 });
   const ledgerPath = join(h.config.CEREMONY_DATA_DIR, 'ledger.jsonl');
+  const outboxPath = join(h.config.CEREMONY_DATA_DIR, 'outbox.jsonl');
+  const mailed = (ceremonyId: string, gate: string) =>
+    existsSync(outboxPath) &&
+    readFileSync(outboxPath, 'utf8')
+      .split('\n')
+      .some((line) => line.includes(`"gate":"${gate}"`) && line.includes(`"ceremonyId":"${ceremonyId}"`) && line.includes('"kind":"approval-requested"'));
   const latencies: number[] = [];
   const posts: number[] = [];
   try {
@@ -28,11 +35,10 @@ export async function approvalLatency(): Promise<Record<string, unknown>> {
       ]).flat();
       const id = await h.startPlan('bench', steps);
       for (let i = 0; i < PER_CEREMONY; i++) {
-        let status = await h.ceremonies.status(id);
-        while (status.openGate?.id !== `gate-${i}`) {
-          await new Promise((r) => setTimeout(r, 2));
-          status = await h.ceremonies.status(id);
-        }
+        // the approver clicks once the mail asking for it has gone (the workflow is waiting then)
+        while (!mailed(id, `gate-${i}`)) await new Promise((r) => setTimeout(r, 2));
+        const status = await h.ceremonies.status(id);
+        if (status.openGate?.id !== `gate-${i}`) throw new Error(`gate-${i} is not open after its mail`);
         const { token } = createLinkToken(keys, { kind: 'approval', ceremonyId: id, gate: `gate-${i}`, approver: 'alice@example.com', digest: status.planDigest, exp: Math.floor(Date.now() / 1000) + 3600 });
         const form = formToken(keys, verifyLinkToken(keys, token));
         const t0 = Date.now();
