@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { bundleWorkflows, WORKFLOWS_PATH } from '../worker/bundle';
+import { bundlerLogger } from './replay-bundle';
 import { describeReplayError, flushReplayLogs, installReplayLogger, REPLAY_PROTOCOL, skipPromiseStackTraces, type FromChild, type ToChild } from './replay';
 
 type Init = Extract<ToChild, { type: 'init' }>;
@@ -75,10 +76,7 @@ async function run(init: Init): Promise<void> {
   let codePath: string;
   if ('codePath' in init.bundle) codePath = init.bundle.codePath;
   else {
-    const quiet = (level: string) => (message: string) => {
-      if (init.verbose || level === 'warn' || level === 'error') process.stderr.write(`[replay bundler] ${level.toUpperCase()} ${message}\n`);
-    };
-    const logger = { log: quiet('info'), trace: quiet('trace'), debug: quiet('debug'), info: quiet('info'), warn: quiet('warn'), error: quiet('error') };
+    const logger = bundlerLogger(init.verbose);
     const code =
       init.bundle.workflowsPath === WORKFLOWS_PATH
         ? await bundleWorkflows({ production: true, logger })

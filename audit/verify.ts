@@ -5,6 +5,7 @@ import { auditFacts, checkInvariants, type Violation } from './invariants';
 import { dataConverterFor } from '../runtime/codec';
 import { availableParallelism } from 'node:os';
 import { decodedHistory, replayHistories } from './replay';
+import { cachedReplayBundle } from './replay-bundle';
 import { manifestPath, manifestSignatureValid, sha256Hex, type AuditManifest } from './export';
 
 export interface VerifyResult {
@@ -23,8 +24,10 @@ export interface VerifyResult {
 export interface VerifyOptions {
   /** Ed25519 public key (PEM) that signs the manifests: with it, an unsigned manifest fails. */
   publicKeyPem?: string;
-  /** A prebuilt workflow bundle (tests); otherwise the current workflow code is bundled. */
+  /** A prebuilt workflow bundle (tests); otherwise the current code's, from the bundle cache. */
   workflowBundlePath?: string;
+  /** Where bundles of the code are kept (default ~/.cache/hsm-ceremonies/replay-bundles). */
+  bundleCacheDir?: string;
   /** Payload keys, when the ceremonies ran with payload encryption. */
   payloadKeys?: string;
   /** How long one replay may take (default 30 s). */
@@ -135,13 +138,15 @@ async function replayChecked(checked: { workflowId: string; history: unknown; re
     if (replayed.has(entry)) continue;
     entry.result.notes.push(mode === 'none' ? 'not replayed (--no-replay): the checks from the history alone were made' : `not replayed: a sample of ${chosen.length} of ${checked.length} histories was`);
   }
+  if (chosen.length === 0) return;
+  const workflowBundlePath = options.workflowBundlePath ?? (await cachedReplayBundle({ cacheDir: options.bundleCacheDir })).path;
   const lanes = Math.max(1, Math.min(options.replayProcesses ?? Math.min(availableParallelism(), Math.ceil(chosen.length / MIN_PER_PROCESS)), chosen.length));
   const byLane = Array.from({ length: lanes }, (_, lane) => chosen.filter((_, i) => i % lanes === lane));
   await Promise.all(
     byLane.map(async (entries) => {
       const outcomes = await replayHistories(
         entries.map(({ workflowId, history }) => ({ workflowId, history })),
-        { workflowBundlePath: options.workflowBundlePath, timeLimitMs: options.replayTimeLimitMs },
+        { workflowBundlePath, timeLimitMs: options.replayTimeLimitMs },
       );
       outcomes.forEach((o, i) => {
         entries[i].result.replayed = true;
