@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { Inventory } from '../ceremonies/inventory';
 import { InventoryCache } from './inventory-cache';
 import type { AzureSettings } from './azure/dedicated-hsm';
+import type { KeyVaultSettings } from './azure/key-vault';
 import { DeviceAccess, type DeviceSessions } from './device/device-access';
 import { DeviceError } from './device/errors';
 import { SecretUnavailable } from './device/secrets';
@@ -26,6 +27,9 @@ export interface ActivityDeps {
   inventoryPath?: string;
   packagesDir?: string;
   azure?: AzureSettings;
+  /** Key Vault, for `keyvault:` secret references. */
+  keyVault?: KeyVaultSettings;
+  /** The environment of `env:` secret references (the worker's by default). */
   env?: NodeJS.ProcessEnv;
   /** Appliance admin sessions kept between activities; without it each activity logs in. */
   sessions?: DeviceSessions;
@@ -40,6 +44,7 @@ export function inventoryOf(path: string): InventoryCache {
 }
 
 function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
+  const secrets = { env: deps.env, keyVault: deps.keyVault };
   return async (input: OperationInput): Promise<OperationEvidence> => {
     const context = Context.current();
     const opened: DeviceAccess[] = [];
@@ -74,7 +79,7 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
           packagesDir: deps.packagesDir ?? 'packages',
           device: () => {
             const { hsm, inventory: inv } = inventory();
-            return (device ??= track(DeviceAccess.forHsm(inv, hsm, deps.env, commandTimeoutMs(def.name), deps.sessions)));
+            return (device ??= track(DeviceAccess.forHsm(inv, hsm, secrets, commandTimeoutMs(def.name), deps.sessions)));
           },
           inventory: () => inventory().inventory,
           // without settings: the public ARM endpoint and the default credential chain
@@ -88,7 +93,7 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
           },
           backupDevice: () => {
             const { hsm, inventory: inv } = inventory();
-            return (backupDevice ??= track(DeviceAccess.forBackupOf(inv, hsm, deps.env, commandTimeoutMs(def.name))));
+            return (backupDevice ??= track(DeviceAccess.forBackupOf(inv, hsm, secrets, commandTimeoutMs(def.name))));
           },
         },
         input.args,

@@ -82,7 +82,12 @@ const tickets = {
 
 const azure = {
   AZURE_RESOURCE_MANAGER_ENDPOINT: optional('ARM endpoint; unset = management.azure.com'),
-  AZURE_CA_FILE: optional('an extra CA certificate (PEM) to trust for ARM'),
+  AZURE_CA_FILE: optional('an extra CA certificate (PEM) to trust for ARM and Key Vault'),
+  AZURE_KEYVAULT_URL: z
+    .string()
+    .regex(/^https:\/\/[^\s]*\{vault\}[^\s]*$/, 'expected an https URL template with {vault}, e.g. https://{vault}.vault.azure.net')
+    .default('https://{vault}.vault.azure.net')
+    .describe('the vault of a `keyvault:<vault>/<secret>` secret reference: `{vault}` is its name (sovereign clouds: e.g. `https://{vault}.vault.azure.cn`)'),
 };
 
 const audit = {

@@ -1,10 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import selfsigned from 'selfsigned';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { json, startManagedIdentity, startStandInHttps } from './azure-stand-in';
 
 // Azure Resource Manager, as far as we use it, for the local stack and the tests (Azure is out of
 // reach here): an HTTPS endpoint for Microsoft.HardwareSecurityModules/dedicatedHSMs
@@ -38,27 +34,14 @@ export interface AzureArm {
   close(): Promise<void>;
 }
 
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-}
-
 export async function startAzureArm(resourceIds: string[]): Promise<AzureArm> {
-  const pems = await selfsigned.generate([{ name: 'commonName', value: '127.0.0.1' }], {
-    days: 1,
-    keySize: 2048,
-    extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
-  } as never);
-  const dir = mkdtempSync(join(tmpdir(), 'fake-arm-'));
-  const caFile = join(dir, 'ca.pem');
-  writeFileSync(caFile, pems.cert);
-  const token = `fake-arm-token-${randomBytes(16).toString('hex')}`;
-  const identityHeader = randomBytes(8).toString('hex');
+  const identity = await startManagedIdentity('fake-arm-token');
+  const token = identity.token;
   const operations = new Map<string, { resource: string; polls: number; startedAt: number; deleteMs?: number }>();
   const finished = (o: { polls: number; startedAt: number; deleteMs?: number }) => (o.deleteMs === undefined ? o.polls >= 2 : Date.now() - o.startedAt >= o.deleteMs);
   const arm: AzureArm = {
     endpoint: '',
-    caFile,
+    caFile: '',
     env: {},
     token,
     requests: [],
@@ -107,23 +90,13 @@ export async function startAzureArm(resourceIds: string[]): Promise<AzureArm> {
     return json(res, 405, { error: { code: 'MethodNotAllowed', message: req.method } });
   };
 
-  const https = createHttpsServer({ key: pems.private, cert: pems.cert }, handle);
-  const msi = createHttpServer((req, res) => {
-    if (req.headers['x-identity-header'] !== identityHeader) return json(res, 401, { error: 'bad identity header' });
-    json(res, 200, { access_token: token, expires_on: String(Math.floor(Date.now() / 1000) + 3600), resource: 'https://management.azure.com/', token_type: 'Bearer' });
-  });
-  await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
-  await new Promise<void>((r) => msi.listen(0, '127.0.0.1', r));
-  arm.endpoint = `https://127.0.0.1:${(https.address() as { port: number }).port}`;
-  arm.env = {
-    AZURE_RESOURCE_MANAGER_ENDPOINT: arm.endpoint,
-    AZURE_CA_FILE: caFile,
-    IDENTITY_ENDPOINT: `http://127.0.0.1:${(msi.address() as { port: number }).port}/msi/token`,
-    IDENTITY_HEADER: identityHeader,
-  };
+  const https = await startStandInHttps('fake-arm', handle);
+  arm.endpoint = https.endpoint;
+  arm.caFile = https.caFile;
+  arm.env = { AZURE_RESOURCE_MANAGER_ENDPOINT: arm.endpoint, AZURE_CA_FILE: https.caFile, ...identity.env };
   arm.close = async () => {
-    await new Promise<void>((r) => https.close(() => r()));
-    await new Promise<void>((r) => msi.close(() => r()));
+    await https.close();
+    await identity.close();
   };
   return arm;
 }

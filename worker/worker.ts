@@ -3,6 +3,7 @@ import { createActivities } from '../activities';
 import type { LunaShell } from '../activities/device/luna-shell';
 import { SessionPool } from '../activities/device/session-pool';
 import { azureSettings } from '../activities/azure/dedicated-hsm';
+import { keyVaultSettings } from '../activities/azure/key-vault';
 import { ticketAdapters } from '../activities/tickets/adapters';
 import { allNotifiers, outboxNotifier, smtpNotifier, type Notifier } from '../activities/notify';
 import { loadLinkKeys } from '../ceremonies/approval-links';
@@ -56,6 +57,7 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
       inventoryPath: config.CEREMONY_INVENTORY,
       packagesDir: config.CEREMONY_PACKAGES_DIR,
       azure: azureSettings(config),
+      keyVault: keyVaultSettings(config),
       sessions,
     }),
   });

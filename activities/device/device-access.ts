@@ -4,7 +4,7 @@ import { AuthenticationFailed } from './errors';
 import { LunaShell, type CommandOutput, type HostOutput, type LunaCredential, type LunaTarget, type RunOptions } from './luna-shell';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Lease, SessionPool } from './session-pool';
-import { resolveSecret, SecretUnavailable, storeSecret, trySecret } from './secrets';
+import { resolveSecret, SecretUnavailable, storeSecret, trySecret, type SecretSources } from './secrets';
 
 /** A random password that meets Luna's appliance password rule (8+ characters from 3 of the 4
  * classes upper, lower, digit, other): 24 base64url characters, then one of each class that a
@@ -64,25 +64,26 @@ export class DeviceAccess {
     readonly entry: DeviceEndpoint,
     /** The user commands run as: `admin` or `tenantadmin` on appliances, `backup` on the workstation. */
     private readonly adminUserName: string,
-    private readonly env: NodeJS.ProcessEnv = process.env,
+    /** Where the inventory's secret references are resolved. */
+    private readonly secrets: SecretSources = {},
     /** How long a command may take unless it says otherwise: the operation's own estimate. */
     private readonly commandTimeoutMs?: number,
     /** The worker's pool of appliance admin sessions (none: a session per activity). */
     private readonly sessions?: DeviceSessions,
   ) {}
 
-  static forHsm(inventory: Inventory, ref: string, env?: NodeJS.ProcessEnv, commandTimeoutMs?: number, sessions?: DeviceSessions): DeviceAccess {
+  static forHsm(inventory: Inventory, ref: string, secrets?: SecretSources, commandTimeoutMs?: number, sessions?: DeviceSessions): DeviceAccess {
     const entry = own(inventory.hsms, ref);
     if (!entry) throw new SecretUnavailable(`unknown HSM "${ref}": not in the worker's inventory`);
-    return new DeviceAccess(ref, entry, entry.credentials.admin || entry.credentials.adminKey ? 'admin' : 'tenantadmin', env, commandTimeoutMs, sessions);
+    return new DeviceAccess(ref, entry, entry.credentials.admin || entry.credentials.adminKey ? 'admin' : 'tenantadmin', secrets, commandTimeoutMs, sessions);
   }
 
   /** The on-prem backup device of an HSM. */
-  static forBackupOf(inventory: Inventory, hsmRef: string, env?: NodeJS.ProcessEnv, commandTimeoutMs?: number): DeviceAccess {
+  static forBackupOf(inventory: Inventory, hsmRef: string, secrets?: SecretSources, commandTimeoutMs?: number): DeviceAccess {
     const name = own(inventory.hsms, hsmRef)?.backupDevice;
     const entry = name ? own(inventory.backupDevices, name) : undefined;
     if (!name || !entry) throw new SecretUnavailable(`the inventory names no backup device for HSM "${hsmRef}"`);
-    return new DeviceAccess(name, entry, 'backup', env, commandTimeoutMs);
+    return new DeviceAccess(name, entry, 'backup', secrets, commandTimeoutMs);
   }
 
   get target(): LunaTarget {
@@ -92,18 +93,18 @@ export class DeviceAccess {
   async secret(name: string): Promise<string> {
     const ref = own(this.entry.credentials, name);
     if (!ref) throw new SecretUnavailable(`the inventory has no ${name} credential for ${this.ref}`);
-    return resolveSecret(ref, this.env);
+    return resolveSecret(ref, this.secrets);
   }
 
   /** A secret the inventory names elsewhere than this device's credentials (a partition's CO). */
   async secretAt(ref: SecretRef): Promise<string> {
-    return resolveSecret(ref, this.env);
+    return resolveSecret(ref, this.secrets);
   }
 
   /** The stored secret, or undefined when none is stored yet. */
   async storedSecret(name: string): Promise<string | undefined> {
     const ref = own(this.entry.credentials, name);
-    return ref ? trySecret(ref, this.env) : undefined;
+    return ref ? trySecret(ref, this.secrets) : undefined;
   }
 
   /** The stored secret, or a new random one stored first (so a crash after storing and before
@@ -114,7 +115,7 @@ export class DeviceAccess {
     const existing = await this.storedSecret(name);
     if (existing) return existing;
     const generated = newAppliancePassword();
-    await storeSecret(ref, generated);
+    await storeSecret(ref, generated, this.secrets);
     return generated;
   }
 
@@ -143,7 +144,7 @@ export class DeviceAccess {
   /** How the session user logs in: by key when the inventory has `<user>Key`, else by password. */
   private async credential(user: string): Promise<LunaCredential> {
     const keyRef = own(this.entry.credentials, `${user}Key`);
-    return keyRef ? { privateKey: await resolveSecret(keyRef, this.env) } : { password: await this.secret(user) };
+    return keyRef ? { privateKey: await resolveSecret(keyRef, this.secrets) } : { password: await this.secret(user) };
   }
 
   /** Run a command of a workstation's OS shell (its own session) and record it. */

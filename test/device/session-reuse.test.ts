@@ -22,7 +22,7 @@ afterEach(async () => {
   await sim.close();
 });
 
-const access = () => DeviceAccess.forHsm(loadInventory(sim.inventoryPath), 'hsm-sim-1', sim.env, undefined, sessions);
+const access = () => DeviceAccess.forHsm(loadInventory(sim.inventoryPath), 'hsm-sim-1', { env: sim.env }, undefined, sessions);
 const adminLoginStatus = async (d: DeviceAccess) => /HSM Admin login status\s*:\s*(.+)/.exec((await d.run('hsm show')).output)![1].trim();
 
 test('device steps borrow the session an earlier step gave back: one login for three steps, each checked alive first', async () => {
@@ -59,7 +59,7 @@ test('a session the appliance closed while it waited (a reboot) is not used: the
   await op('hsm.show');
   expect(sessions.idleCount).toBe(1);
   sim.appliance.faults.write({ rebootMs: 200 });
-  const other = DeviceAccess.forHsm(loadInventory(sim.inventoryPath), 'hsm-sim-1', sim.env); // not pooled
+  const other = DeviceAccess.forHsm(loadInventory(sim.inventoryPath), 'hsm-sim-1', { env: sim.env }); // not pooled
   await other.run('sysconf appliance reboot', { answers: [PROCEED], endsSession: true });
   other.close();
   await new Promise((r) => setTimeout(r, 600));

@@ -51,7 +51,7 @@ export interface SimulatedHsm {
  * their host keys. */
 export async function startSimulatedHsm(
   name = 'hsm-sim-1',
-  options: { fingerprint?: string; generatedTenantadminPassword?: boolean } = {},
+  options: { fingerprint?: string; generatedTenantadminPassword?: boolean; tenantadminRef?: string } = {},
 ): Promise<SimulatedHsm> {
   const dir = mkdtempSync(join(tmpdir(), `sim-${name}-`));
   const appliance = await startAppliance({ name, dir: join(dir, name) });
@@ -70,7 +70,7 @@ export async function startSimulatedHsm(
     name,
     port: appliance.port,
     fingerprint: options.fingerprint ?? appliance.fingerprint,
-    tenantadmin: options.generatedTenantadminPassword ? `file:${tenantadminSecretFile}` : 'env:TEST_TENANTADMIN_PASSWORD',
+    tenantadmin: options.tenantadminRef ?? (options.generatedTenantadminPassword ? `file:${tenantadminSecretFile}` : 'env:TEST_TENANTADMIN_PASSWORD'),
     ntlsPort: appliance.ntlsPort,
     backup: { port: backup.port, fingerprint: backup.fingerprint },
     serial: appliance.state.read().serial,

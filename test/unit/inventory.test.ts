@@ -46,6 +46,26 @@ test.each([
   expect(problems(text)[0]).toMatch(pattern);
 });
 
+test.each(['keyvault:hsm-kv/tenantadmin', 'keyvault:abc/a', 'keyvault:Kv-prod-weu-01-secrets00/HSM-weu-1-tenantadmin', `keyvault:kv1/${'s'.repeat(127)}`])('a Key Vault reference %s is accepted', (ref) => {
+  expect(parseInventory(good.replace('env:HSM_A_PASSWORD', ref)).hsms['hsm-a'].credentials.tenantadmin).toBe(ref);
+});
+
+test.each([
+  ['a vault name of 2 characters', 'keyvault:kv/tenantadmin'],
+  ['a vault name of 25 characters', `keyvault:k${'v'.repeat(24)}/tenantadmin`],
+  ['a vault name starting with a digit', 'keyvault:1kv/tenantadmin'],
+  ['a vault name ending with a hyphen', 'keyvault:hsm-kv-/tenantadmin'],
+  ['two hyphens in a vault name', 'keyvault:hsm--kv/tenantadmin'],
+  ['an underscore in a vault name', 'keyvault:hsm_kv/tenantadmin'],
+  ['no secret name', 'keyvault:hsm-kv/'],
+  ['a secret name of 128 characters', `keyvault:hsm-kv/${'s'.repeat(128)}`],
+  ['a dot in a secret name', 'keyvault:hsm-kv/tenant.admin'],
+  ['a version after the name', 'keyvault:hsm-kv/tenantadmin/0123456789abcdef'],
+  ['a vault URL', 'keyvault:https://hsm-kv.vault.azure.net/secrets/tenantadmin'],
+])('a Key Vault reference with %s is refused, naming the rule', (_name, ref) => {
+  expect(problems(good.replace('env:HSM_A_PASSWORD', ref))[0]).toMatch(/^hsms\.hsm-a\.credentials\.tenantadmin: expected a secret reference "env:NAME", "file:\/absolute\/path" or "keyvault:<vault>\/<secret>" \(vault: 3-24/);
+});
+
 test('broken YAML and a missing file say so', () => {
   expect(problems('hsms: [unclosed')[0]).toMatch(/^not valid YAML/);
   expect(() => loadInventory('/nonexistent/inventory.yaml')).toThrow(/cannot read the inventory file: ENOENT/);
