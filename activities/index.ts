@@ -99,6 +99,7 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
         input.args,
       );
       failed = false;
+      context.log.info('operation done', { outcome: evidence.outcome, ...(evidence.resumed ? { resumed: evidence.resumed } : {}) });
       return opened.length > 0 ? { ...evidence, transcript: transcript() } : evidence;
     } catch (err) {
       if (err instanceof DeviceError || err instanceof SecretUnavailable) {

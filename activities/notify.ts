@@ -76,6 +76,6 @@ export function notifyActivity(notifier: Notifier) {
         context.heartbeat({ delivered: [...delivered] });
       },
     });
-    context.log.info('notification sent', { kind: message.kind, to: message.to, ceremonyId: message.ceremonyId });
+    context.log.info('notification sent', { kind: message.kind, to: message.to });
   };
 }

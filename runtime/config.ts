@@ -27,12 +27,16 @@ const temporal = {
   CEREMONY_WORKFLOW_BUNDLE: optional('a prebuilt workflow bundle for the worker and `audit verify`; unset = bundled at start'),
 };
 
+/** `host:port` a metrics endpoint binds, or `off`. */
+const bindAddress = (fallback: string) => z.string().regex(/^(off|[A-Za-z0-9.-]+:\d{1,5}|\[[0-9a-fA-F:]+\]:\d{1,5})$/, 'expected host:port (e.g. 127.0.0.1:9464) or off').default(fallback);
+
 const count = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
 
 const worker = {
   WORKER_MAX_CACHED_WORKFLOWS: count(1000, 100_000).describe('running ceremonies the worker keeps in memory (about 0.4 MiB each); more are replayed from history when they next move'),
   WORKER_MAX_CONCURRENT_ACTIVITIES: count(200, 10_000).describe('activities the worker runs at once (device steps mostly wait on the device)'),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count(40, 10_000).describe('workflow tasks the worker runs at once'),
+  WORKER_METRICS_ADDRESS: bindAddress('127.0.0.1:9464').describe('host:port of the worker\'s Prometheus endpoint (`/metrics`: the Temporal SDK\'s own metrics), or `off`'),
   WORKER_SSH_IDLE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60).describe('how long a logged-in appliance session is kept for the next device step (0: every step logs in anew)'),
 };
 
@@ -56,6 +60,7 @@ const web = {
   // without a value, derived from WEB_PORT (below)
   CEREMONY_PUBLIC_URL: z.string().url().optional().meta({ description: 'base URL of the web app, for the links in mails; https makes its cookie Secure and adds HSTS', default: 'http://127.0.0.1:$WEB_PORT' }),
   TEMPORAL_UI_URL: z.string().url().optional().describe('Temporal Web UI: linked from the dashboard; its origin may call the codec endpoint (CORS)'),
+  WEB_METRICS_ADDRESS: bindAddress('127.0.0.1:9465').describe('host:port where the web app serves `/metrics` (ceremony metrics, Prometheus), apart from its public port; or `off`'),
 };
 
 const keys = {
@@ -97,6 +102,7 @@ const audit = {
 
 const logging = {
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info').describe('trace, debug, info, warn or error'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json').describe('`json`: one JSON object a line (pino), to ship; `pretty`: coloured lines for people'),
 };
 
 const localStack = {

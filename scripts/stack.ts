@@ -174,6 +174,7 @@ async function main(): Promise<void> {
     Temporal frontend  ${address}  (namespace default, task queue hsm-ceremonies)
     Mail inbox         ${inboxUrl}  (approval mails with their links)
     Notifications log  ${join(dataDir, 'outbox.jsonl')}
+    Metrics            ${metricsUrl(config.WEB_METRICS_ADDRESS)}  (ceremonies)  ${metricsUrl(config.WORKER_METRICS_ADDRESS)}  (worker: Temporal SDK)
     Device inventory   ${inventory}${simulated ? '  (simulated appliances: npm run sim -- --help)' : ''}
 
   Start a ceremony in another terminal:
@@ -182,6 +183,10 @@ async function main(): Promise<void> {
 
   Ctrl-C stops everything; state stays in ${dataDir}.
 `);
+}
+
+function metricsUrl(address: string): string {
+  return address === 'off' ? '(off)' : `http://${address}/metrics`;
 }
 
 main().catch((err) => {

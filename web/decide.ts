@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { logConcerns, type RefusalCounter } from './request-log';
 import { checkFormToken, formToken, LinkError, verifyLinkToken, type LinkKeys, type LinkPayload, type LinkProblem } from '../ceremonies/approval-links';
 import { own } from '../ceremonies/own';
 import type { RefusalCode } from '../workflows/gate-rules';
@@ -110,22 +111,33 @@ ${plan.steps.map((s, i) => {
 
 /** `attestation`: the web app's key; it signs a decision only after the link token and the form
  * token checked out, so a decision it signed came through an emailed link. */
-export function registerDecisionPages(app: FastifyInstance, ceremonies: CeremonyClient, keys: LinkKeys, attestation: DecisionSigner, perMinute: number): void {
+export function registerDecisionPages(app: FastifyInstance, ceremonies: CeremonyClient, keys: LinkKeys, attestation: DecisionSigner, perMinute: number, refusals?: RefusalCounter): void {
   const rateLimit = { max: perMinute, timeWindow: '1 minute' };
-  const load = async (token: string) => {
+  /** The link's token, checked; the request's log lines then name its ceremony and gate. */
+  const verified = (req: FastifyRequest, reply: FastifyReply, token: string) => {
     const link = verifyLinkToken(keys, token);
+    logConcerns(req, reply, { ceremonyId: link.ceremonyId, step: link.gate });
+    return link;
+  };
+  const load = async (req: FastifyRequest, reply: FastifyReply, token: string) => {
+    const link = verified(req, reply, token);
     const status = await ceremonies.status(link.ceremonyId);
     if (FINAL_PHASES.includes(status.phase)) throw new Refused('finished', `ceremony ${link.ceremonyId} has already ended (${status.phase})`);
     const { plan } = await ceremonies.plan(link.ceremonyId);
     return { link, status, plan };
   };
+  const refuse = (reply: FastifyReply, code: string, message: string) => {
+    refusals?.linkRefused(code);
+    reply.log.info({ refusal: code }, 'decision link refused');
+    refusedPage(reply, code, message);
+  };
   const handle = async (reply: FastifyReply, fn: () => Promise<void>) => {
     try {
       await fn();
     } catch (err) {
-      if (err instanceof LinkError) return refusedPage(reply, err.problem, err.message);
-      if (err instanceof Refused) return refusedPage(reply, err.code, err.message);
-      if (err instanceof CeremonyRefusal) return refusedPage(reply, err.code, err.message);
+      if (err instanceof LinkError) return refuse(reply, err.problem, err.message);
+      if (err instanceof Refused) return refuse(reply, err.code, err.message);
+      if (err instanceof CeremonyRefusal) return refuse(reply, err.code, err.message);
       throw err;
     }
   };
@@ -133,7 +145,7 @@ export function registerDecisionPages(app: FastifyInstance, ceremonies: Ceremony
 
   app.get<{ Params: { token: string } }>('/decide/:token', { schema: tokenParam, config: { rateLimit } }, async (req, reply) =>
     handle(reply, async () => {
-      const { link, status, plan } = await load(req.params.token);
+      const { link, status, plan } = await load(req, reply, req.params.token);
       await precheck(ceremonies, link, status);
       reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(decisionPage(link, status, plan, formToken(keys, link)));
     }),
@@ -141,7 +153,7 @@ export function registerDecisionPages(app: FastifyInstance, ceremonies: Ceremony
 
   app.post<{ Params: { token: string }; Body: Record<string, string> }>('/decide/:token', { schema: tokenParam, config: { rateLimit } }, async (req, reply) =>
     handle(reply, async () => {
-      const link = verifyLinkToken(keys, req.params.token);
+      const link = verified(req, reply, req.params.token);
       const body = req.body ?? {};
       if (!checkFormToken(keys, link, body.form)) throw new Refused('bad-form', 'this form did not come from the page of this link (CSRF protection); open the link again');
       const common = { gate: link.gate, planDigest: link.digest, nonce: link.nonce };
@@ -157,6 +169,7 @@ export function registerDecisionPages(app: FastifyInstance, ceremonies: Ceremony
       } else {
         throw new Refused('invalid-input', 'unknown decision');
       }
+      req.log.info({ decision: body.decision, approver: link.approver, approvals: view.approvals, quorum: view.quorum }, 'decision recorded via email link');
       const said = body.decision === 'reject' ? 'Your rejection is recorded: the ceremony ends.' : body.decision === 'signoff' ? 'Your sign-off is recorded.' : 'Your approval is recorded.';
       reply
         .type('text/html; charset=utf-8')

@@ -7,6 +7,8 @@ import { dataConverterFor } from '../runtime/codec';
 import { loadLinkKeys } from '../ceremonies/approval-links';
 import { loadInventory } from '../ceremonies/inventory';
 import { loadSigner } from '../client/decision-signer';
+import { CeremonyMetrics } from './ceremony-metrics';
+import { serveMetrics } from './metrics-server';
 
 /** `CEREMONY_ATTESTATION_KEY`: the web app's Ed25519 key (a file, or file:/env: reference); its
  * public key belongs in the worker's inventory under attestationKeys. */
@@ -19,19 +21,25 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const { ceremonies, connection } = await CeremonyClient.connect(config);
   const inventory = loadInventory(config.CEREMONY_INVENTORY);
+  const payloadCodec = dataConverterFor(config.CEREMONY_PAYLOAD_KEYS)?.payloadCodecs?.[0];
+  const metrics = config.WEB_METRICS_ADDRESS === 'off' ? undefined : new CeremonyMetrics({ ceremonies, codec: payloadCodec });
   const app = await buildWebServer({
     ceremonies,
     linkKeys: loadLinkKeys(config),
     attestation: attestation(config.CEREMONY_ATTESTATION_KEY),
     operatorLogins: inventory.operatorLogins,
-    payloadCodec: dataConverterFor(config.CEREMONY_PAYLOAD_KEYS)?.payloadCodecs?.[0],
+    payloadCodec,
     webhooks: { secrets: webhookSecrets(config), inventory: () => loadInventory(config.CEREMONY_INVENTORY) },
     temporalUiUrl: config.TEMPORAL_UI_URL,
     publicUrl: config.CEREMONY_PUBLIC_URL,
-    logger: true,
+    logger: { level: config.LOG_LEVEL, format: config.LOG_FORMAT },
+    refusals: metrics,
   });
   await app.listen({ host: '127.0.0.1', port: config.WEB_PORT });
+  const metricsServer = metrics ? await serveMetrics(metrics, config.WEB_METRICS_ADDRESS) : undefined;
+  app.log.info({ metrics: metricsServer?.url ?? 'off' }, 'ceremony metrics');
   const stop = async () => {
+    metricsServer?.server.close();
     await app.close();
     await connection.close();
     process.exit(0);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { LinkKeys } from '../ceremonies/approval-links';
 import type { PayloadCodec } from '@temporalio/common';
 import { registerCodecEndpoint } from './codec-endpoint';
@@ -19,6 +19,10 @@ import { registerSecurityHeaders } from './security-headers';
 import { SessionStore } from './sessions';
 import { STYLESHEET, STYLESHEET_PATH } from '../runtime/stylesheet';
 import { PHASES } from '../workflows/messages';
+import { own } from '../ceremonies/own';
+import { createLogger } from '../runtime/logger';
+import type { AppConfig } from '../runtime/config';
+import { logConcerns, type RefusalCounter } from './request-log';
 
 export interface WebOptions {
   ceremonies: CeremonyClient;
@@ -37,7 +41,10 @@ export interface WebOptions {
   temporalUiUrl?: string;
   /** The app's public base URL (`CEREMONY_PUBLIC_URL`); https makes the session cookie `Secure` and adds HSTS. */
   publicUrl?: string;
-  logger?: boolean;
+  /** Request logs: `true` for pino's defaults, or the level and format of LOG_LEVEL / LOG_FORMAT. */
+  logger?: boolean | { level: AppConfig['LOG_LEVEL']; format: AppConfig['LOG_FORMAT'] };
+  /** Counts refused links and webhooks (the /metrics endpoint's). */
+  refusals?: RefusalCounter;
 }
 
 export function redactUrl(url: string): string {
@@ -47,25 +54,31 @@ export function redactUrl(url: string): string {
 const CeremonyIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** Read-only dashboard and JSON API over Temporal visibility and the ceremony queries. */
-export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRateLimit = 30, operatorLogins, payloadCodec, webhooks, temporalUiUrl, publicUrl, logger = false }: WebOptions): Promise<FastifyInstance> {
+export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRateLimit = 30, operatorLogins, payloadCodec, webhooks, temporalUiUrl, publicUrl, logger = false, refusals }: WebOptions): Promise<FastifyInstance> {
   const https = publicUrl !== undefined && new URL(publicUrl).protocol === 'https:';
+  // a decision link is a credential: request logs show /decide/<token>, never the token
+  const serializers = { req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }) };
   // signed link tokens are longer than the router's 100-character default for a path parameter
-  const app = Fastify({
-    // a decision link is a credential: request logs show /decide/<token>, never the token
-    logger: logger ? { serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }) } } : false,
-    bodyLimit: 64 * 1024,
-    routerOptions: { maxParamLength: 4096 },
-  });
+  const options = { bodyLimit: 64 * 1024, routerOptions: { maxParamLength: 4096 } };
+  const app: FastifyInstance =
+    typeof logger === 'object'
+      ? Fastify({ ...options, loggerInstance: createLogger('web', logger.level, logger.format, { serializers }) as FastifyBaseLogger })
+      : Fastify({ ...options, logger: logger ? { serializers } : false });
   await registerSecurityHeaders(app, { https });
   // sessions live in this process only (./sessions.ts), and so does the key that signs their cookies
   await app.register(cookie, { secret: randomBytes(32) });
   await app.register(formbody);
   await app.register(rateLimit, { global: false });
-  if (linkKeys && attestation) registerDecisionPages(app, ceremonies, linkKeys, attestation, linkRateLimit);
+  // a request about one ceremony (its page, API, an operator's action) logs its id on every line
+  app.addHook('preHandler', async (req, reply) => {
+    const id = own(req.params as Record<string, unknown> | undefined, 'id');
+    if (typeof id === 'string') logConcerns(req, reply, { ceremonyId: id });
+  });
+  if (linkKeys && attestation) registerDecisionPages(app, ceremonies, linkKeys, attestation, linkRateLimit, refusals);
   const auth = linkKeys && operatorLogins ? { keys: linkKeys, logins: operatorLogins, sessions: new SessionStore(), secureCookie: https } : undefined;
   if (auth) registerOperatorPages(app, ceremonies, auth, linkRateLimit);
   if (auth && payloadCodec) registerCodecEndpoint(app, payloadCodec, auth, temporalUiUrl ? new URL(temporalUiUrl).origin : undefined);
-  if (webhooks) await registerTicketWebhooks(app, { ceremonies, ...webhooks });
+  if (webhooks) await registerTicketWebhooks(app, { ceremonies, ...webhooks, refusals });
 
   const idParam = {
     params: { type: 'object', properties: { id: { type: 'string', pattern: CeremonyIdPattern.source } }, required: ['id'] },

@@ -6,9 +6,10 @@ import { createCeremonyWorker } from './worker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = createLogger('worker', config.LOG_LEVEL);
-  const { worker, connection, closeSessions } = await createCeremonyWorker(config, { workflowBundlePath: config.CEREMONY_WORKFLOW_BUNDLE });
-  log.info({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE }, WORKER_READY);
+  const log = createLogger('worker', config.LOG_LEVEL, config.LOG_FORMAT);
+  const metricsAddress = config.WORKER_METRICS_ADDRESS === 'off' ? undefined : config.WORKER_METRICS_ADDRESS;
+  const { worker, connection, closeSessions } = await createCeremonyWorker(config, { workflowBundlePath: config.CEREMONY_WORKFLOW_BUNDLE, metricsAddress });
+  log.info({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, metrics: metricsAddress ? `http://${metricsAddress}/metrics` : 'off' }, WORKER_READY);
   try {
     await worker.run(); // returns after SIGINT/SIGTERM once in-flight tasks are done
   } finally {

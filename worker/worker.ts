@@ -1,3 +1,4 @@
+import { IllegalStateError } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { LunaShell } from '../activities/device/luna-shell';
@@ -11,14 +12,16 @@ import { dataConverterFor } from '../runtime/codec';
 import { connectionOptions, dataPath, type AppConfig } from '../runtime/config';
 import { createLogger } from '../runtime/logger';
 import { bundleWorkflows } from './bundle';
+import { ceremonyLogFields } from './activity-log-fields';
 
 let runtimeInstalled = false;
 
-/** Route the SDK's logs (worker, workflow and activity loggers) to pino. */
-function installRuntimeLogger(level: AppConfig['LOG_LEVEL']): void {
+/** Route the SDK's logs (worker, workflow and activity loggers) to pino; with a metrics address,
+ * the SDK serves its own metrics (workers, workflow and activity tasks, polls) there for Prometheus. */
+function installRuntime(level: AppConfig['LOG_LEVEL'], format: AppConfig['LOG_FORMAT'], metricsAddress?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  const log = createLogger('temporal', level);
+  const log = createLogger('temporal', level, format);
   const sdkLevel = level.toUpperCase() as LogLevel;
   try {
     Runtime.install({
@@ -26,19 +29,24 @@ function installRuntimeLogger(level: AppConfig['LOG_LEVEL']): void {
         const method = l === 'WARN' ? 'warn' : l === 'ERROR' ? 'error' : l === 'DEBUG' ? 'debug' : l === 'TRACE' ? 'trace' : 'info';
         log[method](meta ?? {}, message);
       }),
+      ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress, countersTotalSuffix: true, useSecondsForDurations: true } } } } : {}),
     });
-  } catch {
+  } catch (err) {
     // the process already has a runtime (e.g. a bench that started a dev server first): keep it
+    if (!(err instanceof IllegalStateError)) throw err;
   }
 }
 
 export interface WorkerOptions {
   /** A prebuilt workflow bundle (tests build one once); otherwise the workflows are bundled now. */
   workflowBundlePath?: string;
+  /** `host:port` for the SDK's Prometheus endpoint (the worker process: `WORKER_METRICS_ADDRESS`);
+   * unset = none (a process installs one runtime: workers in a test process share it). */
+  metricsAddress?: string;
 }
 
 export async function createCeremonyWorker(config: AppConfig, options: WorkerOptions = {}) {
-  installRuntimeLogger(config.LOG_LEVEL);
+  installRuntime(config.LOG_LEVEL, config.LOG_FORMAT, options.metricsAddress);
   const connection = await NativeConnection.connect(connectionOptions(config));
   const sessions = config.WORKER_SSH_IDLE_SECONDS > 0 ? new SessionPool<LunaShell>({ idleMs: config.WORKER_SSH_IDLE_SECONDS * 1000 }) : undefined;
   const worker = await Worker.create({
@@ -50,6 +58,7 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     workflowBundle: options.workflowBundlePath ? { codePath: options.workflowBundlePath } : { code: await bundleWorkflows({ production: true }) },
+    interceptors: { activity: [ceremonyLogFields] },
     activities: createActivities({
       ledgerPath: dataPath(config, 'ledger.jsonl'),
       notifier: notifierFor(config),
