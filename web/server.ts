@@ -16,6 +16,8 @@ import { ceremonyPage, dashboardPage } from './dashboard';
 import { html, page } from '../runtime/html';
 import { CEREMONY_KINDS } from '../ceremonies/plan';
 import { registerSecurityHeaders } from './security-headers';
+import { CeremonyFollowers, readSnapshot } from './ceremony-followers';
+import { registerWitnessStream } from './witness-stream';
 import { SessionStore } from './sessions';
 import { STYLESHEET, STYLESHEET_PATH } from '../runtime/stylesheet';
 import { PHASES } from '../workflows/messages';
@@ -37,6 +39,8 @@ export interface WebOptions {
   temporalUiUrl?: string;
   /** The app's public base URL (`CEREMONY_PUBLIC_URL`); https makes the session cookie `Secure` and adds HSTS. */
   publicUrl?: string;
+  /** How often the web app reads a ceremony that a live page follows (ms). */
+  livePollMs?: number;
   logger?: boolean;
 }
 
@@ -47,7 +51,7 @@ export function redactUrl(url: string): string {
 const CeremonyIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** Read-only dashboard and JSON API over Temporal visibility and the ceremony queries. */
-export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRateLimit = 30, operatorLogins, payloadCodec, webhooks, temporalUiUrl, publicUrl, logger = false }: WebOptions): Promise<FastifyInstance> {
+export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRateLimit = 30, operatorLogins, payloadCodec, webhooks, temporalUiUrl, publicUrl, livePollMs = 1000, logger = false }: WebOptions): Promise<FastifyInstance> {
   const https = publicUrl !== undefined && new URL(publicUrl).protocol === 'https:';
   // signed link tokens are longer than the router's 100-character default for a path parameter
   const app = Fastify({
@@ -64,6 +68,9 @@ export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRa
   if (linkKeys && attestation) registerDecisionPages(app, ceremonies, linkKeys, attestation, linkRateLimit);
   const auth = linkKeys && operatorLogins ? { keys: linkKeys, logins: operatorLogins, sessions: new SessionStore(), secureCookie: https } : undefined;
   if (auth) registerOperatorPages(app, ceremonies, auth, linkRateLimit);
+  if (auth) {
+    registerWitnessStream(app, new CeremonyFollowers(ceremonies, livePollMs), auth);
+  }
   if (auth && payloadCodec) registerCodecEndpoint(app, payloadCodec, auth, temporalUiUrl ? new URL(temporalUiUrl).origin : undefined);
   if (webhooks) await registerTicketWebhooks(app, { ceremonies, ...webhooks });
 
@@ -93,14 +100,10 @@ export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRa
   });
 
   app.get<{ Params: { id: string } }>('/ceremonies/:id', { schema: idParam }, async (req, reply) => {
-    const [status, timeline, { plan }] = await Promise.all([
-      ceremonies.status(req.params.id),
-      ceremonies.timeline(req.params.id),
-      ceremonies.plan(req.params.id),
-    ]);
+    const [{ status, timeline }, { plan }] = await Promise.all([readSnapshot(ceremonies, req.params.id), ceremonies.plan(req.params.id)]);
     const operator = currentOperator(auth, req);
     const actions = operator && auth ? { operator, form: operatorFormToken(auth.keys, operator, req.params.id) } : undefined;
-    reply.type('text/html; charset=utf-8').send(ceremonyPage(status, timeline, plan, actions));
+    reply.type('text/html; charset=utf-8').send(ceremonyPage(status, timeline, plan, actions, { logins: auth !== undefined }));
   });
 
   app.get<{ Querystring: { kind?: string; hsm?: string; phase?: string } }>('/api/ceremonies', { schema: filters }, async (req) => ceremonies.list({ ...req.query, limit: 200 }));
