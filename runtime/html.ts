@@ -31,12 +31,16 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
  * A whole page. Served pages link the app's stylesheet (the Content-Security-Policy allows no
  * inline style); a standalone document (a report file, the local mail inbox) carries it inline.
  */
-export function page(title: string, body: Html, options: { refreshSeconds?: number; standalone?: boolean } = {}): string {
+export function page(title: string, body: Html, options: { refreshSeconds?: number; standalone?: boolean; script?: string } = {}): string {
   const style = options.standalone ? new Html(`<style>\n${STYLESHEET}</style>`) : html`<link rel="stylesheet" href="${STYLESHEET_URL}">`;
+  const refresh = options.refreshSeconds ? new Html(`<meta http-equiv="refresh" content="${options.refreshSeconds}">`) : '';
+  // a page with a script updates itself: it reloads only where scripts do not run
+  const reload = options.script && refresh ? html`<noscript>${refresh}</noscript>` : refresh;
+  const script = options.script ? html`<script src="${options.script}" defer></script>` : '';
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${title} · hsm-ceremonies</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-${options.refreshSeconds ? new Html(`<meta http-equiv="refresh" content="${options.refreshSeconds}">`) : ''}
-${style}</head>
+${reload}
+${style}${script}</head>
 <body><header><a href="/">hsm-ceremonies</a></header><main>${body}</main></body></html>`.text;
 }

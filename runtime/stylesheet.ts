@@ -14,6 +14,9 @@ a.phase{text-decoration:none;color:inherit}
 .this-gate{background:#fff7d6}
 .muted{color:#667085}
 form.inline{display:inline}
+.witness-log{background:#fff;border:1px solid #e3e6ea;margin:0;padding:8px 16px 8px 44px}.witness-log .when{color:#667085;font-size:12px}
+.ev-decision .what{color:#1d4ed8}.ev-ended .what{color:#15803d}.commands{margin:4px 0;padding-left:18px}
+pre.output{margin:2px 0 6px;padding:6px 8px;background:#f5f6f8;white-space:pre-wrap;font-size:12px;max-height:16em;overflow:auto}
 `;
 
 export const STYLESHEET_PATH = '/assets/app.css';

@@ -1,7 +1,10 @@
 import type { CeremonySummary } from '../client/ceremony-client';
 import type { Plan } from '../ceremonies/plan';
-import type { CeremonyStatus, TimelineEvent } from '../workflows/messages';
-import { html, page, type Html } from '../runtime/html';
+import { FINAL_PHASES, type CeremonyStatus, type TimelineEvent } from '../workflows/messages';
+import { witnessLog } from './witness-log';
+import { decisionRow } from './witness-events';
+import { WITNESS_SCRIPT_URL } from './witness-script';
+import { Html, html, page } from '../runtime/html';
 
 const logoutForm = html`<form method="post" action="/logout" class="inline"><button type="submit" id="logout">Log out</button></form>`;
 
@@ -40,15 +43,32 @@ function operatorForms(status: CeremonyStatus, actions: { operator: string; form
   return html`<h2>Operator actions</h2><div class="muted" id="account">Logged in as ${actions.operator}. ${logoutForm}</div>${resolve}${cancel}${!resolve && !cancel ? html`<p class="muted">nothing to do now</p>` : ''}`;
 }
 
-export function ceremonyPage(status: CeremonyStatus, timeline: TimelineEvent[], plan: Plan, actions?: { operator: string; form: string }): string {
+/** The log, live for a logged-in operator while the ceremony runs (the page's script follows
+ * its event stream); without JavaScript the page reloads itself instead. */
+function logSection(status: CeremonyStatus, timeline: TimelineEvent[], operator: boolean, live: boolean, logins: boolean): Html {
+  const stream = live ? `/ceremonies/${encodeURIComponent(status.ceremonyId)}/events` : undefined;
+  const note = live
+    ? html`<p class="muted" id="live-state">Connecting to the live view…</p><noscript><p class="muted">This page follows the ceremony with JavaScript; without it, it reloads itself every ${REFRESH_SECONDS} s (reload to update).</p></noscript>`
+    : !operator && logins && !FINAL_PHASES.includes(status.phase)
+      ? html`<p class="muted">This page reloads itself every ${REFRESH_SECONDS} s. <a href="/login">Operator login</a> to follow it live, with the device commands and their output.</p>`
+      : '';
+  return html`<h2>Log</h2>${note}${witnessLog(timeline, status, { commands: operator, stream })}`;
+}
+
+const REFRESH_SECONDS = 5;
+
+/** `view.logins`: the app has operator logins (and so a live view for them). */
+export function ceremonyPage(status: CeremonyStatus, timeline: TimelineEvent[], plan: Plan, actions?: { operator: string; form: string }, view: { logins: boolean } = { logins: false }): string {
   const gate = status.openGate;
+  const running = !FINAL_PHASES.includes(status.phase);
+  const live = actions !== undefined && running;
   const body = html`<h1>${status.title}</h1>
-<div class="card"><span class="phase phase-${status.phase}">${status.phase}</span>
+<div class="card"><span class="phase phase-${status.phase}" id="phase">${status.phase}</span>
  <b>${status.ceremonyId}</b> · ${status.kind} on <b>${status.hsm}</b> · ticket ${status.ticket} · requested by ${status.requester}<br>
  plan digest <code>${status.planDigest}</code>
  ${status.refusal ? html`<br><b>${status.refusedBy ? `Refused by the precheck "${status.refusedBy}" before any gate:` : "Refused by the worker's policy check:"}</b> ${status.refusal}` : ''}
- ${status.currentStep ? html`<br>current step: <b>${status.currentStep}</b>` : ''}
- ${gate ? html`<br>gate <b>${gate.id}</b>: ${gate.approvedBy.length} of ${gate.quorum} approvals${gate.approvedBy.length ? html` (${gate.approvedBy.join(', ')})` : ''}; waiting on ${gate.pending.join(', ')}; deadline ${gate.deadline}` : ''}
+ ${status.currentStep ? html`<br><span id="current-step">current step: <b>${status.currentStep}</b></span>` : ''}
+ ${gate ? html`<br id="open-gate-break"><span id="open-gate">gate <b>${gate.id}</b>: ${gate.approvedBy.length} of ${gate.quorum} approvals${gate.approvedBy.length ? html` (${gate.approvedBy.join(', ')})` : ''}; waiting on ${gate.pending.join(', ')}; deadline ${gate.deadline}</span>` : ''}
 </div>
 ${actions ? operatorForms(status, actions) : html`<p class="muted"><a href="/login">Operator login</a> to resolve or cancel.</p>`}
 <h2>Steps</h2>
@@ -56,18 +76,16 @@ ${actions ? operatorForms(status, actions) : html`<p class="muted"><a href="/log
 ${status.steps.map((s, i) => {
   const planned = plan.steps[i];
   const what = planned.type === 'device' || planned.type === 'api' || planned.type === 'check' ? html`<br><code>${planned.op} ${JSON.stringify(planned.args)}</code>` : '';
-  return html`<tr><td>${i + 1}</td><td>${s.title}${s.irreversible ? html` <b>[irreversible]</b>` : ''}${what}</td><td>${s.type}</td>
-<td><span class="phase st-${s.status}">${s.status}</span></td><td>${s.attempts || ''}</td>
+  return html`<tr data-step="${s.id}"><td>${i + 1}</td><td>${s.title}${s.irreversible ? html` <b>[irreversible]</b>` : ''}${what}</td><td>${s.type}</td>
+<td><span class="phase step-status st-${s.status}">${s.status}</span></td><td>${s.attempts || ''}</td>
 <td>${s.error ? html`<b>${s.error}</b>` : ''}${s.evidence ? html`${s.evidence.outcome}<br><code>${JSON.stringify(s.evidence.verify)}</code>` : ''}</td></tr>`;
 })}
 </tbody></table>
 <h2>Decisions</h2>
-${status.decisions.length === 0 ? html`<p class="muted">none yet</p>` : html`<table><thead><tr><th>When</th><th>Gate</th><th>Who</th><th>Decision</th><th>Via</th><th>Note</th></tr></thead><tbody>
-${status.decisions.map((d) => html`<tr><td>${d.at}</td><td>${d.gate}</td><td>${d.actor}</td><td>${d.decision}</td><td>${d.via}</td><td>${d.reason ?? d.comment ?? d.reference ?? ''}</td></tr>`)}
-</tbody></table>`}
-<h2>Timeline</h2>
-<table><thead><tr><th>#</th><th>When</th><th>Event</th><th>Actor</th><th>Step</th><th>Detail</th></tr></thead><tbody>
-${timeline.map((e) => html`<tr><td>${e.seq}</td><td>${e.at}</td><td>${e.type}</td><td>${e.actor}</td><td>${e.step ?? ''}</td><td>${e.detail}</td></tr>`)}
-</tbody></table>`;
-  return page(status.ceremonyId, body, { refreshSeconds: status.phase === 'completed' ? undefined : 5 });
+${status.decisions.length === 0 ? html`<p class="muted" id="no-decisions">none yet</p>` : ''}
+<table id="decisions"${status.decisions.length === 0 ? new Html(' hidden') : ''}><thead><tr><th>When</th><th>Gate</th><th>Who</th><th>Decision</th><th>Via</th><th>Note</th></tr></thead><tbody>
+${status.decisions.map(decisionRow).map((d) => html`<tr><td>${d.at}</td><td>${d.gate}</td><td>${d.actor}</td><td>${d.decision}</td><td>${d.via}</td><td>${d.note}</td></tr>`)}
+</tbody></table>
+${logSection(status, timeline, actions !== undefined, live, view.logins)}`;
+  return page(status.ceremonyId, body, { refreshSeconds: running ? REFRESH_SECONDS : undefined, script: live ? WITNESS_SCRIPT_URL : undefined });
 }

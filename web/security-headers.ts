@@ -1,12 +1,14 @@
 import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 
-// Every response carries the security headers (@fastify/helmet). The pages have no script and
-// no inline style: they load only the app's stylesheet, post forms only to the app, and may not
-// be framed.
+// Every response carries the security headers (@fastify/helmet). The pages have no inline
+// script or style: they load only the app's stylesheet and its one script (the live ceremony
+// page's, which reads the app's event stream), post forms only to the app, and may not be framed.
 
 export const CONTENT_SECURITY_POLICY = {
   defaultSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  connectSrc: ["'self'"],
   styleSrc: ["'self'"],
   imgSrc: ["'self'"],
   formAction: ["'self'"],

@@ -16,6 +16,8 @@ import { ceremonyPage, dashboardPage } from './dashboard';
 import { html, page } from '../runtime/html';
 import { CEREMONY_KINDS } from '../ceremonies/plan';
 import { registerSecurityHeaders } from './security-headers';
+import { CeremonyFollowers, readSnapshot } from './ceremony-followers';
+import { registerWitnessStream } from './witness-stream';
 import { SessionStore } from './sessions';
 import { STYLESHEET, STYLESHEET_PATH } from '../runtime/stylesheet';
 import { PHASES } from '../workflows/messages';
@@ -45,6 +47,8 @@ export interface WebOptions {
   logger?: boolean | { level: AppConfig['LOG_LEVEL']; format: AppConfig['LOG_FORMAT'] };
   /** Counts refused links and webhooks (the /metrics endpoint's). */
   refusals?: RefusalCounter;
+  /** How often the web app reads a ceremony that a live page follows (ms). */
+  livePollMs?: number;
 }
 
 export function redactUrl(url: string): string {
@@ -54,7 +58,7 @@ export function redactUrl(url: string): string {
 const CeremonyIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** Read-only dashboard and JSON API over Temporal visibility and the ceremony queries. */
-export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRateLimit = 30, operatorLogins, payloadCodec, webhooks, temporalUiUrl, publicUrl, logger = false, refusals }: WebOptions): Promise<FastifyInstance> {
+export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRateLimit = 30, operatorLogins, payloadCodec, webhooks, temporalUiUrl, publicUrl, livePollMs = 1000, logger = false, refusals }: WebOptions): Promise<FastifyInstance> {
   const https = publicUrl !== undefined && new URL(publicUrl).protocol === 'https:';
   // a decision link is a credential: request logs show /decide/<token>, never the token
   const serializers = { req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }) };
@@ -77,6 +81,9 @@ export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRa
   if (linkKeys && attestation) registerDecisionPages(app, ceremonies, linkKeys, attestation, linkRateLimit, refusals);
   const auth = linkKeys && operatorLogins ? { keys: linkKeys, logins: operatorLogins, sessions: new SessionStore(), secureCookie: https } : undefined;
   if (auth) registerOperatorPages(app, ceremonies, auth, linkRateLimit);
+  if (auth) {
+    registerWitnessStream(app, new CeremonyFollowers(ceremonies, livePollMs), auth);
+  }
   if (auth && payloadCodec) registerCodecEndpoint(app, payloadCodec, auth, temporalUiUrl ? new URL(temporalUiUrl).origin : undefined);
   if (webhooks) await registerTicketWebhooks(app, { ceremonies, ...webhooks, refusals });
 
@@ -106,14 +113,10 @@ export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRa
   });
 
   app.get<{ Params: { id: string } }>('/ceremonies/:id', { schema: idParam }, async (req, reply) => {
-    const [status, timeline, { plan }] = await Promise.all([
-      ceremonies.status(req.params.id),
-      ceremonies.timeline(req.params.id),
-      ceremonies.plan(req.params.id),
-    ]);
+    const [{ status, timeline }, { plan }] = await Promise.all([readSnapshot(ceremonies, req.params.id), ceremonies.plan(req.params.id)]);
     const operator = currentOperator(auth, req);
     const actions = operator && auth ? { operator, form: operatorFormToken(auth.keys, operator, req.params.id) } : undefined;
-    reply.type('text/html; charset=utf-8').send(ceremonyPage(status, timeline, plan, actions));
+    reply.type('text/html; charset=utf-8').send(ceremonyPage(status, timeline, plan, actions, { logins: auth !== undefined }));
   });
 
   app.get<{ Querystring: { kind?: string; hsm?: string; phase?: string } }>('/api/ceremonies', { schema: filters }, async (req) => ceremonies.list({ ...req.query, limit: 200 }));

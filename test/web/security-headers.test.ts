@@ -2,8 +2,9 @@ import { APPROVERS, gate, OPERATOR, record, testPlan, waitForStatus } from '../s
 import { startWebEnv, type WebEnv } from '../support/web-env';
 import { hashPassword } from '../../runtime/passwords';
 
-// Every page carries the security headers: a strict Content-Security-Policy (no script, no
-// inline style, forms only to the app, no framing), X-Frame-Options, nosniff, no referrer.
+// Every page carries the security headers: a strict Content-Security-Policy (scripts and
+// connections only from the app, no inline script or style, forms only to the app, no framing),
+// X-Frame-Options, nosniff, no referrer.
 
 const PASSWORD = 'operator-password-for-tests';
 let env: WebEnv;
@@ -25,6 +26,8 @@ afterAll(async () => {
 
 const EXPECTED_CSP = {
   'default-src': "'none'",
+  'script-src': "'self'",
+  'connect-src': "'self'",
   'style-src': "'self'",
   'img-src': "'self'",
   'form-action': "'self'",
@@ -65,8 +68,10 @@ test.each(pages)('$name carries the security headers and no inline script or sty
   expect(res.headers.get('referrer-policy')).toBe('no-referrer');
   expect(res.headers.get('strict-transport-security')).toBeNull(); // the public URL is http here
   if (withLogin) expect(body).toContain('id="cancel-form"');
+  if (withLogin) expect(body).toMatch(/<script src="\/assets\/witness\.js\?v=[0-9a-f]{12}" defer><\/script>/); // live while it runs
   expect(body).toMatch(/<link rel="stylesheet" href="\/assets\/app\.css\?v=[0-9a-f]{12}">/);
-  expect(body).not.toMatch(/<script|<style|\sstyle=|\son[a-z]+=/i);
+  // the one script a page may load: the live ceremony page's, from the app
+  expect(body).not.toMatch(/<script(?! src="\/assets\/witness\.js\?v=[0-9a-f]{12}" defer><\/script>)|<style|\sstyle=|\son[a-z]+=/i);
 });
 
 test('JSON routes carry the headers too', async () => {
