@@ -167,15 +167,17 @@ test('the page: live for a logged-in operator while the ceremony runs (its scrip
   const id = await env.h.start(testPlan([gate()]));
   await waitForStatus(env.h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
   const page = async (withLogin: boolean) => (await fetch(`${env.baseUrl}/ceremonies/${id}`, { headers: withLogin ? { cookie } : {} })).text();
-  const timeline = await env.h.ceremonies.timeline(id);
 
   const live = await page(true);
   const script = /<script src="(\/assets\/witness\.js\?v=[0-9a-f]{12})" defer><\/script>/.exec(live)![1];
   expect(live.match(/<script/g)).toHaveLength(1);
   expect(live).toContain('<noscript><meta http-equiv="refresh" content="5"></noscript>');
-  expect(live).toContain(`data-stream="/ceremonies/${id}/events?after=${timeline.length}"`);
-  // without JavaScript, the log shows the state as it is
-  expect([...live.matchAll(/<li class="ev ev-[a-z-]+" data-seq="(\d+)"/g)].map((m) => Number(m[1]))).toEqual(timeline.map((e) => e.seq));
+  // without JavaScript, the log shows the state as it was when the page was made (the approval
+  // mail may add to the timeline after it), and the stream goes on from there
+  const shown = [...live.matchAll(/<li class="ev ev-[a-z-]+" data-seq="(\d+)"/g)].map((m) => Number(m[1]));
+  const timeline = await env.h.ceremonies.timeline(id);
+  expect(shown).toEqual(timeline.slice(0, shown.length).map((e) => e.seq));
+  expect(live).toContain(`data-stream="/ceremonies/${id}/events?after=${shown.length}"`);
   expect(live).toContain('<b class="what">gate-opened</b>');
 
   const anonymous = await page(false);
