@@ -169,7 +169,7 @@ async function main(): Promise<void> {
 
   console.log(`
   hsm-ceremonies is running
-    Dashboard          http://127.0.0.1:${webPort}/
+    Dashboard          http://127.0.0.1:${webPort}/  (each ceremony's page follows it live once an operator logs in)
     Temporal Web UI    http://127.0.0.1:${uiPort}/
     Temporal frontend  ${address}  (namespace default, task queue hsm-ceremonies)
     Mail inbox         ${inboxUrl}  (approval mails with their links)
