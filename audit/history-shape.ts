@@ -156,3 +156,18 @@ export function historyShapeProblems(history: unknown): string[] {
   }
   return problems;
 }
+
+/**
+ * A history as the tools write it, in the one form the audit reads (`{ events: [...] }`, oldest
+ * first): `temporal workflow show --output json` and our export write that; the Web UI's download
+ * may be the bare event array; `workflow show --reverse` lists the newest first. Anything else is
+ * returned as it is, for the shape check to name.
+ */
+export function historyFromExport(json: unknown): unknown {
+  const history = Array.isArray(json) ? { events: json } : json;
+  const events = (history as { events?: unknown } | null)?.events;
+  if (!Array.isArray(events) || events.length < 2) return history;
+  const ids = events.map((e) => eventIdOf((e as { eventId?: unknown } | null)?.eventId));
+  const newestFirst = ids.every((id, i) => id !== undefined && (i === 0 || id < ids[i - 1]!));
+  return newestFirst ? { ...(history as object), events: [...events].reverse() } : history;
+}

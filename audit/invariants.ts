@@ -11,8 +11,26 @@ import { CLOSE_EVENT_TYPES, type AuditEvent } from './history';
 // The ceremony's promises, checked from its history alone: the auditor need not trust anyone but
 // the worker that recorded the policy check (whoever can run a worker is trusted).
 
+/** Every invariant checkInvariants can report, by id, with the name a verdict shows for it. */
+export const INVARIANTS = {
+  'history-complete': 'history complete (ends in a close event)',
+  'policy-checked-first': "worker's policy check before any step",
+  'decisions-signed': 'decision signatures',
+  'approvals-bound-to-plan': "approvals name the plan's digest",
+  'no-self-approval': 'no self-approval',
+  'approver-in-group': 'deciders eligible for their gate',
+  'quorum-before-gated-steps': 'quorum before gated steps',
+  'policy-before-gated-steps': "policy's gates met before each step",
+  'no-irreversible-after-cancel': 'no irreversible step after a cancel',
+  'zeroize-verified-before-deprovision': 'zeroize verified before the Azure deprovision',
+  'backup-verified-before-firmware-upgrade': 'verified backup before a firmware upgrade',
+  'device-steps-evidence': 'probe/act/verify evidence for every device step',
+} as const;
+
+export type InvariantId = keyof typeof INVARIANTS;
+
 export interface Violation {
-  invariant: string;
+  invariant: InvariantId;
   eventIds: number[];
   detail: string;
 }

@@ -34,10 +34,10 @@ export function bundleKey(distDir = DIST, lockFile = LOCK): string {
   return hash.digest('hex').slice(0, 32);
 }
 
-/** The bundler's lines go to stderr, and only warnings and errors unless `verbose`. */
+/** The bundler's lines go to stderr with `verbose`, else nowhere (a failed build still throws). */
 export function bundlerLogger(verbose: boolean): NonNullable<BundleOptions['logger']> {
   const line = (level: string) => (message: string) => {
-    if (verbose || level === 'warn' || level === 'error') process.stderr.write(`[replay bundler] ${level.toUpperCase()} ${message}\n`);
+    if (verbose) process.stderr.write(`[replay bundler] ${level.toUpperCase()} ${message}\n`);
   };
   return { log: line('info'), trace: line('trace'), debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
 }

@@ -1,17 +1,34 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { auditEvents, parseHistoryJson } from './history';
-import { auditFacts, checkInvariants, type Violation } from './invariants';
+import { auditEvents, parseHistoryJson, type AuditEvent } from './history';
+import { auditFacts, checkInvariants, INVARIANTS, type AuditFacts, type Violation } from './invariants';
+import { historyFromExport, historyShapeProblems } from './history-shape';
+import type { PayloadCodec } from '@temporalio/common';
 import { dataConverterFor } from '../runtime/codec';
 import { availableParallelism } from 'node:os';
 import { decodedHistory, replayHistories } from './replay';
 import { cachedReplayBundle } from './replay-bundle';
 import { manifestPath, manifestSignatureValid, sha256Hex, type AuditManifest } from './export';
 
+/** One thing the verdict checked, and whether it held, failed, or could not be proven from what
+ * was given (e.g. integrity without a manifest); `ok` means nothing required failed. */
+export interface VerifyCheck {
+  check: string;
+  status: 'held' | 'failed' | 'not-proven';
+  detail?: string;
+}
+
 export interface VerifyResult {
   file: string;
   ceremonyId?: string;
+  /** From the history's plan and close event, when it can be read: what the ceremony was. */
+  kind?: string;
+  hsm?: string;
+  /** The final phase (completed, rejected, …), how the workflow otherwise closed, or `running`. */
+  outcome?: string;
   ok: boolean;
+  /** Every check, in a fixed order: the history's form, the manifest, the replay, each invariant. */
+  checks: VerifyCheck[];
   /** What fails the verdict. */
   problems: string[];
   violations: Violation[];
@@ -21,9 +38,24 @@ export interface VerifyResult {
   replayed: boolean;
 }
 
+/** The checks' names, as a verdict shows them. */
+export const CHECKS = {
+  wellFormed: 'history well formed',
+  integrity: 'integrity (manifest hash)',
+  manifest: 'manifest matches the history',
+  signature: 'manifest signature',
+  replay: 'replay with the current code',
+} as const;
+
+const CHECK_ORDER: string[] = [...Object.values(CHECKS), ...Object.values(INVARIANTS)];
+
 export interface VerifyOptions {
-  /** Ed25519 public key (PEM) that signs the manifests: with it, an unsigned manifest fails. */
+  /** Ed25519 public key (PEM) that signs the manifests: with it, a missing or unsigned manifest fails. */
   publicKeyPem?: string;
+  /** A history without a manifest fails (else its integrity is "not proven"). */
+  requireManifest?: boolean;
+  /** A manifest without a signature checked against the public key fails (implies requireManifest). */
+  requireSignature?: boolean;
   /** A prebuilt workflow bundle (tests); otherwise the current code's, from the bundle cache. */
   workflowBundlePath?: string;
   /** Where bundles of the code are kept (default ~/.cache/hsm-ceremonies/replay-bundles). */
@@ -36,6 +68,8 @@ export interface VerifyOptions {
   replay?: 'all' | 'none' | { sample: number };
   /** How many replay processes run at once (default: the machine's cores). */
   replayProcesses?: number;
+  /** The bundler's and the SDK's logs to stderr; otherwise they go nowhere. */
+  verbose?: boolean;
 }
 
 /** History files in a directory (or the file itself), manifests excluded. */
@@ -47,34 +81,66 @@ export function historyFiles(path: string): string[] {
     .map((f) => join(path, f));
 }
 
-function readManifest(path: string, result: VerifyResult): AuditManifest | undefined {
+// ---- recording a check: problems and notes stay as before, beside the structured list ----
+
+function held(result: VerifyResult, check: string): void {
+  result.checks.push({ check, status: 'held' });
+}
+
+function failed(result: VerifyResult, check: string, problems: string[]): void {
+  result.problems.push(...problems);
+  result.checks.push({ check, status: 'failed', detail: problems.join('; ') });
+}
+
+function notProven(result: VerifyResult, check: string, detail: string, note: string): void {
+  result.notes.push(note);
+  result.checks.push({ check, status: 'not-proven', detail });
+}
+
+/** Why a missing manifest or signature fails instead of being "not proven". */
+function requiredBy(options: VerifyOptions): string | undefined {
+  if (options.publicKeyPem) return 'an audit public key is configured';
+  if (options.requireSignature) return '--require-signature';
+  if (options.requireManifest) return '--require-manifest';
+  return undefined;
+}
+
+function readManifest(path: string, options: VerifyOptions, result: VerifyResult): AuditManifest | undefined {
   if (!existsSync(path)) {
-    result.problems.push(`no manifest ${path}`);
+    const required = requiredBy(options);
+    if (required) failed(result, CHECKS.integrity, [`no manifest ${path} (required: ${required})`]);
+    else notProven(result, CHECKS.integrity, 'no manifest', `integrity not proven: no manifest (${path})`);
     return undefined;
   }
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as AuditManifest;
   } catch (err) {
-    result.problems.push(`the manifest ${path} cannot be read: ${(err as Error).message}`);
+    failed(result, CHECKS.integrity, [`the manifest ${path} cannot be read: ${(err as Error).message}`]);
     return undefined;
   }
 }
 
 /** Hash and signature: is this the history that was exported, by whom the key says? */
 function checkIntegrity(text: string, manifest: AuditManifest, options: VerifyOptions, result: VerifyResult): void {
-  if (sha256Hex(text) !== manifest.historySha256) result.problems.push('the history does not match the sha256 in its manifest: it was changed after export');
+  if (sha256Hex(text) === manifest.historySha256) held(result, CHECKS.integrity);
+  else failed(result, CHECKS.integrity, ['the history does not match the sha256 in its manifest: it was changed after export']);
   if (options.publicKeyPem) {
-    if (!manifest.signature) result.problems.push('the manifest is not signed, and an audit public key is configured: its integrity cannot be proven');
-    else if (!manifestSignatureValid(manifest, options.publicKeyPem)) result.problems.push('the manifest signature does not verify');
+    if (!manifest.signature) failed(result, CHECKS.signature, ['the manifest is not signed, and an audit public key is configured: its integrity cannot be proven']);
+    else if (manifestSignatureValid(manifest, options.publicKeyPem)) held(result, CHECKS.signature);
+    else failed(result, CHECKS.signature, ['the manifest signature does not verify']);
   } else if (manifest.signature) {
-    result.problems.push('the manifest is signed but no public key was given to check it (--public-key or CEREMONY_AUDIT_PUBLIC_KEY_FILE)');
+    const why = 'the manifest is signed but no public key was given to check it (--public-key or CEREMONY_AUDIT_PUBLIC_KEY_FILE)';
+    if (options.requireSignature) failed(result, CHECKS.signature, [why]);
+    else notProven(result, CHECKS.signature, 'signed, but not checked: no public key given', `integrity not proven: ${why}`);
+  } else if (options.requireSignature) {
+    failed(result, CHECKS.signature, ['the manifest is not signed (required: --require-signature)']);
   } else {
-    result.notes.push('integrity not proven: manifest unsigned (sign exports with --signing-key, verify with --public-key)');
+    notProven(result, CHECKS.signature, 'manifest unsigned', 'integrity not proven: manifest unsigned (sign exports with --signing-key, verify with --public-key)');
   }
 }
 
 /** The manifest says what it describes: compare each claim with the history itself. */
-function checkManifestClaims(manifest: AuditManifest, facts: ReturnType<typeof auditFacts>, result: VerifyResult): void {
+function checkManifestClaims(manifest: AuditManifest, facts: AuditFacts, result: VerifyResult): void {
   const claims: [string, unknown, unknown][] = [
     ['ceremony id', manifest.ceremonyId, facts.ceremonyId],
     ['run id', manifest.runId, facts.runId],
@@ -83,10 +149,75 @@ function checkManifestClaims(manifest: AuditManifest, facts: ReturnType<typeof a
     ['last event id', manifest.lastEventId, facts.lastEventId],
     ['close event', manifest.closeEvent, facts.close?.type ?? 'running'],
   ];
+  const problems: string[] = [];
   for (const [what, claimed, actual] of claims) {
-    if (claimed === undefined) result.problems.push(`the manifest does not record the ${what} (exported by an older version?): export it again`);
-    else if (claimed !== actual) result.problems.push(`the manifest's ${what} is ${String(claimed)}, the history's is ${String(actual)}`);
+    if (claimed === undefined) problems.push(`the manifest does not record the ${what} (exported by an older version?): export it again`);
+    else if (claimed !== actual) problems.push(`the manifest's ${what} is ${String(claimed)}, the history's is ${String(actual)}`);
   }
+  if (problems.length) failed(result, CHECKS.manifest, problems);
+  else held(result, CHECKS.manifest);
+}
+
+/** Each invariant by name: held, or failed with the events that break it. */
+function recordInvariants(violations: Violation[], result: VerifyResult): void {
+  result.violations = violations;
+  for (const [id, name] of Object.entries(INVARIANTS)) {
+    const broken = violations.filter((v) => v.invariant === id);
+    if (broken.length === 0) held(result, name);
+    else result.checks.push({ check: name, status: 'failed', detail: broken.map((v) => `events ${v.eventIds.join(', ')}: ${v.detail}`).join('; ') });
+  }
+}
+
+/** completed, rejected, … as the ceremony returned it; else how the workflow closed. */
+function outcomeOf(facts: AuditFacts): string {
+  if (!facts.close) return 'running';
+  return facts.close.phase ?? facts.close.type.replace(/^EVENT_TYPE_WORKFLOW_EXECUTION_/, '').toLowerCase().replace(/_/g, ' ');
+}
+
+type Checked = { workflowId: string; history: unknown; result: VerifyResult };
+
+/** The checks that read one history (and its manifest, if any) directly; what can be replayed
+ * is returned for the replay. */
+async function checkHistory(file: string, codecs: PayloadCodec[], options: VerifyOptions, result: VerifyResult): Promise<Checked | undefined> {
+  const text = readFileSync(file, 'utf8');
+  const manifest = readManifest(manifestPath(file), options, result);
+  if (manifest) {
+    result.ceremonyId = manifest.ceremonyId;
+    checkIntegrity(text, manifest, options, result);
+  }
+  let history: unknown;
+  try {
+    history = historyFromExport(JSON.parse(text));
+  } catch (err) {
+    failed(result, CHECKS.wellFormed, [`the history cannot be read: ${(err as Error).message}`]);
+    return undefined;
+  }
+  const shape = historyShapeProblems(history);
+  const malformed = shape.length ? [`the history is not well formed: ${shape.join('; ')}`] : [];
+  let events: AuditEvent[];
+  let facts: AuditFacts;
+  let violations: Violation[];
+  try {
+    if (codecs.length) history = await decodedHistory(history, codecs);
+    events = await auditEvents(parseHistoryJson(history));
+    facts = auditFacts(events);
+    violations = checkInvariants(events);
+  } catch (err) {
+    failed(result, CHECKS.wellFormed, malformed.length ? malformed : [`the history cannot be read: ${(err as Error).message}`]);
+    return undefined;
+  }
+  Object.assign(result, { kind: facts.plan.kind, hsm: facts.plan.hsm, outcome: outcomeOf(facts) });
+  result.ceremonyId ??= facts.ceremonyId;
+  if (malformed.length) failed(result, CHECKS.wellFormed, malformed);
+  else held(result, CHECKS.wellFormed);
+  if (manifest) checkManifestClaims(manifest, facts, result);
+  recordInvariants(violations, result);
+  if (malformed.length) {
+    // the replayer trusts the shape of what it is fed (see history-shape.ts)
+    notProven(result, CHECKS.replay, 'not replayed: the history is not well formed', 'not replayed: the history is not well formed');
+    return undefined;
+  }
+  return { workflowId: facts.ceremonyId || file, history, result };
 }
 
 /** Verify in two parts: the checks that read each history directly (hash, signature, manifest,
@@ -94,63 +225,47 @@ function checkManifestClaims(manifest: AuditManifest, facts: ReturnType<typeof a
  * them, a sample, or none, spread over several processes. Payloads are decoded once. */
 export async function verifyHistories(paths: string[], options: VerifyOptions = {}): Promise<VerifyResult[]> {
   const codecs = dataConverterFor(options.payloadKeys)?.payloadCodecs ?? [];
-  const checked: { workflowId: string; history: unknown; result: VerifyResult }[] = [];
+  const checked: Checked[] = [];
   const results: VerifyResult[] = [];
   for (const file of paths.flatMap(historyFiles)) {
-    const result: VerifyResult = { file, ok: false, problems: [], violations: [], notes: [], replayed: false };
+    const result: VerifyResult = { file, ok: false, checks: [], problems: [], violations: [], notes: [], replayed: false };
     results.push(result);
-    const text = readFileSync(file, 'utf8');
-    const manifest = readManifest(manifestPath(file), result);
-    if (manifest) {
-      result.ceremonyId = manifest.ceremonyId;
-      checkIntegrity(text, manifest, options, result);
-    }
-    let history: unknown;
-    try {
-      history = JSON.parse(text);
-      if (codecs.length) history = await decodedHistory(history, codecs);
-    } catch (err) {
-      result.problems.push(`the history cannot be read: ${(err as Error).message}`);
-      continue;
-    }
-    try {
-      const events = await auditEvents(parseHistoryJson(history));
-      const facts = auditFacts(events);
-      result.ceremonyId ??= facts.ceremonyId;
-      if (manifest) checkManifestClaims(manifest, facts, result);
-      result.violations = checkInvariants(events);
-      checked.push({ workflowId: facts.ceremonyId || file, history, result });
-    } catch (err) {
-      result.problems.push(`the history cannot be read: ${(err as Error).message}`);
-    }
+    const entry = await checkHistory(file, codecs, options, result);
+    if (entry) checked.push(entry);
   }
   await replayChecked(checked, options);
-  for (const r of results) r.ok = r.problems.length === 0 && r.violations.length === 0;
+  for (const r of results) {
+    r.checks.sort((a, b) => CHECK_ORDER.indexOf(a.check) - CHECK_ORDER.indexOf(b.check));
+    r.ok = !r.checks.some((c) => c.status === 'failed');
+  }
   return results;
 }
 
 /** The replays, bounded in time, spread over processes; what is not replayed says so. */
-async function replayChecked(checked: { workflowId: string; history: unknown; result: VerifyResult }[], options: VerifyOptions): Promise<void> {
+async function replayChecked(checked: Checked[], options: VerifyOptions): Promise<void> {
   const mode = options.replay ?? 'all';
   const chosen = mode === 'all' ? checked : mode === 'none' ? [] : evenSample(checked, mode.sample);
   const replayed = new Set(chosen);
   for (const entry of checked) {
     if (replayed.has(entry)) continue;
-    entry.result.notes.push(mode === 'none' ? 'not replayed (--no-replay): the checks from the history alone were made' : `not replayed: a sample of ${chosen.length} of ${checked.length} histories was`);
+    const why = mode === 'none' ? 'not replayed (--no-replay): the checks from the history alone were made' : `not replayed: a sample of ${chosen.length} of ${checked.length} histories was`;
+    notProven(entry.result, CHECKS.replay, why, why);
   }
   if (chosen.length === 0) return;
-  const workflowBundlePath = options.workflowBundlePath ?? (await cachedReplayBundle({ cacheDir: options.bundleCacheDir })).path;
+  const workflowBundlePath = options.workflowBundlePath ?? (await cachedReplayBundle({ cacheDir: options.bundleCacheDir, verbose: options.verbose })).path;
   const lanes = Math.max(1, Math.min(options.replayProcesses ?? Math.min(availableParallelism(), Math.ceil(chosen.length / MIN_PER_PROCESS)), chosen.length));
   const byLane = Array.from({ length: lanes }, (_, lane) => chosen.filter((_, i) => i % lanes === lane));
   await Promise.all(
     byLane.map(async (entries) => {
       const outcomes = await replayHistories(
         entries.map(({ workflowId, history }) => ({ workflowId, history })),
-        { workflowBundlePath, timeLimitMs: options.replayTimeLimitMs },
+        // without --verbose the replayer's output is kept only to explain a crash
+        { workflowBundlePath, timeLimitMs: options.replayTimeLimitMs, verbose: options.verbose, ...(options.verbose ? {} : { onLog: () => {} }) },
       );
       outcomes.forEach((o, i) => {
         entries[i].result.replayed = true;
-        if (o.error) entries[i].result.problems.push(o.kind === 'replay' ? `replay with the current workflow code failed: ${o.error}` : o.error);
+        if (o.error) failed(entries[i].result, CHECKS.replay, [o.kind === 'replay' ? `replay with the current workflow code failed: ${o.error}` : o.error]);
+        else held(entries[i].result, CHECKS.replay);
       });
     }),
   );

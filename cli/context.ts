@@ -10,7 +10,8 @@ export type Out = { log(text: string): void; error(text: string): void };
 
 export const consoleOut: Out = { log: (t) => console.log(t), error: (t) => console.error(t) };
 
-/** Verification found problems: exit code 1 after the details were printed. */
+/** Verification found problems: exit code 1. Without a message the verdict, already printed, said
+ * what failed, and nothing more is written (stderr stays empty). */
 export class AuditFailed extends Error {}
 
 /** What every command group uses: the global options, output, and the Temporal connection. */

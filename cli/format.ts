@@ -1,5 +1,6 @@
 import type { AuditManifest } from '../audit/export';
-import type { VerifyResult } from '../audit/verify';
+import { basename, dirname } from 'node:path';
+import type { VerifyCheck, VerifyResult } from '../audit/verify';
 import type { BackupScheduleView } from '../client/backup-schedules';
 import type { CeremonySummary, StartResult } from '../client/ceremony-client';
 import type { Plan } from '../ceremonies/plan';
@@ -82,7 +83,13 @@ export function formatPlan(plan: Plan, digest: string): string {
 export function formatList(rows: CeremonySummary[]): string {
   if (rows.length === 0) return 'no ceremonies';
   const header = ['CEREMONY', 'KIND', 'HSM', 'TICKET', 'PHASE', 'STARTED'];
-  const body = rows.map((r) => [r.ceremonyId, r.kind ?? '-', r.hsm ?? '-', r.ticket ?? '-', r.phase ?? r.status, r.startTime].map(escapeControl));
+  const body = rows.map((r) => [r.ceremonyId, r.kind ?? '-', r.hsm ?? '-', r.ticket ?? '-', r.phase ?? r.status, r.startTime]);
+  return formatTable(header, body);
+}
+
+/** Columns padded to their widest cell; every cell shown with its control characters written out. */
+function formatTable(header: string[], rows: string[][]): string {
+  const body = rows.map((row) => row.map(escapeControl));
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   return [header, ...body].map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
 }
@@ -123,20 +130,55 @@ export function formatExported(id: string, file: string, manifest: AuditManifest
   ].join('\n');
 }
 
-export function formatVerifyResults(results: VerifyResult[]): string {
-  return results
-    .map((r) =>
-      [
-        `${r.ok ? 'OK  ' : 'FAIL'} ${r.file}${r.ceremonyId ? ` (${r.ceremonyId})` : ''}`,
-        ...r.problems.map((p) => `     ${p}`),
-        ...r.violations.map((v) => `     ${v.invariant} at events ${v.eventIds.join(', ')}: ${v.detail}`),
-        ...r.notes.map((n) => `     note: ${n}`),
-      ].join('\n'),
-    )
-    .join('\n');
+/** What `audit verify` prints (and, under --json, the same as JSON): one verdict per history and one for all. */
+export interface VerifySummary {
+  ok: boolean;
+  histories: number;
+  verified: number;
+  failed: number;
+  results: (VerifyResult & { verdict: string })[];
 }
 
-export const formatVerifyFailed = (results: VerifyResult[]) => `${results.filter((r) => !r.ok).length} of ${results.length} histories failed verification`;
+const named = (checks: VerifyCheck[], status: VerifyCheck['status']) => checks.filter((c) => c.status === status);
+
+/** One line: "verified", "verified; not proven: …", or "FAILED: <the checks that failed>". */
+export function verdictOf(r: VerifyResult, details = true): string {
+  const failed = named(r.checks, 'failed');
+  if (failed.length) return `FAILED: ${failed.map((c) => c.check).join(', ')}`;
+  const open = named(r.checks, 'not-proven');
+  if (!open.length) return 'verified';
+  return `verified; not proven: ${details ? open.map((c) => (c.detail ? `${c.check}: ${c.detail}` : c.check)).join('; ') : open.map((c) => c.check).join(', ')}`;
+}
+
+export function verifySummary(results: VerifyResult[]): VerifySummary {
+  const failed = results.filter((r) => !r.ok).length;
+  return { ok: failed === 0, histories: results.length, verified: results.length - failed, failed, results: results.map((r) => ({ ...r, verdict: verdictOf(r) })) };
+}
+
+const STATUS_WORD: Record<VerifyCheck['status'], string> = { held: 'held', failed: 'FAILED', 'not-proven': 'not proven' };
+
+const checkLine = (c: VerifyCheck) => `  ${STATUS_WORD[c.status].padEnd(11)} ${c.check}${c.detail ? `: ${c.detail}` : ''}`;
+
+function what(r: VerifyResult): string {
+  return r.kind ? `${r.ceremonyId ?? '?'} (${r.kind} on ${r.hsm}, ${r.outcome})` : (r.ceremonyId ?? 'unreadable');
+}
+
+/** One history: every check on a line, then the verdict. A folder: a table, then what failed. */
+export function formatVerifySummary(summary: VerifySummary): string {
+  const { results } = summary;
+  if (results.length === 1) {
+    const [r] = results;
+    return shown([`${r.file}: ${what(r)}`, ...r.checks.map(checkLine), r.verdict.replace(/^verified/, 'VERIFIED')]);
+  }
+  const dirs = new Set(results.map((r) => dirname(r.file)));
+  const fileName = (r: VerifyResult) => (dirs.size === 1 ? basename(r.file) : r.file);
+  const table = formatTable(
+    ['FILE', 'CEREMONY', 'KIND', 'HSM', 'OUTCOME', 'VERDICT'],
+    results.map((r) => [fileName(r), r.ceremonyId ?? '-', r.kind ?? '-', r.hsm ?? '-', r.outcome ?? '-', verdictOf(r, false)]),
+  );
+  const failures = results.filter((r) => !r.ok).flatMap((r) => ['', `FAILED ${fileName(r)}: ${what(r)}`, ...named(r.checks, 'failed').map(checkLine)]);
+  return [table, ...failures.map(escapeControl), '', `${summary.histories} histories: ${summary.verified} verified, ${summary.failed} failed`].join('\n');
+}
 
 export const formatReportWritten = (file: string) => `report written to ${file}`;
 

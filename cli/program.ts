@@ -47,7 +47,9 @@ export async function runCli(argv: string[], out?: Out): Promise<number> {
     if (err && typeof err === 'object' && 'exitCode' in err && 'code' in err && String((err as { code: string }).code).startsWith('commander.')) {
       return (err as { exitCode: number }).exitCode;
     }
-    if (err instanceof AuditFailed) errOut.error(err.message);
+    if (err instanceof AuditFailed) {
+      if (err.message) errOut.error(err.message);
+    }
     else if (err instanceof CeremonyRefusal) errOut.error(`refused: ${err.message}`);
     else if (err instanceof ValidationError) errOut.error(err.message);
     else errOut.error(`error: ${err instanceof Error ? err.message : String(err)}`);

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { exportCeremony } from '../../audit/export';
 import { auditEvents, parseHistoryJson } from '../../audit/history';
 import { reportHtml, reportMarkdown } from '../../audit/report';
-import { verifyHistories } from '../../audit/verify';
+import { historyFiles, verifyHistories, type VerifyOptions } from '../../audit/verify';
+import { historyFromExport } from '../../audit/history-shape';
 import { dataConverterFor } from '../../runtime/codec';
 import { loadConfig } from '../../runtime/config';
 import { AuditFailed, type CliContext } from '../context';
-import { formatExported, formatReportWritten, formatVerifyFailed, formatVerifyResults } from '../format';
+import { formatExported, formatReportWritten, formatVerifySummary, verifySummary } from '../format';
 
 /** What export, verify and report take from the environment: where histories come from and
  * the payload codec (decryption), the same as the worker's. */
@@ -28,10 +29,33 @@ function replaySample(value: string): number {
   return Number(value);
 }
 
-const verifyOptions = (publicKey: string | undefined) => {
+interface VerdictFlags {
+  publicKey?: string;
+  requireManifest?: boolean;
+  requireSignature?: boolean;
+  verbose?: boolean;
+}
+
+const verifyOptions = (flags: VerdictFlags): VerifyOptions => {
   const { workflowBundlePath, payloadKeys } = auditSettings();
-  return { publicKeyPem: publicKey ? readFileSync(publicKey, 'utf8') : undefined, workflowBundlePath, payloadKeys };
+  return {
+    publicKeyPem: flags.publicKey ? readFileSync(flags.publicKey, 'utf8') : undefined,
+    requireManifest: flags.requireManifest,
+    requireSignature: flags.requireSignature,
+    verbose: flags.verbose,
+    workflowBundlePath,
+    payloadKeys,
+  };
 };
+
+/** What verify and report share: which missing parts fail the verdict, and the logs. */
+function verdictOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--public-key <pem>', 'Ed25519 public key that signed the manifests (then a missing or unsigned manifest fails)').env('CEREMONY_AUDIT_PUBLIC_KEY_FILE'))
+    .option('--require-manifest', 'a history without its manifest fails (else: "integrity not proven: no manifest")')
+    .option('--require-signature', 'a manifest without a signature checked with --public-key fails')
+    .option('--verbose', "the workflow bundler's and the Temporal SDK's logs to stderr");
+}
 
 /** audit export, verify, report. */
 export function registerAuditCommands(program: Command, ctx: CliContext): void {
@@ -46,33 +70,36 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
       const manifest = await ctx.withClient((c) => exportCeremony(c, id, opts.output, { server, signingKeyFile: opts.signingKey, codec }));
       ctx.print(manifest, (m) => formatExported(id, opts.output, m));
     });
-  audit
-    .command('verify <paths...>')
-    .description('replay each exported history with the current code (no server) and check its invariants; exit 0 only if all hold')
-    .addOption(new Option('--public-key <pem>', 'Ed25519 public key that signed the manifests').env('CEREMONY_AUDIT_PUBLIC_KEY_FILE'))
+  verdictOptions(
+    audit
+      .command('verify <paths...>')
+      .description('verify exported histories (ours, `temporal workflow show --output json`, the Web UI download): replay with the current code (no server) and every invariant; prints what held, what failed and what is not proven; exit 0 only if nothing required failed'),
+  )
     .option('--no-replay', 'only the checks that read each history (hash, signature, manifest, invariants): no replay')
     .option('--replay-sample <n>', 'replay only n histories, spread evenly over the folder (the checks still read every one)', replaySample)
-    .action(async (paths: string[], opts: { publicKey?: string; replay: boolean; replaySample?: number }) => {
+    .action(async (paths: string[], opts: VerdictFlags & { replay: boolean; replaySample?: number }) => {
+      if (paths.flatMap(historyFiles).length === 0) throw new AuditFailed(`no history (*.json) in ${paths.join(', ')}`);
       const replay = !opts.replay ? ('none' as const) : opts.replaySample !== undefined ? { sample: opts.replaySample } : ('all' as const);
-      const results = await verifyHistories(paths, { ...verifyOptions(opts.publicKey), replay });
-      ctx.print(results, formatVerifyResults);
-      if (results.some((r) => !r.ok)) throw new AuditFailed(formatVerifyFailed(results));
+      const summary = verifySummary(await verifyHistories(paths, { ...verifyOptions(opts), replay }));
+      ctx.print(summary, formatVerifySummary);
+      if (!summary.ok) throw new AuditFailed(); // the verdict says what failed
     });
-  audit
-    .command('report <idOrFile>')
-    .description('a readable report: request, plan and digest, approvals, device commands, interventions, verdict')
+  verdictOptions(
+    audit
+      .command('report <idOrFile>')
+      .description('a readable report: request, plan and digest, approvals, device commands, interventions, verdict'),
+  )
     .addOption(new Option('--format <format>', 'output format').choices(['md', 'html']).default('md'))
     .option('-o, --output <file>', 'write to a file instead of stdout')
-    .addOption(new Option('--public-key <pem>', 'Ed25519 public key that signed the manifest').env('CEREMONY_AUDIT_PUBLIC_KEY_FILE'))
-    .action(async (target: string, opts: { format: 'md' | 'html'; output?: string; publicKey?: string }) => {
+    .action(async (target: string, opts: VerdictFlags & { format: 'md' | 'html'; output?: string }) => {
       const { server, codec } = auditSettings();
       let file = target;
       if (!existsSync(target)) {
         file = join(mkdtempSync(join(tmpdir(), 'audit-')), `${target}.json`);
         await ctx.withClient((c) => exportCeremony(c, target, file, { server, codec }));
       }
-      const [verdict] = await verifyHistories([file], verifyOptions(opts.publicKey));
-      const events = await auditEvents(parseHistoryJson(JSON.parse(readFileSync(file, 'utf8'))), codec);
+      const [verdict] = await verifyHistories([file], verifyOptions(opts));
+      const events = await auditEvents(parseHistoryJson(historyFromExport(JSON.parse(readFileSync(file, 'utf8')))), codec);
       const text = opts.format === 'html' ? reportHtml(events, verdict) : reportMarkdown(events, verdict);
       if (opts.output) {
         writeFileSync(opts.output, text);

@@ -160,6 +160,27 @@ test("a manifest naming another ceremony or plan fails; a signed one stripped of
   expect(withKey.problems).toContain('the manifest is not signed, and an audit public key is configured: its integrity cannot be proven');
   const [withoutKey] = await verifyHistories([stripped], bundle);
   expect(withoutKey).toMatchObject({ ok: true, problems: [], violations: [], notes: ['integrity not proven: manifest unsigned (sign exports with --signing-key, verify with --public-key)'] });
+  expect(withoutKey.checks).toContainEqual({ check: 'manifest signature', status: 'not-proven', detail: 'manifest unsigned' });
+  const [requiring] = await verifyHistories([stripped], { ...bundle, requireSignature: true, replay: 'none' });
+  expect(requiring.ok).toBe(false);
+  expect(requiring.checks).toContainEqual({ check: 'manifest signature', status: 'failed', detail: 'the manifest is not signed (required: --require-signature)' });
+
+  // signed, but no key to check it with: not proven, unless a signature is required
+  const [unchecked] = await verifyHistories([file], { ...bundle, replay: 'none' });
+  expect(unchecked.ok).toBe(true);
+  expect(unchecked.checks).toContainEqual({ check: 'manifest signature', status: 'not-proven', detail: 'signed, but not checked: no public key given' });
+  const [uncheckedRequired] = await verifyHistories([file], { ...bundle, replay: 'none', requireSignature: true });
+  expect(uncheckedRequired.ok).toBe(false);
+
+  // no manifest at all: not proven, but a failure once the audit key is configured
+  const bare = join(mkdtempSync(join(tmpdir(), 'bare-')), 'history.json');
+  writeFileSync(bare, readFileSync(file, 'utf8'));
+  const [noManifest] = await verifyHistories([bare], { ...bundle, replay: 'none' });
+  expect(noManifest.ok).toBe(true);
+  expect(noManifest.notes).toContain(`integrity not proven: no manifest (${manifestPath(bare)})`);
+  const [noManifestWithKey] = await verifyHistories([bare], { ...bundle, replay: 'none', publicKeyPem: publicPem });
+  expect(noManifestWithKey.ok).toBe(false);
+  expect(noManifestWithKey.checks).toContainEqual({ check: 'integrity (manifest hash)', status: 'failed', detail: `no manifest ${manifestPath(bare)} (required: an audit public key is configured)` });
 });
 
 test('an event appended after the close gets a verdict naming it, not a hang', async () => {
@@ -207,7 +228,7 @@ test('verify in two parts: the history checks for every export, the replay for a
 
   const cli_ = await cli('audit', 'verify', folder, '--no-replay');
   expect(cli_.code).toBe(0);
-  expect(cli_.out).toContain('note: not replayed (--no-replay)');
+  expect(cli_.out).toMatch(/^c\.json .* verified; not proven: manifest signature, replay with the current code$/m);
 });
 
 test('a replay against changed workflow code reports the non-determinism instead of crashing', async () => {
@@ -259,13 +280,14 @@ test('from the command line: export, verify (exit 0, then 1 on a tampered copy),
   expect((await cli('audit', 'export', id, '-o', target)).out).toMatch(/^exported .* to .*export\.json \(sha256 [0-9a-f]{16}…\)$/);
   const ok = await cli('audit', 'verify', target);
   expect(ok).toMatchObject({ code: 0 });
-  expect(ok.out).toMatch(/^OK {2}.*export\.json/);
+  expect(ok.out).toMatch(/^.*export\.json: ceremony-.*\n(.*\n)*VERIFIED; not proven: manifest signature: manifest unsigned$/);
   // payloads are base64 in the file: change any byte of it, here a date
   writeFileSync(target, readFileSync(target, 'utf8').replace(/"eventTime":\s*"2/, '"eventTime":"1'));
   const bad = await cli('audit', 'verify', target);
   expect(bad.code).toBe(1);
-  expect(bad.out).toMatch(/^FAIL .*\n {5}the history does not match the sha256/);
-  expect(bad.err).toBe('1 of 1 histories failed verification');
+  expect(bad.out).toContain('  FAILED      integrity (manifest hash): the history does not match the sha256');
+  expect(bad.out.split('\n').at(-1)).toBe('FAILED: integrity (manifest hash)');
+  expect(bad.err).toBe('');
   const report = await cli('audit', 'report', id, '--format', 'html');
   expect(report.out).toContain('<h1>Audit report: Create partition payments');
 });

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { runCli } from '../../cli/program';
 
 /** Run the `ceremony` command in-process; its environment is this test file's `process.env`. */
@@ -6,4 +8,14 @@ export async function cli(...argv: string[]): Promise<{ code: number; out: strin
   const err: string[] = [];
   const code = await runCli(argv, { log: (t) => out.push(t), error: (t) => err.push(t) });
   return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+/** Run the compiled `ceremony` command as its own process, as a user would: exit code, stdout and
+ * stderr exactly as it wrote them. */
+export function cliProcess(argv: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(__dirname, '..', '..', 'dist', 'cli', 'main.js'), ...argv], { cwd: options.cwd, env: options.env ?? process.env, timeout: 120_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
 }

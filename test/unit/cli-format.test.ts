@@ -1,4 +1,5 @@
-import { formatPlan, formatStatus, formatTimeline } from '../../cli/format';
+import { formatPlan, formatStatus, formatTimeline, formatVerifySummary, verifySummary } from '../../cli/format';
+import type { VerifyResult } from '../../audit/verify';
 import type { Plan } from '../../ceremonies/plan';
 import type { CeremonyStatus, TimelineEvent } from '../../workflows/messages';
 import { testPlan } from '../support/harness';
@@ -48,4 +49,29 @@ test('status and plan show crafted titles, errors and reasons escaped', () => {
   expect(shownPlan).toContain('[check] Check\\x1b[2J');
   expect(shownPlan).toContain('\\u202e');
   expect(shownPlan).not.toMatch(RAW_CONTROL);
+});
+
+test('a verdict shows what the history says (ceremony id, kind, details) escaped, in the table and in the lines', () => {
+  const result = (file: string, ok: boolean): VerifyResult => ({
+    file,
+    ceremonyId: `ceremony-x\u001b[2J`,
+    kind: 'rehearsal\nFAKE',
+    hsm: 'hsm-test',
+    outcome: 'completed',
+    ok,
+    checks: [{ check: 'decision signatures', status: ok ? 'held' : 'failed', detail: ok ? undefined : `events 7: approve by ${CRAFTED}` }],
+    problems: [],
+    violations: [],
+    notes: [],
+    replayed: true,
+  });
+  const one = formatVerifySummary(verifySummary([result('/a/one.json', false)]));
+  expect(one.split('\n')).toHaveLength(3);
+  expect(one).toContain(SHOWN);
+  expect(one).not.toMatch(RAW_CONTROL);
+  const folder = formatVerifySummary(verifySummary([result('/a/one.json', true), result('/a/two.json', false)]));
+  expect(folder.split('\n')).toHaveLength(8); // header, two rows, blank, what failed (2 lines), blank, the count
+  expect(folder).toContain(SHOWN);
+  expect(folder).not.toMatch(RAW_CONTROL);
+  expect(folder.split('\n').at(-1)).toBe('2 histories: 1 verified, 1 failed');
 });
