@@ -56,6 +56,7 @@ export async function fleet(): Promise<Record<string, unknown>> {
         CEREMONY_INVENTORY: inventoryPath,
         CEREMONY_WORKFLOW_BUNDLE: server.bundlePath,
         LOG_LEVEL: 'info', // it logs WORKER_READY at info
+        WORKER_METRICS_ADDRESS: 'off', // not measured here, and `npm start` may hold its port
       };
       const worker = await startWorker(env);
       const { ceremonies, connection } = await CeremonyClient.connect(loadConfig(env), { signerFor: (actor) => benchKeys.signer(actor) });

@@ -73,6 +73,18 @@ export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRa
   await app.register(cookie, { secret: randomBytes(32) });
   await app.register(formbody);
   await app.register(rateLimit, { global: false });
+  // before any route: a route takes the error handler in place when it is added
+  app.setErrorHandler((err, req, reply) => {
+    const wantsJson = req.url.startsWith('/api/');
+    const status = err instanceof CeremonyRefusal ? (err.code === 'not-found' ? 404 : 409) : (err as { statusCode?: number }).statusCode ?? 500;
+    const message = status >= 500 ? 'internal error; see the web server log' : (err as Error).message;
+    if (status >= 500) {
+      req.log.error(err);
+      if (!logger) console.error(`web: ${req.method} ${redactUrl(req.url)}: ${(err as Error).stack ?? String(err)}`);
+    }
+    if (wantsJson) reply.status(status).send({ error: message });
+    else reply.status(status).type('text/html; charset=utf-8').send(page('Error', html`<h1>${status === 404 ? 'Not found' : 'Error'}</h1><p>${message}</p><p><a href="/">All ceremonies</a></p>`));
+  });
   // a request about one ceremony (its page, API, an operator's action) logs its id on every line
   app.addHook('preHandler', async (req, reply) => {
     const id = own(req.params as Record<string, unknown> | undefined, 'id');
@@ -124,18 +136,6 @@ export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRa
     status: await ceremonies.status(req.params.id),
     timeline: await ceremonies.timeline(req.params.id),
   }));
-
-  app.setErrorHandler((err, req, reply) => {
-    const wantsJson = req.url.startsWith('/api/');
-    const status = err instanceof CeremonyRefusal ? (err.code === 'not-found' ? 404 : 409) : (err as { statusCode?: number }).statusCode ?? 500;
-    const message = status >= 500 ? 'internal error; see the web server log' : (err as Error).message;
-    if (status >= 500) {
-      req.log.error(err);
-      if (!logger) console.error(`web: ${req.method} ${redactUrl(req.url)}: ${(err as Error).stack ?? String(err)}`);
-    }
-    if (wantsJson) reply.status(status).send({ error: message });
-    else reply.status(status).type('text/html; charset=utf-8').send(page('Error', html`<h1>${status === 404 ? 'Not found' : 'Error'}</h1><p>${message}</p><p><a href="/">All ceremonies</a></p>`));
-  });
 
   return app;
 }

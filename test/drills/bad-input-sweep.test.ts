@@ -85,6 +85,11 @@ interface HttpCase {
 const http: HttpCase[] = [
   { route: 'GET /healthz', name: 'junk in the query is ignored', url: () => `/healthz?x=${encodeURIComponent(INJECTION)}`, status: 200, says: /"ok":true/ },
   { route: 'GET /assets/app.css', name: 'junk in the query is ignored', url: () => `/assets/app.css?v=${encodeURIComponent(INJECTION)}`, status: 200, says: /\.card\{/ },
+  { route: 'GET /assets/witness.js', name: 'junk in the query is ignored', url: () => `/assets/witness.js?v=${encodeURIComponent(INJECTION)}`, status: 200, says: /new EventSource/ },
+  { route: 'GET /ceremonies/:id/events', name: 'no login', url: () => `/ceremonies/${id}/events`, status: 401, says: /only a logged-in operator can follow a ceremony live/ },
+  { route: 'GET /ceremonies/:id/events', name: 'injection as the id', url: () => `/ceremonies/${encodeURIComponent(INJECTION)}/events`, withLogin: true, status: 400, says: /id must match pattern/ },
+  { route: 'GET /ceremonies/:id/events', name: 'logged in, unknown id', url: () => '/ceremonies/constructor/events', withLogin: true, status: 404, says: /no ceremony constructor/ },
+  { route: 'GET /ceremonies/:id/events', name: 'logged in, junk resume point', url: () => `/ceremonies/${id}/events?after=${encodeURIComponent(INJECTION)}`, withLogin: true, status: 400, says: /Last-Event-ID or after must be a whole number/ },
   { route: 'GET /', name: 'unknown kind', url: () => '/?kind=teleport', status: 400, says: /kind must be equal to one of the allowed values/ },
   { route: 'GET /', name: 'injection in the HSM filter', url: () => `/?hsm=${encodeURIComponent('hsm" OR CeremonyKind != "')}`, status: 400, says: /hsm must match pattern/ },
   { route: 'GET /', name: 'unicode phase', url: () => `/?phase=${encodeURIComponent(UNICODE)}`, status: 400, says: /phase must be equal to one of the allowed values/ },

@@ -26,6 +26,9 @@ export function testConfig(name: string, extra: Record<string, string> = {}): Ap
     TEMPORAL_TASK_QUEUE: `test-${name}-${randomUUID().slice(0, 8)}`,
     CEREMONY_DATA_DIR: mkdtempSync(join(tmpdir(), `ceremony-${name}-`)),
     LOG_LEVEL: 'warn',
+    // the metrics endpoints have fixed ports: test files run side by side (the metrics test picks free ones)
+    WORKER_METRICS_ADDRESS: 'off',
+    WEB_METRICS_ADDRESS: 'off',
     ...extra,
   });
 }
