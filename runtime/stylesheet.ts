@@ -14,6 +14,9 @@ a.phase{text-decoration:none;color:inherit}
 .this-gate{background:#fff7d6}
 .muted{color:#667085}
 form.inline{display:inline}
+pre.output{white-space:pre-wrap;overflow-wrap:anywhere;background:#f7f8fa;border:1px solid #e3e6ea;padding:8px;margin:4px 0 8px;font-size:12px}
+details>summary{cursor:pointer;font-family:ui-monospace,monospace;font-size:12px}.state{font-family:ui-monospace,monospace;font-size:12px}
+@media print{body{background:#fff}header{display:none}main{max-width:none;padding:0}.report-section+.report-section{break-before:page}h2,h3,summary{break-after:avoid}details::details-content{content-visibility:visible;display:block}}
 `;
 
 export const STYLESHEET_PATH = '/assets/app.css';
