@@ -1,3 +1,4 @@
+import { own } from '../ceremonies/own';
 import { isGate, isOperation } from '../ceremonies/plan';
 import type { ApiCall, OperationEvidence } from '../activities/types';
 import type { AuditEvent } from './history';
@@ -122,7 +123,7 @@ export function reportModel(events: AuditEvent[], verdict?: VerifyResult): Repor
     const r = done.result;
     return {
       ...base,
-      status: `${OUTCOME[r.outcome] ?? r.outcome}${tries}`,
+      status: `${own(OUTCOME, r.outcome) ?? r.outcome}${tries}`,
       state: stateLine(r, done.input.args),
       commands: commandsOf(r),
       apiCalls: r.apiCalls ?? [],
@@ -164,7 +165,7 @@ export function reportModel(events: AuditEvent[], verdict?: VerifyResult): Repor
       gate: d.gate,
       who: d.actor,
       decision: d.name,
-      how: HOW[d.via] ?? d.via,
+      how: own(HOW, d.via) ?? d.via,
       signedAt: d.at,
       signature: d.signatureValid ? 'valid' : 'INVALID',
       plan: d.planDigest === f.digest ? `this plan (${f.digest.slice(0, 12)}…)` : `OTHER plan ${String(d.planDigest).slice(0, 12)}…`,

@@ -1,4 +1,5 @@
 import { escapeControl } from '../ceremonies/free-text';
+import { own } from '../ceremonies/own';
 import { html, page, type Html } from '../runtime/html';
 import type { ApiCall } from '../activities/types';
 import type { AuditEvent } from './history';
@@ -82,7 +83,7 @@ export function reportHtml(events: AuditEvent[], verdict?: VerifyResult): string
   const m = reportModel(events, verdict);
   const checks = m.verdict.checks.length
     ? html`<table><thead><tr>${CHECK_HEAD.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${m.verdict.checks.map(
-        (c) => html`<tr><td>${c.check}</td><td><span class="phase ${STATUS_CLASS[c.status] ?? ''}">${c.status}</span></td><td>${c.detail ?? ''}</td></tr>`,
+        (c) => html`<tr><td>${c.check}</td><td><span class="phase ${own(STATUS_CLASS, c.status) ?? ''}">${c.status}</span></td><td>${c.detail ?? ''}</td></tr>`,
       )}</tbody></table>`
     : '';
   return page(

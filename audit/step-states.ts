@@ -1,4 +1,5 @@
 import type { OperationName } from '../ceremonies/operations';
+import { own } from '../ceremonies/own';
 import type { OperationEvidence } from '../activities/types';
 
 // What a step found and left, in words an auditor reads without the JSON: each operation family
@@ -158,7 +159,7 @@ const FORMATTERS: Partial<Record<OperationName, (s: State, a: Args) => Fields>> 
 /** The fields of a state: the operation's own, or every key compactly for one without. */
 export function stateFields(op: string, state: unknown, args: Args = {}): Fields {
   const s = rec(state);
-  const formatter = Object.prototype.hasOwnProperty.call(FORMATTERS, op) ? FORMATTERS[op as OperationName] : undefined;
+  const formatter = own(FORMATTERS as Record<string, (s: State, a: Args) => Fields>, op);
   return formatter ? formatter(s, args) : Object.entries(s).map(([k, v]) => [k, text(v)]);
 }
 
