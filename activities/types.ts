@@ -34,8 +34,22 @@ export interface OperationEvidence {
   /** What people must do next, outside the ceremony (e.g. the client owner's commands after a
    * partition is created): sent on the ticket and in the outcome mail. Never a secret. */
   nextSteps?: string[];
+  /** Every API call the act made (an Azure ARM DELETE and its polls): what was asked, the status
+   * the service answered and what it said of the operation. Never a secret (no token, no body). */
+  apiCalls?: ApiCall[];
   /** Every device command run by this attempt, with its result code and scrubbed output. */
   transcript?: { device: string; user: string; command: string; code: number; output: string }[];
+}
+
+export interface ApiCall {
+  method: string;
+  /** The resource (an ARM id) or the operation-status path polled. */
+  target: string;
+  status: number;
+  /** What the answer said of the operation, e.g. an Azure-AsyncOperation status (`InProgress`, `Succeeded`). */
+  operationStatus?: string;
+  /** The service's id of the request (ARM: x-ms-request-id), to find it in the service's logs. */
+  requestId?: string;
 }
 
 export type NotificationKind =

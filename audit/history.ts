@@ -14,6 +14,9 @@ export interface AuditEvent {
   update?: { name: string; args: unknown[] };
   activity?: { scheduledId: number; type: string; input: unknown };
   activityResult?: { scheduledId: number; result: unknown };
+  /** An activity's last attempt failed: its message, failure type and details (a device step's
+   * transcript, a check's state). */
+  activityFailed?: { scheduledId: number; message: string; type?: string; details?: unknown };
   childCompleted?: { workflowId: string; result: unknown };
   startInput?: unknown;
   /** From the start event: which workflow and run this is, and who started it as a child. */
@@ -150,6 +153,15 @@ function readEvent(e: Json, i: number): temporal.api.history.v1.IHistoryEvent {
   if (scheduled) event.activityTaskScheduledEventAttributes = { activityType: { name: text(part(scheduled, 'activityType', what), 'name', what) }, input: payloads(scheduled, 'input', what) };
   const done = part(e, 'activityTaskCompletedEventAttributes', what);
   if (done) event.activityTaskCompletedEventAttributes = { scheduledEventId: eventIdOf(done.scheduledEventId) as never, result: payloads(done, 'result', what) };
+  const failed = part(e, 'activityTaskFailedEventAttributes', what);
+  if (failed) {
+    const failure = part(failed, 'failure', what);
+    const info = failure && part(failure, 'applicationFailureInfo', what);
+    event.activityTaskFailedEventAttributes = {
+      scheduledEventId: eventIdOf(failed.scheduledEventId) as never,
+      failure: { message: text(failure, 'message', what), ...(info ? { applicationFailureInfo: { type: text(info, 'type', what), details: payloads(info, 'details', what) } } : {}) },
+    };
+  }
   const child = part(e, 'childWorkflowExecutionCompletedEventAttributes', what);
   if (child) event.childWorkflowExecutionCompletedEventAttributes = { workflowExecution: { workflowId: text(part(child, 'workflowExecution', what), 'workflowId', what) }, result: payloads(child, 'result', what) };
   return event;
@@ -180,6 +192,11 @@ export async function auditEvents(history: History, codec?: PayloadCodec): Promi
     }
     const done = e.activityTaskCompletedEventAttributes;
     if (done) event.activityResult = { scheduledId: Number(done.scheduledEventId), result: decode(done.result?.payloads)[0] };
+    const failed = e.activityTaskFailedEventAttributes;
+    if (failed) {
+      const info = failed.failure?.applicationFailureInfo;
+      event.activityFailed = { scheduledId: Number(failed.scheduledEventId), message: String(failed.failure?.message ?? ''), type: info?.type || undefined, details: info ? decode(info.details?.payloads)[0] : undefined };
+    }
     const child = e.childWorkflowExecutionCompletedEventAttributes;
     if (child) event.childCompleted = { workflowId: String(child.workflowExecution?.workflowId), result: decode(child.result?.payloads)[0] };
     return event;

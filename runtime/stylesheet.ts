@@ -16,7 +16,9 @@ a.phase{text-decoration:none;color:inherit}
 form.inline{display:inline}
 .witness-log{background:#fff;border:1px solid #e3e6ea;margin:0;padding:8px 16px 8px 44px}.witness-log .when{color:#667085;font-size:12px}
 .ev-decision .what{color:#1d4ed8}.ev-ended .what{color:#15803d}.commands{margin:4px 0;padding-left:18px}
-pre.output{margin:2px 0 6px;padding:6px 8px;background:#f5f6f8;white-space:pre-wrap;font-size:12px;max-height:16em;overflow:auto}
+pre.output{white-space:pre-wrap;overflow-wrap:anywhere;background:#f5f6f8;border:1px solid #e3e6ea;padding:6px 8px;margin:2px 0 6px;font-size:12px}.witness-log pre.output{max-height:16em;overflow:auto}
+details>summary{cursor:pointer;font-family:ui-monospace,monospace;font-size:12px}.state{font-family:ui-monospace,monospace;font-size:12px}
+@media print{body{background:#fff}header{display:none}main{max-width:none;padding:0}.report-section+.report-section{break-before:page}h2,h3,summary{break-after:avoid}details::details-content{content-visibility:visible;display:block}}
 `;
 
 export const STYLESHEET_PATH = '/assets/app.css';

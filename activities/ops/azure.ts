@@ -4,6 +4,7 @@ import type { DedicatedHsm } from '@azure/arm-hardwaresecuritymodules';
 import { dedicatedHsmClient, parseDedicatedHsmId } from '../azure/dedicated-hsm';
 import { readHsmShow } from '../device/queries';
 import { DeviceError, VerificationFailed } from '../device/errors';
+import type { ApiCall } from '../types';
 import { defineOperation, type OperationContext } from './operation';
 
 export class AzureRequestFailed extends DeviceError {
@@ -15,6 +16,8 @@ export class AzureRequestFailed extends DeviceError {
 
 
 type RestErrorLike = { statusCode?: number; code?: string; message: string };
+/** The part of the SDK's raw response (@azure/core-client's FullOperationResponse) read here. */
+type ArmResponse = { request: { method: string; url: string }; status: number; headers: { get(name: string): string | undefined }; parsedBody?: unknown };
 
 /** 4xx from ARM needs a person (permissions, a resource that refuses deletion); 5xx and network
  * errors are transient. */
@@ -29,9 +32,9 @@ async function resourceState(ctx: OperationContext, resourceId: string) {
   const client = await dedicatedHsmClient(subscriptionId, ctx.azure);
   try {
     const hsm = await client.dedicatedHsmOperations.get(resourceGroup, name);
-    return { client, resourceGroup, name, exists: true, provisioningState: hsm.provisioningState ?? 'unknown', resource: hsm };
+    return { client, resourceGroup, name, exists: true, getStatus: 200, provisioningState: hsm.provisioningState ?? 'unknown', resource: hsm };
   } catch (err) {
-    if ((err as RestErrorLike).statusCode === 404) return { client, resourceGroup, name, exists: false, provisioningState: 'deleted', resource: undefined as DedicatedHsm | undefined };
+    if ((err as RestErrorLike).statusCode === 404) return { client, resourceGroup, name, exists: false, getStatus: 404, provisioningState: 'deleted', resource: undefined as DedicatedHsm | undefined };
     return rethrow('GET dedicatedHSMs', err);
   }
 }
@@ -67,12 +70,27 @@ export const azureMatchesAppliance = defineOperation('azure.matchesAppliance', {
   explain: ({ resourceId }, s) => `${resourceId} may not be this appliance: ${(s.mismatches as string[]).join('; ')}`,
 });
 
+/** What the evidence keeps of an ARM answer: method, resource or status path, status, the
+ * operation's status when it is a poll, the request id. No headers beyond that, no token. */
+function apiCallOf(raw: ArmResponse, resourceId: string): ApiCall {
+  const path = new URL(raw.request.url).pathname;
+  const status = (raw.parsedBody as { status?: unknown } | undefined)?.status;
+  const requestId = raw.headers.get('x-ms-request-id');
+  return {
+    method: raw.request.method,
+    target: path.toLowerCase() === resourceId.toLowerCase() ? resourceId : path,
+    status: raw.status,
+    ...(typeof status === 'string' ? { operationStatus: status } : {}),
+    ...(requestId ? { requestId } : {}),
+  };
+}
+
 /** Deletes the Azure resource. Refuses unless the appliance reports itself zeroized right now:
  * the plan already requires a verified zeroize step; this is the last line. */
 export const azureDeleteDedicatedHsm = defineOperation('azure.deleteDedicatedHsm', {
   async probe(ctx, { resourceId }) {
     const state = await resourceState(ctx, resourceId);
-    return { present: !state.exists, state: { resourceId, provisioningState: state.provisioningState } };
+    return { present: !state.exists, state: { resourceId, provisioningState: state.provisioningState, getStatus: state.getStatus } };
   },
   async act(ctx, { resourceId, serial, pollMs }) {
     const show = await readHsmShow(ctx.device());
@@ -88,11 +106,12 @@ export const azureDeleteDedicatedHsm = defineOperation('azure.deleteDedicatedHsm
       }
       return { commands: ['hsm show (zeroized)', `(DELETE ${resourceId} already in progress: waited for it)`] };
     }
+    const apiCalls: ApiCall[] = [];
     try {
-      await client.dedicatedHsmOperations.beginDeleteAndWait(resourceGroup, name, { updateIntervalInMs: pollMs });
+      await client.dedicatedHsmOperations.beginDeleteAndWait(resourceGroup, name, { updateIntervalInMs: pollMs, onResponse: (raw) => apiCalls.push(apiCallOf(raw, resourceId)) });
     } catch (err) {
       rethrow('DELETE dedicatedHSMs', err);
     }
-    return { commands: ['hsm show (zeroized)', `DELETE ${resourceId}`] };
+    return { commands: ['hsm show (zeroized)', `DELETE ${resourceId}`], apiCalls };
   },
 });

@@ -2,7 +2,7 @@ import type { OperationArgs, OperationName } from '../../ceremonies/operations';
 import type { Inventory } from '../../ceremonies/inventory';
 import type { AzureSettings } from '../azure/dedicated-hsm';
 import type { DeviceAccess } from '../device/device-access';
-import type { OperationEvidence } from '../types';
+import type { ApiCall, OperationEvidence } from '../types';
 
 export interface OperationContext {
   ceremonyId: string;
@@ -51,7 +51,7 @@ export interface OperationDefinition<N extends OperationName = OperationName> {
   /** A probe-only condition: reports present/absent and never fails on absent. */
   probeOnly?: boolean;
   /** Absent for checks: a check only probes, and fails when the condition does not hold. */
-  act?(ctx: OperationContext, args: OperationArgs<N>): Promise<{ commands: string[] }>;
+  act?(ctx: OperationContext, args: OperationArgs<N>): Promise<{ commands: string[]; apiCalls?: ApiCall[] }>;
   verify?(ctx: OperationContext, args: OperationArgs<N>): Promise<ProbeResult>;
   /** How long the command may go on after the session that sent it was lost (default: its
    * command time). 0 for a command that ends with its session (LunaCM's, killed by the hangup). */

@@ -46,12 +46,12 @@ export async function runOperation<N extends OperationName>(def: OperationDefini
     return withNextSteps(def, ctx, args, { op: def.name, outcome: 'already-present', probe: first.state, verify: probe.state, commands: [], ...(resumed ? { resumed } : {}) });
   }
   ctx.markActing();
-  const { commands } = await def.act(ctx, args);
+  const { commands, apiCalls } = await def.act(ctx, args);
   const verify = await (def.verify ?? def.probe)(ctx, args);
   if (!verify.present) {
     throw nonRetryable(FailureType.verificationFailed, `${def.name}: the effect is missing after the command ran`, verify.state);
   }
-  return withNextSteps(def, ctx, args, { op: def.name, outcome: 'applied', probe: first.state, verify: verify.state, commands, ...(resumed ? { resumed } : {}) });
+  return withNextSteps(def, ctx, args, { op: def.name, outcome: 'applied', probe: first.state, verify: verify.state, commands, ...(apiCalls?.length ? { apiCalls } : {}), ...(resumed ? { resumed } : {}) });
 }
 
 function withNextSteps<N extends OperationName>(def: OperationDefinition<N>, ctx: OperationContext, args: OperationArgs<N>, evidence: OperationEvidence): OperationEvidence {

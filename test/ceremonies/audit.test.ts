@@ -266,10 +266,10 @@ test('the report tells a reader who asked, which plan, who approved, what the de
   const mdText = reportMarkdown(events, verdict);
   expect(mdText).toContain('- **Requested by:** dave@example.com');
   expect(mdText).toContain('VERIFIED: replayed with the current code, every decision signed, every invariant holds');
-  expect(mdText).toMatch(/\| approve \| alice@example.com \| approve \| own key \| valid \| this plan \|/);
+  expect(mdText).toMatch(/\| approve \| alice@example.com \| approve \| own key \(CLI\) \| \S+ \| valid \| this plan \([0-9a-f]{12}…\) \|/);
   expect(mdText).toContain('partition create -partition payments');
   const htmlText = reportHtml(events, verdict);
-  expect(htmlText).toContain('<h2>Approvals</h2>');
+  expect(htmlText).toContain('<h2>Decisions</h2>');
   for (const secret of Object.values(SECRETS)) expect(mdText + htmlText).not.toContain(secret);
 });
 
