@@ -1,4 +1,10 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { appendLedger } from '../../activities/ops/ledger';
+import { exportCeremony } from '../../audit/export';
+import { auditEvents, parseHistoryJson } from '../../audit/history';
+import { reportHtml, reportMarkdown } from '../../audit/report';
 import { CeremonyRefusal } from '../../client/ceremony-client';
 import { APPROVERS, OPERATOR, record, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
 
@@ -47,6 +53,18 @@ test('after an intervention, retry runs the failed step again and the ceremony c
   const timeline = await h.ceremonies.timeline(id);
   expect(timeline.find((e) => e.type === 'intervention')).toMatchObject({ actor: OPERATOR, detail: 'retry: precondition restored by hand' });
   await expect(h.ceremonies.resolve(id, { action: 'retry', by: OPERATOR, reason: 'again' })).rejects.toThrow(CeremonyRefusal);
+
+  // the auditor's report shows the failed attempt (its error) and who resolved it, and why
+  const file = join(mkdtempSync(join(tmpdir(), 'intervention-report-')), 'history.json');
+  await exportCeremony(h.ceremonies, id, file, { server: 'test' });
+  const events = await auditEvents(parseHistoryJson(JSON.parse(readFileSync(file, 'utf8'))));
+  for (const report of [reportMarkdown(events, undefined), reportHtml(events, undefined)]) {
+    expect(report).toContain('reported step precondition failed');
+    expect(report).toMatch(/CheckFailed: ledger\.require: check does not hold/);
+    expect(report).toContain('chose retry');
+    expect(report).toContain(OPERATOR);
+    expect(report).toContain('precondition restored by hand');
+  }
 });
 
 test('after an intervention, abort ends the ceremony and no later step runs', async () => {
