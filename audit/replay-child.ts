@@ -1,13 +1,8 @@
 // The replay child (forked by replay.ts, see there why): replays the histories the parent sends
 // over IPC with Worker.runReplayHistories and reports, per history, when the replayer takes it
 // ('start') and how it ended ('result'). Logs go to stderr; stdout carries nothing.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import { bundleWorkflows, WORKFLOWS_PATH } from '../worker/bundle';
-import { bundlerLogger } from './replay-bundle';
+import { Worker } from '@temporalio/worker';
 import { describeReplayError, flushReplayLogs, installReplayLogger, REPLAY_PROTOCOL, skipPromiseStackTraces, type FromChild, type ToChild } from './replay';
 
 type Init = Extract<ToChild, { type: 'init' }>;
@@ -73,18 +68,7 @@ process.on('message', (message: ToChild) => {
 async function run(init: Init): Promise<void> {
   installReplayLogger({ verbose: init.verbose });
   skipPromiseStackTraces();
-  let codePath: string;
-  if ('codePath' in init.bundle) codePath = init.bundle.codePath;
-  else {
-    const logger = bundlerLogger(init.verbose);
-    const code =
-      init.bundle.workflowsPath === WORKFLOWS_PATH
-        ? await bundleWorkflows({ production: true, logger })
-        : (await bundleWorkflowCode({ workflowsPath: init.bundle.workflowsPath, logger })).code;
-    codePath = join(mkdtempSync(join(tmpdir(), 'replay-bundle-')), 'workflows.js');
-    writeFileSync(codePath, code);
-    void send({ type: 'bundle', codePath });
-  }
+  const { codePath } = init;
   const dataConverter =
     init.payloadConverterPath || init.failureConverterPath ? { payloadConverterPath: init.payloadConverterPath, failureConverterPath: init.failureConverterPath } : undefined;
 

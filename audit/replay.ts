@@ -1,11 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DataConverter, Payload } from '@temporalio/common';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
 import { historyShapeProblems } from './history-shape';
-import { WORKFLOWS_PATH } from '../worker/bundle';
 
 // Replay exported histories with the current workflow code, each within a time limit, without
 // letting the SDK write to stdout.
@@ -51,17 +50,15 @@ export interface ReplayOutcome {
 }
 
 export interface ReplayOptions {
-  /** a prebuilt workflow bundle (tests); otherwise `workflowsPath` is bundled once in the child */
-  workflowBundlePath?: string;
-  /** the workflows module to bundle when no bundle is given; default: this project's workflows */
-  workflowsPath?: string;
+  /** the workflow bundle to replay with (`cachedReplayBundle()` for the current code) */
+  workflowBundlePath: string;
   /** Payload codecs are applied here (decode) before the history goes to the child, since codec
    * instances cannot cross the process boundary; payloadConverterPath/failureConverterPath are
    * passed on to the replay worker. */
   dataConverter?: DataConverter;
   /** per history, from the moment the replayer takes it; default 30 s */
   timeLimitMs?: number;
-  /** for the replayer to start (load or bundle the workflow code); default 120 s */
+  /** for the replayer to start (load the workflow code); default 120 s */
   startLimitMs?: number;
   /** SDK and core logs at INFO and above instead of WARN and above */
   verbose?: boolean;
@@ -78,15 +75,14 @@ const WINDOW = 4;
 // carry only logs, which the parent passes to stderr ----
 
 /** bumped when the messages change, so a stale dist/ child is refused instead of misread */
-export const REPLAY_PROTOCOL = 1;
+export const REPLAY_PROTOCOL = 2;
 
 export type ToChild =
-  | { type: 'init'; protocol: number; bundle: { codePath: string } | { workflowsPath: string }; payloadConverterPath?: string; failureConverterPath?: string; verbose: boolean }
+  | { type: 'init'; protocol: number; codePath: string; payloadConverterPath?: string; failureConverterPath?: string; verbose: boolean }
   | { type: 'history'; index: number; workflowId: string; history: unknown }
   | { type: 'end' };
 
 export type FromChild =
-  | { type: 'bundle'; codePath: string }
   | { type: 'ready'; protocol: number }
   | { type: 'start'; index: number }
   | { type: 'result'; index: number; error?: string; kind?: ReplayFailureKind; detail?: string }
@@ -218,16 +214,11 @@ interface Pending {
   history: unknown;
 }
 
-interface ChildRun {
-  /** the bundle the child built from workflowsPath, for the next child to reuse */
-  bundlePath?: string;
-}
-
 /**
  * Replay each history with the current workflow code, in one child process, each within
  * `timeLimitMs`. Always resolves, with one outcome per item in order; never writes to stdout.
  */
-export async function replayHistories(items: ReplayItem[], options: ReplayOptions = {}): Promise<ReplayOutcome[]> {
+export async function replayHistories(items: ReplayItem[], options: ReplayOptions): Promise<ReplayOutcome[]> {
   const outcomes: ReplayOutcome[] = items.map(({ workflowId }) => ({ workflowId }));
   let pending: Pending[] = [];
   const codecs = options.dataConverter?.payloadCodecs ?? [];
@@ -254,30 +245,18 @@ export async function replayHistories(items: ReplayItem[], options: ReplayOption
     outcomes[index] = { workflowId: items[index].workflowId, ...outcome };
   };
   const settled = new Set<number>();
-  let bundle: { codePath: string } | { workflowsPath: string } = options.workflowBundlePath
-    ? { codePath: options.workflowBundlePath }
-    : { workflowsPath: options.workflowsPath ?? WORKFLOWS_PATH };
-  let builtBundle: string | undefined;
-  try {
-    while (pending.length > 0) {
-      const run = await runChild(pending, bundle, options, (index, outcome) => {
-        settled.add(index);
-        settle(index, outcome);
-      });
-      if (run.bundlePath) {
-        builtBundle = run.bundlePath;
-        bundle = { codePath: run.bundlePath };
-      }
-      const before = pending.length;
-      pending = pending.filter((p) => !settled.has(p.index));
-      if (pending.length === before) {
-        // cannot happen (every run settles at least one history), but never loop forever
-        for (const p of pending) settle(p.index, { kind: 'crash', error: 'the replayer stopped without replaying this history' });
-        break;
-      }
+  while (pending.length > 0) {
+    await runChild(pending, options, (index, outcome) => {
+      settled.add(index);
+      settle(index, outcome);
+    });
+    const before = pending.length;
+    pending = pending.filter((p) => !settled.has(p.index));
+    if (pending.length === before) {
+      // cannot happen (every run settles at least one history), but never loop forever
+      for (const p of pending) settle(p.index, { kind: 'crash', error: 'the replayer stopped without replaying this history' });
+      break;
     }
-  } finally {
-    if (builtBundle) rmSync(dirname(builtBundle), { recursive: true, force: true });
   }
   return outcomes;
 }
@@ -286,21 +265,19 @@ export async function replayHistories(items: ReplayItem[], options: ReplayOption
  * being replayed and returns, leaving the rest to the next child. */
 function runChild(
   pending: Pending[],
-  bundle: { codePath: string } | { workflowsPath: string },
   options: ReplayOptions,
   settle: (index: number, outcome: Omit<ReplayOutcome, 'workflowId'>) => void,
-): Promise<ChildRun> {
+): Promise<void> {
   const timeLimitMs = options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
   const startLimitMs = options.startLimitMs ?? DEFAULT_START_LIMIT_MS;
   const log = options.onLog ?? ((text: string) => void process.stderr.write(text));
-  const result: ChildRun = {};
-  return new Promise<ChildRun>((resolve) => {
+  return new Promise<void>((resolve) => {
     let child: ChildProcess;
     try {
       child = fork(replayChildPath(), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced', execArgv: [] });
     } catch (err) {
       for (const p of pending) settle(p.index, { kind: 'crash', error: `the replayer could not be started: ${(err as Error).message}` });
-      resolve(result);
+      resolve();
       return;
     }
     const open = new Set(pending.map((p) => p.index));
@@ -356,14 +333,14 @@ function runChild(
       child.removeAllListeners('message');
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       // 'close' follows a SIGKILL at once; should anything hold its pipes open, go on regardless
-      setTimeout(() => resolve(result), 5_000).unref();
+      setTimeout(() => resolve(), 5_000).unref();
     };
 
     const converter = options.dataConverter;
     send({
       type: 'init',
       protocol: REPLAY_PROTOCOL,
-      bundle,
+      codePath: options.workflowBundlePath,
       verbose: Boolean(options.verbose),
       ...(converter?.payloadConverterPath ? { payloadConverterPath: converter.payloadConverterPath } : {}),
       ...(converter?.failureConverterPath ? { failureConverterPath: converter.failureConverterPath } : {}),
@@ -375,9 +352,6 @@ function runChild(
 
     child.on('message', (message: FromChild) => {
       switch (message.type) {
-        case 'bundle':
-          result.bundlePath = message.codePath;
-          break;
         case 'ready':
           if (message.protocol !== REPLAY_PROTOCOL) {
             settleAll({ kind: 'crash', error: `the replayer at ${replayChildPath()} speaks protocol ${message.protocol}, not ${REPLAY_PROTOCOL}: recompile (npm run build)` });
@@ -418,13 +392,13 @@ function runChild(
     child.on('error', (err) => {
       settleAll({ kind: 'crash', error: `the replayer could not run: ${err.message}` });
       finish();
-      resolve(result);
+      resolve();
     });
     // 'close', not 'exit': the child's last output (its logs) is read by then
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (finished) {
-        resolve(result);
+        resolve();
         return;
       }
       finished = true;
@@ -438,7 +412,7 @@ function runChild(
         open.delete(next.index);
         settle(next.index, { kind: 'crash', error: `the replayer ${how} before replaying this history${why ? `: ${why}` : ''}` });
       }
-      resolve(result);
+      resolve();
     });
   });
 }
