@@ -4,19 +4,12 @@ import type { ApiCall, OperationEvidence } from '../activities/types';
 import type { AuditEvent } from './history';
 import { auditFacts } from './invariants';
 import { stateLine } from './step-states';
-import type { VerifyResult } from './verify';
+import type { VerifyCheck, VerifyResult } from './verify';
 
 // What the audit report says, read from the history alone: who asked, which plan, who decided
 // when and how (and whether the signature holds), what each step found and left, every device
 // command with its whole scrubbed output, every API call, failures and who resolved them, and
 // the verdict with each check. The renderers (report.ts) only lay it out.
-
-/** The structured verdict `audit verify` gives (each check and its result), when it gives one. */
-export interface VerdictCheck {
-  check: string;
-  status: 'held' | 'failed' | 'not-proven';
-  detail?: string;
-}
 
 export interface ReportCommand {
   device: string;
@@ -63,7 +56,7 @@ export interface ReportIncident {
 export interface ReportModel {
   title: string;
   summary: [string, string][];
-  verdict: { headline: string; checks: VerdictCheck[]; lines: string[] };
+  verdict: { headline: string; checks: VerifyCheck[]; lines: string[] };
   decisions: ReportDecision[];
   steps: ReportStep[];
   incidents: ReportIncident[];
@@ -73,14 +66,11 @@ const HOW: Record<string, string> = { cli: 'own key (CLI)', 'email-link': 'email
 
 function verdictOf(verdict: VerifyResult | undefined): ReportModel['verdict'] {
   if (!verdict) return { headline: 'NOT VERIFIED: run `ceremony audit verify` (or report with the export and its manifest)', checks: [], lines: [] };
-  // the structured list of checks, when this version of verify gives one (read defensively)
-  const checks = (verdict as { checks?: unknown }).checks;
-  const list = Array.isArray(checks) ? (checks as VerdictCheck[]) : [];
   const headline = verdict.ok
     ? `VERIFIED: ${verdict.replayed ? 'replayed with the current code' : 'from the history alone (not replayed)'}, every decision signed, every invariant holds`
     : 'FAILED: the history does not prove what the ceremony claims (below)';
   const lines = [...verdict.problems, ...verdict.violations.map((v) => `${v.invariant} (events ${v.eventIds.join(', ')}): ${v.detail}`), ...verdict.notes];
-  return { headline, checks: list, lines };
+  return { headline, checks: verdict.checks, lines };
 }
 
 function commandsOf(transcript: unknown): ReportCommand[] {
