@@ -33,6 +33,8 @@ export interface ActivityDeps {
   env?: NodeJS.ProcessEnv;
   /** Appliance admin sessions kept between activities; without it each activity logs in. */
   sessions?: DeviceSessions;
+  /** Short read-only steps run as local activities (`WORKER_LOCAL_READS`). */
+  localReads?: boolean;
 }
 
 const caches = new Map<string, InventoryCache>();
@@ -64,7 +66,8 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
     // the details carry "the command was sent at …" to the next attempt if this one is lost
     const earlier = context.info.heartbeatDetails as { actAt?: number } | undefined;
     let details: { actAt?: number } = earlier?.actAt !== undefined ? { actAt: earlier.actAt } : {};
-    const alive = setInterval(() => context.heartbeat(details), 1000);
+    // (a local activity has no heartbeat: it is a short read, retried whole by the workflow task)
+    const alive = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(details), 1000);
     const transcript = () => opened.flatMap((d) => d.transcript.map((t) => ({ ...t, device: d.ref })));
     let failed = true;
     try {
@@ -89,7 +92,7 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
           rerunBy: input.rerunBy,
           markActing: () => {
             details = { actAt: Date.now() };
-            context.heartbeat(details);
+            if (!context.info.isLocal) context.heartbeat(details);
           },
           backupDevice: () => {
             const { hsm, inventory: inv } = inventory();
@@ -118,7 +121,7 @@ export function createActivities(deps: ActivityDeps) {
   const activities: Record<string, (input: never) => Promise<unknown>> = {
     notify: notifyActivity(deps.notifier),
     ticketComment: ticketCommentActivity(deps.ticketAdapters ?? {}),
-    checkPolicy: policyCheckActivity(deps.inventoryPath ? inventoryOf(deps.inventoryPath) : undefined),
+    checkPolicy: policyCheckActivity(deps.inventoryPath ? inventoryOf(deps.inventoryPath) : undefined, { localReads: deps.localReads }),
   };
   for (const def of OPERATIONS) activities[def.name] = operationActivity(def, deps);
   return activities;

@@ -1,4 +1,5 @@
 import { canonicalJson } from '../ceremonies/digest';
+import { commandTimeoutMs, isOperationName } from '../ceremonies/operations';
 import type { InventoryCache } from './inventory-cache';
 import { PlanSchema } from '../ceremonies/plan';
 import { checkPlanPolicy, type PolicySnapshot } from '../ceremonies/policy';
@@ -15,7 +16,12 @@ export interface PolicyCheckInput {
 
 /** The worker checks a plan against the policy of its own inventory before the first step, and
  * returns what the workflow enforces: gates, who may decide on them, and their public keys. */
-export function policyCheckActivity(inventory: InventoryCache | undefined) {
+/** A read that answers within this runs as a local activity when the worker allows it: no round
+ * trip through the server before and after it, and nothing to heartbeat. Longer reads, and every
+ * step that changes something, stay activities (heartbeats, the server's own record of each run). */
+export const LOCAL_READ_MAX_MS = 60_000;
+
+export function policyCheckActivity(inventory: InventoryCache | undefined, options: { localReads?: boolean } = {}) {
   return async (input: PolicyCheckInput): Promise<PolicySnapshot> => {
     if (!inventory) throw nonRetryable('PolicyViolation', 'the worker has no inventory (CEREMONY_INVENTORY): it cannot check any plan');
     const parsed = PlanSchema.safeParse(input.plan);
@@ -27,6 +33,11 @@ export function policyCheckActivity(inventory: InventoryCache | undefined) {
     }
     const check = checkPlanPolicy(parsed.data, inventory.get(), { parent: input.parent });
     if (!check.ok) throw nonRetryable('PolicyViolation', `the plan breaks the worker's policy: ${check.problems.join('; ')}`);
+    if (options.localReads) {
+      for (const step of check.snapshot.steps) {
+        if (step.kind === 'read-only' && isOperationName(step.op) && commandTimeoutMs(step.op) <= LOCAL_READ_MAX_MS) step.local = true;
+      }
+    }
     return check.snapshot;
   };
 }

@@ -38,7 +38,7 @@ export interface OperationEvidence {
    * the service answered and what it said of the operation. Never a secret (no token, no body). */
   apiCalls?: ApiCall[];
   /** Every device command run by this attempt, with its result code and scrubbed output. */
-  transcript?: { device: string; user: string; command: string; code: number; output: string }[];
+  transcript?: { device: string; user: string; command: string; code: number; output: string; at?: string; ms?: number }[];
 }
 
 export interface ApiCall {

@@ -1,5 +1,6 @@
 import { defaultPayloadConverter, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { LOCAL_STEP_SUMMARY } from '../workflows/messages';
 import { eventIdOf, normaliseType } from './history-shape';
 
 type History = temporal.api.history.v1.IHistory;
@@ -12,7 +13,10 @@ export interface AuditEvent {
   time: string;
   /** decoded payloads of the event, by role */
   update?: { name: string; args: unknown[] };
-  activity?: { scheduledId: number; type: string; input: unknown };
+  /** An activity scheduled, or a local activity's marker (`local`: the event records its run and
+   * its result at once, with its attempt and how long it ran by the worker's clock; its input is
+   * the plan's step that its summary names). */
+  activity?: { scheduledId: number; type: string; input: unknown; local?: { attempt: number; ms: number } };
   activityResult?: { scheduledId: number; result: unknown };
   /** An activity's last attempt failed: its message, failure type and details (a device step's
    * transcript, a check's state). */
@@ -35,6 +39,11 @@ export const CLOSE_EVENT_TYPES = [
 ];
 
 type Decode = (payloads: Payload[] | null | undefined) => unknown[];
+
+function failedRun(failure: temporal.api.failure.v1.IFailure | null | undefined, decode: Decode): { message: string; type?: string; details?: unknown } {
+  const info = failure?.applicationFailureInfo;
+  return { message: String(failure?.message ?? ''), type: info?.type || undefined, details: info ? decode(info.details?.payloads)[0] : undefined };
+}
 
 /** Payloads through the codec (decryption) when there is one, then the JSON converter. */
 async function decoderFor(history: History, codec?: PayloadCodec): Promise<Decode> {
@@ -154,22 +163,46 @@ function readEvent(e: Json, i: number): temporal.api.history.v1.IHistoryEvent {
   const done = part(e, 'activityTaskCompletedEventAttributes', what);
   if (done) event.activityTaskCompletedEventAttributes = { scheduledEventId: eventIdOf(done.scheduledEventId) as never, result: payloads(done, 'result', what) };
   const failed = part(e, 'activityTaskFailedEventAttributes', what);
-  if (failed) {
-    const failure = part(failed, 'failure', what);
-    const info = failure && part(failure, 'applicationFailureInfo', what);
-    event.activityTaskFailedEventAttributes = {
-      scheduledEventId: eventIdOf(failed.scheduledEventId) as never,
-      failure: { message: text(failure, 'message', what), ...(info ? { applicationFailureInfo: { type: text(info, 'type', what), details: payloads(info, 'details', what) } } : {}) },
+  if (failed) event.activityTaskFailedEventAttributes = { scheduledEventId: eventIdOf(failed.scheduledEventId) as never, failure: failureOf(failed, what) };
+  const marker = part(e, 'markerRecordedEventAttributes', what);
+  if (marker) {
+    const details = part(marker, 'details', what);
+    event.markerRecordedEventAttributes = {
+      markerName: text(marker, 'markerName', what),
+      details: { data: payloads(details, 'data', what) ?? {}, result: payloads(details, 'result', what) ?? {} },
+      ...(marker.failure ? { failure: failureOf(marker, what) } : {}),
     };
   }
+  const metadata = part(e, 'userMetadata', what);
+  const summary = metadata && part(metadata, 'summary', what);
+  if (summary) event.userMetadata = { summary: payloads({ s: { payloads: [summary] } }, 's', what)!.payloads![0] };
   const child = part(e, 'childWorkflowExecutionCompletedEventAttributes', what);
   if (child) event.childWorkflowExecutionCompletedEventAttributes = { workflowExecution: { workflowId: text(part(child, 'workflowExecution', what), 'workflowId', what) }, result: payloads(child, 'result', what) };
   return event;
 }
 
+function failureOf(parent: Json, what: string): temporal.api.failure.v1.IFailure {
+  const failure = part(parent, 'failure', what);
+  const info = failure && part(failure, 'applicationFailureInfo', what);
+  return { message: text(failure, 'message', what), ...(info ? { applicationFailureInfo: { type: text(info, 'type', what), details: payloads(info, 'details', what) } } : {}) };
+}
+
+/** Core's record of a local activity: a marker named so, its `data` a JSON object. */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+interface LocalActivityMarkerData {
+  activity_type?: unknown;
+  attempt?: unknown;
+  complete_time?: { seconds?: unknown; nanos?: unknown };
+  original_schedule_time?: { seconds?: unknown; nanos?: unknown };
+}
+
+function protoTimeMs(t: { seconds?: unknown; nanos?: unknown } | undefined): number {
+  return Number(t?.seconds) * 1000 + Math.floor(Number(t?.nanos ?? 0) / 1e6);
+}
+
 export async function auditEvents(history: History, codec?: PayloadCodec): Promise<AuditEvent[]> {
   const decode = await decoderFor(history, codec);
-  const scheduled = new Map<number, { type: string; input: unknown }>();
+  let planSteps: unknown[] = [];
   return (history.events ?? []).map((e) => {
     const id = Number(e.eventId);
     const type = eventTypeName(e.eventType);
@@ -178,6 +211,8 @@ export async function auditEvents(history: History, codec?: PayloadCodec): Promi
     const start = e.workflowExecutionStartedEventAttributes;
     if (start) {
       event.startInput = decode(start.input?.payloads)[0];
+      const steps = (event.startInput as { plan?: { steps?: unknown } } | undefined)?.plan?.steps;
+      planSteps = Array.isArray(steps) ? steps : [];
       const parent = start.parentWorkflowExecution?.workflowId;
       event.started = { workflowId: String(start.workflowId ?? ''), runId: String(start.originalExecutionRunId || start.firstExecutionRunId || ''), ...(parent ? { parentWorkflowId: parent } : {}) };
     }
@@ -185,17 +220,22 @@ export async function auditEvents(history: History, codec?: PayloadCodec): Promi
     const accepted = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
     if (accepted) event.update = { name: String(accepted.name), args: decode(accepted.args?.payloads) };
     const sched = e.activityTaskScheduledEventAttributes;
-    if (sched) {
-      const activity = { type: String(sched.activityType?.name), input: decode(sched.input?.payloads)[0] };
-      scheduled.set(id, activity);
-      event.activity = { scheduledId: id, ...activity };
-    }
+    if (sched) event.activity = { scheduledId: id, type: String(sched.activityType?.name), input: decode(sched.input?.payloads)[0] };
     const done = e.activityTaskCompletedEventAttributes;
     if (done) event.activityResult = { scheduledId: Number(done.scheduledEventId), result: decode(done.result?.payloads)[0] };
     const failed = e.activityTaskFailedEventAttributes;
-    if (failed) {
-      const info = failed.failure?.applicationFailureInfo;
-      event.activityFailed = { scheduledId: Number(failed.scheduledEventId), message: String(failed.failure?.message ?? ''), type: info?.type || undefined, details: info ? decode(info.details?.payloads)[0] : undefined };
+    if (failed) event.activityFailed = { scheduledId: Number(failed.scheduledEventId), ...failedRun(failed.failure, decode) };
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName === LOCAL_ACTIVITY_MARKER) {
+      const data = decode(marker.details?.data?.payloads)[0] as LocalActivityMarkerData | undefined;
+      const summary = e.userMetadata?.summary ? decode([e.userMetadata.summary])[0] : undefined;
+      const stepId = typeof summary === 'string' && summary.startsWith(LOCAL_STEP_SUMMARY) ? summary.slice(LOCAL_STEP_SUMMARY.length) : '';
+      const step = planSteps.find((s): s is { id: string; args?: unknown } => typeof s === 'object' && s !== null && (s as { id?: unknown }).id === stepId);
+      const type = String(data?.activity_type ?? '');
+      const ms = protoTimeMs(data?.complete_time) - protoTimeMs(data?.original_schedule_time);
+      event.activity = { scheduledId: id, type, input: { stepId, op: type, args: step?.args ?? {} }, local: { attempt: Number(data?.attempt ?? 1), ms: Number.isFinite(ms) ? ms : 0 } };
+      if (marker.failure) event.activityFailed = { scheduledId: id, ...failedRun(marker.failure, decode) };
+      else event.activityResult = { scheduledId: id, result: decode(marker.details?.result?.payloads)[0] };
     }
     const child = e.childWorkflowExecutionCompletedEventAttributes;
     if (child) event.childCompleted = { workflowId: String(child.workflowExecution?.workflowId), result: decode(child.result?.payloads)[0] };

@@ -8,7 +8,13 @@ const READY_TIMEOUT_MS = 120_000;
 
 /** Start the named appliances in `processes` child processes (`device-fleet-main.js`), the names
  * dealt round-robin; resolves with where each listens once all of them are up. */
-export async function startDeviceFleet(dir: string, names: string[], processes: number, latencyMs: number): Promise<{ appliances: ApplianceAddress[]; pids: number[]; close(): Promise<void> }> {
+export interface DeviceFleet {
+  appliances: ApplianceAddress[];
+  pids: number[];
+  close(): Promise<void>;
+}
+
+export async function startDeviceFleet(dir: string, names: string[], processes: number, latencyMs: number): Promise<DeviceFleet> {
   const children: ChildProcess[] = [];
   const close = () => Promise.all(children.map(stop)).then(() => undefined);
   try {

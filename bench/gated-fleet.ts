@@ -135,11 +135,24 @@ export async function runGatedFleet(o: { ceremonies: CeremonyClient; hsms: strin
   return { n, releasePerSecond: o.releasePerSecond, parkSeconds: round(parkSeconds), totalSeconds: round(totalSeconds), ...stepFigures(measured, o.deviceLatencyMs), failures: failed.length, ...(failed.length ? { failureExample: describeFailure(failed[0]) } : {}) };
 }
 
+/** When a step's commands were sent and answered, by the worker's clock (its transcript): the
+ * workflow's own clock lags within a run of local activities, so its `endedAt` is not used. */
+function commandSpan(step: CeremonyStatus['steps'][number]): { sent: number; answered: number } {
+  const transcript = step.evidence?.transcript ?? [];
+  const last = transcript.at(-1);
+  const span = { sent: Date.parse(transcript[0]?.at ?? ''), answered: Date.parse(last?.at ?? '') + (last?.ms ?? NaN) };
+  if (Number.isNaN(span.sent) || Number.isNaN(span.answered)) throw new Error(`step ${step.id} recorded no command times`);
+  return span;
+}
+
 function stepFigures(measured: { final: CeremonyStatus; releasedAt: number }[], deviceLatencyMs: number) {
   const steps = measured.flatMap(({ final, releasedAt }) =>
     final.steps
-      .filter((s) => s.type === 'device' && s.startedAt && s.endedAt)
-      .map((s, k) => ({ k: k + 1, sinceRelease: Date.parse(s.endedAt!) - releasedAt, duration: Date.parse(s.endedAt!) - Date.parse(s.startedAt!) })),
+      .filter((s) => s.type === 'device')
+      .map((s, k) => {
+        const { sent, answered } = commandSpan(s);
+        return { k: k + 1, sinceRelease: answered - releasedAt, duration: answered - sent };
+      }),
   );
   const floor = (k: number) => k * COMMANDS_PER_STEP * deviceLatencyMs;
   const first = steps.filter((s) => s.k === 1);

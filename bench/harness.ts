@@ -39,8 +39,9 @@ function ledgerInventory(dir: string): string {
   return path;
 }
 
-/** A worker and a client on the bench server, its own task queue and data dir. */
-export async function startHarnessFor(server: { address: string; bundlePath: string }, inventoryPath?: string, env: Record<string, string> = {}) {
+/** A worker and a client on the bench server, its own task queue and data dir; `settings`: the
+ * worker's configuration beyond the defaults. */
+export async function startHarnessFor(server: { address: string; bundlePath: string }, inventoryPath?: string, env: Record<string, string> = {}, settings: Record<string, string> = {}) {
   Object.assign(process.env, env);
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-data-'));
   const config: AppConfig = loadConfig({
@@ -49,6 +50,7 @@ export async function startHarnessFor(server: { address: string; bundlePath: str
     CEREMONY_DATA_DIR: dataDir,
     LOG_LEVEL: 'error',
     CEREMONY_INVENTORY: inventoryPath ?? ledgerInventory(dataDir),
+    ...settings,
   });
   const { worker, connection, closeSessions } = await createCeremonyWorker(config, { workflowBundlePath: server.bundlePath });
   const running = worker.run();

@@ -18,8 +18,9 @@ export interface PolicySnapshot {
   /** Each gate, with who may decide on it. */
   gates: { id: string; type: 'approval' | 'signoff'; group?: string; quorum: number; eligible: string[] }[];
   /** Each operation step: its kind, the rule for it, and the gates (or standing approval check,
-   * or `parent`) that satisfy the rule before it runs. */
-  steps: { id: string; op: string; kind: OperationKind; rule?: ApprovalRule; by: string[] }[];
+   * or `parent`) that satisfy the rule before it runs; `local`: the worker runs it as a local
+   * activity (a short read, see `activities/policy-check.ts`). */
+  steps: { id: string; op: string; kind: OperationKind; rule?: ApprovalRule; by: string[]; local?: true }[];
   /** Standing approvals the plan relies on, as the inventory has them. */
   standing: { stepId: string; id: string; approvedBy: string[]; reference: string; expires: string; kinds: OperationKind[] }[];
   /** Public keys of everyone who may decide on a gate. */

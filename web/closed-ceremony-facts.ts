@@ -71,5 +71,9 @@ export async function closedCeremonyFacts(history: History, codec?: PayloadCodec
     if (channel) facts.deliveries.push({ channel, outcome: closed.outcome, attempts: attempts.get(closed.scheduledId) ?? 1 });
     else if (!NOT_A_STEP.has(activity.name)) facts.operations.push({ operation: activity.name, outcome: closed.outcome, seconds: (timeOf(e) - activity.at) / 1000 });
   }
+  // a step run as a local activity: one marker, its run and outcome together
+  for (const e of decoded) {
+    if (e.activity?.local && !NOT_A_STEP.has(e.activity.type)) facts.operations.push({ operation: e.activity.type, outcome: e.activityFailed ? 'failed' : 'completed', seconds: e.activity.local.ms / 1000 });
+  }
   return facts;
 }

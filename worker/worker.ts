@@ -68,6 +68,7 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
       azure: azureSettings(config),
       keyVault: keyVaultSettings(config),
       sessions,
+      localReads: config.WORKER_LOCAL_READS === 'true',
     }),
   });
   /** After `worker.run()` has returned: closes the device sessions it kept. */

@@ -1,10 +1,10 @@
-import { ApplicationFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { planDigest } from '../ceremonies/digest';
 import { checkPolicy } from './activities';
 import { describeFailure } from './failures';
 import { registerHandlers } from './handlers';
 import { planShapeProblem } from './plan-shape';
-import type { CeremonyInput, CeremonyStatus, Phase } from './messages';
+import { LOCAL_ACTIVITIES_PATCH, type CeremonyInput, type CeremonyStatus, type Phase } from './messages';
 import { CeremonyRun } from './run';
 import { CeremonyState } from './state';
 import { runStep } from './steps';
@@ -17,7 +17,7 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
   if (problem) throw ApplicationFailure.nonRetryable(`invalid plan: ${problem}`, 'InvalidPlan');
   const plan = input.plan;
   const state = new CeremonyState(workflowInfo().workflowId, plan, planDigest(plan));
-  const run = new CeremonyRun(plan, state);
+  const run = new CeremonyRun(plan, state, patched(LOCAL_ACTIVITIES_PATCH));
   registerHandlers(run);
   state.record('ceremony-started', plan.requester, `${plan.kind} on ${plan.hsm} for ${plan.ticket}; plan ${state.planDigest}`);
 
@@ -26,7 +26,7 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
   // the parent of a child ceremony is Temporal's own record.
   let outcome: Phase = 'completed';
   try {
-    state.policy = await checkPolicy({ ceremonyId: state.ceremonyId, plan, parent: workflowInfo().parent?.workflowId });
+    state.policy = await checkPolicy({ ceremonyId: state.ceremonyId, plan, parent: workflowInfo().parent?.workflowId }, run.localActivities);
     state.record('policy-checked', 'worker', policySummary(state));
   } catch (err) {
     state.refusal = describeFailure(err);

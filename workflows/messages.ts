@@ -7,6 +7,12 @@ import type { ApproveInput, CancelInput, CheckDecisionInput, RejectInput, Resolv
 
 export type { ApproveInput, CancelInput, CheckDecisionInput, RejectInput, ResolveInput, SignoffInput } from './inputs';
 
+/** How a local activity's summary names its step: the audit reads the step back from it. */
+export const LOCAL_STEP_SUMMARY = 'step ';
+/** The patch (`patched()`) after which the policy check and short reads run as local activities:
+ * a history from before it replays as it ran, with activities. */
+export const LOCAL_ACTIVITIES_PATCH = 'local-activities';
+
 export const PHASES = [
   'running',
   'awaiting-approval',

@@ -18,6 +18,8 @@ export class CeremonyRun {
   constructor(
     readonly plan: Plan,
     readonly state: CeremonyState,
+    /** whether this run may use local activities (`LOCAL_ACTIVITIES_PATCH`) */
+    readonly localActivities: boolean,
   ) {}
 
   setPhase(phase: Phase): void {

@@ -36,6 +36,16 @@ export interface TranscriptEntry {
   command: string;
   code: number;
   output: string;
+  /** When the command was sent (the worker's clock) and how long its answer took. */
+  at?: string;
+  ms?: number;
+}
+
+/** Times a command from now: the result gives its transcript entry's `at` and `ms`. */
+function commandTimer(): () => { at: string; ms: number } {
+  const at = new Date().toISOString();
+  const start = performance.now();
+  return () => ({ at, ms: Math.round((performance.now() - start) * 10) / 10 });
 }
 
 /** Logged-in appliance sessions kept between activities (`session-pool.ts`). */
@@ -155,12 +165,13 @@ export class DeviceAccess {
       throw err;
     });
     const shell = await this.hostShell;
+    const timed = commandTimer();
     try {
       const out = await shell.runHost(command, options);
-      this.transcript.push({ user: shell.user, command, code: out.status, output: out.output });
+      this.transcript.push({ user: shell.user, command, code: out.status, output: out.output, ...timed() });
       return out;
     } catch (err) {
-      this.transcript.push({ user: shell.user, command, code: -1, output: (err as Error).message });
+      this.transcript.push({ user: shell.user, command, code: -1, output: (err as Error).message, ...timed() });
       throw err;
     }
   }
@@ -199,12 +210,13 @@ export class DeviceAccess {
   }
 
   private async runIn(shell: LunaShell, command: string, options: RunOptions): Promise<CommandOutput> {
+    const timed = commandTimer();
     try {
       const out = await shell.run(command, { ...options, timeoutMs: options.timeoutMs ?? this.commandTimeoutMs });
-      this.transcript.push({ user: shell.user, command, code: out.code, output: options.keepChars === undefined ? out.output : bounded(out.output, options.keepChars) });
+      this.transcript.push({ user: shell.user, command, code: out.code, output: options.keepChars === undefined ? out.output : bounded(out.output, options.keepChars), ...timed() });
       return out;
     } catch (err) {
-      this.transcript.push({ user: shell.user, command, code: -1, output: (err as Error).message });
+      this.transcript.push({ user: shell.user, command, code: -1, output: (err as Error).message, ...timed() });
       throw err;
     }
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { TypedSearchAttributes } from '@temporalio/common';
+import { auditEvents } from '../../audit/history';
 import { loadInventory } from '../../ceremonies/inventory';
 import { PlanSchema, type PlanInput } from '../../ceremonies/plan';
 import { approveUpdate, rejectUpdate } from '../../workflows/messages';
@@ -116,9 +117,9 @@ describe('plans started directly on Temporal end refused before any step', () =>
     expect(refused?.detail).toMatch(says);
     expect(final.refusal).toBe(refused?.detail);
     expect((await cli('status', id)).out).toContain(`refused by the worker's policy check: ${refused?.detail}`);
-    // nothing but the policy check (and the outcome mail) ran
-    const activities = (await handle.fetchHistory()).events!.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType!.name] : []));
-    expect(activities.filter((a) => a !== 'notify' && a !== 'ticketComment')).toEqual(['checkPolicy']);
+    // nothing but the policy check (a local activity) and the outcome mail ran
+    const activities = (await auditEvents(await handle.fetchHistory())).flatMap((e) => (e.activity ? [{ type: e.activity.type, local: Boolean(e.activity.local) }] : []));
+    expect(activities.filter((a) => a.type !== 'notify' && a.type !== 'ticketComment')).toEqual([{ type: 'checkPolicy', local: true }]);
     expect(deviceLog()).toEqual([]);
     expect(backupLog()).toEqual([]);
   });
