@@ -1,4 +1,4 @@
-import { CancellationScope, allHandlersFinished, condition, upsertSearchAttributes } from '@temporalio/workflow';
+import { CancellationScope, allHandlersFinished, condition, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { NotificationInput, NotificationKind } from '../activities/types';
 import type { Plan, Step } from '../ceremonies/plan';
 import { notify, ticketComment } from './activities';
@@ -14,6 +14,8 @@ export class CeremonyRun {
   /** The running step's scope: a cancel request cancels it. */
   stepScope: CancellationScope | null = null;
   private readonly inFlight: Promise<void>[] = [];
+  /** The workflow task (by history length) in which an update was last accepted. */
+  private updateTask = -1;
 
   constructor(
     readonly plan: Plan,
@@ -21,6 +23,18 @@ export class CeremonyRun {
     /** whether this run may use local activities (`LOCAL_ACTIVITIES_PATCH`) */
     readonly localActivities: boolean,
   ) {}
+
+  /** An update was accepted: its answer goes back to the caller when this workflow task completes. */
+  updateAccepted(): void {
+    this.updateTask = workflowInfo().historyLength;
+  }
+
+  /** Whether a short read may run as a local activity now. A local activity keeps the workflow
+   * task open until it ends, and the answer to an update accepted in that task with it (an
+   * approval would wait for the reads after its gate): not in a task that accepted one. */
+  mayRunLocally(): boolean {
+    return this.localActivities && workflowInfo().historyLength !== this.updateTask;
+  }
 
   setPhase(phase: Phase): void {
     if (this.state.phase === phase) return;

@@ -13,7 +13,9 @@ import { initialiseDirectly, SECRETS, startSimulatedHsm, type SimulatedHsm } fro
 
 // Short read-only steps (and the policy check) run as local activities: a marker in the history
 // that names its step, no round trip through the server. Steps that change something stay
-// activities. WORKER_LOCAL_READS=false makes every step an activity. The audit reads both.
+// activities, and so does a read in the workflow task that accepted an update (the approval's
+// answer would wait for it). WORKER_LOCAL_READS=false makes every step an activity. The audit
+// reads both.
 
 let sim: SimulatedHsm;
 let local: Harness;
@@ -40,7 +42,10 @@ function withoutLedgerPartition(): void {
 }
 
 async function runCeremony(h: Harness) {
-  const plan = testPlan([gate(), device('show', 'hsm.show'), device('create', 'partition.create', { partition: 'ledger' }), device('present', 'partition.present', { partition: 'ledger' })], { hsm: 'hsm-sim-1' });
+  const plan = testPlan(
+    [gate(), device('show', 'hsm.show'), device('create', 'partition.create', { partition: 'ledger' }), device('present', 'partition.present', { partition: 'ledger' }), device('show-again', 'hsm.show')],
+    { hsm: 'hsm-sim-1' },
+  );
   const id = await h.start(plan);
   const open = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
   await h.ceremonies.approve(id, { gate: 'approve', approver: 'alice@example.com', planDigest: open.planDigest });
@@ -58,17 +63,23 @@ test('read-only steps run as local activities, a step that changes something as 
     ['show', 'checked'],
     ['create', 'applied'],
     ['present', 'checked'],
+    ['show-again', 'checked'],
   ]);
-  // the history: markers for the policy check and the two reads, an activity for the change
+  // the history: markers for the policy check and the two reads after the change; activities for
+  // the change and for the read right after the gate, whose approval is answered before it runs
   const markers = history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
   expect(markers).toHaveLength(3);
   const runs = events.filter((e) => e.activity && e.activity.type !== 'notify' && e.activity.type !== 'ticketComment');
   expect(runs.map((e) => [e.activity!.type, (e.activity!.input as { stepId?: string }).stepId ?? '', Boolean(e.activity!.local)])).toEqual([
     ['checkPolicy', '', true],
-    ['hsm.show', 'show', true],
+    ['hsm.show', 'show', false],
     ['partition.create', 'create', false],
     ['partition.present', 'present', true],
+    ['hsm.show', 'show-again', true],
   ]);
+  const approvalsAnswered = history.events!.filter((e) => e.workflowExecutionUpdateCompletedEventAttributes).map((e) => Number(e.eventId));
+  expect(approvalsAnswered).toHaveLength(2);
+  expect(Math.max(...approvalsAnswered)).toBeLessThan(runs[1].id);
   // a marker carries its result: the evidence, with the commands as sent and when
   const present = runs[3];
   expect(present.activityResult?.scheduledId).toBe(present.id);
@@ -84,9 +95,11 @@ test('read-only steps run as local activities, a step that changes something as 
     ['show', 'check holds', ['hsm show']],
     ['create', expect.stringMatching(/^applied/), expect.arrayContaining([expect.stringMatching(/^partition create/)])],
     ['present', 'check holds', ['partition list']],
+    ['show-again', 'check holds', ['hsm show']],
   ]);
   const facts = await closedCeremonyFacts(history);
   expect(facts.operations.map((o) => [o.operation, o.outcome]).sort()).toEqual([
+    ['hsm.show', 'completed'],
     ['hsm.show', 'completed'],
     ['partition.create', 'completed'],
     ['partition.present', 'completed'],
@@ -108,6 +121,7 @@ test('with WORKER_LOCAL_READS=false every step is an activity, and the audit rea
     ['hsm.show', false],
     ['partition.create', false],
     ['partition.present', false],
+    ['hsm.show', false],
   ]);
   expect(history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'partition.present')).toHaveLength(1);
   expect(checkInvariants(events)).toEqual([]);
