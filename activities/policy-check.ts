@@ -14,13 +14,14 @@ export interface PolicyCheckInput {
   parent?: string;
 }
 
-/** The worker checks a plan against the policy of its own inventory before the first step, and
- * returns what the workflow enforces: gates, who may decide on them, and their public keys. */
 /** A read that answers within this runs as a local activity when the worker allows it: no round
  * trip through the server before and after it, and nothing to heartbeat. Longer reads, and every
  * step that changes something, stay activities (heartbeats, the server's own record of each run). */
-export const LOCAL_READ_MAX_MS = 60_000;
+const LOCAL_READ_MAX_MS = 60_000;
 
+/** The worker checks a plan against the policy of its own inventory before the first step, and
+ * returns what the workflow enforces: gates, who may decide on them, their public keys, and which
+ * steps are short reads it runs as local activities (`localReads`). */
 export function policyCheckActivity(inventory: InventoryCache | undefined, options: { localReads?: boolean } = {}) {
   return async (input: PolicyCheckInput): Promise<PolicySnapshot> => {
     if (!inventory) throw nonRetryable('PolicyViolation', 'the worker has no inventory (CEREMONY_INVENTORY): it cannot check any plan');

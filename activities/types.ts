@@ -1,4 +1,5 @@
 /** Shapes shared by the workflow (type-only) and the activities. */
+import type { TranscriptEntry } from './device/device-access';
 
 export interface OperationInput {
   ceremonyId: string;
@@ -38,7 +39,7 @@ export interface OperationEvidence {
    * the service answered and what it said of the operation. Never a secret (no token, no body). */
   apiCalls?: ApiCall[];
   /** Every device command run by this attempt, with its result code and scrubbed output. */
-  transcript?: { device: string; user: string; command: string; code: number; output: string; at?: string; ms?: number }[];
+  transcript?: (TranscriptEntry & { device: string })[];
 }
 
 export interface ApiCall {

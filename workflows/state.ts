@@ -123,10 +123,15 @@ export class CeremonyState implements GateContext {
     return (step.type === 'approval' ? step.approvers : step.contacts).filter((a) => !decided.has(a));
   }
 
+  /** What the worker's policy check recorded for an operation step, if it checked one by that id. */
+  checkedStep(stepId: string): PolicySnapshot['steps'][number] | undefined {
+    return this.policy?.steps.find((s) => s.id === stepId);
+  }
+
   /** Before an operation step: every gate (or standing approval, or parent) the policy named for
    * it has passed. Why not, or undefined. */
   unmetApproval(stepId: string): string | undefined {
-    const required = this.policy?.steps.find((s) => s.id === stepId);
+    const required = this.checkedStep(stepId);
     if (!required) return `step ${stepId} was not checked against the policy`;
     if (!required.rule) return undefined;
     const open = required.by.filter((id) => !id.startsWith('parent:') && this.stepStatus(id) !== 'succeeded');

@@ -37,7 +37,7 @@ export async function runOperation(run: CeremonyRun, step: OperationStep): Promi
       if (missing.length > 0) throw ApplicationFailure.nonRetryable(`refusing ${step.op}: it requires ${missing.join(', ')} to have succeeded first`, 'PreconditionNotMet');
       const unapproved = state.unmetApproval(step.id);
       if (unapproved) throw ApplicationFailure.nonRetryable(`refusing ${step.op}: ${unapproved}`, 'PolicyViolation');
-      const local = run.mayRunLocally() && state.policy?.steps.find((s) => s.id === step.id)?.local === true;
+      const local = run.mayRunLocally() && state.checkedStep(step.id)?.local === true;
       const evidence = await operationActivity(step, local)({
         ceremonyId: state.ceremonyId,
         kind: plan.kind,
