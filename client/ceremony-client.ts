@@ -1,12 +1,15 @@
 import {
   Client,
   Connection,
+  QueryRejectedError,
+  WorkflowClient,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type QueryDefinition } from '@temporalio/common';
 import { buildPlan } from '../ceremonies/build-plan';
 import { ceremonyIdForTicket } from '../ceremonies/identifiers';
 import type { Inventory } from '../ceremonies/inventory';
@@ -26,6 +29,7 @@ import {
   timelineQuery,
   type ApproveInput,
   type CancelInput,
+  type CeremonyOutcome,
   type CeremonyStatus,
   type GateView,
   type Phase,
@@ -87,15 +91,19 @@ export interface ClientOptions {
 
 export class CeremonyClient {
   constructor(
+    /** Its queries are refused by the server once a ceremony has ended (`NOT_OPEN`). */
     readonly client: Client,
     readonly taskQueue: string,
     private readonly options: ClientOptions = {},
+    /** Queries an ended ceremony only when its result cannot answer: a worker replays it. */
+    private readonly replaying: WorkflowClient = client.workflow,
   ) {}
 
   static async connect(config: AppConfig, options: ClientOptions = {}): Promise<{ ceremonies: CeremonyClient; connection: Connection }> {
     const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '5s' });
-    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(config.CEREMONY_PAYLOAD_KEYS) });
-    return { ceremonies: new CeremonyClient(client, config.TEMPORAL_TASK_QUEUE, options), connection };
+    const shared = { connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(config.CEREMONY_PAYLOAD_KEYS) };
+    const client = new Client({ ...shared, workflow: { queryRejectCondition: 'NOT_OPEN' } });
+    return { ceremonies: new CeremonyClient(client, config.TEMPORAL_TASK_QUEUE, options, new WorkflowClient(shared)), connection };
   }
 
   /** Build the plan and start its ceremony; the same ticket never starts two. */
@@ -126,7 +134,7 @@ export class CeremonyClient {
     if (described.status.name !== 'RUNNING') {
       throw new CeremonyRefusal(`ticket ${plan.ticket} already ran ceremony ${ceremonyId} (${described.status.name.toLowerCase()}); a ticket starts one ceremony only`);
     }
-    const { planDigest: runningPlanDigest } = await existing.query(planQuery);
+    const { planDigest: runningPlanDigest } = await this.plan(ceremonyId);
     return { ceremonyId, runId: described.runId, planDigest: digest, existing: true, runningPlanDigest };
   }
 
@@ -134,34 +142,51 @@ export class CeremonyClient {
     return this.client.workflow.getHandle<typeof ceremonyWorkflow>(ceremonyId);
   }
 
-  /** A running ceremony answers the query; an ended one also has its final status as its result,
-   * which needs no worker (a query on a closed workflow makes a worker replay it, and can time
-   * out when workers are busy). */
   status(ceremonyId: string): Promise<CeremonyStatus> {
-    return this.call(ceremonyId, async () => {
-      const handle = this.handle(ceremonyId);
-      try {
-        return await handle.query(statusQuery);
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw err;
-        const { status } = await handle.describe();
-        if (status.name === 'RUNNING') throw err;
-        return handle.result();
-      }
-    });
+    return this.read(ceremonyId, statusQuery, [], ({ timeline, plan, ...status }) => status);
   }
 
   timeline(ceremonyId: string): Promise<TimelineEvent[]> {
-    return this.call(ceremonyId, () => this.handle(ceremonyId).query(timelineQuery));
+    return this.read(ceremonyId, timelineQuery, [], (outcome) => outcome.timeline);
   }
 
   plan(ceremonyId: string): Promise<{ plan: Plan; planDigest: string }> {
-    return this.call(ceremonyId, () => this.handle(ceremonyId).query(planQuery));
+    return this.read(ceremonyId, planQuery, [], ({ plan, planDigest }) => plan && { plan, planDigest });
   }
 
   /** The refusal a decision would meet now (its signature aside), or null: nothing is recorded. */
   checkDecision(ceremonyId: string, input: CheckDecisionInput): Promise<{ code: RefusalCode; message: string } | null> {
-    return this.call(ceremonyId, () => this.handle(ceremonyId).query(checkDecisionQuery, input));
+    return this.read(ceremonyId, checkDecisionQuery, [input], ({ phase }) => ({ code: 'finished', message: `ceremony ${ceremonyId} has already ended (${phase})` }));
+  }
+
+  /** A running ceremony answers the query. The server refuses queries to an ended one, whose
+   * result answers instead: a query there would make a worker replay the whole history, which
+   * waits on busy workers and fails without any. Only when the result cannot answer (the
+   * ceremony was terminated or failed, or ended before results held the timeline and plan) does
+   * a worker replay it. */
+  private read<T, A extends unknown[]>(ceremonyId: string, query: QueryDefinition<T, A>, args: A, fromOutcome: (outcome: CeremonyOutcome) => T | undefined): Promise<T> {
+    return this.call(ceremonyId, async () => {
+      try {
+        return await this.handle(ceremonyId).query(query, ...args);
+      } catch (err) {
+        if (!(err instanceof QueryRejectedError)) throw err;
+      }
+      const outcome = await this.outcome(ceremonyId);
+      const answer = outcome && fromOutcome(outcome);
+      return answer !== undefined ? answer : this.replaying.getHandle(ceremonyId).query(query, ...args);
+    });
+  }
+
+  /** An ended ceremony's result; undefined when it has none (terminated, failed, timed out) or
+   * ended before its result held the timeline and plan. */
+  private async outcome(ceremonyId: string): Promise<CeremonyOutcome | undefined> {
+    try {
+      const outcome = await this.handle(ceremonyId).result();
+      return outcome.timeline && outcome.plan ? outcome : undefined;
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) return undefined;
+      throw err;
+    }
   }
 
   approve(ceremonyId: string, request: ApproveRequest, signer?: DecisionSigner): Promise<GateView> {

@@ -4,7 +4,7 @@ import { checkPolicy } from './activities';
 import { describeFailure } from './failures';
 import { registerHandlers } from './handlers';
 import { planShapeProblem } from './plan-shape';
-import { LOCAL_ACTIVITIES_PATCH, type CeremonyInput, type CeremonyStatus, type Phase } from './messages';
+import { LOCAL_ACTIVITIES_PATCH, type CeremonyInput, type CeremonyOutcome, type Phase } from './messages';
 import { CeremonyRun } from './run';
 import { CeremonyState } from './state';
 import { runStep } from './steps';
@@ -12,7 +12,7 @@ import { nextStepsLines, outcomeText, policySummary } from './texts';
 
 /** Runs any Plan step by step: approval and sign-off gates, operations with intervention on
  * failure, child ceremonies, durable waits. Its history is the audit record of the ceremony. */
-export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonyStatus> {
+export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonyOutcome> {
   const problem = planShapeProblem(input.plan);
   if (problem) throw ApplicationFailure.nonRetryable(`invalid plan: ${problem}`, 'InvalidPlan');
   const plan = input.plan;
@@ -65,5 +65,5 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonySt
   run.comment('ended', [`ceremony ${outcome}.`, ...nextStepsLines(state)].join('\n'));
   run.send('outcome', [plan.requester, ...state.operators], `Ceremony ${outcome}: ${plan.title}`, outcomeText(plan, state, outcome));
   await run.settled();
-  return state.status();
+  return state.outcome();
 }

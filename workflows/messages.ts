@@ -92,6 +92,13 @@ export interface CeremonyStatus {
   refusedBy?: string;
 }
 
+/** What a ceremony returns when it ends: its final status, with the timeline and plan, so that an
+ * ended ceremony is read from its result (no worker replays it to answer a query). */
+export interface CeremonyOutcome extends CeremonyStatus {
+  timeline: TimelineEvent[];
+  plan: Plan;
+}
+
 export interface GateView {
   gate: string;
   approvals: number;

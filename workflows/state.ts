@@ -4,7 +4,7 @@ import { isGate } from '../ceremonies/steps';
 import type { PolicySnapshot } from '../ceremonies/policy';
 import type { OperationEvidence } from '../activities/types';
 import { approvers, decisionRefusal, gateQuorum, refusal, signatureProblem, signedVia, type DecisionInput, type GateContext, type Refusal } from './gate-rules';
-import { FINAL_PHASES, type CeremonyStatus, type Decision, type GateView, type Phase, type StepOutcome, type StepStatus, type TimelineEvent } from './messages';
+import { FINAL_PHASES, type CeremonyOutcome, type CeremonyStatus, type Decision, type GateView, type Phase, type StepOutcome, type StepStatus, type TimelineEvent } from './messages';
 
 /** The ceremony's state, free of Temporal calls so it can be unit-tested and reasoned about on
  * its own. The workflow drives it; queries and validators read it; the rules are gate-rules.ts. */
@@ -160,6 +160,10 @@ export class CeremonyState implements GateContext {
   }
 
   // ---- views -------------------------------------------------------------
+
+  outcome(): CeremonyOutcome {
+    return { ...this.status(), timeline: [...this.timeline], plan: this.plan };
+  }
 
   status(): CeremonyStatus {
     const gate = this.openGate;

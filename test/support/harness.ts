@@ -9,7 +9,7 @@ import { planDigest } from '../../ceremonies/digest';
 import { PlanSchema, type Plan, type PlanInput } from '../../ceremonies/plan';
 import { readLedger } from '../../activities/ops/ledger';
 import type { NotificationInput } from '../../activities/types';
-import type { CeremonyStatus } from '../../workflows/messages';
+import type { CeremonyOutcome, CeremonyStatus } from '../../workflows/messages';
 import { loadConfig, type AppConfig } from '../../runtime/config';
 import { createCeremonyWorker } from '../../worker/worker';
 
@@ -183,6 +183,6 @@ export async function waitForStatus(
   }
 }
 
-export async function result(ceremonies: CeremonyClient, id: string): Promise<CeremonyStatus> {
+export async function result(ceremonies: CeremonyClient, id: string): Promise<CeremonyOutcome> {
   return ceremonies.handle(id).result();
 }
