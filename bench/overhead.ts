@@ -33,17 +33,22 @@ async function ceremonyRun(server: Server, devices: DeviceFleet, inventoryPath: 
     const steps = (n: number): PlanInput['steps'] => Array.from({ length: n }, (_, i) => ({ id: `show-${i}`, type: 'device' as const, title: `hsm show ${i}`, hsm: appliance.name, op: OP }));
     const run = async (n: number) => {
       const t = performance.now();
+      const startedAt = Date.now();
       const final = await h.ceremonies.handle(await h.startPlan(appliance.name, steps(n))).result();
       if (final.phase !== 'completed') throw new Error(`bench ceremony ended ${final.phase}`);
-      return { final, wallMs: performance.now() - t };
+      return { final, wallMs: performance.now() - t, startedAt, endedAt: Date.now() };
     };
     const warm = await run(WARMUP_STEPS);
     const commands = (warm.final.steps[0].evidence?.transcript ?? []).map((t) => t.command);
     if (commands.length === 0) throw new Error(`${OP} recorded no commands`);
-    const { final, wallMs } = await run(STEPS);
+    const { final, wallMs, startedAt, endedAt } = await run(STEPS);
     const sent = final.steps.map((s) => Date.parse(s.evidence?.transcript?.[0]?.at ?? ''));
     if (sent.some(Number.isNaN)) throw new Error('a step recorded no command time');
-    return { commands, wallMs, sent };
+    const last = final.steps[final.steps.length - 1].evidence?.transcript?.at(-1);
+    const lastAnswer = Date.parse(last?.at ?? '') + (last?.ms ?? NaN);
+    // the ceremony's own cost, outside its steps: start to the first command, last answer to the result
+    const fixed = { startToFirstCommandMs: sent[0] - startedAt, lastAnswerToResultMs: endedAt - lastAnswer };
+    return { commands, wallMs, sent, fixed };
   } finally {
     await h.stop();
   }
@@ -81,7 +86,16 @@ export async function overhead(): Promise<Record<string, unknown>> {
     const plainMedian = percentile(plain.steps, 50);
     const figures = (run: typeof local) => {
       const perStep = run.sent.slice(1).map((at, i) => at - run.sent[i] - plainMedian);
-      return { ceremonyWallMs: round(run.wallMs), ratio: round(run.wallMs / plain.wallMs, 2), perStepOrchestrationMsP50: round(percentile(perStep, 50)), perStepOrchestrationMsP99: round(percentile(perStep, 99)) };
+      const mean = perStep.reduce((a, b) => a + b, 0) / perStep.length;
+      return {
+        ceremonyWallMs: round(run.wallMs),
+        ratio: round(run.wallMs / plain.wallMs, 2),
+        perStepOrchestrationMsP50: round(percentile(perStep, 50)),
+        perStepOrchestrationMsP99: round(percentile(perStep, 99)),
+        perStepOrchestrationMsMean: round(mean),
+        startToFirstCommandMs: round(run.fixed.startToFirstCommandMs),
+        lastAnswerToResultMs: round(run.fixed.lastAnswerToResultMs),
+      };
     };
     return {
       bench: 'overhead',

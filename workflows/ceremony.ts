@@ -10,6 +10,25 @@ import { CeremonyState } from './state';
 import { runStep } from './steps';
 import { nextStepsLines, outcomeText, policySummary } from './texts';
 
+/** The plan's steps in order, until one ends the ceremony or a cancel request stops it. */
+async function runSteps(run: CeremonyRun): Promise<Phase> {
+  const { state } = run;
+  for (const step of run.plan.steps) {
+    if (state.cancelRequest) return 'cancelled';
+    state.currentStep = step.id;
+    try {
+      const ended = await runStep(run, step);
+      if (ended) return ended;
+    } catch (err) {
+      if (!isCancellation(err) || !state.cancelRequest) throw err;
+      state.setStep(step.id, 'cancelled');
+      state.openGate = null;
+      return 'cancelled';
+    }
+  }
+  return 'completed';
+}
+
 /** Runs any Plan step by step: approval and sign-off gates, operations with intervention on
  * failure, child ceremonies, durable waits. Its history is the audit record of the ceremony. */
 export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonyOutcome> {
@@ -35,28 +54,12 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonyOu
     outcome = 'refused';
   }
 
-  for (const step of outcome === 'refused' ? [] : plan.steps) {
-    if (state.cancelRequest) {
-      outcome = 'cancelled';
-      break;
-    }
-    state.currentStep = step.id;
+  if (outcome !== 'refused') {
+    // one scope for all the steps: a cancel request cancels the step that is running (a scope
+    // per step would cost each step the stack captures of the scope's own promises)
     run.stepScope = new CancellationScope();
-    try {
-      const ended = await run.stepScope.run(() => runStep(run, step));
-      if (ended) {
-        outcome = ended;
-        break;
-      }
-    } catch (err) {
-      if (!isCancellation(err) || !state.cancelRequest) throw err;
-      state.setStep(step.id, 'cancelled');
-      state.openGate = null;
-      outcome = 'cancelled';
-      break;
-    } finally {
-      run.stepScope = null;
-    }
+    outcome = await run.stepScope.run(() => runSteps(run));
+    run.stepScope = null;
   }
 
   state.currentStep = null;
