@@ -137,8 +137,8 @@ function approvalsBefore(f: AuditFacts, gate: string, eventId: number): { approv
   return { approvers: approvers(counted.map((d) => ({ actor: d.actor, decision: d.name }))), vetoed: before.some((d) => d.name === 'reject'), ids: before.map((d) => d.eventId) };
 }
 
-export function checkInvariants(events: AuditEvent[]): Violation[] {
-  const f = auditFacts(events);
+/** `facts`: the events' auditFacts, when the caller has them already (they verify signatures). */
+export function checkInvariants(events: AuditEvent[], f: AuditFacts = auditFacts(events)): Violation[] {
   const v: Violation[] = [];
   const stepIndex = (id: string) => f.plan.steps.findIndex((s) => s.id === id);
   const snapshot = f.policy?.snapshot;

@@ -201,7 +201,7 @@ async function checkHistory(file: string, codecs: PayloadCodec[], options: Verif
     if (codecs.length) history = await decodedHistory(history, codecs);
     events = await auditEvents(parseHistoryJson(history));
     facts = auditFacts(events);
-    violations = checkInvariants(events);
+    violations = checkInvariants(events, facts);
   } catch (err) {
     failed(result, CHECKS.wellFormed, malformed.length ? malformed : [`the history cannot be read: ${(err as Error).message}`]);
     return undefined;
