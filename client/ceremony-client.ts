@@ -10,6 +10,7 @@ import {
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
 import { ApplicationFailure, type QueryDefinition } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { buildPlan } from '../ceremonies/build-plan';
 import { ceremonyIdForTicket } from '../ceremonies/identifiers';
 import type { Inventory } from '../ceremonies/inventory';
@@ -29,6 +30,7 @@ import {
   timelineQuery,
   type ApproveInput,
   type CancelInput,
+  type CeremonyInput,
   type CeremonyOutcome,
   type CeremonyStatus,
   type GateView,
@@ -143,7 +145,7 @@ export class CeremonyClient {
   }
 
   status(ceremonyId: string): Promise<CeremonyStatus> {
-    return this.read(ceremonyId, statusQuery, [], ({ timeline, plan, ...status }) => status);
+    return this.read(ceremonyId, statusQuery, [], ({ timeline, ...status }) => status);
   }
 
   timeline(ceremonyId: string): Promise<TimelineEvent[]> {
@@ -151,7 +153,10 @@ export class CeremonyClient {
   }
 
   plan(ceremonyId: string): Promise<{ plan: Plan; planDigest: string }> {
-    return this.read(ceremonyId, planQuery, [], ({ plan, planDigest }) => plan && { plan, planDigest });
+    return this.read(ceremonyId, planQuery, [], async ({ planDigest }) => {
+      const plan = await this.startedPlan(ceremonyId);
+      return plan && { plan, planDigest };
+    });
   }
 
   /** The refusal a decision would meet now (its signature aside), or null: nothing is recorded. */
@@ -164,7 +169,7 @@ export class CeremonyClient {
    * waits on busy workers and fails without any. Only when the result cannot answer (the
    * ceremony was terminated or failed, or ended before results held the timeline and plan) does
    * a worker replay it. */
-  private read<T, A extends unknown[]>(ceremonyId: string, query: QueryDefinition<T, A>, args: A, fromOutcome: (outcome: CeremonyOutcome) => T | undefined): Promise<T> {
+  private read<T, A extends unknown[]>(ceremonyId: string, query: QueryDefinition<T, A>, args: A, fromOutcome: (outcome: CeremonyOutcome) => T | undefined | Promise<T | undefined>): Promise<T> {
     return this.call(ceremonyId, async () => {
       try {
         return await this.handle(ceremonyId).query(query, ...args);
@@ -172,21 +177,31 @@ export class CeremonyClient {
         if (!(err instanceof QueryRejectedError)) throw err;
       }
       const outcome = await this.outcome(ceremonyId);
-      const answer = outcome && fromOutcome(outcome);
+      const answer = outcome && (await fromOutcome(outcome));
       return answer !== undefined ? answer : this.replaying.getHandle(ceremonyId).query(query, ...args);
     });
   }
 
   /** An ended ceremony's result; undefined when it has none (terminated, failed, timed out) or
-   * ended before its result held the timeline and plan. */
+   * ended before its result held the timeline. */
   private async outcome(ceremonyId: string): Promise<CeremonyOutcome | undefined> {
     try {
       const outcome = await this.handle(ceremonyId).result();
-      return outcome.timeline && outcome.plan ? outcome : undefined;
+      return outcome.timeline ? outcome : undefined;
     } catch (err) {
       if (err instanceof WorkflowFailedError) return undefined;
       throw err;
     }
+  }
+
+  /** The plan a ceremony was started with, from its history's first event (Temporal's record of
+   * the workflow's input; the result does not repeat it). */
+  private async startedPlan(ceremonyId: string): Promise<Plan | undefined> {
+    const { namespace, loadedDataConverter } = this.client.workflow.options;
+    const { history } = await this.client.workflowService.getWorkflowExecutionHistory({ namespace, execution: { workflowId: ceremonyId }, maximumPageSize: 1 });
+    const payloads = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
+    if (!payloads?.length) return undefined;
+    return (await decodeFromPayloadsAtIndex<CeremonyInput>(loadedDataConverter, 0, payloads)).plan;
   }
 
   approve(ceremonyId: string, request: ApproveRequest, signer?: DecisionSigner): Promise<GateView> {

@@ -92,11 +92,11 @@ export interface CeremonyStatus {
   refusedBy?: string;
 }
 
-/** What a ceremony returns when it ends: its final status, with the timeline and plan, so that an
- * ended ceremony is read from its result (no worker replays it to answer a query). */
+/** What a ceremony returns when it ends: its final status with its timeline, so that an ended
+ * ceremony is read from its result (no worker replays it to answer a query; its plan is the
+ * history's first event). */
 export interface CeremonyOutcome extends CeremonyStatus {
   timeline: TimelineEvent[];
-  plan: Plan;
 }
 
 export interface GateView {

@@ -162,7 +162,7 @@ export class CeremonyState implements GateContext {
   // ---- views -------------------------------------------------------------
 
   outcome(): CeremonyOutcome {
-    return { ...this.status(), timeline: [...this.timeline], plan: this.plan };
+    return { ...this.status(), timeline: [...this.timeline] };
   }
 
   status(): CeremonyStatus {

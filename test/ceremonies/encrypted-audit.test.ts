@@ -54,6 +54,13 @@ test('with payload encryption the exported history is unreadable without the key
   expect(wrongKey.ok).toBe(false);
 });
 
+test('the ended ceremony reads back decoded: its plan from the history\'s first event, its timeline from the result', async () => {
+  const { plan, planDigest } = await h.ceremonies.plan(id);
+  expect(plan.title).toBe(TITLE);
+  expect(planDigest).toBe((await h.ceremonies.status(id)).planDigest);
+  expect((await h.ceremonies.timeline(id)).at(-1)).toMatchObject({ type: 'ceremony-ended', detail: 'completed' });
+});
+
 test('the web app serves the codec endpoint to the Temporal Web UI, behind the operator login', async () => {
   const keys = parseLinkKeys(newLinkKeyEntry());
   const web: FastifyInstance = await buildWebServer({
