@@ -167,7 +167,7 @@ export class CeremonyClient {
   /** A running ceremony answers the query. The server refuses queries to an ended one, whose
    * result answers instead: a query there would make a worker replay the whole history, which
    * waits on busy workers and fails without any. Only when the result cannot answer (the
-   * ceremony was terminated or failed, or ended before results held the timeline and plan) does
+   * ceremony was terminated or failed, or ended before results held the timeline) does
    * a worker replay it. */
   private read<T, A extends unknown[]>(ceremonyId: string, query: QueryDefinition<T, A>, args: A, fromOutcome: (outcome: CeremonyOutcome) => T | undefined | Promise<T | undefined>): Promise<T> {
     return this.call(ceremonyId, async () => {
