@@ -2,7 +2,7 @@ import { planDigest } from '../ceremonies/digest';
 import { PlanSchema } from '../ceremonies/plan';
 import type { CeremonyClient } from '../client/ceremony-client';
 import type { CeremonyStatus } from '../workflows/messages';
-import { inParallel, percentile, round } from './support';
+import { commandSpan, inParallel, percentile, round } from './support';
 
 // One run of the fleet bench: N gated ceremonies started and parked at their gate, then released
 // at a fixed rate; what each step took from its ceremony's release.
@@ -137,14 +137,6 @@ export async function runGatedFleet(o: { ceremonies: CeremonyClient; hsms: strin
 
 /** When a step's commands were sent and answered, by the worker's clock (its transcript): the
  * workflow's own clock lags within a run of local activities, so its `endedAt` is not used. */
-function commandSpan(step: CeremonyStatus['steps'][number]): { sent: number; answered: number } {
-  const transcript = step.evidence?.transcript ?? [];
-  const last = transcript.at(-1);
-  const span = { sent: Date.parse(transcript[0]?.at ?? ''), answered: Date.parse(last?.at ?? '') + (last?.ms ?? NaN) };
-  if (Number.isNaN(span.sent) || Number.isNaN(span.answered)) throw new Error(`step ${step.id} recorded no command times`);
-  return span;
-}
-
 function stepFigures(measured: { final: CeremonyStatus; releasedAt: number }[], deviceLatencyMs: number) {
   const steps = measured.flatMap(({ final, releasedAt }) =>
     final.steps

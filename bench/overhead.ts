@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { LunaShell } from '../activities/device/luna-shell';
 import type { PlanInput } from '../ceremonies/plan';
 import { startHarnessFor } from './harness';
-import { benchServer, percentile, round } from './support';
+import { benchServer, commandSpan, percentile, round } from './support';
 import { startDeviceFleet, type DeviceFleet } from './device-fleet';
 import { BENCH_SECRETS_ENV, benchApplianceName, writeBenchInventory } from './fleet-support';
 
@@ -42,12 +42,10 @@ async function ceremonyRun(server: Server, devices: DeviceFleet, inventoryPath: 
     const commands = (warm.final.steps[0].evidence?.transcript ?? []).map((t) => t.command);
     if (commands.length === 0) throw new Error(`${OP} recorded no commands`);
     const { final, wallMs, startedAt, endedAt } = await run(STEPS);
-    const sent = final.steps.map((s) => Date.parse(s.evidence?.transcript?.[0]?.at ?? ''));
-    if (sent.some(Number.isNaN)) throw new Error('a step recorded no command time');
-    const last = final.steps[final.steps.length - 1].evidence?.transcript?.at(-1);
-    const lastAnswer = Date.parse(last?.at ?? '') + (last?.ms ?? NaN);
+    const spans = final.steps.map(commandSpan);
+    const sent = spans.map((s) => s.sent);
     // the ceremony's own cost, outside its steps: start to the first command, last answer to the result
-    const fixed = { startToFirstCommandMs: sent[0] - startedAt, lastAnswerToResultMs: endedAt - lastAnswer };
+    const fixed = { startToFirstCommandMs: sent[0] - startedAt, lastAnswerToResultMs: endedAt - spans[spans.length - 1].answered };
     return { commands, wallMs, sent, fixed };
   } finally {
     await h.stop();

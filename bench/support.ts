@@ -7,6 +7,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { bundleWorkflows } from '../worker/bundle';
 import { CEREMONY_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { loadConfig } from '../runtime/config';
+import type { CeremonyStatus } from '../workflows/messages';
 
 const root = join(__dirname, '..', '..');
 
@@ -39,6 +40,16 @@ function quietRuntime(): void {
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** When a step's first command was sent and its last answered (its transcript: the worker's real
+ * clock, not the workflow's). */
+export function commandSpan(step: CeremonyStatus['steps'][number]): { sent: number; answered: number } {
+  const transcript = step.evidence?.transcript ?? [];
+  const last = transcript.at(-1);
+  const span = { sent: Date.parse(transcript[0]?.at ?? ''), answered: Date.parse(last?.at ?? '') + (last?.ms ?? NaN) };
+  if (Number.isNaN(span.sent) || Number.isNaN(span.answered)) throw new Error(`step ${step.id} recorded no command times`);
+  return span;
 }
 
 export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
