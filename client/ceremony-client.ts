@@ -12,6 +12,7 @@ import {
 import { ApplicationFailure, type QueryDefinition } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { buildPlan } from '../ceremonies/build-plan';
+import { planDigest } from '../ceremonies/digest';
 import { ceremonyIdForTicket } from '../ceremonies/identifiers';
 import type { Inventory } from '../ceremonies/inventory';
 import type { CeremonyRequestInput } from '../ceremonies/request';
@@ -145,41 +146,50 @@ export class CeremonyClient {
   }
 
   status(ceremonyId: string): Promise<CeremonyStatus> {
-    return this.read(ceremonyId, statusQuery, [], ({ timeline, ...status }) => status);
+    return this.read(ceremonyId, statusQuery, [], this.fromOutcome(ceremonyId, ({ timeline, ...status }) => status));
   }
 
   timeline(ceremonyId: string): Promise<TimelineEvent[]> {
-    return this.read(ceremonyId, timelineQuery, [], (outcome) => outcome.timeline);
+    return this.read(ceremonyId, timelineQuery, [], this.fromOutcome(ceremonyId, (outcome) => outcome.timeline));
   }
 
+  /** An ended ceremony's plan is its history's first event (the workflow's input), and its digest
+   * is computed as the workflow computes it. */
   plan(ceremonyId: string): Promise<{ plan: Plan; planDigest: string }> {
-    return this.read(ceremonyId, planQuery, [], async ({ planDigest }) => {
+    return this.read(ceremonyId, planQuery, [], async () => {
       const plan = await this.startedPlan(ceremonyId);
-      return plan && { plan, planDigest };
+      return plan && { plan, planDigest: planDigest(plan) };
     });
   }
 
   /** The refusal a decision would meet now (its signature aside), or null: nothing is recorded. */
   checkDecision(ceremonyId: string, input: CheckDecisionInput): Promise<{ code: RefusalCode; message: string } | null> {
-    return this.read(ceremonyId, checkDecisionQuery, [input], ({ phase }) => ({ code: 'finished', message: `ceremony ${ceremonyId} has already ended (${phase})` }));
+    return this.read(ceremonyId, checkDecisionQuery, [input], this.fromOutcome(ceremonyId, ({ phase }) => ({ code: 'finished', message: `ceremony ${ceremonyId} has already ended (${phase})` })));
   }
 
-  /** A running ceremony answers the query. The server refuses queries to an ended one, whose
-   * result answers instead: a query there would make a worker replay the whole history, which
-   * waits on busy workers and fails without any. Only when the result cannot answer (the
-   * ceremony was terminated or failed, or ended before results held the timeline) does
-   * a worker replay it. */
-  private read<T, A extends unknown[]>(ceremonyId: string, query: QueryDefinition<T, A>, args: A, fromOutcome: (outcome: CeremonyOutcome) => T | undefined | Promise<T | undefined>): Promise<T> {
+  /** A running ceremony answers the query. The server refuses queries to an ended one, which is
+   * answered without a worker (`ended`): a query there would make a worker replay the whole
+   * history, which waits on busy workers and fails without any. Only when that cannot answer (the
+   * ceremony was terminated or failed, or ended before results held the timeline) does a worker
+   * replay it. */
+  private read<T, A extends unknown[]>(ceremonyId: string, query: QueryDefinition<T, A>, args: A, ended: () => Promise<T | undefined>): Promise<T> {
     return this.call(ceremonyId, async () => {
       try {
         return await this.handle(ceremonyId).query(query, ...args);
       } catch (err) {
         if (!(err instanceof QueryRejectedError)) throw err;
       }
-      const outcome = await this.outcome(ceremonyId);
-      const answer = outcome && (await fromOutcome(outcome));
+      const answer = await ended();
       return answer !== undefined ? answer : this.replaying.getHandle(ceremonyId).query(query, ...args);
     });
+  }
+
+  /** An ended ceremony's answer taken from its result, when it has one. */
+  private fromOutcome<T>(ceremonyId: string, answer: (outcome: CeremonyOutcome) => T): () => Promise<T | undefined> {
+    return async () => {
+      const outcome = await this.outcome(ceremonyId);
+      return outcome && answer(outcome);
+    };
   }
 
   /** An ended ceremony's result; undefined when it has none (terminated, failed, timed out) or
