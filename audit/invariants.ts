@@ -46,7 +46,8 @@ export type DecisionEvent = Omit<DecisionFields, 'ceremonyId' | 'decision'> & {
   signatureValid: boolean;
 };
 
-const SIDE_ACTIVITIES = new Set(['notify', 'ticketComment', 'checkPolicy']);
+/** The activities beside the plan's steps: mail, ticket comments and the policy check. */
+export const SIDE_ACTIVITIES: ReadonlySet<string> = new Set(['notify', 'ticketComment', 'checkPolicy']);
 /** An operation named by an invariant: a catalogue name, so a rename cannot leave it behind. */
 const op_ = (name: OperationName): string => name;
 const DECISIONS = new Set(['approve', 'reject', 'signoff']);

@@ -1,6 +1,7 @@
 import type { PayloadCodec } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { auditEvents } from '../audit/history';
+import { SIDE_ACTIVITIES } from '../audit/invariants';
 import { own } from '../ceremonies/own';
 import type { CeremonyStatus } from '../workflows/messages';
 
@@ -24,8 +25,6 @@ type ActivityOutcome = 'completed' | 'failed' | 'timed-out' | 'cancelled';
 
 /** Activities beside the steps: counted as deliveries, not step runs. */
 const CHANNELS: Record<string, 'notification' | 'ticket-comment' | undefined> = { notify: 'notification', ticketComment: 'ticket-comment' };
-/** Runs before the first step; not an operation of the plan. */
-const NOT_A_STEP = new Set(['checkPolicy']);
 
 function timeOf(e: HistoryEvent): number {
   return Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor(Number(e.eventTime?.nanos ?? 0) / 1e6);
@@ -69,11 +68,11 @@ export async function closedCeremonyFacts(history: History, codec?: PayloadCodec
     if (!closed || !activity) continue;
     const channel = own(CHANNELS, activity.name);
     if (channel) facts.deliveries.push({ channel, outcome: closed.outcome, attempts: attempts.get(closed.scheduledId) ?? 1 });
-    else if (!NOT_A_STEP.has(activity.name)) facts.operations.push({ operation: activity.name, outcome: closed.outcome, seconds: (timeOf(e) - activity.at) / 1000 });
+    else if (!SIDE_ACTIVITIES.has(activity.name)) facts.operations.push({ operation: activity.name, outcome: closed.outcome, seconds: (timeOf(e) - activity.at) / 1000 });
   }
   // a step run as a local activity: one marker, its run and outcome together
   for (const e of decoded) {
-    if (e.activity?.local && !NOT_A_STEP.has(e.activity.type)) facts.operations.push({ operation: e.activity.type, outcome: e.activityFailed ? 'failed' : 'completed', seconds: e.activity.local.ms / 1000 });
+    if (e.activity?.local && !SIDE_ACTIVITIES.has(e.activity.type)) facts.operations.push({ operation: e.activity.type, outcome: e.activityFailed ? 'failed' : 'completed', seconds: e.activity.local.ms / 1000 });
   }
   return facts;
 }

@@ -1,4 +1,5 @@
 import type { OperationEvidence } from '../activities/types';
+import { own } from '../ceremonies/own';
 import type { CeremonyStatus, Decision, StepStatus, TimelineEvent } from '../workflows/messages';
 
 // What a witness of a ceremony sees, derived from the workflow's own record: one event per
@@ -48,10 +49,12 @@ export function witnessEvents(timeline: TimelineEvent[], status: CeremonyStatus,
   // the workflow records a decision and its timeline event together: the n-th of each match
   let decisions = 0;
   return timeline
-    .map((e) => ({ e, decided: Object.hasOwn(KINDS, e.type) && KINDS[e.type] === 'decision' ? status.decisions[decisions++] : undefined }))
+    .map((e) => {
+      const kind = own(KINDS, e.type) ?? 'note';
+      return { e, kind, decided: kind === 'decision' ? status.decisions[decisions++] : undefined };
+    })
     .filter(({ e }) => e.seq > afterSeq)
-    .map(({ e, decided }) => {
-      const kind = Object.hasOwn(KINDS, e.type) ? KINDS[e.type] : 'note';
+    .map(({ e, kind, decided }) => {
       const step = e.step === undefined ? undefined : status.steps.find((s) => s.id === e.step);
       const event: WitnessEvent = { seq: e.seq, at: e.at, kind, type: e.type, actor: e.actor, detail: e.detail };
       if (e.step !== undefined) event.step = e.step;

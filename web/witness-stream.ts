@@ -91,11 +91,7 @@ export function registerWitnessStream(app: FastifyInstance, followers: CeremonyF
       }
       if (Date.now() - lastWrite >= KEEPALIVE_MS) write(': keep-alive\n\n');
     };
-    reply.raw.on('close', () => {
-      closed = true;
-      open.delete(close);
-      unfollow();
-    });
+    reply.raw.on('close', close);
     reply
       .type('text/event-stream; charset=utf-8')
       .header('cache-control', 'no-store')
