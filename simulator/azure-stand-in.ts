@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer, type Server } from 'node:https';
+import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import selfsigned from 'selfsigned';
@@ -16,7 +16,6 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
 }
 
 export interface StandInHttps {
-  server: Server;
   /** `https://127.0.0.1:<port>` */
   endpoint: string;
   /** The certificate to trust (PEM). */
@@ -35,7 +34,6 @@ export async function startStandInHttps(name: string, handle: (req: IncomingMess
   const server = createHttpsServer({ key: pems.private, cert: pems.cert }, handle);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
-    server,
     endpoint: `https://127.0.0.1:${(server.address() as { port: number }).port}`,
     caFile,
     close: () => new Promise<void>((r) => server.close(() => r())),
@@ -47,26 +45,21 @@ export interface ManagedIdentity {
   token: string;
   /** What @azure/identity reads to find it. */
   env: { IDENTITY_ENDPOINT: string; IDENTITY_HEADER: string };
-  /** The resources tokens were asked for. */
-  resources: string[];
   close(): Promise<void>;
 }
 
 export async function startManagedIdentity(tokenPrefix: string): Promise<ManagedIdentity> {
   const token = `${tokenPrefix}-${randomBytes(16).toString('hex')}`;
   const identityHeader = randomBytes(8).toString('hex');
-  const resources: string[] = [];
   const server = createHttpServer((req, res) => {
     if (req.headers['x-identity-header'] !== identityHeader) return json(res, 401, { error: 'bad identity header' });
     const resource = new URL(req.url ?? '/', 'http://127.0.0.1').searchParams.get('resource') ?? '';
-    resources.push(resource);
     json(res, 200, { access_token: token, expires_on: String(Math.floor(Date.now() / 1000) + 3600), resource, token_type: 'Bearer' });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     token,
     env: { IDENTITY_ENDPOINT: `http://127.0.0.1:${(server.address() as { port: number }).port}/msi/token`, IDENTITY_HEADER: identityHeader },
-    resources,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

@@ -10,7 +10,7 @@ interface CeremonyInput {
 }
 
 /** The ceremony, step and operation of an activity's input. */
-export function ceremonyFields(op: string, input: unknown): CeremonyLogFields | { op: string } {
+function ceremonyFields(op: string, input: unknown): CeremonyLogFields | { op: string } {
   const i = (typeof input === 'object' && input !== null ? input : {}) as CeremonyInput;
   if (typeof i.ceremonyId !== 'string') return { op };
   const step = [i.stepId, i.gate, i.event].find((s) => typeof s === 'string') as string | undefined;

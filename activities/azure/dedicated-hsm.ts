@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { AzureDedicatedHSMResourceProvider } from '@azure/arm-hardwaresecuritymodules';
 import type { AppConfig } from '../../runtime/config';
+import { azureCredential } from './credential';
 
 /** `/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.HardwareSecurityModules/dedicatedHSMs/<name>` */
 export function parseDedicatedHsmId(id: string): { subscriptionId: string; resourceGroup: string; name: string } {
@@ -24,8 +24,6 @@ export function azureSettings(c: Pick<AppConfig, 'AZURE_RESOURCE_MANAGER_ENDPOIN
  * workload or managed identity, Azure CLI). Loaded on first use: the Azure SDK is ~20 MiB of the
  * worker's memory, and only a deprovision calls it. */
 export async function dedicatedHsmClient(subscriptionId: string, settings: AzureSettings): Promise<AzureDedicatedHSMResourceProvider> {
-  const [{ AzureDedicatedHSMResourceProvider }, { DefaultAzureCredential }] = await Promise.all([import('@azure/arm-hardwaresecuritymodules'), import('@azure/identity')]);
-  const tlsOptions = settings.caFile ? { ca: readFileSync(settings.caFile, 'utf8') } : undefined;
-  const credential = new DefaultAzureCredential({ tlsOptions } as ConstructorParameters<typeof DefaultAzureCredential>[0]);
+  const [{ AzureDedicatedHSMResourceProvider }, { credential, tlsOptions }] = await Promise.all([import('@azure/arm-hardwaresecuritymodules'), azureCredential(settings.caFile)]);
   return new AzureDedicatedHSMResourceProvider(credential, subscriptionId, { endpoint: settings.endpoint, tlsOptions } as never);
 }

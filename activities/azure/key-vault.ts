@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { AppConfig } from '../../runtime/config';
 import { SecretNotStored, SecretUnavailable } from '../device/secret-errors';
+import { azureCredential } from './credential';
 
 // `keyvault:<vault>/<secret>` references, read and written with the official SDK and
 // @azure/identity's default credential (in Azure: the worker's managed or workload identity),
@@ -27,9 +27,7 @@ export function parseKeyVaultRef(ref: string): { vault: string; name: string } {
 
 /** The SDK is loaded on first use: only a worker whose inventory names Key Vault carries it. */
 async function newClient(template: string, vault: string, caFile: string | undefined) {
-  const [{ SecretClient }, { DefaultAzureCredential }] = await Promise.all([import('@azure/keyvault-secrets'), import('@azure/identity')]);
-  const tlsOptions = caFile ? { ca: readFileSync(caFile, 'utf8') } : undefined;
-  const credential = new DefaultAzureCredential({ tlsOptions } as ConstructorParameters<typeof DefaultAzureCredential>[0]);
+  const [{ SecretClient }, { credential, tlsOptions }] = await Promise.all([import('@azure/keyvault-secrets'), azureCredential(caFile)]);
   // Key Vault's challenge names the resource to get a token for (https://vault.azure.net), and
   // the SDK checks that the vault's host is under it; a vault not addressed by its own host name
   // (a stand-in, a proxy) cannot pass that check
