@@ -73,7 +73,7 @@ export interface VerifyOptions {
 }
 
 /** History files in a directory (or the file itself), manifests excluded. */
-export function historyFiles(path: string): string[] {
+function historyFiles(path: string): string[] {
   if (!statSync(path).isDirectory()) return [path];
   return readdirSync(path)
     .filter((f) => f.endsWith('.json') && !f.endsWith('.manifest.json'))

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { exportCeremony } from '../../audit/export';
 import { auditEvents, parseHistoryJson } from '../../audit/history';
 import { reportHtml, reportMarkdown } from '../../audit/report';
-import { historyFiles, verifyHistories, type VerifyOptions } from '../../audit/verify';
+import { verifyHistories, type VerifyOptions } from '../../audit/verify';
 import { historyFromExport } from '../../audit/history-shape';
 import { dataConverterFor } from '../../runtime/codec';
 import { loadConfig } from '../../runtime/config';
@@ -78,9 +78,10 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
     .option('--no-replay', 'only the checks that read each history (hash, signature, manifest, invariants): no replay')
     .option('--replay-sample <n>', 'replay only n histories, spread evenly over the folder (the checks still read every one)', replaySample)
     .action(async (paths: string[], opts: VerdictFlags & { replay: boolean; replaySample?: number }) => {
-      if (paths.flatMap(historyFiles).length === 0) throw new AuditFailed(`no history (*.json) in ${paths.join(', ')}`);
       const replay = !opts.replay ? ('none' as const) : opts.replaySample !== undefined ? { sample: opts.replaySample } : ('all' as const);
-      const summary = verifySummary(await verifyHistories(paths, { ...verifyOptions(opts), replay }));
+      const results = await verifyHistories(paths, { ...verifyOptions(opts), replay });
+      if (results.length === 0) throw new AuditFailed(`no history (*.json) in ${paths.join(', ')}`);
+      const summary = verifySummary(results);
       ctx.print(summary, formatVerifySummary);
       if (!summary.ok) throw new AuditFailed(); // the verdict says what failed
     });
