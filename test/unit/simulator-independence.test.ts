@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
 // The simulator is a second opinion on what a Luna appliance prints: it must not share the
@@ -56,5 +56,30 @@ test('no file under simulator/ imports activities/, client/, or ceremonies/ beyo
       return why ? [`${relative(ROOT, file)}: ${why}`] : [];
     }),
   );
+  expect(offending).toEqual([]);
+});
+
+/** The .ts file a relative specifier names, if there is one. */
+function resolveTs(file: string, spec: string): string | undefined {
+  const base = resolve(dirname(file), spec).replace(/\.js$/, '');
+  return [`${base}.ts`, join(base, 'index.ts')].find((p) => existsSync(p));
+}
+
+test('nor does anything simulator/ imports, however indirectly, reach activities/ or client/', () => {
+  const seen = new Map<string, string[]>(); // file -> the import chain from simulator/
+  const queue = tsFiles(SIMULATOR).map((f) => [f, [relative(ROOT, f)]] as const);
+  const offending: string[] = [];
+  for (let next = queue.shift(); next; next = queue.shift()) {
+    const [file, chain] = next;
+    if (seen.has(file)) continue;
+    seen.set(file, chain);
+    for (const spec of specifiers(readFileSync(file, 'utf8')).filter((s) => s.startsWith('.'))) {
+      const target = resolveTs(file, spec);
+      if (!target) continue;
+      const path = relative(ROOT, target).split(sep).join('/');
+      if (FORBIDDEN.includes(path.split('/')[0])) offending.push([...chain, path].join(' -> '));
+      else queue.push([target, [...chain, path]]);
+    }
+  }
   expect(offending).toEqual([]);
 });
