@@ -1,8 +1,8 @@
-import { LUNACM_QUESTIONS, PARTITION_ARCHIVE_LIST, renderTable } from '../activities/device/lunash-layouts';
 import { applianceStore } from './appliance-server';
 import type { BackupState } from './backup-device';
 import { CRLF } from './lunash/output';
 import { LunaError, type CommandContext, type CommandSpec, type ShellDialect } from './lunash/shell';
+import { archiveList, LUNACM_QUESTIONS } from './lunacm-shapes';
 
 // LunaCM as the backup workstation runs it (simulator/SOURCES.md says where each shape comes
 // from). Slot 0 is the Luna Backup HSM; each appliance partition assigned to the workstation's
@@ -174,7 +174,7 @@ export function lunacmCommands(dirs: string[], secrets: PartitionSecrets): Comma
       required: ['slot'],
       run: async (c) => {
         if (slotOf(c, dirs, Number(c.options.slot)).appliance) throw slotInvalid('Not a Backup HSM slot.');
-        return renderTable(PARTITION_ARCHIVE_LIST, c.state.backups.map((b) => [b.label, String(b.objects)])).join(CRLF);
+        return archiveList(c.state.backups).join(CRLF);
       },
     },
   ];

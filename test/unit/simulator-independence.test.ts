@@ -67,7 +67,7 @@ function resolveTs(file: string, spec: string): string | undefined {
 
 test('nor does anything simulator/ imports, however indirectly, reach activities/ or client/', () => {
   const seen = new Map<string, string[]>(); // file -> the import chain from simulator/
-  const queue = tsFiles(SIMULATOR).map((f) => [f, [relative(ROOT, f)]] as const);
+  const queue: [string, string[]][] = tsFiles(SIMULATOR).map((f) => [f, [relative(ROOT, f)]]);
   const offending: string[] = [];
   for (let next = queue.shift(); next; next = queue.shift()) {
     const [file, chain] = next;
