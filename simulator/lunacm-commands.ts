@@ -92,7 +92,8 @@ function backupCommand(dirs: string[], secrets: PartitionSecrets): CommandSpec<B
       const label = String(c.options.partition);
       if (!LABEL.test(label)) throw new LunaError('0x00000013', 'CKR_ATTRIBUTE_VALUE_INVALID', `Invalid backup partition name: ${label}`);
       const existing = c.state.backups.find((b) => b.label === label);
-      if (existing && !c.options.replace && !c.options.append) throw new LunaError('0x80000203', 'LUNA_RET_OBJECT_EXISTS', `Backup partition ${label} exists: use -replace or -append.`);
+      // "Error in execution: <name>." and the result, as Thales' LunaCM reference quotes them
+      if (existing && !c.options.replace && !c.options.append) throw new LunaError('0x80000203', 'LUNA_RET_OBJECT_EXISTS');
 
       let backup = existing;
       if (!existing || c.options.replace) {

@@ -1,6 +1,6 @@
 import type { ApplianceState, PartitionState } from '../state';
 import { HSM_POLICIES as POLICY_TABLE } from './hsm-policies';
-import { auditLogList, firmwareShow, HSM_SHOW, packageList, packageListfile, partitionList as partitionListLines, routeTable, showPolicies } from './shapes';
+import { auditLogList, clientShow, firmwareShow, HSM_SHOW, packageList, packageListfile, partitionList as partitionListLines, routeTable, showPolicies } from './shapes';
 import { auditLogFile, auditLogRecords, certificateFingerprint, logLines, ntpStatus } from './appliance-logs';
 import { compareVersions, hasStcAdminChannel } from '../versions';
 import { CRLF, errorLine, heading, keyValues, SHELL_ERROR, SUCCESS } from './output';
@@ -263,7 +263,7 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
         // as captured on a 7.x appliance: the zeroizing login still ends with result 0
         return `${CRLF}${CRLF}Error:  'hsm login' failed. (30000F : LUNA_RET_SO_LOGIN_FAILURE_THRESHOLD)${CRLF}${CRLF}Error:    The HSM is in the factory reset (zeroized) state.${CRLF}`;
       }
-      throw new LunaError('A00000', 'LUNA_RET_UM_PIN_INCORRECT');
+      throw new LunaError('A00000', 'LUNA_RET_UM_PIN_INCORRECT', undefined, CRLF); // two blank lines before the error, as the zeroizing login's capture prints them
     },
   },
   {
@@ -519,17 +519,7 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
       const name = requireName(c.options.client, 'client name');
       const client = c.state.clients.find((cl) => cl.name === name);
       if (!client) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', 'Specified client does not exist.');
-      return keyValues(
-        [
-          ['ClientID', client.name],
-          ['Hostname', client.host],
-          ['HTL Required', 'no'],
-          ['OTT Expiry', 'n/a'],
-          ['Partitions', client.partitions.length ? client.partitions.map((p) => `"${p}"`).join(', ') : '<none>'],
-        ],
-        '',
-        14,
-      ).join(CRLF);
+      return keyValues(clientShow(client.name, client.host, client.partitions), '', 14).join(CRLF);
     },
   },
   {
@@ -539,7 +529,8 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     run: async (c) => {
       const name = requireName(c.options.client, 'client name');
       const client = c.state.clients.find((cl) => cl.name === name);
-      if (!client) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', "The client you specified does not exist.\r\n        Use 'client list' to list all available clients.");
+      // the text before the failed line, as captured on 5.x (error-client-fingerprint-not-registered)
+      if (!client) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', undefined, "Error:  The client you specified does not exist.\r\n        Use 'client list' to list all available clients.");
       // inferred: a client registered without a certificate (see client register)
       if (!client.certificateFingerprint) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', `No certificate is registered for client ${name}.`);
       return `${CRLF}${CRLF}Certificate fingerprint: ${client.certificateFingerprint}${CRLF}`;

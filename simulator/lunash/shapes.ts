@@ -26,6 +26,18 @@ export const HSM_SHOW = {
   partition: (serial: string, name: string) => `   Partition: ${serial}, Name: ${name}`,
 };
 
+// --- client show ----------------------------------------------------------------------------
+
+/** `client show`: with partitions assigned, the three lines both captures print (Luna 7.x over
+ * `ssh host client show`: sampaul-thales/CipherTrust_Notes; Luna SA 5.x: CloudHSM Classic CLI
+ * test data, raw_client_partition_list); with none, the five lines of the 5.x capture of a client
+ * without partitions (HTL Required, OTT Expiry, "<none>"). No capture shows the HTL and OTT lines
+ * beside assigned partitions. */
+export function clientShow(name: string, host: string, partitions: string[]): [string, string][] {
+  if (partitions.length > 0) return [['ClientID', name], ['Hostname', host], ['Partitions', partitions.map((p) => `"${p}"`).join(', ')]];
+  return [['ClientID', name], ['Hostname', host], ['HTL Required', 'no'], ['OTT Expiry', 'n/a'], ['Partitions', '<none>']];
+}
+
 // --- partition list -------------------------------------------------------------------------
 
 /** `partition list` on Luna Network HSM 7.x, its heading lines copied from a capture

@@ -133,7 +133,7 @@ const CONTRACT: Record<string, Contract> = {
   'hsm-showpolicies-6.x': {
     notAnswered: 'the simulator prints showPolicies as firmware 6.20.2 does (hsm-showpolicies-6.20-elided: every line indented, the texts wrapped, the header over the values); this 6.2.2 page lost the indentation and the wrapping',
   },
-  'hsm-showpolicies-6.20-elided': { elided: true, given: () => set({ policies: { 15: '1' } }), masks: [[/^ {3}(HSM Label|Serial #|Firmware):( +).*$/gm, '   $1:$2<value>']], after: () => set({ policies: {} }) },
+  'hsm-showpolicies-6.20-elided': { elided: true, given: () => set({ policies: { 15: '1' } }), masks: [[/^ {0,3}(HSM Label|Serial #|Firmware):( +).*$/gm, '   $1:$2<value>']], after: () => set({ policies: {} }) },
   'hsm-changepolicy-destructive-6.2': { given: login, answers: [proceed], nonBlank: true, after: async () => (set({ policies: {} }), logout()) },
   'hsm-stc-status': { given: () => set({ firmware: '7.0.3', stcEnabled: true }) },
   'hsm-stc-disable': { given: async () => (set({ firmware: '7.0.3', stcEnabled: true }), login()), answers: [proceed], after: logout },
@@ -173,7 +173,7 @@ const CONTRACT: Record<string, Contract> = {
   },
   'syslog-tail-lunalogs': {
     given: () => set({ name: 'myLuna' }),
-    masks: [[/^\d{4} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d \S+ {2}local5 info {2}lunash \[\d+\]: info : \d+ : (?:Command: .+|Lush user login) {2}?: \S+ : \S+$/gm, '<a lunalogs line: when, host, result, what, user, from where>']],
+    masks: [[/^\d{4} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d \S+ {2}local5 info {2}lunash \[\d+\]: info : \d+ : (?:Command: .+|Lush user login) {1,2}: \S+ : \S+$/gm, '<a lunalogs line: when, host, result, what, user, from where>']],
   },
   'sysconf-ntp-status-5.1': { given: () => set({ ntp: { enabled: true, running: true, servers: ['54.208.217.148'], synchronised: false } }), masks: ntpValues },
   'sysconf-ntp-status-not-running-5.1': { given: () => set({ ntp: { enabled: false, running: false, servers: ['54.208.217.148'], synchronised: false } }), masks: ntpValues },
