@@ -8,10 +8,10 @@ import { LunaError, type CommandContext as GenericContext, type CommandSpec, typ
 
 // lunash commands of a Luna Network HSM 7 appliance. Output shapes follow captures of real
 // appliances (5.x-7.8) and Thales' docs where they exist; the tables and fixed texts are written
-// out in ./shapes.ts, each from its source (nothing is shared with the client's parsers). Shapes no source showed (hsm zeroize,
-// status sysstat show, package listfile and list, hsm stc status, network route show, the answer
-// to a non-"proceed") are our best guess, marked "inferred" or "guessed". simulator/SOURCES.md
-// lists every command with its source.
+// out in ./shapes.ts, each from its source (nothing is shared with the client's parsers). Shapes
+// no source showed (hsm zeroize, status sysstat show, package listfile and list, hsm stc status,
+// network route show, the answer to a non-"proceed") are our best guess, marked "inferred" or
+// "guessed". simulator/SOURCES.md lists every command with its source.
 
 type CommandContext = GenericContext<ApplianceState>;
 
