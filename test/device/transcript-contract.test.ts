@@ -52,7 +52,7 @@ const logout = async () => void (await admin.run('hsm logout'));
  * values a case masks replaced. Blank lines before the first line, and the run of blank lines
  * before the result line, are not compared (releases differ there: 5.x prints two, a 7.x
  * transcript taken over `ssh host <command>` none), nor the first line's indentation (the client
- * hands the output on from its first character). */
+ * that asks, LunaShell, trims the output it hands on). */
 function shape(output: string, masks: [RegExp, string][] = []): string[] {
   let text = output
     .replace(/\r*\n/g, '\n')
