@@ -1,6 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { Keyring } from '../simulator/keyring';
+import { Keyring } from '../test/support/keyring';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CeremonyClient } from '../client/ceremony-client';

@@ -12,7 +12,7 @@ import type { CeremonyKind } from '../ceremonies/plan';
 import { formatStatus } from '../cli/format';
 import { FINAL_PHASES, type CeremonyStatus } from '../workflows/messages';
 import { loadConfig } from '../runtime/config';
-import { localSigner } from '../simulator/local-keys';
+import { localSigner } from './local-signer';
 
 const root = resolve(__dirname, '..', '..');
 const config = loadConfig();

@@ -1,10 +1,13 @@
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateSigningKey, signerFromPem, type DecisionSigner } from '../client/decision-signer';
 
 // The local stack's signing keys: one per person of the sample inventory (so `ceremony approve
 // --key .data/keys/<email>.pem` and the demo can sign) and the web app's attestation key.
-// Generated once under the data dir (mode 600) and kept, like the link keys.
+// Generated once under the data dir (mode 600) and kept, like the link keys. Each is an Ed25519
+// private key in PKCS#8 PEM (as `ceremony keygen` writes one); the inventory lists its public key
+// as `ed25519:<base64url of the raw key>` (the JWK `x`). Signing with them is the client's job
+// (scripts/local-signer.ts): the simulator only makes the keys and names the public halves.
 
 export const localKeyFile = (dataDir: string, name: string) => join(dataDir, 'keys', `${name}.pem`);
 export const ATTESTATION_KEY_NAME = 'web-attestation';
@@ -14,13 +17,10 @@ export function ensureLocalKey(dataDir: string, name: string): string {
   const file = localKeyFile(dataDir, name);
   if (!existsSync(file)) {
     mkdirSync(join(dataDir, 'keys'), { recursive: true, mode: 0o700 });
-    writeFileSync(file, generateSigningKey().privatePem, { mode: 0o600 });
+    const { privateKey } = generateKeyPairSync('ed25519');
+    writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { mode: 0o600 });
   }
-  return signerFromPem(readFileSync(file, 'utf8')).publicKey;
-}
-
-/** Signs as `actor` with their local key, when the stack generated one. */
-export function localSigner(dataDir: string, actor: string): DecisionSigner | undefined {
-  const file = localKeyFile(dataDir, actor);
-  return existsSync(file) ? signerFromPem(readFileSync(file, 'utf8'), file) : undefined;
+  const key = createPrivateKey(readFileSync(file, 'utf8'));
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${file} is a ${key.asymmetricKeyType} key, not an Ed25519 one`);
+  return `ed25519:${key.export({ format: 'jwk' }).x}`;
 }

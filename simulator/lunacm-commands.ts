@@ -1,8 +1,8 @@
-import { LUNACM_QUESTIONS, PARTITION_ARCHIVE_LIST, renderTable } from '../activities/device/lunash-layouts';
 import { applianceStore } from './appliance-server';
 import type { BackupState } from './backup-device';
 import { CRLF } from './lunash/output';
 import { LunaError, type CommandContext, type CommandSpec, type ShellDialect } from './lunash/shell';
+import { archiveList, LUNACM_QUESTIONS } from './lunacm-shapes';
 
 // LunaCM as the backup workstation runs it (simulator/SOURCES.md says where each shape comes
 // from). Slot 0 is the Luna Backup HSM; each appliance partition assigned to the workstation's
@@ -92,7 +92,8 @@ function backupCommand(dirs: string[], secrets: PartitionSecrets): CommandSpec<B
       const label = String(c.options.partition);
       if (!LABEL.test(label)) throw new LunaError('0x00000013', 'CKR_ATTRIBUTE_VALUE_INVALID', `Invalid backup partition name: ${label}`);
       const existing = c.state.backups.find((b) => b.label === label);
-      if (existing && !c.options.replace && !c.options.append) throw new LunaError('0x80000203', 'LUNA_RET_OBJECT_EXISTS', `Backup partition ${label} exists: use -replace or -append.`);
+      // "Error in execution: <name>." and the result, as Thales' LunaCM reference quotes them
+      if (existing && !c.options.replace && !c.options.append) throw new LunaError('0x80000203', 'LUNA_RET_OBJECT_EXISTS');
 
       let backup = existing;
       if (!existing || c.options.replace) {
@@ -174,7 +175,7 @@ export function lunacmCommands(dirs: string[], secrets: PartitionSecrets): Comma
       required: ['slot'],
       run: async (c) => {
         if (slotOf(c, dirs, Number(c.options.slot)).appliance) throw slotInvalid('Not a Backup HSM slot.');
-        return renderTable(PARTITION_ARCHIVE_LIST, c.state.backups.map((b) => [b.label, String(b.objects)])).join(CRLF);
+        return archiveList(c.state.backups).join(CRLF);
       },
     },
   ];

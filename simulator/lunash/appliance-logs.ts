@@ -1,7 +1,6 @@
-import { X509Certificate } from 'node:crypto';
-import { md5Fingerprint } from '../../activities/ops/clients';
+import { createHash, X509Certificate } from 'node:crypto';
 import type { ApplianceState } from '../state';
-import { NTP_TEXTS } from '../../activities/device/lunash-layouts';
+import { NTP as NTP_TEXTS } from './shapes';
 import { CRLF } from './output';
 
 // What the simulated appliance prints about its clock, its logs and its NTLS clients' certificates
@@ -96,12 +95,15 @@ export function auditLogRecords(state: ApplianceState): string[] {
   });
 }
 
-/** As `client fingerprint` prints it: the MD5 of the certificate (DER), colon-separated; undefined
- * for text that is not a PEM certificate. */
+/** As `client fingerprint` prints it (5.x capture, CloudHSM Classic CLI test data:
+ * `D9:9E:25:...`): the MD5 of the certificate (DER), two upper-case hex digits a byte, colon-
+ * separated; undefined for text that is not a PEM certificate. */
 export function certificateFingerprint(pem: string): string | undefined {
+  let der: Buffer;
   try {
-    return md5Fingerprint(new X509Certificate(pem));
+    der = new X509Certificate(pem).raw;
   } catch {
     return undefined;
   }
+  return [...createHash('md5').update(der).digest()].map((byte) => byte.toString(16).toUpperCase().padStart(2, '0')).join(':');
 }

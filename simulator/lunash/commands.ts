@@ -1,17 +1,17 @@
 import type { ApplianceState, PartitionState } from '../state';
-import { HSM_POLICIES as POLICY_TABLE } from '../../ceremonies/hsm-policies';
-import { AUDIT_LOG_LIST, HSM_CAPABILITIES, HSM_CONFIGURED_POLICIES, HSM_POLICIES, HSM_POLICY_TEXTS, PACKAGE_LIST, PACKAGE_LISTFILE, PARTITION_LIST, renderRouteTable, renderTable, TEXTS } from '../../activities/device/lunash-layouts';
+import { HSM_POLICIES as POLICY_TABLE } from './hsm-policies';
+import { auditLogList, clientShow, firmwareShow, HSM_SHOW, packageList, packageListfile, partitionList as partitionListLines, routeTable, showPolicies } from './shapes';
 import { auditLogFile, auditLogRecords, certificateFingerprint, logLines, ntpStatus } from './appliance-logs';
-import { compareVersions, hasStcAdminChannel } from '../../ceremonies/firmware-releases';
+import { compareVersions, hasStcAdminChannel } from '../versions';
 import { CRLF, errorLine, heading, keyValues, SHELL_ERROR, SUCCESS } from './output';
 import { LunaError, type CommandContext as GenericContext, type CommandSpec, type ShellDialect } from './shell';
 
 // lunash commands of a Luna Network HSM 7 appliance. Output shapes follow captures of real
-// appliances (5.x-7.8) and Thales' docs where they exist; the tables come from the layouts the
-// parser reads (activities/device/lunash-layouts.ts). Shapes no source showed (hsm zeroize,
-// status sysstat show, package listfile and list, hsm stc status, network route show, the answer
-// to a non-"proceed") are our best guess, marked "inferred" or "guessed". simulator/SOURCES.md
-// lists every command with its source.
+// appliances (5.x-7.8) and Thales' docs where they exist; the tables and fixed texts are written
+// out in ./shapes.ts, each from its source (nothing is shared with the client's parsers). Shapes
+// no source showed (hsm zeroize, status sysstat show, package listfile and list, hsm stc status,
+// network route show, the answer to a non-"proceed") are our best guess, marked "inferred" or
+// "guessed". simulator/SOURCES.md lists every command with its source.
 
 type CommandContext = GenericContext<ApplianceState>;
 
@@ -161,7 +161,7 @@ function hsmShow(state: ApplianceState, session: { hsmLoggedIn: boolean }): stri
         ['HSM Part Number', '808-000066-001'],
         ['Authentication Method', 'Password'],
         ['HSM Admin login status', session.hsmLoggedIn ? 'Logged In' : 'Not Logged In'],
-        ['HSM Admin login attempts left', state.zeroized ? TEXTS.zeroized : `${state.hsmSoLoginAttemptsLeft} before HSM zeroization!`],
+        ['HSM Admin login attempts left', state.zeroized ? HSM_SHOW.zeroized : HSM_SHOW.attemptsLeft(state.hsmSoLoginAttemptsLeft)],
         ['RPV Initialized', 'No'],
         ['Audit Role Initialized', 'Yes'],
         ['Remote Login Initialized', 'No'],
@@ -173,9 +173,9 @@ function hsmShow(state: ApplianceState, session: { hsmLoggedIn: boolean }): stri
       36,
     ),
     '',
-    `   ${TEXTS.partitionsHeading}`,
-    '   ==============================',
-    ...(state.partitions.length === 0 ? [`   ${TEXTS.noPartitions}`] : state.partitions.map((p) => `   Partition: ${p.serial}, Name: ${p.name}`)),
+    HSM_SHOW.partitionsHeading,
+    HSM_SHOW.partitionsRule,
+    ...(state.partitions.length === 0 ? [HSM_SHOW.noPartitions] : state.partitions.map((p) => HSM_SHOW.partition(p.serial, p.name))),
     '',
     '',
     ...keyValues([['Number of partitions allowed', state.licence.licensedPartitions], ['Number of partitions created', state.partitions.length]], '   ', 37),
@@ -197,14 +197,14 @@ function hsmShow(state: ApplianceState, session: { hsmLoggedIn: boolean }): stri
 function partitionList(state: ApplianceState): string {
   const rows = state.partitions.map((p) => {
     const size = partitionSize(state, p) - 9648;
-    return [p.serial, p.name, '0', String(p.objects), String(size), String(p.objects * 1024), String(size - p.objects * 1024)];
+    return { serial: p.serial, name: p.name, version: '0', objects: p.objects, total: size, used: p.objects * 1024, free: size - p.objects * 1024 };
   });
-  return ['', ...renderTable(PARTITION_LIST, rows)].join(CRLF);
+  return partitionListLines(rows).join(CRLF);
 }
 
 /** HSM policies: code, description and destructiveness from the documented table
- * (ceremonies/hsm-policies.ts, as a Luna 6.2.2 unit lists them: IBM Cloud docs, "Enable FIPS
- * 140-2"), with the defaults that unit showed; the state keeps changed values. */
+ * (./hsm-policies.ts, as a Luna 6.2.2 unit lists them: IBM Cloud docs, "Enable FIPS 140-2"),
+ * with the defaults that unit showed (but for 15, Off here); the state keeps changed values. */
 const POLICY_DEFAULTS: Record<number, number> = { 6: 1, 7: 1, 12: 1, 15: 0, 16: 1, 20: 1, 21: 0, 22: 1, 29: 1 };
 const HSM_POLICY_LIST: [number, string, number, 'Yes' | 'No'][] = POLICY_TABLE.map((p) => [p.code, p.name, POLICY_DEFAULTS[p.code] ?? 0, p.destructive ? 'Yes' : 'No']);
 
@@ -263,7 +263,7 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
         // as captured on a 7.x appliance: the zeroizing login still ends with result 0
         return `${CRLF}${CRLF}Error:  'hsm login' failed. (30000F : LUNA_RET_SO_LOGIN_FAILURE_THRESHOLD)${CRLF}${CRLF}Error:    The HSM is in the factory reset (zeroized) state.${CRLF}`;
       }
-      throw new LunaError('A00000', 'LUNA_RET_UM_PIN_INCORRECT');
+      throw new LunaError('A00000', 'LUNA_RET_UM_PIN_INCORRECT', undefined, CRLF); // two blank lines before the error, as the zeroizing login's capture prints them
     },
   },
   {
@@ -330,26 +330,9 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     words: ['hsm', 'showPolicies'],
     run: async (c) => {
       requireInitialised(c.state);
-      const rows = HSM_POLICY_LIST.map(([code, description, value, destructive]) => [description, onOff(c.state.policies[code] ?? value), String(code), destructive]);
-      const text = (lines: string[]) => lines.map((l) => `   ${l}`);
-      return [
-        '',
-        ...keyValues([['HSM Label', c.state.label ?? ''], ['Serial #', c.state.serial], ['Firmware', c.state.firmware]], '   ', 13),
-        '',
-        ...text(HSM_POLICY_TEXTS.capabilities),
-        '',
-        ...renderTable(HSM_CAPABILITIES, HSM_CAPABILITY_LIST),
-        '',
-        ...text(HSM_POLICY_TEXTS.configured),
-        '',
-        ...renderTable(HSM_CONFIGURED_POLICIES, [['PIN-based authentication', 'True']]),
-        '',
-        ...text(HSM_POLICY_TEXTS.changeable),
-        '',
-        ...text(HSM_POLICY_TEXTS.destructive),
-        '',
-        ...renderTable(HSM_POLICIES, rows),
-      ].join(CRLF);
+      const rows = HSM_POLICY_LIST.map(([code, description, value, destructive]) => ({ code, description, on: onOff(c.state.policies[code] ?? value) === 'On', destructive: destructive === 'Yes' }));
+      const head: [string, string][] = [['HSM Label', c.state.label ?? ''], ['Serial #', c.state.serial], ['Firmware', c.state.firmware]];
+      return showPolicies(head, HSM_CAPABILITY_LIST, [['PIN-based authentication', 'True']], rows).join(CRLF);
     },
   },
   {
@@ -401,15 +384,7 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     run: async (c) =>
       [
         '',
-        ...keyValues(
-          [
-            [TEXTS.firmwareCurrent, c.state.firmware],
-            [TEXTS.firmwareRollback, c.state.rollbackFirmware ?? TEXTS.noFirmware],
-            [TEXTS.firmwareUpgrade, c.state.upgradeFirmware ?? TEXTS.noFirmware],
-          ],
-          '   ',
-          20,
-        ),
+        ...keyValues(firmwareShow(c.state.firmware, c.state.rollbackFirmware, c.state.upgradeFirmware), '   ', 20),
       ].join(CRLF),
   },
   {
@@ -544,17 +519,7 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
       const name = requireName(c.options.client, 'client name');
       const client = c.state.clients.find((cl) => cl.name === name);
       if (!client) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', 'Specified client does not exist.');
-      return keyValues(
-        [
-          ['ClientID', client.name],
-          ['Hostname', client.host],
-          ['HTL Required', 'no'],
-          ['OTT Expiry', 'n/a'],
-          ['Partitions', client.partitions.length ? client.partitions.map((p) => `"${p}"`).join(', ') : '<none>'],
-        ],
-        '',
-        14,
-      ).join(CRLF);
+      return keyValues(clientShow(client.name, client.host, client.partitions), '', 14).join(CRLF);
     },
   },
   {
@@ -564,7 +529,8 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     run: async (c) => {
       const name = requireName(c.options.client, 'client name');
       const client = c.state.clients.find((cl) => cl.name === name);
-      if (!client) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', "The client you specified does not exist.\r\n        Use 'client list' to list all available clients.");
+      // the text before the failed line, as captured on 5.x (error-client-fingerprint-not-registered)
+      if (!client) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', undefined, "Error:  The client you specified does not exist.\r\n        Use 'client list' to list all available clients.");
       // inferred: a client registered without a certificate (see client register)
       if (!client.certificateFingerprint) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', `No certificate is registered for client ${name}.`);
       return `${CRLF}${CRLF}Certificate fingerprint: ${client.certificateFingerprint}${CRLF}`;
@@ -587,7 +553,7 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
   {
     words: ['audit', 'log', 'list'],
     roles: ['audit'],
-    run: async (c) => renderTable(AUDIT_LOG_LIST, c.state.audit.length ? [[auditLogFile(c.state), String(auditLogRecords(c.state).join('\n').length)]] : []).join(CRLF),
+    run: async (c) => auditLogList(c.state.audit.length ? [{ name: auditLogFile(c.state), size: auditLogRecords(c.state).join('\n').length }] : []).join(CRLF),
   },
   {
     words: ['audit', 'log', 'tail'],
@@ -664,11 +630,11 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
   {
     words: ['package', 'listfile'],
     run: async (c) =>
-      renderTable(PACKAGE_LISTFILE, Object.entries(c.state.files).map(([name, f]) => [name, String(f.size)])).join(CRLF),
+      packageListfile(Object.entries(c.state.files).map(([name, f]) => ({ name, size: f.size }))).join(CRLF),
   },
   {
     words: ['package', 'list'],
-    run: async (c) => renderTable(PACKAGE_LIST, c.state.packages.map((p) => [p])).join(CRLF),
+    run: async (c) => packageList(c.state.packages).join(CRLF),
   },
   {
     words: ['package', 'verify'],
@@ -720,7 +686,7 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
   },
   {
     words: ['network', 'route', 'show'],
-    run: async (c) => renderRouteTable(c.state.routes.map((r) => [r.destination, r.gateway, r.genmask, r.flags, '0', '0', '0', r.iface])).join(CRLF),
+    run: async (c) => routeTable(c.state.routes.map((r) => ({ ...r, metric: 0, ref: 0, use: 0 }))).join(CRLF),
   },
   {
     words: ['exit'],

@@ -24,7 +24,8 @@ import type { ApplianceState } from '../../simulator/state';
 
 // The simulator prints the shapes of test/fixtures/lunash/: for each command the operations read,
 // set the simulated appliance to what the fixture shows, ask it over SSH, and read both answers
-// the same way. Where the simulator renders the fixture's own layout, the lines match too.
+// the same way. Where the simulator renders the fixture's own layout, the lines match too
+// (test/device/transcript-contract.test.ts checks the lines of every fixture the simulator answers).
 
 let sim: SimulatedHsm;
 let shell: LunaShell;

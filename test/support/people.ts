@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Keyring } from '../../simulator/keyring';
+import { Keyring } from './keyring';
 
 /** Everyone the tests let decide, with a key in every test inventory. Anyone else (mallory)
  * gets a key from the same keyring that no inventory lists. */

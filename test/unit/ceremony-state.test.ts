@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { planDigest } from '../../ceremonies/digest';
 import { PlanSchema, type GateStep } from '../../ceremonies/plan';
 import type { PolicySnapshot } from '../../ceremonies/policy';
-import { Keyring } from '../../simulator/keyring';
+import { Keyring } from '../support/keyring';
 import { SIGNATURE_WINDOW_MS, type DecisionInput } from '../../workflows/gate-rules';
 import { CeremonyState } from '../../workflows/state';
 

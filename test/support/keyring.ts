@@ -1,4 +1,4 @@
-import { generateSigningKey, signerFromPem, type DecisionSigner } from '../client/decision-signer';
+import { generateSigningKey, signerFromPem, type DecisionSigner } from '../../client/decision-signer';
 
 /** Simulated people's signing keys, made in memory (tests, benches): each email gets a key on
  * first use; the web app's attestation key is one more. `inventory()` gives the inventory's
