@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Client } from 'ssh2';
 import { finishReboot } from '../../simulator/appliance-server';
 import { ceremonyBackupLabel } from '../../activities/ops/backup';
-import { SECRETS, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
+import { markLunaNetworkHsm, SECRETS, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
 
 let sim: SimulatedHsm;
 let activities: ReturnType<typeof createActivities>;
@@ -107,12 +107,7 @@ test.each([
 });
 
 /** The inventory marks the unit as a Luna Network HSM of one's own (not Azure): `hsm zeroize`. */
-function asLunaNetworkHsm() {
-  const inventory = parseYaml(readFileSync(sim.inventoryPath, 'utf8'));
-  inventory.hsms['hsm-sim-1'].platform = 'luna-network-hsm';
-  delete inventory.hsms['hsm-sim-1'].azureResourceId;
-  writeFileSync(sim.inventoryPath, stringifyYaml(inventory));
-}
+const asLunaNetworkHsm = () => markLunaNetworkHsm(sim.inventoryPath);
 
 const audited = (from = 0) => state().audit.slice(from).map((a) => a.command);
 const AZURE_ZEROIZE = ['hsm show', 'hsm login (deliberately wrong password)', 'hsm show', 'hsm login (deliberately wrong password)', 'hsm show', 'hsm login (deliberately wrong password; proceed on the last attempt)', 'hsm show'];
