@@ -151,6 +151,16 @@ describe('zeroize', () => {
     expect(state().zeroized).toBe(true);
   });
 
+  test('a failed login that hsm show does not count (the device refused it for another reason): the zeroize stops, no further login', async () => {
+    await initialised();
+    sim.appliance.faults.write({ commandErrors: [{ match: 'hsm login', code: 'C0000001', name: 'RC_GENERAL_ERROR', times: 1 }] });
+    const f = await failure(op('hsm.zeroize'));
+    expect(f).toMatchObject({ nonRetryable: true, type: 'VerificationFailed' });
+    expect(f.message).toContain('after a deliberately failed HSM SO login, hsm show says 3 attempts left (it said 3 before): not one fewer; the zeroize stopped, the HSM is not zeroized');
+    expect(audited().filter((c) => c === 'hsm login')).toHaveLength(1);
+    expect(state()).toMatchObject({ zeroized: false, hsmSoLoginAttemptsLeft: 3 });
+  });
+
   test('on a Luna Network HSM of its own: hsm zeroize, sent once, and no HSM SO login', async () => {
     asLunaNetworkHsm();
     await initialised();
