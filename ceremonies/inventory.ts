@@ -66,6 +66,10 @@ export const HsmSchema = z.object({
   hostKeyFingerprint: HostKeyFingerprintSchema,
   model: z.string().default('Luna Network HSM 7 A790'),
   azureResourceId: z.string().startsWith('/subscriptions/', 'expected an ARM resource id starting with /subscriptions/').optional(),
+  /** What the unit is: an Azure Dedicated HSM (Microsoft does not expose `hsm zeroize` there: it
+   * zeroizes by failed HSM SO logins, microsoft/AzureHSMEssentials uninstall README) or a Luna
+   * Network HSM 7 of one's own (`hsm zeroize`). Azure by default: its zeroize works on both. */
+  platform: z.enum(['azure-dedicated-hsm', 'luna-network-hsm']).default('azure-dedicated-hsm'),
   /** The serial `hsm show` reports for this appliance: ARM does not expose it, so the inventory
    * records which appliance its `azureResourceId` is (checked before a zeroize-deprovision). */
   serial: HsmSerial.optional(),
@@ -175,6 +179,9 @@ export const InventorySchema = z
     for (const [name, hsm] of Object.entries(inv.hsms)) {
       if (hsm.backupDevice && !own(inv.backupDevices, hsm.backupDevice)) {
         ctx.addIssue({ code: 'custom', path: ['hsms', name, 'backupDevice'], message: `no backup device "${hsm.backupDevice}" in backupDevices` });
+      }
+      if (hsm.azureResourceId && hsm.platform !== 'azure-dedicated-hsm') {
+        ctx.addIssue({ code: 'custom', path: ['hsms', name, 'platform'], message: `an HSM with an azureResourceId is an Azure Dedicated HSM: platform must be azure-dedicated-hsm, not ${hsm.platform}` });
       }
     }
     const checkRules = (policy: Partial<Policy> | undefined, path: (string | number)[]) => {

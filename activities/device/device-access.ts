@@ -1,6 +1,7 @@
 import type { Inventory, SecretRef } from '../../ceremonies/inventory';
 import { own } from '../../ceremonies/own';
-import { AuthenticationFailed } from './errors';
+import { AuthenticationFailed, HsmLoginFailed, HsmLoginRefused } from './errors';
+import { readSoLoginAttemptsLeft } from './queries';
 import { LunaShell, type CommandOutput, type HostOutput, type LunaCredential, type LunaTarget, type RunOptions } from './luna-shell';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Lease, SessionPool } from './session-pool';
@@ -286,11 +287,35 @@ export class DeviceAccess {
     }
   }
 
-  /** Log the HSM Administrator (SO) in, in the admin session. */
+  /** Log the HSM Administrator (SO) in, in the admin session, behind the safety interlock:
+   * `hsm show` first, and the password is typed only when it says two attempts or more are left
+   * before the HSM zeroizes (three failures zeroize it: Azure, "Troubleshooting", Failed Logins).
+   * A refused password is never typed again: the step fails for an operator, saying how many
+   * attempts `hsm show` reports left after it. (The deliberate failed logins of an Azure zeroize
+   * are not this: see `hsm.zeroize`.) */
   async hsmLogin(): Promise<void> {
+    const left = await readSoLoginAttemptsLeft(this);
+    if (left === null) throw new HsmLoginRefused(this.ref, 'hsm show says the HSM is zeroized ("HSM IS ZEROIZED"): there is no HSM SO to log in as; initialise the HSM (hsm-init) first');
+    if (left <= 1) {
+      throw new HsmLoginRefused(
+        this.ref,
+        `hsm show says ${left} HSM SO login attempt${left === 1 ? '' : 's'} left before zeroization: one more failed login zeroizes the HSM. Find out who failed the earlier logins; log in by hand (hsm login) with the right password to reset the counter, then retry the step`,
+      );
+    }
     const password = await this.secret('hsmSo');
     this.adminReusable = false; // the SO's login lives in the session: never lent on
-    await this.run('hsm login', { answers: [{ prompt: /password:[\s>]*$/i, reply: password }], secrets: [password] });
+    // no answer to the last-attempt caution: were it asked, nothing would be typed
+    const out = await this.run('hsm login', { answers: [{ prompt: /password:[\s>]*$/i, reply: password }], secrets: [password], allowError: true });
+    if (out.code === 0 && out.errors.length === 0) return;
+    const said = [...out.errors.map((e) => e.line), `Command Result : ${out.code} (${out.text})`].join(' ');
+    let now: string;
+    try {
+      const after = await readSoLoginAttemptsLeft(this);
+      now = after === null ? 'hsm show now says the HSM is zeroized' : `hsm show now says ${after} attempt${after === 1 ? '' : 's'} left before zeroization`;
+    } catch (err) {
+      now = `hsm show could not be read after it (${(err as Error).message})`;
+    }
+    throw new HsmLoginFailed(this.ref, `${now}. The password is not typed again: check the inventory's hsmSo secret, log in by hand with the right password to reset the counter, then retry the step`, said);
   }
 
   /** Close this activity's sessions; a borrowed admin session goes back to the pool only when

@@ -110,3 +110,23 @@ export class UnreadableOutput extends DeviceError {
     this.name = 'UnreadableOutput';
   }
 }
+
+/** The safety interlock before `hsm login`: the HSM SO's password is not typed when one failure
+ * more would zeroize the HSM, or when `hsm show` does not say how many attempts are left. Never
+ * retried automatically: an operator must look (and log in by hand with the right password to
+ * reset the counter), then retry the step. */
+export class HsmLoginRefused extends DeviceError {
+  constructor(host: string, why: string) {
+    super(`the HSM SO password was not typed on ${host}: ${why}`);
+    this.name = 'HsmLoginRefused';
+  }
+}
+
+/** The appliance refused the HSM SO password the inventory gave (our own `hsm login`): never
+ * typed again automatically, as each failure brings the HSM nearer to zeroization. */
+export class HsmLoginFailed extends DeviceError {
+  constructor(host: string, after: string, deviceSaid: string) {
+    super(`the HSM refused the HSM SO password of the inventory on ${host} (${deviceSaid}); ${after}`);
+    this.name = 'HsmLoginFailed';
+  }
+}

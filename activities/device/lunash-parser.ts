@@ -202,6 +202,8 @@ export interface HsmShow {
   model: string;
   softwareVersion: string;
   zeroized: boolean;
+  /** "HSM Admin login attempts left: N before HSM zeroization!": null on a zeroized HSM. */
+  soLoginAttemptsLeft: number | null;
   manuallyZeroized: boolean;
   loggedIn: boolean;
   partitions: { serial: string; name: string }[];
@@ -239,6 +241,15 @@ function hsmShowPartitions(lines: string[]): { serial: string; name: string }[] 
   return partitions;
 }
 
+/** The HSM SO's login attempts left, as `hsm show` prints them (null: "HSM IS ZEROIZED !!!!");
+ * anything else is unreadable, never a guess. */
+function loginAttemptsLeft(value: string): number | null {
+  if (/^HSM IS ZEROIZED/.test(value)) return null;
+  const m = /^(\d+) before HSM zeroization!?$/.exec(value);
+  if (!m) throw new UnreadableOutput('hsm show', `HSM Admin login attempts left "${value}" is neither a number of attempts nor "HSM IS ZEROIZED"`);
+  return Number(m[1]);
+}
+
 export function parseHsmShow(output: string): HsmShow {
   const command = 'hsm show';
   const kv = parseKeyValues(output);
@@ -271,6 +282,7 @@ export function parseHsmShow(output: string): HsmShow {
       [/^HSM IS ZEROIZED/, true],
       [/^\d+ before HSM zeroization!?$/, false],
     ]),
+    soLoginAttemptsLeft: loginAttemptsLeft(need('HSM Admin login attempts left')),
     manuallyZeroized: oneOf(command, 'Manually Zeroized', need('Manually Zeroized'), [
       [/^Yes$/, true],
       [/^No$/, false],

@@ -27,6 +27,12 @@ export async function readHsmShow(d: DeviceAccess): Promise<HsmShow> {
   return parseHsmShow((await d.run('hsm show')).output);
 }
 
+/** The HSM SO's login attempts left before the HSM zeroizes, as `hsm show` prints them; null
+ * when it says the HSM is zeroized. A line it cannot read throws UnreadableOutput: never a guess. */
+export async function readSoLoginAttemptsLeft(d: DeviceAccess): Promise<number | null> {
+  return (await readHsmShow(d)).soLoginAttemptsLeft;
+}
+
 export async function readPartitions(d: DeviceAccess): Promise<{ serial: string; name: string; objects: number }[]> {
   return parsePartitionList((await d.run('partition list')).output);
 }

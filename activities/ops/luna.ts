@@ -1,6 +1,9 @@
 import { sameRelease } from '../../ceremonies/firmware-releases';
 import { randomBytes } from 'node:crypto';
-import { readClientPartitions as clientPartitions, readHsmShow as hsmShow, readPartitions as listPartitions, readPolicies, readSyslogHosts, required } from '../device/queries';
+import { readClientPartitions as clientPartitions, readHsmShow as hsmShow, readPartitions as listPartitions, readPolicies, readSoLoginAttemptsLeft as soLoginAttemptsLeft, readSyslogHosts, required } from '../device/queries';
+import type { DeviceAccess } from '../device/device-access';
+import type { Answer } from '../device/luna-shell';
+import { own } from '../../ceremonies/own';
 import { DEFAULT_INITIAL_PASSWORD, PROCEED } from '../device/luna-constants';
 import { AuthenticationFailed, UnreadableOutput, VerificationFailed } from '../device/errors';
 import { defineOperation, type OperationContext } from './operation';
@@ -126,22 +129,50 @@ export const hsmZeroize = defineOperation('hsm.zeroize', {
   },
   async act(ctx) {
     const d = ctx.device();
-    const out = await d.run('hsm zeroize', { answers: [PROCEED], allowError: true });
-    if (out.code === 0 && out.errors.length === 0) return { commands: ['hsm zeroize'] };
-    if (!out.errors.some((e) => e.name === 'RC_ACCESS_DENIED')) await d.run('hsm zeroize', { answers: [PROCEED] }); // raise the device's error
-    // Azure Dedicated HSM disables `hsm zeroize`: three failed HSM Administrator logins zeroize it.
-    // The password is random, so it cannot be the right one; the last attempt asks for `proceed`.
-    const wrong = `not-the-so-${randomBytes(24).toString('hex')}`;
-    const commands = ['hsm zeroize (disabled)'];
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const login = await d.run('hsm login', { answers: [PROCEED, { prompt: /password:[\s>]*$/i, reply: wrong }], allowError: true });
-      commands.push('hsm login (deliberately wrong password)');
-      if (login.errors.some((e) => e.name === 'LUNA_RET_SO_LOGIN_FAILURE_THRESHOLD')) break;
-      if (login.code === 0 && login.errors.length === 0) throw new VerificationFailed('an HSM login meant to fail succeeded; zeroize stopped');
-    }
-    return { commands };
+    if (platformOf(ctx) === 'azure-dedicated-hsm') return { commands: await zeroizeByFailedSoLogins(d) };
+    // once: a refusal is the device's error (non-retryable), never a reason to send it again
+    await d.run('hsm zeroize', { answers: [PROCEED] });
+    return { commands: ['hsm zeroize'] };
   },
 });
+
+function platformOf(ctx: OperationContext) {
+  const entry = own(ctx.inventory().hsms, ctx.hsm ?? '');
+  if (!entry) throw new VerificationFailed(`${String(ctx.hsm)} is not in the worker's inventory`);
+  return entry.platform;
+}
+
+/** The HSM SO's last attempt, as lunash asks before it (Azure uninstall README's capture). */
+const PROCEED_ON_LAST_LOGIN: Answer = { prompt: /LAST available HSM Admin login attempt[\s\S]*Type 'proceed'[\s\S]*'quit' to quit now\.[\s>]*$/, reply: 'proceed' };
+
+/** Azure Dedicated HSM does not expose `hsm zeroize`: Microsoft's way is three wrong HSM SO
+ * passwords at `hsm login`, `proceed` on the last (Azure "Troubleshooting", HSM Deprovisioning;
+ * microsoft/AzureHSMEssentials, README-Uninstall-Dedicated-HSM). Only the `hsm.zeroize` step of
+ * an approved plan comes here; it is not `DeviceAccess.hsmLogin` (whose interlock refuses the
+ * last attempt). Every attempt is decided from `hsm show` read just before it, never from the
+ * login's error text: zeroized -> done; N left -> one wrong login, `proceed` answered only when
+ * N is 1; the next read must show exactly one attempt fewer (or zeroized), else it stops. So it
+ * makes no more failed logins than the attempts `hsm show` reports, and a retry after a lost
+ * session carries on from what the device says. */
+async function zeroizeByFailedSoLogins(d: DeviceAccess): Promise<string[]> {
+  const wrong = `not-the-so-${randomBytes(24).toString('hex')}`; // random: it cannot be the SO's
+  const commands: string[] = [];
+  let before: number | undefined;
+  for (;;) {
+    const left = await soLoginAttemptsLeft(d);
+    commands.push('hsm show');
+    if (left === null) return commands; // the read-back: hsm show says HSM IS ZEROIZED
+    if (before !== undefined && left !== before - 1) {
+      throw new VerificationFailed(`after a deliberately failed HSM SO login, hsm show says ${left} attempts left (it said ${before} before): not one fewer; the zeroize stopped, the HSM is not zeroized`);
+    }
+    if (left < 1) throw new VerificationFailed(`hsm show says ${left} HSM SO login attempts left, yet not that the HSM is zeroized: the zeroize stopped`);
+    const last = left === 1;
+    const out = await d.run('hsm login', { answers: [{ prompt: /password:[\s>]*$/i, reply: wrong }, ...(last ? [PROCEED_ON_LAST_LOGIN] : [])], secrets: [wrong], allowError: true });
+    commands.push(last ? 'hsm login (deliberately wrong password; proceed on the last attempt)' : 'hsm login (deliberately wrong password)');
+    if (out.code === 0 && out.errors.length === 0) throw new VerificationFailed('an HSM SO login meant to fail succeeded: the zeroize stopped, the HSM is not zeroized');
+    before = left;
+  }
+}
 
 export const hsmCheckZeroized = defineOperation('hsm.checkZeroized', {
   probe: hsmZeroize.probe,

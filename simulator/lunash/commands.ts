@@ -308,7 +308,8 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     adminOnly: true,
     run: async (c) => {
       if (c.state.zeroizeDisabled) {
-        // Azure Dedicated HSM: zeroize by three failed HSM Administrator logins instead
+        // Azure Dedicated HSM: zeroize by three failed HSM Administrator logins instead ("does not
+        // expose ... hsm zeroize", AzureHSMEssentials); the refusal's code and words are guessed
         throw new LunaError('C0000005', 'RC_ACCESS_DENIED', 'This command is disabled on this appliance.');
       }
       // inferred (no capture of hsm zeroize was found)

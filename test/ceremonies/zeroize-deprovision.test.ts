@@ -122,12 +122,18 @@ test('zeroize-deprovision refuses to start without a recent verified backup of e
   expect(arm.requests).toEqual([]);
 });
 
-test('zeroize-deprovision: a dropped connection during the zeroize is retried without a second zeroize, then ARM deletes the resource', async () => {
+test('zeroize-deprovision on an Azure Dedicated HSM: no hsm zeroize; the last failed SO login (proceed) loses its connection, the retry reads hsm show and sends nothing more; then ARM deletes the resource', async () => {
   const { sim, h } = env;
   const backup = await env.start('backup', { partitions: 'payments' });
   expect((await driveGates(h.ceremonies, backup)).phase).toBe('completed');
 
-  sim.appliance.faults.write({ dropConnection: [{ match: 'hsm zeroize', applied: true, times: 1 }] });
+  // two failed HSM SO logins happened before (hsm show: 1 attempt left): the zeroize needs only the
+  // last one; its connection drops after the HSM zeroized
+  sim.appliance.state.update((s) => {
+    s.zeroizeDisabled = true;
+    s.hsmSoLoginAttemptsLeft = 1;
+  });
+  sim.appliance.faults.write({ dropConnection: [{ match: 'hsm login', applied: true, times: 1 }] });
   const id = await env.start('zeroize-deprovision', {});
   const final = await driveGates(h.ceremonies, id);
   expect(final.phase).toBe('completed');
@@ -142,8 +148,10 @@ test('zeroize-deprovision: a dropped connection during the zeroize is retried wi
   ]);
   const zeroize = final.steps.find((s) => s.id === 'zeroize')!;
   expect(zeroize).toMatchObject({ attempts: 1, evidence: { outcome: 'already-present' } }); // Temporal retried the activity
-  expect(sim.appliance.state.read().audit.filter((a) => a.command === 'hsm zeroize' && a.result === 0)).toHaveLength(1);
-  expect(sim.appliance.state.read()).toMatchObject({ zeroized: true, partitions: [] });
+  const audit = sim.appliance.state.read().audit.map((a) => a.command);
+  expect(audit).not.toContain('hsm zeroize');
+  expect(audit.filter((c) => c === 'hsm login')).toHaveLength(1);
+  expect(sim.appliance.state.read()).toMatchObject({ zeroized: true, manuallyZeroized: false, partitions: [] });
 
   // the appliance's logs were kept before the zeroize: as they were, scrubbed, in the history
   const evidence = final.steps.find((s) => s.id === 'evidence')!.evidence!;
@@ -154,7 +162,7 @@ test('zeroize-deprovision: a dropped connection during the zeroize is retried wi
     `audit log tail -file hsm_${serial()}_00000001.log -entries 500`,
   ]);
   expect(evidence.transcript?.find((t) => t.command.includes('lunalogs'))?.output).toContain('Command: client show -client backup-ws');
-  const zeroizedAt = sim.appliance.state.read().audit.findIndex((a) => a.command === 'hsm zeroize');
+  const zeroizedAt = sim.appliance.state.read().audit.findIndex((a) => a.command === 'hsm login');
   expect(sim.appliance.state.read().audit.findIndex((a) => a.command.startsWith('audit log tail'))).toBeLessThan(zeroizedAt);
 
   const path = AZURE_RESOURCE_ID;
@@ -179,4 +187,26 @@ test('a waiver replaces the backup precondition with its own gate', async () => 
   expect(plan.steps.map((s) => s.id)).toEqual(['approve-waiver', 'approve', 'identity', 'evidence', 'zeroize', 'verify-zeroized', 'deprovision']);
   expect(plan.steps.find((s) => s.id === 'deprovision')).toMatchObject({ requires: ['zeroize', 'verify-zeroized'] });
   await h.ceremonies.cancel(id, { by: OPERATOR, reason: 'plan check only' });
+});
+
+test('zeroize-deprovision on an Azure Dedicated HSM: three failed HSM SO logins, each after hsm show, proceed on the last, then the read-back', async () => {
+  const { sim, h } = env;
+  initialiseDirectly(sim, [{ name: 'payments', objects: 9, assignedToBackup: true }]);
+  sim.appliance.state.update((s) => void (s.zeroizeDisabled = true));
+  arm.resources.set(AZURE_RESOURCE_ID.toLowerCase(), 'Succeeded');
+  const id = await env.start('zeroize-deprovision', { waiver: 'test HSM without production keys' });
+  const final = await driveGates(h.ceremonies, id);
+  expect(final.phase).toBe('completed');
+  const zeroize = final.steps.find((s) => s.id === 'zeroize')!;
+  expect(zeroize.evidence).toMatchObject({
+    outcome: 'applied',
+    commands: ['hsm show', 'hsm login (deliberately wrong password)', 'hsm show', 'hsm login (deliberately wrong password)', 'hsm show', 'hsm login (deliberately wrong password; proceed on the last attempt)', 'hsm show'],
+  });
+  const logins = zeroize.evidence!.transcript!.filter((t) => t.command === 'hsm login');
+  expect(logins).toHaveLength(3);
+  expect(logins[2].output).toContain("Type 'proceed' if you are certain you have the right");
+  expect(zeroize.evidence!.transcript!.pop()?.output).toContain('HSM IS ZEROIZED');
+  expect(sim.appliance.state.read().audit.map((a) => a.command)).not.toContain('hsm zeroize');
+  expect(sim.appliance.state.read()).toMatchObject({ zeroized: true, partitions: [] });
+  await env.expectNoSecretsInHistory(id, [arm.token]);
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createActivities } from '../../activities';
 import { outboxNotifier } from '../../activities/notify';
 import type { OperationEvidence, OperationInput } from '../../activities/types';
-import { initialiseDirectly, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
+import { initialiseDirectly, markLunaNetworkHsm, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
 
 // A session lost while the appliance runs a command: the next attempt (which learns from the
 // activity's heartbeat details when the command was sent) tells "done", "still running" and "not
@@ -16,6 +16,7 @@ let activities: ReturnType<typeof createActivities>;
 beforeEach(async () => {
   sim = await startSimulatedHsm();
   initialiseDirectly(sim);
+  markLunaNetworkHsm(sim.inventoryPath); // `hsm zeroize`: a unit of one's own, not Azure
   activities = createActivities({ ledgerPath: join(sim.dir, 'ledger.jsonl'), notifier: outboxNotifier(join(sim.dir, 'outbox.jsonl')), inventoryPath: sim.inventoryPath, env: sim.env });
 });
 afterEach(async () => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Client } from 'ssh2';
 import { finishReboot } from '../../simulator/appliance-server';
 import { ceremonyBackupLabel } from '../../activities/ops/backup';
-import { SECRETS, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
+import { markLunaNetworkHsm, SECRETS, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
 
 let sim: SimulatedHsm;
 let activities: ReturnType<typeof createActivities>;
@@ -81,6 +81,7 @@ test.each([
     'hsm.zeroize',
     {},
     async () => {
+      asLunaNetworkHsm();
       await initialised();
       await op('partition.create', { partition: 'payments' });
     },
@@ -105,17 +106,157 @@ test.each([
   expect(second.commands).toEqual([]);
 });
 
-test('on Azure, where hsm zeroize is disabled, three failed HSM Administrator logins zeroize', async () => {
-  await initialised();
-  await op('partition.create', { partition: 'payments' });
-  sim.appliance.state.update((s) => {
-    s.zeroizeDisabled = true;
+/** The inventory marks the unit as a Luna Network HSM of one's own (not Azure): `hsm zeroize`. */
+const asLunaNetworkHsm = () => markLunaNetworkHsm(sim.inventoryPath);
+
+const audited = (from = 0) => state().audit.slice(from).map((a) => a.command);
+const AZURE_ZEROIZE = ['hsm show', 'hsm login (deliberately wrong password)', 'hsm show', 'hsm login (deliberately wrong password)', 'hsm show', 'hsm login (deliberately wrong password; proceed on the last attempt)', 'hsm show'];
+
+describe('zeroize', () => {
+  test('on an Azure Dedicated HSM: no hsm zeroize, but failed HSM SO logins, each decided from hsm show, proceed on the last, then the read-back', async () => {
+    await initialised();
+    await op('partition.create', { partition: 'payments' });
+    sim.appliance.state.update((s) => void (s.zeroizeDisabled = true));
+    const from = state().audit.length;
+    const evidence = await op('hsm.zeroize');
+    expect(evidence).toMatchObject({ outcome: 'applied', commands: AZURE_ZEROIZE });
+    // the probe's hsm show, then the method: never `hsm zeroize`
+    expect(audited(from)).toEqual(['hsm show', 'hsm show', 'hsm login', 'hsm show', 'hsm login', 'hsm show', 'hsm login', 'hsm show', 'hsm show']);
+    expect(state()).toMatchObject({ zeroized: true, manuallyZeroized: false, partitions: [] });
+    expect(evidence.transcript?.filter((t) => t.command === 'hsm login').pop()?.output).toContain('This is your LAST available HSM Admin login attempt');
+
+    // a retried activity after the HSM is zeroized sends nothing: its probe reads hsm show, and stops
+    const again = state().audit.length;
+    expect(await op('hsm.zeroize')).toMatchObject({ outcome: 'already-present', commands: [] });
+    expect(audited(again)).toEqual(['hsm show']);
   });
-  const evidence = await op('hsm.zeroize');
-  expect(evidence.outcome).toBe('applied');
-  expect(evidence.commands).toEqual(['hsm zeroize (disabled)', ...Array(3).fill('hsm login (deliberately wrong password)')]);
-  expect(state()).toMatchObject({ zeroized: true, partitions: [] });
-  expect((await op('hsm.zeroize')).outcome).toBe('already-present');
+
+  test('no more failed logins than hsm show reports left: one earlier failure leaves two', async () => {
+    await initialised();
+    sim.appliance.state.update((s) => void (s.hsmSoLoginAttemptsLeft = 2));
+    const evidence = await op('hsm.zeroize');
+    expect(evidence.commands).toEqual(AZURE_ZEROIZE.slice(2));
+    expect(audited().filter((c) => c === 'hsm login')).toHaveLength(2);
+    expect(state().zeroized).toBe(true);
+  });
+
+  test('a lost session between the failed logins: the retry carries on from what hsm show says, with no extra login', async () => {
+    await initialised();
+    sim.appliance.faults.write({ dropConnection: [{ match: 'hsm login', applied: true, times: 1 }] });
+    await expect(op('hsm.zeroize')).rejects.toThrow(/lost during 'hsm login'/);
+    expect(state()).toMatchObject({ zeroized: false, hsmSoLoginAttemptsLeft: 2 });
+    // a new activity (not a resumed attempt of the same one): it reads 2 left and makes 2 failed logins
+    expect((await op('hsm.zeroize')).commands).toEqual(AZURE_ZEROIZE.slice(2));
+    expect(audited().filter((c) => c === 'hsm login')).toHaveLength(3);
+    expect(state().zeroized).toBe(true);
+  });
+
+  test('a failed login that hsm show does not count (the device refused it for another reason): the zeroize stops, no further login', async () => {
+    await initialised();
+    sim.appliance.faults.write({ commandErrors: [{ match: 'hsm login', code: 'C0000001', name: 'RC_GENERAL_ERROR', times: 1 }] });
+    const f = await failure(op('hsm.zeroize'));
+    expect(f).toMatchObject({ nonRetryable: true, type: 'VerificationFailed' });
+    expect(f.message).toContain('after a deliberately failed HSM SO login, hsm show says 3 attempts left (it said 3 before): not one fewer; the zeroize stopped, the HSM is not zeroized');
+    expect(audited().filter((c) => c === 'hsm login')).toHaveLength(1);
+    expect(state()).toMatchObject({ zeroized: false, hsmSoLoginAttemptsLeft: 3 });
+  });
+
+  test('on a Luna Network HSM of its own: hsm zeroize, sent once, and no HSM SO login', async () => {
+    asLunaNetworkHsm();
+    await initialised();
+    const from = state().audit.length;
+    expect(await op('hsm.zeroize')).toMatchObject({ outcome: 'applied', commands: ['hsm zeroize'] });
+    expect(audited(from)).toEqual(['hsm show', 'hsm zeroize', 'hsm show']);
+    expect(state()).toMatchObject({ zeroized: true, manuallyZeroized: true });
+  });
+
+  test('hsm zeroize refused by the device is not sent again: the step fails for an operator', async () => {
+    asLunaNetworkHsm();
+    await initialised();
+    sim.appliance.state.update((s) => void (s.zeroizeDisabled = true)); // the inventory is wrong: an Azure unit
+    const f = await failure(op('hsm.zeroize'));
+    expect(f).toMatchObject({ nonRetryable: true, type: 'LunaCommandError' });
+    expect(audited().filter((c) => c === 'hsm zeroize')).toHaveLength(1);
+    expect(audited()).not.toContain('hsm login');
+    expect(state().zeroized).toBe(false);
+  });
+
+  test('an inventory that gives an Azure resource to a unit it calls luna-network-hsm is refused', async () => {
+    const inventory = parseYaml(readFileSync(sim.inventoryPath, 'utf8'));
+    inventory.hsms['hsm-sim-1'].platform = 'luna-network-hsm';
+    writeFileSync(sim.inventoryPath, stringifyYaml(inventory));
+    await expect(op('hsm.show')).rejects.toThrow('an HSM with an azureResourceId is an Azure Dedicated HSM: platform must be azure-dedicated-hsm, not luna-network-hsm');
+    expect(state().audit).toEqual([]);
+  });
+});
+
+/** What a captured `hsm show` prints (its source lines and result line left out). */
+function hsmShowFixture(file: string): string {
+  return readFileSync(join(__dirname, '..', 'fixtures', 'lunash', file), 'utf8')
+    .split('\n')
+    .filter((l) => !l.startsWith('#') && !l.startsWith('Command Result'))
+    .join('\r\n');
+}
+
+describe('the interlock before hsm login', () => {
+  const transcriptOf = (f: ApplicationFailure) => ((f.details?.[0] as { transcript?: { command: string; output: string }[] } | undefined)?.transcript ?? []);
+
+  test('one attempt left: the SO password is not typed, the step fails non-retryably and says why and what to do', async () => {
+    await initialised();
+    sim.appliance.state.update((s) => void (s.hsmSoLoginAttemptsLeft = 1));
+    const from = state().audit.length;
+    const f = await failure(op('partition.create', { partition: 'payments' }));
+    expect(f).toMatchObject({ nonRetryable: true, type: 'HsmLoginRefused' });
+    expect(f.message).toContain('the HSM SO password was not typed on hsm-sim-1: hsm show says 1 HSM SO login attempt left before zeroization: one more failed login zeroizes the HSM');
+    expect(f.message).toContain('log in by hand (hsm login) with the right password to reset the counter, then retry the step');
+    expect(audited(from)).toEqual(['partition list', 'hsm show']);
+    expect(transcriptOf(f).map((t) => t.command)).toEqual(['partition list', 'hsm show']);
+    expect(state()).toMatchObject({ hsmSoLoginAttemptsLeft: 1, zeroized: false, partitions: [] });
+  });
+
+  test('an attempts line it cannot read: nothing is typed (fail closed)', async () => {
+    await initialised();
+    const body = hsmShowFixture('hsm-show-7.x-initialised.txt').replace('3 before HSM zeroization!', 'see the audit log');
+    sim.appliance.faults.write({ garbleOutput: [{ match: 'hsm show', with: body }] });
+    const f = await failure(op('partition.create', { partition: 'payments' }));
+    expect(f).toMatchObject({ nonRetryable: true, type: 'UnreadableOutput' });
+    expect(f.message).toContain('HSM Admin login attempts left "see the audit log" is none of the values it is documented to take');
+    expect(audited()).not.toContain('hsm login');
+    expect(state().hsmSoLoginAttemptsLeft).toBe(3);
+  });
+
+  test('hsm show says the HSM is zeroized: nothing is typed', async () => {
+    await initialised();
+    sim.appliance.faults.write({ garbleOutput: [{ match: 'hsm show', with: hsmShowFixture('hsm-show-7.2-zeroized.txt') }] });
+    const f = await failure(op('partition.create', { partition: 'payments' }));
+    expect(f).toMatchObject({ nonRetryable: true, type: 'HsmLoginRefused' });
+    expect(f.message).toContain('hsm show says the HSM is zeroized ("HSM IS ZEROIZED"): there is no HSM SO to log in as');
+    expect(audited()).not.toContain('hsm login');
+  });
+
+  test('a wrong SO password in the inventory: typed once, never again automatically; hsm show read back; the interlock stops before the last attempt', async () => {
+    await initialised();
+    sim.env.TEST_HSM_SO_PASSWORD = 'Not-The-SO-Password-1';
+    const first = await failure(op('partition.create', { partition: 'payments' }));
+    expect(first).toMatchObject({ nonRetryable: true, type: 'HsmLoginFailed' });
+    expect(first.message).toContain('the HSM refused the HSM SO password of the inventory on hsm-sim-1');
+    expect(first.message).toContain('hsm show now says 2 attempts left before zeroization. The password is not typed again');
+    expect(first.message).not.toContain('Not-The-SO-Password-1');
+    expect(audited().filter((c) => c === 'hsm login')).toHaveLength(1);
+    expect(state().hsmSoLoginAttemptsLeft).toBe(2);
+
+    // an operator retries without fixing it: one more failure, then the interlock
+    expect((await failure(op('partition.create', { partition: 'payments' }))).type).toBe('HsmLoginFailed');
+    const third = await failure(op('partition.create', { partition: 'payments' }));
+    expect(third.type).toBe('HsmLoginRefused');
+    expect(audited().filter((c) => c === 'hsm login')).toHaveLength(2);
+    expect(state()).toMatchObject({ hsmSoLoginAttemptsLeft: 1, zeroized: false });
+
+    // fixed: the right password, typed by hand, resets the counter; the step then runs
+    sim.env.TEST_HSM_SO_PASSWORD = SECRETS.TEST_HSM_SO_PASSWORD;
+    sim.appliance.state.update((s) => void (s.hsmSoLoginAttemptsLeft = 3));
+    expect((await op('partition.create', { partition: 'payments' })).outcome).toBe('applied');
+  });
 });
 
 test('sessions running at the same time on one appliance lose no change (each command is one transaction)', async () => {
@@ -151,6 +292,7 @@ test('a connection dropped after the effect, then a retry, leaves exactly one ef
 });
 
 test('a connection dropped before the effect, then a retry, applies it once', async () => {
+  asLunaNetworkHsm();
   await initialised();
   sim.appliance.faults.write({ dropConnection: [{ match: 'hsm zeroize', applied: false, times: 1 }] });
   await expect(op('hsm.zeroize')).rejects.toThrow(/lost during 'hsm zeroize'/);

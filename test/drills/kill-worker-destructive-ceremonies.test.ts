@@ -8,7 +8,7 @@ import { AZURE_RESOURCE_ID, initialiseDirectly } from '../support/simulated-hsm'
 
 // Drill: kill -9 the worker during each irreversible step of firmware-upgrade and
 // zeroize-deprovision, restart it, and check the device's (and Azure's) own log: each
-// irreversible command ran exactly once.
+// irreversible command ran exactly once (on Azure, the zeroize is the last failed HSM SO login).
 
 const file = 'lunahsm_update-7.8.4-20.spkg';
 const content = Buffer.from('Thales signed update package 7.8.4\n'.repeat(500));
@@ -56,19 +56,27 @@ test('firmware-upgrade: worker killed -9 during `package update` and again durin
   await env.expectNoSecretsInHistory(id);
 });
 
-test('zeroize-deprovision: worker killed -9 during `hsm zeroize` and again during the ARM DELETE: one zeroize, one DELETE', async () => {
+test('zeroize-deprovision on an Azure Dedicated HSM: worker killed -9 during the zeroizing (last) failed HSM SO login and again during the ARM DELETE: one login, no hsm zeroize, one DELETE', async () => {
   const { appliance } = env.sim;
-  holdReply(appliance.faults, 'hsm zeroize');
+  // two failed HSM SO logins before the ceremony (hsm show: 1 attempt left): the zeroize needs the
+  // last one only, with `proceed`; the worker is killed while it is in flight
+  appliance.state.update((s) => {
+    s.zeroizeDisabled = true;
+    s.hsmSoLoginAttemptsLeft = 1;
+  });
+  holdReply(appliance.faults, 'hsm login');
+  const from = appliance.state.read().audit.length; // (the firmware upgrade logged in as HSM SO before)
   arm.deleteMs = 20_000; // still deleting when the retry comes (after the 15 s heartbeat timeout)
   const deletes = () => arm.requests.filter((r) => r.method === 'DELETE').length;
   const id = await env.start('zeroize-deprovision', {});
   const final = await runWithKills(env.h, worker, id, [
-    { what: 'hsm zeroize', reached: () => executed(appliance.state, 'hsm zeroize') === 1 },
+    { what: 'the last failed hsm login', reached: () => appliance.state.read().zeroized },
     { what: 'the ARM DELETE', reached: () => deletes() === 1 },
   ]);
 
   expect(final.phase).toBe('completed');
-  expect(executed(appliance.state, 'hsm zeroize')).toBe(1);
+  expect(appliance.state.read().audit.slice(from).filter((a) => a.command === 'hsm login')).toHaveLength(1);
+  expect(appliance.state.read().audit.map((a) => a.command)).not.toContain('hsm zeroize');
   expect(deletes()).toBe(1);
   expect(final.steps.find((s) => s.id === 'zeroize')).toMatchObject({ status: 'succeeded', evidence: { outcome: 'already-present' } });
   // the retry found Azure still deleting and waited for that DELETE instead of sending another:

@@ -6,7 +6,8 @@ import { initialiseDirectly, SECRETS } from '../support/simulated-hsm';
 
 // Drill: kill -9 the worker while each ceremony's effect is on the device (the device holds its
 // reply), restart it, and check the device's own command log: each command ran exactly once.
-// hsm-init, partition-create, backup and a re-initialisation, in order, on one fresh appliance.
+// hsm-init, partition-create, backup and a re-initialisation, in order, on one fresh appliance
+// (the re-initialisation's zeroize: the last failed HSM SO login, as on Azure).
 
 let env: CeremonyEnv;
 let worker: WorkerUnderTest;
@@ -24,8 +25,6 @@ const drills: { kind: 'hsm-init' | 'partition-create' | 'backup'; params: Record
   { kind: 'hsm-init', params: { label: 'HSM1' }, device: 'appliance', command: 'hsm init', step: 'init' },
   { kind: 'partition-create', params: { partition: 'payments', client: 'app01', clientHost: 'app01.example.com' }, device: 'appliance', command: 'partition create', step: 'create' },
   { kind: 'backup', params: { partitions: 'payments' }, device: 'backup', command: 'partition archive backup', step: 'backup-payments' },
-  // hsm-init's irreversible step: the zeroize of a re-initialisation
-  { kind: 'hsm-init', params: { label: 'HSM2', reinit: 'true' }, device: 'appliance', command: 'hsm zeroize', step: 'zeroize' },
 ];
 
 test.each(drills)('$kind: worker killed -9 during `$command`, restarted: completes, the command ran once', async ({ kind, params, device, command, step }) => {
@@ -39,6 +38,31 @@ test.each(drills)('$kind: worker killed -9 during `$command`, restarted: complet
   // the retried step found its effect through the probe instead of acting again
   expect(final.steps.find((s) => s.id === step)).toMatchObject({ status: 'succeeded', evidence: { outcome: 'already-present' } });
   expect(final.steps.every((s) => s.status === 'succeeded')).toBe(true);
+  await env.expectNoSecretsInHistory(id);
+});
+
+// hsm-init's irreversible step: the zeroize of a re-initialisation. The unit is an Azure Dedicated
+// HSM (the test inventory's platform): it zeroizes by failed HSM SO logins, never `hsm zeroize`.
+// Two failed logins happened before (hsm show: 1 attempt left), so the zeroize is the last one.
+test('hsm-init re-initialisation on an Azure Dedicated HSM: worker killed -9 during the zeroizing (last) failed HSM SO login, restarted: completes, that login made once, no hsm zeroize', async () => {
+  const { appliance } = env.sim;
+  appliance.state.update((s) => {
+    s.zeroizeDisabled = true;
+    s.hsmSoLoginAttemptsLeft = 1;
+  });
+  holdReply(appliance.faults, 'hsm login');
+  const from = appliance.state.read().audit.length;
+  const logins = () => appliance.state.read().audit.slice(from).filter((a) => a.command === 'hsm login');
+  const id = await env.start('hsm-init', { label: 'HSM2', reinit: 'true' });
+  const final = await runWithKills(env.h, worker, id, [{ what: 'the last failed hsm login', reached: () => logins().length === 1 }]);
+
+  expect(final.phase).toBe('completed');
+  expect(final.steps.find((s) => s.id === 'zeroize')).toMatchObject({ status: 'succeeded', evidence: { outcome: 'already-present' } });
+  expect(final.steps.every((s) => s.status === 'succeeded')).toBe(true);
+  // the zeroizing login, then the ones of the steps after hsm init (with the new SO's password)
+  expect(appliance.state.read().audit.slice(from).map((a) => a.command)).not.toContain('hsm zeroize');
+  expect(appliance.state.read().audit.slice(from).findIndex((a) => a.command.startsWith('hsm init'))).toBeGreaterThan(appliance.state.read().audit.slice(from).findIndex((a) => a.command === 'hsm login'));
+  expect(appliance.state.read()).toMatchObject({ label: 'HSM2', zeroized: false });
   await env.expectNoSecretsInHistory(id);
 });
 

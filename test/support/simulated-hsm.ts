@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { startAppliance, type RunningAppliance } from '../../simulator/appliance-server';
 import { startBackupDevice, type RunningBackupDevice } from '../../simulator/backup-device';
 import type { ApplianceState, StateFile } from '../../simulator/state';
@@ -151,6 +151,15 @@ export function writeTestInventory(
       },
     }),
   );
+}
+
+/** Mark the test inventory's HSM as a Luna Network HSM of one's own (not an Azure Dedicated HSM):
+ * its zeroize is `hsm zeroize`. */
+export function markLunaNetworkHsm(inventoryPath: string, name = 'hsm-sim-1'): void {
+  const inventory = parse(readFileSync(inventoryPath, 'utf8'));
+  inventory.hsms[name].platform = 'luna-network-hsm';
+  delete inventory.hsms[name].azureResourceId;
+  writeFileSync(inventoryPath, stringify(inventory));
 }
 
 /** Put the appliance in the state an hsm-init ceremony leaves (a test's starting point). */

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadInventory, parseInventory } from '../../ceremonies/inventory';
 import { ValidationError } from '../../ceremonies/validation';
 import { loadConfig } from '../../runtime/config';
@@ -85,4 +87,16 @@ test("a partition's Crypto Officer and the HSM's NTLS endpoint: references and n
   expect(problems(withBackup.replace('env:HSM_A_PAYMENTS_CO', 'hunter2'))[0]).toMatch(/^hsms\.hsm-a\.partitionCredentials\.payments\.co: expected a secret reference/);
   expect(problems(withBackup.replace('payments: {', '"pay ments": {'))[0]).toMatch(/^hsms\.hsm-a\.partitionCredentials\.pay ments: /);
   expect(problems(good.replace('host: 10.0.0.5', "host: 10.0.0.5\n    ntls: { host: \"10.0.0.5'; reboot\" }"))[0]).toMatch(/^hsms\.hsm-a\.ntls\.host: expected a host name/);
+});
+
+test("an HSM's platform: Azure Dedicated HSM unless the inventory says luna-network-hsm; an Azure resource on a luna-network-hsm unit is refused", () => {
+  expect(parseInventory(good).hsms['hsm-a'].platform).toBe('azure-dedicated-hsm');
+  const own = good.replace('host: 10.0.0.5', 'host: 10.0.0.5\n    platform: luna-network-hsm');
+  expect(parseInventory(own).hsms['hsm-a'].platform).toBe('luna-network-hsm');
+  expect(problems(good.replace('host: 10.0.0.5', 'host: 10.0.0.5\n    platform: safenet'))[0]).toMatch(/^hsms\.hsm-a\.platform: /);
+  const azureResource = '\n    azureResourceId: /subscriptions/0/resourceGroups/rg/providers/Microsoft.HardwareSecurityModules/dedicatedHSMs/hsm-a';
+  expect(problems(own.replace('host: 10.0.0.5', `host: 10.0.0.5${azureResource}`))).toEqual([
+    'hsms.hsm-a.platform: an HSM with an azureResourceId is an Azure Dedicated HSM: platform must be azure-dedicated-hsm, not luna-network-hsm',
+  ]);
+  expect(parseInventory(readFileSync(join(__dirname, '..', '..', 'config', 'inventory.yaml'), 'utf8')).hsms['hsm-weu-1'].platform).toBe('azure-dedicated-hsm');
 });

@@ -82,6 +82,7 @@ test('hsm show: a fresh Azure unit (7.2) is zeroized, with an empty label', () =
     model: 'Luna K7',
     softwareVersion: '7.2.0-220',
     zeroized: true,
+    soLoginAttemptsLeft: null,
     manuallyZeroized: false,
     loggedIn: false,
     partitions: [],
@@ -108,6 +109,17 @@ test('hsm show: an initialised HSM with partitions', () => {
     ],
     partitionsCreated: 2,
   });
+});
+
+test("hsm show: the HSM SO's login attempts left, read as printed; anything else is unreadable, never a number guessed", () => {
+  const withAttempts = (value: string) => HSM_SHOW_ZEROIZED_7_2.replace('HSM Label:', 'HSM Label:                          HSM1').replace('HSM IS ZEROIZED !!!!', value);
+  expect(parseHsmShow(withAttempts('3 before HSM zeroization!')).soLoginAttemptsLeft).toBe(3);
+  expect(parseHsmShow(withAttempts('1 before HSM zeroization!'))).toMatchObject({ soLoginAttemptsLeft: 1, zeroized: false });
+  expect(parseHsmShow(HSM_SHOW_ZEROIZED_7_2)).toMatchObject({ soLoginAttemptsLeft: null, zeroized: true });
+  for (const unreadable of ['', 'unknown', 'one before HSM zeroization!', '3 before lockout']) {
+    expect(() => parseHsmShow(withAttempts(unreadable))).toThrow(/unexpected 'hsm show' output: (no "HSM Admin login attempts left" field|HSM Admin login attempts left ".*" is none of the values)/);
+  }
+  expect(() => parseHsmShow(HSM_SHOW_ZEROIZED_7_2.replace(/ *HSM Admin login attempts left:.*\n/, ''))).toThrow('no "HSM Admin login attempts left" field');
 });
 
 test('hsm show without its fields is an error, not a guess', () => {
