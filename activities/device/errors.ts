@@ -58,8 +58,8 @@ export class LunaCommandError extends DeviceError {
 /** A command asked a question the operation has no answer for (a prompt worded otherwise than
  * documented, a confirmation nobody expected): nothing is typed on a guess. */
 export class UnansweredPrompt extends DeviceError {
-  constructor(host: string, command: string, question: string) {
-    super(`'${command}' on ${host} asked ${JSON.stringify(question)}, which the operation does not answer; nothing was typed`);
+  constructor(host: string, command: string, question: string, leadIn?: string) {
+    super(`'${command}' on ${host} asked ${JSON.stringify(question)}${leadIn === undefined ? '' : ` (after ${JSON.stringify(leadIn)})`}, which the operation does not answer; nothing was typed`);
     this.name = 'UnansweredPrompt';
   }
 }
