@@ -207,6 +207,16 @@ export class CommandShell<T extends AuditedState> {
       return true;
     }
 
+    const warning = this.faults.take('warnBefore', name);
+    if (warning) write(`${warning.line}${CRLF}`);
+    const unexpected = this.faults.take('askFirst', name);
+    if (unexpected) {
+      const typed = await this.io.ask(`${unexpected.leadIn ? `${CRLF}  ${unexpected.leadIn}${CRLF}${CRLF}` : CRLF}  ${unexpected.question}`, { echo: false });
+      // the command does not run: whatever the answer, nothing an operation meant was asked
+      await this.audit(typed === '' ? '(nothing typed at an unexpected question)' : '(typed at an unexpected question)', 65535);
+      write(`${CRLF}${this.dialect.failure()}${CRLF}`);
+      return true;
+    }
     const late = this.faults.take('applyLate', name);
     if (late) {
       // the session is lost at once; the command goes on without anyone at the terminal
