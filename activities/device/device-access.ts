@@ -1,6 +1,6 @@
 import type { Inventory, SecretRef } from '../../ceremonies/inventory';
 import { own } from '../../ceremonies/own';
-import { AuthenticationFailed } from './errors';
+import { AuthenticationFailed, LunaCommandError } from './errors';
 import { LunaShell, type CommandOutput, type HostOutput, type LunaCredential, type LunaTarget, type RunOptions } from './luna-shell';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Lease, SessionPool } from './session-pool';
@@ -218,7 +218,8 @@ export class DeviceAccess {
       this.transcript.push({ user: shell.user, command, code: out.code, output: options.keepChars === undefined ? out.output : bounded(out.output, options.keepChars), ...timed(), ...(out.warnings.length ? { warnings: out.warnings } : {}) });
       return out;
     } catch (err) {
-      this.transcript.push({ user: shell.user, command, code: -1, output: (err as Error).message, ...timed() });
+      const warnings = err instanceof LunaCommandError ? err.warnings : [];
+      this.transcript.push({ user: shell.user, command, code: -1, output: (err as Error).message, ...timed(), ...(warnings.length ? { warnings } : {}) });
       throw err;
     }
   }

@@ -49,6 +49,8 @@ export class LunaCommandError extends DeviceError {
     readonly code: number,
     readonly resultText: string,
     readonly errorLines: string[],
+    /** The `Warning:` lines the failed command printed (kept for the step's evidence). */
+    readonly warnings: string[] = [],
   ) {
     super(`'${command}' failed: ${errorLines.join(' ') || 'no error text'} (Command Result : ${code} (${resultText}))`);
     this.name = 'LunaCommandError';

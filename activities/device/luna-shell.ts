@@ -303,10 +303,11 @@ export class LunaShell {
     if (PROMPT.test(lines[lines.length - 1] ?? '')) lines.pop(); // the prompt
     const output = scrub(lines.join('\n').trim(), this.secrets);
     const result = parseResult(output);
-    if (!result) throw new LunaCommandError(command, -1, 'no result line', [output.split('\n').slice(-1)[0] ?? '']);
-    const out: CommandOutput = { command, output, warnings: deviceWarnings(output), ...result };
+    const warnings = deviceWarnings(output);
+    if (!result) throw new LunaCommandError(command, -1, 'no result line', [output.split('\n').slice(-1)[0] ?? ''], warnings);
+    const out: CommandOutput = { command, output, warnings, ...result };
     if (!options.allowError && (result.code !== 0 || result.errors.length > 0)) {
-      throw new LunaCommandError(command, result.code, result.text, result.errors.map((e) => e.line).concat(result.errors.length ? [] : lastLines(output)));
+      throw new LunaCommandError(command, result.code, result.text, result.errors.map((e) => e.line).concat(result.errors.length ? [] : lastLines(output)), warnings);
     }
     return out;
   }

@@ -190,6 +190,8 @@ export class CommandShell<T extends AuditedState> {
       return true;
     }
     const name = resolved.spec.words.join(' ');
+    const warning = this.faults.take('warnBefore', name);
+    if (warning) write(`${warning.line}${CRLF}`);
     const drop = this.faults.take('dropConnection', name);
     if (drop && !drop.applied) {
       await this.audit(trimmed, -1);
@@ -207,8 +209,6 @@ export class CommandShell<T extends AuditedState> {
       return true;
     }
 
-    const warning = this.faults.take('warnBefore', name);
-    if (warning) write(`${warning.line}${CRLF}`);
     const unexpected = this.faults.take('askFirst', name);
     if (unexpected) {
       const typed = await this.io.ask(`${unexpected.leadIn ? `${CRLF}  ${unexpected.leadIn}${CRLF}${CRLF}` : CRLF}  ${unexpected.question}`, { echo: false });

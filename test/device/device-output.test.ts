@@ -73,6 +73,13 @@ test('a failed step keeps the warnings of the answers it read', async () => {
   expect(sim.appliance.state.read().partitions.map((p) => p.name)).toEqual(['payments']);
 });
 
+test('a warning before an error: the step fails on the error, and its evidence keeps the warning', async () => {
+  sim.appliance.faults.write({ warnBefore: [{ match: 'partition create' }], commandErrors: [{ match: 'partition create', code: 'C0000001', name: 'RC_GENERAL_ERROR' }] });
+  const f = await failure(op('partition.create', { partition: 'tokens' }));
+  expect(f.type).toBe('LunaCommandError');
+  expect((f.details?.[0] as { warnings?: unknown }).warnings).toEqual([{ device: 'hsm-sim-1', command: 'partition create -partition tokens', line: BATTERY }]);
+});
+
 test('a password question after a line naming another role stops the backup: nothing is typed, no backup is made', async () => {
   sim.backup.faults.write({ askFirst: [{ match: 'partition archive backup', leadIn: 'Logging in as the Crypto Officer on slot 0.', question: 'enter password: ' }] });
   const auditBefore = sim.backup.state.read().audit.length;
