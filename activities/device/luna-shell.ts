@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import { Client, type ClientChannel } from 'ssh2';
 import { AuthenticationFailed, DeviceConnectionLost, HostKeyMismatch, LunaCommandError, NoUsableAuthMethod, PasswordChangeRequired, UnansweredLoginQuestion, UnansweredPrompt, UnreadableOutput } from './errors';
-import { deviceWarnings, normaliseOutput, parseResult, type LunashResult } from './lunash-parser';
+import { deviceWarnings, isWarningLine, normaliseOutput, parseResult, type LunashResult } from './lunash-parser';
 import { scpDownload, scpUpload } from './scp';
 import { scrub } from './secrets';
 
@@ -37,7 +37,9 @@ export function pendingQuestion(text: string, command?: string): { question: str
   let at = said.length - 1;
   // lunash asks on one line and reads after a `>` on the next
   if (at > 0 && /^>$/.test(said[at])) at--;
-  return { question: said[at] ?? '', ...(at > 0 ? { leadIn: said[at - 1] } : {}) };
+  // a warning printed between them does not hide the line that names whose secret it is
+  const leadIn = said.slice(0, Math.max(0, at)).filter((l) => !isWarningLine(l)).pop();
+  return { question: said[at] ?? '', ...(leadIn !== undefined ? { leadIn } : {}) };
 }
 
 /** The answer that fits the question `text` ends with, if it is complete and one fits. */

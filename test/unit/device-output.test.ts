@@ -71,6 +71,8 @@ describe('questions, matched as documented', () => {
   test('partition archive backup: the SO named on the line before "enter password:", then the domain', () => {
     expect(pendingQuestion('\n  Logging in as the SO on slot 0.\n\n  enter password: ')).toEqual({ question: 'enter password:', leadIn: 'Logging in as the SO on slot 0.' });
     expect(replies('lunacm-partition-archive-backup', backup)).toEqual(['SO', 'DOMAIN']);
+    // a warning between the line naming the SO and the question does not hide it
+    expect(pendingQuestion(`\n  Logging in as the SO on slot 0.\n${WARNING}\n  enter password: `).leadIn).toBe('Logging in as the SO on slot 0.');
     expect(replies('error-lunacm-archive-backup-domain-mismatch', backup)).toEqual(['SO', 'DOMAIN']);
   });
 
