@@ -69,6 +69,11 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
     // (a local activity has no heartbeat: it is a short read, retried whole by the workflow task)
     const alive = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(details), 1000);
     const transcript = () => opened.flatMap((d) => d.transcript.map((t) => ({ ...t, device: d.ref })));
+    const warnings = () => transcript().flatMap((t) => (t.warnings ?? []).map((line) => ({ device: t.device, command: t.command, line })));
+    const recorded = () => {
+      const w = warnings();
+      return { transcript: transcript(), ...(w.length ? { warnings: w } : {}) };
+    };
     let failed = true;
     try {
       const evidence = await runOperation(
@@ -103,10 +108,10 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
       );
       failed = false;
       context.log.info('operation done', { outcome: evidence.outcome, ...(evidence.resumed ? { resumed: evidence.resumed } : {}) });
-      return opened.length > 0 ? { ...evidence, transcript: transcript() } : evidence;
+      return opened.length > 0 ? { ...evidence, ...recorded() } : evidence;
     } catch (err) {
       if (err instanceof DeviceError || err instanceof SecretUnavailable) {
-        throw nonRetryable(err.name, `${def.name} on ${input.hsm}: ${err.message}`, opened.length > 0 ? { transcript: transcript() } : undefined);
+        throw nonRetryable(err.name, `${def.name} on ${input.hsm}: ${err.message}`, opened.length > 0 ? recorded() : undefined);
       }
       throw err;
     } finally {

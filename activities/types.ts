@@ -40,6 +40,15 @@ export interface OperationEvidence {
   apiCalls?: ApiCall[];
   /** Every device command run by this attempt, with its result code and scrubbed output. */
   transcript?: (TranscriptEntry & { device: string })[];
+  /** The `Warning:` lines the devices printed during this attempt (a battery, the clock), each
+   * with the command it came with: the step succeeded, but someone should look. */
+  warnings?: DeviceWarning[];
+}
+
+export interface DeviceWarning {
+  device: string;
+  command: string;
+  line: string;
 }
 
 export interface ApiCall {

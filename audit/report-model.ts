@@ -31,6 +31,8 @@ export interface ReportStep {
   commands: ReportCommand[];
   apiCalls: ApiCall[];
   nextSteps: string[];
+  /** The `Warning:` lines the devices printed while the step ran ("device: line"), once each. */
+  warnings: string[];
 }
 
 export interface ReportDecision {
@@ -51,6 +53,8 @@ export interface ReportIncident {
   who: string;
   detail: string;
   commands: ReportCommand[];
+  /** The `Warning:` lines of the failed attempt ("device: line"), once each. */
+  warnings: string[];
 }
 
 export interface ReportModel {
@@ -78,6 +82,11 @@ function commandsOf(transcript: unknown): ReportCommand[] {
   return Array.isArray(t) ? (t as ReportCommand[]).map((c) => ({ device: String(c.device), user: String(c.user), command: String(c.command), code: Number(c.code), output: String(c.output ?? '') })) : [];
 }
 
+function warningsOf(recorded: unknown): string[] {
+  const w = (recorded as { warnings?: unknown } | undefined)?.warnings;
+  return Array.isArray(w) ? [...new Set((w as { device?: unknown; line?: unknown }[]).map((x) => `${String(x.device)}: ${String(x.line)}`))] : [];
+}
+
 const OUTCOME: Record<OperationEvidence['outcome'], string> = {
   applied: 'applied (the probe found it missing; done and verified)',
   'already-present': 'already in place (nothing sent)',
@@ -94,7 +103,7 @@ export function reportModel(events: AuditEvent[], verdict?: VerifyResult): Repor
   const outcome = f.close ? (f.close.phase ?? f.close.type.replace('EVENT_TYPE_WORKFLOW_EXECUTION_', '').toLowerCase()) : 'still running (the history has no close event)';
 
   const steps = f.plan.steps.map((step, i): ReportStep => {
-    const base = { n: i + 1, id: step.id, title: step.title, irreversible: step.irreversible, commands: [] as ReportCommand[], apiCalls: [] as ApiCall[], nextSteps: [] as string[] };
+    const base = { n: i + 1, id: step.id, title: step.title, irreversible: step.irreversible, commands: [] as ReportCommand[], apiCalls: [] as ApiCall[], nextSteps: [] as string[], warnings: [] as string[] };
     if (isGate(step)) {
       const ds = f.decisions.filter((d) => d.gate === step.id);
       const standing = f.operations.find((o) => o.input.stepId === step.id);
@@ -118,23 +127,24 @@ export function reportModel(events: AuditEvent[], verdict?: VerifyResult): Repor
       commands: commandsOf(r),
       apiCalls: r.apiCalls ?? [],
       nextSteps: r.nextSteps ?? [],
+      warnings: warningsOf(r),
     };
   });
 
   const incidents: ReportIncident[] = [
     ...failures.map((e): ReportIncident => {
       const stepId = scheduledStep.get(e.activityFailed!.scheduledId) ?? '?';
-      return { when: e.time, what: `reported step ${stepId} failed`, who: 'worker', detail: `${e.activityFailed!.type ? `${e.activityFailed!.type}: ` : ''}${e.activityFailed!.message}`, commands: commandsOf(e.activityFailed!.details) };
+      return { when: e.time, what: `reported step ${stepId} failed`, who: 'worker', detail: `${e.activityFailed!.type ? `${e.activityFailed!.type}: ` : ''}${e.activityFailed!.message}`, commands: commandsOf(e.activityFailed!.details), warnings: warningsOf(e.activityFailed!.details) };
     }),
     ...events
       .filter((e) => e.type.includes('ACTIVITY_TASK_TIMED_OUT'))
-      .map((e): ReportIncident => ({ when: e.time, what: 'reported a step timed out', who: 'worker', detail: `event ${e.id}`, commands: [] })),
-    ...f.resolutions.map((r): ReportIncident => ({ when: time(r.eventId), what: `chose ${String(r.args.action)}`, who: String(r.args.by), detail: String(r.args.reason ?? ''), commands: [] })),
+      .map((e): ReportIncident => ({ when: e.time, what: 'reported a step timed out', who: 'worker', detail: `event ${e.id}`, commands: [], warnings: [] })),
+    ...f.resolutions.map((r): ReportIncident => ({ when: time(r.eventId), what: `chose ${String(r.args.action)}`, who: String(r.args.by), detail: String(r.args.reason ?? ''), commands: [], warnings: [] })),
     ...events
       .filter((e) => e.update?.name === 'cancel')
       .map((e): ReportIncident => {
         const a = (e.update!.args[0] ?? {}) as Record<string, unknown>;
-        return { when: e.time, what: 'cancelled', who: String(a.by), detail: String(a.reason ?? ''), commands: [] };
+        return { when: e.time, what: 'cancelled', who: String(a.by), detail: String(a.reason ?? ''), commands: [], warnings: [] };
       }),
   ].sort((a, b) => a.when.localeCompare(b.when));
 

@@ -60,13 +60,14 @@ export function reportMarkdown(events: AuditEvent[], verdict?: VerifyResult): st
       `- **Result:** ${mdText(s.status)}`,
       ...(s.state ? [`- **Before → after:** ${mdText(s.state)}`] : []),
       ...(s.apiCalls.length ? ['- **API calls:**', ...s.apiCalls.map((c) => `  ${bullet(apiCallLine(c))}`)] : []),
+      ...(s.warnings.length ? ['- **Device warnings:**', ...s.warnings.map((w) => `  ${bullet(w)}`)] : []),
       ...(s.nextSteps.length ? ['- **Next steps (outside the ceremony):**', '', ...fenced(s.nextSteps.join('\n'))] : []),
       '',
       ...(s.commands.length ? ['Device commands (outputs scrubbed of secrets):', '', ...mdCommands(s.commands)] : []),
     ]),
     '## Failures and interventions',
     '',
-    ...(m.incidents.length ? m.incidents.flatMap((i) => [bullet(incidentLine(i)), ...(i.commands.length ? ['', ...mdCommands(i.commands)] : [])]) : ['none']),
+    ...(m.incidents.length ? m.incidents.flatMap((i) => [bullet(incidentLine(i)), ...i.warnings.map((w) => `  ${bullet(`device warning: ${w}`)}`), ...(i.commands.length ? ['', ...mdCommands(i.commands)] : [])]) : ['none']),
     '',
   ].join('\n');
 }
@@ -96,11 +97,12 @@ export function reportHtml(events: AuditEvent[], verdict?: VerifyResult): string
       (s) => html`<div class="card report-step"><h3>${s.n}. ${s.title}${s.irreversible ? ' [irreversible]' : ''}</h3>
 <p><b>Result:</b> ${s.status}</p>${s.state ? html`<p><b>Before → after:</b> <span class="state">${s.state}</span></p>` : ''}
 ${s.apiCalls.length ? html`<p><b>API calls:</b></p><ul>${s.apiCalls.map((c) => html`<li><code>${apiCallLine(c)}</code></li>`)}</ul>` : ''}
+${s.warnings.length ? html`<p><b>Device warnings:</b></p><ul class="warnings">${s.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : ''}
 ${s.nextSteps.length ? html`<p><b>Next steps (outside the ceremony):</b></p><pre class="output">${s.nextSteps.join('\n')}</pre>` : ''}
 ${s.commands.length ? html`<p><b>Device commands</b> (outputs scrubbed of secrets):</p>${htmlCommands(s.commands)}` : ''}</div>`,
     )}</section>
 <section class="report-section"><h2>Failures and interventions</h2>${
-      m.incidents.length ? html`<ul>${m.incidents.map((i) => html`<li>${incidentLine(i)}${htmlCommands(i.commands)}</li>`)}</ul>` : html`<p class="muted">none</p>`
+      m.incidents.length ? html`<ul>${m.incidents.map((i) => html`<li>${incidentLine(i)}${i.warnings.length ? html`<ul class="warnings">${i.warnings.map((w) => html`<li>device warning: ${w}</li>`)}</ul>` : ''}${htmlCommands(i.commands)}</li>`)}</ul>` : html`<p class="muted">none</p>`
     }</section>`,
     { standalone: true },
   );

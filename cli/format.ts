@@ -46,6 +46,7 @@ export function formatStatus(s: CeremonyStatus): string {
       .join(', ');
     lines.push(`    ${mark} ${step.id.padEnd(18)} ${step.status.padEnd(10)} ${step.title}${extra ? ` (${extra})` : ''}`);
     if (step.error) lines.push(`        error: ${step.error}`);
+    for (const w of new Set((step.evidence?.warnings ?? []).map((w) => `${w.device}: ${w.line}`))) lines.push(`        device warning: ${w}`);
   }
   if (s.phase === 'needs-intervention') {
     lines.push(`  next: ceremony resolve ${s.ceremonyId} --action retry|abort --as <operator> --reason "<why>"`);

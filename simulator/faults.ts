@@ -22,6 +22,15 @@ export const FaultsSchema = z
     /** The command runs, but what it prints (not its result line) is replaced by `with`: an
      * answer in a layout the probes cannot read. */
     garbleOutput: z.array(z.object({ match: z.string(), with: z.string(), times: z.number().int().min(1).optional() })).default([]),
+    /** The device prints `line` (a `Warning: ...` line; the default's words are guessed) before
+     * the command's answer (before any question it asks), and still answers it in full. */
+    warnBefore: z
+      .array(z.object({ match: z.string(), line: z.string().default('Warning: The HSM battery voltage is low. Replace the battery.'), times: z.number().int().min(1).optional() }))
+      .default([]),
+    /** Before running the command the device asks `question` (after a line `leadIn`, if given)
+     * and waits for an answer: a question no operation answers. What is typed there is never
+     * kept, only that something was typed (audit: `(typed at an unexpected question)`). */
+    askFirst: z.array(z.object({ match: z.string(), question: z.string(), leadIn: z.string().optional(), times: z.number().int().min(1).optional() })).default([]),
     /** An scp upload of a file whose name starts with `match` is cut off after `afterBytes` of
      * its content: the connection drops and a short file is left, as scp writes as it receives. */
     interruptUpload: z.array(z.object({ match: z.string().default(''), afterBytes: z.number().int().min(0), times: z.number().int().min(1).optional() })).default([]),
@@ -78,7 +87,7 @@ export class FaultFile {
   }
 
   /** The first fault of `list` matching `command`, consuming one of its `times`. */
-  take<K extends 'commandErrors' | 'dropConnection' | 'holdReply' | 'applyLate' | 'garbleOutput' | 'interruptUpload'>(list: K, command: string): Faults[K][number] | undefined {
+  take<K extends 'commandErrors' | 'dropConnection' | 'holdReply' | 'applyLate' | 'garbleOutput' | 'interruptUpload' | 'warnBefore' | 'askFirst'>(list: K, command: string): Faults[K][number] | undefined {
     const faults = this.read();
     const entries = faults[list] as Faults[K];
     const index = entries.findIndex((f) => command.toLowerCase().startsWith(f.match.toLowerCase()));

@@ -76,6 +76,15 @@ function currentPartition(c: CommandContext<BackupState>, dirs: string[], secret
   return { slot, appliance: appliance.name, partition, secrets: secrets(appliance.name, partition.name) };
 }
 
+/** LunaCM's password question as Thales documents it for `role login` (7.2 docs, "Initialize
+ * the Crypto User Role on a PW-Authenticated Partition": `        enter password: ********`): the
+ * role is named by the command, not by the question. */
+const ENTER_PASSWORD = '        enter password: ';
+
+/** Before the Backup HSM SO's password the SO is named on a line of its own, then LunaCM asks its
+ * own `enter password:` (guessed: no capture of `partition archive backup` asking was found). */
+const backupSoQuestion = (slot: number) => `${CRLF}  Logging in as the SO on slot ${slot}.${CRLF}${CRLF}  enter password: `;
+
 /** Answer `question` (no echo), as LunaCM reads a secret. */
 const secret = (c: CommandContext<BackupState>, question: string) => c.io.ask(question, { echo: false });
 
@@ -101,7 +110,7 @@ function backupCommand(dirs: string[], secrets: PartitionSecrets): CommandSpec<B
           const question = `${CRLF}  You are about to replace backup partition ${label}.${CRLF}  All contents of the backup partition will be destroyed.${CRLF}${CRLF}  Are you sure you wish to continue?${CRLF}${CRLF}  ${LUNACM_QUESTIONS.proceed}`;
           if (!(await c.confirm(question))) throw new LunaError('0x0000000b', 'User Cancelled Operation');
         }
-        const so = await secret(c, `${CRLF}  Logging in as the SO on slot ${target.id}.${CRLF}${CRLF}  ${LUNACM_QUESTIONS.backupSoPassword(target.id)}`);
+        const so = await secret(c, backupSoQuestion(target.id));
         if (so !== c.state.hsmSoPassword) throw new LunaError('0x000000a0', 'CKR_PIN_INCORRECT', `The SO password of the Backup HSM in slot ${target.id} is not correct.`);
         const domain = await secret(c, `${CRLF}  Creating partition ${label} on slot ${target.id}.${CRLF}${CRLF}  ${LUNACM_QUESTIONS.backupDomain}`);
         c.state.backups = c.state.backups.filter((b) => b.label !== label);
@@ -155,7 +164,7 @@ export function lunacmCommands(dirs: string[], secrets: PartitionSecrets): Comma
         if (name !== 'co' && name !== 'crypto officer') throw new LunaError('0x00000003', 'CKR_ARGUMENTS_BAD', `The simulator logs in only the Crypto Officer, not ${String(c.options.name)}.`);
         const source = currentPartition(c, dirs, secrets);
         if (!source.secrets) throw new LunaError('0x00000102', 'CKR_USER_PIN_NOT_INITIALIZED', `The Crypto Officer of ${source.partition.name} is not initialized.`);
-        const password = typeof c.options.password === 'string' ? c.options.password : await secret(c, `${CRLF}  ${LUNACM_QUESTIONS.rolePassword('Crypto Officer')}`);
+        const password = typeof c.options.password === 'string' ? c.options.password : await secret(c, `${CRLF}${ENTER_PASSWORD}`);
         if (password !== source.secrets.co) throw new LunaError('0x000000a0', 'CKR_PIN_INCORRECT');
         c.session.role = { slot: source.slot.id, name: 'co' };
         return '';

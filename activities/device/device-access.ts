@@ -1,6 +1,6 @@
 import type { Inventory, SecretRef } from '../../ceremonies/inventory';
 import { own } from '../../ceremonies/own';
-import { AuthenticationFailed, HsmLoginFailed, HsmLoginRefused } from './errors';
+import { AuthenticationFailed, HsmLoginFailed, HsmLoginRefused, LunaCommandError } from './errors';
 import { readSoLoginAttemptsLeft } from './queries';
 import { LunaShell, type CommandOutput, type HostOutput, type LunaCredential, type LunaTarget, type RunOptions } from './luna-shell';
 import { createHash, randomBytes } from 'node:crypto';
@@ -40,6 +40,8 @@ export interface TranscriptEntry {
   /** When the command was sent (the worker's clock) and how long its answer took. */
   at?: string;
   ms?: number;
+  /** The `Warning:` lines the device printed with its answer. */
+  warnings?: string[];
 }
 
 /** Times a command from now: the result gives its transcript entry's `at` and `ms`. */
@@ -214,10 +216,11 @@ export class DeviceAccess {
     const timed = commandTimer();
     try {
       const out = await shell.run(command, { ...options, timeoutMs: options.timeoutMs ?? this.commandTimeoutMs });
-      this.transcript.push({ user: shell.user, command, code: out.code, output: options.keepChars === undefined ? out.output : bounded(out.output, options.keepChars), ...timed() });
+      this.transcript.push({ user: shell.user, command, code: out.code, output: options.keepChars === undefined ? out.output : bounded(out.output, options.keepChars), ...timed(), ...(out.warnings.length ? { warnings: out.warnings } : {}) });
       return out;
     } catch (err) {
-      this.transcript.push({ user: shell.user, command, code: -1, output: (err as Error).message, ...timed() });
+      const warnings = err instanceof LunaCommandError ? err.warnings : [];
+      this.transcript.push({ user: shell.user, command, code: -1, output: (err as Error).message, ...timed(), ...(warnings.length ? { warnings } : {}) });
       throw err;
     }
   }

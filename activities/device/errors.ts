@@ -49,6 +49,8 @@ export class LunaCommandError extends DeviceError {
     readonly code: number,
     readonly resultText: string,
     readonly errorLines: string[],
+    /** The `Warning:` lines the failed command printed (kept for the step's evidence). */
+    readonly warnings: string[] = [],
   ) {
     super(`'${command}' failed: ${errorLines.join(' ') || 'no error text'} (Command Result : ${code} (${resultText}))`);
     this.name = 'LunaCommandError';
@@ -58,8 +60,8 @@ export class LunaCommandError extends DeviceError {
 /** A command asked a question the operation has no answer for (a prompt worded otherwise than
  * documented, a confirmation nobody expected): nothing is typed on a guess. */
 export class UnansweredPrompt extends DeviceError {
-  constructor(host: string, command: string, question: string) {
-    super(`'${command}' on ${host} asked ${JSON.stringify(question)}, which the operation does not answer; nothing was typed`);
+  constructor(host: string, command: string, question: string, leadIn?: string) {
+    super(`'${command}' on ${host} asked ${JSON.stringify(question)}${leadIn === undefined ? '' : ` (after ${JSON.stringify(leadIn)})`}, which the operation does not answer; nothing was typed`);
     this.name = 'UnansweredPrompt';
   }
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import { Client, type ClientChannel } from 'ssh2';
 import { AuthenticationFailed, DeviceConnectionLost, HostKeyMismatch, LunaCommandError, NoUsableAuthMethod, PasswordChangeRequired, UnansweredLoginQuestion, UnansweredPrompt, UnreadableOutput } from './errors';
-import { normaliseOutput, parseResult, type LunashResult } from './lunash-parser';
+import { deviceWarnings, isWarningLine, normaliseOutput, parseResult, type LunashResult } from './lunash-parser';
 import { scpDownload, scpUpload } from './scp';
 import { scrub } from './secrets';
 
@@ -18,6 +18,35 @@ export interface Answer {
    * only once the question is complete: it has ended the way lunash ends a question (`>`). */
   prompt: RegExp;
   reply: string;
+  /** Where the device names whose secret it asks for on the line before the question (LunaCM's
+   * `enter password:` after `Logging in as the SO on slot 0.`): that line (the nearest non-blank
+   * line above the question's own) must match this too, or the answer does not fit. */
+  leadIn?: RegExp;
+}
+
+/** The question the device is asking at the end of `text` (what it printed since the command or
+ * the last answer): its own line (the words before lunash's `> ` line, or LunaCM's line ending
+ * `: ` / `->`) and the nearest non-blank line above it, if any. `command`: the PTY's echo of it
+ * is not a line of the question. */
+export function pendingQuestion(text: string, command?: string): { question: string; leadIn?: string } {
+  const lines = normaliseOutput(text)
+    .split('\n')
+    .map((l) => l.trim());
+  if (command !== undefined && lines[0] === command.trim()) lines.shift();
+  const said = lines.filter((l) => l !== '');
+  let at = said.length - 1;
+  // lunash asks on one line and reads after a `>` on the next
+  if (at > 0 && /^>$/.test(said[at])) at--;
+  // a warning printed between them does not hide the line that names whose secret it is
+  const leadIn = said.slice(0, Math.max(0, at)).filter((l) => !isWarningLine(l)).pop();
+  return { question: said[at] ?? '', ...(leadIn !== undefined ? { leadIn } : {}) };
+}
+
+/** The answer that fits the question `text` ends with, if it is complete and one fits. */
+export function answerFor(text: string, answers: readonly Answer[], command?: string): number {
+  if (!QUESTION_END.test(text)) return -1;
+  const { leadIn } = pendingQuestion(text, command);
+  return answers.findIndex((a) => a.prompt.test(text) && (a.leadIn === undefined || (leadIn !== undefined && a.leadIn.test(leadIn))));
 }
 
 /** How lunash and LunaCM end a question (`… password:\r\n> `, `… 'quit' to quit now. >`,
@@ -44,6 +73,8 @@ export interface CommandOutput extends LunashResult {
   command: string;
   /** What the appliance printed, without the echo and the prompt, secrets scrubbed. */
   output: string;
+  /** The `Warning:` lines it printed (see lunash-parser.ts), for the step's evidence. */
+  warnings: string[];
 }
 
 /** lunash on the appliance, LunaCM on a backup workstation. */
@@ -252,11 +283,15 @@ export class LunaShell {
     let answeredUpTo = 0;
     this.stream.write(`${command}\r`);
     const finished = (text: string) => PROMPT.test(text) || (options.endsSession === true && this.ended && RESULT_LINE.test(text));
-    const asked = (text: string) => (QUESTION_END.test(text) ? answers.findIndex((a) => a.prompt.test(text)) : -1);
+    const echo = () => (answeredUpTo === 0 ? command : undefined);
+    const asked = (text: string) => answerFor(text, answers, echo());
     for (;;) {
       const unanswered = (text: string) => {
         const since = text.slice(answeredUpTo);
-        return QUESTION_END.test(since) ? new UnansweredPrompt(this.host, command, scrub((normaliseOutput(since).trim().split('\n').slice(-1)[0] ?? '').trim(), this.secrets)) : undefined;
+        if (!QUESTION_END.test(since)) return undefined;
+        const { leadIn } = pendingQuestion(since, echo());
+        const last = (normaliseOutput(since).trim().split('\n').slice(-1)[0] ?? '').trim();
+        return new UnansweredPrompt(this.host, command, scrub(last, this.secrets), leadIn === undefined ? undefined : scrub(leadIn, this.secrets));
       };
       await this.waitFor((text) => finished(text) || asked(text.slice(answeredUpTo)) >= 0, `'${command}'`, options.timeoutMs, unanswered);
       if (finished(this.buffer)) break;
@@ -270,10 +305,11 @@ export class LunaShell {
     if (PROMPT.test(lines[lines.length - 1] ?? '')) lines.pop(); // the prompt
     const output = scrub(lines.join('\n').trim(), this.secrets);
     const result = parseResult(output);
-    if (!result) throw new LunaCommandError(command, -1, 'no result line', [output.split('\n').slice(-1)[0] ?? '']);
-    const out: CommandOutput = { command, output, ...result };
+    const warnings = deviceWarnings(output);
+    if (!result) throw new LunaCommandError(command, -1, 'no result line', [output.split('\n').slice(-1)[0] ?? ''], warnings);
+    const out: CommandOutput = { command, output, warnings, ...result };
     if (!options.allowError && (result.code !== 0 || result.errors.length > 0)) {
-      throw new LunaCommandError(command, result.code, result.text, result.errors.map((e) => e.line).concat(result.errors.length ? [] : lastLines(output)));
+      throw new LunaCommandError(command, result.code, result.text, result.errors.map((e) => e.line).concat(result.errors.length ? [] : lastLines(output)), warnings);
     }
     return out;
   }

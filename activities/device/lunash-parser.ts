@@ -16,9 +16,45 @@ export function normaliseOutput(text: string): string {
 }
 
 function outputLines(output: string): string[] {
+  return withoutWarnings(
+    normaliseOutput(output)
+      .split('\n')
+      .map((l) => l.replace(/\s+$/, '')),
+  );
+}
+
+// --- warnings -------------------------------------------------------------------------------
+
+/** A warning as LunaCM documents one ("Warning: this role has no secondary credentials.",
+ * Thales' LunaCM reference, `role changepw`) and as lunash is taken to print one (guessed: no
+ * capture of a lunash warning was found): one line that starts with `Warning:` (or `WARNING:`)
+ * and says something after it. A line that merely mentions a warning is not one. */
+const WARNING = /^\s*(?:Warning|WARNING):\s+\S/;
+
+export function isWarningLine(line: string): boolean {
+  return WARNING.test(line);
+}
+
+/** Every warning line of an output, trimmed, in order (wherever it stands): what the step's
+ * evidence and the timeline show. */
+export function deviceWarnings(output: string): string[] {
   return normaliseOutput(output)
     .split('\n')
-    .map((l) => l.replace(/\s+$/, ''));
+    .filter(isWarningLine)
+    .map((l) => l.trim());
+}
+
+/** The lines with the warnings the device prints before its answer (the first lines, blank lines
+ * among them) and right before the result line taken out: the parsers read the answer without
+ * them. A warning anywhere else (between a table's rows, inside a section) stays where it is, so
+ * a reader that cannot place it fails closed; so does a warning's second line, which is not of
+ * the warning form. */
+function withoutWarnings(lines: string[]): string[] {
+  const drop = new Set<number>();
+  for (let i = 0; i < lines.length && (lines[i].trim() === '' || isWarningLine(lines[i])); i++) if (isWarningLine(lines[i])) drop.add(i);
+  const result = lines.findIndex((l) => RESULT.test(l));
+  for (let i = result - 1; i >= 0 && (lines[i].trim() === '' || isWarningLine(lines[i])); i--) if (isWarningLine(lines[i])) drop.add(i);
+  return drop.size === 0 ? lines : lines.filter((_, i) => !drop.has(i));
 }
 
 export interface LunashResult {

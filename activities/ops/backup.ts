@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { own } from '../../ceremonies/own';
 import { backupHsmSlot, readBackups, readPartitions, readSlots } from '../device/queries';
+import { archiveBackupAnswers, roleLoginAnswers } from '../device/lunacm-answers';
 import { IncompleteBackup, LunaCommandError, VerificationFailed } from '../device/errors';
 import { SecretUnavailable } from '../device/secrets';
 import type { OperationArgs } from '../../ceremonies/operations';
@@ -96,19 +97,14 @@ export const backupPartition = defineOperation('backup.partition', {
     const co = await cryptoOfficerPassword(ctx, partition);
     const [so, domain] = [await ws.secret('backupHsmSo'), await ws.secret('backupDomain')];
     await ws.run(`slot set -slot ${sourceSlot}`);
-    await ws.run('role login -name co', { answers: [{ prompt: /password[^\n]*: $/i, reply: co }], secrets: [co] });
+    await ws.run('role login -name co', { answers: roleLoginAnswers(co), secrets: [co] });
     const command = `partition archive backup -slot ${backupSlot} -partition ${label}${target ? ' -replace' : ''}`;
     ctx.markActing();
     try {
       await ws.run(command, {
         // creating (or replacing) the backup partition asks for the Backup HSM SO and the domain
         // (perhaps the domain twice, to confirm it); any other question fails the step unanswered
-        answers: [
-          { prompt: /\bSO\b[^\n]*: $/, reply: so },
-          { prompt: /domain[^\n]*: $/i, reply: domain },
-          { prompt: /domain[^\n]*: $/i, reply: domain },
-          ...(target ? [{ prompt: /'proceed'[^\n]*->\s?$/, reply: 'proceed' }] : []),
-        ],
+        answers: archiveBackupAnswers({ so, domain, replacing: target !== undefined }),
         secrets: [so, domain, co],
       });
     } catch (err) {

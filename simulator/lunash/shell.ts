@@ -190,6 +190,8 @@ export class CommandShell<T extends AuditedState> {
       return true;
     }
     const name = resolved.spec.words.join(' ');
+    const warning = this.faults.take('warnBefore', name);
+    if (warning) write(`${warning.line}${CRLF}`);
     const drop = this.faults.take('dropConnection', name);
     if (drop && !drop.applied) {
       await this.audit(trimmed, -1);
@@ -207,6 +209,14 @@ export class CommandShell<T extends AuditedState> {
       return true;
     }
 
+    const unexpected = this.faults.take('askFirst', name);
+    if (unexpected) {
+      const typed = await this.io.ask(`${unexpected.leadIn ? `${CRLF}  ${unexpected.leadIn}${CRLF}${CRLF}` : CRLF}  ${unexpected.question}`, { echo: false });
+      // the command does not run: whatever the answer, nothing an operation meant was asked
+      await this.audit(typed === '' ? '(nothing typed at an unexpected question)' : '(typed at an unexpected question)', 65535);
+      write(`${CRLF}${this.dialect.failure()}${CRLF}`);
+      return true;
+    }
     const late = this.faults.take('applyLate', name);
     if (late) {
       // the session is lost at once; the command goes on without anyone at the terminal

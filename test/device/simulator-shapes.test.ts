@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { archiveBackupAnswers, roleLoginAnswers } from '../../activities/device/lunacm-answers';
 import { createServer, type AddressInfo } from 'node:net';
 import { LunaShell } from '../../activities/device/luna-shell';
 import {
@@ -205,13 +206,10 @@ const unmasked = (output: string) => lines(output).replace(/: \*+$/gm, ':');
 test('LunaCM backup, as the Crypto Officer of the current slot: slot set, role login and partition archive backup as their fixtures, then with a domain that does not match', async () => {
   set({ partitions: [partition('payments', '1500000000001', 2)], clients: [{ name: 'backup-ws', host: 'backup-ws', partitions: ['payments'] }] });
   expect(lines((await lunacm.run('slot set -slot 1')).output)).toBe(lines(fixture('lunacm-slot-set').output));
-  const co = [{ prompt: /password[^\n]*: $/i, reply: SECRETS.TEST_PARTITION_CO }];
+  const co = roleLoginAnswers(SECRETS.TEST_PARTITION_CO);
   expect(unmasked((await lunacm.run('role login -name co', { answers: co })).output)).toBe(unmasked(fixture('lunacm-role-login').output));
   const label = 'hsm-sim-1-payments-20261129-3f2a9c1d';
-  const answers = (domain: string) => [
-    { prompt: /\bSO\b[^\n]*: $/, reply: SECRETS.TEST_BACKUP_HSM_SO },
-    { prompt: /domain[^\n]*: $/i, reply: domain },
-  ];
+  const answers = (domain: string) => archiveBackupAnswers({ so: SECRETS.TEST_BACKUP_HSM_SO, domain, replacing: false });
   const made = await lunacm.run(`partition archive backup -slot 0 -partition ${label}`, { answers: answers(SECRETS.TEST_PARTITION_DOMAIN) });
   expect(unmasked(made.output)).toBe(unmasked(fixture('lunacm-partition-archive-backup').output));
 

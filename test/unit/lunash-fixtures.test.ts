@@ -286,6 +286,7 @@ const EXPECTED: Record<string, unknown> = {
   'audit-log-tail': success,
   'lunacm-slot-set': { code: 0, text: 'No Error', errors: [] },
   'lunacm-role-login': { code: 0, text: 'No Error', errors: [] },
+  'lunacm-partition-init': { code: 0, text: 'No Error', errors: [] },
   'client-revokepartition': success,
   // the empty backup partition a domain mismatch leaves: a failure, whatever the code
   'error-lunacm-archive-backup-domain-mismatch': {
@@ -297,6 +298,16 @@ const EXPECTED: Record<string, unknown> = {
     ],
   },
 };
+
+// A warning line before the answer (or right before its result line) reads as the answer alone.
+Object.assign(EXPECTED, {
+  'warning-hsm-show-7.x': EXPECTED['hsm-show-7.x-initialised'],
+  'warning-partition-list-7.x': EXPECTED['partition-list-7.x'],
+  'warning-partition-list-empty': EXPECTED['partition-list-empty'],
+  'warning-client-show-7.x': EXPECTED['client-show-7.x'],
+  'warning-partition-create': EXPECTED['partition-create'],
+  'lunacm-partition-archive-backup-so-on-question': EXPECTED['lunacm-partition-archive-backup'],
+});
 
 const fixtures = allFixtures();
 

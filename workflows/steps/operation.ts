@@ -5,6 +5,7 @@ import { describeFailure, failureType } from '../failures';
 import type { Phase } from '../messages';
 import type { CeremonyRun } from '../run';
 import { supportRequestText } from '../texts';
+import { failureWarnings, recordWarnings } from '../warnings';
 
 /** A precheck whose condition does not hold ends the ceremony before any gate opens: there is
  * nothing for an operator to retry (the appliance must change first), and nobody is asked. A
@@ -51,6 +52,7 @@ export async function runOperation(run: CeremonyRun, step: OperationStep): Promi
       });
       state.setStep(step.id, 'succeeded', { evidence });
       state.record('step-succeeded', 'worker', `${step.op}: ${evidence.outcome}`, step.id);
+      recordWarnings(state, step.id, evidence.warnings);
       if (evidence.nextSteps?.length) run.comment(`next-steps:${step.id}`, `${step.title}: next steps\n${evidence.nextSteps.join('\n')}`);
       if (step.completeIfPresent && evidence.outcome === 'present') {
         state.record('nothing-to-do', 'worker', `${step.title}: already the case, no further step is needed`, step.id);
@@ -60,6 +62,7 @@ export async function runOperation(run: CeremonyRun, step: OperationStep): Promi
       return undefined;
     } catch (err) {
       if (isCancellation(err)) throw err;
+      recordWarnings(state, step.id, failureWarnings(err));
       const error = describeFailure(err);
       const type = failureType(err);
       if (step.type === 'check' && step.precheck && type === 'CheckFailed') return refuseAtPrecheck(run, step, error);

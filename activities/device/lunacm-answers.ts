@@ -1,0 +1,34 @@
+import type { Answer } from './luna-shell';
+
+// The answers to LunaCM's questions on the backup workstation, matched as the documentation
+// prints them (docs/device-output.md lists each form with its source). A question none of these
+// fits stops the command unanswered (UnansweredPrompt): nothing is typed on a guess.
+
+/** LunaCM's own password question, `enter password:` (Thales 7.2, `role login`; `Enter password`
+ * in other releases), on its own line: whose password it is, the command or the line before says. */
+const ENTER_PASSWORD = /(?:^|\n)[ \t]*(?:please )?enter (?:the )?password: $/i;
+
+/** A question line naming an SO that is not a partition's ("Enter password for Partition SO:" is
+ * partition init's, never the Backup HSM's). */
+const BACKUP_SO_NAMED = /(?:^|\n)(?![^\n]*\bPartition SO\b)[^\n]*\bSO\b[^\n]*: $/;
+const BACKUP_SO_LEAD_IN = /^(?!.*\bPartition SO\b).*\bSO\b/;
+
+/** `role login -name <role>`: the role is named by the command ("enter password:", Thales 7.2)
+ * or on the question ("Enter password for Crypto Officer:", as partition init names its SO). */
+export function roleLoginAnswers(password: string): Answer[] {
+  return [{ prompt: /password[^\n]*: $/i, reply: password }];
+}
+
+/** `partition archive backup` creating (or replacing) the backup partition: the Backup HSM SO's
+ * password, named on the question ("… SO …: ") or on the line before LunaCM's `enter password:`
+ * ("Logging in as the SO on slot 0."; guessed), and the cloning domain (perhaps twice, to
+ * confirm); `proceed` only when replacing an existing backup partition. */
+export function archiveBackupAnswers(secrets: { so: string; domain: string; replacing: boolean }): Answer[] {
+  return [
+    { prompt: BACKUP_SO_NAMED, reply: secrets.so },
+    { prompt: ENTER_PASSWORD, leadIn: BACKUP_SO_LEAD_IN, reply: secrets.so },
+    { prompt: /domain[^\n]*: $/i, reply: secrets.domain },
+    { prompt: /domain[^\n]*: $/i, reply: secrets.domain },
+    ...(secrets.replacing ? [{ prompt: /'proceed'[^\n]*->\s?$/, reply: 'proceed' }] : []),
+  ];
+}
