@@ -1,0 +1,67 @@
+import { PROCEED } from '../device/luna-constants';
+import type { DeviceAccess } from '../device/device-access';
+import { UnreadableOutput } from '../device/errors';
+import { parseAuditRemoteHosts, parseKeyValues } from '../device/lunash-parser';
+import { defineOperation } from './operation';
+
+// HSM audit logging (Thales, Luna Network HSM 7, "Audit Logging"): the HSM event log belongs to
+// the Audit role, "disabled by default"; the appliance's `audit` user runs the `audit` commands.
+// `audit init` "initializes the Audit role on the HSM ... attaches an audit domain and a role
+// password for password-authenticated HSMs" (LunaSH `audit init`); the Auditor then logs in
+// (`audit login`: "Before you can change the audit logging configuration ... you must log in as
+// Auditor"); `audit remotehost add -host <host> -protocol <tcp|udp> -port <n>` sends the audit
+// logs to a remote logging server ("Remote Audit Logging"; default UDP, port 514). This is the
+// HSM's audit trail, separate from the appliance's syslog (`syslog remotehost add`).
+
+const AUDIT_USER = 'audit';
+
+/** `hsm show`'s "Audit Role Initialized" (Yes/No), as the audit user reads it. */
+async function auditRoleInitialised(d: DeviceAccess): Promise<boolean> {
+  const value = parseKeyValues((await d.runAs(AUDIT_USER, 'hsm show')).output)['Audit Role Initialized'];
+  if (value === 'Yes') return true;
+  if (value === 'No') return false;
+  throw new UnreadableOutput('hsm show', value === undefined ? 'no "Audit Role Initialized" field' : `Audit Role Initialized "${value}" is neither Yes nor No`);
+}
+
+async function auditState(d: DeviceAccess, host: string, port: number, protocol: string) {
+  const roleInitialised = await auditRoleInitialised(d);
+  const remoteHosts = parseAuditRemoteHosts((await d.runAs(AUDIT_USER, 'audit remotehost list')).output);
+  const sending = remoteHosts.some((r) => r.host === host && r.port === port && r.protocol === protocol);
+  return { present: roleInitialised && sending, state: { roleInitialised, sending, remoteHosts } };
+}
+
+export const configureAuditLogging = defineOperation('hsm.configureAuditLogging', {
+  async probe(ctx, { host, port, protocol }) {
+    return auditState(ctx.device(), host, port, protocol);
+  },
+  async act(ctx, { host, port, protocol }) {
+    const d = ctx.device();
+    const commands: string[] = [];
+    const password = await d.secretOrGenerate('auditRole');
+    const secrets = [password];
+    const { state } = await auditState(d, host, port, protocol);
+    if (!state.roleInitialised) {
+      const domain = await d.secret('auditDomain');
+      secrets.push(domain);
+      // prompts as `hsm init` asks for the SO's password and domain (the audit init page shows none)
+      await d.runAs(AUDIT_USER, 'audit init', {
+        answers: [
+          { prompt: /enter (?:a |the )?password[^\n]*:[\s>]*$/i, reply: password },
+          { prompt: /re-enter password[^\n]*:[\s>]*$/i, reply: password },
+          { prompt: /enter (?:a |the )?(?:audit |cloning )?domain[^\n]*:[\s>]*$/i, reply: domain },
+          { prompt: /re-enter (?:audit |cloning )?domain[^\n]*:[\s>]*$/i, reply: domain },
+          PROCEED,
+        ],
+        secrets,
+      });
+      commands.push('audit init');
+    }
+    if (!state.sending) {
+      await d.runAs(AUDIT_USER, 'audit login', { answers: [{ prompt: /password[^\n]*:[\s>]*$/i, reply: password }], secrets });
+      const add = `audit remotehost add -host ${host} -protocol ${protocol} -port ${port}`;
+      await d.runAs(AUDIT_USER, add);
+      commands.push('audit login', add);
+    }
+    return { commands };
+  },
+});
