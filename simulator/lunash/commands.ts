@@ -1,10 +1,10 @@
 import type { ApplianceState, PartitionState } from '../state';
-import { HSM_POLICIES as POLICY_TABLE } from '../../ceremonies/hsm-policies';
-import { AUDIT_LOG_LIST, HSM_CAPABILITIES, HSM_CONFIGURED_POLICIES, HSM_POLICIES, HSM_POLICY_TEXTS, PACKAGE_LIST, PACKAGE_LISTFILE, PARTITION_LIST, renderRouteTable, renderTable, TEXTS } from '../../activities/device/lunash-layouts';
+import { AUDIT_LOG_LIST, PACKAGE_LIST, PACKAGE_LISTFILE, PARTITION_LIST, renderRouteTable, renderTable, TEXTS } from '../../activities/device/lunash-layouts';
 import { auditLogFile, auditLogRecords, certificateFingerprint, logLines, ntpStatus } from './appliance-logs';
 import { compareVersions, hasStcAdminChannel } from '../../ceremonies/firmware-releases';
 import { CRLF, errorLine, heading, keyValues, SHELL_ERROR, SUCCESS } from './output';
 import { LunaError, type CommandContext as GenericContext, type CommandSpec, type ShellDialect } from './shell';
+import { INIT_COMMANDS, POLICIES, showPolicies7x } from './init-commands';
 
 // lunash commands of a Luna Network HSM 7 appliance. Output shapes follow captures of real
 // appliances (5.x-7.8) and Thales' docs where they exist; the tables come from the layouts the
@@ -163,7 +163,7 @@ function hsmShow(state: ApplianceState, session: { hsmLoggedIn: boolean }): stri
         ['HSM Admin login status', session.hsmLoggedIn ? 'Logged In' : 'Not Logged In'],
         ['HSM Admin login attempts left', state.zeroized ? TEXTS.zeroized : `${state.hsmSoLoginAttemptsLeft} before HSM zeroization!`],
         ['RPV Initialized', 'No'],
-        ['Audit Role Initialized', 'Yes'],
+        ['Audit Role Initialized', state.auditRole ? 'Yes' : 'No'],
         ['Remote Login Initialized', 'No'],
         ['Manually Zeroized', state.manuallyZeroized ? 'Yes' : 'No'],
         ['Secure Transport Mode', 'No'],
@@ -201,30 +201,6 @@ function partitionList(state: ApplianceState): string {
   });
   return ['', ...renderTable(PARTITION_LIST, rows)].join(CRLF);
 }
-
-/** HSM policies: code, description and destructiveness from the documented table
- * (ceremonies/hsm-policies.ts, as a Luna 6.2.2 unit lists them: IBM Cloud docs, "Enable FIPS
- * 140-2"), with the defaults that unit showed; the state keeps changed values. */
-const POLICY_DEFAULTS: Record<number, number> = { 6: 1, 7: 1, 12: 1, 15: 0, 16: 1, 20: 1, 21: 0, 22: 1, 29: 1 };
-const HSM_POLICY_LIST: [number, string, number, 'Yes' | 'No'][] = POLICY_TABLE.map((p) => [p.code, p.name, POLICY_DEFAULTS[p.code] ?? 0, p.destructive ? 'Yes' : 'No']);
-
-/** Capabilities as Thales' 5.3/6.2 docs list them for a password-authenticated HSM (a subset). */
-const HSM_CAPABILITY_LIST: [string, string][] = [
-  ['Enable PIN-based authentication', 'Allowed'],
-  ['Enable PED-based authentication', 'Disallowed'],
-  ['Performance level', '15'],
-  ['Enable domestic mechanisms & key sizes', 'Allowed'],
-  ['Enable masking', 'Allowed'],
-  ['Enable cloning', 'Allowed'],
-  ['Enable non-FIPS algorithms', 'Allowed'],
-  ['Enable SO reset of partition PIN', 'Allowed'],
-  ['Enable network replication', 'Allowed'],
-  ['Enable Remote Authentication', 'Allowed'],
-  ['Enable forcing user PIN change', 'Allowed'],
-  ['HSM non-volatile storage space', '33554432'],
-];
-
-const onOff = (v: string | number) => (String(v) === '1' ? 'On' : 'Off');
 
 /** An `-entries` value (lunash's default, guessed: 50). */
 function count(value: string | true | undefined): number {
@@ -330,26 +306,7 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     words: ['hsm', 'showPolicies'],
     run: async (c) => {
       requireInitialised(c.state);
-      const rows = HSM_POLICY_LIST.map(([code, description, value, destructive]) => [description, onOff(c.state.policies[code] ?? value), String(code), destructive]);
-      const text = (lines: string[]) => lines.map((l) => `   ${l}`);
-      return [
-        '',
-        ...keyValues([['HSM Label', c.state.label ?? ''], ['Serial #', c.state.serial], ['Firmware', c.state.firmware]], '   ', 13),
-        '',
-        ...text(HSM_POLICY_TEXTS.capabilities),
-        '',
-        ...renderTable(HSM_CAPABILITIES, HSM_CAPABILITY_LIST),
-        '',
-        ...text(HSM_POLICY_TEXTS.configured),
-        '',
-        ...renderTable(HSM_CONFIGURED_POLICIES, [['PIN-based authentication', 'True']]),
-        '',
-        ...text(HSM_POLICY_TEXTS.changeable),
-        '',
-        ...text(HSM_POLICY_TEXTS.destructive),
-        '',
-        ...renderTable(HSM_POLICIES, rows),
-      ].join(CRLF);
+      return showPolicies7x(c.state);
     },
   },
   {
@@ -359,7 +316,8 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     adminOnly: true,
     run: async (c) => {
       requireSo(c);
-      const policy = HSM_POLICY_LIST.find(([code]) => code === Number(c.options.policy));
+      const found = POLICIES.find((p) => p.code === Number(c.options.policy));
+      const policy = found && ([found.code, found.name, found.default, found.destructive ? 'Yes' : 'No'] as const);
       const value = String(c.options.value);
       if (!policy) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Unknown policy ${String(c.options.policy)}.`);
       if (value !== '0' && value !== '1') throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Invalid policy value ${value}.`);
@@ -722,6 +680,7 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     words: ['network', 'route', 'show'],
     run: async (c) => renderRouteTable(c.state.routes.map((r) => [r.destination, r.gateway, r.genmask, r.flags, '0', '0', '0', r.iface])).join(CRLF),
   },
+  ...INIT_COMMANDS,
   {
     words: ['exit'],
     run: async () => '',
