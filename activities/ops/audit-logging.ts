@@ -1,6 +1,6 @@
 import { PROCEED } from '../device/luna-constants';
 import type { DeviceAccess } from '../device/device-access';
-import { UnreadableOutput } from '../device/errors';
+import { UnreadableOutput, VerificationFailed } from '../device/errors';
 import { parseAuditRemoteHosts, parseKeyValues } from '../device/lunash-parser';
 import { defineOperation } from './operation';
 
@@ -23,24 +23,32 @@ async function auditRoleInitialised(d: DeviceAccess): Promise<boolean> {
   throw new UnreadableOutput('hsm show', value === undefined ? 'no "Audit Role Initialized" field' : `Audit Role Initialized "${value}" is neither Yes nor No`);
 }
 
+/** The role must be one whose password the secret store holds: a unit is delivered with an Audit
+ * role already initialised (the Azure 7.2 capture of a fresh unit: "Audit Role Initialized: Yes"). */
 async function auditState(d: DeviceAccess, host: string, port: number, protocol: string) {
   const roleInitialised = await auditRoleInitialised(d);
+  const rolePasswordStored = (await d.storedSecret('auditRole')) !== undefined;
   const remoteHosts = parseAuditRemoteHosts((await d.runAs(AUDIT_USER, 'audit remotehost list')).output);
   const sending = remoteHosts.some((r) => r.host === host && r.port === port && r.protocol === protocol);
-  return { present: roleInitialised && sending, state: { roleInitialised, sending, remoteHosts } };
+  return { present: roleInitialised && rolePasswordStored && sending, state: { roleInitialised, rolePasswordStored, sending, remoteHosts } };
 }
 
 export const configureAuditLogging = defineOperation('hsm.configureAuditLogging', {
   async probe(ctx, { host, port, protocol }) {
     return auditState(ctx.device(), host, port, protocol);
   },
-  async act(ctx, { host, port, protocol }) {
+  async act(ctx, { host, port, protocol, initRole }) {
     const d = ctx.device();
     const commands: string[] = [];
+    const { state } = await auditState(d, host, port, protocol);
+    if (state.roleInitialised && !state.rolePasswordStored && !initRole) {
+      throw new VerificationFailed(
+        `the HSM Audit role of ${d.ref} is already initialised (hsm show: Audit Role Initialized: Yes, as units are delivered) and the secret store holds no auditRole password for it: store its password as auditRole, or request auditInit=true to re-initialise it with audit init (which destroys the existing Audit role)`,
+      );
+    }
     const password = await d.secretOrGenerate('auditRole');
     const secrets = [password];
-    const { state } = await auditState(d, host, port, protocol);
-    if (!state.roleInitialised) {
+    if (!state.roleInitialised || !state.rolePasswordStored) {
       const domain = await d.secret('auditDomain');
       secrets.push(domain);
       // prompts as `hsm init` asks for the SO's password and domain (the audit init page shows none)

@@ -20,6 +20,9 @@ export const HsmInitParamsSchema = z
     auditHost: HostName.optional(),
     auditPort: z.coerce.number().int().min(1).max(65535).default(514),
     auditProtocol: z.enum(['udp', 'tcp']).default('udp'),
+    /** Re-initialise an Audit role whose password the secret store does not hold (units are
+     * delivered with one): `audit init` destroys the existing role. */
+    auditInit: BoolParam,
     /** The network device NTLS is bound to (`ntls bind`), after the certificate is regenerated. */
     ntlsDevice: z.enum(NTLS_DEVICES).default('eth0'),
     /** `code=value` pairs, e.g. `12=0,15=1` */
@@ -124,7 +127,7 @@ export function buildHsmInitPlan(context: PlanContext): PlanInput {
         ? [device(request, 'syslog', `Send logs to ${p.syslogHost}:${p.syslogPort}/${p.syslogProtocol}`, 'hsm.configureSyslog', { host: p.syslogHost, port: p.syslogPort, protocol: p.syslogProtocol })]
         : []),
       ...(p.auditHost
-        ? [device(request, 'audit-logging', `Send the HSM audit log to ${p.auditHost}:${p.auditPort}/${p.auditProtocol} (the Audit role initialised first where it is not)`, 'hsm.configureAuditLogging', { host: p.auditHost, port: p.auditPort, protocol: p.auditProtocol })]
+        ? [device(request, 'audit-logging', `Send the HSM audit log to ${p.auditHost}:${p.auditPort}/${p.auditProtocol}${p.auditInit ? ' (RE-INITIALISING the Audit role: audit init destroys the existing one)' : ' (the Audit role initialised first where it is not)'}`, 'hsm.configureAuditLogging', { host: p.auditHost, port: p.auditPort, protocol: p.auditProtocol, initRole: p.auditInit })]
         : []),
       check('verify', `hsm show reports label ${p.label}, not zeroized`, 'hsm.verify', { label: p.label, zeroized: false }),
     ],
