@@ -1,6 +1,6 @@
 import { PROCEED } from '../device/luna-constants';
 import type { DeviceAccess } from '../device/device-access';
-import { UnreadableOutput, VerificationFailed } from '../device/errors';
+import { AuthenticationFailed, PasswordChangeRequired, UnreadableOutput, VerificationFailed } from '../device/errors';
 import { parseAuditRemoteHosts, parseKeyValues } from '../device/lunash-parser';
 import { defineOperation } from './operation';
 
@@ -26,7 +26,13 @@ async function auditRoleInitialised(d: DeviceAccess): Promise<boolean> {
 /** The role must be one whose password the secret store holds: a unit is delivered with an Audit
  * role already initialised (the Azure 7.2 capture of a fresh unit: "Audit Role Initialized: Yes"). */
 async function auditState(d: DeviceAccess, host: string, port: number, protocol: string) {
-  const roleInitialised = await auditRoleInitialised(d);
+  const roleInitialised = await auditRoleInitialised(d).catch((err: unknown) => {
+    if (err instanceof AuthenticationFailed || err instanceof PasswordChangeRequired) {
+      // Thales: the audit role "is disabled by default and must be explicitly enabled"
+      throw new VerificationFailed(`the appliance's audit user cannot log in to ${d.ref} (${err.message}): an appliance admin enables the audit user and sets its password to the inventory's audit credential first (Thales, "Audit Logging": disabled by default)`);
+    }
+    throw err;
+  });
   const rolePasswordStored = (await d.storedSecret('auditRole')) !== undefined;
   const remoteHosts = parseAuditRemoteHosts((await d.runAs(AUDIT_USER, 'audit remotehost list')).output);
   const sending = remoteHosts.some((r) => r.host === host && r.port === port && r.protocol === protocol);
