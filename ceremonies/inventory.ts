@@ -77,8 +77,10 @@ export const HsmSchema = z.object({
   backupDevice: SlugSchema.optional(),
   /** Passwords of appliance users and the HSM roles; `<user>Key`: a private key (PEM) the user
    * logs in with instead of a password (Luna: `sysconf ssh publickey add`). */
-  /** `audit`: the appliance's audit user, who reads the HSM audit log (`audit log` commands). */
-  credentials: z.partialRecord(z.enum(['tenantadmin', 'admin', 'operator', 'monitor', 'audit', 'hsmSo', 'hsmDomain', 'tenantadminKey', 'adminKey']), SecretRefSchema).refine(
+  /** `audit`: the appliance's audit user, who reads the HSM audit log (`audit log` commands).
+   * `auditRole`, `auditDomain`: the HSM Audit role's password (generated and stored by hsm-init
+   * when absent) and its audit domain (`audit init`), for hsm-init's `auditHost`. */
+  credentials: z.partialRecord(z.enum(['tenantadmin', 'admin', 'operator', 'monitor', 'audit', 'hsmSo', 'hsmDomain', 'tenantadminKey', 'adminKey', 'auditRole', 'auditDomain']), SecretRefSchema).refine(
     (c) => Object.keys(c).length > 0,
     'at least one credential reference is required',
   ),

@@ -30,6 +30,9 @@ const policyChange = (destructive: boolean) =>
       path: ['policy'],
     });
 
+/** The network devices `ntls bind` takes (Thales, "Binding Your NTLS or SSH Traffic to a Device"). */
+export const NTLS_DEVICES = ['eth0', 'eth1', 'eth2', 'eth3', 'bond0', 'bond1', 'all'] as const;
+
 const op = <A extends z.ZodType>(kind: OperationKind, description: string, args: A, commandTimeout = '30s') => ({ kind, description, args, commandTimeout });
 
 export const OPERATIONS_CATALOGUE = {
@@ -42,11 +45,16 @@ export const OPERATIONS_CATALOGUE = {
   'hsm.checkTime': op('read-only', "Check the appliance's clock against the worker's, and its NTP synchronisation where NTP is enabled (sysconf ntp status)", z.object({ maxSkewSeconds: z.number().int().min(1).max(3600).default(60) }).strict(), '1m'),
   /** `defaultDomain`: initialise with Thales' deprecated default cloning domain instead of the
    * inventory's `hsmDomain` secret; the plan says so, never the worker on its own. */
-  'hsm.init': op('reversible', 'Initialise a zeroized HSM with a label, the HSM Administrator password and the cloning domain', z.object({ label: LunaName, defaultDomain: z.boolean().default(false) }).strict(), '2m'),
+  'hsm.init': op('reversible', 'Initialise a zeroized HSM with a label, the HSM Administrator password and the HSM (admin partition) cloning domain', z.object({ label: LunaName, defaultDomain: z.boolean().default(false) }).strict(), '2m'),
   'hsm.setPolicy': op('reversible', 'Set a non-destructive HSM policy (hsm changePolicy), as the HSM Administrator', policyChange(false)),
   'hsm.changeDestructivePolicy': op('irreversible', 'Change a destructive HSM policy (hsm changePolicy): erases every partition (irreversible)', policyChange(true), '2m'),
   'hsm.policyIs': op('read-only', 'Check that an HSM policy has a value (hsm showPolicies)', z.object({ policy: z.number().int().min(0).max(99), value: z.number().int().min(0).max(1) }).strict()),
   'hsm.configureSyslog': op('reversible', 'Send the appliance logs to a remote syslog host', z.object({ host: HostName, port: z.number().int().min(1).max(65535).default(514), protocol: z.enum(['udp', 'tcp']).default('udp') }).strict()),
+  'appliance.rebootPatch': op('read-only', "Check that the Luna Network HSM 7 Reboot Patch (Thales KB0019789) is installed where the appliance software is below 7.7.0 (package list), as Microsoft asks before any configuration", none),
+  'ntls.certificateForUnit': op('reversible', "Regenerate the NTLS server certificate for the unit's own address (sysconf regenCert), bind NTLS (ntls bind) and restart it (service restart ntls), unless server.pem already names the unit", z.object({ device: z.enum(NTLS_DEVICES).default('eth0') }).strict(), '2m'),
+  /** `initRole`: (re-)initialise an Audit role whose password the secret store does not hold
+   * (`audit init` destroys the existing role): only when the plan says so. */
+  'hsm.configureAuditLogging': op('reversible', 'Initialise the HSM Audit role where needed (audit init, as the appliance audit user) and send the HSM audit log to a remote host (audit login, audit remotehost add)', z.object({ host: HostName, port: z.number().int().min(1).max(65535).default(514), protocol: z.enum(['udp', 'tcp']).default('udp'), initRole: z.boolean().default(false) }).strict(), '1m'),
   'partition.checkLicence': op('read-only', 'Check that the HSM licence allows more partitions (10 licensed by default, 100 at most)', z.object({ adding: z.number().int().min(1).max(100).default(1) }).strict()),
   'partition.create': op('reversible', 'Create an application partition', z.object({ partition: LunaName }).strict(), '1m'),
   'partition.present': op('read-only', 'Check that a partition is listed on the HSM', z.object({ partition: LunaName }).strict()),

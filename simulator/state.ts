@@ -48,6 +48,22 @@ export const ApplianceStateSchema = z.object({
     .default({ enabled: false, running: false, servers: [], synchronised: false }),
   /** The NTLS server certificate (PEM) clients fetch as server.pem; made at first use. */
   serverCertificate: z.string().nullable().default(null),
+  /** NTLS: the network device it is bound to (`ntls bind`; "By default ... bound to all devices"),
+   * the devices' addresses (the simulator is reached on loopback), and what the service runs with
+   * since its last `service restart ntls` (null: as it came from the factory). */
+  ntls: z
+    .object({
+      binding: z.string().default('all'),
+      interfaces: z.record(z.string(), z.string()).default({ eth0: '127.0.0.1' }),
+      serving: z.object({ certificate: z.string().nullable(), binding: z.string() }).nullable().default(null),
+    })
+    .default({ binding: 'all', interfaces: { eth0: '127.0.0.1' }, serving: null }),
+  /** The HSM Audit role (`audit init`: its password and audit domain); null: not initialised. A
+   * unit comes with one nobody here knows the password of: the Azure 7.2 capture of a fresh
+   * (zeroized) unit prints "Audit Role Initialized: Yes". */
+  auditRole: z.object({ password: z.string(), domain: z.string() }).nullable().default({ password: 'as-delivered (unknown)', domain: 'as-delivered (unknown)' }),
+  /** Where the HSM audit log is sent (`audit remotehost add`), apart from syslog. */
+  auditRemoteHosts: z.array(z.object({ host: z.string(), port: z.number().int(), protocol: z.enum(['udp', 'tcp']) })).default([]),
   licence: z.object({ licensedPartitions: z.number().int().default(10), maxPartitions: z.number().int().default(100) }).default({ licensedPartitions: 10, maxPartitions: 100 }),
   policies: z.record(z.string(), z.string()).default({}),
   syslogHosts: z.array(z.object({ host: z.string(), port: z.number().int(), protocol: z.enum(['udp', 'tcp']) })).default([]),

@@ -382,14 +382,39 @@ export function parseSyslogRemoteHosts(output: string): SyslogHost[] {
   });
 }
 
-/** `hsm showPolicies`: the table of the policies the HSM SO may change (after the capabilities),
- * with whether the appliance says changing each is destructive. */
+/** `hsm showPolicies`: the table of the policies the HSM SO may change (after the capabilities and
+ * the policies set by the configuration), with whether the appliance says changing each is
+ * destructive. Read by structure, in both forms: the 6.x capture (IBM 6.2.2: a header over an
+ * `=` rule per column) and the 7.x form (test/fixtures/lunash/hsm-showpolicies-7.x.txt, guessed:
+ * no public 7.x capture was found), whose rows are matched to the columns they sit under. The
+ * table is the one whose header names Description, Value, Code and Destructive; a row that does
+ * not fit it, a code listed twice or a value that is neither On/Off nor a number fails it all. */
 export function parsePolicies(output: string): { code: string; description: string; value: string; destructive: boolean }[] {
-  const spec = { command: 'hsm showPolicies', columns: ['Description', 'Value', 'Code', 'Destructive'] };
-  return readTable(output, spec, (c) => {
+  const command = 'hsm showPolicies';
+  const spec = { command, columns: ['Description', 'Value', 'Code', 'Destructive'] };
+  const policies = readTable(output, spec, (c) => {
     const value = c.text('Value', /^(?:On|Off|\d+)$/);
     const destructive = c.text('Destructive', /^(?:Yes|No)$/) === 'Yes';
     return { code: String(c.integer('Code')), description: c.text('Description'), value: value === 'On' ? '1' : value === 'Off' ? '0' : value, destructive };
+  });
+  const codes = policies.map((p) => p.code);
+  const twice = codes.find((code, i) => codes.indexOf(code) !== i);
+  if (twice !== undefined) throw new UnreadableOutput(command, `policy ${twice} is listed twice`);
+  return policies;
+}
+
+/** `audit remotehost list` (layout guessed as `syslog remotehost list` prints it: no capture or
+ * example was found): "host:port, protocol" lines under the heading; none under it: no host. */
+export function parseAuditRemoteHosts(output: string): { host: string; port: number; protocol: 'udp' | 'tcp' }[] {
+  const command = 'audit remotehost list';
+  const lines = body(output);
+  const heading = lines.findIndex((l) => /^Remote (?:audit )?logging server\(s\):$/i.test(l));
+  if (heading < 0) throw new UnreadableOutput(command, 'no "Remote audit logging server(s):" heading', lines[0]);
+  return lines.slice(heading + 1).flatMap((line) => {
+    if (/^=+$/.test(line)) return [];
+    const m = /^(\S+):(\d+),\s*(udp|tcp)$/i.exec(line);
+    if (!m) throw new UnreadableOutput(command, 'a line that is not "host:port, protocol"', line);
+    return [{ host: m[1], port: Number(m[2]), protocol: m[3].toLowerCase() as 'udp' | 'tcp' }];
   });
 }
 

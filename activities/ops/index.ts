@@ -24,6 +24,9 @@ import {
   partitionPresent,
 } from './luna';
 import { vpnCheck } from './network';
+import { ntlsCertificateForUnit } from './ntls';
+import { rebootPatchInstalled } from './reboot-patch';
+import { configureAuditLogging } from './audit-logging';
 import { partitionRevokeClient } from './revoke';
 import type { OperationName } from '../../ceremonies/operations';
 import type { OperationDefinition } from './operation';
@@ -43,6 +46,9 @@ const IMPLEMENTATIONS: { [N in OperationName]: OperationDefinition<N> } = {
   'hsm.changeDestructivePolicy': hsmChangeDestructivePolicy,
   'hsm.policyIs': hsmPolicyIs,
   'hsm.configureSyslog': configureSyslog,
+  'appliance.rebootPatch': rebootPatchInstalled,
+  'ntls.certificateForUnit': ntlsCertificateForUnit,
+  'hsm.configureAuditLogging': configureAuditLogging,
   'partition.checkLicence': partitionCheckLicence,
   'partition.create': partitionCreate,
   'partition.present': partitionPresent,

@@ -48,8 +48,9 @@ export const hsmInit = defineOperation('hsm.init', {
   async act(ctx, { label, defaultDomain }) {
     const d = ctx.device();
     const so = await d.secret('hsmSo');
-    // the cloning domain decides which HSMs (and backup HSMs) may hold copies of the keys: the
-    // inventory's, or Thales' default only where the approved plan says so; never a fallback
+    // the HSM's cloning domain (its admin partition's; application partitions get their own at
+    // partition init): the inventory's, or Thales' default only where the approved plan says so;
+    // never a fallback
     const domain = defaultDomain ? undefined : await d.secret('hsmDomain');
     if (defaultDomain && (await d.storedSecret('hsmDomain')) !== undefined) {
       throw new VerificationFailed(`the plan initialises ${ctx.hsm} with the default cloning domain, but the worker's inventory has hsmDomain for it: build the plan again`);

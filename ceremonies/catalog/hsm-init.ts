@@ -6,6 +6,7 @@ import type { PlanInput } from '../plan';
 import { ValidationError } from '../validation';
 import { approvalGate, BoolParam, check, device, GateParams, planFrame } from './common';
 import { HostName, LunaName } from '../operation-args';
+import { NTLS_DEVICES } from '../operations';
 import type { PlanContext } from './types';
 
 export const HsmInitParamsSchema = z
@@ -15,6 +16,15 @@ export const HsmInitParamsSchema = z
     syslogHost: HostName.optional(),
     syslogPort: z.coerce.number().int().min(1).max(65535).default(514),
     syslogProtocol: z.enum(['udp', 'tcp']).default('udp'),
+    /** Where the HSM audit log goes (`audit remotehost add`), separate from the syslog host. */
+    auditHost: HostName.optional(),
+    auditPort: z.coerce.number().int().min(1).max(65535).default(514),
+    auditProtocol: z.enum(['udp', 'tcp']).default('udp'),
+    /** Re-initialise an Audit role whose password the secret store does not hold (units are
+     * delivered with one): `audit init` destroys the existing role. */
+    auditInit: BoolParam,
+    /** The network device NTLS is bound to (`ntls bind`), after the certificate is regenerated. */
+    ntlsDevice: z.enum(NTLS_DEVICES).default('eth0'),
     /** `code=value` pairs, e.g. `12=0,15=1` */
     policies: z
       .string()
@@ -32,8 +42,11 @@ export const HsmInitParamsSchema = z
 
 const DEFAULT_DOMAIN_WARNING = 'WARNING: the DEFAULT cloning domain (-defaultdomain, insecure)';
 
-/** The cloning domain comes from the inventory's `hsmDomain` secret, or, when asked for and there
- * is none, Thales' default domain: never silently. */
+/** The HSM's cloning domain: it belongs to the HSM's administrative partition (Thales, "Initializing
+ * the HSM": "the cloning domain of the HSM Admin partition"); each application partition gets its
+ * own at `partition init` ("Domain Planning"), and backups answer that one, not this. It comes
+ * from the inventory's `hsmDomain` secret, or, when asked for and there is none, Thales' default
+ * domain: never silently. */
 function cloningDomain(context: PlanContext, defaultDomain: boolean): { defaultDomain: boolean; words: string } {
   const { request, inventory } = context;
   const hasDomain = own(hsmEntry(inventory, request.hsm).credentials, 'hsmDomain') !== undefined;
@@ -45,7 +58,7 @@ function cloningDomain(context: PlanContext, defaultDomain: boolean): { defaultD
       `hsms.${request.hsm}.credentials.hsmDomain: required to initialise with a cloning domain; or request defaultDomain=true (the default domain, which Thales deprecates as insecure)`,
     ]);
   }
-  return hasDomain ? { defaultDomain: false, words: 'the cloning domain from the secret store' } : { defaultDomain: true, words: DEFAULT_DOMAIN_WARNING };
+  return hasDomain ? { defaultDomain: false, words: "the HSM's cloning domain from the secret store" } : { defaultDomain: true, words: DEFAULT_DOMAIN_WARNING };
 }
 
 function policySettings(text: string | undefined) {
@@ -60,13 +73,26 @@ function policySettings(text: string | undefined) {
     });
 }
 
-/** First initialisation of an Azure Dedicated HSM: tenantadmin's first login (new password to
- * the secret store), the clock checked, hsm init, policies, syslog, verified with hsm show. */
+/** The HSM audit log's remote host needs the appliance audit user and the Audit role's secrets. */
+function auditCredentials(context: PlanContext): void {
+  const { request, inventory } = context;
+  const credentials = hsmEntry(inventory, request.hsm).credentials;
+  const missing = ['audit', 'auditRole', 'auditDomain'].filter((name) => own(credentials, name) === undefined);
+  if (missing.length) {
+    throw new ValidationError('request', missing.map((name) => `hsms.${request.hsm}.credentials.${name}: required for params.auditHost (the appliance audit user, the HSM Audit role's password, its audit domain)`));
+  }
+}
+
+/** First initialisation of an Azure Dedicated HSM, in the vendors' order (docs/ceremonies/hsm-init.md):
+ * tenantadmin's first login (new password to the secret store), the reboot patch checked, the clock
+ * checked, hsm init, the NTLS certificate made for the unit, policies, syslog, HSM audit logging,
+ * verified with hsm show. */
 export function buildHsmInitPlan(context: PlanContext): PlanInput {
   const { request, inventory } = context;
   const p = HsmInitParamsSchema.parse(request.params);
   const domain = cloningDomain(context, p.defaultDomain);
   const policies = policySettings(p.policies);
+  if (p.auditHost) auditCredentials(context);
   const destructive = policies.filter((s) => s.policy.destructive);
   // short enough for a gate title whatever the names: the steps below give the details
   const warnings = [...(domain.defaultDomain ? ['WARNING: DEFAULT cloning domain'] : []), ...(destructive.length ? ['irreversible destructive policy change'] : [])];
@@ -77,6 +103,9 @@ export function buildHsmInitPlan(context: PlanContext): PlanInput {
       ...approvalGate(inventory, request, p, 'approve', gateTitle),
       // nothing runs on a fresh Azure unit before tenantadmin's forced password change
       device(request, 'first-login', 'First login as tenantadmin: change the factory password (new one kept in the secret store)', 'hsm.changeInitialPassword', { user: 'tenantadmin' }),
+      // Microsoft: the reboot patch (KB0019789) before any configuration of a new unit; it can only
+      // be read (or installed) once the forced first-login password change is done
+      check('reboot-patch', 'The reboot patch Microsoft asks for (Thales KB0019789) is installed, where the appliance software is below 7.7.0', 'appliance.rebootPatch', {}),
       // Thales: initialise only once the time (and NTP) is set, so the audit log is accurate;
       // checked before anything is erased
       check('check-time', `The appliance clock is within ${p.maxClockSkewSeconds} s of the worker's, and synchronised where NTP is enabled`, 'hsm.checkTime', { maxSkewSeconds: p.maxClockSkewSeconds }),
@@ -87,6 +116,8 @@ export function buildHsmInitPlan(context: PlanContext): PlanInput {
           ]
         : [check('check-zeroized', 'The HSM is a fresh (zeroized) unit', 'hsm.checkZeroized', {})]),
       device(request, 'init', `Initialise the HSM with label ${p.label} and ${domain.words}`, 'hsm.init', { label: p.label, defaultDomain: domain.defaultDomain }),
+      // Microsoft's activation guide, after hsm init: sysconf regenCert, ntls bind, service restart ntls
+      device(request, 'ntls-certificate', `Make the NTLS server certificate for ${request.hsm}'s own address and restart NTLS on ${p.ntlsDevice}, so the server.pem clients fetch matches the unit`, 'ntls.certificateForUnit', { device: p.ntlsDevice }),
       ...policies.map(({ policy, value }) =>
         policy.destructive
           ? device(request, `policy-${policy.code}`, `Set destructive HSM policy ${policy.code} (${policy.name}) to ${value}: erases every partition`, 'hsm.changeDestructivePolicy', { policy: policy.code, value })
@@ -94,6 +125,9 @@ export function buildHsmInitPlan(context: PlanContext): PlanInput {
       ),
       ...(p.syslogHost
         ? [device(request, 'syslog', `Send logs to ${p.syslogHost}:${p.syslogPort}/${p.syslogProtocol}`, 'hsm.configureSyslog', { host: p.syslogHost, port: p.syslogPort, protocol: p.syslogProtocol })]
+        : []),
+      ...(p.auditHost
+        ? [device(request, 'audit-logging', `Send the HSM audit log to ${p.auditHost}:${p.auditPort}/${p.auditProtocol}${p.auditInit ? ' (RE-INITIALISING the Audit role: audit init destroys the existing one)' : ' (the Audit role initialised first where it is not)'}`, 'hsm.configureAuditLogging', { host: p.auditHost, port: p.auditPort, protocol: p.auditProtocol, initRole: p.auditInit })]
         : []),
       check('verify', `hsm show reports label ${p.label}, not zeroized`, 'hsm.verify', { label: p.label, zeroized: false }),
     ],

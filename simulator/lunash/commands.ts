@@ -5,6 +5,7 @@ import { auditLogFile, auditLogRecords, certificateFingerprint, logLines, ntpSta
 import { compareVersions, hasStcAdminChannel } from '../versions';
 import { CRLF, errorLine, heading, keyValues, SHELL_ERROR, SUCCESS } from './output';
 import { LunaError, type CommandContext as GenericContext, type CommandSpec, type ShellDialect } from './shell';
+import { INIT_COMMANDS } from './init-commands';
 
 // lunash commands of a Luna Network HSM 7 appliance. Output shapes follow captures of real
 // appliances (5.x-7.8) and Thales' docs where they exist; the tables and fixed texts are written
@@ -163,7 +164,7 @@ function hsmShow(state: ApplianceState, session: { hsmLoggedIn: boolean }): stri
         ['HSM Admin login status', session.hsmLoggedIn ? 'Logged In' : 'Not Logged In'],
         ['HSM Admin login attempts left', state.zeroized ? HSM_SHOW.zeroized : HSM_SHOW.attemptsLeft(state.hsmSoLoginAttemptsLeft)],
         ['RPV Initialized', 'No'],
-        ['Audit Role Initialized', 'Yes'],
+        ['Audit Role Initialized', state.auditRole ? 'Yes' : 'No'],
         ['Remote Login Initialized', 'No'],
         ['Manually Zeroized', state.manuallyZeroized ? 'Yes' : 'No'],
         ['Secure Transport Mode', 'No'],
@@ -689,6 +690,7 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     words: ['network', 'route', 'show'],
     run: async (c) => routeTable(c.state.routes.map((r) => ({ ...r, metric: 0, ref: 0, use: 0 }))).join(CRLF),
   },
+  ...INIT_COMMANDS,
   {
     words: ['exit'],
     run: async () => '',

@@ -65,6 +65,8 @@ export class UsageError extends Error {}
  * and the role logged in to it. */
 export interface SessionState {
   hsmLoggedIn: boolean;
+  /** lunash's `audit login` (the HSM Auditor), in the audit user's session. */
+  auditLoggedIn?: boolean;
   slot?: number;
   role?: { slot: number; name: string };
 }

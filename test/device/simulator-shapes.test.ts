@@ -101,11 +101,27 @@ test('syslog remotehost list, as captured on 5.3', async () => {
   expect(parseSyslogRemoteHosts(await ask('syslog remotehost list'))).toEqual([]);
 });
 
-test('hsm showPolicies: the capabilities and configured-policy tables come first; the policies read the same', async () => {
-  set({ policies: { 15: '1' } });
+test('hsm showPolicies: printed in the 7.x form line for line; the policies read as the 6.x capture\'s do', async () => {
+  set({ label: 'HSM1', serial: '1238475', firmware: '7.0.3', policies: {} });
   const out = await ask('hsm showPolicies');
-  expect(out.indexOf('Enable PIN-based authentication')).toBeLessThan(out.indexOf('Allow masking'));
-  expect(parsePolicies(out)).toEqual(parsePolicies(fixture('hsm-showpolicies-6.x').output));
+  expect(lines(out)).toBe(lines(fixture('hsm-showpolicies-7.x').output));
+  const six = parsePolicies(fixture('hsm-showpolicies-6.x').output).map(({ code, description, destructive }) => ({ code, description, destructive }));
+  expect(parsePolicies(out).map(({ code, description, destructive }) => ({ code, description, destructive }))).toEqual(six);
+  set({ policies: { 15: '1' } });
+  expect(parsePolicies(await ask('hsm showPolicies')).find((p) => p.code === '15')?.value).toBe('1');
+});
+
+test('audit remotehost list: the guessed layout the parser reads; sysconf regenCert and ntls bind as their sources print them', async () => {
+  set({ auditRemoteHosts: [{ host: '192.20.9.160', port: 1660, protocol: 'tcp' }] });
+  const audit = await LunaShell.open({ host: '127.0.0.1', port: sim.appliance.port, hostKeyFingerprint: sim.appliance.fingerprint }, 'audit', { password: SECRETS.TEST_AUDIT_PASSWORD });
+  try {
+    expect(lines((await audit.run('audit remotehost list')).output)).toBe(lines(fixture('audit-remotehost-list').output));
+  } finally {
+    audit.close();
+  }
+  expect(lines(await ask('ntls bind eth0'))).toBe(lines(fixture('ntls-bind').output));
+  const regen = await shell.run('sysconf regenCert', { answers: [{ prompt: /type 'proceed'[\s\S]*'quit'[\s\S]*>\s*$/i, reply: 'proceed' }] });
+  expect(lines(regen.output)).toContain(lines(fixture('sysconf-regencert').output).split('\n').slice(-4).join('\n'));
 });
 
 test('sysconf ntp status: the state lines and the peers read as the 5.1 capture; its NTP timestamp is the appliance clock', async () => {

@@ -69,7 +69,7 @@ async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
 const GARBLED = 'Partition    Name\r\n=========    ====\r\n1500000000001    payments    ??';
 
 /** What an operation may send while it cannot read the device: nothing but reads. */
-const READ_ONLY = /^(hsm show|partition list|client show|client fingerprint|syslog remotehost list|syslog tail|sysconf ntp status|audit log list|audit log tail|hsm showPolicies|package listfile|package list|package verify|hsm firmware show|hsm stc status|network route show|slot list|partition archive list)\b/;
+const READ_ONLY = /^(hsm show|partition list|client show|client fingerprint|syslog remotehost list|syslog tail|sysconf ntp status|audit log list|audit log tail|hsm showPolicies|package listfile|package list|package verify|hsm firmware show|hsm stc status|network route show|slot list|partition archive list|audit remotehost list)\b/;
 
 const zeroizedUnit = () =>
   sim.appliance.state.update((s) => {
@@ -112,6 +112,8 @@ const CASES: [string, Args, 'appliance' | 'backup', string, () => unknown][] = [
   ['firmware.upload', { file, sha256 }, 'appliance', 'package listfile', () => {}],
   ['firmware.upgradePath', { targetFirmware: '7.8.4' }, 'appliance', 'package list', () => {}],
   ['appliance.singleDefaultRoute', {}, 'appliance', 'network route show', () => {}],
+  ['appliance.rebootPatch', {}, 'appliance', 'package list', () => {}],
+  ['hsm.configureAuditLogging', { host: '10.1.2.3' }, 'appliance', 'audit remotehost list', () => {}],
   ['package.verify', { file, authCode: 'AbC123xyz' }, 'appliance', 'package listfile', uploaded],
   ['package.update', { file, authCode: 'AbC123xyz', targetFirmware: '7.8.4' }, 'appliance', 'hsm firmware show', uploaded],
   ['firmware.upgrade', { targetFirmware: '7.8.4' }, 'appliance', 'hsm firmware show', staged],
@@ -162,6 +164,7 @@ test('a device that ends its lines with \\r\\r\\n (CRLF through a PTY): every op
     ['client.register', { client: 'app02', host: 'app02.example.com', certSha256: sha256Of(CLIENT_CERTIFICATES.app02) }],
     ['backup.partition', { partition: 'payments', label: 'c-1-payments' }],
     ['firmware.upload', { file, sha256 }],
+    ['ntls.certificateForUnit', { device: 'eth0' }],
   ];
   for (const [name, args] of steps) {
     expect((await op(name, args)).outcome).toBe('applied');

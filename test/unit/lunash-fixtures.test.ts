@@ -1,6 +1,7 @@
 import {
   parseArchiveList,
   parseAuditLogList,
+  parseAuditRemoteHosts,
   parseClientFingerprint,
   parseClientShow,
   parseDefaultRoutes,
@@ -67,6 +68,8 @@ function readOrThrow(f: Fixture): unknown {
       return parseClientFingerprint(f.output);
     case 'audit log list':
       return parseAuditLogList(f.output);
+    case 'audit remotehost list':
+      return parseAuditRemoteHosts(f.output);
     default:
       return parseResult(f.output);
   }
@@ -195,6 +198,25 @@ const EXPECTED: Record<string, unknown> = {
     { code: '22', description: 'Allow offboard storage', value: '1', destructive: true },
     { code: '29', description: 'Allow Acceleration', value: '1', destructive: true },
   ],
+  'hsm-showpolicies-7.x': [
+    { code: '6', description: 'Allow masking', value: '1', destructive: true },
+    { code: '7', description: 'Allow cloning', value: '1', destructive: true },
+    { code: '12', description: 'Allow non-FIPS algorithms', value: '1', destructive: true },
+    { code: '15', description: 'SO can reset partition PIN', value: '0', destructive: true },
+    { code: '16', description: 'Allow network replication', value: '1', destructive: false },
+    { code: '20', description: 'Allow Remote Authentication', value: '1', destructive: true },
+    { code: '21', description: 'Force user PIN change after set/reset', value: '0', destructive: false },
+    { code: '22', description: 'Allow offboard storage', value: '1', destructive: true },
+    { code: '29', description: 'Allow Acceleration', value: '1', destructive: true },
+  ],
+  // hsm-init: the NTLS certificate and HSM audit logging
+  'sysconf-regencert': success,
+  'ntls-bind': success,
+  'service-restart-ntls': success,
+  'audit-init': success,
+  'audit-login': success,
+  'audit-remotehost-add': success,
+  'audit-remotehost-list': [{ host: '192.20.9.160', port: 1660, protocol: 'tcp' }],
   'package-listfile': [{ file: 'lunahsm_update-7.8.4-12.spkg', size: 28000 }],
   'package-listfile-empty': [],
   // firmware upgrade
@@ -352,6 +374,13 @@ test('there is a fixture for every command the operations send', () => {
     'syslog tail',
     'audit log list',
     'audit log tail',
+    'sysconf regenCert',
+    'ntls bind',
+    'service restart ntls',
+    'audit init',
+    'audit login',
+    'audit remotehost add',
+    'audit remotehost list',
   ];
   for (const command of sent) expect(fixtures.some((f) => f.command.toLowerCase().startsWith(command.toLowerCase()))).toBe(true);
 });

@@ -7,6 +7,7 @@ import {
   parseKeyValues,
   parsePartitionList,
   parsePolicies,
+  parseAuditRemoteHosts,
   parseResult,
   parseSlotList,
   parseSyslogRemoteHosts,
@@ -276,6 +277,24 @@ describe('fail closed: what cannot be read is an error naming the command and th
     const capabilitiesOnly = out.slice(0, out.indexOf('The following policies are set'));
     expect(unreadable(() => parsePolicies(capabilitiesOnly)).message).toContain('no table with the columns Description, Value, Code, Destructive (found: Description, Value)');
     expect(unreadable(() => parsePolicies(out.replace('On         12', 'Maybe      12'))).message).toContain('Value "Maybe" is not what that column holds');
+  });
+
+  test('hsm showPolicies in its 7.x form: read by structure as the 6.x one is; a row that does not fit, or a code listed twice, fails it all', () => {
+    const out = fixture('hsm-showpolicies-7.x').output;
+    const six = parsePolicies(fixture('hsm-showpolicies-6.x').output);
+    expect(parsePolicies(out).map((p) => [p.code, p.description, p.destructive])).toEqual(six.map((p) => [p.code, p.description, p.destructive]));
+    expect(unreadable(() => parsePolicies(out.replace('Off          21        No', 'Off          21'))).message).toContain('Destructive "" is not what that column holds');
+    expect(unreadable(() => parsePolicies(out.replace('On           29        Yes', 'On           12        Yes'))).message).toContain('policy 12 is listed twice');
+    expect(unreadable(() => parsePolicies(out.replace('On           7         Yes', 'Enabled      7         Yes'))).message).toContain('Value "Enabled" is not what that column holds');
+    const noTable = out.slice(0, out.indexOf('   Description                              Value        Code'));
+    expect(unreadable(() => parsePolicies(noTable)).message).toContain('no table with the columns Description, Value, Code, Destructive');
+  });
+
+  test('audit remotehost list (guessed layout): hosts under the heading; anything else is unreadable', () => {
+    const out = fixture('audit-remotehost-list').output;
+    expect(parseAuditRemoteHosts(out.replace('  192.20.9.160:1660, tcp\n', ''))).toEqual([]);
+    expect(unreadable(() => parseAuditRemoteHosts(out.replace('192.20.9.160:1660, tcp', '192.20.9.160 tcp'))).message).toContain('a line that is not "host:port, protocol"');
+    expect(unreadable(() => parseAuditRemoteHosts(out.replace('Remote audit logging server(s):', 'Audit servers:'))).message).toContain('no "Remote audit logging server(s):" heading');
   });
 
   test('hsm firmware show, network route show, hsm stc status, LunaCM slot list and partition archive list', () => {

@@ -84,8 +84,8 @@ describe('the Luna ceremonies', () => {
     buildPlan({ ...base, kind, params }, inventory).plan.steps.map((s) => s.id);
 
   test('each kind builds the plan its issue describes', () => {
-    expect(steps('hsm-init', { label: 'HSM1', syslogHost: '10.0.0.9', policies: '12=0,21=1' })).toEqual(['approve', 'first-login', 'check-time', 'check-zeroized', 'init', 'policy-12', 'policy-21', 'syslog', 'verify']);
-    expect(steps('hsm-init', { label: 'HSM1', reinit: 'true' })).toEqual(['approve', 'first-login', 'check-time', 'approve-reinit', 'zeroize', 'init', 'verify']);
+    expect(steps('hsm-init', { label: 'HSM1', syslogHost: '10.0.0.9', policies: '12=0,21=1' })).toEqual(['approve', 'first-login', 'reboot-patch', 'check-time', 'check-zeroized', 'init', 'ntls-certificate', 'policy-12', 'policy-21', 'syslog', 'verify']);
+    expect(steps('hsm-init', { label: 'HSM1', reinit: 'true' })).toEqual(['approve', 'first-login', 'reboot-patch', 'check-time', 'approve-reinit', 'zeroize', 'init', 'ntls-certificate', 'verify']);
     expect(steps('partition-create', { partition: 'p1', client: 'app01', clientHost: 'app01.example.com' })).toEqual(['licence', 'approve', 'create', 'register', 'assign', 'verify', 'server-certificate', 'roles']);
     expect(steps('partition-create', { partition: 'p1', client: 'app01', clientHost: 'app01.example.com', backup: 'true' })).toEqual(['licence', 'cloning-allowed', 'approve', 'create', 'register', 'assign', 'verify', 'server-certificate', 'roles']);
     expect(steps('backup', { partitions: 'p1,p2' })).toEqual(['vpn', 'approve', 'visible-p1', 'backup-p1', 'revoke-p1', 'visible-p2', 'backup-p2', 'revoke-p2', 'verify-p1', 'verify-p2']);
@@ -114,6 +114,19 @@ describe('the Luna ceremonies', () => {
     expect(insecure.title).toBe('Initialise hsm-weu-1 as HSM1 with the DEFAULT cloning domain');
     expect(insecure.steps.find((s) => s.id === 'approve')?.title).toBe('Approve initialising hsm-weu-1 (WARNING: DEFAULT cloning domain) (2 of security-officers)');
     expect(insecure.steps.find((s) => s.id === 'init')).toMatchObject({ title: expect.stringContaining('WARNING: the DEFAULT cloning domain'), args: { defaultDomain: true } });
+  });
+
+  test('hsm-init: the HSM audit log goes to its own host only when asked for, with the audit user and the Audit role secrets in the inventory', () => {
+    const credentials = { ...inventory.hsms['hsm-weu-1'].credentials, auditRole: 'file:/run/secrets/weu1-audit-role', auditDomain: 'env:WEU1_AUDIT_DOMAIN' };
+    const p = plan('hsm-init', { label: 'HSM1', auditHost: 'audit.example.com', auditProtocol: 'tcp', auditPort: '1660' }, withHsm({ credentials }));
+    expect(p.steps.map((s) => s.id).slice(-3)).toEqual(['ntls-certificate', 'audit-logging', 'verify']);
+    expect(p.steps.find((s) => s.id === 'audit-logging')).toMatchObject({ op: 'hsm.configureAuditLogging', args: { host: 'audit.example.com', port: 1660, protocol: 'tcp', initRole: false } });
+    expect(plan('hsm-init', { label: 'HSM1', auditHost: 'audit.example.com', auditInit: 'true' }, withHsm({ credentials })).steps.find((s) => s.id === 'audit-logging')?.title).toContain('RE-INITIALISING the Audit role');
+    expect(problems(() => plan('hsm-init', { label: 'HSM1', auditHost: 'audit.example.com' }))).toEqual([
+      "hsms.hsm-weu-1.credentials.auditRole: required for params.auditHost (the appliance audit user, the HSM Audit role's password, its audit domain)",
+      "hsms.hsm-weu-1.credentials.auditDomain: required for params.auditHost (the appliance audit user, the HSM Audit role's password, its audit domain)",
+    ]);
+    expect(problems(() => plan('hsm-init', { label: 'HSM1', ntlsDevice: 'eth9' }))[0]).toMatch(/^params\.ntlsDevice: /);
   });
 
   test('hsm-init: policies by their documented numbers; a destructive one is an irreversible step, and the gate says so', () => {
