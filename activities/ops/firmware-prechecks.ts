@@ -61,7 +61,7 @@ export function parseClientList(output: string): string[] {
   let none = false;
   for (const raw of output.split(/\r?\n/)) {
     const line = raw.trim();
-    if (!line) continue;
+    if (!line || /^Command Result\s*:/.test(line)) continue;
     const m = /^registered client \d+:\s*(\S+)$/i.exec(line);
     if (m) clients.push(m[1]);
     else if (/^No clients are registered\.?$/i.test(line)) none = true;
