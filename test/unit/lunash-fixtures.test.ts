@@ -17,6 +17,7 @@ import {
   parseSyslogRemoteHosts,
 } from '../../activities/device/lunash-parser';
 import { allFixtures, fixture, lineEndVariants, type Fixture } from '../support/lunash-fixtures';
+import { parseClientList } from '../../activities/ops/firmware-prechecks';
 
 // Every recorded or documented output in test/fixtures/lunash/, read as the operations read it,
 // and again with each line ending a device or a PTY may use.
@@ -57,6 +58,8 @@ function read(f: Fixture): unknown {
       return parseClientFingerprint(f.output);
     case 'audit log list':
       return parseAuditLogList(f.output);
+    case 'client list':
+      return parseClientList(f.output);
     default:
       return parseResult(f.output);
   }
@@ -266,6 +269,7 @@ const EXPECTED: Record<string, unknown> = {
   'syslog-tail-lunalogs': success,
   'audit-log-list': [{ file: 'hsm_1238475_00000001.log', size: 812 }],
   'audit-log-list-empty': [],
+  'client-list': ['app01', 'backup-ws'],
   'audit-log-tail': success,
   'lunacm-slot-set': { code: 0, text: 'No Error', errors: [] },
   'lunacm-role-login': { code: 0, text: 'No Error', errors: [] },
@@ -324,6 +328,7 @@ test('there is a fixture for every command the operations send', () => {
     'syslog tail',
     'audit log list',
     'audit log tail',
+    'client list',
   ];
   for (const command of sent) expect(fixtures.some((f) => f.command.toLowerCase().startsWith(command.toLowerCase()))).toBe(true);
 });
