@@ -141,6 +141,23 @@ test('firmware-upgrade on an HSM already on the target firmware and software has
   await waitForStatus(h.ceremonies, id, (s) => s.decisions.length === 0);
 });
 
+test('a firmware-only package (7.7.1-20) on the appliance software it needs: package update stages the firmware, no reboot is needed or sent, hsm firmware upgrade applies it', async () => {
+  const { sim, h } = env;
+  const fwFile = 'lunafw_update-7.7.1-20.spkg';
+  const fwContent = Buffer.from('Thales signed firmware package 7.7.1-20\n'.repeat(300));
+  writeFileSync(join(sim.dir, 'packages', fwFile), fwContent);
+  sim.appliance.faults.write({});
+  sim.appliance.state.update((s) => Object.assign(s, { firmware: '7.4.2', rollbackFirmware: null, upgradeFirmware: null, softwareVersion: '7.7.1-10', pendingSoftware: null, audit: [] }));
+  const id = await env.start('firmware-upgrade', { ...params, file: fwFile, sha256: createHash('sha256').update(fwContent).digest('hex'), targetFirmware: '7.7.1' }, 'jira:FW-fw-only');
+  const final = await driveGates(h.ceremonies, id, { timeoutMs: 90_000 });
+  expect(final.phase).toBe('completed');
+  expect(final.steps.find((s) => s.id === 'reboot')?.evidence).toMatchObject({ outcome: 'already-present', probe: { software: '7.7.1-10' } });
+  expect(final.steps.find((s) => s.id === 'verify')?.evidence).toMatchObject({ outcome: 'checked', probe: { firmware: '7.7.1', software: '7.7.1-10' } });
+  const audit = sim.appliance.state.read().audit.filter((a) => a.result === 0).map((a) => a.command);
+  expect(audit.filter((c) => /^(package update|sysconf appliance reboot|hsm firmware upgrade)/.test(c)).map((c) => c.split(' -')[0])).toEqual([`package update ${fwFile}`, 'hsm firmware upgrade']);
+  expect(sim.appliance.state.read()).toMatchObject({ firmware: '7.7.1', rollbackFirmware: '7.4.2', softwareVersion: '7.7.1-10', pendingSoftware: null });
+});
+
 test('the simulator enforces the documented order: package verify needs the HSM SO unless -useevp; hsm firmware upgrade before the reboot that runs the new software is refused', async () => {
   const { sim } = env;
   sim.appliance.state.update((s) => {
