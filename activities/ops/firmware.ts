@@ -96,8 +96,14 @@ export const packageUpdate = defineOperation('package.update', {
  * only where the firmware has the STC admin channel and it is enabled. */
 export const firmwareUpgrade = defineOperation('firmware.upgrade', {
   async probe(ctx, { targetFirmware }) {
-    const fw = await firmwareShow(ctx.device());
-    return { present: fw.current === targetFirmware, state: { ...fw, targetFirmware } };
+    const read = async () => {
+      const fw = await firmwareShow(ctx.device());
+      return { present: fw.current === targetFirmware, state: { ...fw, targetFirmware } };
+    };
+    // after an attempt that sent the command was lost, the HSM may be restarting: "not answering"
+    // reads as "not yet", and the resumed step probes again (a send would be refused anyway: the
+    // staged image is gone once applied); a first attempt that cannot read fails closed
+    return ctx.earlierActAt !== undefined ? waitUntil(0, read) : read();
   },
   async act(ctx, { targetFirmware, targetSoftware }) {
     const d = ctx.device();
@@ -124,7 +130,36 @@ export const firmwareUpgrade = defineOperation('firmware.upgrade', {
     commands.push('hsm firmware upgrade');
     return { commands };
   },
+  // the HSM restarts on the new firmware by itself: it may not answer for a while
+  async verify(ctx, { targetFirmware }) {
+    return waitUntil(RESTART_GRACE_MS, async () => {
+      const fw = await firmwareShow(ctx.device());
+      return { present: fw.current === targetFirmware, state: { ...fw, targetFirmware } };
+    });
+  },
 });
+
+/** How long `hsm firmware upgrade`'s verification waits for the restarting HSM to answer. */
+const RESTART_GRACE_MS = 10 * 60_000;
+
+/** Read until `read` finds its effect or `ms` have passed, waiting through the answers a
+ * restarting HSM gives (a lunash error, a lost session); the last reading is the answer. Only a
+ * wait rests on those errors: nothing is sent or decided on them. */
+async function waitUntil(ms: number, read: () => Promise<{ present: boolean; state: Record<string, unknown> }>): Promise<{ present: boolean; state: Record<string, unknown> }> {
+  const until = Date.now() + ms;
+  for (;;) {
+    let last: { present: boolean; state: Record<string, unknown> };
+    try {
+      last = await read();
+      if (last.present) return last;
+    } catch (err) {
+      if (!(err instanceof DeviceConnectionLost) && !(err instanceof LunaCommandError)) throw err;
+      last = { present: false, state: { unanswered: err.message } };
+    }
+    if (Date.now() > until) return last;
+    await delay(1000);
+  }
+}
 
 /** After `hsm firmware upgrade` the HSM restarts on the new firmware by itself: the documented
  * procedures send no command after it (firmware 7.7.1-20 notes: `hsm firmware upgrade`, then "To
@@ -134,31 +169,20 @@ export const firmwareUpgrade = defineOperation('firmware.upgrade', {
  * `waitSeconds`; then the step needs an operator). Read-only: a retry just reads again. */
 export const hsmRestarted = defineOperation('firmware.hsmRestarted', {
   async probe(ctx, { targetFirmware }) {
-    const show = await readHsmShow(ctx.device());
-    return { present: show.firmware === targetFirmware, state: { firmware: show.firmware, targetFirmware } };
+    return waitUntil(0, () => hsmShowsFirmware(ctx.device(), targetFirmware));
   },
   async act() {
     return { commands: [] }; // nothing to send: the HSM restarts on its own
   },
   async verify(ctx, { targetFirmware, waitSeconds }) {
-    const d = ctx.device();
-    const until = Date.now() + waitSeconds * 1000;
-    let last: unknown;
-    for (;;) {
-      try {
-        const show = await readHsmShow(d);
-        if (show.firmware === targetFirmware) return { present: true, state: { firmware: show.firmware, targetFirmware } };
-        last = `hsm show reports firmware ${show.firmware}`;
-      } catch (err) {
-        // while the HSM restarts, hsm show may fail or be cut off: waited through, whatever it says
-        if (!(err instanceof DeviceConnectionLost) && !(err instanceof LunaCommandError)) throw err;
-        last = (err as Error).message;
-      }
-      if (Date.now() > until) return { present: false, state: { targetFirmware, waitedSeconds: waitSeconds, last: String(last) } };
-      await delay(1000);
-    }
+    return waitUntil(waitSeconds * 1000, () => hsmShowsFirmware(ctx.device(), targetFirmware));
   },
 });
+
+async function hsmShowsFirmware(d: DeviceAccess, targetFirmware: string) {
+  const show = await readHsmShow(d);
+  return { present: show.firmware === targetFirmware, state: { firmware: show.firmware, targetFirmware } };
+}
 
 /** Reboot and wait for SSH and the expected appliance software (the software update "completes on
  * the appliance's reboot"). Idempotent only with an expectation: a retry then finds the appliance

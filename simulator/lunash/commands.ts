@@ -102,6 +102,14 @@ function readablePackage(c: CommandContext): { file: string; software: string; f
   return { file, software: version[2] ? `${version[1]}-${version[2]}` : version[1], firmware: version[1], firmwareOnly: file.startsWith('lunafw_') };
 }
 
+/** While the HSM restarts onto new firmware its commands fail (the words and code guessed). */
+function requireHsmUp(state: ApplianceState): undefined {
+  if (state.hsmRestartingUntil === null) return undefined;
+  if (Date.parse(state.hsmRestartingUntil) > Date.now()) throw new LunaError('C0000001', 'RC_GENERAL_ERROR', 'The HSM is restarting: try again shortly.');
+  state.hsmRestartingUntil = null;
+  return undefined;
+}
+
 /** Without -useevp, package verification "is referred to the HSM", which needs the HSM SO logged
  * in ("-useevp ... without need for HSM SO login": Thales 7 `package update`; the 7.7.1-20 notes log
  * in as the HSM SO before `package verify`). */
@@ -246,13 +254,14 @@ function count(value: string | true | undefined): number {
 export const COMMANDS: CommandSpec<ApplianceState>[] = [
   {
     words: ['hsm', 'show'],
-    run: async (c) => hsmShow(c.state, c.session),
+    run: async (c) => (requireHsmUp(c.state), hsmShow(c.state, c.session)),
   },
   {
     words: ['hsm', 'login'],
     options: { password: 'value' },
     adminOnly: true,
     run: async (c) => {
+      requireHsmUp(c.state);
       requireInitialised(c.state);
       if (c.state.hsmSoLoginAttemptsLeft === 1) {
         const last =
@@ -408,7 +417,7 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     words: ['hsm', 'firmware', 'show'],
     // "Upgrade Firmware: 7.7.1": Thales, Luna HSM Firmware 7.7.1-20 notes; the rest guessed
     run: async (c) =>
-      [
+      requireHsmUp(c.state) ?? [
         '',
         ...keyValues(
           [
@@ -439,7 +448,8 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
       c.state.rollbackFirmware = c.state.firmware;
       c.state.firmware = image;
       c.state.upgradeFirmware = null;
-      c.session.hsmLoggedIn = false; // the HSM restarts on its new firmware (guessed)
+      c.session.hsmLoggedIn = false; // the HSM restarts on its new firmware by itself (guessed)
+      if (c.state.hsmRestartMs > 0) c.state.hsmRestartingUntil = new Date(Date.now() + c.state.hsmRestartMs).toISOString();
       return `Firmware upgrade successful: the HSM runs firmware ${image}.`; // guessed
     },
   },

@@ -75,7 +75,10 @@ test('a precheck that does not hold ends the ceremony `refused` before any gate 
 test('firmware-upgrade in the vendor\'s order: sign-off, quorum, fresh backup, an scp copy cut short and sent again whole, the registered clients named and their stop acknowledged, package verify as the SO, package update, the reboot (hung: a support request, then the physical reboot), hsm firmware upgrade on the new software, the HSM back on the new firmware, both versions read back', async () => {
   const { sim, h } = env;
   sim.appliance.faults.write({ rebootHangs: true, rebootMs: 200, interruptUpload: [{ match: file, afterBytes: 20_000, times: 1 }] });
-  sim.appliance.state.update((s) => void s.clients.push({ name: 'app01', host: 'app01.example.com', partitions: ['payments'] }));
+  sim.appliance.state.update((s) => {
+    s.clients.push({ name: 'app01', host: 'app01.example.com', partitions: ['payments'] });
+    s.hsmRestartMs = 2500; // after hsm firmware upgrade the HSM restarts by itself and does not answer meanwhile
+  });
   const id = await env.start('firmware-upgrade', params);
 
   const stuck = await driveGates(h.ceremonies, id, { signoffReference: 'Microsoft case 2611290010001234', timeoutMs: 90_000 });
@@ -113,6 +116,8 @@ test('firmware-upgrade in the vendor\'s order: sign-off, quorum, fresh backup, a
   expect(final.steps.find((s) => s.id === 'reboot')?.evidence).toMatchObject({ outcome: 'already-present', verify: { software: '7.8.4-20' } });
   expect(final.steps.find((s) => s.id === 'firmware')?.evidence).toMatchObject({ outcome: 'applied', probe: { current: '7.0.3', upgrade: '7.8.4' } });
   expect(final.steps.find((s) => s.id === 'hsm-restarted')?.evidence?.verify).toMatchObject({ firmware: '7.8.4' });
+  // the restarting HSM's refusals were waited through, not sent to anyone as a failure
+  expect(sim.appliance.state.read().audit.some((a) => /^hsm (firmware )?show/.test(a.command) && a.result !== 0)).toBe(true);
   expect(final.steps.find((s) => s.id === 'verify')?.evidence).toMatchObject({ outcome: 'checked', probe: { firmware: '7.8.4', software: '7.8.4-20' } });
   expect(sim.appliance.state.read()).toMatchObject({ firmware: '7.8.4', rollbackFirmware: '7.0.3', softwareVersion: '7.8.4-20', pendingSoftware: null });
 
