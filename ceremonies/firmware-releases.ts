@@ -58,7 +58,9 @@ export const FIRMWARE_RELEASES: readonly FirmwareRelease[] = [
     // a firmware-only secure package: `package update` stages the firmware, the appliance
     // software stays what it is (7.7.1, which must be installed first), so no reboot follows
     firmware: '7.7.1',
-    from: ['7.0.1', '7.0.2', '7.0.3', '7.1.0', '7.2.0', '7.3.0', '7.3.3', '7.4.0', '7.4.1', '7.4.2', '7.7.0', '7.7.1'],
+    // the notes also list 7.7.1 (an earlier build): versions here carry no build, so a 7.7.1 HSM is
+    // "on target" for this ceremony
+    from: ['7.0.1', '7.0.2', '7.0.3', '7.1.0', '7.2.0', '7.3.0', '7.3.3', '7.4.0', '7.4.1', '7.4.2', '7.7.0'],
     software: '7.7.1',
     requiresSoftware: '7.7.1',
     requires: [REBOOT_PATCH],
