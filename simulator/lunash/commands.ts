@@ -103,11 +103,10 @@ function readablePackage(c: CommandContext): { file: string; software: string; f
 }
 
 /** While the HSM restarts onto new firmware its commands fail (the words and code guessed). */
-function requireHsmUp(state: ApplianceState): undefined {
-  if (state.hsmRestartingUntil === null) return undefined;
+function requireHsmUp(state: ApplianceState): void {
+  if (state.hsmRestartingUntil === null) return;
   if (Date.parse(state.hsmRestartingUntil) > Date.now()) throw new LunaError('C0000001', 'RC_GENERAL_ERROR', 'The HSM is restarting: try again shortly.');
   state.hsmRestartingUntil = null;
-  return undefined;
 }
 
 /** Without -useevp, package verification "is referred to the HSM", which needs the HSM SO logged
@@ -254,7 +253,10 @@ function count(value: string | true | undefined): number {
 export const COMMANDS: CommandSpec<ApplianceState>[] = [
   {
     words: ['hsm', 'show'],
-    run: async (c) => (requireHsmUp(c.state), hsmShow(c.state, c.session)),
+    run: async (c) => {
+      requireHsmUp(c.state);
+      return hsmShow(c.state, c.session);
+    },
   },
   {
     words: ['hsm', 'login'],
@@ -416,8 +418,9 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
   {
     words: ['hsm', 'firmware', 'show'],
     // "Upgrade Firmware: 7.7.1": Thales, Luna HSM Firmware 7.7.1-20 notes; the rest guessed
-    run: async (c) =>
-      requireHsmUp(c.state) ?? [
+    run: async (c) => {
+      requireHsmUp(c.state);
+      return [
         '',
         ...keyValues(
           [
@@ -428,7 +431,8 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
           '   ',
           20,
         ),
-      ].join(CRLF),
+      ].join(CRLF);
+    },
   },
   {
     words: ['hsm', 'firmware', 'upgrade'],
