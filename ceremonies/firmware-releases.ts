@@ -22,6 +22,10 @@ export interface FirmwareRelease {
   /** Installed appliance software (major.minor) the package updates from directly, where the
    * documentation lists it. */
   softwareFrom?: readonly string[];
+  /** The appliance software that must already run before the package may be applied (a firmware
+   * package that carries no appliance software, e.g. firmware 7.7.1-20: "You must have Luna
+   * Appliance Software 7.7.1 installed to apply the secure package"). */
+  requiresSoftware?: string;
   requires: readonly Prerequisite[];
   sources: readonly string[];
 }
@@ -48,6 +52,20 @@ export const FIRMWARE_RELEASES: readonly FirmwareRelease[] = [
     sources: [
       'https://thalesdocs.com/gphsm/luna/7.7.0/docs/network/Content/CRN/Luna/updates.htm (Valid Update Paths)',
       `${CRN}/firmware/7-7-0.htm ("included in the Luna Network HSM appliance software 7.7.0 secure package")`,
+    ],
+  },
+  {
+    // a firmware-only secure package: `package update` stages the firmware, the appliance
+    // software stays what it is (7.7.1, which must be installed first), so no reboot follows
+    firmware: '7.7.1',
+    // the notes also list 7.7.1 (an earlier build): versions here carry no build, so a 7.7.1 HSM is
+    // "on target" for this ceremony
+    from: ['7.0.1', '7.0.2', '7.0.3', '7.1.0', '7.2.0', '7.3.0', '7.3.3', '7.4.0', '7.4.1', '7.4.2', '7.7.0'],
+    software: '7.7.1',
+    requiresSoftware: '7.7.1',
+    requires: [REBOOT_PATCH],
+    sources: [
+      `https://www.thalesdocs.com/gphsm/luna/7/docs/network/Content/CRN/Luna/firmware/7-7-1-20.htm (Valid Update Paths; "You must have Luna Appliance Software 7.7.1 installed to apply the secure package"; Update Procedure: hsm login, package listfile, package verify, package update, hsm firmware show, hsm firmware upgrade)`,
     ],
   },
   {
@@ -110,6 +128,11 @@ export function upgradePathProblems(installed: InstalledVersions, target: string
   const softwareRelease = installed.software.split('.').slice(0, 2).join('.');
   if (release.softwareFrom && !sameRelease(installed.software, release.software) && !release.softwareFrom.includes(softwareRelease)) {
     problems.push(`appliance software ${release.software} installs directly only from ${release.softwareFrom.join(', ')}; the appliance runs ${installed.software} (${release.sources[0]})`);
+  }
+  if (release.requiresSoftware && !sameRelease(installed.software, release.requiresSoftware)) {
+    problems.push(
+      `the firmware ${target} package needs appliance software ${release.requiresSoftware} installed first; the appliance runs ${installed.software}: update the appliance software to ${release.requiresSoftware} (its own ceremony), then run this one (${release.sources[0]})`,
+    );
   }
   for (const p of release.requires) {
     if (!installed.packages.some((name) => name.startsWith(p.installedPackage))) problems.push(`${p.installedPackage} is not installed: ${p.why} (${p.source})`);

@@ -78,6 +78,10 @@ export const ApplianceStateSchema = z.object({
   upgradeFirmware: z.string().nullable().default(null),
   /** The firmware a rollback would return to (the one before the last upgrade). */
   rollbackFirmware: z.string().nullable().default(null),
+  /** How long the HSM takes to restart onto new firmware after `hsm firmware upgrade` (it restarts
+   * by itself: guessed), and until when it is restarting: meanwhile the HSM's commands fail. */
+  hsmRestartMs: z.number().int().min(0).default(0),
+  hsmRestartingUntil: z.string().nullable().default(null),
   /** Installed packages (`package list`). Azure asks for the reboot patch on every Dedicated HSM
    * (KB0019789) before anything else: the simulated unit has it. */
   packages: z.array(z.string()).default(['lunasa-reboot-patch-3']),

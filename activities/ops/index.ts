@@ -4,8 +4,8 @@ import { clientRegister, ntlsServerCertificate } from './clients';
 import { hsmCheckTime } from './clock';
 import { hsmExportLogs } from './logs';
 import { backupPartition, backupRecent, backupVerify } from './backup';
-import { applianceReboot, firmwareUpgrade, firmwareUpload, packageUpdate, packageVerify } from './firmware';
-import { firmwareOnTarget, firmwareUpgradePath, singleDefaultRoute } from './firmware-prechecks';
+import { applianceReboot, firmwareUpgrade, firmwareUpload, hsmRestarted, packageUpdate, packageVerify } from './firmware';
+import { firmwareOnTarget, firmwareUpgradePath, registeredClients, singleDefaultRoute } from './firmware-prechecks';
 import { ledgerRecord, ledgerRequire } from './ledger';
 import {
   changeInitialPassword,
@@ -66,6 +66,8 @@ const IMPLEMENTATIONS: { [N in OperationName]: OperationDefinition<N> } = {
   'package.update': packageUpdate,
   'firmware.upgrade': firmwareUpgrade,
   'appliance.reboot': applianceReboot,
+  'firmware.hsmRestarted': hsmRestarted,
+  'clients.registered': registeredClients,
   'vpn.check': vpnCheck,
   'backup.partition': backupPartition,
   'backup.verify': backupVerify,

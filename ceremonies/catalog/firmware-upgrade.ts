@@ -24,15 +24,28 @@ export const FirmwareUpgradeParamsSchema = z
     targetFirmware: DocumentedTarget,
     partitions: ListParam,
     rebootWaitSeconds: z.coerce.number().int().min(1).max(7200).default(900),
+    restartWaitSeconds: z.coerce.number().int().min(1).max(7200).default(900),
     signer: SlugSchema.default('microsoft'),
   })
   .strict();
 
-/** Firmware upgrade as Thales documents it (Customer Release Notes, "Updating the Luna Network
- * HSM 7 Appliance Software", "Updating the Luna HSM Firmware"): prechecks before any gate (the
- * documented upgrade path and its prerequisites, one default route), Microsoft's sign-off, the
- * approval gate, a fresh backup, then the package copied with scp and verified, `package update`,
- * `hsm firmware upgrade`, the reboot (with a watchdog) and a check of both versions. */
+/** Prechecks of the Backup HSM's compatibility with the target firmware (a 7.7+ partition backs
+ * up only onto a Backup HSM 7 on 7.7.1+ or a G5 on 6.28.0+): before any gate, so an upgrade that
+ * would make every later backup impossible is refused before anyone is asked.
+ * INTEGRATOR: the `backup.compatible` precheck step (another branch of issue 23) goes here. */
+function backupCompatibilityPrechecks(_context: PlanContext, _targetFirmware: string): PlanInput['steps'] {
+  return [];
+}
+
+/** Firmware upgrade in Thales' documented order (docs/ceremonies/firmware-upgrade.md has each step
+ * with its source): prechecks before any gate (the documented firmware and software path and its
+ * prerequisites, one default route, the Backup HSM's compatibility), Microsoft's sign-off, the
+ * approval gate, a fresh backup, the package copied with scp; the owners acknowledge that the
+ * traffic of the clients registered on the unit has stopped (or the unit is out of its HA group);
+ * then, as the HSM SO, `package listfile` / `package verify`, `package update`; the appliance
+ * reboot that completes the software update; `hsm firmware upgrade` on that software; the HSM's
+ * own restart onto the new firmware; and both versions read back. One step per phase, each
+ * probe -> act -> verify, so a worker restarted between phases resumes at the right one. */
 export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
   const { request, inventory } = context;
   const p = FirmwareUpgradeParamsSchema.parse(request.params);
@@ -45,12 +58,15 @@ export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
     ),
   );
   const target = `firmware ${p.targetFirmware} (appliance software ${release.software})`;
+  const approvals = approvalGate(inventory, request, p, 'approve', `Approve the upgrade to ${target}`);
+  const first = approvals[0] as Extract<PlanInput['steps'][number], { type: 'approval' }>;
   return {
     ...planFrame(request, inventory, `Upgrade ${request.hsm} to firmware ${p.targetFirmware}`),
     steps: [
       check('on-target', `Is ${request.hsm} already on ${target}? (then nothing to do)`, 'firmware.onTarget', { targetFirmware: p.targetFirmware, targetSoftware: release.software }, { completeIfPresent: true }),
-      check('upgrade-path', `The documentation allows the upgrade to ${target} from what ${request.hsm} runs, and its prerequisites are installed`, 'firmware.upgradePath', { targetFirmware: p.targetFirmware }, { precheck: true }),
+      check('upgrade-path', `The documentation allows the upgrade to ${target} from what ${request.hsm} runs (firmware and appliance software), and its prerequisites are installed`, 'firmware.upgradePath', { targetFirmware: p.targetFirmware }, { precheck: true }),
       check('default-route', `${request.hsm} has exactly one default route (a lost network path on Azure means a reset that loses the keys)`, 'appliance.singleDefaultRoute', {}, { precheck: true }),
+      ...backupCompatibilityPrechecks(context, p.targetFirmware),
       {
         id: 'signoff',
         type: 'signoff',
@@ -60,19 +76,35 @@ export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
         deadline: '14d',
         remindEvery: '3d',
       },
-      ...approvalGate(inventory, request, p, 'approve', `Approve the upgrade to ${target}`),
+      ...approvals,
       { id: 'backup', type: 'ceremony', title: `Fresh backup of ${p.partitions.join(', ')}`, plan: backupPlan },
       device(request, 'upload', `Copy ${p.file} to the appliance with scp (sha256 checked first)`, 'firmware.upload', { file: p.file, sha256: p.sha256 }, { requires: ['backup'] }),
-      check('verify-package', `package verify ${p.file}: it decrypts, and its certificate and signature hold`, 'package.verify', { file: p.file, authCode: p.authCode }, { requires: ['upload'] }),
-      device(request, 'install', `package update ${p.file}: appliance software ${release.software} (runs after the reboot), firmware ${p.targetFirmware} staged`, 'package.update', { file: p.file, authCode: p.authCode, targetFirmware: p.targetFirmware }, { requires: ['backup', 'verify-package'] }),
-      device(request, 'firmware', `hsm firmware upgrade to ${p.targetFirmware}`, 'firmware.upgrade', { targetFirmware: p.targetFirmware }, { requires: ['install'] }),
+      // The plan is built from the request and the inventory alone (its digest is recomputed), so
+      // it cannot name the clients registered on the unit: this read-only step reads them
+      // (`client list`) and the acknowledgement gate's mail names them (the step's next steps).
+      // The inventory's client certificates are not per unit, and a client registered by hand is
+      // not in them: the device is the one list that is complete.
+      check('registered-clients', `Read the clients registered on ${request.hsm} (client list)`, 'clients.registered', {}, { requires: ['upload'] }),
+      {
+        id: 'clients-stopped',
+        type: 'approval',
+        title: `The traffic of the clients registered on ${request.hsm} (named in this mail) is stopped, or ${request.hsm} is out of its HA group`,
+        group: first.group,
+        approvers: first.approvers,
+        quorum: 1,
+        deadline: p.deadline,
+        remindEvery: p.remindEvery,
+      },
+      check('verify-package', `As the HSM SO: package listfile, package verify ${p.file} (it decrypts, its certificate and signature hold)`, 'package.verify', { file: p.file, authCode: p.authCode }, { requires: ['upload'] }),
+      device(request, 'install', `package update ${p.file}: appliance software ${release.software} (it runs after the reboot), firmware ${p.targetFirmware} staged`, 'package.update', { file: p.file, authCode: p.authCode, targetFirmware: p.targetFirmware }, { requires: ['backup', 'verify-package'] }),
       device(
         request,
         'reboot',
-        `Reboot and wait up to ${p.rebootWaitSeconds} s for appliance software ${release.software}`,
+        `Reboot the appliance and wait up to ${p.rebootWaitSeconds} s until it runs appliance software ${release.software} (not rebooted when it already does)`,
         'appliance.reboot',
-        { expectFirmware: p.targetFirmware, expectSoftware: release.software, waitSeconds: p.rebootWaitSeconds },
+        { expectSoftware: release.software, waitSeconds: p.rebootWaitSeconds },
         {
+          requires: ['install'],
           timeout: `${p.rebootWaitSeconds + 120}s`,
           heartbeatTimeout: '60s',
           escalate:
@@ -81,7 +113,16 @@ export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
               : undefined,
         },
       ),
-      check('verify', `hsm show reports ${target}`, 'hsm.verify', { firmware: p.targetFirmware, software: release.software }),
+      device(request, 'firmware', `hsm firmware upgrade to ${p.targetFirmware}, as the HSM SO, on appliance software ${release.software}`, 'firmware.upgrade', { targetFirmware: p.targetFirmware, targetSoftware: release.software }, { requires: ['reboot'] }),
+      device(
+        request,
+        'hsm-restarted',
+        `Wait up to ${p.restartWaitSeconds} s for the HSM to restart by itself on firmware ${p.targetFirmware}`,
+        'firmware.hsmRestarted',
+        { targetFirmware: p.targetFirmware, waitSeconds: p.restartWaitSeconds },
+        { requires: ['firmware'], timeout: `${p.restartWaitSeconds + 120}s` },
+      ),
+      check('verify', `hsm show reports ${target}`, 'hsm.verify', { firmware: p.targetFirmware, software: release.software }, { requires: ['hsm-restarted'] }),
     ],
   };
 }

@@ -90,15 +90,31 @@ const PACKAGE_CHECKED = ['Command succeeded:  decrypt package', '', 'Command suc
 const ONE_WAY_WARNING = `${CRLF}WARNING!!  Appliance software upgrade is a one-way operation: you${CRLF}cannot downgrade the appliance software.${CRLF}${CRLF}Type 'proceed' to continue, or 'quit' to quit now.${CRLF}> `;
 
 /** An uploaded package that decrypts with its authcode: a copy cut short does not. Its versions
- * come from its name (`lunahsm_update-7.8.4-20.spkg`: software 7.8.4-20 with firmware 7.8.4). */
-function readablePackage(c: CommandContext): { file: string; software: string; firmware: string } {
+ * come from its name (`lunahsm_update-7.8.4-20.spkg`: software 7.8.4-20 with firmware 7.8.4); a
+ * `lunafw_update-7.7.1-20.spkg` is a firmware-only secure package (like firmware 7.7.1-20's), which
+ * carries no appliance software. Both names guessed. */
+function readablePackage(c: CommandContext): { file: string; software: string; firmware: string; firmwareOnly: boolean } {
   const file = c.positional[0];
   const stored = file === undefined ? undefined : c.state.files[file];
   if (!file || !stored) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', `Package file ${String(file)} not found: copy it to the appliance with scp first.`);
   const version = /(\d+\.\d+\.\d+)(?:-(\d+))?/.exec(file);
   if (!version) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `${file} is not an update package.`);
   if (!/^[A-Za-z0-9/+]{6,32}$/.test(String(c.options.authcode)) || !stored.complete) throw new LunaError('C0000A01', 'RC_SECURITY_PARAMETER_INVALID', 'Command failed:  decrypt package');
-  return { file, software: version[2] ? `${version[1]}-${version[2]}` : version[1], firmware: version[1] };
+  return { file, software: version[2] ? `${version[1]}-${version[2]}` : version[1], firmware: version[1], firmwareOnly: file.startsWith('lunafw_') };
+}
+
+/** While the HSM restarts onto new firmware its commands fail (the words and code guessed). */
+function requireHsmUp(state: ApplianceState): void {
+  if (state.hsmRestartingUntil === null) return;
+  if (Date.parse(state.hsmRestartingUntil) > Date.now()) throw new LunaError('C0000001', 'RC_GENERAL_ERROR', 'The HSM is restarting: try again shortly.');
+  state.hsmRestartingUntil = null;
+}
+
+/** Without -useevp, package verification "is referred to the HSM", which needs the HSM SO logged
+ * in ("-useevp ... without need for HSM SO login": Thales 7 `package update`; the 7.7.1-20 notes log
+ * in as the HSM SO before `package verify`). */
+function requireSoUnlessEvp(c: CommandContext): void {
+  if (!c.options.useevp) requireSo(c);
 }
 
 /** Luna's appliance password rule: 8+ characters from 3 of the 4 classes. */
@@ -238,13 +254,17 @@ function count(value: string | true | undefined): number {
 export const COMMANDS: CommandSpec<ApplianceState>[] = [
   {
     words: ['hsm', 'show'],
-    run: async (c) => hsmShow(c.state, c.session),
+    run: async (c) => {
+      requireHsmUp(c.state);
+      return hsmShow(c.state, c.session);
+    },
   },
   {
     words: ['hsm', 'login'],
     options: { password: 'value' },
     adminOnly: true,
     run: async (c) => {
+      requireHsmUp(c.state);
       requireInitialised(c.state);
       if (c.state.hsmSoLoginAttemptsLeft === 1) {
         const last =
@@ -383,11 +403,13 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
   {
     words: ['hsm', 'firmware', 'show'],
     // "Upgrade Firmware: 7.7.1": Thales, Luna HSM Firmware 7.7.1-20 notes; the rest guessed
-    run: async (c) =>
-      [
+    run: async (c) => {
+      requireHsmUp(c.state);
+      return [
         '',
         ...keyValues(firmwareShow(c.state.firmware, c.state.rollbackFirmware, c.state.upgradeFirmware), '   ', 20),
-      ].join(CRLF),
+      ].join(CRLF);
+    },
   },
   {
     words: ['hsm', 'firmware', 'upgrade'],
@@ -397,12 +419,18 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
       requireSo(c); // "after hsm login"
       const image = c.state.upgradeFirmware;
       if (!image) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', 'There is no firmware image on the appliance to upgrade to.'); // guessed
+      // "Updating the HSM Firmware After an Appliance Software Update": the software update
+      // completes on the appliance's reboot, the firmware is applied after it (refusal's words guessed)
+      if (c.state.pendingSoftware) {
+        throw new LunaError('C0000001', 'RC_GENERAL_ERROR', `Appliance software ${c.state.pendingSoftware} is installed but not running: reboot the appliance (sysconf appliance reboot) before you upgrade the HSM firmware.`);
+      }
       if (c.state.stcEnabled) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', "STC is enabled on the admin channel: disable it first with 'hsm stc disable'."); // guessed
       if (!(await c.confirm(warning(`This command will upgrade the HSM firmware from ${c.state.firmware} to ${image}.`)))) throw aborted();
       c.state.rollbackFirmware = c.state.firmware;
       c.state.firmware = image;
       c.state.upgradeFirmware = null;
-      c.session.hsmLoggedIn = false; // the HSM restarts on its new firmware (guessed)
+      c.session.hsmLoggedIn = false; // the HSM restarts on its new firmware by itself (guessed)
+      if (c.state.hsmRestartMs > 0) c.state.hsmRestartingUntil = new Date(Date.now() + c.state.hsmRestartMs).toISOString();
       return `Firmware upgrade successful: the HSM runs firmware ${image}.`; // guessed
     },
   },
@@ -644,6 +672,7 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     options: { authcode: 'value', useevp: 'flag', des3: 'flag' },
     required: ['authcode'],
     run: async (c) => {
+      requireSoUnlessEvp(c);
       const { file } = readablePackage(c);
       return PACKAGE_CHECKED.join(CRLF) + `${CRLF}${CRLF}${file} verified.`;
     },
@@ -656,17 +685,24 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
     adminOnly: true,
     run: async (c) => {
       requireSo(c); // "You must log into the HSM before you run this command."
-      const { file, software, firmware } = readablePackage(c);
+      const { file, software, firmware, firmwareOnly } = readablePackage(c);
       const installed = (v: string | null) => v !== null && v.split('-')[0] === software.split('-')[0];
-      // Thales' package update page: "If a version of this package is already installed, an error occurs"
-      if (installed(c.state.softwareVersion) || installed(c.state.pendingSoftware)) throw new LunaError('C0000001', 'RC_GENERAL_ERROR', `Command failed: RPM update for original filename (${file})`);
+      if (firmwareOnly) {
+        // firmware 7.7.1-20: "You must have Luna Appliance Software 7.7.1 installed to apply the secure package" (message guessed)
+        if (!installed(c.state.softwareVersion) || c.state.pendingSoftware) {
+          throw new LunaError('C0000001', 'RC_GENERAL_ERROR', `Luna Appliance Software ${firmware} must be installed to apply this package.`);
+        }
+      } else if (installed(c.state.softwareVersion) || installed(c.state.pendingSoftware)) {
+        // Thales' package update page: "If a version of this package is already installed, an error occurs"
+        throw new LunaError('C0000001', 'RC_GENERAL_ERROR', `Command failed: RPM update for original filename (${file})`);
+      }
       // "If this patch is not installed, the appliance software update will not proceed" (message guessed)
-      if (compareVersions(software, '7.7.0') >= 0 && !c.state.packages.some((p) => p.startsWith('lunasa-reboot-patch'))) {
+      if (!firmwareOnly && compareVersions(software, '7.7.0') >= 0 && !c.state.packages.some((p) => p.startsWith('lunasa-reboot-patch'))) {
         throw new LunaError('C0000001', 'RC_GENERAL_ERROR', 'Install the Luna Network HSM 7 Reboot Patch (lunasa-reboot-patch-3.spkg) before this update.');
       }
       // the one-way warning as Thales' 7.x page begins it; the rest of the prompt guessed
       if (!(await c.confirm(ONE_WAY_WARNING))) throw aborted();
-      c.state.pendingSoftware = software;
+      if (!firmwareOnly) c.state.pendingSoftware = software;
       c.state.upgradeFirmware = firmware; // "updates the firmware version held in reserve, overwriting the version that was stored there before"
       c.state.packages.push(file.replace(/\.spkg$/, ''));
       return [
@@ -674,13 +710,18 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
         'Preparing packages for installation...',
         file.replace(/\.spkg$/, ''),
         'Running update script',
-        'SOFTWARE UPDATE COMPLETED!',
-        '',
-        'The system MUST now be rebooted for the changes to take effect.',
-        'Please ensure all client connections are terminated prior to rebooting the',
-        'system.',
-        'To reboot, use the command "sysconf appliance reboot".',
-        '',
+        // a firmware-only package stores the firmware "in reserve ... waiting to be installed" (7.7.1-20 notes): no reboot asked (guessed)
+        ...(firmwareOnly
+          ? ['']
+          : [
+              'SOFTWARE UPDATE COMPLETED!',
+              '',
+              'The system MUST now be rebooted for the changes to take effect.',
+              'Please ensure all client connections are terminated prior to rebooting the',
+              'system.',
+              'To reboot, use the command "sysconf appliance reboot".',
+              '',
+            ]),
         'Update Completed',
         '',
       ].join(CRLF);

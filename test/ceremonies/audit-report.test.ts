@@ -121,7 +121,7 @@ test("backup: the partition's object count, the backup's label and count, verifi
   expectState('backup', 'client backup-ws assigned partition payments: yes → no');
 });
 
-test('firmware-upgrade: the package on the appliance, staged, upgraded, rebooted onto it; the child backup named', async () => {
+test('firmware-upgrade: the package on the appliance, staged, the reboot onto the new software, the firmware upgraded on it; the child backup named', async () => {
   env.sim.appliance.faults.write({ rebootMs: 200 });
   const params = { file: pkg, sha256: createHash('sha256').update(content).digest('hex'), authCode: 'Rd79MAGdG9EY5', targetFirmware: '7.8.4', partitions: 'payments', rebootWaitSeconds: '5' };
   const { id, md } = await runAndReport('firmware-upgrade', params);
@@ -129,8 +129,9 @@ test('firmware-upgrade: the package on the appliance, staged, upgraded, rebooted
   expectState('firmware-upgrade', `on the appliance: ${cert} → ${cert}, ${pkg} (${content.length.toLocaleString('en-US')} bytes)`);
   expectState('firmware-upgrade', 'holds: package lunahsm_update-7.8.4-20.spkg: verifies');
   expectState('firmware-upgrade', 'running firmware: 7.0.3; staged firmware: (none) → 7.8.4');
+  // the reboot runs the new appliance software first, then the firmware is upgraded on it
+  expectState('firmware-upgrade', 'firmware: 7.0.3; appliance software: 7.4.0-226 → 7.8.4-20');
   expectState('firmware-upgrade', 'running firmware: 7.0.3 → 7.8.4; staged firmware: 7.8.4 → (none); rollback firmware: (none) → 7.0.3');
-  expectState('firmware-upgrade', 'firmware: 7.8.4; appliance software: 7.4.0-226 → 7.8.4-20');
   expectIn(md, `- **Result:** child ceremony ${id}-backup-1: completed (its own history has its report)`);
 });
 

@@ -547,35 +547,44 @@ describe('firmware', () => {
     expect(state()).toMatchObject({ firmware: '7.0.3', softwareVersion: '7.4.0-226', pendingSoftware: '7.8.4-12', upgradeFirmware: '7.8.4' });
     expect((await op('package.update', install)).outcome).toBe('already-present');
 
-    const upgrade = await op('firmware.upgrade', { targetFirmware: '7.8.4' });
-    // firmware 7.0.3 has the STC admin channel: its status is read, and it is off, so not disabled
-    expect(upgrade).toMatchObject({ outcome: 'applied', commands: ['hsm firmware show', 'hsm login', 'hsm stc status', 'hsm firmware upgrade'] });
-    expect(state()).toMatchObject({ firmware: '7.8.4', rollbackFirmware: '7.0.3', upgradeFirmware: null, softwareVersion: '7.4.0-226' });
-    expect((await op('firmware.upgrade', { targetFirmware: '7.8.4' })).outcome).toBe('already-present');
+    // the firmware waits for the reboot that runs the new software: refused, unsent, before it
+    const fw = { targetFirmware: '7.8.4', targetSoftware: '7.8.4' };
+    const early = await failure(op('firmware.upgrade', fw));
+    expect(early).toMatchObject({ nonRetryable: true, type: 'VerificationFailed' });
+    expect(early.message).toContain('the appliance runs appliance software 7.4.0-226, not 7.8.4 that carries firmware 7.8.4');
+    expect(commandsRun('hsm firmware upgrade')).toBe(0);
 
-    const reboot = { expectFirmware: '7.8.4', expectSoftware: '7.8.4', waitSeconds: 10 };
-    expect(await op('appliance.reboot', reboot)).toMatchObject({ outcome: 'applied', verify: { firmware: '7.8.4', software: '7.8.4-12' } });
+    const reboot = { expectSoftware: '7.8.4', waitSeconds: 10 };
+    expect(await op('appliance.reboot', reboot)).toMatchObject({ outcome: 'applied', verify: { firmware: '7.0.3', software: '7.8.4-12' } });
     expect(state()).toMatchObject({ softwareVersion: '7.8.4-12', pendingSoftware: null, reboot: null });
     expect((await op('appliance.reboot', reboot)).outcome).toBe('already-present');
+
+    const upgrade = await op('firmware.upgrade', fw);
+    // firmware 7.0.3 has the STC admin channel: its status is read, and it is off, so not disabled
+    expect(upgrade).toMatchObject({ outcome: 'applied', commands: ['hsm show', 'hsm firmware show', 'hsm login', 'hsm stc status', 'hsm firmware upgrade'] });
+    expect(state()).toMatchObject({ firmware: '7.8.4', rollbackFirmware: '7.0.3', upgradeFirmware: null, softwareVersion: '7.8.4-12' });
+    expect((await op('firmware.upgrade', fw)).outcome).toBe('already-present');
+    expect(await op('firmware.hsmRestarted', { targetFirmware: '7.8.4', waitSeconds: 5 })).toMatchObject({ outcome: 'already-present' });
     expect(await op('hsm.verify', { firmware: '7.8.4', software: '7.8.4' })).toMatchObject({ outcome: 'checked' });
     for (const command of ['package update', 'hsm firmware upgrade', 'sysconf appliance reboot']) expect(commandsRun(command)).toBe(1);
     expect(commandsRun('hsm stc disable')).toBe(0);
   });
 
   test('STC is disabled first only where the firmware has the admin channel and it is on; hsm firmware upgrade only to the target image', async () => {
-    sim.appliance.state.update((s) => Object.assign(s, { stcEnabled: true, upgradeFirmware: '7.7.0' }));
-    const other = await failure(op('firmware.upgrade', { targetFirmware: '7.8.4' }));
+    sim.appliance.state.update((s) => Object.assign(s, { stcEnabled: true, upgradeFirmware: '7.7.0', softwareVersion: '7.8.4-12' }));
+    const fw = { targetFirmware: '7.8.4', targetSoftware: '7.8.4' };
+    const other = await failure(op('firmware.upgrade', fw));
     expect(other).toMatchObject({ nonRetryable: true, type: 'VerificationFailed' });
     expect(other.message).toContain('the firmware staged on the appliance is 7.7.0, not 7.8.4');
     expect(commandsRun('hsm firmware upgrade')).toBe(0);
 
     sim.appliance.state.update((s) => void (s.upgradeFirmware = '7.8.4'));
-    expect(await op('firmware.upgrade', { targetFirmware: '7.8.4' })).toMatchObject({ commands: ['hsm firmware show', 'hsm login', 'hsm stc status', 'hsm stc disable', 'hsm login', 'hsm firmware upgrade'] });
+    expect(await op('firmware.upgrade', fw)).toMatchObject({ commands: ['hsm show', 'hsm firmware show', 'hsm login', 'hsm stc status', 'hsm stc disable', 'hsm login', 'hsm firmware upgrade'] });
     expect(state()).toMatchObject({ stcEnabled: false, firmware: '7.8.4' });
 
     // 7.7.0 and newer have no STC admin channel: nothing is asked about it
     sim.appliance.state.update((s) => Object.assign(s, { firmware: '7.7.0', upgradeFirmware: '7.8.4' }));
-    expect(await op('firmware.upgrade', { targetFirmware: '7.8.4' })).toMatchObject({ commands: ['hsm firmware show', 'hsm login', 'hsm firmware upgrade'] });
+    expect(await op('firmware.upgrade', fw)).toMatchObject({ commands: ['hsm show', 'hsm firmware show', 'hsm login', 'hsm firmware upgrade'] });
     expect(commandsRun('hsm stc status')).toBe(1);
   });
 
@@ -628,9 +637,8 @@ describe('firmware', () => {
   test('a reboot that hangs fails non-retryably; after a power cycle the retry finds the work done', async () => {
     await op('firmware.upload', { file, sha256 });
     await op('package.update', install);
-    await op('firmware.upgrade', { targetFirmware: '7.8.4' });
     sim.appliance.faults.write({ rebootHangs: true });
-    const reboot = { expectFirmware: '7.8.4', expectSoftware: '7.8.4', waitSeconds: 2 };
+    const reboot = { expectSoftware: '7.8.4', waitSeconds: 2 };
     const hung = await failure(op('appliance.reboot', reboot));
     expect(hung).toMatchObject({ nonRetryable: true, type: 'RebootHung' });
     expect(hung.message).toContain('did not come back within 2 s of the reboot: a physical reboot (support request) is needed');

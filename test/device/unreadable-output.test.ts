@@ -68,8 +68,9 @@ async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
 /** An answer in no layout the parsers know: a table without the columns any caller needs. */
 const GARBLED = 'Partition    Name\r\n=========    ====\r\n1500000000001    payments    ??';
 
-/** What an operation may send while it cannot read the device: nothing but reads. */
-const READ_ONLY = /^(hsm show|partition list|client show|client fingerprint|syslog remotehost list|syslog tail|sysconf ntp status|audit log list|audit log tail|hsm showPolicies|package listfile|package list|package verify|hsm firmware show|hsm stc status|network route show|slot list|partition archive list|audit remotehost list)\b/;
+/** What an operation may send while it cannot read the device: nothing but reads (and the HSM
+ * SO's login, which changes nothing on the device: package verify runs as the SO). */
+const READ_ONLY = /^(hsm login|client list|hsm show|partition list|client show|client fingerprint|syslog remotehost list|syslog tail|sysconf ntp status|audit log list|audit log tail|hsm showPolicies|package listfile|package list|package verify|hsm firmware show|hsm stc status|network route show|slot list|partition archive list|audit remotehost list)\b/;
 
 const zeroizedUnit = () =>
   sim.appliance.state.update((s) => {
@@ -116,7 +117,9 @@ const CASES: [string, Args, 'appliance' | 'backup', string, () => unknown][] = [
   ['hsm.configureAuditLogging', { host: '10.1.2.3' }, 'appliance', 'audit remotehost list', () => {}],
   ['package.verify', { file, authCode: 'AbC123xyz' }, 'appliance', 'package listfile', uploaded],
   ['package.update', { file, authCode: 'AbC123xyz', targetFirmware: '7.8.4' }, 'appliance', 'hsm firmware show', uploaded],
-  ['firmware.upgrade', { targetFirmware: '7.8.4' }, 'appliance', 'hsm firmware show', staged],
+  ['firmware.upgrade', { targetFirmware: '7.8.4', targetSoftware: '7.4.0' }, 'appliance', 'hsm firmware show', staged],
+  ['firmware.hsmRestarted', { targetFirmware: '7.8.4', waitSeconds: 5 }, 'appliance', 'hsm show', () => {}],
+  ['clients.registered', {}, 'appliance', 'client list', registered],
   ['appliance.reboot', { expectFirmware: '7.8.4', waitSeconds: 5 }, 'appliance', 'hsm show', () => {}],
   ['azure.deleteDedicatedHsm', { resourceId: AZURE_RESOURCE_ID, pollMs: 50 }, 'appliance', 'hsm show', () => {}],
 ];

@@ -29,3 +29,8 @@ test('what the documentation does not allow is named, with its source', () => {
 test('firmware already on the target with the software still to come is no path problem', () => {
   expect(upgradePathProblems({ ...azure, firmware: '7.8.4' }, '7.8.4')).toEqual([]);
 });
+
+test('the software path: firmware 7.7.1\'s package needs appliance software 7.7.1 installed first (7.7.1-20 notes)', () => {
+  expect(upgradePathProblems(azure, '7.7.1')).toEqual([expect.stringMatching(/^the firmware 7\.7\.1 package needs appliance software 7\.7\.1 installed first; the appliance runs 7\.2\.0-220: .*7-7-1-20\.htm/)]);
+  expect(upgradePathProblems({ ...azure, software: '7.7.1-15' }, '7.7.1')).toEqual([]);
+});

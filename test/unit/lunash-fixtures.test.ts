@@ -19,6 +19,7 @@ import {
 } from '../../activities/device/lunash-parser';
 import { UnreadableOutput } from '../../activities/device/errors';
 import { allFixtures, fixture, lineEndVariants, type Fixture } from '../support/lunash-fixtures';
+import { parseClientList } from '../../activities/ops/firmware-prechecks';
 
 // Every recorded or documented output in test/fixtures/lunash/, read as the operations read it,
 // and again with each line ending a device or a PTY may use.
@@ -70,6 +71,8 @@ function readOrThrow(f: Fixture): unknown {
       return parseAuditLogList(f.output);
     case 'audit remotehost list':
       return parseAuditRemoteHosts(f.output);
+    case 'client list':
+      return parseClientList(f.output);
     default:
       return parseResult(f.output);
   }
@@ -305,6 +308,7 @@ const EXPECTED: Record<string, unknown> = {
   'syslog-tail-lunalogs': success,
   'audit-log-list': [{ file: 'hsm_1238475_00000001.log', size: 812 }],
   'audit-log-list-empty': [],
+  'client-list': ['app01', 'backup-ws'],
   'audit-log-tail': success,
   'lunacm-slot-set': { code: 0, text: 'No Error', errors: [] },
   'lunacm-role-login': { code: 0, text: 'No Error', errors: [] },
@@ -381,6 +385,7 @@ test('there is a fixture for every command the operations send', () => {
     'audit login',
     'audit remotehost add',
     'audit remotehost list',
+    'client list',
   ];
   for (const command of sent) expect(fixtures.some((f) => f.command.toLowerCase().startsWith(command.toLowerCase()))).toBe(true);
 });
