@@ -46,6 +46,14 @@ const coOfPayments = async () => {
   await lunacm.run('role login -name co', { answers: [{ prompt: /password[^\n]*: $/i, reply: SECRETS.TEST_PARTITION_CO }] });
 };
 const logout = async () => void (await admin.run('hsm logout'));
+const AUDIT_ROLE = 'Audit-Role-Pass-1';
+/** The Auditor logged in (the Audit role initialised with a password we hold). */
+const auditorLogin = async () => {
+  set({ auditRole: { password: AUDIT_ROLE, domain: AUDIT_ROLE } });
+  await audit.run('audit login', { answers: [{ prompt: /enter the password:\s*>\s*$/, reply: AUDIT_ROLE }] });
+};
+/** The unit prints a warning line before the next answer to `command` (once). */
+const warn = (command: string) => sim.appliance.faults.write({ warnBefore: [{ match: command, times: 1 }] });
 
 /** The lines of an output as the contract compares them: one line end, no trailing spaces, an
  * answered secret's asterisks left out (the terminal shows them; the transcripts show some), the
@@ -194,7 +202,7 @@ const CONTRACT: Record<string, Contract> = {
   'package-listfile-empty': { given: () => set({ files: {} }) },
   'package-list': { given: () => set({ packages: ['lunasa-reboot-patch-3'] }) },
   'package-list-empty': { given: () => set({ packages: [] }), after: () => set({ packages: ['lunasa-reboot-patch-3'] }) },
-  'package-verify': { given: () => set({ files: { 'lunahsm_update-7.8.4-20.spkg': { sha256: 'x', size: 28000, complete: true } } }), after: () => set({ files: {} }) },
+  'package-verify': { given: async () => (set({ files: { 'lunahsm_update-7.8.4-20.spkg': { sha256: 'x', size: 28000, complete: true } } }), await login()), after: async () => (set({ files: {} }), await logout()) },
   'package-update-5.1': {
     notAnswered: "a Luna SA 5.1.3 update (its installer's lines, no one-way warning): the simulated unit asks the 7.x one-way question first (Thales' package update page) and prints the capture's first and last lines only",
   },
@@ -211,6 +219,46 @@ const CONTRACT: Record<string, Contract> = {
       }),
     after: () => sim.appliance.state.update((s) => void (s.routes = s.routes.slice(0, 2))),
   },
+  'client-list': { given: () => set({ clients: ['app01', 'backup-ws'].map((name) => ({ name, host: name, partitions: [] })) }) },
+  // --- lunash: hsm-init's NTLS certificate and audit logging ------------------------------------
+  'sysconf-regencert': { answers: [proceed] },
+  'ntls-bind': { after: () => sim.appliance.state.update((s) => void (s.ntls.binding = 'all')) },
+  'service-restart-ntls': {},
+  'audit-init': {
+    via: 'audit',
+    answers: [
+      { prompt: /enter a password for the Audit role:\s*>\s*$/, reply: AUDIT_ROLE },
+      { prompt: /re-enter password to confirm:\s*>\s*$/, reply: AUDIT_ROLE },
+      { prompt: /enter the audit domain:\s*>\s*$/, reply: AUDIT_ROLE },
+      { prompt: /re-enter audit domain to confirm:\s*>\s*$/, reply: AUDIT_ROLE },
+      proceed,
+    ],
+  },
+  'audit-login': { via: 'audit', given: () => set({ auditRole: { password: AUDIT_ROLE, domain: AUDIT_ROLE } }), answers: [{ prompt: /enter the password:\s*>\s*$/, reply: AUDIT_ROLE }] },
+  'audit-remotehost-add': { via: 'audit', given: auditorLogin, after: () => set({ auditRemoteHosts: [] }) },
+  'audit-remotehost-list': { via: 'audit', given: async () => (await auditorLogin(), set({ auditRemoteHosts: [{ host: '192.20.9.160', port: 1660, protocol: 'tcp' }] })), after: () => set({ auditRemoteHosts: [] }) },
+  'hsm-showpolicies-7.x': { given: () => set({ label: 'HSM1', serial: '1238475', firmware: '7.0.3', policies: {} }) },
+  // --- warnings a unit prints before its answer (the simulator's warnBefore fault) -------------
+  'warning-hsm-show-7.x': {
+    given: async () => {
+      warn('hsm show');
+      set({ manuallyZeroized: false, serial: '572413', softwareVersion: '7.2.0-220', partitions: [partition('payments', '1582775433934'), partition('tokens', '1582775433935')] });
+      await login();
+    },
+    // the transcript's unit has a low battery (that is its warning): the simulated unit's voltage is another
+    masks: [[/^( {3}Battery Voltage: +)\S+ V$/m, '$1<volts> V']],
+    nonBlank: true,
+    after: logout,
+  },
+  'warning-partition-list-7.x': { given: () => (warn('partition list'), set({ partitions: [partition('sp_sehsm3', '1582775433934', 23)] })), masks: [storage], nonBlank: true },
+  'warning-partition-list-empty': {
+    notAnswered: 'a warning printed after the answer, just before the result line (a form the parsers accept, guessed): the simulator prints a warning before the answer only, as warning-partition-list-7.x',
+  },
+  'warning-client-show-7.x': {
+    given: () => (warn('client show'), set({ partitions: [partition('sp_sehsm3', '1')], clients: [{ name: 'vciphertrust-i.daenerys.home', host: 'vciphertrust-i.daenerys.home', partitions: ['sp_sehsm3'] }] })),
+    nonBlank: true,
+  },
+  'warning-partition-create': { given: async () => (warn('partition create'), set({ partitions: [] }), await login()), answers: [proceed], nonBlank: true, after: async () => (set({ partitions: [] }), logout()) },
   // asked last: the reboot ends every session (see the last test)
   'sysconf-appliance-reboot': { notAnswered: 'asked in a test of its own below (a reboot ends every session)' },
   // --- LunaCM on the backup workstation -------------------------------------------------------
