@@ -4,6 +4,7 @@ import { LunaName } from '../operation-args';
 import { approverGroup, effectiveRule, hsmEntry, type Inventory } from '../inventory';
 import { OPERATION_KINDS, operationKind, type OperationArgsInput, type OperationName } from '../operations';
 import type { PlanInput } from '../plan';
+import { own } from '../own';
 import type { CeremonyRequest } from '../request';
 import { ValidationError } from '../validation';
 
@@ -110,4 +111,12 @@ export function planFrame(request: CeremonyRequest, inventory: Inventory, title:
 export function requireInventory<T>(value: T | undefined, field: string, why: string): T {
   if (value === undefined) throw new ValidationError('inventory', [`${field}: required ${why}`]);
   return value;
+}
+
+/** How the HSM is zeroized, for the approvers: the worker picks the method from the inventory's
+ * `platform` (activities/ops/luna.ts `hsm.zeroize`), and the plan says which it will be. */
+export function zeroizeMethod(inventory: Inventory, hsm: string): string {
+  return own(inventory.hsms, hsm)?.platform === 'luna-network-hsm'
+    ? 'hsm zeroize'
+    : "three deliberately failed HSM SO logins, Azure Dedicated HSM's documented method (hsm zeroize is not exposed there)";
 }

@@ -4,7 +4,7 @@ import { HSM_POLICY_CODES, hsmPolicy } from '../hsm-policies';
 import { own } from '../own';
 import type { PlanInput } from '../plan';
 import { ValidationError } from '../validation';
-import { approvalGate, BoolParam, check, device, GateParams, planFrame } from './common';
+import { approvalGate, BoolParam, check, device, GateParams, planFrame, zeroizeMethod } from './common';
 import { HostName, LunaName } from '../operation-args';
 import { NTLS_DEVICES } from '../operations';
 import type { PlanContext } from './types';
@@ -112,7 +112,7 @@ export function buildHsmInitPlan(context: PlanContext): PlanInput {
       ...(p.reinit
         ? [
             ...approvalGate(inventory, request, p, 'approve-reinit', `Approve ERASING ${request.hsm} (re-initialisation)`),
-            device(request, 'zeroize', 'Zeroize the HSM before re-initialising it', 'hsm.zeroize', {}),
+            device(request, 'zeroize', `Zeroize the HSM before re-initialising it, by ${zeroizeMethod(inventory, request.hsm)}`, 'hsm.zeroize', {}),
           ]
         : [check('check-zeroized', 'The HSM is a fresh (zeroized) unit', 'hsm.checkZeroized', {})]),
       device(request, 'init', `Initialise the HSM with label ${p.label} and ${domain.words}`, 'hsm.init', { label: p.label, defaultDomain: domain.defaultDomain }),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { hsmEntry } from '../inventory';
 import { own } from '../own';
 import type { PlanInput } from '../plan';
-import { api, approvalGate, check, device, GateParams, planFrame, requireInventory } from './common';
+import { api, approvalGate, check, device, GateParams, planFrame, requireInventory, zeroizeMethod } from './common';
 import type { PlanContext } from './types';
 
 export const ZeroizeDeprovisionParamsSchema = z
@@ -40,7 +40,7 @@ export function buildZeroizeDeprovisionPlan({ request, inventory }: PlanContext)
         'hsm.exportLogs',
         { entries: p.logEntries, auditLogs },
       ),
-      device(request, 'zeroize', 'Zeroize the HSM (all key material is destroyed)', 'hsm.zeroize', {}, { requires: ['identity', 'evidence'] }),
+      device(request, 'zeroize', `Zeroize the HSM by ${zeroizeMethod(inventory, request.hsm)}: all key material is destroyed`, 'hsm.zeroize', {}, { requires: ['identity', 'evidence'] }),
       check('verify-zeroized', 'hsm show reports the HSM zeroized', 'hsm.verify', { zeroized: true }, { requires: ['zeroize'] }),
       api('deprovision', `Delete the Dedicated HSM resource in Azure (appliance serial ${serial})`, 'azure.deleteDedicatedHsm', { resourceId, serial }, { requires: ['zeroize', 'verify-zeroized'], timeout: '30m' }),
     ],
