@@ -129,7 +129,7 @@ export function writeTestInventory(
           ...(hsm.serial ? { serial: hsm.serial } : {}),
           // every partition the tests back up is initialised with the same Crypto Officer secret
           // and cloning domain
-          partitionCredentials: Object.fromEntries(['payments', 'tokens', 'orphan'].map((p) => [p, { co: 'env:TEST_PARTITION_CO', domain: 'env:TEST_BACKUP_DOMAIN' }])),
+          partitionCredentials: Object.fromEntries(['payments', 'tokens', 'orphan', 'vault'].map((p) => [p, { co: 'env:TEST_PARTITION_CO', domain: 'env:TEST_BACKUP_DOMAIN' }])),
           ...(hsm.ntlsPort ? { ntls: { port: hsm.ntlsPort } } : {}),
         },
       },
