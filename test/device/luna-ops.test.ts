@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Client } from 'ssh2';
 import { finishReboot } from '../../simulator/appliance-server';
 import { ceremonyBackupLabel } from '../../activities/ops/backup';
-import { SECRETS, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
+import { CLIENT_CERTIFICATES, SECRETS, sha256Of, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
 
 let sim: SimulatedHsm;
 let activities: ReturnType<typeof createActivities>;
@@ -53,10 +53,14 @@ async function initialised() {
   await op('hsm.init', { label: 'HSM1' });
 }
 
+/** A client registered with its certificate, as the appliance needs before an assignment. */
+const register = (client: 'app01' | 'backup-ws', host: string) => op('client.register', { client, host, certSha256: sha256Of(CLIENT_CERTIFICATES[client]) });
+
 /** A partition holding 42 objects, visible to the backup workstation. */
 async function partitionWithObjects() {
   await initialised();
   await op('partition.create', { partition: 'payments' });
+  await register('backup-ws', 'backup-ws.onprem.example');
   await op('partition.assignClient', { client: 'backup-ws', host: 'backup-ws.onprem.example', partition: 'payments' });
   sim.appliance.state.update((s) => {
     s.partitions[0].objects = 42;
@@ -74,8 +78,9 @@ test.each([
     async () => {
       await initialised();
       await op('partition.create', { partition: 'payments' });
+      await register('app01', 'app01.example.com');
     },
-    () => expect(state().clients).toEqual([{ name: 'app01', host: 'app01.example.com', partitions: ['payments'] }]),
+    () => expect(state().clients).toEqual([{ name: 'app01', host: 'app01.example.com', partitions: ['payments'], certificateFingerprint: expect.any(String) }]),
   ],
   [
     'hsm.zeroize',
@@ -225,8 +230,10 @@ test('no secret value appears in any evidence', async () => {
   evidence.push(await op('hsm.changeInitialPassword'));
   evidence.push(await op('hsm.init', { label: 'HSM1' }));
   evidence.push(await op('partition.create', { partition: 'payments' }));
+  evidence.push(await register('app01', 'app01.example.com'));
   evidence.push(await op('partition.assignClient', { client: 'app01', host: 'app01.example.com', partition: 'payments' }));
   evidence.push(await op('hsm.configureSyslog', { host: '10.1.2.3' }));
+  evidence.push(await register('backup-ws', 'backup-ws.onprem.example'));
   evidence.push(await op('partition.assignClient', { client: 'backup-ws', host: 'backup-ws.onprem.example', partition: 'payments' }));
   evidence.push(await op('backup.partition', { partition: 'payments', label: 'c-1-payments' }));
   evidence.push(await op('backup.verify', { partition: 'payments', label: 'c-1-payments' }));
