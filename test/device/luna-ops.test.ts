@@ -290,7 +290,8 @@ describe('backup', () => {
     expect(evidence).toMatchObject({ outcome: 'applied', verify: { target: 'complete', label, backupObjects: 42, sourceObjects: 42 } });
     const onWorkstation = evidence.transcript!.filter((t) => t.device === 'onprem-backup').map((t) => t.command);
     const list = ['slot list', 'partition archive list -slot 0'];
-    expect(onWorkstation).toEqual(['lunacm', ...list, ...list, 'slot list', 'slot set -slot 1', 'role login -name co', `partition archive backup -slot 0 -partition ${label}`, ...list]);
+    // how many login attempts the Crypto Officer has left is read before its password is typed
+    expect(onWorkstation).toEqual(['lunacm', ...list, ...list, 'slot list', 'slot set -slot 1', 'role show -name co', 'role login -name co', `partition archive backup -slot 0 -partition ${label}`, ...list]);
     expect(JSON.stringify(evidence)).not.toMatch(new RegExp([SECRETS.TEST_PARTITION_CO, SECRETS.TEST_BACKUP_HSM_SO, SECRETS.TEST_PARTITION_DOMAIN].join('|')));
     // the same ceremony finds it again; the day in the name says when it was made
     expect(await op('backup.partition', { partition: 'payments' })).toMatchObject({ outcome: 'already-present', commands: [] });
