@@ -38,7 +38,7 @@ export const MIN_CLIENT_VERSION: Partial<Record<BackupHsmFamily, { version: stri
  * a model we cannot place (the words of the Backup HSM's Model field are guessed: no public
  * capture shows one). */
 export function backupHsmFamily(model: string): BackupHsmFamily | undefined {
-  if (/\bG5\b/i.test(model)) return 'backup-hsm-g5';
+  if (/\bG5/i.test(model)) return 'backup-hsm-g5';
   if (/\bv2\b/i.test(model)) return 'backup-hsm-7-v2';
   if (/\b(G7|7)\b/.test(model)) return 'backup-hsm-7';
   return undefined;
