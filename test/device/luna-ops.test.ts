@@ -276,6 +276,23 @@ describe('backup', () => {
     expect(sim.backup.state.read().audit.filter((a) => a.command.startsWith('partition archive backup') && a.result === 0)).toHaveLength(1);
   });
 
+  test("the Crypto Officer's login attempts left cannot be read: no password is typed, and the step is not retried", async () => {
+    sim.backup.faults.write({ garbleOutput: [{ match: 'role show', with: '\r\n   State of role Crypto Officer on slot 1:\r\n        Initialized.\r\n' }] });
+    const f = await failure(op('backup.partition', args));
+    expect(f).toMatchObject({ nonRetryable: true, type: 'RoleLoginRefused' });
+    expect(f.message).toContain('how many login attempts the Crypto Officer has left could not be read');
+    expect(sim.backup.state.read().audit.filter((a) => a.command.startsWith('role login'))).toEqual([]);
+    expect(sim.backup.state.read().backups).toEqual([]);
+  });
+
+  test('a Crypto Officer locked out (0 attempts left) is refused before anything is typed', async () => {
+    sim.backup.state.update((s) => void (s.coLoginAttemptsLeft['hsm-sim-1/payments'] = 0));
+    const f = await failure(op('backup.partition', args));
+    expect(f).toMatchObject({ nonRetryable: true, type: 'RoleLoginRefused' });
+    expect(f.message).toContain('the Crypto Officer is locked out');
+    expect(sim.backup.state.read().audit.filter((a) => a.command.startsWith('role login'))).toEqual([]);
+  });
+
   test('a partition not assigned to the backup workstation is refused with a clear error', async () => {
     await op('partition.create', { partition: 'orphan' });
     const f = await failure(op('backup.partition', { partition: 'orphan', label: 'c-1-orphan' }));
