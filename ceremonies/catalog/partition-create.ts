@@ -78,6 +78,6 @@ export function buildPartitionCreatePlan({ request, inventory }: PlanContext): P
  * cloning policies. A step title has 200 characters at most: a long secret reference is left to
  * the next steps (which every later mail and the ticket carry). */
 function rolesTitle(partition: string, host: string, domain: string, policies: string): string {
-  const full = `Partition ${partition} initialised with LunaCM on ${host} (partition init -label ${partition} -domain <${domain}>), roles PO, CO, CU${policies}`;
-  return full.length <= 200 ? full : `Partition ${partition} initialised with LunaCM on ${host} (partition init with its cloning domain: see the next steps), roles PO, CO, CU${policies}`.slice(0, 200);
+  const full = `Partition ${partition} initialised on ${host}: partition init -label ${partition} -domain <${domain}>, roles PO, CO, CU${policies}`;
+  return full.length <= 200 ? full : `Partition ${partition} initialised on ${host} with its cloning domain (see the next steps), roles PO, CO, CU${policies}`.slice(0, 200);
 }

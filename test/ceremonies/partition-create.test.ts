@@ -56,7 +56,7 @@ test("partition-create: licence and storage, gate, create, the client's certific
   }
   const { plan } = await h.ceremonies.plan(id);
   expect(plan.steps.find((s) => s.id === 'roles')?.title).toBe(
-    'Partition payments initialised with LunaCM on app01.example.com (partition init -label payments -domain <the domain in env:TEST_BACKUP_DOMAIN>), roles PO, CO, CU',
+    'Partition payments initialised on app01.example.com: partition init -label payments -domain <the domain in env:TEST_BACKUP_DOMAIN>, roles PO, CO, CU',
   );
 });
 

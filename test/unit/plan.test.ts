@@ -205,3 +205,17 @@ test('the backup workstation logs in as the inventory\'s user, with credentials.
   expect(access.entry.credentials).toMatchObject({ lunaops: device.credentials.backup, backupHsmSo: device.credentials.backupHsmSo });
   expect(access.entry.credentials).not.toHaveProperty('backup');
 });
+
+test("partition-create: a partition that will be backed up needs its cloning domain's reference in the inventory; the owner is told where it is kept, never its value", () => {
+  const params = { partition: 'p3', client: 'app01', clientHost: 'app01.example.com', backup: 'true' };
+  expect(problems(() => buildPlan({ ...request, kind: 'partition-create', params }, inventory))).toEqual([
+    'hsms.hsm-weu-1.partitionCredentials.p3.domain: required for a partition that will be backed up (its cloning domain, which the backup and HA members must share)',
+  ]);
+  const withDomain = { ...inventory, hsms: { ...inventory.hsms, 'hsm-weu-1': { ...weu1, partitionCredentials: { ...weu1.partitionCredentials, p3: { co: 'env:P3_CO', domain: 'keyvault:hsm-secrets/p3-domain' } } } } };
+  const { plan } = buildPlan({ ...request, kind: 'partition-create', params }, withDomain);
+  expect(plan.steps.find((s) => s.id === 'server-certificate')).toMatchObject({ args: { domainRef: 'keyvault:hsm-secrets/p3-domain', cloning: true } });
+  expect(plan.steps.find((s) => s.id === 'roles')?.title).toContain('partition init -label p3 -domain <the domain in keyvault:hsm-secrets/p3-domain>');
+  // without backup or HA, a partition the inventory does not know yet: the owner chooses and records the domain
+  const { plan: plain } = buildPlan({ ...request, kind: 'partition-create', params: { ...params, backup: 'false' } }, inventory);
+  expect(plain.steps.find((s) => s.id === 'roles')?.title).toContain("-domain <a domain of the owner's choice, recorded as hsms.hsm-weu-1.partitionCredentials.p3.domain>");
+});
