@@ -342,7 +342,7 @@ describe('backup', () => {
 
     // the operator fixed the domain and retried: the target is replaced
     sim.env.TEST_BACKUP_DOMAIN = SECRETS.TEST_BACKUP_DOMAIN;
-    const replaced = await op('backup.partition', { partition: 'payments' }, { rerunBy: { by: 'operator@example.com', reason: 'backupDomain corrected' } });
+    const replaced = await op('backup.partition', { partition: 'payments' }, { rerunBy: { by: 'operator@example.com', reason: "the partition's domain corrected" } });
     expect(replaced).toMatchObject({ outcome: 'applied', probe: { target: 'incomplete', backupObjects: 0 }, verify: { target: 'complete', label, backupObjects: 42 } });
     expect(backups()).toEqual([
       ['partition archive backup -slot 0 -partition <label>', 65535],
