@@ -87,8 +87,11 @@ export const HsmSchema = z.object({
   /** Stricter (or looser) rules for this HSM than the inventory's `policy`, per operation kind. */
   policy: PolicyOverrideSchema.optional(),
   /** Per partition, its Crypto Officer's password: a backup logs in as the partition's CO (LunaCM
-   * `role login -name co` on the backup workstation). Looked up as own properties only. */
-  partitionCredentials: ownRecord(LunaName, z.object({ co: SecretRefSchema }).strict()).optional(),
+   * `role login -name co` on the backup workstation). Looked up as own properties only.
+   * `domain`: the partition's own cloning domain, which its owner chose at `partition init ...
+   * -domain` (Thales, LunaSH/LunaCM `partition init`: each application partition has its own; the
+   * HSM's domain set by `hsm init` is the admin partition's): the backup answers it. */
+  partitionCredentials: ownRecord(LunaName, z.object({ co: SecretRefSchema, domain: SecretRefSchema.optional() }).strict()).optional(),
   /** Where the backup workstation reaches the appliance's NTLS service (Luna clients: port 1792),
    * when not at `host`. */
   ntls: z.object({ host: HostName.optional(), port: z.number().int().min(1).max(65535).default(1792) }).strict().default({ port: 1792 }),
@@ -104,13 +107,28 @@ export const BackupDeviceSchema = z.object({
       /** The workstation's OS login (password or private key). */
       backup: SecretRefSchema.optional(),
       backupKey: SecretRefSchema.optional(),
-      /** The Luna Backup HSM's SO password and the cloning domain a new backup partition gets
-       * (asked by `partition archive backup` when it creates the backup partition). */
+      /** The Luna Backup HSM's SO password (asked by `partition archive backup` when it creates
+       * the backup partition). */
       backupHsmSo: SecretRefSchema.optional(),
-      backupDomain: SecretRefSchema.optional(),
+      /** Retired: a backup partition gets the domain of the partition it backs up (Thales,
+       * `partition archive backup`: a domain that does not match the source partition's leaves an
+       * empty backup partition), which the inventory names per partition. */
+      backupDomain: z
+        .unknown()
+        .optional()
+        .refine((v) => v === undefined, 'retired: a backup answers the domain of the partition it backs up; name it as hsms.<hsm>.partitionCredentials.<partition>.domain and remove backupDomain'),
     })
     .strict()
     .refine((c) => c.backup !== undefined || c.backupKey !== undefined, 'a backup password or a backupKey reference is required'),
+  /** The workstation's OS login user (its password or key: `credentials.backup` / `backupKey`). */
+  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'expected a POSIX user name such as "backup"').default('backup'),
+  /** The name the appliances know the workstation's host by: its NTLS certificate is uploaded as
+   * `<clientHost>.pem` and registered with `client register -hostname <clientHost>`
+   * (default: `host`). */
+  clientHost: HostName.optional(),
+  /** The workstation's IP address as the appliance sees it, mapped with `client hostip map` when
+   * the client is registered by host name (microsoft/AzureHSMEssentials, activating a Dedicated HSM). */
+  clientIp: z.ipv4().optional(),
   /** The NTLS client name the appliances know the workstation by (partitions are assigned to it). */
   clientName: LunaName.default('backup-ws'),
   /** How the workstation's shell starts LunaCM (on PATH, or its full path). */

@@ -16,6 +16,9 @@ export const OPERATION_KINDS = ['read-only', 'reversible', 'irreversible', 'key-
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 const none = z.object({}).strict();
+/** A secret reference as the inventory writes one (`SecretRefSchema`): a plan may name where a
+ * secret is kept, never its value. */
+const SecretRefArg = z.string().max(300).regex(/^(env:[A-Z_][A-Z0-9_]*|file:\/[^\s]+|keyvault:[A-Za-z0-9-]{3,24}\/[A-Za-z0-9-]{1,127})$/, 'expected a secret reference (env:, file: or keyvault:)');
 /** `commandTimeout`: how long the operation's device command may take on a real appliance
  * (most answer in seconds; an init, a zeroize, a package update or the backup of a full
  * partition take minutes). Our estimates: Thales documents no upper bounds. */
@@ -58,9 +61,19 @@ export const OPERATIONS_CATALOGUE = {
   'partition.checkLicence': op('read-only', 'Check that the HSM licence allows more partitions (10 licensed by default, 100 at most)', z.object({ adding: z.number().int().min(1).max(100).default(1) }).strict()),
   'partition.create': op('reversible', 'Create an application partition', z.object({ partition: LunaName }).strict(), '1m'),
   'partition.present': op('read-only', 'Check that a partition is listed on the HSM', z.object({ partition: LunaName }).strict()),
-  'client.register': op('reversible', "Upload a client's NTLS certificate (checked against its sha256) and register the client (client register)", z.object({ client: LunaName, host: HostName, certSha256: Sha256Hex }).strict(), '1m'),
-  'ntls.serverCertificate': op('read-only', "Fetch the appliance's NTLS server certificate (server.pem) for the client's vtl addServer", z.object({ client: LunaName, host: HostName, partition: LunaName, cloning: z.boolean().default(false) }).strict()),
-  'partition.assignClient': op('reversible', 'Register a client host (if needed) and assign a partition to it', z.object({ client: LunaName, host: HostName, partition: LunaName }).strict()),
+  'client.register': op(
+    'reversible',
+    "Upload a client's NTLS certificate (checked against its sha256) as <host>.pem, register the client (client register -hostname) and map its IP address (client hostip map) when given",
+    z.object({ client: LunaName, host: HostName, certSha256: Sha256Hex, ip: z.ipv4().optional() }).strict(),
+    '1m',
+  ),
+  'ntls.serverCertificate': op(
+    'read-only',
+    "Fetch the appliance's NTLS server certificate (server.pem) for the client's vtl addServer",
+    // domainRef: where the partition's cloning domain is kept (a secret reference, never its value)
+    z.object({ client: LunaName, host: HostName, partition: LunaName, cloning: z.boolean().default(false), domainRef: SecretRefArg.optional() }).strict(),
+  ),
+  'partition.assignClient': op('reversible', 'Assign a partition to a registered client (client assignPartition)', z.object({ client: LunaName, host: HostName, partition: LunaName }).strict()),
   'hsm.exportLogs': op('read-only', 'Keep the appliance logs an auditor wants (syslog, lunash command log, HSM audit log) as evidence, bounded', z.object({ entries: z.number().int().min(1).max(2000).default(500), auditLogs: z.boolean().default(false) }).strict(), '2m'),
   'partition.revokeClient': op('reversible', "Revoke a client's access to a partition, if the ceremony's step `assignedBy` gave it (it is left as it was otherwise)", z.object({ client: LunaName, partition: LunaName, assignedBy: SlugSchema }).strict()),
   'hsm.zeroize': op('irreversible', 'Zeroize the HSM: destroys every partition and all key material (irreversible)', none, '5m'),
@@ -77,6 +90,11 @@ export const OPERATIONS_CATALOGUE = {
   'vpn.check': op('read-only', "Check the backup path: the worker reaches the backup workstation's SSH over the VPN, and the workstation reaches the HSM's NTLS port", z.object({ timeoutMs: z.number().int().min(100).max(60_000).default(5000), tries: z.number().int().min(1).max(10).default(3) }).strict()),
   'backup.partition': op('key-material', 'Back up an HSM partition with LunaCM on the backup workstation, as its Crypto Officer, to the Luna Backup HSM (over the VPN)', z.object({ partition: LunaName, label: BackupLabel.optional() }).strict(), '30m'),
   'backup.verify': op('read-only', 'Check that the backup on the Backup HSM holds as many objects as its source partition', z.object({ partition: LunaName, label: BackupLabel.optional() }).strict()),
+  'backup.compatible': op(
+    'read-only',
+    "Check that the documentation allows backing up this HSM's partitions to the Backup HSM: the HSM's firmware (or partitionFirmware, e.g. an upgrade's target), the Backup HSM's model and firmware and the workstation's Luna client version (ceremonies/backup-compatibility.ts)",
+    z.object({ partitionFirmware: FirmwareVersion.optional() }).strict(),
+  ),
   'backup.recent': op('read-only', 'Check that every partition has a complete backup, named for this HSM and partition, newer than N days', z.object({ maxAgeDays: z.number().int().min(1).max(365) }).strict()),
   'approval.standing': op('read-only', 'Check that a standing pre-approval (inventory standingApprovals) covers this run', z.object({ id: SlugSchema }).strict()),
   'azure.matchesAppliance': op('read-only', "Check that the Azure resource is this appliance: its private IP is the address the worker reaches, which reports the inventory's serial", z.object({ resourceId: DedicatedHsmResourceId, serial: HsmSerial }).strict()),

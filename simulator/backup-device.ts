@@ -21,6 +21,14 @@ export const BackupStateSchema = z.object({
   users: z.record(z.string(), z.object({ password: z.string() })),
   /** The Luna Backup HSM's SO password (asked when a backup partition is created). */
   hsmSoPassword: z.string().default('backup-hsm-so-password'),
+  /** The Backup HSM as `slot list` shows it (the model's words guessed) and its firmware. */
+  backupHsmModel: z.string().default('G7 Backup HSM'),
+  backupHsmFirmware: z.string().default('7.7.1'),
+  /** The Luna HSM Client (LunaCM prints its version as it starts). */
+  clientVersion: z.string().default('10.4.0-417'),
+  /** Crypto Officer login attempts left, per `<appliance>/<partition>` (10 unless a failure
+   * counted: Thales, "Logging In to the Application Partition", partition policy 20). */
+  coLoginAttemptsLeft: z.record(z.string(), z.number().int().min(0)).default({}),
   /** Backup partitions on the Backup HSM. LunaCM shows their name and objects; the rest is what
    * the simulated device knows of them (never printed). */
   backups: z
@@ -47,7 +55,8 @@ export interface BackupDeviceOptions {
   /** State dirs of the appliances this workstation is a client of. */
   applianceDirs: string[];
   port?: number;
-  /** The workstation login `backup`'s password. */
+  /** The workstation's OS login user (default `backup`) and its password. */
+  user?: string;
   password?: string;
   /** The Backup HSM's SO password. */
   hsmSoPassword?: string;
@@ -71,7 +80,7 @@ export async function startBackupDevice(options: BackupDeviceOptions): Promise<R
       BackupStateSchema.parse({
         name: options.name,
         serial: String(7_000_000 + Math.floor(Math.random() * 99_999)),
-        users: { backup: { password: options.password ?? 'backup-password' } },
+        users: { [options.user ?? 'backup']: { password: options.password ?? 'backup-password' } },
         hsmSoPassword: options.hsmSoPassword ?? 'backup-hsm-so-password',
       }),
     );
@@ -97,8 +106,10 @@ export async function startBackupDevice(options: BackupDeviceOptions): Promise<R
         faults,
         control,
         lunacm: {
-          // as LunaCM 7.2 starts (Cloudflare docs, Keyless SSL with Azure Dedicated HSM)
-          banner: () => `LunaCM (64-bit) v7.4.0-226. Copyright (c) 2023 Thales Group. All rights reserved.${CRLF}${slotList(store.read(), options.applianceDirs).replace(/\r\n/g, faults.read().lineEnding)}${CRLF}${CRLF}`,
+          // as LunaCM 7.2 starts (Cloudflare docs, Keyless SSL with Azure Dedicated HSM): the
+          // client's version first
+          banner: () =>
+            `LunaCM (64-bit) v${store.read().clientVersion}. Copyright (c) 2023 Thales Group. All rights reserved.${CRLF}${slotList(store.read(), options.applianceDirs).replace(/\r\n/g, faults.read().lineEnding)}${CRLF}${CRLF}`,
           shell: (lunaIo, lunaControl) => new CommandShell(store, faults, user, lunaIo, lunaControl, dialect),
         },
       }),

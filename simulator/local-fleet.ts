@@ -61,7 +61,7 @@ export async function startLocalFleet(sampleInventoryPath: string, dataDir: stri
   const backupPassword = secretFile(simDir, `${backupName}-backup`);
   const backupHsmSo = secretFile(simDir, `${backupName}-hsm-so`);
   // every partition is initialised by its owner with a Crypto Officer password of its own and
-  // the fleet's cloning domain, which the backup partitions get too
+  // the fleet's cloning domain (one for all partitions here), which their backups answer
   const partitionDomain = secretFile(simDir, 'partition-domain');
   const partitionCo = (appliance: string, partition: string) => secretFile(simDir, `${appliance}-${partition}-co`);
   const read = (path: string) => readFileSync(path, 'utf8').trim();
@@ -103,7 +103,7 @@ export async function startLocalFleet(sampleInventoryPath: string, dataDir: stri
             hsmDomain: `file:${secretFile(simDir, `${a.name}-hsm-domain`)}`,
             audit: `file:${secretFile(simDir, `${a.name}-audit`)}`,
           },
-          partitionCredentials: Object.fromEntries(Object.keys(own(sample.hsms, a.name)?.partitionCredentials ?? {}).map((p) => [p, { co: `file:${partitionCo(a.name, p)}` }])),
+          partitionCredentials: Object.fromEntries(Object.keys(own(sample.hsms, a.name)?.partitionCredentials ?? {}).map((p) => [p, { co: `file:${partitionCo(a.name, p)}`, domain: `file:${partitionDomain}` }])),
           ntls: { port: a.ntlsPort },
         },
       ]),
@@ -114,7 +114,8 @@ export async function startLocalFleet(sampleInventoryPath: string, dataDir: stri
         host: '127.0.0.1',
         port: backup.port,
         hostKeyFingerprint: backup.fingerprint,
-        credentials: { backup: `file:${backupPassword}`, backupHsmSo: `file:${backupHsmSo}`, backupDomain: `file:${partitionDomain}` },
+        credentials: { backup: `file:${backupPassword}`, backupHsmSo: `file:${backupHsmSo}` },
+        user: backupEntry?.user ?? 'backup',
         clientName: backup.state.read().clientName,
         lunacm: backupEntry?.lunacm ?? 'lunacm',
       },

@@ -22,16 +22,20 @@ interface Slot {
   label: string;
   serial: string;
   description: string;
+  model: string;
+  firmware: string;
   appliance?: string;
 }
 
 export function slots(state: BackupState, applianceDirs: string[]): Slot[] {
-  const list: Slot[] = [{ id: 0, label: state.name, serial: state.serial, description: 'G7 Backup HSM' }];
+  // the Backup HSM's slot prints its own model and firmware (both as the state says: the model's
+  // words guessed); a partition's slot, its appliance's firmware
+  const list: Slot[] = [{ id: 0, label: state.name, serial: state.serial, description: 'G7 Backup HSM', model: state.backupHsmModel, firmware: state.backupHsmFirmware }];
   for (const dir of applianceDirs) {
     const appliance = applianceStore(dir).read();
     const client = appliance.clients.find((c) => c.name === state.clientName);
     for (const partition of appliance.partitions.filter((p) => client?.partitions.includes(p.name))) {
-      list.push({ id: list.length, label: partition.name, serial: partition.serial, description: 'Net Token Slot', appliance: dir });
+      list.push({ id: list.length, label: partition.name, serial: partition.serial, description: 'Net Token Slot', model: 'LunaSA 7.2.0', firmware: appliance.firmware, appliance: dir });
     }
   }
   return list;
@@ -47,8 +51,8 @@ export function slotList(state: BackupState, applianceDirs: string[], current = 
       field('Slot Id', s.id),
       field('Label', s.label),
       field('Serial Number', s.serial),
-      field('Model', s.description === 'Net Token Slot' ? 'LunaSA 7.2.0' : 'G7 Backup HSM'),
-      field('Firmware Version', '7.0.3'),
+      field('Model', s.model),
+      field('Firmware Version', s.firmware),
       field('Configuration', s.description === 'Net Token Slot' ? 'Luna User Partition With SO (PW) Signing With Cloning Mode' : 'Backup Device'),
       field('Slot Description', s.description),
       '',
@@ -84,6 +88,12 @@ const ENTER_PASSWORD = '        enter password: ';
 /** Before the Backup HSM SO's password the SO is named on a line of its own, then LunaCM asks its
  * own `enter password:` (guessed: no capture of `partition archive backup` asking was found). */
 const backupSoQuestion = (slot: number) => `${CRLF}  Logging in as the SO on slot ${slot}.${CRLF}${CRLF}  enter password: `;
+
+/** Failed Crypto Officer logins before the role locks out (Thales, "Logging In to the
+ * Application Partition": ten, partition policy 20's default). */
+const CO_LOGIN_ATTEMPTS = 10;
+const attemptsKey = (source: { appliance: string; partition: { name: string } }) => `${source.appliance}/${source.partition.name}`;
+const coAttemptsLeft = (state: BackupState, key: string) => state.coLoginAttemptsLeft[key] ?? CO_LOGIN_ATTEMPTS;
 
 /** Answer `question` (no echo), as LunaCM reads a secret. */
 const secret = (c: CommandContext<BackupState>, question: string) => c.io.ask(question, { echo: false });
@@ -164,10 +174,41 @@ export function lunacmCommands(dirs: string[], secrets: PartitionSecrets): Comma
         if (name !== 'co' && name !== 'crypto officer') throw new LunaError('0x00000003', 'CKR_ARGUMENTS_BAD', `The simulator logs in only the Crypto Officer, not ${String(c.options.name)}.`);
         const source = currentPartition(c, dirs, secrets);
         if (!source.secrets) throw new LunaError('0x00000102', 'CKR_USER_PIN_NOT_INITIALIZED', `The Crypto Officer of ${source.partition.name} is not initialized.`);
+        const key = attemptsKey(source);
+        // a locked-out Crypto Officer is refused whatever is typed (Thales, `role login`)
+        if (coAttemptsLeft(c.state, key) === 0) throw new LunaError('0x000000a4', 'CKR_PIN_LOCKED', `The Crypto Officer of ${source.partition.name} is locked out.`);
         const password = typeof c.options.password === 'string' ? c.options.password : await secret(c, `${CRLF}${ENTER_PASSWORD}`);
-        if (password !== source.secrets.co) throw new LunaError('0x000000a0', 'CKR_PIN_INCORRECT');
+        if (password !== source.secrets.co) {
+          // each wrong password counts; a successful login resets the count (Thales, `role login`)
+          c.state.coLoginAttemptsLeft[key] = coAttemptsLeft(c.state, key) - 1;
+          throw new LunaError('0x000000a0', 'CKR_PIN_INCORRECT');
+        }
+        c.state.coLoginAttemptsLeft[key] = CO_LOGIN_ATTEMPTS;
         c.session.role = { slot: source.slot.id, name: 'co' };
         return '';
+      },
+    },
+    {
+      // the command and "Locked out": Thales LunaCM reference, `role login` ("The output of role
+      // show ... gives a status of \"Locked out\""); the "State of role" heading as public
+      // LunaCM automation reads it; every other line's words guessed
+      words: ['role', 'show'],
+      options: { name: 'value' },
+      required: ['name'],
+      run: async (c) => {
+        const name = String(c.options.name).toLowerCase();
+        if (name !== 'co' && name !== 'crypto officer') throw new LunaError('0x00000003', 'CKR_ARGUMENTS_BAD', `The simulator shows only the Crypto Officer, not ${String(c.options.name)}.`);
+        const source = currentPartition(c, dirs, secrets);
+        const left = coAttemptsLeft(c.state, attemptsKey(source));
+        const loggedIn = c.session.role?.slot === source.slot.id;
+        return [
+          '',
+          `   State of role Crypto Officer on slot ${source.slot.id}:`,
+          `        ${source.secrets ? 'Initialized.' : 'Not initialized.'}`,
+          `        ${loggedIn ? 'Logged in.' : 'Not logged in.'}`,
+          `        ${left === 0 ? 'Locked out.' : 'Not locked out.'}`,
+          `        Login attempts left: ${left}`,
+        ].join(CRLF);
       },
     },
     {

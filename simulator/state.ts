@@ -22,7 +22,7 @@ export const PartitionSchema = z.object({
 });
 
 /** `certificateFingerprint`: the MD5 of the certificate `client register` read (`<host>.pem`). */
-export const ClientSchema = z.object({ name: z.string(), host: z.string(), partitions: z.array(z.string()), certificateFingerprint: z.string().optional() });
+export const ClientSchema = z.object({ name: z.string(), host: z.string(), partitions: z.array(z.string()), certificateFingerprint: z.string().optional(), ip: z.string().optional() });
 
 export const ApplianceStateSchema = z.object({
   name: z.string(),

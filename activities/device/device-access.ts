@@ -96,7 +96,11 @@ export class DeviceAccess {
     const name = own(inventory.hsms, hsmRef)?.backupDevice;
     const entry = name ? own(inventory.backupDevices, name) : undefined;
     if (!name || !entry) throw new SecretUnavailable(`the inventory names no backup device for HSM "${hsmRef}"`);
-    return new DeviceAccess(name, entry, 'backup', secrets, commandTimeoutMs);
+    // the OS login user is the inventory's; its password or key is `credentials.backup` /
+    // `backupKey` whatever the user is called (the session looks credentials up by user name)
+    const { backup, backupKey, backupDomain: _retired, ...others } = entry.credentials;
+    const login = { ...(backup ? { [entry.user]: backup } : {}), ...(backupKey ? { [`${entry.user}Key`]: backupKey } : {}) };
+    return new DeviceAccess(name, { ...entry, credentials: { ...others, ...login } }, entry.user, secrets, commandTimeoutMs);
   }
 
   get target(): LunaTarget {

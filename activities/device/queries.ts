@@ -119,6 +119,45 @@ export async function readBackups(d: DeviceAccess): Promise<{ slot: number; back
   return { slot, backups: parseArchiveList((await d.run(command, { timeoutMs: LUNACM_READ_MS })).output, command) };
 }
 
+/** The Luna Backup HSM as LunaCM's `slot list` shows its slot: model and firmware (the
+ * "Firmware Version ->" field of the captured slot list, Keyless 7.x). */
+export async function readBackupHsm(d: DeviceAccess): Promise<{ slot: number; model: string; firmware: string }> {
+  const slots = await readSlots(d);
+  const slot = slots.find((s) => s.id === backupHsmSlot(slots, d.ref))!;
+  if (!slot.firmware) throw new UnreadableOutput('slot list', `no "Firmware Version" for the Backup HSM in slot ${slot.id}`);
+  return { slot: slot.id, model: slot.model || slot.description, firmware: slot.firmware };
+}
+
+/** The Luna HSM Client version, from the banner LunaCM prints as it starts ("LunaCM (64-bit)
+ * v7.2.0-220. Copyright ...", Azure 7.2 and Keyless 7.x captures): LunaCM is the client's. The
+ * banner is in this session's transcript once LunaCM has started. */
+export async function readLunacmClientVersion(d: DeviceAccess): Promise<string> {
+  await readSlots(d); // starts LunaCM (and its banner) if this activity has not yet
+  const banner = [...d.transcript].reverse().find((t) => t.command === d.entry.lunacm && t.code === 0)?.output;
+  if (banner === undefined) throw new UnreadableOutput(d.entry.lunacm ?? 'lunacm', 'no LunaCM banner in this session');
+  const m = /\bLunaCM\b[^\n]*?\bv(\d+\.\d+\.\d+)(?:-\d+)?\b/i.exec(banner);
+  if (!m) throw new UnreadableOutput(d.entry.lunacm ?? 'lunacm', 'the banner names no LunaCM version', banner.split(/\r?\n/).find((l) => l.trim()) ?? '');
+  return m[1];
+}
+
+/** How many more wrong passwords the role on the current slot may take before it is locked out,
+ * from LunaCM `role show -name <role>` (Thales, `role login`: too many bad logins lock the
+ * Crypto Officer out, and `role show` then gives "Locked out"; the "Login attempts left" line's
+ * words are guessed: no public capture shows `role show`). 0 when locked out; an answer that
+ * says neither is unreadable. */
+export async function readRoleLoginAttemptsLeft(d: DeviceAccess, role: string): Promise<number> {
+  const command = `role show -name ${role}`;
+  return parseRoleLoginAttemptsLeft((await d.run(command, { timeoutMs: LUNACM_READ_MS })).output, command);
+}
+
+export function parseRoleLoginAttemptsLeft(output: string, command = 'role show'): number {
+  const lines = output.split(/\r?\n/);
+  const left = lines.map((l) => /^\s*Login attempts left\s*(?::|->)\s*(\d+)\s*\.?\s*$/i.exec(l)).find(Boolean);
+  if (left) return Number(left[1]);
+  if (lines.some((l) => /^\s*Locked out\b/i.test(l))) return 0;
+  throw new UnreadableOutput(command, 'no "Login attempts left" (nor "Locked out"): how many attempts the role has left is unknown');
+}
+
 /** A number `hsm show` prints only on some releases, needed here: fail closed where it is missing. */
 export function required<T>(value: T | null, what: string): T {
   if (value === null) throw new UnreadableOutput('hsm show', `no "${what}" field, which this step needs`);

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { own } from '../../ceremonies/own';
-import { backupHsmSlot, readBackups, readPartitions, readSlots } from '../device/queries';
+import { backupCompatibilityProblems } from '../../ceremonies/backup-compatibility';
+import { backupHsmSlot, readBackupHsm, readBackups, readHsmShow, readLunacmClientVersion, readPartitions, readRoleLoginAttemptsLeft, readSlots } from '../device/queries';
+import { DeviceError, IncompleteBackup, LunaCommandError, UnreadableOutput, VerificationFailed } from '../device/errors';
 import { archiveBackupAnswers, roleLoginAnswers } from '../device/lunacm-answers';
-import { IncompleteBackup, LunaCommandError, VerificationFailed } from '../device/errors';
 import { SecretUnavailable } from '../device/secrets';
 import type { OperationArgs } from '../../ceremonies/operations';
 import { defineOperation, type OperationContext } from './operation';
@@ -62,11 +63,49 @@ async function compare(ctx: OperationContext, args: OperationArgs<'backup.verify
   return { source, target, state };
 }
 
-/** The partition's Crypto Officer password (inventory: hsms.<hsm>.partitionCredentials). */
-async function cryptoOfficerPassword(ctx: OperationContext, partition: string): Promise<string> {
-  const ref = own(own(ctx.inventory().hsms, ctx.hsm ?? '')?.partitionCredentials, partition)?.co;
-  if (!ref) throw new SecretUnavailable(`hsms.${ctx.hsm}.partitionCredentials.${partition}.co: the inventory has no Crypto Officer secret for partition ${partition}`);
+/** A secret of the partition (inventory: hsms.<hsm>.partitionCredentials.<partition>): its
+ * Crypto Officer's password (`co`) or its cloning domain (`domain`). */
+async function partitionSecret(ctx: OperationContext, partition: string, which: 'co' | 'domain'): Promise<string> {
+  const ref = own(own(ctx.inventory().hsms, ctx.hsm ?? '')?.partitionCredentials, partition)?.[which];
+  const what = which === 'co' ? 'Crypto Officer secret' : 'cloning domain (its owner chose it at partition init -domain)';
+  if (!ref) throw new SecretUnavailable(`hsms.${ctx.hsm}.partitionCredentials.${partition}.${which}: the inventory has no ${what} for partition ${partition}`);
   return ctx.device().secretAt(ref);
+}
+
+/** A role login the worker refuses to attempt (one failure more would lock the role out, or how
+ * many attempts are left could not be read): never retried by itself; an operator looks. */
+export class RoleLoginRefused extends DeviceError {
+  constructor(where: string, role: string, why: string) {
+    super(`role login -name ${role} on ${where} not attempted: ${why}; nothing was typed`);
+    this.name = 'RoleLoginRefused';
+  }
+}
+
+/** Log the Crypto Officer in on the current slot, after reading how many attempts it has left
+ * (LunaCM `role show`): a password is typed only when one wrong one could not lock the role out
+ * (Thales, "Logging In to the Application Partition": ten failed CO logins lock CO and CU out,
+ * partition policy 20 may set fewer). */
+async function cryptoOfficerLogin(ctx: OperationContext, partition: string, co: string): Promise<void> {
+  const ws = ctx.backupDevice();
+  let left: number;
+  try {
+    left = await readRoleLoginAttemptsLeft(ws, 'co');
+  } catch (err) {
+    if (err instanceof LunaCommandError || err instanceof UnreadableOutput) {
+      throw new RoleLoginRefused(`${ws.ref} (partition ${partition})`, 'co', `how many login attempts the Crypto Officer has left could not be read (${err.message})`);
+    }
+    throw err;
+  }
+  if (left <= 1) {
+    throw new RoleLoginRefused(
+      `${ws.ref} (partition ${partition})`,
+      'co',
+      left === 0
+        ? 'the Crypto Officer is locked out (the Partition SO resets it)'
+        : 'the Crypto Officer has 1 login attempt left, and one wrong password would lock it out: check hsms.<hsm>.partitionCredentials.<partition>.co, then log in by hand once to reset the count',
+    );
+  }
+  await ws.run('role login -name co', { answers: roleLoginAnswers(co), secrets: [co] });
 }
 
 /** Back a partition up to the on-prem Luna Backup HSM: LunaCM on the backup workstation, logged
@@ -94,10 +133,12 @@ export const backupPartition = defineOperation('backup.partition', {
     if (sourceSlot === undefined) {
       throw new VerificationFailed(`partition ${partition} (${source.serial}) is not visible from ${ws.ref}: assign it to the backup workstation's client first`);
     }
-    const co = await cryptoOfficerPassword(ctx, partition);
-    const [so, domain] = [await ws.secret('backupHsmSo'), await ws.secret('backupDomain')];
+    const co = await partitionSecret(ctx, partition, 'co');
+    // the backup partition gets the source partition's own cloning domain (Thales, `partition
+    // archive backup`: any other leaves an empty backup partition)
+    const [so, domain] = [await ws.secret('backupHsmSo'), await partitionSecret(ctx, partition, 'domain')];
     await ws.run(`slot set -slot ${sourceSlot}`);
-    await ws.run('role login -name co', { answers: roleLoginAnswers(co), secrets: [co] });
+    await cryptoOfficerLogin(ctx, partition, co);
     const command = `partition archive backup -slot ${backupSlot} -partition ${label}${target ? ' -replace' : ''}`;
     ctx.markActing();
     try {
@@ -113,7 +154,7 @@ export const backupPartition = defineOperation('backup.partition', {
       if (after?.target && after.state === 'incomplete') throw new IncompleteBackup(ws.ref, after.target, source.objects, partition, `${REPLACE_OR_ABORT}; LunaCM said: ${err instanceof Error ? err.message : String(err)}`);
       throw err;
     }
-    return { commands: ['partition list', 'slot list', `partition archive list -slot ${backupSlot}`, `slot set -slot ${sourceSlot}`, 'role login -name co', command] };
+    return { commands: ['partition list', 'slot list', `partition archive list -slot ${backupSlot}`, `slot set -slot ${sourceSlot}`, 'role show -name co', 'role login -name co', command] };
   },
   // LunaCM runs in this session: when the session is lost, the hangup ends LunaCM and its backup
   // with it, so after a loss nothing is still running and one probe decides
@@ -121,7 +162,7 @@ export const backupPartition = defineOperation('backup.partition', {
 });
 
 const REPLACE_OR_ABORT =
-  'retry (ceremony resolve --action retry) replaces it with `partition archive backup -replace` once the cause is fixed (a cloning-domain mismatch leaves an empty backup partition: check backupDomain); abort leaves it on the Backup HSM, to be deleted by hand';
+  'retry (ceremony resolve --action retry) replaces it with `partition archive backup -replace` once the cause is fixed (a cloning-domain mismatch leaves an empty backup partition: check hsms.<hsm>.partitionCredentials.<partition>.domain); abort leaves it on the Backup HSM, to be deleted by hand';
 
 /** The backup holds as many objects as the partition it came from. */
 export const backupVerify = defineOperation('backup.verify', {
@@ -150,4 +191,22 @@ export const backupRecent = defineOperation('backup.recent', {
     return { present: uncovered.length === 0, state: { partitions: partitions.map((p) => p.name), covered: found.filter((f) => f.backups.length > 0), uncovered, maxAgeDays } };
   },
   explain: ({ maxAgeDays }, s) => `no verified backup newer than ${maxAgeDays} days of: ${(s.uncovered as string[]).join(', ')}`,
+});
+
+/** The documentation allows this backup: the HSM's firmware (`hsm show`, or the firmware it will
+ * run: `partitionFirmware`), the Backup HSM's model and firmware (LunaCM `slot list`) and the
+ * workstation's Luna client version (LunaCM's banner), against ceremonies/backup-compatibility.ts. */
+export const backupCompatible = defineOperation('backup.compatible', {
+  async probe(ctx, { partitionFirmware }) {
+    const firmware = partitionFirmware ?? (await readHsmShow(ctx.device())).firmware;
+    const ws = ctx.backupDevice();
+    const backupHsm = await readBackupHsm(ws);
+    const clientVersion = await readLunacmClientVersion(ws);
+    const problems = backupCompatibilityProblems({ partitionFirmware: firmware, backupHsm, clientVersion });
+    return {
+      present: problems.length === 0,
+      state: { partitionFirmware: firmware, planned: partitionFirmware !== undefined, backupHsmModel: backupHsm.model, backupHsmFirmware: backupHsm.firmware, clientVersion, problems },
+    };
+  },
+  explain: (_args, s) => `the documentation rules this backup out: ${(s.problems as string[]).join('; ')}`,
 });

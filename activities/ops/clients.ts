@@ -44,14 +44,18 @@ export const clientRegister = defineOperation('client.register', {
     }
     return { present: registered !== null, state: { client, registered: registered !== null, fingerprint: registered, expected: fingerprint } };
   },
-  async act(ctx, { client, host, certSha256 }) {
+  async act(ctx, { client, host, certSha256, ip }) {
     const { pem } = await clientCertificate(ctx, client, certSha256);
     const d = ctx.device();
     // client register reads the certificate the admin copied to the appliance as <host>.pem
+    // (without it, or registered with -ip, it "can't find cert": AzureHSMEssentials)
     await d.upload(`${host}.pem`, pem);
     const register = `client register -client ${client} -hostname ${host}`;
     await d.run(register);
-    return { commands: [`(copy ${host}.pem to the appliance)`, register] };
+    // the host name's address, as the appliance sees the client (AzureHSMEssentials, step 22)
+    const map = ip ? [`client hostip map -client ${client} -ip ${ip}`] : [];
+    for (const command of map) await d.run(command);
+    return { commands: [`(copy ${host}.pem to the appliance)`, register, ...map] };
   },
 });
 
@@ -70,7 +74,7 @@ export const ntlsServerCertificate = defineOperation('ntls.serverCertificate', {
       state: { appliance: d.entry.host, user: d.adminUser(), subject: cert.subject, notAfter: cert.validTo, fingerprintSha256: cert.fingerprint256, pem: pem.trim() },
     };
   },
-  nextSteps(ctx, { client, host, partition, cloning }, state) {
+  nextSteps(ctx, { client, host, partition, cloning, domainRef }, state) {
     const file = `${ctx.hsm}-server.pem`;
     const appliance = String(state.appliance);
     return [
@@ -78,7 +82,9 @@ export const ntlsServerCertificate = defineOperation('ntls.serverCertificate', {
       `  scp ${String(state.user)}@${appliance}:server.pem ${file}   # its SHA-256 fingerprint must be ${String(state.fingerprintSha256)} (the certificate is in the ceremony's evidence)`,
       `  vtl addServer -n ${appliance} -c ${file}`,
       `  vtl verify   # partition ${partition} must be listed`,
-      `  lunacm:> partition init -label ${partition}`,
+      // the partition's own cloning domain (Thales, LunaCM `partition init`; AzureHSMEssentials
+      // step 12a): named by where it is kept, never by its value
+      `  lunacm:> partition init -label ${partition} -domain <the domain in ${domainRef ?? `hsms.${ctx.hsm}.partitionCredentials.${partition}.domain (choose one and record it there)`}>`,
       '  lunacm:> role login -name po',
       '  lunacm:> role init -name co   (then role login -name co, role init -name cu)',
       ...(cloning

@@ -3,7 +3,7 @@ import { azureDeleteDedicatedHsm, azureMatchesAppliance } from './azure';
 import { clientRegister, ntlsServerCertificate } from './clients';
 import { hsmCheckTime } from './clock';
 import { hsmExportLogs } from './logs';
-import { backupPartition, backupRecent, backupVerify } from './backup';
+import { backupCompatible, backupPartition, backupRecent, backupVerify } from './backup';
 import { applianceReboot, firmwareUpgrade, firmwareUpload, hsmRestarted, packageUpdate, packageVerify } from './firmware';
 import { firmwareOnTarget, firmwareUpgradePath, registeredClients, singleDefaultRoute } from './firmware-prechecks';
 import { ledgerRecord, ledgerRequire } from './ledger';
@@ -72,6 +72,7 @@ const IMPLEMENTATIONS: { [N in OperationName]: OperationDefinition<N> } = {
   'backup.partition': backupPartition,
   'backup.verify': backupVerify,
   'backup.recent': backupRecent,
+  'backup.compatible': backupCompatible,
   'approval.standing': standingApproval,
   'azure.matchesAppliance': azureMatchesAppliance,
   'azure.deleteDedicatedHsm': azureDeleteDedicatedHsm,

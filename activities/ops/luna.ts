@@ -110,16 +110,12 @@ export const partitionAssignClient = defineOperation('partition.assignClient', {
   },
   async act(ctx, { client, host, partition }) {
     const d = ctx.device();
-    const commands: string[] = [];
-    if ((await clientPartitions(d, client)) === null) {
-      const register = `client register -client ${client} -hostname ${host}`;
-      await d.run(register);
-      commands.push(register);
-    }
+    // a client is registered with its certificate first (client.register): the appliance
+    // refuses `client register` without the <host>.pem it reads
+    if ((await clientPartitions(d, client)) === null) throw new VerificationFailed(`client ${client} (${host}) is not registered on ${ctx.hsm}: register it with its certificate first (client.register)`);
     const assign = `client assignPartition -client ${client} -partition ${partition}`;
     await d.run(assign);
-    commands.push(assign);
-    return { commands };
+    return { commands: [assign] };
   },
 });
 

@@ -15,10 +15,13 @@ export const BackupParamsSchema = z
   })
   .strict();
 
-/** Back partitions up to the on-prem Luna Backup HSM over the VPN: each partition is assigned to
- * the backup workstation, backed up from there with LunaCM as its Crypto Officer, and revoked from
- * it again (if this ceremony assigned it). With `gate: false` the caller (a firmware upgrade) has
- * already approved it. */
+/** Back partitions up to the on-prem Luna Backup HSM over the VPN (Thales, "Backup/Restore Using
+ * Client-Connected Luna Backup HSM 7"): the documentation must allow the backup (HSM firmware,
+ * Backup HSM model and firmware, Luna client version), checked before anyone is asked; the
+ * workstation is registered as an NTLS client with its certificate (AzureHSMEssentials), each
+ * partition is assigned to it, backed up from there with LunaCM as its Crypto Officer answering
+ * the partition's own cloning domain, and revoked from it again (if this ceremony assigned it).
+ * With `gate: false` the caller (a firmware upgrade) has already approved it. */
 export function buildBackupPlan({ request, inventory }: PlanContext, options: { gate?: boolean } = {}): PlanInput {
   const p = BackupParamsSchema.parse(request.params);
   const hsm = hsmEntry(inventory, request.hsm);
@@ -34,22 +37,47 @@ export function buildBackupPlan({ request, inventory }: PlanContext, options: { 
   })();
   // what the backup asks for, named before anyone approves it (the values stay references)
   requireInventory(backup.credentials.backupHsmSo, `backupDevices.${backupName}.credentials.backupHsmSo`, "for a backup (the Backup HSM's SO password)");
-  requireInventory(backup.credentials.backupDomain, `backupDevices.${backupName}.credentials.backupDomain`, "for a backup (the backup partitions' cloning domain)");
   for (const partition of p.partitions) {
     requireInventory(own(hsm.partitionCredentials, partition)?.co, `hsms.${request.hsm}.partitionCredentials.${partition}.co`, "for its backup (the partition's Crypto Officer)");
+    requireInventory(own(hsm.partitionCredentials, partition)?.domain, `hsms.${request.hsm}.partitionCredentials.${partition}.domain`, "for its backup (the partition's cloning domain, chosen at partition init -domain)");
   }
+  const certificate = requireInventory(
+    own(inventory.clientCertificates, backup.clientName),
+    `clientCertificates.${backup.clientName}`,
+    `(the backup workstation's NTLS certificate) to register ${backupName} as a client of ${request.hsm}`,
+  );
+  const clientHost = backup.clientHost ?? backup.host;
+  const compatible = `The documentation allows backing up ${request.hsm}'s partitions to ${backupName}'s Backup HSM (HSM firmware, Backup HSM model and firmware, Luna client version)`;
   return {
     ...planFrame(request, inventory, `Back up ${p.partitions.join(', ')} of ${request.hsm} to ${backupName}`),
     steps: [
       check('vpn', `The backup workstation ${backupName} answers over the VPN, and reaches ${request.hsm}'s NTLS port`, 'vpn.check', {}),
+      // before any gate: a backup the documentation rules out is refused before anyone is asked
+      check('compatible', compatible, 'backup.compatible', {}, options.gate === false ? {} : { precheck: true }),
       ...approval,
+      device(
+        request,
+        'register-workstation',
+        `Upload ${backup.clientName}'s certificate (sha256 ${certificate.sha256.slice(0, 16)}…) as ${clientHost}.pem and register ${backup.clientName}${backup.clientIp ? `, mapped to ${backup.clientIp}` : ''}, if it is not registered yet`,
+        'client.register',
+        { client: backup.clientName, host: clientHost, certSha256: certificate.sha256, ...(backup.clientIp ? { ip: backup.clientIp } : {}) },
+      ),
       ...p.partitions.flatMap((partition) => [
-        device(request, `visible-${partition}`, `Partition ${partition} is assigned to the backup workstation (${backup.clientName})`, 'partition.assignClient', {
-          client: backup.clientName,
-          host: backup.host,
-          partition,
-        }),
-        device(request, `backup-${partition}`, `Back up ${partition} as its Crypto Officer (named for ${request.hsm}, the partition, the day and this ceremony)`, 'backup.partition', { partition }),
+        device(
+          request,
+          `visible-${partition}`,
+          `Partition ${partition} is assigned to the backup workstation (${backup.clientName})`,
+          'partition.assignClient',
+          { client: backup.clientName, host: clientHost, partition },
+          { requires: ['register-workstation'] },
+        ),
+        device(
+          request,
+          `backup-${partition}`,
+          `Back up ${partition} as its Crypto Officer, answering its cloning domain (named for ${request.hsm}, the partition, the day and this ceremony)`,
+          'backup.partition',
+          { partition },
+        ),
         device(
           request,
           `revoke-${partition}`,

@@ -31,10 +31,18 @@ export const FirmwareUpgradeParamsSchema = z
 
 /** Prechecks of the Backup HSM's compatibility with the target firmware (a 7.7+ partition backs
  * up only onto a Backup HSM 7 on 7.7.1+ or a G5 on 6.28.0+): before any gate, so an upgrade that
- * would make every later backup impossible is refused before anyone is asked.
- * INTEGRATOR: the `backup.compatible` precheck step (another branch of issue 23) goes here. */
-function backupCompatibilityPrechecks(_context: PlanContext, _targetFirmware: string): PlanInput['steps'] {
-  return [];
+ * would make every later backup impossible is refused before anyone is asked. The fresh backup
+ * before the upgrade checks the firmware the partitions run now; this checks the target. */
+function backupCompatibilityPrechecks({ request }: PlanContext, targetFirmware: string): PlanInput['steps'] {
+  return [
+    check(
+      'backup-compatible',
+      `${request.hsm}'s partitions on firmware ${targetFirmware} can still be backed up to its Backup HSM (Backup HSM model and firmware, Luna client version)`,
+      'backup.compatible',
+      { partitionFirmware: targetFirmware },
+      { precheck: true },
+    ),
+  ];
 }
 
 /** Firmware upgrade in Thales' documented order (docs/ceremonies/firmware-upgrade.md has each step

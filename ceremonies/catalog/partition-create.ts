@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ALLOW_CLONING_HSM_POLICY, CLONING_PARTITION_POLICIES } from '../hsm-policies';
+import { hsmEntry } from '../inventory';
 import { own } from '../own';
 import type { PlanInput } from '../plan';
 import { approvalGate, BoolParam, check, device, GateParams, planFrame, requireInventory } from './common';
@@ -27,6 +28,12 @@ export function buildPartitionCreatePlan({ request, inventory }: PlanContext): P
   const certificate = requireInventory(own(inventory.clientCertificates, p.client), `clientCertificates.${p.client}`, "(the client's NTLS certificate) to register it");
   const cloning = [p.backup ? 'backed up' : '', p.haGroup ? `in HA group ${p.haGroup}` : ''].filter(Boolean).join(' and ');
   const cloningPolicies = CLONING_PARTITION_POLICIES.map((c) => c.code).join(' and ');
+  // the partition's own cloning domain, which its owner sets at LunaCM `partition init -domain`
+  // (the HSM's domain is the admin partition's); the plan names where it is kept, never its value
+  const domainField = `hsms.${request.hsm}.partitionCredentials.${p.partition}.domain`;
+  const domainRef = own(hsmEntry(inventory, request.hsm).partitionCredentials, p.partition)?.domain;
+  if (cloning) requireInventory(domainRef, domainField, `for a partition that will be ${cloning} (its cloning domain, which the backup and HA members must share)`);
+  const domain = domainRef ? `the domain in ${domainRef}` : `a domain of the owner's choice, recorded as ${domainField}`;
   return {
     ...planFrame(request, inventory, `Create partition ${p.partition} on ${request.hsm} for ${p.client}`),
     steps: [
@@ -52,11 +59,12 @@ export function buildPartitionCreatePlan({ request, inventory }: PlanContext): P
         host: p.clientHost,
         partition: p.partition,
         cloning: Boolean(cloning),
+        ...(domainRef ? { domainRef } : {}),
       }),
       {
         id: 'roles',
         type: 'signoff',
-        title: `Partition roles (PO, CO, CU) of ${p.partition} initialised with LunaCM on ${p.clientHost}${cloning ? `, partition policies ${cloningPolicies} (cloning) set to 1` : ''}`,
+        title: rolesTitle(p.partition, p.clientHost, domain, cloning ? `, partition policies ${cloningPolicies} (cloning) set to 1` : ''),
         signer: 'Partition owner',
         contacts: [p.roleOfficer ?? inventory.operators[0]],
         deadline: p.deadline,
@@ -64,4 +72,12 @@ export function buildPartitionCreatePlan({ request, inventory }: PlanContext): P
       },
     ],
   };
+}
+
+/** The owner's sign-off: the partition initialised with its cloning domain, its roles, its
+ * cloning policies. A step title has 200 characters at most: a long secret reference is left to
+ * the next steps (which every later mail and the ticket carry). */
+function rolesTitle(partition: string, host: string, domain: string, policies: string): string {
+  const full = `Partition ${partition} initialised on ${host}: partition init -label ${partition} -domain <${domain}>, roles PO, CO, CU${policies}`;
+  return full.length <= 200 ? full : `Partition ${partition} initialised on ${host} with its cloning domain (see the next steps), roles PO, CO, CU${policies}`.slice(0, 200);
 }

@@ -516,14 +516,34 @@ export const COMMANDS: CommandSpec<ApplianceState>[] = [
       const host = c.options.hostname ?? c.options.ip;
       if (typeof host !== 'string' || !HOST.test(host)) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', 'Give -hostname <host> or -ip <address>.');
       if (c.state.clients.some((cl) => cl.name === name)) throw new LunaError('C0000405', 'RC_OBJECT_ALREADY_EXISTS', `Client ${name} is already registered.`);
-      // the certificate the admin copied to the appliance as <host>.pem (a real appliance refuses
-      // a registration without it; kept lenient for clients registered before the simulation's
-      // start, such as the backup workstation: SOURCES.md)
+      // the certificate the admin copied to the appliance as <host>.pem; without it (or with -ip
+      // where the file is named for the host name) the appliance "can't find cert"
+      // (microsoft/AzureHSMEssentials, activating a Dedicated HSM: troubleshooting); the words
+      // and code of the refusal are guessed
       const pem = c.state.files[`${host}.pem`]?.content;
-      const fingerprint = pem === undefined ? undefined : certificateFingerprint(pem);
-      if (pem !== undefined && fingerprint === undefined) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `${host}.pem is not a certificate.`); // inferred
-      c.state.clients.push({ name, host, partitions: [], ...(fingerprint ? { certificateFingerprint: fingerprint } : {}) });
+      if (pem === undefined) throw new LunaError('C0000404', 'RC_FILE_NOT_FOUND', `Can't find cert ${host}.pem: copy the client's certificate to the appliance (scp) first.`);
+      const fingerprint = certificateFingerprint(pem);
+      if (fingerprint === undefined) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `${host}.pem is not a certificate.`); // inferred
+      c.state.clients.push({ name, host, partitions: [], certificateFingerprint: fingerprint });
       return `${CRLF}'client register' successful.`;
+    },
+  },
+  {
+    // microsoft/AzureHSMEssentials (activating a Dedicated HSM, step 22): the client's IP
+    // address for a client registered by host name; the success line and refusals guessed
+    words: ['client', 'hostip', 'map'],
+    options: { client: 'value', ip: 'value' },
+    required: ['client', 'ip'],
+    adminOnly: true,
+    run: async (c) => {
+      const name = requireName(c.options.client, 'client name');
+      const ip = c.options.ip;
+      if (typeof ip !== 'string' || !/^(\d{1,3})(\.\d{1,3}){3}$/.test(ip)) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Invalid IP address: ${String(ip)}`);
+      const client = c.state.clients.find((cl) => cl.name === name);
+      if (!client) throw new LunaError('C000040A', 'RC_OBJECT_NOT_IN_LIST', 'The client you specified does not exist.');
+      if (client.ip === ip) throw new LunaError('C0000405', 'RC_OBJECT_ALREADY_EXISTS', `Client ${name} is already mapped to ${ip}.`);
+      client.ip = ip;
+      return `${CRLF}'client hostip map' successful.`;
     },
   },
   clientPartitionCommand('assignPartition', (c, client, partition) => {

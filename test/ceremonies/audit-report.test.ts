@@ -125,7 +125,9 @@ test('firmware-upgrade: the package on the appliance, staged, the reboot onto th
   env.sim.appliance.faults.write({ rebootMs: 200 });
   const params = { file: pkg, sha256: createHash('sha256').update(content).digest('hex'), authCode: 'Rd79MAGdG9EY5', targetFirmware: '7.8.4', partitions: 'payments', rebootWaitSeconds: '5' };
   const { id, md } = await runAndReport('firmware-upgrade', params);
-  const cert = `app01.example.com.pem (${statSync(CLIENT_CERTIFICATES.app01).size.toLocaleString('en-US')} bytes)`;
+  // the client certificates copied before: app01's (partition-create) and the backup workstation's (backup)
+  const size = (path: string) => statSync(path).size.toLocaleString('en-US');
+  const cert = `app01.example.com.pem (${size(CLIENT_CERTIFICATES.app01)} bytes), 127.0.0.1.pem (${size(CLIENT_CERTIFICATES['backup-ws'])} bytes)`;
   expectState('firmware-upgrade', `on the appliance: ${cert} → ${cert}, ${pkg} (${content.length.toLocaleString('en-US')} bytes)`);
   expectState('firmware-upgrade', 'holds: package lunahsm_update-7.8.4-20.spkg: verifies');
   expectState('firmware-upgrade', 'running firmware: 7.0.3; staged firmware: (none) → 7.8.4');

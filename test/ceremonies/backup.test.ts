@@ -3,7 +3,10 @@ import { cli } from '../support/cli';
 import { result } from '../support/harness';
 import { driveGates } from '../support/drive';
 import { OPERATOR, startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
-import { initialiseDirectly, SECRETS } from '../support/simulated-hsm';
+import { LunaShell } from '../../activities/device/luna-shell';
+import { backupWorkstationClient, CLIENT_CERTIFICATES, initialiseDirectly, SECRETS } from '../support/simulated-hsm';
+import { certificateFingerprint } from '../../simulator/lunash/appliance-logs';
+import { readFileSync } from 'node:fs';
 
 let env: CeremonyEnv;
 beforeAll(async () => {
@@ -50,9 +53,89 @@ test('backup: with the VPN down the ceremony waits for an operator; once it is b
   ]);
   expect(assigned()).toEqual([]);
   await env.expectNoSecretsInHistory(id);
+
+  // the documentation allowed it (checked before the gate), and the workstation was registered
+  // with its certificate, copied as <host>.pem, before any partition was assigned to it
+  expect(final.steps.slice(0, 4).map((s) => s.id)).toEqual(['vpn', 'compatible', 'approve', 'register-workstation']);
+  expect(final.steps.find((s) => s.id === 'compatible')?.evidence?.probe).toEqual({
+    partitionFirmware: '7.0.3',
+    planned: false,
+    backupHsmModel: 'G7 Backup HSM',
+    backupHsmFirmware: '7.7.1',
+    clientVersion: '10.4.0',
+    problems: [],
+  });
+  const commands = sim.appliance.state.read().audit.map((a) => a.command);
+  const copied = commands.findIndex((c) => c.startsWith('(scp -t .: 127.0.0.1.pem'));
+  const registered = commands.indexOf('client register -client backup-ws -hostname 127.0.0.1');
+  expect(copied).toBeGreaterThanOrEqual(0);
+  expect(registered).toBeGreaterThan(copied);
+  expect(registered).toBeLessThan(commands.indexOf('client assignPartition -client backup-ws -partition payments'));
+  expect(sim.appliance.state.read().clients.find((c) => c.name === 'backup-ws')?.certificateFingerprint).toBe(certificateFingerprint(readFileSync(CLIENT_CERTIFICATES['backup-ws'], 'utf8')));
 });
 
-test('a cloning domain that does not match: the empty backup partition is not taken for a backup; the operator is asked, and a retry after the fix replaces it', async () => {
+test('the appliance refuses client register when the client certificate was not copied as <host>.pem first', async () => {
+  const { sim } = env;
+  const shell = await LunaShell.open({ host: '127.0.0.1', port: sim.appliance.port, hostKeyFingerprint: sim.appliance.fingerprint }, 'tenantadmin', { password: SECRETS.TEST_TENANTADMIN_PASSWORD });
+  try {
+    const out = await shell.run('client register -client ghost -hostname ghost.example.com', { allowError: true });
+    expect(out.code).not.toBe(0);
+    expect(out.output).toContain("Can't find cert ghost.example.com.pem");
+    expect(sim.appliance.state.read().clients.map((c) => c.name)).not.toContain('ghost');
+  } finally {
+    shell.close();
+  }
+});
+
+test('a Backup HSM 7 below firmware 7.7.1 cannot take a backup of partitions on firmware 7.7+: refused before any gate, naming both versions', async () => {
+  const { sim, h } = env;
+  sim.appliance.state.update((s) => void (s.firmware = '7.7.1'));
+  sim.backup.state.update((s) => void (s.backupHsmFirmware = '7.3.2'));
+  const since = new Date().toISOString();
+  try {
+    const id = await env.start('backup', { partitions: 'payments' });
+    const final = await result(h.ceremonies, id);
+    expect(final.phase).toBe('refused');
+    expect(final.decisions).toEqual([]);
+    expect(final.refusedBy).toBe('compatible');
+    expect(final.refusal).toContain('partitions on HSM firmware 7.7.1 (7.7.0 or newer: V0/V1) need a Luna Backup HSM 7 on firmware 7.7.1 or newer; the Backup HSM runs 7.3.2');
+    expect(final.refusal).toContain('"partition archive backup"');
+    // nothing ran after the precheck: no gate, no registration, no assignment
+    expect(final.steps.filter((s) => s.status === 'succeeded').map((s) => s.id)).toEqual(['vpn']);
+    expect(final.steps.filter((s) => s.attempts > 0).map((s) => s.id)).toEqual(['vpn', 'compatible']);
+    expect(sim.backup.state.read().audit.filter((a) => a.at >= since && /^(role login|partition archive backup)/.test(a.command))).toEqual([]);
+  } finally {
+    sim.appliance.state.update((s) => void (s.firmware = '7.0.3'));
+    sim.backup.state.update((s) => void (s.backupHsmFirmware = '7.7.1'));
+  }
+});
+
+test('the Crypto Officer has 1 login attempt left: the worker types no password, and the step waits for an operator without retrying', async () => {
+  const { sim, h } = env;
+  sim.backup.state.update((s) => void (s.coLoginAttemptsLeft['hsm-sim-1/payments'] = 1));
+  const since = new Date().toISOString();
+  try {
+    const id = await env.start('backup', { partitions: 'payments' });
+    const stopped = await driveGates(h.ceremonies, id);
+    expect(stopped.phase).toBe('needs-intervention');
+    const step = stopped.steps.find((s) => s.id === 'backup-payments')!;
+    expect(step).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(step.error).toContain('RoleLoginRefused');
+    expect(step.error).toContain('the Crypto Officer has 1 login attempt left, and one wrong password would lock it out');
+    const typed = sim.backup.state.read().audit.filter((a) => a.at >= since);
+    expect(typed.map((a) => a.command)).toContain('role show -name co');
+    expect(typed.filter((a) => a.command.startsWith('role login'))).toEqual([]);
+    expect(sim.backup.state.read().coLoginAttemptsLeft['hsm-sim-1/payments']).toBe(1);
+    expect(backups().filter(([label]) => label === ceremonyBackupLabel('hsm-sim-1', 'payments', id))).toEqual([]);
+    await h.ceremonies.resolve(id, { action: 'abort', by: OPERATOR, reason: 'the CO password is checked first' });
+    expect((await result(h.ceremonies, id)).phase).toBe('aborted');
+  } finally {
+    sim.backup.state.update((s) => void (s.coLoginAttemptsLeft = {}));
+    env.sim.appliance.state.update((s) => void (s.clients = s.clients.map((c) => ({ ...c, partitions: [] }))));
+  }
+});
+
+test("the inventory names a cloning domain that is not the partition's: the empty backup partition is not taken for a backup; the operator is asked, and a retry after the fix replaces it", async () => {
   const { sim, h } = env;
   process.env.TEST_BACKUP_DOMAIN = 'not-the-partitions-domain';
   const id = await env.start('backup', { partitions: 'payments' });
@@ -69,7 +152,7 @@ test('a cloning domain that does not match: the empty backup partition is not ta
   expect((await driveGates(h.ceremonies, id)).steps.find((s) => s.id === 'backup-payments')).toMatchObject({ status: 'failed', attempts: 2, error: expect.stringContaining('holds 0 of the 42 objects') });
 
   process.env.TEST_BACKUP_DOMAIN = SECRETS.TEST_BACKUP_DOMAIN;
-  await h.ceremonies.resolve(id, { action: 'retry', by: OPERATOR, reason: 'backupDomain corrected: replace the empty backup' });
+  await h.ceremonies.resolve(id, { action: 'retry', by: OPERATOR, reason: "the partition's domain corrected: replace the empty backup" });
   const final = await driveGates(h.ceremonies, id);
   expect(final.phase).toBe('completed');
   expect(final.steps.find((s) => s.id === 'backup-payments')).toMatchObject({ attempts: 3, evidence: { outcome: 'applied', probe: { target: 'incomplete' }, verify: { target: 'complete', backupObjects: 42 } } });
@@ -90,7 +173,9 @@ test('the operator aborts instead: the ceremony ends, the empty backup stays (na
     expect(final.phase).toBe('aborted');
     expect(final.steps.map((s) => [s.id, s.status])).toEqual([
       ['vpn', 'succeeded'],
+      ['compatible', 'succeeded'],
       ['approve', 'succeeded'],
+      ['register-workstation', 'succeeded'],
       ['visible-tokens', 'succeeded'],
       ['backup-tokens', 'aborted'],
       ['revoke-tokens', 'pending'],
@@ -107,7 +192,7 @@ test('the operator aborts instead: the ceremony ends, the empty backup stays (na
 
 test('a partition already assigned to the workstation before the ceremony stays assigned', async () => {
   const { h } = env;
-  env.sim.appliance.state.update((s) => void (s.clients = [{ name: 'backup-ws', host: '127.0.0.1', partitions: ['payments'] }]));
+  env.sim.appliance.state.update((s) => void (s.clients = [backupWorkstationClient(['payments'])]));
   const id = await env.start('backup', { partitions: 'payments' });
   const final = await driveGates(h.ceremonies, id);
   expect(final.phase).toBe('completed');

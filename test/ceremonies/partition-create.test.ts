@@ -2,7 +2,7 @@ import { result } from '../support/harness';
 import { driveGates } from '../support/drive';
 import { OPERATOR, startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
 import { exportedHistoryText } from '../support/history';
-import { initialiseDirectly } from '../support/simulated-hsm';
+import { initialiseDirectly, SECRETS } from '../support/simulated-hsm';
 
 let env: CeremonyEnv;
 beforeAll(async () => {
@@ -41,6 +41,23 @@ test("partition-create: licence and storage, gate, create, the client's certific
   expect(history).toContain('next-steps:server-certificate');
   expect(history).toContain('vtl verify   # partition payments must be listed');
   await env.expectNoSecretsInHistory(id);
+
+  // the partition's own cloning domain: the owner is told the exact command and where the domain
+  // is kept (the inventory's reference), never the domain itself
+  const init = '  lunacm:> partition init -label payments -domain <the domain in env:TEST_BACKUP_DOMAIN>';
+  const texts = [
+    (await h.waitForOutbox((m) => m.ceremonyId === id && m.kind === 'signoff-requested')).body,
+    (await h.waitForOutbox((m) => m.ceremonyId === id && m.kind === 'outcome' && m.subject.includes('Ceremony completed'))).body,
+    history,
+  ];
+  for (const text of texts) {
+    expect(text).toContain(init);
+    expect(text).not.toContain(SECRETS.TEST_BACKUP_DOMAIN);
+  }
+  const { plan } = await h.ceremonies.plan(id);
+  expect(plan.steps.find((s) => s.id === 'roles')?.title).toBe(
+    'Partition payments initialised on app01.example.com: partition init -label payments -domain <the domain in env:TEST_BACKUP_DOMAIN>, roles PO, CO, CU',
+  );
 });
 
 test('a partition that will be backed up needs HSM policy 7 (Allow cloning): checked before the gate; the partition owner is asked for policies 0 and 4', async () => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Client } from 'ssh2';
 import { finishReboot } from '../../simulator/appliance-server';
 import { ceremonyBackupLabel } from '../../activities/ops/backup';
-import { markLunaNetworkHsm, SECRETS, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
+import { CLIENT_CERTIFICATES, markLunaNetworkHsm, SECRETS, sha256Of, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
 
 let sim: SimulatedHsm;
 let activities: ReturnType<typeof createActivities>;
@@ -53,10 +53,14 @@ async function initialised() {
   await op('hsm.init', { label: 'HSM1' });
 }
 
+/** A client registered with its certificate, as the appliance needs before an assignment. */
+const register = (client: 'app01' | 'backup-ws', host: string) => op('client.register', { client, host, certSha256: sha256Of(CLIENT_CERTIFICATES[client]) });
+
 /** A partition holding 42 objects, visible to the backup workstation. */
 async function partitionWithObjects() {
   await initialised();
   await op('partition.create', { partition: 'payments' });
+  await register('backup-ws', 'backup-ws.onprem.example');
   await op('partition.assignClient', { client: 'backup-ws', host: 'backup-ws.onprem.example', partition: 'payments' });
   sim.appliance.state.update((s) => {
     s.partitions[0].objects = 42;
@@ -74,8 +78,9 @@ test.each([
     async () => {
       await initialised();
       await op('partition.create', { partition: 'payments' });
+      await register('app01', 'app01.example.com');
     },
-    () => expect(state().clients).toEqual([{ name: 'app01', host: 'app01.example.com', partitions: ['payments'] }]),
+    () => expect(state().clients).toEqual([{ name: 'app01', host: 'app01.example.com', partitions: ['payments'], certificateFingerprint: expect.any(String) }]),
   ],
   [
     'hsm.zeroize',
@@ -367,8 +372,10 @@ test('no secret value appears in any evidence', async () => {
   evidence.push(await op('hsm.changeInitialPassword'));
   evidence.push(await op('hsm.init', { label: 'HSM1' }));
   evidence.push(await op('partition.create', { partition: 'payments' }));
+  evidence.push(await register('app01', 'app01.example.com'));
   evidence.push(await op('partition.assignClient', { client: 'app01', host: 'app01.example.com', partition: 'payments' }));
   evidence.push(await op('hsm.configureSyslog', { host: '10.1.2.3' }));
+  evidence.push(await register('backup-ws', 'backup-ws.onprem.example'));
   evidence.push(await op('partition.assignClient', { client: 'backup-ws', host: 'backup-ws.onprem.example', partition: 'payments' }));
   evidence.push(await op('backup.partition', { partition: 'payments', label: 'c-1-payments' }));
   evidence.push(await op('backup.verify', { partition: 'payments', label: 'c-1-payments' }));
@@ -411,6 +418,23 @@ describe('backup', () => {
     expect(sim.backup.state.read().audit.filter((a) => a.command.startsWith('partition archive backup') && a.result === 0)).toHaveLength(1);
   });
 
+  test("the Crypto Officer's login attempts left cannot be read: no password is typed, and the step is not retried", async () => {
+    sim.backup.faults.write({ garbleOutput: [{ match: 'role show', with: '\r\n   State of role Crypto Officer on slot 1:\r\n        Initialized.\r\n' }] });
+    const f = await failure(op('backup.partition', args));
+    expect(f).toMatchObject({ nonRetryable: true, type: 'RoleLoginRefused' });
+    expect(f.message).toContain('how many login attempts the Crypto Officer has left could not be read');
+    expect(sim.backup.state.read().audit.filter((a) => a.command.startsWith('role login'))).toEqual([]);
+    expect(sim.backup.state.read().backups).toEqual([]);
+  });
+
+  test('a Crypto Officer locked out (0 attempts left) is refused before anything is typed', async () => {
+    sim.backup.state.update((s) => void (s.coLoginAttemptsLeft['hsm-sim-1/payments'] = 0));
+    const f = await failure(op('backup.partition', args));
+    expect(f).toMatchObject({ nonRetryable: true, type: 'RoleLoginRefused' });
+    expect(f.message).toContain('the Crypto Officer is locked out');
+    expect(sim.backup.state.read().audit.filter((a) => a.command.startsWith('role login'))).toEqual([]);
+  });
+
   test('a partition not assigned to the backup workstation is refused with a clear error', async () => {
     await op('partition.create', { partition: 'orphan' });
     const f = await failure(op('backup.partition', { partition: 'orphan', label: 'c-1-orphan' }));
@@ -425,7 +449,8 @@ describe('backup', () => {
     expect(evidence).toMatchObject({ outcome: 'applied', verify: { target: 'complete', label, backupObjects: 42, sourceObjects: 42 } });
     const onWorkstation = evidence.transcript!.filter((t) => t.device === 'onprem-backup').map((t) => t.command);
     const list = ['slot list', 'partition archive list -slot 0'];
-    expect(onWorkstation).toEqual(['lunacm', ...list, ...list, 'slot list', 'slot set -slot 1', 'role login -name co', `partition archive backup -slot 0 -partition ${label}`, ...list]);
+    // how many login attempts the Crypto Officer has left is read before its password is typed
+    expect(onWorkstation).toEqual(['lunacm', ...list, ...list, 'slot list', 'slot set -slot 1', 'role show -name co', 'role login -name co', `partition archive backup -slot 0 -partition ${label}`, ...list]);
     expect(JSON.stringify(evidence)).not.toMatch(new RegExp([SECRETS.TEST_PARTITION_CO, SECRETS.TEST_BACKUP_HSM_SO, SECRETS.TEST_PARTITION_DOMAIN].join('|')));
     // the same ceremony finds it again; the day in the name says when it was made
     expect(await op('backup.partition', { partition: 'payments' })).toMatchObject({ outcome: 'already-present', commands: [] });
@@ -459,7 +484,7 @@ describe('backup', () => {
 
     // the operator fixed the domain and retried: the target is replaced
     sim.env.TEST_BACKUP_DOMAIN = SECRETS.TEST_BACKUP_DOMAIN;
-    const replaced = await op('backup.partition', { partition: 'payments' }, { rerunBy: { by: 'operator@example.com', reason: 'backupDomain corrected' } });
+    const replaced = await op('backup.partition', { partition: 'payments' }, { rerunBy: { by: 'operator@example.com', reason: "the partition's domain corrected" } });
     expect(replaced).toMatchObject({ outcome: 'applied', probe: { target: 'incomplete', backupObjects: 0 }, verify: { target: 'complete', label, backupObjects: 42 } });
     expect(backups()).toEqual([
       ['partition archive backup -slot 0 -partition <label>', 65535],

@@ -9,7 +9,8 @@ import { outboxNotifier } from '../../activities/notify';
 import type { OperationEvidence, OperationInput } from '../../activities/types';
 import { startAppliance } from '../../simulator/appliance-server';
 import { startOpenSshAppliance, type OpenSshAppliance, type SshdAuthentication } from '../support/openssh';
-import { initialiseState, SECRETS } from '../support/simulated-hsm';
+import { CLIENT_CERTIFICATES, initialiseState, SECRETS } from '../support/simulated-hsm';
+import { certificateFingerprint } from '../../simulator/lunash/appliance-logs';
 
 // The device operations against a real OpenSSH sshd whose ForceCommand is the simulator's lunash
 // on a real PTY (`test/support/openssh.ts`), in the two ways sshd asks for a password. Every
@@ -155,18 +156,21 @@ describe.each<SshdAuthentication>(['password', 'keyboard-interactive'])('OpenSSH
     expect(commandsRun('syslog remotehost add')).toBe(1);
   });
 
-  test('partition.assignClient: client registered and assigned once, then already present', async () => {
+  test('partition.assignClient: client registered (with its certificate) and assigned once, then already present', async () => {
     sshd.state.update((s) => {
       s.partitions.push({ name: 'apps', serial: '1500000000099', objects: 0, createdAt: new Date().toISOString() });
     });
     const args = { client: 'app01', host: 'app01.example.com', partition: 'apps' };
-    expect(await op('partition.assignClient', args)).toMatchObject({
-      outcome: 'applied',
-      commands: ['client register -client app01 -hostname app01.example.com', 'client assignPartition -client app01 -partition apps'],
-    });
-    expect(state().clients).toEqual([{ name: 'app01', host: 'app01.example.com', partitions: ['apps'] }]);
+    // not registered yet: assigning refuses, and sends nothing
+    expect((await op('partition.assignClient', args).catch((err: Error) => err)) as Error).toMatchObject({ message: expect.stringContaining('client app01 (app01.example.com) is not registered') });
+    // registered as an operator does it: its certificate copied as app01.example.com.pem first
+    // (this sshd has no scp sink: the registration is written into the appliance's state)
+    const fingerprint = certificateFingerprint(readFileSync(CLIENT_CERTIFICATES.app01, 'utf8'))!;
+    sshd.state.update((s) => void s.clients.push({ name: 'app01', host: 'app01.example.com', partitions: [], certificateFingerprint: fingerprint }));
+    expect(await op('partition.assignClient', args)).toMatchObject({ outcome: 'applied', commands: ['client assignPartition -client app01 -partition apps'] });
+    expect(state().clients).toEqual([{ name: 'app01', host: 'app01.example.com', partitions: ['apps'], certificateFingerprint: fingerprint }]);
     expect(await op('partition.assignClient', args)).toMatchObject({ outcome: 'already-present', commands: [] });
-    expect(commandsRun('client register')).toBe(1);
+    expect(commandsRun('client register')).toBe(0);
     expect(commandsRun('client assignPartition')).toBe(1);
   });
 

@@ -74,7 +74,7 @@ test('the command line: LunaCM on the backup workstation, password from the envi
   const run = (argv: string[], password = SECRETS.TEST_BACKUP_PASSWORD) => promisify(execFile)(process.execPath, [main, ...argv], { env: { ...process.env, BACKUP_PW: password } });
   expect((await run(args)).stdout).toBe(`wrote ${join(out, 'slot-list.txt')}\n`);
   const slots = read(out, 'slot-list.txt');
-  expect(slots.source).toMatch(/^recorded from LunaCM slot 0: G7 Backup HSM, firmware 7\.0\.3 on \d{4}-\d\d-\d\d$/);
+  expect(slots.source).toMatch(/^recorded from LunaCM slot 0: G7 Backup HSM, firmware 7\.7\.1 on \d{4}-\d\d-\d\d$/);
   expect(parseSlotList(slots.output).map((s) => s.label)).toEqual(['onprem-backup', 'payments']);
   await expect(run(args)).rejects.toThrow(/would overwrite/);
   await expect(run([...args.slice(0, -1), 'partition archive backup -slot 1 -partition x'], 'x')).rejects.toThrow(/refused/);

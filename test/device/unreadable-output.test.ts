@@ -161,6 +161,8 @@ test('a device that ends its lines with \\r\\r\\n (CRLF through a PTY): every op
   sim.backup.faults.write({ lineEnding: '\r\r\n' });
   const steps: [string, Args][] = [
     ['partition.create', { partition: 'tokens' }],
+    // a client is registered with its certificate before a partition is assigned to it
+    ['client.register', { client: 'app01', host: 'app01.example.com', certSha256: sha256Of(CLIENT_CERTIFICATES.app01) }],
     ['partition.assignClient', { client: 'app01', host: 'app01.example.com', partition: 'tokens' }],
     ['hsm.configureSyslog', { host: '10.1.2.3' }],
     ['hsm.setPolicy', { policy: 21, value: 1 }],

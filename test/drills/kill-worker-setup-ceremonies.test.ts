@@ -71,7 +71,7 @@ test('backup: worker killed -9 during a backup whose cloning domain does not mat
   initialiseDirectly(sim, [{ name: 'payments', objects: 5 }]);
   process.env.TEST_BACKUP_DOMAIN = 'not-the-partitions-domain';
   try {
-    await worker.killAndRestart(); // the worker reads the (wrong) backupDomain from its environment
+    await worker.killAndRestart(); // the worker reads the partition's (wrong) domain from its environment (hsms.<hsm>.partitionCredentials.payments.domain)
     holdReply(sim.backup.faults, 'partition archive backup');
     const id = await env.start('backup', { partitions: 'payments' });
     const label = ceremonyBackupLabel('hsm-sim-1', 'payments', id);
@@ -83,8 +83,8 @@ test('backup: worker killed -9 during a backup whose cloning domain does not mat
     expect(made()?.objects).toBe(0);
 
     process.env.TEST_BACKUP_DOMAIN = SECRETS.TEST_BACKUP_DOMAIN;
-    await worker.killAndRestart(); // the operator corrected backupDomain
-    await h.ceremonies.resolve(id, { action: 'retry', by: OPERATOR, reason: 'backupDomain corrected: replace the empty backup partition' });
+    await worker.killAndRestart(); // the operator corrected the partition's domain
+    await h.ceremonies.resolve(id, { action: 'retry', by: OPERATOR, reason: "the partition's domain corrected: replace the empty backup partition" });
     const final = await driveGates(h.ceremonies, id, { timeoutMs: 120_000 });
     expect(final.phase).toBe('completed');
     expect(made()?.objects).toBe(5);

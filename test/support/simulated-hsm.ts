@@ -6,6 +6,7 @@ import { parse, stringify } from 'yaml';
 import { startAppliance, type RunningAppliance } from '../../simulator/appliance-server';
 import { startBackupDevice, type RunningBackupDevice } from '../../simulator/backup-device';
 import type { ApplianceState, StateFile } from '../../simulator/state';
+import { certificateFingerprint } from '../../simulator/lunash/appliance-logs';
 import { inventoryKeys } from './people';
 
 export const SECRETS = {
@@ -17,7 +18,8 @@ export const SECRETS = {
   TEST_BACKUP_HSM_SO: 'Backup-HSM-SO-6d21f0',
   /** The cloning domain of the partitions (as their owner initialised them)… */
   TEST_PARTITION_DOMAIN: 'Partition-Domain-4e8a17',
-  /** …and the one the inventory gives backup partitions: the same, unless a test says otherwise. */
+  /** …and the one the inventory names for them (hsms.<hsm>.partitionCredentials.<p>.domain),
+   * which a backup answers: the same, unless a test says otherwise. */
   TEST_BACKUP_DOMAIN: 'Partition-Domain-4e8a17',
   TEST_PARTITION_CO: 'Crypto-Officer-b7c935',
 };
@@ -26,7 +28,16 @@ export const SECRETS = {
 export const CLIENT_CERTIFICATES: Record<string, string> = {
   app01: join(__dirname, '..', 'fixtures', 'certs', 'app01.example.com.pem'),
   app02: join(__dirname, '..', 'fixtures', 'certs', 'app02.example.com.pem'),
+  /** The backup workstation's (a backup ceremony registers it with this certificate). */
+  'backup-ws': join(__dirname, '..', 'fixtures', 'certs', 'backup-ws.onprem.example.pem'),
 };
+
+/** The backup workstation as the appliance knows it once registered with its certificate (as a
+ * real operator registers it: `<host>.pem` copied first), with these partitions assigned. */
+export function backupWorkstationClient(partitions: string[]): ApplianceState['clients'][number] {
+  const fingerprint = certificateFingerprint(readFileSync(CLIENT_CERTIFICATES['backup-ws'], 'utf8'));
+  return { name: 'backup-ws', host: '127.0.0.1', partitions, ...(fingerprint ? { certificateFingerprint: fingerprint } : {}) };
+}
 
 export const sha256Of = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
@@ -117,7 +128,8 @@ export function writeTestInventory(
           azureResourceId: AZURE_RESOURCE_ID,
           ...(hsm.serial ? { serial: hsm.serial } : {}),
           // every partition the tests back up is initialised with the same Crypto Officer secret
-          partitionCredentials: Object.fromEntries(['payments', 'tokens', 'orphan'].map((p) => [p, { co: 'env:TEST_PARTITION_CO' }])),
+          // and cloning domain
+          partitionCredentials: Object.fromEntries(['payments', 'tokens', 'orphan', 'vault'].map((p) => [p, { co: 'env:TEST_PARTITION_CO', domain: 'env:TEST_BACKUP_DOMAIN' }])),
           ...(hsm.ntlsPort ? { ntls: { port: hsm.ntlsPort } } : {}),
         },
       },
@@ -129,7 +141,7 @@ export function writeTestInventory(
                 host: '127.0.0.1',
                 port: backup.port,
                 hostKeyFingerprint: backup.fingerprint,
-                credentials: { backup: 'env:TEST_BACKUP_PASSWORD', backupHsmSo: 'env:TEST_BACKUP_HSM_SO', backupDomain: 'env:TEST_BACKUP_DOMAIN' },
+                credentials: { backup: 'env:TEST_BACKUP_PASSWORD', backupHsmSo: 'env:TEST_BACKUP_HSM_SO' },
               },
             },
           }
@@ -177,6 +189,6 @@ export function initialiseState(store: StateFile<ApplianceState>, partitions: { 
     s.hsmSoPassword = SECRETS.TEST_HSM_SO_PASSWORD;
     s.partitions = partitions.map((p, i) => ({ name: p.name, serial: `15000000${String(i + 1).padStart(5, '0')}`, objects: p.objects, createdAt: new Date().toISOString() }));
     const backupPartitions = partitions.filter((p) => p.assignedToBackup).map((p) => p.name);
-    s.clients = backupPartitions.length ? [{ name: 'backup-ws', host: '127.0.0.1', partitions: backupPartitions }] : [];
+    s.clients = backupPartitions.length ? [backupWorkstationClient(backupPartitions)] : [];
   });
 }

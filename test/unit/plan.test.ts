@@ -1,6 +1,7 @@
 import { buildPlan } from '../../ceremonies/build-plan';
 import { canonicalJson, planDigest } from '../../ceremonies/digest';
 import { parseInventory, type Inventory } from '../../ceremonies/inventory';
+import { DeviceAccess } from '../../activities/device/device-access';
 import { PlanSchema } from '../../ceremonies/plan';
 import { parseParamPairs } from '../../ceremonies/request';
 import { ceremonyIdForTicket } from '../../ceremonies/identifiers';
@@ -9,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const sample = parseInventory(readFileSync(join(__dirname, '../../config/inventory.yaml'), 'utf8'));
-// the partitions these plans back up have their Crypto Officer's secret in the inventory
-const weu1 = { ...sample.hsms['hsm-weu-1'], partitionCredentials: { p1: { co: 'env:P1_CO' }, p2: { co: 'env:P2_CO' } } };
+// the partitions these plans back up have their Crypto Officer's secret and cloning domain in the inventory
+const weu1 = { ...sample.hsms['hsm-weu-1'], partitionCredentials: { p1: { co: 'env:P1_CO', domain: 'env:P1_DOMAIN' }, p2: { co: 'env:P2_CO', domain: 'env:P2_DOMAIN' } } };
 const inventory: Inventory = { ...sample, hsms: { ...sample.hsms, 'hsm-weu-1': weu1 } };
 const request = { kind: 'rehearsal', hsm: 'hsm-weu-1', ticket: 'jira:OPS-1', requester: 'dave@example.com' } as const;
 
@@ -88,8 +89,8 @@ describe('the Luna ceremonies', () => {
     expect(steps('hsm-init', { label: 'HSM1', reinit: 'true' })).toEqual(['approve', 'first-login', 'reboot-patch', 'check-time', 'approve-reinit', 'zeroize', 'init', 'ntls-certificate', 'verify']);
     expect(steps('partition-create', { partition: 'p1', client: 'app01', clientHost: 'app01.example.com' })).toEqual(['licence', 'approve', 'create', 'register', 'assign', 'verify', 'server-certificate', 'roles']);
     expect(steps('partition-create', { partition: 'p1', client: 'app01', clientHost: 'app01.example.com', backup: 'true' })).toEqual(['licence', 'cloning-allowed', 'approve', 'create', 'register', 'assign', 'verify', 'server-certificate', 'roles']);
-    expect(steps('backup', { partitions: 'p1,p2' })).toEqual(['vpn', 'approve', 'visible-p1', 'backup-p1', 'revoke-p1', 'visible-p2', 'backup-p2', 'revoke-p2', 'verify-p1', 'verify-p2']);
-    expect(steps('backup', { partitions: 'p1', standingApproval: 'nightly-backup-weu-1' })).toEqual(['vpn', 'standing-approval', 'visible-p1', 'backup-p1', 'revoke-p1', 'verify-p1']);
+    expect(steps('backup', { partitions: 'p1,p2' })).toEqual(['vpn', 'compatible', 'approve', 'register-workstation', 'visible-p1', 'backup-p1', 'revoke-p1', 'visible-p2', 'backup-p2', 'revoke-p2', 'verify-p1', 'verify-p2']);
+    expect(steps('backup', { partitions: 'p1', standingApproval: 'nightly-backup-weu-1' })).toEqual(['vpn', 'compatible', 'standing-approval', 'register-workstation', 'visible-p1', 'backup-p1', 'revoke-p1', 'verify-p1']);
     expect(
       steps('firmware-upgrade', { file: 'u-7.8.4.spkg', sha256: 'a'.repeat(64), authCode: 'Abc12345', targetFirmware: '7.8.4', partitions: 'p1' }),
     ).toEqual(['on-target', 'upgrade-path', 'default-route', 'signoff', 'approve', 'backup', 'upload', 'registered-clients', 'clients-stopped', 'verify-package', 'install', 'reboot', 'firmware', 'hsm-restarted', 'verify']);
@@ -183,13 +184,51 @@ describe('ticket ids and params', () => {
 });
 
 test('a backup plan names, before anyone approves it, each secret the backup will ask for (references only)', () => {
-  const noCo = { ...inventory, hsms: { ...inventory.hsms, 'hsm-weu-1': { ...weu1, partitionCredentials: { p1: { co: 'env:P1_CO' } } } } };
+  const noCo = { ...inventory, hsms: { ...inventory.hsms, 'hsm-weu-1': { ...weu1, partitionCredentials: { p1: { co: 'env:P1_CO', domain: 'env:P1_DOMAIN' } } } } };
   expect(problems(() => buildPlan({ ...request, kind: 'backup', params: { partitions: 'p1,p2' } }, noCo))).toEqual(["hsms.hsm-weu-1.partitionCredentials.p2.co: required for its backup (the partition's Crypto Officer)"]);
-  const device = sample.backupDevices['onprem-backup'];
-  const noDomain = { ...inventory, backupDevices: { 'onprem-backup': { ...device, credentials: { backup: device.credentials.backup, backupHsmSo: device.credentials.backupHsmSo } } } };
-  expect(problems(() => buildPlan({ ...request, kind: 'backup', params: { partitions: 'p1' } }, noDomain))).toEqual(["backupDevices.onprem-backup.credentials.backupDomain: required for a backup (the backup partitions' cloning domain)"]);
+  // the backup answers the partition's own cloning domain (not one for the whole workstation)
+  const noDomain = { ...inventory, hsms: { ...inventory.hsms, 'hsm-weu-1': { ...weu1, partitionCredentials: { p1: { co: 'env:P1_CO' } } } } };
+  expect(problems(() => buildPlan({ ...request, kind: 'backup', params: { partitions: 'p1' } }, noDomain))).toEqual([
+    "hsms.hsm-weu-1.partitionCredentials.p1.domain: required for its backup (the partition's cloning domain, chosen at partition init -domain)",
+  ]);
+  // the workstation is registered with its certificate before a partition is assigned to it
+  const noCertificate = { ...inventory, clientCertificates: {} };
+  expect(problems(() => buildPlan({ ...request, kind: 'backup', params: { partitions: 'p1' } }, noCertificate))).toEqual([
+    "clientCertificates.backup-ws: required (the backup workstation's NTLS certificate) to register onprem-backup as a client of hsm-weu-1",
+  ]);
   // a partition called like an Object.prototype member has no credentials unless the inventory gives it some
   expect(problems(() => buildPlan({ ...request, kind: 'backup', params: { partitions: 'constructor' } }, inventory))).toEqual([
     "hsms.hsm-weu-1.partitionCredentials.constructor.co: required for its backup (the partition's Crypto Officer)",
   ]);
+});
+
+test('a backup workstation with the retired backupDomain credential is an inventory error that says where the domain now goes', () => {
+  const text = readFileSync(join(__dirname, '../../config/inventory.yaml'), 'utf8').replace(
+    '      backupHsmSo: env:ONPREM_BACKUP_HSM_SO_PASSWORD',
+    '      backupHsmSo: env:ONPREM_BACKUP_HSM_SO_PASSWORD\n      backupDomain: env:ONPREM_BACKUP_DOMAIN',
+  );
+  expect(() => parseInventory(text)).toThrow(/backupDevices\.onprem-backup\.credentials\.backupDomain.*retired: a backup answers the domain of the partition it backs up; name it as hsms\.<hsm>\.partitionCredentials\.<partition>\.domain/);
+});
+
+test('the backup workstation logs in as the inventory\'s user, with credentials.backup whatever the user is called', () => {
+  const device = sample.backupDevices['onprem-backup'];
+  expect(device.user).toBe('backup');
+  const access = DeviceAccess.forBackupOf({ ...sample, backupDevices: { 'onprem-backup': { ...device, user: 'lunaops' } } }, 'hsm-weu-1');
+  expect(access.adminUser()).toBe('lunaops');
+  expect(access.entry.credentials).toMatchObject({ lunaops: device.credentials.backup, backupHsmSo: device.credentials.backupHsmSo });
+  expect(access.entry.credentials).not.toHaveProperty('backup');
+});
+
+test("partition-create: a partition that will be backed up needs its cloning domain's reference in the inventory; the owner is told where it is kept, never its value", () => {
+  const params = { partition: 'p3', client: 'app01', clientHost: 'app01.example.com', backup: 'true' };
+  expect(problems(() => buildPlan({ ...request, kind: 'partition-create', params }, inventory))).toEqual([
+    'hsms.hsm-weu-1.partitionCredentials.p3.domain: required for a partition that will be backed up (its cloning domain, which the backup and HA members must share)',
+  ]);
+  const withDomain = { ...inventory, hsms: { ...inventory.hsms, 'hsm-weu-1': { ...weu1, partitionCredentials: { ...weu1.partitionCredentials, p3: { co: 'env:P3_CO', domain: 'keyvault:hsm-secrets/p3-domain' } } } } };
+  const { plan } = buildPlan({ ...request, kind: 'partition-create', params }, withDomain);
+  expect(plan.steps.find((s) => s.id === 'server-certificate')).toMatchObject({ args: { domainRef: 'keyvault:hsm-secrets/p3-domain', cloning: true } });
+  expect(plan.steps.find((s) => s.id === 'roles')?.title).toContain('partition init -label p3 -domain <the domain in keyvault:hsm-secrets/p3-domain>');
+  // without backup or HA, a partition the inventory does not know yet: the owner chooses and records the domain
+  const { plan: plain } = buildPlan({ ...request, kind: 'partition-create', params: { ...params, backup: 'false' } }, inventory);
+  expect(plain.steps.find((s) => s.id === 'roles')?.title).toContain("-domain <a domain of the owner's choice, recorded as hsms.hsm-weu-1.partitionCredentials.p3.domain>");
 });

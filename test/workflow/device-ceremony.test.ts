@@ -2,7 +2,7 @@ import type { OperationName } from '../../ceremonies/operations';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gate, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
 import { exportedHistoryText } from '../support/history';
-import { SECRETS, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
+import { CLIENT_CERTIFICATES, SECRETS, sha256Of, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
 
 let sim: SimulatedHsm;
 let h: Harness;
@@ -27,6 +27,7 @@ test('a plan of Luna operations runs against the simulator over SSH, and no secr
       device('init', 'hsm.init', { label: 'HSM1' }),
       device('syslog', 'hsm.configureSyslog', { host: '10.0.0.9' }),
       device('partition', 'partition.create', { partition: 'payments' }),
+      device('register-backup', 'client.register', { client: 'backup-ws', host: 'backup-ws.onprem.example', certSha256: sha256Of(CLIENT_CERTIFICATES['backup-ws']) }),
       device('assign-backup', 'partition.assignClient', { client: 'backup-ws', host: 'backup-ws.onprem.example', partition: 'payments' }),
       device('backup', 'backup.partition', { partition: 'payments', label: 'ceremony-payments' }),
       device('verify-backup', 'backup.verify', { partition: 'payments', label: 'ceremony-payments' }),
@@ -45,6 +46,7 @@ test('a plan of Luna operations runs against the simulator over SSH, and no secr
     ['init', 'applied'],
     ['syslog', 'applied'],
     ['partition', 'applied'],
+    ['register-backup', 'applied'],
     ['assign-backup', 'applied'],
     ['backup', 'applied'],
     ['verify-backup', 'checked'],
