@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { LunaShell, type Answer } from '../../activities/device/luna-shell';
+import { archiveBackupAnswers, roleLoginAnswers } from '../../activities/device/lunacm-answers';
 import { allFixtures, fixture, type Fixture } from '../support/lunash-fixtures';
 import { CLIENT_CERTIFICATES, initialiseDirectly, SECRETS, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
 import type { ApplianceState } from '../../simulator/state';
@@ -43,7 +44,7 @@ const login = async () => void (await admin.run('hsm login', { answers: [soPassw
 const coOfPayments = async () => {
   set({ partitions: [partition('payments', '1500000000001', 2)], clients: [{ name: 'backup-ws', host: 'backup-ws', partitions: ['payments'] }] });
   await lunacm.run('slot set -slot 1');
-  await lunacm.run('role login -name co', { answers: [{ prompt: /password[^\n]*: $/i, reply: SECRETS.TEST_PARTITION_CO }] });
+  await lunacm.run('role login -name co', { answers: roleLoginAnswers(SECRETS.TEST_PARTITION_CO) });
 };
 const logout = async () => void (await admin.run('hsm logout'));
 const AUDIT_ROLE = 'Audit-Role-Pass-1';
@@ -268,22 +269,20 @@ const CONTRACT: Record<string, Contract> = {
     masks: [[/^( {4}[A-Za-z ]+?) ->.*$/gm, '$1 -> <value>']],
   },
   'lunacm-slot-set': { via: 'lunacm', given: () => set({ partitions: [partition('payments', '1500000000001', 2)], clients: [{ name: 'backup-ws', host: 'backup-ws', partitions: ['payments'] }] }) },
-  'lunacm-role-login': { via: 'lunacm', given: async () => void (await coOfPayments(), await lunacm.run('role logout')), answers: [{ prompt: /password[^\n]*: $/i, reply: SECRETS.TEST_PARTITION_CO }] },
+  'lunacm-role-login': { via: 'lunacm', given: async () => void (await coOfPayments(), await lunacm.run('role logout')), answers: roleLoginAnswers(SECRETS.TEST_PARTITION_CO) },
   'lunacm-partition-archive-backup': {
     via: 'lunacm',
     given: async () => (sim.backup.state.update((s) => void (s.backups = [])), await coOfPayments()),
-    answers: [
-      { prompt: /\bSO\b[^\n]*: $/, reply: SECRETS.TEST_BACKUP_HSM_SO },
-      { prompt: /domain[^\n]*: $/i, reply: SECRETS.TEST_PARTITION_DOMAIN },
-    ],
+    answers: archiveBackupAnswers({ so: SECRETS.TEST_BACKUP_HSM_SO, domain: SECRETS.TEST_PARTITION_DOMAIN, replacing: false }),
   },
+  'lunacm-partition-archive-backup-so-on-question': {
+    notAnswered: "the Backup HSM's SO named on the question line itself (a second guess the client's answers accept): the simulator names the SO on the line before LunaCM's `enter password:`, as lunacm-partition-archive-backup",
+  },
+  'lunacm-partition-init': { notAnswered: "the partition owner's own command (LunaCM `partition init`, on the owner's client): no ceremony sends it, and the simulated workstation does not answer it" },
   'error-lunacm-archive-backup-domain-mismatch': {
     via: 'lunacm',
     given: async () => (sim.backup.state.update((s) => void (s.backups = [])), await coOfPayments()),
-    answers: [
-      { prompt: /\bSO\b[^\n]*: $/, reply: SECRETS.TEST_BACKUP_HSM_SO },
-      { prompt: /domain[^\n]*: $/i, reply: 'another-domain' },
-    ],
+    answers: archiveBackupAnswers({ so: SECRETS.TEST_BACKUP_HSM_SO, domain: 'another-domain', replacing: false }),
   },
   'error-lunacm-object-exists': {
     via: 'lunacm',
