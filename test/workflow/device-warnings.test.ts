@@ -46,11 +46,12 @@ test('warnings before hsm show, partition list and partition create: the steps s
   expect(partition.evidence?.outcome).toBe('applied');
   expect(partition.evidence?.warnings).toContainEqual({ device: 'hsm-sim-1', command: 'partition create -partition tokens', line: CLOCK });
 
-  // the timeline: one event per distinct warning of a step, naming the commands it came with
+  // the timeline: one event per distinct warning of a step, naming the commands it came with (the
+  // partition step reads hsm show too: the SO login attempts left, before its hsm login)
   const warnings = final.timeline.filter((e) => e.type === 'device-warning');
   expect(warnings.map((e) => [e.step, e.actor, e.detail])).toEqual([
     ['show', 'hsm-sim-1', `${BATTERY} (printed with: hsm show)`],
-    ['partition', 'hsm-sim-1', `${BATTERY} (printed with: partition list)`],
+    ['partition', 'hsm-sim-1', `${BATTERY} (printed with: partition list, hsm show)`],
     ['partition', 'hsm-sim-1', `${CLOCK} (printed with: partition create -partition tokens)`],
   ]);
   // each follows its step's success
