@@ -66,6 +66,10 @@ test('a precheck that does not hold ends the ceremony `refused` before any gate 
   });
   await refusedAt('default-route', /^CheckFailed: appliance.singleDefaultRoute: the appliance has 2 default routes \(via 10.0.2.1 on eth0, via 10.0.3.1 on eth1\)/);
   sim.appliance.state.update((s) => void s.routes.pop());
+  // the Backup HSM could not take backups of partitions on the target firmware: refused before anyone is asked
+  sim.backup.state.update((s) => void (s.backupHsmFirmware = '7.3.2'));
+  await refusedAt('backup-compatible', /^CheckFailed: backup.compatible: .*partitions on HSM firmware 7\.8\.4 .*need a Luna Backup HSM 7 on firmware 7\.7\.1 or newer; the Backup HSM runs 7\.3\.2/);
+  sim.backup.state.update((s) => void (s.backupHsmFirmware = '7.7.1'));
 
   const untouched = sim.appliance.state.read();
   expect(untouched).toMatchObject({ firmware: '7.0.3', files: {}, pendingSoftware: null, upgradeFirmware: null });

@@ -88,6 +88,6 @@ test('a password question after a line naming another role stops the backup: not
   expect(f.message).toContain('asked "enter password:" (after "Logging in as the Crypto Officer on slot 0."), which the operation does not answer; nothing was typed');
   const sent = sim.backup.state.read().audit.slice(auditBefore).map((a) => a.command);
   // the reads and the CO's login ran; the question got no answer and the backup never ran
-  expect(sent.filter((c) => !/^(?:slot list|partition archive list)\b/.test(c))).toEqual(['slot set -slot 1', 'role login -name co']);
+  expect(sent.filter((c) => !/^(?:slot list|partition archive list)\b/.test(c))).toEqual(['slot set -slot 1', 'role show -name co', 'role login -name co']);
   expect(sim.backup.state.read().backups).toEqual([]);
 });

@@ -93,7 +93,7 @@ describe('the Luna ceremonies', () => {
     expect(steps('backup', { partitions: 'p1', standingApproval: 'nightly-backup-weu-1' })).toEqual(['vpn', 'compatible', 'standing-approval', 'register-workstation', 'visible-p1', 'backup-p1', 'revoke-p1', 'verify-p1']);
     expect(
       steps('firmware-upgrade', { file: 'u-7.8.4.spkg', sha256: 'a'.repeat(64), authCode: 'Abc12345', targetFirmware: '7.8.4', partitions: 'p1' }),
-    ).toEqual(['on-target', 'upgrade-path', 'default-route', 'signoff', 'approve', 'backup', 'upload', 'registered-clients', 'clients-stopped', 'verify-package', 'install', 'reboot', 'firmware', 'hsm-restarted', 'verify']);
+    ).toEqual(['on-target', 'upgrade-path', 'default-route', 'backup-compatible', 'signoff', 'approve', 'backup', 'upload', 'registered-clients', 'clients-stopped', 'verify-package', 'install', 'reboot', 'firmware', 'hsm-restarted', 'verify']);
     // a target the documentation gives no upgrade path to is refused before anything starts
     expect(problems(() => buildPlan({ ...base, kind: 'firmware-upgrade', params: { file: 'u-7.9.9.spkg', sha256: 'a'.repeat(64), authCode: 'Abc12345', targetFirmware: '7.9.9', partitions: 'p1' } }, inventory))).toEqual([
       'params.targetFirmware: no documented upgrade path to firmware 7.9.9 (known: 7.7.0, 7.7.1, 7.8.4; see ceremonies/firmware-releases.ts)',
