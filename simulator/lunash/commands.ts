@@ -6,6 +6,7 @@ import { compareVersions, hasStcAdminChannel } from '../versions';
 import { CRLF, errorLine, heading, keyValues, SHELL_ERROR, SUCCESS } from './output';
 import { LunaError, type CommandContext as GenericContext, type CommandSpec, type ShellDialect } from './shell';
 import { INIT_COMMANDS } from './init-commands';
+import { readSecretTwice } from './secret-prompts';
 
 // lunash commands of a Luna Network HSM 7 appliance. Output shapes follow captures of real
 // appliances (5.x-7.8) and Thales' docs where they exist; the tables and fixed texts are written
@@ -144,14 +145,6 @@ export async function readNewUserPassword(ask: (prompt: string) => Promise<strin
   if (first !== second) return { problem: 'Sorry, passwords do not match.' };
   const problem = passwordProblem(first);
   return problem ? { problem: `BAD PASSWORD: ${problem}` } : { password: first };
-}
-
-async function readSecretTwice(c: CommandContext, what: string, confirmText: string): Promise<string> {
-  const first = await c.io.ask(`${CRLF}Please enter ${what}:${CRLF}> `, { echo: false });
-  const second = await c.io.ask(`${CRLF}Please re-enter ${confirmText} to confirm:${CRLF}> `, { echo: false });
-  if (first !== second) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', 'The values do not match.');
-  if (first.length < 7) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', 'The value must be at least 7 characters long.');
-  return first;
 }
 
 /** Thales: without -size a partition gets "an equal share of the total HSM memory" per licence;

@@ -2,6 +2,7 @@ import selfsigned from 'selfsigned';
 import type { ApplianceState } from '../state';
 import { CRLF, keyValues } from './output';
 import { LunaError, type CommandContext as GenericContext, type CommandSpec } from './shell';
+import { readSecretTwice } from './secret-prompts';
 
 // lunash commands an hsm-init ceremony adds after `hsm init`: the NTLS server certificate made for
 // the unit (`sysconf regenCert`, `ntls bind`, `service restart ntls`), HSM audit logging through
@@ -33,14 +34,6 @@ async function newServerCertificate(state: ApplianceState): Promise<string> {
   const altNames = [{ type: 2, value: state.name }, ...boundAddresses(state, state.ntls.binding).map((ip) => ({ type: 7, ip }))];
   const pems = await selfsigned.generate([{ name: 'commonName', value: state.name }], { days: 3650, keySize: 2048, extensions: [{ name: 'subjectAltName', altNames }] } as never);
   return pems.cert;
-}
-
-async function readSecretTwice(c: CommandContext, what: string, confirmText: string): Promise<string> {
-  const first = await c.io.ask(`${CRLF}Please enter ${what}:${CRLF}> `, { echo: false });
-  const second = await c.io.ask(`${CRLF}Please re-enter ${confirmText} to confirm:${CRLF}> `, { echo: false });
-  if (first !== second) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', 'The values do not match.');
-  if (first.length < 7) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', 'The value must be at least 7 characters long.');
-  return first;
 }
 
 function requireAuditor(c: CommandContext): void {
