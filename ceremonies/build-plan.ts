@@ -37,6 +37,9 @@ export function requestOf(plan: Plan): CeremonyRequestInput {
   return { kind: plan.kind, hsm: plan.hsm, ticket: plan.ticket, requester: plan.requester, params: plan.params as Record<string, string> };
 }
 
+/** Equal as JSON (a field absent on one side is not equal to one present). */
+const same = (a: unknown, b: unknown) => (a === undefined || b === undefined ? a === b : canonicalJson(a) === canonicalJson(b));
+
 const FRAME_FIELDS = ['version', 'kind', 'title', 'requester', 'ticket', 'hsm', 'operators', 'params'] as const;
 
 /** What a step is, in words that come from the schema (its id is a slug, its op from the
@@ -48,16 +51,16 @@ function stepLabel(step: Plan['steps'][number]): string {
 /** The first place where `given` differs from the plan the catalogue built, in words. */
 export function firstDifference(given: Plan, built: Plan): string | undefined {
   for (const field of FRAME_FIELDS) {
-    if (canonicalJson(given[field]) !== canonicalJson(built[field])) return `its ${field} is not the one the catalogue gives`;
+    if (!same(given[field], built[field])) return `its ${field} is not the one the catalogue gives`;
   }
   for (let i = 0; i < Math.max(given.steps.length, built.steps.length); i++) {
     const g = given.steps[i];
     const b = built.steps[i];
     if (!g) return `step ${i + 1} is missing: the catalogue's plan has ${stepLabel(b)}`;
     if (!b) return `step ${i + 1}, ${stepLabel(g)}, is not in the catalogue's plan (it has ${built.steps.length} steps)`;
-    if (canonicalJson(g) === canonicalJson(b)) continue;
+    if (same(g, b)) continue;
     if (stepLabel(g) !== stepLabel(b)) return `step ${i + 1} is ${stepLabel(g)}: the catalogue's plan has ${stepLabel(b)}`;
-    const keys = [...new Set([...Object.keys(g), ...Object.keys(b)])].filter((k) => canonicalJson((g as Record<string, unknown>)[k]) !== canonicalJson((b as Record<string, unknown>)[k]));
+    const keys = [...new Set([...Object.keys(g), ...Object.keys(b)])].filter((k) => !same((g as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
     return `step ${i + 1}, ${stepLabel(g)}, differs from the catalogue's in ${keys.sort().join(', ')}`;
   }
   return undefined;
@@ -74,7 +77,7 @@ export function catalogueProblem(plan: Plan, inventory: Inventory, now = Date.no
     built = buildPlan(requestOf(plan), inventory, { now });
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
-    return `the catalogue builds no plan from the request it names: ${err.message}`;
+    return `the catalogue builds no plan from the request it names: ${err.problems.join("; ")}`;
   }
   if (built.digest === planDigest(plan)) return undefined;
   const where = firstDifference(plan, built.plan) ?? 'its digest differs';

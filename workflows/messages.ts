@@ -95,6 +95,10 @@ export interface CeremonyStatus {
   refusal?: string;
   /** The precheck step that refused the ceremony, when it was one (else the policy check). */
   refusedBy?: string;
+  /** Set by the client (never the workflow): the final phase the ceremony has reached while its
+   * workflow has not closed yet (its last mails and ticket comments still going out); `phase`
+   * says `running` until it has. */
+  ending?: Phase;
 }
 
 /** What a ceremony returns when it ends: its final status with its timeline, so that an ended
