@@ -260,7 +260,11 @@ describe('the worker runs only plans its own catalogue builds', () => {
     expect((await result(env.h.ceremonies, id)).phase).toBe('rejected');
   });
 
-  test('a standing approval covers the partitions it names only: payments, not vault', async () => {
+  test('a standing approval covers the partitions it names only: payments, not vault (CLI and webhook)', async () => {
+    const hook = await webhook('backup', { partitions: 'payments,vault', standingApproval: 'nightly-backup' });
+    expect(hook.status).toBe(422);
+    expect((hook.json.problems ?? []).join('\n')).toMatch(/standing approval nightly-backup covers the partitions payments, tokens, not vault/);
+    await startedNothing(hook.id);
     const key = ticket();
     const run = await cli('start', 'backup', '--hsm', 'hsm-sim-1', '--ticket', `jira:${key}`, '--requester', REQUESTER, '--param', 'partitions=payments,vault', '--param', 'standingApproval=nightly-backup');
     expect(run.code).toBe(1);
