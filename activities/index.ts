@@ -35,6 +35,9 @@ export interface ActivityDeps {
   sessions?: DeviceSessions;
   /** Short read-only steps run as local activities (`WORKER_LOCAL_READS`). */
   localReads?: boolean;
+  /** Engine tests only (hand-written plans): the policy check does not ask that the catalogue
+   * builds the plan. The worker process never sets it. */
+  acceptPlansNotFromCatalogue?: boolean;
 }
 
 const caches = new Map<string, InventoryCache>();
@@ -126,7 +129,7 @@ export function createActivities(deps: ActivityDeps) {
   const activities: Record<string, (input: never) => Promise<unknown>> = {
     notify: notifyActivity(deps.notifier),
     ticketComment: ticketCommentActivity(deps.ticketAdapters ?? {}),
-    checkPolicy: policyCheckActivity(deps.inventoryPath ? inventoryOf(deps.inventoryPath) : undefined, { localReads: deps.localReads }),
+    checkPolicy: policyCheckActivity(deps.inventoryPath ? inventoryOf(deps.inventoryPath) : undefined, { localReads: deps.localReads, acceptPlansNotFromCatalogue: deps.acceptPlansNotFromCatalogue }),
   };
   for (const def of OPERATIONS) activities[def.name] = operationActivity(def, deps);
   return activities;

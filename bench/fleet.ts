@@ -24,9 +24,11 @@ const DEVICE_LATENCY_MS = 20;
 const RELEASE_PER_SECOND = loadConfig().BENCH_FLEET_RELEASE_PER_SECOND;
 const SIZES = loadConfig().BENCH_FLEET_SIZES.split(',').map(Number);
 
-/** The worker as production runs it (`node dist/worker/main.js`), so its RSS is its own. */
+/** The worker process as production runs it, so its RSS is its own; the engine tests' entry
+ * (`runWorkerProcess` with hand-written plans accepted: the bench's gated plans are not the
+ * catalogue's), otherwise the same as `node dist/worker/main.js`. */
 async function startWorker(env: Record<string, string>): Promise<{ peakRssMiB(): number; stop(): Promise<void> }> {
-  const { child, ready, exited } = spawnWorkerProcess(join(__dirname, '..', 'worker', 'main.js'), { ...process.env, ...env });
+  const { child, ready, exited } = spawnWorkerProcess(join(__dirname, '..', 'test', 'support', 'engine-worker-main.js'), { ...process.env, ...env });
   await ready;
   return {
     // VmHWM: the kernel's high-water mark of the process's resident set

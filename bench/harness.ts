@@ -52,7 +52,7 @@ export async function startHarnessFor(server: { address: string; bundlePath: str
     CEREMONY_INVENTORY: inventoryPath ?? ledgerInventory(dataDir),
     ...settings,
   });
-  const { worker, connection, closeSessions } = await createCeremonyWorker(config, { workflowBundlePath: server.bundlePath });
+  const { worker, connection, closeSessions } = await createCeremonyWorker(config, { workflowBundlePath: server.bundlePath, acceptPlansNotFromCatalogue: true }); // the bench's plans are hand-written
   const running = worker.run();
   const { ceremonies, connection: clientConnection } = await CeremonyClient.connect(config, { signerFor: (actor) => benchKeys.signer(actor) });
   return {

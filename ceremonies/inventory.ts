@@ -159,8 +159,17 @@ export const StandingApprovalSchema = z
     approvedBy: z.array(EmailSchema).min(1),
     reference: z.string().min(1).max(200),
     expires: z.iso.date('expected a date such as 2027-06-30'),
+    /** The parameters it covers, and only those: the partitions a run may back up and the backup
+     * device they go to (the HSM's `backupDevice`). A run naming any other is refused. */
+    params: z
+      .object({
+        partitions: z.array(LunaName).min(1),
+        backupDevice: SlugSchema,
+      })
+      .strict(),
   })
-  .strict();
+  .strict()
+  .refine((a) => a.ceremony === 'backup', { message: 'a standing approval covers backups only (the parameters it names are a backup\'s)', path: ['ceremony'] });
 
 export const ApproverGroupSchema = z.object({
   description: z.string().optional(),

@@ -96,7 +96,7 @@ export const OPERATIONS_CATALOGUE = {
     z.object({ partitionFirmware: FirmwareVersion.optional() }).strict(),
   ),
   'backup.recent': op('read-only', 'Check that every partition has a complete backup, named for this HSM and partition, newer than N days', z.object({ maxAgeDays: z.number().int().min(1).max(365) }).strict()),
-  'approval.standing': op('read-only', 'Check that a standing pre-approval (inventory standingApprovals) covers this run', z.object({ id: SlugSchema }).strict()),
+  'approval.standing': op('read-only', 'Check that a standing pre-approval (inventory standingApprovals) covers this run', z.object({ id: SlugSchema, /** the run's partitions, comma-separated: the approval must name each */ partitions: z.string().min(1).max(512).optional() }).strict()),
   'azure.matchesAppliance': op('read-only', "Check that the Azure resource is this appliance: its private IP is the address the worker reaches, which reports the inventory's serial", z.object({ resourceId: DedicatedHsmResourceId, serial: HsmSerial }).strict()),
   'azure.deleteDedicatedHsm': op('irreversible', 'Deprovision the Dedicated HSM in Azure (ARM DELETE), only when the HSM is zeroized', z.object({ resourceId: DedicatedHsmResourceId, serial: HsmSerial.optional(), pollMs: z.number().int().min(50).max(60_000).default(5000) }).strict(), '25m'),
 };

@@ -45,11 +45,34 @@ interface Context {
   parent?: string;
 }
 
-export function standingApprovalProblem(inventory: Inventory, id: string, ceremony: { kind: string; hsm: string }, now: number): string | undefined {
+/** What a run asks a standing approval to cover: its kind and HSM, and the partitions it backs up
+ * (`undefined`: the run names none, which no standing approval covers). */
+export interface StandingScope {
+  kind: string;
+  hsm: string;
+  partitions?: string[];
+}
+
+/** The partitions a comma-separated list names (as a backup's `partitions` parameter has them). */
+export function partitionList(value: unknown): string[] | undefined {
+  if (typeof value !== 'string') return undefined;
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  return list.length ? list : undefined;
+}
+
+/** Why a standing approval does not cover this run, or undefined. It covers one ceremony kind on
+ * one HSM, the partitions it names and the backup device it names (the HSM's `backupDevice`, so
+ * an inventory that moves the HSM's backups elsewhere needs a new approval), until it expires. */
+export function standingApprovalProblem(inventory: Inventory, id: string, ceremony: StandingScope, now: number): string | undefined {
   const approval = own(inventory.standingApprovals, id);
   if (!approval) return `standing approval "${id}" is not in the inventory`;
   if (approval.hsm !== ceremony.hsm) return `standing approval ${id} covers ${approval.hsm}, not ${ceremony.hsm}`;
   if (approval.ceremony !== ceremony.kind) return `standing approval ${id} covers ${approval.ceremony} ceremonies, not ${ceremony.kind}`;
+  if (!ceremony.partitions?.length) return `standing approval ${id} covers the partitions ${approval.params.partitions.join(', ')}: this run names none`;
+  const outside = ceremony.partitions.filter((p) => !approval.params.partitions.includes(p));
+  if (outside.length) return `standing approval ${id} covers the partitions ${approval.params.partitions.join(', ')}, not ${outside.join(', ')}`;
+  const device = own(inventory.hsms, ceremony.hsm)?.backupDevice;
+  if (device !== approval.params.backupDevice) return `standing approval ${id} covers backups to ${approval.params.backupDevice}, not to ${device ?? 'no backup device'}`;
   const end = Date.parse(`${approval.expires}T23:59:59.999Z`);
   // fail closed: an expiry that does not parse has expired
   if (!(end >= now)) return `standing approval ${id} expired on ${approval.expires}`;
@@ -95,7 +118,11 @@ function walk(c: Context, steps: Step[], where: string): void {
     if (!own(c.inventory.hsms, hsm)) return void c.problems.push(`${at}: unknown HSM "${hsm}": not in the worker's inventory`);
     if (step.op === 'approval.standing') {
       const id = String(step.args.id ?? '');
-      const problem = standingApprovalProblem(c.inventory, id, c.plan, c.now);
+      // the step's partitions and the plan's parameters must both lie inside what it covers
+      const stepScope = { kind: c.plan.kind, hsm: c.plan.hsm, partitions: partitionList(step.args.partitions) };
+      const problem =
+        standingApprovalProblem(c.inventory, id, stepScope, c.now) ??
+        standingApprovalProblem(c.inventory, id, { ...stepScope, partitions: partitionList(c.plan.params.partitions) }, c.now);
       if (problem) return void c.problems.push(`${at}: ${problem}`);
       const approval = own(c.inventory.standingApprovals, id)!;
       c.standing.push({ stepId: step.id, approvedBy: approval.approvedBy, kinds: approval.kinds });

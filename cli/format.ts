@@ -31,6 +31,7 @@ export function formatStatus(s: CeremonyStatus): string {
     `  kind ${s.kind} · hsm ${s.hsm} · ticket ${s.ticket} · requested by ${s.requester}`,
     `  plan digest ${s.planDigest}`,
   ];
+  if (s.ending) lines.push(`  ending ${s.ending}: the workflow is still sending its last notifications`);
   if (s.refusal) lines.push(s.refusedBy ? `  refused by the precheck "${s.refusedBy}" before any gate (nothing was asked or changed): ${s.refusal}` : `  refused by the worker's policy check: ${s.refusal}`);
   if (s.openGate) {
     lines.push(

@@ -23,6 +23,7 @@ import {
   cancelUpdate,
   checkDecisionQuery,
   type CheckDecisionInput,
+  FINAL_PHASES,
   planQuery,
   rejectUpdate,
   resolveUpdate,
@@ -145,8 +146,13 @@ export class CeremonyClient {
     return this.client.workflow.getHandle<typeof ceremonyWorkflow>(ceremonyId);
   }
 
-  status(ceremonyId: string): Promise<CeremonyStatus> {
-    return this.read(ceremonyId, statusQuery, [], this.fromOutcome(ceremonyId, ({ timeline, ...status }) => status));
+  /** A final phase only once the workflow has closed: a ceremony whose steps have ended but whose
+   * workflow still sends its last mails and ticket comments is `running`, with `ending` set. */
+  async status(ceremonyId: string): Promise<CeremonyStatus> {
+    const status = await this.read(ceremonyId, statusQuery, [], this.fromOutcome(ceremonyId, ({ timeline, ...status }) => status));
+    if (!FINAL_PHASES.includes(status.phase)) return status;
+    const described = await this.call(ceremonyId, () => this.handle(ceremonyId).describe());
+    return described.status.name === 'RUNNING' ? { ...status, phase: 'running', ending: status.phase, cancellable: false } : status;
   }
 
   timeline(ceremonyId: string): Promise<TimelineEvent[]> {

@@ -118,7 +118,13 @@ async function runCeremony(ceremonies: CeremonyClient, kind: CeremonyKind): Prom
     const line = `${status.phase}${status.currentStep ? ` at ${status.currentStep}` : ''}`;
     if (line !== last) log(`${kind}: ${line}`);
     last = line;
-    if (FINAL_PHASES.includes(status.phase) || status.phase === 'needs-intervention') return status;
+    if (status.phase === 'needs-intervention') return status;
+    // final only once the workflow has closed (its last mails sent): wait for its result, so the
+    // stack is never stopped with the ceremony still open
+    if (FINAL_PHASES.includes(status.phase) || status.ending) {
+      await ceremonies.handle(ceremonyId).result();
+      return ceremonies.status(ceremonyId);
+    }
     if (status.openGate) {
       const { plan } = await ceremonies.plan(ceremonyId);
       const step = plan.steps.find((s) => s.id === status.openGate!.id)!;

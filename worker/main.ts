@@ -1,25 +1,8 @@
 #!/usr/bin/env node
-import { loadConfig } from '../runtime/config';
-import { createLogger } from '../runtime/logger';
-import { WORKER_READY } from './process';
-import { createCeremonyWorker } from './worker';
+import { runWorkerProcess } from './run-process';
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const log = createLogger('worker', config.LOG_LEVEL, config.LOG_FORMAT);
-  const metricsAddress = config.WORKER_METRICS_ADDRESS === 'off' ? undefined : config.WORKER_METRICS_ADDRESS;
-  const { worker, connection, closeSessions } = await createCeremonyWorker(config, { workflowBundlePath: config.CEREMONY_WORKFLOW_BUNDLE, metricsAddress });
-  log.info({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, metrics: metricsAddress ? `http://${metricsAddress}/metrics` : 'off' }, WORKER_READY);
-  try {
-    await worker.run(); // returns after SIGINT/SIGTERM once in-flight tasks are done
-  } finally {
-    closeSessions();
-    await connection.close();
-  }
-  log.info('worker stopped');
-}
-
-main().catch((err) => {
+// the production worker: it runs only plans its own catalogue builds
+runWorkerProcess().catch((err) => {
   console.error(`worker failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

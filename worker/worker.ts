@@ -43,6 +43,9 @@ export interface WorkerOptions {
   /** `host:port` for the SDK's Prometheus endpoint (the worker process: `WORKER_METRICS_ADDRESS`);
    * unset = none (a process installs one runtime: workers in a test process share it). */
   metricsAddress?: string;
+  /** Engine tests only, which run hand-written plans: accept a valid plan the catalogue does not
+   * build (the policy still applies). `worker/main.ts` never sets it. */
+  acceptPlansNotFromCatalogue?: boolean;
 }
 
 export async function createCeremonyWorker(config: AppConfig, options: WorkerOptions = {}) {
@@ -69,6 +72,7 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
       keyVault: keyVaultSettings(config),
       sessions,
       localReads: config.WORKER_LOCAL_READS === 'true',
+      acceptPlansNotFromCatalogue: options.acceptPlansNotFromCatalogue,
     }),
   });
   /** After `worker.run()` has returned: closes the device sessions it kept. */

@@ -1,14 +1,14 @@
 import { ApplicationFailure, CancellationScope, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { planDigest } from '../ceremonies/digest';
 import { checkPolicy } from './activities';
-import { describeFailure } from './failures';
+import { describeFailure, refusalOperators } from './failures';
 import { registerHandlers } from './handlers';
 import { planShapeProblem } from './plan-shape';
-import { LOCAL_ACTIVITIES_PATCH, type CeremonyInput, type CeremonyOutcome, type Phase } from './messages';
+import { LOCAL_ACTIVITIES_PATCH, REFUSAL_TO_OPERATORS_PATCH, type CeremonyInput, type CeremonyOutcome, type Phase } from './messages';
 import { CeremonyRun } from './run';
 import { CeremonyState } from './state';
 import { runStep } from './steps';
-import { nextStepsLines, outcomeText, policySummary } from './texts';
+import { nextStepsLines, outcomeText, policySummary, refusalText } from './texts';
 
 /** The plan's steps in order, until one ends the ceremony or a cancel request stops it. */
 async function runSteps(run: CeremonyRun): Promise<Phase> {
@@ -44,14 +44,18 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonyOu
   // gates each step needs, who may decide, with which keys. The workflow's input is not trusted;
   // the parent of a child ceremony is Temporal's own record.
   let outcome: Phase = 'completed';
+  /** Set when the worker refused the plan: whom to tell (its operators). */
+  let refusedPlan: { operators: string[] } | undefined;
   try {
-    state.policy = await checkPolicy({ ceremonyId: state.ceremonyId, plan, parent: workflowInfo().parent?.workflowId }, run.localActivities);
+    const parent = workflowInfo().parent?.workflowId;
+    state.policy = await checkPolicy({ ceremonyId: state.ceremonyId, plan, parent, ...(parent && input.parentPlan ? { parentPlan: input.parentPlan } : {}) }, run.localActivities);
     state.record('policy-checked', 'worker', policySummary(state));
   } catch (err) {
     state.refusal = describeFailure(err);
     state.record('policy-refused', 'worker', state.refusal);
     for (const s of state.steps) s.status = 'skipped';
     outcome = 'refused';
+    refusedPlan = { operators: refusalOperators(err) };
   }
 
   if (outcome !== 'refused') {
@@ -65,8 +69,15 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonyOu
   state.currentStep = null;
   run.setPhase(outcome);
   state.record('ceremony-ended', outcome === 'cancelled' && state.cancelRequest ? state.cancelRequest.by : 'system', outcome);
-  run.comment('ended', [`ceremony ${outcome}.`, ...nextStepsLines(state)].join('\n'));
-  run.send('outcome', [plan.requester, ...state.operators], `Ceremony ${outcome}: ${plan.title}`, outcomeText(plan, state, outcome));
+  if (refusedPlan && patched(REFUSAL_TO_OPERATORS_PATCH)) {
+    // a plan the worker refused could not have come from the CLI, a webhook or a schedule (they
+    // build the catalogue's plan and check the same policy): its ticket and requester are whatever
+    // its author chose, so nothing goes there; the worker's operators learn of the attempt
+    run.send('outcome', refusedPlan.operators, `Plan refused by the worker: ${state.ceremonyId}`, refusalText(state));
+  } else {
+    run.comment('ended', [`ceremony ${outcome}.`, ...nextStepsLines(state)].join('\n'));
+    run.send('outcome', [plan.requester, ...state.operators], `Ceremony ${outcome}: ${plan.title}`, outcomeText(plan, state, outcome));
+  }
   await run.settled();
   return state.outcome();
 }

@@ -30,3 +30,12 @@ export function parseInput<T>(parse: (raw: unknown) => T, raw: unknown): T {
 export function refuse(refusal: Refusal | undefined): void {
   if (refusal) throw ApplicationFailure.create({ message: refusal.message, type: 'Refused', nonRetryable: true, details: [refusal.code] });
 }
+
+/** The operators a policy refusal names (the worker's inventory's, in the failure's details);
+ * none when the worker has no inventory. */
+export function refusalOperators(err: unknown): string[] {
+  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as { operators?: unknown } | undefined) : undefined;
+  const operators = details?.operators;
+  return Array.isArray(operators) ? operators.filter((o): o is string => typeof o === 'string') : [];
+}

@@ -12,6 +12,11 @@ export const LOCAL_STEP_SUMMARY = 'step ';
 /** The patch (`patched()`) after which the policy check and short reads run as local activities:
  * a history from before it replays as it ran, with activities. */
 export const LOCAL_ACTIVITIES_PATCH = 'local-activities';
+/** A child ceremony is started with its parent's plan (for the child's catalogue check). */
+export const CHILD_PARENT_PLAN_PATCH = 'child-parent-plan';
+/** A plan refused by the worker's policy check is reported to the worker's operators only: no
+ * ticket comment, no mail to the requester the plan names. */
+export const REFUSAL_TO_OPERATORS_PATCH = 'refusal-to-operators';
 
 export const PHASES = [
   'running',
@@ -90,6 +95,10 @@ export interface CeremonyStatus {
   refusal?: string;
   /** The precheck step that refused the ceremony, when it was one (else the policy check). */
   refusedBy?: string;
+  /** Set by the client (never the workflow): the final phase the ceremony has reached while its
+   * workflow has not closed yet (its last mails and ticket comments still going out); `phase`
+   * says `running` until it has. */
+  ending?: Phase;
 }
 
 /** What a ceremony returns when it ends: its final status with its timeline, so that an ended
@@ -108,6 +117,9 @@ export interface GateView {
 
 export interface CeremonyInput {
   plan: Plan;
+  /** A child ceremony's parent's plan, as the parent runs it (`CHILD_PARENT_PLAN_PATCH`): the
+   * child's worker rebuilds it and runs the child only if it embeds exactly this plan. */
+  parentPlan?: Plan;
 }
 
 export const approveUpdate = defineUpdate<GateView, [ApproveInput]>('approve');

@@ -48,3 +48,15 @@ export function policySummary(state: CeremonyState): string {
   const gated = (state.policy?.steps ?? []).filter((s) => s.rule).map((s) => `${s.id} (${s.kind}) after ${s.by.join(' + ')}`);
   return `the plan meets the policy: ${gated.join('; ') || 'no step needs a gate'}`;
 }
+
+/** The operators' mail about a plan the worker refused. It names the plan by its digest, kind
+ * and HSM, not by the title, ticket or requester it claims (its author chose them): those are
+ * in the ceremony's timeline and history. */
+export function refusalText(state: CeremonyState): string {
+  const { plan } = state;
+  return [
+    `The worker refused the plan of ceremony ${state.ceremonyId} before any step: ${state.refusal}`,
+    `Plan ${state.planDigest}: ${plan.kind} on ${plan.hsm}.`,
+    'Nobody could have started it through the CLI, a ticket webhook or a schedule: it was started directly on Temporal, or with another inventory. No ticket comment and no mail to the requester it names were sent.',
+  ].join('\n');
+}

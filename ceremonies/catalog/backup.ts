@@ -31,7 +31,7 @@ export function buildBackupPlan({ request, inventory }: PlanContext, options: { 
     if (options.gate === false) return [];
     if (p.standingApproval) {
       requireInventory(own(inventory.standingApprovals, p.standingApproval), `standingApprovals.${p.standingApproval}`, 'by the request');
-      return [check('standing-approval', `Standing pre-approval ${p.standingApproval} covers this backup`, 'approval.standing', { id: p.standingApproval })];
+      return [check('standing-approval', `Standing pre-approval ${p.standingApproval} covers this backup`, 'approval.standing', { id: p.standingApproval, partitions: p.partitions.join(',') })];
     }
     return approvalGate(inventory, request, p, 'approve', `Approve backing up ${p.partitions.join(', ')}`);
   })();

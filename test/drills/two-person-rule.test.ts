@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { auditEvents } from '../../audit/history';
+import { buildPlan } from '../../ceremonies/build-plan';
 import { loadInventory } from '../../ceremonies/inventory';
 import { PlanSchema, type PlanInput } from '../../ceremonies/plan';
 import { approveUpdate, rejectUpdate } from '../../workflows/messages';
@@ -200,6 +201,75 @@ describe('who decided is proven by a signature, not by a field', () => {
       ['approve', 'bob@example.com'],
     ]);
     await env.h.ceremonies.cancel(id, { by: REQUESTER, reason: 'drill done' });
+    expect(deviceLog()).toEqual([]);
+  });
+});
+
+describe('the worker runs only plans its own catalogue builds', () => {
+  const OUTSIDER = 'mallory@example.org';
+
+  /** Start a plan on a raw Temporal client, as anyone who reaches the frontend can. */
+  async function startRaw(plan: unknown): Promise<string> {
+    const id = `ceremony-raw-${ticket().toLowerCase()}`;
+    await env.h.ceremonies.client.workflow.start('ceremonyWorkflow', {
+      workflowId: id,
+      taskQueue: env.h.config.TEMPORAL_TASK_QUEUE,
+      args: [{ plan }],
+      typedSearchAttributes: new TypedSearchAttributes([{ key: CEREMONY_PHASE, value: 'running' }]),
+    });
+    return id;
+  }
+
+  test('a backup plan on the nightly standing approval with an added syslog step to an outside host is refused before any step, and only the operators hear of it', async () => {
+    const key = ticket();
+    // the catalogue's own plan for a standing-approved backup, as `ceremony start` builds it ...
+    const genuine = buildPlan({ kind: 'backup', hsm: 'hsm-sim-1', ticket: `jira:${key}`, requester: OUTSIDER, params: { partitions: 'payments', standingApproval: 'nightly-backup' } }, loadInventory(env.sim.inventoryPath)).plan;
+    // ... with one more step after the standing approval: syslog to a host the attacker owns
+    const steps = [...genuine.steps];
+    steps.splice(steps.findIndex((s) => s.id === 'standing-approval') + 1, 0, { id: 'syslog', type: 'device', title: 'Syslog', hsm: 'hsm-sim-1', op: 'hsm.configureSyslog', args: { host: '203.0.113.66' } } as never);
+    const forged = PlanSchema.parse({ ...genuine, steps });
+    const mailsBefore = env.h.outbox().length;
+
+    const id = await startRaw(forged);
+    const final = await result(env.h.ceremonies, id);
+    expect(final.phase).toBe('refused');
+    expect(final.decisions).toEqual([]);
+    expect(final.steps.every((s) => s.status === 'skipped')).toBe(true);
+    expect(final.refusal).toMatch(/not the plan the worker's catalogue builds from its request \(backup on hsm-sim-1 for jira:BYPASS-[^)]+\): step 4 is syslog \(device hsm.configureSyslog\): the catalogue's plan has register-workstation \(device client.register\)/);
+    expect(deviceLog()).toEqual([]);
+    expect(backupLog()).toEqual([]);
+
+    // the refusal is recorded, and told to the worker's operators only: no comment on the ticket
+    // the plan names, no mail to the requester it names
+    const handle = env.h.ceremonies.handle(id);
+    const activities = (await auditEvents(await handle.fetchHistory())).flatMap((e) => (e.activity ? [e.activity.type] : []));
+    expect(activities).not.toContain('ticketComment');
+    expect((await env.h.ceremonies.timeline(id)).map((e) => e.type)).toEqual(['ceremony-started', 'policy-refused', 'ceremony-ended']);
+    const mails = env.h.outbox().slice(mailsBefore).filter((m) => m.ceremonyId === id);
+    expect(mails.flatMap((m) => m.to)).toEqual(['operator@example.com']);
+    expect(mails[0].body).toContain(final.refusal);
+    expect(mails.flatMap((m) => m.to)).not.toContain(OUTSIDER);
+  });
+
+  test('a plan the catalogue builds, started on a raw client, runs (the check refuses forgeries, not raw starts)', async () => {
+    const plan = buildPlan({ kind: 'rehearsal', hsm: 'hsm-sim-1', ticket: `jira:${ticket()}`, requester: REQUESTER, params: {} }, loadInventory(env.sim.inventoryPath)).plan;
+    const id = await startRaw(plan);
+    const status = await waitForStatus(env.h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
+    expect(status.refusal).toBeUndefined();
+    await env.h.ceremonies.reject(id, { gate: 'approve', approver: 'alice@example.com', planDigest: status.planDigest, reason: 'drill over' });
+    expect((await result(env.h.ceremonies, id)).phase).toBe('rejected');
+  });
+
+  test('a standing approval covers the partitions it names only: payments, not vault (CLI and webhook)', async () => {
+    const hook = await webhook('backup', { partitions: 'payments,vault', standingApproval: 'nightly-backup' });
+    expect(hook.status).toBe(422);
+    expect((hook.json.problems ?? []).join('\n')).toMatch(/standing approval nightly-backup covers the partitions payments, tokens, not vault/);
+    await startedNothing(hook.id);
+    const key = ticket();
+    const run = await cli('start', 'backup', '--hsm', 'hsm-sim-1', '--ticket', `jira:${key}`, '--requester', REQUESTER, '--param', 'partitions=payments,vault', '--param', 'standingApproval=nightly-backup');
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/standing approval nightly-backup covers the partitions payments, tokens, not vault/);
+    await startedNothing(`ceremony-jira-${key}`);
     expect(deviceLog()).toEqual([]);
   });
 });

@@ -29,7 +29,7 @@ beforeAll(async () => {
   h = await startHarness('metrics', { worker: false });
   const address = `127.0.0.1:${await freePort()}`; // the SDK cannot bind port 0 and tell us which
   workerMetricsUrl = `http://${address}/metrics`;
-  worker = spawnWorker({ ...h.config, WORKER_METRICS_ADDRESS: address, CEREMONY_WORKFLOW_BUNDLE: process.env.CEREMONY_WORKFLOW_BUNDLE });
+  worker = spawnWorker({ ...h.config, WORKER_METRICS_ADDRESS: address, CEREMONY_WORKFLOW_BUNDLE: process.env.CEREMONY_WORKFLOW_BUNDLE }, { engine: true });
   worker.child.stdout!.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
   await worker.ready;
   const metrics = new CeremonyMetrics({ ceremonies: h.ceremonies }, 200);

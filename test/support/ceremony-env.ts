@@ -33,7 +33,7 @@ export async function startCeremonyEnv(
   const sim = await startSimulatedHsm('hsm-sim-1', options);
   // the worker resolves env: references from its environment, and @azure/identity reads it
   Object.assign(process.env, SECRETS, extraEnv);
-  const h = await startHarness(name, { worker: options.worker, inventoryPath: sim.inventoryPath, config: { CEREMONY_PACKAGES_DIR: `${sim.dir}/packages`, ...extraEnv, ...options.config } });
+  const h = await startHarness(name, { worker: options.worker, inventoryPath: sim.inventoryPath, catalogueOnly: true, config: { CEREMONY_PACKAGES_DIR: `${sim.dir}/packages`, ...extraEnv, ...options.config } });
   return {
     sim,
     h,

@@ -82,7 +82,7 @@ export function sampleInventory(dir: string): string {
 
 /** A client whose decisions are signed with each test person's key, and unless `worker: false`,
  * an in-process worker on the test's own task queue. */
-export async function startHarness(name: string, options: { worker?: boolean; inventoryPath?: string; config?: Record<string, string> } = {}): Promise<Harness> {
+export async function startHarness(name: string, options: { worker?: boolean; inventoryPath?: string; config?: Record<string, string>; catalogueOnly?: boolean } = {}): Promise<Harness> {
   let config = testConfig(name, { ...(options.inventoryPath ? { CEREMONY_INVENTORY: options.inventoryPath } : {}), ...options.config });
   if (!options.inventoryPath && !options.config?.CEREMONY_INVENTORY) config = { ...config, CEREMONY_INVENTORY: engineInventory(config.CEREMONY_DATA_DIR) };
   const { ceremonies, connection } = await CeremonyClient.connect(config, { signerFor });
@@ -90,6 +90,8 @@ export async function startHarness(name: string, options: { worker?: boolean; in
   if (options.worker !== false) {
     const { worker, connection: workerConnection, closeSessions } = await createCeremonyWorker(config, {
       workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE,
+      // engine tests run hand-written plans (`testPlan`); ceremony tests run the catalogue's only
+      acceptPlansNotFromCatalogue: !options.catalogueOnly,
     });
     const running = worker.run();
     stopWorker = async () => {

@@ -159,7 +159,7 @@ export function writeTestInventory(
       supportContacts: [SUPPORT],
       externalSigners: { microsoft: { name: 'Microsoft', contacts: [MICROSOFT] } },
       standingApprovals: {
-        'nightly-backup': { ceremony: 'backup', hsm: name, kinds: ['reversible', 'key-material'], approvedBy: ['alice@example.com', 'bob@example.com'], reference: 'CAB-2026-114', expires: '2099-12-31' },
+        'nightly-backup': { ceremony: 'backup', hsm: name, kinds: ['reversible', 'key-material'], approvedBy: ['alice@example.com', 'bob@example.com'], reference: 'CAB-2026-114', expires: '2099-12-31', params: { partitions: ['payments', 'tokens'], backupDevice: 'onprem-backup' } },
       },
     }),
   );

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 const sample = parseInventory(readFileSync(join(__dirname, '../../config/inventory.yaml'), 'utf8'));
 // the partitions these plans back up have their Crypto Officer's secret and cloning domain in the inventory
 const weu1 = { ...sample.hsms['hsm-weu-1'], partitionCredentials: { p1: { co: 'env:P1_CO', domain: 'env:P1_DOMAIN' }, p2: { co: 'env:P2_CO', domain: 'env:P2_DOMAIN' } } };
-const inventory: Inventory = { ...sample, hsms: { ...sample.hsms, 'hsm-weu-1': weu1 } };
+// and the nightly standing approval covers them
+const nightly = sample.standingApprovals['nightly-backup-weu-1'];
+const inventory: Inventory = { ...sample, hsms: { ...sample.hsms, 'hsm-weu-1': weu1 }, standingApprovals: { 'nightly-backup-weu-1': { ...nightly, params: { ...nightly.params, partitions: ['p1', 'p2'] } } } };
 const request = { kind: 'rehearsal', hsm: 'hsm-weu-1', ticket: 'jira:OPS-1', requester: 'dave@example.com' } as const;
 
 function problems(fn: () => unknown): string[] {

@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 test('an ended ceremony answers status, timeline, plan and a decision check with no worker running', async () => {
-  const worker = spawnWorker(h.config);
+  const worker = spawnWorker(h.config, { engine: true });
   await worker.ready;
   const id = await h.start(testPlan([gate(), record('effect')], { title: 'Read after the end' }));
   const open = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
@@ -48,7 +48,7 @@ test('an ended ceremony answers status, timeline, plan and a decision check with
 });
 
 test('a terminated ceremony has no result: a worker replays it to answer, as it stood', async () => {
-  const worker = spawnWorker(h.config);
+  const worker = spawnWorker(h.config, { engine: true });
   try {
     await worker.ready;
     const id = await h.start(testPlan([gate(), record('effect')]));

@@ -10,7 +10,7 @@ afterAll(async () => {
 });
 
 test('killing the worker mid-step and starting another completes the ceremony with each effect applied once', async () => {
-  const first = spawnWorker(h.config);
+  const first = spawnWorker(h.config, { engine: true });
   await first.ready;
   const id = await h.start(
     testPlan([
@@ -31,7 +31,7 @@ test('killing the worker mid-step and starting another completes the ceremony wi
   first.child.kill('SIGKILL');
   await first.exited;
 
-  const second = spawnWorker(h.config);
+  const second = spawnWorker(h.config, { engine: true });
   try {
     await second.ready;
     const final = await result(h.ceremonies, id);

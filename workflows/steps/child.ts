@@ -1,6 +1,6 @@
-import { executeChild } from '@temporalio/workflow';
+import { executeChild, patched } from '@temporalio/workflow';
 import type { CeremonyStep, Plan } from '../../ceremonies/plan';
-import type { CeremonyInput, CeremonyStatus, Phase } from '../messages';
+import { CHILD_PARENT_PLAN_PATCH, type CeremonyInput, type CeremonyStatus, type Phase } from '../messages';
 import type { CeremonyRun } from '../run';
 import { ceremonySearchAttributes } from '../search-attributes';
 
@@ -8,14 +8,15 @@ import { ceremonySearchAttributes } from '../search-attributes';
  * operator decides (retry starts it again, under a new id). */
 export async function runChild(run: CeremonyRun, step: CeremonyStep): Promise<Phase | undefined> {
   const { state } = run;
-  // the parent's policy check read the child plan with the full schema; the child's checks it again
+  // the parent's policy check read the child plan with the full schema; the child's checks it again,
+  // and that the plan it runs is the one in this (catalogue-verified) plan, which it is given
   const child = step.plan as unknown as Plan;
   for (let attempt = 1; ; attempt++) {
     run.setPhase('running');
     state.setStep(step.id, 'running');
     const workflowId = `${state.ceremonyId}-${step.id}-${attempt}`;
     state.record('child-started', 'system', `${child.kind} ceremony ${workflowId}`, step.id);
-    const input: CeremonyInput = { plan: child };
+    const input: CeremonyInput = patched(CHILD_PARENT_PLAN_PATCH) ? { plan: child, parentPlan: run.plan } : { plan: child };
     const result = await executeChild<(input: CeremonyInput) => Promise<CeremonyStatus>>('ceremonyWorkflow', {
       workflowId,
       args: [input],

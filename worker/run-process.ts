@@ -1,0 +1,22 @@
+import { loadConfig } from '../runtime/config';
+import { createLogger } from '../runtime/logger';
+import { WORKER_READY } from './process';
+import { createCeremonyWorker, type WorkerOptions } from './worker';
+
+/** The worker process: config from the environment, run until SIGINT/SIGTERM. `worker/main.ts`
+ * passes no options; the engine tests' process (test/support/engine-worker-main.ts) accepts their
+ * hand-written plans. */
+export async function runWorkerProcess(options: Pick<WorkerOptions, 'acceptPlansNotFromCatalogue'> = {}): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger('worker', config.LOG_LEVEL, config.LOG_FORMAT);
+  const metricsAddress = config.WORKER_METRICS_ADDRESS === 'off' ? undefined : config.WORKER_METRICS_ADDRESS;
+  const { worker, connection, closeSessions } = await createCeremonyWorker(config, { workflowBundlePath: config.CEREMONY_WORKFLOW_BUNDLE, metricsAddress, ...options });
+  log.info({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, metrics: metricsAddress ? `http://${metricsAddress}/metrics` : 'off' }, WORKER_READY);
+  try {
+    await worker.run(); // returns after SIGINT/SIGTERM once in-flight tasks are done
+  } finally {
+    closeSessions();
+    await connection.close();
+  }
+  log.info('worker stopped');
+}
