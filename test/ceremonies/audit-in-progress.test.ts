@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportCeremony, manifestPath } from '../../audit/export';
-import { cliProcess } from '../support/cli';
+import { manifestPath } from '../../audit/export';
+import { cli, cliProcess } from '../support/cli';
 import { gate, record, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
 
 // An export of a ceremony still running (parked at its gate): its manifest records the workflow
@@ -20,9 +20,16 @@ beforeAll(async () => {
   id = await h.start(testPlan([gate(), record('effect')]));
   await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
   dir = mkdtempSync(join(tmpdir(), 'audit-in-progress-'));
-  const manifest = await exportCeremony(h.ceremonies, id, join(dir, 'running.json'), { server: 'test' });
+  // `ceremony audit export`, as an auditor runs it
+  process.env.TEMPORAL_ADDRESS = h.config.TEMPORAL_ADDRESS;
+  process.env.TEMPORAL_NAMESPACE = h.config.TEMPORAL_NAMESPACE;
+  process.env.TEMPORAL_TASK_QUEUE = h.config.TEMPORAL_TASK_QUEUE;
+  const exported = await cli('audit', 'export', id, '-o', join(dir, 'running.json'));
+  expect(exported.code).toBe(0);
+  const manifest = JSON.parse(readFileSync(manifestPath(join(dir, 'running.json')), 'utf8'));
   expect(manifest.closeEvent).toBe('running');
   eventCount = manifest.eventCount;
+  expect(exported.out).toContain(`note: ${id} is still running: this history is complete up to event ${eventCount}, and verify will say "in progress"`);
 
   // the same export with its last events cut off, the manifest left as exported
   const history = JSON.parse(readFileSync(join(dir, 'running.json'), 'utf8'));
