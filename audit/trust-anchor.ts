@@ -85,7 +85,7 @@ export interface SignedAct {
   /** approve, reject, signoff, … */
   what: string;
   signer: string;
-  /** The gate (or step) it acts on, when it names one. */
+  /** What it acts on, as a verdict says it (`gate approve`, `step backup`), when it names one. */
   on?: string;
   publicKey: string;
 }

@@ -212,7 +212,7 @@ function withManifestCount(v: Violation, facts: AuditFacts, manifest: AuditManif
 
 /** The signed acts of a history whose keys the anchor must vouch for: every decision signed. */
 export function signedActs(facts: AuditFacts): SignedAct[] {
-  return facts.decisions.filter((d) => d.signature).map((d) => ({ eventId: d.eventId, what: d.name, signer: d.actor, on: d.gate, publicKey: String(d.signature!.publicKey) }));
+  return facts.decisions.filter((d) => d.signature).map((d) => ({ eventId: d.eventId, what: d.name, signer: d.actor, on: `gate ${d.gate}`, publicKey: String(d.signature!.publicKey) }));
 }
 
 /** Every signature's key against the auditor's anchor; without one, "not proven". */
@@ -225,7 +225,7 @@ function checkTrustAnchor(facts: AuditFacts, anchor: TrustAnchor | undefined, re
   }
   const outside = acts.flatMap((a) => {
     const why = keyOutsideAnchor(a.signer, a.publicKey, anchor);
-    return why ? [`${a.what} by ${a.signer}${a.on ? ` on gate ${a.on}` : ''} (event ${a.eventId}) is ${why}`] : [];
+    return why ? [`${a.what} by ${a.signer}${a.on ? ` on ${a.on}` : ''} (event ${a.eventId}) is ${why}`] : [];
   });
   if (outside.length) failed(result, CHECKS.keys, outside);
   else result.checks.push({ check: CHECKS.keys, status: 'held', detail: `${acts.length} signature${acts.length === 1 ? '' : 's'}, every key in ${anchorName(anchor)}` });
