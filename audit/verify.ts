@@ -4,6 +4,7 @@ import { auditEvents, parseHistoryJson, type AuditEvent } from './history';
 import { auditFacts, checkInvariants, INVARIANTS, type AuditFacts, type Violation } from './invariants';
 import { historyFromExport, historyShapeProblems } from './history-shape';
 import type { PayloadCodec } from '@temporalio/common';
+import { ZodError } from 'zod';
 import { dataConverterFor } from '../runtime/codec';
 import { availableParallelism } from 'node:os';
 import { decodedHistory, replayHistories } from './replay';
@@ -267,7 +268,7 @@ async function checkHistory(file: string, codecs: PayloadCodec[], options: Verif
     facts = auditFacts(events);
     violations = checkInvariants(events, facts);
   } catch (err) {
-    failed(result, CHECKS.wellFormed, malformed.length ? malformed : [`the history cannot be read: ${(err as Error).message}`]);
+    failed(result, CHECKS.wellFormed, malformed.length ? malformed : [`the history cannot be read: ${readError(err)}`]);
     return undefined;
   }
   Object.assign(result, { kind: facts.plan.kind, hsm: facts.plan.hsm, outcome: outcomeOf(facts) });
@@ -283,6 +284,12 @@ async function checkHistory(file: string, codecs: PayloadCodec[], options: Verif
     return undefined;
   }
   return { workflowId: facts.ceremonyId || file, history, result };
+}
+
+/** Why the history cannot be read, in a line: a schema's first problems by path, else the message. */
+function readError(err: unknown): string {
+  if (err instanceof ZodError) return `its plan is not valid: ${err.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(plan)'}: ${i.message}`).join('; ')}`;
+  return (err as Error).message;
 }
 
 /** The history's text, if it is within the bounds (bytes, then nesting); else its verdict says

@@ -87,3 +87,15 @@ test('a path that does not exist, or a replay that cannot run, is a verdict too:
   expect(results[1].checks.find((c) => c.check === 'replay with the current code')).toMatchObject({ status: 'failed' });
   expect(results[1].checks.find((c) => c.check === 'history well formed')).toEqual({ check: 'history well formed', status: 'held' });
 });
+
+test('nesting hidden in a payload (base64 in the file) is refused where the plan is read: a verdict, not a crash', async () => {
+  const history = JSON.parse(readFileSync(`${beforeLocal}.json`, 'utf8'));
+  const payload = history.events[0].workflowExecutionStartedEventAttributes.input.payloads[0];
+  const input = JSON.parse(Buffer.from(payload.data, 'base64').toString());
+  input.plan.steps[1].args.deep = '__DEEP__';
+  payload.data = Buffer.from(JSON.stringify(input).replace('"__DEEP__"', `${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}`)).toString('base64');
+  const file = join(mkdtempSync(join(tmpdir(), 'audit-deep-payload-')), 'deep-payload.json');
+  writeFileSync(file, JSON.stringify(history));
+  const [r] = await verifyHistories([file], { workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE });
+  expect(r).toMatchObject({ ok: false, problems: ['the history cannot be read: its plan is not valid: steps.1.args.deep: Invalid input'] });
+});
