@@ -313,7 +313,12 @@ function runChild(
     const pump = () => {
       while (sent < pending.length && sent - (pending.length - open.size) < WINDOW) {
         const p = pending[sent++];
-        send({ type: 'history', index: p.index, workflowId: p.workflowId, history: p.history });
+        try {
+          send({ type: 'history', index: p.index, workflowId: p.workflowId, history: p.history });
+        } catch (err) {
+          // e.g. a history too deep to serialise: its own verdict, the others go on
+          if (open.delete(p.index)) settle(p.index, { kind: 'shape', error: `the history cannot be passed to the replayer: ${(err as Error).message}` });
+        }
       }
       if (sent === pending.length && !ended) {
         ended = true;

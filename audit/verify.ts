@@ -4,11 +4,14 @@ import { auditEvents, parseHistoryJson, type AuditEvent } from './history';
 import { auditFacts, checkInvariants, INVARIANTS, type AuditFacts, type Violation } from './invariants';
 import { historyFromExport, historyShapeProblems } from './history-shape';
 import type { PayloadCodec } from '@temporalio/common';
+import { ZodError } from 'zod';
 import { dataConverterFor } from '../runtime/codec';
 import { availableParallelism } from 'node:os';
 import { decodedHistory, replayHistories } from './replay';
 import { cachedReplayBundle } from './replay-bundle';
 import { manifestPath, manifestSignatureValid, sha256Hex, type AuditManifest } from './export';
+import { anchorName, keyOutsideAnchor, type SignedAct, type TrustAnchor } from './trust-anchor';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, MAX_MANIFEST_BYTES, nestingDeeperThan } from './bounds';
 
 /** One thing the verdict checked, and whether it held, failed, or could not be proven from what
  * was given (e.g. integrity without a manifest); `ok` means nothing required failed. */
@@ -45,9 +48,14 @@ export const CHECKS = {
   manifest: 'manifest matches the history',
   signature: 'manifest signature',
   replay: 'replay with the current code',
+  keys: 'decision keys (trust anchor)',
 } as const;
 
-const CHECK_ORDER: string[] = [...Object.values(CHECKS), ...Object.values(INVARIANTS)];
+/** The checks in the order a verdict lists them: the anchor's check right after the signatures'. */
+const CHECK_ORDER: string[] = [
+  ...Object.values(CHECKS).filter((c) => c !== CHECKS.keys),
+  ...Object.values(INVARIANTS).flatMap((name) => (name === INVARIANTS['decisions-signed'] ? [name, CHECKS.keys] : [name])),
+];
 
 export interface VerifyOptions {
   /** Ed25519 public key (PEM) that signs the manifests: with it, a missing or unsigned manifest fails. */
@@ -70,11 +78,25 @@ export interface VerifyOptions {
   replayProcesses?: number;
   /** The bundler's and the SDK's logs to stderr; otherwise they go nowhere. */
   verbose?: boolean;
+  /** The keys the auditor trusts (`--keys`): every signature must be by one of them. Without
+   * it, signatures are checked only against keys the history carries ("not proven"). */
+  trustAnchor?: TrustAnchor;
+  /** A history file larger than this many bytes is not read (default 128 MiB). */
+  maxBytes?: number;
+  /** A history nested deeper than this (arrays and objects) is not parsed (default 256). */
+  maxDepth?: number;
 }
 
-/** History files in a directory (or the file itself), manifests excluded. */
+/** History files in a directory (or the file itself), manifests excluded; a path that cannot
+ * be listed is returned as it is, and gets its own verdict. */
 function historyFiles(path: string): string[] {
-  if (!statSync(path).isDirectory()) return [path];
+  let directory: boolean;
+  try {
+    directory = statSync(path).isDirectory();
+  } catch {
+    return [path];
+  }
+  if (!directory) return [path];
   return readdirSync(path)
     .filter((f) => f.endsWith('.json') && !f.endsWith('.manifest.json'))
     .sort()
@@ -113,7 +135,11 @@ function readManifest(path: string, options: VerifyOptions, result: VerifyResult
     return undefined;
   }
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as AuditManifest;
+    const size = statSync(path).size;
+    if (size > MAX_MANIFEST_BYTES) throw new Error(`too large: ${size} bytes, a manifest has at most ${MAX_MANIFEST_BYTES}`);
+    const text = readFileSync(path, 'utf8');
+    if (nestingDeeperThan(text, DEFAULT_MAX_DEPTH)) throw new Error(`too deep: nested more than ${DEFAULT_MAX_DEPTH} levels`);
+    return JSON.parse(text) as AuditManifest;
   } catch (err) {
     failed(result, CHECKS.integrity, [`the manifest ${path} cannot be read: ${(err as Error).message}`]);
     return undefined;
@@ -158,14 +184,52 @@ function checkManifestClaims(manifest: AuditManifest, facts: AuditFacts, result:
   else held(result, CHECKS.manifest);
 }
 
-/** Each invariant by name: held, or failed with the events that break it. */
-function recordInvariants(violations: Violation[], result: VerifyResult): void {
-  result.violations = violations;
+/** Each invariant by name: held, or failed with the events that break it. A history exported
+ * while its workflow ran, whole up to the event its manifest names, is "in progress", not
+ * truncated: its completeness is not proven, everything else is checked on what is there. */
+function recordInvariants(violations: Violation[], facts: AuditFacts, manifest: AuditManifest | undefined, result: VerifyResult): void {
+  const inProgress = inProgressAtExport(manifest, facts);
+  result.violations = inProgress ? violations.filter((v) => v.invariant !== 'history-complete') : violations.map((v) => withManifestCount(v, facts, manifest));
   for (const [id, name] of Object.entries(INVARIANTS)) {
-    const broken = violations.filter((v) => v.invariant === id);
-    if (broken.length === 0) held(result, name);
+    const broken = result.violations.filter((v) => v.invariant === id);
+    if (id === 'history-complete' && inProgress) {
+      const detail = `in progress at export, complete up to event ${facts.lastEventId}`;
+      notProven(result, name, detail, `${detail}: the workflow was running when exported (${manifest!.exportedAt}); export it again once it has closed to prove the rest`);
+    } else if (broken.length === 0) held(result, name);
     else result.checks.push({ check: name, status: 'failed', detail: broken.map((v) => `events ${v.eventIds.join(', ')}: ${v.detail}`).join('; ') });
   }
+}
+
+/** The manifest says the workflow was running at export, and the history is all of what it says. */
+function inProgressAtExport(manifest: AuditManifest | undefined, facts: AuditFacts): boolean {
+  return manifest?.closeEvent === 'running' && !facts.close && manifest.eventCount === facts.eventCount && manifest.lastEventId === facts.lastEventId;
+}
+
+/** An unclosed history shorter than its manifest says is truncated: say so, with the count. */
+function withManifestCount(v: Violation, facts: AuditFacts, manifest: AuditManifest | undefined): Violation {
+  if (v.invariant !== 'history-complete' || !manifest || !(facts.lastEventId < manifest.lastEventId)) return v;
+  return { ...v, detail: `truncated: the history ends at event ${facts.lastEventId}, its manifest records ${manifest.eventCount} events up to event ${manifest.lastEventId}` };
+}
+
+/** The signed acts of a history whose keys the anchor must vouch for: every decision signed. */
+export function signedActs(facts: AuditFacts): SignedAct[] {
+  return facts.decisions.filter((d) => d.signature).map((d) => ({ eventId: d.eventId, what: d.name, signer: d.actor, on: `gate ${d.gate}`, publicKey: String(d.signature!.publicKey) }));
+}
+
+/** Every signature's key against the auditor's anchor; without one, "not proven". */
+function checkTrustAnchor(facts: AuditFacts, anchor: TrustAnchor | undefined, result: VerifyResult): void {
+  const acts = signedActs(facts);
+  if (!anchor) {
+    if (acts.length === 0) held(result, CHECKS.keys);
+    else notProven(result, CHECKS.keys, 'checked only against keys the history itself carries (give --keys)', 'decision keys not proven: the signatures were checked only against the keys recorded in the history (verify with --keys <inventory or key list>)');
+    return;
+  }
+  const outside = acts.flatMap((a) => {
+    const why = keyOutsideAnchor(a.signer, a.publicKey, anchor);
+    return why ? [`${a.what} by ${a.signer}${a.on ? ` on ${a.on}` : ''} (event ${a.eventId}) is ${why}`] : [];
+  });
+  if (outside.length) failed(result, CHECKS.keys, outside);
+  else result.checks.push({ check: CHECKS.keys, status: 'held', detail: `${acts.length} signature${acts.length === 1 ? '' : 's'}, every key in ${anchorName(anchor)}` });
 }
 
 /** completed, rejected, … as the ceremony returned it; else how the workflow closed. */
@@ -179,7 +243,8 @@ type Checked = { workflowId: string; history: unknown; result: VerifyResult };
 /** The checks that read one history (and its manifest, if any) directly; what can be replayed
  * is returned for the replay. */
 async function checkHistory(file: string, codecs: PayloadCodec[], options: VerifyOptions, result: VerifyResult): Promise<Checked | undefined> {
-  const text = readFileSync(file, 'utf8');
+  const text = boundedText(file, options, result);
+  if (text === undefined) return undefined;
   const manifest = readManifest(manifestPath(file), options, result);
   if (manifest) {
     result.ceremonyId = manifest.ceremonyId;
@@ -203,7 +268,7 @@ async function checkHistory(file: string, codecs: PayloadCodec[], options: Verif
     facts = auditFacts(events);
     violations = checkInvariants(events, facts);
   } catch (err) {
-    failed(result, CHECKS.wellFormed, malformed.length ? malformed : [`the history cannot be read: ${(err as Error).message}`]);
+    failed(result, CHECKS.wellFormed, malformed.length ? malformed : [`the history cannot be read: ${readError(err)}`]);
     return undefined;
   }
   Object.assign(result, { kind: facts.plan.kind, hsm: facts.plan.hsm, outcome: outcomeOf(facts) });
@@ -211,13 +276,44 @@ async function checkHistory(file: string, codecs: PayloadCodec[], options: Verif
   if (malformed.length) failed(result, CHECKS.wellFormed, malformed);
   else held(result, CHECKS.wellFormed);
   if (manifest) checkManifestClaims(manifest, facts, result);
-  recordInvariants(violations, result);
+  recordInvariants(violations, facts, manifest, result);
+  checkTrustAnchor(facts, options.trustAnchor, result);
   if (malformed.length) {
     // the replayer trusts the shape of what it is fed (see history-shape.ts)
     notProven(result, CHECKS.replay, 'not replayed: the history is not well formed', 'not replayed: the history is not well formed');
     return undefined;
   }
   return { workflowId: facts.ceremonyId || file, history, result };
+}
+
+/** Why the history cannot be read, in a line: a schema's first problems by path, else the message. */
+function readError(err: unknown): string {
+  if (err instanceof ZodError) return `its plan is not valid: ${err.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(plan)'}: ${i.message}`).join('; ')}`;
+  return (err as Error).message;
+}
+
+/** The history's text, if it is within the bounds (bytes, then nesting); else its verdict says
+ * which it broke, and nothing of it is parsed. */
+function boundedText(file: string, options: VerifyOptions, result: VerifyResult): string | undefined {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch (err) {
+    failed(result, CHECKS.wellFormed, [`the history cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+    return undefined;
+  }
+  if (size > maxBytes) {
+    failed(result, CHECKS.wellFormed, [`too large: ${size} bytes, more than the limit of ${maxBytes} (--max-bytes): not read`]);
+    return undefined;
+  }
+  const text = readFileSync(file, 'utf8');
+  if (nestingDeeperThan(text, maxDepth)) {
+    failed(result, CHECKS.wellFormed, [`too deep: arrays and objects nested more than ${maxDepth} levels (--max-depth): not parsed`]);
+    return undefined;
+  }
+  return text;
 }
 
 /** Verify in two parts: the checks that read each history directly (hash, signature, manifest,
@@ -230,8 +326,13 @@ export async function verifyHistories(paths: string[], options: VerifyOptions = 
   for (const file of paths.flatMap(historyFiles)) {
     const result: VerifyResult = { file, ok: false, checks: [], problems: [], violations: [], notes: [], replayed: false };
     results.push(result);
-    const entry = await checkHistory(file, codecs, options, result);
-    if (entry) checked.push(entry);
+    try {
+      const entry = await checkHistory(file, codecs, options, result);
+      if (entry) checked.push(entry);
+    } catch (err) {
+      // whatever one file does to the checks, the others still get their verdicts
+      failed(result, CHECKS.wellFormed, [`the history cannot be checked: ${(err as Error).message}`]);
+    }
   }
   await replayChecked(checked, options);
   for (const r of results) {
@@ -252,7 +353,13 @@ async function replayChecked(checked: Checked[], options: VerifyOptions): Promis
     notProven(entry.result, CHECKS.replay, why, why);
   }
   if (chosen.length === 0) return;
-  const workflowBundlePath = options.workflowBundlePath ?? (await cachedReplayBundle({ cacheDir: options.bundleCacheDir, verbose: options.verbose })).path;
+  let workflowBundlePath: string;
+  try {
+    workflowBundlePath = options.workflowBundlePath ?? (await cachedReplayBundle({ cacheDir: options.bundleCacheDir, verbose: options.verbose })).path;
+  } catch (err) {
+    for (const entry of chosen) failed(entry.result, CHECKS.replay, [`the replay could not run: the workflow code could not be bundled: ${(err as Error).message}`]);
+    return;
+  }
   const lanes = Math.max(1, Math.min(options.replayProcesses ?? Math.min(availableParallelism(), Math.ceil(chosen.length / MIN_PER_PROCESS)), chosen.length));
   const byLane = Array.from({ length: lanes }, (_, lane) => chosen.filter((_, i) => i % lanes === lane));
   await Promise.all(
@@ -261,7 +368,7 @@ async function replayChecked(checked: Checked[], options: VerifyOptions): Promis
         entries.map(({ workflowId, history }) => ({ workflowId, history })),
         // without --verbose the replayer's output is kept only to explain a crash
         { workflowBundlePath, timeLimitMs: options.replayTimeLimitMs, verbose: options.verbose, ...(options.verbose ? {} : { onLog: () => {} }) },
-      );
+      ).catch((err: Error) => entries.map(() => ({ error: `the replay could not run: ${err.message}`, kind: undefined })));
       outcomes.forEach((o, i) => {
         entries[i].result.replayed = true;
         if (o.error) failed(entries[i].result, CHECKS.replay, [o.kind === 'replay' ? `replay with the current workflow code failed: ${o.error}` : o.error]);

@@ -128,7 +128,7 @@ export function formatKeygen(privateKeyFile: string, owner: string | undefined, 
 export function formatExported(id: string, file: string, manifest: AuditManifest): string {
   return [
     `exported ${id} to ${file} (sha256 ${manifest.historySha256.slice(0, 16)}…${manifest.signature ? ', signed' : ''})`,
-    ...(manifest.closeEvent === 'running' ? [`note: ${id} is still running: this history is incomplete and will not verify; export it again once it has ended`] : []),
+    ...(manifest.closeEvent === 'running' ? [`note: ${id} is still running: this history is complete up to event ${manifest.lastEventId}, and verify will say "in progress"; export it again once it has ended`] : []),
   ].join('\n');
 }
 

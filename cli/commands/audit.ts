@@ -7,6 +7,8 @@ import { auditEvents, parseHistoryJson } from '../../audit/history';
 import { reportHtml, reportMarkdown } from '../../audit/report';
 import { verifyHistories, type VerifyOptions } from '../../audit/verify';
 import { historyFromExport } from '../../audit/history-shape';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, parseByteCount } from '../../audit/bounds';
+import { loadTrustAnchor } from '../../audit/trust-anchor';
 import { dataConverterFor } from '../../runtime/codec';
 import { loadConfig } from '../../runtime/config';
 import { AuditFailed, type CliContext } from '../context';
@@ -29,7 +31,21 @@ function replaySample(value: string): number {
   return Number(value);
 }
 
+function byteCount(value: string): number {
+  const n = parseByteCount(value);
+  if (n === undefined) throw new InvalidArgumentError('expected a number of bytes, e.g. 1048576, 512K, 64M or 1G');
+  return n;
+}
+
+function nestingDepth(value: string): number {
+  if (!/^\d{1,6}$/.test(value) || Number(value) < 2) throw new InvalidArgumentError('expected a whole number of levels (2 or more)');
+  return Number(value);
+}
+
 interface VerdictFlags {
+  keys?: string;
+  maxBytes?: number;
+  maxDepth?: number;
   publicKey?: string;
   requireManifest?: boolean;
   requireSignature?: boolean;
@@ -40,6 +56,9 @@ const verifyOptions = (flags: VerdictFlags): VerifyOptions => {
   const { workflowBundlePath, payloadKeys } = auditSettings();
   return {
     publicKeyPem: flags.publicKey ? readFileSync(flags.publicKey, 'utf8') : undefined,
+    trustAnchor: flags.keys ? loadTrustAnchor(flags.keys) : undefined,
+    maxBytes: flags.maxBytes,
+    maxDepth: flags.maxDepth,
     requireManifest: flags.requireManifest,
     requireSignature: flags.requireSignature,
     verbose: flags.verbose,
@@ -51,6 +70,9 @@ const verifyOptions = (flags: VerdictFlags): VerifyOptions => {
 /** What verify and report share: which missing parts fail the verdict, and the logs. */
 function verdictOptions(command: Command): Command {
   return command
+    .addOption(new Option('--keys <file>', "the signing keys you trust: an inventory (signingKeys, attestationKeys) or a key list ({ revision, signingKeys, attestationKeys }); every decision's key must be in it (else: \"not proven\")"))
+    .option('--max-bytes <n>', `a history file larger than this is not read (default ${DEFAULT_MAX_BYTES / 1024 / 1024}M)`, byteCount)
+    .option('--max-depth <n>', `a history nested deeper than this is not parsed (default ${DEFAULT_MAX_DEPTH})`, nestingDepth)
     .addOption(new Option('--public-key <pem>', 'Ed25519 public key that signed the manifests (then a missing or unsigned manifest fails)').env('CEREMONY_AUDIT_PUBLIC_KEY_FILE'))
     .option('--require-manifest', 'a history without its manifest fails (else: "integrity not proven: no manifest")')
     .option('--require-signature', 'a manifest without a signature checked with --public-key fails')
@@ -100,6 +122,8 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
         await ctx.withClient((c) => exportCeremony(c, target, file, { server, codec }));
       }
       const [verdict] = await verifyHistories([file], verifyOptions(opts));
+      // a file the verifier would not parse (too large, too deep, unreadable) gets no report
+      if (verdict.kind === undefined) throw new AuditFailed(`${file}: ${verdict.problems.join('; ')}`);
       const events = await auditEvents(parseHistoryJson(historyFromExport(JSON.parse(readFileSync(file, 'utf8')))), codec);
       const text = opts.format === 'html' ? reportHtml(events, verdict) : reportMarkdown(events, verdict);
       if (opts.output) {

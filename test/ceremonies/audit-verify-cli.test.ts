@@ -18,10 +18,14 @@ let temporalCli: string;
 let ours: string;
 let tampered: string;
 
+/** Without --keys, the decisions' keys are those the history carries: not proven. */
+const KEYS_NOT_PROVEN = 'decision keys (trust anchor): checked only against keys the history itself carries (give --keys)';
+
 const INVARIANTS_HELD = [
   '  held        history complete (ends in a close event)',
   "  held        worker's policy check before any step",
   '  held        decision signatures',
+  `  not proven  ${KEYS_NOT_PROVEN}`,
   "  held        approvals name the plan's digest",
   '  held        no self-approval',
   '  held        deciders eligible for their gate',
@@ -76,7 +80,7 @@ test('a history pulled with the Temporal CLI verifies: replayed, every invariant
       '  not proven  integrity (manifest hash): no manifest',
       '  held        replay with the current code',
       ...INVARIANTS_HELD,
-      'VERIFIED; not proven: integrity (manifest hash): no manifest',
+      `VERIFIED; not proven: integrity (manifest hash): no manifest; ${KEYS_NOT_PROVEN}`,
     ),
   });
 
@@ -109,7 +113,7 @@ test('verify prints exactly the verdict for our export and for a tampered copy, 
     '  not proven  manifest signature: manifest unsigned',
     '  held        replay with the current code',
     ...INVARIANTS_HELD,
-    'VERIFIED; not proven: manifest signature: manifest unsigned',
+    `VERIFIED; not proven: manifest signature: manifest unsigned; ${KEYS_NOT_PROVEN}`,
   );
   expect(good).toEqual({ code: 0, stderr: '', stdout: goodText });
   expect(readdirSync(join(cache, 'hsm-ceremonies', 'replay-bundles')).filter((f) => /^workflows-[0-9a-f]{32}\.js$/.test(f))).toHaveLength(1);
@@ -152,9 +156,9 @@ test('a folder of exports: one table (ceremony, kind, HSM, outcome, verdict), wh
   const row = (file: string, verdict: string) => new RegExp(`^${file.replace('.', '\\.')} +${id} +rehearsal +hsm-test +completed +${verdict.replace(/[()]/g, '\\$&')}$`);
   const out = run.stdout.split('\n');
   expect(out[0]).toMatch(/^FILE +CEREMONY +KIND +HSM +OUTCOME +VERDICT$/);
-  expect(out[1]).toMatch(row('good.json', 'verified; not proven: manifest signature'));
-  expect(out[2]).toMatch(row('history.json', 'verified; not proven: integrity (manifest hash)'));
-  expect(out[3]).toMatch(row('reversed-array.json', 'verified; not proven: integrity (manifest hash)'));
+  expect(out[1]).toMatch(row('good.json', 'verified; not proven: manifest signature, decision keys (trust anchor)'));
+  expect(out[2]).toMatch(row('history.json', 'verified; not proven: integrity (manifest hash), decision keys (trust anchor)'));
+  expect(out[3]).toMatch(row('reversed-array.json', 'verified; not proven: integrity (manifest hash), decision keys (trust anchor)'));
   expect(out[4]).toMatch(row('tampered.json', 'FAILED: integrity (manifest hash)'));
   expect(out.slice(5)).toEqual([
     '',
@@ -170,11 +174,11 @@ test('a folder of exports: one table (ceremony, kind, HSM, outcome, verdict), wh
   const summary = JSON.parse(json.stdout);
   expect(summary).toMatchObject({ ok: false, histories: 4, verified: 3, failed: 1 });
   expect(summary.results.map((r: { ceremonyId: string; kind: string; hsm: string; outcome: string; verdict: string }) => [r.ceremonyId, r.kind, r.hsm, r.outcome, r.verdict])).toEqual([
-    [id, 'rehearsal', 'hsm-test', 'completed', 'verified; not proven: manifest signature: manifest unsigned; replay with the current code: not replayed (--no-replay): the checks from the history alone were made'],
-    [id, 'rehearsal', 'hsm-test', 'completed', 'verified; not proven: integrity (manifest hash): no manifest; replay with the current code: not replayed (--no-replay): the checks from the history alone were made'],
-    [id, 'rehearsal', 'hsm-test', 'completed', 'verified; not proven: integrity (manifest hash): no manifest; replay with the current code: not replayed (--no-replay): the checks from the history alone were made'],
+    [id, 'rehearsal', 'hsm-test', 'completed', `verified; not proven: manifest signature: manifest unsigned; replay with the current code: not replayed (--no-replay): the checks from the history alone were made; ${KEYS_NOT_PROVEN}`],
+    [id, 'rehearsal', 'hsm-test', 'completed', `verified; not proven: integrity (manifest hash): no manifest; replay with the current code: not replayed (--no-replay): the checks from the history alone were made; ${KEYS_NOT_PROVEN}`],
+    [id, 'rehearsal', 'hsm-test', 'completed', `verified; not proven: integrity (manifest hash): no manifest; replay with the current code: not replayed (--no-replay): the checks from the history alone were made; ${KEYS_NOT_PROVEN}`],
     [id, 'rehearsal', 'hsm-test', 'completed', 'FAILED: integrity (manifest hash)'],
   ]);
   expect(summary.results[3].checks).toContainEqual({ check: 'integrity (manifest hash)', status: 'failed', detail: 'the history does not match the sha256 in its manifest: it was changed after export' });
-  expect(summary.results[0].checks).toHaveLength(17);
+  expect(summary.results[0].checks).toHaveLength(18);
 });

@@ -159,7 +159,15 @@ test("a manifest naming another ceremony or plan fails; a signed one stripped of
   expect(withKey.ok).toBe(false);
   expect(withKey.problems).toContain('the manifest is not signed, and an audit public key is configured: its integrity cannot be proven');
   const [withoutKey] = await verifyHistories([stripped], bundle);
-  expect(withoutKey).toMatchObject({ ok: true, problems: [], violations: [], notes: ['integrity not proven: manifest unsigned (sign exports with --signing-key, verify with --public-key)'] });
+  expect(withoutKey).toMatchObject({
+    ok: true,
+    problems: [],
+    violations: [],
+    notes: [
+      'integrity not proven: manifest unsigned (sign exports with --signing-key, verify with --public-key)',
+      'decision keys not proven: the signatures were checked only against the keys recorded in the history (verify with --keys <inventory or key list>)',
+    ],
+  });
   expect(withoutKey.checks).toContainEqual({ check: 'manifest signature', status: 'not-proven', detail: 'manifest unsigned' });
   const [requiring] = await verifyHistories([stripped], { ...bundle, requireSignature: true, replay: 'none' });
   expect(requiring.ok).toBe(false);
@@ -228,7 +236,7 @@ test('verify in two parts: the history checks for every export, the replay for a
 
   const cli_ = await cli('audit', 'verify', folder, '--no-replay');
   expect(cli_.code).toBe(0);
-  expect(cli_.out).toMatch(/^c\.json .* verified; not proven: manifest signature, replay with the current code$/m);
+  expect(cli_.out).toMatch(/^c\.json .* verified; not proven: manifest signature, replay with the current code, decision keys \(trust anchor\)$/m);
 });
 
 test('a replay against changed workflow code reports the non-determinism instead of crashing', async () => {
@@ -280,7 +288,7 @@ test('from the command line: export, verify (exit 0, then 1 on a tampered copy),
   expect((await cli('audit', 'export', id, '-o', target)).out).toMatch(/^exported .* to .*export\.json \(sha256 [0-9a-f]{16}…\)$/);
   const ok = await cli('audit', 'verify', target);
   expect(ok).toMatchObject({ code: 0 });
-  expect(ok.out).toMatch(/^.*export\.json: ceremony-.*\n(.*\n)*VERIFIED; not proven: manifest signature: manifest unsigned$/);
+  expect(ok.out).toMatch(/^.*export\.json: ceremony-.*\n(.*\n)*VERIFIED; not proven: manifest signature: manifest unsigned; decision keys \(trust anchor\): checked only against keys the history itself carries \(give --keys\)$/);
   // payloads are base64 in the file: change any byte of it, here a date
   writeFileSync(target, readFileSync(target, 'utf8').replace(/"eventTime":\s*"2/, '"eventTime":"1'));
   const bad = await cli('audit', 'verify', target);

@@ -196,3 +196,21 @@ test('`ceremony --json audit verify` on a history that fails its replay: stdout 
   expect(verdict).toMatchObject({ file, ok: false });
   expect(verdict.problems.join('\n')).toMatch(/[Nn]ondetermin/);
 });
+
+test('a history too deep to pass to the replayer gets its own verdict; the valid histories around it replay', async () => {
+  const deep = history();
+  let nested: unknown[] = [];
+  for (let i = 0; i < 200_000; i++) nested = [nested];
+  deep.events[3].workflowTaskCompletedEventAttributes = { deep: nested };
+  const outcomes = await replayHistories(
+    [
+      { workflowId: 'before', history: history() },
+      { workflowId: 'deep', history: deep },
+      { workflowId: 'after', history: history() },
+    ],
+    { workflowBundlePath: bundle },
+  );
+  expect(outcomes[0]).toEqual({ workflowId: 'before' });
+  expect(outcomes[1]).toMatchObject({ workflowId: 'deep', kind: 'shape', error: expect.stringMatching(/^the history cannot be passed to the replayer: Maximum call stack size exceeded/) });
+  expect(outcomes[2]).toEqual({ workflowId: 'after' });
+});
