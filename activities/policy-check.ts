@@ -5,6 +5,7 @@ import { PlanSchema } from '../ceremonies/plan';
 import { checkPlanPolicy, type PolicySnapshot } from '../ceremonies/policy';
 import { describeIssues } from '../ceremonies/validation';
 import { nonRetryable } from './errors';
+import { refuseReusedCeremonyId } from './closed-ceremony-id';
 
 export interface PolicyCheckInput {
   ceremonyId: string;
@@ -25,6 +26,7 @@ const LOCAL_READ_MAX_MS = 60_000;
 export function policyCheckActivity(inventory: InventoryCache | undefined, options: { localReads?: boolean } = {}) {
   return async (input: PolicyCheckInput): Promise<PolicySnapshot> => {
     if (!inventory) throw nonRetryable('PolicyViolation', 'the worker has no inventory (CEREMONY_INVENTORY): it cannot check any plan');
+    await refuseReusedCeremonyId();
     const parsed = PlanSchema.safeParse(input.plan);
     if (!parsed.success) throw nonRetryable('PolicyViolation', `invalid plan: ${describeIssues(parsed.error).join('; ')}`);
     // the workflow runs the plan as it was given: it must be the schema's own reading of itself

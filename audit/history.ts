@@ -26,6 +26,8 @@ export interface AuditEvent {
   /** From the start event: which workflow and run this is, and who started it as a child. */
   started?: { workflowId: string; runId: string; parentWorkflowId?: string };
   completedResult?: unknown;
+  /** A `patched()` marker: the patch id the workflow recorded here. */
+  patch?: string;
 }
 
 /** The event types that close a workflow execution: a complete history ends in one of them. */
@@ -189,6 +191,8 @@ function failureOf(parent: Json, what: string): temporal.api.failure.v1.IFailure
 
 /** Core's record of a local activity: a marker named so, its `data` a JSON object. */
 const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+/** Core's record of a `patched()` call. */
+const PATCH_MARKER = 'core_patch';
 interface LocalActivityMarkerData {
   activity_type?: unknown;
   attempt?: unknown;
@@ -236,6 +240,10 @@ export async function auditEvents(history: History, codec?: PayloadCodec): Promi
       event.activity = { scheduledId: id, type, input: { stepId, op: type, args: step?.args ?? {} }, local: { attempt: Number(data?.attempt ?? 1), ms: Number.isFinite(ms) ? ms : 0 } };
       if (marker.failure) event.activityFailed = { scheduledId: id, ...failedRun(marker.failure, decode) };
       else event.activityResult = { scheduledId: id, result: decode(marker.details?.result?.payloads)[0] };
+    }
+    if (marker?.markerName === PATCH_MARKER) {
+      const data = decode(marker.details?.patch_data?.payloads)[0] as { id?: unknown } | undefined;
+      if (typeof data?.id === 'string') event.patch = data.id;
     }
     const child = e.childWorkflowExecutionCompletedEventAttributes;
     if (child) event.childCompleted = { workflowId: String(child.workflowExecution?.workflowId), result: decode(child.result?.payloads)[0] };

@@ -12,6 +12,10 @@ export const LOCAL_STEP_SUMMARY = 'step ';
 /** The patch (`patched()`) after which the policy check and short reads run as local activities:
  * a history from before it replays as it ran, with activities. */
 export const LOCAL_ACTIVITIES_PATCH = 'local-activities';
+/** The patch after which each gate, intervention and the cancel point of a run has a challenge
+ * that decisions, resolves and cancels must sign (v2), and resolve and cancel are signed: a
+ * history from before it replays as it ran. */
+export const CHALLENGE_PATCH = 'run-challenges';
 
 export const PHASES = [
   'running',
@@ -47,6 +51,8 @@ export interface Decision {
   /** When the decider signed it, and the signature (checked against the inventory's keys). */
   signedAt: string;
   signature: DecisionSignature;
+  /** The gate's challenge in this run, which the signature covers (v2). */
+  challenge?: string;
 }
 
 export interface StepOutcome {
@@ -82,7 +88,11 @@ export interface CeremonyStatus {
   phase: Phase;
   currentStep: string | null;
   /** For a gate step that is open: who may still act and until when. */
-  openGate?: { id: string; quorum: number; approvedBy: string[]; pending: string[]; deadline: string };
+  openGate?: { id: string; quorum: number; approvedBy: string[]; pending: string[]; deadline: string; challenge?: string };
+  /** While a failed step waits for an operator: which, and the challenge a resolve signs. */
+  intervention?: { step: string; challenge?: string };
+  /** The challenge a cancel signs in this run (while the ceremony has not ended). */
+  cancelChallenge?: string;
   decisions: Decision[];
   steps: StepOutcome[];
   cancellable: boolean;
