@@ -22,6 +22,7 @@ const INVARIANTS_HELD = [
   '  held        history complete (ends in a close event)',
   "  held        worker's policy check before any step",
   '  held        decision signatures',
+  '  held        resolve and cancel signatures',
   "  held        approvals name the plan's digest",
   '  held        no self-approval',
   '  held        deciders eligible for their gate',
