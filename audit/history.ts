@@ -171,7 +171,7 @@ function readEvent(e: Json, i: number): temporal.api.history.v1.IHistoryEvent {
     const details = part(marker, 'details', what);
     event.markerRecordedEventAttributes = {
       markerName: text(marker, 'markerName', what),
-      details: { data: payloads(details, 'data', what) ?? {}, result: payloads(details, 'result', what) ?? {} },
+      details: { data: payloads(details, 'data', what) ?? {}, result: payloads(details, 'result', what) ?? {}, ...(details?.[PATCH_DATA] ? { [PATCH_DATA]: payloads(details, PATCH_DATA, what) ?? {} } : {}) },
       ...(marker.failure ? { failure: failureOf(marker, what) } : {}),
     };
   }
@@ -191,8 +191,9 @@ function failureOf(parent: Json, what: string): temporal.api.failure.v1.IFailure
 
 /** Core's record of a local activity: a marker named so, its `data` a JSON object. */
 const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
-/** Core's record of a `patched()` call. */
+/** Core's record of a `patched()` call, and where its details hold the patch id. */
 const PATCH_MARKER = 'core_patch';
+const PATCH_DATA = 'patch-data';
 interface LocalActivityMarkerData {
   activity_type?: unknown;
   attempt?: unknown;
@@ -242,7 +243,7 @@ export async function auditEvents(history: History, codec?: PayloadCodec): Promi
       else event.activityResult = { scheduledId: id, result: decode(marker.details?.result?.payloads)[0] };
     }
     if (marker?.markerName === PATCH_MARKER) {
-      const data = decode(marker.details?.patch_data?.payloads)[0] as { id?: unknown } | undefined;
+      const data = decode(marker.details?.[PATCH_DATA]?.payloads)[0] as { id?: unknown } | undefined;
       if (typeof data?.id === 'string') event.patch = data.id;
     }
     const child = e.childWorkflowExecutionCompletedEventAttributes;
