@@ -58,13 +58,16 @@ test('a logged-in operator resolves a failed step and cancels a ceremony from it
   expect((await post(`/ceremonies/${failed}/resolve`, { action: 'abort', reason: 'wrong precondition', form }, cookie)).status).toBe(303);
   const aborted = await result(env.h.ceremonies, failed);
   expect(aborted.phase).toBe('aborted');
-  expect((await env.h.ceremonies.timeline(failed)).find((e) => e.type === 'intervention')).toMatchObject({ actor: OPERATOR, detail: 'abort: wrong precondition' });
+  expect((await env.h.ceremonies.timeline(failed)).find((e) => e.type === 'intervention')).toMatchObject({ actor: OPERATOR, detail: 'abort: wrong precondition (signed by operator@example.com via web-login)' });
 
   const gated = await env.h.start(testPlan([gate()]));
   await waitForStatus(env.h.ceremonies, gated, (s) => s.phase === 'awaiting-approval');
   const cancelForm = /id="cancel-form"><input type="hidden" name="form" value="([^"]+)"/.exec(await page(`/ceremonies/${gated}`, cookie))![1];
   expect((await post(`/ceremonies/${gated}/cancel`, { reason: 'change withdrawn', form: cancelForm }, cookie)).status).toBe(303);
-  expect((await result(env.h.ceremonies, gated)).phase).toBe('cancelled');
+  const cancelled = await result(env.h.ceremonies, gated);
+  expect(cancelled.phase).toBe('cancelled');
+  // signed by the web app's attestation key after the operator's login, and said so
+  expect(cancelled.timeline.find((e) => e.type === 'cancel-requested')).toMatchObject({ actor: OPERATOR, detail: 'change withdrawn (signed by operator@example.com via web-login)' });
   // the same form again: the ceremony has ended, refused with a clear page
   const again = await post(`/ceremonies/${gated}/cancel`, { reason: 'again', form: cancelForm }, cookie);
   expect(again.status).toBe(409);
