@@ -159,13 +159,23 @@ function checkManifestClaims(manifest: AuditManifest, facts: AuditFacts, result:
 }
 
 /** Each invariant by name: held, or failed with the events that break it. */
-function recordInvariants(violations: Violation[], result: VerifyResult): void {
+function recordInvariants(violations: Violation[], result: VerifyResult, facts?: AuditFacts): void {
   result.violations = violations;
   for (const [id, name] of Object.entries(INVARIANTS)) {
     const broken = violations.filter((v) => v.invariant === id);
-    if (broken.length === 0) held(result, name);
+    const unsignedBefore = id === 'operator-actions-signed' && facts ? unsignedFromBefore(facts) : undefined;
+    if (broken.length === 0 && unsignedBefore) notProven(result, name, unsignedBefore, `${name}: ${unsignedBefore}`);
+    else if (broken.length === 0) held(result, name);
     else result.checks.push({ check: name, status: 'failed', detail: broken.map((v) => `events ${v.eventIds.join(', ')}: ${v.detail}`).join('; ') });
   }
+}
+
+/** A run from before resolve and cancel were signed took them unsigned: who acted is then only
+ * the history's word (not proven), not a failure. */
+function unsignedFromBefore(facts: AuditFacts): string | undefined {
+  const unsigned = facts.operatorActions.filter((a) => a.via === 'unsigned');
+  if (facts.challenged || unsigned.length === 0) return undefined;
+  return `events ${unsigned.map((a) => a.eventId).join(', ')}: unsigned, recorded before resolve and cancel were signed`;
 }
 
 /** completed, rejected, … as the ceremony returned it; else how the workflow closed. */
@@ -211,7 +221,7 @@ async function checkHistory(file: string, codecs: PayloadCodec[], options: Verif
   if (malformed.length) failed(result, CHECKS.wellFormed, malformed);
   else held(result, CHECKS.wellFormed);
   if (manifest) checkManifestClaims(manifest, facts, result);
-  recordInvariants(violations, result);
+  recordInvariants(violations, result, facts);
   if (malformed.length) {
     // the replayer trusts the shape of what it is fed (see history-shape.ts)
     notProven(result, CHECKS.replay, 'not replayed: the history is not well formed', 'not replayed: the history is not well formed');

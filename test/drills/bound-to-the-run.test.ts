@@ -166,6 +166,18 @@ test('resolve with no key, a wrong key, another person\'s key or another interve
     expect(r.ok).toBe(false);
     expect(r.violations.filter((v) => v.invariant === 'operator-actions-signed').map((v) => v.detail)).toEqual([expect.stringMatching(says)]);
   }
+  // a history from before the challenges (no CHALLENGE_PATCH marker) took resolve unsigned: not
+  // proven, not failed (read without replay: the marker is what this copy is edited to lack)
+  const unsignedOld = forge(({ signature, nonce, at, planDigest, challenge, step, ...rest }) => rest);
+  const text = readFileSync(unsignedOld, 'utf8');
+  const marker = Buffer.from(JSON.stringify({ id: 'run-challenges', deprecated: false })).toString('base64');
+  expect(text).toContain(marker);
+  const edited = text.replace(marker, Buffer.from(JSON.stringify({ id: 'some-other-patch', deprecated: false })).toString('base64'));
+  writeFileSync(unsignedOld, edited);
+  writeFileSync(manifestPath(unsignedOld), JSON.stringify({ ...JSON.parse(readFileSync(manifestPath(unsignedOld), 'utf8')), historySha256: sha256Hex(edited) }));
+  const [old] = await verifyHistories([unsignedOld], { ...bundle, replay: 'none' });
+  expect(old.violations).toEqual([]);
+  expect(old.checks.find((c) => c.check === 'resolve and cancel signatures')).toMatchObject({ status: 'not-proven', detail: expect.stringMatching(/unsigned, recorded before resolve and cancel were signed/) });
 });
 
 test('cancel with no key, a wrong key or another person\'s key is refused and changes nothing; the requester\'s own signed cancel works', async () => {
