@@ -51,6 +51,20 @@ function signedBy(key: string, fields: Omit<DecisionFields, 'nonce' | 'at'>) {
   return { nonce: full.nonce, at: full.at, signature: keyring.signer(key).sign(full), ...(fields.challenge ? { challenge: fields.challenge } : {}) };
 }
 
+/** A copy of an export with the first `update`'s arguments edited, its manifest's hash made to
+ * match (an unsigned manifest: only the history can tell). */
+function forged(file: string, update: string, edit: (args: Record<string, unknown>) => Record<string, unknown>): string {
+  const history = JSON.parse(readFileSync(file, 'utf8'));
+  const event = history.events.find((e: any) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === update);
+  const payload = event.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input.args.payloads[0];
+  payload.data = Buffer.from(JSON.stringify(edit(JSON.parse(Buffer.from(payload.data, 'base64').toString())))).toString('base64');
+  const out = join(mkdtempSync(join(tmpdir(), 'forged-')), file.split('/').pop()!);
+  const text = JSON.stringify(history);
+  writeFileSync(out, text);
+  writeFileSync(manifestPath(out), JSON.stringify({ ...JSON.parse(readFileSync(manifestPath(file), 'utf8')), historySha256: sha256Hex(text) }));
+  return out;
+}
+
 async function failedCeremony(key: string): Promise<string> {
   const id = await h.start(testPlan([{ id: 'precondition', type: 'check', title: 'Precondition holds', op: 'ledger.require', args: { key } }, record('after')]));
   await waitForStatus(h.ceremonies, id, (s) => s.phase === 'needs-intervention');
@@ -70,6 +84,8 @@ test('approvals recorded in a closed run, replayed into a new run of the same id
   const recorded = events.filter((e) => e.update?.name === 'approve').map((e) => e.update!.args[0]);
   expect(recorded).toHaveLength(2);
   const ledgerBefore = (await h.ledger()).length;
+  const file = join(mkdtempSync(join(tmpdir(), 'bound-first-')), `${id}.json`);
+  await exportCeremony(h.ceremonies, id, file, { server: 'test' }); // the first run, before another exists
 
   // the CLI: the ticket already ran its ceremony
   const again = await cli('start', 'rehearsal', '--hsm', 'hsm-test', '--ticket', plan.ticket, '--requester', REQUESTER);
@@ -84,6 +100,14 @@ test('approvals recorded in a closed run, replayed into a new run of the same id
   expect(outcome.decisions).toEqual([]);
   expect(outcome.steps.map((s) => s.status)).toEqual(['skipped', 'skipped']);
   expect((await h.ledger()).length).toBe(ledgerBefore);
+
+  // the auditor: an approval in the first run's history replaced by one alice signed over another
+  // run's challenge (a valid signature, by her key) is not bound to this run, and does not count
+  const elsewhere = runChallenge('01900000-0000-7000-8000-000000000000', gatePoint('approve'));
+  const moved = forged(file, 'approve', (a) => ({ ...a, ...signedBy(String(a.approver), { ceremonyId: id, gate: 'approve', planDigest: String(a.planDigest), decision: 'approve', actor: String(a.approver), text: '', challenge: elsewhere }) }));
+  const [r] = await verifyHistories([moved], { ...bundle, replay: 'none' });
+  expect(r.violations.map((v) => v.invariant)).toEqual(['decisions-signed', 'quorum-before-gated-steps']);
+  expect(r.violations[0].detail).toMatch(/approve by alice@example.com on gate approve is not bound to this run: the signature covers challenge \w+…, but the gate "approve" opened in this run with challenge \w+…/);
 });
 
 test('a decision signed over another run\'s challenge, or over none (v1), is refused at an open gate and changes nothing', async () => {
@@ -145,23 +169,13 @@ test('resolve with no key, a wrong key, another person\'s key or another interve
   const [clean] = await verifyHistories([file], bundle);
   expect(clean.violations).toEqual([]);
   expect(clean.checks.find((c) => c.check === 'resolve and cancel signatures')?.status).toBe('held');
-  const forge = (edit: (args: Record<string, unknown>) => Record<string, unknown>) => {
-    const history = JSON.parse(readFileSync(file, 'utf8'));
-    const resolve = history.events.find((e: any) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'resolve');
-    const payload = resolve.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input.args.payloads[0];
-    payload.data = Buffer.from(JSON.stringify(edit(JSON.parse(Buffer.from(payload.data, 'base64').toString())))).toString('base64');
-    const out = join(mkdtempSync(join(tmpdir(), 'forged-')), `${id}.json`);
-    const text = JSON.stringify(history);
-    writeFileSync(out, text);
-    writeFileSync(manifestPath(out), JSON.stringify({ ...JSON.parse(readFileSync(manifestPath(file), 'utf8')), historySha256: sha256Hex(text) }));
-    return out;
-  };
-  const forged = [
+  const forge = (edit: (args: Record<string, unknown>) => Record<string, unknown>) => forged(file, 'resolve', edit);
+  const forgeries = [
     [forge((a) => ({ ...a, reason: 'someone else decided this' })), /resolve \(retry\) by operator@example.com has a signature that does not match it/],
     [forge(({ signature, nonce, at, planDigest, challenge, step, ...rest }) => rest), /resolve \(retry\) by operator@example.com carries no signature/],
     [forge((a) => ({ ...a, ...input(MALLORY, { ...base, text: String(a.reason) }) })), /is signed with a key that is neither operator@example.com's nor the web app's/],
   ] as const;
-  for (const [path, says] of forged) {
+  for (const [path, says] of forgeries) {
     const [r] = await verifyHistories([path], bundle);
     expect(r.ok).toBe(false);
     expect(r.violations.filter((v) => v.invariant === 'operator-actions-signed').map((v) => v.detail)).toEqual([expect.stringMatching(says)]);
