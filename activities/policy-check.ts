@@ -8,6 +8,7 @@ import { checkPlanPolicy, type PolicySnapshot } from '../ceremonies/policy';
 import { describeIssues } from '../ceremonies/validation';
 import { ApplicationFailure } from '@temporalio/activity';
 import { nonRetryable } from './errors';
+import { refuseReusedCeremonyId } from './closed-ceremony-id';
 
 /** What a policy refusal carries for the workflow: whom to tell (the inventory's operators). */
 export interface RefusalDetails {
@@ -47,7 +48,7 @@ const LOCAL_READ_MAX_MS = 60_000;
 export function policyCheckActivity(inventory: InventoryCache | undefined, options: { localReads?: boolean; acceptPlansNotFromCatalogue?: boolean } = {}) {
   return async (input: PolicyCheckInput): Promise<PolicySnapshot> => {
     try {
-      return check(input);
+      return await check(input);
     } catch (err) {
       // a refused plan is reported to the worker's own operators only (the workflow reads them
       // here): never to the ticket or requester the plan names, which whoever forged it chose
@@ -57,8 +58,9 @@ export function policyCheckActivity(inventory: InventoryCache | undefined, optio
       throw err;
     }
   };
-  function check(input: PolicyCheckInput): PolicySnapshot {
+  async function check(input: PolicyCheckInput): Promise<PolicySnapshot> {
     if (!inventory) throw nonRetryable('PolicyViolation', 'the worker has no inventory (CEREMONY_INVENTORY): it cannot check any plan');
+    await refuseReusedCeremonyId();
     const parsed = PlanSchema.safeParse(input.plan);
     if (!parsed.success) throw nonRetryable('PolicyViolation', `invalid plan: ${describeIssues(parsed.error).join('; ')}`);
     // the workflow runs the plan as it was given: it must be the schema's own reading of itself

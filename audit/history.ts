@@ -26,6 +26,8 @@ export interface AuditEvent {
   /** From the start event: which workflow and run this is, and who started it as a child. */
   started?: { workflowId: string; runId: string; parentWorkflowId?: string };
   completedResult?: unknown;
+  /** A `patched()` marker: the patch id the workflow recorded here. */
+  patch?: string;
 }
 
 /** The event types that close a workflow execution: a complete history ends in one of them. */
@@ -169,7 +171,7 @@ function readEvent(e: Json, i: number): temporal.api.history.v1.IHistoryEvent {
     const details = part(marker, 'details', what);
     event.markerRecordedEventAttributes = {
       markerName: text(marker, 'markerName', what),
-      details: { data: payloads(details, 'data', what) ?? {}, result: payloads(details, 'result', what) ?? {} },
+      details: { data: payloads(details, 'data', what) ?? {}, result: payloads(details, 'result', what) ?? {}, ...(details?.[PATCH_DATA] ? { [PATCH_DATA]: payloads(details, PATCH_DATA, what) ?? {} } : {}) },
       ...(marker.failure ? { failure: failureOf(marker, what) } : {}),
     };
   }
@@ -189,6 +191,9 @@ function failureOf(parent: Json, what: string): temporal.api.failure.v1.IFailure
 
 /** Core's record of a local activity: a marker named so, its `data` a JSON object. */
 const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+/** Core's record of a `patched()` call, and where its details hold the patch id. */
+const PATCH_MARKER = 'core_patch';
+const PATCH_DATA = 'patch-data';
 interface LocalActivityMarkerData {
   activity_type?: unknown;
   attempt?: unknown;
@@ -236,6 +241,10 @@ export async function auditEvents(history: History, codec?: PayloadCodec): Promi
       event.activity = { scheduledId: id, type, input: { stepId, op: type, args: step?.args ?? {} }, local: { attempt: Number(data?.attempt ?? 1), ms: Number.isFinite(ms) ? ms : 0 } };
       if (marker.failure) event.activityFailed = { scheduledId: id, ...failedRun(marker.failure, decode) };
       else event.activityResult = { scheduledId: id, result: decode(marker.details?.result?.payloads)[0] };
+    }
+    if (marker?.markerName === PATCH_MARKER) {
+      const data = decode(marker.details?.[PATCH_DATA]?.payloads)[0] as { id?: unknown } | undefined;
+      if (typeof data?.id === 'string') event.patch = data.id;
     }
     const child = e.childWorkflowExecutionCompletedEventAttributes;
     if (child) event.childCompleted = { workflowId: String(child.workflowExecution?.workflowId), result: decode(child.result?.payloads)[0] };

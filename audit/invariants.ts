@@ -1,5 +1,6 @@
-import type { DecisionFields, DecisionKind, DecisionSignature } from '../ceremonies/decision-signature';
-import { approvers, eligibleFor, signatureMatches, signedVia } from '../workflows/gate-rules';
+import { CANCEL_POINT, gatePoint, interventionPoint, runChallenge, type DecisionFields, type DecisionKind, type DecisionSignature, type OperatorActionKind } from '../ceremonies/decision-signature';
+import { actionSignedVia, approvers, challengeProblem, eligibleFor, signatureMatches, signedVia } from '../workflows/gate-rules';
+import { CHALLENGE_PATCH } from '../workflows/messages';
 import { planDigest } from '../ceremonies/digest';
 import { operationKind, type OperationName } from '../ceremonies/operations';
 import { PlanSchema, isGate, isOperation, type Plan } from '../ceremonies/plan';
@@ -16,6 +17,7 @@ export const INVARIANTS = {
   'history-complete': 'history complete (ends in a close event)',
   'policy-checked-first': "worker's policy check before any step",
   'decisions-signed': 'decision signatures',
+  'operator-actions-signed': 'resolve and cancel signatures',
   'approvals-bound-to-plan': "approvals name the plan's digest",
   'no-self-approval': 'no self-approval',
   'approver-in-group': 'deciders eligible for their gate',
@@ -44,7 +46,23 @@ export type DecisionEvent = Omit<DecisionFields, 'ceremonyId' | 'decision'> & {
    * (`email-link`); `unsigned` / `unknown key` otherwise. */
   via: string;
   signatureValid: boolean;
+  /** Why the challenge it signed is not its gate's in this run, if it is not. */
+  challengeProblem?: string;
 };
+
+/** A resolve or cancel in the history, and what its signature proves. */
+export interface OperatorActionEvent {
+  eventId: number;
+  name: OperatorActionKind;
+  by: string;
+  step: string;
+  /** `cli`, `web-login`, `unsigned` or `unknown key`. */
+  via: string;
+  /** The key it is signed with, when signed (the auditor's trust anchor must vouch for it). */
+  publicKey?: string;
+  /** Why it does not prove itself, or undefined when it does. */
+  problem?: string;
+}
 
 /** The activities beside the plan's steps: mail, ticket comments and the policy check. */
 export const SIDE_ACTIVITIES: ReadonlySet<string> = new Set(['notify', 'ticketComment', 'checkPolicy']);
@@ -64,6 +82,11 @@ export interface AuditFacts {
   operations: { eventId: number; type: string; input: OperationInput; completedAt?: number; result?: OperationEvidence }[];
   cancels: number[];
   resolutions: { eventId: number; args: Record<string, unknown> }[];
+  /** Whether the run issued challenges (it recorded CHALLENGE_PATCH): then every decision signs
+   * its gate's, and resolve and cancel are signed. */
+  challenged: boolean;
+  /** Each resolve and cancel, its signature checked. */
+  operatorActions: OperatorActionEvent[];
   children: { eventId: number; workflowId: string; result: { kind?: string; phase?: string } }[];
   /** The close event, when the history has one, and the final phase the workflow returned. */
   close?: { eventId: number; type: string; phase?: string };
@@ -71,16 +94,40 @@ export interface AuditFacts {
   lastEventId: number;
 }
 
-function decisionOf(e: AuditEvent, name: DecisionKind, ceremonyId: string, policy: PolicySnapshot | undefined): DecisionEvent {
+function decisionOf(e: AuditEvent, name: DecisionKind, ceremonyId: string, policy: PolicySnapshot | undefined, run: { runId: string; challenged: boolean }): DecisionEvent {
   const arg = (e.update!.args[0] ?? {}) as Record<string, unknown>;
   const actor = String(arg.approver ?? arg.by ?? '').toLowerCase();
   const text = String((name === 'approve' ? arg.comment : name === 'reject' ? arg.reason : arg.reference) ?? '');
   const signature = arg.signature as DecisionSignature | undefined;
-  const d = { eventId: e.id, name, gate: String(arg.gate), actor, planDigest: String(arg.planDigest), text, nonce: String(arg.nonce ?? ''), at: String(arg.at ?? '') };
+  const challenge = typeof arg.challenge === 'string' ? arg.challenge : undefined;
+  const d = { eventId: e.id, name, gate: String(arg.gate), actor, planDigest: String(arg.planDigest), text, nonce: String(arg.nonce ?? ''), at: String(arg.at ?? ''), ...(challenge !== undefined ? { challenge } : {}) };
   // the workflow's own rules, applied again to what the history recorded
   const via = !signature ? 'unsigned' : (signedVia(policy, actor, signature.publicKey) ?? 'unknown key');
   const signatureValid = Boolean(signature && via !== 'unknown key' && signatureMatches(ceremonyId, name, d, signature, nativeEd25519Verify));
-  return { ...d, signature, via, signatureValid };
+  const expected = run.challenged ? runChallenge(run.runId, gatePoint(d.gate)) : undefined;
+  const wrong = challengeProblem(`gate "${d.gate}"`, expected, challenge);
+  return { ...d, signature, via, signatureValid, ...(wrong ? { challengeProblem: wrong } : {}) };
+}
+
+/** A resolve or cancel, checked as the workflow checks it: signed by the actor's key (or the
+ * web app's after a login) over the challenge of its point in this run. Unsigned is a failure in
+ * a run that issued challenges; a run from before them took resolve and cancel unsigned. */
+function operatorActionOf(e: AuditEvent, ceremonyId: string, policy: PolicySnapshot | undefined, run: { runId: string; challenged: boolean }, point: string): OperatorActionEvent {
+  const arg = (e.update!.args[0] ?? {}) as Record<string, unknown>;
+  const name = (e.update!.name === 'cancel' ? 'cancel' : arg.action === 'abort' ? 'abort' : 'retry') as OperatorActionKind;
+  const by = String(arg.by ?? '').toLowerCase();
+  const step = name === 'cancel' ? '' : String(arg.step ?? '');
+  const signature = arg.signature as DecisionSignature | undefined;
+  const base = { eventId: e.id, name, by, step };
+  if (!signature) return { ...base, via: 'unsigned', ...(run.challenged ? { problem: 'carries no signature' } : {}) };
+  const signed = { ...base, publicKey: String(signature.publicKey) };
+  const via = actionSignedVia(policy, by, signature.publicKey) ?? 'unknown key';
+  if (via === 'unknown key') return { ...signed, via, problem: `is signed with a key that is neither ${by}'s nor the web app's in the recorded policy` };
+  const challenge = typeof arg.challenge === 'string' ? arg.challenge : undefined;
+  const fields = { gate: step, planDigest: String(arg.planDigest ?? ''), actor: by, text: String(arg.reason ?? ''), nonce: String(arg.nonce ?? ''), at: String(arg.at ?? ''), ...(challenge !== undefined ? { challenge } : {}) };
+  if (!signatureMatches(ceremonyId, name, fields, signature, nativeEd25519Verify)) return { ...signed, via, problem: 'has a signature that does not match it' };
+  const wrong = challengeProblem(name === 'cancel' ? 'cancel point' : 'intervention', run.challenged ? runChallenge(run.runId, point) : undefined, challenge);
+  return { ...signed, via, ...(wrong ? { problem: wrong } : {}) };
 }
 
 export function auditFacts(events: AuditEvent[]): AuditFacts {
@@ -95,11 +142,19 @@ export function auditFacts(events: AuditEvent[]): AuditFacts {
   const decisions: DecisionEvent[] = [];
   const cancels: number[] = [];
   const resolutions: AuditFacts['resolutions'] = [];
+  const operatorActions: OperatorActionEvent[] = [];
+  const run = { runId: start?.started?.runId ?? '', challenged: events.some((e) => e.patch === CHALLENGE_PATCH) };
   for (const e of events) {
     if (!e.update) continue;
-    if (DECISIONS.has(e.update.name)) decisions.push(decisionOf(e, e.update.name as DecisionKind, ceremonyId, snapshot));
-    else if (e.update.name === 'cancel') cancels.push(e.id);
-    else if (e.update.name === 'resolve') resolutions.push({ eventId: e.id, args: (e.update.args[0] ?? {}) as Record<string, unknown> });
+    if (DECISIONS.has(e.update.name)) decisions.push(decisionOf(e, e.update.name as DecisionKind, ceremonyId, snapshot, run));
+    else if (e.update.name === 'cancel') {
+      cancels.push(e.id);
+      operatorActions.push(operatorActionOf(e, ceremonyId, snapshot, run, CANCEL_POINT));
+    } else if (e.update.name === 'resolve') {
+      resolutions.push({ eventId: e.id, args: (e.update.args[0] ?? {}) as Record<string, unknown> });
+      // each intervention takes one resolve: the n-th resolve answers intervention n
+      operatorActions.push(operatorActionOf(e, ceremonyId, snapshot, run, interventionPoint(resolutions.length)));
+    }
   }
   const operations: AuditFacts['operations'] = events
     .filter((e) => e.activity && !SIDE_ACTIVITIES.has(e.activity.type))
@@ -123,6 +178,8 @@ export function auditFacts(events: AuditEvent[]): AuditFacts {
     operations,
     cancels,
     resolutions,
+    challenged: run.challenged,
+    operatorActions,
     children,
     close,
     eventCount: events.length,
@@ -134,7 +191,7 @@ export function auditFacts(events: AuditEvent[]): AuditFacts {
 function approvalsBefore(f: AuditFacts, gate: string, eventId: number): { approvers: Set<string>; vetoed: boolean; ids: number[] } {
   const before = f.decisions.filter((d) => d.gate === gate && d.eventId < eventId);
   const eligible = eligibleFor(f.policy?.snapshot ?? null, gate);
-  const counted = before.filter((d) => d.signatureValid && eligible.includes(d.actor) && d.actor !== f.plan.requester && d.planDigest === f.digest);
+  const counted = before.filter((d) => d.signatureValid && !d.challengeProblem && eligible.includes(d.actor) && d.actor !== f.plan.requester && d.planDigest === f.digest);
   return { approvers: approvers(counted.map((d) => ({ actor: d.actor, decision: d.name }))), vetoed: before.some((d) => d.name === 'reject'), ids: before.map((d) => d.eventId) };
 }
 
@@ -161,11 +218,17 @@ export function checkInvariants(events: AuditEvent[], f: AuditFacts = auditFacts
     if (!d.signatureValid) {
       const why = d.via === 'unsigned' ? 'carries no signature' : d.via === 'unknown key' ? `is signed with a key that is neither ${d.actor}'s nor the web app's in the recorded policy` : 'has a signature that does not match it';
       v.push({ invariant: 'decisions-signed', eventIds: [d.eventId], detail: `${d.name} by ${d.actor} on gate ${d.gate} ${why}` });
+    } else if (d.challengeProblem) {
+      v.push({ invariant: 'decisions-signed', eventIds: [d.eventId], detail: `${d.name} by ${d.actor} on gate ${d.gate} is not bound to this run: ${d.challengeProblem}` });
     }
     const gate = snapshot?.gates.find((g) => g.id === d.gate);
     if (snapshot && !gate?.eligible.includes(d.actor)) {
       v.push({ invariant: 'approver-in-group', eventIds: [d.eventId], detail: `${d.actor} may not decide on gate ${d.gate} (${gate ? `eligible: ${gate.eligible.join(', ')}` : 'no such gate in the recorded policy'})` });
     }
+  }
+
+  for (const a of f.operatorActions) {
+    if (a.problem) v.push({ invariant: 'operator-actions-signed', eventIds: [a.eventId], detail: `${a.name === 'cancel' ? 'cancel' : `resolve (${a.name})`} by ${a.by} ${a.problem}` });
   }
 
   for (const op of f.operations) {

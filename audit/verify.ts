@@ -195,6 +195,9 @@ function recordInvariants(violations: Violation[], facts: AuditFacts, manifest: 
     if (id === 'history-complete' && inProgress) {
       const detail = `in progress at export, complete up to event ${facts.lastEventId}`;
       notProven(result, name, detail, `${detail}: the workflow was running when exported (${manifest!.exportedAt}); export it again once it has closed to prove the rest`);
+    } else if (broken.length === 0 && id === 'operator-actions-signed' && unsignedFromBefore(facts)) {
+      const unsignedBefore = unsignedFromBefore(facts)!;
+      notProven(result, name, unsignedBefore, `${name}: ${unsignedBefore}`);
     } else if (broken.length === 0) held(result, name);
     else result.checks.push({ check: name, status: 'failed', detail: broken.map((v) => `events ${v.eventIds.join(', ')}: ${v.detail}`).join('; ') });
   }
@@ -211,9 +214,13 @@ function withManifestCount(v: Violation, facts: AuditFacts, manifest: AuditManif
   return { ...v, detail: `truncated: the history ends at event ${facts.lastEventId}, its manifest records ${manifest.eventCount} events up to event ${manifest.lastEventId}` };
 }
 
-/** The signed acts of a history whose keys the anchor must vouch for: every decision signed. */
+/** The signed acts of a history whose keys the anchor must vouch for: every decision, resolve
+ * and cancel signed. */
 export function signedActs(facts: AuditFacts): SignedAct[] {
-  return facts.decisions.filter((d) => d.signature).map((d) => ({ eventId: d.eventId, what: d.name, signer: d.actor, on: `gate ${d.gate}`, publicKey: String(d.signature!.publicKey) }));
+  return [
+    ...facts.decisions.filter((d) => d.signature).map((d) => ({ eventId: d.eventId, what: d.name, signer: d.actor, on: `gate ${d.gate}`, publicKey: String(d.signature!.publicKey) })),
+    ...facts.operatorActions.flatMap((a) => (a.publicKey ? [{ eventId: a.eventId, what: a.name, signer: a.by, on: a.step ? `step ${a.step}` : 'the ceremony', publicKey: a.publicKey }] : [])),
+  ].sort((x, y) => x.eventId - y.eventId);
 }
 
 /** Every signature's key against the auditor's anchor; without one, "not proven". */
@@ -230,6 +237,14 @@ function checkTrustAnchor(facts: AuditFacts, anchor: TrustAnchor | undefined, re
   });
   if (outside.length) failed(result, CHECKS.keys, outside);
   else result.checks.push({ check: CHECKS.keys, status: 'held', detail: `${acts.length} signature${acts.length === 1 ? '' : 's'}, every key in ${anchorName(anchor)}` });
+}
+
+/** A run from before resolve and cancel were signed took them unsigned: who acted is then only
+ * the history's word (not proven), not a failure. */
+function unsignedFromBefore(facts: AuditFacts): string | undefined {
+  const unsigned = facts.operatorActions.filter((a) => a.via === 'unsigned');
+  if (facts.challenged || unsigned.length === 0) return undefined;
+  return `events ${unsigned.map((a) => a.eventId).join(', ')}: unsigned, recorded before resolve and cancel were signed`;
 }
 
 /** completed, rejected, … as the ceremony returned it; else how the workflow closed. */

@@ -8,19 +8,37 @@ import { canonicalJson } from './digest';
 // workflow verifies inside Temporal's sandbox, and the auditor verifies again offline.
 
 export type DecisionKind = 'approve' | 'reject' | 'signoff';
+/** An operator's (or, for cancel, the requester's) action, signed as decisions are. */
+export type OperatorActionKind = 'retry' | 'abort' | 'cancel';
+export type SignedKind = DecisionKind | OperatorActionKind;
 
-/** What a signature covers. `text` is the comment, reason or reference ('' when none). */
+/** What a signature covers. `text` is the comment, reason or reference ('' when none); `gate` is
+ * the gate, the failed step of an intervention, or '' for a cancel. */
 export interface DecisionFields {
   ceremonyId: string;
   gate: string;
   planDigest: string;
-  decision: DecisionKind;
+  decision: SignedKind;
   actor: string;
   text: string;
   nonce: string;
   /** When it was signed (ISO 8601). */
   at: string;
+  /** The challenge the workflow issued when this gate, intervention or cancel point opened in
+   * this run (signed message v2); absent only in v1 decisions of histories from before it. */
+  challenge?: string;
 }
+
+/** The challenge a run issues at one of its points (`gate:<id>`, `intervention:<n>`, `cancel`):
+ * a function of the run id (Temporal's, new for every run, even of the same workflow id), so a
+ * decision signed for one run is worthless in another, and the auditor recomputes it. */
+export function runChallenge(runId: string, point: string): string {
+  return bytesToHex(sha256(utf8ToBytes(canonicalJson({ purpose: 'hsm-ceremonies challenge', runId, point })))).slice(0, 32);
+}
+
+export const gatePoint = (gate: string) => `gate:${gate}`;
+export const interventionPoint = (n: number) => `intervention:${n}`;
+export const CANCEL_POINT = 'cancel';
 
 export interface DecisionSignature {
   alg: 'ed25519';
@@ -30,11 +48,12 @@ export interface DecisionSignature {
   value: string;
 }
 
-/** The exact bytes signed: canonical JSON with the free text reduced to its sha256. */
+/** The exact bytes signed: canonical JSON with the free text reduced to its sha256; v2 adds the
+ * run's challenge (v1, without it, is what decisions signed before challenges were). */
 export function decisionMessage(d: DecisionFields): Uint8Array {
   return utf8ToBytes(
     canonicalJson({
-      v: 1,
+      v: d.challenge === undefined ? 1 : 2,
       purpose: 'hsm-ceremonies decision',
       ceremonyId: d.ceremonyId,
       gate: d.gate,
@@ -44,6 +63,7 @@ export function decisionMessage(d: DecisionFields): Uint8Array {
       textSha256: bytesToHex(sha256(utf8ToBytes(d.text))),
       nonce: d.nonce,
       at: d.at,
+      ...(d.challenge === undefined ? {} : { challenge: d.challenge }),
     }),
   );
 }

@@ -168,7 +168,8 @@ export function checkPlanPolicy(plan: Plan, inventory: Inventory, options: { now
     ...(options.parent ? { parent: options.parent } : {}),
   };
   walk({ inventory, plan, now: options.now ?? Date.now(), problems, snapshot, gates: [], standing: [], parent: options.parent }, plan.steps, '');
-  const people = [...new Set(snapshot.gates.flatMap((g) => g.eligible))].sort();
+  // deciders, and who may resolve (operators) or cancel (operators, the requester): all sign
+  const people = [...new Set([...snapshot.gates.flatMap((g) => g.eligible), ...snapshot.operators, plan.requester])].sort();
   snapshot.keys = people.map((email) => ({ email, publicKeys: own(inventory.signingKeys, email) ?? [] }));
   return problems.length ? { ok: false, problems } : { ok: true, snapshot };
 }

@@ -43,7 +43,7 @@ import {
   type TimelineEvent,
 } from '../workflows/messages';
 import { CEREMONY_HSM, CEREMONY_KIND, CEREMONY_PHASE, CEREMONY_TICKET, ceremonySearchAttributes } from '../workflows/search-attributes';
-import type { DecisionFields } from '../ceremonies/decision-signature';
+import type { DecisionFields, DecisionKind, OperatorActionKind } from '../ceremonies/decision-signature';
 import type { RefusalCode } from '../workflows/gate-rules';
 import { newNonce, type DecisionSigner } from './decision-signer';
 import { dataConverterFor } from '../runtime/codec';
@@ -87,6 +87,9 @@ export interface CeremonySummary {
 export type ApproveRequest = Omit<ApproveInput, 'nonce' | 'at' | 'signature'> & { nonce?: string };
 export type RejectRequest = Omit<RejectInput, 'nonce' | 'at' | 'signature'> & { nonce?: string };
 export type SignoffRequest = Omit<SignoffInput, 'nonce' | 'at' | 'signature'> & { nonce?: string };
+/** A resolve or cancel as a person makes it; the client reads the challenge and signs. */
+export type ResolveRequest = Pick<ResolveInput, 'action' | 'by' | 'reason'>;
+export type CancelRequest = Pick<CancelInput, 'by' | 'reason'>;
 
 export interface ClientOptions {
   /** The key that signs a decision by `actor` when the call names none. */
@@ -221,34 +224,67 @@ export class CeremonyClient {
   }
 
   approve(ceremonyId: string, request: ApproveRequest, signer?: DecisionSigner): Promise<GateView> {
-    const input = { ...request, approver: request.approver.toLowerCase(), ...this.signed(ceremonyId, 'approve', request.gate, request.approver, request.planDigest, request.comment ?? '', request.nonce, signer) };
-    return this.call(ceremonyId, () => this.handle(ceremonyId).executeUpdate(approveUpdate, { args: [input] }));
+    return this.call(ceremonyId, async () => {
+      const input = { ...request, approver: request.approver.toLowerCase(), ...(await this.signed(ceremonyId, 'approve', request.gate, request.approver, request.planDigest, request.comment ?? '', request.nonce, signer)) };
+      return this.handle(ceremonyId).executeUpdate(approveUpdate, { args: [input] });
+    });
   }
 
   reject(ceremonyId: string, request: RejectRequest, signer?: DecisionSigner): Promise<GateView> {
-    const input = { ...request, approver: request.approver.toLowerCase(), ...this.signed(ceremonyId, 'reject', request.gate, request.approver, request.planDigest, request.reason, request.nonce, signer) };
-    return this.call(ceremonyId, () => this.handle(ceremonyId).executeUpdate(rejectUpdate, { args: [input] }));
+    return this.call(ceremonyId, async () => {
+      const input = { ...request, approver: request.approver.toLowerCase(), ...(await this.signed(ceremonyId, 'reject', request.gate, request.approver, request.planDigest, request.reason, request.nonce, signer)) };
+      return this.handle(ceremonyId).executeUpdate(rejectUpdate, { args: [input] });
+    });
   }
 
   signoff(ceremonyId: string, request: SignoffRequest, signer?: DecisionSigner): Promise<GateView> {
-    const input = { ...request, by: request.by.toLowerCase(), ...this.signed(ceremonyId, 'signoff', request.gate, request.by, request.planDigest, request.reference, request.nonce, signer) };
-    return this.call(ceremonyId, () => this.handle(ceremonyId).executeUpdate(signoffUpdate, { args: [input] }));
+    return this.call(ceremonyId, async () => {
+      const input = { ...request, by: request.by.toLowerCase(), ...(await this.signed(ceremonyId, 'signoff', request.gate, request.by, request.planDigest, request.reference, request.nonce, signer)) };
+      return this.handle(ceremonyId).executeUpdate(signoffUpdate, { args: [input] });
+    });
   }
 
-  /** Nonce, time and signature over exactly what the workflow will check. */
-  private signed(ceremonyId: string, decision: DecisionFields['decision'], gate: string, actor: string, planDigest: string, text: string, nonce: string | undefined, signer: DecisionSigner | undefined) {
+  private keyFor(actor: string, signer: DecisionSigner | undefined, what: string): DecisionSigner {
     const key = signer ?? this.options.signerFor?.(actor.toLowerCase());
-    if (!key) throw new CeremonyRefusal(`no signing key for ${actor}: decisions are signed (ceremony approve --key <file>, or CEREMONY_SIGNING_KEY)`, 'no-key');
-    const fields: DecisionFields = { ceremonyId, gate, planDigest, decision, actor: actor.toLowerCase(), text, nonce: nonce ?? newNonce(), at: new Date().toISOString() };
-    return { nonce: fields.nonce, at: fields.at, signature: key.sign(fields) };
+    if (!key) throw new CeremonyRefusal(`no signing key for ${actor}: ${what} are signed (--key <file>, or CEREMONY_SIGNING_KEY)`, 'no-key');
+    return key;
   }
 
-  resolve(ceremonyId: string, input: ResolveInput): Promise<{ phase: Phase }> {
-    return this.call(ceremonyId, () => this.handle(ceremonyId).executeUpdate(resolveUpdate, { args: [input] }));
+  /** Nonce, time, the gate's challenge in this run (read with the gate) and the signature over
+   * exactly what the workflow will check. */
+  private async signed(ceremonyId: string, decision: DecisionKind, gate: string, actor: string, planDigest: string, text: string, nonce: string | undefined, signer: DecisionSigner | undefined) {
+    const key = this.keyFor(actor, signer, 'decisions');
+    const { openGate } = await this.status(ceremonyId);
+    const challenge = openGate?.id === gate ? openGate.challenge : undefined;
+    const fields: DecisionFields = { ceremonyId, gate, planDigest, decision, actor: actor.toLowerCase(), text, nonce: nonce ?? newNonce(), at: new Date().toISOString(), ...(challenge ? { challenge } : {}) };
+    return { nonce: fields.nonce, at: fields.at, signature: key.sign(fields), ...(challenge ? { challenge } : {}) };
   }
 
-  cancel(ceremonyId: string, input: CancelInput): Promise<{ phase: Phase }> {
-    return this.call(ceremonyId, () => this.handle(ceremonyId).executeUpdate(cancelUpdate, { args: [input] }));
+  /** Retry or abort a failed step, signed by the operator (the CLI: their key; the web app: its
+   * attestation key after their login) over the intervention's challenge. */
+  resolve(ceremonyId: string, request: ResolveRequest, signer?: DecisionSigner): Promise<{ phase: Phase }> {
+    return this.call(ceremonyId, async () => {
+      const key = this.keyFor(request.by, signer, 'resolves');
+      const status = await this.status(ceremonyId);
+      const step = status.intervention?.step ?? status.currentStep ?? '';
+      const input = { ...request, by: request.by.toLowerCase(), ...(step ? { step } : {}), ...this.signedAction(key, ceremonyId, request.action, step, request.by, status.planDigest, request.reason, status.intervention?.challenge) };
+      return this.handle(ceremonyId).executeUpdate(resolveUpdate, { args: [input] });
+    });
+  }
+
+  /** Cancel, signed by the operator or requester over the run's cancel challenge. */
+  cancel(ceremonyId: string, request: CancelRequest, signer?: DecisionSigner): Promise<{ phase: Phase }> {
+    return this.call(ceremonyId, async () => {
+      const key = this.keyFor(request.by, signer, 'cancels');
+      const status = await this.status(ceremonyId);
+      const input = { ...request, by: request.by.toLowerCase(), ...this.signedAction(key, ceremonyId, 'cancel', '', request.by, status.planDigest, request.reason, status.cancelChallenge) };
+      return this.handle(ceremonyId).executeUpdate(cancelUpdate, { args: [input] });
+    });
+  }
+
+  private signedAction(key: DecisionSigner, ceremonyId: string, decision: OperatorActionKind, gate: string, actor: string, planDigest: string, text: string, challenge: string | undefined) {
+    const fields: DecisionFields = { ceremonyId, gate, planDigest, decision, actor: actor.toLowerCase(), text, nonce: newNonce(), at: new Date().toISOString(), ...(challenge ? { challenge } : {}) };
+    return { planDigest, nonce: fields.nonce, at: fields.at, signature: key.sign(fields), ...(challenge ? { challenge } : {}) };
   }
 
   /** Ceremonies from visibility, newest first, optionally narrowed by our search attributes. */

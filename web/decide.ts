@@ -20,6 +20,7 @@ type PageRefusalCode = RefusalCode | LinkProblem | 'not-found' | 'invalid-input'
 const STATUS_FOR: Record<PageRefusalCode, number> = {
   malformed: 400,
   'bad-signature': 403,
+  'wrong-challenge': 409,
   'unknown-key': 403,
   expired: 410,
   'not-found': 404,

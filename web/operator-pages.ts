@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LinkKeys } from '../ceremonies/approval-links';
 import { freeTextProblem } from '../ceremonies/free-text';
 import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
+import type { DecisionSigner } from '../client/decision-signer';
 import { html, page } from '../runtime/html';
 import { own } from '../ceremonies/own';
 import { constantTimeEqual } from '../ceremonies/constant-time';
@@ -18,6 +19,9 @@ export interface OperatorAuth {
   sessions: SessionStore;
   /** The session cookie is `Secure` (the public URL is https). */
   secureCookie: boolean;
+  /** The web app's attestation key: signs a resolve or cancel only for a logged-in operator
+   * whose form token checked out. Without it, the pages cannot resolve or cancel. */
+  attestation?: DecisionSigner;
 }
 
 /** The session id in the request's cookie, if its signature holds (@fastify/cookie's `signed`). */
@@ -74,13 +78,14 @@ export function registerOperatorPages(app: FastifyInstance, ceremonies: Ceremony
       const reason = String(req.body?.reason ?? '');
       const problem = freeTextProblem(reason, { multiline: false });
       if (problem) return refuse(reply, 400, 'Refused', `the reason ${problem}`);
+      if (!auth.attestation) return refuse(reply, 503, 'Refused', 'the web app has no attestation key (CEREMONY_ATTESTATION_KEY): it cannot sign a resolve or cancel');
       try {
         if (name === 'resolve') {
           const choice = req.body?.action === 'abort' ? 'abort' : req.body?.action === 'retry' ? 'retry' : undefined;
           if (!choice) return refuse(reply, 400, 'Refused', 'choose retry or abort');
-          await ceremonies.resolve(req.params.id, { action: choice, by: operator, reason });
+          await ceremonies.resolve(req.params.id, { action: choice, by: operator, reason }, auth.attestation);
         } else {
-          await ceremonies.cancel(req.params.id, { by: operator, reason });
+          await ceremonies.cancel(req.params.id, { by: operator, reason }, auth.attestation);
         }
       } catch (err) {
         if (err instanceof CeremonyRefusal) return refuse(reply, err.code === 'not-found' ? 404 : err.code === 'invalid-input' ? 400 : 409, 'Refused', err.message);

@@ -91,7 +91,7 @@ export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRa
     if (typeof id === 'string') logConcerns(req, reply, { ceremonyId: id });
   });
   if (linkKeys && attestation) registerDecisionPages(app, ceremonies, linkKeys, attestation, linkRateLimit, refusals);
-  const auth = linkKeys && operatorLogins ? { keys: linkKeys, logins: operatorLogins, sessions: new SessionStore(), secureCookie: https } : undefined;
+  const auth = linkKeys && operatorLogins ? { keys: linkKeys, logins: operatorLogins, sessions: new SessionStore(), secureCookie: https, attestation } : undefined;
   if (auth) registerOperatorPages(app, ceremonies, auth, linkRateLimit);
   if (auth) {
     registerWitnessStream(app, new CeremonyFollowers(ceremonies, livePollMs), auth);

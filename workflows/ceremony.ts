@@ -4,7 +4,7 @@ import { checkPolicy } from './activities';
 import { describeFailure, refusalOperators } from './failures';
 import { registerHandlers } from './handlers';
 import { planShapeProblem } from './plan-shape';
-import { LOCAL_ACTIVITIES_PATCH, REFUSAL_TO_OPERATORS_PATCH, type CeremonyInput, type CeremonyOutcome, type Phase } from './messages';
+import { CHALLENGE_PATCH, LOCAL_ACTIVITIES_PATCH, REFUSAL_TO_OPERATORS_PATCH, type CeremonyInput, type CeremonyOutcome, type Phase } from './messages';
 import { CeremonyRun } from './run';
 import { CeremonyState } from './state';
 import { runStep } from './steps';
@@ -35,8 +35,10 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonyOu
   const problem = planShapeProblem(input.plan);
   if (problem) throw ApplicationFailure.nonRetryable(`invalid plan: ${problem}`, 'InvalidPlan');
   const plan = input.plan;
-  const state = new CeremonyState(workflowInfo().workflowId, plan, planDigest(plan));
-  const run = new CeremonyRun(plan, state, patched(LOCAL_ACTIVITIES_PATCH));
+  const localActivities = patched(LOCAL_ACTIVITIES_PATCH);
+  // each gate, intervention and the cancel point gets a challenge bound to this run
+  const state = new CeremonyState(workflowInfo().workflowId, plan, planDigest(plan), patched(CHALLENGE_PATCH) ? workflowInfo().runId : undefined);
+  const run = new CeremonyRun(plan, state, localActivities);
   registerHandlers(run);
   state.record('ceremony-started', plan.requester, `${plan.kind} on ${plan.hsm} for ${plan.ticket}; plan ${state.planDigest}`);
 

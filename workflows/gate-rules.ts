@@ -1,4 +1,4 @@
-import { decisionSignatureValid, type DecisionFields, type DecisionKind, type DecisionSignature, type Ed25519Verify } from '../ceremonies/decision-signature';
+import { decisionSignatureValid, type DecisionFields, type DecisionKind, type DecisionSignature, type Ed25519Verify, type OperatorActionKind, type SignedKind } from '../ceremonies/decision-signature';
 import type { GateStep, Plan } from '../ceremonies/plan';
 import { isGate } from '../ceremonies/steps';
 import type { PolicySnapshot } from '../ceremonies/policy';
@@ -34,6 +34,7 @@ export const REFUSAL_CODES = [
   'irreversible',
   'not-needed',
   'bad-signature',
+  'wrong-challenge',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -76,9 +77,18 @@ export function signedVia(policy: Pick<PolicySnapshot, 'keys' | 'attestationKeys
 }
 
 /** Does the signature prove this decision by this key? (Not: is the key the decider's.) */
-export function signatureMatches(ceremonyId: string, kind: DecisionKind, d: Omit<DecisionFields, 'ceremonyId' | 'decision'>, signature: DecisionSignature, verify?: Ed25519Verify): boolean {
-  const fields = { ceremonyId, gate: d.gate, planDigest: d.planDigest, decision: kind, actor: d.actor, text: d.text, nonce: d.nonce, at: d.at };
+export function signatureMatches(ceremonyId: string, kind: SignedKind, d: Omit<DecisionFields, 'ceremonyId' | 'decision'>, signature: DecisionSignature, verify?: Ed25519Verify): boolean {
+  const fields = { ceremonyId, gate: d.gate, planDigest: d.planDigest, decision: kind, actor: d.actor, text: d.text, nonce: d.nonce, at: d.at, ...(d.challenge === undefined ? {} : { challenge: d.challenge }) };
   return decisionSignatureValid(fields, signature, verify);
+}
+
+/** Why the challenge a decision (or operator action) signed is not the one its point was issued
+ * in this run, or undefined. `expected` undefined: the run issues none (a run from before). */
+export function challengeProblem(what: string, expected: string | undefined, given: string | undefined): string | undefined {
+  if (expected === undefined) return given === undefined ? undefined : `this ${what} was issued no challenge in this run, but the signature names challenge ${given.slice(0, 8)}…: it was signed for another run`;
+  if (given === undefined) return `the ${what} opened in this run with challenge ${expected.slice(0, 8)}…, and the signature covers none (a v1 signature): read the ${what} again (ceremony status) and sign with its challenge`;
+  if (given !== expected) return `the signature covers challenge ${given.slice(0, 8)}…, but the ${what} opened in this run with challenge ${expected.slice(0, 8)}…: it was signed for another run or another opening`;
+  return undefined;
 }
 
 /** Why a signature does not prove this decision now, or undefined when it does. */
@@ -119,4 +129,51 @@ export function decisionRefusal(c: GateContext, kind: DecisionKind, d: { gate: s
 /** The distinct deciders whose decisions count toward a gate's quorum (a reject never does). */
 export function approvers(decisions: readonly Pick<Decision, 'actor' | 'decision'>[]): Set<string> {
   return new Set(decisions.filter((d) => d.decision !== 'reject').map((d) => d.actor));
+}
+
+/** How an operator action was signed: with the person's own key (`cli`) or by the web app's
+ * attestation key after the operator's login (`web-login`). */
+export function actionSignedVia(policy: Pick<PolicySnapshot, 'keys' | 'attestationKeys'> | null | undefined, actor: string, publicKey: string): 'cli' | 'web-login' | undefined {
+  if (policy?.keys.find((k) => k.email === actor)?.publicKeys.includes(publicKey)) return 'cli';
+  if (policy?.attestationKeys.includes(publicKey)) return 'web-login';
+  return undefined;
+}
+
+/** A resolve or cancel as the rules see it (its parsed update input). */
+export interface OperatorActionInput {
+  by: string;
+  reason: string;
+  planDigest?: string;
+  nonce?: string;
+  at?: string;
+  signature?: DecisionSignature;
+  challenge?: string;
+}
+
+/** Why the signature of a resolve (`retry`/`abort`, `step` the failed step) or a cancel (`step`
+ * '') does not prove it now, or undefined. `expected`: the challenge of the intervention or
+ * cancel point in this run. Who may act at all is the caller's rule. */
+export function operatorActionProblem(
+  c: Pick<GateContext, 'ceremonyId' | 'policy' | 'planDigest' | 'nonceUsed'>,
+  kind: OperatorActionKind,
+  step: string,
+  a: OperatorActionInput,
+  expected: string | undefined,
+  now: number,
+): Refusal | undefined {
+  const what = kind === 'cancel' ? 'cancel' : 'resolve';
+  if (!a.signature || a.nonce === undefined || a.at === undefined || a.planDigest === undefined) {
+    return refusal('bad-signature', `a ${what} must be signed by ${a.by}, as decisions are (ceremony ${what} --key <file>, or the operator pages after login): this one carries no signature`);
+  }
+  if (!c.policy) return refusal('not-needed', `the worker has not yet checked ceremony ${c.ceremonyId}'s plan against its policy: no key can be checked yet; try again in a moment`);
+  if (a.planDigest !== c.planDigest) return refusal('digest-mismatch', `plan digest mismatch: the ${what} names ${a.planDigest.slice(0, 12)}…, the ceremony runs plan ${c.planDigest.slice(0, 12)}…`);
+  if (c.nonceUsed(a.nonce)) return refusal('link-used', `this ${what} (its nonce) has already been used`);
+  const wrong = challengeProblem(kind === 'cancel' ? 'cancel point' : 'intervention', expected, a.challenge);
+  if (wrong) return refusal('wrong-challenge', wrong);
+  if (!actionSignedVia(c.policy, a.by, a.signature.publicKey)) return refusal('bad-signature', `the ${what} is signed with a key that is neither ${a.by}'s nor the web app's`);
+  const fields = { gate: step, planDigest: a.planDigest, actor: a.by, text: a.reason, nonce: a.nonce, at: a.at, ...(a.challenge === undefined ? {} : { challenge: a.challenge }) };
+  if (!signatureMatches(c.ceremonyId, kind, fields, a.signature)) return refusal('bad-signature', `the signature does not match the ${what}`);
+  const skew = Math.abs(Date.parse(a.at) - now);
+  if (!(skew <= SIGNATURE_WINDOW_MS)) return refusal('bad-signature', `the ${what} was signed at ${a.at}, more than ${SIGNATURE_WINDOW_MS / 60_000} minutes from now`);
+  return undefined;
 }

@@ -34,6 +34,6 @@ export function registerHandlers(run: CeremonyRun): void {
   setHandler(approveUpdate, ...decision(run, 'approve', parseApproveInput, (i) => ({ ...i, actor: i.approver, text: i.comment ?? '' })));
   setHandler(rejectUpdate, ...decision(run, 'reject', parseRejectInput, (i) => ({ ...i, actor: i.approver, text: i.reason })));
   setHandler(signoffUpdate, ...decision(run, 'signoff', parseSignoffInput, (i) => ({ ...i, actor: i.by, text: i.reference })));
-  setHandler(resolveUpdate, accepted(run, (raw) => run.resolve(parseResolveInput(raw))), { validator: (raw) => refuse(state.refuseResolve(parseInput(parseResolveInput, raw).by)) });
-  setHandler(cancelUpdate, accepted(run, (raw) => run.cancel(parseCancelInput(raw))), { validator: (raw) => refuse(state.refuseCancel(parseInput(parseCancelInput, raw).by)) });
+  setHandler(resolveUpdate, accepted(run, (raw) => run.resolve(parseResolveInput(raw))), { validator: (raw) => refuse(state.refuseResolve(parseInput(parseResolveInput, raw))) });
+  setHandler(cancelUpdate, accepted(run, (raw) => run.cancel(parseCancelInput(raw))), { validator: (raw) => refuse(state.refuseCancel(parseInput(parseCancelInput, raw))) });
 }

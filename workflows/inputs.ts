@@ -22,12 +22,14 @@ export interface SignoffInput extends Signed {
   /** The external signer's reference (e.g. Microsoft's case number). */
   reference: string;
 }
-export interface ResolveInput {
+export interface ResolveInput extends Partial<Signed> {
   action: 'retry' | 'abort';
+  /** The failed step this resolves (signed; the step waiting for an intervention). */
+  step?: string;
   by: string;
   reason: string;
 }
-export interface CancelInput {
+export interface CancelInput extends Partial<Signed> {
   by: string;
   reason: string;
 }
@@ -48,6 +50,8 @@ interface Signed {
   /** When it was signed (ISO 8601, UTC). */
   at: string;
   signature: DecisionSignature;
+  /** The challenge the gate (intervention, cancel point) opened with in this run, read with it. */
+  challenge?: string;
 }
 
 /** What is wrong with an input: one line per field, as `field: problem`. */
@@ -81,7 +85,11 @@ const signature: Check = (v) => {
   const problems = shapeProblems(v, { alg: { check: oneOf(['ed25519']) }, publicKey: { check: pattern(/^\S{1,100}$/, 'expected a public key') }, value: { check: pattern(/^\S{1,200}$/, 'expected a signature') } });
   return problems.length ? problems.join(', ') : undefined;
 };
-const signed: Shape = { planDigest: { check: digest }, nonce: { check: nonce }, at: { check: isoTime }, signature: { check: signature } };
+const challenge = pattern(/^[0-9a-f]{32}$/, 'expected the challenge of the gate (32 hex digits), as the ceremony\'s status gives it');
+const signed: Shape = { planDigest: { check: digest }, nonce: { check: nonce }, at: { check: isoTime }, signature: { check: signature }, challenge: { check: challenge, optional: true } };
+/** resolve and cancel: signed now, but histories from before carry them unsigned (the handler
+ * replays those; the validator refuses an unsigned one). */
+const optionallySigned: Shape = Object.fromEntries(Object.entries(signed).map(([k, v]) => [k, { ...v, optional: true }]));
 
 /** Problems of `value` against `shape`: a plain object with exactly these fields. */
 function shapeProblems(value: unknown, shape: Shape): string[] {
@@ -112,8 +120,8 @@ function parser<T>(shape: Shape, emails: (keyof T & string)[] = []): (value: unk
 export const parseApproveInput = parser<ApproveInput>({ gate: { check: slug }, approver: { check: email }, comment: { check: text('the comment', { multiline: true, optional: true, max: 2000 }), optional: true }, ...signed }, ['approver']);
 export const parseRejectInput = parser<RejectInput>({ gate: { check: slug }, approver: { check: email }, reason: { check: reason }, ...signed }, ['approver']);
 export const parseSignoffInput = parser<SignoffInput>({ gate: { check: slug }, by: { check: email }, reference: { check: text("the signer's reference", { max: 200 }) }, ...signed }, ['by']);
-export const parseResolveInput = parser<ResolveInput>({ action: { check: oneOf(['retry', 'abort']) }, by: { check: email }, reason: { check: reason } }, ['by']);
-export const parseCancelInput = parser<CancelInput>({ by: { check: email }, reason: { check: reason } }, ['by']);
+export const parseResolveInput = parser<ResolveInput>({ action: { check: oneOf(['retry', 'abort']) }, step: { check: slug, optional: true }, by: { check: email }, reason: { check: reason }, ...optionallySigned }, ['by']);
+export const parseCancelInput = parser<CancelInput>({ by: { check: email }, reason: { check: reason }, ...optionallySigned }, ['by']);
 export const parseCheckDecisionInput = parser<CheckDecisionInput>(
   { kind: { check: oneOf(['approve', 'reject', 'signoff']) }, gate: { check: slug }, actor: { check: email }, planDigest: { check: digest }, nonce: { check: nonce } },
   ['actor'],

@@ -17,6 +17,10 @@ export const CHILD_PARENT_PLAN_PATCH = 'child-parent-plan';
 /** A plan refused by the worker's policy check is reported to the worker's operators only: no
  * ticket comment, no mail to the requester the plan names. */
 export const REFUSAL_TO_OPERATORS_PATCH = 'refusal-to-operators';
+/** The patch after which each gate, intervention and the cancel point of a run has a challenge
+ * that decisions, resolves and cancels must sign (v2), and resolve and cancel are signed: a
+ * history from before it replays as it ran. */
+export const CHALLENGE_PATCH = 'run-challenges';
 
 export const PHASES = [
   'running',
@@ -52,6 +56,8 @@ export interface Decision {
   /** When the decider signed it, and the signature (checked against the inventory's keys). */
   signedAt: string;
   signature: DecisionSignature;
+  /** The gate's challenge in this run, which the signature covers (v2). */
+  challenge?: string;
 }
 
 export interface StepOutcome {
@@ -87,7 +93,11 @@ export interface CeremonyStatus {
   phase: Phase;
   currentStep: string | null;
   /** For a gate step that is open: who may still act and until when. */
-  openGate?: { id: string; quorum: number; approvedBy: string[]; pending: string[]; deadline: string };
+  openGate?: { id: string; quorum: number; approvedBy: string[]; pending: string[]; deadline: string; challenge?: string };
+  /** While a failed step waits for an operator: which, and the challenge a resolve signs. */
+  intervention?: { step: string; challenge?: string };
+  /** The challenge a cancel signs in this run (while the ceremony has not ended). */
+  cancelChallenge?: string;
   decisions: Decision[];
   steps: StepOutcome[];
   cancellable: boolean;

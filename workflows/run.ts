@@ -3,7 +3,7 @@ import type { NotificationInput, NotificationKind } from '../activities/types';
 import type { Plan, Step } from '../ceremonies/plan';
 import { notify, ticketComment } from './activities';
 import { describeFailure } from './failures';
-import type { Phase } from './messages';
+import type { CancelInput, Phase, ResolveInput } from './messages';
 import { CEREMONY_PHASE } from './search-attributes';
 import type { CeremonyState } from './state';
 import { interventionText } from './texts';
@@ -81,28 +81,33 @@ export class CeremonyRun {
     const { state } = this;
     state.setStep(step.id, 'failed', { error });
     this.setPhase('needs-intervention');
-    state.record('step-failed', actor, error, step.id);
+    const challenge = state.openIntervention(step.id);
+    state.record('step-failed', actor, challenge ? `${error} (intervention ${state.interventions}, challenge ${challenge})` : error, step.id);
     this.comment(`failed:${step.id}:${state.step(step.id).attempts}`, `${step.title} failed and needs an operator: ${error}`);
     this.send('needs-intervention', state.operators, `${step.title} failed: intervention needed`, interventionText(state.ceremonyId, error), step.id);
     await condition(() => state.resolution !== null);
     const resolution = state.resolution!;
     state.resolution = null;
-    state.record('intervention', resolution.by, `${resolution.action}: ${resolution.reason}`, step.id);
+    state.intervention = null;
+    state.record('intervention', resolution.by, `${resolution.action}: ${resolution.reason}${signedBy(resolution)}`, step.id);
     if (resolution.action === 'retry') return { by: resolution.by, reason: resolution.reason };
     state.setStep(step.id, 'aborted', { error });
     return 'aborted';
   }
 
   /** An operator's answer to a failed step (validated): the waiting step reads it. */
-  resolve(resolution: { action: 'retry' | 'abort'; by: string; reason: string }): { phase: Phase } {
-    this.state.resolution = resolution;
+  resolve(input: ResolveInput): { phase: Phase } {
+    const via = this.state.acceptAction(input);
+    this.state.resolution = { action: input.action, by: input.by, reason: input.reason, ...(via ? { via } : {}) };
     return { phase: this.state.phase };
   }
 
   /** A cancel request (validated): recorded, and the running step is cancelled. */
-  cancel(request: { by: string; reason: string }): { phase: Phase } {
+  cancel(input: CancelInput): { phase: Phase } {
+    const via = this.state.acceptAction(input);
+    const request = { by: input.by, reason: input.reason, ...(via ? { via } : {}) };
     this.state.cancelRequest = request;
-    this.state.record('cancel-requested', request.by, request.reason, this.state.currentStep ?? undefined);
+    this.state.record('cancel-requested', request.by, `${request.reason}${signedBy(request)}`, this.state.currentStep ?? undefined);
     this.stepScope?.cancel();
     return { phase: this.state.phase };
   }
@@ -112,4 +117,9 @@ export class CeremonyRun {
     await Promise.all(this.inFlight);
     await condition(allHandlersFinished);
   }
+}
+
+/** Who signed an operator action, for the timeline ('' for one from before they were signed). */
+function signedBy(action: { by: string; via?: string }): string {
+  return action.via ? ` (signed by ${action.by} via ${action.via})` : '';
 }

@@ -1,9 +1,9 @@
-import type { DecisionKind } from '../ceremonies/decision-signature';
+import { CANCEL_POINT, gatePoint, interventionPoint, runChallenge, type DecisionKind } from '../ceremonies/decision-signature';
 import type { GateStep, Plan } from '../ceremonies/plan';
 import { isGate } from '../ceremonies/steps';
 import type { PolicySnapshot } from '../ceremonies/policy';
 import type { OperationEvidence } from '../activities/types';
-import { approvers, decisionRefusal, gateQuorum, refusal, signatureProblem, signedVia, type DecisionInput, type GateContext, type Refusal } from './gate-rules';
+import { actionSignedVia, approvers, challengeProblem, decisionRefusal, gateQuorum, operatorActionProblem, refusal, signatureProblem, signedVia, type DecisionInput, type GateContext, type OperatorActionInput, type Refusal } from './gate-rules';
 import { FINAL_PHASES, type CeremonyOutcome, type CeremonyStatus, type Decision, type GateView, type Phase, type StepOutcome, type StepStatus, type TimelineEvent } from './messages';
 
 /** The ceremony's state, free of Temporal calls so it can be unit-tested and reasoned about on
@@ -15,9 +15,13 @@ export class CeremonyState implements GateContext {
   readonly timeline: TimelineEvent[] = [];
   readonly steps: StepOutcome[];
   irreversibleStarted = false;
-  openGate: { step: GateStep; deadline: string } | null = null;
-  cancelRequest: { by: string; reason: string } | null = null;
-  resolution: { action: 'retry' | 'abort'; by: string; reason: string } | null = null;
+  openGate: { step: GateStep; deadline: string; challenge?: string } | null = null;
+  cancelRequest: { by: string; reason: string; via?: string } | null = null;
+  resolution: { action: 'retry' | 'abort'; by: string; reason: string; via?: string } | null = null;
+  /** The failed step waiting for an operator, and the challenge of this intervention. */
+  intervention: { step: string; challenge?: string } | null = null;
+  /** How many interventions this run has opened (the challenge of each names its number). */
+  interventions = 0;
   /** What the worker checked the plan against (activity `checkPolicy`): gates, eligible people,
    * their keys. Null until that check has answered: no gate opens before it. */
   policy: PolicySnapshot | null = null;
@@ -31,8 +35,32 @@ export class CeremonyState implements GateContext {
     readonly ceremonyId: string,
     readonly plan: Plan,
     readonly planDigest: string,
+    /** This run's id, when the run issues challenges (`CHALLENGE_PATCH`); undefined in a run
+     * from before them, whose decisions are v1 and whose resolve/cancel were unsigned. */
+    readonly challengeRunId?: string,
   ) {
     this.steps = plan.steps.map((s) => ({ id: s.id, type: s.type, title: s.title, irreversible: s.irreversible, status: 'pending' as StepStatus, attempts: 0 }));
+  }
+
+  /** The challenge of one point of this run (undefined in a run from before challenges). */
+  challenge(point: string): string | undefined {
+    return this.challengeRunId === undefined ? undefined : runChallenge(this.challengeRunId, point);
+  }
+
+  gateChallenge(gate: string): string | undefined {
+    return this.challenge(gatePoint(gate));
+  }
+
+  /** A failed step now waits for an operator: a new intervention, with its own challenge. */
+  openIntervention(step: string): string | undefined {
+    this.interventions += 1;
+    const challenge = this.challenge(interventionPoint(this.interventions));
+    this.intervention = { step, ...(challenge ? { challenge } : {}) };
+    return challenge;
+  }
+
+  get cancelChallenge(): string | undefined {
+    return this.challenge(CANCEL_POINT);
   }
 
   get finished(): boolean {
@@ -101,7 +129,11 @@ export class CeremonyState implements GateContext {
 
   /** Why this decision must be refused, or undefined when it may be recorded. */
   refuseDecision(kind: DecisionKind, input: DecisionInput): Refusal | undefined {
-    const problem = decisionRefusal(this, kind, input) ?? signatureProblem(this, kind, input, Date.now());
+    const first = decisionRefusal(this, kind, input);
+    if (first) return first;
+    const wrong = challengeProblem(`gate "${input.gate}"`, this.openGate?.challenge, input.challenge);
+    if (wrong) return refusal('wrong-challenge', wrong);
+    const problem = signatureProblem(this, kind, input, Date.now());
     return typeof problem === 'string' ? refusal('bad-signature', problem) : problem;
   }
 
@@ -109,7 +141,7 @@ export class CeremonyState implements GateContext {
   decide(kind: DecisionKind, input: DecisionInput): GateView {
     const via = signedVia(this.policy, input.actor, input.signature.publicKey)!;
     const { gate, actor, planDigest, nonce, comment, reason, reference } = input;
-    const decision: Decision = { gate, actor, decision: kind, planDigest, via, nonce, signedAt: input.at, signature: input.signature, at: new Date().toISOString() };
+    const decision: Decision = { gate, actor, decision: kind, planDigest, via, nonce, signedAt: input.at, signature: input.signature, at: new Date().toISOString(), ...(input.challenge !== undefined ? { challenge: input.challenge } : {}) };
     Object.assign(decision, comment !== undefined ? { comment } : {}, reason !== undefined ? { reason } : {}, reference !== undefined ? { reference } : {});
     this.usedNonces.add(nonce);
     this.decisions.push(decision);
@@ -141,7 +173,10 @@ export class CeremonyState implements GateContext {
 
   // ---- operator actions --------------------------------------------------
 
-  refuseCancel(by: string): Refusal | undefined {
+  /** Why a cancel must be refused: who may cancel, then its signature (when this run issues
+   * challenges; a run from before took cancels unsigned). */
+  refuseCancel(input: OperatorActionInput): Refusal | undefined {
+    const by = input.by;
     if (this.finished) return refusal('finished', `ceremony ${this.ceremonyId} is already ${this.phase}`);
     if (this.irreversibleStarted) return refusal('irreversible', 'an irreversible step has started; the ceremony can no longer be cancelled (an operator may abort at an intervention)');
     // until the worker's policy check answers nothing has run, and stopping is always safe: the
@@ -149,14 +184,25 @@ export class CeremonyState implements GateContext {
     const operators = this.policy ? this.operators : this.plan.operators;
     if (by !== this.plan.requester && !operators.includes(by)) return refusal('not-eligible', `${by} is neither the requester nor an operator`);
     if (this.cancelRequest) return refusal('duplicate', 'cancellation already requested');
-    return undefined;
+    if (this.challengeRunId === undefined) return undefined;
+    return operatorActionProblem(this, 'cancel', '', input, this.cancelChallenge, Date.now());
   }
 
-  refuseResolve(by: string): Refusal | undefined {
+  refuseResolve(input: OperatorActionInput & { action: 'retry' | 'abort'; step?: string }): Refusal | undefined {
+    const by = input.by;
     if (this.phase !== 'needs-intervention') return refusal('not-needed', `ceremony ${this.ceremonyId} is ${this.phase}, not waiting for an intervention`);
     if (!this.operators.includes(by)) return refusal('not-eligible', `${by} is not an operator`);
     if (this.resolution) return refusal('duplicate', 'a resolution is already being applied');
-    return undefined;
+    if (this.challengeRunId === undefined) return undefined;
+    const waiting = this.intervention?.step ?? '';
+    if (input.signature && input.step !== waiting) return refusal('not-needed', `the resolve names step ${input.step ?? '(none)'}, but step ${waiting} waits for an intervention`);
+    return operatorActionProblem(this, input.action, waiting, input, this.intervention?.challenge, Date.now());
+  }
+
+  /** A resolve or cancel the validator accepted: its nonce is used, and how it was signed. */
+  acceptAction(input: OperatorActionInput): string | undefined {
+    if (input.nonce !== undefined) this.usedNonces.add(input.nonce);
+    return input.signature ? actionSignedVia(this.policy, input.by, input.signature.publicKey) : undefined;
   }
 
   // ---- views -------------------------------------------------------------
@@ -175,8 +221,10 @@ export class CeremonyState implements GateContext {
       phase: this.phase,
       currentStep: this.currentStep,
       openGate: gate
-        ? { id: gate.step.id, quorum: gateQuorum(gate.step), approvedBy: [...approvers(this.gateDecisions(gate.step.id))], pending: this.pendingApprovers(gate.step), deadline: gate.deadline }
+        ? { id: gate.step.id, quorum: gateQuorum(gate.step), approvedBy: [...approvers(this.gateDecisions(gate.step.id))], pending: this.pendingApprovers(gate.step), deadline: gate.deadline, ...(gate.challenge ? { challenge: gate.challenge } : {}) }
         : undefined,
+      ...(this.phase === 'needs-intervention' && this.intervention ? { intervention: { ...this.intervention } } : {}),
+      ...(this.cancelChallenge && !this.finished ? { cancelChallenge: this.cancelChallenge } : {}),
       decisions: [...this.decisions],
       steps: this.steps.map((s) => ({ ...s })),
       cancellable: !this.finished && !this.irreversibleStarted,

@@ -3,13 +3,26 @@ import { buildPlan } from '../../ceremonies/build-plan';
 import { CEREMONY_KINDS, type Plan } from '../../ceremonies/plan';
 import { parseParamPairs, type CeremonyRequestInput } from '../../ceremonies/request';
 import { PHASES } from '../../workflows/messages';
-import type { CliContext } from '../context';
+import { loadSigner } from '../../client/decision-signer';
+import { CeremonyRefusal, type CliContext } from '../context';
 import { formatCancelled, formatList, formatPlan, formatResolved, formatStarted, formatStatus, formatTimeline } from '../format';
 
 /** What a preview puts in the plan when not told: the ticket and requester are part of the plan
  * and its digest, so a preview's digest matches a start's only with the same two. */
 export const PREVIEW_TICKET = 'preview:PLAN';
 export const PREVIEW_REQUESTER = 'requester@example.com';
+
+/** resolve and cancel are signed as decisions are: with the person's own key. */
+const keyOption = (what: string) =>
+  new Option('--key <file>', `your Ed25519 private key (PEM, from \`ceremony keygen\`), or a reference env:NAME / file:/path; the ${what} is signed with it`).env('CEREMONY_SIGNING_KEY').makeOptionMandatory();
+
+function signer(ref: string) {
+  try {
+    return loadSigner(ref);
+  } catch (err) {
+    throw new CeremonyRefusal(`--key: ${(err as Error).message}`);
+  }
+}
 
 const repeatable = (value: string, previous: string[]) => [...previous, value];
 
@@ -102,8 +115,10 @@ give the --ticket and --requester you will start with to see the digest the appr
     .addOption(new Option('--action <action>', 'what to do').choices(['retry', 'abort']).makeOptionMandatory())
     .requiredOption('--as <email>', 'the operator')
     .requiredOption('--reason <text>', 'why; kept in the audit trail')
-    .action(async (id: string, opts: { action: 'retry' | 'abort'; as: string; reason: string }) => {
-      const r = await ctx.withClient((c) => c.resolve(id, { action: opts.action, by: opts.as, reason: opts.reason }));
+    .addOption(keyOption('resolve'))
+    .action(async (id: string, opts: { action: 'retry' | 'abort'; as: string; reason: string; key: string }) => {
+      const key = signer(opts.key);
+      const r = await ctx.withClient((c) => c.resolve(id, { action: opts.action, by: opts.as, reason: opts.reason }, key));
       ctx.print(r, () => formatResolved(id, opts.action));
     });
 
@@ -112,8 +127,10 @@ give the --ticket and --requester you will start with to see the digest the appr
     .description('cancel a ceremony before its first irreversible step (requester or operator)')
     .requiredOption('--as <email>', 'who cancels')
     .requiredOption('--reason <text>', 'why; kept in the audit trail')
-    .action(async (id: string, opts: { as: string; reason: string }) => {
-      const r = await ctx.withClient((c) => c.cancel(id, { by: opts.as, reason: opts.reason }));
+    .addOption(keyOption('cancel'))
+    .action(async (id: string, opts: { as: string; reason: string; key: string }) => {
+      const key = signer(opts.key);
+      const r = await ctx.withClient((c) => c.cancel(id, { by: opts.as, reason: opts.reason }, key));
       ctx.print(r, () => formatCancelled(id));
     });
 }

@@ -26,6 +26,7 @@ const INVARIANTS_HELD = [
   "  held        worker's policy check before any step",
   '  held        decision signatures',
   `  not proven  ${KEYS_NOT_PROVEN}`,
+  '  held        resolve and cancel signatures',
   "  held        approvals name the plan's digest",
   '  held        no self-approval',
   '  held        deciders eligible for their gate',

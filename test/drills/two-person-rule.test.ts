@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { auditEvents } from '../../audit/history';
 import { buildPlan } from '../../ceremonies/build-plan';
+import { gatePoint, runChallenge } from '../../ceremonies/decision-signature';
 import { loadInventory } from '../../ceremonies/inventory';
 import { PlanSchema, type PlanInput } from '../../ceremonies/plan';
 import { approveUpdate, rejectUpdate } from '../../workflows/messages';
@@ -129,9 +130,12 @@ describe('plans started directly on Temporal end refused before any step', () =>
 describe('who decided is proven by a signature, not by a field', () => {
   let id: string;
   let digest: string;
+  /** This run's id: each gate's challenge is bound to it (a decision signs its gate's). */
+  let runId: string;
   beforeAll(async () => {
     id = await env.start('zeroize-deprovision', { waiver: 'the HSM never held production keys' });
     digest = (await waitForStatus(env.h.ceremonies, id, (s) => s.phase === 'awaiting-approval')).planDigest;
+    runId = (await env.h.ceremonies.handle(id).describe()).runId;
   });
 
   async function expectRefused(attempt: () => Promise<unknown>, says: RegExp) {
@@ -163,8 +167,9 @@ describe('who decided is proven by a signature, not by a field', () => {
 
   const signed = (signer = signerFor('bob@example.com'), over: Partial<{ at: string; text: string; actor: string; gate: string; nonce: string }> = {}) => {
     const gate = over.gate ?? 'approve-waiver';
-    const fields = { ceremonyId: id, gate, planDigest: digest, decision: 'approve' as const, actor: over.actor ?? 'bob@example.com', text: over.text ?? '', nonce: over.nonce ?? randomBytes(16).toString('base64url'), at: over.at ?? new Date().toISOString() };
-    return { gate, approver: fields.actor, planDigest: digest, nonce: fields.nonce, at: fields.at, signature: signer.sign(fields) };
+    const challenge = runChallenge(runId, gatePoint(gate));
+    const fields = { ceremonyId: id, gate, planDigest: digest, decision: 'approve' as const, actor: over.actor ?? 'bob@example.com', text: over.text ?? '', nonce: over.nonce ?? randomBytes(16).toString('base64url'), at: over.at ?? new Date().toISOString(), challenge };
+    return { gate, approver: fields.actor, planDigest: digest, nonce: fields.nonce, at: fields.at, signature: signer.sign(fields), challenge };
   };
 
   test('a signature by another key, over other words, or from another time is refused', async () => {
@@ -172,7 +177,9 @@ describe('who decided is proven by a signature, not by a field', () => {
     await expectRefused(() => raw(handle.executeUpdate(approveUpdate, { args: [signed(keyring.signer('mallory@example.com'))] })), /signed with a key that is neither bob@example.com's nor the web app's/);
     await expectRefused(() => raw(handle.executeUpdate(approveUpdate, { args: [{ ...signed(), comment: 'added after signing' }] })), /the signature does not match the decision/);
     await expectRefused(() => raw(handle.executeUpdate(approveUpdate, { args: [{ ...signed(undefined, { actor: 'carol@example.com' }), approver: 'bob@example.com' }] })), /the signature does not match the decision/);
-    await expectRefused(() => raw(handle.executeUpdate(approveUpdate, { args: [{ ...signed(undefined, { gate: 'approve' }), gate: 'approve-waiver' }] })), /the signature does not match the decision/);
+    await expectRefused(() => raw(handle.executeUpdate(approveUpdate, { args: [{ ...signed(undefined, { gate: 'approve' }), gate: 'approve-waiver', challenge: runChallenge(runId, gatePoint('approve-waiver')) }] })), /the signature does not match the decision/);
+    // moved with the challenge it signed: that is another gate's
+    await expectRefused(() => raw(handle.executeUpdate(approveUpdate, { args: [{ ...signed(undefined, { gate: 'approve' }), gate: 'approve-waiver' }] })), /it was signed for another run or another opening/);
     const old = new Date(Date.now() - 3_600_000).toISOString();
     await expectRefused(() => raw(handle.executeUpdate(approveUpdate, { args: [signed(undefined, { at: old })] })), /more than 10 minutes from now/);
   });
@@ -180,10 +187,11 @@ describe('who decided is proven by a signature, not by a field', () => {
   test('the web app key proves a link only: a CLI user cannot pass it off as their own', async () => {
     // carol signs with her own key but names the web app's public key: the signature fails
     const handle = env.h.ceremonies.handle(id);
-    const fields = { ceremonyId: id, gate: 'approve-waiver', planDigest: digest, decision: 'reject' as const, actor: 'carol@example.com', text: 'no', nonce: randomBytes(16).toString('base64url'), at: new Date().toISOString() };
+    const challenge = runChallenge(runId, gatePoint('approve-waiver'));
+    const fields = { ceremonyId: id, gate: 'approve-waiver', planDigest: digest, decision: 'reject' as const, actor: 'carol@example.com', text: 'no', nonce: randomBytes(16).toString('base64url'), at: new Date().toISOString(), challenge };
     const forged = { ...signerFor('carol@example.com').sign(fields), publicKey: keyring.attestation.publicKey };
     await expectRefused(
-      () => raw(handle.executeUpdate(rejectUpdate, { args: [{ gate: 'approve-waiver', approver: 'carol@example.com', planDigest: digest, reason: 'no', nonce: fields.nonce, at: fields.at, signature: forged }] })),
+      () => raw(handle.executeUpdate(rejectUpdate, { args: [{ gate: 'approve-waiver', approver: 'carol@example.com', planDigest: digest, reason: 'no', nonce: fields.nonce, at: fields.at, signature: forged, challenge }] })),
       /the signature does not match the decision/,
     );
   });

@@ -105,14 +105,14 @@ test('a reject vetoes; cancel and resolve follow the operators of the policy', (
   const state = opened();
   state.decide('reject', { ...signed(carol), reason: 'not today' });
   expect(state.gateVetoed(plan.steps[0] as GateStep)?.actor).toBe(carol);
-  expect(state.refuseCancel(alice)?.code).toBe('not-eligible');
-  expect(state.refuseCancel(ops)).toBeUndefined();
-  expect(state.refuseResolve(ops)?.code).toBe('not-needed');
+  expect(state.refuseCancel({ by: alice, reason: 'r' })?.code).toBe('not-eligible');
+  expect(state.refuseCancel({ by: ops, reason: 'r' })).toBeUndefined();
+  expect(state.refuseResolve({ action: 'retry', by: ops, reason: 'r' })?.code).toBe('not-needed');
   state.phase = 'needs-intervention';
-  expect(state.refuseResolve(dave)?.code).toBe('not-eligible');
-  expect(state.refuseResolve(ops)).toBeUndefined();
+  expect(state.refuseResolve({ action: 'retry', by: dave, reason: 'r' })?.code).toBe('not-eligible');
+  expect(state.refuseResolve({ action: 'retry', by: ops, reason: 'r' })).toBeUndefined();
   state.irreversibleStarted = true;
-  expect(state.refuseCancel(ops)?.code).toBe('irreversible');
+  expect(state.refuseCancel({ by: ops, reason: 'r' })?.code).toBe('irreversible');
 });
 
 test('before the policy check answers, no one is eligible, and only the plan\'s people may cancel', () => {
@@ -120,6 +120,6 @@ test('before the policy check answers, no one is eligible, and only the plan\'s 
   state.policy = null;
   expect(state.refuseDecision('approve', signed(alice))?.code).toBe('not-eligible');
   expect(state.unmetApproval('effect')).toBe('step effect was not checked against the policy');
-  expect(state.refuseCancel(ops)).toBeUndefined();
-  expect(state.refuseCancel(alice)?.code).toBe('not-eligible');
+  expect(state.refuseCancel({ by: ops, reason: 'r' })).toBeUndefined();
+  expect(state.refuseCancel({ by: alice, reason: 'r' })?.code).toBe('not-eligible');
 });

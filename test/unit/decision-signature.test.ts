@@ -1,6 +1,6 @@
 import { nativeEd25519Verify } from '../../audit/ed25519';
 import { generateSigningKey, signerFromPem } from '../../client/decision-signer';
-import { decisionSignatureValid, type DecisionFields } from '../../ceremonies/decision-signature';
+import { CANCEL_POINT, decisionMessage, decisionSignatureValid, gatePoint, interventionPoint, runChallenge, type DecisionFields } from '../../ceremonies/decision-signature';
 
 // The workflow verifies decisions with @noble (pure JS, in the sandbox); the auditor with node's
 // OpenSSL. Both must give the same verdict on what a signer makes and on what an attacker edits.
@@ -27,4 +27,31 @@ test('an edited field, another key, or a mangled signature fails with both', () 
   expect(both(fields, { ...signature, publicKey: 'ed25519:AAAA' })).toEqual([false, false]);
   // the all-zero point is not a valid key: OpenSSL refuses it without throwing out of the verifier
   expect(both(fields, { ...signature, publicKey: `ed25519:${Buffer.alloc(32).toString('base64url')}` })).toEqual([false, false]);
+});
+
+test('v2 signs the run\'s challenge: a v2 signature fails for another challenge, without one (as v1), and a v1 signature fails with one', () => {
+  const challenge = runChallenge('run-a', gatePoint('approve'));
+  const v2 = { ...fields, challenge };
+  const signature = signer.sign(v2);
+  expect(both(v2, signature)).toEqual([true, true]);
+  expect(both({ ...v2, challenge: runChallenge('run-b', gatePoint('approve')) }, signature)).toEqual([false, false]);
+  expect(both(fields, signature)).toEqual([false, false]);
+  expect(both(v2, signer.sign(fields))).toEqual([false, false]);
+  expect(JSON.parse(new TextDecoder().decode(decisionMessage(v2)))).toMatchObject({ v: 2, challenge });
+  expect(JSON.parse(new TextDecoder().decode(decisionMessage(fields))).v).toBe(1);
+});
+
+test('a challenge depends on the run and the point, nothing else', () => {
+  expect(runChallenge('run-a', gatePoint('approve'))).toMatch(/^[0-9a-f]{32}$/);
+  expect(runChallenge('run-a', gatePoint('approve'))).toBe(runChallenge('run-a', gatePoint('approve')));
+  const all = [runChallenge('run-a', gatePoint('approve')), runChallenge('run-b', gatePoint('approve')), runChallenge('run-a', gatePoint('signoff')), runChallenge('run-a', interventionPoint(1)), runChallenge('run-a', interventionPoint(2)), runChallenge('run-a', CANCEL_POINT)];
+  expect(new Set(all).size).toBe(all.length);
+});
+
+test('a resolve or cancel is signed as a decision is, its kind covered', () => {
+  const resolve: DecisionFields = { ...fields, gate: 'effect', decision: 'retry', actor: 'operator@example.com', text: 'fixed by hand', challenge: runChallenge('run-a', interventionPoint(1)) };
+  const signature = signer.sign(resolve);
+  expect(both(resolve, signature)).toEqual([true, true]);
+  expect(both({ ...resolve, decision: 'abort' }, signature)).toEqual([false, false]);
+  expect(both({ ...resolve, gate: 'other' }, signature)).toEqual([false, false]);
 });

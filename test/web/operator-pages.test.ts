@@ -2,6 +2,7 @@ import { gate, OPERATOR, result, testPlan, waitForStatus } from '../support/harn
 import { startWebEnv, type WebEnv } from '../support/web-env';
 import { hashPassword } from '../../runtime/passwords';
 import { buildWebServer } from '../../web/server';
+import { keyring } from '../support/people';
 
 const PASSWORD = 'operator-password-for-tests';
 let env: WebEnv;
@@ -58,13 +59,16 @@ test('a logged-in operator resolves a failed step and cancels a ceremony from it
   expect((await post(`/ceremonies/${failed}/resolve`, { action: 'abort', reason: 'wrong precondition', form }, cookie)).status).toBe(303);
   const aborted = await result(env.h.ceremonies, failed);
   expect(aborted.phase).toBe('aborted');
-  expect((await env.h.ceremonies.timeline(failed)).find((e) => e.type === 'intervention')).toMatchObject({ actor: OPERATOR, detail: 'abort: wrong precondition' });
+  expect((await env.h.ceremonies.timeline(failed)).find((e) => e.type === 'intervention')).toMatchObject({ actor: OPERATOR, detail: 'abort: wrong precondition (signed by operator@example.com via web-login)' });
 
   const gated = await env.h.start(testPlan([gate()]));
   await waitForStatus(env.h.ceremonies, gated, (s) => s.phase === 'awaiting-approval');
   const cancelForm = /id="cancel-form"><input type="hidden" name="form" value="([^"]+)"/.exec(await page(`/ceremonies/${gated}`, cookie))![1];
   expect((await post(`/ceremonies/${gated}/cancel`, { reason: 'change withdrawn', form: cancelForm }, cookie)).status).toBe(303);
-  expect((await result(env.h.ceremonies, gated)).phase).toBe('cancelled');
+  const cancelled = await result(env.h.ceremonies, gated);
+  expect(cancelled.phase).toBe('cancelled');
+  // signed by the web app's attestation key after the operator's login, and said so
+  expect(cancelled.timeline.find((e) => e.type === 'cancel-requested')).toMatchObject({ actor: OPERATOR, detail: 'change withdrawn (signed by operator@example.com via web-login)' });
   // the same form again: the ceremony has ended, refused with a clear page
   const again = await post(`/ceremonies/${gated}/cancel`, { reason: 'again', form: cancelForm }, cookie);
   expect(again.status).toBe(409);
@@ -116,6 +120,32 @@ test('the session cookie is HttpOnly, SameSite=Strict, for 8 hours, signed; Secu
   } finally {
     await https.close();
   }
+});
+
+test('the web app signs resolve and cancel with its attestation key: without one, or with a key the worker does not list, nothing changes', async () => {
+  const failed = await env.h.start(failingCheck());
+  await waitForStatus(env.h.ceremonies, failed, (s) => s.phase === 'needs-intervention');
+  const before = [await env.h.ceremonies.status(failed), await env.h.ceremonies.timeline(failed)];
+  for (const [attestation, status, says] of [
+    [undefined, 503, 'the web app has no attestation key'],
+    [keyring.signer('mallory@example.com'), 409, 'the resolve is signed with a key that is neither operator@example.com'],
+  ] as const) {
+    const other = await buildWebServer({ ceremonies: env.h.ceremonies, linkKeys: env.keys, attestation, operatorLogins: { [OPERATOR]: { passwordHash: hashPassword(PASSWORD) } } });
+    const base = await other.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const send = (path: string, fields: Record<string, string>, cookie?: string) =>
+        fetch(`${base}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) }, body: new URLSearchParams(fields).toString() });
+      const cookie = (await send('/login', { email: OPERATOR, password: PASSWORD })).headers.get('set-cookie')!.split(';')[0];
+      const token = /name="form" value="([^"]+)"/.exec(await (await fetch(`${base}/ceremonies/${failed}`, { headers: { cookie } })).text())![1];
+      const refused = await send(`/ceremonies/${failed}/resolve`, { action: 'retry', reason: 'retry from a page', form: token }, cookie);
+      expect(refused.status).toBe(status);
+      expect(await refused.text()).toContain(says);
+    } finally {
+      await other.close();
+    }
+  }
+  expect([await env.h.ceremonies.status(failed), await env.h.ceremonies.timeline(failed)]).toEqual(before);
+  await env.h.ceremonies.resolve(failed, { action: 'abort', by: OPERATOR, reason: 'test done' });
 });
 
 describe('a cancel or resolve reason without visible text, or with control characters, is refused before it reaches the workflow', () => {

@@ -51,7 +51,7 @@ test('after an intervention, retry runs the failed step again and the ceremony c
   expect(final.steps[0]).toMatchObject({ status: 'succeeded', attempts: 2, evidence: { outcome: 'checked' } });
   expect(final.steps[0].error).toBeUndefined();
   const timeline = await h.ceremonies.timeline(id);
-  expect(timeline.find((e) => e.type === 'intervention')).toMatchObject({ actor: OPERATOR, detail: 'retry: precondition restored by hand' });
+  expect(timeline.find((e) => e.type === 'intervention')).toMatchObject({ actor: OPERATOR, detail: 'retry: precondition restored by hand (signed by operator@example.com via cli)' });
   await expect(h.ceremonies.resolve(id, { action: 'retry', by: OPERATOR, reason: 'again' })).rejects.toThrow(CeremonyRefusal);
 
   // the auditor's report shows the failed attempt (its error) and who resolved it, and why

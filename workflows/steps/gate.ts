@@ -14,11 +14,12 @@ export async function runGate(run: CeremonyRun, step: GateStep): Promise<Phase |
   const deadlineAt = Date.now() + durationMs(step.deadline);
   const quorum = gateQuorum(step);
   const deadline = new Date(deadlineAt).toISOString();
-  state.openGate = { step, deadline };
+  const challenge = state.gateChallenge(step.id);
+  state.openGate = { step, deadline, ...(challenge ? { challenge } : {}) };
   state.setStep(step.id, 'awaiting');
   run.setPhase(step.type === 'approval' ? 'awaiting-approval' : 'awaiting-signoff');
   const who = step.type === 'approval' ? `${quorum} of ${step.approvers.length} from ${step.group}` : `${step.signer} sign-off`;
-  state.record('gate-opened', 'system', `needs ${who}; deadline ${deadline}`, step.id);
+  state.record('gate-opened', 'system', `needs ${who}; deadline ${deadline}${challenge ? `; challenge ${challenge}` : ''}`, step.id);
   const summary = gateSummary(plan, state, step, deadline);
   const requested: NotificationKind = step.type === 'approval' ? 'approval-requested' : 'signoff-requested';
   const link = { kind: step.type, gate: step.id, digest: state.planDigest, deadline } as const;
