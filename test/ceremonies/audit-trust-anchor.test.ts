@@ -72,7 +72,7 @@ beforeAll(async () => {
   forgedEventId = approval.eventId;
   const payload = approval.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input.args.payloads[0];
   const args = decode(payload);
-  const fields = { ceremonyId: id, gate: args.gate, planDigest: args.planDigest, decision: 'approve' as const, actor: args.approver, text: args.comment ?? '', nonce: args.nonce, at: args.at };
+  const fields = { ceremonyId: id, gate: args.gate, planDigest: args.planDigest, decision: 'approve' as const, actor: args.approver, text: args.comment ?? '', nonce: args.nonce, at: args.at, ...(args.challenge ? { challenge: args.challenge } : {}) };
   encode(payload, { ...args, signature: forger.sign(fields) });
   forged = join(dir, 'forged.json');
   const text = JSON.stringify(history);

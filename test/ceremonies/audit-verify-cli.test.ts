@@ -181,5 +181,5 @@ test('a folder of exports: one table (ceremony, kind, HSM, outcome, verdict), wh
     [id, 'rehearsal', 'hsm-test', 'completed', 'FAILED: integrity (manifest hash)'],
   ]);
   expect(summary.results[3].checks).toContainEqual({ check: 'integrity (manifest hash)', status: 'failed', detail: 'the history does not match the sha256 in its manifest: it was changed after export' });
-  expect(summary.results[0].checks).toHaveLength(18);
+  expect(summary.results[0].checks).toHaveLength(19);
 });
