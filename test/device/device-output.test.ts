@@ -1,10 +1,5 @@
-import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
-import { join } from 'node:path';
-import { createActivities } from '../../activities';
-import { outboxNotifier } from '../../activities/notify';
 import type { OperationEvidence, OperationInput } from '../../activities/types';
+import { deviceOps, stepFailure as failure } from '../support/device-ops';
 import { initialiseDirectly, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
 
 // A real unit's extra lines, on the simulator over SSH, through the operations: a `Warning:` line
@@ -12,30 +7,16 @@ import { initialiseDirectly, startSimulatedHsm, type SimulatedHsm } from '../sup
 // question none of the operation's answers fits stops the step, and nothing is typed.
 
 let sim: SimulatedHsm;
-let activities: ReturnType<typeof createActivities>;
+let op: (name: string, args?: OperationInput['args']) => Promise<OperationEvidence>;
 
 beforeEach(async () => {
   sim = await startSimulatedHsm();
-  activities = createActivities({ ledgerPath: join(sim.dir, 'ledger.jsonl'), notifier: outboxNotifier(join(sim.dir, 'outbox.jsonl')), inventoryPath: sim.inventoryPath, env: sim.env });
+  op = deviceOps(sim);
   initialiseDirectly(sim, [{ name: 'payments', objects: 3, assignedToBackup: true }]);
 });
 afterEach(async () => {
   await sim.close();
 });
-
-async function op(name: string, args: OperationInput['args'] = {}): Promise<OperationEvidence> {
-  const fn = activities[name] as (input: OperationInput) => Promise<OperationEvidence>;
-  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn, { ceremonyId: 'c-1', kind: 'rehearsal', stepId: 's-1', op: name, hsm: 'hsm-sim-1', args });
-}
-
-async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (err instanceof ApplicationFailure) return err;
-  throw new Error(`expected a failure, got ${String(err)}`);
-}
 
 const BATTERY = 'Warning: The HSM battery voltage is low. Replace the battery.';
 const CLOCK = 'Warning: The HSM clock differs from the appliance clock by more than 60 seconds.';
