@@ -4,8 +4,8 @@ import { buildPlan, catalogueProblem, childCatalogueProblem } from '../../ceremo
 import { parseInventory, type Inventory } from '../../ceremonies/inventory';
 import { PlanSchema, type Plan } from '../../ceremonies/plan';
 import { standingApprovalProblem } from '../../ceremonies/policy';
-import { ValidationError } from '../../ceremonies/validation';
 import { GOLDEN, goldenRequest } from '../support/golden';
+import { problems } from '../support/validation-problems';
 
 // The worker's catalogue check (activities/policy-check.ts `catalogueCheck`): a plan runs only if
 // the catalogue rebuilds it, from the request it names, with the worker's inventory.
@@ -14,15 +14,6 @@ const inventory: Inventory = parseInventory(readFileSync(join(__dirname, '../../
 const base = { hsm: 'hsm-weu-1', ticket: 'jira:OPS-7', requester: 'dave@example.com' } as const;
 const standingBackup = () => buildPlan({ ...base, kind: 'backup', params: { partitions: 'payments', standingApproval: 'nightly-backup-weu-1' } }, inventory).plan;
 
-function problems(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ValidationError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ValidationError');
-}
 
 describe('every plan the catalogue builds passes its own rebuild', () => {
   test.each(Object.keys(GOLDEN))('%s', (name) => {

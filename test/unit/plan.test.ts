@@ -5,9 +5,9 @@ import { DeviceAccess } from '../../activities/device/device-access';
 import { PlanSchema } from '../../ceremonies/plan';
 import { parseParamPairs } from '../../ceremonies/request';
 import { ceremonyIdForTicket } from '../../ceremonies/identifiers';
-import { ValidationError } from '../../ceremonies/validation';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { problems } from '../support/validation-problems';
 
 const sample = parseInventory(readFileSync(join(__dirname, '../../config/inventory.yaml'), 'utf8'));
 // the partitions these plans back up have their Crypto Officer's secret and cloning domain in the inventory
@@ -17,15 +17,6 @@ const nightly = sample.standingApprovals['nightly-backup-weu-1'];
 const inventory: Inventory = { ...sample, hsms: { ...sample.hsms, 'hsm-weu-1': weu1 }, standingApprovals: { 'nightly-backup-weu-1': { ...nightly, params: { ...nightly.params, partitions: ['p1', 'p2'] } } } };
 const request = { kind: 'rehearsal', hsm: 'hsm-weu-1', ticket: 'jira:OPS-1', requester: 'dave@example.com' } as const;
 
-function problems(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ValidationError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ValidationError');
-}
 
 describe('plan building', () => {
   test('builds a valid rehearsal plan with a stable digest', () => {
