@@ -94,6 +94,9 @@ test('the page follows a rehearsal from its gate to completion without reloading
   expect(await page.locator('#decisions tbody tr td:nth-child(5)').allTextContents()).toEqual(['cli', 'cli']);
   expect(await page.locator('#no-decisions').isVisible()).toBe(false);
   await page.waitForSelector('#witness-log > li[data-kind="ended"]', { timeout: 60_000 });
+  // the timeline's end comes first; the phase turns final once the workflow has closed (its last
+  // notifications sent), and the stream then ends
+  for (const until = Date.now() + 60_000; !((await page.locator('#live-state').textContent()) ?? '').startsWith('The ceremony has ended') && Date.now() < until; ) await new Promise((r) => setTimeout(r, 250));
   const final = await result(env.h.ceremonies, id);
   expect(final.phase).toBe('completed');
 
@@ -159,6 +162,8 @@ test('without JavaScript the page is the plain state, says so, and reloads itsel
   const init = final.steps.find((s) => s.id === 'init')!.evidence!;
   expect(init.outcome).toBe('already-present');
   expect(log.find((e) => e.step === 'init' && e.type === 'step-succeeded')?.commands).toEqual(init.transcript!.map((t) => `${t.device} (${t.user}) $ ${t.command}`));
+  // a refresh between the timeline's end and the workflow's close still said running: the next says completed
+  for (const until = Date.now() + 15_000; (await page.locator('#phase').textContent()) !== 'completed' && Date.now() < until; ) await new Promise((r) => setTimeout(r, 250));
   expect(await page.locator('#phase').textContent()).toBe('completed');
   await context.close();
 });
