@@ -97,6 +97,10 @@ export class CeremonyRun {
 
   /** An operator's answer to a failed step (validated): the waiting step reads it. */
   resolve(input: ResolveInput): { phase: Phase } {
+    if (!this.state.signedForThisRun(this.state.intervention?.challenge, input.challenge)) {
+      this.state.record('decision-ignored', input.by, `${input.action} signed for another run of this ceremony (a reset replays it): not applied`, this.state.intervention?.step);
+      return { phase: this.state.phase };
+    }
     const via = this.state.acceptAction(input);
     this.state.resolution = { action: input.action, by: input.by, reason: input.reason, ...(via ? { via } : {}) };
     return { phase: this.state.phase };
@@ -104,6 +108,10 @@ export class CeremonyRun {
 
   /** A cancel request (validated): recorded, and the running step is cancelled. */
   cancel(input: CancelInput): { phase: Phase } {
+    if (!this.state.signedForThisRun(this.state.cancelChallenge, input.challenge)) {
+      this.state.record('decision-ignored', input.by, 'cancel signed for another run of this ceremony (a reset replays it): not applied', this.state.currentStep ?? undefined);
+      return { phase: this.state.phase };
+    }
     const via = this.state.acceptAction(input);
     const request = { by: input.by, reason: input.reason, ...(via ? { via } : {}) };
     this.state.cancelRequest = request;

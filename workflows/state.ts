@@ -137,8 +137,21 @@ export class CeremonyState implements GateContext {
     return typeof problem === 'string' ? refusal('bad-signature', problem) : problem;
   }
 
+  /** Whether an accepted decision, resolve or cancel signed this run's challenge of its point.
+   * The validator checked it; a handler checks it again because a reset run replays the updates
+   * of the run it was reset from without their validators: theirs are that run's challenges, so
+   * they do not count here, and no step runs on them (the reset run waits for new decisions, or
+   * stops on the history it no longer matches). */
+  signedForThisRun(expected: string | undefined, challenge: string | undefined): boolean {
+    return this.challengeRunId === undefined || (expected !== undefined && challenge === expected);
+  }
+
   /** Record a decision the validator accepted. */
   decide(kind: DecisionKind, input: DecisionInput): GateView {
+    if (!this.signedForThisRun(this.gateChallenge(input.gate), input.challenge)) {
+      this.record('decision-ignored', input.actor, `${kind} signed for another run of this ceremony (a reset replays it): not counted`, input.gate);
+      return this.gateView(input.gate);
+    }
     const via = signedVia(this.policy, input.actor, input.signature.publicKey)!;
     const { gate, actor, planDigest, nonce, comment, reason, reference } = input;
     const decision: Decision = { gate, actor, decision: kind, planDigest, via, nonce, signedAt: input.at, signature: input.signature, at: new Date().toISOString(), ...(input.challenge !== undefined ? { challenge: input.challenge } : {}) };

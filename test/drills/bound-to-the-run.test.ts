@@ -110,6 +110,36 @@ test('approvals recorded in a closed run, replayed into a new run of the same id
   expect(r.violations[0].detail).toMatch(/approve by alice@example.com on gate approve is not bound to this run: the signature covers challenge \w+…, but the gate "approve" opened in this run with challenge \w+…/);
 });
 
+test('a Temporal reset of a completed ceremony replays its approvals without their validators: they are not this run\'s, and no step runs on them', async () => {
+  const id = await h.start(testPlan([gate(), record('first'), record('second')]));
+  const open = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
+  for (const a of APPROVERS.slice(0, 2)) await h.ceremonies.approve(id, { gate: 'approve', approver: a, planDigest: open.planDigest });
+  expect((await result(h.ceremonies, id)).phase).toBe('completed');
+  const first = await raw(id).describe();
+  const history = await raw(id).fetchHistory();
+  const events = history.events ?? [];
+  // reset to the workflow task that scheduled the second step: the approvals are kept in the new
+  // run, the second step's scheduling is not
+  const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'ledger.record');
+  expect(scheduled).toHaveLength(2);
+  const taskEvent = scheduled[1].activityTaskScheduledEventAttributes!.workflowTaskCompletedEventId!;
+  const taskOf = Number(taskEvent);
+  const reset: { runId?: string | null } = await h.ceremonies.client.workflowService.resetWorkflowExecution({
+    namespace: 'default',
+    workflowExecution: { workflowId: id, runId: first.runId },
+    workflowTaskFinishEventId: taskEvent,
+    requestId: `reset-${id}`,
+    reason: 'an attacker who reaches the frontend',
+  });
+  const resetRun = raw(id, reset.runId!);
+  // give the worker time to run the reset run's workflow tasks
+  await new Promise((r) => setTimeout(r, 4000));
+  const after = ((await resetRun.fetchHistory()).events ?? []).filter((e) => Number(e.eventId) > taskOf);
+  expect(after.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'ledger.record')).toEqual([]);
+  expect(after.some((e) => e.workflowExecutionCompletedEventAttributes)).toBe(false);
+  await resetRun.terminate('test over');
+});
+
 test('a decision signed over another run\'s challenge, or over none (v1), is refused at an open gate and changes nothing', async () => {
   const id = await h.start(testPlan([gate(), record('effect')]));
   const open = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
