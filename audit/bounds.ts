@@ -1,3 +1,5 @@
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
+
 // Limits on what the verifier parses, checked on the raw file before any parsing: an export is
 // the auditee's file, and a deeply nested or huge one must get a verdict, not crash the verifier
 // (every reader of the parsed JSON recurses into it).
@@ -43,4 +45,32 @@ export function parseByteCount(value: string): number | undefined {
   const unit = (m[2] ?? '').charAt(0).toUpperCase();
   const n = Number(m[1]) * (unit === 'K' ? 1024 : unit === 'M' ? 1024 ** 2 : unit === 'G' ? 1024 ** 3 : 1);
   return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+/** A file's text, read only if it is a regular file (not a symlink, device or FIFO: a link to
+ * /dev/zero has size 0 and never ends, a FIFO blocks) and at most `maxBytes` long; else why not.
+ * At most `maxBytes + 1` bytes are read, whatever the file claims to hold. */
+export function readBoundedFile(path: string, maxBytes: number): { text: string } | { problem: string } {
+  let fd: number | undefined;
+  try {
+    const link = lstatSync(path);
+    if (!link.isFile()) return { problem: `is not a regular file (${link.isSymbolicLink() ? 'a symbolic link' : 'a device, FIFO or socket'}): not read` };
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    if (!fstatSync(fd).isFile()) return { problem: 'is not a regular file: not read' };
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const chunk = Buffer.alloc(1024 * 1024);
+    for (;;) {
+      const n = readSync(fd, chunk, 0, Math.min(chunk.length, maxBytes + 1 - total), null);
+      if (n === 0) break;
+      chunks.push(Buffer.from(chunk.subarray(0, n)));
+      total += n;
+      if (total > maxBytes) return { problem: `is too large: more than the limit of ${maxBytes} bytes: not read` };
+    }
+    return { text: Buffer.concat(chunks).toString('utf8') };
+  } catch (err) {
+    return { problem: `cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }

@@ -11,7 +11,7 @@ import { decodedHistory, replayHistories } from './replay';
 import { cachedReplayBundle } from './replay-bundle';
 import { manifestPath, manifestSignatureValid, sha256Hex, type AuditManifest } from './export';
 import { anchorName, keyOutsideAnchor, type SignedAct, type TrustAnchor } from './trust-anchor';
-import { DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, MAX_MANIFEST_BYTES, nestingDeeperThan } from './bounds';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, MAX_MANIFEST_BYTES, nestingDeeperThan, readBoundedFile } from './bounds';
 
 /** One thing the verdict checked, and whether it held, failed, or could not be proven from what
  * was given (e.g. integrity without a manifest); `ok` means nothing required failed. */
@@ -135,9 +135,9 @@ function readManifest(path: string, options: VerifyOptions, result: VerifyResult
     return undefined;
   }
   try {
-    const size = statSync(path).size;
-    if (size > MAX_MANIFEST_BYTES) throw new Error(`too large: ${size} bytes, a manifest has at most ${MAX_MANIFEST_BYTES}`);
-    const text = readFileSync(path, 'utf8');
+    const read = readBoundedFile(path, MAX_MANIFEST_BYTES);
+    if ('problem' in read) throw new Error(read.problem);
+    const text = read.text;
     if (nestingDeeperThan(text, DEFAULT_MAX_DEPTH)) throw new Error(`too deep: nested more than ${DEFAULT_MAX_DEPTH} levels`);
     return JSON.parse(text) as AuditManifest;
   } catch (err) {
@@ -323,7 +323,13 @@ function boundedText(file: string, options: VerifyOptions, result: VerifyResult)
     failed(result, CHECKS.wellFormed, [`too large: ${size} bytes, more than the limit of ${maxBytes} (--max-bytes): not read`]);
     return undefined;
   }
-  const text = readFileSync(file, 'utf8');
+  // what the size said is not trusted: a link to /dev/zero says 0, a FIFO never ends
+  const read = readBoundedFile(file, maxBytes);
+  if ('problem' in read) {
+    failed(result, CHECKS.wellFormed, [`the history ${read.problem}${read.problem.startsWith('is too large') ? ' (--max-bytes)' : ''}`]);
+    return undefined;
+  }
+  const text = read.text;
   if (nestingDeeperThan(text, maxDepth)) {
     failed(result, CHECKS.wellFormed, [`too deep: arrays and objects nested more than ${maxDepth} levels (--max-depth): not parsed`]);
     return undefined;

@@ -1,4 +1,5 @@
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyHistories } from '../../audit/verify';
@@ -98,4 +99,21 @@ test('nesting hidden in a payload (base64 in the file) is refused where the plan
   writeFileSync(file, JSON.stringify(history));
   const [r] = await verifyHistories([file], { workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE });
   expect(r).toMatchObject({ ok: false, problems: ['the history cannot be read: its plan is not valid: steps.1.args.deep: Invalid input'] });
+});
+
+test('a link to /dev/zero and a FIFO named like histories are not read (their size says nothing): each gets a verdict, the good one verifies', async () => {
+  const odd = mkdtempSync(join(tmpdir(), 'audit-odd-'));
+  copyFileSync(`${beforeLocal}.json`, join(odd, 'copy.json'));
+  copyFileSync(`${beforeLocal}.manifest.json`, join(odd, 'copy.manifest.json'));
+  symlinkSync('/dev/zero', join(odd, 'endless.json')); // stat says 0 bytes; reading never ends
+  execFileSync('mkfifo', [join(odd, 'pipe.json')]); // opening it for reading would wait forever
+  const run = await cliProcess(['audit', 'verify', '.', '--no-replay'], { cwd: odd });
+  expect(run).toMatchObject({ code: 1, stderr: '' });
+  const out = run.stdout.split('\n');
+  expect(out[1]).toMatch(/^copy\.json +ceremony-test-BEFORE-LOCAL-1 +rehearsal +\S+ +completed +verified/);
+  expect(out[2]).toMatch(/^endless\.json +- +- +- +- +FAILED: history well formed$/);
+  expect(out[3]).toMatch(/^pipe\.json +- +- +- +- +FAILED: history well formed$/);
+  expect(lastLine(run.stdout)).toBe('3 histories: 1 verified, 2 failed');
+  const one = await cliProcess(['audit', 'verify', 'endless.json'], { cwd: odd });
+  expect(one.stdout).toContain('history well formed: the history is not a regular file (a symbolic link): not read');
 });
