@@ -228,7 +228,13 @@ export function checkInvariants(events: AuditEvent[], f: AuditFacts = auditFacts
   }
 
   for (const a of f.operatorActions) {
-    if (a.problem) v.push({ invariant: 'operator-actions-signed', eventIds: [a.eventId], detail: `${a.name === 'cancel' ? 'cancel' : `resolve (${a.name})`} by ${a.by} ${a.problem}` });
+    const what = a.name === 'cancel' ? 'cancel' : `resolve (${a.name})`;
+    if (a.problem) v.push({ invariant: 'operator-actions-signed', eventIds: [a.eventId], detail: `${what} by ${a.by} ${a.problem}` });
+    // as the workflow decides it: operators resolve; operators or the requester cancel (before the
+    // policy check answered, the plan's operators)
+    const operators = f.policy?.snapshot?.operators ?? f.plan.operators;
+    const eligible = operators.includes(a.by) || (a.name === 'cancel' && a.by === f.plan.requester);
+    if (!eligible) v.push({ invariant: 'operator-actions-signed', eventIds: [a.eventId], detail: `${what} by ${a.by}: ${a.name === 'cancel' ? 'neither the requester nor an operator' : 'not an operator'} in the recorded policy` });
   }
 
   for (const op of f.operations) {

@@ -235,6 +235,11 @@ function checkTrustAnchor(facts: AuditFacts, anchor: TrustAnchor | undefined, re
     const why = keyOutsideAnchor(a.signer, a.publicKey, anchor);
     return why ? [`${a.what} by ${a.signer}${a.on ? ` on ${a.on}` : ''} (event ${a.eventId}) is ${why}`] : [];
   });
+  // a resolve or cancel with no signature has no key the anchor could vouch for (a history from
+  // before they were signed, or one whose patch marker was taken out): the auditor cannot take it
+  for (const a of facts.operatorActions.filter((x) => x.via === 'unsigned')) {
+    outside.push(`${a.name} by ${a.by}${a.step ? ` on step ${a.step}` : ''} (event ${a.eventId}) is not signed: no key vouches for it`);
+  }
   if (outside.length) failed(result, CHECKS.keys, outside);
   else result.checks.push({ check: CHECKS.keys, status: 'held', detail: `${acts.length} signature${acts.length === 1 ? '' : 's'}, every key in ${anchorName(anchor)}` });
 }

@@ -5,6 +5,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { appendLedger } from '../../activities/ops/ledger';
 import { exportCeremony, manifestPath, sha256Hex } from '../../audit/export';
 import { auditEvents } from '../../audit/history';
+import { loadTrustAnchor } from '../../audit/trust-anchor';
 import { verifyHistories } from '../../audit/verify';
 import { gatePoint, interventionPoint, runChallenge, type DecisionFields } from '../../ceremonies/decision-signature';
 import { cli } from '../support/cli';
@@ -204,6 +205,8 @@ test('resolve with no key, a wrong key, another person\'s key or another interve
     [forge((a) => ({ ...a, reason: 'someone else decided this' })), /resolve \(retry\) by operator@example.com has a signature that does not match it/],
     [forge(({ signature, nonce, at, planDigest, challenge, step, ...rest }) => rest), /resolve \(retry\) by operator@example.com carries no signature/],
     [forge((a) => ({ ...a, ...input(MALLORY, { ...base, text: String(a.reason) }) })), /is signed with a key that is neither operator@example.com's nor the web app's/],
+    // signed with the requester's own key, over the right challenge: but the requester may not resolve
+    [forge((a) => ({ ...a, ...input(REQUESTER, { ...base, actor: REQUESTER }), by: REQUESTER })), /^resolve \(retry\) by requester@example.com: not an operator in the recorded policy$/],
   ] as const;
   for (const [path, says] of forgeries) {
     const [r] = await verifyHistories([path], bundle);
@@ -222,6 +225,10 @@ test('resolve with no key, a wrong key, another person\'s key or another interve
   const [old] = await verifyHistories([unsignedOld], { ...bundle, replay: 'none' });
   expect(old.violations).toEqual([]);
   expect(old.checks.find((c) => c.check === 'resolve and cancel signatures')).toMatchObject({ status: 'not-proven', detail: expect.stringMatching(/unsigned, recorded before resolve and cancel were signed/) });
+  // the auditor who brings the keys takes no unsigned resolve, whatever the history says of its age
+  const [anchored] = await verifyHistories([unsignedOld], { ...bundle, replay: 'none', trustAnchor: loadTrustAnchor(h.config.CEREMONY_INVENTORY) });
+  expect(anchored.ok).toBe(false);
+  expect(anchored.checks.find((c) => c.check === 'decision keys (trust anchor)')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/retry by operator@example.com \(event \d+\) is not signed: no key vouches for it/) });
 });
 
 test('cancel with no key, a wrong key or another person\'s key is refused and changes nothing; the requester\'s own signed cancel works', async () => {
