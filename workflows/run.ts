@@ -98,6 +98,7 @@ export class CeremonyRun {
   /** An operator's answer to a failed step (validated): the waiting step reads it. */
   resolve(input: ResolveInput): { phase: Phase } {
     if (!this.state.signedForThisRun(this.state.intervention?.challenge, input.challenge)) {
+      this.state.spendNonce(input.nonce);
       this.state.record('decision-ignored', input.by, `${input.action} signed for another run of this ceremony (a reset replays it): not applied`, this.state.intervention?.step);
       return { phase: this.state.phase };
     }
@@ -109,6 +110,7 @@ export class CeremonyRun {
   /** A cancel request (validated): recorded, and the running step is cancelled. */
   cancel(input: CancelInput): { phase: Phase } {
     if (!this.state.signedForThisRun(this.state.cancelChallenge, input.challenge)) {
+      this.state.spendNonce(input.nonce);
       this.state.record('decision-ignored', input.by, 'cancel signed for another run of this ceremony (a reset replays it): not applied', this.state.currentStep ?? undefined);
       return { phase: this.state.phase };
     }

@@ -110,6 +110,11 @@ export class CeremonyState implements GateContext {
     return this.usedNonces.has(nonce);
   }
 
+  /** A nonce is spent, even by an update that did not count (one a reset run replays). */
+  spendNonce(nonce: string | undefined): void {
+    if (nonce !== undefined) this.usedNonces.add(nonce);
+  }
+
   gateDecisions(gate: string): Decision[] {
     return this.decisions.filter((d) => d.gate === gate);
   }
@@ -149,6 +154,8 @@ export class CeremonyState implements GateContext {
   /** Record a decision the validator accepted. */
   decide(kind: DecisionKind, input: DecisionInput): GateView {
     if (!this.signedForThisRun(this.gateChallenge(input.gate), input.challenge)) {
+      // its nonce stays spent: the emailed link it came from is not good for this run either
+      this.spendNonce(input.nonce);
       this.record('decision-ignored', input.actor, `${kind} signed for another run of this ceremony (a reset replays it): not counted`, input.gate);
       return this.gateView(input.gate);
     }

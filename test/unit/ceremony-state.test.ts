@@ -5,6 +5,7 @@ import type { PolicySnapshot } from '../../ceremonies/policy';
 import { Keyring } from '../support/keyring';
 import { SIGNATURE_WINDOW_MS, type DecisionInput } from '../../workflows/gate-rules';
 import { CeremonyState } from '../../workflows/state';
+import { gatePoint, runChallenge } from '../../ceremonies/decision-signature';
 
 // The ceremony's rules without Temporal: the same state object the workflow drives, fed by hand.
 
@@ -122,4 +123,20 @@ test('before the policy check answers, no one is eligible, and only the plan\'s 
   expect(state.unmetApproval('effect')).toBe('step effect was not checked against the policy');
   expect(state.refuseCancel({ by: ops, reason: 'r' })).toBeUndefined();
   expect(state.refuseCancel({ by: alice, reason: 'r' })?.code).toBe('not-eligible');
+});
+
+test('in a run that issues challenges, a decision the handler sees signed for another run (a reset replays it) does not count, and its nonce stays spent', () => {
+  const state = new CeremonyState('ceremony-jira-STATE-1', plan, digest, 'run-2');
+  state.policy = policy;
+  state.openGate = { step: plan.steps[0] as GateStep, deadline: new Date(Date.now() + 3_600_000).toISOString(), challenge: state.gateChallenge('approve') };
+  state.setStep('approve', 'awaiting');
+  const replayed = signed(alice, { challenge: runChallenge('run-1', gatePoint('approve')) });
+  expect(state.decide('approve', replayed)).toEqual({ gate: 'approve', approvals: 0, quorum: 2, closed: false });
+  expect(state.decisions).toEqual([]);
+  expect(state.timeline.map((e) => [e.type, e.actor])).toEqual([['decision-ignored', alice]]);
+  expect(state.nonceUsed(replayed.nonce)).toBe(true);
+  // this run's own decisions count
+  state.decide('approve', signed(alice, { challenge: state.gateChallenge('approve') }));
+  state.decide('approve', signed(bob, { challenge: state.gateChallenge('approve') }));
+  expect(state.gateSatisfied(plan.steps[0] as GateStep)).toBe(true);
 });
