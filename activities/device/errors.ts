@@ -124,6 +124,15 @@ export class HsmLoginRefused extends DeviceError {
   }
 }
 
+/** A role login the worker refuses to attempt (one failure more would lock the role out, or how
+ * many attempts are left could not be read): never retried by itself; an operator looks. */
+export class RoleLoginRefused extends DeviceError {
+  constructor(where: string, role: string, why: string) {
+    super(`role login -name ${role} on ${where} not attempted: ${why}; nothing was typed`);
+    this.name = 'RoleLoginRefused';
+  }
+}
+
 /** The appliance refused the HSM SO password the inventory gave (our own `hsm login`): never
  * typed again automatically, as each failure brings the HSM nearer to zeroization. */
 export class HsmLoginFailed extends DeviceError {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { own } from '../../ceremonies/own';
 import { backupCompatibilityProblems } from '../../ceremonies/backup-compatibility';
 import { backupHsmSlot, readBackupHsm, readBackups, readHsmShow, readLunacmClientVersion, readPartitions, readRoleLoginAttemptsLeft, readSlots } from '../device/queries';
-import { DeviceError, IncompleteBackup, LunaCommandError, UnreadableOutput, VerificationFailed } from '../device/errors';
+import { IncompleteBackup, LunaCommandError, RoleLoginRefused, UnreadableOutput, VerificationFailed } from '../device/errors';
 import { archiveBackupAnswers, roleLoginAnswers } from '../device/lunacm-answers';
 import { SecretUnavailable } from '../device/secrets';
 import type { OperationArgs } from '../../ceremonies/operations';
@@ -70,15 +70,6 @@ async function partitionSecret(ctx: OperationContext, partition: string, which: 
   const what = which === 'co' ? 'Crypto Officer secret' : 'cloning domain (its owner chose it at partition init -domain)';
   if (!ref) throw new SecretUnavailable(`hsms.${ctx.hsm}.partitionCredentials.${partition}.${which}: the inventory has no ${what} for partition ${partition}`);
   return ctx.device().secretAt(ref);
-}
-
-/** A role login the worker refuses to attempt (one failure more would lock the role out, or how
- * many attempts are left could not be read): never retried by itself; an operator looks. */
-export class RoleLoginRefused extends DeviceError {
-  constructor(where: string, role: string, why: string) {
-    super(`role login -name ${role} on ${where} not attempted: ${why}; nothing was typed`);
-    this.name = 'RoleLoginRefused';
-  }
 }
 
 /** Log the Crypto Officer in on the current slot, after reading how many attempts it has left
