@@ -6,7 +6,7 @@ import { compareVersions, hasStcAdminChannel } from '../versions';
 import { CRLF, errorLine, heading, keyValues, SHELL_ERROR, SUCCESS } from './output';
 import { LunaError, type CommandContext as GenericContext, type CommandSpec, type ShellDialect } from './shell';
 import { INIT_COMMANDS } from './init-commands';
-import { readSecretTwice } from './secret-prompts';
+import { aborted, readSecretTwice, warning } from './prompts';
 
 // lunash commands of a Luna Network HSM 7 appliance. Output shapes follow captures of real
 // appliances (5.x-7.8) and Thales' docs where they exist; the tables and fixed texts are written
@@ -54,17 +54,10 @@ function clientPartitionCommand(word: string, change: (c: CommandContext, client
   };
 }
 
-const aborted = () => new LunaError('C0000001', 'RC_GENERAL_ERROR', 'Command aborted.'); // inferred
-
 /** Style A confirmation ("CAUTION: ... Type 'proceed' to ..."), as hsm init and client delete print it. */
 function caution(question: string | null, verb: string, note?: string): string {
   const ask = question ? `CAUTION:  Are you sure you wish to ${question}?${CRLF}${note ? `          ${note}${CRLF}` : ''}${CRLF}` : `${CRLF}`;
   return `${CRLF}${ask}          Type 'proceed' to ${verb}, or${CRLF}          'quit' to quit now.${CRLF}          > `;
-}
-
-/** Style B confirmation ("WARNING !! ..."), as hsm restart and sysconf regenCert print it. */
-function warning(text: string): string {
-  return `WARNING !!  ${text}${CRLF}If you are sure that you wish to proceed, then type 'proceed', otherwise type 'quit'${CRLF}> `;
 }
 
 function zeroize(state: ApplianceState, manual: boolean): void {

@@ -2,7 +2,7 @@ import selfsigned from 'selfsigned';
 import type { ApplianceState } from '../state';
 import { CRLF, keyValues } from './output';
 import { LunaError, type CommandContext as GenericContext, type CommandSpec } from './shell';
-import { readSecretTwice } from './secret-prompts';
+import { aborted, readSecretTwice, warning } from './prompts';
 
 // lunash commands an hsm-init ceremony adds after `hsm init`: the NTLS server certificate made for
 // the unit (`sysconf regenCert`, `ntls bind`, `service restart ntls`), HSM audit logging through
@@ -10,13 +10,6 @@ import { readSecretTwice } from './secret-prompts';
 // device parser's layouts: the simulator is a second opinion on those shapes.
 
 type CommandContext = GenericContext<ApplianceState>;
-
-const aborted = () => new LunaError('C0000001', 'RC_GENERAL_ERROR', 'Command aborted.'); // inferred
-
-/** The "WARNING !!" confirmation, as the CloudHSM 5.x capture of `sysconf regenCert` prints it. */
-function warning(lines: string[]): string {
-  return `WARNING !!  ${lines.join(CRLF)}${CRLF}If you are sure that you wish to proceed, then type 'proceed', otherwise type 'quit'${CRLF}> `;
-}
 
 /** The devices `ntls bind` takes (Thales 7, "Binding Your NTLS or SSH Traffic to a Device"). */
 const NTLS_DEVICES = ['eth0', 'eth1', 'eth2', 'eth3', 'bond0', 'bond1', 'all'];
@@ -36,8 +29,13 @@ async function newServerCertificate(state: ApplianceState): Promise<string> {
   return pems.cert;
 }
 
-function requireAuditor(c: CommandContext): void {
+function requireAuditRole(c: CommandContext): NonNullable<ApplianceState['auditRole']> {
   if (!c.state.auditRole) throw new LunaError('C0000101', 'RC_AUDIT_ROLE_NOT_INITIALIZED', "The Audit role is not initialized: run 'audit init' first."); // guessed
+  return c.state.auditRole;
+}
+
+function requireAuditor(c: CommandContext): void {
+  requireAuditRole(c);
   if (!c.session.auditLoggedIn) throw new LunaError('10000', 'LUNA_RET_USER_NOT_LOGGED_IN', "The Auditor is not logged in: run 'audit login' first."); // guessed
 }
 
@@ -48,7 +46,7 @@ export const INIT_COMMANDS: CommandSpec<ApplianceState>[] = [
     adminOnly: true,
     run: async (c) => {
       // prompt and success lines: CloudHSM 5.x capture (expected_regenerate_server_cert_output)
-      const prompt = warning(['This command will overwrite the current server certificate and private key.', 'All clients will have to add this server again with this new certificate.']);
+      const prompt = warning(['This command will overwrite the current server certificate and private key.', 'All clients will have to add this server again with this new certificate.'].join(CRLF));
       if (c.options.force !== true && !(await c.confirm(prompt))) throw aborted();
       c.state.serverCertificate = await newServerCertificate(c.state);
       return [
@@ -104,10 +102,10 @@ export const INIT_COMMANDS: CommandSpec<ApplianceState>[] = [
     options: { password: 'value', serial: 'value' },
     roles: ['audit'],
     run: async (c) => {
-      if (!c.state.auditRole) throw new LunaError('C0000101', 'RC_AUDIT_ROLE_NOT_INITIALIZED', "The Audit role is not initialized: run 'audit init' first."); // guessed
+      const role = requireAuditRole(c);
       // Thales 6.3 LunaSH `audit login` (password-authenticated HSM): "Please enter the password:"
       const password = typeof c.options.password === 'string' ? c.options.password : await c.io.ask(`${CRLF}  Please enter the password:${CRLF}  > `, { echo: false });
-      if (password !== c.state.auditRole.password) throw new LunaError('A00000', 'LUNA_RET_UM_PIN_INCORRECT'); // as a wrong hsm login
+      if (password !== role.password) throw new LunaError('A00000', 'LUNA_RET_UM_PIN_INCORRECT'); // as a wrong hsm login
       c.session.auditLoggedIn = true;
       return '';
     },

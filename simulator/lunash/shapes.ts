@@ -135,7 +135,7 @@ export function showPolicies(head: [string, string][], capabilities: [string, st
 /** A table no capture shows (guessed): a header, a rule of dashes under each column as wide as
  * its widest cell, three spaces between columns, numbers right-aligned. `numeric[i]` marks the
  * right-aligned columns. */
-function guessedTable(names: string[], rows: string[][], numeric: boolean[]): string[] {
+export function guessedTable(names: string[], rows: string[][], numeric: boolean[]): string[] {
   const widths = names.map((n, i) => widest(n, ...rows.map((r) => r[i])));
   const line = (cells: string[], align: boolean[]) => cells.map((c, i) => (align[i] ? right(c, widths[i]) : left(c, widths[i]))).join('   ').trimEnd();
   const none = names.map(() => false);
