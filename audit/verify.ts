@@ -189,14 +189,14 @@ function checkManifestClaims(manifest: AuditManifest, facts: AuditFacts, result:
  * truncated: its completeness is not proven, everything else is checked on what is there. */
 function recordInvariants(violations: Violation[], facts: AuditFacts, manifest: AuditManifest | undefined, result: VerifyResult): void {
   const inProgress = inProgressAtExport(manifest, facts);
+  const unsignedBefore = unsignedFromBefore(facts);
   result.violations = inProgress ? violations.filter((v) => v.invariant !== 'history-complete') : violations.map((v) => withManifestCount(v, facts, manifest));
   for (const [id, name] of Object.entries(INVARIANTS)) {
     const broken = result.violations.filter((v) => v.invariant === id);
     if (id === 'history-complete' && inProgress) {
       const detail = `in progress at export, complete up to event ${facts.lastEventId}`;
       notProven(result, name, detail, `${detail}: the workflow was running when exported (${manifest!.exportedAt}); export it again once it has closed to prove the rest`);
-    } else if (broken.length === 0 && id === 'operator-actions-signed' && unsignedFromBefore(facts)) {
-      const unsignedBefore = unsignedFromBefore(facts)!;
+    } else if (broken.length === 0 && id === 'operator-actions-signed' && unsignedBefore) {
       notProven(result, name, unsignedBefore, `${name}: ${unsignedBefore}`);
     } else if (broken.length === 0) held(result, name);
     else result.checks.push({ check: name, status: 'failed', detail: broken.map((v) => `events ${v.eventIds.join(', ')}: ${v.detail}`).join('; ') });

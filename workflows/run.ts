@@ -97,11 +97,7 @@ export class CeremonyRun {
 
   /** An operator's answer to a failed step (validated): the waiting step reads it. */
   resolve(input: ResolveInput): { phase: Phase } {
-    if (!this.state.signedForThisRun(this.state.intervention?.challenge, input.challenge)) {
-      this.state.spendNonce(input.nonce);
-      this.state.record('decision-ignored', input.by, `${input.action} signed for another run of this ceremony (a reset replays it): not applied`, this.state.intervention?.step);
-      return { phase: this.state.phase };
-    }
+    if (this.state.ignoredFromOtherRun(input.action, input.by, this.state.intervention?.challenge, input, this.state.intervention?.step)) return { phase: this.state.phase };
     const via = this.state.acceptAction(input);
     this.state.resolution = { action: input.action, by: input.by, reason: input.reason, ...(via ? { via } : {}) };
     return { phase: this.state.phase };
@@ -109,11 +105,7 @@ export class CeremonyRun {
 
   /** A cancel request (validated): recorded, and the running step is cancelled. */
   cancel(input: CancelInput): { phase: Phase } {
-    if (!this.state.signedForThisRun(this.state.cancelChallenge, input.challenge)) {
-      this.state.spendNonce(input.nonce);
-      this.state.record('decision-ignored', input.by, 'cancel signed for another run of this ceremony (a reset replays it): not applied', this.state.currentStep ?? undefined);
-      return { phase: this.state.phase };
-    }
+    if (this.state.ignoredFromOtherRun('cancel', input.by, this.state.cancelChallenge, input, this.state.currentStep ?? undefined)) return { phase: this.state.phase };
     const via = this.state.acceptAction(input);
     const request = { by: input.by, reason: input.reason, ...(via ? { via } : {}) };
     this.state.cancelRequest = request;

@@ -110,11 +110,6 @@ export class CeremonyState implements GateContext {
     return this.usedNonces.has(nonce);
   }
 
-  /** A nonce is spent, even by an update that did not count (one a reset run replays). */
-  spendNonce(nonce: string | undefined): void {
-    if (nonce !== undefined) this.usedNonces.add(nonce);
-  }
-
   gateDecisions(gate: string): Decision[] {
     return this.decisions.filter((d) => d.gate === gate);
   }
@@ -142,23 +137,23 @@ export class CeremonyState implements GateContext {
     return typeof problem === 'string' ? refusal('bad-signature', problem) : problem;
   }
 
-  /** Whether an accepted decision, resolve or cancel signed this run's challenge of its point.
-   * The validator checked it; a handler checks it again because a reset run replays the updates
-   * of the run it was reset from without their validators: theirs are that run's challenges, so
-   * they do not count here, and no step runs on them (the reset run waits for new decisions, or
-   * stops on the history it no longer matches). */
-  signedForThisRun(expected: string | undefined, challenge: string | undefined): boolean {
-    return this.challengeRunId === undefined || (expected !== undefined && challenge === expected);
+  /** An accepted decision, resolve or cancel not signed over this run's challenge of its point:
+   * ignored (its nonce spent, the timeline saying so), and true. The validator checked the
+   * challenge; the handler checks it again because a reset run replays the updates of the run it
+   * was reset from without their validators: theirs are that run's challenges, so they do not
+   * count here, and no step runs on them (the reset run waits for new decisions, or stops on the
+   * history it no longer matches). */
+  ignoredFromOtherRun(what: string, by: string, expected: string | undefined, input: { challenge?: string; nonce?: string }, step: string | undefined): boolean {
+    if (this.challengeRunId === undefined || (expected !== undefined && input.challenge === expected)) return false;
+    // its nonce stays spent: the emailed link it came from is not good for this run either
+    if (input.nonce !== undefined) this.usedNonces.add(input.nonce);
+    this.record('decision-ignored', by, `${what} signed for another run of this ceremony (a reset replays it): not counted`, step);
+    return true;
   }
 
   /** Record a decision the validator accepted. */
   decide(kind: DecisionKind, input: DecisionInput): GateView {
-    if (!this.signedForThisRun(this.gateChallenge(input.gate), input.challenge)) {
-      // its nonce stays spent: the emailed link it came from is not good for this run either
-      this.spendNonce(input.nonce);
-      this.record('decision-ignored', input.actor, `${kind} signed for another run of this ceremony (a reset replays it): not counted`, input.gate);
-      return this.gateView(input.gate);
-    }
+    if (this.ignoredFromOtherRun(kind, input.actor, this.gateChallenge(input.gate), input, input.gate)) return this.gateView(input.gate);
     const via = signedVia(this.policy, input.actor, input.signature.publicKey)!;
     const { gate, actor, planDigest, nonce, comment, reason, reference } = input;
     const decision: Decision = { gate, actor, decision: kind, planDigest, via, nonce, signedAt: input.at, signature: input.signature, at: new Date().toISOString(), ...(input.challenge !== undefined ? { challenge: input.challenge } : {}) };
