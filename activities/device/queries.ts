@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type { DeviceAccess } from './device-access';
 import { UnreadableOutput, VerificationFailed } from './errors';
 import {
@@ -162,4 +163,14 @@ export function parseRoleLoginAttemptsLeft(output: string, command = 'role show'
 export function required<T>(value: T | null, what: string): T {
   if (value === null) throw new UnreadableOutput('hsm show', `no "${what}" field, which this step needs`);
   return value;
+}
+
+/** server.pem as a client fetches it (`scp <user>@<appliance>:server.pem`), read as X.509. */
+export async function readServerCertificate(d: DeviceAccess): Promise<{ pem: string; cert: X509Certificate }> {
+  const pem = (await d.download('server.pem')).toString('utf8');
+  try {
+    return { pem, cert: new X509Certificate(pem) };
+  } catch {
+    throw new UnreadableOutput('server.pem', 'the appliance gave no PEM certificate');
+  }
 }

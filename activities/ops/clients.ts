@@ -2,7 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { own } from '../../ceremonies/own';
 import { CLONING_PARTITION_POLICIES } from '../../ceremonies/hsm-policies';
-import { readClientFingerprint } from '../device/queries';
+import { readClientFingerprint, readServerCertificate } from '../device/queries';
 import { UnreadableOutput, VerificationFailed } from '../device/errors';
 import { defineOperation, type OperationContext } from './operation';
 
@@ -62,13 +62,7 @@ export const clientRegister = defineOperation('client.register', {
 export const ntlsServerCertificate = defineOperation('ntls.serverCertificate', {
   async probe(ctx) {
     const d = ctx.device();
-    const pem = (await d.download('server.pem')).toString('utf8');
-    let cert: X509Certificate;
-    try {
-      cert = new X509Certificate(pem);
-    } catch {
-      throw new UnreadableOutput('server.pem', 'the appliance gave no PEM certificate');
-    }
+    const { pem, cert } = await readServerCertificate(d);
     return {
       present: true,
       state: { appliance: d.entry.host, user: d.adminUser(), subject: cert.subject, notAfter: cert.validTo, fingerprintSha256: cert.fingerprint256, pem: pem.trim() },

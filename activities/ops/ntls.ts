@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { own } from '../../ceremonies/own';
 import { PROCEED } from '../device/luna-constants';
-import type { DeviceAccess } from '../device/device-access';
-import { UnreadableOutput, VerificationFailed } from '../device/errors';
+import { VerificationFailed } from '../device/errors';
+import { readServerCertificate } from '../device/queries';
 import { defineOperation, type OperationContext } from './operation';
 
 // The appliance's NTLS server certificate, made for the unit's own address after `hsm init`, so
@@ -34,16 +34,6 @@ export function certificateNames(cert: X509Certificate): string[] {
 function namesAddress(cert: X509Certificate, address: string): boolean {
   const wanted = address.toLowerCase();
   return certificateNames(cert).some((name) => name.toLowerCase() === wanted);
-}
-
-/** server.pem as a client fetches it (`scp <user>@<appliance>:server.pem`), read as X.509. */
-export async function readServerCertificate(d: DeviceAccess): Promise<{ pem: string; cert: X509Certificate }> {
-  const pem = (await d.download('server.pem')).toString('utf8');
-  try {
-    return { pem, cert: new X509Certificate(pem) };
-  } catch {
-    throw new UnreadableOutput('server.pem', 'the appliance gave no PEM certificate');
-  }
 }
 
 async function certificateState(ctx: OperationContext) {
