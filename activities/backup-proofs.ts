@@ -15,7 +15,8 @@ import { CEREMONY_HSM, CEREMONY_KIND } from '../workflows/search-attributes';
 /** A completed ceremony's result, with the time its workflow closed (from visibility). */
 export interface ClosedOutcome {
   closedAt: string;
-  outcome: Pick<CeremonyOutcome, 'ceremonyId' | 'kind' | 'hsm' | 'phase' | 'steps'>;
+  /** `kind` as a string: a kind this build does not know (a drill, before it merges) is read too. */
+  outcome: Pick<CeremonyOutcome, 'ceremonyId' | 'hsm' | 'phase' | 'steps'> & { kind: string };
 }
 
 /** One ceremony's word on one backup label. */
@@ -36,6 +37,8 @@ export interface PartitionProof {
   newestProvenBy?: BackupEvent;
   /** Every label a drill has proven restorable, newest drill first (each once). */
   provenLabels: string[];
+  /** Every backup a completed backup ceremony verified complete, newest first: label and objects. */
+  verified: { label: string; objects: number }[];
 }
 
 const DRILL_KIND = 'restore-drill';
@@ -80,7 +83,7 @@ export function provenFrom(outcomes: readonly ClosedOutcome[]): PartitionProof[]
   const proofs = new Map<string, PartitionProof>();
   const of = (partition: string) => {
     let proof = proofs.get(partition);
-    if (!proof) proofs.set(partition, (proof = { partition, provenLabels: [] }));
+    if (!proof) proofs.set(partition, (proof = { partition, provenLabels: [], verified: [] }));
     return proof;
   };
   const drills: { partition: string; event: BackupEvent }[] = [];
@@ -90,7 +93,9 @@ export function provenFrom(outcomes: readonly ClosedOutcome[]): PartitionProof[]
       for (const { partition, step } of stepsOf(outcome, 'verify-', 'backup.verify')) {
         const backup = backupOf(step);
         const proof = of(partition);
-        if (backup && !proof.lastBackup) proof.lastBackup = { ...event(backup.label), objects: backup.objects };
+        if (!backup) continue;
+        if (!proof.lastBackup) proof.lastBackup = { ...event(backup.label), objects: backup.objects };
+        if (!proof.verified.some((v) => v.label === backup.label)) proof.verified.push(backup);
       }
     } else if (outcome.kind === DRILL_KIND) {
       for (const { partition, step } of stepsOf(outcome, 'compare-', 'restore.verify')) {

@@ -75,6 +75,10 @@ export const HsmSchema = z.object({
   serial: HsmSerial.optional(),
   /** The on-prem backup device (key of `backupDevices`) this HSM's partitions are backed up to. */
   backupDevice: SlugSchema.optional(),
+  /** How many days a backup of this HSM's partitions is kept on its Backup HSM (the
+   * backup-retention ceremony deletes older ones, never the newest complete one nor the newest a
+   * drill proved restorable). Without it, backup-retention refuses to run for this HSM. */
+  backupRetentionDays: z.number().int().min(1).max(3650).optional(),
   /** Passwords of appliance users and the HSM roles; `<user>Key`: a private key (PEM) the user
    * logs in with instead of a password (Luna: `sysconf ssh publickey add`). */
   /** `audit`: the appliance's audit user, who reads the HSM audit log (`audit log` commands).

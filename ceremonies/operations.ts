@@ -96,6 +96,17 @@ export const OPERATIONS_CATALOGUE = {
     z.object({ partitionFirmware: FirmwareVersion.optional() }).strict(),
   ),
   'backup.recent': op('read-only', 'Check that every partition has a complete backup, named for this HSM and partition, newer than N days', z.object({ maxAgeDays: z.number().int().min(1).max(365) }).strict()),
+  'backup.retentionHolds': op(
+    'read-only',
+    "List the partitions' backups on the Backup HSM (partition archive list) and say which are past the retention and not protected (the newest complete one, the newest a drill proved restorable): present when none is",
+    z.object({ /** comma-separated */ partitions: z.string().min(1).max(512), retentionDays: z.number().int().min(1).max(3650) }).strict(),
+  ),
+  'backup.deleteExpired': op(
+    'irreversible',
+    'Delete from the Backup HSM (partition archive delete, as its SO) the backups of these partitions that are past the retention and not protected, as a fresh partition archive list shows them',
+    z.object({ /** comma-separated */ partitions: z.string().min(1).max(512), retentionDays: z.number().int().min(1).max(3650) }).strict(),
+    '10m',
+  ),
   'approval.standing': op('read-only', 'Check that a standing pre-approval (inventory standingApprovals) covers this run', z.object({ id: SlugSchema, /** the run's partitions, comma-separated: the approval must name each */ partitions: z.string().min(1).max(512).optional() }).strict()),
   'azure.matchesAppliance': op('read-only', "Check that the Azure resource is this appliance: its private IP is the address the worker reaches, which reports the inventory's serial", z.object({ resourceId: DedicatedHsmResourceId, serial: HsmSerial }).strict()),
   'azure.deleteDedicatedHsm': op('irreversible', 'Deprovision the Dedicated HSM in Azure (ARM DELETE), only when the HSM is zeroized', z.object({ resourceId: DedicatedHsmResourceId, serial: HsmSerial.optional(), pollMs: z.number().int().min(50).max(60_000).default(5000) }).strict(), '25m'),

@@ -151,6 +151,32 @@ function backupCommand(dirs: string[], secrets: PartitionSecrets): CommandSpec<B
   };
 }
 
+/** `partition archive delete -slot <Backup HSM slot> -partition <name>`: deletes a backup
+ * partition from the Backup HSM (Thales names the command in the LunaCM `partition archive`
+ * family; its page was not found, so its questions and lines are guessed): it asks to confirm
+ * ("proceed", in the form of the captured `partition init` question), then the Backup HSM SO's
+ * password (the SO "is required to create or modify a backup partition": Thales, Backup HSM 7).
+ * A name the Backup HSM does not hold, or a wrong SO password, deletes nothing. */
+function archiveDeleteCommand(dirs: string[]): CommandSpec<BackupState> {
+  return {
+    words: ['partition', 'archive', 'delete'],
+    options: { slot: 'value', partition: 'value' },
+    required: ['slot', 'partition'],
+    run: async (c) => {
+      const target = slotOf(c, dirs, Number(c.options.slot));
+      if (target.appliance) throw slotInvalid(`Slot ${target.id} is not a Backup HSM.`);
+      const label = String(c.options.partition);
+      if (!c.state.backups.some((b) => b.label === label)) throw new LunaError('0x00000003', 'CKR_ARGUMENTS_BAD', `There is no backup partition ${label} on slot ${target.id}.`);
+      const question = `${CRLF}  You are about to delete backup partition ${label}.${CRLF}  All contents of the backup partition will be destroyed.${CRLF}${CRLF}  ${LUNACM_QUESTIONS.proceed}`;
+      if (!(await c.confirm(question))) throw new LunaError('0x0000000b', 'User Cancelled Operation');
+      const so = await secret(c, backupSoQuestion(target.id));
+      if (so !== c.state.hsmSoPassword) throw new LunaError('0x000000a0', 'CKR_PIN_INCORRECT', `The SO password of the Backup HSM in slot ${target.id} is not correct.`);
+      c.state.backups = c.state.backups.filter((b) => b.label !== label);
+      return ['', `  Backup partition ${label} deleted from slot ${target.id}.`].join(CRLF);
+    },
+  };
+}
+
 export function lunacmCommands(dirs: string[], secrets: PartitionSecrets): CommandSpec<BackupState>[] {
   return [
     { words: ['slot', 'list'], run: async (c) => slotList(c.state, dirs, c.session.slot ?? 0) },
@@ -228,6 +254,7 @@ export function lunacmCommands(dirs: string[], secrets: PartitionSecrets): Comma
         return archiveList(c.state.backups).join(CRLF);
       },
     },
+    archiveDeleteCommand(dirs),
   ];
 }
 

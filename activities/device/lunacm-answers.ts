@@ -32,3 +32,15 @@ export function archiveBackupAnswers(secrets: { so: string; domain: string; repl
     ...(secrets.replacing ? [{ prompt: /'proceed'[^\n]*->\s?$/, reply: 'proceed' }] : []),
   ];
 }
+
+/** `partition archive delete` of a backup partition: the confirmation (`proceed`, in the form of
+ * LunaCM's captured `partition init` question) and the Backup HSM SO's password (the SO "is
+ * required to create or modify a backup partition": Thales, Backup HSM 7), named as for a backup.
+ * The questions' words and order are guessed; any other question stops the command unanswered. */
+export function archiveDeleteAnswers(so: string): Answer[] {
+  return [
+    { prompt: /'proceed'[^\n]*->\s?$/, reply: 'proceed' },
+    { prompt: BACKUP_SO_NAMED, reply: so },
+    { prompt: ENTER_PASSWORD, leadIn: BACKUP_SO_LEAD_IN, reply: so },
+  ];
+}

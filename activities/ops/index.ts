@@ -4,6 +4,7 @@ import { clientRegister, ntlsServerCertificate } from './clients';
 import { hsmCheckTime } from './clock';
 import { hsmExportLogs } from './logs';
 import { backupCompatible, backupPartition, backupRecent, backupVerify } from './backup';
+import { backupDeleteExpired, backupRetentionHolds } from './backup-retention';
 import { applianceReboot, firmwareUpgrade, firmwareUpload, hsmRestarted, packageUpdate, packageVerify } from './firmware';
 import { firmwareOnTarget, firmwareUpgradePath, registeredClients, singleDefaultRoute } from './firmware-prechecks';
 import { ledgerRecord, ledgerRequire } from './ledger';
@@ -72,6 +73,8 @@ const IMPLEMENTATIONS: { [N in OperationName]: OperationDefinition<N> } = {
   'backup.partition': backupPartition,
   'backup.verify': backupVerify,
   'backup.recent': backupRecent,
+  'backup.retentionHolds': backupRetentionHolds,
+  'backup.deleteExpired': backupDeleteExpired,
   'backup.compatible': backupCompatible,
   'approval.standing': standingApproval,
   'azure.matchesAppliance': azureMatchesAppliance,

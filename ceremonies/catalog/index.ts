@@ -1,5 +1,6 @@
 import type { CeremonyKind } from '../plan';
 import { buildBackupPlan } from './backup';
+import { buildBackupRetentionPlan } from './backup-retention';
 import { buildFirmwareUpgradePlan } from './firmware-upgrade';
 import { buildHsmInitPlan } from './hsm-init';
 import { buildPartitionCreatePlan } from './partition-create';
@@ -15,4 +16,5 @@ export const PLAN_BUILDERS: Record<CeremonyKind, PlanBuilder> = {
   'firmware-upgrade': buildFirmwareUpgradePlan,
   'zeroize-deprovision': buildZeroizeDeprovisionPlan,
   rehearsal: buildRehearsalPlan,
+  'backup-retention': buildBackupRetentionPlan,
 };

@@ -48,6 +48,10 @@ test('the last backup and the last successful drill per partition; the newest ba
       lastBackup: { ceremonyId: 'ceremony-b2', at: '2026-12-03T02:00:00Z', label: 'p-1203', objects: 43 },
       lastDrill: { ceremonyId: 'ceremony-d1', at: '2026-12-02T03:00:00Z', label: 'p-1201', objects: 42 },
       provenLabels: ['p-1201'],
+      verified: [
+        { label: 'p-1203', objects: 43 },
+        { label: 'p-1201', objects: 42 },
+      ],
     },
     {
       partition: 'tokens',
@@ -55,6 +59,7 @@ test('the last backup and the last successful drill per partition; the newest ba
       lastDrill: { ceremonyId: 'ceremony-d1', at: '2026-12-02T03:00:00Z', label: 't-1201', objects: 7 },
       newestProvenBy: { ceremonyId: 'ceremony-d1', at: '2026-12-02T03:00:00Z', label: 't-1201' },
       provenLabels: ['t-1201'],
+      verified: [{ label: 't-1201', objects: 7 }],
     },
   ]);
 });
@@ -70,7 +75,7 @@ test('a drill that failed, ended otherwise than completed, restored fewer object
     drill('ceremony-d3', '2026-12-06T00:00:00Z', { payments: { label: 'p-1', backupObjects: 42, restoredObjects: 42 } }, 'aborted'),
     drill('ceremony-d4', '2026-12-07T00:00:00Z', { payments: { label: 'p-1', backupObjects: 42, restoredObjects: 42, partition: 'tokens' } }),
   ]);
-  expect(proofs).toEqual([{ partition: 'payments', lastBackup: { ceremonyId: 'ceremony-b1', at: '2026-12-01T00:00:00Z', label: 'p-1', objects: 42 }, provenLabels: [] }]);
+  expect(proofs).toEqual([{ partition: 'payments', lastBackup: { ceremonyId: 'ceremony-b1', at: '2026-12-01T00:00:00Z', label: 'p-1', objects: 42 }, provenLabels: [], verified: [{ label: 'p-1', objects: 42 }] }]);
 });
 
 test('an older drill of the newest backup still proves it; the last drill is the newest, whatever label it restored', () => {
