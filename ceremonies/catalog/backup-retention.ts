@@ -33,7 +33,7 @@ export function buildBackupRetentionPlan({ request, inventory }: PlanContext): P
       check('vpn', `The backup workstation ${backupName} answers over the VPN, and reaches ${request.hsm}'s NTLS port`, 'vpn.check', {}),
       check(
         'candidates',
-        `List the backups of ${which} on ${backupName}'s Backup HSM: which are older than ${retentionDays} days and would be deleted, and why each other is kept (nothing to delete: the ceremony ends here)`,
+        `List the partitions' backups on ${backupName}: which are older than ${retentionDays} days and would go, and why each other is kept (none would go: the ceremony ends here)`,
         'backup.retentionHolds',
         args,
         { completeIfPresent: true },
@@ -42,7 +42,7 @@ export function buildBackupRetentionPlan({ request, inventory }: PlanContext): P
       device(
         request,
         'delete-expired',
-        `Delete from ${backupName}'s Backup HSM, as its SO, the backups of ${which} a fresh list shows older than ${retentionDays} days; never the newest complete one, never the newest a drill proved restorable`,
+        `Delete from ${backupName}, as its SO, the backups a fresh list shows older than ${retentionDays} days (never the newest complete one, nor the newest a drill proved)`,
         'backup.deleteExpired',
         args,
       ),
