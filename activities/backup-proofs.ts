@@ -164,3 +164,18 @@ export async function hsmsWithBackups(client: Client, limit = DEFAULT_PROOF_LIMI
   }
   return [...hsms].sort();
 }
+
+/** The proofs of one HSM, or of every HSM with a completed backup ceremony. */
+export async function readAllBackupProofs(client: Client, hsm?: string, limit = DEFAULT_PROOF_LIMIT): Promise<BackupProofs[]> {
+  const hsms = hsm !== undefined ? [hsm] : await hsmsWithBackups(client, limit);
+  const all: BackupProofs[] = [];
+  for (const h of hsms) all.push(await readBackupProofs(client, h, limit));
+  return all;
+}
+
+/** What an auditor reads of a partition's newest backup: proven by a drill (on which day, by which
+ * ceremony), or not proven. */
+export function provenText(p: PartitionProof): string {
+  if (!p.lastBackup) return 'no backup';
+  return p.newestProvenBy ? `proven by drill on ${p.newestProvenBy.at.slice(0, 10)} (${p.newestProvenBy.ceremonyId})` : 'not proven';
+}

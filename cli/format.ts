@@ -2,6 +2,7 @@ import type { AuditManifest } from '../audit/export';
 import { basename, dirname } from 'node:path';
 import type { VerifyCheck, VerifyResult } from '../audit/verify';
 import type { BackupScheduleView } from '../client/backup-schedules';
+import { provenText, type BackupProofs } from '../activities/backup-proofs';
 import type { CeremonySummary, StartResult } from '../client/ceremony-client';
 import type { Plan } from '../ceremonies/plan';
 import type { CeremonyStatus, GateView, TimelineEvent } from '../workflows/messages';
@@ -87,6 +88,15 @@ export function formatList(rows: CeremonySummary[]): string {
   const header = ['CEREMONY', 'KIND', 'HSM', 'TICKET', 'PHASE', 'STARTED'];
   const body = rows.map((r) => [r.ceremonyId, r.kind ?? '-', r.hsm ?? '-', r.ticket ?? '-', r.phase ?? r.status, r.startTime]);
   return formatTable(header, body);
+}
+
+/** Per HSM and partition: the last backup, the last successful drill, and whether a drill has
+ * proven the newest backup restorable. */
+export function formatBackupProofs(all: BackupProofs[]): string {
+  const rows = all.flatMap((h) => h.partitions.map((p) => [h.hsm, p.partition, p.lastBackup?.label ?? '-', p.lastBackup?.at ?? '-', p.lastDrill ? `${p.lastDrill.at} ${p.lastDrill.label}` : 'never', provenText(p)]));
+  if (rows.length === 0) return 'no completed backup ceremony';
+  const cut = all.filter((h) => h.read.truncated).map((h) => `note: ${h.hsm}: only the newest ${h.read.limit} ceremonies of each kind were read (--limit)`);
+  return [formatTable(['HSM', 'PARTITION', 'LAST BACKUP', 'BACKED UP', 'LAST SUCCESSFUL DRILL', 'NEWEST BACKUP'], rows), ...cut].join('\n');
 }
 
 /** Columns padded to their widest cell; every cell shown with its control characters written out. */

@@ -1,4 +1,5 @@
 import type { CeremonySummary } from '../client/ceremony-client';
+import { provenText, type BackupProofs } from '../activities/backup-proofs';
 import type { Plan } from '../ceremonies/plan';
 import { FINAL_PHASES, type CeremonyStatus, type TimelineEvent } from '../workflows/messages';
 import { witnessLog } from './witness-log';
@@ -16,7 +17,7 @@ export function dashboardPage(rows: CeremonySummary[], filter: { kind?: string; 
 <p>${[...counts].map(([phase, n]) => html`<a href="/?phase=${phase}" class="phase phase-${phase}">${n} ${phase}</a> `)}</p>
 <form method="get" action="/" class="card">Filter: <input name="kind" placeholder="kind" value="${filter.kind ?? ''}"> <input name="hsm" placeholder="hsm" value="${filter.hsm ?? ''}">
 <input name="phase" placeholder="phase" value="${filter.phase ?? ''}"> <button type="submit">Show</button> <a href="/">all</a></form>
-<p class="muted">${rows.length} ceremonies, newest first. ${temporalUiUrl ? html`Raw workflow histories: <a href="${temporalUiUrl}">Temporal Web UI</a>.` : ''}</p>
+<p class="muted">${rows.length} ceremonies, newest first. <a href="/backups" id="backups-link">Backups: which are proven restorable</a>. ${temporalUiUrl ? html`Raw workflow histories: <a href="${temporalUiUrl}">Temporal Web UI</a>.` : ''}</p>
 ${account?.operator ? html`<div class="muted" id="account">Logged in as ${account.operator}. ${logoutForm}</div>` : account ? html`<div class="muted" id="account"><a href="/login">Operator login</a></div>` : ''}
 <table><thead><tr><th>Ceremony</th><th>Kind</th><th>HSM</th><th>Ticket</th><th>Phase</th><th>Started</th></tr></thead><tbody>
 ${rows.map(
@@ -26,6 +27,26 @@ ${rows.map(
 </tbody></table>
 ${rows.length === 0 ? html`<p>No ceremony yet. Start one with <code>npx ceremony start rehearsal --hsm hsm-weu-1 --ticket jira:OPS-1 --requester dave@example.com</code></p>` : ''}`;
   return page('Ceremonies', body, { refreshSeconds: 5 });
+}
+
+/** Per HSM and partition: the last backup, the last successful restore drill, and whether a
+ * drill has proven the newest backup restorable (from the ceremonies' results). */
+export function backupsPage(all: BackupProofs[]): string {
+  const rows = all.flatMap((h) => h.partitions.map((p) => ({ hsm: h.hsm, p })));
+  const ceremony = (id: string) => html`<a href="/ceremonies/${encodeURIComponent(id)}">${id}</a>`;
+  const body = html`<h1>Backups</h1>
+<p class="muted">Per partition, from the results of completed backup and restore-drill ceremonies: a backup is proven restorable once a drill restored that very backup and found every object. <a href="/">All ceremonies</a>.</p>
+<table id="backup-proofs"><thead><tr><th>HSM</th><th>Partition</th><th>Last backup</th><th>Last successful drill</th><th>Newest backup</th></tr></thead><tbody>
+${rows.map(
+  ({ hsm, p }) => html`<tr data-partition="${hsm}/${p.partition}"><td>${hsm}</td><td>${p.partition}</td>
+<td>${p.lastBackup ? html`<code>${p.lastBackup.label}</code><br>${p.lastBackup.at} · ${ceremony(p.lastBackup.ceremonyId)}` : 'none'}</td>
+<td>${p.lastDrill ? html`<code>${p.lastDrill.label}</code><br>${p.lastDrill.at} · ${ceremony(p.lastDrill.ceremonyId)}` : 'never'}</td>
+<td><span class="phase ${p.newestProvenBy ? 'phase-completed' : 'phase-needs-intervention'}">${provenText(p)}</span></td></tr>`,
+)}
+</tbody></table>
+${rows.length === 0 ? html`<p>No completed backup ceremony yet.</p>` : ''}
+${all.filter((h) => h.read.truncated).map((h) => html`<p class="muted">${h.hsm}: only the newest ${h.read.limit} ceremonies of each kind were read.</p>`)}`;
+  return page('Backups', body);
 }
 
 /** Forms shown to a logged-in operator. */

@@ -12,7 +12,8 @@ import { currentOperator, registerOperatorPages, type OperatorAuth } from './ope
 import { operatorFormToken } from './operator-auth';
 import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
 import type { DecisionSigner } from '../client/decision-signer';
-import { ceremonyPage, dashboardPage } from './dashboard';
+import { backupsPage, ceremonyPage, dashboardPage } from './dashboard';
+import { readAllBackupProofs } from '../activities/backup-proofs';
 import { html, page } from '../runtime/html';
 import { CEREMONY_KINDS } from '../ceremonies/plan';
 import { registerSecurityHeaders } from './security-headers';
@@ -123,6 +124,12 @@ export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRa
     const account = auth ? { operator: currentOperator(auth, req) } : undefined;
     reply.type('text/html; charset=utf-8').send(dashboardPage(rows, req.query, temporalUiUrl, account));
   });
+
+  const hsmFilter = { querystring: { type: 'object', additionalProperties: false, properties: { hsm: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' } } } } as const;
+  app.get<{ Querystring: { hsm?: string } }>('/backups', { schema: hsmFilter }, async (req, reply) => {
+    reply.type('text/html; charset=utf-8').send(backupsPage(await readAllBackupProofs(ceremonies.client, req.query.hsm)));
+  });
+  app.get<{ Querystring: { hsm?: string } }>('/api/backups', { schema: hsmFilter }, async (req) => readAllBackupProofs(ceremonies.client, req.query.hsm));
 
   app.get<{ Params: { id: string } }>('/ceremonies/:id', { schema: idParam }, async (req, reply) => {
     const [{ status, timeline }, { plan }] = await Promise.all([readSnapshot(ceremonies, req.params.id), ceremonies.plan(req.params.id)]);

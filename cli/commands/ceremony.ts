@@ -5,7 +5,8 @@ import { parseParamPairs, type CeremonyRequestInput } from '../../ceremonies/req
 import { PHASES } from '../../workflows/messages';
 import { loadSigner } from '../../client/decision-signer';
 import { CeremonyRefusal, type CliContext } from '../context';
-import { formatCancelled, formatList, formatPlan, formatResolved, formatStarted, formatStatus, formatTimeline } from '../format';
+import { readAllBackupProofs } from '../../activities/backup-proofs';
+import { formatBackupProofs, formatCancelled, formatList, formatPlan, formatResolved, formatStarted, formatStatus, formatTimeline } from '../format';
 
 /** What a preview puts in the plan when not told: the ticket and requester are part of the plan
  * and its digest, so a preview's digest matches a start's only with the same two. */
@@ -107,6 +108,16 @@ give the --ticket and --requester you will start with to see the digest the appr
     .option('--limit <n>', 'at most n rows (1-1000)', positiveCount, 50)
     .action(async (opts: { kind?: string; hsm?: string; phase?: string; limit: number }) => {
       ctx.print(await ctx.withClient((c) => c.list(opts)), formatList);
+    });
+
+  program
+    .command('backups')
+    .description('per HSM and partition: the last backup and the last successful restore drill, and whether a drill proved the newest backup restorable')
+    .option('--hsm <ref>', 'only this HSM (default: every HSM with a completed backup ceremony)')
+    .option('--limit <n>', 'read at most n completed ceremonies of each kind per HSM (1-1000)', positiveCount, 100)
+    .action(async (opts: { hsm?: string; limit: number }) => {
+      if (opts.hsm !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(opts.hsm)) throw new CeremonyRefusal(`--hsm: "${opts.hsm}" is not an HSM name`);
+      ctx.print(await ctx.withClient((c) => readAllBackupProofs(c.client, opts.hsm, opts.limit)), formatBackupProofs);
     });
 
   program

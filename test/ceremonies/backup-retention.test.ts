@@ -5,6 +5,8 @@ import { driveGates } from '../support/drive';
 import { OPERATOR, startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
 import { initialiseDirectly } from '../support/simulated-hsm';
 import { result } from '../support/harness';
+import { cli } from '../support/cli';
+import { buildWebServer } from '../../web/server';
 
 // Retention on the simulated Backup HSM: real backups made by a backup ceremony, and older ones
 // seeded with dated names (as a backup ceremony names them), then retention lists them from the
@@ -18,6 +20,7 @@ const old = (partition: string, age: number) => ceremonyBackupLabel(HSM, partiti
 
 beforeAll(async () => {
   env = await startCeremonyEnv('backup-retention');
+  Object.assign(process.env, { TEMPORAL_ADDRESS: env.h.config.TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE: env.h.config.TEMPORAL_TASK_QUEUE });
   initialiseDirectly(env.sim, [
     { name: 'payments', objects: 42 },
     { name: 'vault', objects: 5 },
@@ -82,6 +85,26 @@ test('retention lists the backups from the Backup HSM, and once approved deletes
   expect(labels()).toEqual([today, old('payments', 10), old('vault', 90), 'made-by-hand'].sort());
   expect(final.steps.find((s) => s.id === 'delete-expired')!.evidence!.outcome).toBe('applied');
   await env.expectNoSecretsInHistory(id);
+
+  // what an auditor sees: the CLI and the dashboard name each partition's last backup, and that
+  // no drill has proven it (vault was never backed up by a ceremony: its backups were seeded)
+  const listedByCli = await cli('backups', '--hsm', HSM);
+  expect(listedByCli.code).toBe(0);
+  const row = listedByCli.out.split('\n').find((l) => l.startsWith(`${HSM}  payments`));
+  expect(row).toContain(today);
+  expect(row).toMatch(/never\s+not proven$/);
+  expect(listedByCli.out).not.toContain('vault');
+  const json = JSON.parse((await cli('--json', 'backups', '--hsm', HSM)).out);
+  expect(json).toEqual([{ hsm: HSM, partitions: [{ partition: 'payments', lastBackup: { ceremonyId: backupId, at: expect.any(String), label: today, objects: 42 }, provenLabels: [], verified: [{ label: today, objects: 42 }] }], read: { ceremonies: 1, limit: 100, truncated: false } }]);
+  const web = await buildWebServer({ ceremonies: h.ceremonies });
+  try {
+    const page = await web.inject({ method: 'GET', url: '/backups' });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toMatch(new RegExp(`<tr data-partition="${HSM}/payments">[\\s\\S]*<code>${today}</code>[\\s\\S]*never[\\s\\S]*not proven</span></td></tr>`));
+    expect((await web.inject({ method: 'GET', url: '/' })).body).toContain('href="/backups"');
+  } finally {
+    await web.close();
+  }
 
   // nothing past the retention any more: the ceremony ends after the listing, no gate opens
   const again = await env.start('backup-retention', { partitions: 'payments,vault' });
