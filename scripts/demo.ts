@@ -19,7 +19,7 @@ const config = loadConfig();
 const dataDir = resolve(root, config.CEREMONY_DATA_DIR);
 const HSM = config.DEMO_HSM;
 const REQUESTER = 'dave@example.com';
-const ORDER: CeremonyKind[] = ['hsm-init', 'partition-create', 'backup', 'firmware-upgrade', 'zeroize-deprovision'];
+const ORDER: CeremonyKind[] = ['hsm-init', 'partition-create', 'backup', 'backup-retention', 'firmware-upgrade', 'zeroize-deprovision'];
 const PACKAGE = 'lunahsm_update-7.8.4-demo.spkg';
 
 function log(text: string): void {
@@ -34,6 +34,8 @@ function demoParams(kind: CeremonyKind): Record<string, string> {
     case 'partition-create':
       return { partition: 'payments', client: 'app01', clientHost: 'app01.example.com' };
     case 'backup':
+      return { partitions: 'payments' };
+    case 'backup-retention':
       return { partitions: 'payments' };
     case 'firmware-upgrade': {
       const dir = join(dataDir, 'packages');
@@ -59,6 +61,7 @@ function needsRun(kind: CeremonyKind): boolean {
   const state = applianceState();
   if (kind === 'hsm-init') return !state || state.zeroized;
   if (kind === 'partition-create') return !state?.partitions.some((p) => p.name === 'payments');
+  if (kind === 'backup-retention') return false; // never a prerequisite of a later kind
   return true;
 }
 
