@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { OperationArgs } from '../../ceremonies/operations';
 import { readBackupProofs, type PartitionProof } from '../backup-proofs';
 import { readBackups, readPartitions } from '../device/queries';
+import { LunaCommandError } from '../device/errors';
 import { archiveDeleteAnswers } from '../device/lunacm-answers';
 import { backupDay } from './backup';
 import { defineOperation, type OperationContext } from './operation';
@@ -119,7 +120,12 @@ export const backupDeleteExpired = defineOperation('backup.deleteExpired', {
     ctx.markActing();
     for (const label of toDelete) {
       const command = `partition archive delete -slot ${slot} -partition ${label}`;
-      await ws.run(command, { answers: archiveDeleteAnswers(so), secrets: [so] });
+      try {
+        await ws.run(command, { answers: archiveDeleteAnswers(so), secrets: [so] });
+      } catch (err) {
+        // refused: fine only if the list no longer holds it (gone meanwhile); the list decides, not the error's words
+        if (!(err instanceof LunaCommandError) || (await readBackups(ws)).backups.some((b) => b.label === label)) throw err;
+      }
       commands.push(command);
     }
     return { commands: ['partition archive list', ...commands] };
