@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { LunaShell, type Answer } from '../../activities/device/luna-shell';
-import { archiveBackupAnswers, roleLoginAnswers } from '../../activities/device/lunacm-answers';
+import { archiveBackupAnswers, archiveDeleteAnswers, roleLoginAnswers } from '../../activities/device/lunacm-answers';
 import { allFixtures, fixture, type Fixture } from '../support/lunash-fixtures';
 import { CLIENT_CERTIFICATES, initialiseDirectly, SECRETS, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
 import type { ApplianceState } from '../../simulator/state';
@@ -307,6 +307,14 @@ const CONTRACT: Record<string, Contract> = {
       }),
   },
   'lunacm-partition-archive-list-empty': { via: 'lunacm', given: () => sim.backup.state.update((s) => void (s.backups = [])) },
+  'lunacm-partition-archive-delete': {
+    via: 'lunacm',
+    given: () =>
+      sim.backup.state.update((s) => {
+        s.backups = [{ label: 'hsm-sim-1-payments-20260801-3f2a9c1d', domain: SECRETS.TEST_PARTITION_DOMAIN, objects: 42, sourceSerial: '1500000000001', sourcePartition: 'payments', sourceAppliance: 'hsm-sim-1', createdAt: new Date(0).toISOString() }];
+      }),
+    answers: archiveDeleteAnswers(SECRETS.TEST_BACKUP_HSM_SO),
+  },
 };
 
 const fixtures = allFixtures();

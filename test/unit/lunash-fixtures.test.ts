@@ -278,6 +278,7 @@ const EXPECTED: Record<string, unknown> = {
   'client-register': success,
   'client-assignpartition': success,
   'lunacm-partition-archive-backup': { code: 0, text: 'No Error', errors: [] },
+  'lunacm-partition-archive-delete': { code: 0, text: 'No Error', errors: [] },
   'sysconf-ntp-status-5.1': {
     running: true,
     enabled: true,
@@ -373,6 +374,7 @@ test('there is a fixture for every command the operations send', () => {
     'role login',
     'partition archive list',
     'partition archive backup',
+    'partition archive delete',
     'sysconf ntp status',
     'client fingerprint',
     'syslog tail',
