@@ -1,4 +1,6 @@
 import { provenFrom, type ClosedOutcome } from '../../activities/backup-proofs';
+import { formatBackupProofs } from '../../cli/format';
+import { backupsPage } from '../../web/dashboard';
 import type { StepOutcome } from '../../workflows/messages';
 
 // Outcomes shaped as the contract between the helpers says (CONTRACT-25 items 2 and 3): a backup
@@ -87,4 +89,22 @@ test('an older drill of the newest backup still proves it; the last drill is the
   expect(proofs[0].lastDrill).toMatchObject({ ceremonyId: 'ceremony-d2', label: 'p-old' });
   expect(proofs[0].newestProvenBy).toEqual({ ceremonyId: 'ceremony-d1', at: '2026-12-02T00:00:00Z', label: 'p-new' });
   expect(proofs[0].provenLabels).toEqual(['p-old', 'p-new']);
+});
+
+test('what an auditor reads: the CLI and the dashboard say "proven by drill on <date>" for a proven newest backup, "not proven" otherwise, and "never" without a drill', () => {
+  const partitions = provenFrom([
+    backup('ceremony-b1', '2026-12-01T02:00:00Z', { payments: ['p-1201', 42], tokens: ['t-1201', 7], vault: ['v-1201', 5] }),
+    drill('ceremony-d1', '2026-12-02T03:00:00Z', { tokens: { label: 't-1201', backupObjects: 7, restoredObjects: 7 }, vault: { label: 'v-1130', backupObjects: 5, restoredObjects: 5 } }),
+  ]);
+  const all = [{ hsm: 'hsm-weu-1', partitions, read: { ceremonies: 2, limit: 100, truncated: true } }];
+  const lines = formatBackupProofs(all).split('\n');
+  expect(lines[0]).toMatch(/^HSM\s+PARTITION\s+LAST BACKUP\s+BACKED UP\s+LAST SUCCESSFUL DRILL\s+NEWEST BACKUP$/);
+  expect(lines[1]).toMatch(/^hsm-weu-1\s+payments\s+p-1201\s+2026-12-01T02:00:00Z\s+never\s+not proven$/);
+  expect(lines[2]).toMatch(/^hsm-weu-1\s+tokens\s+t-1201\s+2026-12-01T02:00:00Z\s+2026-12-02T03:00:00Z t-1201\s+proven by drill on 2026-12-02 \(ceremony-d1\)$/);
+  expect(lines[3]).toMatch(/^hsm-weu-1\s+vault\s+v-1201\s+.*2026-12-02T03:00:00Z v-1130\s+not proven$/);
+  expect(lines[4]).toBe('note: hsm-weu-1: only the newest 100 ceremonies of each kind were read (--limit)');
+  const page = backupsPage(all);
+  expect(page).toMatch(/<tr data-partition="hsm-weu-1\/tokens">[\s\S]*?proven by drill on 2026-12-02 \(ceremony-d1\)<\/span><\/td><\/tr>/);
+  expect(page).toMatch(/<tr data-partition="hsm-weu-1\/vault">[\s\S]*?<code>v-1130<\/code>[\s\S]*?not proven<\/span><\/td><\/tr>/);
+  expect(page).toContain('only the newest 100 ceremonies of each kind were read');
 });
