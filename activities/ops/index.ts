@@ -6,6 +6,7 @@ import { hsmExportLogs } from './logs';
 import { backupCompatible, backupPartition, backupRecent, backupVerify } from './backup';
 import { applianceReboot, firmwareUpgrade, firmwareUpload, hsmRestarted, packageUpdate, packageVerify } from './firmware';
 import { firmwareOnTarget, firmwareUpgradePath, registeredClients, singleDefaultRoute } from './firmware-prechecks';
+import { haExclusive } from './ha-exclusive';
 import { ledgerRecord, ledgerRequire } from './ledger';
 import {
   changeInitialPassword,
@@ -68,6 +69,7 @@ const IMPLEMENTATIONS: { [N in OperationName]: OperationDefinition<N> } = {
   'appliance.reboot': applianceReboot,
   'firmware.hsmRestarted': hsmRestarted,
   'clients.registered': registeredClients,
+  'ha.exclusive': haExclusive,
   'vpn.check': vpnCheck,
   'backup.partition': backupPartition,
   'backup.verify': backupVerify,
