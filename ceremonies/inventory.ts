@@ -236,7 +236,7 @@ export const InventorySchema = z
       group.members.forEach((member, i) => {
         if (!own(inv.hsms, member)) ctx.addIssue({ code: 'custom', path: ['haGroups', name, 'members', i], message: `no HSM "${member}" in hsms` });
         const other = groupOf.get(member);
-        if (other) ctx.addIssue({ code: 'custom', path: ['haGroups', name, 'members', i], message: `${member} is already a member of HA group ${other}: an HSM belongs to one HA group at most` });
+        if (other && other !== name) ctx.addIssue({ code: 'custom', path: ['haGroups', name, 'members', i], message: `${member} is already a member of HA group ${other}: an HSM belongs to one HA group at most` });
         groupOf.set(member, name);
       });
     }
