@@ -92,4 +92,34 @@ test('never two members of one HA group at once: the second upgrade is refused b
   const next = await h.ceremonies.start(request('hsm-sim-2', 'jira:HA-4'), loadInventory(inventoryPath));
   await waitForStatus(h.ceremonies, next.ceremonyId, (s) => s.openGate?.id === 'signoff', 60_000);
   await h.ceremonies.cancel(next.ceremonyId, { by: OPERATOR, reason: 'HA exclusion test done' });
+  await result(h.ceremonies, next.ceremonyId);
+});
+
+test('a zeroize of a member: only the group\'s owners acknowledge it out of the group, for good, before the zeroize', async () => {
+  const started = await h.ceremonies.start(
+    { kind: 'zeroize-deprovision', hsm: 'hsm-sim-1', ticket: 'jira:HA-5', requester: REQUESTER, params: { waiver: 'partitions emptied under CAB-HA-5; nothing left to back up' } },
+    loadInventory(inventoryPath),
+  );
+  const id = started.ceremonyId;
+  for (const gate of ['approve-waiver', 'approve']) {
+    const open = await waitForStatus(h.ceremonies, id, (s) => s.openGate?.id === gate, 60_000);
+    for (const approver of ['alice@example.com', 'bob@example.com']) await h.ceremonies.approve(id, { gate, approver, planDigest: open.planDigest });
+  }
+  const atOwners = await waitForStatus(h.ceremonies, id, (s) => s.openGate?.id === 'ha-leave');
+  expect(atOwners.openGate).toMatchObject({ quorum: 1, pending: [OWNER] });
+  const asked = await h.waitForOutbox((m) => m.ceremonyId === id && m.kind === 'approval-requested' && m.gate === 'ha-leave');
+  expect(asked.body).toContain('hsm-sim-1 is out of HA group payments-ha for good (LunaCM: hagroup removemember -group payments-ha -serialnumber <member serial>)');
+  expect(asked.body).toContain('hsm-sim-1 is zeroized and deprovisioned: it stays out of HA group payments-ha; do not add it back.');
+  // a security officer is not an owner of the group
+  await expect(h.ceremonies.approve(id, { gate: 'ha-leave', approver: 'alice@example.com', planDigest: atOwners.planDigest })).rejects.toBeInstanceOf(CeremonyRefusal);
+  await h.ceremonies.approve(id, { gate: 'ha-leave', approver: OWNER, planDigest: atOwners.planDigest });
+  const after = await waitForStatus(h.ceremonies, id, (s) => s.openGate?.id !== 'ha-leave' && s.currentStep !== 'ha-leave');
+  expect(after.steps.find((s) => s.id === 'ha-leave')).toMatchObject({ status: 'succeeded' });
+  expect(after.decisions.filter((d) => d.gate === 'ha-leave').map((d) => [d.actor, d.decision])).toEqual([[OWNER, 'approve']]);
+  expect(after.steps.find((s) => s.id === 'zeroize')?.status).not.toBe('succeeded');
+  // (the ARM check that follows has no Azure to reach here: stop before anything is sent)
+  await h.ceremonies.cancel(id, { by: OPERATOR, reason: 'owners gate checked' });
+  const ended = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'cancelled', 60_000);
+  expect(ended.steps.filter((s) => ['evidence', 'zeroize'].includes(s.id)).map((s) => s.status)).toEqual(['pending', 'pending']);
+  expect(sim1.appliance.state.read().zeroized).toBe(false);
 });
