@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { haGroupOf, type Inventory } from '../ceremonies/inventory';
 import { MAINTENANCE_KINDS } from '../ceremonies/ha-maintenance';
+import { SLUG } from '../ceremonies/patterns';
 import { CEREMONY_HSM, CEREMONY_KIND } from '../workflows/search-attributes';
 
 /** An open maintenance ceremony on a member of an HA group, as Temporal's visibility lists it. */
@@ -13,7 +14,7 @@ export interface HaHolder {
 
 /** Names in a visibility query: our HSM slugs and kind literals only, so no quote can break out. */
 const quoted = (names: readonly string[]) => names.map((n) => {
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(n)) throw new Error(`not a name that can be queried: ${JSON.stringify(n)}`);
+  if (!SLUG.test(n)) throw new Error(`not a name that can be queried: ${JSON.stringify(n)}`);
   return `'${n}'`;
 }).join(', ');
 
