@@ -2,6 +2,8 @@
 // exclusion itself runs end to end in test/ceremonies/ha-maintenance.test.ts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { haGroupHolders } from '../../activities/ha-exclusion';
 import { buildPlan } from '../../ceremonies/build-plan';
 import { parseInventory, type Inventory } from '../../ceremonies/inventory';
 import { PlanSchema } from '../../ceremonies/plan';
@@ -57,6 +59,16 @@ describe('plans on an HA member', () => {
     const noApproval = PlanSchema.parse({ ...plan, steps: plan.steps.filter((s) => s.id !== 'approve') });
     const checked = checkPlanPolicy(noApproval, inventory);
     expect(checked.ok).toBe(false);
-    expect(!checked.ok && checked.problems.join('\n')).toMatch(/zeroize \(hsm\.zeroize\)|\(zeroize\): hsm\.zeroize is irreversible on hsm-weu-1: the policy needs 2 approvals from security-officers before it, and the plan has no such gate/);
+    expect(!checked.ok && checked.problems).toContainEqual(expect.stringMatching(/\(zeroize\): hsm\.zeroize is irreversible on hsm-weu-1: the policy needs 2 approvals from security-officers before it, and the plan has no such gate$/));
   });
+});
+
+test('visibility that cannot be read throws (the client and the precheck then fail closed); an HSM in no group asks nothing', async () => {
+  // a Temporal frontend nobody listens on
+  const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1s' });
+  const client = new Client({ connection });
+  const haGroups = { pay: { members: ['hsm-a', 'hsm-b'], owners: ['o@example.com'] } };
+  await expect(connection.withDeadline(Date.now() + 1500, () => haGroupHolders(client, { haGroups }, 'hsm-a'))).rejects.toThrow();
+  await expect(haGroupHolders(client, { haGroups }, 'hsm-c')).resolves.toEqual([]);
+  await connection.close();
 });
