@@ -180,6 +180,20 @@ export const ApproverGroupSchema = z.object({
   members: z.array(EmailSchema).min(1),
 });
 
+/** An HA group of partitions on several HSMs (LunaCM `hagroup`, run by the group's owners on their
+ * client hosts): a maintenance ceremony on a member asks the owners to take it out of the group
+ * first, and never runs on two members at once (docs/ha-maintenance.md). */
+export const HaGroupSchema = z
+  .object({
+    /** The HSMs (keys of `hsms`) whose partitions are members of the group. */
+    members: z.array(SlugSchema).min(1).refine((m) => new Set(m).size === m.length, 'members must be distinct'),
+    /** Who runs LunaCM on the group's clients: they acknowledge a member taken out and put back. */
+    owners: z.array(EmailSchema).min(1).refine((o) => new Set(o).size === o.length, 'owners must be distinct'),
+    /** The group's label in LunaCM (`hagroup createGroup -label`), when not the key. */
+    label: LunaName.optional(),
+  })
+  .strict();
+
 export const InventorySchema = z
   .object({
     hsms: ownRecord(SlugSchema, HsmSchema).refine((h) => Object.keys(h).length > 0, 'at least one HSM is required'),
@@ -199,6 +213,8 @@ export const InventorySchema = z
     /** NTLS client certificates by client name (partition-create uploads them). */
     clientCertificates: ownRecord(LunaName, ClientCertificateSchema).default(nullPrototype({})),
     standingApprovals: ownRecord(SlugSchema, StandingApprovalSchema).default(nullPrototype({})),
+    /** HA groups the HSMs' partitions belong to (an HSM in at most one): see `HaGroupSchema`. */
+    haGroups: ownRecord(SlugSchema, HaGroupSchema).default(nullPrototype({})),
     /** Dashboard logins of operators: `ceremony hash-password` prints a hash. */
     operatorLogins: ownRecord(EmailSchema, z.object({ passwordHash: z.string().regex(/^scrypt:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, 'expected a hash from `ceremony hash-password`') })).default(
       nullPrototype({}),
@@ -216,6 +232,17 @@ export const InventorySchema = z
       if (hsm.azureResourceId && hsm.platform !== 'azure-dedicated-hsm') {
         ctx.addIssue({ code: 'custom', path: ['hsms', name, 'platform'], message: `an HSM with an azureResourceId is an Azure Dedicated HSM: platform must be azure-dedicated-hsm, not ${hsm.platform}` });
       }
+    }
+    const groupOf = new Map<string, string>();
+    for (const [name, group] of Object.entries(inv.haGroups)) {
+      // an HA gate is decided by the group's owners under the group's name: it must not be an approver group's
+      if (own(inv.approverGroups, name)) ctx.addIssue({ code: 'custom', path: ['haGroups', name], message: `"${name}" is also an approver group: name the HA group otherwise` });
+      group.members.forEach((member, i) => {
+        if (!own(inv.hsms, member)) ctx.addIssue({ code: 'custom', path: ['haGroups', name, 'members', i], message: `no HSM "${member}" in hsms` });
+        const other = groupOf.get(member);
+        if (other && other !== name) ctx.addIssue({ code: 'custom', path: ['haGroups', name, 'members', i], message: `${member} is already a member of HA group ${other}: an HSM belongs to one HA group at most` });
+        groupOf.set(member, name);
+      });
     }
     const checkRules = (policy: Partial<Policy> | undefined, path: (string | number)[]) => {
       for (const [kind, rule] of Object.entries(policy ?? {})) {
@@ -295,4 +322,12 @@ export function approverGroup(inventory: Inventory, name: string): z.infer<typeo
   const group = own(inventory.approverGroups, name);
   if (!group) throw new ValidationError('inventory', [`approverGroups.${name}: the group is required by this ceremony but missing`]);
   return group;
+}
+
+/** The HA group an HSM belongs to (its name and entry), or undefined. */
+export function haGroupOf(inventory: Pick<Inventory, 'haGroups'>, hsm: string): { name: string; group: z.infer<typeof HaGroupSchema> } | undefined {
+  for (const [name, group] of Object.entries(inventory.haGroups ?? {})) {
+    if (group.members.includes(hsm)) return { name, group };
+  }
+  return undefined;
 }

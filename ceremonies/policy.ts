@@ -90,6 +90,7 @@ function walk(c: Context, steps: Step[], where: string): void {
     const at = `${where}steps[${i}] (${step.id})`;
     if (step.type === 'approval') {
       const group = own(c.inventory.approverGroups, step.group);
+      if (!group && own(c.inventory.haGroups, step.group)) return haAcknowledgement(c, step, at);
       if (!group) return void c.problems.push(`${at}: no approver group "${step.group}" in the worker's inventory`);
       const outsiders = step.approvers.filter((a) => !group.members.includes(a));
       if (outsiders.length) c.problems.push(`${at}: ${outsiders.join(', ')} not in group ${step.group}`);
@@ -146,6 +147,17 @@ function walk(c: Context, steps: Step[], where: string): void {
       );
     }
   });
+}
+
+/** An HA group's owners acknowledge a member taken out of (or put back into) their group
+ * (docs/ha-maintenance.md): only they decide on it, and it approves nothing the policy asks for (it
+ * is not added to the gates that satisfy a rule). */
+function haAcknowledgement(c: Context, step: Extract<Step, { type: 'approval' }>, at: string): void {
+  const owners = own(c.inventory.haGroups, step.group)!.owners;
+  const outsiders = step.approvers.filter((a) => !owners.includes(a));
+  if (outsiders.length) c.problems.push(`${at}: ${outsiders.join(', ')} not owners of HA group ${step.group}`);
+  if (step.approvers.includes(c.plan.requester)) c.problems.push(`${at}: the requester ${c.plan.requester} cannot approve their own ceremony`);
+  c.snapshot.gates.push({ id: step.id, type: 'approval', group: step.group, quorum: step.quorum, eligible: step.approvers });
 }
 
 /** Check a plan against the inventory's policy. `parent`: the plan runs as a child ceremony,

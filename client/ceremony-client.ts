@@ -14,7 +14,9 @@ import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-w
 import { buildPlan } from '../ceremonies/build-plan';
 import { planDigest } from '../ceremonies/digest';
 import { ceremonyIdForTicket } from '../ceremonies/identifiers';
-import type { Inventory } from '../ceremonies/inventory';
+import { haGroupOf, type Inventory } from '../ceremonies/inventory';
+import { isMaintenanceKind } from '../ceremonies/ha-maintenance';
+import { haConflictText, haGroupHolders } from '../activities/ha-exclusion';
 import type { CeremonyRequestInput } from '../ceremonies/request';
 import type { Plan } from '../ceremonies/plan';
 import type { ceremonyWorkflow } from '../workflows';
@@ -116,7 +118,18 @@ export class CeremonyClient {
   /** Build the plan and start its ceremony; the same ticket never starts two. */
   async start(request: CeremonyRequestInput, inventory: Inventory): Promise<StartResult> {
     const { plan, digest } = buildPlan(request, inventory);
+    await this.refuseHaConflict(plan, inventory);
     return this.startPlan(plan, digest);
+  }
+
+  /** A maintenance ceremony on a member of an HA group does not start while another holds a
+   * member of the group (docs/ha-maintenance.md); the worker's precheck `ha-exclusive` refuses
+   * the same for a ceremony started otherwise. The ticket's own running ceremony is not another. */
+  private async refuseHaConflict(plan: Plan, inventory: Inventory): Promise<void> {
+    const group = haGroupOf(inventory, plan.hsm);
+    if (!group || !isMaintenanceKind(plan.kind)) return;
+    const holders = await haGroupHolders(this.client, inventory, plan.hsm, ceremonyIdForTicket(plan.ticket));
+    if (holders.length) throw new CeremonyRefusal(haConflictText(plan.hsm, group.name, holders), 'ha-group-busy');
   }
 
   /** The start itself decides: of starts racing on one ticket, Temporal lets exactly one through;

@@ -81,7 +81,7 @@ export async function startLocalFleet(sampleInventoryPath: string, dataDir: stri
     const password = readFileSync(secretFile(simDir, `${a.name}-audit`), 'utf8').trim();
     a.state.update((st) => void (st.users.audit = { role: 'audit', password, mustChangePassword: false, enabled: true }));
   }
-  const people = [...new Set([...Object.values(sample.approverGroups).flatMap((g) => g.members), ...sample.operators, ...Object.values(sample.externalSigners).flatMap((s) => s.contacts)])];
+  const people = [...new Set([...Object.values(sample.approverGroups).flatMap((g) => g.members), ...sample.operators, ...Object.values(sample.externalSigners).flatMap((s) => s.contacts), ...Object.values(sample.haGroups).flatMap((g) => g.owners)])];
   const inventory: Inventory = {
     ...sample,
     signingKeys: Object.fromEntries(people.map((email) => [email, [ensureLocalKey(dataDir, email)]])),

@@ -7,6 +7,7 @@ import { backupCompatible, backupPartition, backupRecent, backupVerify } from '.
 import { backupDeleteExpired, backupRetentionHolds } from './backup-retention';
 import { applianceReboot, firmwareUpgrade, firmwareUpload, hsmRestarted, packageUpdate, packageVerify } from './firmware';
 import { firmwareOnTarget, firmwareUpgradePath, registeredClients, singleDefaultRoute } from './firmware-prechecks';
+import { haExclusive } from './ha-exclusive';
 import { ledgerRecord, ledgerRequire } from './ledger';
 import {
   changeInitialPassword,
@@ -69,6 +70,7 @@ const IMPLEMENTATIONS: { [N in OperationName]: OperationDefinition<N> } = {
   'appliance.reboot': applianceReboot,
   'firmware.hsmRestarted': hsmRestarted,
   'clients.registered': registeredClients,
+  'ha.exclusive': haExclusive,
   'vpn.check': vpnCheck,
   'backup.partition': backupPartition,
   'backup.verify': backupVerify,

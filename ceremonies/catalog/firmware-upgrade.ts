@@ -7,6 +7,7 @@ import { PlanSchema } from '../plan';
 import { FIRMWARE_RELEASES, firmwareRelease } from '../firmware-releases';
 import { approvalGate, check, device, GateParams, ListParam, planFrame, requireInventory } from './common';
 import { buildBackupPlan } from './backup';
+import { haExclusionPrecheck, haLeaveGate, haMembership, haRejoinGate } from './ha';
 import type { PlanContext } from './types';
 
 const DocumentedTarget = FirmwareVersion.superRefine((version, ctx) => {
@@ -52,7 +53,10 @@ function backupCompatibilityPrechecks({ request }: PlanContext, targetFirmware: 
  * traffic of the clients registered on the unit has stopped (or the unit is out of its HA group);
  * then, as the HSM SO, `package listfile` / `package verify`, `package update`; the appliance
  * reboot that completes the software update; `hsm firmware upgrade` on that software; the HSM's
- * own restart onto the new firmware; and both versions read back. One step per phase, each
+ * own restart onto the new firmware; and both versions read back. On a member of an HA group
+ * (inventory `haGroups`) a precheck first refuses the upgrade while another maintenance ceremony
+ * holds a member of the group, the group's owners acknowledge the member taken out before the
+ * install and put back after the verify (docs/ha-maintenance.md). One step per phase, each
  * probe -> act -> verify, so a worker restarted between phases resumes at the right one. */
 export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
   const { request, inventory } = context;
@@ -71,6 +75,7 @@ export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
   return {
     ...planFrame(request, inventory, `Upgrade ${request.hsm} to firmware ${p.targetFirmware}`),
     steps: [
+      ...haExclusionPrecheck(context),
       check('on-target', `Is ${request.hsm} already on ${target}? (then nothing to do)`, 'firmware.onTarget', { targetFirmware: p.targetFirmware, targetSoftware: release.software }, { completeIfPresent: true }),
       check('upgrade-path', `The documentation allows the upgrade to ${target} from what ${request.hsm} runs (firmware and appliance software), and its prerequisites are installed`, 'firmware.upgradePath', { targetFirmware: p.targetFirmware }, { precheck: true }),
       check('default-route', `${request.hsm} has exactly one default route (a lost network path on Azure means a reset that loses the keys)`, 'appliance.singleDefaultRoute', {}, { precheck: true }),
@@ -93,6 +98,8 @@ export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
       // The inventory's client certificates are not per unit, and a client registered by hand is
       // not in them: the device is the one list that is complete.
       check('registered-clients', `Read the clients registered on ${request.hsm} (client list)`, 'clients.registered', {}, { requires: ['upload'] }),
+      // an HA member: its group's owners take it out first (and put it back after the verify)
+      ...haLeaveGate(context, p),
       {
         id: 'clients-stopped',
         type: 'approval',
@@ -104,7 +111,7 @@ export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
         remindEvery: p.remindEvery,
       },
       check('verify-package', `As the HSM SO: package listfile, package verify ${p.file} (it decrypts, its certificate and signature hold)`, 'package.verify', { file: p.file, authCode: p.authCode }, { requires: ['upload'] }),
-      device(request, 'install', `package update ${p.file}: appliance software ${release.software} (it runs after the reboot), firmware ${p.targetFirmware} staged`, 'package.update', { file: p.file, authCode: p.authCode, targetFirmware: p.targetFirmware }, { requires: ['backup', 'verify-package'] }),
+      device(request, 'install', `package update ${p.file}: appliance software ${release.software} (it runs after the reboot), firmware ${p.targetFirmware} staged`, 'package.update', { file: p.file, authCode: p.authCode, targetFirmware: p.targetFirmware }, { requires: ['backup', 'verify-package', ...(haMembership(context) ? ['ha-leave'] : [])] }),
       device(
         request,
         'reboot',
@@ -131,6 +138,7 @@ export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
         { requires: ['firmware'], timeout: `${p.restartWaitSeconds + 120}s` },
       ),
       check('verify', `hsm show reports ${target}`, 'hsm.verify', { firmware: p.targetFirmware, software: release.software }, { requires: ['hsm-restarted'] }),
+      ...haRejoinGate(context, p),
     ],
   };
 }

@@ -8,6 +8,7 @@ import { approvalGate, BoolParam, check, device, GateParams, planFrame, zeroizeM
 import { HostName, LunaName } from '../operation-args';
 import { NTLS_DEVICES } from '../operations';
 import type { PlanContext } from './types';
+import { haExclusionPrecheck } from './ha';
 
 export const HsmInitParamsSchema = z
   .object({
@@ -100,6 +101,8 @@ export function buildHsmInitPlan(context: PlanContext): PlanInput {
   return {
     ...planFrame(request, inventory, `Initialise ${request.hsm} as ${p.label}${p.reinit ? ' (re-initialisation)' : ''}${domain.defaultDomain ? ' with the DEFAULT cloning domain' : ''}`),
     steps: [
+      // a member of an HA group: not while another maintenance ceremony holds one (docs/ha-maintenance.md)
+      ...haExclusionPrecheck(context),
       ...approvalGate(inventory, request, p, 'approve', gateTitle),
       // nothing runs on a fresh Azure unit before tenantadmin's forced password change
       device(request, 'first-login', 'First login as tenantadmin: change the factory password (new one kept in the secret store)', 'hsm.changeInitialPassword', { user: 'tenantadmin' }),

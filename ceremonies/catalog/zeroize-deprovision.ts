@@ -3,6 +3,7 @@ import { hsmEntry } from '../inventory';
 import { own } from '../own';
 import type { PlanInput } from '../plan';
 import { api, approvalGate, check, device, GateParams, planFrame, requireInventory, zeroizeMethod } from './common';
+import { haExclusionPrecheck, haLeaveGate, haMembership } from './ha';
 import type { PlanContext } from './types';
 
 export const ZeroizeDeprovisionParamsSchema = z
@@ -18,8 +19,12 @@ export const ZeroizeDeprovisionParamsSchema = z
 
 /** Check that the Azure resource is this appliance, keep its logs, zeroize, verify, and only then
  * delete the Azure resource: the plan makes the zeroize require the identity check and the kept
- * logs, the delete a verified zeroize, and the workflow enforces both whatever the order. */
-export function buildZeroizeDeprovisionPlan({ request, inventory }: PlanContext): PlanInput {
+ * logs, the delete a verified zeroize, and the workflow enforces both whatever the order. On a
+ * member of an HA group, a precheck refuses it while another maintenance ceremony holds a member
+ * of the group, and the owners acknowledge the member out of the group for good before the
+ * zeroize (docs/ha-maintenance.md). */
+export function buildZeroizeDeprovisionPlan(context: PlanContext): PlanInput {
+  const { request, inventory } = context;
   const p = ZeroizeDeprovisionParamsSchema.parse(request.params);
   const hsm = hsmEntry(inventory, request.hsm);
   const resourceId = requireInventory(hsm.azureResourceId, `hsms.${request.hsm}.azureResourceId`, 'to deprovision the HSM');
@@ -28,10 +33,13 @@ export function buildZeroizeDeprovisionPlan({ request, inventory }: PlanContext)
   return {
     ...planFrame(request, inventory, `Zeroize and deprovision ${request.hsm}`),
     steps: [
+      ...haExclusionPrecheck(context),
       ...(p.waiver
         ? approvalGate(inventory, request, p, 'approve-waiver', `Waive the recent-backup precondition: ${p.waiver}`)
         : [check('recent-backup', `Every partition has a verified backup newer than ${p.maxBackupAgeDays} days`, 'backup.recent', { maxAgeDays: p.maxBackupAgeDays })]),
       ...approvalGate(inventory, request, p, 'approve', `Approve zeroizing and deprovisioning ${request.hsm} (serial ${serial})`),
+      // an HA member: its group's owners take it out for good (it is not put back)
+      ...haLeaveGate(context, p, true),
       check('identity', `The Azure resource is appliance serial ${serial}: its private IP is the address the worker reaches`, 'azure.matchesAppliance', { resourceId, serial }),
       device(
         request,
@@ -40,7 +48,7 @@ export function buildZeroizeDeprovisionPlan({ request, inventory }: PlanContext)
         'hsm.exportLogs',
         { entries: p.logEntries, auditLogs },
       ),
-      device(request, 'zeroize', `Zeroize the HSM by ${zeroizeMethod(inventory, request.hsm)}: all key material is destroyed`, 'hsm.zeroize', {}, { requires: ['identity', 'evidence'] }),
+      device(request, 'zeroize', `Zeroize the HSM by ${zeroizeMethod(inventory, request.hsm)}: all key material is destroyed`, 'hsm.zeroize', {}, { requires: ['identity', 'evidence', ...(haMembership(context) ? ['ha-leave'] : [])] }),
       check('verify-zeroized', 'hsm show reports the HSM zeroized', 'hsm.verify', { zeroized: true }, { requires: ['zeroize'] }),
       api('deprovision', `Delete the Dedicated HSM resource in Azure (appliance serial ${serial})`, 'azure.deleteDedicatedHsm', { resourceId, serial }, { requires: ['zeroize', 'verify-zeroized'], timeout: '30m' }),
     ],
