@@ -11,6 +11,7 @@ export const CEREMONY_KINDS = [
   'firmware-upgrade',
   'zeroize-deprovision',
   'rehearsal',
+  'ntls-certificate-rotation',
 ] as const;
 export const CeremonyKindSchema = z.enum(CEREMONY_KINDS);
 export type CeremonyKind = z.infer<typeof CeremonyKindSchema>;

@@ -2,6 +2,7 @@ import type { CeremonyKind } from '../plan';
 import { buildBackupPlan } from './backup';
 import { buildFirmwareUpgradePlan } from './firmware-upgrade';
 import { buildHsmInitPlan } from './hsm-init';
+import { buildNtlsCertificateRotationPlan } from './ntls-certificate-rotation';
 import { buildPartitionCreatePlan } from './partition-create';
 import { buildRehearsalPlan } from './rehearsal';
 import type { PlanBuilder } from './types';
@@ -15,4 +16,5 @@ export const PLAN_BUILDERS: Record<CeremonyKind, PlanBuilder> = {
   'firmware-upgrade': buildFirmwareUpgradePlan,
   'zeroize-deprovision': buildZeroizeDeprovisionPlan,
   rehearsal: buildRehearsalPlan,
+  'ntls-certificate-rotation': buildNtlsCertificateRotationPlan,
 };
