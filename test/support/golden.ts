@@ -21,6 +21,7 @@ export const GOLDEN: Record<string, { kind: CeremonyRequestInput['kind']; params
   'zeroize-deprovision': { kind: 'zeroize-deprovision', params: {} },
   'zeroize-deprovision-waiver': { kind: 'zeroize-deprovision', params: { waiver: 'partitions emptied under CAB-2026-200; no key material left to back up' } },
   rehearsal: { kind: 'rehearsal', params: {} },
+  'ntls-certificate-rotation': { kind: 'ntls-certificate-rotation', params: {} },
 };
 
 export const goldenFile = (name: string) => join(__dirname, '..', 'golden', `${name}.json`);
