@@ -19,7 +19,7 @@ const config = loadConfig();
 const dataDir = resolve(root, config.CEREMONY_DATA_DIR);
 const HSM = config.DEMO_HSM;
 const REQUESTER = 'dave@example.com';
-const ORDER: CeremonyKind[] = ['hsm-init', 'partition-create', 'backup', 'firmware-upgrade', 'zeroize-deprovision'];
+const ORDER: CeremonyKind[] = ['hsm-init', 'partition-create', 'backup', 'ntls-certificate-rotation', 'firmware-upgrade', 'zeroize-deprovision'];
 const PACKAGE = 'lunahsm_update-7.8.4-demo.spkg';
 
 function log(text: string): void {
