@@ -7,6 +7,21 @@ export interface MetricsSource {
   readonly contentType: string;
 }
 
+/** `refresh` at most once per `everyMs` (the first call refreshes), one at a time: a caller
+ * while one runs waits for it. A scrape inside the interval gets the last refresh's figures. */
+export function refreshAtMostEvery(everyMs: number, refresh: () => Promise<void>): () => Promise<void> {
+  let last = Number.NEGATIVE_INFINITY;
+  let running: Promise<void> | undefined;
+  return async () => {
+    if (Date.now() - last < everyMs) return;
+    running ??= refresh().finally(() => {
+      last = Date.now();
+      running = undefined;
+    });
+    await running;
+  };
+}
+
 /** `host:port` or `[v6]:port` into its parts. */
 export function splitAddress(address: string): { host: string; port: number } {
   const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);

@@ -2,6 +2,7 @@ import { Gauge, Registry } from 'prom-client';
 import type { Inventory } from '../ceremonies/inventory';
 import { readCertificateExpiries } from '../activities/ntls-expiry';
 import type { SecretSources } from '../activities/device/secrets';
+import { refreshAtMostEvery } from '../runtime/metrics-server';
 
 // The NTLS server certificate expiry of each unit, as a Prometheus gauge served by the worker:
 // the one process that holds the appliances' credentials and already reads them (the web app
@@ -14,27 +15,22 @@ export class NtlsExpiryMetrics {
   private readonly expiry = new Gauge({ name: 'hsm_ntls_certificate_expiry_seconds', help: "Seconds until the unit's NTLS server certificate (server.pem) expires; negative once expired", labelNames: ['hsm'], registers: [this.registry] });
   private readonly readable = new Gauge({ name: 'hsm_ntls_certificate_readable', help: "1 when the unit's server.pem was read at the last refresh, 0 when it could not be (the expiry gauge then keeps its last value)", labelNames: ['hsm'], registers: [this.registry] });
   private readonly notAfter = new Gauge({ name: 'hsm_ntls_certificate_not_after_timestamp_seconds', help: "When the unit's NTLS server certificate expires (Unix time)", labelNames: ['hsm'], registers: [this.registry] });
-  private lastRefresh = Number.NEGATIVE_INFINITY;
-  private refreshing?: Promise<void>;
+  private readonly refreshIfStale: () => Promise<void>;
 
   constructor(
     private readonly inventory: () => Inventory,
     private readonly secrets: SecretSources,
-    private readonly refreshEveryMs = 3_600_000,
-  ) {}
+    refreshEveryMs = 3_600_000,
+  ) {
+    this.refreshIfStale = refreshAtMostEvery(refreshEveryMs, () => this.refresh());
+  }
 
   get contentType(): string {
     return this.registry.contentType;
   }
 
   async text(): Promise<string> {
-    if (Date.now() - this.lastRefresh >= this.refreshEveryMs) {
-      this.refreshing ??= this.refresh().finally(() => {
-        this.lastRefresh = Date.now();
-        this.refreshing = undefined;
-      });
-      await this.refreshing;
-    }
+    await this.refreshIfStale();
     return this.registry.metrics();
   }
 

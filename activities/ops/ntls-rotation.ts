@@ -1,10 +1,10 @@
 import type { X509Certificate } from 'node:crypto';
 import { own } from '../../ceremonies/own';
-import { PROCEED } from '../device/luna-constants';
 import { VerificationFailed } from '../device/errors';
 import { readServerCertificate } from '../device/queries';
 import type { DeviceAccess } from '../device/device-access';
 import { parseClientList } from './firmware-prechecks';
+import { regenerateBindRestart } from './ntls';
 import { defineOperation, type OperationContext } from './operation';
 
 // Rotating the appliance's NTLS server certificate (ntls-certificate-rotation). Thales, "Restoring
@@ -65,18 +65,7 @@ export const ntlsRotateCertificate = defineOperation('ntls.rotateCertificate', {
     return { present: rotated && ctx.earlierActAt === undefined && ctx.rerunBy === undefined, state: { ...state, rotated } };
   },
   async act(ctx, { device, baseline }) {
-    const d = ctx.device();
-    const commands: string[] = [];
-    if (!(await rotationState(ctx, baseline)).rotated) {
-      // "WARNING !! This command will overwrite the current server certificate and private key."
-      await d.run('sysconf regenCert', { answers: [PROCEED] });
-      commands.push('sysconf regenCert');
-    }
-    for (const command of [`ntls bind ${device}`, 'service restart ntls']) {
-      await d.run(command, { answers: [PROCEED] });
-      commands.push(command);
-    }
-    return { commands };
+    return { commands: await regenerateBindRestart(ctx.device(), device, !(await rotationState(ctx, baseline)).rotated) };
   },
   async verify(ctx, { baseline }) {
     const { rotated, state } = await rotationState(ctx, baseline);
