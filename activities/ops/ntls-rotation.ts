@@ -21,8 +21,8 @@ export function certificateFacts(cert: X509Certificate) {
 }
 
 async function serverCertificate(d: DeviceAccess) {
-  const { cert } = await readServerCertificate(d);
-  return { appliance: d.entry.host, user: d.adminUser(), ...certificateFacts(cert) };
+  const { pem, cert } = await readServerCertificate(d);
+  return { appliance: d.entry.host, user: d.adminUser(), ...certificateFacts(cert), pem: pem.trim() };
 }
 
 /** Each client registered on the appliance, with the owners the inventory names for it
@@ -36,9 +36,9 @@ function clientsWithOwners(ctx: OperationContext, clients: string[]): { client: 
 export const ntlsRotationBaseline = defineOperation('ntls.rotationBaseline', {
   async probe(ctx) {
     const d = ctx.device();
-    const certificate = await serverCertificate(d);
+    const { pem: _replaced, ...facts } = await serverCertificate(d);
     const clients = clientsWithOwners(ctx, parseClientList((await d.run('client list')).output));
-    return { present: true, state: { ...certificate, clients } };
+    return { present: true, state: { ...facts, clients } };
   },
 });
 
@@ -52,8 +52,8 @@ function replacedFingerprint(ctx: OperationContext, baseline: string): string {
 
 async function rotationState(ctx: OperationContext, baseline: string) {
   const previousFingerprintSha256 = replacedFingerprint(ctx, baseline);
-  const now = await serverCertificate(ctx.device());
-  return { rotated: now.fingerprintSha256 !== previousFingerprintSha256, state: { ...now, previousFingerprintSha256 } };
+  const { pem, ...now } = await serverCertificate(ctx.device());
+  return { rotated: now.fingerprintSha256 !== previousFingerprintSha256, state: { ...now, previousFingerprintSha256 }, pem };
 }
 
 /** Done when server.pem's fingerprint differs from the baseline's. An attempt after a lost or
@@ -68,8 +68,9 @@ export const ntlsRotateCertificate = defineOperation('ntls.rotateCertificate', {
     return { commands: await regenerateBindRestart(ctx.device(), device, !(await rotationState(ctx, baseline)).rotated) };
   },
   async verify(ctx, { baseline }) {
-    const { rotated, state } = await rotationState(ctx, baseline);
-    return { present: rotated, state: { ...state, rotated } };
+    // the new certificate itself is the evidence an owner can check the fetched file against
+    const { rotated, state, pem } = await rotationState(ctx, baseline);
+    return { present: rotated, state: { ...state, rotated, pem } };
   },
   nextSteps(ctx, { baseline }, state) {
     const clients = (own(ctx.earlierState, baseline)?.clients ?? []) as { client: string; owners: string[] }[];
@@ -93,7 +94,7 @@ export function rotationNotice(unit: string, state: Record<string, unknown>, cli
     head,
     ...clients.flatMap(({ client, owners }) => [
       `Client ${client} (owner: ${owners.length ? owners.join(', ') : `none in the inventory (clientCertificates.${client}.owners): the operators forward this`}), on its host (Luna HSM Client):`,
-      `  scp ${String(state.user)}@${appliance}:server.pem ${file}`,
+      `  scp ${String(state.user)}@${appliance}:server.pem ${file}   # the certificate is also in the ceremony's evidence`,
       `  openssl x509 -in ${file} -noout -fingerprint -sha256   # must print ${fingerprint}`,
       `  vtl deleteServer -n ${appliance}`,
       `  vtl addServer -n ${appliance} -c ${file}`,

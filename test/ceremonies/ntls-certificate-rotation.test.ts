@@ -51,6 +51,7 @@ test('ntls-certificate-rotation: baseline read, gate, regenCert + bind + restart
   ]);
   expect(after).not.toBe(before);
   expect(after).toBe(servedFingerprint());
+  expect(String(rotate.verify.pem)).toBe(sim.appliance.state.read().serverCertificate?.trim());
   expect(rotate).toMatchObject({ outcome: 'applied', commands: ['sysconf regenCert', 'ntls bind eth0', 'service restart ntls'], verify: { previousFingerprintSha256: before, rotated: true } });
   expect(sim.appliance.state.read().ntls.serving?.certificate).toBe(sim.appliance.state.read().serverCertificate);
   expect(regenerations()).toBe(1);
