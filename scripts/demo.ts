@@ -59,6 +59,7 @@ function needsRun(kind: CeremonyKind): boolean {
   const state = applianceState();
   if (kind === 'hsm-init') return !state || state.zeroized;
   if (kind === 'partition-create') return !state?.partitions.some((p) => p.name === 'payments');
+  if (kind === 'ntls-certificate-rotation') return false; // never a prerequisite of a later kind
   return true;
 }
 
