@@ -13,6 +13,8 @@ export interface OperationInput {
   /** The outcomes of the steps this one `requires` (e.g. whether an assignment was made by this
    * ceremony or found in place). */
   earlier?: Record<string, OperationEvidence['outcome'] | undefined>;
+  /** The verified state of the steps this one `requires` (their evidence's `verify`). */
+  earlierState?: Record<string, Record<string, unknown> | undefined>;
   /** The operator's decision that runs this step again after it failed. */
   rerunBy?: { by: string; reason: string };
 }

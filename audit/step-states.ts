@@ -68,6 +68,13 @@ function firmware(s: State): Fields {
   return f;
 }
 
+function serverPem(s: State): Fields {
+  return [
+    ['server.pem', `${text(s.subject)}, valid until ${text(s.notAfter)}`],
+    ['sha256 fingerprint', text(s.fingerprintSha256)],
+  ];
+}
+
 const logSummary = (v: unknown) => (typeof v === 'string' ? v : `${count(rec(v).lines)} lines, sha256 ${text(rec(v).sha256).slice(0, 16)}…`);
 
 const FORMATTERS: Partial<Record<OperationName, (s: State, a: Args) => Fields>> = {
@@ -109,10 +116,9 @@ const FORMATTERS: Partial<Record<OperationName, (s: State, a: Args) => Fields>> 
     ['registered certificate (MD5)', text(s.fingerprint)],
     ["the plan's certificate (MD5)", text(s.expected)],
   ],
-  'ntls.serverCertificate': (s) => [
-    ['server.pem', `${text(s.subject)}, valid until ${text(s.notAfter)}`],
-    ['sha256 fingerprint', text(s.fingerprintSha256)],
-  ],
+  'ntls.serverCertificate': serverPem,
+  'ntls.rotationBaseline': (s) => [...serverPem(s), ['registered clients', list(arr(s.clients).map((c) => `${text(rec(c).client)} (owners: ${list(arr(rec(c).owners).map(text))})`))]],
+  'ntls.rotateCertificate': (s) => [...serverPem(s), ['replaced certificate (sha256)', text(s.previousFingerprintSha256)]],
   'hsm.exportLogs': (s) => [
     ['messages', logSummary(s.messages)],
     ['lunalogs', logSummary(s.lunalogs)],

@@ -145,6 +145,9 @@ export const ClientCertificateSchema = z
   .object({
     certificate: z.string().regex(/^file:\/.+\.pem$/, 'expected a "file:/absolute/path.pem" reference to the PEM certificate'),
     sha256: Sha256Hex,
+    /** Who runs the client (its Luna HSM Client): told the commands to trust the appliance again
+     * when its NTLS server certificate changes (ntls-certificate-rotation). */
+    owners: z.array(EmailSchema).min(1).optional(),
   })
   .strict();
 

@@ -12,6 +12,7 @@ export const CEREMONY_KINDS = [
   'zeroize-deprovision',
   'rehearsal',
   'backup-retention',
+  'ntls-certificate-rotation',
 ] as const;
 export const CeremonyKindSchema = z.enum(CEREMONY_KINDS);
 export type CeremonyKind = z.infer<typeof CeremonyKindSchema>;

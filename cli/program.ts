@@ -4,6 +4,7 @@ import { environmentHelp } from '../runtime/environment-docs';
 import { registerAuditCommands } from './commands/audit';
 import { registerCeremonyCommands } from './commands/ceremony';
 import { registerGateCommands } from './commands/gate';
+import { registerHsmCommands } from './commands/hsm';
 import { registerScheduleCommands } from './commands/schedule';
 import { AuditFailed, CeremonyRefusal, cliContext, consoleOut, type Out } from './context';
 
@@ -33,6 +34,7 @@ Example:
   registerGateCommands(program, ctx);
   registerAuditCommands(program, ctx);
   registerScheduleCommands(program, ctx);
+  registerHsmCommands(program, ctx);
   return program;
 }
 

@@ -37,6 +37,8 @@ const worker = {
   WORKER_MAX_CONCURRENT_ACTIVITIES: count(200, 10_000).describe('activities the worker runs at once (device steps mostly wait on the device)'),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count(40, 10_000).describe('workflow tasks the worker runs at once'),
   WORKER_METRICS_ADDRESS: bindAddress('127.0.0.1:9464').describe('host:port of the worker\'s Prometheus endpoint (`/metrics`: the Temporal SDK\'s own metrics), or `off`'),
+  WORKER_NTLS_METRICS_ADDRESS: bindAddress('off').describe("host:port where the worker serves `/metrics` with each unit's NTLS server certificate expiry (hsm_ntls_certificate_expiry_seconds), or `off`"),
+  WORKER_NTLS_METRICS_REFRESH_SECONDS: count(3600, 7 * 86_400).describe('how old the certificate expiry figures may be before a scrape reads the appliances again'),
   WORKER_LOCAL_READS: flag.default('true').describe('`true`: short read-only steps (probes, checks) run as local activities, in the workflow task, without a round trip through the Temporal server; `false`: every step is an activity'),
   WORKER_SSH_IDLE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60).describe('how long a logged-in appliance session is kept for the next device step (0: every step logs in anew)'),
 };

@@ -19,7 +19,7 @@ const config = loadConfig();
 const dataDir = resolve(root, config.CEREMONY_DATA_DIR);
 const HSM = config.DEMO_HSM;
 const REQUESTER = 'dave@example.com';
-const ORDER: CeremonyKind[] = ['hsm-init', 'partition-create', 'backup', 'backup-retention', 'firmware-upgrade', 'zeroize-deprovision'];
+const ORDER: CeremonyKind[] = ['hsm-init', 'partition-create', 'backup', 'backup-retention', 'ntls-certificate-rotation', 'firmware-upgrade', 'zeroize-deprovision'];
 const PACKAGE = 'lunahsm_update-7.8.4-demo.spkg';
 
 function log(text: string): void {
@@ -62,6 +62,7 @@ function needsRun(kind: CeremonyKind): boolean {
   if (kind === 'hsm-init') return !state || state.zeroized;
   if (kind === 'partition-create') return !state?.partitions.some((p) => p.name === 'payments');
   if (kind === 'backup-retention') return false; // never a prerequisite of a later kind
+  if (kind === 'ntls-certificate-rotation') return false; // never a prerequisite of a later kind
   return true;
 }
 

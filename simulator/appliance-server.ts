@@ -5,6 +5,7 @@ import { applianceFaults, applianceRebooting, applianceShell, applianceStore } f
 import type { FaultFile } from './faults';
 import { scpSinkTarget, scpSourceFile, serveScpSink, serveScpSource } from './scp-sink';
 import { startShellServer } from './ssh/shell-server';
+import { serverCertificateValidity } from './lunash/init-commands';
 import { freshApplianceState, type StateFile, type ApplianceState } from './state';
 
 export { applianceStore, finishReboot } from './appliance-shell';
@@ -39,8 +40,8 @@ export interface RunningAppliance {
 async function serverCertificate(store: StateFile<ApplianceState>): Promise<Buffer> {
   const existing = store.read().serverCertificate;
   if (existing) return Buffer.from(existing);
-  const { name } = store.read();
-  const pems = await selfsigned.generate([{ name: 'commonName', value: name }], { days: 3650, keySize: 2048 } as never);
+  const state = store.read();
+  const pems = await selfsigned.generate([{ name: 'commonName', value: state.name }], { ...serverCertificateValidity(state), keySize: 2048 } as never);
   return Buffer.from(store.update((s) => (s.serverCertificate ??= pems.cert)));
 }
 

@@ -42,7 +42,8 @@ async function clientCertificates(sample: Inventory, simDir: string): Promise<In
       mkdirSync(join(simDir, 'clients'), { recursive: true });
       writeFileSync(path, (await selfsigned.generate([{ name: 'commonName', value: client }], { days: 3650, keySize: 2048 } as never)).cert);
     }
-    out[client] = { certificate: `file:${path}`, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') };
+    const owners = sample.clientCertificates[client].owners;
+    out[client] = { certificate: `file:${path}`, sha256: createHash('sha256').update(readFileSync(path)).digest('hex'), ...(owners ? { owners } : {}) };
   }
   return out;
 }
@@ -81,7 +82,7 @@ export async function startLocalFleet(sampleInventoryPath: string, dataDir: stri
     const password = readFileSync(secretFile(simDir, `${a.name}-audit`), 'utf8').trim();
     a.state.update((st) => void (st.users.audit = { role: 'audit', password, mustChangePassword: false, enabled: true }));
   }
-  const people = [...new Set([...Object.values(sample.approverGroups).flatMap((g) => g.members), ...sample.operators, ...Object.values(sample.externalSigners).flatMap((s) => s.contacts), ...Object.values(sample.haGroups).flatMap((g) => g.owners)])];
+  const people = [...new Set([...Object.values(sample.approverGroups).flatMap((g) => g.members), ...sample.operators, ...Object.values(sample.externalSigners).flatMap((s) => s.contacts), ...Object.values(sample.haGroups).flatMap((g) => g.owners), ...Object.values(sample.clientCertificates).flatMap((c) => c.owners ?? [])])];
   const inventory: Inventory = {
     ...sample,
     signingKeys: Object.fromEntries(people.map((email) => [email, [ensureLocalKey(dataDir, email)]])),

@@ -48,6 +48,10 @@ export const ApplianceStateSchema = z.object({
     .default({ enabled: false, running: false, servers: [], synchronised: false }),
   /** The NTLS server certificate (PEM) clients fetch as server.pem; made at first use. */
   serverCertificate: z.string().nullable().default(null),
+  /** How long a server certificate the appliance makes is valid (days; a fraction for tests of
+   * the expiry warning). Thales publishes no lifetime for `sysconf regenCert`'s certificate:
+   * guessed. */
+  serverCertificateDays: z.number().positive().default(3650),
   /** NTLS: the network device it is bound to (`ntls bind`; "By default ... bound to all devices"),
    * the devices' addresses (the simulator is reached on loopback), and what the service runs with
    * since its last `service restart ntls` (null: as it came from the factory). */

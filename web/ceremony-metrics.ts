@@ -5,6 +5,7 @@ import { CEREMONY_KINDS } from '../ceremonies/plan';
 import { FINAL_PHASES } from '../workflows/messages';
 import { CEREMONY_KIND, CEREMONY_PHASE } from '../workflows/search-attributes';
 import { closedCeremonyFacts, type ClosedCeremonyFacts } from './closed-ceremony-facts';
+import { refreshAtMostEvery } from '../runtime/metrics-server';
 
 // The ceremony metrics the web app serves on /metrics. Three sources, none polled more than once
 // per refresh interval (a scrape within it gets the figures of the last refresh):
@@ -31,8 +32,7 @@ export class CeremonyMetrics {
   private readonly webhookRefusals = new Counter({ name: 'ceremony_webhook_refusals_total', help: 'Ticket webhooks refused, by system and reason', labelNames: ['system', 'reason'], registers: [this.registry] });
   private readonly refreshFailures = new Counter({ name: 'ceremony_metrics_refresh_failures_total', help: 'Refreshes from Temporal that failed (the figures are then those of the last good one)', registers: [this.registry] });
 
-  private lastRefresh = 0;
-  private refreshing?: Promise<void>;
+  private readonly refreshIfStale: () => Promise<void>;
   /** Ended runs already counted, by run id, with their close time (pruned past the overlap). */
   private readonly counted = new Map<string, number>();
   /** Where the next listing of ended ceremonies starts. */
@@ -46,6 +46,7 @@ export class CeremonyMetrics {
   ) {
     collectDefaultMetrics({ register: this.registry });
     this.listFrom = startedAt;
+    this.refreshIfStale = refreshAtMostEvery(refreshEveryMs, () => this.refresh());
   }
 
   linkRefused(reason: string): void {
@@ -58,13 +59,7 @@ export class CeremonyMetrics {
 
   /** Prometheus text, after a refresh from Temporal if the last is older than the interval. */
   async text(): Promise<string> {
-    if (Date.now() - this.lastRefresh >= this.refreshEveryMs) {
-      this.refreshing ??= this.refresh().finally(() => {
-        this.lastRefresh = Date.now();
-        this.refreshing = undefined;
-      });
-      await this.refreshing;
-    }
+    await this.refreshIfStale();
     return this.registry.metrics();
   }
 

@@ -27,6 +27,7 @@ import {
 } from './luna';
 import { vpnCheck } from './network';
 import { ntlsCertificateForUnit } from './ntls';
+import { ntlsRotateCertificate, ntlsRotationBaseline } from './ntls-rotation';
 import { rebootPatchInstalled } from './reboot-patch';
 import { configureAuditLogging } from './audit-logging';
 import { partitionRevokeClient } from './revoke';
@@ -50,6 +51,8 @@ const IMPLEMENTATIONS: { [N in OperationName]: OperationDefinition<N> } = {
   'hsm.configureSyslog': configureSyslog,
   'appliance.rebootPatch': rebootPatchInstalled,
   'ntls.certificateForUnit': ntlsCertificateForUnit,
+  'ntls.rotationBaseline': ntlsRotationBaseline,
+  'ntls.rotateCertificate': ntlsRotateCertificate,
   'hsm.configureAuditLogging': configureAuditLogging,
   'partition.checkLicence': partitionCheckLicence,
   'partition.create': partitionCreate,

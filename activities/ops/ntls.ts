@@ -3,6 +3,7 @@ import { own } from '../../ceremonies/own';
 import { PROCEED } from '../device/luna-constants';
 import { VerificationFailed } from '../device/errors';
 import { readServerCertificate } from '../device/queries';
+import type { DeviceAccess } from '../device/device-access';
 import { defineOperation, type OperationContext } from './operation';
 
 // The appliance's NTLS server certificate, made for the unit's own address after `hsm init`, so
@@ -46,6 +47,22 @@ async function certificateState(ctx: OperationContext) {
   };
 }
 
+/** `sysconf regenCert` when asked (an earlier attempt may have sent it already), then `ntls bind`
+ * and `service restart ntls`, which are harmless to repeat; the commands sent. */
+export async function regenerateBindRestart(d: DeviceAccess, device: string, regenerate: boolean): Promise<string[]> {
+  const commands: string[] = [];
+  if (regenerate) {
+    // "WARNING !! This command will overwrite the current server certificate and private key."
+    await d.run('sysconf regenCert', { answers: [PROCEED] });
+    commands.push('sysconf regenCert');
+  }
+  for (const command of [`ntls bind ${device}`, 'service restart ntls']) {
+    await d.run(command, { answers: [PROCEED] });
+    commands.push(command);
+  }
+  return commands;
+}
+
 /** An earlier attempt of this step sent its commands and was lost: server.pem may already name
  * the unit while NTLS was never restarted with it. Such a retry binds and restarts again (both are
  * harmless to repeat), but never regenerates a certificate that already names the unit. */
@@ -55,18 +72,7 @@ export const ntlsCertificateForUnit = defineOperation('ntls.certificateForUnit',
     return { present: named && ctx.earlierActAt === undefined, state: { ...state, namesUnit: named } };
   },
   async act(ctx, { device }) {
-    const d = ctx.device();
-    const commands: string[] = [];
-    if (!(await certificateState(ctx)).named) {
-      // "WARNING !! This command will overwrite the current server certificate and private key."
-      await d.run('sysconf regenCert', { answers: [PROCEED] });
-      commands.push('sysconf regenCert');
-    }
-    for (const command of [`ntls bind ${device}`, 'service restart ntls']) {
-      await d.run(command, { answers: [PROCEED] });
-      commands.push(command);
-    }
-    return { commands };
+    return { commands: await regenerateBindRestart(ctx.device(), device, !(await certificateState(ctx)).named) };
   },
   async verify(ctx) {
     const { named, state } = await certificateState(ctx);

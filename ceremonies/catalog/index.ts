@@ -3,6 +3,7 @@ import { buildBackupPlan } from './backup';
 import { buildBackupRetentionPlan } from './backup-retention';
 import { buildFirmwareUpgradePlan } from './firmware-upgrade';
 import { buildHsmInitPlan } from './hsm-init';
+import { buildNtlsCertificateRotationPlan } from './ntls-certificate-rotation';
 import { buildPartitionCreatePlan } from './partition-create';
 import { buildRehearsalPlan } from './rehearsal';
 import type { PlanBuilder } from './types';
@@ -17,4 +18,5 @@ export const PLAN_BUILDERS: Record<CeremonyKind, PlanBuilder> = {
   'zeroize-deprovision': buildZeroizeDeprovisionPlan,
   rehearsal: buildRehearsalPlan,
   'backup-retention': buildBackupRetentionPlan,
+  'ntls-certificate-rotation': buildNtlsCertificateRotationPlan,
 };

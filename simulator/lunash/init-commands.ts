@@ -25,8 +25,14 @@ function boundAddresses(state: ApplianceState, device: string): string[] {
  * fetch server.pem again; what the certificate names is not published). */
 async function newServerCertificate(state: ApplianceState): Promise<string> {
   const altNames = [{ type: 2, value: state.name }, ...boundAddresses(state, state.ntls.binding).map((ip) => ({ type: 7, ip }))];
-  const pems = await selfsigned.generate([{ name: 'commonName', value: state.name }], { days: 3650, keySize: 2048, extensions: [{ name: 'subjectAltName', altNames }] } as never);
+  const pems = await selfsigned.generate([{ name: 'commonName', value: state.name }], { ...serverCertificateValidity(state), keySize: 2048, extensions: [{ name: 'subjectAltName', altNames }] } as never);
   return pems.cert;
+}
+
+/** From now for the state's `serverCertificateDays` (selfsigned takes dates; its `days` is gone). */
+export function serverCertificateValidity(state: Pick<ApplianceState, 'serverCertificateDays'>): { notBeforeDate: Date; notAfterDate: Date } {
+  const notBeforeDate = new Date();
+  return { notBeforeDate, notAfterDate: new Date(notBeforeDate.getTime() + state.serverCertificateDays * 86_400_000) };
 }
 
 function requireAuditRole(c: CommandContext): NonNullable<ApplianceState['auditRole']> {

@@ -18,9 +18,12 @@ export function deviceOps(sim: SimulatedHsm, deps: Partial<ActivityDeps> = {}) {
     env: sim.env,
     ...deps,
   });
-  return async (name: string, args: OperationInput['args'] = {}): Promise<OperationEvidence> => {
+  /** `step`: more of the step's input (the earlier steps' outcomes and state); `heartbeatDetails`:
+   * what a lost earlier attempt left (e.g. `{ actAt }`: it was about to send its command). */
+  return async (name: string, args: OperationInput['args'] = {}, step: Partial<OperationInput> & { heartbeatDetails?: unknown } = {}): Promise<OperationEvidence> => {
     const fn = activities[name] as (input: OperationInput) => Promise<OperationEvidence>;
-    return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn, { ceremonyId: 'c-1', kind: 'rehearsal', stepId: 's-1', op: name, hsm: 'hsm-sim-1', args });
+    const { heartbeatDetails, ...input } = step;
+    return new MockActivityEnvironment(heartbeatDetails === undefined ? undefined : { heartbeatDetails }, { logger: new DefaultLogger('ERROR') }).run(fn, { ceremonyId: 'c-1', kind: 'rehearsal', stepId: 's-1', op: name, hsm: 'hsm-sim-1', args, ...input });
   };
 }
 

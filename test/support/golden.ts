@@ -34,6 +34,7 @@ export const GOLDEN: Record<string, { kind: CeremonyRequestInput['kind']; params
     haMember: true,
   },
   'zeroize-deprovision-ha-member': { kind: 'zeroize-deprovision', params: {}, haMember: true },
+  'ntls-certificate-rotation': { kind: 'ntls-certificate-rotation', params: {} },
 };
 
 /** The inventory a golden case is built with: config/inventory.yaml, with GOLDEN_HA_GROUPS for an HA member's. */

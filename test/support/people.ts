@@ -13,6 +13,7 @@ export const PEOPLE = [
   'dave@example.com',
   'operator@example.com',
   'hsmrequest@microsoft.example',
+  'app01-owner@example.com',
 ];
 
 /** One keyring per test file (process). */

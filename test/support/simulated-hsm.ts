@@ -44,6 +44,8 @@ export const sha256Of = (path: string) => createHash('sha256').update(readFileSy
 export const AZURE_RESOURCE_ID = '/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/hsm-rg/providers/Microsoft.HardwareSecurityModules/dedicatedHSMs/hsm-sim-1';
 export const SUPPORT = 'support@example.com';
 export const MICROSOFT = 'hsmrequest@microsoft.example';
+/** The owner the test inventory names for client app01 (told of an NTLS certificate rotation). */
+export const APP01_OWNER = 'app01-owner@example.com';
 
 export interface SimulatedHsm {
   appliance: RunningAppliance;
@@ -133,7 +135,7 @@ export function writeTestInventory(
           ...(hsm.ntlsPort ? { ntls: { port: hsm.ntlsPort } } : {}),
         },
       },
-      clientCertificates: Object.fromEntries(Object.entries(CLIENT_CERTIFICATES).map(([client, path]) => [client, { certificate: `file:${path}`, sha256: sha256Of(path) }])),
+      clientCertificates: Object.fromEntries(Object.entries(CLIENT_CERTIFICATES).map(([client, path]) => [client, { certificate: `file:${path}`, sha256: sha256Of(path), ...(client === 'app01' ? { owners: [APP01_OWNER] } : {}) }])),
       ...(backup
         ? {
             backupDevices: {
