@@ -11,6 +11,8 @@ export const CEREMONY_KINDS = [
   'firmware-upgrade',
   'zeroize-deprovision',
   'rehearsal',
+  'restore',
+  'restore-drill',
 ] as const;
 export const CeremonyKindSchema = z.enum(CEREMONY_KINDS);
 export type CeremonyKind = z.infer<typeof CeremonyKindSchema>;

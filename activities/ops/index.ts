@@ -24,6 +24,7 @@ import {
   partitionPresent,
 } from './luna';
 import { vpnCheck } from './network';
+import { backupRestore, restoreCompatible, restoreVerify, scratchClear } from './restore';
 import { ntlsCertificateForUnit } from './ntls';
 import { rebootPatchInstalled } from './reboot-patch';
 import { configureAuditLogging } from './audit-logging';
@@ -73,6 +74,10 @@ const IMPLEMENTATIONS: { [N in OperationName]: OperationDefinition<N> } = {
   'backup.verify': backupVerify,
   'backup.recent': backupRecent,
   'backup.compatible': backupCompatible,
+  'restore.compatible': restoreCompatible,
+  'backup.restore': backupRestore,
+  'restore.verify': restoreVerify,
+  'scratch.clear': scratchClear,
   'approval.standing': standingApproval,
   'azure.matchesAppliance': azureMatchesAppliance,
   'azure.deleteDedicatedHsm': azureDeleteDedicatedHsm,

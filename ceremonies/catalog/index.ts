@@ -4,6 +4,8 @@ import { buildFirmwareUpgradePlan } from './firmware-upgrade';
 import { buildHsmInitPlan } from './hsm-init';
 import { buildPartitionCreatePlan } from './partition-create';
 import { buildRehearsalPlan } from './rehearsal';
+import { buildRestorePlan } from './restore';
+import { buildRestoreDrillPlan } from './restore-drill';
 import type { PlanBuilder } from './types';
 import { buildZeroizeDeprovisionPlan } from './zeroize-deprovision';
 
@@ -15,4 +17,6 @@ export const PLAN_BUILDERS: Record<CeremonyKind, PlanBuilder> = {
   'firmware-upgrade': buildFirmwareUpgradePlan,
   'zeroize-deprovision': buildZeroizeDeprovisionPlan,
   rehearsal: buildRehearsalPlan,
+  restore: buildRestorePlan,
+  'restore-drill': buildRestoreDrillPlan,
 };
