@@ -57,7 +57,7 @@ export function buildRestoreDrillPlan({ request, inventory }: PlanContext): Plan
       ...drills.map((d) =>
         check(
           `ready-${d.partition}`,
-          `The newest backup of ${d.partition} is on ${ws.name}'s Backup HSM and holds objects; scratch partition ${d.scratch} is empty and has ${d.partition}'s cloning domain; the documentation allows the restore`,
+          `The newest backup of ${d.partition} holds objects; scratch partition ${d.scratch} is empty and has its cloning domain; the documentation allows the restore`,
           'restore.compatible',
           args(d),
           { precheck: true },

@@ -60,7 +60,7 @@ export function buildRestorePlan({ request, inventory }: PlanContext): PlanInput
       check('vpn', `The backup workstation ${ws.name} answers over the VPN, and reaches ${request.hsm}'s NTLS port`, 'vpn.check', {}),
       check(
         'compatible',
-        `Backup ${p.backup} is on ${ws.name}'s Backup HSM and holds objects; ${p.partition} ${p.intoNonEmpty ? 'exists' : 'exists and is empty'}, has ${source}'s cloning domain, and the documentation allows the restore (firmware, Backup HSM, Luna client)`,
+        `The backup holds objects; ${p.partition} ${p.intoNonEmpty ? 'exists' : 'is empty'} and has ${source}'s cloning domain; the documentation allows the restore`,
         'restore.compatible',
         args,
         { precheck: true },

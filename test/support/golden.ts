@@ -21,6 +21,10 @@ export const GOLDEN: Record<string, { kind: CeremonyRequestInput['kind']; params
   'zeroize-deprovision': { kind: 'zeroize-deprovision', params: {} },
   'zeroize-deprovision-waiver': { kind: 'zeroize-deprovision', params: { waiver: 'partitions emptied under CAB-2026-200; no key material left to back up' } },
   rehearsal: { kind: 'rehearsal', params: {} },
+  restore: { kind: 'restore', params: { partition: 'payments', backup: 'hsm-weu-1-payments-20261206-0a1b2c3d' } },
+  'restore-into-non-empty': { kind: 'restore', params: { partition: 'payments', backup: 'hsm-weu-1-payments-20261206-0a1b2c3d', intoNonEmpty: 'true' } },
+  // config/inventory.yaml's weekly-drill-weu-1 expires 2027-12-31: after that this plan is refused
+  'restore-drill': { kind: 'restore-drill', params: { partitions: 'payments', standingApproval: 'weekly-drill-weu-1' } },
 };
 
 export const goldenFile = (name: string) => join(__dirname, '..', 'golden', `${name}.json`);
