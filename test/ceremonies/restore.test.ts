@@ -1,6 +1,7 @@
 import { newLinkKeyEntry } from '../../ceremonies/approval-links';
 import { ceremonyBackupLabel } from '../../activities/ops/backup';
 import { startMailCatcher, type MailCatcher } from '../../simulator/mail-catcher';
+import { cli } from '../support/cli';
 import { driveGates } from '../support/drive';
 import { result } from '../support/harness';
 import { OPERATOR, REQUESTER, startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
@@ -136,4 +137,27 @@ test('a drill of a partition that has no backup at all is refused the same way',
   const final = await result(env.h.ceremonies, await env.start('restore-drill', { partitions: 'vault' }));
   expect(final).toMatchObject({ phase: 'refused', refusedBy: 'ready-vault', decisions: [] });
   expect(final.refusal).toContain('the newest backup of vault is not on the Backup HSM of onprem-backup');
+});
+
+test('`ceremony schedule drill` makes a restore drill schedule: a triggered run is a standing-approved drill that proves the newest backup; the schedule is deleted', async () => {
+  Object.assign(process.env, { TEMPORAL_ADDRESS: env.h.config.TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE: env.h.config.TEMPORAL_TASK_QUEUE, CEREMONY_INVENTORY: env.sim.inventoryPath });
+  const created = await cli('schedule', 'drill', '--hsm', 'hsm-sim-1', '--partitions', 'payments', '--every', '7d', '--requester', REQUESTER, '--standing-approval', 'weekly-drill');
+  expect(created.code).toBe(0);
+  expect(created.out).toMatch(/^schedule drill-hsm-sim-1 created: restores the newest backup of payments of hsm-sim-1 every 7d\nplan digest [0-9a-f]{64}$/);
+  // a drill of a scratch partition is refused as bad input, and nothing is created
+  const bad = await cli('schedule', 'drill', '--hsm', 'hsm-sim-1', '--partitions', 'scratch', '--every', '7d', '--requester', REQUESTER);
+  expect(bad.code).toBe(1);
+  expect(bad.err).toContain('scratch is one of hsms.hsm-sim-1.scratchPartitions: a scratch partition is not drilled');
+
+  expect((await cli('schedule', 'trigger', 'drill-hsm-sim-1')).code).toBe(0);
+  let runs: { ceremonyId: string }[] = [];
+  for (let i = 0; i < 300 && runs.length === 0; i++) {
+    runs = JSON.parse((await cli('--json', 'schedule', 'show', 'drill-hsm-sim-1')).out).recentRuns;
+    if (runs.length === 0) await new Promise((r) => setTimeout(r, 100));
+  }
+  const run = await result(env.h.ceremonies, runs[0].ceremonyId);
+  expect(run).toMatchObject({ kind: 'restore-drill', phase: 'completed', ticket: 'schedule:drill-hsm-sim-1', decisions: [] });
+  expect(run.steps.find((s) => s.id === 'compare-payments')?.evidence?.verify).toMatchObject({ partition: 'payments', label, backupObjects: 42, restoredObjects: 42 });
+  expect((await cli('schedule', 'delete', 'drill-hsm-sim-1')).code).toBe(0);
+  expect((await cli('schedule', 'show', 'drill-hsm-sim-1')).err).toBe('refused: no schedule drill-hsm-sim-1');
 });
