@@ -171,7 +171,10 @@ export const backupVerify = defineOperation('backup.verify', {
  * zeroize): named for this HSM and partition, dated, and holding as many objects. */
 export const backupRecent = defineOperation('backup.recent', {
   async probe(ctx, { maxAgeDays }) {
-    const partitions = await readPartitions(ctx.device());
+    // an empty scratch partition of the inventory (a restore drill's, cleared after each drill)
+    // holds nothing to back up
+    const scratch = own(ctx.inventory().hsms, ctx.hsm ?? '')?.scratchPartitions ?? [];
+    const partitions = (await readPartitions(ctx.device())).filter((p) => !(scratch.includes(p.name) && p.objects === 0));
     const { backups } = await readBackups(ctx.backupDevice());
     const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
     const since = today - maxAgeDays * 86_400_000;
