@@ -97,6 +97,7 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
           azure: deps.azure ?? {},
           earlierActAt: typeof earlier?.actAt === 'number' ? earlier.actAt : undefined,
           earlier: input.earlier ?? {},
+          earlierState: input.earlierState ?? {},
           rerunBy: input.rerunBy,
           markActing: () => {
             details = { actAt: Date.now() };

@@ -13,6 +13,9 @@ export interface OperationInput {
   /** The outcomes of the steps this one `requires` (e.g. whether an assignment was made by this
    * ceremony or found in place). */
   earlier?: Record<string, OperationEvidence['outcome'] | undefined>;
+  /** The verified state of the steps this one `requires` (e.g. the backup label a restore drill's
+   * precheck chose, so that its restore and comparison name that one and no other). */
+  earlierState?: Record<string, Record<string, unknown> | undefined>;
   /** The operator's decision that runs this step again after it failed. */
   rerunBy?: { by: string; reason: string };
 }

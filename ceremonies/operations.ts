@@ -36,6 +36,15 @@ const policyChange = (destructive: boolean) =>
 /** The network devices `ntls bind` takes (Thales, "Binding Your NTLS or SSH Traffic to a Device"). */
 export const NTLS_DEVICES = ['eth0', 'eth1', 'eth2', 'eth3', 'bond0', 'bond1', 'all'] as const;
 
+/** A restore's arguments: the target `partition`, the backup's `source` partition (and HSM), and
+ * which backup: the plan's `label`, the label the required step `labelFrom` verified (a drill's
+ * precheck picks the newest once, and its restore and comparison name that one), or else the
+ * newest backup of `source`. */
+const restoreArgs = z
+  .object({ partition: LunaName, source: LunaName, label: BackupLabel.optional(), labelFrom: SlugSchema.optional(), sourceHsm: SlugSchema.optional(), intoNonEmpty: z.boolean().default(false) })
+  .strict()
+  .refine((a) => !(a.label && a.labelFrom), { message: 'name the backup by label or by labelFrom, not both', path: ['labelFrom'] });
+
 const op = <A extends z.ZodType>(kind: OperationKind, description: string, args: A, commandTimeout = '30s') => ({ kind, description, args, commandTimeout });
 
 export const OPERATIONS_CATALOGUE = {
@@ -104,14 +113,14 @@ export const OPERATIONS_CATALOGUE = {
   ),
   'backup.restore': op(
     'key-material',
-    "Restore a backup partition of the Luna Backup HSM (the plan's label, or the newest of the source partition) into a partition, with LunaCM on the backup workstation as the partition's Crypto Officer",
-    z.object({ partition: LunaName, source: LunaName, label: BackupLabel.optional(), sourceHsm: SlugSchema.optional(), intoNonEmpty: z.boolean().default(false) }).strict(),
+    "Restore a backup partition of the Luna Backup HSM (the plan's label, the one the step `labelFrom` chose, or the newest of the source partition) into a partition, with LunaCM on the backup workstation as the partition's Crypto Officer",
+    restoreArgs,
     '30m',
   ),
   'restore.verify': op(
     'read-only',
     'Check that the restored partition holds as many objects as the backup it was restored from (at least as many, when it held objects before)',
-    z.object({ partition: LunaName, source: LunaName, label: BackupLabel.optional(), sourceHsm: SlugSchema.optional(), intoNonEmpty: z.boolean().default(false) }).strict(),
+    restoreArgs,
   ),
   'scratch.clear': op('reversible', "Delete every object of one of the inventory's scratch partitions (LunaCM partition clear, as its Crypto Officer): a restore drill's copy, still on the Backup HSM", z.object({ partition: LunaName }).strict(), '5m'),
   'approval.standing': op('read-only', 'Check that a standing pre-approval (inventory standingApprovals) covers this run', z.object({ id: SlugSchema, /** the run's partitions, comma-separated: the approval must name each */ partitions: z.string().min(1).max(512).optional() }).strict()),

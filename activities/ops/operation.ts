@@ -28,6 +28,8 @@ export interface OperationContext {
   markActing(): void;
   /** The outcomes of the steps this one requires (from the workflow). */
   earlier: Record<string, OperationEvidence['outcome'] | undefined>;
+  /** The verified state of the steps this one requires (from the workflow). */
+  earlierState?: Record<string, Record<string, unknown> | undefined>;
   /** The operator who ran this step again after its failure, and why (from the workflow). */
   rerunBy?: { by: string; reason: string };
 }

@@ -21,9 +21,10 @@ type Backup = { label: string; objects: number };
 /** The backup this step restores: the plan's label, or (a drill) the newest backup of `source` by
  * the day its label names; backups of one day are taken in the order the Backup HSM lists them
  * (guessed: LunaCM prints no creation time). Undefined when there is none. */
-export async function restoredBackup(ctx: OperationContext, args: { source: string; label?: string; sourceHsm?: string }): Promise<Backup | undefined> {
+export async function restoredBackup(ctx: OperationContext, args: { source: string; label?: string; labelFrom?: string; sourceHsm?: string }): Promise<Backup | undefined> {
   const { backups } = await readBackups(ctx.backupDevice());
-  if (args.label) return backups.find((b) => b.label === args.label);
+  const label = args.label ?? pinnedLabel(ctx, args.labelFrom);
+  if (label) return backups.find((b) => b.label === label);
   const hsm = args.sourceHsm ?? ctx.hsm ?? '';
   let newest: { backup: Backup; day: number } | undefined;
   for (const backup of backups) {
@@ -31,6 +32,15 @@ export async function restoredBackup(ctx: OperationContext, args: { source: stri
     if (day !== undefined && (!newest || day >= newest.day)) newest = { backup, day };
   }
   return newest?.backup;
+}
+
+/** The label the required step `labelFrom` verified; a step that has none fails (never "the
+ * newest" in its place). */
+function pinnedLabel(ctx: OperationContext, labelFrom: string | undefined): string | undefined {
+  if (labelFrom === undefined) return undefined;
+  const label = own(ctx.earlierState, labelFrom)?.label;
+  if (typeof label !== 'string') throw nonRetryable(FailureType.invalidArguments, `labelFrom "${labelFrom}" must name a step this one requires, which verified a backup label`);
+  return label;
 }
 
 const describeBackup = (args: { source: string; label?: string }) => (args.label ? `backup ${args.label}` : `the newest backup of ${args.source}`);

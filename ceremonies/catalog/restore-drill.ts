@@ -67,8 +67,8 @@ export function buildRestoreDrillPlan({ request, inventory }: PlanContext): Plan
       ws.register,
       ...drills.flatMap((d) => [
         ws.assign(d.scratch, `visible-${d.partition}`),
-        device(request, `restore-${d.partition}`, `Restore the newest backup of ${d.partition} into scratch partition ${d.scratch} as its Crypto Officer`, 'backup.restore', args(d), { requires: [`visible-${d.partition}`] }),
-        check(`compare-${d.partition}`, `Scratch partition ${d.scratch} holds as many objects as the newest backup of ${d.partition}`, 'restore.verify', args(d)),
+        device(request, `restore-${d.partition}`, `Restore the newest backup of ${d.partition} (the one ready-${d.partition} found) into scratch partition ${d.scratch} as its Crypto Officer`, 'backup.restore', { ...args(d), labelFrom: `ready-${d.partition}` }, { requires: [`ready-${d.partition}`, `visible-${d.partition}`] }),
+        check(`compare-${d.partition}`, `Scratch partition ${d.scratch} holds as many objects as the backup restored`, 'restore.verify', { ...args(d), labelFrom: `restore-${d.partition}` }, { requires: [`restore-${d.partition}`] }),
         device(request, `clear-${d.partition}`, `Clear scratch partition ${d.scratch} again (LunaCM partition clear, as its Crypto Officer)`, 'scratch.clear', { partition: d.scratch }, { requires: [`visible-${d.partition}`] }),
         ws.revoke(d.scratch, `revoke-${d.partition}`, `visible-${d.partition}`),
       ]),

@@ -48,6 +48,7 @@ export async function runOperation(run: CeremonyRun, step: OperationStep): Promi
         hsm: step.type === 'device' ? step.hsm : plan.hsm,
         args: step.args,
         earlier: Object.fromEntries(step.requires.map((id) => [id, state.step(id).evidence?.outcome])),
+        earlierState: Object.fromEntries(step.requires.map((id) => [id, state.step(id).evidence?.verify])),
         ...(rerunBy ? { rerunBy } : {}),
       });
       state.setStep(step.id, 'succeeded', { evidence });
