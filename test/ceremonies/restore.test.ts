@@ -1,7 +1,7 @@
 import { newLinkKeyEntry } from '../../ceremonies/approval-links';
 import { ceremonyBackupLabel } from '../../activities/ops/backup';
 import { startMailCatcher, type MailCatcher } from '../../simulator/mail-catcher';
-import { cli } from '../support/cli';
+import { cli, firstScheduledRun } from '../support/cli';
 import { driveGates } from '../support/drive';
 import { result } from '../support/harness';
 import { OPERATOR, REQUESTER, startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
@@ -150,12 +150,7 @@ test('`ceremony schedule drill` makes a restore drill schedule: a triggered run 
   expect(bad.err).toContain('scratch is one of hsms.hsm-sim-1.scratchPartitions: a scratch partition is not drilled');
 
   expect((await cli('schedule', 'trigger', 'drill-hsm-sim-1')).code).toBe(0);
-  let runs: { ceremonyId: string }[] = [];
-  for (let i = 0; i < 300 && runs.length === 0; i++) {
-    runs = JSON.parse((await cli('--json', 'schedule', 'show', 'drill-hsm-sim-1')).out).recentRuns;
-    if (runs.length === 0) await new Promise((r) => setTimeout(r, 100));
-  }
-  const run = await result(env.h.ceremonies, runs[0].ceremonyId);
+  const run = await result(env.h.ceremonies, await firstScheduledRun('drill-hsm-sim-1'));
   expect(run).toMatchObject({ kind: 'restore-drill', phase: 'completed', ticket: 'schedule:drill-hsm-sim-1', decisions: [] });
   expect(run.steps.find((s) => s.id === 'compare-payments')?.evidence?.verify).toMatchObject({ partition: 'payments', label, backupObjects: 42, restoredObjects: 42 });
   expect((await cli('schedule', 'delete', 'drill-hsm-sim-1')).code).toBe(0);
