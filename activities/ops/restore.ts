@@ -18,6 +18,9 @@ import { defineOperation, type OperationContext } from './operation';
 
 type Backup = { label: string; objects: number };
 
+/** The end of a label a backup ceremony gives (activities/ops/backup.ts): `-<yyyymmdd>-<tag>`. */
+const CEREMONY_LABEL = /-\d{8}-[0-9a-f]{8}$/;
+
 /** The backup this step restores: the plan's label, or (a drill) the newest backup of `source` by
  * the day its label names; backups of one day are taken in the order the Backup HSM lists them
  * (guessed: LunaCM prints no creation time). Undefined when there is none. */
@@ -81,6 +84,12 @@ export const restoreCompatible = defineOperation('restore.compatible', {
     const problems: string[] = [];
     const backup = await restoredBackup(ctx, args);
     const ws = ctx.backupDevice();
+    const sourceHsm = args.sourceHsm ?? ctx.hsm ?? '';
+    // a label a backup ceremony gave names its HSM and partition: it must name the stated source,
+    // whose cloning domain is the one compared below
+    if (args.label && CEREMONY_LABEL.test(args.label) && backupDay(args.label, sourceHsm, args.source) === undefined) {
+      problems.push(`backup ${args.label} is not named as a backup of ${sourceHsm}'s partition ${args.source} (<hsm>-<partition>-<yyyymmdd>-<tag>): name the partition it was made of as source (and its HSM as sourceHsm)`);
+    }
     if (!backup) problems.push(`${describeBackup(args)} is not on the Backup HSM of ${ws.ref} (partition archive list)`);
     else if (backup.objects === 0) problems.push(`backup ${backup.label} on ${ws.ref} holds no objects: there is nothing to restore (an empty backup partition is what a cloning-domain mismatch leaves)`);
     const target = await targetPartition(ctx, args.partition);

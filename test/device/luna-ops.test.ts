@@ -532,6 +532,15 @@ describe('restore', () => {
     expect(sim.backup.state.read().audit.filter((a) => a.command.startsWith('partition clear')).length).toBe(1);
   });
 
+  test('a backup ceremony\'s label that names another partition than the stated source is refused before any gate', async () => {
+    const label = ceremonyBackupLabel('hsm-sim-1', 'payments', 'c-1');
+    sim.backup.state.update((s) => void s.backups.push({ ...s.backups[0], label }));
+    expect(await op('restore.compatible', { partition: 'scratch', source: 'payments', label })).toMatchObject({ outcome: 'checked', probe: { label, backupObjects: 42, domain: 'same reference' } });
+    const f = await failure(op('restore.compatible', { partition: 'scratch', source: 'tokens', label }));
+    expect(f).toMatchObject({ nonRetryable: true, type: 'CheckFailed' });
+    expect(f.message).toContain(`backup ${label} is not named as a backup of hsm-sim-1's partition tokens`);
+  });
+
   test('labelFrom names a step whose verified state holds the label; without it nothing is restored', async () => {
     const pinned = { partition: 'scratch', source: 'payments', labelFrom: 'ready-payments' };
     const f = await failure(op('backup.restore', pinned));
