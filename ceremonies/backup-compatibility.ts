@@ -79,3 +79,30 @@ export function backupCompatibilityProblems({ partitionFirmware, backupHsm, clie
   }
   return problems;
 }
+
+/** Why the documentation says this restore cannot work; empty when nothing it says rules it out.
+ * Thales, `partition archive restore` (Luna 7): "You can use a Luna Backup HSM with older firmware
+ * to restore objects to a V0 or V1 partition" (so a restore needs no minimum Backup HSM firmware),
+ * but "any attempt to restore from a higher-security status to lower-security status fails
+ * gracefully": a backup of a partition on firmware 7.7.0 or newer (`sourceFirmware`, when known)
+ * does not restore to a partition on older firmware. The workstation's client must still suit
+ * the Backup HSM (the v2 needs Luna HSM Client 10.4.0). */
+export function restoreCompatibilityProblems({ partitionFirmware, backupHsm, clientVersion, sourceFirmware }: BackupCompatibilityInput & { sourceFirmware?: string }): string[] {
+  const problems: string[] = [];
+  const family = backupHsmFamily(backupHsm.model);
+  if (!VERSION.test(partitionFirmware)) problems.push(`the HSM firmware "${partitionFirmware}" is not a version`);
+  if (!VERSION.test(clientVersion)) problems.push(`the Luna HSM Client version "${clientVersion}" is not a version`);
+  if (sourceFirmware !== undefined && !VERSION.test(sourceFirmware)) problems.push(`the backup's source firmware "${sourceFirmware}" is not a version`);
+  if (!family) problems.push(`the Backup HSM model "${backupHsm.model}" is not one the documentation's rules name (Luna Backup HSM 7, 7 v2, G5)`);
+  if (problems.length) return problems;
+  if (sourceFirmware !== undefined && compareVersions(sourceFirmware, V0_V1_PARTITION_FIRMWARE) >= 0 && compareVersions(partitionFirmware, V0_V1_PARTITION_FIRMWARE) < 0) {
+    problems.push(`a backup of a partition on firmware ${sourceFirmware} (${V0_V1_PARTITION_FIRMWARE} or newer) does not restore to a partition on firmware ${partitionFirmware} (${RESTORE_PAGE}: "any attempt to restore from a higher-security status to lower-security status fails gracefully")`);
+  }
+  const client = MIN_CLIENT_VERSION[family!];
+  if (client && compareVersions(clientVersion, client.version) < 0) {
+    problems.push(`a ${FAMILY_NAMES[family!]} needs Luna HSM Client ${client.version} or newer on the workstation; it runs ${clientVersion} (${client.source})`);
+  }
+  return problems;
+}
+
+const RESTORE_PAGE = 'Thales LunaCM reference, "partition archive restore" (Luna 7)';

@@ -96,6 +96,13 @@ export const HsmSchema = z.object({
    * -domain` (Thales, LunaSH/LunaCM `partition init`: each application partition has its own; the
    * HSM's domain set by `hsm init` is the admin partition's): the backup answers it. */
   partitionCredentials: ownRecord(LunaName, z.object({ co: SecretRefSchema, domain: SecretRefSchema.optional() }).strict()).optional(),
+  /** Scratch partitions a restore drill restores into, compares and clears again (LunaCM
+   * `partition clear`): each an application partition of this HSM kept for drills only, with its
+   * Crypto Officer and cloning domain in `partitionCredentials` like any other. A backup restores
+   * only into a partition of its own cloning domain (Thales, "Backup/Restore Using Client-Connected
+   * Luna Backup HSM 7"), so a drill of partition P uses the scratch partition whose `domain`
+   * reference is P's: one scratch partition per cloning domain. Nothing else is ever cleared. */
+  scratchPartitions: z.array(LunaName).min(1).optional(),
   /** Where the backup workstation reaches the appliance's NTLS service (Luna clients: port 1792),
    * when not at `host`. */
   ntls: z.object({ host: HostName.optional(), port: z.number().int().min(1).max(65535).default(1792) }).strict().default({ port: 1792 }),
@@ -176,7 +183,7 @@ export const StandingApprovalSchema = z
       .strict(),
   })
   .strict()
-  .refine((a) => a.ceremony === 'backup', { message: 'a standing approval covers backups only (the parameters it names are a backup\'s)', path: ['ceremony'] });
+  .refine((a) => a.ceremony === 'backup' || a.ceremony === 'restore-drill', { message: 'a standing approval covers backups and restore drills only (the parameters it names are theirs)', path: ['ceremony'] });
 
 export const ApproverGroupSchema = z.object({
   description: z.string().optional(),

@@ -36,6 +36,15 @@ const policyChange = (destructive: boolean) =>
 /** The network devices `ntls bind` takes (Thales, "Binding Your NTLS or SSH Traffic to a Device"). */
 export const NTLS_DEVICES = ['eth0', 'eth1', 'eth2', 'eth3', 'bond0', 'bond1', 'all'] as const;
 
+/** A restore's arguments: the target `partition`, the backup's `source` partition (and HSM), and
+ * which backup: the plan's `label`, the label the required step `labelFrom` verified (a drill's
+ * precheck picks the newest once, and its restore and comparison name that one), or else the
+ * newest backup of `source`. */
+const restoreArgs = z
+  .object({ partition: LunaName, source: LunaName, label: BackupLabel.optional(), labelFrom: SlugSchema.optional(), sourceHsm: SlugSchema.optional(), intoNonEmpty: z.boolean().default(false) })
+  .strict()
+  .refine((a) => !(a.label && a.labelFrom), { message: 'name the backup by label or by labelFrom, not both', path: ['labelFrom'] });
+
 const op = <A extends z.ZodType>(kind: OperationKind, description: string, args: A, commandTimeout = '30s') => ({ kind, description, args, commandTimeout });
 
 export const OPERATIONS_CATALOGUE = {
@@ -111,6 +120,24 @@ export const OPERATIONS_CATALOGUE = {
     z.object({ /** comma-separated */ partitions: z.string().min(1).max(512), retentionDays: z.number().int().min(1).max(3650) }).strict(),
     '10m',
   ),
+  'restore.compatible': op(
+    'read-only',
+    "Check before any gate that a restore can work: the backup (the plan's label, or the newest of the source partition) is on the Backup HSM and holds objects, the target partition exists and is empty (unless intoNonEmpty), the firmware and client versions allow it, and the inventory gives the target the source partition's cloning domain",
+    z.object({ partition: LunaName, source: LunaName, label: BackupLabel.optional(), sourceHsm: SlugSchema.optional(), intoNonEmpty: z.boolean().default(false) }).strict(),
+    '1m',
+  ),
+  'backup.restore': op(
+    'key-material',
+    "Restore a backup partition of the Luna Backup HSM (the plan's label, the one the step `labelFrom` chose, or the newest of the source partition) into a partition, with LunaCM on the backup workstation as the partition's Crypto Officer",
+    restoreArgs,
+    '30m',
+  ),
+  'restore.verify': op(
+    'read-only',
+    'Check that the restored partition holds as many objects as the backup it was restored from (at least as many, when it held objects before)',
+    restoreArgs,
+  ),
+  'scratch.clear': op('reversible', "Delete every object of one of the inventory's scratch partitions (LunaCM partition clear, as its Crypto Officer): a restore drill's copy, still on the Backup HSM", z.object({ partition: LunaName }).strict(), '5m'),
   'approval.standing': op('read-only', 'Check that a standing pre-approval (inventory standingApprovals) covers this run', z.object({ id: SlugSchema, /** the run's partitions, comma-separated: the approval must name each */ partitions: z.string().min(1).max(512).optional() }).strict()),
   'azure.matchesAppliance': op('read-only', "Check that the Azure resource is this appliance: its private IP is the address the worker reaches, which reports the inventory's serial", z.object({ resourceId: DedicatedHsmResourceId, serial: HsmSerial }).strict()),
   'azure.deleteDedicatedHsm': op('irreversible', 'Deprovision the Dedicated HSM in Azure (ARM DELETE), only when the HSM is zeroized', z.object({ resourceId: DedicatedHsmResourceId, serial: HsmSerial.optional(), pollMs: z.number().int().min(50).max(60_000).default(5000) }).strict(), '25m'),

@@ -13,6 +13,8 @@ export const CEREMONY_KINDS = [
   'rehearsal',
   'backup-retention',
   'ntls-certificate-rotation',
+  'restore',
+  'restore-drill',
 ] as const;
 export const CeremonyKindSchema = z.enum(CEREMONY_KINDS);
 export type CeremonyKind = z.infer<typeof CeremonyKindSchema>;

@@ -1,7 +1,7 @@
 import type { AuditManifest } from '../audit/export';
 import { basename, dirname } from 'node:path';
 import type { VerifyCheck, VerifyResult } from '../audit/verify';
-import type { BackupScheduleView } from '../client/backup-schedules';
+import type { ScheduledKind, ScheduleView } from '../client/schedules';
 import { provenText, type BackupProofs } from '../activities/backup-proofs';
 import type { CeremonySummary, StartResult } from '../client/ceremony-client';
 import type { Plan } from '../ceremonies/plan';
@@ -196,17 +196,18 @@ export const formatReportWritten = (file: string) => `report written to ${file}`
 
 // ---- schedules ----
 
-export function formatScheduleCreated(scheduleId: string, planDigest: string, request: { hsm: string; partitions: string[]; every: string }): string {
-  return `schedule ${scheduleId} created: backs up ${request.partitions.join(', ')} of ${request.hsm} every ${request.every}\nplan digest ${planDigest}`;
+export function formatScheduleCreated(scheduleId: string, planDigest: string, request: { kind?: ScheduledKind; hsm: string; partitions: string[]; every: string }): string {
+  const does = request.kind === 'restore-drill' ? 'restores the newest backup of' : 'backs up';
+  return `schedule ${scheduleId} created: ${does} ${request.partitions.join(', ')} of ${request.hsm} every ${request.every}\nplan digest ${planDigest}`;
 }
 
-const scheduleLine = (s: BackupScheduleView) => `${s.scheduleId}  every ${s.every ?? '?'}  ${s.paused ? 'PAUSED' : 'active'}  next ${s.nextRun ?? '-'}`;
+const scheduleLine = (s: ScheduleView) => `${s.scheduleId}  every ${s.every ?? '?'}  ${s.paused ? 'PAUSED' : 'active'}  next ${s.nextRun ?? '-'}`;
 
-export function formatScheduleList(rows: BackupScheduleView[]): string {
+export function formatScheduleList(rows: ScheduleView[]): string {
   return rows.length === 0 ? 'no schedules' : rows.map((r) => `${scheduleLine(r)}${r.note ? `  (${r.note})` : ''}`).join('\n');
 }
 
-export function formatSchedule(s: BackupScheduleView): string {
+export function formatSchedule(s: ScheduleView): string {
   return [scheduleLine(s), ...(s.note ? [`  ${s.note}`] : []), ...s.recentRuns.map((r) => `  ${r.at}  ${r.ceremonyId}`)].join('\n');
 }
 

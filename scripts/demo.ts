@@ -19,7 +19,7 @@ const config = loadConfig();
 const dataDir = resolve(root, config.CEREMONY_DATA_DIR);
 const HSM = config.DEMO_HSM;
 const REQUESTER = 'dave@example.com';
-const ORDER: CeremonyKind[] = ['hsm-init', 'partition-create', 'backup', 'backup-retention', 'ntls-certificate-rotation', 'firmware-upgrade', 'zeroize-deprovision'];
+const ORDER: CeremonyKind[] = ['hsm-init', 'partition-create', 'backup', 'restore', 'restore-drill', 'backup-retention', 'ntls-certificate-rotation', 'firmware-upgrade', 'zeroize-deprovision'];
 const PACKAGE = 'lunahsm_update-7.8.4-demo.spkg';
 
 function log(text: string): void {
@@ -46,6 +46,10 @@ function demoParams(kind: CeremonyKind): Record<string, string> {
     }
     case 'zeroize-deprovision':
       return { maxBackupAgeDays: '7' };
+    case 'restore':
+      return { partition: 'payments', backup: newestBackupOf('payments') };
+    case 'restore-drill':
+      return { partitions: 'payments' };
     default:
       return {};
   }
@@ -55,6 +59,45 @@ function demoParams(kind: CeremonyKind): Record<string, string> {
 function applianceState(): { zeroized: boolean; partitions: { name: string }[] } | undefined {
   const path = join(dataDir, 'sim', HSM, 'state.json');
   return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined;
+}
+
+type SimPartition = { name: string; serial: string; objects: number; createdAt: string };
+
+/** Change the simulated appliance's state as the world outside the ceremonies would (demo only). */
+function updateAppliance(change: (state: { serial: string; partitions: SimPartition[] }) => void): void {
+  const path = join(dataDir, 'sim', HSM, 'state.json');
+  const state = JSON.parse(readFileSync(path, 'utf8'));
+  change(state);
+  writeFileSync(path, JSON.stringify(state, null, 2));
+}
+
+/** The label of the newest backup of a partition on the simulated Backup HSM (the demo's backup). */
+function newestBackupOf(partition: string): string {
+  const path = join(dataDir, 'sim', 'onprem-backup', 'state.json');
+  const backups: { label: string; sourcePartition: string; objects: number }[] = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')).backups : [];
+  const label = backups.filter((b) => b.sourcePartition === partition && b.objects > 0).at(-1)?.label;
+  if (!label) throw new Error(`no backup of ${partition} on the simulated Backup HSM: run the backup first`);
+  return label;
+}
+
+/** What happens around a ceremony in the demo's story: payments' application creates its keys
+ * before the backup; payments loses them (re-initialised) before the restore; the drill's scratch
+ * partition (config/inventory.yaml scratchPartitions) exists, empty, as its owner created it. */
+function setTheScene(kind: CeremonyKind): void {
+  if (kind === 'backup') {
+    updateAppliance((s) => s.partitions.filter((p) => p.name === 'payments' && p.objects === 0).forEach((p) => (p.objects = 12)));
+    log('backup: the application on app01 has created 12 keys in payments');
+  }
+  if (kind === 'restore') {
+    updateAppliance((s) => s.partitions.filter((p) => p.name === 'payments').forEach((p) => (p.objects = 0)));
+    log('restore: payments has lost its keys (re-initialised): it is restored from its backup');
+  }
+  if (kind === 'restore-drill') {
+    updateAppliance((s) => {
+      if (s.partitions.some((p) => p.name === 'drill-scratch')) return;
+      s.partitions.push({ name: 'drill-scratch', serial: `15${s.serial.padStart(7, '0').slice(-7)}${String(9000 + s.partitions.length)}`, objects: 0, createdAt: new Date().toISOString() });
+    });
+  }
 }
 
 function needsRun(kind: CeremonyKind): boolean {
@@ -112,6 +155,7 @@ async function waitForWorker(): Promise<void> {
 
 /** Approve every gate as it opens, as the approvers would; sign off as Microsoft's contact. */
 async function runCeremony(ceremonies: CeremonyClient, kind: CeremonyKind): Promise<CeremonyStatus> {
+  setTheScene(kind);
   const ticket = `demo:${kind}-${Date.now().toString(36)}`;
   const inventory = loadInventory(join(dataDir, 'sim', 'inventory.yaml'));
   const { ceremonyId } = await ceremonies.start({ kind, hsm: HSM, ticket, requester: REQUESTER, params: demoParams(kind) }, inventory);

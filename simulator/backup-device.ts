@@ -41,6 +41,9 @@ export const BackupStateSchema = z.object({
         sourceSerial: z.string(),
         sourcePartition: z.string(),
         sourceAppliance: z.string(),
+        /** The firmware of the appliance it was backed up from (a 7.7+ partition's backup does not
+         * restore to older firmware: Thales, `partition archive restore`). */
+        sourceFirmware: z.string().optional(),
         createdAt: z.string(),
       }),
     )

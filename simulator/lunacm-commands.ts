@@ -2,7 +2,8 @@ import { applianceStore } from './appliance-server';
 import type { BackupState } from './backup-device';
 import { CRLF } from './lunash/output';
 import { LunaError, type CommandContext, type CommandSpec, type ShellDialect } from './lunash/shell';
-import { archiveList, LUNACM_QUESTIONS } from './lunacm-shapes';
+import { archiveList, LUNACM_QUESTIONS, partitionClearOutput, restoreOutput } from './lunacm-shapes';
+import { compareVersions } from './versions';
 
 // LunaCM as the backup workstation runs it (simulator/SOURCES.md says where each shape comes
 // from). Slot 0 is the Luna Backup HSM; each appliance partition assigned to the workstation's
@@ -124,7 +125,8 @@ function backupCommand(dirs: string[], secrets: PartitionSecrets): CommandSpec<B
         if (so !== c.state.hsmSoPassword) throw new LunaError('0x000000a0', 'CKR_PIN_INCORRECT', `The SO password of the Backup HSM in slot ${target.id} is not correct.`);
         const domain = await secret(c, `${CRLF}  Creating partition ${label} on slot ${target.id}.${CRLF}${CRLF}  ${LUNACM_QUESTIONS.backupDomain}`);
         c.state.backups = c.state.backups.filter((b) => b.label !== label);
-        backup = { label, domain, sourceSerial: source.partition.serial, sourcePartition: source.partition.name, sourceAppliance: source.appliance, objects: 0, createdAt: new Date().toISOString() };
+        const sourceFirmware = applianceStore(source.slot.appliance!).read().firmware;
+        backup = { label, domain, sourceSerial: source.partition.serial, sourcePartition: source.partition.name, sourceAppliance: source.appliance, sourceFirmware, objects: 0, createdAt: new Date().toISOString() };
         c.state.backups.push(backup);
       }
       const handles = Array.from({ length: source.partition.objects }, (_, i) => 100 + i);
@@ -173,6 +175,82 @@ function archiveDeleteCommand(dirs: string[]): CommandSpec<BackupState> {
       if (so !== c.state.hsmSoPassword) throw new LunaError('0x000000a0', 'CKR_PIN_INCORRECT', `The SO password of the Backup HSM in slot ${target.id} is not correct.`);
       c.state.backups = c.state.backups.filter((b) => b.label !== label);
       return ['', `  Backup partition ${label} deleted from slot ${target.id}.`].join(CRLF);
+    },
+  };
+}
+
+/** The Crypto Officer of the current slot must be logged in (backup, restore and clear all say so). */
+function requireCryptoOfficer(c: CommandContext<BackupState>, source: { slot: Slot }): void {
+  if (c.session.role?.slot !== source.slot.id) throw new LunaError('0x00000101', 'CKR_USER_NOT_LOGGED_IN', 'You must be logged in as the Crypto Officer of the current slot.');
+}
+
+/** The firmware from which partitions are V0/V1: their backups restore to no older firmware
+ * (Thales, `partition archive restore`: "any attempt to restore from a higher-security status to
+ * lower-security status fails gracefully"). */
+const V0_V1_FIRMWARE = '7.7.0';
+
+/** `partition archive restore -slot <Backup HSM slot> -partition <backup name>`: the backup
+ * partition's objects are cloned to the current partition, as its Crypto Officer, and added to
+ * what it holds (Thales, `partition archive restore`: "restore objects from the specified backup
+ * partition, in a backup HSM, in a specified slot, to the current user partition"). The Backup HSM
+ * asks for its SO's password (guessed, as the backup asks it). Each object is verified by the
+ * target against its cloning domain: with another domain, nothing is restored and the command
+ * fails with CKR_CERTIFICATE_INVALID (Thales, same page). */
+function restoreCommand(dirs: string[], secrets: PartitionSecrets): CommandSpec<BackupState> {
+  return {
+    words: ['partition', 'archive', 'restore'],
+    options: { slot: 'value', partition: 'value', password: 'value' },
+    required: ['slot', 'partition'],
+    run: async (c) => {
+      const from = slotOf(c, dirs, Number(c.options.slot));
+      if (from.appliance) throw slotInvalid(`Slot ${from.id} is not a Backup HSM.`);
+      const target = currentPartition(c, dirs, secrets);
+      requireCryptoOfficer(c, target);
+      const label = String(c.options.partition);
+      const backup = c.state.backups.find((b) => b.label === label);
+      // guessed: no page prints the refusal of an unknown backup partition
+      if (!backup) throw new LunaError('0x00000003', 'CKR_ARGUMENTS_BAD', `No backup partition ${label} on slot ${from.id}.`);
+      const so = typeof c.options.password === 'string' ? c.options.password : await secret(c, backupSoQuestion(from.id));
+      if (so !== c.state.hsmSoPassword) throw new LunaError('0x000000a0', 'CKR_PIN_INCORRECT', `The SO password of the Backup HSM in slot ${from.id} is not correct.`);
+      const appliance = applianceStore(target.slot.appliance!);
+      const firmware = appliance.read().firmware;
+      if (backup.sourceFirmware && compareVersions(backup.sourceFirmware, V0_V1_FIRMWARE) >= 0 && compareVersions(firmware, V0_V1_FIRMWARE) < 0) {
+        throw new LunaError('0x80000000', 'CKR_DEVICE_ERROR', `Backup ${label} was made from firmware ${backup.sourceFirmware}: it cannot be restored to firmware ${firmware}.`);
+      }
+      const handles = Array.from({ length: backup.objects }, (_, i) => 200 + i);
+      if (backup.domain !== target.secrets?.domain) {
+        const lines = handles.slice(0, 1).map((h) => `  Failed to clone object ${h}: the partition could not verify it (CKR_CERTIFICATE_INVALID).`);
+        throw new LunaError('0x80000000', 'CKR_CERTIFICATE_INVALID', 'The cloning domain of the partition does not match the backup partition.', lines.join(CRLF));
+      }
+      appliance.update((s) => {
+        const p = s.partitions.find((x) => x.serial === target.partition.serial);
+        if (p) p.objects += backup.objects;
+      });
+      return restoreOutput(label, handles, target.slot.id).join(CRLF);
+    },
+  };
+}
+
+/** `partition clear`: every object of the current partition is deleted, as its Crypto Officer;
+ * `proceed` unless `-force` (guessed from LunaCM's other destructive commands: no page of it was
+ * found in the search index). */
+function clearCommand(dirs: string[], secrets: PartitionSecrets): CommandSpec<BackupState> {
+  return {
+    words: ['partition', 'clear'],
+    options: { force: 'flag' },
+    run: async (c) => {
+      const target = currentPartition(c, dirs, secrets);
+      requireCryptoOfficer(c, target);
+      if (!c.options.force) {
+        const question = `${CRLF}  You are about to delete all objects on the partition in slot ${target.slot.id}.${CRLF}${CRLF}  ${LUNACM_QUESTIONS.proceed}`;
+        if (!(await c.confirm(question))) throw new LunaError('0x0000000b', 'User Cancelled Operation');
+      }
+      let cleared = 0;
+      applianceStore(target.slot.appliance!).update((s) => {
+        const p = s.partitions.find((x) => x.serial === target.partition.serial);
+        if (p) [cleared, p.objects] = [p.objects, 0];
+      });
+      return partitionClearOutput(cleared).join(CRLF);
     },
   };
 }
@@ -245,6 +323,8 @@ export function lunacmCommands(dirs: string[], secrets: PartitionSecrets): Comma
       },
     },
     backupCommand(dirs, secrets),
+    restoreCommand(dirs, secrets),
+    clearCommand(dirs, secrets),
     {
       words: ['partition', 'archive', 'list'],
       options: { slot: 'value' },

@@ -25,3 +25,22 @@ export function archiveList(backups: { label: string; objects: number }[]): stri
   if (backups.length === 0) return ['   No backup partitions.'];
   return guessedTable(['Partition Name', 'Objects'], backups.map((b) => [b.label, String(b.objects)]), [false, true]);
 }
+
+/** What `partition archive restore` prints once every object is restored (guessed: no page or
+ * capture shows it; written as the simulated backup writes its own, object by object). */
+export function restoreOutput(label: string, handles: number[], slot: number): string[] {
+  return [
+    '',
+    `  Restoring objects from backup partition ${label}...`,
+    ...handles.map((h, i) => `  Cloned object ${h} to the partition in slot ${slot} (new handle ${300 + i}).`),
+    '',
+    '  Restore Complete.',
+    '',
+    `  ${handles.length} objects have been restored to the partition in slot ${slot}.`,
+  ];
+}
+
+/** What `partition clear` prints (guessed). */
+export function partitionClearOutput(objects: number): string[] {
+  return ['', `  ${objects} objects have been deleted from the partition.`];
+}

@@ -75,6 +75,14 @@ export class IncompleteBackup extends DeviceError {
   }
 }
 
+/** A partition whose restore was interrupted (a lost session) or that holds something else. */
+export class IncompleteRestore extends DeviceError {
+  constructor(partition: string, holds: number, label: string, backupObjects: number, decision: string) {
+    super(`partition ${partition} holds ${holds} objects, backup ${label} ${backupObjects}: ${decision}`);
+    this.name = 'IncompleteRestore';
+  }
+}
+
 /** The device's state after an act is not what the operation promised. */
 export class VerificationFailed extends DeviceError {
   constructor(message: string) {

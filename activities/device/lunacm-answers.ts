@@ -44,3 +44,10 @@ export function archiveDeleteAnswers(so: string): Answer[] {
     { prompt: ENTER_PASSWORD, leadIn: BACKUP_SO_LEAD_IN, reply: so },
   ];
 }
+
+/** `partition archive restore`: the Backup HSM's SO password, asked as the backup asks it (named
+ * on the question, or on the line before LunaCM's `enter password:`; guessed), and the cloning
+ * domain if it is asked (the target partition's, which the precheck found to be the backup's). */
+export function archiveRestoreAnswers(secrets: { so: string; domain: string }): Answer[] {
+  return archiveBackupAnswers({ ...secrets, replacing: false });
+}

@@ -65,7 +65,7 @@ async function compare(ctx: OperationContext, args: OperationArgs<'backup.verify
 
 /** A secret of the partition (inventory: hsms.<hsm>.partitionCredentials.<partition>): its
  * Crypto Officer's password (`co`) or its cloning domain (`domain`). */
-async function partitionSecret(ctx: OperationContext, partition: string, which: 'co' | 'domain'): Promise<string> {
+export async function partitionSecret(ctx: OperationContext, partition: string, which: 'co' | 'domain'): Promise<string> {
   const ref = own(own(ctx.inventory().hsms, ctx.hsm ?? '')?.partitionCredentials, partition)?.[which];
   const what = which === 'co' ? 'Crypto Officer secret' : 'cloning domain (its owner chose it at partition init -domain)';
   if (!ref) throw new SecretUnavailable(`hsms.${ctx.hsm}.partitionCredentials.${partition}.${which}: the inventory has no ${what} for partition ${partition}`);
@@ -76,7 +76,7 @@ async function partitionSecret(ctx: OperationContext, partition: string, which: 
  * (LunaCM `role show`): a password is typed only when one wrong one could not lock the role out
  * (Thales, "Logging In to the Application Partition": ten failed CO logins lock CO and CU out,
  * partition policy 20 may set fewer). */
-async function cryptoOfficerLogin(ctx: OperationContext, partition: string, co: string): Promise<void> {
+export async function cryptoOfficerLogin(ctx: OperationContext, partition: string, co: string): Promise<void> {
   const ws = ctx.backupDevice();
   let left: number;
   try {
@@ -171,7 +171,10 @@ export const backupVerify = defineOperation('backup.verify', {
  * zeroize): named for this HSM and partition, dated, and holding as many objects. */
 export const backupRecent = defineOperation('backup.recent', {
   async probe(ctx, { maxAgeDays }) {
-    const partitions = await readPartitions(ctx.device());
+    // an empty scratch partition of the inventory (a restore drill's, cleared after each drill)
+    // holds nothing to back up
+    const scratch = own(ctx.inventory().hsms, ctx.hsm ?? '')?.scratchPartitions ?? [];
+    const partitions = (await readPartitions(ctx.device())).filter((p) => !(scratch.includes(p.name) && p.objects === 0));
     const { backups } = await readBackups(ctx.backupDevice());
     const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
     const since = today - maxAgeDays * 86_400_000;

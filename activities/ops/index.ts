@@ -26,6 +26,7 @@ import {
   partitionPresent,
 } from './luna';
 import { vpnCheck } from './network';
+import { backupRestore, restoreCompatible, restoreVerify, scratchClear } from './restore';
 import { ntlsCertificateForUnit } from './ntls';
 import { ntlsRotateCertificate, ntlsRotationBaseline } from './ntls-rotation';
 import { rebootPatchInstalled } from './reboot-patch';
@@ -81,6 +82,10 @@ const IMPLEMENTATIONS: { [N in OperationName]: OperationDefinition<N> } = {
   'backup.retentionHolds': backupRetentionHolds,
   'backup.deleteExpired': backupDeleteExpired,
   'backup.compatible': backupCompatible,
+  'restore.compatible': restoreCompatible,
+  'backup.restore': backupRestore,
+  'restore.verify': restoreVerify,
+  'scratch.clear': scratchClear,
   'approval.standing': standingApproval,
   'azure.matchesAppliance': azureMatchesAppliance,
   'azure.deleteDedicatedHsm': azureDeleteDedicatedHsm,

@@ -6,6 +6,8 @@ import { buildHsmInitPlan } from './hsm-init';
 import { buildNtlsCertificateRotationPlan } from './ntls-certificate-rotation';
 import { buildPartitionCreatePlan } from './partition-create';
 import { buildRehearsalPlan } from './rehearsal';
+import { buildRestorePlan } from './restore';
+import { buildRestoreDrillPlan } from './restore-drill';
 import type { PlanBuilder } from './types';
 import { buildZeroizeDeprovisionPlan } from './zeroize-deprovision';
 
@@ -19,4 +21,6 @@ export const PLAN_BUILDERS: Record<CeremonyKind, PlanBuilder> = {
   rehearsal: buildRehearsalPlan,
   'backup-retention': buildBackupRetentionPlan,
   'ntls-certificate-rotation': buildNtlsCertificateRotationPlan,
+  restore: buildRestorePlan,
+  'restore-drill': buildRestoreDrillPlan,
 };

@@ -1,5 +1,5 @@
 import { ceremonyBackupLabel } from '../../activities/ops/backup';
-import { cli } from '../support/cli';
+import { cli, firstScheduledRun } from '../support/cli';
 import { result } from '../support/harness';
 import { driveGates } from '../support/drive';
 import { OPERATOR, startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
@@ -237,14 +237,10 @@ describe('backup schedules from the CLI', () => {
     expect(twice.err).toContain('a backup schedule for hsm-sim-1 already exists');
 
     expect((await cli('schedule', 'trigger', 'backup-hsm-sim-1')).code).toBe(0);
-    let runs: { ceremonyId: string }[] = [];
-    for (let i = 0; i < 300 && runs.length === 0; i++) {
-      runs = JSON.parse((await cli('--json', 'schedule', 'show', 'backup-hsm-sim-1')).out).recentRuns;
-      if (runs.length === 0) await new Promise((r) => setTimeout(r, 100));
-    }
-    const run = await result(h.ceremonies, runs[0].ceremonyId);
+    const runId = await firstScheduledRun('backup-hsm-sim-1');
+    const run = await result(h.ceremonies, runId);
     expect(run).toMatchObject({ kind: 'backup', phase: 'completed', ticket: 'schedule:backup-hsm-sim-1' });
-    expect(sim.backup.state.read().backups.map((b) => b.label)).toContain(ceremonyBackupLabel('hsm-sim-1', 'payments', runs[0].ceremonyId));
+    expect(sim.backup.state.read().backups.map((b) => b.label)).toContain(ceremonyBackupLabel('hsm-sim-1', 'payments', runId));
 
     expect((await cli('schedule', 'pause', 'backup-hsm-sim-1', '--reason', 'maintenance window')).out).toBe('backup-hsm-sim-1 paused');
     // the schedule list comes from visibility, which catches up a moment later

@@ -503,6 +503,57 @@ describe('backup', () => {
   });
 });
 
+describe('restore', () => {
+  beforeEach(async () => {
+    await partitionWithObjects();
+    await op('backup.partition', { partition: 'payments', label: 'c-1-payments' });
+    await op('partition.create', { partition: 'scratch' });
+    await op('partition.assignClient', { client: 'backup-ws', host: 'backup-ws.onprem.example', partition: 'scratch' });
+  });
+  const restore = { partition: 'scratch', source: 'payments', label: 'c-1-payments' };
+  const restores = () => sim.backup.state.read().audit.filter((a) => a.command.startsWith('partition archive restore') && a.result === 0).length;
+
+  test('a connection dropped after the restore ran, then a retry: the probe finds it done, and the restore was sent once', async () => {
+    sim.backup.faults.write({ dropConnection: [{ match: 'partition archive restore', applied: true, times: 1 }] });
+    await expect(op('backup.restore', restore)).rejects.toThrow(/lost during 'partition archive restore/);
+    expect((await op('backup.restore', restore)).outcome).toBe('already-present');
+    expect(restores()).toBe(1);
+    expect(await op('restore.verify', restore)).toMatchObject({ outcome: 'checked', verify: { partition: 'payments', target: 'scratch', label: 'c-1-payments', backupObjects: 42, restoredObjects: 42 } });
+  });
+
+  test('scratch.clear clears a scratch partition of the inventory, and refuses any other partition without a command', async () => {
+    await op('backup.restore', restore);
+    const f = await failure(op('scratch.clear', { partition: 'payments' }));
+    expect(f).toMatchObject({ nonRetryable: true, type: 'InvalidArguments' });
+    expect(f.message).toContain('payments is not one of hsms.hsm-sim-1.scratchPartitions: it is never cleared');
+    expect(state().partitions.find((p) => p.name === 'payments')?.objects).toBe(42);
+    expect((await op('scratch.clear', { partition: 'scratch' })).outcome).toBe('applied');
+    expect(state().partitions.find((p) => p.name === 'scratch')?.objects).toBe(0);
+    expect(sim.backup.state.read().audit.filter((a) => a.command.startsWith('partition clear')).length).toBe(1);
+  });
+
+  test('a backup ceremony\'s label that names another partition than the stated source is refused before any gate', async () => {
+    const label = ceremonyBackupLabel('hsm-sim-1', 'payments', 'c-1');
+    sim.backup.state.update((s) => void s.backups.push({ ...s.backups[0], label }));
+    expect(await op('restore.compatible', { partition: 'scratch', source: 'payments', label })).toMatchObject({ outcome: 'checked', probe: { label, backupObjects: 42, domain: 'same reference' } });
+    const f = await failure(op('restore.compatible', { partition: 'scratch', source: 'tokens', label }));
+    expect(f).toMatchObject({ nonRetryable: true, type: 'CheckFailed' });
+    expect(f.message).toContain(`backup ${label} is not named as a backup of hsm-sim-1's partition tokens`);
+  });
+
+  test('labelFrom names a step whose verified state holds the label; without it nothing is restored', async () => {
+    const pinned = { partition: 'scratch', source: 'payments', labelFrom: 'ready-payments' };
+    const f = await failure(op('backup.restore', pinned));
+    expect(f).toMatchObject({ nonRetryable: true, type: 'InvalidArguments' });
+    expect(restores()).toBe(0);
+    const fn = activities['backup.restore'] as (input: OperationInput) => Promise<OperationEvidence>;
+    const evidence = await new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn, {
+      ceremonyId: 'c-1', kind: 'restore-drill', stepId: 'restore-payments', op: 'backup.restore', hsm: 'hsm-sim-1', args: pinned, earlierState: { 'ready-payments': { label: 'c-1-payments' } },
+    });
+    expect(evidence).toMatchObject({ outcome: 'applied', verify: { label: 'c-1-payments', targetObjects: 42 } });
+  });
+});
+
 describe('the backup path and the assignment', () => {
   beforeEach(partitionWithObjects);
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { LunaShell, type Answer } from '../../activities/device/luna-shell';
-import { archiveBackupAnswers, archiveDeleteAnswers, roleLoginAnswers } from '../../activities/device/lunacm-answers';
+import { archiveBackupAnswers, archiveDeleteAnswers, archiveRestoreAnswers, roleLoginAnswers } from '../../activities/device/lunacm-answers';
 import { allFixtures, fixture, type Fixture } from '../support/lunash-fixtures';
 import { CLIENT_CERTIFICATES, initialiseDirectly, SECRETS, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
 import type { ApplianceState } from '../../simulator/state';
@@ -305,6 +305,16 @@ const CONTRACT: Record<string, Contract> = {
           { ...known, label: 'hsm-sim-1-tokens-20261129-3f2a9c1d', objects: 0 },
         ];
       }),
+  },
+  'lunacm-partition-archive-restore': {
+    via: 'lunacm',
+    given: async () => {
+      await coOfPayments();
+      sim.backup.state.update((s) => {
+        s.backups = [{ label: 'hsm-sim-1-payments-20261129-3f2a9c1d', domain: SECRETS.TEST_PARTITION_DOMAIN, objects: 2, sourceSerial: '1500000000001', sourcePartition: 'payments', sourceAppliance: 'hsm-sim-1', createdAt: new Date(0).toISOString() }];
+      });
+    },
+    answers: archiveRestoreAnswers({ so: SECRETS.TEST_BACKUP_HSM_SO, domain: SECRETS.TEST_PARTITION_DOMAIN }),
   },
   'lunacm-partition-archive-list-empty': { via: 'lunacm', given: () => sim.backup.state.update((s) => void (s.backups = [])) },
   'lunacm-partition-archive-delete': {

@@ -19,3 +19,13 @@ export function cliProcess(argv: string[], options: { cwd?: string; env?: NodeJS
     });
   });
 }
+
+/** The first run a schedule started (after `schedule trigger`), as `schedule show --json` lists it. */
+export async function firstScheduledRun(scheduleId: string): Promise<string> {
+  for (let i = 0; i < 300; i++) {
+    const runs: { ceremonyId: string }[] = JSON.parse((await cli('--json', 'schedule', 'show', scheduleId)).out).recentRuns;
+    if (runs.length > 0) return runs[0].ceremonyId;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`schedule ${scheduleId} started no run`);
+}

@@ -35,6 +35,10 @@ export const GOLDEN: Record<string, { kind: CeremonyRequestInput['kind']; params
   },
   'zeroize-deprovision-ha-member': { kind: 'zeroize-deprovision', params: {}, haMember: true },
   'ntls-certificate-rotation': { kind: 'ntls-certificate-rotation', params: {} },
+  restore: { kind: 'restore', params: { partition: 'payments', backup: 'hsm-weu-1-payments-20261206-0a1b2c3d' } },
+  'restore-into-non-empty': { kind: 'restore', params: { partition: 'payments', backup: 'hsm-weu-1-payments-20261206-0a1b2c3d', intoNonEmpty: 'true' } },
+  // config/inventory.yaml's weekly-drill-weu-1 expires 2027-12-31: after that this plan is refused
+  'restore-drill': { kind: 'restore-drill', params: { partitions: 'payments', standingApproval: 'weekly-drill-weu-1' } },
 };
 
 /** The inventory a golden case is built with: config/inventory.yaml, with GOLDEN_HA_GROUPS for an HA member's. */

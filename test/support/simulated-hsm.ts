@@ -22,6 +22,9 @@ export const SECRETS = {
    * which a backup answers: the same, unless a test says otherwise. */
   TEST_BACKUP_DOMAIN: 'Partition-Domain-4e8a17',
   TEST_PARTITION_CO: 'Crypto-Officer-b7c935',
+  /** The cloning domain of a partition of another domain (`elsewhere`): no backup of the others
+   * restores into it. */
+  TEST_OTHER_DOMAIN: 'Other-Domain-2f9c61',
 };
 
 /** NTLS client certificates of the test inventory (throwaway self-signed ones, public). */
@@ -131,7 +134,12 @@ export function writeTestInventory(
           ...(hsm.serial ? { serial: hsm.serial } : {}),
           // every partition the tests back up is initialised with the same Crypto Officer secret
           // and cloning domain
-          partitionCredentials: Object.fromEntries(['payments', 'tokens', 'orphan', 'vault'].map((p) => [p, { co: 'env:TEST_PARTITION_CO', domain: 'env:TEST_BACKUP_DOMAIN' }])),
+          partitionCredentials: {
+            ...Object.fromEntries(['payments', 'tokens', 'orphan', 'vault', 'restored', 'scratch'].map((p) => [p, { co: 'env:TEST_PARTITION_CO', domain: 'env:TEST_BACKUP_DOMAIN' }])),
+            elsewhere: { co: 'env:TEST_PARTITION_CO', domain: 'env:TEST_OTHER_DOMAIN' },
+          },
+          // restore drills restore into `scratch` (the other partitions' cloning domain) and clear it
+          scratchPartitions: ['scratch'],
           ...(hsm.ntlsPort ? { ntls: { port: hsm.ntlsPort } } : {}),
         },
       },
@@ -162,6 +170,7 @@ export function writeTestInventory(
       externalSigners: { microsoft: { name: 'Microsoft', contacts: [MICROSOFT] } },
       standingApprovals: {
         'nightly-backup': { ceremony: 'backup', hsm: name, kinds: ['reversible', 'key-material'], approvedBy: ['alice@example.com', 'bob@example.com'], reference: 'CAB-2026-114', expires: '2099-12-31', params: { partitions: ['payments', 'tokens'], backupDevice: 'onprem-backup' } },
+        'weekly-drill': { ceremony: 'restore-drill', hsm: name, kinds: ['reversible', 'key-material'], approvedBy: ['alice@example.com', 'bob@example.com'], reference: 'CAB-2026-115', expires: '2099-12-31', params: { partitions: ['payments', 'tokens'], backupDevice: 'onprem-backup' } },
       },
     }),
   );

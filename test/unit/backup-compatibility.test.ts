@@ -1,4 +1,4 @@
-import { backupCompatibilityProblems, backupHsmFamily } from '../../ceremonies/backup-compatibility';
+import { backupCompatibilityProblems, backupHsmFamily, restoreCompatibilityProblems } from '../../ceremonies/backup-compatibility';
 
 const check = (partitionFirmware: string, model: string, firmware: string, clientVersion = '10.4.0') => backupCompatibilityProblems({ partitionFirmware, backupHsm: { model, firmware }, clientVersion });
 
@@ -29,4 +29,17 @@ test('what cannot be read is a problem, never a pass', () => {
   expect(backupHsmFamily('Backup Device')).toBeUndefined();
   expect(backupHsmFamily('Luna Backup HSM G5')).toBe('backup-hsm-g5');
   expect(backupHsmFamily('G7 Backup HSM')).toBe('backup-hsm-7');
+});
+
+test('a restore needs no minimum Backup HSM firmware, but a 7.7+ partition\'s backup does not restore to older firmware, and the v2 still needs client 10.4.0', () => {
+  const restore = (partitionFirmware: string, model: string, firmware: string, clientVersion = '10.4.0', sourceFirmware?: string) =>
+    restoreCompatibilityProblems({ partitionFirmware, backupHsm: { model, firmware }, clientVersion, ...(sourceFirmware ? { sourceFirmware } : {}) });
+  // "You can use a Luna Backup HSM with older firmware to restore objects to a V0 or V1 partition"
+  expect(restore('7.7.1', 'G7 Backup HSM', '7.3.2')).toEqual([]);
+  expect(restore('7.4.2', 'G7 Backup HSM', '7.7.1', '10.4.0', '7.8.4')).toEqual([
+    'a backup of a partition on firmware 7.8.4 (7.7.0 or newer) does not restore to a partition on firmware 7.4.2 (Thales LunaCM reference, "partition archive restore" (Luna 7): "any attempt to restore from a higher-security status to lower-security status fails gracefully")',
+  ]);
+  expect(restore('7.8.4', 'G7 Backup HSM', '7.7.1', '10.4.0', '7.4.2')).toEqual([]);
+  expect(restore('7.0.3', 'G7 Backup HSM v2', '7.7.2', '10.3.0')[0]).toMatch(/^a Luna Backup HSM 7 v2 needs Luna HSM Client 10\.4\.0 or newer on the workstation; it runs 10\.3\.0/);
+  expect(restore('7.8.4', 'Some Token', '7.7.1')).toEqual(['the Backup HSM model "Some Token" is not one the documentation\'s rules name (Luna Backup HSM 7, 7 v2, G5)']);
 });

@@ -98,9 +98,9 @@ describe('a standing approval covers the kind, HSM, partitions and backup device
     );
   });
 
-  test('the inventory refuses a standing approval that names no parameters, or another kind than backup', () => {
+  test('the inventory refuses a standing approval that names no parameters, or another kind than backup or restore-drill', () => {
     const yaml = readFileSync(join(__dirname, '../../config/inventory.yaml'), 'utf8');
     expect(() => parseInventory(yaml.replace(/    # what it covers[^\n]*\n    params:\n      partitions: \[payments\]\n      backupDevice: onprem-backup\n/, ''))).toThrow(/standingApprovals.nightly-backup-weu-1.params/);
-    expect(() => parseInventory(yaml.replace('    ceremony: backup\n    hsm: hsm-weu-1', '    ceremony: rehearsal\n    hsm: hsm-weu-1'))).toThrow(/covers backups only/);
+    expect(() => parseInventory(yaml.replace('    ceremony: backup\n    hsm: hsm-weu-1', '    ceremony: rehearsal\n    hsm: hsm-weu-1'))).toThrow(/covers backups and restore drills only/);
   });
 });

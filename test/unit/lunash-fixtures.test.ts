@@ -314,6 +314,7 @@ const EXPECTED: Record<string, unknown> = {
   'lunacm-slot-set': { code: 0, text: 'No Error', errors: [] },
   'lunacm-role-login': { code: 0, text: 'No Error', errors: [] },
   'lunacm-partition-init': { code: 0, text: 'No Error', errors: [] },
+  'lunacm-partition-archive-restore': { code: 0, text: 'No Error', errors: [] },
   'client-revokepartition': success,
   // the empty backup partition a domain mismatch leaves: a failure, whatever the code
   'error-lunacm-archive-backup-domain-mismatch': {

@@ -6,7 +6,16 @@ import { ValidationError } from '../ceremonies/validation';
 import { ceremonySearchAttributes } from '../workflows/search-attributes';
 import { CeremonyRefusal, type CeremonyClient } from './ceremony-client';
 
-export interface BackupScheduleRequest {
+/** The ceremonies that run on a schedule, and how their schedules are named (one per kind and
+ * HSM): periodic backups, and restore drills that prove them. */
+export const SCHEDULED_KINDS = {
+  backup: { prefix: 'backup-', what: 'backup' },
+  'restore-drill': { prefix: 'drill-', what: 'restore drill' },
+} as const;
+export type ScheduledKind = keyof typeof SCHEDULED_KINDS;
+
+export interface ScheduleRequest {
+  kind: ScheduledKind;
   hsm: string;
   partitions: string[];
   /** e.g. `24h`, `7d` */
@@ -16,7 +25,7 @@ export interface BackupScheduleRequest {
   standingApproval?: string;
 }
 
-export interface BackupScheduleView {
+export interface ScheduleView {
   scheduleId: string;
   hsm?: string;
   every?: string;
@@ -26,30 +35,32 @@ export interface BackupScheduleView {
   recentRuns: { ceremonyId: string; at: string }[];
 }
 
-const PREFIX = 'backup-';
+const isScheduled = (scheduleId: string) => Object.values(SCHEDULED_KINDS).some((k) => scheduleId.startsWith(k.prefix));
 
-/** Periodic backups as a Temporal Schedule: each run is a backup ceremony whose plan was built
- * (and can be read) when the schedule was created. One schedule per HSM. */
-export class BackupSchedules {
+/** Periodic ceremonies as Temporal Schedules: each run is a ceremony (a backup, or a restore drill)
+ * whose plan was built (and can be read) when the schedule was created. One schedule per kind and
+ * HSM. */
+export class CeremonySchedules {
   constructor(private readonly ceremonies: CeremonyClient) {}
 
   private get schedules() {
     return this.ceremonies.client.schedule;
   }
 
-  async create(request: BackupScheduleRequest, inventory: Inventory): Promise<{ scheduleId: string; planDigest: string }> {
+  async create(request: ScheduleRequest, inventory: Inventory): Promise<{ scheduleId: string; planDigest: string }> {
+    const { prefix, what } = SCHEDULED_KINDS[request.kind];
     let every: number;
     try {
       every = durationMs(request.every);
     } catch {
       throw new ValidationError('schedule', [`every: expected a duration such as "24h" or "7d", got ${JSON.stringify(request.every)}`]);
     }
-    if (every < 60_000) throw new ValidationError('schedule', ['every: backups run at most once a minute']);
-    const scheduleId = `${PREFIX}${request.hsm}`;
+    if (every < 60_000) throw new ValidationError('schedule', [`every: ${what}s run at most once a minute`]);
+    const scheduleId = `${prefix}${request.hsm}`;
     const ticket = `schedule:${scheduleId}`;
     const { plan, digest } = buildPlan(
       {
-        kind: 'backup',
+        kind: request.kind,
         hsm: request.hsm,
         ticket,
         requester: request.requester,
@@ -74,21 +85,21 @@ export class BackupSchedules {
         state: { note: `created by ${request.requester}${request.standingApproval ? `; standing approval ${request.standingApproval}` : '; each run waits for its approval gate'}` },
       });
     } catch (err) {
-      if (err instanceof ScheduleAlreadyRunning) throw new CeremonyRefusal(`a backup schedule for ${request.hsm} already exists (${scheduleId}); delete it first to change it`);
+      if (err instanceof ScheduleAlreadyRunning) throw new CeremonyRefusal(`a ${what} schedule for ${request.hsm} already exists (${scheduleId}); delete it first to change it`);
       throw err;
     }
     return { scheduleId, planDigest: digest };
   }
 
-  async list(): Promise<BackupScheduleView[]> {
-    const out: BackupScheduleView[] = [];
+  async list(): Promise<ScheduleView[]> {
+    const out: ScheduleView[] = [];
     for await (const summary of this.schedules.list()) {
-      if (summary.scheduleId.startsWith(PREFIX)) out.push(view(summary));
+      if (isScheduled(summary.scheduleId)) out.push(view(summary));
     }
     return out;
   }
 
-  async describe(scheduleId: string): Promise<BackupScheduleView> {
+  async describe(scheduleId: string): Promise<ScheduleView> {
     const d = await this.call(scheduleId, () => this.schedules.getHandle(scheduleId).describe());
     return {
       scheduleId,
@@ -127,7 +138,7 @@ export class BackupSchedules {
   }
 }
 
-function view(summary: ScheduleSummary): BackupScheduleView {
+function view(summary: ScheduleSummary): ScheduleView {
   return {
     scheduleId: summary.scheduleId,
     hsm: summary.memo?.hsm as string | undefined,
