@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { CeremonyOutcome, StepOutcome } from '../workflows/messages';
 import { CEREMONY_HSM, CEREMONY_KIND } from '../workflows/search-attributes';
+import { SLUG } from '../ceremonies/patterns';
+import { ceremoniesQuery } from './visibility';
 
 // Which backups are proven restorable, read from the ceremonies' own results (never from the
 // device, which shows a backup partition's name and object count only):
@@ -126,19 +128,16 @@ export interface BackupProofs {
 /** Ceremonies read per kind at most (newest first). */
 export const DEFAULT_PROOF_LIMIT = 100;
 
-/** Keyword values go into the visibility query quoted: only our identifiers' characters. */
-const HSM_REF = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-
 /** The last backup and the last successful drill of each partition of `hsm`, from the results of
  * its completed `backup` and `restore-drill` ceremonies (Temporal visibility: CeremonyKind,
  * CeremonyHsm; at most `limit` of each kind, newest first). Fails (never answers "not proven")
  * when Temporal cannot be read. */
-export async function readBackupProofs(client: Client, hsm: string, limit = DEFAULT_PROOF_LIMIT): Promise<BackupProofs> {
-  if (!HSM_REF.test(hsm)) throw new Error(`"${hsm}" is not an HSM name`);
+export async function readBackupProofs(client: Client, taskQueue: string, hsm: string, limit = DEFAULT_PROOF_LIMIT): Promise<BackupProofs> {
+  if (!SLUG.test(hsm)) throw new Error(`"${hsm}" is not an HSM name`);
   const outcomes: ClosedOutcome[] = [];
   let truncated = false;
   for (const kind of [BACKUP_KIND, DRILL_KIND]) {
-    const query = `WorkflowType = 'ceremonyWorkflow' AND ${CEREMONY_KIND.name} = '${kind}' AND ${CEREMONY_HSM.name} = '${hsm}' AND ExecutionStatus = 'Completed'`;
+    const query = ceremoniesQuery(taskQueue, `${CEREMONY_KIND.name} = '${kind}'`, `${CEREMONY_HSM.name} = '${hsm}'`, `ExecutionStatus = 'Completed'`);
     let n = 0;
     for await (const info of client.workflow.list({ query })) {
       if (n === limit) {
@@ -154,10 +153,10 @@ export async function readBackupProofs(client: Client, hsm: string, limit = DEFA
 }
 
 /** The HSMs that have completed backup ceremonies (newest first, at most `limit` ceremonies read). */
-export async function hsmsWithBackups(client: Client, limit = DEFAULT_PROOF_LIMIT): Promise<string[]> {
+export async function hsmsWithBackups(client: Client, taskQueue: string, limit = DEFAULT_PROOF_LIMIT): Promise<string[]> {
   const hsms = new Set<string>();
   let n = 0;
-  for await (const info of client.workflow.list({ query: `WorkflowType = 'ceremonyWorkflow' AND ${CEREMONY_KIND.name} = '${BACKUP_KIND}' AND ExecutionStatus = 'Completed'` })) {
+  for await (const info of client.workflow.list({ query: ceremoniesQuery(taskQueue, `${CEREMONY_KIND.name} = '${BACKUP_KIND}'`, `ExecutionStatus = 'Completed'`) })) {
     const hsm = info.typedSearchAttributes.get(CEREMONY_HSM);
     if (hsm) hsms.add(hsm);
     if (++n >= limit) break;
@@ -166,10 +165,10 @@ export async function hsmsWithBackups(client: Client, limit = DEFAULT_PROOF_LIMI
 }
 
 /** The proofs of one HSM, or of every HSM with a completed backup ceremony. */
-export async function readAllBackupProofs(client: Client, hsm?: string, limit = DEFAULT_PROOF_LIMIT): Promise<BackupProofs[]> {
-  const hsms = hsm !== undefined ? [hsm] : await hsmsWithBackups(client, limit);
+export async function readAllBackupProofs(client: Client, taskQueue: string, hsm?: string, limit = DEFAULT_PROOF_LIMIT): Promise<BackupProofs[]> {
+  const hsms = hsm !== undefined ? [hsm] : await hsmsWithBackups(client, taskQueue, limit);
   const all: BackupProofs[] = [];
-  for (const h of hsms) all.push(await readBackupProofs(client, h, limit));
+  for (const h of hsms) all.push(await readBackupProofs(client, taskQueue, h, limit));
   return all;
 }
 

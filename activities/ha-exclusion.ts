@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { haGroupOf, type Inventory } from '../ceremonies/inventory';
 import { MAINTENANCE_KINDS } from '../ceremonies/ha-maintenance';
-import { SLUG } from '../ceremonies/patterns';
 import { CEREMONY_HSM, CEREMONY_KIND } from '../workflows/search-attributes';
+import { ceremoniesQuery, quoted } from './visibility';
 
 /** An open maintenance ceremony on a member of an HA group, as Temporal's visibility lists it. */
 export interface HaHolder {
@@ -12,19 +12,13 @@ export interface HaHolder {
   startTime: string;
 }
 
-/** Names in a visibility query: our HSM slugs and kind literals only, so no quote can break out. */
-const quoted = (names: readonly string[]) => names.map((n) => {
-  if (!SLUG.test(n)) throw new Error(`not a name that can be queried: ${JSON.stringify(n)}`);
-  return `'${n}'`;
-}).join(', ');
-
 /** The open (running) maintenance ceremonies, other than `except`, that hold a member of `hsm`'s
- * HA group, from the search attributes every ceremony starts with (workflows/search-attributes.ts).
+ * HA group among the ceremonies of `taskQueue`, from the search attributes every ceremony starts with (workflows/search-attributes.ts).
  * None when the HSM is in no group. Throws when visibility cannot be read: callers fail closed. */
-export async function haGroupHolders(client: Client, inventory: Pick<Inventory, 'haGroups'>, hsm: string, except?: string): Promise<HaHolder[]> {
+export async function haGroupHolders(client: Client, taskQueue: string, inventory: Pick<Inventory, 'haGroups'>, hsm: string, except?: string): Promise<HaHolder[]> {
   const found = haGroupOf(inventory, hsm);
   if (!found) return [];
-  const query = `ExecutionStatus = 'Running' AND ${CEREMONY_HSM.name} IN (${quoted(found.group.members)}) AND ${CEREMONY_KIND.name} IN (${quoted(MAINTENANCE_KINDS)})`;
+  const query = ceremoniesQuery(taskQueue, `ExecutionStatus = 'Running'`, `${CEREMONY_HSM.name} IN (${quoted(found.group.members)})`, `${CEREMONY_KIND.name} IN (${quoted(MAINTENANCE_KINDS)})`);
   const holders: HaHolder[] = [];
   for await (const execution of client.workflow.list({ query })) {
     if (execution.workflowId === except) continue;

@@ -128,7 +128,7 @@ export class CeremonyClient {
   private async refuseHaConflict(plan: Plan, inventory: Inventory): Promise<void> {
     const group = haGroupOf(inventory, plan.hsm);
     if (!group || !isMaintenanceKind(plan.kind)) return;
-    const holders = await haGroupHolders(this.client, inventory, plan.hsm, ceremonyIdForTicket(plan.ticket));
+    const holders = await haGroupHolders(this.client, this.taskQueue, inventory, plan.hsm, ceremonyIdForTicket(plan.ticket));
     if (holders.length) throw new CeremonyRefusal(haConflictText(plan.hsm, group.name, holders), 'ha-group-busy');
   }
 

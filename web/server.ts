@@ -127,9 +127,9 @@ export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRa
 
   const hsmFilter = { querystring: { type: 'object', additionalProperties: false, properties: { hsm: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' } } } } as const;
   app.get<{ Querystring: { hsm?: string } }>('/backups', { schema: hsmFilter }, async (req, reply) => {
-    reply.type('text/html; charset=utf-8').send(backupsPage(await readAllBackupProofs(ceremonies.client, req.query.hsm)));
+    reply.type('text/html; charset=utf-8').send(backupsPage(await readAllBackupProofs(ceremonies.client, ceremonies.taskQueue, req.query.hsm)));
   });
-  app.get<{ Querystring: { hsm?: string } }>('/api/backups', { schema: hsmFilter }, async (req) => readAllBackupProofs(ceremonies.client, req.query.hsm));
+  app.get<{ Querystring: { hsm?: string } }>('/api/backups', { schema: hsmFilter }, async (req) => readAllBackupProofs(ceremonies.client, ceremonies.taskQueue, req.query.hsm));
 
   app.get<{ Params: { id: string } }>('/ceremonies/:id', { schema: idParam }, async (req, reply) => {
     const [{ status, timeline }, { plan }] = await Promise.all([readSnapshot(ceremonies, req.params.id), ceremonies.plan(req.params.id)]);

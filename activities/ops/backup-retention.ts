@@ -77,7 +77,8 @@ async function decide(ctx: OperationContext, args: OperationArgs<'backup.retenti
   const hsm = ctx.hsm ?? '';
   const { slot, backups } = await readBackups(ctx.backupDevice());
   const partitions = await readPartitions(ctx.device());
-  const proofs = await readBackupProofs(Context.current().client, hsm);
+  const { client, info } = Context.current();
+  const proofs = await readBackupProofs(client, info.taskQueue, hsm);
   const today = todayUtc();
   const decisions = partitionsOf(args).map((partition) => ({
     partition,

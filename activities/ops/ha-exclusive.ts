@@ -21,15 +21,15 @@ export const haExclusive = defineOperation('ha.exclusive', {
     if (!entry || haGroupOf(ctx.inventory(), hsm)?.name !== group) {
       throw nonRetryable('PolicyViolation', `${hsm} is not a member of HA group ${group} in the worker's inventory`);
     }
-    let client;
+    let client, taskQueue;
     try {
-      client = Context.current().client;
+      ({ client, info: { taskQueue } } = Context.current());
     } catch {
       throw nonRetryable('VisibilityUnreadable', `the worker has no Temporal client to read which maintenance ceremonies hold HA group ${group}: it does not go on without knowing`);
     }
     let holders;
     try {
-      holders = await haGroupHolders(client, ctx.inventory(), hsm, ctx.ceremonyId);
+      holders = await haGroupHolders(client, taskQueue, ctx.inventory(), hsm, ctx.ceremonyId);
     } catch (err) {
       throw nonRetryable('VisibilityUnreadable', `cannot read Temporal's visibility for the maintenance ceremonies on HA group ${group}: ${(err as Error).message}; it does not go on without knowing`);
     }

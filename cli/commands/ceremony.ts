@@ -117,7 +117,7 @@ give the --ticket and --requester you will start with to see the digest the appr
     .option('--limit <n>', 'read at most n completed ceremonies of each kind per HSM (1-1000)', positiveCount, 100)
     .action(async (opts: { hsm?: string; limit: number }) => {
       if (opts.hsm !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(opts.hsm)) throw new CeremonyRefusal(`--hsm: "${opts.hsm}" is not an HSM name`);
-      ctx.print(await ctx.withClient((c) => readAllBackupProofs(c.client, opts.hsm, opts.limit)), formatBackupProofs);
+      ctx.print(await ctx.withClient((c) => readAllBackupProofs(c.client, c.taskQueue, opts.hsm, opts.limit)), formatBackupProofs);
     });
 
   program

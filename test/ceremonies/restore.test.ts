@@ -113,6 +113,11 @@ test('restore drill under a standing approval: the newest backup of payments is 
   expect(executed(env.sim.backup.state, 'partition clear')).toBe(1);
   expect(assigned()).toEqual([]);
   await env.expectNoSecretsInHistory(id);
+  // what an auditor reads (`ceremony backups`): the newest backup of payments, proven by this drill
+  Object.assign(process.env, { TEMPORAL_ADDRESS: env.h.config.TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE: env.h.config.TEMPORAL_TASK_QUEUE });
+  const row = (await cli('backups', '--hsm', 'hsm-sim-1')).out.split('\n').find((l) => l.startsWith('hsm-sim-1  payments'));
+  expect(row).toContain(label);
+  expect(row).toMatch(new RegExp(`proven by drill on \\d{4}-\\d\\d-\\d\\d \\(${id}\\)$`));
 });
 
 test('a drill of an empty backup fails before anything is restored: the ceremony is refused and the requester and operators are told', async () => {

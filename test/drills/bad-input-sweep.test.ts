@@ -186,6 +186,8 @@ const cliCases: CliCase[] = [
   { command: 'list', argv: () => ['list', '--phase', 'exploded'], says: /argument 'exploded' is invalid/ },
   { command: 'backups', argv: () => ['backups', '--hsm', "hsm' OR CeremonyKind != '"], says: /--hsm: "hsm' OR CeremonyKind != '" is not an HSM name/ },
   { command: 'list', argv: () => ['list', '--limit', 'many'], says: /--limit/ },
+  { command: 'hsm cert-expiry', argv: () => ['hsm', 'cert-expiry', '--hsm', '__proto__'], says: /--hsm: unknown HSM "__proto__"/ },
+  { command: 'hsm cert-expiry', argv: () => ['hsm', 'cert-expiry', '--warn-days', '0'], says: /--warn-days.*expected a whole number of days/ },
   { command: 'approve', argv: () => ['approve', id, '--gate', 'approve', '--digest', 'not-hex', '--as', 'alice@example.com', '--key', keyFile('alice@example.com')], says: /--digest: expected the plan digest/ },
   { command: 'approve', argv: () => ['approve', id, '--gate', 'approve', '--digest', '0123456789ab', '--as', 'alice@example.com', '--key', keyFile('alice@example.com')], says: /plan digest mismatch/ },
   { command: 'approve', argv: () => ['approve', id, '--gate', 'approve', '--digest', digest, '--as', REQUESTER, '--key', keyFile(REQUESTER)], says: /requested this ceremony and cannot approve it/ },

@@ -68,7 +68,7 @@ test('visibility that cannot be read throws (the client and the precheck then fa
   const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1s' });
   const client = new Client({ connection });
   const haGroups = { pay: { members: ['hsm-a', 'hsm-b'], owners: ['o@example.com'] } };
-  await expect(connection.withDeadline(Date.now() + 1500, () => haGroupHolders(client, { haGroups }, 'hsm-a'))).rejects.toThrow();
-  await expect(haGroupHolders(client, { haGroups }, 'hsm-c')).resolves.toEqual([]);
+  await expect(connection.withDeadline(Date.now() + 1500, () => haGroupHolders(client, 'ceremonies', { haGroups }, 'hsm-a'))).rejects.toThrow();
+  await expect(haGroupHolders(client, 'ceremonies', { haGroups }, 'hsm-c')).resolves.toEqual([]);
   await connection.close();
 });
