@@ -6,8 +6,8 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportCeremony } from '../audit/export';
-import { verifyHistories } from '../audit/verify';
+import { exportCeremony } from '../audit/tooling/export';
+import { verifyHistories } from '../audit/tooling/verify';
 import { CEREMONY_KINDS } from '../ceremonies/plan';
 import type { PlanInput } from '../ceremonies/plan';
 import type { Phase } from '../workflows/messages';

@@ -1,6 +1,6 @@
-import type { AuditManifest } from '../audit/export';
+import type { AuditManifest } from '../audit/tooling/export';
 import { basename, dirname } from 'node:path';
-import type { VerifyCheck, VerifyResult } from '../audit/verify';
+import type { VerifyCheck, VerifyResult } from '../audit/tooling/verify';
 import type { ScheduledKind, ScheduleView } from '../client/schedules';
 import { provenText, type BackupProofs } from '../activities/backup-proofs';
 import type { CeremonySummary, StartResult } from '../client/ceremony-client';

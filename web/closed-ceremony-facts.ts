@@ -1,7 +1,7 @@
 import type { PayloadCodec } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import { auditEvents } from '../audit/history';
-import { SIDE_ACTIVITIES } from '../audit/invariants';
+import { auditEvents } from '../audit/verifier/history';
+import { SIDE_ACTIVITIES } from '../audit/verifier/invariants';
 import { own } from '../ceremonies/own';
 import type { CeremonyStatus } from '../workflows/messages';
 

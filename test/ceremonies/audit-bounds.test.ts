@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifyHistories } from '../../audit/verify';
+import { verifyHistories } from '../../audit/tooling/verify';
 import { cliProcess } from '../support/cli';
 
 // Hostile exports: a history nested 200,000 levels deep and one larger than the byte limit each get

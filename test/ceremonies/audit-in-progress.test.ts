@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { manifestPath } from '../../audit/export';
+import { manifestPath } from '../../audit/tooling/export';
 import { cli, cliProcess } from '../support/cli';
 import { gate, record, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { exportCeremony, manifestPath, sha256Hex } from '../../audit/export';
+import { exportCeremony, manifestPath, sha256Hex } from '../../audit/tooling/export';
 import { generateSigningKey, signerFromPem } from '../../client/decision-signer';
 import { cliProcess } from '../support/cli';
 import { APPROVERS, gate, record, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';

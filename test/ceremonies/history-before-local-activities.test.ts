@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { auditEvents, parseHistoryJson } from '../../audit/history';
-import { historyFromExport } from '../../audit/history-shape';
-import { verifyHistories } from '../../audit/verify';
+import { auditEvents, parseHistoryJson } from '../../audit/verifier/history';
+import { historyFromExport } from '../../audit/verifier/history-shape';
+import { verifyHistories } from '../../audit/tooling/verify';
 import { SECRETS } from '../support/simulated-hsm';
 
 // A ceremony recorded by the code before short reads ran as local activities (commit 077580d):

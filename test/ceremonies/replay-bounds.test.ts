@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import type { Payload } from '@temporalio/common';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { AesGcmCodec } from '../../runtime/codec';
-import { replayHistories, type ReplayOutcome } from '../../audit/replay';
+import { replayHistories, type ReplayOutcome } from '../../audit/tooling/replay';
 import { APPROVERS, gate, record, result, startHarness, testPlan, waitForStatus } from '../support/harness';
 
-// Real replays, in the replay child (dist/audit/replay-child.js: run `npx tsc` first), of a
+// Real replays, in the replay child (dist/audit/tooling/replay-child.js: run `npx tsc` first), of a
 // history this file makes: a small rehearsal ceremony (gate 2 of 3, one ledger record).
 
 type Event = Record<string, any>;
@@ -174,7 +174,7 @@ test('a process that replays a stalling and a failing history exits by itself, a
     ]),
   );
   const script = `
-    const { replayHistories } = require('./dist/audit/replay.js');
+    const { replayHistories } = require('./dist/audit/tooling/replay.js');
     const items = JSON.parse(require('node:fs').readFileSync(process.env.ITEMS, 'utf8'));
     replayHistories(items, { workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE, timeLimitMs: 1500 })
       .then((outcomes) => process.stdout.write(JSON.stringify(outcomes)));`;

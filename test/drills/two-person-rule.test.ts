@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { auditEvents } from '../../audit/history';
+import { auditEvents } from '../../audit/verifier/history';
 import { buildPlan } from '../../ceremonies/build-plan';
 import { gatePoint, runChallenge } from '../../ceremonies/decision-signature';
 import { loadInventory } from '../../ceremonies/inventory';

@@ -4,8 +4,8 @@ import { startHarness, type Harness } from './harness';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportCeremony, manifestPath } from '../../audit/export';
-import { verifyHistories } from '../../audit/verify';
+import { exportCeremony, manifestPath } from '../../audit/tooling/export';
+import { verifyHistories } from '../../audit/tooling/verify';
 import { exportedText } from './history';
 import { SECRETS, startSimulatedHsm, type SimulatedHsm } from './simulated-hsm';
 

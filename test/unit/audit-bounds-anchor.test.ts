@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nestingDeeperThan, parseByteCount } from '../../audit/bounds';
-import { keyOutsideAnchor, parseTrustAnchor } from '../../audit/trust-anchor';
+import { nestingDeeperThan, parseByteCount } from '../../audit/verifier/bounds';
+import { keyOutsideAnchor, parseTrustAnchor } from '../../audit/verifier/trust-anchor';
 
 const key = (c: string) => `ed25519:${c.repeat(43)}`;
 

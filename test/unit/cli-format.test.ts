@@ -1,5 +1,5 @@
 import { formatPlan, formatStatus, formatTimeline, formatVerifySummary, verifySummary } from '../../cli/format';
-import type { VerifyResult } from '../../audit/verify';
+import type { VerifyResult } from '../../audit/tooling/verify';
 import type { Plan } from '../../ceremonies/plan';
 import type { CeremonyStatus, TimelineEvent } from '../../workflows/messages';
 import { testPlan } from '../support/harness';

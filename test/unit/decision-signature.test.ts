@@ -1,4 +1,4 @@
-import { nativeEd25519Verify } from '../../audit/ed25519';
+import { nativeEd25519Verify } from '../../audit/verifier/ed25519';
 import { generateSigningKey, signerFromPem } from '../../client/decision-signer';
 import { CANCEL_POINT, decisionMessage, decisionSignatureValid, gatePoint, interventionPoint, runChallenge, type DecisionFields } from '../../ceremonies/decision-signature';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { historyShapeProblems } from '../../audit/history-shape';
+import { historyShapeProblems } from '../../audit/verifier/history-shape';
 
 // A real rehearsal ceremony's history (gate 2 of 3, one ledger record), exported once with
 // historyToJSON: 56 events, WorkflowExecutionStarted (1) ... WorkflowExecutionCompleted (56).

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleKey, cachedReplayBundle } from '../../audit/replay-bundle';
+import { bundleKey, cachedReplayBundle } from '../../audit/tooling/replay-bundle';
 
 function fakeDist(): { dist: string; lock: string } {
   const root = mkdtempSync(join(tmpdir(), 'bundle-key-'));

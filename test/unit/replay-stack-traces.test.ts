@@ -1,4 +1,4 @@
-import { skipPromiseStackTraces } from '../../audit/replay';
+import { skipPromiseStackTraces } from '../../audit/tooling/replay';
 
 // The replay child turns off the SDK's per-promise stack traces through an internal switch; an SDK
 // upgrade that moves it must be noticed (replays would silently take 40% longer), not guessed at.

@@ -1,7 +1,7 @@
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { OperationName } from '../../ceremonies/operations';
-import { auditEvents, parseHistoryJson } from '../../audit/history';
-import { reportMarkdown } from '../../audit/report';
+import { auditEvents, parseHistoryJson } from '../../audit/verifier/history';
+import { reportMarkdown } from '../../audit/verifier/report';
 import { formatStatus, formatTimeline } from '../../cli/format';
 import { gate, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
 import { initialiseDirectly, SECRETS, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';

@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendLedger } from '../../activities/ops/ledger';
-import { exportCeremony } from '../../audit/export';
-import { auditEvents, parseHistoryJson } from '../../audit/history';
-import { reportHtml, reportMarkdown } from '../../audit/report';
+import { exportCeremony } from '../../audit/tooling/export';
+import { auditEvents, parseHistoryJson } from '../../audit/verifier/history';
+import { reportHtml, reportMarkdown } from '../../audit/verifier/report';
 import { CeremonyRefusal } from '../../client/ceremony-client';
 import { APPROVERS, OPERATOR, record, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
 

@@ -1,11 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportCeremony } from '../../audit/export';
-import { auditEvents } from '../../audit/history';
-import { checkInvariants } from '../../audit/invariants';
-import { reportModel } from '../../audit/report-model';
-import { verifyHistories } from '../../audit/verify';
+import { exportCeremony } from '../../audit/tooling/export';
+import { auditEvents } from '../../audit/verifier/history';
+import { checkInvariants } from '../../audit/verifier/invariants';
+import { reportModel } from '../../audit/verifier/report-model';
+import { verifyHistories } from '../../audit/tooling/verify';
 import type { OperationName } from '../../ceremonies/operations';
 import { closedCeremonyFacts } from '../../web/closed-ceremony-facts';
 import { driveGates } from '../support/drive';

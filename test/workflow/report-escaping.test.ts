@@ -1,6 +1,6 @@
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { auditEvents, parseHistoryJson } from '../../audit/history';
-import { reportMarkdown } from '../../audit/report';
+import { auditEvents, parseHistoryJson } from '../../audit/verifier/history';
+import { reportMarkdown } from '../../audit/verifier/report';
 import { OPERATOR, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
 
 // The Markdown audit report shows text from the history (here an operator's reason) without

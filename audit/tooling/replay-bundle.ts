@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { BundleOptions } from '@temporalio/worker';
-import { bundleWorkflows } from '../worker/bundle';
+import { bundleWorkflows } from '../../worker/bundle';
 
 /** The compiled project (dist/) and its package lock. */
 const DIST = join(__dirname, '..');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { DataConverter, Payload } from '@temporalio/common';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
-import { historyShapeProblems } from './history-shape';
+import { historyShapeProblems } from '../verifier/history-shape';
 
 // Replay exported histories with the current workflow code, each within a time limit, without
 // letting the SDK write to stdout.
@@ -18,7 +18,7 @@ import { historyShapeProblems } from './history-shape';
 // streams a result per history back over IPC and is killed only when a history exceeds its limit
 // (or the child dies); the histories after it go to a fresh child.
 
-export { historyShapeProblems } from './history-shape';
+export { historyShapeProblems } from '../verifier/history-shape';
 
 export interface ReplayItem {
   workflowId: string;
@@ -203,7 +203,7 @@ export async function decodedHistory(history: unknown, codecs: NonNullable<DataC
 export function replayChildPath(): string {
   const beside = join(__dirname, 'replay-child.js');
   if (existsSync(beside)) return beside;
-  const built = join(__dirname, '..', 'dist', 'audit', 'replay-child.js');
+  const built = join(__dirname, '..', '..', 'dist', 'audit', 'tooling', 'replay-child.js');
   if (existsSync(built)) return built;
   throw new Error(`${built} is missing: compile first (npm run build)`);
 }

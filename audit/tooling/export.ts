@@ -3,11 +3,11 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { PayloadCodec } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { canonicalJson } from '../ceremonies/digest';
+import { canonicalJson } from '../../ceremonies/digest';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
-import { auditEvents, parseHistoryJson } from './history';
-import { auditFacts } from './invariants';
+import { CeremonyRefusal, type CeremonyClient } from '../../client/ceremony-client';
+import { auditEvents, parseHistoryJson } from '../verifier/history';
+import { auditFacts } from '../verifier/invariants';
 
 /** Next to each exported history: what it is, where from, its sha256, and (optionally) an
  * Ed25519 signature over this manifest. */

@@ -1,10 +1,10 @@
-import { own } from '../ceremonies/own';
-import { isGate, isOperation } from '../ceremonies/plan';
-import type { ApiCall, OperationEvidence } from '../activities/types';
+import { own } from '../../ceremonies/own';
+import { isGate, isOperation } from '../../ceremonies/plan';
+import type { ApiCall, OperationEvidence } from '../../activities/types';
 import type { AuditEvent } from './history';
 import { auditFacts } from './invariants';
 import { stateLine } from './step-states';
-import type { VerifyCheck, VerifyResult } from './verify';
+import type { VerifyCheck, VerifyResult } from './verdict';
 
 // What the audit report says, read from the history alone: who asked, which plan, who decided
 // when and how (and whether the signature holds), what each step found and left, every device

@@ -1,10 +1,10 @@
-import { escapeControl } from '../ceremonies/free-text';
-import { own } from '../ceremonies/own';
-import { html, page, type Html } from '../runtime/html';
-import type { ApiCall } from '../activities/types';
+import { escapeControl } from '../../ceremonies/free-text';
+import { own } from '../../ceremonies/own';
+import { html, page, type Html } from '../../runtime/html';
+import type { ApiCall } from '../../activities/types';
 import type { AuditEvent } from './history';
 import { reportModel, type ReportCommand, type ReportModel } from './report-model';
-import type { VerifyResult } from './verify';
+import type { VerifyResult } from './verdict';
 
 // The report of one ceremony, laid out as Markdown or as an HTML page that prints (a page per
 // section, every command's output printed open). The content is report-model.ts's.

@@ -1,6 +1,6 @@
 import { defaultPayloadConverter, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { LOCAL_STEP_SUMMARY } from '../workflows/messages';
+import { LOCAL_STEP_SUMMARY } from '../../workflows/messages';
 import { eventIdOf, normaliseType } from './history-shape';
 
 type History = temporal.api.history.v1.IHistory;

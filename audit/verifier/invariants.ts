@@ -1,11 +1,11 @@
-import { CANCEL_POINT, gatePoint, interventionPoint, runChallenge, type DecisionFields, type DecisionKind, type DecisionSignature, type OperatorActionKind } from '../ceremonies/decision-signature';
-import { actionSignedVia, approvers, challengeProblem, eligibleFor, signatureMatches, signedVia } from '../workflows/gate-rules';
-import { CHALLENGE_PATCH } from '../workflows/messages';
-import { planDigest } from '../ceremonies/digest';
-import { operationKind, type OperationName } from '../ceremonies/operations';
-import { PlanSchema, isGate, isOperation, type Plan } from '../ceremonies/plan';
-import type { PolicySnapshot } from '../ceremonies/policy';
-import type { OperationEvidence, OperationInput } from '../activities/types';
+import { CANCEL_POINT, gatePoint, interventionPoint, runChallenge, type DecisionFields, type DecisionKind, type DecisionSignature, type OperatorActionKind } from '../../ceremonies/decision-signature';
+import { actionSignedVia, approvers, challengeProblem, eligibleFor, signatureMatches, signedVia } from '../../workflows/gate-rules';
+import { CHALLENGE_PATCH } from '../../workflows/messages';
+import { planDigest } from '../../ceremonies/digest';
+import { operationKind, type OperationName } from '../../ceremonies/operations';
+import { PlanSchema, isGate, isOperation, type Plan } from '../../ceremonies/plan';
+import type { PolicySnapshot } from '../../ceremonies/policy';
+import type { OperationEvidence, OperationInput } from '../../activities/types';
 import { nativeEd25519Verify } from './ed25519';
 import { CLOSE_EVENT_TYPES, type AuditEvent } from './history';
 

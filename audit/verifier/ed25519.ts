@@ -1,5 +1,5 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import type { Ed25519Verify } from '../ceremonies/decision-signature';
+import type { Ed25519Verify } from '../../ceremonies/decision-signature';
 
 // The auditor checks thousands of decision signatures; node's Ed25519 (OpenSSL) does it ~30x
 // faster than the workflow's pure-JS verifier. OpenSSL's check is RFC 8032's, no more permissive

@@ -1,55 +1,20 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { auditEvents, parseHistoryJson, type AuditEvent } from './history';
-import { auditFacts, checkInvariants, INVARIANTS, type AuditFacts, type Violation } from './invariants';
-import { historyFromExport, historyShapeProblems } from './history-shape';
+import { auditEvents, parseHistoryJson, type AuditEvent } from '../verifier/history';
+import { auditFacts, checkInvariants, INVARIANTS, type AuditFacts, type Violation } from '../verifier/invariants';
+import { CHECKS, type VerifyCheck, type VerifyResult } from '../verifier/verdict';
+import { historyFromExport, historyShapeProblems } from '../verifier/history-shape';
 import type { PayloadCodec } from '@temporalio/common';
 import { ZodError } from 'zod';
-import { dataConverterFor } from '../runtime/codec';
+import { dataConverterFor } from '../../runtime/codec';
 import { availableParallelism } from 'node:os';
 import { decodedHistory, replayHistories } from './replay';
 import { cachedReplayBundle } from './replay-bundle';
 import { manifestPath, manifestSignatureValid, sha256Hex, type AuditManifest } from './export';
-import { anchorName, keyOutsideAnchor, type SignedAct, type TrustAnchor } from './trust-anchor';
-import { DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, MAX_MANIFEST_BYTES, nestingDeeperThan, readBoundedFile } from './bounds';
+import { anchorName, keyOutsideAnchor, type SignedAct, type TrustAnchor } from '../verifier/trust-anchor';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, MAX_MANIFEST_BYTES, nestingDeeperThan, readBoundedFile } from '../verifier/bounds';
 
-/** One thing the verdict checked, and whether it held, failed, or could not be proven from what
- * was given (e.g. integrity without a manifest); `ok` means nothing required failed. */
-export interface VerifyCheck {
-  check: string;
-  status: 'held' | 'failed' | 'not-proven';
-  detail?: string;
-}
-
-export interface VerifyResult {
-  file: string;
-  ceremonyId?: string;
-  /** From the history's plan and close event, when it can be read: what the ceremony was. */
-  kind?: string;
-  hsm?: string;
-  /** The final phase (completed, rejected, …), how the workflow otherwise closed, or `running`. */
-  outcome?: string;
-  ok: boolean;
-  /** Every check, in a fixed order: the history's form, the manifest, the replay, each invariant. */
-  checks: VerifyCheck[];
-  /** What fails the verdict. */
-  problems: string[];
-  violations: Violation[];
-  /** What the verdict cannot prove, without failing it (e.g. an unsigned manifest). */
-  notes: string[];
-  /** whether the replay with the current code ran (and then its failure is among the problems) */
-  replayed: boolean;
-}
-
-/** The checks' names, as a verdict shows them. */
-export const CHECKS = {
-  wellFormed: 'history well formed',
-  integrity: 'integrity (manifest hash)',
-  manifest: 'manifest matches the history',
-  signature: 'manifest signature',
-  replay: 'replay with the current code',
-  keys: 'decision keys (trust anchor)',
-} as const;
+export { CHECKS, type VerifyCheck, type VerifyResult } from '../verifier/verdict';
 
 /** The checks in the order a verdict lists them: the anchor's check right after the signatures'. */
 const CHECK_ORDER: string[] = [

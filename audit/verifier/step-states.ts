@@ -1,6 +1,6 @@
-import type { OperationName } from '../ceremonies/operations';
-import { own } from '../ceremonies/own';
-import type { OperationEvidence } from '../activities/types';
+import type { OperationName } from '../../ceremonies/operations';
+import { own } from '../../ceremonies/own';
+import type { OperationEvidence } from '../../activities/types';
 
 // What a step found and left, in words an auditor reads without the JSON: each operation family
 // names the fields of its probe / verify state that prove the step (an HSM's label and zeroized

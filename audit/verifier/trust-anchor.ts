@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { EmailSchema } from '../ceremonies/identifiers';
-import { parseInventory, PublicKeySchema } from '../ceremonies/inventory';
-import { own } from '../ceremonies/own';
+import { EmailSchema } from '../../ceremonies/identifiers';
+import { parseInventory, PublicKeySchema } from '../../ceremonies/inventory';
+import { own } from '../../ceremonies/own';
 
 // The keys the auditor trusts, brought by the auditor (`audit verify --keys <file>`): a history
 // carries its deciders' public keys in the recorded policy check, and whoever can rewrite an
