@@ -7,6 +7,7 @@ import { OPERATION_KINDS, type OperationKind } from './operations';
 import { nullPrototype, own } from './own';
 import { CeremonyKindSchema } from './plan';
 import { parseOrThrow, ValidationError } from './validation';
+import { effectiveRule, ruleUnmetBy } from './rules';
 
 /** A record parsed from the inventory: own keys only (no prototype), so no lookup by a name
  * from a request can find `constructor` or `__proto__`. */
@@ -302,23 +303,8 @@ export function loadInventory(path: string): Inventory {
   return parseInventory(text, path);
 }
 
-/** The approvals an operation kind needs on an HSM: its own rule if it has one, else the inventory's. */
-export function effectiveRule(inventory: Pick<Inventory, 'policy' | 'hsms'>, hsm: string, kind: OperationKind): ApprovalRule | undefined {
-  // `kind` is one of our own literals, never a name from a request
-  const rule = own(inventory.hsms, hsm)?.policy?.[kind] ?? inventory.policy[kind];
-  return rule === 'none' ? undefined : rule;
-}
-
-/** Why `approvers` do not satisfy `rule` (quorum distinct members of each group), or undefined. */
-export function ruleUnmetBy(rule: ApprovalRule | undefined, approvers: readonly string[], inventory: Pick<Inventory, 'approverGroups'>): string | undefined {
-  if (!rule) return undefined;
-  for (const group of rule.groups) {
-    const members = new Set(own(inventory.approverGroups, group)?.members ?? []);
-    const count = new Set(approvers.filter((a) => members.has(a))).size;
-    if (count < rule.quorum) return `${rule.quorum} of group ${group} needed, ${count} given`;
-  }
-  return undefined;
-}
+// which approvals an operation kind needs, and whether approvers meet them: ceremonies/rules.ts
+export { effectiveRule, ruleUnmetBy };
 
 export function hsmEntry(inventory: Inventory, ref: string): HsmEntry {
   const entry = own(inventory.hsms, ref);

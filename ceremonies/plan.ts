@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { durationMs } from './duration';
 import { isGate, isOperation } from './steps';
 import { ArgValueSchema, DurationSchema, EmailSchema, SlugSchema, TicketRefSchema } from './identifiers';
+import { isSelfApproval } from './rules';
 import { commandTimeoutMs, isOperationName, OPERATION_NAMES, OPERATIONS_CATALOGUE, operationArgsProblems, operationKind, type OperationName } from './operations';
 
 export const CEREMONY_KINDS = [
@@ -145,7 +146,7 @@ const PlanObjectSchema = z
           ctx.addIssue({ code: 'custom', path: ['steps', i, 'irreversible'], message: `${step.op} is irreversible: the step must be marked irreversible` });
         }
       }
-      if (step.type === 'approval' && step.approvers.includes(plan.requester)) {
+      if (step.type === 'approval' && step.approvers.some((a) => isSelfApproval(plan.requester, a))) {
         ctx.addIssue({
           code: 'custom',
           path: ['steps', i, 'approvers'],

@@ -1,8 +1,9 @@
-import { effectiveRule, ruleUnmetBy, type ApprovalRule, type Inventory } from './inventory';
+import type { ApprovalRule, Inventory } from './inventory';
 import { operationKind, type OperationKind } from './operations';
 import { own } from './own';
 import { isOperation, PlanSchema, type Plan, type Step } from './plan';
 import { describeIssues } from './validation';
+import { byParent, effectiveRule, gateMeetingRule, isSelfApproval, SIGNOFF_QUORUM, standingMeetsRule, stepKind } from './rules';
 
 // Which approvals a plan must gather comes from the worker's inventory, never from the request or
 // the workflow's input. The worker checks every plan against it before the first step (activity
@@ -79,12 +80,6 @@ export function standingApprovalProblem(inventory: Inventory, id: string, ceremo
   return undefined;
 }
 
-function stepKind(step: Step & { op: string; irreversible: boolean }): OperationKind | undefined {
-  const kind = operationKind(step.op);
-  if (kind === undefined) return undefined;
-  return step.irreversible ? 'irreversible' : kind;
-}
-
 function walk(c: Context, steps: Step[], where: string): void {
   steps.forEach((step, i) => {
     const at = `${where}steps[${i}] (${step.id})`;
@@ -94,13 +89,13 @@ function walk(c: Context, steps: Step[], where: string): void {
       if (!group) return void c.problems.push(`${at}: no approver group "${step.group}" in the worker's inventory`);
       const outsiders = step.approvers.filter((a) => !group.members.includes(a));
       if (outsiders.length) c.problems.push(`${at}: ${outsiders.join(', ')} not in group ${step.group}`);
-      if (step.approvers.includes(c.plan.requester)) c.problems.push(`${at}: the requester ${c.plan.requester} cannot approve their own ceremony`);
+      if (step.approvers.some((a) => isSelfApproval(c.plan.requester, a))) c.problems.push(`${at}: the requester ${c.plan.requester} cannot approve their own ceremony`);
       c.snapshot.gates.push({ id: step.id, type: 'approval', group: step.group, quorum: step.quorum, eligible: step.approvers });
       c.gates.push({ id: step.id, group: step.group, quorum: step.quorum });
       return;
     }
     if (step.type === 'signoff') {
-      c.snapshot.gates.push({ id: step.id, type: 'signoff', quorum: 1, eligible: [...new Set([...step.contacts, ...c.snapshot.operators])] });
+      c.snapshot.gates.push({ id: step.id, type: 'signoff', quorum: SIGNOFF_QUORUM, eligible: [...new Set([...step.contacts, ...c.snapshot.operators])] });
       return;
     }
     if (step.type === 'ceremony') {
@@ -113,7 +108,7 @@ function walk(c: Context, steps: Step[], where: string): void {
       return;
     }
     if (!isOperation(step)) return;
-    const kind = stepKind(step);
+    const kind = stepKind(step, operationKind(step.op));
     if (!kind) return void c.problems.push(`${at}: unknown operation "${step.op}"`);
     const hsm = step.type === 'device' ? step.hsm : c.plan.hsm;
     if (!own(c.inventory.hsms, hsm)) return void c.problems.push(`${at}: unknown HSM "${hsm}": not in the worker's inventory`);
@@ -133,10 +128,10 @@ function walk(c: Context, steps: Step[], where: string): void {
     const entry = { id: step.id, op: step.op, kind, ...(rule ? { rule } : {}), by: [] as string[] };
     c.snapshot.steps.push(entry);
     if (!rule) return;
-    if (c.parent) return void entry.by.push(`parent:${c.parent}`);
-    const byGates = rule.groups.map((group) => c.gates.find((g) => g.group === group && g.quorum >= rule.quorum));
+    if (c.parent) return void entry.by.push(byParent(c.parent));
+    const byGates = rule.groups.map((group) => gateMeetingRule(c.gates, group, rule));
     if (byGates.every(Boolean)) return void entry.by.push(...byGates.map((g) => g!.id));
-    const standing = c.standing.find((s) => s.kinds.includes(kind) && !ruleUnmetBy(rule, s.approvedBy.filter((a) => a !== c.plan.requester), c.inventory));
+    const standing = c.standing.find((s) => standingMeetsRule(s, kind, rule, c.plan.requester, c.inventory));
     if (standing) return void entry.by.push(standing.stepId);
     for (const group of rule.groups.filter((_, j) => !byGates[j])) {
       const weaker = c.gates.find((g) => g.group === group);
@@ -156,7 +151,7 @@ function haAcknowledgement(c: Context, step: Extract<Step, { type: 'approval' }>
   const owners = own(c.inventory.haGroups, step.group)!.owners;
   const outsiders = step.approvers.filter((a) => !owners.includes(a));
   if (outsiders.length) c.problems.push(`${at}: ${outsiders.join(', ')} not owners of HA group ${step.group}`);
-  if (step.approvers.includes(c.plan.requester)) c.problems.push(`${at}: the requester ${c.plan.requester} cannot approve their own ceremony`);
+  if (step.approvers.some((a) => isSelfApproval(c.plan.requester, a))) c.problems.push(`${at}: the requester ${c.plan.requester} cannot approve their own ceremony`);
   c.snapshot.gates.push({ id: step.id, type: 'approval', group: step.group, quorum: step.quorum, eligible: step.approvers });
 }
 

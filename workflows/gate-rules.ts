@@ -1,10 +1,12 @@
 import { decisionSignatureValid, type DecisionFields, type DecisionKind, type DecisionSignature, type Ed25519Verify, type OperatorActionKind, type SignedKind } from '../ceremonies/decision-signature';
-import type { GateStep, Plan } from '../ceremonies/plan';
+import type { Plan } from '../ceremonies/plan';
 import { isGate } from '../ceremonies/steps';
 import type { PolicySnapshot } from '../ceremonies/policy';
+import { isSelfApproval } from '../ceremonies/rules';
 import type { Decision } from './messages';
 
-// The rules of a gate, written once: the update validators apply them (through CeremonyState),
+// The rules of a gate (who decides, signatures, challenges; no self-approval and the quorum are
+// ceremonies/rules.ts'), written once: the update validators apply them (through CeremonyState),
 // the decision page asks the workflow to apply them before it shows a form (a query), and the
 // auditor applies them again to a history.
 
@@ -65,10 +67,6 @@ export function eligibleFor(policy: PolicySnapshot | null, gate: string): string
   return policy?.gates.find((g) => g.id === gate)?.eligible ?? [];
 }
 
-export function gateQuorum(step: GateStep): number {
-  return step.type === 'approval' ? step.quorum : 1;
-}
-
 /** Which key signed: the decider's own (`cli`) or the web app's for a checked link. */
 export function signedVia(policy: Pick<PolicySnapshot, 'keys' | 'attestationKeys'> | null | undefined, actor: string, publicKey: string): Decision['via'] | undefined {
   if (policy?.keys.find((k) => k.email === actor)?.publicKeys.includes(publicKey)) return 'cli';
@@ -116,7 +114,7 @@ export function decisionRefusal(c: GateContext, kind: DecisionKind, d: { gate: s
     return refusal('digest-mismatch', `plan digest mismatch: the decision names ${d.planDigest.slice(0, 12)}…, the ceremony runs plan ${c.planDigest.slice(0, 12)}…`);
   }
   if (c.nonceUsed(d.nonce)) return refusal('link-used', 'this link has already been used');
-  if (d.actor === c.plan.requester) return refusal('self-approval', `${d.actor} requested this ceremony and cannot approve it`);
+  if (isSelfApproval(c.plan.requester, d.actor)) return refusal('self-approval', `${d.actor} requested this ceremony and cannot approve it`);
   if (!eligibleFor(c.policy, step.id).includes(d.actor)) {
     return step.type === 'approval'
       ? refusal('not-eligible', `${d.actor} is not an approver of gate "${step.id}" (group ${step.group})`)
@@ -124,11 +122,6 @@ export function decisionRefusal(c: GateContext, kind: DecisionKind, d: { gate: s
   }
   if (c.decisions.some((x) => x.gate === step.id && x.actor === d.actor)) return refusal('duplicate', `${d.actor} has already decided on gate "${step.id}"`);
   return undefined;
-}
-
-/** The distinct deciders whose decisions count toward a gate's quorum (a reject never does). */
-export function approvers(decisions: readonly Pick<Decision, 'actor' | 'decision'>[]): Set<string> {
-  return new Set(decisions.filter((d) => d.decision !== 'reject').map((d) => d.actor));
 }
 
 /** How an operator action was signed: with the person's own key (`cli`) or by the web app's

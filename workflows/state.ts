@@ -3,7 +3,8 @@ import type { GateStep, Plan } from '../ceremonies/plan';
 import { isGate } from '../ceremonies/steps';
 import type { PolicySnapshot } from '../ceremonies/policy';
 import type { OperationEvidence } from '../activities/types';
-import { actionSignedVia, approvers, challengeProblem, decisionRefusal, gateQuorum, operatorActionProblem, refusal, signatureProblem, signedVia, type DecisionInput, type GateContext, type OperatorActionInput, type Refusal } from './gate-rules';
+import { approvers, gateQuorum, policyMet, quorumReached } from '../ceremonies/rules';
+import { actionSignedVia, challengeProblem, decisionRefusal, operatorActionProblem, refusal, signatureProblem, signedVia, type DecisionInput, type GateContext, type OperatorActionInput, type Refusal } from './gate-rules';
 import { FINAL_PHASES, type CeremonyOutcome, type CeremonyStatus, type Decision, type GateView, type Phase, type StepOutcome, type StepStatus, type TimelineEvent } from './messages';
 
 /** The ceremony's state, free of Temporal calls so it can be unit-tested and reasoned about on
@@ -115,7 +116,7 @@ export class CeremonyState implements GateContext {
   }
 
   gateSatisfied(step: GateStep): boolean {
-    return approvers(this.gateDecisions(step.id)).size >= gateQuorum(step);
+    return quorumReached(approvers(this.gateDecisions(step.id)), gateQuorum(step));
   }
 
   gateVetoed(step: GateStep): Decision | undefined {
@@ -180,9 +181,8 @@ export class CeremonyState implements GateContext {
   unmetApproval(stepId: string): string | undefined {
     const required = this.checkedStep(stepId);
     if (!required) return `step ${stepId} was not checked against the policy`;
-    if (!required.rule) return undefined;
-    const open = required.by.filter((id) => !id.startsWith('parent:') && this.stepStatus(id) !== 'succeeded');
-    if (required.by.length === 0 || open.length > 0) return `${required.op} is ${required.kind}: the policy needs ${open.join(', ') || 'an approval'} passed first`;
+    const { met, open } = policyMet(required, (id) => this.stepStatus(id) === 'succeeded');
+    if (!met) return `${required.op} is ${required.kind}: the policy needs ${open.join(', ') || 'an approval'} passed first`;
     return undefined;
   }
 

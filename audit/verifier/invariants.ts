@@ -1,5 +1,6 @@
 import { CANCEL_POINT, gatePoint, interventionPoint, runChallenge, type DecisionFields, type DecisionKind, type DecisionSignature, type OperatorActionKind } from '../../ceremonies/decision-signature';
-import { actionSignedVia, approvers, challengeProblem, eligibleFor, signatureMatches, signedVia } from '../../workflows/gate-rules';
+import { actionSignedVia, challengeProblem, eligibleFor, signatureMatches, signedVia } from '../../workflows/gate-rules';
+import { approvers, gatePassed, gateQuorum, isSelfApproval, policyMet, stepKind } from '../../ceremonies/rules';
 import { CHALLENGE_PATCH } from '../../workflows/messages';
 import { planDigest } from '../../ceremonies/digest';
 import { operationKind, type OperationName } from '../../ceremonies/operations';
@@ -12,7 +13,7 @@ import { CLOSE_EVENT_TYPES, type AuditEvent } from './history';
 // The ceremony's promises, checked from its history alone: the auditor need not trust anyone but
 // the worker that recorded the policy check (whoever can run a worker is trusted).
 
-/** Every invariant checkInvariants can report, by id, with the name a verdict shows for it. */
+/** Every invariant checkInvariants can report (each checked by its own function, INVARIANT_CHECKS), by id, with the name a verdict shows for it. */
 export const INVARIANTS = {
   'history-complete': 'history complete (ends in a close event)',
   'policy-checked-first': "worker's policy check before any step",
@@ -191,43 +192,61 @@ export function auditFacts(events: AuditEvent[]): AuditFacts {
 function approvalsBefore(f: AuditFacts, gate: string, eventId: number): { approvers: Set<string>; vetoed: boolean; ids: number[] } {
   const before = f.decisions.filter((d) => d.gate === gate && d.eventId < eventId);
   const eligible = eligibleFor(f.policy?.snapshot ?? null, gate);
-  const counted = before.filter((d) => d.signatureValid && !d.challengeProblem && eligible.includes(d.actor) && d.actor !== f.plan.requester && d.planDigest === f.digest);
+  const counted = before.filter((d) => d.signatureValid && !d.challengeProblem && eligible.includes(d.actor) && !isSelfApproval(f.plan.requester, d.actor) && d.planDigest === f.digest);
   return { approvers: approvers(counted.map((d) => ({ actor: d.actor, decision: d.name }))), vetoed: before.some((d) => d.name === 'reject'), ids: before.map((d) => d.eventId) };
 }
 
-/** `facts`: the events' auditFacts, when the caller has them already (they verify signatures). */
-export function checkInvariants(events: AuditEvent[], f: AuditFacts = auditFacts(events)): Violation[] {
-  const v: Violation[] = [];
-  const stepIndex = (id: string) => f.plan.steps.findIndex((s) => s.id === id);
+type Operation = AuditFacts['operations'][number];
+
+/** The plan's step an operation ran for, and its index (-1: none). */
+function stepOf(f: AuditFacts, op: Operation): { index: number; step: Plan['steps'][number] | undefined } {
+  const index = f.plan.steps.findIndex((s) => s.id === op.input.stepId);
+  return { index, step: f.plan.steps[index] };
+}
+
+/** Whether an operation of `type` completed before `op` was scheduled (and `ok` holds for it). */
+function doneBefore(f: AuditFacts, op: Operation, type: OperationName, ok: (o: Operation) => boolean = () => true): boolean {
+  return f.operations.some((o) => o.type === type && o.completedAt !== undefined && o.completedAt < op.eventId && ok(o));
+}
+
+/** One invariant's check: the violations of it the history shows. */
+type InvariantCheck = (f: AuditFacts, events: AuditEvent[]) => Violation[];
+
+function historyComplete(f: AuditFacts, events: AuditEvent[]): Violation[] {
+  if (f.close) return [];
+  return [{ invariant: 'history-complete', eventIds: [f.lastEventId], detail: `the history ends at event ${f.lastEventId} (${events.at(-1)?.type ?? 'none'}), not in a close event: it is truncated or the ceremony had not ended` }];
+}
+
+function policyCheckedFirst(f: AuditFacts): Violation[] {
   const snapshot = f.policy?.snapshot;
-
-  if (!f.close) v.push({ invariant: 'history-complete', eventIds: [f.lastEventId], detail: `the history ends at event ${f.lastEventId} (${events.at(-1)?.type ?? 'none'}), not in a close event: it is truncated or the ceremony had not ended` });
   if (!f.policy || f.policy.completedAt === undefined || !snapshot) {
-    if (f.operations.length > 0 || f.children.length > 0) v.push({ invariant: 'policy-checked-first', eventIds: [f.policy?.eventId ?? f.operations[0]?.eventId ?? f.lastEventId], detail: "steps ran without a completed check of the plan against the worker's policy" });
-  } else {
-    const early = [...f.operations.filter((o) => o.eventId < f.policy!.completedAt!), ...f.children.filter((c) => c.eventId < f.policy!.completedAt!)];
-    if (early.length) v.push({ invariant: 'policy-checked-first', eventIds: early.map((o) => o.eventId), detail: 'steps ran before the policy check completed' });
-    if (snapshot.parent !== undefined && snapshot.parent !== f.parentWorkflowId) {
-      v.push({ invariant: 'policy-checked-first', eventIds: [f.policy.eventId], detail: `the policy check counted gates of parent ${snapshot.parent}, but this ceremony was not started by it (parent: ${f.parentWorkflowId ?? 'none'})` });
-    }
+    if (f.operations.length === 0 && f.children.length === 0) return [];
+    return [{ invariant: 'policy-checked-first', eventIds: [f.policy?.eventId ?? f.operations[0]?.eventId ?? f.lastEventId], detail: "steps ran without a completed check of the plan against the worker's policy" }];
   }
+  const v: Violation[] = [];
+  const completedAt = f.policy.completedAt;
+  const early = [...f.operations.filter((o) => o.eventId < completedAt), ...f.children.filter((c) => c.eventId < completedAt)];
+  if (early.length) v.push({ invariant: 'policy-checked-first', eventIds: early.map((o) => o.eventId), detail: 'steps ran before the policy check completed' });
+  if (snapshot.parent !== undefined && snapshot.parent !== f.parentWorkflowId) {
+    v.push({ invariant: 'policy-checked-first', eventIds: [f.policy.eventId], detail: `the policy check counted gates of parent ${snapshot.parent}, but this ceremony was not started by it (parent: ${f.parentWorkflowId ?? 'none'})` });
+  }
+  return v;
+}
 
-  for (const d of f.decisions) {
-    if (d.planDigest !== f.digest) v.push({ invariant: 'approvals-bound-to-plan', eventIds: [d.eventId], detail: `${d.name} by ${d.actor} names plan ${String(d.planDigest).slice(0, 12)}…, the plan in this history is ${f.digest.slice(0, 12)}…` });
-    if (d.actor === f.plan.requester) v.push({ invariant: 'no-self-approval', eventIds: [d.eventId], detail: `${d.actor} requested the ceremony and ${d.name}d it` });
+function decisionsSigned(f: AuditFacts): Violation[] {
+  return f.decisions.flatMap((d): Violation[] => {
     if (!d.signatureValid) {
       const why = d.via === 'unsigned' ? 'carries no signature' : d.via === 'unknown key' ? `is signed with a key that is neither ${d.actor}'s nor the web app's in the recorded policy` : 'has a signature that does not match it';
-      v.push({ invariant: 'decisions-signed', eventIds: [d.eventId], detail: `${d.name} by ${d.actor} on gate ${d.gate} ${why}` });
-    } else if (d.challengeProblem) {
-      v.push({ invariant: 'decisions-signed', eventIds: [d.eventId], detail: `${d.name} by ${d.actor} on gate ${d.gate} is not bound to this run: ${d.challengeProblem}` });
+      return [{ invariant: 'decisions-signed', eventIds: [d.eventId], detail: `${d.name} by ${d.actor} on gate ${d.gate} ${why}` }];
     }
-    const gate = snapshot?.gates.find((g) => g.id === d.gate);
-    if (snapshot && !gate?.eligible.includes(d.actor)) {
-      v.push({ invariant: 'approver-in-group', eventIds: [d.eventId], detail: `${d.actor} may not decide on gate ${d.gate} (${gate ? `eligible: ${gate.eligible.join(', ')}` : 'no such gate in the recorded policy'})` });
-    }
-  }
+    if (d.challengeProblem) return [{ invariant: 'decisions-signed', eventIds: [d.eventId], detail: `${d.name} by ${d.actor} on gate ${d.gate} is not bound to this run: ${d.challengeProblem}` }];
+    return [];
+  });
+}
 
-  for (const a of f.operatorActions) {
+function operatorActionsSigned(f: AuditFacts): Violation[] {
+  return f.operatorActions.flatMap((a): Violation[] => {
+    const v: Violation[] = [];
     const what = a.name === 'cancel' ? 'cancel' : `resolve (${a.name})`;
     if (a.problem) v.push({ invariant: 'operator-actions-signed', eventIds: [a.eventId], detail: `${what} by ${a.by} ${a.problem}` });
     // as the workflow decides it: operators resolve; operators or the requester cancel (before the
@@ -235,53 +254,122 @@ export function checkInvariants(events: AuditEvent[], f: AuditFacts = auditFacts
     const operators = f.policy?.snapshot?.operators ?? f.plan.operators;
     const eligible = operators.includes(a.by) || (a.name === 'cancel' && a.by === f.plan.requester);
     if (!eligible) v.push({ invariant: 'operator-actions-signed', eventIds: [a.eventId], detail: `${what} by ${a.by}: ${a.name === 'cancel' ? 'neither the requester nor an operator' : 'not an operator'} in the recorded policy` });
-  }
+    return v;
+  });
+}
 
-  for (const op of f.operations) {
-    const index = stepIndex(op.input.stepId);
-    const step = f.plan.steps[index];
-    for (const gate of f.plan.steps.slice(0, Math.max(index, 0)).filter(isGate)) {
-      const { approvers, vetoed, ids } = approvalsBefore(f, gate.id, op.eventId);
-      const quorum = gate.type === 'approval' ? gate.quorum : 1;
-      if (approvers.size < quorum || vetoed) {
-        v.push({ invariant: 'quorum-before-gated-steps', eventIds: [op.eventId, ...ids], detail: `${op.type} (step ${op.input.stepId}) ran with ${approvers.size} of ${quorum} valid approvals on gate ${gate.id}` });
-      }
-    }
-    // the policy: every step needing approval ran after what the recorded policy named for it
+function approvalsBoundToPlan(f: AuditFacts): Violation[] {
+  return f.decisions
+    .filter((d) => d.planDigest !== f.digest)
+    .map((d) => ({ invariant: 'approvals-bound-to-plan', eventIds: [d.eventId], detail: `${d.name} by ${d.actor} names plan ${String(d.planDigest).slice(0, 12)}…, the plan in this history is ${f.digest.slice(0, 12)}…` }));
+}
+
+function noSelfApproval(f: AuditFacts): Violation[] {
+  return f.decisions
+    .filter((d) => isSelfApproval(f.plan.requester, d.actor))
+    .map((d) => ({ invariant: 'no-self-approval', eventIds: [d.eventId], detail: `${d.actor} requested the ceremony and ${d.name}d it` }));
+}
+
+function approverInGroup(f: AuditFacts): Violation[] {
+  const snapshot = f.policy?.snapshot;
+  if (!snapshot) return [];
+  return f.decisions.flatMap((d): Violation[] => {
+    const gate = snapshot.gates.find((g) => g.id === d.gate);
+    if (gate?.eligible.includes(d.actor)) return [];
+    return [{ invariant: 'approver-in-group', eventIds: [d.eventId], detail: `${d.actor} may not decide on gate ${d.gate} (${gate ? `eligible: ${gate.eligible.join(', ')}` : 'no such gate in the recorded policy'})` }];
+  });
+}
+
+function quorumBeforeGatedSteps(f: AuditFacts): Violation[] {
+  return f.operations.flatMap((op) =>
+    f.plan.steps
+      .slice(0, Math.max(stepOf(f, op).index, 0))
+      .filter(isGate)
+      .flatMap((gate): Violation[] => {
+        const { approvers, vetoed, ids } = approvalsBefore(f, gate.id, op.eventId);
+        const quorum = gateQuorum(gate);
+        if (gatePassed(approvers, vetoed, quorum)) return [];
+        return [{ invariant: 'quorum-before-gated-steps', eventIds: [op.eventId, ...ids], detail: `${op.type} (step ${op.input.stepId}) ran with ${approvers.size} of ${quorum} valid approvals on gate ${gate.id}` }];
+      }),
+  );
+}
+
+/** The policy: every step needing approval ran after what the recorded policy named for it. */
+function policyBeforeGatedSteps(f: AuditFacts): Violation[] {
+  const snapshot = f.policy?.snapshot;
+  return f.operations.flatMap((op): Violation[] => {
+    const v: Violation[] = [];
+    const { step } = stepOf(f, op);
     const required = snapshot?.steps.find((s) => s.id === op.input.stepId);
-    const currentKind = step && isOperation(step) ? (step.irreversible ? 'irreversible' : operationKind(step.op)) : undefined;
+    const currentKind = step && isOperation(step) ? stepKind(step, operationKind(step.op)) : undefined;
     if (snapshot && !required) v.push({ invariant: 'policy-before-gated-steps', eventIds: [op.eventId], detail: `${op.type} (step ${op.input.stepId}) is not in the recorded policy check` });
     if (required && currentKind && required.kind !== currentKind && (currentKind === 'irreversible' || currentKind === 'key-material')) {
       v.push({ invariant: 'policy-before-gated-steps', eventIds: [f.policy!.eventId, op.eventId], detail: `the recorded policy check calls ${op.type} ${required.kind}; it is ${currentKind}` });
     }
-    if (required?.rule) {
-      const unmet = required.by.length === 0 ? ['nothing'] : required.by.filter((id) => {
-        if (id.startsWith('parent:')) return false; // checked in the parent's history
-        const standing = snapshot!.standing.find((s) => s.stepId === id);
-        if (standing) return !f.operations.some((o) => o.input.stepId === id && o.type === op_('approval.standing') && o.completedAt !== undefined && o.completedAt < op.eventId);
-        const gate = snapshot!.gates.find((g) => g.id === id);
-        const { approvers, vetoed } = approvalsBefore(f, id, op.eventId);
-        return !gate || vetoed || approvers.size < Math.max(gate.quorum, required.rule!.quorum);
-      });
-      if (unmet.length) v.push({ invariant: 'policy-before-gated-steps', eventIds: [op.eventId], detail: `${required.kind} ${op.type} (step ${op.input.stepId}) ran before ${unmet.join(', ')} met the policy (${required.rule.quorum} of ${required.rule.groups.join(' and ')})` });
-    }
-    const cancel = f.cancels[0];
-    if ((step?.irreversible || operationKind(op.type) === 'irreversible') && cancel !== undefined && op.eventId > cancel) {
-      v.push({ invariant: 'no-irreversible-after-cancel', eventIds: [cancel, op.eventId], detail: `irreversible ${op.type} started after the cancel` });
-    }
-    const doneBefore = (type: OperationName, ok: (o: (typeof f.operations)[number]) => boolean = () => true) =>
-      f.operations.some((o) => o.type === type && o.completedAt !== undefined && o.completedAt < op.eventId && ok(o));
-    if (op.type === op_('azure.deleteDedicatedHsm') && !(doneBefore('hsm.zeroize') && doneBefore('hsm.verify', (o) => o.input.args.zeroized === true))) {
-      v.push({ invariant: 'zeroize-verified-before-deprovision', eventIds: [op.eventId], detail: 'the Azure deprovision was scheduled without a completed zeroize and a completed verification that the HSM is zeroized' });
-    }
-    if ((op.type === op_('package.update') || op.type === op_('firmware.upgrade')) && !(doneBefore('backup.verify') || f.children.some((c) => c.eventId < op.eventId && c.result?.kind === 'backup' && c.result?.phase === 'completed'))) {
-      v.push({ invariant: 'backup-verified-before-firmware-upgrade', eventIds: [op.eventId], detail: 'the firmware upgrade was scheduled without a completed, verified backup' });
-    }
-    if (op.completedAt !== undefined && op.type.includes('.') && step?.type === 'device') {
-      const r = op.result;
-      const complete = r && r.op === op.type && typeof r.outcome === 'string' && r.probe && r.verify && (r.outcome !== 'applied' || r.commands.length > 0);
-      if (!complete) v.push({ invariant: 'device-steps-evidence', eventIds: [op.completedAt], detail: `${op.type} (step ${op.input.stepId}) completed without probe/act/verify evidence` });
-    }
-  }
-  return v;
+    const rule = required?.rule;
+    if (!required || !rule) return v;
+    const { met, open } = policyMet(required, (id) => {
+      const standing = snapshot!.standing.find((s) => s.stepId === id);
+      if (standing) return f.operations.some((o) => o.input.stepId === id && o.type === op_('approval.standing') && o.completedAt !== undefined && o.completedAt < op.eventId);
+      const gate = snapshot!.gates.find((g) => g.id === id);
+      const { approvers, vetoed } = approvalsBefore(f, id, op.eventId);
+      return Boolean(gate) && gatePassed(approvers, vetoed, Math.max(gate!.quorum, rule.quorum));
+    });
+    const unmet = open.length ? open : ['nothing'];
+    if (!met) v.push({ invariant: 'policy-before-gated-steps', eventIds: [op.eventId], detail: `${required.kind} ${op.type} (step ${op.input.stepId}) ran before ${unmet.join(', ')} met the policy (${rule.quorum} of ${rule.groups.join(' and ')})` });
+    return v;
+  });
+}
+
+function noIrreversibleAfterCancel(f: AuditFacts): Violation[] {
+  const cancel = f.cancels[0];
+  if (cancel === undefined) return [];
+  return f.operations
+    .filter((op) => (stepOf(f, op).step?.irreversible || operationKind(op.type) === 'irreversible') && op.eventId > cancel)
+    .map((op) => ({ invariant: 'no-irreversible-after-cancel', eventIds: [cancel, op.eventId], detail: `irreversible ${op.type} started after the cancel` }));
+}
+
+function zeroizeVerifiedBeforeDeprovision(f: AuditFacts): Violation[] {
+  return f.operations
+    .filter((op) => op.type === op_('azure.deleteDedicatedHsm') && !(doneBefore(f, op, 'hsm.zeroize') && doneBefore(f, op, 'hsm.verify', (o) => o.input.args.zeroized === true)))
+    .map((op) => ({ invariant: 'zeroize-verified-before-deprovision', eventIds: [op.eventId], detail: 'the Azure deprovision was scheduled without a completed zeroize and a completed verification that the HSM is zeroized' }));
+}
+
+function backupVerifiedBeforeFirmwareUpgrade(f: AuditFacts): Violation[] {
+  const backedUp = (op: Operation) => doneBefore(f, op, 'backup.verify') || f.children.some((c) => c.eventId < op.eventId && c.result?.kind === 'backup' && c.result?.phase === 'completed');
+  return f.operations
+    .filter((op) => (op.type === op_('package.update') || op.type === op_('firmware.upgrade')) && !backedUp(op))
+    .map((op) => ({ invariant: 'backup-verified-before-firmware-upgrade', eventIds: [op.eventId], detail: 'the firmware upgrade was scheduled without a completed, verified backup' }));
+}
+
+function deviceStepsEvidence(f: AuditFacts): Violation[] {
+  return f.operations.flatMap((op): Violation[] => {
+    if (op.completedAt === undefined || !op.type.includes('.') || stepOf(f, op).step?.type !== 'device') return [];
+    const r = op.result;
+    const complete = r && r.op === op.type && typeof r.outcome === 'string' && r.probe && r.verify && (r.outcome !== 'applied' || r.commands.length > 0);
+    return complete ? [] : [{ invariant: 'device-steps-evidence', eventIds: [op.completedAt], detail: `${op.type} (step ${op.input.stepId}) completed without probe/act/verify evidence` }];
+  });
+}
+
+/** Each invariant's check, by id, in the order a verdict lists them (INVARIANTS'). */
+export const INVARIANT_CHECKS: { readonly [I in InvariantId]: InvariantCheck } = {
+  'history-complete': historyComplete,
+  'policy-checked-first': policyCheckedFirst,
+  'decisions-signed': decisionsSigned,
+  'operator-actions-signed': operatorActionsSigned,
+  'approvals-bound-to-plan': approvalsBoundToPlan,
+  'no-self-approval': noSelfApproval,
+  'approver-in-group': approverInGroup,
+  'quorum-before-gated-steps': quorumBeforeGatedSteps,
+  'policy-before-gated-steps': policyBeforeGatedSteps,
+  'no-irreversible-after-cancel': noIrreversibleAfterCancel,
+  'zeroize-verified-before-deprovision': zeroizeVerifiedBeforeDeprovision,
+  'backup-verified-before-firmware-upgrade': backupVerifiedBeforeFirmwareUpgrade,
+  'device-steps-evidence': deviceStepsEvidence,
+};
+
+/** Every invariant's violations, invariant by invariant. `facts`: the events' auditFacts, when
+ * the caller has them already (they verify signatures). */
+export function checkInvariants(events: AuditEvent[], f: AuditFacts = auditFacts(events)): Violation[] {
+  return (Object.keys(INVARIANTS) as InvariantId[]).flatMap((id) => INVARIANT_CHECKS[id](f, events));
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DurationSchema, SlugSchema } from '../identifiers';
 import { LunaName } from '../operation-args';
 import { approverGroup, effectiveRule, hsmEntry, type Inventory } from '../inventory';
+import { withoutRequester } from '../rules';
 import { OPERATION_KINDS, operationKind, type OperationArgsInput, type OperationName } from '../operations';
 import type { PlanInput } from '../plan';
 import { own } from '../own';
@@ -54,7 +55,7 @@ export function approvalGate(inventory: Inventory, request: CeremonyRequest, par
       type: 'approval',
       title: `${title} (${quorum} of ${name})`,
       group: name,
-      approvers: group.members.filter((m) => m !== request.requester),
+      approvers: withoutRequester(request.requester, group.members),
       quorum,
       deadline: params.deadline,
       remindEvery: params.remindEvery,

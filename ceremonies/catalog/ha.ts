@@ -2,6 +2,7 @@ import { haGroupOf } from '../inventory';
 import { haAddCommand, haRemoveCommand, SHORT_SERIAL } from '../ha-maintenance';
 import type { PlanInput } from '../plan';
 import { ValidationError } from '../validation';
+import { withoutRequester } from '../rules';
 import { check } from './common';
 import type { PlanContext } from './types';
 
@@ -46,7 +47,7 @@ export function haRejoinGate(context: PlanContext, params: { deadline: string; r
 }
 
 function gate(context: PlanContext, ha: { name: string; owners: string[] }, id: string, title: string, params: { deadline: string; remindEvery: string }): StepInput {
-  const approvers = ha.owners.filter((o) => o !== context.request.requester);
+  const approvers = withoutRequester(context.request.requester, ha.owners);
   if (approvers.length === 0) {
     throw new ValidationError('request', [`requester: ${context.request.requester} is the only owner of HA group ${ha.name}: another owner must acknowledge the member taken out; ask one to request it, or add an owner`]);
   }

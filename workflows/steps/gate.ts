@@ -2,7 +2,7 @@ import { condition } from '@temporalio/workflow';
 import type { NotificationKind } from '../../activities/types';
 import { durationMs } from '../../ceremonies/duration';
 import type { GateStep } from '../../ceremonies/plan';
-import { gateQuorum } from '../gate-rules';
+import { gateQuorum } from '../../ceremonies/rules';
 import type { Phase } from '../messages';
 import type { CeremonyRun } from '../run';
 import { gateSummary } from '../texts';
