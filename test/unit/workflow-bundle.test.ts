@@ -18,8 +18,9 @@ function sizes(code: string): Map<string, number> {
 const KIB = 1024;
 /** The SDK's own packages are the floor; anything else has a budget. */
 const SDK = new Set(['@temporalio/workflow', '@temporalio/common', 'nexus-rpc', 'long', 'ms']);
-// ours: 120 KiB since each gate, intervention and cancel is bound to its run (challenges, signed resolve/cancel)
-const BUDGET = { ours: 120 * KIB, perPackage: 160 * KIB, total: 900 * KIB };
+// ours: 120 KiB since each gate, intervention and cancel is bound to its run (challenges, signed resolve/cancel);
+// 124 KiB since the approval rules are one module (ceremonies/rules.ts), the inventory's among them
+const BUDGET = { ours: 124 * KIB, perPackage: 160 * KIB, total: 900 * KIB };
 
 let code: string;
 beforeAll(async () => {
