@@ -50,7 +50,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
 }
 
 test('the dist build this test needs is there', () => {
-  expect(existsSync(join(root, 'dist', 'audit', 'replay-child.js'))).toBe(true);
+  expect(existsSync(join(root, 'dist', 'audit', 'tooling', 'replay-child.js'))).toBe(true);
 });
 
 test('a valid history replays with no error, twice in one batch', async () => {
