@@ -121,3 +121,12 @@ test('the benchmarks page holds no figures: they are in bench/results/latest.jso
   const figures = [...page.matchAll(/(?<![≤≥] ?)(?<![\d.,])\d[\d.,]*\s?(?:ms|s|MiB|GiB|histories\/s)\b/g)].map((m) => m[0]);
   expect(figures).toEqual([]);
 });
+
+test('no table cell of the docs grows into a page of its own', () => {
+  const long = DOCUMENTS.flatMap((file) =>
+    read(file)
+      .split('\n')
+      .flatMap((line, i) => (line.startsWith('|') && line.split(' | ').some((c) => c.length > 800) ? [`${file}:${i + 1}`] : [])),
+  );
+  expect(long).toEqual([]);
+});
