@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { parseOrThrow } from '../ceremonies/validation';
 
 // Every environment variable the project reads, by group. `loadConfig` parses them; the rest of
-// the code takes what it needs from its result. `ceremony --help` and the README's table list
+// the code takes what it needs from its result. `ceremony --help` and docs/production.md's table list
 // them from ENVIRONMENT below.
 
 /** The sample inventory: the simulated devices are made from it. */

@@ -1,6 +1,6 @@
 import { ENVIRONMENT, type EnvironmentVariable } from './config';
 
-// The environment list (./config.ts) as `ceremony --help` prints it and as the README's table.
+// The environment list (./config.ts) as `ceremony --help` prints it and as docs/production.md's table.
 
 function groups(): [string, EnvironmentVariable[]][] {
   const grouped = new Map<string, EnvironmentVariable[]>();
@@ -22,7 +22,7 @@ export function environmentHelp(): string {
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 
-/** The Markdown table of the README's "Pointing at a real Temporal cluster or Temporal Cloud". */
+/** The Markdown table of docs/production.md ("Pointing at a real Temporal cluster or Temporal Cloud"). */
 export function environmentTable(): string {
   return [
     '| variable | default | meaning |',

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Prints the README's environment table (`node dist/scripts/environment-table.js`); the test
-// test/unit/config.test.ts fails while the README's differs.
+// Prints the environment table of docs/production.md (`node dist/scripts/environment-table.js`;
+// `npm run docs` writes it there); the test
+// test/unit/config.test.ts fails while the documented one differs.
 import { environmentTable } from '../runtime/environment-docs';
 
 console.log(environmentTable());

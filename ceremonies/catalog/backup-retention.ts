@@ -8,7 +8,7 @@ import type { PlanContext } from './types';
 export const BackupRetentionParamsSchema = z
   .object({
     ...GateParams,
-    partitions: ListParam,
+    partitions: ListParam.describe('the partitions whose backups are pruned'),
   })
   .strict();
 

@@ -9,9 +9,9 @@ import type { PlanContext } from './types';
 export const BackupParamsSchema = z
   .object({
     ...GateParams,
-    partitions: ListParam,
+    partitions: ListParam.describe('the partitions to back up (each needs its inventory `partitionCredentials`: `co` and `domain`)'),
     /** A standing pre-approval (inventory `standingApprovals`) instead of a gate: scheduled runs. */
-    standingApproval: SlugSchema.optional(),
+    standingApproval: SlugSchema.optional().describe("a standing pre-approval (`standingApprovals.<id>`) instead of a gate (scheduled backups); it must name every partition of the run and the HSM's backup device"),
   })
   .strict();
 

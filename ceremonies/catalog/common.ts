@@ -18,10 +18,11 @@ export const GateParams = {
     .string()
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(SlugSchema).min(1, 'expected an approver group, or a comma-separated list of them'))
-    .optional(),
-  quorum: z.coerce.number().int().min(1).max(20).optional(),
-  deadline: DurationSchema.default('72h'),
-  remindEvery: DurationSchema.default('24h'),
+    .optional()
+    .describe("the approver group of the gate, or a comma list (a gate per group); default: each group the worker's policy names for this HSM"),
+  quorum: z.coerce.number().int().min(1).max(20).optional().describe("approvals needed from each group; default: the policy's (a request below it is refused, naming the minimum)"),
+  deadline: DurationSchema.default('72h').describe('how long a gate stays open; past it the ceremony ends `expired`'),
+  remindEvery: DurationSchema.default('24h').describe('how often those who have not decided are reminded'),
 };
 
 type GateParamValues = { group?: string[]; quorum?: number; deadline: string; remindEvery: string };

@@ -19,14 +19,14 @@ const DocumentedTarget = FirmwareVersion.superRefine((version, ctx) => {
 export const FirmwareUpgradeParamsSchema = z
   .object({
     ...GateParams,
-    file: PackageFile,
-    sha256: Sha256Hex,
-    authCode: AuthCode,
-    targetFirmware: DocumentedTarget,
-    partitions: ListParam,
-    rebootWaitSeconds: z.coerce.number().int().min(1).max(7200).default(900),
-    restartWaitSeconds: z.coerce.number().int().min(1).max(7200).default(900),
-    signer: SlugSchema.default('microsoft'),
+    file: PackageFile.describe("the secure package (`.spkg`) in the worker's package directory (`CEREMONY_PACKAGES_DIR`)"),
+    sha256: Sha256Hex.describe('its sha256, checked before it is copied'),
+    authCode: AuthCode.describe("the package's authorisation code from Thales (never logged; scrubbed from transcripts)"),
+    targetFirmware: DocumentedTarget.describe('a release of `ceremonies/firmware-releases.ts`; any other is refused when the plan is built'),
+    partitions: ListParam.describe('the partitions backed up (a child `backup` ceremony) before anything is installed'),
+    rebootWaitSeconds: z.coerce.number().int().min(1).max(7200).default(900).describe('how long the reboot step waits for the new appliance software'),
+    restartWaitSeconds: z.coerce.number().int().min(1).max(7200).default(900).describe('how long to wait for the HSM to answer on the new firmware after `hsm firmware upgrade`'),
+    signer: SlugSchema.default('microsoft').describe('the external signer (inventory `externalSigners`)'),
   })
   .strict();
 

@@ -13,31 +13,32 @@ import { haExclusionPrecheck } from './ha';
 export const HsmInitParamsSchema = z
   .object({
     ...GateParams,
-    label: LunaName,
-    syslogHost: HostName.optional(),
-    syslogPort: z.coerce.number().int().min(1).max(65535).default(514),
-    syslogProtocol: z.enum(['udp', 'tcp']).default('udp'),
+    label: LunaName.describe('the HSM label, `hsm init -label <label>`'),
+    syslogHost: HostName.optional().describe("the appliance's remote syslog host (`syslog remotehost add`)"),
+    syslogPort: z.coerce.number().int().min(1).max(65535).default(514).describe('its port'),
+    syslogProtocol: z.enum(['udp', 'tcp']).default('udp').describe('its protocol'),
     /** Where the HSM audit log goes (`audit remotehost add`), separate from the syslog host. */
-    auditHost: HostName.optional(),
-    auditPort: z.coerce.number().int().min(1).max(65535).default(514),
-    auditProtocol: z.enum(['udp', 'tcp']).default('udp'),
+    auditHost: HostName.optional().describe("the HSM audit log's remote host (`audit remotehost add`), separate from syslog; needs the inventory credentials `audit`, `auditRole` and `auditDomain`"),
+    auditPort: z.coerce.number().int().min(1).max(65535).default(514).describe('its port'),
+    auditProtocol: z.enum(['udp', 'tcp']).default('udp').describe('its protocol'),
     /** Re-initialise an Audit role whose password the secret store does not hold (units are
      * delivered with one): `audit init` destroys the existing role. */
-    auditInit: BoolParam,
+    auditInit: BoolParam.describe('re-initialise an Audit role whose password the secret store does not hold (`audit init` destroys the existing role): only when asked'),
     /** The network device NTLS is bound to (`ntls bind`), after the certificate is regenerated. */
-    ntlsDevice: z.enum(NTLS_DEVICES).default('eth0'),
+    ntlsDevice: z.enum(NTLS_DEVICES).default('eth0').describe('the network device NTLS is bound to (`ntls bind`) after the certificate is regenerated'),
     /** `code=value` pairs, e.g. `12=0,15=1` */
     policies: z
       .string()
       .regex(/^\d{1,2}=[01](,\d{1,2}=[01])*$/, 'expected policy settings such as "12=0,15=1"')
-      .optional(),
+      .optional()
+      .describe('HSM policies as `code=value` pairs (`12=0,15=1`), codes as `hsm showPolicies` lists them; a destructive one erases every partition and is an irreversible step the gate names'),
     /** Re-initialise an initialised HSM: zeroizes it first, behind a second gate. */
-    reinit: BoolParam,
+    reinit: BoolParam.describe('re-initialise an initialised HSM: a second gate and a zeroize first'),
     /** Initialise with Thales' default cloning domain (deprecated, insecure) when the inventory has
      * no `hsmDomain` secret: only when asked for, and said so to the approvers. */
-    defaultDomain: BoolParam,
+    defaultDomain: BoolParam.describe("initialise with Thales' default cloning domain (`-defaultdomain`, deprecated as insecure) when the inventory has no `hsmDomain` secret; shown as a WARNING in the title, the gate and the step"),
     /** How far the appliance's clock may be from the worker's before `hsm init`. */
-    maxClockSkewSeconds: z.coerce.number().int().min(1).max(3600).default(60),
+    maxClockSkewSeconds: z.coerce.number().int().min(1).max(3600).default(60).describe("how far the appliance's clock may be from the worker's before `hsm init`"),
   })
   .strict();
 

@@ -10,7 +10,7 @@ export const NtlsCertificateRotationParamsSchema = z
   .object({
     ...GateParams,
     /** The network device NTLS is bound to again (`ntls bind`) before it restarts. */
-    ntlsDevice: z.enum(NTLS_DEVICES).default('eth0'),
+    ntlsDevice: z.enum(NTLS_DEVICES).default('eth0').describe('the network device NTLS is bound to again (`ntls bind`) before it restarts'),
   })
   .strict();
 

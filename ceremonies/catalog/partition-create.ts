@@ -10,16 +10,16 @@ import type { PlanContext } from './types';
 export const PartitionCreateParamsSchema = z
   .object({
     ...GateParams,
-    partition: LunaName,
+    partition: LunaName.describe("the new partition's name"),
     /** The application host (NTLS client) that will use the partition; its certificate is the
      * inventory's `clientCertificates.<client>`. */
-    client: LunaName,
-    clientHost: HostName,
+    client: LunaName.describe('the NTLS client that will use the partition; its certificate is `clientCertificates.<client>`'),
+    clientHost: HostName.describe("the client's host name (its certificate is copied as `<clientHost>.pem`)"),
     /** Who initialises the partition roles (PO, CO, CU) with LunaCM on the client host. */
-    roleOfficer: z.email().optional(),
+    roleOfficer: z.email().optional().describe('who initialises the partition roles (PO, CO, CU) with LunaCM on the client host (default: the first operator)'),
     /** The partition will be backed up, or join this HA group: its keys must be clonable. */
-    backup: BoolParam,
-    haGroup: LunaName.optional(),
+    backup: BoolParam.describe('`true` when the partition will be backed up (its keys must be clonable: HSM policy 7)'),
+    haGroup: LunaName.optional().describe('the HA group it will join (its keys must be clonable too)'),
   })
   .strict();
 

@@ -13,10 +13,10 @@ export const RestoreDrillParamsSchema = z
   .object({
     ...GateParams,
     /** The partitions whose newest backup is drilled. */
-    partitions: ListParam,
+    partitions: ListParam.describe('the partitions whose newest backup is drilled'),
     /** A standing pre-approval (inventory `standingApprovals`, ceremony restore-drill): scheduled
      * drills need nobody. */
-    standingApproval: SlugSchema.optional(),
+    standingApproval: SlugSchema.optional().describe('a standing pre-approval (`standingApprovals.<id>`, ceremony restore-drill, kinds reversible and key-material, naming every drilled partition and the backup device) instead of a gate'),
   })
   .strict();
 

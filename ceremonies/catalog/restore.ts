@@ -12,17 +12,17 @@ export const RestoreParamsSchema = z
   .object({
     ...GateParams,
     /** The partition of this HSM the backup is restored into. */
-    partition: LunaName,
+    partition: LunaName.describe('the partition of this HSM the backup is restored into (it must exist: create it with partition-create first)'),
     /** The backup partition's label on the Luna Backup HSM (`partition archive list`). */
-    backup: BackupLabel,
+    backup: BackupLabel.describe("the backup partition's label on the Backup HSM, as `partition archive list` shows it (a backup ceremony names it `<hsm>-<partition>-<yyyymmdd>-<tag>`)"),
     /** The partition the backup was made of (default: `partition`, a partition's own backup). */
-    source: LunaName.optional(),
+    source: LunaName.optional().describe("the partition the backup was made of (default: `partition`); its inventory `domain` must be the target's"),
     /** The HSM (inventory name) the backup was made on (default: this one): after a unit is
      * replaced, its partitions' backups are restored to the new unit. */
-    sourceHsm: SlugSchema.optional(),
+    sourceHsm: SlugSchema.optional().describe('the HSM (inventory name) the backup was made on (default: this one), e.g. after a unit was replaced'),
     /** Restore into a partition that already holds objects (the backup's are added to them):
      * refused unless asked for, and then approved at a gate of its own. */
-    intoNonEmpty: BoolParam,
+    intoNonEmpty: BoolParam.describe('restore into a partition that already holds objects: adds the gate `approve-into-non-empty`'),
   })
   .strict();
 

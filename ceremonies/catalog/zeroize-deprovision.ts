@@ -9,11 +9,11 @@ import type { PlanContext } from './types';
 export const ZeroizeDeprovisionParamsSchema = z
   .object({
     ...GateParams,
-    maxBackupAgeDays: z.coerce.number().int().min(1).max(365).default(7),
+    maxBackupAgeDays: z.coerce.number().int().min(1).max(365).default(7).describe('every partition must have a complete backup newer than this'),
     /** Why no recent backup is needed; a waiver needs its own gate. */
-    waiver: z.string().trim().min(10, 'a waiver needs a reason of at least 10 characters').max(500).optional(),
+    waiver: z.string().trim().min(10, 'a waiver needs a reason of at least 10 characters').max(500).optional().describe('instead of the backup check: a reason (10–500 characters), behind a gate of its own'),
     /** How many of the latest entries of each log are kept as evidence before the zeroize. */
-    logEntries: z.coerce.number().int().min(1).max(2000).default(500),
+    logEntries: z.coerce.number().int().min(1).max(2000).default(500).describe('how many of the latest entries of each log are kept as evidence before the zeroize'),
   })
   .strict();
 

@@ -4,17 +4,16 @@ import type { Command } from 'commander';
 import { buildProgram } from '../../cli/program';
 import { ConfigSchema, ENVIRONMENT, loadConfig } from '../../runtime/config';
 import { environmentTable } from '../../runtime/environment-docs';
+import { sectionText } from '../../scripts/docs/generated-tables';
 import { cli } from '../support/cli';
 
 const root = join(__dirname, '..', '..');
 const names = ENVIRONMENT.map((v) => v.name);
 const schemaNames = Object.keys(ConfigSchema.in.shape);
 
-/** The variables named in the first column of the README's environment table. */
+/** The variables named in the first column of the environment table of docs/production.md. */
 function readmeTable(): { text: string; names: string[] } {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Pointing at a real Temporal cluster'));
-  const rows = section.slice(0, section.indexOf('\n## ')).split('\n').filter((l) => l.startsWith('|'));
+  const rows = (sectionText(readFileSync(join(root, 'docs', 'production.md'), 'utf8'), 'environment') ?? '').split('\n').filter((l) => l.startsWith('|'));
   return { text: rows.join('\n'), names: rows.flatMap((r) => /^\| `([A-Z][A-Z0-9_]*)` \|/.exec(r)?.[1] ?? []) };
 }
 
@@ -25,11 +24,11 @@ test('every variable of the schema is in the list, and the list adds only the on
   for (const v of ENVIRONMENT) expect(v.description.length).toBeGreaterThan(5);
 });
 
-test("the README's table names every variable, and no other", () => {
+test("the documented table (docs/production.md) names every variable, and no other", () => {
   const documented = readmeTable().names;
   expect({ missingFromReadme: names.filter((n) => !documented.includes(n)) }).toEqual({ missingFromReadme: [] });
   expect({ notInSchema: documented.filter((n) => !names.includes(n)) }).toEqual({ notInSchema: [] });
-  // the whole table, defaults and descriptions too: paste `node dist/scripts/environment-table.js`
+  // the whole table, defaults and descriptions too: `npm run docs` rewrites it
   expect(readmeTable().text).toBe(environmentTable());
 });
 
