@@ -67,7 +67,9 @@ export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRa
   const options = { bodyLimit: 64 * 1024, routerOptions: { maxParamLength: 4096 } };
   const app: FastifyInstance =
     typeof logger === 'object'
-      ? Fastify({ ...options, loggerInstance: createLogger('web', logger.level, logger.format, { serializers }) as FastifyBaseLogger })
+      ? // the assertion picks Fastify's logger type parameter: without it tsc refuses `app`'s type
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+        Fastify({ ...options, loggerInstance: createLogger('web', logger.level, logger.format, { serializers }) as FastifyBaseLogger })
       : Fastify({ ...options, logger: logger ? { serializers } : false });
   await registerSecurityHeaders(app, { https });
   // sessions live in this process only (./sessions.ts), and so does the key that signs their cookies
