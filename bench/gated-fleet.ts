@@ -75,7 +75,7 @@ export async function runGatedFleet(o: { ceremonies: CeremonyClient; hsms: strin
   const { ceremonies, n } = o;
   const tag = Date.now().toString(36);
   const t0 = Date.now();
-  const started: { id: string; digest: string }[] = new Array(n);
+  const started = new Array<{ id: string; digest: string }>(n);
   await inParallel(n, STARTS_AT_ONCE, async (i) => {
     const { plan, digest } = gatedPlan(o.hsms[i % o.hsms.length], `bench:FLEET-${n}-${tag}-${i}`);
     started[i] = { id: (await ceremonies.startPlan(plan, digest)).ceremonyId, digest };

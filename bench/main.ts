@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const file = join(dir, 'latest.json');
   mkdirSync(dir, { recursive: true });
   const at = new Date().toISOString();
-  const previous: { bench: string }[] = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).results ?? [] : [];
+  const previous: { bench: string }[] = existsSync(file) ? ((JSON.parse(readFileSync(file, 'utf8')) as { results?: { bench: string }[] }).results ?? []) : [];
   const fresh = results.map((r) => ({ ...r, at }) as { bench: string; at: string });
   const merged = Object.keys(BENCHES).flatMap((name) => fresh.find((r) => r.bench === name) ?? previous.find((r) => r.bench === name) ?? []);
   writeFileSync(file, `${JSON.stringify({ at, machine: machine(), results: merged }, null, 2)}\n`);

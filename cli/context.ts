@@ -31,7 +31,7 @@ export function cliContext(program: Command, out: Out): CliContext {
     out,
     json,
     print: (value, human) => out.log(json() ? JSON.stringify(value, null, 2) : human(value)),
-    inventory: () => loadInventory(program.opts().inventory),
+    inventory: () => loadInventory(program.opts<{ inventory: string }>().inventory),
     withClient,
   };
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { runCli } from './program';
 
-runCli(process.argv.slice(2)).then((code) => {
+// runCli reports every error itself and resolves to the exit code; a rejection would be a bug, and
+// Node then exits loudly (unhandled rejection)
+void runCli(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

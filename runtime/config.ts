@@ -162,7 +162,7 @@ function documented(name: string, group: string, schema: z.ZodType): Environment
 
 /** Every variable, in its group, with its default and what it is for. */
 export const ENVIRONMENT: readonly EnvironmentVariable[] = Object.entries(GROUPS).flatMap(([group, shape]) => [
-  ...Object.entries(shape).map(([name, schema]) => documented(name, group, schema)),
+  ...Object.entries(shape as Record<string, z.ZodType>).map(([name, schema]) => documented(name, group, schema)),
   ...Object.entries(READ_BY_LIBRARIES[group as keyof typeof GROUPS] ?? {}).map(([name, description]) => ({ name, group, description })),
 ]);
 

@@ -58,7 +58,7 @@ function demoParams(kind: CeremonyKind): Record<string, string> {
 /** The simulated appliance's state file (demo only: decides which prerequisites still need a run). */
 function applianceState(): { zeroized: boolean; partitions: { name: string }[] } | undefined {
   const path = join(dataDir, 'sim', HSM, 'state.json');
-  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined;
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { zeroized: boolean; partitions: { name: string }[] }) : undefined;
 }
 
 type SimPartition = { name: string; serial: string; objects: number; createdAt: string };
@@ -66,7 +66,7 @@ type SimPartition = { name: string; serial: string; objects: number; createdAt: 
 /** Change the simulated appliance's state as the world outside the ceremonies would (demo only). */
 function updateAppliance(change: (state: { serial: string; partitions: SimPartition[] }) => void): void {
   const path = join(dataDir, 'sim', HSM, 'state.json');
-  const state = JSON.parse(readFileSync(path, 'utf8'));
+  const state = JSON.parse(readFileSync(path, 'utf8')) as { serial: string; partitions: SimPartition[] };
   change(state);
   writeFileSync(path, JSON.stringify(state, null, 2));
 }
@@ -74,7 +74,7 @@ function updateAppliance(change: (state: { serial: string; partitions: SimPartit
 /** The label of the newest backup of a partition on the simulated Backup HSM (the demo's backup). */
 function newestBackupOf(partition: string): string {
   const path = join(dataDir, 'sim', 'onprem-backup', 'state.json');
-  const backups: { label: string; sourcePartition: string; objects: number }[] = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')).backups : [];
+  const backups: { label: string; sourcePartition: string; objects: number }[] = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { backups: { label: string; sourcePartition: string; objects: number }[] }).backups : [];
   const label = backups.filter((b) => b.sourcePartition === partition && b.objects > 0).at(-1)?.label;
   if (!label) throw new Error(`no backup of ${partition} on the simulated Backup HSM: run the backup first`);
   return label;
@@ -118,7 +118,7 @@ async function stackRunning(ceremonies: CeremonyClient): Promise<boolean> {
   return (response.pollers ?? []).length > 0;
 }
 
-async function connect(): Promise<{ ceremonies: CeremonyClient; close(): Promise<void> }> {
+async function connect(): Promise<{ ceremonies: CeremonyClient; close: () => Promise<void> }> {
   // each approver signs with the key the local stack generated for them (.data/keys/<email>.pem)
   const { ceremonies, connection } = await CeremonyClient.connect(config, {
     signerFor: (actor) => localSigner(dataDir, actor),
@@ -131,7 +131,7 @@ async function startStack(): Promise<ChildProcess> {
   const child = spawn(process.execPath, [join(root, 'dist/scripts/stack.js')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((ok, fail) => {
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('hsm-ceremonies is running')) ok();
     });
@@ -221,7 +221,7 @@ async function main(): Promise<void> {
   } finally {
     if (stack) {
       stack.kill('SIGTERM');
-      await new Promise((r) => stack!.once('exit', r));
+      await new Promise((r) => stack.once('exit', r));
     }
   }
 }

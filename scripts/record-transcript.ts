@@ -15,7 +15,6 @@ import { Command } from 'commander';
 import { LunaShell } from '../activities/device/luna-shell';
 import { normaliseOutput, parseHsmShow, parseSlotList } from '../activities/device/lunash-parser';
 import { resolveSecret, scrub } from '../activities/device/secrets';
-import type { SecretRef } from '../ceremonies/inventory';
 
 const NAME = '[A-Za-z0-9][A-Za-z0-9_.-]{0,63}';
 
@@ -137,7 +136,7 @@ async function main(): Promise<void> {
   program.parse();
   const [host, port, user, fingerprint, ...commands] = program.args;
   const opts = program.opts<{ passwordEnv: string; scrub: string[]; out: string; shell: string; lunacm: string; force?: boolean }>();
-  const password = await resolveSecret(`env:${opts.passwordEnv}` as SecretRef); // as the inventory's env: references
+  const password = await resolveSecret(`env:${opts.passwordEnv}`); // as the inventory's env: references
   if (opts.shell !== 'lunash' && opts.shell !== 'lunacm') throw new Error('--shell is lunash or lunacm');
   if (!/^[A-Za-z0-9_./-]{1,200}$/.test(opts.lunacm)) throw new Error('--lunacm is a command or a path');
   const files = await recordTranscript({ host, port: Number(port), user, fingerprint, password, commands, scrub: opts.scrub, out: opts.out, shell: opts.shell, lunacm: opts.lunacm, force: opts.force });

@@ -128,15 +128,15 @@ async function main(): Promise<void> {
     log('starting the simulated Luna appliances, the on-prem backup device and the Azure ARM stand-in');
     launch('simulator', process.execPath, [join(root, 'dist/simulator/main.js'), 'start'], { env: { CEREMONY_DATA_DIR: dataDir } });
     await waitForFile(inventory);
-    azureEnv = JSON.parse(readFileSync(join(dataDir, 'sim', 'azure.env.json'), 'utf8'));
+    azureEnv = JSON.parse(readFileSync(join(dataDir, 'sim', 'azure.env.json'), 'utf8')) as Record<string, string>;
   }
 
   // approval mails: our SMTP catcher unless SMTP_HOST points at a real server
   let mailEnv: Record<string, string> = {};
   let inboxUrl = '(SMTP_HOST is set: your mail server)';
   if (!config.SMTP_HOST) {
-    const catcher = await startMailCatcher({ smtpPort: smtpPort, httpPort: inboxPort });
-    stopMailCatcher = catcher.close;
+    const catcher = await startMailCatcher({ smtpPort, httpPort: inboxPort });
+    stopMailCatcher = () => catcher.close();
     inboxUrl = catcher.inboxUrl!;
     mailEnv = { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(catcher.smtpPort), SMTP_SECURE: 'false' };
   }

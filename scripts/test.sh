@@ -30,6 +30,25 @@ if [ ! -x /usr/sbin/sshd ]; then
   fi
 fi
 mkdir -p test-output && rm -f test-output/jest-results.json
+
+# lint, format and layer checks first (docs/architecture.md, "Lint, format and layer checks"): each
+# runs even when another failed, so one run names every kind of problem; any failure fails the run
+# before jest starts
+failed=()
+for check in lint:code format:check lint:layers; do
+  started=$SECONDS
+  if npm run --silent "$check"; then
+    echo "check: $check passed ($((SECONDS - started)) s)" >&2
+  else
+    echo "check: $check FAILED ($((SECONDS - started)) s): see above; docs/architecture.md says how to fix it" >&2
+    failed+=("$check")
+  fi
+done
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "checks: ${failed[*]} failed (jest not run)"
+  exit 1
+fi
+
 status=0
 npx jest --json --outputFile=test-output/jest-results.json "$@" || status=$?
 # one plain closing line, whatever reads the log

@@ -41,7 +41,7 @@ async function serverCertificate(store: StateFile<ApplianceState>): Promise<Buff
   const existing = store.read().serverCertificate;
   if (existing) return Buffer.from(existing);
   const state = store.read();
-  const pems = await selfsigned.generate([{ name: 'commonName', value: state.name }], { ...serverCertificateValidity(state), keySize: 2048 } as never);
+  const pems = await selfsigned.generate([{ name: 'commonName', value: state.name }], { ...serverCertificateValidity(state), keySize: 2048 });
   return Buffer.from(store.update((s) => (s.serverCertificate ??= pems.cert)));
 }
 

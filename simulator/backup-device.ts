@@ -117,5 +117,5 @@ export async function startBackupDevice(options: BackupDeviceOptions): Promise<R
         },
       }),
   });
-  return { name: options.name, port: server.port, fingerprint: server.fingerprint, state: store, faults, close: server.close };
+  return { name: options.name, port: server.port, fingerprint: server.fingerprint, state: store, faults, close: () => server.close() };
 }

@@ -89,7 +89,7 @@ export class FaultFile {
   /** The first fault of `list` matching `command`, consuming one of its `times`. */
   take<K extends 'commandErrors' | 'dropConnection' | 'holdReply' | 'applyLate' | 'garbleOutput' | 'interruptUpload' | 'warnBefore' | 'askFirst'>(list: K, command: string): Faults[K][number] | undefined {
     const faults = this.read();
-    const entries = faults[list] as Faults[K];
+    const entries = faults[list];
     const index = entries.findIndex((f) => command.toLowerCase().startsWith(f.match.toLowerCase()));
     if (index < 0) return undefined;
     const fault = entries[index];

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { utils } from 'ssh2';
+import { utils, type ParsedKey } from 'ssh2';
 
 /** OpenSSH's `SHA256:<base64, no padding>` fingerprint of a public key blob. */
 export function fingerprintOf(publicKeyBlob: Buffer): string {
@@ -26,6 +26,6 @@ export function loadOrCreateHostKey(path: string): { privateKey: string; fingerp
   const privateKey = readFileSync(path, 'utf8');
   const parsed = utils.parseKey(privateKey);
   if (parsed instanceof Error) throw new Error(`bad host key ${path}: ${parsed.message}`);
-  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  const key = Array.isArray(parsed) ? (parsed as ParsedKey[])[0] : parsed;
   return { privateKey, fingerprint: fingerprintOf(key.getPublicSSH()) };
 }

@@ -65,10 +65,9 @@ export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRa
   const serializers = { req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }) };
   // signed link tokens are longer than the router's 100-character default for a path parameter
   const options = { bodyLimit: 64 * 1024, routerOptions: { maxParamLength: 4096 } };
-  const app: FastifyInstance =
-    typeof logger === 'object'
-      ? Fastify({ ...options, loggerInstance: createLogger('web', logger.level, logger.format, { serializers }) as FastifyBaseLogger })
-      : Fastify({ ...options, logger: logger ? { serializers } : false });
+  // typed as Fastify's base logger: Fastify takes its logger type parameter from the instance, and `app` has the base one
+  const loggerInstance: FastifyBaseLogger | undefined = typeof logger === 'object' ? createLogger('web', logger.level, logger.format, { serializers }) : undefined;
+  const app: FastifyInstance = loggerInstance ? Fastify({ ...options, loggerInstance }) : Fastify({ ...options, logger: logger ? { serializers } : false });
   await registerSecurityHeaders(app, { https });
   // sessions live in this process only (./sessions.ts), and so does the key that signs their cookies
   await app.register(cookie, { secret: randomBytes(32) });

@@ -13,7 +13,7 @@ interface CeremonyInput {
 function ceremonyFields(op: string, input: unknown): CeremonyLogFields | { op: string } {
   const i = (typeof input === 'object' && input !== null ? input : {}) as CeremonyInput;
   if (typeof i.ceremonyId !== 'string') return { op };
-  const step = [i.stepId, i.gate, i.event].find((s) => typeof s === 'string') as string | undefined;
+  const step = [i.stepId, i.gate, i.event].find((s): s is string => typeof s === 'string');
   return { ceremonyId: i.ceremonyId, ...(step ? { step } : {}), op };
 }
 

@@ -20,8 +20,8 @@ export function spawnWorkerProcess(workerMain: string, env: NodeJS.ProcessEnv, r
       output += chunk.toString();
       if (output.includes(WORKER_READY)) resolve();
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready:\n${output}`)));
     setTimeout(() => reject(new Error(`the worker did not report ready within ${readyTimeoutMs / 1000} s:\n${output}`)), readyTimeoutMs).unref();
   });

@@ -40,7 +40,7 @@ export class CeremonyState implements GateContext {
      * from before them, whose decisions are v1 and whose resolve/cancel were unsigned. */
     readonly challengeRunId?: string,
   ) {
-    this.steps = plan.steps.map((s) => ({ id: s.id, type: s.type, title: s.title, irreversible: s.irreversible, status: 'pending' as StepStatus, attempts: 0 }));
+    this.steps = plan.steps.map((s) => ({ id: s.id, type: s.type, title: s.title, irreversible: s.irreversible, status: 'pending', attempts: 0 }));
   }
 
   /** The challenge of one point of this run (undefined in a run from before challenges). */

@@ -6,6 +6,6 @@ import { readFileSync } from 'node:fs';
 export async function azureCredential(caFile: string | undefined) {
   const { DefaultAzureCredential } = await import('@azure/identity');
   const tlsOptions = caFile ? { ca: readFileSync(caFile, 'utf8') } : undefined;
-  const credential = new DefaultAzureCredential({ tlsOptions } as ConstructorParameters<typeof DefaultAzureCredential>[0]);
+  const credential = new DefaultAzureCredential({ tlsOptions });
   return { credential, tlsOptions };
 }

@@ -25,5 +25,5 @@ export function azureSettings(c: Pick<AppConfig, 'AZURE_RESOURCE_MANAGER_ENDPOIN
  * worker's memory, and only a deprovision calls it. */
 export async function dedicatedHsmClient(subscriptionId: string, settings: AzureSettings): Promise<AzureDedicatedHSMResourceProvider> {
   const [{ AzureDedicatedHSMResourceProvider }, { credential, tlsOptions }] = await Promise.all([import('@azure/arm-hardwaresecuritymodules'), azureCredential(settings.caFile)]);
-  return new AzureDedicatedHSMResourceProvider(credential, subscriptionId, { endpoint: settings.endpoint, tlsOptions } as never);
+  return new AzureDedicatedHSMResourceProvider(credential, subscriptionId, { endpoint: settings.endpoint, tlsOptions });
 }

@@ -32,7 +32,7 @@ async function newClient(template: string, vault: string, caFile: string | undef
   // the SDK checks that the vault's host is under it; a vault not addressed by its own host name
   // (a stand-in, a proxy) cannot pass that check
   const byHostName = /^https:\/\/\{vault\}\./.test(template);
-  return new SecretClient(template.replace('{vault}', vault), credential, { tlsOptions, disableChallengeResourceVerification: !byHostName } as ConstructorParameters<typeof SecretClient>[2]);
+  return new SecretClient(template.replace('{vault}', vault), credential, { tlsOptions, disableChallengeResourceVerification: !byHostName });
 }
 
 const clients = new Map<string, ReturnType<typeof newClient>>();

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { own } from '../../ceremonies/own';
 import { CLONING_PARTITION_POLICIES } from '../../ceremonies/hsm-policies';
 import { readClientFingerprint, readServerCertificate } from '../device/queries';
-import { UnreadableOutput, VerificationFailed } from '../device/errors';
+import { VerificationFailed } from '../device/errors';
 import { defineOperation, type OperationContext } from './operation';
 
 // An application host's NTLS link to a partition, the appliance side (Thales: the client's

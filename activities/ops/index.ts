@@ -91,4 +91,4 @@ const IMPLEMENTATIONS: { [N in OperationName]: OperationDefinition<N> } = {
   'azure.deleteDedicatedHsm': azureDeleteDedicatedHsm,
 };
 
-export const OPERATIONS: OperationDefinition[] = Object.values(IMPLEMENTATIONS) as OperationDefinition[];
+export const OPERATIONS: OperationDefinition[] = Object.values(IMPLEMENTATIONS);

@@ -172,7 +172,7 @@ async function zeroizeByFailedSoLogins(d: DeviceAccess): Promise<string[]> {
 }
 
 export const hsmCheckZeroized = defineOperation('hsm.checkZeroized', {
-  probe: hsmZeroize.probe,
+  probe: (ctx, args) => hsmZeroize.probe(ctx, args),
   explain: (_args, state) => `the HSM is already initialised (label "${String(state.label)}", ${String(state.partitions)} partitions); request a re-initialisation (reinit=true) to zeroize it first`,
 });
 

@@ -129,7 +129,7 @@ function formatLogEntry({ level, message, meta }: LogEntry): string {
 
 function safeJson(value: unknown): string {
   try {
-    const text = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+    const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
     return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
   } catch {
     return '[unserialisable]';
@@ -183,7 +183,7 @@ export async function decodedHistory(history: unknown, codecs: NonNullable<DataC
     if (Array.isArray(value)) value.forEach(collect);
     else if (value && typeof value === 'object' && !ArrayBuffer.isView(value)) {
       const v = value as Record<string, unknown>;
-      if ('metadata' in v && 'data' in v) all.push(v as Payload);
+      if ('metadata' in v && 'data' in v) all.push(v);
       else Object.values(v).forEach(collect);
     }
   };

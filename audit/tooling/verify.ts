@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditEvents, parseHistoryJson, type AuditEvent } from '../verifier/history';
 import { auditFacts, checkInvariants, INVARIANTS, type AuditFacts, type Violation } from '../verifier/invariants';

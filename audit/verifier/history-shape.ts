@@ -51,7 +51,7 @@ function attributesKey(type: string): string {
  * ("EVENT_TYPE_TIMER_STARTED", "TimerStarted", or the enum number); undefined if unknown. */
 export function normaliseType(raw: unknown): string | undefined {
   let type: string | undefined;
-  if (typeof raw === 'number') type = EventType[raw as number] as unknown as string | undefined;
+  if (typeof raw === 'number') type = EventType[raw];
   else if (typeof raw === 'string') type = raw.startsWith('EVENT_TYPE_') ? raw : `EVENT_TYPE_${raw.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
   const short = type?.replace(/^EVENT_TYPE_/, '');
   return short && KNOWN_TYPES.has(short) ? short : undefined;
@@ -84,7 +84,7 @@ export function historyShapeProblems(history: unknown): string[] {
   const ids: (number | undefined)[] = [];
   const types: (string | undefined)[] = [];
   const label = (i: number) => (ids[i] !== undefined ? `event ${ids[i]}` : `the event at position ${i + 1}`);
-  const labelWithType = (i: number) => `${label(i)}${types[i] ? ` (${eventTypeName(types[i]!)})` : ''}`;
+  const labelWithType = (i: number) => `${label(i)}${types[i] ? ` (${eventTypeName(types[i])})` : ''}`;
 
   let previousId: number | undefined;
   events.forEach((event, i) => {
@@ -137,7 +137,7 @@ export function historyShapeProblems(history: unknown): string[] {
       after === 1
         ? `${labelWithType(first)} comes`
         : ids[first] !== undefined && ids[events.length - 1] !== undefined
-          ? `${idRange(ids[first]!, ids[events.length - 1]!)} (${after} events) come`
+          ? `${idRange(ids[first], ids[events.length - 1]!)} (${after} events) come`
           : `${after} events come`;
     problems.push(`${what} after the close event ${labelWithType(close).replace(/^event /, '')}${anotherClose ? ', among them another close event' : ''}: nothing may follow the close event`);
   }
@@ -169,5 +169,5 @@ export function historyFromExport(json: unknown): unknown {
   if (!Array.isArray(events) || events.length < 2) return history;
   const ids = events.map((e) => eventIdOf((e as { eventId?: unknown } | null)?.eventId));
   const newestFirst = ids.every((id, i) => id !== undefined && (i === 0 || id < ids[i - 1]!));
-  return newestFirst ? { ...(history as object), events: [...events].reverse() } : history;
+  return newestFirst ? { ...(history as object), events: [...(events as unknown[])].reverse() } : history;
 }

@@ -56,12 +56,12 @@ async function decoderFor(history: History, codec?: PayloadCodec): Promise<Decod
     if (Array.isArray(value)) value.forEach(collect);
     else if (value && typeof value === 'object') {
       const v = value as Record<string, unknown>;
-      if ('metadata' in v && 'data' in v) all.push(v as Payload);
+      if ('metadata' in v && 'data' in v) all.push(v);
       else Object.values(v).forEach(collect);
     }
   };
   collect(history.events);
-  const decoded = await codec.decode(all as never);
+  const decoded = await codec.decode(all);
   const byRef = new Map(all.map((p, i) => [p, decoded[i]]));
   return (payloads) => (payloads ?? []).map((p) => defaultPayloadConverter.fromPayload((byRef.get(p) ?? p) as never));
 }
@@ -177,7 +177,7 @@ function readEvent(e: Json, i: number): temporal.api.history.v1.IHistoryEvent {
   }
   const metadata = part(e, 'userMetadata', what);
   const summary = metadata && part(metadata, 'summary', what);
-  if (summary) event.userMetadata = { summary: payloads({ s: { payloads: [summary] } }, 's', what)!.payloads![0] };
+  if (summary) event.userMetadata = { summary: payloads({ s: { payloads: [summary] } }, 's', what)!.payloads[0] };
   const child = part(e, 'childWorkflowExecutionCompletedEventAttributes', what);
   if (child) event.childWorkflowExecutionCompletedEventAttributes = { workflowExecution: { workflowId: text(part(child, 'workflowExecution', what), 'workflowId', what) }, result: payloads(child, 'result', what) };
   return event;

@@ -115,7 +115,7 @@ function decisionOf(e: AuditEvent, name: DecisionKind, ceremonyId: string, polic
  * a run that issued challenges; a run from before them took resolve and cancel unsigned. */
 function operatorActionOf(e: AuditEvent, ceremonyId: string, policy: PolicySnapshot | undefined, run: { runId: string; challenged: boolean }, point: string): OperatorActionEvent {
   const arg = (e.update!.args[0] ?? {}) as Record<string, unknown>;
-  const name = (e.update!.name === 'cancel' ? 'cancel' : arg.action === 'abort' ? 'abort' : 'retry') as OperatorActionKind;
+  const name: OperatorActionKind = e.update!.name === 'cancel' ? 'cancel' : arg.action === 'abort' ? 'abort' : 'retry';
   const by = String(arg.by ?? '').toLowerCase();
   const step = name === 'cancel' ? '' : String(arg.step ?? '');
   const signature = arg.signature as DecisionSignature | undefined;

@@ -1,6 +1,6 @@
 import selfsigned from 'selfsigned';
 import type { ApplianceState } from '../state';
-import { CRLF, keyValues } from './output';
+import { CRLF } from './output';
 import { LunaError, type CommandContext as GenericContext, type CommandSpec } from './shell';
 import { aborted, readSecretTwice, warning } from './prompts';
 

@@ -136,7 +136,7 @@ test('the Crypto Officer has 1 login attempt left: the worker types no password,
 });
 
 test("the inventory names a cloning domain that is not the partition's: the empty backup partition is not taken for a backup; the operator is asked, and a retry after the fix replaces it", async () => {
-  const { sim, h } = env;
+  const { h } = env;
   process.env.TEST_BACKUP_DOMAIN = 'not-the-partitions-domain';
   const id = await env.start('backup', { partitions: 'payments' });
   const stopped = await driveGates(h.ceremonies, id);

@@ -34,7 +34,11 @@ function everyPayloadDecoded(text: string): string {
   const out: string[] = [];
   const walk = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') for (const [k, inner] of Object.entries(v)) k === 'data' && typeof inner === 'string' ? out.push(Buffer.from(inner, 'base64').toString('latin1')) : walk(inner);
+    else if (v && typeof v === 'object')
+      for (const [k, inner] of Object.entries(v)) {
+        if (k === 'data' && typeof inner === 'string') out.push(Buffer.from(inner, 'base64').toString('latin1'));
+        else walk(inner);
+      }
   };
   walk(JSON.parse(text));
   return `${text}\n${out.join('\n')}`;

@@ -55,7 +55,7 @@ afterAll(async () => {
 test('the Web UI decodes a payload through the codec endpoint with the operator session, across origins', async () => {
   const [encrypted] = await codec.encode([{ metadata: { encoding: new TextEncoder().encode('json/plain') }, data: new TextEncoder().encode('"the plan"') }]);
   const body = JSON.stringify({
-    payloads: [{ metadata: Object.fromEntries(Object.entries(encrypted.metadata!).map(([k, v]) => [k, Buffer.from(v as Uint8Array).toString('base64')])), data: Buffer.from(encrypted.data!).toString('base64') }],
+    payloads: [{ metadata: Object.fromEntries(Object.entries(encrypted.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(encrypted.data!).toString('base64') }],
   });
   const page = await browser.newPage();
   const askFromUi = () =>

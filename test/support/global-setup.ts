@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflows } from '../../worker/bundle';
@@ -33,7 +33,7 @@ export default async function globalSetup(): Promise<void> {
   const bundlePath = join(outDir, 'workflow-bundle.js');
   // the bundle a production worker runs, so that every workflow test proves it loads
   const code = await bundleWorkflows({ production: true, logger: quietLogger });
-  require('node:fs').writeFileSync(bundlePath, code);
+  writeFileSync(bundlePath, code);
   process.env.CEREMONY_WORKFLOW_BUNDLE = bundlePath;
 }
 

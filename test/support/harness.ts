@@ -155,11 +155,11 @@ export function testPlan(steps: PlanInput['steps'], overrides: Partial<PlanInput
 }
 
 export function gate(id = 'approve', extra: Record<string, unknown> = {}): PlanInput['steps'][number] {
-  return { id, type: 'approval', title: `Gate ${id}`, group: 'security-officers', approvers: APPROVERS, quorum: 2, deadline: '10m', ...extra } as PlanInput['steps'][number];
+  return { id, type: 'approval', title: `Gate ${id}`, group: 'security-officers', approvers: APPROVERS, quorum: 2, deadline: '10m', ...extra };
 }
 
 export function record(id: string, extra: Record<string, unknown> = {}): PlanInput['steps'][number] {
-  return { id, type: 'device', title: `Record ${id}`, hsm: 'hsm-test', op: 'ledger.record', args: { key: id }, ...extra } as PlanInput['steps'][number];
+  return { id, type: 'device', title: `Record ${id}`, hsm: 'hsm-test', op: 'ledger.record', args: { key: id }, ...extra };
 }
 
 /** Poll the status query until `done` holds. */

@@ -200,11 +200,11 @@ async function startSshd(configPath: string, port: number): Promise<{ process?: 
       child.kill('SIGKILL');
       resolvePromise({ log: `${log}(no "Server listening" in 10 s)` });
     }, 10_000);
-    child.stderr!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => {
       log += d.toString();
       if (log.includes(`Server listening on 127.0.0.1 port ${port}`)) {
         clearTimeout(timer);
-        child.stderr!.removeAllListeners('data');
+        child.stderr.removeAllListeners('data');
         resolvePromise({ process: child, log });
       }
     });
@@ -231,7 +231,11 @@ function descendants(pid: number): number[] {
   }
   const found: number[] = [];
   const walk = (p: number) => {
-    for (const [child, ppid] of parent) if (ppid === p) found.push(child), walk(child);
+    for (const [child, ppid] of parent) {
+      if (ppid !== p) continue;
+      found.push(child);
+      walk(child);
+    }
   };
   walk(pid);
   return found;

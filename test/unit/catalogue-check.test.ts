@@ -100,7 +100,7 @@ describe('a standing approval covers the kind, HSM, partitions and backup device
 
   test('the inventory refuses a standing approval that names no parameters, or another kind than backup or restore-drill', () => {
     const yaml = readFileSync(join(__dirname, '../../config/inventory.yaml'), 'utf8');
-    expect(() => parseInventory(yaml.replace(/    # what it covers[^\n]*\n    params:\n      partitions: \[payments\]\n      backupDevice: onprem-backup\n/, ''))).toThrow(/standingApprovals.nightly-backup-weu-1.params/);
+    expect(() => parseInventory(yaml.replace(/ {4}# what it covers[^\n]*\n {4}params:\n {6}partitions: \[payments\]\n {6}backupDevice: onprem-backup\n/, ''))).toThrow(/standingApprovals.nightly-backup-weu-1.params/);
     expect(() => parseInventory(yaml.replace('    ceremony: backup\n    hsm: hsm-weu-1', '    ceremony: rehearsal\n    hsm: hsm-weu-1'))).toThrow(/covers backups and restore drills only/);
   });
 });

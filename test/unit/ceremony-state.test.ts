@@ -51,7 +51,7 @@ function opened(): CeremonyState {
 
 function signed(actor: string, over: Partial<DecisionInput> = {}, signer = keys.signer(actor)): DecisionInput {
   const d = { gate: 'approve', actor, planDigest: digest, text: '', nonce: randomBytes(16).toString('base64url'), at: new Date().toISOString(), ...over };
-  return { ...d, signature: signer.sign({ ceremonyId: 'ceremony-jira-STATE-1', decision: 'approve', ...d }) } as DecisionInput;
+  return { ...d, signature: signer.sign({ ceremonyId: 'ceremony-jira-STATE-1', decision: 'approve', ...d }) };
 }
 
 test('a quorum of distinct, eligible, signed approvals satisfies the gate; the step may then run', () => {

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { haGroupHolders } from '../../activities/ha-exclusion';
 import { buildPlan } from '../../ceremonies/build-plan';
 import { parseInventory, type Inventory } from '../../ceremonies/inventory';
@@ -13,11 +14,11 @@ import { problems } from '../support/validation-problems';
 
 const sampleText = readFileSync(join(__dirname, '../../config/inventory.yaml'), 'utf8');
 /** The sample with its commented haGroups example taken in. */
-const uncommented = sampleText.replace(/^# haGroups:\n((?:#   .*\n)+)/m, (_all, body: string) => `haGroups:\n${body.replace(/^# /gm, '')}`);
+const uncommented = sampleText.replace(/^# haGroups:\n((?:# {3}.*\n)+)/m, (_all, body: string) => `haGroups:\n${body.replace(/^# /gm, '')}`);
 
 function inventoryProblems(haGroups: unknown, approverGroups?: unknown): string[] {
-  const raw = require('yaml').parse(sampleText);
-  return problems(() => parseInventory(require('yaml').stringify({ ...raw, haGroups, ...(approverGroups ? { approverGroups } : {}) }), 'inv.yaml'));
+  const raw = parseYaml(sampleText);
+  return problems(() => parseInventory(stringifyYaml({ ...raw, haGroups, ...(approverGroups ? { approverGroups } : {}) }), 'inv.yaml'));
 }
 
 test('the sample inventory\'s commented example is a valid HA group', () => {

@@ -6,7 +6,7 @@ import { bundleWorkflows, EMPTY_SOURCE_MAP, PRELOADED_MODULES } from '../../work
 
 /** Bytes per package in a webpack bundle (ours: everything not under node_modules). */
 function sizes(code: string): Map<string, number> {
-  const starts = [...code.matchAll(/^\/\*\*\*\/ "(\.\/[^"]+)"/gm)].map((m) => ({ at: m.index!, module: m[1] }));
+  const starts = [...code.matchAll(/^\/\*\*\*\/ "(\.\/[^"]+)"/gm)].map((m) => ({ at: m.index, module: m[1] }));
   const out = new Map<string, number>();
   starts.forEach(({ at, module }, i) => {
     const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(module)?.[1] ?? '(ours)';
