@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { EmailSchema, SlugSchema } from './identifiers';
 import { HostName, HsmSerial, LunaName, Sha256Hex } from './operation-args';
-import { OPERATION_KINDS, type OperationKind } from './operations';
+import { OPERATION_KINDS } from './operations';
 import { nullPrototype, own } from './own';
 import { CeremonyKindSchema } from './plan';
 import { parseOrThrow, ValidationError } from './validation';

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditEvents, parseHistoryJson, type AuditEvent } from '../verifier/history';
 import { auditFacts, checkInvariants, INVARIANTS, type AuditFacts, type Violation } from '../verifier/invariants';
-import { CHECKS, type VerifyCheck, type VerifyResult } from '../verifier/verdict';
+import { CHECKS, type VerifyResult } from '../verifier/verdict';
 import { historyFromExport, historyShapeProblems } from '../verifier/history-shape';
 import type { PayloadCodec } from '@temporalio/common';
 import { ZodError } from 'zod';
