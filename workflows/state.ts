@@ -4,7 +4,7 @@ import { isGate } from '../ceremonies/steps';
 import type { PolicySnapshot } from '../ceremonies/policy';
 import type { OperationEvidence } from '../activities/types';
 import { actionSignedVia, approvers, challengeProblem, decisionRefusal, gateQuorum, operatorActionProblem, refusal, signatureProblem, signedVia, type DecisionInput, type GateContext, type OperatorActionInput, type Refusal } from './gate-rules';
-import { FINAL_PHASES, type CeremonyOutcome, type CeremonyStatus, type Decision, type GateView, type Phase, type StepOutcome, type StepStatus, type TimelineEvent } from './messages';
+import { FINAL_PHASES, type CeremonyOutcome, type CeremonyStatus, type Decision, type GateView, type Phase, type StepOutcome, type StepStatus, type TimelineEvent, type TimelineType } from './messages';
 
 /** The ceremony's state, free of Temporal calls so it can be unit-tested and reasoned about on
  * its own. The workflow drives it; queries and validators read it; the rules are gate-rules.ts. */
@@ -76,7 +76,7 @@ export class CeremonyState implements GateContext {
     return this.policy?.operators ?? [];
   }
 
-  record(type: string, actor: string, detail: string, step?: string): void {
+  record(type: TimelineType, actor: string, detail: string, step?: string): void {
     this.timeline.push({ seq: this.timeline.length + 1, at: new Date().toISOString(), type, actor, step, detail });
   }
 
