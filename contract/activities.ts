@@ -3,7 +3,6 @@ import type { PolicySnapshot } from '../ceremonies/policy';
 import type { TranscriptEntry } from '../activities/device/device-access';
 import type { PolicyCheckInput } from '../activities/policy-check';
 import type { TicketCommentInput } from '../activities/tickets/comment';
-import type { NotificationInput } from '../activities/types';
 import type { OperationState } from './operation-states';
 
 // The activities a worker registers and the workflow calls, by name: one per operation of the
@@ -18,6 +17,27 @@ export type ActivityName = SideActivityName | OperationName;
 
 export function isSideActivityName(name: string): name is SideActivityName {
   return (SIDE_ACTIVITY_NAMES as readonly string[]).includes(name);
+}
+
+export type NotificationKind =
+  | 'approval-requested'
+  | 'approval-reminder'
+  | 'signoff-requested'
+  | 'signoff-reminder'
+  | 'needs-intervention'
+  | 'support-request'
+  | 'outcome';
+
+export interface NotificationInput {
+  ceremonyId: string;
+  kind: NotificationKind;
+  to: string[];
+  subject: string;
+  /** Plain text; never a secret. */
+  body: string;
+  gate?: string;
+  /** Give each recipient a personal signed link to decide on this gate. */
+  link?: { kind: 'approval' | 'signoff'; gate: string; digest: string; deadline: string };
 }
 
 export interface SideActivities {

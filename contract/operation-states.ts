@@ -22,6 +22,22 @@ interface FetchedCertificate extends CertificateFacts {
 export interface OperationStates {
   'backup.verify': { sourceObjects: number; backupObjects: number | null; label: string | null };
   'restore.verify': { partition: string; target: string; label: string | null; backupObjects: number | null; restoredObjects: number };
+  /** `label`: the backup a drill's restore then names (`labelFrom`). */
+  'restore.compatible': {
+    partition: string;
+    source: string;
+    label: string | null;
+    backupObjects: number | null;
+    targetObjects: number;
+    partitionFirmware: string;
+    backupHsmModel: string;
+    backupHsmFirmware: string;
+    clientVersion: string;
+    /** Whether the inventory gives both partitions the same cloning domain (never the domain itself). */
+    domain: string;
+    problems: string[];
+  };
+  'backup.restore': { partition: string; label: string; backupObjects: number; targetObjects: number };
   'ntls.rotationBaseline': FetchedCertificate & { clients: { client: string; owners: string[] }[] };
   /** `pem`: the new certificate, in the verified state of a rotation that ran. */
   'ntls.rotateCertificate': FetchedCertificate & { previousFingerprintSha256: string; rotated: boolean; pem?: string };

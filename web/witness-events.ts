@@ -1,4 +1,4 @@
-import type { OperationEvidence } from '../activities/types';
+import type { OperationEvidence } from '../contract/activities';
 import { own } from '../ceremonies/own';
 import type { CeremonyStatus, Decision, StepStatus, TimelineEvent, TimelineType } from '../workflows/messages';
 

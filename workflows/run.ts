@@ -1,5 +1,5 @@
 import { CancellationScope, allHandlersFinished, condition, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { NotificationInput, NotificationKind } from '../activities/types';
+import type { NotificationInput, NotificationKind } from '../contract/activities';
 import type { Plan, Step } from '../ceremonies/plan';
 import { notify, ticketComment } from './activities';
 import { describeFailure } from './failures';

@@ -2,7 +2,7 @@ import { CANCEL_POINT, gatePoint, interventionPoint, runChallenge, type Decision
 import type { GateStep, Plan } from '../ceremonies/plan';
 import { isGate } from '../ceremonies/steps';
 import type { PolicySnapshot } from '../ceremonies/policy';
-import type { OperationEvidence } from '../activities/types';
+import type { OperationEvidence } from '../contract/activities';
 import { actionSignedVia, approvers, challengeProblem, decisionRefusal, gateQuorum, operatorActionProblem, refusal, signatureProblem, signedVia, type DecisionInput, type GateContext, type OperatorActionInput, type Refusal } from './gate-rules';
 import { FINAL_PHASES, type CeremonyOutcome, type CeremonyStatus, type Decision, type GateView, type Phase, type StepOutcome, type StepStatus, type TimelineEvent, type TimelineType } from './messages';
 

@@ -1,6 +1,6 @@
 import type { TimelineType } from '../contract/timeline';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
-import type { DeviceWarning } from '../activities/types';
+import type { DeviceWarning } from '../contract/activities';
 import type { CeremonyState } from './state';
 
 /** The timeline event of a warning a device printed during a step (a battery, the clock): the
