@@ -47,3 +47,7 @@ export interface OperationStates {
 /** The probe/verify state of operation `N` (an open record for the operations not typed above,
  * and for a union of names). */
 export type OperationState<N extends OperationName> = [N] extends [keyof OperationStates] ? OperationStates[N] : Record<string, unknown>;
+
+/** The operations typed above (each must be an operation of the catalogue: a renamed one fails here). */
+export type TypedOperation = OperationsOnly<keyof OperationStates>;
+type OperationsOnly<N extends OperationName> = N;
