@@ -1,6 +1,7 @@
 import { own } from '../ceremonies/own';
 import { isGate, isOperation } from '../ceremonies/plan';
 import type { ApiCall, OperationEvidence } from '../activities/types';
+import { childCeremonyPrefix } from '../contract/messages';
 import { acceptedUpdates, type AuditEvent } from './history';
 import { auditFacts } from './invariants';
 import { stateLine } from './step-states';
@@ -110,7 +111,7 @@ export function reportModel(events: AuditEvent[], verdict?: VerifyResult): Repor
       return { ...base, status: ds.length ? ds.map((d) => `${d.name} by ${d.actor}`).join(', ') : standing ? 'standing approval (below)' : 'no decision' };
     }
     if (step.type === 'ceremony') {
-      const runs = f.children.filter((c) => c.workflowId.startsWith(`${f.ceremonyId}-${step.id}-`));
+      const runs = f.children.filter((c) => c.workflowId.startsWith(childCeremonyPrefix(f.ceremonyId, step.id)));
       return { ...base, status: runs.length ? runs.map((c) => `child ceremony ${c.workflowId}: ${c.result?.phase ?? 'ended'}`).join('; ') + ' (its own history has its report)' : 'not run' };
     }
     if (!isOperation(step)) return { ...base, status: 'wait' };
