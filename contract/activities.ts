@@ -1,8 +1,5 @@
 import type { OperationName } from '../ceremonies/operations';
 import type { PolicySnapshot } from '../ceremonies/policy';
-import type { TranscriptEntry } from '../activities/device/device-access';
-import type { PolicyCheckInput } from '../activities/policy-check';
-import type { TicketCommentInput } from '../activities/tickets/comment';
 import type { OperationState } from './operation-states';
 
 // The activities a worker registers and the workflow calls, by name: one per operation of the
@@ -40,9 +37,31 @@ export interface NotificationInput {
   link?: { kind: 'approval' | 'signoff'; gate: string; digest: string; deadline: string };
 }
 
+/** What the worker's policy check reads. */
+export interface PolicyCheckInput {
+  ceremonyId: string;
+  /** The plan from the workflow's input: validated here in full, trusted for nothing. */
+  plan: unknown;
+  /** The parent ceremony, from Temporal's own record of who started this workflow. */
+  parent?: string;
+  /** A child ceremony's parent's plan, as the parent runs it: checked here, trusted for nothing. */
+  parentPlan?: unknown;
+}
+
+/** A comment on the ceremony's change ticket. */
+export interface TicketCommentInput {
+  ceremonyId: string;
+  /** `<system>:<key>` */
+  ticket: string;
+  /** Stable name of the event, e.g. `gate-opened:approve`: with the ceremony id, the marker. */
+  event: string;
+  text: string;
+}
+
 export interface SideActivities {
   notify(input: NotificationInput): Promise<void>;
-  ticketComment(input: TicketCommentInput): Promise<string>;
+  /** Whether the comment went out now, was there already (a retry), or no adapter serves the ticket's system. */
+  ticketComment(input: TicketCommentInput): Promise<'posted' | 'already-posted' | 'no-adapter'>;
   checkPolicy(input: PolicyCheckInput): Promise<PolicySnapshot>;
 }
 
@@ -94,6 +113,19 @@ export interface OperationEvidence<N extends OperationName = OperationName> {
   /** The `Warning:` lines the devices printed during this attempt (a battery, the clock), each
    * with the command it came with: the step succeeded, but someone should look. */
   warnings?: DeviceWarning[];
+}
+
+/** One device command of an attempt, its output scrubbed. */
+export interface TranscriptEntry {
+  user: string;
+  command: string;
+  code: number;
+  output: string;
+  /** When the command was sent (the worker's clock) and how long its answer took. */
+  at?: string;
+  ms?: number;
+  /** The `Warning:` lines the device printed with its answer. */
+  warnings?: string[];
 }
 
 export interface DeviceWarning {
