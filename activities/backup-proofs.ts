@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { CeremonyOutcome, StepOutcome } from '../workflows/messages';
-import { CEREMONY_HSM, CEREMONY_KIND } from '../workflows/search-attributes';
+import { CEREMONY_HSM, CEREMONY_KIND } from '../contract/search-attributes';
 import { SLUG } from '../ceremonies/patterns';
+import type { OperationName } from '../ceremonies/operations';
 import { ceremoniesQuery } from './visibility';
 
 // Which backups are proven restorable, read from the ceremonies' own results (never from the
@@ -51,7 +52,7 @@ const count = (value: unknown): number | undefined => (typeof value === 'number'
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 ? value : undefined);
 
 /** A succeeded step of this operation whose id is `<prefix><partition>`. */
-function stepsOf(outcome: ClosedOutcome['outcome'], prefix: string, op: string): { partition: string; step: StepOutcome }[] {
+function stepsOf(outcome: ClosedOutcome['outcome'], prefix: string, op: OperationName): { partition: string; step: StepOutcome }[] {
   return outcome.steps
     .filter((s) => s.id.startsWith(prefix) && s.id.length > prefix.length && s.status === 'succeeded' && s.evidence?.op === op)
     .map((step) => ({ partition: step.id.slice(prefix.length), step }));

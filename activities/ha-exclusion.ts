@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { haGroupOf, type Inventory } from '../ceremonies/inventory';
 import { MAINTENANCE_KINDS } from '../ceremonies/ha-maintenance';
-import { CEREMONY_HSM, CEREMONY_KIND } from '../workflows/search-attributes';
+import { CEREMONY_HSM, CEREMONY_KIND } from '../contract/search-attributes';
 import { ceremoniesQuery, quoted } from './visibility';
 
 /** An open maintenance ceremony on a member of an HA group, as Temporal's visibility lists it. */

@@ -11,8 +11,9 @@ import { notifyActivity, type Notifier } from './notify';
 import type { TicketSystem } from '../ceremonies/tickets';
 import type { TicketAdapter } from './tickets/adapters';
 import { ticketCommentActivity } from './tickets/comment';
-import { commandTimeoutMs } from '../ceremonies/operations';
-import { OPERATIONS } from './ops';
+import { commandTimeoutMs, OPERATION_NAMES, type OperationName } from '../ceremonies/operations';
+import type { Activities, OperationActivities } from '../contract/activities';
+import { IMPLEMENTATIONS } from './ops';
 import { policyCheckActivity } from './policy-check';
 import type { OperationDefinition } from './ops/operation';
 import { runOperation } from './ops/run-operation';
@@ -48,9 +49,9 @@ export function inventoryOf(path: string): InventoryCache {
   return cache;
 }
 
-function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
+function operationActivity<N extends OperationName>(def: OperationDefinition<N>, deps: ActivityDeps) {
   const secrets = { env: deps.env, keyVault: deps.keyVault };
-  return async (input: OperationInput): Promise<OperationEvidence> => {
+  return async (input: OperationInput<N>): Promise<OperationEvidence<N>> => {
     const context = Context.current();
     const opened: DeviceAccess[] = [];
     let device: DeviceAccess | undefined;
@@ -125,13 +126,19 @@ function operationActivity(def: OperationDefinition, deps: ActivityDeps) {
   };
 }
 
-/** All activities the worker registers: `notify` plus one per operation, named as the operation. */
+/** One activity per operation of the catalogue, named as it. (`IMPLEMENTATIONS` pairs each name
+ * with its own definition; an object built key by key is typed by hand.) */
+function operationActivities(deps: ActivityDeps): OperationActivities {
+  return Object.fromEntries(OPERATION_NAMES.map((name) => [name, operationActivity(IMPLEMENTATIONS[name] as OperationDefinition, deps)])) as OperationActivities;
+}
+
+/** All activities the worker registers (contract/activities.ts): the three beside the steps plus
+ * one per operation, named as the operation. */
 export function createActivities(deps: ActivityDeps) {
-  const activities: Record<string, (input: never) => Promise<unknown>> = {
+  return {
     notify: notifyActivity(deps.notifier),
     ticketComment: ticketCommentActivity(deps.ticketAdapters ?? {}),
     checkPolicy: policyCheckActivity(deps.inventoryPath ? inventoryOf(deps.inventoryPath) : undefined, { localReads: deps.localReads, acceptPlansNotFromCatalogue: deps.acceptPlansNotFromCatalogue }),
-  };
-  for (const def of OPERATIONS) activities[def.name] = operationActivity(def, deps);
-  return activities;
+    ...operationActivities(deps),
+  } satisfies Activities;
 }

@@ -15,15 +15,8 @@ export interface RefusalDetails {
   operators: string[];
 }
 
-export interface PolicyCheckInput {
-  ceremonyId: string;
-  /** The plan from the workflow's input: validated here in full, trusted for nothing. */
-  plan: unknown;
-  /** The parent ceremony, from Temporal's own record of who started this workflow. */
-  parent?: string;
-  /** A child ceremony's parent's plan, as the parent runs it: checked here, trusted for nothing. */
-  parentPlan?: unknown;
-}
+import type { PolicyCheckInput } from '../contract/activities';
+export type { PolicyCheckInput };
 
 /** The worker runs only plans its own catalogue builds: the plan, rebuilt from the request it
  * names with this worker's inventory, must have the same digest (a child's: be the plan its

@@ -1,4 +1,5 @@
 import { SLUG } from '../ceremonies/patterns';
+import { CEREMONY_WORKFLOW } from '../contract/messages';
 
 /** Task queue names as configuration gives them; anything else never reaches a query. */
 const TASK_QUEUE = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,254}$/;
@@ -17,5 +18,5 @@ export function quoted(names: readonly string[]): string {
  * workflow on another queue, whoever started it, is not one of ours), with further clauses. */
 export function ceremoniesQuery(taskQueue: string, ...clauses: string[]): string {
   if (!TASK_QUEUE.test(taskQueue)) throw new Error(`not a task queue name that can be queried: ${JSON.stringify(taskQueue)}`);
-  return [`WorkflowType = 'ceremonyWorkflow'`, `TaskQueue = '${taskQueue}'`, ...clauses].join(' AND ');
+  return [`WorkflowType = '${CEREMONY_WORKFLOW}'`, `TaskQueue = '${taskQueue}'`, ...clauses].join(' AND ');
 }

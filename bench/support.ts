@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { bundleWorkflows } from '../worker/bundle';
-import { CEREMONY_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { CEREMONY_SEARCH_ATTRIBUTES } from '../contract/search-attributes';
 import { loadConfig } from '../runtime/config';
 import type { CeremonyStatus } from '../workflows/messages';
 

@@ -44,7 +44,8 @@ import {
   type SignoffInput,
   type TimelineEvent,
 } from '../workflows/messages';
-import { CEREMONY_HSM, CEREMONY_KIND, CEREMONY_PHASE, CEREMONY_TICKET, ceremonySearchAttributes } from '../workflows/search-attributes';
+import { CEREMONY_WORKFLOW } from '../contract/messages';
+import { CEREMONY_HSM, CEREMONY_KIND, CEREMONY_PHASE, CEREMONY_TICKET, ceremonySearchAttributes } from '../contract/search-attributes';
 import type { DecisionFields, DecisionKind, OperatorActionKind } from '../ceremonies/decision-signature';
 import type { RefusalCode } from '../workflows/gate-rules';
 import { newNonce, type DecisionSigner } from './decision-signer';
@@ -137,7 +138,7 @@ export class CeremonyClient {
   async startPlan(plan: Plan, digest: string): Promise<StartResult> {
     const ceremonyId = ceremonyIdForTicket(plan.ticket);
     try {
-      const handle = await this.client.workflow.start<typeof ceremonyWorkflow>('ceremonyWorkflow', {
+      const handle = await this.client.workflow.start<typeof ceremonyWorkflow>(CEREMONY_WORKFLOW, {
         workflowId: ceremonyId,
         taskQueue: this.taskQueue,
         args: [{ plan }],
@@ -305,7 +306,7 @@ export class CeremonyClient {
     // values are reduced to the characters our identifiers use: nothing can break out of the quotes
     const quote = (v: string) => `'${v.replace(/[^A-Za-z0-9._:@-]/g, '')}'`;
     const query = [
-      "WorkflowType = 'ceremonyWorkflow'",
+      `WorkflowType = '${CEREMONY_WORKFLOW}'`,
       options.kind && `CeremonyKind = ${quote(options.kind)}`,
       options.hsm && `CeremonyHsm = ${quote(options.hsm)}`,
       options.ticket && `CeremonyTicket = ${quote(options.ticket)}`,

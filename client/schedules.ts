@@ -3,8 +3,9 @@ import { buildPlan } from '../ceremonies/build-plan';
 import { durationMs } from '../ceremonies/duration';
 import type { Inventory } from '../ceremonies/inventory';
 import { ValidationError } from '../ceremonies/validation';
-import { ceremonySearchAttributes } from '../workflows/search-attributes';
+import { ceremonySearchAttributes } from '../contract/search-attributes';
 import { CeremonyRefusal, type CeremonyClient } from './ceremony-client';
+import { CEREMONY_WORKFLOW } from '../contract/messages';
 
 /** The ceremonies that run on a schedule, and how their schedules are named (one per kind and
  * HSM): periodic backups, and restore drills that prove them. */
@@ -74,7 +75,7 @@ export class CeremonySchedules {
         spec: { intervals: [{ every }] },
         action: {
           type: 'startWorkflow',
-          workflowType: 'ceremonyWorkflow',
+          workflowType: CEREMONY_WORKFLOW,
           args: [{ plan }],
           taskQueue: this.ceremonies.taskQueue,
           workflowId: `ceremony-${scheduleId}`, // Temporal appends the run's time

@@ -9,7 +9,7 @@ import { Connection } from '@temporalio/client';
 import { newLinkKeyEntry } from '../ceremonies/approval-links';
 import { startMailCatcher } from '../simulator/mail-catcher';
 import { ATTESTATION_KEY_NAME, ensureLocalKey, localKeyFile } from '../simulator/local-keys';
-import { CEREMONY_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { CEREMONY_SEARCH_ATTRIBUTES } from '../contract/search-attributes';
 import { loadConfig, SAMPLE_INVENTORY } from '../runtime/config';
 
 const root = resolve(__dirname, '..', '..');

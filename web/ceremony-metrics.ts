@@ -3,9 +3,10 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { CeremonyClient } from '../client/ceremony-client';
 import { CEREMONY_KINDS } from '../ceremonies/plan';
 import { FINAL_PHASES } from '../workflows/messages';
-import { CEREMONY_KIND, CEREMONY_PHASE } from '../workflows/search-attributes';
+import { CEREMONY_KIND, CEREMONY_PHASE } from '../contract/search-attributes';
 import { closedCeremonyFacts, type ClosedCeremonyFacts } from './closed-ceremony-facts';
 import { refreshAtMostEvery } from '../runtime/metrics-server';
+import { CEREMONY_WORKFLOW } from '../contract/messages';
 
 // The ceremony metrics the web app serves on /metrics. Three sources, none polled more than once
 // per refresh interval (a scrape within it gets the figures of the last refresh):
@@ -79,7 +80,7 @@ export class CeremonyMetrics {
   private async countByKindAndPhase(): Promise<void> {
     const { client } = this.source.ceremonies;
     const running = new Map<string, number>();
-    for await (const info of client.workflow.list({ query: "WorkflowType = 'ceremonyWorkflow' AND ExecutionStatus = 'Running'" })) {
+    for await (const info of client.workflow.list({ query: `WorkflowType = '${CEREMONY_WORKFLOW}' AND ExecutionStatus = 'Running'` })) {
       const kind = info.typedSearchAttributes.get(CEREMONY_KIND) ?? 'unknown';
       const phase = info.typedSearchAttributes.get(CEREMONY_PHASE) ?? 'running';
       running.set(`${kind}\u0000${phase}`, (running.get(`${kind}\u0000${phase}`) ?? 0) + 1);
@@ -87,7 +88,7 @@ export class CeremonyMetrics {
     const ended = await Promise.all(
       CEREMONY_KINDS.flatMap((kind) =>
         FINAL_PHASES.map(async (phase) => {
-          const { count } = await client.workflow.count(`WorkflowType = 'ceremonyWorkflow' AND ExecutionStatus != 'Running' AND CeremonyKind = '${kind}' AND CeremonyPhase = '${phase}'`);
+          const { count } = await client.workflow.count(`WorkflowType = '${CEREMONY_WORKFLOW}' AND ExecutionStatus != 'Running' AND CeremonyKind = '${kind}' AND CeremonyPhase = '${phase}'`);
           return { kind, phase, count };
         }),
       ),
@@ -105,7 +106,7 @@ export class CeremonyMetrics {
     const { ceremonies, codec } = this.source;
     const from = new Date(this.listFrom).toISOString();
     let latest = this.listFrom;
-    for await (const info of ceremonies.client.workflow.list({ query: `WorkflowType = 'ceremonyWorkflow' AND CloseTime >= '${from}'` })) {
+    for await (const info of ceremonies.client.workflow.list({ query: `WorkflowType = '${CEREMONY_WORKFLOW}' AND CloseTime >= '${from}'` })) {
       const closedAt = info.closeTime?.getTime();
       if (closedAt === undefined || closedAt < this.startedAt || this.counted.has(info.runId)) continue;
       const history = await ceremonies.client.workflow.getHandle(info.workflowId, info.runId).fetchHistory();

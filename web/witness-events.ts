@@ -1,6 +1,6 @@
-import type { OperationEvidence } from '../activities/types';
+import type { OperationEvidence } from '../contract/activities';
 import { own } from '../ceremonies/own';
-import type { CeremonyStatus, Decision, StepStatus, TimelineEvent } from '../workflows/messages';
+import type { CeremonyStatus, Decision, StepStatus, TimelineEvent, TimelineType } from '../workflows/messages';
 
 // What a witness of a ceremony sees, derived from the workflow's own record: one event per
 // timeline entry (its seq is the event's id, so a reconnecting stream resumes without
@@ -15,7 +15,7 @@ export interface WitnessEvent {
   at: string;
   kind: WitnessKind;
   /** The timeline's event type (`gate-opened`, `approve`, `step-succeeded`, ...). */
-  type: string;
+  type: TimelineType;
   actor: string;
   step?: string;
   detail: string;
@@ -27,7 +27,8 @@ export interface WitnessEvent {
   decision?: { at: string; gate: string; actor: string; decision: string; via: string; note: string };
 }
 
-const KINDS: Record<string, WitnessKind> = {
+/** How the page shows each timeline type (any other is a note). */
+const KINDS: { [T in TimelineType]?: WitnessKind } = {
   'step-started': 'step-started',
   'gate-opened': 'step-started',
   'child-started': 'step-started',

@@ -2,7 +2,9 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { DecisionSignature } from '../ceremonies/decision-signature';
 import type { RefusalCode } from './gate-rules';
 import type { Plan, Step } from '../ceremonies/plan';
-import type { OperationEvidence } from '../activities/types';
+import type { OperationEvidence } from '../contract/activities';
+import type { UpdateName, QueryName } from '../contract/messages';
+import type { TimelineEvent } from '../contract/timeline';
 import type { ApproveInput, CancelInput, CheckDecisionInput, RejectInput, ResolveInput, SignoffInput } from './inputs';
 
 export type { ApproveInput, CancelInput, CheckDecisionInput, RejectInput, ResolveInput, SignoffInput } from './inputs';
@@ -73,14 +75,7 @@ export interface StepOutcome {
   evidence?: OperationEvidence;
 }
 
-export interface TimelineEvent {
-  seq: number;
-  at: string;
-  type: string;
-  actor: string;
-  step?: string;
-  detail: string;
-}
+export type { TimelineEvent, TimelineType } from '../contract/timeline';
 
 export interface CeremonyStatus {
   ceremonyId: string;
@@ -132,13 +127,23 @@ export interface CeremonyInput {
   parentPlan?: Plan;
 }
 
-export const approveUpdate = defineUpdate<GateView, [ApproveInput]>('approve');
-export const rejectUpdate = defineUpdate<GateView, [RejectInput]>('reject');
-export const signoffUpdate = defineUpdate<GateView, [SignoffInput]>('signoff');
-export const resolveUpdate = defineUpdate<{ phase: Phase }, [ResolveInput]>('resolve');
-export const cancelUpdate = defineUpdate<{ phase: Phase }, [CancelInput]>('cancel');
-export const statusQuery = defineQuery<CeremonyStatus>('status');
-export const timelineQuery = defineQuery<TimelineEvent[]>('timeline');
-export const planQuery = defineQuery<{ plan: Plan; planDigest: string }>('plan');
+// named by the contract's lists (contract/messages.ts): a name missing there does not compile
+export const approveUpdate = defineUpdate<GateView, [ApproveInput], UpdateName>('approve');
+export const rejectUpdate = defineUpdate<GateView, [RejectInput], UpdateName>('reject');
+export const signoffUpdate = defineUpdate<GateView, [SignoffInput], UpdateName>('signoff');
+export const resolveUpdate = defineUpdate<{ phase: Phase }, [ResolveInput], UpdateName>('resolve');
+export const cancelUpdate = defineUpdate<{ phase: Phase }, [CancelInput], UpdateName>('cancel');
+export const statusQuery = defineQuery<CeremonyStatus, [], QueryName>('status');
+export const timelineQuery = defineQuery<TimelineEvent[], [], QueryName>('timeline');
+export const planQuery = defineQuery<{ plan: Plan; planDigest: string }, [], QueryName>('plan');
 /** The refusal a decision would meet now (its signature aside), or null. */
-export const checkDecisionQuery = defineQuery<{ code: RefusalCode; message: string } | null, [CheckDecisionInput]>('checkDecision');
+export const checkDecisionQuery = defineQuery<{ code: RefusalCode; message: string } | null, [CheckDecisionInput], QueryName>('checkDecision');
+
+/** What each update takes and answers, by its name. */
+export interface Updates {
+  approve: { input: ApproveInput; result: GateView };
+  reject: { input: RejectInput; result: GateView };
+  signoff: { input: SignoffInput; result: GateView };
+  resolve: { input: ResolveInput; result: { phase: Phase } };
+  cancel: { input: CancelInput; result: { phase: Phase } };
+}

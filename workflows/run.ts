@@ -1,10 +1,10 @@
 import { CancellationScope, allHandlersFinished, condition, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { NotificationInput, NotificationKind } from '../activities/types';
+import type { NotificationInput, NotificationKind } from '../contract/activities';
 import type { Plan, Step } from '../ceremonies/plan';
 import { notify, ticketComment } from './activities';
 import { describeFailure } from './failures';
 import type { CancelInput, Phase, ResolveInput } from './messages';
-import { CEREMONY_PHASE } from './search-attributes';
+import { CEREMONY_PHASE } from '../contract/search-attributes';
 import type { CeremonyState } from './state';
 import { interventionText } from './texts';
 

@@ -2,10 +2,10 @@ import { CANCEL_POINT, gatePoint, interventionPoint, runChallenge, type Decision
 import type { GateStep, Plan } from '../ceremonies/plan';
 import { isGate } from '../ceremonies/steps';
 import type { PolicySnapshot } from '../ceremonies/policy';
-import type { OperationEvidence } from '../activities/types';
+import type { OperationEvidence } from '../contract/activities';
 import { approvers, gateQuorum, policyMet, quorumReached } from '../ceremonies/rules';
 import { actionSignedVia, challengeProblem, decisionRefusal, operatorActionProblem, refusal, signatureProblem, signedVia, type DecisionInput, type GateContext, type OperatorActionInput, type Refusal } from './gate-rules';
-import { FINAL_PHASES, type CeremonyOutcome, type CeremonyStatus, type Decision, type GateView, type Phase, type StepOutcome, type StepStatus, type TimelineEvent } from './messages';
+import { FINAL_PHASES, type CeremonyOutcome, type CeremonyStatus, type Decision, type GateView, type Phase, type StepOutcome, type StepStatus, type TimelineEvent, type TimelineType } from './messages';
 
 /** The ceremony's state, free of Temporal calls so it can be unit-tested and reasoned about on
  * its own. The workflow drives it; queries and validators read it; the rules are gate-rules.ts. */
@@ -77,7 +77,7 @@ export class CeremonyState implements GateContext {
     return this.policy?.operators ?? [];
   }
 
-  record(type: string, actor: string, detail: string, step?: string): void {
+  record(type: TimelineType, actor: string, detail: string, step?: string): void {
     this.timeline.push({ seq: this.timeline.length + 1, at: new Date().toISOString(), type, actor, step, detail });
   }
 

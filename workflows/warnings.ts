@@ -1,10 +1,11 @@
+import type { TimelineType } from '../contract/timeline';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
-import type { DeviceWarning } from '../activities/types';
+import type { DeviceWarning } from '../contract/activities';
 import type { CeremonyState } from './state';
 
 /** The timeline event of a warning a device printed during a step (a battery, the clock): the
  * step's result stands, the warning is there for someone to look at. */
-export const DEVICE_WARNING = 'device-warning';
+export const DEVICE_WARNING = 'device-warning' satisfies TimelineType;
 
 /** One timeline event per distinct warning line of a device, naming the commands it came with
  * (a warning printed before every command is one event, not one per command). */

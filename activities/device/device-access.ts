@@ -32,17 +32,8 @@ export interface DeviceEndpoint {
   lunacm?: string;
 }
 
-export interface TranscriptEntry {
-  user: string;
-  command: string;
-  code: number;
-  output: string;
-  /** When the command was sent (the worker's clock) and how long its answer took. */
-  at?: string;
-  ms?: number;
-  /** The `Warning:` lines the device printed with its answer. */
-  warnings?: string[];
-}
+import type { TranscriptEntry } from '../../contract/activities';
+export type { TranscriptEntry };
 
 /** Times a command from now: the result gives its transcript entry's `at` and `ms`. */
 function commandTimer(): () => { at: string; ms: number } {

@@ -37,7 +37,7 @@ import type { OperationDefinition } from './operation';
 
 /** The implementation of every operation of the catalogue (`ceremonies/operations.ts`), by name:
  * the type makes a missing or misnamed one a compile error. Activity type in history = name. */
-const IMPLEMENTATIONS: { [N in OperationName]: OperationDefinition<N> } = {
+export const IMPLEMENTATIONS: { [N in OperationName]: OperationDefinition<N> } = {
   'ledger.record': ledgerRecord,
   'ledger.require': ledgerRequire,
   'hsm.show': hsmShowOp,

@@ -7,6 +7,7 @@ import { own } from '../../ceremonies/own';
 import { DEFAULT_INITIAL_PASSWORD, PROCEED } from '../device/luna-constants';
 import { AuthenticationFailed, UnreadableOutput, VerificationFailed } from '../device/errors';
 import { defineOperation, type OperationContext } from './operation';
+import type { OperationState } from '../../contract/operation-states';
 
 // Luna Network HSM 7 operations over lunash.
 
@@ -205,7 +206,11 @@ function policyChange<N extends 'hsm.setPolicy' | 'hsm.changeDestructivePolicy'>
   return defineOperation<N>(name, {
     async probe(ctx, { policy, value }) {
       const current = await currentPolicy(ctx, policy, destructive);
-      return { present: current.value === String(value), state: { policy, description: current.description, value: current.value, destructive: current.destructive } };
+      return {
+        present: current.value === String(value),
+        // (both names keep an open state record)
+        state: { policy, description: current.description, value: current.value, destructive: current.destructive } as OperationState<N>,
+      };
     },
     async act(ctx, { policy, value }) {
       const d = ctx.device();

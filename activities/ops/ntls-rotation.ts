@@ -1,5 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { own } from '../../ceremonies/own';
+import type { OperationState } from '../../contract/operation-states';
 import { VerificationFailed } from '../device/errors';
 import { readServerCertificate } from '../device/queries';
 import type { DeviceAccess } from '../device/device-access';
@@ -45,7 +46,7 @@ export const ntlsRotationBaseline = defineOperation('ntls.rotationBaseline', {
 /** The fingerprint the baseline step recorded; a rotation that cannot tell the old certificate
  * from a new one refuses to run (it could regenerate twice). */
 function replacedFingerprint(ctx: OperationContext, baseline: string): string {
-  const fingerprint = own(ctx.earlierState, baseline)?.fingerprintSha256;
+  const fingerprint = (own(ctx.earlierState, baseline) as Partial<OperationState<'ntls.rotationBaseline'>> | undefined)?.fingerprintSha256;
   if (typeof fingerprint !== 'string') throw new VerificationFailed(`the step ${baseline} recorded no server certificate fingerprint: the certificate being replaced is unknown`);
   return fingerprint;
 }
@@ -73,7 +74,7 @@ export const ntlsRotateCertificate = defineOperation('ntls.rotateCertificate', {
     return { present: rotated, state: { ...state, rotated, pem } };
   },
   nextSteps(ctx, { baseline }, state) {
-    const clients = (own(ctx.earlierState, baseline)?.clients ?? []) as { client: string; owners: string[] }[];
+    const clients = (own(ctx.earlierState, baseline) as Partial<OperationState<'ntls.rotationBaseline'>> | undefined)?.clients ?? [];
     return rotationNotice(ctx.hsm ?? 'the appliance', state, clients);
   },
   // the lost attempt's commands leave nothing to wait for: the probe cannot see a restart
@@ -84,7 +85,7 @@ export const ntlsRotateCertificate = defineOperation('ntls.rotateCertificate', {
  * fetch the new server.pem, check its fingerprint, replace the server in the client's trust list
  * (Thales, "Restoring Broken NTLS or STC Connections"; `vtl addServer` as in "Creating an NTLS
  * Connection Using Self-Signed Certificates"). */
-export function rotationNotice(unit: string, state: Record<string, unknown>, clients: { client: string; owners: string[] }[]): string[] {
+export function rotationNotice(unit: string, state: OperationState<'ntls.rotateCertificate'>, clients: { client: string; owners: string[] }[]): string[] {
   const appliance = String(state.appliance);
   const fingerprint = String(state.fingerprintSha256);
   const file = `${unit}-server.pem`;

@@ -3,6 +3,7 @@ import type { Inventory } from '../../ceremonies/inventory';
 import type { AzureSettings } from '../azure/dedicated-hsm';
 import type { DeviceAccess } from '../device/device-access';
 import type { ApiCall, OperationEvidence } from '../types';
+import type { OperationState } from '../../contract/operation-states';
 
 export interface OperationContext {
   ceremonyId: string;
@@ -34,27 +35,27 @@ export interface OperationContext {
   rerunBy?: { by: string; reason: string };
 }
 
-export interface ProbeResult {
+export interface ProbeResult<S = Record<string, unknown>> {
   /** Is the effect of this operation already there? */
   present: boolean;
-  state: Record<string, unknown>;
+  state: S;
 }
 
 /** One operation of the catalogue (`ceremonies/operations.ts`, which declares its name, arguments
  * and kind) with the idempotency contract: probe -> act (only if absent) -> verify. */
 export interface OperationDefinition<N extends OperationName = OperationName> {
   name: N;
-  probe(ctx: OperationContext, args: OperationArgs<N>): Promise<ProbeResult>;
+  probe(ctx: OperationContext, args: OperationArgs<N>): Promise<ProbeResult<OperationState<N>>>;
   /** For checks: what to say when the condition does not hold. */
-  explain?(args: OperationArgs<N>, state: Record<string, unknown>): string;
+  explain?(args: OperationArgs<N>, state: OperationState<N>): string;
   /** What people must do next once this step has succeeded (from its arguments and its verified
    * state): the ceremony passes it on (ticket comment, outcome mail). */
-  nextSteps?(ctx: OperationContext, args: OperationArgs<N>, state: Record<string, unknown>): string[];
+  nextSteps?(ctx: OperationContext, args: OperationArgs<N>, state: OperationState<N>): string[];
   /** A probe-only condition: reports present/absent and never fails on absent. */
   probeOnly?: boolean;
   /** Absent for checks: a check only probes, and fails when the condition does not hold. */
   act?(ctx: OperationContext, args: OperationArgs<N>): Promise<{ commands: string[]; apiCalls?: ApiCall[] }>;
-  verify?(ctx: OperationContext, args: OperationArgs<N>): Promise<ProbeResult>;
+  verify?(ctx: OperationContext, args: OperationArgs<N>): Promise<ProbeResult<OperationState<N>>>;
   /** How long the command may go on after the session that sent it was lost (default: its
    * command time). 0 for a command that ends with its session (LunaCM's, killed by the hangup). */
   resumeWindowMs?: number;

@@ -8,6 +8,7 @@ import { archiveRestoreAnswers } from '../device/lunacm-answers';
 import { FailureType, nonRetryable } from '../errors';
 import { backupDay, cryptoOfficerLogin, partitionSecret } from './backup';
 import { defineOperation, type OperationContext } from './operation';
+import type { OperationState } from '../../contract/operation-states';
 
 // Restoring a backup partition of the Luna Backup HSM into an application partition (Thales,
 // LunaCM `partition archive restore`; "Backup/Restore Using Client-Connected Luna Backup HSM 7"):
@@ -41,7 +42,8 @@ export async function restoredBackup(ctx: OperationContext, args: { source: stri
  * newest" in its place). */
 function pinnedLabel(ctx: OperationContext, labelFrom: string | undefined): string | undefined {
   if (labelFrom === undefined) return undefined;
-  const label = own(ctx.earlierState, labelFrom)?.label;
+  // the steps a labelFrom names: a drill's precheck (restore.compatible) or its restore (backup.restore)
+  const label = (own(ctx.earlierState, labelFrom) as Partial<OperationState<'restore.compatible'> | OperationState<'backup.restore'>> | undefined)?.label;
   if (typeof label !== 'string') throw nonRetryable(FailureType.invalidArguments, `labelFrom "${labelFrom}" must name a step this one requires, which verified a backup label`);
   return label;
 }
@@ -121,7 +123,7 @@ export const restoreCompatible = defineOperation('restore.compatible', {
       },
     };
   },
-  explain: (_args, s) => `the restore cannot work: ${(s.problems as string[]).join('; ')}`,
+  explain: (_args, s) => `the restore cannot work: ${s.problems.join('; ')}`,
 });
 
 /** The target and the backup side by side. An empty target is absent; one holding the backup's

@@ -7,7 +7,7 @@ import type { OperationContext, OperationDefinition } from './operation';
 
 /** Apply the idempotency contract: a retry after any crash finds the effect through the probe
  * and never repeats the act. */
-export async function runOperation<N extends OperationName>(def: OperationDefinition<N>, ctx: OperationContext, rawArgs: unknown): Promise<OperationEvidence> {
+export async function runOperation<N extends OperationName>(def: OperationDefinition<N>, ctx: OperationContext, rawArgs: unknown): Promise<OperationEvidence<N>> {
   // the plan was checked against the catalogue when it was built; the worker checks again
   const parsed = OPERATIONS_CATALOGUE[def.name].args.safeParse(rawArgs);
   if (!parsed.success) {
@@ -26,7 +26,7 @@ export async function runOperation<N extends OperationName>(def: OperationDefini
     return withNextSteps(def, ctx, args, { op: def.name, outcome: 'checked', probe: probe.state, verify: probe.state, commands: [] });
   }
   const first = probe;
-  let resumed: OperationEvidence['resumed'];
+  let resumed: OperationEvidence<N>['resumed'];
   if (!probe.present && ctx.earlierActAt !== undefined && def.endsWithSession) {
     resumed = 'not-started'; // it went with the lost session: send it again
   } else if (!probe.present && ctx.earlierActAt !== undefined) {
@@ -54,7 +54,7 @@ export async function runOperation<N extends OperationName>(def: OperationDefini
   return withNextSteps(def, ctx, args, { op: def.name, outcome: 'applied', probe: first.state, verify: verify.state, commands, ...(apiCalls?.length ? { apiCalls } : {}), ...(resumed ? { resumed } : {}) });
 }
 
-function withNextSteps<N extends OperationName>(def: OperationDefinition<N>, ctx: OperationContext, args: OperationArgs<N>, evidence: OperationEvidence): OperationEvidence {
+function withNextSteps<N extends OperationName>(def: OperationDefinition<N>, ctx: OperationContext, args: OperationArgs<N>, evidence: OperationEvidence<N>): OperationEvidence<N> {
   const nextSteps = def.nextSteps?.(ctx, args, evidence.verify);
   return nextSteps?.length ? { ...evidence, nextSteps } : evidence;
 }

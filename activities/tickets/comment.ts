@@ -2,14 +2,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { TicketSystem } from '../../ceremonies/tickets';
 import { TicketSystemError, type TicketAdapter } from './adapters';
 
-export interface TicketCommentInput {
-  ceremonyId: string;
-  /** `<system>:<key>` */
-  ticket: string;
-  /** Stable name of the event, e.g. `gate-opened:approve`: with the ceremony id, the marker. */
-  event: string;
-  text: string;
-}
+import type { TicketCommentInput } from '../../contract/activities';
+export type { TicketCommentInput };
 
 /** The key of a re-run (`OPS-1.r2`) comments on the ticket itself (`OPS-1`). */
 function ticketKey(ref: string): { system: string; key: string } {

@@ -1,6 +1,9 @@
 import { defaultPayloadConverter, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { LOCAL_STEP_SUMMARY } from '../../workflows/messages';
+import { isOperationName, type OperationName } from '../../ceremonies/operations';
+import { isSideActivityName, type ActivityInput, type ActivityResult, type SideActivityName } from '../../contract/activities';
+import { isUpdateName, type UpdateName } from '../../contract/messages';
+import { LOCAL_STEP_SUMMARY, type Updates } from '../../workflows/messages';
 import { eventIdOf, normaliseType } from './history-shape';
 
 type History = temporal.api.history.v1.IHistory;
@@ -21,6 +24,10 @@ export interface AuditEvent {
   /** An activity's last attempt failed: its message, failure type and details (a device step's
    * transcript, a check's state). */
   activityFailed?: { scheduledId: number; message: string; type?: string; details?: unknown };
+  /** An activity's attempt started (the attempt the server counts). */
+  activityStarted?: { scheduledId: number; attempt: number };
+  /** An activity timed out, or was cancelled. */
+  activityEnded?: { scheduledId: number; outcome: 'timed-out' | 'cancelled' };
   childCompleted?: { workflowId: string; result: unknown };
   startInput?: unknown;
   /** From the start event: which workflow and run this is, and who started it as a child. */
@@ -166,6 +173,12 @@ function readEvent(e: Json, i: number): temporal.api.history.v1.IHistoryEvent {
   if (done) event.activityTaskCompletedEventAttributes = { scheduledEventId: eventIdOf(done.scheduledEventId) as never, result: payloads(done, 'result', what) };
   const failed = part(e, 'activityTaskFailedEventAttributes', what);
   if (failed) event.activityTaskFailedEventAttributes = { scheduledEventId: eventIdOf(failed.scheduledEventId) as never, failure: failureOf(failed, what) };
+  const attempt = part(e, 'activityTaskStartedEventAttributes', what);
+  if (attempt) event.activityTaskStartedEventAttributes = { scheduledEventId: eventIdOf(attempt.scheduledEventId) as never, attempt: Number(attempt.attempt ?? 1) };
+  const timedOut = part(e, 'activityTaskTimedOutEventAttributes', what);
+  if (timedOut) event.activityTaskTimedOutEventAttributes = { scheduledEventId: eventIdOf(timedOut.scheduledEventId) as never };
+  const canceled = part(e, 'activityTaskCanceledEventAttributes', what);
+  if (canceled) event.activityTaskCanceledEventAttributes = { scheduledEventId: eventIdOf(canceled.scheduledEventId) as never };
   const marker = part(e, 'markerRecordedEventAttributes', what);
   if (marker) {
     const details = part(marker, 'details', what);
@@ -230,6 +243,10 @@ export async function auditEvents(history: History, codec?: PayloadCodec): Promi
     if (done) event.activityResult = { scheduledId: Number(done.scheduledEventId), result: decode(done.result?.payloads)[0] };
     const failed = e.activityTaskFailedEventAttributes;
     if (failed) event.activityFailed = { scheduledId: Number(failed.scheduledEventId), ...failedRun(failed.failure, decode) };
+    const attempt = e.activityTaskStartedEventAttributes;
+    if (attempt) event.activityStarted = { scheduledId: Number(attempt.scheduledEventId), attempt: Number(attempt.attempt ?? 1) };
+    const ended = e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
+    if (ended) event.activityEnded = { scheduledId: Number(ended.scheduledEventId), outcome: e.activityTaskTimedOutEventAttributes ? 'timed-out' : 'cancelled' };
     const marker = e.markerRecordedEventAttributes;
     if (marker?.markerName === LOCAL_ACTIVITY_MARKER) {
       const data = decode(marker.details?.data?.payloads)[0] as LocalActivityMarkerData | undefined;
@@ -250,4 +267,70 @@ export async function auditEvents(history: History, codec?: PayloadCodec): Promi
     if (child) event.childCompleted = { workflowId: String(child.workflowExecution?.workflowId), result: decode(child.result?.payloads)[0] };
     return event;
   });
+}
+
+// A ceremony's history read by the contract's names (contract/): each activity run, discriminated
+// by kind (beside the steps, an operation, or a name the contract does not know: a history from
+// another version) and then by its name, which types its input and result; each accepted update,
+// by its name. Payloads are as recorded (decoded, not validated): a reader checks what it relies on.
+
+export type ActivityOutcome = 'completed' | 'failed' | 'timed-out' | 'cancelled';
+
+interface RunRecord {
+  /** The event that scheduled it (for a local activity: its marker). */
+  scheduledId: number;
+  scheduledAt: string;
+  /** Until it closed: `undefined` while it runs (an open history). */
+  outcome?: ActivityOutcome;
+  closedId?: number;
+  /** Scheduled to closed (a local activity: its own run, by the worker's clock). */
+  seconds?: number;
+  attempts: number;
+  local: boolean;
+  failure?: { message: string; type?: string; details?: unknown };
+}
+
+type Run<K extends string, A extends SideActivityName | OperationName> = RunRecord & {
+  kind: K;
+  name: A;
+  /** A local activity's marker does not record its input: the step id, op and args from the plan. */
+  input: Partial<ActivityInput<A>>;
+  result?: ActivityResult<A>;
+};
+
+export type ActivityRun =
+  | { [A in SideActivityName]: Run<'side', A> }[SideActivityName]
+  | { [N in OperationName]: Run<'operation', N> }[OperationName]
+  | (RunRecord & { kind: 'unknown'; name: string; input: unknown; result?: unknown });
+
+/** Every activity run of the history, in the order they were scheduled. */
+export function activityRuns(events: AuditEvent[]): ActivityRun[] {
+  const runs = new Map<number, ActivityRun>();
+  for (const e of events) {
+    if (e.activity) {
+      const { type, input, local } = e.activity;
+      const kind = isSideActivityName(type) ? 'side' : isOperationName(type) ? 'operation' : 'unknown';
+      runs.set(e.id, { kind, name: type, input, scheduledId: e.id, scheduledAt: e.time, attempts: local?.attempt ?? 1, local: local !== undefined } as ActivityRun);
+    }
+    const attempt = e.activityStarted && runs.get(e.activityStarted.scheduledId);
+    if (attempt) attempt.attempts = e.activityStarted!.attempt;
+    const closed = e.activityResult ?? e.activityFailed ?? e.activityEnded;
+    const run = closed && runs.get(closed.scheduledId);
+    if (!run) continue;
+    run.outcome = e.activityResult ? 'completed' : e.activityFailed ? 'failed' : e.activityEnded!.outcome;
+    run.closedId = e.id;
+    run.seconds = e.activity?.local ? e.activity.local.ms / 1000 : (Date.parse(e.time) - Date.parse(run.scheduledAt)) / 1000;
+    if (e.activityResult) run.result = e.activityResult.result as never;
+    if (e.activityFailed) run.failure = { message: e.activityFailed.message, type: e.activityFailed.type, details: e.activityFailed.details };
+  }
+  return [...runs.values()];
+}
+
+export type AcceptedUpdate =
+  | { [U in UpdateName]: { kind: 'update'; eventId: number; name: U; input: Partial<Updates[U]['input']> } }[UpdateName]
+  | { kind: 'unknown'; eventId: number; name: string; input: unknown };
+
+/** Every update the workflow accepted, in order, with its input as recorded. */
+export function acceptedUpdates(events: AuditEvent[]): AcceptedUpdate[] {
+  return events.flatMap((e) => (e.update ? [{ kind: isUpdateName(e.update.name) ? 'update' : 'unknown', eventId: e.id, name: e.update.name, input: e.update.args[0] ?? {} } as AcceptedUpdate] : []));
 }

@@ -2,6 +2,8 @@ import { CANCEL_POINT, gatePoint, interventionPoint, runChallenge, type Decision
 import { actionSignedVia, challengeProblem, eligibleFor, signatureMatches, signedVia } from '../../workflows/gate-rules';
 import { approvers, gatePassed, gateQuorum, isSelfApproval, policyMet, stepKind } from '../../ceremonies/rules';
 import { CHALLENGE_PATCH } from '../../workflows/messages';
+import { SIDE_ACTIVITY_NAMES, type SideActivityName } from '../../contract/activities';
+import type { UpdateName } from '../../contract/messages';
 import { planDigest } from '../../ceremonies/digest';
 import { operationKind, type OperationName } from '../../ceremonies/operations';
 import { PlanSchema, isGate, isOperation, type Plan } from '../../ceremonies/plan';
@@ -66,7 +68,11 @@ export interface OperatorActionEvent {
 }
 
 /** The activities beside the plan's steps: mail, ticket comments and the policy check. */
-export const SIDE_ACTIVITIES: ReadonlySet<string> = new Set(['notify', 'ticketComment', 'checkPolicy']);
+export const SIDE_ACTIVITIES: ReadonlySet<string> = new Set(SIDE_ACTIVITY_NAMES);
+// the names the audit compares against, checked against the contract (a rename fails to compile here)
+const CANCEL = 'cancel' satisfies UpdateName;
+const RESOLVE = 'resolve' satisfies UpdateName;
+const CHECK_POLICY = 'checkPolicy' satisfies SideActivityName;
 /** An operation named by an invariant: a catalogue name, so a rename cannot leave it behind. */
 const op_ = (name: OperationName): string => name;
 const DECISIONS = new Set(['approve', 'reject', 'signoff']);
@@ -115,7 +121,7 @@ function decisionOf(e: AuditEvent, name: DecisionKind, ceremonyId: string, polic
  * a run that issued challenges; a run from before them took resolve and cancel unsigned. */
 function operatorActionOf(e: AuditEvent, ceremonyId: string, policy: PolicySnapshot | undefined, run: { runId: string; challenged: boolean }, point: string): OperatorActionEvent {
   const arg = (e.update!.args[0] ?? {}) as Record<string, unknown>;
-  const name: OperatorActionKind = e.update!.name === 'cancel' ? 'cancel' : arg.action === 'abort' ? 'abort' : 'retry';
+  const name: OperatorActionKind = e.update!.name === CANCEL ? 'cancel' : arg.action === 'abort' ? 'abort' : 'retry';
   const by = String(arg.by ?? '').toLowerCase();
   const step = name === 'cancel' ? '' : String(arg.step ?? '');
   const signature = arg.signature as DecisionSignature | undefined;
@@ -134,7 +140,7 @@ function operatorActionOf(e: AuditEvent, ceremonyId: string, policy: PolicySnaps
 export function auditFacts(events: AuditEvent[]): AuditFacts {
   const start = events.find((e) => e.startInput !== undefined);
   const plan = PlanSchema.parse((start?.startInput as { plan?: unknown } | undefined)?.plan);
-  const policyEvent = events.find((e) => e.activity?.type === 'checkPolicy');
+  const policyEvent = events.find((e) => e.activity?.type === CHECK_POLICY);
   const policyDone = policyEvent && events.find((e) => e.activityResult?.scheduledId === policyEvent.id);
   const snapshot = policyDone?.activityResult?.result as PolicySnapshot | undefined;
   const policyInput = policyEvent?.activity?.input as { ceremonyId?: string } | undefined;
@@ -148,10 +154,10 @@ export function auditFacts(events: AuditEvent[]): AuditFacts {
   for (const e of events) {
     if (!e.update) continue;
     if (DECISIONS.has(e.update.name)) decisions.push(decisionOf(e, e.update.name as DecisionKind, ceremonyId, snapshot, run));
-    else if (e.update.name === 'cancel') {
+    else if (e.update.name === CANCEL) {
       cancels.push(e.id);
       operatorActions.push(operatorActionOf(e, ceremonyId, snapshot, run, CANCEL_POINT));
-    } else if (e.update.name === 'resolve') {
+    } else if (e.update.name === RESOLVE) {
       resolutions.push({ eventId: e.id, args: (e.update.args[0] ?? {}) as Record<string, unknown> });
       // each intervention takes one resolve: the n-th resolve answers intervention n
       operatorActions.push(operatorActionOf(e, ceremonyId, snapshot, run, interventionPoint(resolutions.length)));

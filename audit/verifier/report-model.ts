@@ -1,7 +1,8 @@
 import { own } from '../../ceremonies/own';
 import { isGate, isOperation } from '../../ceremonies/plan';
 import type { ApiCall, OperationEvidence } from '../../activities/types';
-import type { AuditEvent } from './history';
+import { childCeremonyPrefix } from '../../contract/messages';
+import { acceptedUpdates, type AuditEvent } from './history';
 import { auditFacts } from './invariants';
 import { stateLine } from './step-states';
 import type { VerifyCheck, VerifyResult } from './verdict';
@@ -110,7 +111,7 @@ export function reportModel(events: AuditEvent[], verdict?: VerifyResult): Repor
       return { ...base, status: ds.length ? ds.map((d) => `${d.name} by ${d.actor}`).join(', ') : standing ? 'standing approval (below)' : 'no decision' };
     }
     if (step.type === 'ceremony') {
-      const runs = f.children.filter((c) => c.workflowId.startsWith(`${f.ceremonyId}-${step.id}-`));
+      const runs = f.children.filter((c) => c.workflowId.startsWith(childCeremonyPrefix(f.ceremonyId, step.id)));
       return { ...base, status: runs.length ? runs.map((c) => `child ceremony ${c.workflowId}: ${c.result?.phase ?? 'ended'}`).join('; ') + ' (its own history has its report)' : 'not run' };
     }
     if (!isOperation(step)) return { ...base, status: 'wait' };
@@ -140,12 +141,9 @@ export function reportModel(events: AuditEvent[], verdict?: VerifyResult): Repor
       .filter((e) => e.type.includes('ACTIVITY_TASK_TIMED_OUT'))
       .map((e): ReportIncident => ({ when: e.time, what: 'reported a step timed out', who: 'worker', detail: `event ${e.id}`, commands: [], warnings: [] })),
     ...f.resolutions.map((r): ReportIncident => ({ when: time(r.eventId), what: `chose ${String(r.args.action)}`, who: String(r.args.by), detail: String(r.args.reason ?? ''), commands: [], warnings: [] })),
-    ...events
-      .filter((e) => e.update?.name === 'cancel')
-      .map((e): ReportIncident => {
-        const a = (e.update!.args[0] ?? {}) as Record<string, unknown>;
-        return { when: e.time, what: 'cancelled', who: String(a.by), detail: String(a.reason ?? ''), commands: [], warnings: [] };
-      }),
+    ...acceptedUpdates(events).flatMap((u): ReportIncident[] =>
+      u.kind === 'update' && u.name === 'cancel' ? [{ when: time(u.eventId), what: 'cancelled', who: String(u.input.by), detail: String(u.input.reason ?? ''), commands: [], warnings: [] }] : [],
+    ),
   ].sort((a, b) => a.when.localeCompare(b.when));
 
   return {

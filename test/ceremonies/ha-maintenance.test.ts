@@ -10,7 +10,7 @@ import { buildPlan } from '../../ceremonies/build-plan';
 import { loadInventory } from '../../ceremonies/inventory';
 import { ceremonyIdForTicket } from '../../ceremonies/identifiers';
 import { CeremonyRefusal } from '../../client/ceremony-client';
-import { ceremonySearchAttributes } from '../../workflows/search-attributes';
+import { ceremonySearchAttributes } from '../../contract/search-attributes';
 import { result, startHarness, waitForStatus, type Harness } from '../support/harness';
 import { OPERATOR, REQUESTER } from '../support/ceremony-env';
 import { initialiseDirectly, SECRETS, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';

@@ -5,6 +5,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { outboxNotifier } from '../../activities/notify';
 import type { OperationInput } from '../../activities/types';
+import type { OperationName } from '../../ceremonies/operations';
 import { result } from '../support/harness';
 import { driveGates } from '../support/drive';
 import { OPERATOR, startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
@@ -23,7 +24,7 @@ afterAll(async () => {
   await arm?.close();
 });
 
-function operation(name: string, args: Record<string, string | number>) {
+function operation(name: OperationName, args: Record<string, string | number>) {
   const op = createActivities({
     ledgerPath: join(env.sim.dir, 'l'),
     notifier: outboxNotifier(join(env.sim.dir, 'o')),

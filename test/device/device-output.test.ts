@@ -1,4 +1,5 @@
 import type { OperationEvidence, OperationInput } from '../../activities/types';
+import type { OperationName } from '../../ceremonies/operations';
 import { deviceOps, stepFailure as failure } from '../support/device-ops';
 import { initialiseDirectly, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
 
@@ -7,7 +8,7 @@ import { initialiseDirectly, startSimulatedHsm, type SimulatedHsm } from '../sup
 // question none of the operation's answers fits stops the step, and nothing is typed.
 
 let sim: SimulatedHsm;
-let op: (name: string, args?: OperationInput['args']) => Promise<OperationEvidence>;
+let op: (name: OperationName, args?: OperationInput['args']) => Promise<OperationEvidence>;
 
 beforeEach(async () => {
   sim = await startSimulatedHsm();

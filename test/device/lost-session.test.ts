@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createActivities } from '../../activities';
 import { outboxNotifier } from '../../activities/notify';
 import type { OperationEvidence, OperationInput } from '../../activities/types';
+import type { OperationName } from '../../ceremonies/operations';
 import { initialiseDirectly, markLunaNetworkHsm, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
 
 // A session lost while the appliance runs a command: the next attempt (which learns from the
@@ -24,7 +25,7 @@ afterEach(async () => {
 });
 
 /** Run an operation as an attempt of a step whose earlier attempt left these heartbeat details. */
-function attempt(name: string, heartbeatDetails?: { actAt: number }): Promise<OperationEvidence> {
+function attempt(name: OperationName, heartbeatDetails?: { actAt: number }): Promise<OperationEvidence> {
   const fn = activities[name] as (input: OperationInput) => Promise<OperationEvidence>;
   return new MockActivityEnvironment({ heartbeatDetails }, { logger: new DefaultLogger('ERROR') }).run(fn, { ceremonyId: 'c-1', kind: 'zeroize-deprovision', stepId: 's-1', op: name, hsm: 'hsm-sim-1', args: {} });
 }

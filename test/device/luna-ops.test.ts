@@ -4,6 +4,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { outboxNotifier } from '../../activities/notify';
 import type { OperationEvidence, OperationInput } from '../../activities/types';
+import type { OperationName } from '../../ceremonies/operations';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -30,7 +31,7 @@ afterEach(async () => {
   await sim.close();
 });
 
-async function op(name: string, args: OperationInput['args'] = {}, input: Pick<OperationInput, 'earlier' | 'rerunBy'> = {}): Promise<OperationEvidence> {
+async function op(name: OperationName, args: OperationInput['args'] = {}, input: Pick<OperationInput, 'earlier' | 'rerunBy'> = {}): Promise<OperationEvidence> {
   const fn = activities[name] as (input: OperationInput) => Promise<OperationEvidence>;
   return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn, { ceremonyId: 'c-1', kind: 'rehearsal', stepId: 's-1', op: name, hsm: 'hsm-sim-1', args, ...input });
 }
@@ -548,7 +549,7 @@ describe('restore', () => {
     expect(restores()).toBe(0);
     const fn = activities['backup.restore'] as (input: OperationInput) => Promise<OperationEvidence>;
     const evidence = await new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn, {
-      ceremonyId: 'c-1', kind: 'restore-drill', stepId: 'restore-payments', op: 'backup.restore', hsm: 'hsm-sim-1', args: pinned, earlierState: { 'ready-payments': { label: 'c-1-payments' } },
+      ceremonyId: 'c-1', kind: 'restore-drill', stepId: 'restore-payments', op: 'backup.restore' as const, hsm: 'hsm-sim-1', args: pinned, earlierState: { 'ready-payments': { label: 'c-1-payments' } },
     });
     expect(evidence).toMatchObject({ outcome: 'applied', verify: { label: 'c-1-payments', targetObjects: 42 } });
   });

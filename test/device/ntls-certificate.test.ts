@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createActivities } from '../../activities';
 import { outboxNotifier } from '../../activities/notify';
 import type { OperationEvidence, OperationInput } from '../../activities/types';
+import type { OperationName } from '../../ceremonies/operations';
 import { initialiseDirectly, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
 
 // hsm-init's NTLS step and reboot-patch check, on the simulated appliance over SSH: the server.pem a
@@ -24,7 +25,7 @@ afterEach(async () => {
   await sim.close();
 });
 
-function attempt(name: string, args: OperationInput['args'] = {}, heartbeatDetails?: { actAt: number }): Promise<OperationEvidence> {
+function attempt(name: OperationName, args: OperationInput['args'] = {}, heartbeatDetails?: { actAt: number }): Promise<OperationEvidence> {
   const fn = activities[name] as (input: OperationInput) => Promise<OperationEvidence>;
   return new MockActivityEnvironment({ heartbeatDetails }, { logger: new DefaultLogger('ERROR') }).run(fn, { ceremonyId: 'c-1', kind: 'hsm-init', stepId: 's-1', op: name, hsm: 'hsm-sim-1', args });
 }

@@ -7,6 +7,7 @@ import { Client } from 'ssh2';
 import { createActivities } from '../../activities';
 import { outboxNotifier } from '../../activities/notify';
 import type { OperationEvidence, OperationInput } from '../../activities/types';
+import type { OperationName } from '../../ceremonies/operations';
 import { startAppliance } from '../../simulator/appliance-server';
 import { startOpenSshAppliance, type OpenSshAppliance, type SshdAuthentication } from '../support/openssh';
 import { CLIENT_CERTIFICATES, initialiseState, SECRETS } from '../support/simulated-hsm';
@@ -103,7 +104,7 @@ describe.each<SshdAuthentication>(['password', 'keyboard-interactive'])('OpenSSH
     await sshd?.close();
   });
 
-  async function op(name: string, args: OperationInput['args'] = {}): Promise<OperationEvidence> {
+  async function op(name: OperationName, args: OperationInput['args'] = {}): Promise<OperationEvidence> {
     const fn = activities[name] as (input: OperationInput) => Promise<OperationEvidence>;
     return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn, { ceremonyId: 'c-1', kind: 'rehearsal', stepId: 's-1', op: name, hsm: sshd.name, args });
   }
@@ -197,7 +198,7 @@ describe('OpenSSH sshd, publickey authentication only', () => {
     writeFileSync(path, edit(readFileSync(sshd.inventoryPath, 'utf8')));
     return createActivities({ ledgerPath: join(sshd.dir, 'ledger.jsonl'), notifier: outboxNotifier(join(sshd.dir, 'outbox.jsonl')), inventoryPath: path, env: sshd.env });
   }
-  function op(activities: ReturnType<typeof createActivities>, name: string, args: OperationInput['args'] = {}): Promise<OperationEvidence> {
+  function op(activities: ReturnType<typeof createActivities>, name: OperationName, args: OperationInput['args'] = {}): Promise<OperationEvidence> {
     const fn = activities[name] as (input: OperationInput) => Promise<OperationEvidence>;
     return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn, { ceremonyId: 'c-1', kind: 'rehearsal', stepId: 's-1', op: name, hsm: sshd.name, args });
   }
@@ -227,7 +228,7 @@ test('a refused password is AuthenticationFailed: against a password sshd with a
     const activities = createActivities({ ledgerPath: join(sshd.dir, 'l'), notifier: outboxNotifier(join(sshd.dir, 'o')), inventoryPath: sshd.inventoryPath, env: { ...sshd.env, TEST_TENANTADMIN_PASSWORD: 'not-the-password-1' } });
     const fn = activities['hsm.show'] as (input: OperationInput) => Promise<OperationEvidence>;
     const failure = await new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') })
-      .run(fn, { ceremonyId: 'c-1', kind: 'rehearsal', stepId: 's-1', op: 'hsm.show', hsm: sshd.name, args: {} })
+      .run(fn, { ceremonyId: 'c-1', kind: 'rehearsal', stepId: 's-1', op: 'hsm.show' as const, hsm: sshd.name, args: {} })
       .catch((err: Error) => err);
     expect(failure).toMatchObject({ type: 'AuthenticationFailed' });
     expect((failure as Error).message).toMatch(/login as tenantadmin on 127.0.0.1:\d+ was refused: wrong password for this appliance user/);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createActivities } from '../../activities';
 import { outboxNotifier } from '../../activities/notify';
 import type { OperationEvidence, OperationInput } from '../../activities/types';
+import type { OperationName } from '../../ceremonies/operations';
 import { startAzureArm, type AzureArm } from '../../simulator/azure-arm';
 import { fixture } from '../support/lunash-fixtures';
 import { AZURE_RESOURCE_ID, CLIENT_CERTIFICATES, initialiseDirectly, sha256Of, startSimulatedHsm, type SimulatedHsm } from '../support/simulated-hsm';
@@ -51,7 +52,7 @@ afterEach(async () => {
   await sim.close();
 });
 
-async function op(name: string, args: OperationInput['args'] = {}): Promise<OperationEvidence> {
+async function op(name: OperationName, args: OperationInput['args'] = {}): Promise<OperationEvidence> {
   const fn = activities[name] as (input: OperationInput) => Promise<OperationEvidence>;
   return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn, { ceremonyId: 'c-1', kind: 'rehearsal', stepId: 's-1', op: name, hsm: 'hsm-sim-1', args });
 }
@@ -86,7 +87,7 @@ const uploaded = () => sim.appliance.state.update((s) => void (s.files[file] = {
 const staged = () => sim.appliance.state.update((s) => void (s.upgradeFirmware = '7.8.4'));
 
 type Args = Record<string, string | number | boolean>;
-const CASES: [string, Args, 'appliance' | 'backup', string, () => unknown][] = [
+const CASES: [OperationName, Args, 'appliance' | 'backup', string, () => unknown][] = [
   ['hsm.show', {}, 'appliance', 'hsm show', () => {}],
   ['hsm.init', { label: 'HSM1' }, 'appliance', 'hsm show', zeroizedUnit],
   ['hsm.checkZeroized', {}, 'appliance', 'hsm show', () => {}],
@@ -159,7 +160,7 @@ test('a partition listed in the layout of Luna 5.x/6.x is found: partition.creat
 test('a device that ends its lines with \\r\\r\\n (CRLF through a PTY): every operation applies once, then finds its effect (issue 14)', async () => {
   sim.appliance.faults.write({ lineEnding: '\r\r\n' });
   sim.backup.faults.write({ lineEnding: '\r\r\n' });
-  const steps: [string, Args][] = [
+  const steps: [OperationName, Args][] = [
     ['partition.create', { partition: 'tokens' }],
     // a client is registered with its certificate before a partition is assigned to it
     ['client.register', { client: 'app01', host: 'app01.example.com', certSha256: sha256Of(CLIENT_CERTIFICATES.app01) }],

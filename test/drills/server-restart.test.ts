@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { CEREMONY_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { CEREMONY_SEARCH_ATTRIBUTES } from '../../contract/search-attributes';
 import { startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
 import { driveGates } from '../support/drive';
 import { APPROVERS, waitForStatus } from '../support/harness';

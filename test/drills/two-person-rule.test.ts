@@ -7,7 +7,7 @@ import { gatePoint, runChallenge } from '../../ceremonies/decision-signature';
 import { loadInventory } from '../../ceremonies/inventory';
 import { PlanSchema, type PlanInput } from '../../ceremonies/plan';
 import { approveUpdate, rejectUpdate } from '../../workflows/messages';
-import { CEREMONY_PHASE } from '../../workflows/search-attributes';
+import { CEREMONY_PHASE } from '../../contract/search-attributes';
 import { buildWebServer } from '../../web/server';
 import { SIGNATURE_HEADER, signBody } from '../../web/webhooks';
 import { cli } from '../support/cli';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { outboxNotifier } from '../../activities/notify';
 import type { OperationEvidence, OperationInput } from '../../activities/types';
+import type { OperationName } from '../../ceremonies/operations';
 import type { SimulatedHsm } from './simulated-hsm';
 
 /** The activities of a worker whose inventory is the simulated HSM's, and a way to run one
@@ -20,7 +21,7 @@ export function deviceOps(sim: SimulatedHsm, deps: Partial<ActivityDeps> = {}) {
   });
   /** `step`: more of the step's input (the earlier steps' outcomes and state); `heartbeatDetails`:
    * what a lost earlier attempt left (e.g. `{ actAt }`: it was about to send its command). */
-  return async (name: string, args: OperationInput['args'] = {}, step: Partial<OperationInput> & { heartbeatDetails?: unknown } = {}): Promise<OperationEvidence> => {
+  return async (name: OperationName, args: OperationInput['args'] = {}, step: Partial<OperationInput> & { heartbeatDetails?: unknown } = {}): Promise<OperationEvidence> => {
     const fn = activities[name] as (input: OperationInput) => Promise<OperationEvidence>;
     const { heartbeatDetails, ...input } = step;
     return new MockActivityEnvironment(heartbeatDetails === undefined ? undefined : { heartbeatDetails }, { logger: new DefaultLogger('ERROR') }).run(fn, { ceremonyId: 'c-1', kind: 'rehearsal', stepId: 's-1', op: name, hsm: 'hsm-sim-1', args, ...input });

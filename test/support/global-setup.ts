@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflows } from '../../worker/bundle';
-import { CEREMONY_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { CEREMONY_SEARCH_ATTRIBUTES } from '../../contract/search-attributes';
 
 const root = join(__dirname, '..', '..');
 

@@ -2,11 +2,12 @@ import { provenFrom, type ClosedOutcome } from '../../activities/backup-proofs';
 import { formatBackupProofs } from '../../cli/format';
 import { backupsPage } from '../../web/dashboard';
 import type { StepOutcome } from '../../workflows/messages';
+import type { OperationName } from '../../ceremonies/operations';
 
 // Outcomes shaped as the contract between the helpers says (CONTRACT-25 items 2 and 3): a backup
 // ceremony's `verify-P` step (backup.verify) and a drill's `compare-P` step (restore.verify).
 
-const step = (id: string, op: string, evidence: { probe?: Record<string, unknown>; verify?: Record<string, unknown> }, status: StepOutcome['status'] = 'succeeded'): StepOutcome => ({
+const step = (id: string, op: OperationName, evidence: { probe?: Record<string, unknown>; verify?: Record<string, unknown> }, status: StepOutcome['status'] = 'succeeded'): StepOutcome => ({
   id,
   type: 'check',
   title: id,

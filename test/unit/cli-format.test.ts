@@ -9,10 +9,10 @@ const CRAFTED = 'fine\u001b[2J\n 99  2026-01-01T00:00:00.000Z  approved  mallory
 const SHOWN = 'fine\\x1b[2J\\n 99  2026-01-01T00:00:00.000Z  approved  mallory@example.com <script>x</script>\\u202e';
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
-const event = (seq: number, over: Partial<TimelineEvent>): TimelineEvent => ({ seq, at: '2026-01-01T00:00:00.000Z', type: 'started', actor: 'dave@example.com', detail: 'plan started', ...over });
+const event = (seq: number, over: Partial<TimelineEvent>): TimelineEvent => ({ seq, at: '2026-01-01T00:00:00.000Z', type: 'ceremony-started', actor: 'dave@example.com', detail: 'plan started', ...over });
 
 test('the timeline shows a crafted reason escaped, one line per event', () => {
-  const text = formatTimeline([event(1, {}), event(2, { type: 'cancelled', actor: `eve\u001b[1A@example.com`, detail: `cancel: ${CRAFTED}` }), event(3, { type: 'ended', detail: 'cancelled' })]);
+  const text = formatTimeline([event(1, {}), event(2, { type: 'cancel-requested', actor: `eve\u001b[1A@example.com`, detail: `cancel: ${CRAFTED}` }), event(3, { type: 'ceremony-ended', detail: 'cancelled' })]);
   const lines = text.split('\n');
   expect(lines).toHaveLength(3);
   expect(lines[1]).toContain(`cancel: ${SHOWN}`);

@@ -66,7 +66,7 @@ test('an ended ceremony streams every timeline event once, in order, with its se
   expect(witnessed.map((f) => [f.id, (f.data as { type: string }).type])).toEqual(timeline.map((e) => [String(e.seq), e.type]));
   expect(witnessed.map((f) => (f.data as { kind: string }).kind)).toEqual(
     timeline.map((e) =>
-      ({ 'gate-opened': 'step-started', 'step-started': 'step-started', approve: 'decision', 'gate-passed': 'step-ended', 'step-succeeded': 'step-ended', 'ceremony-ended': 'ended' })[e.type] ?? 'note',
+      (({ 'gate-opened': 'step-started', 'step-started': 'step-started', approve: 'decision', 'gate-passed': 'step-ended', 'step-succeeded': 'step-ended', 'ceremony-ended': 'ended' }) as Partial<Record<string, string>>)[e.type] ?? 'note',
     ),
   );
   expect(frames.slice(-2)).toEqual([

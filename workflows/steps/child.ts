@@ -1,8 +1,11 @@
 import { executeChild, patched } from '@temporalio/workflow';
 import type { CeremonyStep, Plan } from '../../ceremonies/plan';
-import { CHILD_PARENT_PLAN_PATCH, type CeremonyInput, type CeremonyStatus, type Phase } from '../messages';
+import { CEREMONY_WORKFLOW, childCeremonyId } from '../../contract/messages';
+// type only: the child runs the same workflow as its parent (`executeChild<typeof …>` types its input and result)
+import type { ceremonyWorkflow } from '../ceremony';
+import { CHILD_PARENT_PLAN_PATCH, type CeremonyInput, type Phase } from '../messages';
 import type { CeremonyRun } from '../run';
-import { ceremonySearchAttributes } from '../search-attributes';
+import { ceremonySearchAttributes } from '../../contract/search-attributes';
 
 /** A child ceremony (the fresh backup before a firmware upgrade); if it does not complete, an
  * operator decides (retry starts it again, under a new id). */
@@ -14,10 +17,10 @@ export async function runChild(run: CeremonyRun, step: CeremonyStep): Promise<Ph
   for (let attempt = 1; ; attempt++) {
     run.setPhase('running');
     state.setStep(step.id, 'running');
-    const workflowId = `${state.ceremonyId}-${step.id}-${attempt}`;
+    const workflowId = childCeremonyId(state.ceremonyId, step.id, attempt);
     state.record('child-started', 'system', `${child.kind} ceremony ${workflowId}`, step.id);
     const input: CeremonyInput = patched(CHILD_PARENT_PLAN_PATCH) ? { plan: child, parentPlan: run.plan } : { plan: child };
-    const result = await executeChild<(input: CeremonyInput) => Promise<CeremonyStatus>>('ceremonyWorkflow', {
+    const result = await executeChild<typeof ceremonyWorkflow>(CEREMONY_WORKFLOW, {
       workflowId,
       args: [input],
       typedSearchAttributes: ceremonySearchAttributes(child),

@@ -1,5 +1,5 @@
 import { condition } from '@temporalio/workflow';
-import type { NotificationKind } from '../../activities/types';
+import type { NotificationKind } from '../../contract/activities';
 import { durationMs } from '../../ceremonies/duration';
 import type { GateStep } from '../../ceremonies/plan';
 import { gateQuorum } from '../../ceremonies/rules';
