@@ -320,7 +320,7 @@ export function activityRuns(events: AuditEvent[]): ActivityRun[] {
     run.outcome = e.activityResult ? 'completed' : e.activityFailed ? 'failed' : e.activityEnded!.outcome;
     run.closedId = e.id;
     run.seconds = e.activity?.local ? e.activity.local.ms / 1000 : (Date.parse(e.time) - Date.parse(run.scheduledAt)) / 1000;
-    if (e.activityResult) run.result = e.activityResult.result as never;
+    if (e.activityResult) run.result = e.activityResult.result;
     if (e.activityFailed) run.failure = { message: e.activityFailed.message, type: e.activityFailed.type, details: e.activityFailed.details };
   }
   return [...runs.values()];

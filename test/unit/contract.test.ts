@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unnecessary-type-assertion -- the @ts-expect-error lines below must not compile; the lint reads their erroring types as any */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { createActivities } from '../../activities';
