@@ -47,14 +47,24 @@ export interface PartitionProof {
 const DRILL_KIND = 'restore-drill';
 const BACKUP_KIND = 'backup';
 
-const record = (value: unknown): Record<string, unknown> | undefined => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined);
-const count = (value: unknown): number | undefined => (typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined);
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 ? value : undefined);
+const record = (value: unknown): Record<string, unknown> | undefined =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+const count = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.length > 0 ? value : undefined;
 
 /** A succeeded step of this operation whose id is `<prefix><partition>`. */
-function stepsOf(outcome: ClosedOutcome['outcome'], prefix: string, op: OperationName): { partition: string; step: StepOutcome }[] {
+function stepsOf(
+  outcome: ClosedOutcome['outcome'],
+  prefix: string,
+  op: OperationName,
+): { partition: string; step: StepOutcome }[] {
   return outcome.steps
-    .filter((s) => s.id.startsWith(prefix) && s.id.length > prefix.length && s.status === 'succeeded' && s.evidence?.op === op)
+    .filter(
+      (s) =>
+        s.id.startsWith(prefix) && s.id.length > prefix.length && s.status === 'succeeded' && s.evidence?.op === op,
+    )
     .map((step) => ({ partition: step.id.slice(prefix.length), step }));
 }
 
@@ -82,7 +92,9 @@ function drillOf(partition: string, step: StepOutcome): { label: string; objects
 /** Per partition, newest first by close time: the last backup, the last successful drill, and
  * whether a drill has proven the last backup. Only `completed` ceremonies count. */
 export function provenFrom(outcomes: readonly ClosedOutcome[]): PartitionProof[] {
-  const newestFirst = [...outcomes].filter((o) => o.outcome.phase === 'completed').sort((a, b) => Date.parse(b.closedAt) - Date.parse(a.closedAt));
+  const newestFirst = [...outcomes]
+    .filter((o) => o.outcome.phase === 'completed')
+    .sort((a, b) => Date.parse(b.closedAt) - Date.parse(a.closedAt));
   const proofs = new Map<string, PartitionProof>();
   const of = (partition: string) => {
     let proof = proofs.get(partition);
@@ -112,7 +124,9 @@ export function provenFrom(outcomes: readonly ClosedOutcome[]): PartitionProof[]
     }
   }
   for (const proof of proofs.values()) {
-    const by = proof.lastBackup && drills.find((d) => d.partition === proof.partition && d.event.label === proof.lastBackup!.label);
+    const by =
+      proof.lastBackup &&
+      drills.find((d) => d.partition === proof.partition && d.event.label === proof.lastBackup!.label);
     if (by) proof.newestProvenBy = by.event;
   }
   return [...proofs.values()].sort((a, b) => a.partition.localeCompare(b.partition));
@@ -133,12 +147,22 @@ export const DEFAULT_PROOF_LIMIT = 100;
  * its completed `backup` and `restore-drill` ceremonies (Temporal visibility: CeremonyKind,
  * CeremonyHsm; at most `limit` of each kind, newest first). Fails (never answers "not proven")
  * when Temporal cannot be read. */
-export async function readBackupProofs(client: Client, taskQueue: string, hsm: string, limit = DEFAULT_PROOF_LIMIT): Promise<BackupProofs> {
+export async function readBackupProofs(
+  client: Client,
+  taskQueue: string,
+  hsm: string,
+  limit = DEFAULT_PROOF_LIMIT,
+): Promise<BackupProofs> {
   if (!SLUG.test(hsm)) throw new Error(`"${hsm}" is not an HSM name`);
   const outcomes: ClosedOutcome[] = [];
   let truncated = false;
   for (const kind of [BACKUP_KIND, DRILL_KIND]) {
-    const query = ceremoniesQuery(taskQueue, `${CEREMONY_KIND.name} = '${kind}'`, `${CEREMONY_HSM.name} = '${hsm}'`, `ExecutionStatus = 'Completed'`);
+    const query = ceremoniesQuery(
+      taskQueue,
+      `${CEREMONY_KIND.name} = '${kind}'`,
+      `${CEREMONY_HSM.name} = '${hsm}'`,
+      `ExecutionStatus = 'Completed'`,
+    );
     let n = 0;
     for await (const info of client.workflow.list({ query })) {
       if (n === limit) {
@@ -154,10 +178,16 @@ export async function readBackupProofs(client: Client, taskQueue: string, hsm: s
 }
 
 /** The HSMs that have completed backup ceremonies (newest first, at most `limit` ceremonies read). */
-export async function hsmsWithBackups(client: Client, taskQueue: string, limit = DEFAULT_PROOF_LIMIT): Promise<string[]> {
+export async function hsmsWithBackups(
+  client: Client,
+  taskQueue: string,
+  limit = DEFAULT_PROOF_LIMIT,
+): Promise<string[]> {
   const hsms = new Set<string>();
   let n = 0;
-  for await (const info of client.workflow.list({ query: ceremoniesQuery(taskQueue, `${CEREMONY_KIND.name} = '${BACKUP_KIND}'`, `ExecutionStatus = 'Completed'`) })) {
+  for await (const info of client.workflow.list({
+    query: ceremoniesQuery(taskQueue, `${CEREMONY_KIND.name} = '${BACKUP_KIND}'`, `ExecutionStatus = 'Completed'`),
+  })) {
     const hsm = info.typedSearchAttributes.get(CEREMONY_HSM);
     if (hsm) hsms.add(hsm);
     if (++n >= limit) break;
@@ -166,7 +196,12 @@ export async function hsmsWithBackups(client: Client, taskQueue: string, limit =
 }
 
 /** The proofs of one HSM, or of every HSM with a completed backup ceremony. */
-export async function readAllBackupProofs(client: Client, taskQueue: string, hsm?: string, limit = DEFAULT_PROOF_LIMIT): Promise<BackupProofs[]> {
+export async function readAllBackupProofs(
+  client: Client,
+  taskQueue: string,
+  hsm?: string,
+  limit = DEFAULT_PROOF_LIMIT,
+): Promise<BackupProofs[]> {
   const hsms = hsm !== undefined ? [hsm] : await hsmsWithBackups(client, taskQueue, limit);
   const all: BackupProofs[] = [];
   for (const h of hsms) all.push(await readBackupProofs(client, taskQueue, h, limit));
@@ -177,5 +212,7 @@ export async function readAllBackupProofs(client: Client, taskQueue: string, hsm
  * ceremony), or not proven. */
 export function provenText(p: PartitionProof): string {
   if (!p.lastBackup) return 'no backup';
-  return p.newestProvenBy ? `proven by drill on ${p.newestProvenBy.at.slice(0, 10)} (${p.newestProvenBy.ceremonyId})` : 'not proven';
+  return p.newestProvenBy
+    ? `proven by drill on ${p.newestProvenBy.at.slice(0, 10)} (${p.newestProvenBy.ceremonyId})`
+    : 'not proven';
 }

@@ -15,15 +15,31 @@ export interface HaHolder {
 /** The open (running) maintenance ceremonies, other than `except`, that hold a member of `hsm`'s
  * HA group among the ceremonies of `taskQueue`, from the search attributes every ceremony starts with (workflows/search-attributes.ts).
  * None when the HSM is in no group. Throws when visibility cannot be read: callers fail closed. */
-export async function haGroupHolders(client: Client, taskQueue: string, inventory: Pick<Inventory, 'haGroups'>, hsm: string, except?: string): Promise<HaHolder[]> {
+export async function haGroupHolders(
+  client: Client,
+  taskQueue: string,
+  inventory: Pick<Inventory, 'haGroups'>,
+  hsm: string,
+  except?: string,
+): Promise<HaHolder[]> {
   const found = haGroupOf(inventory, hsm);
   if (!found) return [];
-  const query = ceremoniesQuery(taskQueue, `ExecutionStatus = 'Running'`, `${CEREMONY_HSM.name} IN (${quoted(found.group.members)})`, `${CEREMONY_KIND.name} IN (${quoted(MAINTENANCE_KINDS)})`);
+  const query = ceremoniesQuery(
+    taskQueue,
+    `ExecutionStatus = 'Running'`,
+    `${CEREMONY_HSM.name} IN (${quoted(found.group.members)})`,
+    `${CEREMONY_KIND.name} IN (${quoted(MAINTENANCE_KINDS)})`,
+  );
   const holders: HaHolder[] = [];
   for await (const execution of client.workflow.list({ query })) {
     if (execution.workflowId === except) continue;
     const attrs = execution.typedSearchAttributes;
-    holders.push({ ceremonyId: execution.workflowId, kind: attrs.get(CEREMONY_KIND) ?? '?', hsm: attrs.get(CEREMONY_HSM) ?? '?', startTime: execution.startTime.toISOString() });
+    holders.push({
+      ceremonyId: execution.workflowId,
+      kind: attrs.get(CEREMONY_KIND) ?? '?',
+      hsm: attrs.get(CEREMONY_HSM) ?? '?',
+      startTime: execution.startTime.toISOString(),
+    });
   }
   return holders.sort((a, b) => a.startTime.localeCompare(b.startTime) || a.ceremonyId.localeCompare(b.ceremonyId));
 }

@@ -73,7 +73,8 @@ function operationActivity<N extends OperationName>(def: OperationDefinition<N>,
     // (a local activity has no heartbeat: it is a short read, retried whole by the workflow task)
     const alive = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(details), 1000);
     const transcript = () => opened.flatMap((d) => d.transcript.map((t) => ({ ...t, device: d.ref })));
-    const warnings = () => transcript().flatMap((t) => (t.warnings ?? []).map((line) => ({ device: t.device, command: t.command, line })));
+    const warnings = () =>
+      transcript().flatMap((t) => (t.warnings ?? []).map((line) => ({ device: t.device, command: t.command, line })));
     const recorded = () => {
       const w = warnings();
       return { transcript: transcript(), ...(w.length ? { warnings: w } : {}) };
@@ -91,7 +92,9 @@ function operationActivity<N extends OperationName>(def: OperationDefinition<N>,
           packagesDir: deps.packagesDir ?? 'packages',
           device: () => {
             const { hsm, inventory: inv } = inventory();
-            return (device ??= track(DeviceAccess.forHsm(inv, hsm, secrets, commandTimeoutMs(def.name), deps.sessions)));
+            return (device ??= track(
+              DeviceAccess.forHsm(inv, hsm, secrets, commandTimeoutMs(def.name), deps.sessions),
+            ));
           },
           inventory: () => inventory().inventory,
           // without settings: the public ARM endpoint and the default credential chain
@@ -112,11 +115,18 @@ function operationActivity<N extends OperationName>(def: OperationDefinition<N>,
         input.args,
       );
       failed = false;
-      context.log.info('operation done', { outcome: evidence.outcome, ...(evidence.resumed ? { resumed: evidence.resumed } : {}) });
+      context.log.info('operation done', {
+        outcome: evidence.outcome,
+        ...(evidence.resumed ? { resumed: evidence.resumed } : {}),
+      });
       return opened.length > 0 ? { ...evidence, ...recorded() } : evidence;
     } catch (err) {
       if (err instanceof DeviceError || err instanceof SecretUnavailable) {
-        throw nonRetryable(err.name, `${def.name} on ${input.hsm}: ${err.message}`, opened.length > 0 ? recorded() : undefined);
+        throw nonRetryable(
+          err.name,
+          `${def.name} on ${input.hsm}: ${err.message}`,
+          opened.length > 0 ? recorded() : undefined,
+        );
       }
       throw err;
     } finally {
@@ -129,7 +139,9 @@ function operationActivity<N extends OperationName>(def: OperationDefinition<N>,
 /** One activity per operation of the catalogue, named as it. (`IMPLEMENTATIONS` pairs each name
  * with its own definition; an object built key by key is typed by hand.) */
 function operationActivities(deps: ActivityDeps): OperationActivities {
-  return Object.fromEntries(OPERATION_NAMES.map((name) => [name, operationActivity(IMPLEMENTATIONS[name] as OperationDefinition, deps)])) as OperationActivities;
+  return Object.fromEntries(
+    OPERATION_NAMES.map((name) => [name, operationActivity(IMPLEMENTATIONS[name] as OperationDefinition, deps)]),
+  ) as OperationActivities;
 }
 
 /** All activities the worker registers (contract/activities.ts): the three beside the steps plus
@@ -138,7 +150,10 @@ export function createActivities(deps: ActivityDeps) {
   return {
     notify: notifyActivity(deps.notifier),
     ticketComment: ticketCommentActivity(deps.ticketAdapters ?? {}),
-    checkPolicy: policyCheckActivity(deps.inventoryPath ? inventoryOf(deps.inventoryPath) : undefined, { localReads: deps.localReads, acceptPlansNotFromCatalogue: deps.acceptPlansNotFromCatalogue }),
+    checkPolicy: policyCheckActivity(deps.inventoryPath ? inventoryOf(deps.inventoryPath) : undefined, {
+      localReads: deps.localReads,
+      acceptPlansNotFromCatalogue: deps.acceptPlansNotFromCatalogue,
+    }),
     ...operationActivities(deps),
   } satisfies Activities;
 }

@@ -48,7 +48,11 @@ export function smtpNotifier(smtp: SmtpSettings, links?: LinkSettings): Notifier
     async send(message, delivery) {
       for (const mail of composeMails(message, links)) {
         if (delivery?.delivered.has(mail.to)) continue;
-        await transport.sendMail({ from: smtp.from, ...mail, headers: { 'X-Ceremony-Id': message.ceremonyId, 'X-Ceremony-Notification': message.kind } });
+        await transport.sendMail({
+          from: smtp.from,
+          ...mail,
+          headers: { 'X-Ceremony-Id': message.ceremonyId, 'X-Ceremony-Notification': message.kind },
+        });
         delivery?.onDelivered(mail.to);
       }
     },

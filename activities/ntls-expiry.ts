@@ -19,11 +19,17 @@ export type CertificateExpiry =
 /** The units to check: the one named (refused when the inventory has no such HSM), else all. */
 export function unitsToCheck(inventory: Inventory, hsm?: string): string[] {
   if (hsm === undefined) return Object.keys(inventory.hsms);
-  if (!own(inventory.hsms, hsm)) throw new Error(`unknown HSM "${hsm}": not in the inventory (known: ${Object.keys(inventory.hsms).join(', ')})`);
+  if (!own(inventory.hsms, hsm))
+    throw new Error(`unknown HSM "${hsm}": not in the inventory (known: ${Object.keys(inventory.hsms).join(', ')})`);
   return [hsm];
 }
 
-export async function readCertificateExpiry(inventory: Inventory, hsm: string, secrets: SecretSources, now: () => number = Date.now): Promise<CertificateExpiry> {
+export async function readCertificateExpiry(
+  inventory: Inventory,
+  hsm: string,
+  secrets: SecretSources,
+  now: () => number = Date.now,
+): Promise<CertificateExpiry> {
   let d: DeviceAccess | undefined;
   let failed = true;
   try {
@@ -39,7 +45,11 @@ export async function readCertificateExpiry(inventory: Inventory, hsm: string, s
 }
 
 /** Each unit in turn (one SSH login at a time per appliance, as the worker's steps). */
-export async function readCertificateExpiries(inventory: Inventory, hsms: string[], secrets: SecretSources): Promise<CertificateExpiry[]> {
+export async function readCertificateExpiries(
+  inventory: Inventory,
+  hsms: string[],
+  secrets: SecretSources,
+): Promise<CertificateExpiry[]> {
   const out: CertificateExpiry[] = [];
   for (const hsm of hsms) out.push(await readCertificateExpiry(inventory, hsm, secrets));
   return out;
@@ -56,7 +66,12 @@ export function formatExpiries(expiries: CertificateExpiry[], warnDays: number):
     .map((e) => {
       if ('error' in e) return `${e.hsm}: UNREADABLE: ${e.error}`;
       const days = Math.floor(e.secondsLeft / 86_400);
-      const verdict = e.secondsLeft <= 0 ? 'EXPIRED' : needsAttention(e, warnDays) ? `EXPIRES IN ${days} DAYS (warning window ${warnDays} days): rotate it (ceremony start ntls-certificate-rotation)` : `ok, ${days} days left`;
+      const verdict =
+        e.secondsLeft <= 0
+          ? 'EXPIRED'
+          : needsAttention(e, warnDays)
+            ? `EXPIRES IN ${days} DAYS (warning window ${warnDays} days): rotate it (ceremony start ntls-certificate-rotation)`
+            : `ok, ${days} days left`;
       return `${e.hsm}: NTLS server certificate valid until ${e.notAfter} (SHA-256 ${e.fingerprintSha256}): ${verdict}`;
     })
     .join('\n');

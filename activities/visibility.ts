@@ -17,6 +17,7 @@ export function quoted(names: readonly string[]): string {
 /** A visibility query over the ceremonies of one task queue (the worker fleet that ran them: a
  * workflow on another queue, whoever started it, is not one of ours), with further clauses. */
 export function ceremoniesQuery(taskQueue: string, ...clauses: string[]): string {
-  if (!TASK_QUEUE.test(taskQueue)) throw new Error(`not a task queue name that can be queried: ${JSON.stringify(taskQueue)}`);
+  if (!TASK_QUEUE.test(taskQueue))
+    throw new Error(`not a task queue name that can be queried: ${JSON.stringify(taskQueue)}`);
   return [`WorkflowType = '${CEREMONY_WORKFLOW}'`, `TaskQueue = '${taskQueue}'`, ...clauses].join(' AND ');
 }

@@ -8,7 +8,11 @@ import { z } from 'zod';
 import { startAppliance, type RunningAppliance } from '../simulator/appliance-server';
 import { initialiseForBench } from './fleet-support';
 
-export const DeviceFleetRequest = z.object({ dir: z.string(), names: z.array(z.string()).min(1), latencyMs: z.number().int().min(0) });
+export const DeviceFleetRequest = z.object({
+  dir: z.string(),
+  names: z.array(z.string()).min(1),
+  latencyMs: z.number().int().min(0),
+});
 export type DeviceFleetRequest = z.infer<typeof DeviceFleetRequest>;
 
 async function main(): Promise<void> {
@@ -23,7 +27,9 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => {
     void Promise.all(appliances.map((a) => a.close())).finally(() => process.exit(0));
   });
-  process.stdout.write(`${JSON.stringify({ appliances: appliances.map(({ name, port, ntlsPort, fingerprint }) => ({ name, port, ntlsPort, fingerprint })) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ appliances: appliances.map(({ name, port, ntlsPort, fingerprint }) => ({ name, port, ntlsPort, fingerprint })) })}\n`,
+  );
 }
 
 if (require.main === module) {

@@ -14,19 +14,30 @@ export interface DeviceFleet {
   close(): Promise<void>;
 }
 
-export async function startDeviceFleet(dir: string, names: string[], processes: number, latencyMs: number): Promise<DeviceFleet> {
+export async function startDeviceFleet(
+  dir: string,
+  names: string[],
+  processes: number,
+  latencyMs: number,
+): Promise<DeviceFleet> {
   const children: ChildProcess[] = [];
   const close = () => Promise.all(children.map(stop)).then(() => undefined);
   try {
     const started = await Promise.all(
       Array.from({ length: processes }, (_, p) => {
         const request: DeviceFleetRequest = { dir, names: names.filter((_, i) => i % processes === p), latencyMs };
-        const child = spawn(process.execPath, [join(__dirname, 'device-fleet-main.js'), JSON.stringify(request)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const child = spawn(process.execPath, [join(__dirname, 'device-fleet-main.js'), JSON.stringify(request)], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
         children.push(child);
         return firstLine(child);
       }),
     );
-    const byName = new Map(started.flatMap((line) => (JSON.parse(line) as { appliances: ApplianceAddress[] }).appliances).map((a) => [a.name, a]));
+    const byName = new Map(
+      started
+        .flatMap((line) => (JSON.parse(line) as { appliances: ApplianceAddress[] }).appliances)
+        .map((a) => [a.name, a]),
+    );
     return { appliances: names.map((n) => byName.get(n)!), pids: children.map((c) => c.pid!), close };
   } catch (err) {
     await close();
@@ -36,7 +47,13 @@ export async function startDeviceFleet(dir: string, names: string[], processes: 
 
 function firstLine(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`device process ${child.pid} did not start its appliances within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(`device process ${child.pid} did not start its appliances within ${READY_TIMEOUT_MS / 1000} s`),
+        ),
+      READY_TIMEOUT_MS,
+    );
     createInterface({ input: child.stdout! }).once('line', (line) => {
       clearTimeout(timer);
       resolve(line);

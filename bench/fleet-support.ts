@@ -39,8 +39,15 @@ export function writeBenchInventory(path: string, appliances: ApplianceAddress[]
           },
         ]),
       ),
-      approverGroups: { 'security-officers': { members: ['alice@example.com', 'bob@example.com', 'carol@example.com'] } },
-      policy: { 'read-only': 'none', reversible: { quorum: 2, groups: ['security-officers'] }, irreversible: { quorum: 2, groups: ['security-officers'] }, 'key-material': { quorum: 2, groups: ['security-officers'] } },
+      approverGroups: {
+        'security-officers': { members: ['alice@example.com', 'bob@example.com', 'carol@example.com'] },
+      },
+      policy: {
+        'read-only': 'none',
+        reversible: { quorum: 2, groups: ['security-officers'] },
+        irreversible: { quorum: 2, groups: ['security-officers'] },
+        'key-material': { quorum: 2, groups: ['security-officers'] },
+      },
       ...benchKeys.inventory(BENCH_PEOPLE),
       operators: ['operator@example.com'],
     }),
@@ -54,7 +61,12 @@ export function initialiseForBench(appliance: RunningAppliance, partitions: stri
     s.zeroized = false;
     s.label = 'BENCH';
     s.hsmSoPassword = SO;
-    s.partitions = partitions.map((name, i) => ({ name, serial: `15${s.serial.padStart(7, '0').slice(-7)}${String(i + 1).padStart(4, '0')}`, objects: 10, createdAt: new Date().toISOString() }));
+    s.partitions = partitions.map((name, i) => ({
+      name,
+      serial: `15${s.serial.padStart(7, '0').slice(-7)}${String(i + 1).padStart(4, '0')}`,
+      objects: 10,
+      createdAt: new Date().toISOString(),
+    }));
     s.clients = partitions.length ? [{ name: 'backup-ws', host: '127.0.0.1', partitions }] : [];
   });
 }

@@ -28,11 +28,15 @@ const SIZES = loadConfig().BENCH_FLEET_SIZES.split(',').map(Number);
  * (`runWorkerProcess` with hand-written plans accepted: the bench's gated plans are not the
  * catalogue's), otherwise the same as `node dist/worker/main.js`. */
 async function startWorker(env: Record<string, string>): Promise<{ peakRssMiB(): number; stop(): Promise<void> }> {
-  const { child, ready, exited } = spawnWorkerProcess(join(__dirname, '..', 'test', 'support', 'engine-worker-main.js'), { ...process.env, ...env });
+  const { child, ready, exited } = spawnWorkerProcess(
+    join(__dirname, '..', 'test', 'support', 'engine-worker-main.js'),
+    { ...process.env, ...env },
+  );
   await ready;
   return {
     // VmHWM: the kernel's high-water mark of the process's resident set
-    peakRssMiB: () => round(Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024),
+    peakRssMiB: () =>
+      round(Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024),
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
@@ -61,9 +65,20 @@ export async function fleet(): Promise<Record<string, unknown>> {
         WORKER_METRICS_ADDRESS: 'off', // not measured here, and `npm start` may hold its port
       };
       const worker = await startWorker(env);
-      const { ceremonies, connection } = await CeremonyClient.connect(loadConfig(env), { signerFor: (actor) => benchKeys.signer(actor) });
+      const { ceremonies, connection } = await CeremonyClient.connect(loadConfig(env), {
+        signerFor: (actor) => benchKeys.signer(actor),
+      });
       try {
-        const run = { ...(await runGatedFleet({ ceremonies, hsms, n, releasePerSecond: RELEASE_PER_SECOND, deviceLatencyMs: DEVICE_LATENCY_MS })), workerPeakRssMiB: worker.peakRssMiB() };
+        const run = {
+          ...(await runGatedFleet({
+            ceremonies,
+            hsms,
+            n,
+            releasePerSecond: RELEASE_PER_SECOND,
+            deviceLatencyMs: DEVICE_LATENCY_MS,
+          })),
+          workerPeakRssMiB: worker.peakRssMiB(),
+        };
         process.stderr.write(`[bench] fleet N=${n}: ${JSON.stringify(run)}\n`);
         runs.push(run);
       } finally {
@@ -82,7 +97,10 @@ export async function fleet(): Promise<Record<string, unknown>> {
       releasePerSecond: RELEASE_PER_SECOND,
       // what the released ceremonies ask of the devices, against what they could serve if each
       // appliance ran one command at a time (the simulator overlaps sessions' latency: more)
-      deviceLoad: { offeredCommandsPerSecond: commandsPerSecond, capacityCommandsPerSecond: (APPLIANCES * 1000) / DEVICE_LATENCY_MS },
+      deviceLoad: {
+        offeredCommandsPerSecond: commandsPerSecond,
+        capacityCommandsPerSecond: (APPLIANCES * 1000) / DEVICE_LATENCY_MS,
+      },
       runs,
     };
   } finally {

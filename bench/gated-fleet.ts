@@ -37,7 +37,15 @@ function gatedPlan(hsm: string, ticket: string) {
     operators: ['operator@example.com'],
     steps: [
       // read-only steps need no gate: this one makes every ceremony wait until it is released
-      { id: GATE, type: 'approval', title: 'Release', group: 'security-officers', approvers: [APPROVER], quorum: 1, deadline: '1h' },
+      {
+        id: GATE,
+        type: 'approval',
+        title: 'Release',
+        group: 'security-officers',
+        approvers: [APPROVER],
+        quorum: 1,
+        deadline: '1h',
+      },
       ...DEVICE_STEPS.map((s) => ({ ...s, type: 'device', title: s.op, hsm })),
     ],
   });
@@ -71,7 +79,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 
 /** `n` ceremonies over `hsms` (round-robin), parked at their gate, then released at `releasePerSecond`.
  * A ceremony that does not park, fails, needs an operator or is not done in time is a failure. */
-export async function runGatedFleet(o: { ceremonies: CeremonyClient; hsms: string[]; n: number; releasePerSecond: number; deviceLatencyMs: number }): Promise<FleetRun> {
+export async function runGatedFleet(o: {
+  ceremonies: CeremonyClient;
+  hsms: string[];
+  n: number;
+  releasePerSecond: number;
+  deviceLatencyMs: number;
+}): Promise<FleetRun> {
   const { ceremonies, n } = o;
   const tag = Date.now().toString(36);
   const t0 = Date.now();
@@ -84,7 +98,9 @@ export async function runGatedFleet(o: { ceremonies: CeremonyClient; hsms: strin
 
   const parked = await waitUntilParked(ceremonies, ids, t0 + parkTimeoutMs(n));
   const parkSeconds = (Date.now() - t0) / 1000;
-  log(`N=${n}: ${parked.size}/${n} parked at the gate after ${round(parkSeconds)} s; releasing ${o.releasePerSecond}/s`);
+  log(
+    `N=${n}: ${parked.size}/${n} parked at the gate after ${round(parkSeconds)} s; releasing ${o.releasePerSecond}/s`,
+  );
 
   const outcomes = new Map<string, Outcome>();
   const waiting = new Map<string, () => void>();
@@ -103,7 +119,10 @@ export async function runGatedFleet(o: { ceremonies: CeremonyClient; hsms: strin
   const releasedAt = new Map<string, number>();
   const watch = setInterval(() => {
     void ceremonies.list({ phase: 'needs-intervention', limit: n }).then(
-      (rows) => rows.filter((r) => ids.has(r.ceremonyId)).forEach((r) => settle(r.ceremonyId, { failure: 'needs an operator' })),
+      (rows) =>
+        rows
+          .filter((r) => ids.has(r.ceremonyId))
+          .forEach((r) => settle(r.ceremonyId, { failure: 'needs an operator' })),
       () => {},
     );
   }, POLL_MS * 2);
@@ -122,7 +141,13 @@ export async function runGatedFleet(o: { ceremonies: CeremonyClient; hsms: strin
       );
   });
   const lastRelease = releaseStart + (toRelease.length * 1000) / o.releasePerSecond;
-  const timeout = setTimeout(() => started.forEach(({ id }) => settle(id, { failure: `not done ${FINISH_TIMEOUT_MS / 1000} s after the last release` })), lastRelease + FINISH_TIMEOUT_MS - Date.now());
+  const timeout = setTimeout(
+    () =>
+      started.forEach(({ id }) =>
+        settle(id, { failure: `not done ${FINISH_TIMEOUT_MS / 1000} s after the last release` }),
+      ),
+    lastRelease + FINISH_TIMEOUT_MS - Date.now(),
+  );
   await Promise.all(done);
   clearInterval(watch);
   clearTimeout(timeout);
@@ -131,8 +156,18 @@ export async function runGatedFleet(o: { ceremonies: CeremonyClient; hsms: strin
   const failed = [...outcomes].filter(([, out]) => !('final' in out) || out.final.phase !== 'completed');
   // a failure may still be running (parked, needing an operator): end it, it is not measured
   await Promise.allSettled(failed.map(([id]) => ceremonies.handle(id).terminate('fleet bench: counted as a failure')));
-  const measured = [...outcomes].flatMap(([id, out]) => ('final' in out && out.final.phase === 'completed' ? [{ final: out.final, releasedAt: releasedAt.get(id)! }] : []));
-  return { n, releasePerSecond: o.releasePerSecond, parkSeconds: round(parkSeconds), totalSeconds: round(totalSeconds), ...stepFigures(measured, o.deviceLatencyMs), failures: failed.length, ...(failed.length ? { failureExample: describeFailure(failed[0]) } : {}) };
+  const measured = [...outcomes].flatMap(([id, out]) =>
+    'final' in out && out.final.phase === 'completed' ? [{ final: out.final, releasedAt: releasedAt.get(id)! }] : [],
+  );
+  return {
+    n,
+    releasePerSecond: o.releasePerSecond,
+    parkSeconds: round(parkSeconds),
+    totalSeconds: round(totalSeconds),
+    ...stepFigures(measured, o.deviceLatencyMs),
+    failures: failed.length,
+    ...(failed.length ? { failureExample: describeFailure(failed[0]) } : {}),
+  };
 }
 
 /** When a step's commands were sent and answered, by the worker's clock (its transcript): the
@@ -151,17 +186,44 @@ function stepFigures(measured: { final: CeremonyStatus; releasedAt: number }[], 
   const p = (values: number[], q: number) => round(percentile(values, q));
   return {
     steps: steps.length,
-    stepP50Ms: p(steps.map((s) => s.sinceRelease), 50),
-    stepP99Ms: p(steps.map((s) => s.sinceRelease), 99),
-    firstStepP99Ms: p(first.map((s) => s.sinceRelease), 99),
-    deviceBound: { stepP50Ms: p(steps.map((s) => floor(s.k)), 50), stepP99Ms: p(steps.map((s) => floor(s.k)), 99), firstStepP99Ms: floor(1) },
-    stepDurationP50Ms: p(steps.map((s) => s.duration), 50),
-    stepDurationP99Ms: p(steps.map((s) => s.duration), 99),
+    stepP50Ms: p(
+      steps.map((s) => s.sinceRelease),
+      50,
+    ),
+    stepP99Ms: p(
+      steps.map((s) => s.sinceRelease),
+      99,
+    ),
+    firstStepP99Ms: p(
+      first.map((s) => s.sinceRelease),
+      99,
+    ),
+    deviceBound: {
+      stepP50Ms: p(
+        steps.map((s) => floor(s.k)),
+        50,
+      ),
+      stepP99Ms: p(
+        steps.map((s) => floor(s.k)),
+        99,
+      ),
+      firstStepP99Ms: floor(1),
+    },
+    stepDurationP50Ms: p(
+      steps.map((s) => s.duration),
+      50,
+    ),
+    stepDurationP99Ms: p(
+      steps.map((s) => s.duration),
+      99,
+    ),
   };
 }
 
 function describeFailure([id, out]: [string, Outcome]): string {
-  return 'final' in out ? `${id}: ended ${out.final.phase}${out.final.refusal ? ` (${out.final.refusal})` : ''}` : `${id}: ${out.failure}`;
+  return 'final' in out
+    ? `${id}: ended ${out.final.phase}${out.final.refusal ? ` (${out.final.refusal})` : ''}`
+    : `${id}: ${out.failure}`;
 }
 
 /** The ids that are at their gate (from visibility), once all are or when the deadline passes. */

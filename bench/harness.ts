@@ -29,7 +29,14 @@ function ledgerInventory(dir: string): string {
   writeFileSync(
     path,
     stringify({
-      hsms: { bench: { host: '127.0.0.1', port: 9, hostKeyFingerprint: `SHA256:${'A'.repeat(43)}`, credentials: { tenantadmin: 'env:BENCH_UNUSED' } } },
+      hsms: {
+        bench: {
+          host: '127.0.0.1',
+          port: 9,
+          hostKeyFingerprint: `SHA256:${'A'.repeat(43)}`,
+          credentials: { tenantadmin: 'env:BENCH_UNUSED' },
+        },
+      },
       approverGroups: { bench: { members: ['alice@example.com', 'bob@example.com'] } },
       policy: BENCH_POLICY,
       operators: ['operator@example.com'],
@@ -41,7 +48,12 @@ function ledgerInventory(dir: string): string {
 
 /** A worker and a client on the bench server, its own task queue and data dir; `settings`: the
  * worker's configuration beyond the defaults. */
-export async function startHarnessFor(server: { address: string; bundlePath: string }, inventoryPath?: string, env: Record<string, string> = {}, settings: Record<string, string> = {}) {
+export async function startHarnessFor(
+  server: { address: string; bundlePath: string },
+  inventoryPath?: string,
+  env: Record<string, string> = {},
+  settings: Record<string, string> = {},
+) {
   Object.assign(process.env, env);
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-data-'));
   const config: AppConfig = loadConfig({
@@ -52,15 +64,29 @@ export async function startHarnessFor(server: { address: string; bundlePath: str
     CEREMONY_INVENTORY: inventoryPath ?? ledgerInventory(dataDir),
     ...settings,
   });
-  const { worker, connection, closeSessions } = await createCeremonyWorker(config, { workflowBundlePath: server.bundlePath, acceptPlansNotFromCatalogue: true }); // the bench's plans are hand-written
+  const { worker, connection, closeSessions } = await createCeremonyWorker(config, {
+    workflowBundlePath: server.bundlePath,
+    acceptPlansNotFromCatalogue: true,
+  }); // the bench's plans are hand-written
   const running = worker.run();
-  const { ceremonies, connection: clientConnection } = await CeremonyClient.connect(config, { signerFor: (actor) => benchKeys.signer(actor) });
+  const { ceremonies, connection: clientConnection } = await CeremonyClient.connect(config, {
+    signerFor: (actor) => benchKeys.signer(actor),
+  });
   return {
     config,
     ceremonies,
     async startPlan(hsm: string, steps: PlanInput['steps'], kind: PlanInput['kind'] = 'rehearsal'): Promise<string> {
       seq += 1;
-      const plan = PlanSchema.parse({ version: 1, kind, title: 'bench', requester: 'bench@example.com', ticket: `bench:B${Date.now().toString(36)}-${seq}`, hsm, operators: ['operator@example.com'], steps });
+      const plan = PlanSchema.parse({
+        version: 1,
+        kind,
+        title: 'bench',
+        requester: 'bench@example.com',
+        ticket: `bench:B${Date.now().toString(36)}-${seq}`,
+        hsm,
+        operators: ['operator@example.com'],
+        steps,
+      });
       return (await ceremonies.startPlan(plan, planDigest(plan))).ceremonyId;
     },
     async stop() {

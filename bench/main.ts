@@ -10,13 +10,25 @@ import { overhead } from './overhead';
 import { replay } from './replay';
 import { machine } from './support';
 
-const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = { overhead, fleet, 'approval-latency': approvalLatency, replay };
+const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
+  overhead,
+  fleet,
+  'approval-latency': approvalLatency,
+  replay,
+};
 
 /** Each benchmark in a process of its own: what one leaves behind (heap, handles, a server's
  * clients) does not weigh on the next one's figures. */
 function runAlone(name: string): Record<string, unknown> {
-  const out = execFileSync(process.execPath, [__filename, '--alone', name], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 2 ** 20 }).toString();
-  const line = out.trim().split('\n').reverse().find((l) => l.startsWith('{"bench"'));
+  const out = execFileSync(process.execPath, [__filename, '--alone', name], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 2 ** 20,
+  }).toString();
+  const line = out
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{"bench"'));
   if (!line) throw new Error(`benchmark ${name} printed no figures`);
   return JSON.parse(line) as Record<string, unknown>;
 }
@@ -28,7 +40,8 @@ async function main(): Promise<void> {
   }
   const wanted = process.argv.slice(2).filter((a) => a !== '--');
   const unknown = wanted.filter((w) => !Object.hasOwn(BENCHES, w));
-  if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(', ')}; have ${Object.keys(BENCHES).join(', ')}`);
+  if (unknown.length)
+    throw new Error(`unknown benchmark ${unknown.join(', ')}; have ${Object.keys(BENCHES).join(', ')}`);
   const results: Record<string, unknown>[] = [];
   for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
     process.stderr.write(`[bench] ${name}…\n`);
@@ -41,9 +54,13 @@ async function main(): Promise<void> {
   const file = join(dir, 'latest.json');
   mkdirSync(dir, { recursive: true });
   const at = new Date().toISOString();
-  const previous: { bench: string }[] = existsSync(file) ? ((JSON.parse(readFileSync(file, 'utf8')) as { results?: { bench: string }[] }).results ?? []) : [];
+  const previous: { bench: string }[] = existsSync(file)
+    ? ((JSON.parse(readFileSync(file, 'utf8')) as { results?: { bench: string }[] }).results ?? [])
+    : [];
   const fresh = results.map((r) => ({ ...r, at }) as { bench: string; at: string });
-  const merged = Object.keys(BENCHES).flatMap((name) => fresh.find((r) => r.bench === name) ?? previous.find((r) => r.bench === name) ?? []);
+  const merged = Object.keys(BENCHES).flatMap(
+    (name) => fresh.find((r) => r.bench === name) ?? previous.find((r) => r.bench === name) ?? [],
+  );
   writeFileSync(file, `${JSON.stringify({ at, machine: machine(), results: merged }, null, 2)}\n`);
   process.exit(0);
 }

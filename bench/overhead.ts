@@ -30,7 +30,14 @@ async function ceremonyRun(server: Server, devices: DeviceFleet, inventoryPath: 
   const [appliance] = devices.appliances;
   const h = await startHarnessFor(server, inventoryPath, BENCH_SECRETS_ENV, { WORKER_LOCAL_READS: String(localReads) });
   try {
-    const steps = (n: number): PlanInput['steps'] => Array.from({ length: n }, (_, i) => ({ id: `show-${i}`, type: 'device' as const, title: `hsm show ${i}`, hsm: appliance.name, op: OP }));
+    const steps = (n: number): PlanInput['steps'] =>
+      Array.from({ length: n }, (_, i) => ({
+        id: `show-${i}`,
+        type: 'device' as const,
+        title: `hsm show ${i}`,
+        hsm: appliance.name,
+        op: OP,
+      }));
     const run = async (n: number) => {
       const t = performance.now();
       const startedAt = Date.now();
@@ -45,7 +52,10 @@ async function ceremonyRun(server: Server, devices: DeviceFleet, inventoryPath: 
     const spans = final.steps.map(commandSpan);
     const sent = spans.map((s) => s.sent);
     // the ceremony's own cost, outside its steps: start to the first command, last answer to the result
-    const fixed = { startToFirstCommandMs: sent[0] - startedAt, lastAnswerToResultMs: endedAt - spans[spans.length - 1].answered };
+    const fixed = {
+      startToFirstCommandMs: sent[0] - startedAt,
+      lastAnswerToResultMs: endedAt - spans[spans.length - 1].answered,
+    };
     return { commands, wallMs, sent, fixed };
   } finally {
     await h.stop();
@@ -103,7 +113,10 @@ export async function overhead(): Promise<Record<string, unknown>> {
       plainStepMsP50: round(plainMedian),
       plainWallMs: round(plain.wallMs),
       ...figures(local),
-      asActivities: { note: 'the same steps with WORKER_LOCAL_READS=false: the path of every step that changes something', ...figures(activities) },
+      asActivities: {
+        note: 'the same steps with WORKER_LOCAL_READS=false: the path of every step that changes something',
+        ...figures(activities),
+      },
       deviceBoundLimit: `a step takes at least the plain step (${round(plainMedian)} ms: ${local.commands.length} command(s) × ${LATENCY_MS} ms device latency + SSH)`,
     };
   } finally {

@@ -17,7 +17,14 @@ import { benchServer, inParallel, round } from './support';
 const HISTORIES = 1000;
 const OUTCOMES = ['completed', 'completed-ungated', 'rejected', 'cancelled', 'aborted', 'refused'] as const;
 type Outcome = (typeof OUTCOMES)[number];
-const FINAL: Record<Outcome, Phase> = { completed: 'completed', 'completed-ungated': 'completed', rejected: 'rejected', cancelled: 'cancelled', aborted: 'aborted', refused: 'refused' };
+const FINAL: Record<Outcome, Phase> = {
+  completed: 'completed',
+  'completed-ungated': 'completed',
+  rejected: 'rejected',
+  cancelled: 'cancelled',
+  aborted: 'aborted',
+  refused: 'refused',
+};
 const APPROVERS = ['alice@example.com', 'bob@example.com'];
 
 /** The plan of history `i`: its outcome, kind and length vary with i. */
@@ -25,14 +32,43 @@ function planFor(i: number): { outcome: Outcome; kind: PlanInput['kind']; steps:
   const outcome = OUTCOMES[i % OUTCOMES.length];
   const kind = CEREMONY_KINDS[Math.floor(i / OUTCOMES.length) % CEREMONY_KINDS.length];
   const length = 1 + (i % 8);
-  const record = (n: number) => ({ id: `record-${n}`, type: 'device' as const, title: `record ${n}`, hsm: 'bench', op: 'ledger.record' as const, args: { key: `h${i}-k${n}` } });
+  const record = (n: number) => ({
+    id: `record-${n}`,
+    type: 'device' as const,
+    title: `record ${n}`,
+    hsm: 'bench',
+    op: 'ledger.record' as const,
+    args: { key: `h${i}-k${n}` },
+  });
   const records = Array.from({ length }, (_, n) => record(n));
-  const gate = { id: 'approve', type: 'approval' as const, title: 'gate', group: 'bench', approvers: APPROVERS, quorum: 2, deadline: '1h' };
+  const gate = {
+    id: 'approve',
+    type: 'approval' as const,
+    title: 'gate',
+    group: 'bench',
+    approvers: APPROVERS,
+    quorum: 2,
+    deadline: '1h',
+  };
   switch (outcome) {
     case 'completed-ungated':
       return { outcome, kind, steps: records };
     case 'aborted': // a check that fails (the key was never recorded): an operator aborts
-      return { outcome, kind, steps: [...records, { id: 'require', type: 'device', title: 'require', hsm: 'bench', op: 'ledger.require', args: { key: `h${i}-missing` } }] };
+      return {
+        outcome,
+        kind,
+        steps: [
+          ...records,
+          {
+            id: 'require',
+            type: 'device',
+            title: 'require',
+            hsm: 'bench',
+            op: 'ledger.require',
+            args: { key: `h${i}-missing` },
+          },
+        ],
+      };
     case 'refused': // an irreversible step with no gate before it
       return { outcome, kind, steps: [{ ...record(0), irreversible: true }] };
     default:
@@ -59,9 +95,17 @@ export async function replay(): Promise<Record<string, unknown>> {
       const id = await h.startPlan('bench', steps, kind);
       if (outcome === 'completed' || outcome === 'rejected' || outcome === 'cancelled') {
         const { planDigest } = await waitFor(id, ['awaiting-approval']);
-        if (outcome === 'completed') for (const a of APPROVERS) await h.ceremonies.approve(id, { gate: 'approve', approver: a, planDigest });
-        if (outcome === 'rejected') await h.ceremonies.reject(id, { gate: 'approve', approver: APPROVERS[1], planDigest, reason: 'not this week' });
-        if (outcome === 'cancelled') await h.ceremonies.cancel(id, { by: 'bench@example.com', reason: 'change withdrawn' });
+        if (outcome === 'completed')
+          for (const a of APPROVERS) await h.ceremonies.approve(id, { gate: 'approve', approver: a, planDigest });
+        if (outcome === 'rejected')
+          await h.ceremonies.reject(id, {
+            gate: 'approve',
+            approver: APPROVERS[1],
+            planDigest,
+            reason: 'not this week',
+          });
+        if (outcome === 'cancelled')
+          await h.ceremonies.cancel(id, { by: 'bench@example.com', reason: 'change withdrawn' });
       }
       if (outcome === 'aborted') {
         await waitFor(id, ['needs-intervention']);
@@ -79,8 +123,15 @@ export async function replay(): Promise<Record<string, unknown>> {
       const results = await verifyHistories([dir], { workflowBundlePath: server.bundlePath, replay: replayMode });
       const seconds = (performance.now() - t0) / 1000;
       const failed = results.filter((r) => !r.ok);
-      if (failed.length) throw new Error(`${failed.length} histories failed verification (${replayMode}), e.g. ${failed[0].file}: ${[...failed[0].problems, ...failed[0].violations.map((v) => v.detail)][0]}`);
-      return { histories: results.length, seconds: round(seconds, 2), historiesPerSecond: round(results.length / seconds) };
+      if (failed.length)
+        throw new Error(
+          `${failed.length} histories failed verification (${replayMode}), e.g. ${failed[0].file}: ${[...failed[0].problems, ...failed[0].violations.map((v) => v.detail)][0]}`,
+        );
+      return {
+        histories: results.length,
+        seconds: round(seconds, 2),
+        historiesPerSecond: round(results.length / seconds),
+      };
     };
     const fast = await timed('none');
     const full = await timed('all');

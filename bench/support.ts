@@ -14,8 +14,21 @@ const root = join(__dirname, '..', '..');
 /** A real dev server (through the CLI bootstrap) and a workflow bundle, for one bench run. */
 export async function benchServer(): Promise<{ address: string; bundlePath: string; stop(): Promise<void> }> {
   quietRuntime();
-  const cli = loadConfig().TEMPORAL_CLI || execFileSync('bash', [join(root, 'scripts/ensure-temporal.sh')], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim().split('\n').pop()!;
-  const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: cli }, ip: '127.0.0.1', searchAttributes: CEREMONY_SEARCH_ATTRIBUTES, log: { format: 'pretty', level: 'error' } } });
+  const cli =
+    loadConfig().TEMPORAL_CLI ||
+    execFileSync('bash', [join(root, 'scripts/ensure-temporal.sh')], { stdio: ['ignore', 'pipe', 'inherit'] })
+      .toString()
+      .trim()
+      .split('\n')
+      .pop()!;
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: cli },
+      ip: '127.0.0.1',
+      searchAttributes: CEREMONY_SEARCH_ATTRIBUTES,
+      log: { format: 'pretty', level: 'error' },
+    },
+  });
   const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
   // as a production worker bundles them: no inline source map, the verifier preloaded
   const code = await bundleWorkflows({ production: true, logger: quiet });
@@ -48,14 +61,20 @@ export function commandSpan(step: CeremonyStatus['steps'][number]): { sent: numb
   const transcript = step.evidence?.transcript ?? [];
   const last = transcript.at(-1);
   const span = { sent: Date.parse(transcript[0]?.at ?? ''), answered: Date.parse(last?.at ?? '') + (last?.ms ?? NaN) };
-  if (Number.isNaN(span.sent) || Number.isNaN(span.answered)) throw new Error(`step ${step.id} recorded no command times`);
+  if (Number.isNaN(span.sent) || Number.isNaN(span.answered))
+    throw new Error(`step ${step.id} recorded no command times`);
   return span;
 }
 
 export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 export function machine() {
-  return { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: round(totalmem() / 2 ** 30), node: process.version };
+  return {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
 }
 
 /** Run `task(0..count-1)`, at most `limit` at once; the first failure rejects (the rest still settle). */

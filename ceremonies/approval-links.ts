@@ -66,7 +66,10 @@ export function newLinkKeyEntry(kid = `k${Date.now().toString(36)}`): string {
 const b64 = (buf: Buffer | string) => Buffer.from(buf).toString('base64url');
 const sign = (key: Buffer, body: string) => createHmac('sha256', key).update(body).digest();
 
-export function createLinkToken(keys: LinkKeys, payload: Omit<LinkPayload, 'v' | 'kid' | 'nonce'>): { token: string; nonce: string } {
+export function createLinkToken(
+  keys: LinkKeys,
+  payload: Omit<LinkPayload, 'v' | 'kid' | 'nonce'>,
+): { token: string; nonce: string } {
   const [kid, key] = keys.keys[0];
   const nonce = randomBytes(16).toString('base64url');
   const body = b64(JSON.stringify({ v: 1, kid, nonce, ...payload }));
@@ -84,8 +87,10 @@ export function verifyLinkToken(keys: LinkKeys, token: string, now = Date.now())
   }
   const key = keys.keys.find(([kid]) => kid === payload.kid)?.[1];
   if (!key) throw new LinkError('unknown-key', 'this link was signed with a key that is no longer accepted');
-  if (!constantTimeEqual(Buffer.from(m[2], 'base64url'), sign(key, m[1]))) throw new LinkError('bad-signature', 'this link is forged or has been altered');
-  if (payload.exp * 1000 <= now) throw new LinkError('expired', `this link expired at ${new Date(payload.exp * 1000).toISOString()}`);
+  if (!constantTimeEqual(Buffer.from(m[2], 'base64url'), sign(key, m[1])))
+    throw new LinkError('bad-signature', 'this link is forged or has been altered');
+  if (payload.exp * 1000 <= now)
+    throw new LinkError('expired', `this link expired at ${new Date(payload.exp * 1000).toISOString()}`);
   return payload;
 }
 

@@ -23,7 +23,10 @@ const ARCHIVE_BACKUP_PAGE = 'Thales LunaCM reference, "partition archive backup"
 
 /** Minimum Backup HSM firmware for a partition on firmware 7.7.0 or newer, per family. */
 export const MIN_BACKUP_FIRMWARE_FOR_V0_V1: Record<BackupHsmFamily, { firmware: string; source: string }> = {
-  'backup-hsm-7': { firmware: '7.7.1', source: `${ARCHIVE_BACKUP_PAGE}; "Luna Backup HSM 7 Firmware 7.7.1" release notes ("required to back up and restore to Luna HSM partitions using Luna HSM Firmware 7.7.0 or newer")` },
+  'backup-hsm-7': {
+    firmware: '7.7.1',
+    source: `${ARCHIVE_BACKUP_PAGE}; "Luna Backup HSM 7 Firmware 7.7.1" release notes ("required to back up and restore to Luna HSM partitions using Luna HSM Firmware 7.7.0 or newer")`,
+  },
   // the v2 hardware ships with 7.7.2 (its release notes), so it meets the Backup HSM 7 minimum
   'backup-hsm-7-v2': { firmware: '7.7.1', source: ARCHIVE_BACKUP_PAGE },
   'backup-hsm-g5': { firmware: '6.28.0', source: ARCHIVE_BACKUP_PAGE },
@@ -31,7 +34,11 @@ export const MIN_BACKUP_FIRMWARE_FOR_V0_V1: Record<BackupHsmFamily, { firmware: 
 
 /** Minimum Luna HSM Client on the workstation a Backup HSM is connected to, per family. */
 export const MIN_CLIENT_VERSION: Partial<Record<BackupHsmFamily, { version: string; source: string }>> = {
-  'backup-hsm-7-v2': { version: '10.4.0', source: 'Thales, "Backup/Restore Using Client-Connected Luna Backup HSM 7 v2" ("The Luna Backup HSM 7 v2 requires minimum Luna HSM Client 10.4.0")' },
+  'backup-hsm-7-v2': {
+    version: '10.4.0',
+    source:
+      'Thales, "Backup/Restore Using Client-Connected Luna Backup HSM 7 v2" ("The Luna Backup HSM 7 v2 requires minimum Luna HSM Client 10.4.0")',
+  },
 };
 
 /** The Backup HSM's family from the model LunaCM's `slot list` prints for its slot; undefined for
@@ -58,24 +65,37 @@ const VERSION = /^\d+\.\d+\.\d+(-\d+)?$/;
 /** Why the documentation says this backup cannot work; empty when nothing it says rules it out.
  * Each problem names both versions and its source. A version that is not a version is a problem
  * too: nothing is decided on an unreadable answer. */
-export function backupCompatibilityProblems({ partitionFirmware, backupHsm, clientVersion }: BackupCompatibilityInput): string[] {
+export function backupCompatibilityProblems({
+  partitionFirmware,
+  backupHsm,
+  clientVersion,
+}: BackupCompatibilityInput): string[] {
   const problems: string[] = [];
   const family = backupHsmFamily(backupHsm.model);
   if (!VERSION.test(partitionFirmware)) problems.push(`the HSM firmware "${partitionFirmware}" is not a version`);
-  if (!VERSION.test(backupHsm.firmware)) problems.push(`the Backup HSM's firmware "${backupHsm.firmware}" is not a version`);
+  if (!VERSION.test(backupHsm.firmware))
+    problems.push(`the Backup HSM's firmware "${backupHsm.firmware}" is not a version`);
   if (!VERSION.test(clientVersion)) problems.push(`the Luna HSM Client version "${clientVersion}" is not a version`);
-  if (!family) problems.push(`the Backup HSM model "${backupHsm.model}" is not one the documentation's rules name (Luna Backup HSM 7, 7 v2, G5)`);
+  if (!family)
+    problems.push(
+      `the Backup HSM model "${backupHsm.model}" is not one the documentation's rules name (Luna Backup HSM 7, 7 v2, G5)`,
+    );
   if (problems.length) return problems;
   const name = FAMILY_NAMES[family!];
   const minimum = MIN_BACKUP_FIRMWARE_FOR_V0_V1[family!];
-  if (compareVersions(partitionFirmware, V0_V1_PARTITION_FIRMWARE) >= 0 && compareVersions(backupHsm.firmware, minimum.firmware) < 0) {
+  if (
+    compareVersions(partitionFirmware, V0_V1_PARTITION_FIRMWARE) >= 0 &&
+    compareVersions(backupHsm.firmware, minimum.firmware) < 0
+  ) {
     problems.push(
       `partitions on HSM firmware ${partitionFirmware} (${V0_V1_PARTITION_FIRMWARE} or newer: V0/V1) need a ${name} on firmware ${minimum.firmware} or newer; the Backup HSM runs ${backupHsm.firmware} (${minimum.source})`,
     );
   }
   const client = MIN_CLIENT_VERSION[family!];
   if (client && compareVersions(clientVersion, client.version) < 0) {
-    problems.push(`a ${name} needs Luna HSM Client ${client.version} or newer on the workstation; it runs ${clientVersion} (the Backup HSM on firmware ${backupHsm.firmware}; ${client.source})`);
+    problems.push(
+      `a ${name} needs Luna HSM Client ${client.version} or newer on the workstation; it runs ${clientVersion} (the Backup HSM on firmware ${backupHsm.firmware}; ${client.source})`,
+    );
   }
   return problems;
 }
@@ -87,20 +107,37 @@ export function backupCompatibilityProblems({ partitionFirmware, backupHsm, clie
  * gracefully": a backup of a partition on firmware 7.7.0 or newer (`sourceFirmware`, when known)
  * does not restore to a partition on older firmware. The workstation's client must still suit
  * the Backup HSM (the v2 needs Luna HSM Client 10.4.0). */
-export function restoreCompatibilityProblems({ partitionFirmware, backupHsm, clientVersion, sourceFirmware }: BackupCompatibilityInput & { sourceFirmware?: string }): string[] {
+export function restoreCompatibilityProblems({
+  partitionFirmware,
+  backupHsm,
+  clientVersion,
+  sourceFirmware,
+}: BackupCompatibilityInput & { sourceFirmware?: string }): string[] {
   const problems: string[] = [];
   const family = backupHsmFamily(backupHsm.model);
   if (!VERSION.test(partitionFirmware)) problems.push(`the HSM firmware "${partitionFirmware}" is not a version`);
   if (!VERSION.test(clientVersion)) problems.push(`the Luna HSM Client version "${clientVersion}" is not a version`);
-  if (sourceFirmware !== undefined && !VERSION.test(sourceFirmware)) problems.push(`the backup's source firmware "${sourceFirmware}" is not a version`);
-  if (!family) problems.push(`the Backup HSM model "${backupHsm.model}" is not one the documentation's rules name (Luna Backup HSM 7, 7 v2, G5)`);
+  if (sourceFirmware !== undefined && !VERSION.test(sourceFirmware))
+    problems.push(`the backup's source firmware "${sourceFirmware}" is not a version`);
+  if (!family)
+    problems.push(
+      `the Backup HSM model "${backupHsm.model}" is not one the documentation's rules name (Luna Backup HSM 7, 7 v2, G5)`,
+    );
   if (problems.length) return problems;
-  if (sourceFirmware !== undefined && compareVersions(sourceFirmware, V0_V1_PARTITION_FIRMWARE) >= 0 && compareVersions(partitionFirmware, V0_V1_PARTITION_FIRMWARE) < 0) {
-    problems.push(`a backup of a partition on firmware ${sourceFirmware} (${V0_V1_PARTITION_FIRMWARE} or newer) does not restore to a partition on firmware ${partitionFirmware} (${RESTORE_PAGE}: "any attempt to restore from a higher-security status to lower-security status fails gracefully")`);
+  if (
+    sourceFirmware !== undefined &&
+    compareVersions(sourceFirmware, V0_V1_PARTITION_FIRMWARE) >= 0 &&
+    compareVersions(partitionFirmware, V0_V1_PARTITION_FIRMWARE) < 0
+  ) {
+    problems.push(
+      `a backup of a partition on firmware ${sourceFirmware} (${V0_V1_PARTITION_FIRMWARE} or newer) does not restore to a partition on firmware ${partitionFirmware} (${RESTORE_PAGE}: "any attempt to restore from a higher-security status to lower-security status fails gracefully")`,
+    );
   }
   const client = MIN_CLIENT_VERSION[family!];
   if (client && compareVersions(clientVersion, client.version) < 0) {
-    problems.push(`a ${FAMILY_NAMES[family!]} needs Luna HSM Client ${client.version} or newer on the workstation; it runs ${clientVersion} (${client.source})`);
+    problems.push(
+      `a ${FAMILY_NAMES[family!]} needs Luna HSM Client ${client.version} or newer on the workstation; it runs ${clientVersion} (${client.source})`,
+    );
   }
   return problems;
 }

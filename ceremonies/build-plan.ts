@@ -13,7 +13,11 @@ export interface BuiltPlan {
 }
 
 /** Request + inventory -> a validated Plan and its digest. Throws ValidationError naming the field. */
-export function buildPlan(input: CeremonyRequestInput, inventory: Inventory, options: { now?: number } = {}): BuiltPlan {
+export function buildPlan(
+  input: CeremonyRequestInput,
+  inventory: Inventory,
+  options: { now?: number } = {},
+): BuiltPlan {
   const request = parseOrThrow(CeremonyRequestSchema, input, 'request');
   hsmEntry(inventory, request.hsm);
   let draft;
@@ -21,24 +25,38 @@ export function buildPlan(input: CeremonyRequestInput, inventory: Inventory, opt
     draft = PLAN_BUILDERS[request.kind]({ request, inventory });
   } catch (err) {
     if (err instanceof z.ZodError) {
-      throw new ValidationError('request', describeIssues(err).map((line) => `params.${line}`));
+      throw new ValidationError(
+        'request',
+        describeIssues(err).map((line) => `params.${line}`),
+      );
     }
     throw err;
   }
   const plan = parseOrThrow(PlanSchema, draft, `plan for ${request.kind}`);
   // the worker checks the same again before the first step; refusing here names the problem at once
   const policy = checkPlanPolicy(plan, inventory, { now: options.now });
-  if (!policy.ok) throw new ValidationError('request', policy.problems.map((p) => `policy: ${p}`));
+  if (!policy.ok)
+    throw new ValidationError(
+      'request',
+      policy.problems.map((p) => `policy: ${p}`),
+    );
   return { plan, digest: planDigest(plan) };
 }
 
 /** The request a plan says it was built from: its kind, HSM, ticket, requester and parameters. */
 export function requestOf(plan: Plan): CeremonyRequestInput {
-  return { kind: plan.kind, hsm: plan.hsm, ticket: plan.ticket, requester: plan.requester, params: plan.params as Record<string, string> };
+  return {
+    kind: plan.kind,
+    hsm: plan.hsm,
+    ticket: plan.ticket,
+    requester: plan.requester,
+    params: plan.params as Record<string, string>,
+  };
 }
 
 /** Equal as JSON (a field absent on one side is not equal to one present). */
-const same = (a: unknown, b: unknown) => (a === undefined || b === undefined ? a === b : canonicalJson(a) === canonicalJson(b));
+const same = (a: unknown, b: unknown) =>
+  a === undefined || b === undefined ? a === b : canonicalJson(a) === canonicalJson(b);
 
 const FRAME_FIELDS = ['version', 'kind', 'title', 'requester', 'ticket', 'hsm', 'operators', 'params'] as const;
 
@@ -57,10 +75,14 @@ export function firstDifference(given: Plan, built: Plan): string | undefined {
     const g = given.steps[i];
     const b = built.steps[i];
     if (!g) return `step ${i + 1} is missing: the catalogue's plan has ${stepLabel(b)}`;
-    if (!b) return `step ${i + 1}, ${stepLabel(g)}, is not in the catalogue's plan (it has ${built.steps.length} steps)`;
+    if (!b)
+      return `step ${i + 1}, ${stepLabel(g)}, is not in the catalogue's plan (it has ${built.steps.length} steps)`;
     if (same(g, b)) continue;
-    if (stepLabel(g) !== stepLabel(b)) return `step ${i + 1} is ${stepLabel(g)}: the catalogue's plan has ${stepLabel(b)}`;
-    const keys = [...new Set([...Object.keys(g), ...Object.keys(b)])].filter((k) => !same((g as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+    if (stepLabel(g) !== stepLabel(b))
+      return `step ${i + 1} is ${stepLabel(g)}: the catalogue's plan has ${stepLabel(b)}`;
+    const keys = [...new Set([...Object.keys(g), ...Object.keys(b)])].filter(
+      (k) => !same((g as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+    );
     return `step ${i + 1}, ${stepLabel(g)}, differs from the catalogue's in ${keys.sort().join(', ')}`;
   }
   return undefined;
@@ -77,7 +99,7 @@ export function catalogueProblem(plan: Plan, inventory: Inventory, now = Date.no
     built = buildPlan(requestOf(plan), inventory, { now });
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
-    return `the catalogue builds no plan from the request it names: ${err.problems.join("; ")}`;
+    return `the catalogue builds no plan from the request it names: ${err.problems.join('; ')}`;
   }
   if (built.digest === planDigest(plan)) return undefined;
   const where = firstDifference(plan, built.plan) ?? 'its digest differs';
@@ -91,12 +113,21 @@ export function catalogueProblem(plan: Plan, inventory: Inventory, now = Date.no
  * request, and runs the child only if the rebuilt parent plan holds a ceremony step with exactly
  * this plan. Nothing is taken on trust from the input: a parent plan the catalogue does not build
  * (a parent from before this check, or anything forged) refuses the child. */
-export function childCatalogueProblem(child: Plan, parentPlan: unknown, inventory: Inventory, now = Date.now()): string | undefined {
-  if (parentPlan === undefined) return 'a child ceremony runs only a plan its parent passes with its own verified plan, and none came';
+export function childCatalogueProblem(
+  child: Plan,
+  parentPlan: unknown,
+  inventory: Inventory,
+  now = Date.now(),
+): string | undefined {
+  if (parentPlan === undefined)
+    return 'a child ceremony runs only a plan its parent passes with its own verified plan, and none came';
   const parent = PlanSchema.safeParse(parentPlan);
-  if (!parent.success || canonicalJson(parent.data) !== canonicalJson(parentPlan)) return "the parent's plan it came with is not a valid plan";
+  if (!parent.success || canonicalJson(parent.data) !== canonicalJson(parentPlan))
+    return "the parent's plan it came with is not a valid plan";
   const problem = catalogueProblem(parent.data, inventory, now);
   if (problem) return `its parent's plan: ${problem}`;
-  const embedded = parent.data.steps.some((s) => s.type === 'ceremony' && canonicalJson(s.plan) === canonicalJson(child));
+  const embedded = parent.data.steps.some(
+    (s) => s.type === 'ceremony' && canonicalJson(s.plan) === canonicalJson(child),
+  );
   return embedded ? undefined : "it is not the plan of any child ceremony step of its parent's plan";
 }

@@ -33,7 +33,10 @@ export interface DecisionFields {
  * a function of the run id (Temporal's, new for every run, even of the same workflow id), so a
  * decision signed for one run is worthless in another, and the auditor recomputes it. */
 export function runChallenge(runId: string, point: string): string {
-  return bytesToHex(sha256(utf8ToBytes(canonicalJson({ purpose: 'hsm-ceremonies challenge', runId, point })))).slice(0, 32);
+  return bytesToHex(sha256(utf8ToBytes(canonicalJson({ purpose: 'hsm-ceremonies challenge', runId, point })))).slice(
+    0,
+    32,
+  );
 }
 
 export const gatePoint = (gate: string) => `gate:${gate}`;
@@ -100,7 +103,11 @@ export type Ed25519Verify = (signature: Uint8Array, message: Uint8Array, publicK
 const nobleVerify: Ed25519Verify = (signature, message, publicKey) => ed25519.verify(signature, message, publicKey);
 
 /** Does `signature` sign these fields with the key it names? Never throws. */
-export function decisionSignatureValid(fields: DecisionFields, signature: DecisionSignature, verify: Ed25519Verify = nobleVerify): boolean {
+export function decisionSignatureValid(
+  fields: DecisionFields,
+  signature: DecisionSignature,
+  verify: Ed25519Verify = nobleVerify,
+): boolean {
   const key = publicKeyBytes(signature.publicKey);
   const value = fromBase64Url(signature.value);
   if (signature.alg !== 'ed25519' || !key || value?.length !== 64) return false;

@@ -31,7 +31,8 @@ export interface FirmwareRelease {
 }
 
 const CRN = 'https://thalesdocs.com/gphsm/luna/7/docs/network/Content/CRN/Luna';
-const APPLIANCE_UPDATE = 'https://www.thalesdocs.com/gphsm/luna/7/docs/network/Content/admin_appliance/appliance_sw_update.htm';
+const APPLIANCE_UPDATE =
+  'https://www.thalesdocs.com/gphsm/luna/7/docs/network/Content/admin_appliance/appliance_sw_update.htm';
 
 /** "If you have a Luna Network HSM 7 that was shipped before December 2019, you must install the
  * Luna Network HSM 7 Reboot Patch before updating to Luna Appliance Software 7.7.0 or newer";
@@ -70,11 +71,30 @@ export const FIRMWARE_RELEASES: readonly FirmwareRelease[] = [
   },
   {
     firmware: '7.8.4',
-    from: ['7.0.1', '7.0.2', '7.0.3', '7.1.0', '7.2.0', '7.3.0', '7.3.3', '7.4.0', '7.4.1', '7.4.2', '7.7.0', '7.7.1', '7.7.2', '7.8.0', '7.8.1', '7.8.2'],
+    from: [
+      '7.0.1',
+      '7.0.2',
+      '7.0.3',
+      '7.1.0',
+      '7.2.0',
+      '7.3.0',
+      '7.3.3',
+      '7.4.0',
+      '7.4.1',
+      '7.4.2',
+      '7.7.0',
+      '7.7.1',
+      '7.7.2',
+      '7.8.0',
+      '7.8.1',
+      '7.8.2',
+    ],
     software: '7.8.4',
     // no public list of the appliance software 7.8.4 updates from was found: the firmware path is checked
     requires: [REBOOT_PATCH],
-    sources: [`${CRN}/firmware/7-8-4.htm (Valid Update Paths; "Luna Appliance Software 7.8.4 (includes firmware update to Luna HSM Firmware 7.8.4)")`],
+    sources: [
+      `${CRN}/firmware/7-8-4.htm (Valid Update Paths; "Luna Appliance Software 7.8.4 (includes firmware update to Luna HSM Firmware 7.8.4)")`,
+    ],
   },
 ];
 
@@ -111,23 +131,37 @@ export interface InstalledVersions {
   packages: readonly string[];
 }
 
-const ROLLBACK_SOURCE = 'https://www.thalesdocs.com/gphsm/luna/7/docs/network/Content/admin_hsm/updates/fw_rollback.htm';
+const ROLLBACK_SOURCE =
+  'https://www.thalesdocs.com/gphsm/luna/7/docs/network/Content/admin_hsm/updates/fw_rollback.htm';
 
 /** Why the appliance may not go from what it runs to `target`, as the documentation says; empty
  * when it may. A lower target is a rollback, which zeroizes the HSM: refused here. */
 export function upgradePathProblems(installed: InstalledVersions, target: string): string[] {
   const release = firmwareRelease(target);
-  if (!release) return [`no documented upgrade path to firmware ${target} (ceremonies/firmware-releases.ts lists ${FIRMWARE_RELEASES.map((r) => r.firmware).join(', ')})`];
+  if (!release)
+    return [
+      `no documented upgrade path to firmware ${target} (ceremonies/firmware-releases.ts lists ${FIRMWARE_RELEASES.map((r) => r.firmware).join(', ')})`,
+    ];
   if (compareVersions(target, installed.firmware) < 0) {
-    return [`firmware ${installed.firmware} → ${target} is a rollback: it zeroizes the HSM (${ROLLBACK_SOURCE}); this ceremony does not roll back`];
+    return [
+      `firmware ${installed.firmware} → ${target} is a rollback: it zeroizes the HSM (${ROLLBACK_SOURCE}); this ceremony does not roll back`,
+    ];
   }
   const problems: string[] = [];
   if (installed.firmware !== target && !release.from.includes(installed.firmware)) {
-    problems.push(`firmware ${target} installs directly only from ${release.from.join(', ')}; the HSM runs ${installed.firmware} (${release.sources[0]})`);
+    problems.push(
+      `firmware ${target} installs directly only from ${release.from.join(', ')}; the HSM runs ${installed.firmware} (${release.sources[0]})`,
+    );
   }
   const softwareRelease = installed.software.split('.').slice(0, 2).join('.');
-  if (release.softwareFrom && !sameRelease(installed.software, release.software) && !release.softwareFrom.includes(softwareRelease)) {
-    problems.push(`appliance software ${release.software} installs directly only from ${release.softwareFrom.join(', ')}; the appliance runs ${installed.software} (${release.sources[0]})`);
+  if (
+    release.softwareFrom &&
+    !sameRelease(installed.software, release.software) &&
+    !release.softwareFrom.includes(softwareRelease)
+  ) {
+    problems.push(
+      `appliance software ${release.software} installs directly only from ${release.softwareFrom.join(', ')}; the appliance runs ${installed.software} (${release.sources[0]})`,
+    );
   }
   if (release.requiresSoftware && !sameRelease(installed.software, release.requiresSoftware)) {
     problems.push(
@@ -135,7 +169,8 @@ export function upgradePathProblems(installed: InstalledVersions, target: string
     );
   }
   for (const p of release.requires) {
-    if (!installed.packages.some((name) => name.startsWith(p.installedPackage))) problems.push(`${p.installedPackage} is not installed: ${p.why} (${p.source})`);
+    if (!installed.packages.some((name) => name.startsWith(p.installedPackage)))
+      problems.push(`${p.installedPackage} is not installed: ${p.why} (${p.source})`);
   }
   return problems;
 }

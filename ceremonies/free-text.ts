@@ -18,9 +18,11 @@ const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase
  */
 export function freeTextProblem(text: string, { multiline }: { multiline: boolean }): string | undefined {
   for (const c of text) {
-    if (CONTROL.test(c) && !(multiline && LINE_BREAKS.has(c))) return `must not contain control characters (found ${codePoint(c)})`;
+    if (CONTROL.test(c) && !(multiline && LINE_BREAKS.has(c)))
+      return `must not contain control characters (found ${codePoint(c)})`;
   }
-  if (!LETTER_OR_DIGIT.test(text.replace(INVISIBLE, ''))) return 'must contain visible text (at least one letter or digit)';
+  if (!LETTER_OR_DIGIT.test(text.replace(INVISIBLE, '')))
+    return 'must contain visible text (at least one letter or digit)';
   return undefined;
 }
 
@@ -31,6 +33,9 @@ const SHORT: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 export function escapeControl(text: string): string {
   return text.replace(CONTROL_ALL, (c) => {
     const code = c.codePointAt(0)!;
-    return SHORT[c] ?? (code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+    return (
+      SHORT[c] ??
+      (code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`)
+    );
   });
 }

@@ -6,19 +6,29 @@
  * restart), a zeroize-deprovision (the member is gone), an hsm-init (a re-init zeroizes the HSM)
  * and an NTLS certificate rotation (`service restart ntls` drops every client, which must then
  * trust the new certificate). Two of them never run on members of one group at once. */
-export const MAINTENANCE_KINDS: readonly string[] = ['firmware-upgrade', 'zeroize-deprovision', 'hsm-init', 'ntls-certificate-rotation'];
+export const MAINTENANCE_KINDS: readonly string[] = [
+  'firmware-upgrade',
+  'zeroize-deprovision',
+  'hsm-init',
+  'ntls-certificate-rotation',
+];
 
 export const isMaintenanceKind = (kind: string): boolean => MAINTENANCE_KINDS.includes(kind);
 
 /** Where the syntax comes from (Thales, LunaCM Command Reference and "Adding/Removing an HA Group
  * Member"; simulator/SOURCES.md). The member is the HSM's partition, named by its serial number,
  * which `hagroup listgroups` lists (Group Members, Member S/N). */
-const SERIAL = "<serial of its member partition (hagroup listgroups)>";
+const SERIAL = '<serial of its member partition (hagroup listgroups)>';
 
 /** The commands in full (`serial`: what to write for the member's serial) and, for a step title
  * (200 characters at most), short. The Crypto Officer password is typed by the owner: never here. */
-export const haRemoveCommand = (label: string, serial = SERIAL) => `hagroup removemember -group ${label} -serialnumber ${serial}`;
-export const haAddCommand = (label: string, serial = SERIAL, password = "<the partition's Crypto Officer password, typed by you>") => `hagroup addmember -group ${label} -serialnumber ${serial} -password ${password}`;
+export const haRemoveCommand = (label: string, serial = SERIAL) =>
+  `hagroup removemember -group ${label} -serialnumber ${serial}`;
+export const haAddCommand = (
+  label: string,
+  serial = SERIAL,
+  password = "<the partition's Crypto Officer password, typed by you>",
+) => `hagroup addmember -group ${label} -serialnumber ${serial} -password ${password}`;
 export const SHORT_SERIAL = '<member serial>';
 
 /** What the owners run before the maintenance, for the acknowledgement gate's mail. */

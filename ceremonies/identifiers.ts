@@ -6,7 +6,11 @@ import { EMAIL, EMAIL_MESSAGE, SLUG, SLUG_MESSAGE } from './patterns';
  * anything that may end up in a lunash argument or a workflow id must match one of these. */
 export const SlugSchema = z.string().regex(SLUG, SLUG_MESSAGE);
 
-export const EmailSchema = z.string().max(254).regex(EMAIL, EMAIL_MESSAGE).transform((e) => e.toLowerCase());
+export const EmailSchema = z
+  .string()
+  .max(254)
+  .regex(EMAIL, EMAIL_MESSAGE)
+  .transform((e) => e.toLowerCase());
 
 /** A duration written as a number and a unit: `500ms`, `30s`, `15m`, `72h`, `7d`. */
 export const DurationSchema = z
@@ -25,7 +29,10 @@ export const TicketRefSchema = z
 /** Plain argument values: no control characters, bounded. Each operation validates its own
  * arguments strictly before anything is sent to a device. */
 export const ArgValueSchema = z.union([
-  z.string().max(512).regex(/^[^\u0000-\u001f\u007f]*$/, 'control characters are not allowed'),
+  z
+    .string()
+    .max(512)
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'control characters are not allowed'),
   z.number().finite(),
   z.boolean(),
 ]);

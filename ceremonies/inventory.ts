@@ -11,7 +11,8 @@ import { effectiveRule, ruleUnmetBy } from './rules';
 
 /** A record parsed from the inventory: own keys only (no prototype), so no lookup by a name
  * from a request can find `constructor` or `__proto__`. */
-const ownRecord = <K extends z.ZodType<string>, V extends z.ZodType>(key: K, value: V) => z.record(key, value).transform((r) => nullPrototype(r as Record<string, z.infer<V>>));
+const ownRecord = <K extends z.ZodType<string>, V extends z.ZodType>(key: K, value: V) =>
+  z.record(key, value).transform((r) => nullPrototype(r as Record<string, z.infer<V>>));
 
 /** A Key Vault secret, by vault and secret name as Azure allows them: a vault name of 3-24
  * letters, digits and hyphens, starting with a letter, ending with a letter or digit, no "--";
@@ -29,20 +30,34 @@ export type SecretRef = z.infer<typeof SecretRefSchema>;
 
 export const HostKeyFingerprintSchema = z
   .string()
-  .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'expected an OpenSSH SHA256 fingerprint such as "SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8"');
+  .regex(
+    /^SHA256:[A-Za-z0-9+/]{43}=?$/,
+    'expected an OpenSSH SHA256 fingerprint such as "SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8"',
+  );
 
 /** An Ed25519 public key: `ed25519:` and the 32 raw bytes in base64url (`ceremony keygen` prints one). */
-export const PublicKeySchema = z.string().regex(/^ed25519:[A-Za-z0-9_-]{43}$/, 'expected an Ed25519 public key "ed25519:<43 base64url characters>" (ceremony keygen prints one)');
+export const PublicKeySchema = z
+  .string()
+  .regex(
+    /^ed25519:[A-Za-z0-9_-]{43}$/,
+    'expected an Ed25519 public key "ed25519:<43 base64url characters>" (ceremony keygen prints one)',
+  );
 
 /** Who must approve before a step of one operation kind runs: `quorum` distinct members of each group. */
 export const ApprovalRuleSchema = z
   .object({
     quorum: z.number().int().min(1).max(20),
-    groups: z.array(SlugSchema).min(1).refine((g) => new Set(g).size === g.length, 'groups must be distinct'),
+    groups: z
+      .array(SlugSchema)
+      .min(1)
+      .refine((g) => new Set(g).size === g.length, 'groups must be distinct'),
   })
   .strict();
 /** The two-person rule: nothing irreversible and no key material leaves without two people. */
-const TwoPersonRuleSchema = ApprovalRuleSchema.refine((r) => r.quorum >= 2, { message: 'the two-person rule: at least 2', path: ['quorum'] });
+const TwoPersonRuleSchema = ApprovalRuleSchema.refine((r) => r.quorum >= 2, {
+  message: 'the two-person rule: at least 2',
+  path: ['quorum'],
+});
 const OptionalRuleSchema = z.union([z.literal('none'), ApprovalRuleSchema]);
 
 /** Per operation kind, the approvals a plan must gather before such a step. */
@@ -55,7 +70,12 @@ export const PolicySchema = z
   })
   .strict();
 export const PolicyOverrideSchema = z
-  .object({ 'read-only': OptionalRuleSchema, reversible: OptionalRuleSchema, irreversible: TwoPersonRuleSchema, 'key-material': TwoPersonRuleSchema })
+  .object({
+    'read-only': OptionalRuleSchema,
+    reversible: OptionalRuleSchema,
+    irreversible: TwoPersonRuleSchema,
+    'key-material': TwoPersonRuleSchema,
+  })
   .partial()
   .strict();
 export type ApprovalRule = z.infer<typeof ApprovalRuleSchema>;
@@ -66,7 +86,10 @@ export const HsmSchema = z.object({
   port: z.number().int().min(1).max(65535).default(22),
   hostKeyFingerprint: HostKeyFingerprintSchema,
   model: z.string().default('Luna Network HSM 7 A790'),
-  azureResourceId: z.string().startsWith('/subscriptions/', 'expected an ARM resource id starting with /subscriptions/').optional(),
+  azureResourceId: z
+    .string()
+    .startsWith('/subscriptions/', 'expected an ARM resource id starting with /subscriptions/')
+    .optional(),
   /** What the unit is: an Azure Dedicated HSM (Microsoft does not expose `hsm zeroize` there: it
    * zeroizes by failed HSM SO logins, microsoft/AzureHSMEssentials uninstall README) or a Luna
    * Network HSM 7 of one's own (`hsm zeroize`). Azure by default: its zeroize works on both. */
@@ -85,10 +108,24 @@ export const HsmSchema = z.object({
   /** `audit`: the appliance's audit user, who reads the HSM audit log (`audit log` commands).
    * `auditRole`, `auditDomain`: the HSM Audit role's password (generated and stored by hsm-init
    * when absent) and its audit domain (`audit init`), for hsm-init's `auditHost`. */
-  credentials: z.partialRecord(z.enum(['tenantadmin', 'admin', 'operator', 'monitor', 'audit', 'hsmSo', 'hsmDomain', 'tenantadminKey', 'adminKey', 'auditRole', 'auditDomain']), SecretRefSchema).refine(
-    (c) => Object.keys(c).length > 0,
-    'at least one credential reference is required',
-  ),
+  credentials: z
+    .partialRecord(
+      z.enum([
+        'tenantadmin',
+        'admin',
+        'operator',
+        'monitor',
+        'audit',
+        'hsmSo',
+        'hsmDomain',
+        'tenantadminKey',
+        'adminKey',
+        'auditRole',
+        'auditDomain',
+      ]),
+      SecretRefSchema,
+    )
+    .refine((c) => Object.keys(c).length > 0, 'at least one credential reference is required'),
   /** Stricter (or looser) rules for this HSM than the inventory's `policy`, per operation kind. */
   policy: PolicyOverrideSchema.optional(),
   /** Per partition, its Crypto Officer's password: a backup logs in as the partition's CO (LunaCM
@@ -96,7 +133,10 @@ export const HsmSchema = z.object({
    * `domain`: the partition's own cloning domain, which its owner chose at `partition init ...
    * -domain` (Thales, LunaSH/LunaCM `partition init`: each application partition has its own; the
    * HSM's domain set by `hsm init` is the admin partition's): the backup answers it. */
-  partitionCredentials: ownRecord(LunaName, z.object({ co: SecretRefSchema, domain: SecretRefSchema.optional() }).strict()).optional(),
+  partitionCredentials: ownRecord(
+    LunaName,
+    z.object({ co: SecretRefSchema, domain: SecretRefSchema.optional() }).strict(),
+  ).optional(),
   /** Scratch partitions a restore drill restores into, compares and clears again (LunaCM
    * `partition clear`): each an application partition of this HSM kept for drills only, with its
    * Crypto Officer and cloning domain in `partitionCredentials` like any other. A backup restores
@@ -106,7 +146,10 @@ export const HsmSchema = z.object({
   scratchPartitions: z.array(LunaName).min(1).optional(),
   /** Where the backup workstation reaches the appliance's NTLS service (Luna clients: port 1792),
    * when not at `host`. */
-  ntls: z.object({ host: HostName.optional(), port: z.number().int().min(1).max(65535).default(1792) }).strict().default({ port: 1792 }),
+  ntls: z
+    .object({ host: HostName.optional(), port: z.number().int().min(1).max(65535).default(1792) })
+    .strict()
+    .default({ port: 1792 }),
 });
 
 /** A backup workstation with a Luna Backup HSM, reached over the VPN; LunaCM over SSH. */
@@ -128,12 +171,21 @@ export const BackupDeviceSchema = z.object({
       backupDomain: z
         .unknown()
         .optional()
-        .refine((v) => v === undefined, 'retired: a backup answers the domain of the partition it backs up; name it as hsms.<hsm>.partitionCredentials.<partition>.domain and remove backupDomain'),
+        .refine(
+          (v) => v === undefined,
+          'retired: a backup answers the domain of the partition it backs up; name it as hsms.<hsm>.partitionCredentials.<partition>.domain and remove backupDomain',
+        ),
     })
     .strict()
-    .refine((c) => c.backup !== undefined || c.backupKey !== undefined, 'a backup password or a backupKey reference is required'),
+    .refine(
+      (c) => c.backup !== undefined || c.backupKey !== undefined,
+      'a backup password or a backupKey reference is required',
+    ),
   /** The workstation's OS login user (its password or key: `credentials.backup` / `backupKey`). */
-  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'expected a POSIX user name such as "backup"').default('backup'),
+  user: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'expected a POSIX user name such as "backup"')
+    .default('backup'),
   /** The name the appliances know the workstation's host by: its NTLS certificate is uploaded as
    * `<clientHost>.pem` and registered with `client register -hostname <clientHost>`
    * (default: `host`). */
@@ -144,14 +196,19 @@ export const BackupDeviceSchema = z.object({
   /** The NTLS client name the appliances know the workstation by (partitions are assigned to it). */
   clientName: LunaName.default('backup-ws'),
   /** How the workstation's shell starts LunaCM (on PATH, or its full path). */
-  lunacm: z.string().regex(/^[A-Za-z0-9_./-]{1,200}$/, 'expected a command or a path such as /usr/safenet/lunaclient/bin/lunacm').default('lunacm'),
+  lunacm: z
+    .string()
+    .regex(/^[A-Za-z0-9_./-]{1,200}$/, 'expected a command or a path such as /usr/safenet/lunaclient/bin/lunacm')
+    .default('lunacm'),
 });
 
 /** An NTLS client's certificate (public, not a secret): the file the worker uploads to the
  * appliance before `client register`, and its sha256, which the plan carries for the approvers. */
 export const ClientCertificateSchema = z
   .object({
-    certificate: z.string().regex(/^file:\/.+\.pem$/, 'expected a "file:/absolute/path.pem" reference to the PEM certificate'),
+    certificate: z
+      .string()
+      .regex(/^file:\/.+\.pem$/, 'expected a "file:/absolute/path.pem" reference to the PEM certificate'),
     sha256: Sha256Hex,
     /** Who runs the client (its Luna HSM Client): told the commands to trust the appliance again
      * when its NTLS server certificate changes (ntls-certificate-rotation). */
@@ -170,7 +227,11 @@ export const StandingApprovalSchema = z
     ceremony: CeremonyKindSchema,
     hsm: SlugSchema,
     /** The operation kinds whose approval it gives in advance. */
-    kinds: z.array(z.enum(OPERATION_KINDS).refine((k) => k !== 'irreversible', 'an irreversible step always needs its own gate')).min(1),
+    kinds: z
+      .array(
+        z.enum(OPERATION_KINDS).refine((k) => k !== 'irreversible', 'an irreversible step always needs its own gate'),
+      )
+      .min(1),
     approvedBy: z.array(EmailSchema).min(1),
     reference: z.string().min(1).max(200),
     expires: z.iso.date('expected a date such as 2027-06-30'),
@@ -184,7 +245,10 @@ export const StandingApprovalSchema = z
       .strict(),
   })
   .strict()
-  .refine((a) => a.ceremony === 'backup' || a.ceremony === 'restore-drill', { message: 'a standing approval covers backups and restore drills only (the parameters it names are theirs)', path: ['ceremony'] });
+  .refine((a) => a.ceremony === 'backup' || a.ceremony === 'restore-drill', {
+    message: 'a standing approval covers backups and restore drills only (the parameters it names are theirs)',
+    path: ['ceremony'],
+  });
 
 export const ApproverGroupSchema = z.object({
   description: z.string().optional(),
@@ -197,9 +261,15 @@ export const ApproverGroupSchema = z.object({
 export const HaGroupSchema = z
   .object({
     /** The HSMs (keys of `hsms`) whose partitions are members of the group. */
-    members: z.array(SlugSchema).min(1).refine((m) => new Set(m).size === m.length, 'members must be distinct'),
+    members: z
+      .array(SlugSchema)
+      .min(1)
+      .refine((m) => new Set(m).size === m.length, 'members must be distinct'),
     /** Who runs LunaCM on the group's clients: they acknowledge a member taken out and put back. */
-    owners: z.array(EmailSchema).min(1).refine((o) => new Set(o).size === o.length, 'owners must be distinct'),
+    owners: z
+      .array(EmailSchema)
+      .min(1)
+      .refine((o) => new Set(o).size === o.length, 'owners must be distinct'),
     /** The group's label in LunaCM (`hagroup createGroup -label`), when not the key. */
     label: LunaName.optional(),
   })
@@ -227,31 +297,60 @@ export const InventorySchema = z
     /** HA groups the HSMs' partitions belong to (an HSM in at most one): see `HaGroupSchema`. */
     haGroups: ownRecord(SlugSchema, HaGroupSchema).default(nullPrototype({})),
     /** Dashboard logins of operators: `ceremony hash-password` prints a hash. */
-    operatorLogins: ownRecord(EmailSchema, z.object({ passwordHash: z.string().regex(/^scrypt:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, 'expected a hash from `ceremony hash-password`') })).default(
-      nullPrototype({}),
-    ),
+    operatorLogins: ownRecord(
+      EmailSchema,
+      z.object({
+        passwordHash: z
+          .string()
+          .regex(/^scrypt:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, 'expected a hash from `ceremony hash-password`'),
+      }),
+    ).default(nullPrototype({})),
   })
   .strict()
   .superRefine((inv, ctx) => {
     for (const email of Object.keys(inv.operatorLogins)) {
-      if (!inv.operators.includes(email)) ctx.addIssue({ code: 'custom', path: ['operatorLogins', email], message: `${email} is not in operators` });
+      if (!inv.operators.includes(email))
+        ctx.addIssue({ code: 'custom', path: ['operatorLogins', email], message: `${email} is not in operators` });
     }
     for (const [name, hsm] of Object.entries(inv.hsms)) {
       if (hsm.backupDevice && !own(inv.backupDevices, hsm.backupDevice)) {
-        ctx.addIssue({ code: 'custom', path: ['hsms', name, 'backupDevice'], message: `no backup device "${hsm.backupDevice}" in backupDevices` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['hsms', name, 'backupDevice'],
+          message: `no backup device "${hsm.backupDevice}" in backupDevices`,
+        });
       }
       if (hsm.azureResourceId && hsm.platform !== 'azure-dedicated-hsm') {
-        ctx.addIssue({ code: 'custom', path: ['hsms', name, 'platform'], message: `an HSM with an azureResourceId is an Azure Dedicated HSM: platform must be azure-dedicated-hsm, not ${hsm.platform}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['hsms', name, 'platform'],
+          message: `an HSM with an azureResourceId is an Azure Dedicated HSM: platform must be azure-dedicated-hsm, not ${hsm.platform}`,
+        });
       }
     }
     const groupOf = new Map<string, string>();
     for (const [name, group] of Object.entries(inv.haGroups)) {
       // an HA gate is decided by the group's owners under the group's name: it must not be an approver group's
-      if (own(inv.approverGroups, name)) ctx.addIssue({ code: 'custom', path: ['haGroups', name], message: `"${name}" is also an approver group: name the HA group otherwise` });
+      if (own(inv.approverGroups, name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['haGroups', name],
+          message: `"${name}" is also an approver group: name the HA group otherwise`,
+        });
       group.members.forEach((member, i) => {
-        if (!own(inv.hsms, member)) ctx.addIssue({ code: 'custom', path: ['haGroups', name, 'members', i], message: `no HSM "${member}" in hsms` });
+        if (!own(inv.hsms, member))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['haGroups', name, 'members', i],
+            message: `no HSM "${member}" in hsms`,
+          });
         const other = groupOf.get(member);
-        if (other && other !== name) ctx.addIssue({ code: 'custom', path: ['haGroups', name, 'members', i], message: `${member} is already a member of HA group ${other}: an HSM belongs to one HA group at most` });
+        if (other && other !== name)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['haGroups', name, 'members', i],
+            message: `${member} is already a member of HA group ${other}: an HSM belongs to one HA group at most`,
+          });
         groupOf.set(member, name);
       });
     }
@@ -260,8 +359,18 @@ export const InventorySchema = z
         if (rule === 'none' || !rule) continue;
         rule.groups.forEach((group, i) => {
           const members = own(inv.approverGroups, group)?.members;
-          if (!members) ctx.addIssue({ code: 'custom', path: [...path, kind, 'groups', i], message: `no group "${group}" in approverGroups` });
-          else if (members.length < rule.quorum) ctx.addIssue({ code: 'custom', path: [...path, kind, 'quorum'], message: `group "${group}" has ${members.length} members, fewer than the quorum ${rule.quorum}` });
+          if (!members)
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, kind, 'groups', i],
+              message: `no group "${group}" in approverGroups`,
+            });
+          else if (members.length < rule.quorum)
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, kind, 'quorum'],
+              message: `group "${group}" has ${members.length} members, fewer than the quorum ${rule.quorum}`,
+            });
         });
       }
     };
@@ -270,12 +379,21 @@ export const InventorySchema = z
     for (const [id, standing] of Object.entries(inv.standingApprovals)) {
       const hsm = own(inv.hsms, standing.hsm);
       if (!hsm) {
-        ctx.addIssue({ code: 'custom', path: ['standingApprovals', id, 'hsm'], message: `no HSM "${standing.hsm}" in hsms` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['standingApprovals', id, 'hsm'],
+          message: `no HSM "${standing.hsm}" in hsms`,
+        });
         continue;
       }
       for (const kind of standing.kinds) {
         const problem = ruleUnmetBy(effectiveRule(inv, standing.hsm, kind), standing.approvedBy, inv);
-        if (problem) ctx.addIssue({ code: 'custom', path: ['standingApprovals', id, 'approvedBy'], message: `not enough for ${kind} steps on ${standing.hsm}: ${problem}` });
+        if (problem)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['standingApprovals', id, 'approvedBy'],
+            message: `not enough for ${kind} steps on ${standing.hsm}: ${problem}`,
+          });
       }
     }
   });
@@ -298,7 +416,9 @@ export function loadInventory(path: string): Inventory {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ValidationError(path, [`cannot read the inventory file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+    throw new ValidationError(path, [
+      `cannot read the inventory file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    ]);
   }
   return parseInventory(text, path);
 }
@@ -309,19 +429,27 @@ export { effectiveRule, ruleUnmetBy };
 export function hsmEntry(inventory: Inventory, ref: string): HsmEntry {
   const entry = own(inventory.hsms, ref);
   if (!entry) {
-    throw new ValidationError('request', [`hsm: unknown HSM "${ref}"; the inventory has ${Object.keys(inventory.hsms).join(', ')}`]);
+    throw new ValidationError('request', [
+      `hsm: unknown HSM "${ref}"; the inventory has ${Object.keys(inventory.hsms).join(', ')}`,
+    ]);
   }
   return entry;
 }
 
 export function approverGroup(inventory: Inventory, name: string): z.infer<typeof ApproverGroupSchema> {
   const group = own(inventory.approverGroups, name);
-  if (!group) throw new ValidationError('inventory', [`approverGroups.${name}: the group is required by this ceremony but missing`]);
+  if (!group)
+    throw new ValidationError('inventory', [
+      `approverGroups.${name}: the group is required by this ceremony but missing`,
+    ]);
   return group;
 }
 
 /** The HA group an HSM belongs to (its name and entry), or undefined. */
-export function haGroupOf(inventory: Pick<Inventory, 'haGroups'>, hsm: string): { name: string; group: z.infer<typeof HaGroupSchema> } | undefined {
+export function haGroupOf(
+  inventory: Pick<Inventory, 'haGroups'>,
+  hsm: string,
+): { name: string; group: z.infer<typeof HaGroupSchema> } | undefined {
   for (const [name, group] of Object.entries(inventory.haGroups ?? {})) {
     if (group.members.includes(hsm)) return { name, group };
   }

@@ -3,7 +3,15 @@ import { durationMs } from './duration';
 import { isGate, isOperation } from './steps';
 import { ArgValueSchema, DurationSchema, EmailSchema, SlugSchema, TicketRefSchema } from './identifiers';
 import { isSelfApproval } from './rules';
-import { commandTimeoutMs, isOperationName, OPERATION_NAMES, OPERATIONS_CATALOGUE, operationArgsProblems, operationKind, type OperationName } from './operations';
+import {
+  commandTimeoutMs,
+  isOperationName,
+  OPERATION_NAMES,
+  OPERATIONS_CATALOGUE,
+  operationArgsProblems,
+  operationKind,
+  type OperationName,
+} from './operations';
 
 export const CEREMONY_KINDS = [
   'hsm-init',
@@ -56,8 +64,12 @@ export const SignoffStepSchema = z.object({
 });
 
 const operationFields = {
-  op: z.enum(OPERATION_NAMES as [OperationName, ...OperationName[]], { error: (issue) => `unknown operation ${JSON.stringify(issue.input)}` }),
-  args: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]{0,39}$/, 'expected an argument name'), ArgValueSchema).default({}),
+  op: z.enum(OPERATION_NAMES as [OperationName, ...OperationName[]], {
+    error: (issue) => `unknown operation ${JSON.stringify(issue.input)}`,
+  }),
+  args: z
+    .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]{0,39}$/, 'expected an argument name'), ArgValueSchema)
+    .default({}),
   timeout: DurationSchema.default('2m'),
   /** A step whose worker stops heartbeating this long is retried on another worker. */
   heartbeatTimeout: DurationSchema.default('15s'),
@@ -67,7 +79,11 @@ const operationFields = {
   requires: z.array(SlugSchema).default([]),
   /** Failures of these types also alert these people (e.g. a hung reboot → support request). */
   escalate: z
-    .object({ on: z.array(z.string().regex(/^[A-Za-z]+$/)).min(1), to: z.array(EmailSchema).min(1), subject: z.string().min(1).max(200) })
+    .object({
+      on: z.array(z.string().regex(/^[A-Za-z]+$/)).min(1),
+      to: z.array(EmailSchema).min(1),
+      subject: z.string().min(1).max(200),
+    })
     .optional(),
   /** For a probe-only check: when its condition already holds, the ceremony has nothing to do
    * and completes here (e.g. the appliance already runs the target firmware). */
@@ -75,7 +91,12 @@ const operationFields = {
 };
 
 /** A typed operation on the target appliance (probe -> act -> verify in `activities/`). */
-export const DeviceStepSchema = z.object({ ...stepBase, type: z.literal('device'), hsm: SlugSchema, ...operationFields });
+export const DeviceStepSchema = z.object({
+  ...stepBase,
+  type: z.literal('device'),
+  hsm: SlugSchema,
+  ...operationFields,
+});
 /** A call to an external API (Azure ARM, ticket systems). */
 export const ApiStepSchema = z.object({ ...stepBase, type: z.literal('api'), ...operationFields });
 /** A precondition that must hold before the ceremony goes on (licence, VPN path, recent backup). */
@@ -125,25 +146,43 @@ const PlanObjectSchema = z
     const firstGate = plan.steps.findIndex(isGate);
     plan.steps.forEach((step, i) => {
       if (step.type === 'check' && step.precheck && firstGate >= 0 && i > firstGate) {
-        ctx.addIssue({ code: 'custom', path: ['steps', i, 'precheck'], message: `a precheck must come before the first gate ("${plan.steps[firstGate].id}")` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i, 'precheck'],
+          message: `a precheck must come before the first gate ("${plan.steps[firstGate].id}")`,
+        });
       }
-      if (seen.has(step.id)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `duplicate step id "${step.id}"` });
+      if (seen.has(step.id))
+        ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `duplicate step id "${step.id}"` });
       if ('requires' in step) {
         step.requires.forEach((required, j) => {
           if (!seen.has(required)) {
-            ctx.addIssue({ code: 'custom', path: ['steps', i, 'requires', j], message: `"${required}" is not an earlier step` });
+            ctx.addIssue({
+              code: 'custom',
+              path: ['steps', i, 'requires', j],
+              message: `"${required}" is not an earlier step`,
+            });
           }
         });
       }
       seen.add(step.id);
       if (isOperation(step)) {
         // each operation's arguments as the catalogue declares them, checked before anyone approves
-        for (const problem of operationArgsProblems(step.op, step.args)) ctx.addIssue({ code: 'custom', path: ['steps', i, ...problem.path], message: problem.message });
+        for (const problem of operationArgsProblems(step.op, step.args))
+          ctx.addIssue({ code: 'custom', path: ['steps', i, ...problem.path], message: problem.message });
         if (durationMs(step.timeout) <= commandTimeoutMs(step.op)) {
-          ctx.addIssue({ code: 'custom', path: ['steps', i, 'timeout'], message: `${step.op} may take ${OPERATIONS_CATALOGUE[step.op].commandTimeout} on an appliance: the step's timeout ${step.timeout} must be longer` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['steps', i, 'timeout'],
+            message: `${step.op} may take ${OPERATIONS_CATALOGUE[step.op].commandTimeout} on an appliance: the step's timeout ${step.timeout} must be longer`,
+          });
         }
         if (operationKind(step.op) === 'irreversible' && !step.irreversible) {
-          ctx.addIssue({ code: 'custom', path: ['steps', i, 'irreversible'], message: `${step.op} is irreversible: the step must be marked irreversible` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['steps', i, 'irreversible'],
+            message: `${step.op} is irreversible: the step must be marked irreversible`,
+          });
         }
       }
       if (step.type === 'approval' && step.approvers.some((a) => isSelfApproval(plan.requester, a))) {
@@ -179,7 +218,8 @@ export type Step = z.infer<typeof StepSchema>;
 export type ApprovalStep = z.infer<typeof ApprovalStepSchema>;
 export type SignoffStep = z.infer<typeof SignoffStepSchema>;
 export type GateStep = ApprovalStep | SignoffStep;
-export type OperationStep = z.infer<typeof DeviceStepSchema> | z.infer<typeof ApiStepSchema> | z.infer<typeof CheckStepSchema>;
+export type OperationStep =
+  z.infer<typeof DeviceStepSchema> | z.infer<typeof ApiStepSchema> | z.infer<typeof CheckStepSchema>;
 export type WaitStep = z.infer<typeof WaitStepSchema>;
 export type CeremonyStep = z.infer<typeof CeremonyStepSchema>;
 

@@ -3,7 +3,15 @@ import { operationKind, type OperationKind } from './operations';
 import { own } from './own';
 import { isOperation, PlanSchema, type Plan, type Step } from './plan';
 import { describeIssues } from './validation';
-import { byParent, effectiveRule, gateMeetingRule, isSelfApproval, SIGNOFF_QUORUM, standingMeetsRule, stepKind } from './rules';
+import {
+  byParent,
+  effectiveRule,
+  gateMeetingRule,
+  isSelfApproval,
+  SIGNOFF_QUORUM,
+  standingMeetsRule,
+  stepKind,
+} from './rules';
 
 // Which approvals a plan must gather comes from the worker's inventory, never from the request or
 // the workflow's input. The worker checks every plan against it before the first step (activity
@@ -23,7 +31,14 @@ export interface PolicySnapshot {
    * activity (a short read, see `activities/policy-check.ts`). */
   steps: { id: string; op: string; kind: OperationKind; rule?: ApprovalRule; by: string[]; local?: true }[];
   /** Standing approvals the plan relies on, as the inventory has them. */
-  standing: { stepId: string; id: string; approvedBy: string[]; reference: string; expires: string; kinds: OperationKind[] }[];
+  standing: {
+    stepId: string;
+    id: string;
+    approvedBy: string[];
+    reference: string;
+    expires: string;
+    kinds: OperationKind[];
+  }[];
   /** Public keys of everyone who may decide on a gate. */
   keys: { email: string; publicKeys: string[] }[];
   /** The web app's keys: what they sign came through a checked emailed link. */
@@ -57,23 +72,35 @@ export interface StandingScope {
 /** The partitions a comma-separated list names (as a backup's `partitions` parameter has them). */
 export function partitionList(value: unknown): string[] | undefined {
   if (typeof value !== 'string') return undefined;
-  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return list.length ? list : undefined;
 }
 
 /** Why a standing approval does not cover this run, or undefined. It covers one ceremony kind on
  * one HSM, the partitions it names and the backup device it names (the HSM's `backupDevice`, so
  * an inventory that moves the HSM's backups elsewhere needs a new approval), until it expires. */
-export function standingApprovalProblem(inventory: Inventory, id: string, ceremony: StandingScope, now: number): string | undefined {
+export function standingApprovalProblem(
+  inventory: Inventory,
+  id: string,
+  ceremony: StandingScope,
+  now: number,
+): string | undefined {
   const approval = own(inventory.standingApprovals, id);
   if (!approval) return `standing approval "${id}" is not in the inventory`;
   if (approval.hsm !== ceremony.hsm) return `standing approval ${id} covers ${approval.hsm}, not ${ceremony.hsm}`;
-  if (approval.ceremony !== ceremony.kind) return `standing approval ${id} covers ${approval.ceremony} ceremonies, not ${ceremony.kind}`;
-  if (!ceremony.partitions?.length) return `standing approval ${id} covers the partitions ${approval.params.partitions.join(', ')}: this run names none`;
+  if (approval.ceremony !== ceremony.kind)
+    return `standing approval ${id} covers ${approval.ceremony} ceremonies, not ${ceremony.kind}`;
+  if (!ceremony.partitions?.length)
+    return `standing approval ${id} covers the partitions ${approval.params.partitions.join(', ')}: this run names none`;
   const outside = ceremony.partitions.filter((p) => !approval.params.partitions.includes(p));
-  if (outside.length) return `standing approval ${id} covers the partitions ${approval.params.partitions.join(', ')}, not ${outside.join(', ')}`;
+  if (outside.length)
+    return `standing approval ${id} covers the partitions ${approval.params.partitions.join(', ')}, not ${outside.join(', ')}`;
   const device = own(inventory.hsms, ceremony.hsm)?.backupDevice;
-  if (device !== approval.params.backupDevice) return `standing approval ${id} covers backups to ${approval.params.backupDevice}, not to ${device ?? 'no backup device'}`;
+  if (device !== approval.params.backupDevice)
+    return `standing approval ${id} covers backups to ${approval.params.backupDevice}, not to ${device ?? 'no backup device'}`;
   const end = Date.parse(`${approval.expires}T23:59:59.999Z`);
   // fail closed: an expiry that does not parse has expired
   if (!(end >= now)) return `standing approval ${id} expired on ${approval.expires}`;
@@ -89,21 +116,40 @@ function walk(c: Context, steps: Step[], where: string): void {
       if (!group) return void c.problems.push(`${at}: no approver group "${step.group}" in the worker's inventory`);
       const outsiders = step.approvers.filter((a) => !group.members.includes(a));
       if (outsiders.length) c.problems.push(`${at}: ${outsiders.join(', ')} not in group ${step.group}`);
-      if (step.approvers.some((a) => isSelfApproval(c.plan.requester, a))) c.problems.push(`${at}: the requester ${c.plan.requester} cannot approve their own ceremony`);
-      c.snapshot.gates.push({ id: step.id, type: 'approval', group: step.group, quorum: step.quorum, eligible: step.approvers });
+      if (step.approvers.some((a) => isSelfApproval(c.plan.requester, a)))
+        c.problems.push(`${at}: the requester ${c.plan.requester} cannot approve their own ceremony`);
+      c.snapshot.gates.push({
+        id: step.id,
+        type: 'approval',
+        group: step.group,
+        quorum: step.quorum,
+        eligible: step.approvers,
+      });
       c.gates.push({ id: step.id, group: step.group, quorum: step.quorum });
       return;
     }
     if (step.type === 'signoff') {
-      c.snapshot.gates.push({ id: step.id, type: 'signoff', quorum: SIGNOFF_QUORUM, eligible: [...new Set([...step.contacts, ...c.snapshot.operators])] });
+      c.snapshot.gates.push({
+        id: step.id,
+        type: 'signoff',
+        quorum: SIGNOFF_QUORUM,
+        eligible: [...new Set([...step.contacts, ...c.snapshot.operators])],
+      });
       return;
     }
     if (step.type === 'ceremony') {
       const child = PlanSchema.safeParse(step.plan);
-      if (!child.success) return void c.problems.push(...describeIssues(child.error).map((p) => `${at}: child plan: ${p}`));
-      if (child.data.hsm !== c.plan.hsm) c.problems.push(`${at}: a child ceremony must concern ${c.plan.hsm}, not ${child.data.hsm}`);
+      if (!child.success)
+        return void c.problems.push(...describeIssues(child.error).map((p) => `${at}: child plan: ${p}`));
+      if (child.data.hsm !== c.plan.hsm)
+        c.problems.push(`${at}: a child ceremony must concern ${c.plan.hsm}, not ${child.data.hsm}`);
       // the child's steps are checked here, with the gates passed before it, and again by its own worker
-      const nested: Context = { ...c, snapshot: { ...c.snapshot, gates: [], steps: [], standing: [] }, gates: [...c.gates], standing: [...c.standing] };
+      const nested: Context = {
+        ...c,
+        snapshot: { ...c.snapshot, gates: [], steps: [], standing: [] },
+        gates: [...c.gates],
+        standing: [...c.standing],
+      };
       walk(nested, child.data.steps, `${at}.plan.`);
       return;
     }
@@ -111,18 +157,31 @@ function walk(c: Context, steps: Step[], where: string): void {
     const kind = stepKind(step, operationKind(step.op));
     if (!kind) return void c.problems.push(`${at}: unknown operation "${step.op}"`);
     const hsm = step.type === 'device' ? step.hsm : c.plan.hsm;
-    if (!own(c.inventory.hsms, hsm)) return void c.problems.push(`${at}: unknown HSM "${hsm}": not in the worker's inventory`);
+    if (!own(c.inventory.hsms, hsm))
+      return void c.problems.push(`${at}: unknown HSM "${hsm}": not in the worker's inventory`);
     if (step.op === 'approval.standing') {
       const id = String(step.args.id ?? '');
       // the step's partitions and the plan's parameters must both lie inside what it covers
       const stepScope = { kind: c.plan.kind, hsm: c.plan.hsm, partitions: partitionList(step.args.partitions) };
       const problem =
         standingApprovalProblem(c.inventory, id, stepScope, c.now) ??
-        standingApprovalProblem(c.inventory, id, { ...stepScope, partitions: partitionList(c.plan.params.partitions) }, c.now);
+        standingApprovalProblem(
+          c.inventory,
+          id,
+          { ...stepScope, partitions: partitionList(c.plan.params.partitions) },
+          c.now,
+        );
       if (problem) return void c.problems.push(`${at}: ${problem}`);
       const approval = own(c.inventory.standingApprovals, id)!;
       c.standing.push({ stepId: step.id, approvedBy: approval.approvedBy, kinds: approval.kinds });
-      c.snapshot.standing.push({ stepId: step.id, id, approvedBy: approval.approvedBy, reference: approval.reference, expires: approval.expires, kinds: approval.kinds });
+      c.snapshot.standing.push({
+        stepId: step.id,
+        id,
+        approvedBy: approval.approvedBy,
+        reference: approval.reference,
+        expires: approval.expires,
+        kinds: approval.kinds,
+      });
     }
     const rule = effectiveRule(c.inventory, hsm, kind);
     const entry = { id: step.id, op: step.op, kind, ...(rule ? { rule } : {}), by: [] as string[] };
@@ -151,13 +210,24 @@ function haAcknowledgement(c: Context, step: Extract<Step, { type: 'approval' }>
   const owners = own(c.inventory.haGroups, step.group)!.owners;
   const outsiders = step.approvers.filter((a) => !owners.includes(a));
   if (outsiders.length) c.problems.push(`${at}: ${outsiders.join(', ')} not owners of HA group ${step.group}`);
-  if (step.approvers.some((a) => isSelfApproval(c.plan.requester, a))) c.problems.push(`${at}: the requester ${c.plan.requester} cannot approve their own ceremony`);
-  c.snapshot.gates.push({ id: step.id, type: 'approval', group: step.group, quorum: step.quorum, eligible: step.approvers });
+  if (step.approvers.some((a) => isSelfApproval(c.plan.requester, a)))
+    c.problems.push(`${at}: the requester ${c.plan.requester} cannot approve their own ceremony`);
+  c.snapshot.gates.push({
+    id: step.id,
+    type: 'approval',
+    group: step.group,
+    quorum: step.quorum,
+    eligible: step.approvers,
+  });
 }
 
 /** Check a plan against the inventory's policy. `parent`: the plan runs as a child ceremony,
  * whose parent's gates (checked when the parent started) cover its steps. */
-export function checkPlanPolicy(plan: Plan, inventory: Inventory, options: { now?: number; parent?: string } = {}): PolicyCheck {
+export function checkPlanPolicy(
+  plan: Plan,
+  inventory: Inventory,
+  options: { now?: number; parent?: string } = {},
+): PolicyCheck {
   const problems: string[] = [];
   if (!own(inventory.hsms, plan.hsm)) problems.push(`hsm: unknown HSM "${plan.hsm}": not in the worker's inventory`);
   const strangers = plan.operators.filter((o) => !inventory.operators.includes(o));
@@ -174,9 +244,24 @@ export function checkPlanPolicy(plan: Plan, inventory: Inventory, options: { now
     attestationKeys: [...inventory.attestationKeys],
     ...(options.parent ? { parent: options.parent } : {}),
   };
-  walk({ inventory, plan, now: options.now ?? Date.now(), problems, snapshot, gates: [], standing: [], parent: options.parent }, plan.steps, '');
+  walk(
+    {
+      inventory,
+      plan,
+      now: options.now ?? Date.now(),
+      problems,
+      snapshot,
+      gates: [],
+      standing: [],
+      parent: options.parent,
+    },
+    plan.steps,
+    '',
+  );
   // deciders, and who may resolve (operators) or cancel (operators, the requester): all sign
-  const people = [...new Set([...snapshot.gates.flatMap((g) => g.eligible), ...snapshot.operators, plan.requester])].sort();
+  const people = [
+    ...new Set([...snapshot.gates.flatMap((g) => g.eligible), ...snapshot.operators, plan.requester]),
+  ].sort();
   snapshot.keys = people.map((email) => ({ email, publicKeys: own(inventory.signingKeys, email) ?? [] }));
   return problems.length ? { ok: false, problems } : { ok: true, snapshot };
 }

@@ -9,7 +9,9 @@ export const CeremonyRequestSchema = z
     hsm: SlugSchema,
     ticket: TicketRefSchema,
     requester: EmailSchema,
-    params: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]{0,39}$/, 'expected a parameter name'), z.string().max(512)).default({}),
+    params: z
+      .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]{0,39}$/, 'expected a parameter name'), z.string().max(512))
+      .default({}),
   })
   .strict();
 

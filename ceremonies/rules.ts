@@ -48,21 +48,32 @@ export function gatePassed(counted: ReadonlySet<string>, vetoed: boolean, quorum
 
 /** A step's kind for the policy: irreversible when the step is marked so (a rehearsal's stand-in
  * may be), else its operation's kind in the catalogue (`catalogueKind`; undefined: unknown). */
-export function stepKind(step: { irreversible: boolean }, catalogueKind: OperationKind | undefined): OperationKind | undefined {
+export function stepKind(
+  step: { irreversible: boolean },
+  catalogueKind: OperationKind | undefined,
+): OperationKind | undefined {
   if (catalogueKind === undefined) return undefined;
   return step.irreversible ? 'irreversible' : catalogueKind;
 }
 
 /** The approvals an operation of `kind` on `hsm` needs: the HSM's own rule, else the inventory's;
  * undefined when none (`none`). */
-export function effectiveRule(inventory: Pick<Inventory, 'policy' | 'hsms'>, hsm: string, kind: OperationKind): ApprovalRule | undefined {
+export function effectiveRule(
+  inventory: Pick<Inventory, 'policy' | 'hsms'>,
+  hsm: string,
+  kind: OperationKind,
+): ApprovalRule | undefined {
   // `kind` is one of our own literals, never a name from a request
   const rule = own(inventory.hsms, hsm)?.policy?.[kind] ?? inventory.policy[kind];
   return rule === 'none' ? undefined : rule;
 }
 
 /** Why `approvers` do not satisfy `rule` (quorum distinct members of each group), or undefined. */
-export function ruleUnmetBy(rule: ApprovalRule | undefined, approvers: readonly string[], inventory: Pick<Inventory, 'approverGroups'>): string | undefined {
+export function ruleUnmetBy(
+  rule: ApprovalRule | undefined,
+  approvers: readonly string[],
+  inventory: Pick<Inventory, 'approverGroups'>,
+): string | undefined {
   if (!rule) return undefined;
   for (const group of rule.groups) {
     const members = new Set(own(inventory.approverGroups, group)?.members ?? []);
@@ -73,14 +84,26 @@ export function ruleUnmetBy(rule: ApprovalRule | undefined, approvers: readonly 
 }
 
 /** A gate that meets `rule` for `group`: one of that group asking at least the rule's quorum. */
-export function gateMeetingRule<G extends { group: string; quorum: number }>(gates: readonly G[], group: string, rule: ApprovalRule): G | undefined {
+export function gateMeetingRule<G extends { group: string; quorum: number }>(
+  gates: readonly G[],
+  group: string,
+  rule: ApprovalRule,
+): G | undefined {
   return gates.find((g) => g.group === group && g.quorum >= rule.quorum);
 }
 
 /** Does a standing approval cover a step of `kind` under `rule`? Its kinds include it and its
  * approvers, the requester never counted, satisfy the rule. */
-export function standingMeetsRule(standing: { approvedBy: readonly string[]; kinds: readonly OperationKind[] }, kind: OperationKind, rule: ApprovalRule, requester: string, inventory: Pick<Inventory, 'approverGroups'>): boolean {
-  return standing.kinds.includes(kind) && !ruleUnmetBy(rule, withoutRequester(requester, standing.approvedBy), inventory);
+export function standingMeetsRule(
+  standing: { approvedBy: readonly string[]; kinds: readonly OperationKind[] },
+  kind: OperationKind,
+  rule: ApprovalRule,
+  requester: string,
+  inventory: Pick<Inventory, 'approverGroups'>,
+): boolean {
+  return (
+    standing.kinds.includes(kind) && !ruleUnmetBy(rule, withoutRequester(requester, standing.approvedBy), inventory)
+  );
 }
 
 // ---- the policy is met before this step ----------------------------------------------------
@@ -94,7 +117,10 @@ export const byParent = (workflowId: string): string => `${PARENT_PREFIX}${workf
  * parent) has passed before it runs; `open`: what has not. A step whose rule asks nothing is met;
  * one whose rule names nothing that satisfies it never is (`open` empty). `passed` says whether a
  * gate or standing approval step of this run passed; the parent's are checked in its own run. */
-export function policyMet(required: { rule?: ApprovalRule; by: readonly string[] }, passed: (id: string) => boolean): { met: boolean; open: string[] } {
+export function policyMet(
+  required: { rule?: ApprovalRule; by: readonly string[] },
+  passed: (id: string) => boolean,
+): { met: boolean; open: string[] } {
   if (!required.rule) return { met: true, open: [] };
   const open = required.by.filter((id) => !id.startsWith(PARENT_PREFIX) && !passed(id));
   return { met: required.by.length > 0 && open.length === 0, open };

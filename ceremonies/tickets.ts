@@ -11,7 +11,10 @@ export const TICKET_SYSTEMS = ['jira', 'servicenow', 'generic'] as const;
 export type TicketSystem = (typeof TICKET_SYSTEMS)[number];
 
 const Key = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected a ticket key such as OPS-1234');
-const Params = z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]{0,39}$/, 'expected a parameter name'), z.union([z.string().max(512), z.number(), z.boolean()]).transform(String));
+const Params = z.record(
+  z.string().regex(/^[a-zA-Z][a-zA-Z0-9]{0,39}$/, 'expected a parameter name'),
+  z.union([z.string().max(512), z.number(), z.boolean()]).transform(String),
+);
 /** A re-opened ticket asks for a new run: run 2 is ticket `<key>.r2`. */
 const Run = z.number().int().min(2).max(99).optional();
 
@@ -22,7 +25,7 @@ export const JiraPayloadSchema = z.object({
     key: Key,
     fields: z.object({
       summary: z.string().max(500).optional(),
-      reporter: z.object({ emailAddress: z.email('expected the reporter\'s email address') }),
+      reporter: z.object({ emailAddress: z.email("expected the reporter's email address") }),
       labels: z.array(z.string().max(255)).max(50),
     }),
   }),
@@ -33,7 +36,7 @@ export const ServiceNowPayloadSchema = z.object({
   number: Key,
   sys_id: z.string().regex(/^[0-9a-f]{32}$/, 'expected a 32-hex-digit sys_id'),
   short_description: z.string().max(500).optional(),
-  requested_by: z.object({ email: z.email('expected the requester\'s email address') }),
+  requested_by: z.object({ email: z.email("expected the requester's email address") }),
   u_ceremony_kind: CeremonyKindSchema,
   u_hsm: z.string(),
   u_ceremony_params: Params.default({}),
@@ -63,7 +66,11 @@ function jiraRequest(p: z.infer<typeof JiraPayloadSchema>): TicketMapping {
   const kind = labels.find((l) => l.startsWith('ceremony:'))?.slice('ceremony:'.length);
   const hsm = labels.find((l) => l.startsWith('hsm:'))?.slice('hsm:'.length);
   const run = labels.find((l) => l.startsWith('ceremony-run:'))?.slice('ceremony-run:'.length);
-  const params = Object.fromEntries(labels.filter((l) => /^[a-zA-Z][a-zA-Z0-9]*=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const params = Object.fromEntries(
+    labels
+      .filter((l) => /^[a-zA-Z][a-zA-Z0-9]*=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
   return {
     request: {
       kind: (kind ?? '') as never,
@@ -77,7 +84,8 @@ function jiraRequest(p: z.infer<typeof JiraPayloadSchema>): TicketMapping {
 }
 
 export function ticketRequest(system: TicketSystem, body: unknown): { mapping?: TicketMapping; problems?: string[] } {
-  const schema = system === 'jira' ? JiraPayloadSchema : system === 'servicenow' ? ServiceNowPayloadSchema : GenericPayloadSchema;
+  const schema =
+    system === 'jira' ? JiraPayloadSchema : system === 'servicenow' ? ServiceNowPayloadSchema : GenericPayloadSchema;
   const parsed = schema.safeParse(body);
   if (!parsed.success) return { problems: describeIssues(parsed.error, '(body)') };
   if (system === 'jira') {
@@ -90,12 +98,29 @@ export function ticketRequest(system: TicketSystem, body: unknown): { mapping?: 
     const p = parsed.data as z.infer<typeof ServiceNowPayloadSchema>;
     return {
       mapping: {
-        request: { kind: p.u_ceremony_kind, hsm: p.u_hsm, ticket: `servicenow:${withRun(p.number, p.u_ceremony_run)}`, requester: p.requested_by.email, params: p.u_ceremony_params },
+        request: {
+          kind: p.u_ceremony_kind,
+          hsm: p.u_hsm,
+          ticket: `servicenow:${withRun(p.number, p.u_ceremony_run)}`,
+          requester: p.requested_by.email,
+          params: p.u_ceremony_params,
+        },
         ticketUrlKey: p.number,
         externalId: p.sys_id,
       },
     };
   }
   const p = parsed.data as z.infer<typeof GenericPayloadSchema>;
-  return { mapping: { request: { kind: p.kind, hsm: p.hsm, ticket: `generic:${withRun(p.ticket, p.run)}`, requester: p.requester, params: p.params }, ticketUrlKey: p.ticket } };
+  return {
+    mapping: {
+      request: {
+        kind: p.kind,
+        hsm: p.hsm,
+        ticket: `generic:${withRun(p.ticket, p.run)}`,
+        requester: p.requester,
+        params: p.params,
+      },
+      ticketUrlKey: p.ticket,
+    },
+  };
 }

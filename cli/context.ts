@@ -42,7 +42,9 @@ async function withClient<T>(fn: (c: CeremonyClient) => Promise<T>): Promise<T> 
   try {
     connected = await CeremonyClient.connect(config);
   } catch (err) {
-    throw new CeremonyRefusal(`cannot reach Temporal at ${config.TEMPORAL_ADDRESS} (${(err as Error).message}); is \`npm start\` running?`);
+    throw new CeremonyRefusal(
+      `cannot reach Temporal at ${config.TEMPORAL_ADDRESS} (${(err as Error).message}); is \`npm start\` running?`,
+    );
   }
   try {
     return await fn(connected.ceremonies);

@@ -13,7 +13,11 @@ export function buildProgram(out: Out = consoleOut): Command {
   const program = new Command('ceremony')
     .description('Run HSM key ceremonies (Thales Luna 7 on Azure Dedicated HSM) as durable Temporal workflows.')
     .option('--json', 'print machine-readable JSON')
-    .addOption(new Option('--inventory <file>', 'inventory YAML (HSMs, approver groups, operators)').env('CEREMONY_INVENTORY').default('config/inventory.yaml'))
+    .addOption(
+      new Option('--inventory <file>', 'inventory YAML (HSMs, approver groups, operators)')
+        .env('CEREMONY_INVENTORY')
+        .default('config/inventory.yaml'),
+    )
     .addHelpText(
       'after',
       `
@@ -46,13 +50,18 @@ export async function runCli(argv: string[], out?: Out): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
-    if (err && typeof err === 'object' && 'exitCode' in err && 'code' in err && String((err as { code: string }).code).startsWith('commander.')) {
+    if (
+      err &&
+      typeof err === 'object' &&
+      'exitCode' in err &&
+      'code' in err &&
+      String((err as { code: string }).code).startsWith('commander.')
+    ) {
       return (err as { exitCode: number }).exitCode;
     }
     if (err instanceof AuditFailed) {
       if (err.message) errOut.error(err.message);
-    }
-    else if (err instanceof CeremonyRefusal) errOut.error(`refused: ${err.message}`);
+    } else if (err instanceof CeremonyRefusal) errOut.error(`refused: ${err.message}`);
     else if (err instanceof ValidationError) errOut.error(err.message);
     else errOut.error(`error: ${err instanceof Error ? err.message : String(err)}`);
     return 1;

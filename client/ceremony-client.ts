@@ -45,7 +45,13 @@ import {
   type TimelineEvent,
 } from '../workflows/messages';
 import { CEREMONY_WORKFLOW } from '../contract/messages';
-import { CEREMONY_HSM, CEREMONY_KIND, CEREMONY_PHASE, CEREMONY_TICKET, ceremonySearchAttributes } from '../contract/search-attributes';
+import {
+  CEREMONY_HSM,
+  CEREMONY_KIND,
+  CEREMONY_PHASE,
+  CEREMONY_TICKET,
+  ceremonySearchAttributes,
+} from '../contract/search-attributes';
 import type { DecisionFields, DecisionKind, OperatorActionKind } from '../ceremonies/decision-signature';
 import type { RefusalCode } from '../workflows/gate-rules';
 import { newNonce, type DecisionSigner } from './decision-signer';
@@ -109,11 +115,21 @@ export class CeremonyClient {
     private readonly replaying: WorkflowClient = client.workflow,
   ) {}
 
-  static async connect(config: AppConfig, options: ClientOptions = {}): Promise<{ ceremonies: CeremonyClient; connection: Connection }> {
+  static async connect(
+    config: AppConfig,
+    options: ClientOptions = {},
+  ): Promise<{ ceremonies: CeremonyClient; connection: Connection }> {
     const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '5s' });
-    const shared = { connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(config.CEREMONY_PAYLOAD_KEYS) };
+    const shared = {
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      dataConverter: dataConverterFor(config.CEREMONY_PAYLOAD_KEYS),
+    };
     const client = new Client({ ...shared, workflow: { queryRejectCondition: 'NOT_OPEN' } });
-    return { ceremonies: new CeremonyClient(client, config.TEMPORAL_TASK_QUEUE, options, new WorkflowClient(shared)), connection };
+    return {
+      ceremonies: new CeremonyClient(client, config.TEMPORAL_TASK_QUEUE, options, new WorkflowClient(shared)),
+      connection,
+    };
   }
 
   /** Build the plan and start its ceremony; the same ticket never starts two. */
@@ -129,7 +145,13 @@ export class CeremonyClient {
   private async refuseHaConflict(plan: Plan, inventory: Inventory): Promise<void> {
     const group = haGroupOf(inventory, plan.hsm);
     if (!group || !isMaintenanceKind(plan.kind)) return;
-    const holders = await haGroupHolders(this.client, this.taskQueue, inventory, plan.hsm, ceremonyIdForTicket(plan.ticket));
+    const holders = await haGroupHolders(
+      this.client,
+      this.taskQueue,
+      inventory,
+      plan.hsm,
+      ceremonyIdForTicket(plan.ticket),
+    );
     if (holders.length) throw new CeremonyRefusal(haConflictText(plan.hsm, group.name, holders), 'ha-group-busy');
   }
 
@@ -153,7 +175,9 @@ export class CeremonyClient {
     const existing = this.handle(ceremonyId);
     const described = await existing.describe();
     if (described.status.name !== 'RUNNING') {
-      throw new CeremonyRefusal(`ticket ${plan.ticket} already ran ceremony ${ceremonyId} (${described.status.name.toLowerCase()}); a ticket starts one ceremony only`);
+      throw new CeremonyRefusal(
+        `ticket ${plan.ticket} already ran ceremony ${ceremonyId} (${described.status.name.toLowerCase()}); a ticket starts one ceremony only`,
+      );
     }
     const { planDigest: runningPlanDigest } = await this.plan(ceremonyId);
     return { ceremonyId, runId: described.runId, planDigest: digest, existing: true, runningPlanDigest };
@@ -166,14 +190,26 @@ export class CeremonyClient {
   /** A final phase only once the workflow has closed: a ceremony whose steps have ended but whose
    * workflow still sends its last mails and ticket comments is `running`, with `ending` set. */
   async status(ceremonyId: string): Promise<CeremonyStatus> {
-    const status = await this.read(ceremonyId, statusQuery, [], this.fromOutcome(ceremonyId, ({ timeline, ...status }) => status));
+    const status = await this.read(
+      ceremonyId,
+      statusQuery,
+      [],
+      this.fromOutcome(ceremonyId, ({ timeline, ...status }) => status),
+    );
     if (!FINAL_PHASES.includes(status.phase)) return status;
     const described = await this.call(ceremonyId, () => this.handle(ceremonyId).describe());
-    return described.status.name === 'RUNNING' ? { ...status, phase: 'running', ending: status.phase, cancellable: false } : status;
+    return described.status.name === 'RUNNING'
+      ? { ...status, phase: 'running', ending: status.phase, cancellable: false }
+      : status;
   }
 
   timeline(ceremonyId: string): Promise<TimelineEvent[]> {
-    return this.read(ceremonyId, timelineQuery, [], this.fromOutcome(ceremonyId, (outcome) => outcome.timeline));
+    return this.read(
+      ceremonyId,
+      timelineQuery,
+      [],
+      this.fromOutcome(ceremonyId, (outcome) => outcome.timeline),
+    );
   }
 
   /** An ended ceremony's plan is its history's first event (the workflow's input), and its digest
@@ -187,7 +223,15 @@ export class CeremonyClient {
 
   /** The refusal a decision would meet now (its signature aside), or null: nothing is recorded. */
   checkDecision(ceremonyId: string, input: CheckDecisionInput): Promise<{ code: RefusalCode; message: string } | null> {
-    return this.read(ceremonyId, checkDecisionQuery, [input], this.fromOutcome(ceremonyId, ({ phase }) => ({ code: 'finished', message: `ceremony ${ceremonyId} has already ended (${phase})` })));
+    return this.read(
+      ceremonyId,
+      checkDecisionQuery,
+      [input],
+      this.fromOutcome(ceremonyId, ({ phase }) => ({
+        code: 'finished',
+        message: `ceremony ${ceremonyId} has already ended (${phase})`,
+      })),
+    );
   }
 
   /** A running ceremony answers the query. The server refuses queries to an ended one, which is
@@ -195,7 +239,12 @@ export class CeremonyClient {
    * history, which waits on busy workers and fails without any. Only when that cannot answer (the
    * ceremony was terminated or failed, or ended before results held the timeline) does a worker
    * replay it. */
-  private read<T, A extends unknown[]>(ceremonyId: string, query: QueryDefinition<T, A>, args: A, ended: () => Promise<T | undefined>): Promise<T> {
+  private read<T, A extends unknown[]>(
+    ceremonyId: string,
+    query: QueryDefinition<T, A>,
+    args: A,
+    ended: () => Promise<T | undefined>,
+  ): Promise<T> {
     return this.call(ceremonyId, async () => {
       try {
         return await this.handle(ceremonyId).query(query, ...args);
@@ -231,7 +280,11 @@ export class CeremonyClient {
    * the workflow's input; the result does not repeat it). */
   private async startedPlan(ceremonyId: string): Promise<Plan | undefined> {
     const { namespace, loadedDataConverter } = this.client.workflow.options;
-    const { history } = await this.client.workflowService.getWorkflowExecutionHistory({ namespace, execution: { workflowId: ceremonyId }, maximumPageSize: 1 });
+    const { history } = await this.client.workflowService.getWorkflowExecutionHistory({
+      namespace,
+      execution: { workflowId: ceremonyId },
+      maximumPageSize: 1,
+    });
     const payloads = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
     if (!payloads?.length) return undefined;
     return (await decodeFromPayloadsAtIndex<CeremonyInput>(loadedDataConverter, 0, payloads)).plan;
@@ -239,38 +292,100 @@ export class CeremonyClient {
 
   approve(ceremonyId: string, request: ApproveRequest, signer?: DecisionSigner): Promise<GateView> {
     return this.call(ceremonyId, async () => {
-      const input = { ...request, approver: request.approver.toLowerCase(), ...(await this.signed(ceremonyId, 'approve', request.gate, request.approver, request.planDigest, request.comment ?? '', request.nonce, signer)) };
+      const input = {
+        ...request,
+        approver: request.approver.toLowerCase(),
+        ...(await this.signed(
+          ceremonyId,
+          'approve',
+          request.gate,
+          request.approver,
+          request.planDigest,
+          request.comment ?? '',
+          request.nonce,
+          signer,
+        )),
+      };
       return this.handle(ceremonyId).executeUpdate(approveUpdate, { args: [input] });
     });
   }
 
   reject(ceremonyId: string, request: RejectRequest, signer?: DecisionSigner): Promise<GateView> {
     return this.call(ceremonyId, async () => {
-      const input = { ...request, approver: request.approver.toLowerCase(), ...(await this.signed(ceremonyId, 'reject', request.gate, request.approver, request.planDigest, request.reason, request.nonce, signer)) };
+      const input = {
+        ...request,
+        approver: request.approver.toLowerCase(),
+        ...(await this.signed(
+          ceremonyId,
+          'reject',
+          request.gate,
+          request.approver,
+          request.planDigest,
+          request.reason,
+          request.nonce,
+          signer,
+        )),
+      };
       return this.handle(ceremonyId).executeUpdate(rejectUpdate, { args: [input] });
     });
   }
 
   signoff(ceremonyId: string, request: SignoffRequest, signer?: DecisionSigner): Promise<GateView> {
     return this.call(ceremonyId, async () => {
-      const input = { ...request, by: request.by.toLowerCase(), ...(await this.signed(ceremonyId, 'signoff', request.gate, request.by, request.planDigest, request.reference, request.nonce, signer)) };
+      const input = {
+        ...request,
+        by: request.by.toLowerCase(),
+        ...(await this.signed(
+          ceremonyId,
+          'signoff',
+          request.gate,
+          request.by,
+          request.planDigest,
+          request.reference,
+          request.nonce,
+          signer,
+        )),
+      };
       return this.handle(ceremonyId).executeUpdate(signoffUpdate, { args: [input] });
     });
   }
 
   private keyFor(actor: string, signer: DecisionSigner | undefined, what: string): DecisionSigner {
     const key = signer ?? this.options.signerFor?.(actor.toLowerCase());
-    if (!key) throw new CeremonyRefusal(`no signing key for ${actor}: ${what} are signed (--key <file>, or CEREMONY_SIGNING_KEY)`, 'no-key');
+    if (!key)
+      throw new CeremonyRefusal(
+        `no signing key for ${actor}: ${what} are signed (--key <file>, or CEREMONY_SIGNING_KEY)`,
+        'no-key',
+      );
     return key;
   }
 
   /** Nonce, time, the gate's challenge in this run (read with the gate) and the signature over
    * exactly what the workflow will check. */
-  private async signed(ceremonyId: string, decision: DecisionKind, gate: string, actor: string, planDigest: string, text: string, nonce: string | undefined, signer: DecisionSigner | undefined) {
+  private async signed(
+    ceremonyId: string,
+    decision: DecisionKind,
+    gate: string,
+    actor: string,
+    planDigest: string,
+    text: string,
+    nonce: string | undefined,
+    signer: DecisionSigner | undefined,
+  ) {
     const key = this.keyFor(actor, signer, 'decisions');
     const { openGate } = await this.status(ceremonyId);
     const challenge = openGate?.id === gate ? openGate.challenge : undefined;
-    const fields: DecisionFields = { ceremonyId, gate, planDigest, decision, actor: actor.toLowerCase(), text, nonce: nonce ?? newNonce(), at: new Date().toISOString(), ...(challenge ? { challenge } : {}) };
+    const fields: DecisionFields = {
+      ceremonyId,
+      gate,
+      planDigest,
+      decision,
+      actor: actor.toLowerCase(),
+      text,
+      nonce: nonce ?? newNonce(),
+      at: new Date().toISOString(),
+      ...(challenge ? { challenge } : {}),
+    };
     return { nonce: fields.nonce, at: fields.at, signature: key.sign(fields), ...(challenge ? { challenge } : {}) };
   }
 
@@ -281,7 +396,21 @@ export class CeremonyClient {
       const key = this.keyFor(request.by, signer, 'resolves');
       const status = await this.status(ceremonyId);
       const step = status.intervention?.step ?? status.currentStep ?? '';
-      const input = { ...request, by: request.by.toLowerCase(), ...(step ? { step } : {}), ...this.signedAction(key, ceremonyId, request.action, step, request.by, status.planDigest, request.reason, status.intervention?.challenge) };
+      const input = {
+        ...request,
+        by: request.by.toLowerCase(),
+        ...(step ? { step } : {}),
+        ...this.signedAction(
+          key,
+          ceremonyId,
+          request.action,
+          step,
+          request.by,
+          status.planDigest,
+          request.reason,
+          status.intervention?.challenge,
+        ),
+      };
       return this.handle(ceremonyId).executeUpdate(resolveUpdate, { args: [input] });
     });
   }
@@ -291,18 +420,58 @@ export class CeremonyClient {
     return this.call(ceremonyId, async () => {
       const key = this.keyFor(request.by, signer, 'cancels');
       const status = await this.status(ceremonyId);
-      const input = { ...request, by: request.by.toLowerCase(), ...this.signedAction(key, ceremonyId, 'cancel', '', request.by, status.planDigest, request.reason, status.cancelChallenge) };
+      const input = {
+        ...request,
+        by: request.by.toLowerCase(),
+        ...this.signedAction(
+          key,
+          ceremonyId,
+          'cancel',
+          '',
+          request.by,
+          status.planDigest,
+          request.reason,
+          status.cancelChallenge,
+        ),
+      };
       return this.handle(ceremonyId).executeUpdate(cancelUpdate, { args: [input] });
     });
   }
 
-  private signedAction(key: DecisionSigner, ceremonyId: string, decision: OperatorActionKind, gate: string, actor: string, planDigest: string, text: string, challenge: string | undefined) {
-    const fields: DecisionFields = { ceremonyId, gate, planDigest, decision, actor: actor.toLowerCase(), text, nonce: newNonce(), at: new Date().toISOString(), ...(challenge ? { challenge } : {}) };
-    return { planDigest, nonce: fields.nonce, at: fields.at, signature: key.sign(fields), ...(challenge ? { challenge } : {}) };
+  private signedAction(
+    key: DecisionSigner,
+    ceremonyId: string,
+    decision: OperatorActionKind,
+    gate: string,
+    actor: string,
+    planDigest: string,
+    text: string,
+    challenge: string | undefined,
+  ) {
+    const fields: DecisionFields = {
+      ceremonyId,
+      gate,
+      planDigest,
+      decision,
+      actor: actor.toLowerCase(),
+      text,
+      nonce: newNonce(),
+      at: new Date().toISOString(),
+      ...(challenge ? { challenge } : {}),
+    };
+    return {
+      planDigest,
+      nonce: fields.nonce,
+      at: fields.at,
+      signature: key.sign(fields),
+      ...(challenge ? { challenge } : {}),
+    };
   }
 
   /** Ceremonies from visibility, newest first, optionally narrowed by our search attributes. */
-  async list(options: { kind?: string; hsm?: string; ticket?: string; phase?: string; limit?: number } = {}): Promise<CeremonySummary[]> {
+  async list(
+    options: { kind?: string; hsm?: string; ticket?: string; phase?: string; limit?: number } = {},
+  ): Promise<CeremonySummary[]> {
     // values are reduced to the characters our identifiers use: nothing can break out of the quotes
     const quote = (v: string) => `'${v.replace(/[^A-Za-z0-9._:@-]/g, '')}'`;
     const query = [

@@ -20,11 +20,16 @@ export function signerFromPem(pem: string, source = 'the key'): DecisionSigner {
   } catch {
     throw new Error(`${source} is not a private key in PEM form (ceremony keygen writes one)`);
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${source} is a ${key.asymmetricKeyType} key; decisions are signed with Ed25519 (ceremony keygen)`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new Error(`${source} is a ${key.asymmetricKeyType} key; decisions are signed with Ed25519 (ceremony keygen)`);
   const publicKey = publicKeyText(key);
   return {
     publicKey,
-    sign: (fields) => ({ alg: 'ed25519', publicKey, value: sign(null, decisionMessage(fields), key).toString('base64url') }),
+    sign: (fields) => ({
+      alg: 'ed25519',
+      publicKey,
+      value: sign(null, decisionMessage(fields), key).toString('base64url'),
+    }),
   };
 }
 
@@ -48,7 +53,10 @@ export function loadSigner(ref: string, env: NodeJS.ProcessEnv = process.env): D
 /** A new Ed25519 key pair: the private key as PKCS#8 PEM, the public key as the inventory lists it. */
 export function generateSigningKey(): { privatePem: string; publicKey: string } {
   const { privateKey } = generateKeyPairSync('ed25519');
-  return { privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), publicKey: publicKeyText(privateKey) };
+  return {
+    privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKey: publicKeyText(privateKey),
+  };
 }
 
 export function newNonce(): string {

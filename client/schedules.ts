@@ -1,4 +1,9 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type ScheduleSummary } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type ScheduleSummary,
+} from '@temporalio/client';
 import { buildPlan } from '../ceremonies/build-plan';
 import { durationMs } from '../ceremonies/duration';
 import type { Inventory } from '../ceremonies/inventory';
@@ -54,7 +59,9 @@ export class CeremonySchedules {
     try {
       every = durationMs(request.every);
     } catch {
-      throw new ValidationError('schedule', [`every: expected a duration such as "24h" or "7d", got ${JSON.stringify(request.every)}`]);
+      throw new ValidationError('schedule', [
+        `every: expected a duration such as "24h" or "7d", got ${JSON.stringify(request.every)}`,
+      ]);
     }
     if (every < 60_000) throw new ValidationError('schedule', [`every: ${what}s run at most once a minute`]);
     const scheduleId = `${prefix}${request.hsm}`;
@@ -65,7 +72,10 @@ export class CeremonySchedules {
         hsm: request.hsm,
         ticket,
         requester: request.requester,
-        params: { partitions: request.partitions.join(','), ...(request.standingApproval ? { standingApproval: request.standingApproval } : {}) },
+        params: {
+          partitions: request.partitions.join(','),
+          ...(request.standingApproval ? { standingApproval: request.standingApproval } : {}),
+        },
       },
       inventory,
     );
@@ -83,10 +93,15 @@ export class CeremonySchedules {
         },
         policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1h' },
         memo: { hsm: request.hsm, every: request.every, planDigest: digest },
-        state: { note: `created by ${request.requester}${request.standingApproval ? `; standing approval ${request.standingApproval}` : '; each run waits for its approval gate'}` },
+        state: {
+          note: `created by ${request.requester}${request.standingApproval ? `; standing approval ${request.standingApproval}` : '; each run waits for its approval gate'}`,
+        },
       });
     } catch (err) {
-      if (err instanceof ScheduleAlreadyRunning) throw new CeremonyRefusal(`a ${what} schedule for ${request.hsm} already exists (${scheduleId}); delete it first to change it`);
+      if (err instanceof ScheduleAlreadyRunning)
+        throw new CeremonyRefusal(
+          `a ${what} schedule for ${request.hsm} already exists (${scheduleId}); delete it first to change it`,
+        );
       throw err;
     }
     return { scheduleId, planDigest: digest };
@@ -109,7 +124,10 @@ export class CeremonySchedules {
       paused: d.state.paused,
       note: d.state.note,
       nextRun: d.info.nextActionTimes[0]?.toISOString(),
-      recentRuns: d.info.recentActions.map((a) => ({ ceremonyId: a.action.workflow.workflowId, at: a.takenAt.toISOString() })),
+      recentRuns: d.info.recentActions.map((a) => ({
+        ceremonyId: a.action.workflow.workflowId,
+        at: a.takenAt.toISOString(),
+      })),
     };
   }
 
@@ -147,6 +165,9 @@ function view(summary: ScheduleSummary): ScheduleView {
     paused: summary.state.paused,
     note: summary.state.note,
     nextRun: summary.info?.nextActionTimes[0]?.toISOString(),
-    recentRuns: (summary.info?.recentActions ?? []).map((a) => ({ ceremonyId: a.action.workflow.workflowId, at: a.takenAt.toISOString() })),
+    recentRuns: (summary.info?.recentActions ?? []).map((a) => ({
+      ceremonyId: a.action.workflow.workflowId,
+      at: a.takenAt.toISOString(),
+    })),
   };
 }

@@ -2,7 +2,13 @@ import type { OperationName } from '../ceremonies/operations';
 import type { OperationState } from './operation-states';
 import type { SideActivities } from './side-activities';
 
-export type { NotificationInput, NotificationKind, PolicyCheckInput, SideActivities, TicketCommentInput } from './side-activities';
+export type {
+  NotificationInput,
+  NotificationKind,
+  PolicyCheckInput,
+  SideActivities,
+  TicketCommentInput,
+} from './side-activities';
 
 // The activities a worker registers and the workflow calls, by name: one per operation of the
 // catalogue, named as the operation, and the three beside the steps. The worker's

@@ -8,7 +8,8 @@ import type { DecisionKind } from '../ceremonies/decision-signature';
 export const UPDATE_NAMES = ['approve', 'reject', 'signoff', 'resolve', 'cancel'] as const;
 export type UpdateName = (typeof UPDATE_NAMES)[number];
 /** The updates that are a gate decision (the others are operator actions). */
-export const DECISION_UPDATES = ['approve', 'reject', 'signoff'] as const satisfies readonly (UpdateName & DecisionKind)[];
+export const DECISION_UPDATES = ['approve', 'reject', 'signoff'] as const satisfies readonly (UpdateName &
+  DecisionKind)[];
 export type DecisionUpdateName = (typeof DECISION_UPDATES)[number];
 
 export const QUERY_NAMES = ['status', 'timeline', 'plan', 'checkDecision'] as const;

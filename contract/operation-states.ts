@@ -21,7 +21,13 @@ interface FetchedCertificate extends CertificateFacts {
 
 export interface OperationStates {
   'backup.verify': { sourceObjects: number; backupObjects: number | null; label: string | null };
-  'restore.verify': { partition: string; target: string; label: string | null; backupObjects: number | null; restoredObjects: number };
+  'restore.verify': {
+    partition: string;
+    target: string;
+    label: string | null;
+    backupObjects: number | null;
+    restoredObjects: number;
+  };
   /** `label`: the backup a drill's restore then names (`labelFrom`). */
   'restore.compatible': {
     partition: string;
@@ -46,7 +52,9 @@ export interface OperationStates {
 
 /** The probe/verify state of operation `N` (an open record for the operations not typed above,
  * and for a union of names). */
-export type OperationState<N extends OperationName> = [N] extends [keyof OperationStates] ? OperationStates[N] : Record<string, unknown>;
+export type OperationState<N extends OperationName> = [N] extends [keyof OperationStates]
+  ? OperationStates[N]
+  : Record<string, unknown>;
 
 /** The operations typed above (each must be an operation of the catalogue: a renamed one fails here). */
 export type TypedOperation = OperationsOnly<keyof OperationStates>;

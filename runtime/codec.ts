@@ -9,7 +9,8 @@ import { parseKeyRing, type KeyRing } from '../ceremonies/key-ring';
 
 const ENCODING = 'binary/encrypted';
 const PAYLOAD_KEYS_EMPTY = 'payload keys: none configured';
-const keyLengthProblem = (kid: string, key: Buffer) => (key.length === 32 ? undefined : `payload key ${kid}: expected 32 bytes (AES-256)`);
+const keyLengthProblem = (kid: string, key: Buffer) =>
+  key.length === 32 ? undefined : `payload key ${kid}: expected 32 bytes (AES-256)`;
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | undefined | null) => (b ? new TextDecoder().decode(b) : '');
 

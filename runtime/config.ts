@@ -24,28 +24,62 @@ const temporal = {
   TEMPORAL_TLS_SERVER_NAME: optional('TLS server name (SNI) override'),
   TEMPORAL_TLS: flag.optional().describe('`true`: TLS without a client certificate'),
   TEMPORAL_API_KEY: optional('API key (Temporal Cloud); implies TLS'),
-  CEREMONY_WORKFLOW_BUNDLE: optional('a prebuilt workflow bundle for the worker and `audit verify`; unset = bundled at start'),
+  CEREMONY_WORKFLOW_BUNDLE: optional(
+    'a prebuilt workflow bundle for the worker and `audit verify`; unset = bundled at start',
+  ),
 };
 
 /** `host:port` a metrics endpoint binds, or `off`. */
-const bindAddress = (fallback: string) => z.string().regex(/^(off|[A-Za-z0-9.-]+:\d{1,5}|\[[0-9a-fA-F:]+\]:\d{1,5})$/, 'expected host:port (e.g. 127.0.0.1:9464) or off').default(fallback);
+const bindAddress = (fallback: string) =>
+  z
+    .string()
+    .regex(
+      /^(off|[A-Za-z0-9.-]+:\d{1,5}|\[[0-9a-fA-F:]+\]:\d{1,5})$/,
+      'expected host:port (e.g. 127.0.0.1:9464) or off',
+    )
+    .default(fallback);
 
 const count = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
 
 const worker = {
-  WORKER_MAX_CACHED_WORKFLOWS: count(1000, 100_000).describe('running ceremonies the worker keeps in memory (about 0.4 MiB each); more are replayed from history when they next move'),
-  WORKER_MAX_CONCURRENT_ACTIVITIES: count(200, 10_000).describe('activities the worker runs at once (device steps mostly wait on the device)'),
+  WORKER_MAX_CACHED_WORKFLOWS: count(1000, 100_000).describe(
+    'running ceremonies the worker keeps in memory (about 0.4 MiB each); more are replayed from history when they next move',
+  ),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: count(200, 10_000).describe(
+    'activities the worker runs at once (device steps mostly wait on the device)',
+  ),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count(40, 10_000).describe('workflow tasks the worker runs at once'),
-  WORKER_METRICS_ADDRESS: bindAddress('127.0.0.1:9464').describe('host:port of the worker\'s Prometheus endpoint (`/metrics`: the Temporal SDK\'s own metrics), or `off`'),
-  WORKER_NTLS_METRICS_ADDRESS: bindAddress('off').describe("host:port where the worker serves `/metrics` with each unit's NTLS server certificate expiry (hsm_ntls_certificate_expiry_seconds), or `off`"),
-  WORKER_NTLS_METRICS_REFRESH_SECONDS: count(3600, 7 * 86_400).describe('how old the certificate expiry figures may be before a scrape reads the appliances again'),
-  WORKER_LOCAL_READS: flag.default('true').describe('`true`: short read-only steps (probes, checks) run as local activities, in the workflow task, without a round trip through the Temporal server; `false`: every step is an activity'),
-  WORKER_SSH_IDLE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60).describe('how long a logged-in appliance session is kept for the next device step (0: every step logs in anew)'),
+  WORKER_METRICS_ADDRESS: bindAddress('127.0.0.1:9464').describe(
+    "host:port of the worker's Prometheus endpoint (`/metrics`: the Temporal SDK's own metrics), or `off`",
+  ),
+  WORKER_NTLS_METRICS_ADDRESS: bindAddress('off').describe(
+    "host:port where the worker serves `/metrics` with each unit's NTLS server certificate expiry (hsm_ntls_certificate_expiry_seconds), or `off`",
+  ),
+  WORKER_NTLS_METRICS_REFRESH_SECONDS: count(3600, 7 * 86_400).describe(
+    'how old the certificate expiry figures may be before a scrape reads the appliances again',
+  ),
+  WORKER_LOCAL_READS: flag
+    .default('true')
+    .describe(
+      '`true`: short read-only steps (probes, checks) run as local activities, in the workflow task, without a round trip through the Temporal server; `false`: every step is an activity',
+    ),
+  WORKER_SSH_IDLE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .default(60)
+    .describe('how long a logged-in appliance session is kept for the next device step (0: every step logs in anew)'),
 };
 
 const storage = {
-  CEREMONY_DATA_DIR: z.string().default('.data').describe('ledger and outbox files (and the local stack\'s state)'),
-  CEREMONY_INVENTORY: z.string().default(SAMPLE_INVENTORY).describe('inventory YAML: HSMs, approvers, policy, keys (worker, web app, CLI); while it is the sample, `npm start` simulates the devices'),
+  CEREMONY_DATA_DIR: z.string().default('.data').describe("ledger and outbox files (and the local stack's state)"),
+  CEREMONY_INVENTORY: z
+    .string()
+    .default(SAMPLE_INVENTORY)
+    .describe(
+      'inventory YAML: HSMs, approvers, policy, keys (worker, web app, CLI); while it is the sample, `npm start` simulates the devices',
+    ),
   CEREMONY_PACKAGES_DIR: z.string().default('.data/packages').describe('firmware update packages the worker uploads'),
 };
 
@@ -61,16 +95,29 @@ const mail = {
 const web = {
   WEB_PORT: port(8080).describe('port the web app listens on (127.0.0.1)'),
   // without a value, derived from WEB_PORT (below)
-  CEREMONY_PUBLIC_URL: z.string().url().optional().meta({ description: 'base URL of the web app, for the links in mails; https makes its cookie Secure and adds HSTS', default: 'http://127.0.0.1:$WEB_PORT' }),
-  TEMPORAL_UI_URL: z.string().url().optional().describe('Temporal Web UI: linked from the dashboard; its origin may call the codec endpoint (CORS)'),
-  WEB_METRICS_ADDRESS: bindAddress('127.0.0.1:9465').describe('host:port where the web app serves `/metrics` (ceremony metrics, Prometheus), apart from its public port; or `off`'),
+  CEREMONY_PUBLIC_URL: z.string().url().optional().meta({
+    description: 'base URL of the web app, for the links in mails; https makes its cookie Secure and adds HSTS',
+    default: 'http://127.0.0.1:$WEB_PORT',
+  }),
+  TEMPORAL_UI_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe('Temporal Web UI: linked from the dashboard; its origin may call the codec endpoint (CORS)'),
+  WEB_METRICS_ADDRESS: bindAddress('127.0.0.1:9465').describe(
+    'host:port where the web app serves `/metrics` (ceremony metrics, Prometheus), apart from its public port; or `off`',
+  ),
 };
 
 const keys = {
   CEREMONY_LINK_KEYS: optional('approval link keys `kid:base64,…` (the first signs, all verify); web app and worker'),
   CEREMONY_LINK_KEYS_FILE: optional('a file holding the link keys, when CEREMONY_LINK_KEYS is unset'),
-  CEREMONY_ATTESTATION_KEY: optional('the web app\'s Ed25519 private key (PEM file, or a `file:`/`env:` reference); the web app needs it'),
-  CEREMONY_PAYLOAD_KEYS: optional('payload encryption keys `kid:base64(32 bytes),…` (the first encrypts); unset = payloads in clear'),
+  CEREMONY_ATTESTATION_KEY: optional(
+    "the web app's Ed25519 private key (PEM file, or a `file:`/`env:` reference); the web app needs it",
+  ),
+  CEREMONY_PAYLOAD_KEYS: optional(
+    'payload encryption keys `kid:base64(32 bytes),…` (the first encrypts); unset = payloads in clear',
+  ),
   CEREMONY_SIGNING_KEY: optional('your Ed25519 private key for `ceremony approve|reject|signoff` (their --key)'),
 };
 
@@ -93,35 +140,73 @@ const azure = {
   AZURE_CA_FILE: optional('an extra CA certificate (PEM) to trust for ARM and Key Vault'),
   AZURE_KEYVAULT_URL: z
     .string()
-    .regex(/^https:\/\/[^\s]*\{vault\}[^\s]*$/, 'expected an https URL template with {vault}, e.g. https://{vault}.vault.azure.net')
+    .regex(
+      /^https:\/\/[^\s]*\{vault\}[^\s]*$/,
+      'expected an https URL template with {vault}, e.g. https://{vault}.vault.azure.net',
+    )
     .default('https://{vault}.vault.azure.net')
-    .describe('the vault of a `keyvault:<vault>/<secret>` secret reference: `{vault}` is its name (sovereign clouds: e.g. `https://{vault}.vault.azure.cn`)'),
+    .describe(
+      'the vault of a `keyvault:<vault>/<secret>` secret reference: `{vault}` is its name (sovereign clouds: e.g. `https://{vault}.vault.azure.cn`)',
+    ),
 };
 
 const audit = {
-  CEREMONY_AUDIT_SIGNING_KEY_FILE: optional('Ed25519 private key that signs export manifests (`audit export --signing-key`)'),
+  CEREMONY_AUDIT_SIGNING_KEY_FILE: optional(
+    'Ed25519 private key that signs export manifests (`audit export --signing-key`)',
+  ),
   CEREMONY_AUDIT_PUBLIC_KEY_FILE: optional('the public key that checks them (`audit verify|report --public-key`)'),
 };
 
 const logging = {
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info').describe('trace, debug, info, warn or error'),
-  LOG_FORMAT: z.enum(['json', 'pretty']).default('json').describe('`json`: one JSON object a line (pino), to ship; `pretty`: coloured lines for people'),
+  LOG_LEVEL: z
+    .enum(['trace', 'debug', 'info', 'warn', 'error'])
+    .default('info')
+    .describe('trace, debug, info, warn or error'),
+  LOG_FORMAT: z
+    .enum(['json', 'pretty'])
+    .default('json')
+    .describe('`json`: one JSON object a line (pino), to ship; `pretty`: coloured lines for people'),
 };
 
 const localStack = {
   TEMPORAL_PORT: port(7233).describe('`npm start`: Temporal dev server port'),
   TEMPORAL_UI_PORT: port(8233).describe('`npm start`: Temporal Web UI port'),
-  MAIL_SMTP_PORT: port(2525).describe('`npm start`: the local SMTP server\'s port'),
-  MAIL_INBOX_PORT: port(8025).describe('`npm start`: its inbox page\'s port'),
+  MAIL_SMTP_PORT: port(2525).describe("`npm start`: the local SMTP server's port"),
+  MAIL_INBOX_PORT: port(8025).describe("`npm start`: its inbox page's port"),
   TEMPORAL_CLI: optional('the Temporal CLI; unset = what scripts/ensure-temporal.sh finds'),
-  CEREMONY_SAMPLE_INVENTORY: z.string().default(SAMPLE_INVENTORY).describe('`npm run sim`: the inventory the simulated devices are made from'),
+  CEREMONY_SAMPLE_INVENTORY: z
+    .string()
+    .default(SAMPLE_INVENTORY)
+    .describe('`npm run sim`: the inventory the simulated devices are made from'),
   DEMO_HSM: z.string().default('hsm-weu-1').describe('`npm run demo`: the HSM it runs on'),
-  BENCH_FLEET_SIZES: z.string().regex(/^\d+(,\d+)*$/, 'expected numbers separated by commas').default('100,500,1000').describe('`npm run bench`: fleet sizes'),
-  BENCH_FLEET_RELEASE_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(10).describe('`npm run bench`: gated ceremonies the fleet bench releases per second'),
+  BENCH_FLEET_SIZES: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'expected numbers separated by commas')
+    .default('100,500,1000')
+    .describe('`npm run bench`: fleet sizes'),
+  BENCH_FLEET_RELEASE_PER_SECOND: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(10)
+    .describe('`npm run bench`: gated ceremonies the fleet bench releases per second'),
   CHROMIUM_PATH: z.string().default('/usr/bin/chromium').describe('the browser of the browser tests'),
 };
 
-const GROUPS = { Temporal: temporal, Worker: worker, Storage: storage, Mail: mail, Web: web, 'Links and keys': keys, Tickets: tickets, Azure: azure, Audit: audit, Logging: logging, 'Local stack': localStack };
+const GROUPS = {
+  Temporal: temporal,
+  Worker: worker,
+  Storage: storage,
+  Mail: mail,
+  Web: web,
+  'Links and keys': keys,
+  Tickets: tickets,
+  Azure: azure,
+  Audit: audit,
+  Logging: logging,
+  'Local stack': localStack,
+};
 
 /** Read by libraries, not by this code: listed beside their group, not parsed. */
 const READ_BY_LIBRARIES: Partial<Record<keyof typeof GROUPS, Record<string, string>>> = {
@@ -133,7 +218,19 @@ const READ_BY_LIBRARIES: Partial<Record<keyof typeof GROUPS, Record<string, stri
 };
 
 export const ConfigSchema = z
-  .object({ ...temporal, ...worker, ...storage, ...mail, ...web, ...keys, ...tickets, ...azure, ...audit, ...logging, ...localStack })
+  .object({
+    ...temporal,
+    ...worker,
+    ...storage,
+    ...mail,
+    ...web,
+    ...keys,
+    ...tickets,
+    ...azure,
+    ...audit,
+    ...logging,
+    ...localStack,
+  })
   .refine((c) => Boolean(c.TEMPORAL_TLS_CERT) === Boolean(c.TEMPORAL_TLS_KEY), {
     message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together (mTLS)',
     path: ['TEMPORAL_TLS_KEY'],
@@ -163,7 +260,11 @@ function documented(name: string, group: string, schema: z.ZodType): Environment
 /** Every variable, in its group, with its default and what it is for. */
 export const ENVIRONMENT: readonly EnvironmentVariable[] = Object.entries(GROUPS).flatMap(([group, shape]) => [
   ...Object.entries(shape as Record<string, z.ZodType>).map(([name, schema]) => documented(name, group, schema)),
-  ...Object.entries(READ_BY_LIBRARIES[group as keyof typeof GROUPS] ?? {}).map(([name, description]) => ({ name, group, description })),
+  ...Object.entries(READ_BY_LIBRARIES[group as keyof typeof GROUPS] ?? {}).map(([name, description]) => ({
+    name,
+    group,
+    description,
+  })),
 ]);
 
 /** Connection options shared by the client (`@temporalio/client`) and the worker (`NativeConnection`). */
@@ -174,7 +275,9 @@ export function connectionOptions(config: AppConfig) {
     ? {
         serverNameOverride: config.TEMPORAL_TLS_SERVER_NAME,
         serverRootCACertificate: config.TEMPORAL_TLS_CA ? readFileSync(config.TEMPORAL_TLS_CA) : undefined,
-        clientCertPair: mtls ? { crt: readFileSync(config.TEMPORAL_TLS_CERT!), key: readFileSync(config.TEMPORAL_TLS_KEY!) } : undefined,
+        clientCertPair: mtls
+          ? { crt: readFileSync(config.TEMPORAL_TLS_CERT!), key: readFileSync(config.TEMPORAL_TLS_KEY!) }
+          : undefined,
       }
     : undefined;
   return { address: config.TEMPORAL_ADDRESS, tls, apiKey: config.TEMPORAL_API_KEY };

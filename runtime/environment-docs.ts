@@ -15,7 +15,9 @@ export function environmentHelp(): string {
     'Environment (the worker, the web app and this command read the same; defaults in brackets):',
     ...groups().flatMap(([group, variables]) => [
       `  ${group}`,
-      ...variables.map((v) => `    ${v.name.padEnd(width)}${v.description}${v.default === undefined ? '' : ` [${v.default}]`}`),
+      ...variables.map(
+        (v) => `    ${v.name.padEnd(width)}${v.description}${v.default === undefined ? '' : ` [${v.default}]`}`,
+      ),
     ]),
   ].join('\n');
 }
@@ -29,7 +31,10 @@ export function environmentTable(): string {
     '| --- | --- | --- |',
     ...groups().flatMap(([group, variables]) => [
       `| **${group}** | | |`,
-      ...variables.map((v) => `| \`${v.name}\` | ${v.default === undefined ? '–' : `\`${cell(v.default)}\``} | ${cell(v.description)} |`),
+      ...variables.map(
+        (v) =>
+          `| \`${v.name}\` | ${v.default === undefined ? '–' : `\`${cell(v.default)}\``} | ${cell(v.description)} |`,
+      ),
     ]),
   ].join('\n');
 }

@@ -21,7 +21,11 @@ export class Html {
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
   let out = strings[0];
   values.forEach((value, i) => {
-    const part = Array.isArray(value) ? value.map((v) => (v instanceof Html ? v.text : escapeHtml(v))).join('') : value instanceof Html ? value.text : escapeHtml(value);
+    const part = Array.isArray(value)
+      ? value.map((v) => (v instanceof Html ? v.text : escapeHtml(v))).join('')
+      : value instanceof Html
+        ? value.text
+        : escapeHtml(value);
     out += part + strings[i + 1];
   });
   return new Html(out);
@@ -31,9 +35,17 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
  * A whole page. Served pages link the app's stylesheet (the Content-Security-Policy allows no
  * inline style); a standalone document (a report file, the local mail inbox) carries it inline.
  */
-export function page(title: string, body: Html, options: { refreshSeconds?: number; standalone?: boolean; script?: string } = {}): string {
-  const style = options.standalone ? new Html(`<style>\n${STYLESHEET}</style>`) : html`<link rel="stylesheet" href="${STYLESHEET_URL}">`;
-  const refresh = options.refreshSeconds ? new Html(`<meta http-equiv="refresh" content="${options.refreshSeconds}">`) : '';
+export function page(
+  title: string,
+  body: Html,
+  options: { refreshSeconds?: number; standalone?: boolean; script?: string } = {},
+): string {
+  const style = options.standalone
+    ? new Html(`<style>\n${STYLESHEET}</style>`)
+    : html`<link rel="stylesheet" href="${STYLESHEET_URL}">`;
+  const refresh = options.refreshSeconds
+    ? new Html(`<meta http-equiv="refresh" content="${options.refreshSeconds}">`)
+    : '';
   // a page with a script updates itself: it reloads only where scripts do not run
   const reload = options.script && refresh ? html`<noscript>${refresh}</noscript>` : refresh;
   const script = options.script ? html`<script src="${options.script}" defer></script>` : '';

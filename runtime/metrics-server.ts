@@ -38,7 +38,10 @@ export async function serveMetrics(metrics: MetricsSource, address: string): Pro
     }
     metrics.text().then(
       (body) => res.writeHead(200, { 'content-type': metrics.contentType }).end(body),
-      (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${err instanceof Error ? err.message : String(err)}\n`),
+      (err: unknown) =>
+        res
+          .writeHead(500, { 'content-type': 'text/plain' })
+          .end(`metrics failed: ${err instanceof Error ? err.message : String(err)}\n`),
     );
   });
   const { host, port } = splitAddress(address);

@@ -11,7 +11,12 @@ export function hashPassword(password: string): string {
 
 export function checkPassword(hash: string | undefined, password: string): boolean {
   // compare against a throwaway hash when the user is unknown, so timing does not tell
-  const [, salt, expected] = (hash ?? `scrypt:${randomBytes(16).toString('base64')}:${randomBytes(32).toString('base64')}`).split(':');
-  const matches = constantTimeEqual(scryptSync(password, Buffer.from(salt, 'base64'), 32), Buffer.from(expected, 'base64'));
+  const [, salt, expected] = (
+    hash ?? `scrypt:${randomBytes(16).toString('base64')}:${randomBytes(32).toString('base64')}`
+  ).split(':');
+  const matches = constantTimeEqual(
+    scryptSync(password, Buffer.from(salt, 'base64'), 32),
+    Buffer.from(expected, 'base64'),
+  );
   return hash !== undefined && matches;
 }

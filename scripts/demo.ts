@@ -19,7 +19,17 @@ const config = loadConfig();
 const dataDir = resolve(root, config.CEREMONY_DATA_DIR);
 const HSM = config.DEMO_HSM;
 const REQUESTER = 'dave@example.com';
-const ORDER: CeremonyKind[] = ['hsm-init', 'partition-create', 'backup', 'restore', 'restore-drill', 'backup-retention', 'ntls-certificate-rotation', 'firmware-upgrade', 'zeroize-deprovision'];
+const ORDER: CeremonyKind[] = [
+  'hsm-init',
+  'partition-create',
+  'backup',
+  'restore',
+  'restore-drill',
+  'backup-retention',
+  'ntls-certificate-rotation',
+  'firmware-upgrade',
+  'zeroize-deprovision',
+];
 const PACKAGE = 'lunahsm_update-7.8.4-demo.spkg';
 
 function log(text: string): void {
@@ -42,7 +52,14 @@ function demoParams(kind: CeremonyKind): Record<string, string> {
       mkdirSync(dir, { recursive: true });
       const content = Buffer.from('demo update package 7.8.4\n'.repeat(4096));
       writeFileSync(join(dir, PACKAGE), content);
-      return { file: PACKAGE, sha256: createHash('sha256').update(content).digest('hex'), authCode: 'DemoAuth42', targetFirmware: '7.8.4', partitions: 'payments', rebootWaitSeconds: '60' };
+      return {
+        file: PACKAGE,
+        sha256: createHash('sha256').update(content).digest('hex'),
+        authCode: 'DemoAuth42',
+        targetFirmware: '7.8.4',
+        partitions: 'payments',
+        rebootWaitSeconds: '60',
+      };
     }
     case 'zeroize-deprovision':
       return { maxBackupAgeDays: '7' };
@@ -58,7 +75,9 @@ function demoParams(kind: CeremonyKind): Record<string, string> {
 /** The simulated appliance's state file (demo only: decides which prerequisites still need a run). */
 function applianceState(): { zeroized: boolean; partitions: { name: string }[] } | undefined {
   const path = join(dataDir, 'sim', HSM, 'state.json');
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { zeroized: boolean; partitions: { name: string }[] }) : undefined;
+  return existsSync(path)
+    ? (JSON.parse(readFileSync(path, 'utf8')) as { zeroized: boolean; partitions: { name: string }[] })
+    : undefined;
 }
 
 type SimPartition = { name: string; serial: string; objects: number; createdAt: string };
@@ -74,7 +93,13 @@ function updateAppliance(change: (state: { serial: string; partitions: SimPartit
 /** The label of the newest backup of a partition on the simulated Backup HSM (the demo's backup). */
 function newestBackupOf(partition: string): string {
   const path = join(dataDir, 'sim', 'onprem-backup', 'state.json');
-  const backups: { label: string; sourcePartition: string; objects: number }[] = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { backups: { label: string; sourcePartition: string; objects: number }[] }).backups : [];
+  const backups: { label: string; sourcePartition: string; objects: number }[] = existsSync(path)
+    ? (
+        JSON.parse(readFileSync(path, 'utf8')) as {
+          backups: { label: string; sourcePartition: string; objects: number }[];
+        }
+      ).backups
+    : [];
   const label = backups.filter((b) => b.sourcePartition === partition && b.objects > 0).at(-1)?.label;
   if (!label) throw new Error(`no backup of ${partition} on the simulated Backup HSM: run the backup first`);
   return label;
@@ -85,7 +110,9 @@ function newestBackupOf(partition: string): string {
  * partition (config/inventory.yaml scratchPartitions) exists, empty, as its owner created it. */
 function setTheScene(kind: CeremonyKind): void {
   if (kind === 'backup') {
-    updateAppliance((s) => s.partitions.filter((p) => p.name === 'payments' && p.objects === 0).forEach((p) => (p.objects = 12)));
+    updateAppliance((s) =>
+      s.partitions.filter((p) => p.name === 'payments' && p.objects === 0).forEach((p) => (p.objects = 12)),
+    );
     log('backup: the application on app01 has created 12 keys in payments');
   }
   if (kind === 'restore') {
@@ -95,7 +122,12 @@ function setTheScene(kind: CeremonyKind): void {
   if (kind === 'restore-drill') {
     updateAppliance((s) => {
       if (s.partitions.some((p) => p.name === 'drill-scratch')) return;
-      s.partitions.push({ name: 'drill-scratch', serial: `15${s.serial.padStart(7, '0').slice(-7)}${String(9000 + s.partitions.length)}`, objects: 0, createdAt: new Date().toISOString() });
+      s.partitions.push({
+        name: 'drill-scratch',
+        serial: `15${s.serial.padStart(7, '0').slice(-7)}${String(9000 + s.partitions.length)}`,
+        objects: 0,
+        createdAt: new Date().toISOString(),
+      });
     });
   }
 }
@@ -128,7 +160,10 @@ async function connect(): Promise<{ ceremonies: CeremonyClient; close: () => Pro
 
 async function startStack(): Promise<ChildProcess> {
   log('the local stack is not running: starting it (npm start does the same)');
-  const child = spawn(process.execPath, [join(root, 'dist/scripts/stack.js')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(root, 'dist/scripts/stack.js')], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((ok, fail) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -158,7 +193,10 @@ async function runCeremony(ceremonies: CeremonyClient, kind: CeremonyKind): Prom
   setTheScene(kind);
   const ticket = `demo:${kind}-${Date.now().toString(36)}`;
   const inventory = loadInventory(join(dataDir, 'sim', 'inventory.yaml'));
-  const { ceremonyId } = await ceremonies.start({ kind, hsm: HSM, ticket, requester: REQUESTER, params: demoParams(kind) }, inventory);
+  const { ceremonyId } = await ceremonies.start(
+    { kind, hsm: HSM, ticket, requester: REQUESTER, params: demoParams(kind) },
+    inventory,
+  );
   log(`${kind}: started ${ceremonyId}`);
   let last = '';
   for (;;) {
@@ -178,7 +216,12 @@ async function runCeremony(ceremonies: CeremonyClient, kind: CeremonyKind): Prom
       const step = plan.steps.find((s) => s.id === status.openGate!.id)!;
       if (step.type === 'signoff') {
         log(`${kind}: ${step.contacts[0]} signs off (${step.signer})`);
-        await ceremonies.signoff(ceremonyId, { gate: step.id, by: step.contacts[0], planDigest: status.planDigest, reference: `DEMO-${Date.now()}` });
+        await ceremonies.signoff(ceremonyId, {
+          gate: step.id,
+          by: step.contacts[0],
+          planDigest: status.planDigest,
+          reference: `DEMO-${Date.now()}`,
+        });
       } else if (step.type === 'approval') {
         const pending = step.approvers.filter((a) => !status.openGate!.approvedBy.includes(a));
         for (const approver of pending.slice(0, step.quorum - status.openGate.approvedBy.length)) {
@@ -212,7 +255,8 @@ async function main(): Promise<void> {
       for (const kind of kinds) {
         const status = await runCeremony(ceremonies, kind);
         console.log(`\n${formatStatus(status)}\n`);
-        if (status.phase !== 'completed') throw new Error(`${kind} ended ${status.phase}: see \`ceremony status ${status.ceremonyId}\``);
+        if (status.phase !== 'completed')
+          throw new Error(`${kind} ended ${status.phase}: see \`ceremony status ${status.ceremonyId}\``);
       }
       log(`done: ${kinds.join(', ')} completed`);
     } finally {

@@ -62,7 +62,10 @@ export interface RecordOptions {
 }
 
 export function fixtureName(command: string): string {
-  return command.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return command
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 /** What answered: model, firmware and software from `hsm show`, or the first slot of LunaCM. */
@@ -85,7 +88,8 @@ async function identify(shell: LunaShell, kind: 'lunash' | 'lunacm', answers: Ma
  * read-only, or (without `force`) if a file would be overwritten. */
 export async function recordTranscript(o: RecordOptions): Promise<string[]> {
   const refused = refusedCommands(o.commands);
-  if (refused.length > 0) throw new Error(`refused (not on the read-only allowlist): ${refused.map((c) => JSON.stringify(c)).join(', ')}`);
+  if (refused.length > 0)
+    throw new Error(`refused (not on the read-only allowlist): ${refused.map((c) => JSON.stringify(c)).join(', ')}`);
   const patterns = (o.scrub ?? []).map((p) => new RegExp(p, 'g'));
   const clean = (text: string) => patterns.reduce((t, re) => t.replace(re, '********'), scrub(text, [o.password]));
   const names: string[] = [];
@@ -101,16 +105,25 @@ export async function recordTranscript(o: RecordOptions): Promise<string[]> {
 
   const kind = o.shell ?? 'lunash';
   // a backup workstation is a shell login that starts LunaCM
-  const shell = await LunaShell.open({ host: o.host, port: o.port, hostKeyFingerprint: o.fingerprint }, o.user, { password: o.password }, { hostShell: kind === 'lunacm' });
+  const shell = await LunaShell.open(
+    { host: o.host, port: o.port, hostKeyFingerprint: o.fingerprint },
+    o.user,
+    { password: o.password },
+    { hostShell: kind === 'lunacm' },
+  );
   try {
     if (kind === 'lunacm') await shell.startLunacm(o.lunacm ?? 'lunacm');
     const answers = new Map<string, string>();
-    for (const command of o.commands) answers.set(command, normaliseOutput((await shell.run(command, { allowError: true })).output));
+    for (const command of o.commands)
+      answers.set(command, normaliseOutput((await shell.run(command, { allowError: true })).output));
     const source = await identify(shell, kind, answers);
     const date = (o.now ?? new Date()).toISOString().slice(0, 10);
     mkdirSync(o.out, { recursive: true });
     o.commands.forEach((command, i) => {
-      writeFileSync(files[i], `${clean(`# source: recorded from ${source} on ${date}\n# command: ${command}\n${answers.get(command)}`)}\n`);
+      writeFileSync(
+        files[i],
+        `${clean(`# source: recorded from ${source} on ${date}\n# command: ${command}\n${answers.get(command)}`)}\n`,
+      );
     });
     return files;
   } finally {
@@ -125,21 +138,52 @@ async function main(): Promise<void> {
     .argument('<port>')
     .argument('<user>')
     .argument('<fingerprint>', 'the pinned SHA256: host key fingerprint')
-    .argument('<commands...>', `read-only commands, each quoted (${READ_ONLY_COMMANDS.length} forms allowed: hsm show, partition list, client show -client <name>, …)`)
+    .argument(
+      '<commands...>',
+      `read-only commands, each quoted (${READ_ONLY_COMMANDS.length} forms allowed: hsm show, partition list, client show -client <name>, …)`,
+    )
     .requiredOption('--password-env <var>', 'environment variable holding the password')
-    .option('--scrub <regex>', 'replace matches by ******** (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option(
+      '--scrub <regex>',
+      'replace matches by ******** (repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .option('--out <dir>', 'where the fixtures go', 'test/fixtures/lunash/recorded')
-    .option('--shell <lunash|lunacm>', 'lunash (an appliance) or lunacm (a backup workstation: its shell starts LunaCM)', 'lunash')
+    .option(
+      '--shell <lunash|lunacm>',
+      'lunash (an appliance) or lunacm (a backup workstation: its shell starts LunaCM)',
+      'lunash',
+    )
     .option('--lunacm <command>', 'how the workstation starts LunaCM', 'lunacm')
     .option('--force', 'overwrite existing files')
     .showHelpAfterError();
   program.parse();
   const [host, port, user, fingerprint, ...commands] = program.args;
-  const opts = program.opts<{ passwordEnv: string; scrub: string[]; out: string; shell: string; lunacm: string; force?: boolean }>();
+  const opts = program.opts<{
+    passwordEnv: string;
+    scrub: string[];
+    out: string;
+    shell: string;
+    lunacm: string;
+    force?: boolean;
+  }>();
   const password = await resolveSecret(`env:${opts.passwordEnv}`); // as the inventory's env: references
   if (opts.shell !== 'lunash' && opts.shell !== 'lunacm') throw new Error('--shell is lunash or lunacm');
   if (!/^[A-Za-z0-9_./-]{1,200}$/.test(opts.lunacm)) throw new Error('--lunacm is a command or a path');
-  const files = await recordTranscript({ host, port: Number(port), user, fingerprint, password, commands, scrub: opts.scrub, out: opts.out, shell: opts.shell, lunacm: opts.lunacm, force: opts.force });
+  const files = await recordTranscript({
+    host,
+    port: Number(port),
+    user,
+    fingerprint,
+    password,
+    commands,
+    scrub: opts.scrub,
+    out: opts.out,
+    shell: opts.shell,
+    lunacm: opts.lunacm,
+    force: opts.force,
+  });
   for (const f of files) console.log(`wrote ${f}`);
 }
 

@@ -33,9 +33,18 @@ function portInUse(port: number): Promise<boolean> {
   });
 }
 
-function launch(name: string, command: string, args: string[], options: { env?: NodeJS.ProcessEnv; logFile?: string } = {}): ChildProcess {
+function launch(
+  name: string,
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; logFile?: string } = {},
+): ChildProcess {
   const output = options.logFile ? openSync(options.logFile, 'a') : 'inherit';
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...options.env }, stdio: ['ignore', output, output] });
+  const child = spawn(command, args, {
+    cwd: root,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', output, output],
+  });
   children.push({ name, child });
   child.once('error', (err) => {
     if (stopping) return;
@@ -80,7 +89,8 @@ async function waitForTemporal(address: string): Promise<void> {
       await connection.close();
       return;
     } catch (err) {
-      if (Date.now() > until) throw new Error(`Temporal dev server did not come up on ${address}: ${(err as Error).message}`);
+      if (Date.now() > until)
+        throw new Error(`Temporal dev server did not come up on ${address}: ${(err as Error).message}`);
       await new Promise((r) => setTimeout(r, 500));
     }
   }
@@ -96,25 +106,50 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stop(0));
   const config = loadConfig();
   const dataDir = resolve(root, config.CEREMONY_DATA_DIR);
-  const { TEMPORAL_PORT: temporalPort, TEMPORAL_UI_PORT: uiPort, WEB_PORT: webPort, MAIL_SMTP_PORT: smtpPort, MAIL_INBOX_PORT: inboxPort } = config;
+  const {
+    TEMPORAL_PORT: temporalPort,
+    TEMPORAL_UI_PORT: uiPort,
+    WEB_PORT: webPort,
+    MAIL_SMTP_PORT: smtpPort,
+    MAIL_INBOX_PORT: inboxPort,
+  } = config;
   const address = `127.0.0.1:${temporalPort}`;
-  for (const [what, port] of [['Temporal', temporalPort], ['Temporal UI', uiPort], ['web', webPort], ['mail SMTP', smtpPort], ['mail inbox', inboxPort]] as const) {
+  for (const [what, port] of [
+    ['Temporal', temporalPort],
+    ['Temporal UI', uiPort],
+    ['web', webPort],
+    ['mail SMTP', smtpPort],
+    ['mail inbox', inboxPort],
+  ] as const) {
     if (await portInUse(port)) {
-      throw new Error(`port ${port} (${what}) is already in use on 127.0.0.1: is another \`npm start\` running? Set TEMPORAL_PORT / TEMPORAL_UI_PORT / WEB_PORT to use others.`);
+      throw new Error(
+        `port ${port} (${what}) is already in use on 127.0.0.1: is another \`npm start\` running? Set TEMPORAL_PORT / TEMPORAL_UI_PORT / WEB_PORT to use others.`,
+      );
     }
   }
   mkdirSync(dataDir, { recursive: true });
   const serverLog = join(dataDir, 'temporal-server.log');
   log(`starting the Temporal dev server (state in ${join(dataDir, 'temporal.db')}, log in ${serverLog})`);
-  launch('temporal', config.TEMPORAL_CLI ?? 'temporal', [
-    'server', 'start-dev',
-    '--db-filename', join(dataDir, 'temporal.db'),
-    '--ip', '127.0.0.1',
-    '--port', String(temporalPort),
-    '--ui-port', String(uiPort),
-    '--log-level', 'warn',
-    ...CEREMONY_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
-  ], { logFile: serverLog });
+  launch(
+    'temporal',
+    config.TEMPORAL_CLI ?? 'temporal',
+    [
+      'server',
+      'start-dev',
+      '--db-filename',
+      join(dataDir, 'temporal.db'),
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(temporalPort),
+      '--ui-port',
+      String(uiPort),
+      '--log-level',
+      'warn',
+      ...CEREMONY_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
+    ],
+    { logFile: serverLog },
+  );
   await waitForTemporal(address);
 
   // Simulated appliances + backup device, unless CEREMONY_INVENTORY points at real ones (the
@@ -126,7 +161,9 @@ async function main(): Promise<void> {
     inventory = join(dataDir, 'sim', 'inventory.yaml');
     rmSync(inventory, { force: true });
     log('starting the simulated Luna appliances, the on-prem backup device and the Azure ARM stand-in');
-    launch('simulator', process.execPath, [join(root, 'dist/simulator/main.js'), 'start'], { env: { CEREMONY_DATA_DIR: dataDir } });
+    launch('simulator', process.execPath, [join(root, 'dist/simulator/main.js'), 'start'], {
+      env: { CEREMONY_DATA_DIR: dataDir },
+    });
     await waitForFile(inventory);
     azureEnv = JSON.parse(readFileSync(join(dataDir, 'sim', 'azure.env.json'), 'utf8')) as Record<string, string>;
   }

@@ -41,7 +41,10 @@ async function serverCertificate(store: StateFile<ApplianceState>): Promise<Buff
   const existing = store.read().serverCertificate;
   if (existing) return Buffer.from(existing);
   const state = store.read();
-  const pems = await selfsigned.generate([{ name: 'commonName', value: state.name }], { ...serverCertificateValidity(state), keySize: 2048 });
+  const pems = await selfsigned.generate([{ name: 'commonName', value: state.name }], {
+    ...serverCertificateValidity(state),
+    keySize: 2048,
+  });
   return Buffer.from(store.update((s) => (s.serverCertificate ??= pems.cert)));
 }
 
@@ -49,7 +52,10 @@ async function serverCertificate(store: StateFile<ApplianceState>): Promise<Buff
  * server.pem out by scp (no SFTP subsystem). */
 export async function startAppliance(options: ApplianceOptions): Promise<RunningAppliance> {
   const store = applianceStore(options.dir, { inMemory: options.stateInMemory });
-  if (!store.exists()) store.write(freshApplianceState(options.name, options.serial ?? String(1_200_000 + Math.floor(Math.random() * 99_999))));
+  if (!store.exists())
+    store.write(
+      freshApplianceState(options.name, options.serial ?? String(1_200_000 + Math.floor(Math.random() * 99_999))),
+    );
   const faults = applianceFaults(options.dir);
 
   const server = await startShellServer({
@@ -70,7 +76,11 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
       }
       const file = scpSourceFile(command);
       if (file === null) return false;
-      serveScpSource(channel, file, { user, store, read: async (name) => (name === 'server.pem' ? serverCertificate(store) : undefined) });
+      serveScpSource(channel, file, {
+        user,
+        store,
+        read: async (name) => (name === 'server.pem' ? serverCertificate(store) : undefined),
+      });
       return true;
     },
   });
@@ -94,7 +104,10 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
 /** The appliance's NTLS service port (Luna clients: 1792), as far as a connection test sees it:
  * it accepts TCP connections (NTLS itself, TLS with client certificates, is not simulated), and
  * drops them while the appliance reboots. */
-async function startNtlsPort(port: number | undefined, down: () => boolean): Promise<{ port: number; close(): Promise<void> }> {
+async function startNtlsPort(
+  port: number | undefined,
+  down: () => boolean,
+): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     if (down()) return void socket.destroy();

@@ -43,7 +43,11 @@ export function applianceRebooting(store: StateFile<ApplianceState>): boolean {
 
 /** Azure's first login: the factory password must be changed before the shell starts (as
  * captured on a 7.2 Azure unit). */
-async function forcedPasswordChange(store: StateFile<ApplianceState>, terminal: Terminal, user: string): Promise<boolean> {
+async function forcedPasswordChange(
+  store: StateFile<ApplianceState>,
+  terminal: Terminal,
+  user: string,
+): Promise<boolean> {
   const account = store.read().users[user];
   if (!account?.mustChangePassword) return true;
   const ask = terminal.ask?.bind(terminal);
@@ -64,7 +68,9 @@ async function forcedPasswordChange(store: StateFile<ApplianceState>, terminal: 
   terminal.write(`${box.join(CRLF)}${CRLF}${CRLF}Changing password for user ${user}.${CRLF}${CRLF}${PASSWORD_RULES}`);
   const { password, problem } = await readNewUserPassword((prompt) => ask(prompt, false));
   if (!password || password === account.password) {
-    terminal.write(`${problem ?? 'BAD PASSWORD: The password is the same as the old one'}${CRLF}passwd: Authentication token manipulation error${CRLF}`);
+    terminal.write(
+      `${problem ?? 'BAD PASSWORD: The password is the same as the old one'}${CRLF}passwd: Authentication token manipulation error${CRLF}`,
+    );
     return false;
   }
   await store.transaction((s) => {
@@ -72,7 +78,9 @@ async function forcedPasswordChange(store: StateFile<ApplianceState>, terminal: 
     s.users[user].mustChangePassword = false;
     appendAudit(s.audit, { at: new Date().toISOString(), user, command: '(first login password change)', result: 0 });
   });
-  terminal.write(`passwd: all authentication tokens updated successfully.${CRLF}Password change successful.${CRLF}${CRLF}`);
+  terminal.write(
+    `passwd: all authentication tokens updated successfully.${CRLF}Password change successful.${CRLF}${CRLF}`,
+  );
   return true;
 }
 
@@ -84,7 +92,10 @@ export function applianceShell(store: StateFile<ApplianceState>, faults: FaultFi
       `Last login: ${new Date().toUTCString()} from 127.0.0.1${CRLF}${CRLF}Luna Network HSM Command Line Shell v${store.read().softwareVersion}. Copyright (c) 2023 Thales Group. All rights reserved.${CRLF}${CRLF}${CRLF}`,
     prompt: () => `[${store.read().name}] ${PROMPT}`,
     beforePrompt: (terminal, user) => forcedPasswordChange(store, terminal, user),
-    execRefusal: (user) => (store.read().users[user]?.mustChangePassword ? 'You are required to change your password: log in interactively first.' : undefined),
+    execRefusal: (user) =>
+      store.read().users[user]?.mustChangePassword
+        ? 'You are required to change your password: log in interactively first.'
+        : undefined,
     interpreter: (user, io, control) => new CommandShell(store, faults, user, io, control, LUNASH),
   };
 }

@@ -38,7 +38,8 @@ export async function startAzureArm(resourceIds: string[]): Promise<AzureArm> {
   const identity = await startManagedIdentity('fake-arm-token');
   const token = identity.token;
   const operations = new Map<string, { resource: string; polls: number; startedAt: number; deleteMs?: number }>();
-  const finished = (o: { polls: number; startedAt: number; deleteMs?: number }) => (o.deleteMs === undefined ? o.polls >= 2 : Date.now() - o.startedAt >= o.deleteMs);
+  const finished = (o: { polls: number; startedAt: number; deleteMs?: number }) =>
+    o.deleteMs === undefined ? o.polls >= 2 : Date.now() - o.startedAt >= o.deleteMs;
   const arm: AzureArm = {
     endpoint: '',
     caFile: '',
@@ -52,10 +53,18 @@ export async function startAzureArm(resourceIds: string[]): Promise<AzureArm> {
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
-    arm.requests.push({ method: req.method ?? '', path: url.pathname, apiVersion: url.searchParams.get('api-version'), bearer: req.headers.authorization === `Bearer ${token}` });
-    if (req.headers.authorization !== `Bearer ${token}`) return json(res, 401, { error: { code: 'AuthenticationFailed', message: 'no valid bearer token' } });
-    if (url.searchParams.get('api-version') !== '2021-11-30') return json(res, 400, { error: { code: 'InvalidApiVersionParameter', message: 'unsupported api-version' } });
-    for (const o of operations.values()) if (o.deleteMs !== undefined && finished(o)) arm.resources.set(o.resource, 'deleted');
+    arm.requests.push({
+      method: req.method ?? '',
+      path: url.pathname,
+      apiVersion: url.searchParams.get('api-version'),
+      bearer: req.headers.authorization === `Bearer ${token}`,
+    });
+    if (req.headers.authorization !== `Bearer ${token}`)
+      return json(res, 401, { error: { code: 'AuthenticationFailed', message: 'no valid bearer token' } });
+    if (url.searchParams.get('api-version') !== '2021-11-30')
+      return json(res, 400, { error: { code: 'InvalidApiVersionParameter', message: 'unsupported api-version' } });
+    for (const o of operations.values())
+      if (o.deleteMs !== undefined && finished(o)) arm.resources.set(o.resource, 'deleted');
     const op = /\/operationStatuses\/([^/]+)$/.exec(url.pathname);
     if (op && req.method === 'GET') {
       const operation = operations.get(op[1]);
@@ -67,13 +76,33 @@ export async function startAzureArm(resourceIds: string[]): Promise<AzureArm> {
     }
     const key = url.pathname.toLowerCase();
     const state = arm.resources.get(key);
-    if (state === undefined || state === 'deleted') return json(res, 404, { error: { code: 'ResourceNotFound', message: `The Resource '${url.pathname}' was not found.` } });
+    if (state === undefined || state === 'deleted')
+      return json(res, 404, {
+        error: { code: 'ResourceNotFound', message: `The Resource '${url.pathname}' was not found.` },
+      });
     const name = url.pathname.split('/').pop();
     if (req.method === 'GET') {
       // as ARM describes a Dedicated HSM (api-version 2021-11-30): the HSM's network interface and
       // its private IP, which is where one reaches the appliance
-      const networkProfile = { subnet: { id: `${url.pathname.split('/providers/')[0]}/providers/Microsoft.Network/virtualNetworks/hsm-vnet/subnets/hsmsubnet` }, networkInterfaces: [{ id: `${url.pathname}/networkInterfaces/${name}_HSMnic`, privateIpAddress: arm.privateIps.get(key) ?? '127.0.0.1' }] };
-      return json(res, 200, { id: url.pathname, name, type: 'Microsoft.HardwareSecurityModules/dedicatedHSMs', location: 'westeurope', sku: { name: 'SafeNet Luna Network HSM A790' }, properties: { networkProfile, provisioningState: state } });
+      const networkProfile = {
+        subnet: {
+          id: `${url.pathname.split('/providers/')[0]}/providers/Microsoft.Network/virtualNetworks/hsm-vnet/subnets/hsmsubnet`,
+        },
+        networkInterfaces: [
+          {
+            id: `${url.pathname}/networkInterfaces/${name}_HSMnic`,
+            privateIpAddress: arm.privateIps.get(key) ?? '127.0.0.1',
+          },
+        ],
+      };
+      return json(res, 200, {
+        id: url.pathname,
+        name,
+        type: 'Microsoft.HardwareSecurityModules/dedicatedHSMs',
+        location: 'westeurope',
+        sku: { name: 'SafeNet Luna Network HSM A790' },
+        properties: { networkProfile, provisioningState: state },
+      });
     }
     if (req.method === 'DELETE') {
       if (arm.failNextDelete) {
@@ -84,7 +113,10 @@ export async function startAzureArm(resourceIds: string[]): Promise<AzureArm> {
       const id = randomBytes(6).toString('hex');
       operations.set(id, { resource: key, polls: 0, startedAt: Date.now(), deleteMs: arm.deleteMs });
       arm.resources.set(key, 'Deleting');
-      res.writeHead(202, { 'Azure-AsyncOperation': `${arm.endpoint}/providers/Microsoft.HardwareSecurityModules/locations/westeurope/operationStatuses/${id}?api-version=2021-11-30`, 'Retry-After': '0' });
+      res.writeHead(202, {
+        'Azure-AsyncOperation': `${arm.endpoint}/providers/Microsoft.HardwareSecurityModules/locations/westeurope/operationStatuses/${id}?api-version=2021-11-30`,
+        'Retry-After': '0',
+      });
       return res.end();
     }
     return json(res, 405, { error: { code: 'MethodNotAllowed', message: req.method } });

@@ -47,7 +47,13 @@ export interface AzureKeyVault {
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 
-const error = (res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}) => json(res, status, { error: { code, message } }, headers);
+const error = (
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+) => json(res, status, { error: { code, message } }, headers);
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -84,7 +90,13 @@ export async function startAzureKeyVault(): Promise<AzureKeyVault> {
   const bundle = (vault: string, name: string, s: SecretVersion) => ({
     value: s.value,
     id: `https://${vault}.vault.azure.net/secrets/${name}/${s.version}`,
-    attributes: { enabled: true, created: s.created, updated: s.created, recoveryLevel: 'Recoverable+Purgeable', recoverableDays: 90 },
+    attributes: {
+      enabled: true,
+      created: s.created,
+      updated: s.created,
+      recoveryLevel: 'Recoverable+Purgeable',
+      recoverableDays: 90,
+    },
     tags: {},
   });
 
@@ -92,7 +104,14 @@ export async function startAzureKeyVault(): Promise<AzureKeyVault> {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     const m = /^\/([^/]+)\/secrets\/([A-Za-z0-9-]+)(?:\/([0-9a-f]*))?$/.exec(url.pathname);
     const bearer = req.headers.authorization === `Bearer ${kv.token}`;
-    const record: KeyVaultRequest = { method: req.method ?? '', vault: m?.[1] ?? '', path: url.pathname, apiVersion: url.searchParams.get('api-version'), bearer, status: 0 };
+    const record: KeyVaultRequest = {
+      method: req.method ?? '',
+      vault: m?.[1] ?? '',
+      path: url.pathname,
+      apiVersion: url.searchParams.get('api-version'),
+      bearer,
+      status: 0,
+    };
     kv.requests.push(record);
     const answer = (status: number, code: string, message: string, headers: Record<string, string> = {}) => {
       record.status = status;
@@ -108,16 +127,30 @@ export async function startAzureKeyVault(): Promise<AzureKeyVault> {
     if (!m) return answer(404, 'NotFound', 'no such path', {});
     const [, vault, name, version] = m;
     if (kv.forbidden.has(vault)) {
-      return answer(403, 'Forbidden', `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nVault: ${vault};location=westeurope`);
+      return answer(
+        403,
+        'Forbidden',
+        `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nVault: ${vault};location=westeurope`,
+      );
     }
     if (kv.throttleNext > 0) {
       kv.throttleNext -= 1;
-      return answer(429, 'Throttled', 'Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached', { 'Retry-After': '1' });
+      return answer(
+        429,
+        'Throttled',
+        'Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached',
+        { 'Retry-After': '1' },
+      );
     }
     if (req.method === 'GET') {
       const versions = kv.vaults.get(vault)?.get(name.toLowerCase()) ?? [];
       const found = version ? versions.find((v) => v.version === version) : versions.at(-1);
-      if (!found) return answer(404, 'SecretNotFound', `A secret with (name/id) ${name}${version ? `/${version}` : ''} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`);
+      if (!found)
+        return answer(
+          404,
+          'SecretNotFound',
+          `A secret with (name/id) ${name}${version ? `/${version}` : ''} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`,
+        );
       record.status = 200;
       return json(res, 200, bundle(vault, name, found));
     }

@@ -23,7 +23,10 @@ export interface StandInHttps {
   close(): Promise<void>;
 }
 
-export async function startStandInHttps(name: string, handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<StandInHttps> {
+export async function startStandInHttps(
+  name: string,
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<StandInHttps> {
   const pems = await selfsigned.generate([{ name: 'commonName', value: '127.0.0.1' }], {
     days: 1,
     keySize: 2048,
@@ -54,12 +57,20 @@ export async function startManagedIdentity(tokenPrefix: string): Promise<Managed
   const server = createHttpServer((req, res) => {
     if (req.headers['x-identity-header'] !== identityHeader) return json(res, 401, { error: 'bad identity header' });
     const resource = new URL(req.url ?? '/', 'http://127.0.0.1').searchParams.get('resource') ?? '';
-    json(res, 200, { access_token: token, expires_on: String(Math.floor(Date.now() / 1000) + 3600), resource, token_type: 'Bearer' });
+    json(res, 200, {
+      access_token: token,
+      expires_on: String(Math.floor(Date.now() / 1000) + 3600),
+      resource,
+      token_type: 'Bearer',
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     token,
-    env: { IDENTITY_ENDPOINT: `http://127.0.0.1:${(server.address() as { port: number }).port}/msi/token`, IDENTITY_HEADER: identityHeader },
+    env: {
+      IDENTITY_ENDPOINT: `http://127.0.0.1:${(server.address() as { port: number }).port}/msi/token`,
+      IDENTITY_HEADER: identityHeader,
+    },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

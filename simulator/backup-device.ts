@@ -48,7 +48,9 @@ export const BackupStateSchema = z.object({
       }),
     )
     .default([]),
-  audit: z.array(z.object({ at: z.string(), user: z.string(), command: z.string(), result: z.number().int() })).default([]),
+  audit: z
+    .array(z.object({ at: z.string(), user: z.string(), command: z.string(), result: z.number().int() }))
+    .default([]),
 });
 export type BackupState = z.infer<typeof BackupStateSchema>;
 
@@ -117,5 +119,12 @@ export async function startBackupDevice(options: BackupDeviceOptions): Promise<R
         },
       }),
   });
-  return { name: options.name, port: server.port, fingerprint: server.fingerprint, state: store, faults, close: () => server.close() };
+  return {
+    name: options.name,
+    port: server.port,
+    fingerprint: server.fingerprint,
+    state: store,
+    faults,
+    close: () => server.close(),
+  };
 }

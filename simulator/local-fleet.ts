@@ -40,17 +40,29 @@ async function clientCertificates(sample: Inventory, simDir: string): Promise<In
     const path = join(simDir, 'clients', `${client}.pem`);
     if (!existsSync(path)) {
       mkdirSync(join(simDir, 'clients'), { recursive: true });
-      writeFileSync(path, (await selfsigned.generate([{ name: 'commonName', value: client }], { days: 3650, keySize: 2048 } as never)).cert);
+      writeFileSync(
+        path,
+        (await selfsigned.generate([{ name: 'commonName', value: client }], { days: 3650, keySize: 2048 } as never))
+          .cert,
+      );
     }
     const owners = sample.clientCertificates[client].owners;
-    out[client] = { certificate: `file:${path}`, sha256: createHash('sha256').update(readFileSync(path)).digest('hex'), ...(owners ? { owners } : {}) };
+    out[client] = {
+      certificate: `file:${path}`,
+      sha256: createHash('sha256').update(readFileSync(path)).digest('hex'),
+      ...(owners ? { owners } : {}),
+    };
   }
   return out;
 }
 
 /** Start one simulated appliance per HSM of the sample inventory (on its port) and one backup
  * device, under `dataDir/sim`. State, host keys and secrets persist across restarts. */
-export async function startLocalFleet(sampleInventoryPath: string, dataDir: string, options: { backupPort?: number } = {}): Promise<LocalFleet> {
+export async function startLocalFleet(
+  sampleInventoryPath: string,
+  dataDir: string,
+  options: { backupPort?: number } = {},
+): Promise<LocalFleet> {
   const sample = loadInventory(sampleInventoryPath);
   const simDir = resolve(dataDir, 'sim');
   const appliances: RunningAppliance[] = [];
@@ -73,16 +85,29 @@ export async function startLocalFleet(sampleInventoryPath: string, dataDir: stri
     port: options.backupPort ?? backupEntry?.port ?? 2299,
     password: read(backupPassword),
     hsmSoPassword: read(backupHsmSo),
-    partitionSecrets: (appliance, partition) => ({ co: read(partitionCo(appliance, partition)), domain: read(partitionDomain) }),
+    partitionSecrets: (appliance, partition) => ({
+      co: read(partitionCo(appliance, partition)),
+      domain: read(partitionDomain),
+    }),
   });
 
   // everyone who may decide on a gate gets a local signing key; the web app an attestation key
   // each appliance's audit user gets a generated password (Thales: the audit user is disabled by default)
   for (const a of appliances) {
     const password = readFileSync(secretFile(simDir, `${a.name}-audit`), 'utf8').trim();
-    a.state.update((st) => void (st.users.audit = { role: 'audit', password, mustChangePassword: false, enabled: true }));
+    a.state.update(
+      (st) => void (st.users.audit = { role: 'audit', password, mustChangePassword: false, enabled: true }),
+    );
   }
-  const people = [...new Set([...Object.values(sample.approverGroups).flatMap((g) => g.members), ...sample.operators, ...Object.values(sample.externalSigners).flatMap((s) => s.contacts), ...Object.values(sample.haGroups).flatMap((g) => g.owners), ...Object.values(sample.clientCertificates).flatMap((c) => c.owners ?? [])])];
+  const people = [
+    ...new Set([
+      ...Object.values(sample.approverGroups).flatMap((g) => g.members),
+      ...sample.operators,
+      ...Object.values(sample.externalSigners).flatMap((s) => s.contacts),
+      ...Object.values(sample.haGroups).flatMap((g) => g.owners),
+      ...Object.values(sample.clientCertificates).flatMap((c) => c.owners ?? []),
+    ]),
+  ];
   const inventory: Inventory = {
     ...sample,
     signingKeys: Object.fromEntries(people.map((email) => [email, [ensureLocalKey(dataDir, email)]])),
@@ -104,7 +129,12 @@ export async function startLocalFleet(sampleInventoryPath: string, dataDir: stri
             hsmDomain: `file:${secretFile(simDir, `${a.name}-hsm-domain`)}`,
             audit: `file:${secretFile(simDir, `${a.name}-audit`)}`,
           },
-          partitionCredentials: Object.fromEntries(Object.keys(own(sample.hsms, a.name)?.partitionCredentials ?? {}).map((p) => [p, { co: `file:${partitionCo(a.name, p)}`, domain: `file:${partitionDomain}` }])),
+          partitionCredentials: Object.fromEntries(
+            Object.keys(own(sample.hsms, a.name)?.partitionCredentials ?? {}).map((p) => [
+              p,
+              { co: `file:${partitionCo(a.name, p)}`, domain: `file:${partitionDomain}` },
+            ]),
+          ),
           ntls: { port: a.ntlsPort },
         },
       ]),
@@ -122,11 +152,16 @@ export async function startLocalFleet(sampleInventoryPath: string, dataDir: stri
       },
     },
   };
-  const arm = await startAzureArm(Object.values(sample.hsms).flatMap((h) => (h.azureResourceId ? [h.azureResourceId] : [])));
+  const arm = await startAzureArm(
+    Object.values(sample.hsms).flatMap((h) => (h.azureResourceId ? [h.azureResourceId] : [])),
+  );
   const azureEnvPath = join(simDir, 'azure.env.json');
   writeFileSync(azureEnvPath, `${JSON.stringify(arm.env, null, 2)}\n`);
   const inventoryPath = join(simDir, 'inventory.yaml');
-  writeFileSync(inventoryPath, `# generated by the simulator from ${sampleInventoryPath}; do not edit\n${stringify(inventory)}`);
+  writeFileSync(
+    inventoryPath,
+    `# generated by the simulator from ${sampleInventoryPath}; do not edit\n${stringify(inventory)}`,
+  );
   return {
     appliances,
     backup,

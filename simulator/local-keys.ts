@@ -21,6 +21,7 @@ export function ensureLocalKey(dataDir: string, name: string): string {
     writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { mode: 0o600 });
   }
   const key = createPrivateKey(readFileSync(file, 'utf8'));
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${file} is a ${key.asymmetricKeyType} key, not an Ed25519 one`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new Error(`${file} is a ${key.asymmetricKeyType} key, not an Ed25519 one`);
   return `ed25519:${key.export({ format: 'jwk' }).x}`;
 }

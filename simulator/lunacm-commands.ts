@@ -31,12 +31,29 @@ interface Slot {
 export function slots(state: BackupState, applianceDirs: string[]): Slot[] {
   // the Backup HSM's slot prints its own model and firmware (both as the state says: the model's
   // words guessed); a partition's slot, its appliance's firmware
-  const list: Slot[] = [{ id: 0, label: state.name, serial: state.serial, description: 'G7 Backup HSM', model: state.backupHsmModel, firmware: state.backupHsmFirmware }];
+  const list: Slot[] = [
+    {
+      id: 0,
+      label: state.name,
+      serial: state.serial,
+      description: 'G7 Backup HSM',
+      model: state.backupHsmModel,
+      firmware: state.backupHsmFirmware,
+    },
+  ];
   for (const dir of applianceDirs) {
     const appliance = applianceStore(dir).read();
     const client = appliance.clients.find((c) => c.name === state.clientName);
     for (const partition of appliance.partitions.filter((p) => client?.partitions.includes(p.name))) {
-      list.push({ id: list.length, label: partition.name, serial: partition.serial, description: 'Net Token Slot', model: 'LunaSA 7.2.0', firmware: appliance.firmware, appliance: dir });
+      list.push({
+        id: list.length,
+        label: partition.name,
+        serial: partition.serial,
+        description: 'Net Token Slot',
+        model: 'LunaSA 7.2.0',
+        firmware: appliance.firmware,
+        appliance: dir,
+      });
     }
   }
   return list;
@@ -54,7 +71,12 @@ export function slotList(state: BackupState, applianceDirs: string[], current = 
       field('Serial Number', s.serial),
       field('Model', s.model),
       field('Firmware Version', s.firmware),
-      field('Configuration', s.description === 'Net Token Slot' ? 'Luna User Partition With SO (PW) Signing With Cloning Mode' : 'Backup Device'),
+      field(
+        'Configuration',
+        s.description === 'Net Token Slot'
+          ? 'Luna User Partition With SO (PW) Signing With Cloning Mode'
+          : 'Backup Device',
+      ),
       field('Slot Description', s.description),
       '',
     ].join(CRLF),
@@ -74,7 +96,8 @@ function slotOf(c: CommandContext<BackupState>, dirs: string[], id: number): Slo
 /** The current slot's appliance partition, with its owner's secrets. */
 function currentPartition(c: CommandContext<BackupState>, dirs: string[], secrets: PartitionSecrets) {
   const slot = slotOf(c, dirs, c.session.slot ?? 0);
-  if (!slot.appliance) throw slotInvalid('The current slot is not an HSM partition: slot set -slot <partition slot> first.');
+  if (!slot.appliance)
+    throw slotInvalid('The current slot is not an HSM partition: slot set -slot <partition slot> first.');
   const appliance = applianceStore(slot.appliance).read();
   const partition = appliance.partitions.find((p) => p.serial === slot.serial);
   if (!partition) throw slotInvalid('The partition of the current slot is gone.');
@@ -88,12 +111,14 @@ const ENTER_PASSWORD = '        enter password: ';
 
 /** Before the Backup HSM SO's password the SO is named on a line of its own, then LunaCM asks its
  * own `enter password:` (guessed: no capture of `partition archive backup` asking was found). */
-const backupSoQuestion = (slot: number) => `${CRLF}  Logging in as the SO on slot ${slot}.${CRLF}${CRLF}  enter password: `;
+const backupSoQuestion = (slot: number) =>
+  `${CRLF}  Logging in as the SO on slot ${slot}.${CRLF}${CRLF}  enter password: `;
 
 /** Failed Crypto Officer logins before the role locks out (Thales, "Logging In to the
  * Application Partition": ten, partition policy 20's default). */
 const CO_LOGIN_ATTEMPTS = 10;
-const attemptsKey = (source: { appliance: string; partition: { name: string } }) => `${source.appliance}/${source.partition.name}`;
+const attemptsKey = (source: { appliance: string; partition: { name: string } }) =>
+  `${source.appliance}/${source.partition.name}`;
 const coAttemptsLeft = (state: BackupState, key: string) => state.coLoginAttemptsLeft[key] ?? CO_LOGIN_ATTEMPTS;
 
 /** Answer `question` (no echo), as LunaCM reads a secret. */
@@ -108,12 +133,19 @@ function backupCommand(dirs: string[], secrets: PartitionSecrets): CommandSpec<B
       const target = slotOf(c, dirs, Number(c.options.slot));
       if (target.appliance) throw slotInvalid(`Slot ${target.id} is not a Backup HSM.`);
       const source = currentPartition(c, dirs, secrets);
-      if (c.session.role?.slot !== source.slot.id) throw new LunaError('0x00000101', 'CKR_USER_NOT_LOGGED_IN', 'You must be logged in as the Crypto Officer of the current slot.');
+      if (c.session.role?.slot !== source.slot.id)
+        throw new LunaError(
+          '0x00000101',
+          'CKR_USER_NOT_LOGGED_IN',
+          'You must be logged in as the Crypto Officer of the current slot.',
+        );
       const label = String(c.options.partition);
-      if (!LABEL.test(label)) throw new LunaError('0x00000013', 'CKR_ATTRIBUTE_VALUE_INVALID', `Invalid backup partition name: ${label}`);
+      if (!LABEL.test(label))
+        throw new LunaError('0x00000013', 'CKR_ATTRIBUTE_VALUE_INVALID', `Invalid backup partition name: ${label}`);
       const existing = c.state.backups.find((b) => b.label === label);
       // "Error in execution: <name>." and the result, as Thales' LunaCM reference quotes them
-      if (existing && !c.options.replace && !c.options.append) throw new LunaError('0x80000203', 'LUNA_RET_OBJECT_EXISTS');
+      if (existing && !c.options.replace && !c.options.append)
+        throw new LunaError('0x80000203', 'LUNA_RET_OBJECT_EXISTS');
 
       let backup = existing;
       if (!existing || c.options.replace) {
@@ -122,18 +154,42 @@ function backupCommand(dirs: string[], secrets: PartitionSecrets): CommandSpec<B
           if (!(await c.confirm(question))) throw new LunaError('0x0000000b', 'User Cancelled Operation');
         }
         const so = await secret(c, backupSoQuestion(target.id));
-        if (so !== c.state.hsmSoPassword) throw new LunaError('0x000000a0', 'CKR_PIN_INCORRECT', `The SO password of the Backup HSM in slot ${target.id} is not correct.`);
-        const domain = await secret(c, `${CRLF}  Creating partition ${label} on slot ${target.id}.${CRLF}${CRLF}  ${LUNACM_QUESTIONS.backupDomain}`);
+        if (so !== c.state.hsmSoPassword)
+          throw new LunaError(
+            '0x000000a0',
+            'CKR_PIN_INCORRECT',
+            `The SO password of the Backup HSM in slot ${target.id} is not correct.`,
+          );
+        const domain = await secret(
+          c,
+          `${CRLF}  Creating partition ${label} on slot ${target.id}.${CRLF}${CRLF}  ${LUNACM_QUESTIONS.backupDomain}`,
+        );
         c.state.backups = c.state.backups.filter((b) => b.label !== label);
         const sourceFirmware = applianceStore(source.slot.appliance!).read().firmware;
-        backup = { label, domain, sourceSerial: source.partition.serial, sourcePartition: source.partition.name, sourceAppliance: source.appliance, sourceFirmware, objects: 0, createdAt: new Date().toISOString() };
+        backup = {
+          label,
+          domain,
+          sourceSerial: source.partition.serial,
+          sourcePartition: source.partition.name,
+          sourceAppliance: source.appliance,
+          sourceFirmware,
+          objects: 0,
+          createdAt: new Date().toISOString(),
+        };
         c.state.backups.push(backup);
       }
       const handles = Array.from({ length: source.partition.objects }, (_, i) => 100 + i);
       if (backup!.domain !== source.secrets?.domain) {
         // each object fails verification at the Backup HSM; the backup partition stays as it was
-        const lines = handles.map((h) => `  Failed to clone object ${h}: the Backup HSM could not verify it (CKR_CERTIFICATE_INVALID).`);
-        throw new LunaError('0x80000000', 'CKR_CERTIFICATE_INVALID', 'The cloning domain of the backup partition does not match the source partition.', lines.join(CRLF));
+        const lines = handles.map(
+          (h) => `  Failed to clone object ${h}: the Backup HSM could not verify it (CKR_CERTIFICATE_INVALID).`,
+        );
+        throw new LunaError(
+          '0x80000000',
+          'CKR_CERTIFICATE_INVALID',
+          'The cloning domain of the backup partition does not match the source partition.',
+          lines.join(CRLF),
+        );
       }
       backup!.objects = source.partition.objects;
       return [
@@ -168,11 +224,21 @@ function archiveDeleteCommand(dirs: string[]): CommandSpec<BackupState> {
       const target = slotOf(c, dirs, Number(c.options.slot));
       if (target.appliance) throw slotInvalid(`Slot ${target.id} is not a Backup HSM.`);
       const label = String(c.options.partition);
-      if (!c.state.backups.some((b) => b.label === label)) throw new LunaError('0x00000003', 'CKR_ARGUMENTS_BAD', `There is no backup partition ${label} on slot ${target.id}.`);
+      if (!c.state.backups.some((b) => b.label === label))
+        throw new LunaError(
+          '0x00000003',
+          'CKR_ARGUMENTS_BAD',
+          `There is no backup partition ${label} on slot ${target.id}.`,
+        );
       const question = `${CRLF}  You are about to delete backup partition ${label}.${CRLF}  All contents of the backup partition will be destroyed.${CRLF}${CRLF}  ${LUNACM_QUESTIONS.proceed}`;
       if (!(await c.confirm(question))) throw new LunaError('0x0000000b', 'User Cancelled Operation');
       const so = await secret(c, backupSoQuestion(target.id));
-      if (so !== c.state.hsmSoPassword) throw new LunaError('0x000000a0', 'CKR_PIN_INCORRECT', `The SO password of the Backup HSM in slot ${target.id} is not correct.`);
+      if (so !== c.state.hsmSoPassword)
+        throw new LunaError(
+          '0x000000a0',
+          'CKR_PIN_INCORRECT',
+          `The SO password of the Backup HSM in slot ${target.id} is not correct.`,
+        );
       c.state.backups = c.state.backups.filter((b) => b.label !== label);
       return ['', `  Backup partition ${label} deleted from slot ${target.id}.`].join(CRLF);
     },
@@ -181,7 +247,12 @@ function archiveDeleteCommand(dirs: string[]): CommandSpec<BackupState> {
 
 /** The Crypto Officer of the current slot must be logged in (backup, restore and clear all say so). */
 function requireCryptoOfficer(c: CommandContext<BackupState>, source: { slot: Slot }): void {
-  if (c.session.role?.slot !== source.slot.id) throw new LunaError('0x00000101', 'CKR_USER_NOT_LOGGED_IN', 'You must be logged in as the Crypto Officer of the current slot.');
+  if (c.session.role?.slot !== source.slot.id)
+    throw new LunaError(
+      '0x00000101',
+      'CKR_USER_NOT_LOGGED_IN',
+      'You must be logged in as the Crypto Officer of the current slot.',
+    );
 }
 
 /** The firmware from which partitions are V0/V1: their backups restore to no older firmware
@@ -209,18 +280,40 @@ function restoreCommand(dirs: string[], secrets: PartitionSecrets): CommandSpec<
       const label = String(c.options.partition);
       const backup = c.state.backups.find((b) => b.label === label);
       // guessed: no page prints the refusal of an unknown backup partition
-      if (!backup) throw new LunaError('0x00000003', 'CKR_ARGUMENTS_BAD', `No backup partition ${label} on slot ${from.id}.`);
-      const so = typeof c.options.password === 'string' ? c.options.password : await secret(c, backupSoQuestion(from.id));
-      if (so !== c.state.hsmSoPassword) throw new LunaError('0x000000a0', 'CKR_PIN_INCORRECT', `The SO password of the Backup HSM in slot ${from.id} is not correct.`);
+      if (!backup)
+        throw new LunaError('0x00000003', 'CKR_ARGUMENTS_BAD', `No backup partition ${label} on slot ${from.id}.`);
+      const so =
+        typeof c.options.password === 'string' ? c.options.password : await secret(c, backupSoQuestion(from.id));
+      if (so !== c.state.hsmSoPassword)
+        throw new LunaError(
+          '0x000000a0',
+          'CKR_PIN_INCORRECT',
+          `The SO password of the Backup HSM in slot ${from.id} is not correct.`,
+        );
       const appliance = applianceStore(target.slot.appliance!);
       const firmware = appliance.read().firmware;
-      if (backup.sourceFirmware && compareVersions(backup.sourceFirmware, V0_V1_FIRMWARE) >= 0 && compareVersions(firmware, V0_V1_FIRMWARE) < 0) {
-        throw new LunaError('0x80000000', 'CKR_DEVICE_ERROR', `Backup ${label} was made from firmware ${backup.sourceFirmware}: it cannot be restored to firmware ${firmware}.`);
+      if (
+        backup.sourceFirmware &&
+        compareVersions(backup.sourceFirmware, V0_V1_FIRMWARE) >= 0 &&
+        compareVersions(firmware, V0_V1_FIRMWARE) < 0
+      ) {
+        throw new LunaError(
+          '0x80000000',
+          'CKR_DEVICE_ERROR',
+          `Backup ${label} was made from firmware ${backup.sourceFirmware}: it cannot be restored to firmware ${firmware}.`,
+        );
       }
       const handles = Array.from({ length: backup.objects }, (_, i) => 200 + i);
       if (backup.domain !== target.secrets?.domain) {
-        const lines = handles.slice(0, 1).map((h) => `  Failed to clone object ${h}: the partition could not verify it (CKR_CERTIFICATE_INVALID).`);
-        throw new LunaError('0x80000000', 'CKR_CERTIFICATE_INVALID', 'The cloning domain of the partition does not match the backup partition.', lines.join(CRLF));
+        const lines = handles
+          .slice(0, 1)
+          .map((h) => `  Failed to clone object ${h}: the partition could not verify it (CKR_CERTIFICATE_INVALID).`);
+        throw new LunaError(
+          '0x80000000',
+          'CKR_CERTIFICATE_INVALID',
+          'The cloning domain of the partition does not match the backup partition.',
+          lines.join(CRLF),
+        );
       }
       appliance.update((s) => {
         const p = s.partitions.find((x) => x.serial === target.partition.serial);
@@ -275,13 +368,29 @@ export function lunacmCommands(dirs: string[], secrets: PartitionSecrets): Comma
       required: ['name'],
       run: async (c) => {
         const name = String(c.options.name).toLowerCase();
-        if (name !== 'co' && name !== 'crypto officer') throw new LunaError('0x00000003', 'CKR_ARGUMENTS_BAD', `The simulator logs in only the Crypto Officer, not ${String(c.options.name)}.`);
+        if (name !== 'co' && name !== 'crypto officer')
+          throw new LunaError(
+            '0x00000003',
+            'CKR_ARGUMENTS_BAD',
+            `The simulator logs in only the Crypto Officer, not ${String(c.options.name)}.`,
+          );
         const source = currentPartition(c, dirs, secrets);
-        if (!source.secrets) throw new LunaError('0x00000102', 'CKR_USER_PIN_NOT_INITIALIZED', `The Crypto Officer of ${source.partition.name} is not initialized.`);
+        if (!source.secrets)
+          throw new LunaError(
+            '0x00000102',
+            'CKR_USER_PIN_NOT_INITIALIZED',
+            `The Crypto Officer of ${source.partition.name} is not initialized.`,
+          );
         const key = attemptsKey(source);
         // a locked-out Crypto Officer is refused whatever is typed (Thales, `role login`)
-        if (coAttemptsLeft(c.state, key) === 0) throw new LunaError('0x000000a4', 'CKR_PIN_LOCKED', `The Crypto Officer of ${source.partition.name} is locked out.`);
-        const password = typeof c.options.password === 'string' ? c.options.password : await secret(c, `${CRLF}${ENTER_PASSWORD}`);
+        if (coAttemptsLeft(c.state, key) === 0)
+          throw new LunaError(
+            '0x000000a4',
+            'CKR_PIN_LOCKED',
+            `The Crypto Officer of ${source.partition.name} is locked out.`,
+          );
+        const password =
+          typeof c.options.password === 'string' ? c.options.password : await secret(c, `${CRLF}${ENTER_PASSWORD}`);
         if (password !== source.secrets.co) {
           // each wrong password counts; a successful login resets the count (Thales, `role login`)
           c.state.coLoginAttemptsLeft[key] = coAttemptsLeft(c.state, key) - 1;
@@ -301,7 +410,12 @@ export function lunacmCommands(dirs: string[], secrets: PartitionSecrets): Comma
       required: ['name'],
       run: async (c) => {
         const name = String(c.options.name).toLowerCase();
-        if (name !== 'co' && name !== 'crypto officer') throw new LunaError('0x00000003', 'CKR_ARGUMENTS_BAD', `The simulator shows only the Crypto Officer, not ${String(c.options.name)}.`);
+        if (name !== 'co' && name !== 'crypto officer')
+          throw new LunaError(
+            '0x00000003',
+            'CKR_ARGUMENTS_BAD',
+            `The simulator shows only the Crypto Officer, not ${String(c.options.name)}.`,
+          );
         const source = currentPartition(c, dirs, secrets);
         const left = coAttemptsLeft(c.state, attemptsKey(source));
         const loggedIn = c.session.role?.slot === source.slot.id;
@@ -343,7 +457,8 @@ export function lunacm(dirs: string[], secrets: PartitionSecrets): ShellDialect<
   return {
     commands: lunacmCommands(dirs, secrets),
     success: 'Command Result : No Error',
-    failure: (error) => `Command Result : ${error ? `${error.code} (${error.name})` : '0x00000003 (CKR_ARGUMENTS_BAD)'}`,
+    failure: (error) =>
+      `Command Result : ${error ? `${error.code} (${error.name})` : '0x00000003 (CKR_ARGUMENTS_BAD)'}`,
     errorLine: (_command, _code, name) => `Error in execution: ${name}.`,
     role: () => 'admin',
   };

@@ -23,7 +23,11 @@ export const LUNACM_QUESTIONS = {
  * spaces between the columns, the count right-aligned. */
 export function archiveList(backups: { label: string; objects: number }[]): string[] {
   if (backups.length === 0) return ['   No backup partitions.'];
-  return guessedTable(['Partition Name', 'Objects'], backups.map((b) => [b.label, String(b.objects)]), [false, true]);
+  return guessedTable(
+    ['Partition Name', 'Objects'],
+    backups.map((b) => [b.label, String(b.objects)]),
+    [false, true],
+  );
 }
 
 /** What `partition archive restore` prints once every object is restored (guessed: no page or

@@ -42,11 +42,15 @@ export async function startMailCatcher(options: { smtpPort?: number; httpPort?: 
       else if (failures > 0) {
         failures -= 1;
         stream.resume();
-        return stream.on('end', () => callback(Object.assign(new Error('Mailbox temporarily unavailable'), { responseCode: 451 })));
+        return stream.on('end', () =>
+          callback(Object.assign(new Error('Mailbox temporarily unavailable'), { responseCode: 451 })),
+        );
       }
       simpleParser(stream)
         .then((parsed) => {
-          const to = (Array.isArray(parsed.to) ? parsed.to : parsed.to ? [parsed.to] : []).flatMap((a) => a.value.map((v) => v.address ?? ''));
+          const to = (Array.isArray(parsed.to) ? parsed.to : parsed.to ? [parsed.to] : []).flatMap((a) =>
+            a.value.map((v) => v.address ?? ''),
+          );
           mails.push({
             id: mails.length + 1,
             from: parsed.from?.text ?? '',
@@ -54,7 +58,12 @@ export async function startMailCatcher(options: { smtpPort?: number; httpPort?: 
             subject: parsed.subject ?? '',
             text: parsed.text ?? '',
             html: typeof parsed.html === 'string' ? parsed.html : '',
-            headers: Object.fromEntries([...parsed.headers].map(([k, v]) => [k, String(typeof v === 'object' && v && 'text' in v ? (v as { text: string }).text : v)])),
+            headers: Object.fromEntries(
+              [...parsed.headers].map(([k, v]) => [
+                k,
+                String(typeof v === 'object' && v && 'text' in v ? (v as { text: string }).text : v),
+              ]),
+            ),
             receivedAt: new Date().toISOString(),
           });
           waiters.forEach((w) => w());

@@ -12,7 +12,9 @@ const dataDir = resolve(config.CEREMONY_DATA_DIR);
 const simDir = (name: string) => join(dataDir, 'sim', name);
 
 const program = new Command('sim')
-  .description('Simulated Luna Network HSM 7 appliances and an on-prem backup device, over real SSH (state under .data/sim/).')
+  .description(
+    'Simulated Luna Network HSM 7 appliances and an on-prem backup device, over real SSH (state under .data/sim/).',
+  )
   .showHelpAfterError();
 
 program
@@ -21,9 +23,16 @@ program
   .option('--inventory <file>', 'sample inventory (names, ports, groups)', config.CEREMONY_SAMPLE_INVENTORY)
   .action(async (opts: { inventory: string }) => {
     const fleet = await startLocalFleet(opts.inventory, dataDir);
-    for (const a of fleet.appliances) console.log(`appliance ${a.name.padEnd(14)} 127.0.0.1:${a.port}  ${a.fingerprint}  (tenantadmin default password: PASSWORD)`);
-    console.log(`backup    ${fleet.backup.name.padEnd(14)} 127.0.0.1:${fleet.backup.port}  ${fleet.backup.fingerprint}`);
-    console.log(`azure ARM       ${fleet.arm.endpoint}  (Microsoft.HardwareSecurityModules stand-in; worker env in ${fleet.azureEnvPath})`);
+    for (const a of fleet.appliances)
+      console.log(
+        `appliance ${a.name.padEnd(14)} 127.0.0.1:${a.port}  ${a.fingerprint}  (tenantadmin default password: PASSWORD)`,
+      );
+    console.log(
+      `backup    ${fleet.backup.name.padEnd(14)} 127.0.0.1:${fleet.backup.port}  ${fleet.backup.fingerprint}`,
+    );
+    console.log(
+      `azure ARM       ${fleet.arm.endpoint}  (Microsoft.HardwareSecurityModules stand-in; worker env in ${fleet.azureEnvPath})`,
+    );
     console.log(`worker inventory: ${fleet.inventoryPath}`);
     const stop = async () => {
       await fleet.close();
@@ -35,7 +44,9 @@ program
 
 program
   .command('power-cycle <appliance>')
-  .description('the operator\'s physical reboot of a hung appliance: it comes back (running any appliance software installed before it)')
+  .description(
+    "the operator's physical reboot of a hung appliance: it comes back (running any appliance software installed before it)",
+  )
   .action((name: string) => {
     const store = applianceStore(simDir(name));
     if (!store.read().reboot) console.log(`${name} was not rebooting; power-cycled anyway`);
@@ -46,7 +57,9 @@ program
 
 program
   .command('fault <device> [json]')
-  .description('show or set a device\'s faults, e.g. \'{"rebootHangs":true}\', \'{"unreachable":true}\', \'{"latencyMs":200}\', \'{"dropConnection":[{"match":"hsm zeroize","applied":true,"times":1}]}\'; \'{}\' clears them')
+  .description(
+    'show or set a device\'s faults, e.g. \'{"rebootHangs":true}\', \'{"unreachable":true}\', \'{"latencyMs":200}\', \'{"dropConnection":[{"match":"hsm zeroize","applied":true,"times":1}]}\'; \'{}\' clears them',
+  )
   .action((name: string, json?: string) => {
     const faults = new FaultFile(join(simDir(name), 'faults.json'));
     if (json !== undefined) {
@@ -71,11 +84,19 @@ program
 
 program
   .command('show <appliance>')
-  .description('print an appliance\'s state file (without passwords) and its last commands')
+  .description("print an appliance's state file (without passwords) and its last commands")
   .action((name: string) => {
     const s = applianceStore(simDir(name)).read();
-    const users = Object.fromEntries(Object.entries(s.users).map(([u, v]) => [u, { role: v.role, mustChangePassword: v.mustChangePassword }]));
-    console.log(JSON.stringify({ ...s, users, hsmSoPassword: s.hsmSoPassword ? '(set)' : null, audit: s.audit.slice(-20) }, null, 2));
+    const users = Object.fromEntries(
+      Object.entries(s.users).map(([u, v]) => [u, { role: v.role, mustChangePassword: v.mustChangePassword }]),
+    );
+    console.log(
+      JSON.stringify(
+        { ...s, users, hsmSoPassword: s.hsmSoPassword ? '(set)' : null, audit: s.audit.slice(-20) },
+        null,
+        2,
+      ),
+    );
   });
 
 program.parseAsync().catch((err: Error) => {

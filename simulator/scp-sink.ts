@@ -43,18 +43,38 @@ export function serveScpSink(channel: ServerChannel, target: string, o: ScpSinkO
   const store = (name: string, content: Buffer, complete: boolean) =>
     o.store.transaction((s) => {
       // a certificate's text is kept: `client register` reads the `<host>.pem` copied before it
-      const text = name.endsWith('.pem') && complete && content.length <= 65_536 ? { content: content.toString('utf8') } : {};
-      s.files[name] = { size: content.length, sha256: createHash('sha256').update(content).digest('hex'), complete, ...text };
-      appendAudit(s.audit, { at: new Date().toISOString(), user: o.user, command: `(scp -t ${target}: ${name}, ${content.length} bytes${complete ? '' : ', cut short'})`, result: complete ? 0 : -1 });
+      const text =
+        name.endsWith('.pem') && complete && content.length <= 65_536 ? { content: content.toString('utf8') } : {};
+      s.files[name] = {
+        size: content.length,
+        sha256: createHash('sha256').update(content).digest('hex'),
+        complete,
+        ...text,
+      };
+      appendAudit(s.audit, {
+        at: new Date().toISOString(),
+        user: o.user,
+        command: `(scp -t ${target}: ${name}, ${content.length} bytes${complete ? '' : ', cut short'})`,
+        result: complete ? 0 : -1,
+      });
     });
 
   const onHeader = (line: string) => {
     const m = HEADER.exec(line);
-    const name = m ? (target === '.' || target === '~' || target.endsWith('/') ? m[2] : (target.split('/').pop() ?? '')) : '';
+    const name = m
+      ? target === '.' || target === '~' || target.endsWith('/')
+        ? m[2]
+        : (target.split('/').pop() ?? '')
+      : '';
     const account = o.store.read().users[o.user];
     if (account?.role !== 'admin') return finish(1, 'permission denied: only an admin may copy files to the appliance');
-    if (account.mustChangePassword) return finish(1, 'you are required to change your password: log in interactively first');
-    if (!m) return finish(1, `protocol error: expected a file ("C0644 <size> <name>"), got ${JSON.stringify(line.slice(0, 40))}`);
+    if (account.mustChangePassword)
+      return finish(1, 'you are required to change your password: log in interactively first');
+    if (!m)
+      return finish(
+        1,
+        `protocol error: expected a file ("C0644 <size> <name>"), got ${JSON.stringify(line.slice(0, 40))}`,
+      );
     if (!FILE_NAME.test(name)) return finish(1, `${name}: invalid file name`);
     const cutAt = o.faults.take('interruptUpload', name)?.afterBytes;
     file = { name, size: Number(m[1]), received: [], count: 0, cutAt };
@@ -102,7 +122,8 @@ export function serveScpSink(channel: ServerChannel, target: string, o: ScpSinkO
   channel.on('end', () => finish(0));
   channel.on('close', () => {
     const f = file;
-    if (f && !done && f.count < f.size + 1) void store(f.name, Buffer.concat(f.received).subarray(0, Math.min(f.count, f.size)), false);
+    if (f && !done && f.count < f.size + 1)
+      void store(f.name, Buffer.concat(f.received).subarray(0, Math.min(f.count, f.size)), false);
     done = true;
   });
   channel.write(Buffer.from([0])); // ready
@@ -117,7 +138,11 @@ export function scpSourceFile(command: string): string | null {
 
 /** Send one file on `channel` (the exec channel of `scp -f <file>`): the appliance serves only
  * its NTLS certificate, `server.pem` (what a client fetches to trust it). */
-export function serveScpSource(channel: ServerChannel, file: string, o: { user: string; store: StateFile<ApplianceState>; read(name: string): Promise<Buffer | undefined> }): void {
+export function serveScpSource(
+  channel: ServerChannel,
+  file: string,
+  o: { user: string; store: StateFile<ApplianceState>; read(name: string): Promise<Buffer | undefined> },
+): void {
   let step: 'start' | 'header' | 'data' | 'done' = 'start';
   let data: Buffer | undefined;
   const fail = (message: string) => {
@@ -143,7 +168,14 @@ export function serveScpSource(channel: ServerChannel, file: string, o: { user: 
       } else if (step === 'header' && data) {
         step = 'data';
         channel.write(Buffer.concat([data, Buffer.from([0])]));
-        void o.store.transaction((s) => appendAudit(s.audit, { at: new Date().toISOString(), user: o.user, command: `(scp -f ${file}, ${data!.length} bytes)`, result: 0 }));
+        void o.store.transaction((s) =>
+          appendAudit(s.audit, {
+            at: new Date().toISOString(),
+            user: o.user,
+            command: `(scp -f ${file}, ${data!.length} bytes)`,
+            result: 0,
+          }),
+        );
       } else if (step === 'data') {
         step = 'done';
         channel.exit(0);

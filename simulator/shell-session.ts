@@ -58,7 +58,12 @@ export function shellIo(terminal: Terminal): ShellIo {
 }
 
 /** The interactive shell: banner, then prompt / line / command until `exit` or the client goes. */
-export async function runShellSession(terminal: Terminal, definition: ShellDefinition, user: string, control: ApplianceControl): Promise<void> {
+export async function runShellSession(
+  terminal: Terminal,
+  definition: ShellDefinition,
+  user: string,
+  control: ApplianceControl,
+): Promise<void> {
   const ask = terminal.ask?.bind(terminal);
   if (!ask) throw new Error('an interactive session needs a terminal that reads');
   terminal.write(definition.banner(user));

@@ -22,7 +22,13 @@ export const PartitionSchema = z.object({
 });
 
 /** `certificateFingerprint`: the MD5 of the certificate `client register` read (`<host>.pem`). */
-export const ClientSchema = z.object({ name: z.string(), host: z.string(), partitions: z.array(z.string()), certificateFingerprint: z.string().optional(), ip: z.string().optional() });
+export const ClientSchema = z.object({
+  name: z.string(),
+  host: z.string(),
+  partitions: z.array(z.string()),
+  certificateFingerprint: z.string().optional(),
+  ip: z.string().optional(),
+});
 
 export const ApplianceStateSchema = z.object({
   name: z.string(),
@@ -65,12 +71,21 @@ export const ApplianceStateSchema = z.object({
   /** The HSM Audit role (`audit init`: its password and audit domain); null: not initialised. A
    * unit comes with one nobody here knows the password of: the Azure 7.2 capture of a fresh
    * (zeroized) unit prints "Audit Role Initialized: Yes". */
-  auditRole: z.object({ password: z.string(), domain: z.string() }).nullable().default({ password: 'as-delivered (unknown)', domain: 'as-delivered (unknown)' }),
+  auditRole: z
+    .object({ password: z.string(), domain: z.string() })
+    .nullable()
+    .default({ password: 'as-delivered (unknown)', domain: 'as-delivered (unknown)' }),
   /** Where the HSM audit log is sent (`audit remotehost add`), apart from syslog. */
-  auditRemoteHosts: z.array(z.object({ host: z.string(), port: z.number().int(), protocol: z.enum(['udp', 'tcp']) })).default([]),
-  licence: z.object({ licensedPartitions: z.number().int().default(10), maxPartitions: z.number().int().default(100) }).default({ licensedPartitions: 10, maxPartitions: 100 }),
+  auditRemoteHosts: z
+    .array(z.object({ host: z.string(), port: z.number().int(), protocol: z.enum(['udp', 'tcp']) }))
+    .default([]),
+  licence: z
+    .object({ licensedPartitions: z.number().int().default(10), maxPartitions: z.number().int().default(100) })
+    .default({ licensedPartitions: 10, maxPartitions: 100 }),
   policies: z.record(z.string(), z.string()).default({}),
-  syslogHosts: z.array(z.object({ host: z.string(), port: z.number().int(), protocol: z.enum(['udp', 'tcp']) })).default([]),
+  syslogHosts: z
+    .array(z.object({ host: z.string(), port: z.number().int(), protocol: z.enum(['udp', 'tcp']) }))
+    .default([]),
   /** STC on the HSM admin channel (firmware 7.4.2 and older only); off unless the HSM SO enabled it. */
   stcEnabled: z.boolean().default(false),
   /** Azure Dedicated HSM disables `hsm zeroize`: three failed HSM Administrator logins zeroize. */
@@ -91,7 +106,15 @@ export const ApplianceStateSchema = z.object({
   packages: z.array(z.string()).default(['lunasa-reboot-patch-3']),
   /** The kernel routing table (`network route show`): one default route. */
   routes: z
-    .array(z.object({ destination: z.string(), gateway: z.string(), genmask: z.string(), flags: z.string(), iface: z.string() }))
+    .array(
+      z.object({
+        destination: z.string(),
+        gateway: z.string(),
+        genmask: z.string(),
+        flags: z.string(),
+        iface: z.string(),
+      }),
+    )
     .default([
       { destination: '0.0.0.0', gateway: '10.0.2.1', genmask: '0.0.0.0', flags: 'UG', iface: 'eth0' },
       { destination: '10.0.2.0', gateway: '0.0.0.0', genmask: '255.255.255.0', flags: 'U', iface: 'eth0' },
@@ -99,7 +122,17 @@ export const ApplianceStateSchema = z.object({
   /** Files in the admin's directory, as scp left them (package uploads land here): `complete` is
    * false for a copy cut short (scp writes as it receives); a certificate's text is kept (`client
    * register` reads the `<host>.pem` copied before it). */
-  files: z.record(z.string(), z.object({ sha256: z.string(), size: z.number().int(), complete: z.boolean().default(true), content: z.string().optional() })).default({}),
+  files: z
+    .record(
+      z.string(),
+      z.object({
+        sha256: z.string(),
+        size: z.number().int(),
+        complete: z.boolean().default(true),
+        content: z.string().optional(),
+      }),
+    )
+    .default({}),
   /** While rebooting, SSH is refused. `null` until = hung: only a physical power cycle helps. */
   reboot: z.object({ until: z.string().nullable() }).nullable().default(null),
   audit: z
@@ -282,7 +315,10 @@ export class StateFile<T> {
     const deadline = Date.now() + UPDATE_LOCK_WAIT_MS;
     const pause = new Int32Array(new SharedArrayBuffer(4));
     while (!this.tryLock()) {
-      if (Date.now() > deadline) throw new Error(`${this.lockPath} is still held after ${UPDATE_LOCK_WAIT_MS} ms (another process is in a command)`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${this.lockPath} is still held after ${UPDATE_LOCK_WAIT_MS} ms (another process is in a command)`,
+        );
       Atomics.wait(pause, 0, 0, LOCK_POLL_MS);
     }
   }

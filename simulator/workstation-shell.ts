@@ -37,7 +37,12 @@ const expandPrompt = (ps1: string, user: string) => ps1.replace(/\\\$/g, user ==
 
 /** Did a TCP connection to host:port open within `seconds`? A firewall that drops the packets
  * (fault `ntlsBlocked`) lets it time out. */
-function tcpTest(host: string, port: number, seconds: number, blocked: boolean): Promise<{ status: number; said: string }> {
+function tcpTest(
+  host: string,
+  port: number,
+  seconds: number,
+  blocked: boolean,
+): Promise<{ status: number; said: string }> {
   return new Promise((resolve) => {
     if (blocked) return void setTimeout(() => resolve({ status: 124, said: '' }), seconds * 1000);
     const socket = connect({ host, port });
@@ -48,8 +53,16 @@ function tcpTest(host: string, port: number, seconds: number, blocked: boolean):
     socket.setTimeout(seconds * 1000, () => done({ status: 124, said: '' }));
     socket.once('connect', () => done({ status: 0, said: '' }));
     socket.once('error', (err: NodeJS.ErrnoException) => {
-      const reason = err.code === 'ECONNREFUSED' ? 'Connection refused' : err.code === 'EHOSTUNREACH' ? 'No route to host' : err.message;
-      done({ status: 1, said: `bash: connect: ${reason}${CRLF}bash: line 1: /dev/tcp/${host}/${port}: ${reason}${CRLF}` });
+      const reason =
+        err.code === 'ECONNREFUSED'
+          ? 'Connection refused'
+          : err.code === 'EHOSTUNREACH'
+            ? 'No route to host'
+            : err.message;
+      done({
+        status: 1,
+        said: `bash: connect: ${reason}${CRLF}bash: line 1: /dev/tcp/${host}/${port}: ${reason}${CRLF}`,
+      });
     });
   });
 }
@@ -93,10 +106,19 @@ export class WorkstationShell implements Interpreter {
       const tcp = TCP_TEST.exec(command);
       if (word === 'unset') this.status = 0;
       else if (/^PS1=/.test(command)) {
-        this.ps1 = command.slice(4).replace(/^'(.*)'$/s, '$1').replace(/^"(.*)"$/s, '$1');
+        this.ps1 = command
+          .slice(4)
+          .replace(/^'(.*)'$/s, '$1')
+          .replace(/^"(.*)"$/s, '$1');
         this.status = 0;
       } else if (word === 'echo') {
-        write(`${command.slice(4).trim().replace(/^"(.*)"$/s, '$1').replace(/\$\?/g, String(this.status))}${CRLF}`);
+        write(
+          `${command
+            .slice(4)
+            .trim()
+            .replace(/^"(.*)"$/s, '$1')
+            .replace(/\$\?/g, String(this.status))}${CRLF}`,
+        );
         this.status = 0;
       } else if (tcp) {
         const result = await tcpTest(tcp[2], Number(tcp[3]), Number(tcp[1]), this.o.faults.read().ntlsBlocked);

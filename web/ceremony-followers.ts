@@ -19,7 +19,8 @@ export async function readSnapshot(ceremonies: Reader, ceremonyId: string): Prom
   const timeline = await ceremonies.timeline(ceremonyId);
   const status = await ceremonies.status(ceremonyId);
   // the ceremony ended between the two reads: its timeline now holds the end as well
-  if (FINAL_PHASES.includes(status.phase) && !timeline.some((e) => e.type === 'ceremony-ended')) return { timeline: await ceremonies.timeline(ceremonyId), status };
+  if (FINAL_PHASES.includes(status.phase) && !timeline.some((e) => e.type === 'ceremony-ended'))
+    return { timeline: await ceremonies.timeline(ceremonyId), status };
   return { timeline, status };
 }
 

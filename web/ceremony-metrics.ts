@@ -21,17 +21,73 @@ const CLOSE_OVERLAP_MS = 5 * 60_000;
 
 export class CeremonyMetrics {
   readonly registry = new Registry();
-  private readonly ceremonies = new Gauge({ name: 'ceremonies', help: 'Ceremonies by kind and phase (Temporal visibility)', labelNames: ['kind', 'phase'], registers: [this.registry] });
-  private readonly gateWait = new Histogram({ name: 'ceremony_gate_wait_seconds', help: 'How long a gate (approval or sign-off) was open, by how it closed', labelNames: ['kind', 'gate_type', 'outcome'], buckets: SECONDS, registers: [this.registry] });
-  private readonly decisions = new Counter({ name: 'ceremony_decisions_total', help: 'Decisions recorded, by decision and path (email-link or cli)', labelNames: ['decision', 'via'], registers: [this.registry] });
-  private readonly stepDuration = new Histogram({ name: 'ceremony_step_duration_seconds', help: 'Each run of a step\'s operation, scheduled to closed (retries included), by operation and outcome', labelNames: ['operation', 'outcome'], buckets: SECONDS, registers: [this.registry] });
-  private readonly interventions = new Counter({ name: 'ceremony_interventions_total', help: 'Operator interventions (resolve: retry or abort) on failed steps', labelNames: ['kind'], registers: [this.registry] });
-  private readonly deliveries = new Counter({ name: 'ceremony_deliveries_total', help: 'Notifications and ticket comments, by channel and outcome', labelNames: ['channel', 'outcome'], registers: [this.registry] });
-  private readonly deliveryRetries = new Counter({ name: 'ceremony_delivery_retries_total', help: 'Attempts beyond the first of notifications and ticket comments', labelNames: ['channel'], registers: [this.registry] });
-  private readonly ended = new Counter({ name: 'ceremony_ended_total', help: 'Ceremonies that ended while this web app ran, by kind and phase', labelNames: ['kind', 'phase'], registers: [this.registry] });
-  private readonly linkRefusals = new Counter({ name: 'ceremony_link_refusals_total', help: 'Emailed decision links refused, by reason', labelNames: ['reason'], registers: [this.registry] });
-  private readonly webhookRefusals = new Counter({ name: 'ceremony_webhook_refusals_total', help: 'Ticket webhooks refused, by system and reason', labelNames: ['system', 'reason'], registers: [this.registry] });
-  private readonly refreshFailures = new Counter({ name: 'ceremony_metrics_refresh_failures_total', help: 'Refreshes from Temporal that failed (the figures are then those of the last good one)', registers: [this.registry] });
+  private readonly ceremonies = new Gauge({
+    name: 'ceremonies',
+    help: 'Ceremonies by kind and phase (Temporal visibility)',
+    labelNames: ['kind', 'phase'],
+    registers: [this.registry],
+  });
+  private readonly gateWait = new Histogram({
+    name: 'ceremony_gate_wait_seconds',
+    help: 'How long a gate (approval or sign-off) was open, by how it closed',
+    labelNames: ['kind', 'gate_type', 'outcome'],
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+  private readonly decisions = new Counter({
+    name: 'ceremony_decisions_total',
+    help: 'Decisions recorded, by decision and path (email-link or cli)',
+    labelNames: ['decision', 'via'],
+    registers: [this.registry],
+  });
+  private readonly stepDuration = new Histogram({
+    name: 'ceremony_step_duration_seconds',
+    help: "Each run of a step's operation, scheduled to closed (retries included), by operation and outcome",
+    labelNames: ['operation', 'outcome'],
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+  private readonly interventions = new Counter({
+    name: 'ceremony_interventions_total',
+    help: 'Operator interventions (resolve: retry or abort) on failed steps',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  private readonly deliveries = new Counter({
+    name: 'ceremony_deliveries_total',
+    help: 'Notifications and ticket comments, by channel and outcome',
+    labelNames: ['channel', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly deliveryRetries = new Counter({
+    name: 'ceremony_delivery_retries_total',
+    help: 'Attempts beyond the first of notifications and ticket comments',
+    labelNames: ['channel'],
+    registers: [this.registry],
+  });
+  private readonly ended = new Counter({
+    name: 'ceremony_ended_total',
+    help: 'Ceremonies that ended while this web app ran, by kind and phase',
+    labelNames: ['kind', 'phase'],
+    registers: [this.registry],
+  });
+  private readonly linkRefusals = new Counter({
+    name: 'ceremony_link_refusals_total',
+    help: 'Emailed decision links refused, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly webhookRefusals = new Counter({
+    name: 'ceremony_webhook_refusals_total',
+    help: 'Ticket webhooks refused, by system and reason',
+    labelNames: ['system', 'reason'],
+    registers: [this.registry],
+  });
+  private readonly refreshFailures = new Counter({
+    name: 'ceremony_metrics_refresh_failures_total',
+    help: 'Refreshes from Temporal that failed (the figures are then those of the last good one)',
+    registers: [this.registry],
+  });
 
   private readonly refreshIfStale: () => Promise<void>;
   /** Ended runs already counted, by run id, with their close time (pruned past the overlap). */
@@ -80,7 +136,9 @@ export class CeremonyMetrics {
   private async countByKindAndPhase(): Promise<void> {
     const { client } = this.source.ceremonies;
     const running = new Map<string, number>();
-    for await (const info of client.workflow.list({ query: `WorkflowType = '${CEREMONY_WORKFLOW}' AND ExecutionStatus = 'Running'` })) {
+    for await (const info of client.workflow.list({
+      query: `WorkflowType = '${CEREMONY_WORKFLOW}' AND ExecutionStatus = 'Running'`,
+    })) {
       const kind = info.typedSearchAttributes.get(CEREMONY_KIND) ?? 'unknown';
       const phase = info.typedSearchAttributes.get(CEREMONY_PHASE) ?? 'running';
       running.set(`${kind}\u0000${phase}`, (running.get(`${kind}\u0000${phase}`) ?? 0) + 1);
@@ -88,7 +146,9 @@ export class CeremonyMetrics {
     const ended = await Promise.all(
       CEREMONY_KINDS.flatMap((kind) =>
         FINAL_PHASES.map(async (phase) => {
-          const { count } = await client.workflow.count(`WorkflowType = '${CEREMONY_WORKFLOW}' AND ExecutionStatus != 'Running' AND CeremonyKind = '${kind}' AND CeremonyPhase = '${phase}'`);
+          const { count } = await client.workflow.count(
+            `WorkflowType = '${CEREMONY_WORKFLOW}' AND ExecutionStatus != 'Running' AND CeremonyKind = '${kind}' AND CeremonyPhase = '${phase}'`,
+          );
           return { kind, phase, count };
         }),
       ),
@@ -106,7 +166,9 @@ export class CeremonyMetrics {
     const { ceremonies, codec } = this.source;
     const from = new Date(this.listFrom).toISOString();
     let latest = this.listFrom;
-    for await (const info of ceremonies.client.workflow.list({ query: `WorkflowType = '${CEREMONY_WORKFLOW}' AND CloseTime >= '${from}'` })) {
+    for await (const info of ceremonies.client.workflow.list({
+      query: `WorkflowType = '${CEREMONY_WORKFLOW}' AND CloseTime >= '${from}'`,
+    })) {
       const closedAt = info.closeTime?.getTime();
       if (closedAt === undefined || closedAt < this.startedAt || this.counted.has(info.runId)) continue;
       const history = await ceremonies.client.workflow.getHandle(info.workflowId, info.runId).fetchHistory();
@@ -122,9 +184,11 @@ export class CeremonyMetrics {
 
   private record(facts: ClosedCeremonyFacts): void {
     this.ended.inc({ kind: facts.kind, phase: facts.phase });
-    for (const g of facts.gates) this.gateWait.observe({ kind: facts.kind, gate_type: g.type, outcome: g.outcome }, g.seconds);
+    for (const g of facts.gates)
+      this.gateWait.observe({ kind: facts.kind, gate_type: g.type, outcome: g.outcome }, g.seconds);
     for (const d of facts.decisions) this.decisions.inc({ decision: d.decision, via: d.via });
-    for (const s of facts.operations) this.stepDuration.observe({ operation: s.operation, outcome: s.outcome }, s.seconds);
+    for (const s of facts.operations)
+      this.stepDuration.observe({ operation: s.operation, outcome: s.outcome }, s.seconds);
     if (facts.interventions > 0) this.interventions.inc({ kind: facts.kind }, facts.interventions);
     for (const d of facts.deliveries) {
       this.deliveries.inc({ channel: d.channel, outcome: d.outcome });

@@ -1,6 +1,12 @@
 import type { PayloadCodec } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import { acceptedUpdates, activityRuns, auditEvents, type ActivityOutcome, type ActivityRun } from '../audit/verifier/history';
+import {
+  acceptedUpdates,
+  activityRuns,
+  auditEvents,
+  type ActivityOutcome,
+  type ActivityRun,
+} from '../audit/verifier/history';
 import type { CeremonyStatus } from '../workflows/messages';
 
 type History = temporal.api.history.v1.IHistory;
@@ -19,7 +25,14 @@ export interface ClosedCeremonyFacts {
 }
 
 /** Activities beside the steps: counted as deliveries, not step runs (the policy check neither). */
-const CHANNELS = { notify: 'notification', ticketComment: 'ticket-comment', checkPolicy: undefined } as const satisfies Record<Extract<ActivityRun, { kind: 'side' }>['name'], ClosedCeremonyFacts['deliveries'][number]['channel'] | undefined>;
+const CHANNELS = {
+  notify: 'notification',
+  ticketComment: 'ticket-comment',
+  checkPolicy: undefined,
+} as const satisfies Record<
+  Extract<ActivityRun, { kind: 'side' }>['name'],
+  ClosedCeremonyFacts['deliveries'][number]['channel'] | undefined
+>;
 
 export async function closedCeremonyFacts(history: History, codec?: PayloadCodec): Promise<ClosedCeremonyFacts> {
   const decoded = await auditEvents(history, codec);
@@ -32,7 +45,11 @@ export async function closedCeremonyFacts(history: History, codec?: PayloadCodec
     phase: status?.phase ?? (last?.type ?? '').replace(/^EVENT_TYPE_WORKFLOW_EXECUTION_/, '').toLowerCase(),
     gates: (status?.steps ?? [])
       .filter((s) => (s.type === 'approval' || s.type === 'signoff') && s.startedAt && s.endedAt)
-      .map((s) => ({ type: s.type, outcome: s.status, seconds: (Date.parse(s.endedAt!) - Date.parse(s.startedAt!)) / 1000 })),
+      .map((s) => ({
+        type: s.type,
+        outcome: s.status,
+        seconds: (Date.parse(s.endedAt!) - Date.parse(s.startedAt!)) / 1000,
+      })),
     decisions: (status?.decisions ?? []).map((d) => ({ decision: d.decision, via: d.via })),
     operations: [],
     interventions: acceptedUpdates(decoded).filter((u) => u.kind === 'update' && u.name === 'resolve').length,

@@ -14,11 +14,18 @@ const fromJson = (p: JsonPayload): Payload => ({
   data: Buffer.from(p.data ?? '', 'base64'),
 });
 const toJson = (p: Payload): JsonPayload => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+  ),
   data: Buffer.from(p.data ?? []).toString('base64'),
 });
 
-export function registerCodecEndpoint(app: FastifyInstance, codec: PayloadCodec, auth: OperatorAuth, uiOrigin?: string): void {
+export function registerCodecEndpoint(
+  app: FastifyInstance,
+  codec: PayloadCodec,
+  auth: OperatorAuth,
+  uiOrigin?: string,
+): void {
   const cors = (reply: { header(k: string, v: string): unknown }) => {
     if (!uiOrigin) return;
     reply.header('access-control-allow-origin', uiOrigin);
@@ -30,7 +37,19 @@ export function registerCodecEndpoint(app: FastifyInstance, codec: PayloadCodec,
     body: {
       type: 'object',
       required: ['payloads'],
-      properties: { payloads: { type: 'array', maxItems: 1000, items: { type: 'object', properties: { metadata: { type: 'object', additionalProperties: { type: 'string' } }, data: { type: 'string' } } } } },
+      properties: {
+        payloads: {
+          type: 'array',
+          maxItems: 1000,
+          items: {
+            type: 'object',
+            properties: {
+              metadata: { type: 'object', additionalProperties: { type: 'string' } },
+              data: { type: 'string' },
+            },
+          },
+        },
+      },
     },
   } as const;
   for (const op of ['decode', 'encode'] as const) {

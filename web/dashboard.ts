@@ -10,7 +10,12 @@ import { Html, html, page } from '../runtime/html';
 const logoutForm = html`<form method="post" action="/logout" class="inline"><button type="submit" id="logout">Log out</button></form>`;
 
 /** `account` is undefined when the app has no operator logins. */
-export function dashboardPage(rows: CeremonySummary[], filter: { kind?: string; hsm?: string; phase?: string }, temporalUiUrl?: string, account?: { operator?: string }): string {
+export function dashboardPage(
+  rows: CeremonySummary[],
+  filter: { kind?: string; hsm?: string; phase?: string },
+  temporalUiUrl?: string,
+  account?: { operator?: string },
+): string {
   const counts = new Map<string, number>();
   for (const r of rows) counts.set(r.phase ?? r.status, (counts.get(r.phase ?? r.status) ?? 0) + 1);
   const body = html`<h1>Ceremonies</h1>
@@ -21,7 +26,9 @@ export function dashboardPage(rows: CeremonySummary[], filter: { kind?: string; 
 ${account?.operator ? html`<div class="muted" id="account">Logged in as ${account.operator}. ${logoutForm}</div>` : account ? html`<div class="muted" id="account"><a href="/login">Operator login</a></div>` : ''}
 <table><thead><tr><th>Ceremony</th><th>Kind</th><th>HSM</th><th>Ticket</th><th>Phase</th><th>Started</th></tr></thead><tbody>
 ${rows.map(
-  (r) => html`<tr><td><a href="/ceremonies/${encodeURIComponent(r.ceremonyId)}">${r.ceremonyId}</a></td><td>${r.kind ?? '-'}</td><td>${r.hsm ?? '-'}</td><td>${r.ticket ?? '-'}</td>
+  (
+    r,
+  ) => html`<tr><td><a href="/ceremonies/${encodeURIComponent(r.ceremonyId)}">${r.ceremonyId}</a></td><td>${r.kind ?? '-'}</td><td>${r.hsm ?? '-'}</td><td>${r.ticket ?? '-'}</td>
 <td><span class="phase phase-${r.phase ?? r.status}">${r.phase ?? r.status}</span></td><td>${r.startTime}</td></tr>`,
 )}
 </tbody></table>
@@ -66,7 +73,13 @@ function operatorForms(status: CeremonyStatus, actions: { operator: string; form
 
 /** The log, live for a logged-in operator while the ceremony runs (the page's script follows
  * its event stream); without JavaScript the page reloads itself instead. */
-function logSection(status: CeremonyStatus, timeline: TimelineEvent[], operator: boolean, live: boolean, logins: boolean): Html {
+function logSection(
+  status: CeremonyStatus,
+  timeline: TimelineEvent[],
+  operator: boolean,
+  live: boolean,
+  logins: boolean,
+): Html {
   const stream = live ? `/ceremonies/${encodeURIComponent(status.ceremonyId)}/events` : undefined;
   const note = live
     ? html`<p class="muted" id="live-state">Connecting to the live view…</p><noscript><p class="muted">This page follows the ceremony with JavaScript; without it, it reloads itself every ${REFRESH_SECONDS} s (reload to update).</p></noscript>`
@@ -79,7 +92,13 @@ function logSection(status: CeremonyStatus, timeline: TimelineEvent[], operator:
 const REFRESH_SECONDS = 5;
 
 /** `view.logins`: the app has operator logins (and so a live view for them). */
-export function ceremonyPage(status: CeremonyStatus, timeline: TimelineEvent[], plan: Plan, actions?: { operator: string; form: string }, view: { logins: boolean } = { logins: false }): string {
+export function ceremonyPage(
+  status: CeremonyStatus,
+  timeline: TimelineEvent[],
+  plan: Plan,
+  actions?: { operator: string; form: string },
+  view: { logins: boolean } = { logins: false },
+): string {
   const gate = status.openGate;
   const running = !FINAL_PHASES.includes(status.phase);
   const live = actions !== undefined && running;
@@ -96,7 +115,10 @@ ${actions ? operatorForms(status, actions) : html`<p class="muted"><a href="/log
 <table><thead><tr><th>#</th><th>Step</th><th>Type</th><th>Status</th><th>Attempts</th><th>Evidence / error</th></tr></thead><tbody>
 ${status.steps.map((s, i) => {
   const planned = plan.steps[i];
-  const what = planned.type === 'device' || planned.type === 'api' || planned.type === 'check' ? html`<br><code>${planned.op} ${JSON.stringify(planned.args)}</code>` : '';
+  const what =
+    planned.type === 'device' || planned.type === 'api' || planned.type === 'check'
+      ? html`<br><code>${planned.op} ${JSON.stringify(planned.args)}</code>`
+      : '';
   return html`<tr data-step="${s.id}"><td>${i + 1}</td><td>${s.title}${s.irreversible ? html` <b>[irreversible]</b>` : ''}${what}</td><td>${s.type}</td>
 <td><span class="phase step-status st-${s.status}">${s.status}</span></td><td>${s.attempts || ''}</td>
 <td>${s.error ? html`<b>${s.error}</b>` : ''}${s.evidence ? html`${s.evidence.outcome}<br><code>${JSON.stringify(s.evidence.verify)}</code>` : ''}</td></tr>`;
@@ -108,5 +130,8 @@ ${status.decisions.length === 0 ? html`<p class="muted" id="no-decisions">none y
 ${status.decisions.map(decisionRow).map((d) => html`<tr><td>${d.at}</td><td>${d.gate}</td><td>${d.actor}</td><td>${d.decision}</td><td>${d.via}</td><td>${d.note}</td></tr>`)}
 </tbody></table>
 ${logSection(status, timeline, actions !== undefined, live, view.logins)}`;
-  return page(status.ceremonyId, body, { refreshSeconds: running ? REFRESH_SECONDS : undefined, script: live ? WITNESS_SCRIPT_URL : undefined });
+  return page(status.ceremonyId, body, {
+    refreshSeconds: running ? REFRESH_SECONDS : undefined,
+    script: live ? WITNESS_SCRIPT_URL : undefined,
+  });
 }

@@ -1,6 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { logConcerns, type RefusalCounter } from './request-log';
-import { checkFormToken, formToken, LinkError, verifyLinkToken, type LinkKeys, type LinkPayload, type LinkProblem } from '../ceremonies/approval-links';
+import {
+  checkFormToken,
+  formToken,
+  LinkError,
+  verifyLinkToken,
+  type LinkKeys,
+  type LinkPayload,
+  type LinkProblem,
+} from '../ceremonies/approval-links';
 import { own } from '../ceremonies/own';
 import type { RefusalCode } from '../workflows/gate-rules';
 import { freeTextProblem } from '../ceremonies/free-text';
@@ -67,8 +75,14 @@ function refusedPage(reply: FastifyReply, code: string, message: string): void {
     .type('text/html; charset=utf-8')
     .send(
       code === 'invalid-input'
-        ? page('Not recorded', html`<h1>Your decision was not recorded</h1><div class="card refusal" data-code="${code}"><b>${message}</b></div><p class="muted">Nothing was changed. Go back, correct it and send the form again: the link still works.</p>`)
-        : page('Not possible', html`<h1>This link cannot be used</h1><div class="card refusal" data-code="${code}"><b>${message}</b></div><p class="muted">Nothing was changed. Ask the ceremony's operators for a new link if you think this is wrong.</p>`),
+        ? page(
+            'Not recorded',
+            html`<h1>Your decision was not recorded</h1><div class="card refusal" data-code="${code}"><b>${message}</b></div><p class="muted">Nothing was changed. Go back, correct it and send the form again: the link still works.</p>`,
+          )
+        : page(
+            'Not possible',
+            html`<h1>This link cannot be used</h1><div class="card refusal" data-code="${code}"><b>${message}</b></div><p class="muted">Nothing was changed. Ask the ceremony's operators for a new link if you think this is wrong.</p>`,
+          ),
     );
 }
 
@@ -76,7 +90,13 @@ function refusedPage(reply: FastifyReply, code: string, message: string): void {
  * decision this link would make (a query; nothing is recorded). */
 async function precheck(ceremonies: CeremonyClient, link: LinkPayload, status: CeremonyStatus): Promise<void> {
   const kind = link.kind === 'signoff' ? 'signoff' : 'approve';
-  const refusal = await ceremonies.checkDecision(link.ceremonyId, { kind, gate: link.gate, actor: link.approver, planDigest: link.digest, nonce: link.nonce });
+  const refusal = await ceremonies.checkDecision(link.ceremonyId, {
+    kind,
+    gate: link.gate,
+    actor: link.approver,
+    planDigest: link.digest,
+    nonce: link.nonce,
+  });
   if (refusal) throw new Refused(refusal.code, LINK_WORDING[refusal.code]?.(link, status) ?? refusal.message);
 }
 
@@ -102,7 +122,15 @@ Approvals so far: ${gate.approvedBy.length} of ${gate.quorum}${gate.approvedBy.l
 <table><thead><tr><th>#</th><th>Step</th><th>Type</th><th>What exactly</th></tr></thead><tbody>
 ${plan.steps.map((s, i) => {
   const what =
-    s.type === 'approval' ? `${s.quorum} of ${s.approvers.join(', ')}` : s.type === 'signoff' ? `${s.signer}` : s.type === 'wait' ? s.duration : s.type === 'ceremony' ? `child ${String(s.plan.kind)} ceremony` : `${s.op} ${JSON.stringify(s.args)}`;
+    s.type === 'approval'
+      ? `${s.quorum} of ${s.approvers.join(', ')}`
+      : s.type === 'signoff'
+        ? `${s.signer}`
+        : s.type === 'wait'
+          ? s.duration
+          : s.type === 'ceremony'
+            ? `child ${String(s.plan.kind)} ceremony`
+            : `${s.op} ${JSON.stringify(s.args)}`;
   return html`<tr${s.id === link.gate ? html` class="this-gate"` : ''}><td>${i + 1}</td><td>${s.title}${s.irreversible ? html` <b>[irreversible]</b>` : ''}</td><td>${s.type}</td><td><code>${what}</code></td></tr>`;
 })}
 </tbody></table>
@@ -112,7 +140,14 @@ ${plan.steps.map((s, i) => {
 
 /** `attestation`: the web app's key; it signs a decision only after the link token and the form
  * token checked out, so a decision it signed came through an emailed link. */
-export function registerDecisionPages(app: FastifyInstance, ceremonies: CeremonyClient, keys: LinkKeys, attestation: DecisionSigner, perMinute: number, refusals?: RefusalCounter): void {
+export function registerDecisionPages(
+  app: FastifyInstance,
+  ceremonies: CeremonyClient,
+  keys: LinkKeys,
+  attestation: DecisionSigner,
+  perMinute: number,
+  refusals?: RefusalCounter,
+): void {
   const rateLimit = { max: perMinute, timeWindow: '1 minute' };
   /** The link's token, checked; the request's log lines then name its ceremony and gate. */
   const verified = (req: FastifyRequest, reply: FastifyReply, token: string) => {
@@ -123,7 +158,8 @@ export function registerDecisionPages(app: FastifyInstance, ceremonies: Ceremony
   const load = async (req: FastifyRequest, reply: FastifyReply, token: string) => {
     const link = verified(req, reply, token);
     const status = await ceremonies.status(link.ceremonyId);
-    if (FINAL_PHASES.includes(status.phase)) throw new Refused('finished', `ceremony ${link.ceremonyId} has already ended (${status.phase})`);
+    if (FINAL_PHASES.includes(status.phase))
+      throw new Refused('finished', `ceremony ${link.ceremonyId} has already ended (${status.phase})`);
     const { plan } = await ceremonies.plan(link.ceremonyId);
     return { link, status, plan };
   };
@@ -142,39 +178,79 @@ export function registerDecisionPages(app: FastifyInstance, ceremonies: Ceremony
       throw err;
     }
   };
-  const tokenParam = { params: { type: 'object', properties: { token: { type: 'string', maxLength: 4096 } }, required: ['token'] } } as const;
+  const tokenParam = {
+    params: { type: 'object', properties: { token: { type: 'string', maxLength: 4096 } }, required: ['token'] },
+  } as const;
 
-  app.get<{ Params: { token: string } }>('/decide/:token', { schema: tokenParam, config: { rateLimit } }, async (req, reply) =>
-    handle(reply, async () => {
-      const { link, status, plan } = await load(req, reply, req.params.token);
-      await precheck(ceremonies, link, status);
-      reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(decisionPage(link, status, plan, formToken(keys, link)));
-    }),
+  app.get<{ Params: { token: string } }>(
+    '/decide/:token',
+    { schema: tokenParam, config: { rateLimit } },
+    async (req, reply) =>
+      handle(reply, async () => {
+        const { link, status, plan } = await load(req, reply, req.params.token);
+        await precheck(ceremonies, link, status);
+        reply
+          .header('cache-control', 'no-store')
+          .type('text/html; charset=utf-8')
+          .send(decisionPage(link, status, plan, formToken(keys, link)));
+      }),
   );
 
-  app.post<{ Params: { token: string }; Body: Record<string, string> }>('/decide/:token', { schema: tokenParam, config: { rateLimit } }, async (req, reply) =>
-    handle(reply, async () => {
-      const link = verified(req, reply, req.params.token);
-      const body = req.body ?? {};
-      if (!checkFormToken(keys, link, body.form)) throw new Refused('bad-form', 'this form did not come from the page of this link (CSRF protection); open the link again');
-      const common = { gate: link.gate, planDigest: link.digest, nonce: link.nonce };
-      let view;
-      if (body.decision === 'approve' && link.kind === 'approval') {
-        view = await ceremonies.approve(link.ceremonyId, { ...common, approver: link.approver, comment: body.comment || undefined }, attestation);
-      } else if (body.decision === 'reject' && link.kind === 'approval') {
-        const problem = freeTextProblem(String(body.reason ?? ''), { multiline: true });
-        if (problem) throw new Refused('invalid-input', `the reason ${problem}`);
-        view = await ceremonies.reject(link.ceremonyId, { ...common, approver: link.approver, reason: String(body.reason) }, attestation);
-      } else if (body.decision === 'signoff' && link.kind === 'signoff') {
-        view = await ceremonies.signoff(link.ceremonyId, { ...common, by: link.approver, reference: body.reference ?? '' }, attestation);
-      } else {
-        throw new Refused('invalid-input', 'unknown decision');
-      }
-      req.log.info({ decision: body.decision, approver: link.approver, approvals: view.approvals, quorum: view.quorum }, 'decision recorded via email link');
-      const said = body.decision === 'reject' ? 'Your rejection is recorded: the ceremony ends.' : body.decision === 'signoff' ? 'Your sign-off is recorded.' : 'Your approval is recorded.';
-      reply
-        .type('text/html; charset=utf-8')
-        .send(page('Recorded', html`<h1>${said}</h1><div class="card" id="result">Gate ${view.gate}: ${view.approvals} of ${view.quorum} approvals${view.approvals >= view.quorum ? ' — quorum reached' : ''}.</div><p class="muted">Ceremony ${link.ceremonyId}. You can close this page.</p>`));
-    }),
+  app.post<{ Params: { token: string }; Body: Record<string, string> }>(
+    '/decide/:token',
+    { schema: tokenParam, config: { rateLimit } },
+    async (req, reply) =>
+      handle(reply, async () => {
+        const link = verified(req, reply, req.params.token);
+        const body = req.body ?? {};
+        if (!checkFormToken(keys, link, body.form))
+          throw new Refused(
+            'bad-form',
+            'this form did not come from the page of this link (CSRF protection); open the link again',
+          );
+        const common = { gate: link.gate, planDigest: link.digest, nonce: link.nonce };
+        let view;
+        if (body.decision === 'approve' && link.kind === 'approval') {
+          view = await ceremonies.approve(
+            link.ceremonyId,
+            { ...common, approver: link.approver, comment: body.comment || undefined },
+            attestation,
+          );
+        } else if (body.decision === 'reject' && link.kind === 'approval') {
+          const problem = freeTextProblem(String(body.reason ?? ''), { multiline: true });
+          if (problem) throw new Refused('invalid-input', `the reason ${problem}`);
+          view = await ceremonies.reject(
+            link.ceremonyId,
+            { ...common, approver: link.approver, reason: String(body.reason) },
+            attestation,
+          );
+        } else if (body.decision === 'signoff' && link.kind === 'signoff') {
+          view = await ceremonies.signoff(
+            link.ceremonyId,
+            { ...common, by: link.approver, reference: body.reference ?? '' },
+            attestation,
+          );
+        } else {
+          throw new Refused('invalid-input', 'unknown decision');
+        }
+        req.log.info(
+          { decision: body.decision, approver: link.approver, approvals: view.approvals, quorum: view.quorum },
+          'decision recorded via email link',
+        );
+        const said =
+          body.decision === 'reject'
+            ? 'Your rejection is recorded: the ceremony ends.'
+            : body.decision === 'signoff'
+              ? 'Your sign-off is recorded.'
+              : 'Your approval is recorded.';
+        reply
+          .type('text/html; charset=utf-8')
+          .send(
+            page(
+              'Recorded',
+              html`<h1>${said}</h1><div class="card" id="result">Gate ${view.gate}: ${view.approvals} of ${view.quorum} approvals${view.approvals >= view.quorum ? ' — quorum reached' : ''}.</div><p class="muted">Ceremony ${link.ceremonyId}. You can close this page.</p>`,
+            ),
+          );
+      }),
   );
 }

@@ -13,7 +13,10 @@ import { serveMetrics } from './metrics-server';
 /** `CEREMONY_ATTESTATION_KEY`: the web app's Ed25519 key (a file, or file:/env: reference); its
  * public key belongs in the worker's inventory under attestationKeys. */
 function attestation(ref: string | undefined) {
-  if (!ref) throw new Error('no attestation key: set CEREMONY_ATTESTATION_KEY (ceremony keygen makes one; its public key goes in the inventory\'s attestationKeys)');
+  if (!ref)
+    throw new Error(
+      "no attestation key: set CEREMONY_ATTESTATION_KEY (ceremony keygen makes one; its public key goes in the inventory's attestationKeys)",
+    );
   return loadSigner(ref);
 }
 
@@ -22,7 +25,8 @@ async function main(): Promise<void> {
   const { ceremonies, connection } = await CeremonyClient.connect(config);
   const inventory = loadInventory(config.CEREMONY_INVENTORY);
   const payloadCodec = dataConverterFor(config.CEREMONY_PAYLOAD_KEYS)?.payloadCodecs?.[0];
-  const metrics = config.WEB_METRICS_ADDRESS === 'off' ? undefined : new CeremonyMetrics({ ceremonies, codec: payloadCodec });
+  const metrics =
+    config.WEB_METRICS_ADDRESS === 'off' ? undefined : new CeremonyMetrics({ ceremonies, codec: payloadCodec });
   const app = await buildWebServer({
     ceremonies,
     linkKeys: loadLinkKeys(config),

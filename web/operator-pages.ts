@@ -39,19 +39,35 @@ export function currentOperator(auth: OperatorAuth | undefined, req: FastifyRequ
 }
 
 function refuse(reply: FastifyReply, status: number, title: string, message: string): void {
-  reply.status(status).type('text/html; charset=utf-8').send(page(title, html`<h1>${title}</h1><div class="card refusal"><b>${message}</b></div><p class="muted">Nothing was changed.</p><p><a href="/login">Operator login</a> · <a href="/">All ceremonies</a></p>`));
+  reply
+    .status(status)
+    .type('text/html; charset=utf-8')
+    .send(
+      page(
+        title,
+        html`<h1>${title}</h1><div class="card refusal"><b>${message}</b></div><p class="muted">Nothing was changed.</p><p><a href="/login">Operator login</a> · <a href="/">All ceremonies</a></p>`,
+      ),
+    );
 }
 
 /** Login, logout, and the operators' write actions (resolve, cancel), each a POST with a session
  * and a form token bound to the operator and the ceremony. */
-export function registerOperatorPages(app: FastifyInstance, ceremonies: CeremonyClient, auth: OperatorAuth, perMinute: number): void {
+export function registerOperatorPages(
+  app: FastifyInstance,
+  ceremonies: CeremonyClient,
+  auth: OperatorAuth,
+  perMinute: number,
+): void {
   const rateLimit = { max: perMinute, timeWindow: '1 minute' };
   const cookieOptions = { httpOnly: true, sameSite: 'strict', path: '/', secure: auth.secureCookie } as const;
 
   app.get('/login', async (_req, reply) => {
     reply.type('text/html; charset=utf-8').send(
-      page('Operator login', html`<h1>Operator login</h1><form method="post" action="/login" class="card">
-<label>Email <input name="email" type="email" required></label> <label>Password <input name="password" type="password" required></label> <button type="submit" id="login">Log in</button></form>`),
+      page(
+        'Operator login',
+        html`<h1>Operator login</h1><form method="post" action="/login" class="card">
+<label>Email <input name="email" type="email" required></label> <label>Password <input name="password" type="password" required></label> <button type="submit" id="login">Log in</button></form>`,
+      ),
     );
   });
 
@@ -61,7 +77,13 @@ export function registerOperatorPages(app: FastifyInstance, ceremonies: Ceremony
       return refuse(reply, 401, 'Login refused', 'unknown operator or wrong password');
     }
     auth.sessions.close(sessionId(req));
-    reply.setCookie(SESSION_COOKIE, auth.sessions.open(email), { ...cookieOptions, signed: true, maxAge: SESSION_HOURS * 3600 }).redirect('/', 303);
+    reply
+      .setCookie(SESSION_COOKIE, auth.sessions.open(email), {
+        ...cookieOptions,
+        signed: true,
+        maxAge: SESSION_HOURS * 3600,
+      })
+      .redirect('/', 303);
   });
 
   app.post('/logout', async (req, reply) => {
@@ -69,30 +91,53 @@ export function registerOperatorPages(app: FastifyInstance, ceremonies: Ceremony
     reply.clearCookie(SESSION_COOKIE, cookieOptions).redirect('/', 303);
   });
 
-  const idParam = { params: { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' } }, required: ['id'] } } as const;
+  const idParam = {
+    params: {
+      type: 'object',
+      properties: { id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' } },
+      required: ['id'],
+    },
+  } as const;
   const action = (name: 'resolve' | 'cancel') =>
-    app.post<{ Params: { id: string }; Body: Record<string, string> }>(`/ceremonies/:id/${name}`, { schema: idParam, config: { rateLimit } }, async (req, reply) => {
-      const operator = currentOperator(auth, req);
-      if (!operator) return refuse(reply, 401, 'Login needed', 'only a logged-in operator can do this');
-      if (!constantTimeEqual(String(req.body?.form ?? ''), operatorFormToken(auth.keys, operator, req.params.id))) return refuse(reply, 403, 'Refused', 'this form did not come from this ceremony\'s page (CSRF protection)');
-      const reason = String(req.body?.reason ?? '');
-      const problem = freeTextProblem(reason, { multiline: false });
-      if (problem) return refuse(reply, 400, 'Refused', `the reason ${problem}`);
-      if (!auth.attestation) return refuse(reply, 503, 'Refused', 'the web app has no attestation key (CEREMONY_ATTESTATION_KEY): it cannot sign a resolve or cancel');
-      try {
-        if (name === 'resolve') {
-          const choice = req.body?.action === 'abort' ? 'abort' : req.body?.action === 'retry' ? 'retry' : undefined;
-          if (!choice) return refuse(reply, 400, 'Refused', 'choose retry or abort');
-          await ceremonies.resolve(req.params.id, { action: choice, by: operator, reason }, auth.attestation);
-        } else {
-          await ceremonies.cancel(req.params.id, { by: operator, reason }, auth.attestation);
+    app.post<{ Params: { id: string }; Body: Record<string, string> }>(
+      `/ceremonies/:id/${name}`,
+      { schema: idParam, config: { rateLimit } },
+      async (req, reply) => {
+        const operator = currentOperator(auth, req);
+        if (!operator) return refuse(reply, 401, 'Login needed', 'only a logged-in operator can do this');
+        if (!constantTimeEqual(String(req.body?.form ?? ''), operatorFormToken(auth.keys, operator, req.params.id)))
+          return refuse(reply, 403, 'Refused', "this form did not come from this ceremony's page (CSRF protection)");
+        const reason = String(req.body?.reason ?? '');
+        const problem = freeTextProblem(reason, { multiline: false });
+        if (problem) return refuse(reply, 400, 'Refused', `the reason ${problem}`);
+        if (!auth.attestation)
+          return refuse(
+            reply,
+            503,
+            'Refused',
+            'the web app has no attestation key (CEREMONY_ATTESTATION_KEY): it cannot sign a resolve or cancel',
+          );
+        try {
+          if (name === 'resolve') {
+            const choice = req.body?.action === 'abort' ? 'abort' : req.body?.action === 'retry' ? 'retry' : undefined;
+            if (!choice) return refuse(reply, 400, 'Refused', 'choose retry or abort');
+            await ceremonies.resolve(req.params.id, { action: choice, by: operator, reason }, auth.attestation);
+          } else {
+            await ceremonies.cancel(req.params.id, { by: operator, reason }, auth.attestation);
+          }
+        } catch (err) {
+          if (err instanceof CeremonyRefusal)
+            return refuse(
+              reply,
+              err.code === 'not-found' ? 404 : err.code === 'invalid-input' ? 400 : 409,
+              'Refused',
+              err.message,
+            );
+          throw err;
         }
-      } catch (err) {
-        if (err instanceof CeremonyRefusal) return refuse(reply, err.code === 'not-found' ? 404 : err.code === 'invalid-input' ? 400 : 409, 'Refused', err.message);
-        throw err;
-      }
-      reply.redirect(`/ceremonies/${encodeURIComponent(req.params.id)}`, 303);
-    });
+        reply.redirect(`/ceremonies/${encodeURIComponent(req.params.id)}`, 303);
+      },
+    );
   action('resolve');
   action('cancel');
 }

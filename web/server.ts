@@ -59,15 +59,33 @@ export function redactUrl(url: string): string {
 const CeremonyIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** Read-only dashboard and JSON API over Temporal visibility and the ceremony queries. */
-export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRateLimit = 30, operatorLogins, payloadCodec, webhooks, temporalUiUrl, publicUrl, livePollMs = 1000, logger = false, refusals }: WebOptions): Promise<FastifyInstance> {
+export async function buildWebServer({
+  ceremonies,
+  linkKeys,
+  attestation,
+  linkRateLimit = 30,
+  operatorLogins,
+  payloadCodec,
+  webhooks,
+  temporalUiUrl,
+  publicUrl,
+  livePollMs = 1000,
+  logger = false,
+  refusals,
+}: WebOptions): Promise<FastifyInstance> {
   const https = publicUrl !== undefined && new URL(publicUrl).protocol === 'https:';
   // a decision link is a credential: request logs show /decide/<token>, never the token
-  const serializers = { req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }) };
+  const serializers = {
+    req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }),
+  };
   // signed link tokens are longer than the router's 100-character default for a path parameter
   const options = { bodyLimit: 64 * 1024, routerOptions: { maxParamLength: 4096 } };
   // typed as Fastify's base logger: Fastify takes its logger type parameter from the instance, and `app` has the base one
-  const loggerInstance: FastifyBaseLogger | undefined = typeof logger === 'object' ? createLogger('web', logger.level, logger.format, { serializers }) : undefined;
-  const app: FastifyInstance = loggerInstance ? Fastify({ ...options, loggerInstance }) : Fastify({ ...options, logger: logger ? { serializers } : false });
+  const loggerInstance: FastifyBaseLogger | undefined =
+    typeof logger === 'object' ? createLogger('web', logger.level, logger.format, { serializers }) : undefined;
+  const app: FastifyInstance = loggerInstance
+    ? Fastify({ ...options, loggerInstance })
+    : Fastify({ ...options, logger: logger ? { serializers } : false });
   await registerSecurityHeaders(app, { https });
   // sessions live in this process only (./sessions.ts), and so does the key that signs their cookies
   await app.register(cookie, { secret: randomBytes(32) });
@@ -76,14 +94,28 @@ export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRa
   // before any route: a route takes the error handler in place when it is added
   app.setErrorHandler((err, req, reply) => {
     const wantsJson = req.url.startsWith('/api/');
-    const status = err instanceof CeremonyRefusal ? (err.code === 'not-found' ? 404 : 409) : (err as { statusCode?: number }).statusCode ?? 500;
+    const status =
+      err instanceof CeremonyRefusal
+        ? err.code === 'not-found'
+          ? 404
+          : 409
+        : ((err as { statusCode?: number }).statusCode ?? 500);
     const message = status >= 500 ? 'internal error; see the web server log' : (err as Error).message;
     if (status >= 500) {
       req.log.error(err);
       if (!logger) console.error(`web: ${req.method} ${redactUrl(req.url)}: ${(err as Error).stack ?? String(err)}`);
     }
     if (wantsJson) reply.status(status).send({ error: message });
-    else reply.status(status).type('text/html; charset=utf-8').send(page('Error', html`<h1>${status === 404 ? 'Not found' : 'Error'}</h1><p>${message}</p><p><a href="/">All ceremonies</a></p>`));
+    else
+      reply
+        .status(status)
+        .type('text/html; charset=utf-8')
+        .send(
+          page(
+            'Error',
+            html`<h1>${status === 404 ? 'Not found' : 'Error'}</h1><p>${message}</p><p><a href="/">All ceremonies</a></p>`,
+          ),
+        );
   });
   // a request about one ceremony (its page, API, an operator's action) logs its id on every line
   app.addHook('preHandler', async (req, reply) => {
@@ -91,23 +123,34 @@ export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRa
     if (typeof id === 'string') logConcerns(req, reply, { ceremonyId: id });
   });
   if (linkKeys && attestation) registerDecisionPages(app, ceremonies, linkKeys, attestation, linkRateLimit, refusals);
-  const auth = linkKeys && operatorLogins ? { keys: linkKeys, logins: operatorLogins, sessions: new SessionStore(), secureCookie: https, attestation } : undefined;
+  const auth =
+    linkKeys && operatorLogins
+      ? { keys: linkKeys, logins: operatorLogins, sessions: new SessionStore(), secureCookie: https, attestation }
+      : undefined;
   if (auth) registerOperatorPages(app, ceremonies, auth, linkRateLimit);
   if (auth) {
     registerWitnessStream(app, new CeremonyFollowers(ceremonies, livePollMs), auth);
   }
-  if (auth && payloadCodec) registerCodecEndpoint(app, payloadCodec, auth, temporalUiUrl ? new URL(temporalUiUrl).origin : undefined);
+  if (auth && payloadCodec)
+    registerCodecEndpoint(app, payloadCodec, auth, temporalUiUrl ? new URL(temporalUiUrl).origin : undefined);
   if (webhooks) await registerTicketWebhooks(app, { ceremonies, ...webhooks, refusals });
 
   const idParam = {
-    params: { type: 'object', properties: { id: { type: 'string', pattern: CeremonyIdPattern.source } }, required: ['id'] },
+    params: {
+      type: 'object',
+      properties: { id: { type: 'string', pattern: CeremonyIdPattern.source } },
+      required: ['id'],
+    },
   } as const;
 
   app.get('/healthz', async () => ({ ok: true }));
 
   // pages link it with a hash of its content in the query, so it can be cached for good
   app.get(STYLESHEET_PATH, async (_req, reply) => {
-    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=31536000, immutable').send(STYLESHEET);
+    reply
+      .type('text/css; charset=utf-8')
+      .header('cache-control', 'public, max-age=31536000, immutable')
+      .send(STYLESHEET);
   });
 
   // empty = no filter (the dashboard's form sends its empty fields)
@@ -115,29 +158,57 @@ export async function buildWebServer({ ceremonies, linkKeys, attestation, linkRa
     querystring: {
       type: 'object',
       additionalProperties: false,
-      properties: { kind: { type: 'string', enum: ['', ...CEREMONY_KINDS] }, hsm: { type: 'string', pattern: '^([A-Za-z0-9][A-Za-z0-9_.-]{0,62})?$' }, phase: { type: 'string', enum: ['', ...PHASES] } },
+      properties: {
+        kind: { type: 'string', enum: ['', ...CEREMONY_KINDS] },
+        hsm: { type: 'string', pattern: '^([A-Za-z0-9][A-Za-z0-9_.-]{0,62})?$' },
+        phase: { type: 'string', enum: ['', ...PHASES] },
+      },
     },
   } as const;
-  app.get<{ Querystring: { kind?: string; hsm?: string; phase?: string } }>('/', { schema: filters }, async (req, reply) => {
-    const rows = await ceremonies.list({ ...req.query, limit: 200 });
-    const account = auth ? { operator: currentOperator(auth, req) } : undefined;
-    reply.type('text/html; charset=utf-8').send(dashboardPage(rows, req.query, temporalUiUrl, account));
-  });
+  app.get<{ Querystring: { kind?: string; hsm?: string; phase?: string } }>(
+    '/',
+    { schema: filters },
+    async (req, reply) => {
+      const rows = await ceremonies.list({ ...req.query, limit: 200 });
+      const account = auth ? { operator: currentOperator(auth, req) } : undefined;
+      reply.type('text/html; charset=utf-8').send(dashboardPage(rows, req.query, temporalUiUrl, account));
+    },
+  );
 
-  const hsmFilter = { querystring: { type: 'object', additionalProperties: false, properties: { hsm: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' } } } } as const;
+  const hsmFilter = {
+    querystring: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { hsm: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' } },
+    },
+  } as const;
   app.get<{ Querystring: { hsm?: string } }>('/backups', { schema: hsmFilter }, async (req, reply) => {
-    reply.type('text/html; charset=utf-8').send(backupsPage(await readAllBackupProofs(ceremonies.client, ceremonies.taskQueue, req.query.hsm)));
+    reply
+      .type('text/html; charset=utf-8')
+      .send(backupsPage(await readAllBackupProofs(ceremonies.client, ceremonies.taskQueue, req.query.hsm)));
   });
-  app.get<{ Querystring: { hsm?: string } }>('/api/backups', { schema: hsmFilter }, async (req) => readAllBackupProofs(ceremonies.client, ceremonies.taskQueue, req.query.hsm));
+  app.get<{ Querystring: { hsm?: string } }>('/api/backups', { schema: hsmFilter }, async (req) =>
+    readAllBackupProofs(ceremonies.client, ceremonies.taskQueue, req.query.hsm),
+  );
 
   app.get<{ Params: { id: string } }>('/ceremonies/:id', { schema: idParam }, async (req, reply) => {
-    const [{ status, timeline }, { plan }] = await Promise.all([readSnapshot(ceremonies, req.params.id), ceremonies.plan(req.params.id)]);
+    const [{ status, timeline }, { plan }] = await Promise.all([
+      readSnapshot(ceremonies, req.params.id),
+      ceremonies.plan(req.params.id),
+    ]);
     const operator = currentOperator(auth, req);
-    const actions = operator && auth ? { operator, form: operatorFormToken(auth.keys, operator, req.params.id) } : undefined;
-    reply.type('text/html; charset=utf-8').send(ceremonyPage(status, timeline, plan, actions, { logins: auth !== undefined }));
+    const actions =
+      operator && auth ? { operator, form: operatorFormToken(auth.keys, operator, req.params.id) } : undefined;
+    reply
+      .type('text/html; charset=utf-8')
+      .send(ceremonyPage(status, timeline, plan, actions, { logins: auth !== undefined }));
   });
 
-  app.get<{ Querystring: { kind?: string; hsm?: string; phase?: string } }>('/api/ceremonies', { schema: filters }, async (req) => ceremonies.list({ ...req.query, limit: 200 }));
+  app.get<{ Querystring: { kind?: string; hsm?: string; phase?: string } }>(
+    '/api/ceremonies',
+    { schema: filters },
+    async (req) => ceremonies.list({ ...req.query, limit: 200 }),
+  );
   app.get<{ Params: { id: string } }>('/api/ceremonies/:id', { schema: idParam }, async (req) => ({
     status: await ceremonies.status(req.params.id),
     timeline: await ceremonies.timeline(req.params.id),

@@ -11,7 +11,16 @@ import { own } from '../ceremonies/own';
 import { logConcerns, type RefusalCounter } from './request-log';
 
 /** Why a webhook delivery started nothing (the label of ceremony_webhook_refusals_total). */
-type WebhookRefusal = 'not-configured' | 'not-json' | 'bad-signature' | 'malformed' | 'too-large' | 'invalid-request' | 'not-a-ceremony' | 'impossible-ceremony' | 'ticket-ended';
+type WebhookRefusal =
+  | 'not-configured'
+  | 'not-json'
+  | 'bad-signature'
+  | 'malformed'
+  | 'too-large'
+  | 'invalid-request'
+  | 'not-a-ceremony'
+  | 'impossible-ceremony'
+  | 'ticket-ended';
 
 // POST /webhooks/tickets/{jira,servicenow,generic}: a change ticket starts its ceremony. Every
 // delivery is authenticated (HMAC-SHA256 of the raw body with the system's shared secret),
@@ -46,27 +55,37 @@ type SecretVariable = `TICKET_WEBHOOK_SECRET_${Uppercase<TicketSystem>}`;
 
 /** The systems with a configured secret (`TICKET_WEBHOOK_SECRET_<SYSTEM>`). */
 export function webhookSecrets(c: Pick<AppConfig, SecretVariable>): Partial<Record<TicketSystem, string>> {
-  return Object.fromEntries(TICKET_SYSTEMS.flatMap((s) => {
-    const secret = c[`TICKET_WEBHOOK_SECRET_${s.toUpperCase() as Uppercase<TicketSystem>}`];
-    return secret ? [[s, secret]] : [];
-  }));
+  return Object.fromEntries(
+    TICKET_SYSTEMS.flatMap((s) => {
+      const secret = c[`TICKET_WEBHOOK_SECRET_${s.toUpperCase() as Uppercase<TicketSystem>}`];
+      return secret ? [[s, secret]] : [];
+    }),
+  );
 }
 
 export async function registerTicketWebhooks(app: FastifyInstance, options: WebhookOptions): Promise<void> {
   await app.register(async (scope) => {
-    scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: WEBHOOK_BODY_LIMIT }, (req, body, done) => {
-      (req as FastifyRequest & { rawBody?: string }).rawBody = body as string;
-      try {
-        done(null, JSON.parse(body as string));
-      } catch {
-        done(Object.assign(new Error('the body is not valid JSON'), { statusCode: 400 }), undefined);
-      }
-    });
+    scope.addContentTypeParser(
+      'application/json',
+      { parseAs: 'string', bodyLimit: WEBHOOK_BODY_LIMIT },
+      (req, body, done) => {
+        (req as FastifyRequest & { rawBody?: string }).rawBody = body as string;
+        try {
+          done(null, JSON.parse(body as string));
+        } catch {
+          done(Object.assign(new Error('the body is not valid JSON'), { statusCode: 400 }), undefined);
+        }
+      },
+    );
     const refused = (system: string, reason: WebhookRefusal) => options.refusals?.webhookRefused(system, reason);
     scope.setErrorHandler((err, req, reply) => {
       const status = (err as { statusCode?: number }).statusCode ?? 500;
       const tooLarge = (err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE';
-      const message = tooLarge ? `the body is larger than ${WEBHOOK_BODY_LIMIT} bytes` : status >= 500 ? 'internal error' : (err as Error).message;
+      const message = tooLarge
+        ? `the body is larger than ${WEBHOOK_BODY_LIMIT} bytes`
+        : status >= 500
+          ? 'internal error'
+          : (err as Error).message;
       // the label is one of the known systems, never the path's text (a label per made-up name would grow without bound)
       const named = own(req.params as Record<string, unknown>, 'system');
       const system = TICKET_SYSTEMS.find((s) => s === named) ?? 'unknown';
@@ -76,13 +95,23 @@ export async function registerTicketWebhooks(app: FastifyInstance, options: Webh
 
     scope.post<{ Params: { system: string } }>(
       '/webhooks/tickets/:system',
-      { schema: { params: { type: 'object', properties: { system: { type: 'string', enum: [...TICKET_SYSTEMS] } }, required: ['system'] } } },
+      {
+        schema: {
+          params: {
+            type: 'object',
+            properties: { system: { type: 'string', enum: [...TICKET_SYSTEMS] } },
+            required: ['system'],
+          },
+        },
+      },
       async (req, reply) => {
         const system = req.params.system as TicketSystem;
         const secret = options.secrets[system];
         if (!secret) {
           refused(system, 'not-configured');
-          return reply.status(503).send({ error: `the ${system} webhook is not configured (TICKET_WEBHOOK_SECRET_${system.toUpperCase()})` });
+          return reply
+            .status(503)
+            .send({ error: `the ${system} webhook is not configured (TICKET_WEBHOOK_SECRET_${system.toUpperCase()})` });
         }
         const raw = (req as FastifyRequest & { rawBody?: string }).rawBody;
         if (raw === undefined) {
@@ -101,8 +130,16 @@ export async function registerTicketWebhooks(app: FastifyInstance, options: Webh
         logConcerns(req, reply, { ceremonyId: ceremonyIdForTicket(mapping.request.ticket) });
         try {
           const started = await options.ceremonies.start(mapping.request, options.inventory());
-          req.log.info({ system, ticket: mapping.request.ticket, existing: started.existing }, started.existing ? 'webhook: ceremony already running' : 'webhook: ceremony started');
-          return reply.status(started.existing ? 200 : 201).send({ ceremonyId: started.ceremonyId, planDigest: started.planDigest, existing: started.existing, ticket: mapping.request.ticket });
+          req.log.info(
+            { system, ticket: mapping.request.ticket, existing: started.existing },
+            started.existing ? 'webhook: ceremony already running' : 'webhook: ceremony started',
+          );
+          return reply.status(started.existing ? 200 : 201).send({
+            ceremonyId: started.ceremonyId,
+            planDigest: started.planDigest,
+            existing: started.existing,
+            ticket: mapping.request.ticket,
+          });
         } catch (err) {
           if (err instanceof ValidationError) {
             refused(system, 'impossible-ceremony');
@@ -110,7 +147,9 @@ export async function registerTicketWebhooks(app: FastifyInstance, options: Webh
           }
           if (err instanceof CeremonyRefusal) {
             refused(system, 'ticket-ended');
-            return reply.status(409).send({ error: `${err.message}; re-open the ticket as a new run (run: 2, u_ceremony_run, or label ceremony-run:2) to start another` });
+            return reply.status(409).send({
+              error: `${err.message}; re-open the ticket as a new run (run: 2, u_ceremony_run, or label ceremony-run:2) to start another`,
+            });
           }
           throw err;
         }

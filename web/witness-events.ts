@@ -69,5 +69,12 @@ export function witnessEvents(timeline: TimelineEvent[], status: CeremonyStatus,
 
 /** A decision as the page's decisions table shows it. */
 export function decisionRow(d: Decision): NonNullable<WitnessEvent['decision']> {
-  return { at: d.at, gate: d.gate, actor: d.actor, decision: d.decision, via: d.via, note: d.reason ?? d.comment ?? d.reference ?? '' };
+  return {
+    at: d.at,
+    gate: d.gate,
+    actor: d.actor,
+    decision: d.decision,
+    via: d.via,
+    note: d.reason ?? d.comment ?? d.reference ?? '',
+  };
 }

@@ -14,7 +14,11 @@ function item(e: WitnessEvent): Html {
 
 /** The log; `stream` (the event stream's URL) makes it live for the page's script. Device
  * commands are shown with `commands` (to logged-in operators, as the stream is). */
-export function witnessLog(timeline: TimelineEvent[], status: CeremonyStatus, options: { commands: boolean; stream?: string }): Html {
+export function witnessLog(
+  timeline: TimelineEvent[],
+  status: CeremonyStatus,
+  options: { commands: boolean; stream?: string },
+): Html {
   const events = witnessEvents(timeline, status).map((e) => (options.commands ? e : { ...e, commands: undefined }));
   const after = timeline.length ? timeline[timeline.length - 1].seq : 0;
   const stream = options.stream ? `${options.stream}?after=${after}` : undefined;

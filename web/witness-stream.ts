@@ -22,7 +22,7 @@ function frame(event: string, data: unknown, id?: number): string {
 /** Where the client's stream resumes: its Last-Event-ID (a reconnect), or the page's `after`. */
 function resumePoint(req: FastifyRequest<{ Querystring: { after?: string } }>): number | undefined {
   const header = req.headers['last-event-id'];
-  const value = typeof header === 'string' ? header : req.query.after ?? '0';
+  const value = typeof header === 'string' ? header : (req.query.after ?? '0');
   return RESUME_POINT.test(value) ? Number(value) : undefined;
 }
 
@@ -39,70 +39,87 @@ export function registerWitnessStream(app: FastifyInstance, followers: CeremonyF
   });
 
   app.get(WITNESS_SCRIPT_PATH, async (_req, reply) => {
-    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=31536000, immutable').send(WITNESS_SCRIPT);
+    reply
+      .type('text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=31536000, immutable')
+      .send(WITNESS_SCRIPT);
   });
 
   const schema = {
-    params: { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' } }, required: ['id'] },
+    params: {
+      type: 'object',
+      properties: { id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' } },
+      required: ['id'],
+    },
     querystring: { type: 'object', additionalProperties: false, properties: { after: { type: 'string' } } },
   } as const;
-  app.get<{ Params: { id: string }; Querystring: { after?: string } }>('/ceremonies/:id/events', { schema }, async (req, reply) => {
-    if (!currentOperator(auth, req)) return plainRefusal(reply, 401, 'only a logged-in operator can follow a ceremony live (log in at /login)');
-    const after = resumePoint(req);
-    if (after === undefined) return plainRefusal(reply, 400, 'Last-Event-ID or after must be a whole number (an event id of this stream)');
-    // read once before answering: an unknown ceremony is a 404 (the app's error handler), and an
-    // ended one with nothing new is a 204, which tells an EventSource not to reconnect
-    const first = await followers.read(req.params.id);
-    if (FINAL_PHASES.includes(first.status.phase) && witnessEvents(first.timeline, first.status, after).length === 0) return reply.status(204).send();
+  app.get<{ Params: { id: string }; Querystring: { after?: string } }>(
+    '/ceremonies/:id/events',
+    { schema },
+    async (req, reply) => {
+      if (!currentOperator(auth, req))
+        return plainRefusal(reply, 401, 'only a logged-in operator can follow a ceremony live (log in at /login)');
+      const after = resumePoint(req);
+      if (after === undefined)
+        return plainRefusal(reply, 400, 'Last-Event-ID or after must be a whole number (an event id of this stream)');
+      // read once before answering: an unknown ceremony is a 404 (the app's error handler), and an
+      // ended one with nothing new is a 204, which tells an EventSource not to reconnect
+      const first = await followers.read(req.params.id);
+      if (FINAL_PHASES.includes(first.status.phase) && witnessEvents(first.timeline, first.status, after).length === 0)
+        return reply.status(204).send();
 
-    const stream = new PassThrough();
-    let sentSeq = after;
-    let sentState: string | undefined;
-    let lastWrite = Date.now();
-    let closed = false;
-    let unfollow = () => {};
-    const write = (text: string) => {
-      lastWrite = Date.now();
-      stream.write(text);
-    };
-    const close = () => {
-      closed = true;
-      open.delete(close);
-      unfollow();
-      stream.end();
-    };
-    open.add(close);
-    const next = ({ timeline, status }: CeremonySnapshot) => {
-      if (closed) return;
-      // a session that logged out (or expired) no longer watches; the reconnect is refused
-      if (!currentOperator(auth, req)) return close();
-      for (const event of witnessEvents(timeline, status, sentSeq)) {
-        write(frame('witness', event, event.seq));
-        sentSeq = event.seq;
+      const stream = new PassThrough();
+      let sentSeq = after;
+      let sentState: string | undefined;
+      let lastWrite = Date.now();
+      let closed = false;
+      let unfollow = () => {};
+      const write = (text: string) => {
+        lastWrite = Date.now();
+        stream.write(text);
+      };
+      const close = () => {
+        closed = true;
+        open.delete(close);
+        unfollow();
+        stream.end();
+      };
+      open.add(close);
+      const next = ({ timeline, status }: CeremonySnapshot) => {
+        if (closed) return;
+        // a session that logged out (or expired) no longer watches; the reconnect is refused
+        if (!currentOperator(auth, req)) return close();
+        for (const event of witnessEvents(timeline, status, sentSeq)) {
+          write(frame('witness', event, event.seq));
+          sentSeq = event.seq;
+        }
+        const state = `${status.phase} ${status.currentStep}`;
+        if (state !== sentState) {
+          write(frame('phase', { phase: status.phase, currentStep: status.currentStep }));
+          sentState = state;
+        }
+        if (FINAL_PHASES.includes(status.phase)) {
+          write(frame('end', { phase: status.phase }));
+          return close();
+        }
+        if (Date.now() - lastWrite >= KEEPALIVE_MS) write(': keep-alive\n\n');
+      };
+      reply.raw.on('close', close);
+      reply
+        .type('text/event-stream; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('x-accel-buffering', 'no') // a proxy in front must not hold the events back
+        .send(stream);
+      write('retry: 2000\n\n');
+      next(first);
+      if (!closed) {
+        unfollow = followers.follow(req.params.id, {
+          next,
+          failed: (err) => req.log.warn({ err }, 'following the ceremony failed; trying again'),
+        });
+        if (closed) unfollow(); // it ended (or the client left) while the follow began
       }
-      const state = `${status.phase} ${status.currentStep}`;
-      if (state !== sentState) {
-        write(frame('phase', { phase: status.phase, currentStep: status.currentStep }));
-        sentState = state;
-      }
-      if (FINAL_PHASES.includes(status.phase)) {
-        write(frame('end', { phase: status.phase }));
-        return close();
-      }
-      if (Date.now() - lastWrite >= KEEPALIVE_MS) write(': keep-alive\n\n');
-    };
-    reply.raw.on('close', close);
-    reply
-      .type('text/event-stream; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('x-accel-buffering', 'no') // a proxy in front must not hold the events back
-      .send(stream);
-    write('retry: 2000\n\n');
-    next(first);
-    if (!closed) {
-      unfollow = followers.follow(req.params.id, { next, failed: (err) => req.log.warn({ err }, 'following the ceremony failed; trying again') });
-      if (closed) unfollow(); // it ended (or the client left) while the follow began
-    }
-    return reply;
-  });
+      return reply;
+    },
+  );
 }

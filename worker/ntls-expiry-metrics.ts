@@ -12,9 +12,24 @@ import { refreshAtMostEvery } from '../runtime/metrics-server';
 
 export class NtlsExpiryMetrics {
   readonly registry = new Registry();
-  private readonly expiry = new Gauge({ name: 'hsm_ntls_certificate_expiry_seconds', help: "Seconds until the unit's NTLS server certificate (server.pem) expires; negative once expired", labelNames: ['hsm'], registers: [this.registry] });
-  private readonly readable = new Gauge({ name: 'hsm_ntls_certificate_readable', help: "1 when the unit's server.pem was read at the last refresh, 0 when it could not be (the expiry gauge then keeps its last value)", labelNames: ['hsm'], registers: [this.registry] });
-  private readonly notAfter = new Gauge({ name: 'hsm_ntls_certificate_not_after_timestamp_seconds', help: "When the unit's NTLS server certificate expires (Unix time)", labelNames: ['hsm'], registers: [this.registry] });
+  private readonly expiry = new Gauge({
+    name: 'hsm_ntls_certificate_expiry_seconds',
+    help: "Seconds until the unit's NTLS server certificate (server.pem) expires; negative once expired",
+    labelNames: ['hsm'],
+    registers: [this.registry],
+  });
+  private readonly readable = new Gauge({
+    name: 'hsm_ntls_certificate_readable',
+    help: "1 when the unit's server.pem was read at the last refresh, 0 when it could not be (the expiry gauge then keeps its last value)",
+    labelNames: ['hsm'],
+    registers: [this.registry],
+  });
+  private readonly notAfter = new Gauge({
+    name: 'hsm_ntls_certificate_not_after_timestamp_seconds',
+    help: "When the unit's NTLS server certificate expires (Unix time)",
+    labelNames: ['hsm'],
+    registers: [this.registry],
+  });
   private readonly refreshIfStale: () => Promise<void>;
 
   constructor(

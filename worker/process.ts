@@ -23,7 +23,10 @@ export function spawnWorkerProcess(workerMain: string, env: NodeJS.ProcessEnv, r
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready:\n${output}`)));
-    setTimeout(() => reject(new Error(`the worker did not report ready within ${readyTimeoutMs / 1000} s:\n${output}`)), readyTimeoutMs).unref();
+    setTimeout(
+      () => reject(new Error(`the worker did not report ready within ${readyTimeoutMs / 1000} s:\n${output}`)),
+      readyTimeoutMs,
+    ).unref();
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, ready, exited };

@@ -10,19 +10,37 @@ import { NtlsExpiryMetrics } from './ntls-expiry-metrics';
 /** The worker process: config from the environment, run until SIGINT/SIGTERM. `worker/main.ts`
  * passes no options; the engine tests' process (test/support/engine-worker-main.ts) accepts their
  * hand-written plans. */
-export async function runWorkerProcess(options: Pick<WorkerOptions, 'acceptPlansNotFromCatalogue'> = {}): Promise<void> {
+export async function runWorkerProcess(
+  options: Pick<WorkerOptions, 'acceptPlansNotFromCatalogue'> = {},
+): Promise<void> {
   const config = loadConfig();
   const log = createLogger('worker', config.LOG_LEVEL, config.LOG_FORMAT);
   const metricsAddress = config.WORKER_METRICS_ADDRESS === 'off' ? undefined : config.WORKER_METRICS_ADDRESS;
-  const { worker, connection, closeSessions } = await createCeremonyWorker(config, { workflowBundlePath: config.CEREMONY_WORKFLOW_BUNDLE, metricsAddress, ...options });
+  const { worker, connection, closeSessions } = await createCeremonyWorker(config, {
+    workflowBundlePath: config.CEREMONY_WORKFLOW_BUNDLE,
+    metricsAddress,
+    ...options,
+  });
   const ntlsMetrics =
     config.WORKER_NTLS_METRICS_ADDRESS === 'off'
       ? undefined
       : await serveMetrics(
-          new NtlsExpiryMetrics(() => inventoryOf(config.CEREMONY_INVENTORY).get(), { env: process.env, keyVault: keyVaultSettings(config) }, config.WORKER_NTLS_METRICS_REFRESH_SECONDS * 1000),
+          new NtlsExpiryMetrics(
+            () => inventoryOf(config.CEREMONY_INVENTORY).get(),
+            { env: process.env, keyVault: keyVaultSettings(config) },
+            config.WORKER_NTLS_METRICS_REFRESH_SECONDS * 1000,
+          ),
           config.WORKER_NTLS_METRICS_ADDRESS,
         );
-  log.info({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, metrics: metricsAddress ? `http://${metricsAddress}/metrics` : 'off' }, WORKER_READY);
+  log.info(
+    {
+      address: config.TEMPORAL_ADDRESS,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      metrics: metricsAddress ? `http://${metricsAddress}/metrics` : 'off',
+    },
+    WORKER_READY,
+  );
   try {
     await worker.run(); // returns after SIGINT/SIGTERM once in-flight tasks are done
   } finally {

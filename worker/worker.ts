@@ -26,10 +26,19 @@ function installRuntime(level: AppConfig['LOG_LEVEL'], format: AppConfig['LOG_FO
   try {
     Runtime.install({
       logger: new DefaultLogger(sdkLevel, ({ level: l, message, meta }) => {
-        const method = l === 'WARN' ? 'warn' : l === 'ERROR' ? 'error' : l === 'DEBUG' ? 'debug' : l === 'TRACE' ? 'trace' : 'info';
+        const method =
+          l === 'WARN' ? 'warn' : l === 'ERROR' ? 'error' : l === 'DEBUG' ? 'debug' : l === 'TRACE' ? 'trace' : 'info';
         log[method](meta ?? {}, message);
       }),
-      ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress, countersTotalSuffix: true, useSecondsForDurations: true } } } } : {}),
+      ...(metricsAddress
+        ? {
+            telemetryOptions: {
+              metrics: {
+                prometheus: { bindAddress: metricsAddress, countersTotalSuffix: true, useSecondsForDurations: true },
+              },
+            },
+          }
+        : {}),
     });
   } catch (err) {
     // the process already has a runtime (e.g. a bench that started a dev server first): keep it
@@ -51,7 +60,10 @@ export interface WorkerOptions {
 export async function createCeremonyWorker(config: AppConfig, options: WorkerOptions = {}) {
   installRuntime(config.LOG_LEVEL, config.LOG_FORMAT, options.metricsAddress);
   const connection = await NativeConnection.connect(connectionOptions(config));
-  const sessions = config.WORKER_SSH_IDLE_SECONDS > 0 ? new SessionPool<LunaShell>({ idleMs: config.WORKER_SSH_IDLE_SECONDS * 1000 }) : undefined;
+  const sessions =
+    config.WORKER_SSH_IDLE_SECONDS > 0
+      ? new SessionPool<LunaShell>({ idleMs: config.WORKER_SSH_IDLE_SECONDS * 1000 })
+      : undefined;
   const worker = await Worker.create({
     connection,
     dataConverter: dataConverterFor(config.CEREMONY_PAYLOAD_KEYS),
@@ -60,7 +72,9 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
-    workflowBundle: options.workflowBundlePath ? { codePath: options.workflowBundlePath } : { code: await bundleWorkflows({ production: true }) },
+    workflowBundle: options.workflowBundlePath
+      ? { codePath: options.workflowBundlePath }
+      : { code: await bundleWorkflows({ production: true }) },
     interceptors: { activity: [ceremonyLogFields] },
     activities: createActivities({
       ledgerPath: dataPath(config, 'ledger.jsonl'),

@@ -4,7 +4,14 @@ import { checkPolicy } from './activities';
 import { describeFailure, refusalOperators } from './failures';
 import { registerHandlers } from './handlers';
 import { planShapeProblem } from './plan-shape';
-import { CHALLENGE_PATCH, LOCAL_ACTIVITIES_PATCH, REFUSAL_TO_OPERATORS_PATCH, type CeremonyInput, type CeremonyOutcome, type Phase } from './messages';
+import {
+  CHALLENGE_PATCH,
+  LOCAL_ACTIVITIES_PATCH,
+  REFUSAL_TO_OPERATORS_PATCH,
+  type CeremonyInput,
+  type CeremonyOutcome,
+  type Phase,
+} from './messages';
 import { CeremonyRun } from './run';
 import { CeremonyState } from './state';
 import { runStep } from './steps';
@@ -37,10 +44,19 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonyOu
   const plan = input.plan;
   const localActivities = patched(LOCAL_ACTIVITIES_PATCH);
   // each gate, intervention and the cancel point gets a challenge bound to this run
-  const state = new CeremonyState(workflowInfo().workflowId, plan, planDigest(plan), patched(CHALLENGE_PATCH) ? workflowInfo().runId : undefined);
+  const state = new CeremonyState(
+    workflowInfo().workflowId,
+    plan,
+    planDigest(plan),
+    patched(CHALLENGE_PATCH) ? workflowInfo().runId : undefined,
+  );
   const run = new CeremonyRun(plan, state, localActivities);
   registerHandlers(run);
-  state.record('ceremony-started', plan.requester, `${plan.kind} on ${plan.hsm} for ${plan.ticket}; plan ${state.planDigest}`);
+  state.record(
+    'ceremony-started',
+    plan.requester,
+    `${plan.kind} on ${plan.hsm} for ${plan.ticket}; plan ${state.planDigest}`,
+  );
 
   // The worker checks the plan against its own inventory's policy before anything runs: which
   // gates each step needs, who may decide, with which keys. The workflow's input is not trusted;
@@ -50,7 +66,15 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonyOu
   let refusedPlan: { operators: string[] } | undefined;
   try {
     const parent = workflowInfo().parent?.workflowId;
-    state.policy = await checkPolicy({ ceremonyId: state.ceremonyId, plan, parent, ...(parent && input.parentPlan ? { parentPlan: input.parentPlan } : {}) }, run.localActivities);
+    state.policy = await checkPolicy(
+      {
+        ceremonyId: state.ceremonyId,
+        plan,
+        parent,
+        ...(parent && input.parentPlan ? { parentPlan: input.parentPlan } : {}),
+      },
+      run.localActivities,
+    );
     state.record('policy-checked', 'worker', policySummary(state));
   } catch (err) {
     state.refusal = describeFailure(err);
@@ -70,7 +94,11 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonyOu
 
   state.currentStep = null;
   run.setPhase(outcome);
-  state.record('ceremony-ended', outcome === 'cancelled' && state.cancelRequest ? state.cancelRequest.by : 'system', outcome);
+  state.record(
+    'ceremony-ended',
+    outcome === 'cancelled' && state.cancelRequest ? state.cancelRequest.by : 'system',
+    outcome,
+  );
   if (refusedPlan && patched(REFUSAL_TO_OPERATORS_PATCH)) {
     // a plan the worker refused could not have come from the CLI, a webhook or a schedule (they
     // build the catalogue's plan and check the same policy): its ticket and requester are whatever
@@ -78,7 +106,12 @@ export async function ceremonyWorkflow(input: CeremonyInput): Promise<CeremonyOu
     run.send('outcome', refusedPlan.operators, `Plan refused by the worker: ${state.ceremonyId}`, refusalText(state));
   } else {
     run.comment('ended', [`ceremony ${outcome}.`, ...nextStepsLines(state)].join('\n'));
-    run.send('outcome', [plan.requester, ...state.operators], `Ceremony ${outcome}: ${plan.title}`, outcomeText(plan, state, outcome));
+    run.send(
+      'outcome',
+      [plan.requester, ...state.operators],
+      `Ceremony ${outcome}: ${plan.title}`,
+      outcomeText(plan, state, outcome),
+    );
   }
   await run.settled();
   return state.outcome();

@@ -65,31 +65,59 @@ export class InvalidInput extends Error {
 type Check = (value: unknown) => string | undefined;
 type Shape = Record<string, { check: Check; optional?: boolean }>;
 
-const pattern = (re: RegExp, message: string, max = 4096): Check => (v) => (typeof v === 'string' && v.length <= max && re.test(v) ? undefined : message);
+const pattern =
+  (re: RegExp, message: string, max = 4096): Check =>
+  (v) =>
+    typeof v === 'string' && v.length <= max && re.test(v) ? undefined : message;
 const slug = pattern(SLUG, SLUG_MESSAGE);
 const email = pattern(EMAIL, EMAIL_MESSAGE, 254);
 const digest = pattern(SHA256_HEX, 'expected the 64-hex-digit sha256 plan digest');
 const nonce = pattern(NONCE, 'expected a nonce of 16-128 base64url characters');
-const oneOf = (values: readonly string[]): Check => (v) => (typeof v === 'string' && values.includes(v) ? undefined : `expected one of ${values.join(', ')}`);
-const isoTime: Check = (v) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/.test(v) && Number.isFinite(Date.parse(v)) ? undefined : 'expected the signing time (ISO 8601, UTC)');
-const text = (what: string, options: { multiline?: boolean; optional?: boolean; max: number }): Check => (v) => {
-  if (typeof v !== 'string') return 'expected text';
-  if (v.length > options.max) return `at most ${options.max} characters`;
-  if (options.optional && v === '') return undefined;
-  const problem = freeTextProblem(v, { multiline: Boolean(options.multiline) });
-  if (!problem) return undefined;
-  return problem.startsWith('must contain') ? `${what} is required: it ${problem}` : `${what} ${problem}`;
-};
+const oneOf =
+  (values: readonly string[]): Check =>
+  (v) =>
+    typeof v === 'string' && values.includes(v) ? undefined : `expected one of ${values.join(', ')}`;
+const isoTime: Check = (v) =>
+  typeof v === 'string' &&
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/.test(v) &&
+  Number.isFinite(Date.parse(v))
+    ? undefined
+    : 'expected the signing time (ISO 8601, UTC)';
+const text =
+  (what: string, options: { multiline?: boolean; optional?: boolean; max: number }): Check =>
+  (v) => {
+    if (typeof v !== 'string') return 'expected text';
+    if (v.length > options.max) return `at most ${options.max} characters`;
+    if (options.optional && v === '') return undefined;
+    const problem = freeTextProblem(v, { multiline: Boolean(options.multiline) });
+    if (!problem) return undefined;
+    return problem.startsWith('must contain') ? `${what} is required: it ${problem}` : `${what} ${problem}`;
+  };
 const reason = text('a reason', { multiline: true, max: 2000 });
 const signature: Check = (v) => {
-  const problems = shapeProblems(v, { alg: { check: oneOf(['ed25519']) }, publicKey: { check: pattern(/^\S{1,100}$/, 'expected a public key') }, value: { check: pattern(/^\S{1,200}$/, 'expected a signature') } });
+  const problems = shapeProblems(v, {
+    alg: { check: oneOf(['ed25519']) },
+    publicKey: { check: pattern(/^\S{1,100}$/, 'expected a public key') },
+    value: { check: pattern(/^\S{1,200}$/, 'expected a signature') },
+  });
   return problems.length ? problems.join(', ') : undefined;
 };
-const challenge = pattern(/^[0-9a-f]{32}$/, 'expected the challenge of the gate (32 hex digits), as the ceremony\'s status gives it');
-const signed: Shape = { planDigest: { check: digest }, nonce: { check: nonce }, at: { check: isoTime }, signature: { check: signature }, challenge: { check: challenge, optional: true } };
+const challenge = pattern(
+  /^[0-9a-f]{32}$/,
+  "expected the challenge of the gate (32 hex digits), as the ceremony's status gives it",
+);
+const signed: Shape = {
+  planDigest: { check: digest },
+  nonce: { check: nonce },
+  at: { check: isoTime },
+  signature: { check: signature },
+  challenge: { check: challenge, optional: true },
+};
 /** resolve and cancel: signed now, but histories from before carry them unsigned (the handler
  * replays those; the validator refuses an unsigned one). */
-const optionallySigned: Shape = Object.fromEntries(Object.entries(signed).map(([k, v]) => [k, { ...v, optional: true }]));
+const optionallySigned: Shape = Object.fromEntries(
+  Object.entries(signed).map(([k, v]) => [k, { ...v, optional: true }]),
+);
 
 /** Problems of `value` against `shape`: a plain object with exactly these fields. */
 function shapeProblems(value: unknown, shape: Shape): string[] {
@@ -117,12 +145,49 @@ function parser<T>(shape: Shape, emails: (keyof T & string)[] = []): (value: unk
   };
 }
 
-export const parseApproveInput = parser<ApproveInput>({ gate: { check: slug }, approver: { check: email }, comment: { check: text('the comment', { multiline: true, optional: true, max: 2000 }), optional: true }, ...signed }, ['approver']);
-export const parseRejectInput = parser<RejectInput>({ gate: { check: slug }, approver: { check: email }, reason: { check: reason }, ...signed }, ['approver']);
-export const parseSignoffInput = parser<SignoffInput>({ gate: { check: slug }, by: { check: email }, reference: { check: text("the signer's reference", { max: 200 }) }, ...signed }, ['by']);
-export const parseResolveInput = parser<ResolveInput>({ action: { check: oneOf(['retry', 'abort']) }, step: { check: slug, optional: true }, by: { check: email }, reason: { check: reason }, ...optionallySigned }, ['by']);
-export const parseCancelInput = parser<CancelInput>({ by: { check: email }, reason: { check: reason }, ...optionallySigned }, ['by']);
+export const parseApproveInput = parser<ApproveInput>(
+  {
+    gate: { check: slug },
+    approver: { check: email },
+    comment: { check: text('the comment', { multiline: true, optional: true, max: 2000 }), optional: true },
+    ...signed,
+  },
+  ['approver'],
+);
+export const parseRejectInput = parser<RejectInput>(
+  { gate: { check: slug }, approver: { check: email }, reason: { check: reason }, ...signed },
+  ['approver'],
+);
+export const parseSignoffInput = parser<SignoffInput>(
+  {
+    gate: { check: slug },
+    by: { check: email },
+    reference: { check: text("the signer's reference", { max: 200 }) },
+    ...signed,
+  },
+  ['by'],
+);
+export const parseResolveInput = parser<ResolveInput>(
+  {
+    action: { check: oneOf(['retry', 'abort']) },
+    step: { check: slug, optional: true },
+    by: { check: email },
+    reason: { check: reason },
+    ...optionallySigned,
+  },
+  ['by'],
+);
+export const parseCancelInput = parser<CancelInput>(
+  { by: { check: email }, reason: { check: reason }, ...optionallySigned },
+  ['by'],
+);
 export const parseCheckDecisionInput = parser<CheckDecisionInput>(
-  { kind: { check: oneOf(['approve', 'reject', 'signoff']) }, gate: { check: slug }, actor: { check: email }, planDigest: { check: digest }, nonce: { check: nonce } },
+  {
+    kind: { check: oneOf(['approve', 'reject', 'signoff']) },
+    gate: { check: slug },
+    actor: { check: email },
+    planDigest: { check: digest },
+    nonce: { check: nonce },
+  },
   ['actor'],
 );

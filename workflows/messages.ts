@@ -41,7 +41,17 @@ export type Phase = (typeof PHASES)[number];
 /** `refused`: the plan breaks the worker's policy (nothing ran), or a precheck did not hold (nothing changed, nobody was asked). */
 export const FINAL_PHASES: readonly Phase[] = ['completed', 'rejected', 'expired', 'aborted', 'cancelled', 'refused'];
 
-export type StepStatus = 'pending' | 'running' | 'awaiting' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'aborted' | 'cancelled' | 'skipped';
+export type StepStatus =
+  | 'pending'
+  | 'running'
+  | 'awaiting'
+  | 'succeeded'
+  | 'failed'
+  | 'rejected'
+  | 'expired'
+  | 'aborted'
+  | 'cancelled'
+  | 'skipped';
 
 export interface Decision {
   gate: string;
@@ -88,7 +98,14 @@ export interface CeremonyStatus {
   phase: Phase;
   currentStep: string | null;
   /** For a gate step that is open: who may still act and until when. */
-  openGate?: { id: string; quorum: number; approvedBy: string[]; pending: string[]; deadline: string; challenge?: string };
+  openGate?: {
+    id: string;
+    quorum: number;
+    approvedBy: string[];
+    pending: string[];
+    deadline: string;
+    challenge?: string;
+  };
   /** While a failed step waits for an operator: which, and the challenge a resolve signs. */
   intervention?: { step: string; challenge?: string };
   /** The challenge a cancel signs in this run (while the ceremony has not ended). */
@@ -137,7 +154,11 @@ export const statusQuery = defineQuery<CeremonyStatus, [], QueryName>('status');
 export const timelineQuery = defineQuery<TimelineEvent[], [], QueryName>('timeline');
 export const planQuery = defineQuery<{ plan: Plan; planDigest: string }, [], QueryName>('plan');
 /** The refusal a decision would meet now (its signature aside), or null. */
-export const checkDecisionQuery = defineQuery<{ code: RefusalCode; message: string } | null, [CheckDecisionInput], QueryName>('checkDecision');
+export const checkDecisionQuery = defineQuery<
+  { code: RefusalCode; message: string } | null,
+  [CheckDecisionInput],
+  QueryName
+>('checkDecision');
 
 /** What each update takes and answers, by its name. */
 export interface Updates {

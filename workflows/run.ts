@@ -1,4 +1,10 @@
-import { CancellationScope, allHandlersFinished, condition, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { NotificationInput, NotificationKind } from '../contract/activities';
 import type { Plan, Step } from '../ceremonies/plan';
 import { notify, ticketComment } from './activities';
@@ -57,12 +63,21 @@ export class CeremonyRun {
     );
   }
 
-  send(kind: NotificationKind, to: string[], subject: string, body: string, gate?: string, link?: NotificationInput['link']): void {
+  send(
+    kind: NotificationKind,
+    to: string[],
+    subject: string,
+    body: string,
+    gate?: string,
+    link?: NotificationInput['link'],
+  ): void {
     if (to.length === 0) return;
     const { state, plan } = this;
     this.beside(
-      () => notify({ ceremonyId: state.ceremonyId, kind, to, subject: `[${plan.ticket}] ${subject}`, body, gate, link }),
-      (err) => state.record('notification-failed', 'system', `${kind} to ${to.join(', ')}: ${describeFailure(err)}`, gate),
+      () =>
+        notify({ ceremonyId: state.ceremonyId, kind, to, subject: `[${plan.ticket}] ${subject}`, body, gate, link }),
+      (err) =>
+        state.record('notification-failed', 'system', `${kind} to ${to.join(', ')}: ${describeFailure(err)}`, gate),
     );
   }
 
@@ -70,26 +85,50 @@ export class CeremonyRun {
   comment(event: string, text: string): void {
     const { state, plan } = this;
     this.beside(
-      () => ticketComment({ ceremonyId: state.ceremonyId, ticket: plan.ticket, event, text: `hsm-ceremonies: ${text}` }),
+      () =>
+        ticketComment({ ceremonyId: state.ceremonyId, ticket: plan.ticket, event, text: `hsm-ceremonies: ${text}` }),
       (err) => state.record('ticket-comment-failed', 'system', `${event}: ${describeFailure(err)}`),
     );
   }
 
   /** A failed step waits for an operator: `retry` runs it again (the decision is returned, for
    * the step's next run), `abort` ends the ceremony. */
-  async awaitIntervention(step: Step, actor: string, error: string): Promise<{ by: string; reason: string } | 'aborted'> {
+  async awaitIntervention(
+    step: Step,
+    actor: string,
+    error: string,
+  ): Promise<{ by: string; reason: string } | 'aborted'> {
     const { state } = this;
     state.setStep(step.id, 'failed', { error });
     this.setPhase('needs-intervention');
     const challenge = state.openIntervention(step.id);
-    state.record('step-failed', actor, challenge ? `${error} (intervention ${state.interventions}, challenge ${challenge})` : error, step.id);
-    this.comment(`failed:${step.id}:${state.step(step.id).attempts}`, `${step.title} failed and needs an operator: ${error}`);
-    this.send('needs-intervention', state.operators, `${step.title} failed: intervention needed`, interventionText(state.ceremonyId, error), step.id);
+    state.record(
+      'step-failed',
+      actor,
+      challenge ? `${error} (intervention ${state.interventions}, challenge ${challenge})` : error,
+      step.id,
+    );
+    this.comment(
+      `failed:${step.id}:${state.step(step.id).attempts}`,
+      `${step.title} failed and needs an operator: ${error}`,
+    );
+    this.send(
+      'needs-intervention',
+      state.operators,
+      `${step.title} failed: intervention needed`,
+      interventionText(state.ceremonyId, error),
+      step.id,
+    );
     await condition(() => state.resolution !== null);
     const resolution = state.resolution!;
     state.resolution = null;
     state.intervention = null;
-    state.record('intervention', resolution.by, `${resolution.action}: ${resolution.reason}${signedBy(resolution)}`, step.id);
+    state.record(
+      'intervention',
+      resolution.by,
+      `${resolution.action}: ${resolution.reason}${signedBy(resolution)}`,
+      step.id,
+    );
     if (resolution.action === 'retry') return { by: resolution.by, reason: resolution.reason };
     state.setStep(step.id, 'aborted', { error });
     return 'aborted';
@@ -97,7 +136,16 @@ export class CeremonyRun {
 
   /** An operator's answer to a failed step (validated): the waiting step reads it. */
   resolve(input: ResolveInput): { phase: Phase } {
-    if (this.state.ignoredFromOtherRun(input.action, input.by, this.state.intervention?.challenge, input, this.state.intervention?.step)) return { phase: this.state.phase };
+    if (
+      this.state.ignoredFromOtherRun(
+        input.action,
+        input.by,
+        this.state.intervention?.challenge,
+        input,
+        this.state.intervention?.step,
+      )
+    )
+      return { phase: this.state.phase };
     const via = this.state.acceptAction(input);
     this.state.resolution = { action: input.action, by: input.by, reason: input.reason, ...(via ? { via } : {}) };
     return { phase: this.state.phase };
@@ -105,11 +153,25 @@ export class CeremonyRun {
 
   /** A cancel request (validated): recorded, and the running step is cancelled. */
   cancel(input: CancelInput): { phase: Phase } {
-    if (this.state.ignoredFromOtherRun('cancel', input.by, this.state.cancelChallenge, input, this.state.currentStep ?? undefined)) return { phase: this.state.phase };
+    if (
+      this.state.ignoredFromOtherRun(
+        'cancel',
+        input.by,
+        this.state.cancelChallenge,
+        input,
+        this.state.currentStep ?? undefined,
+      )
+    )
+      return { phase: this.state.phase };
     const via = this.state.acceptAction(input);
     const request = { by: input.by, reason: input.reason, ...(via ? { via } : {}) };
     this.state.cancelRequest = request;
-    this.state.record('cancel-requested', request.by, `${request.reason}${signedBy(request)}`, this.state.currentStep ?? undefined);
+    this.state.record(
+      'cancel-requested',
+      request.by,
+      `${request.reason}${signedBy(request)}`,
+      this.state.currentStep ?? undefined,
+    );
     this.stepScope?.cancel();
     return { phase: this.state.phase };
   }

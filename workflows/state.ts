@@ -1,11 +1,40 @@
-import { CANCEL_POINT, gatePoint, interventionPoint, runChallenge, type DecisionKind } from '../ceremonies/decision-signature';
+import {
+  CANCEL_POINT,
+  gatePoint,
+  interventionPoint,
+  runChallenge,
+  type DecisionKind,
+} from '../ceremonies/decision-signature';
 import type { GateStep, Plan } from '../ceremonies/plan';
 import { isGate } from '../ceremonies/steps';
 import type { PolicySnapshot } from '../ceremonies/policy';
 import type { OperationEvidence } from '../contract/activities';
 import { approvers, gateQuorum, policyMet, quorumReached } from '../ceremonies/rules';
-import { actionSignedVia, challengeProblem, decisionRefusal, operatorActionProblem, refusal, signatureProblem, signedVia, type DecisionInput, type GateContext, type OperatorActionInput, type Refusal } from './gate-rules';
-import { FINAL_PHASES, type CeremonyOutcome, type CeremonyStatus, type Decision, type GateView, type Phase, type StepOutcome, type StepStatus, type TimelineEvent, type TimelineType } from './messages';
+import {
+  actionSignedVia,
+  challengeProblem,
+  decisionRefusal,
+  operatorActionProblem,
+  refusal,
+  signatureProblem,
+  signedVia,
+  type DecisionInput,
+  type GateContext,
+  type OperatorActionInput,
+  type Refusal,
+} from './gate-rules';
+import {
+  FINAL_PHASES,
+  type CeremonyOutcome,
+  type CeremonyStatus,
+  type Decision,
+  type GateView,
+  type Phase,
+  type StepOutcome,
+  type StepStatus,
+  type TimelineEvent,
+  type TimelineType,
+} from './messages';
 
 /** The ceremony's state, free of Temporal calls so it can be unit-tested and reasoned about on
  * its own. The workflow drives it; queries and validators read it; the rules are gate-rules.ts. */
@@ -40,7 +69,14 @@ export class CeremonyState implements GateContext {
      * from before them, whose decisions are v1 and whose resolve/cancel were unsigned. */
     readonly challengeRunId?: string,
   ) {
-    this.steps = plan.steps.map((s) => ({ id: s.id, type: s.type, title: s.title, irreversible: s.irreversible, status: 'pending', attempts: 0 }));
+    this.steps = plan.steps.map((s) => ({
+      id: s.id,
+      type: s.type,
+      title: s.title,
+      irreversible: s.irreversible,
+      status: 'pending',
+      attempts: 0,
+    }));
   }
 
   /** The challenge of one point of this run (undefined in a run from before challenges). */
@@ -125,7 +161,12 @@ export class CeremonyState implements GateContext {
 
   gateView(gate: string): GateView {
     const step = this.plan.steps.find((s) => s.id === gate);
-    return { gate, approvals: approvers(this.gateDecisions(gate)).size, quorum: step && isGate(step) ? gateQuorum(step) : 0, closed: this.openGateId !== gate };
+    return {
+      gate,
+      approvals: approvers(this.gateDecisions(gate)).size,
+      quorum: step && isGate(step) ? gateQuorum(step) : 0,
+      closed: this.openGateId !== gate,
+    };
   }
 
   /** Why this decision must be refused, or undefined when it may be recorded. */
@@ -144,24 +185,57 @@ export class CeremonyState implements GateContext {
    * was reset from without their validators: theirs are that run's challenges, so they do not
    * count here, and no step runs on them (the reset run waits for new decisions, or stops on the
    * history it no longer matches). */
-  ignoredFromOtherRun(what: string, by: string, expected: string | undefined, input: { challenge?: string; nonce?: string }, step: string | undefined): boolean {
+  ignoredFromOtherRun(
+    what: string,
+    by: string,
+    expected: string | undefined,
+    input: { challenge?: string; nonce?: string },
+    step: string | undefined,
+  ): boolean {
     if (this.challengeRunId === undefined || (expected !== undefined && input.challenge === expected)) return false;
     // its nonce stays spent: the emailed link it came from is not good for this run either
     if (input.nonce !== undefined) this.usedNonces.add(input.nonce);
-    this.record('decision-ignored', by, `${what} signed for another run of this ceremony (a reset replays it): not counted`, step);
+    this.record(
+      'decision-ignored',
+      by,
+      `${what} signed for another run of this ceremony (a reset replays it): not counted`,
+      step,
+    );
     return true;
   }
 
   /** Record a decision the validator accepted. */
   decide(kind: DecisionKind, input: DecisionInput): GateView {
-    if (this.ignoredFromOtherRun(kind, input.actor, this.gateChallenge(input.gate), input, input.gate)) return this.gateView(input.gate);
+    if (this.ignoredFromOtherRun(kind, input.actor, this.gateChallenge(input.gate), input, input.gate))
+      return this.gateView(input.gate);
     const via = signedVia(this.policy, input.actor, input.signature.publicKey)!;
     const { gate, actor, planDigest, nonce, comment, reason, reference } = input;
-    const decision: Decision = { gate, actor, decision: kind, planDigest, via, nonce, signedAt: input.at, signature: input.signature, at: new Date().toISOString(), ...(input.challenge !== undefined ? { challenge: input.challenge } : {}) };
-    Object.assign(decision, comment !== undefined ? { comment } : {}, reason !== undefined ? { reason } : {}, reference !== undefined ? { reference } : {});
+    const decision: Decision = {
+      gate,
+      actor,
+      decision: kind,
+      planDigest,
+      via,
+      nonce,
+      signedAt: input.at,
+      signature: input.signature,
+      at: new Date().toISOString(),
+      ...(input.challenge !== undefined ? { challenge: input.challenge } : {}),
+    };
+    Object.assign(
+      decision,
+      comment !== undefined ? { comment } : {},
+      reason !== undefined ? { reason } : {},
+      reference !== undefined ? { reference } : {},
+    );
     this.usedNonces.add(nonce);
     this.decisions.push(decision);
-    const detail = kind === 'reject' ? `rejected: ${reason}` : kind === 'signoff' ? `signed off, reference ${reference}` : `approved plan ${planDigest.slice(0, 12)}…${comment ? `: ${comment}` : ''}`;
+    const detail =
+      kind === 'reject'
+        ? `rejected: ${reason}`
+        : kind === 'signoff'
+          ? `signed off, reference ${reference}`
+          : `approved plan ${planDigest.slice(0, 12)}…${comment ? `: ${comment}` : ''}`;
     this.record(kind, actor, `${detail} (via ${via})`, gate);
     return this.gateView(gate);
   }
@@ -182,7 +256,8 @@ export class CeremonyState implements GateContext {
     const required = this.checkedStep(stepId);
     if (!required) return `step ${stepId} was not checked against the policy`;
     const { met, open } = policyMet(required, (id) => this.stepStatus(id) === 'succeeded');
-    if (!met) return `${required.op} is ${required.kind}: the policy needs ${open.join(', ') || 'an approval'} passed first`;
+    if (!met)
+      return `${required.op} is ${required.kind}: the policy needs ${open.join(', ') || 'an approval'} passed first`;
     return undefined;
   }
 
@@ -193,11 +268,16 @@ export class CeremonyState implements GateContext {
   refuseCancel(input: OperatorActionInput): Refusal | undefined {
     const by = input.by;
     if (this.finished) return refusal('finished', `ceremony ${this.ceremonyId} is already ${this.phase}`);
-    if (this.irreversibleStarted) return refusal('irreversible', 'an irreversible step has started; the ceremony can no longer be cancelled (an operator may abort at an intervention)');
+    if (this.irreversibleStarted)
+      return refusal(
+        'irreversible',
+        'an irreversible step has started; the ceremony can no longer be cancelled (an operator may abort at an intervention)',
+      );
     // until the worker's policy check answers nothing has run, and stopping is always safe: the
     // plan's operators may cancel then (a plan naming others is refused by that check anyway)
     const operators = this.policy ? this.operators : this.plan.operators;
-    if (by !== this.plan.requester && !operators.includes(by)) return refusal('not-eligible', `${by} is neither the requester nor an operator`);
+    if (by !== this.plan.requester && !operators.includes(by))
+      return refusal('not-eligible', `${by} is neither the requester nor an operator`);
     if (this.cancelRequest) return refusal('duplicate', 'cancellation already requested');
     if (this.challengeRunId === undefined) return undefined;
     return operatorActionProblem(this, 'cancel', '', input, this.cancelChallenge, Date.now());
@@ -205,12 +285,17 @@ export class CeremonyState implements GateContext {
 
   refuseResolve(input: OperatorActionInput & { action: 'retry' | 'abort'; step?: string }): Refusal | undefined {
     const by = input.by;
-    if (this.phase !== 'needs-intervention') return refusal('not-needed', `ceremony ${this.ceremonyId} is ${this.phase}, not waiting for an intervention`);
+    if (this.phase !== 'needs-intervention')
+      return refusal('not-needed', `ceremony ${this.ceremonyId} is ${this.phase}, not waiting for an intervention`);
     if (!this.operators.includes(by)) return refusal('not-eligible', `${by} is not an operator`);
     if (this.resolution) return refusal('duplicate', 'a resolution is already being applied');
     if (this.challengeRunId === undefined) return undefined;
     const waiting = this.intervention?.step ?? '';
-    if (input.signature && input.step !== waiting) return refusal('not-needed', `the resolve names step ${input.step ?? '(none)'}, but step ${waiting} waits for an intervention`);
+    if (input.signature && input.step !== waiting)
+      return refusal(
+        'not-needed',
+        `the resolve names step ${input.step ?? '(none)'}, but step ${waiting} waits for an intervention`,
+      );
     return operatorActionProblem(this, input.action, waiting, input, this.intervention?.challenge, Date.now());
   }
 
@@ -236,7 +321,14 @@ export class CeremonyState implements GateContext {
       phase: this.phase,
       currentStep: this.currentStep,
       openGate: gate
-        ? { id: gate.step.id, quorum: gateQuorum(gate.step), approvedBy: [...approvers(this.gateDecisions(gate.step.id))], pending: this.pendingApprovers(gate.step), deadline: gate.deadline, ...(gate.challenge ? { challenge: gate.challenge } : {}) }
+        ? {
+            id: gate.step.id,
+            quorum: gateQuorum(gate.step),
+            approvedBy: [...approvers(this.gateDecisions(gate.step.id))],
+            pending: this.pendingApprovers(gate.step),
+            deadline: gate.deadline,
+            ...(gate.challenge ? { challenge: gate.challenge } : {}),
+          }
         : undefined,
       ...(this.phase === 'needs-intervention' && this.intervention ? { intervention: { ...this.intervention } } : {}),
       ...(this.cancelChallenge && !this.finished ? { cancelChallenge: this.cancelChallenge } : {}),

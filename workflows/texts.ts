@@ -39,13 +39,25 @@ export function nextStepsLines(state: CeremonyState): string[] {
 /** The last mail: how the ceremony ended and, when a person ended it, why. */
 export function outcomeText(plan: Plan, state: CeremonyState, outcome: string): string {
   const why = state.steps.find((s) => s.error && ['rejected', 'aborted', 'expired'].includes(s.status));
-  const refused = state.refusedBy ? `Refused by the precheck "${state.refusedBy}", before any gate: ${state.refusal}` : '';
-  return [`Ceremony ${state.ceremonyId} ended: ${outcome}.`, why ? `${why.title}: ${why.error}` : refused, `HSM: ${plan.hsm}`, `Ticket: ${plan.ticket}`, ...nextStepsLines(state)].filter(Boolean).join('\n');
+  const refused = state.refusedBy
+    ? `Refused by the precheck "${state.refusedBy}", before any gate: ${state.refusal}`
+    : '';
+  return [
+    `Ceremony ${state.ceremonyId} ended: ${outcome}.`,
+    why ? `${why.title}: ${why.error}` : refused,
+    `HSM: ${plan.hsm}`,
+    `Ticket: ${plan.ticket}`,
+    ...nextStepsLines(state),
+  ]
+    .filter(Boolean)
+    .join('\n');
 }
 
 /** The policy check's result for the timeline: which step waits for which gate. */
 export function policySummary(state: CeremonyState): string {
-  const gated = (state.policy?.steps ?? []).filter((s) => s.rule).map((s) => `${s.id} (${s.kind}) after ${s.by.join(' + ')}`);
+  const gated = (state.policy?.steps ?? [])
+    .filter((s) => s.rule)
+    .map((s) => `${s.id} (${s.kind}) after ${s.by.join(' + ')}`);
   return `the plan meets the policy: ${gated.join('; ') || 'no step needs a gate'}`;
 }
 

@@ -4,7 +4,10 @@ import { azureCredential } from './credential';
 
 /** `/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.HardwareSecurityModules/dedicatedHSMs/<name>` */
 export function parseDedicatedHsmId(id: string): { subscriptionId: string; resourceGroup: string; name: string } {
-  const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.HardwareSecurityModules\/dedicatedHSMs\/([^/]+)$/i.exec(id);
+  const m =
+    /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.HardwareSecurityModules\/dedicatedHSMs\/([^/]+)$/i.exec(
+      id,
+    );
   if (!m) throw new Error(`not a Dedicated HSM resource id: ${id}`);
   return { subscriptionId: m[1], resourceGroup: m[2], name: m[3] };
 }
@@ -23,7 +26,13 @@ export function azureSettings(c: Pick<AppConfig, 'AZURE_RESOURCE_MANAGER_ENDPOIN
 /** The official ARM client with @azure/identity's default chain (environment service principal,
  * workload or managed identity, Azure CLI). Loaded on first use: the Azure SDK is ~20 MiB of the
  * worker's memory, and only a deprovision calls it. */
-export async function dedicatedHsmClient(subscriptionId: string, settings: AzureSettings): Promise<AzureDedicatedHSMResourceProvider> {
-  const [{ AzureDedicatedHSMResourceProvider }, { credential, tlsOptions }] = await Promise.all([import('@azure/arm-hardwaresecuritymodules'), azureCredential(settings.caFile)]);
+export async function dedicatedHsmClient(
+  subscriptionId: string,
+  settings: AzureSettings,
+): Promise<AzureDedicatedHSMResourceProvider> {
+  const [{ AzureDedicatedHSMResourceProvider }, { credential, tlsOptions }] = await Promise.all([
+    import('@azure/arm-hardwaresecuritymodules'),
+    azureCredential(settings.caFile),
+  ]);
   return new AzureDedicatedHSMResourceProvider(credential, subscriptionId, { endpoint: settings.endpoint, tlsOptions });
 }

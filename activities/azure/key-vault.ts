@@ -27,12 +27,18 @@ export function parseKeyVaultRef(ref: string): { vault: string; name: string } {
 
 /** The SDK is loaded on first use: only a worker whose inventory names Key Vault carries it. */
 async function newClient(template: string, vault: string, caFile: string | undefined) {
-  const [{ SecretClient }, { credential, tlsOptions }] = await Promise.all([import('@azure/keyvault-secrets'), azureCredential(caFile)]);
+  const [{ SecretClient }, { credential, tlsOptions }] = await Promise.all([
+    import('@azure/keyvault-secrets'),
+    azureCredential(caFile),
+  ]);
   // Key Vault's challenge names the resource to get a token for (https://vault.azure.net), and
   // the SDK checks that the vault's host is under it; a vault not addressed by its own host name
   // (a stand-in, a proxy) cannot pass that check
   const byHostName = /^https:\/\/\{vault\}\./.test(template);
-  return new SecretClient(template.replace('{vault}', vault), credential, { tlsOptions, disableChallengeResourceVerification: !byHostName });
+  return new SecretClient(template.replace('{vault}', vault), credential, {
+    tlsOptions,
+    disableChallengeResourceVerification: !byHostName,
+  });
 }
 
 const clients = new Map<string, ReturnType<typeof newClient>>();
@@ -53,14 +59,24 @@ function clientFor(vault: string, settings: KeyVaultSettings): ReturnType<typeof
  * reached (no status) stays an ordinary error, which Temporal retries. */
 function explained(ref: string, doing: 'read' | 'stored', err: unknown): Error {
   const e = err as { name?: string; statusCode?: number; code?: string; message?: string };
-  if (e.statusCode === 404 && doing === 'read') return new SecretNotStored(`secret ${ref} is not in the vault (${e.code ?? 'SecretNotFound'})`);
+  if (e.statusCode === 404 && doing === 'read')
+    return new SecretNotStored(`secret ${ref} is not in the vault (${e.code ?? 'SecretNotFound'})`);
   const status = [e.statusCode, e.code].filter((x) => x !== undefined).join(' ');
   if (e.statusCode === 401 || e.statusCode === 403) {
-    return new SecretUnavailable(`secret ${ref} cannot be ${doing}: the vault refuses the worker's identity (${status}); grant it ${doing === 'read' ? 'get' : 'set'} on the vault's secrets`);
+    return new SecretUnavailable(
+      `secret ${ref} cannot be ${doing}: the vault refuses the worker's identity (${status}); grant it ${doing === 'read' ? 'get' : 'set'} on the vault's secrets`,
+    );
   }
-  if (e.statusCode !== undefined) return new SecretUnavailable(`secret ${ref} cannot be ${doing}: the vault answered ${status}`);
-  if (e.name === 'CredentialUnavailableError' || e.name === 'AuthenticationError' || e.name === 'AggregateAuthenticationError') {
-    return new SecretUnavailable(`secret ${ref} cannot be ${doing}: no Azure credential for Key Vault (${e.name}; a managed or workload identity, AZURE_CLIENT_ID/SECRET/TENANT_ID, or az login)`);
+  if (e.statusCode !== undefined)
+    return new SecretUnavailable(`secret ${ref} cannot be ${doing}: the vault answered ${status}`);
+  if (
+    e.name === 'CredentialUnavailableError' ||
+    e.name === 'AuthenticationError' ||
+    e.name === 'AggregateAuthenticationError'
+  ) {
+    return new SecretUnavailable(
+      `secret ${ref} cannot be ${doing}: no Azure credential for Key Vault (${e.name}; a managed or workload identity, AZURE_CLIENT_ID/SECRET/TENANT_ID, or az login)`,
+    );
   }
   return new Error(`secret ${ref} cannot be ${doing} now: the vault did not answer (${e.code ?? e.name ?? 'error'})`);
 }

@@ -2,7 +2,14 @@ import type { Inventory, SecretRef } from '../../ceremonies/inventory';
 import { own } from '../../ceremonies/own';
 import { AuthenticationFailed, HsmLoginFailed, HsmLoginRefused, LunaCommandError } from './errors';
 import { readSoLoginAttemptsLeft } from './queries';
-import { LunaShell, type CommandOutput, type HostOutput, type LunaCredential, type LunaTarget, type RunOptions } from './luna-shell';
+import {
+  LunaShell,
+  type CommandOutput,
+  type HostOutput,
+  type LunaCredential,
+  type LunaTarget,
+  type RunOptions,
+} from './luna-shell';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Lease, SessionPool } from './session-pool';
 import { resolveSecret, SecretUnavailable, storeSecret, trySecret, type SecretSources } from './secrets';
@@ -76,22 +83,49 @@ export class DeviceAccess {
     private readonly sessions?: DeviceSessions,
   ) {}
 
-  static forHsm(inventory: Inventory, ref: string, secrets?: SecretSources, commandTimeoutMs?: number, sessions?: DeviceSessions): DeviceAccess {
+  static forHsm(
+    inventory: Inventory,
+    ref: string,
+    secrets?: SecretSources,
+    commandTimeoutMs?: number,
+    sessions?: DeviceSessions,
+  ): DeviceAccess {
     const entry = own(inventory.hsms, ref);
     if (!entry) throw new SecretUnavailable(`unknown HSM "${ref}": not in the worker's inventory`);
-    return new DeviceAccess(ref, entry, entry.credentials.admin || entry.credentials.adminKey ? 'admin' : 'tenantadmin', secrets, commandTimeoutMs, sessions);
+    return new DeviceAccess(
+      ref,
+      entry,
+      entry.credentials.admin || entry.credentials.adminKey ? 'admin' : 'tenantadmin',
+      secrets,
+      commandTimeoutMs,
+      sessions,
+    );
   }
 
   /** The on-prem backup device of an HSM. */
-  static forBackupOf(inventory: Inventory, hsmRef: string, secrets?: SecretSources, commandTimeoutMs?: number): DeviceAccess {
+  static forBackupOf(
+    inventory: Inventory,
+    hsmRef: string,
+    secrets?: SecretSources,
+    commandTimeoutMs?: number,
+  ): DeviceAccess {
     const name = own(inventory.hsms, hsmRef)?.backupDevice;
     const entry = name ? own(inventory.backupDevices, name) : undefined;
     if (!name || !entry) throw new SecretUnavailable(`the inventory names no backup device for HSM "${hsmRef}"`);
     // the OS login user is the inventory's; its password or key is `credentials.backup` /
     // `backupKey` whatever the user is called (the session looks credentials up by user name)
     const { backup, backupKey, backupDomain: _retired, ...others } = entry.credentials;
-    const login = { ...(backup ? { [entry.user]: backup } : {}), ...(backupKey ? { [`${entry.user}Key`]: backupKey } : {}) };
-    return new DeviceAccess(name, { ...entry, credentials: { ...others, ...login } }, entry.user, secrets, commandTimeoutMs);
+    const login = {
+      ...(backup ? { [entry.user]: backup } : {}),
+      ...(backupKey ? { [`${entry.user}Key`]: backupKey } : {}),
+    };
+    return new DeviceAccess(
+      name,
+      { ...entry, credentials: { ...others, ...login } },
+      entry.user,
+      secrets,
+      commandTimeoutMs,
+    );
   }
 
   get target(): LunaTarget {
@@ -131,7 +165,11 @@ export class DeviceAccess {
     return this.adminUserName;
   }
 
-  async open(user: string, credential: LunaCredential, options: { firstLogin?: { newPassword: string } } = {}): Promise<LunaShell> {
+  async open(
+    user: string,
+    credential: LunaCredential,
+    options: { firstLogin?: { newPassword: string } } = {},
+  ): Promise<LunaShell> {
     const shell = await LunaShell.open(this.target, user, credential, options);
     this.opened.push(shell);
     return shell;
@@ -211,11 +249,25 @@ export class DeviceAccess {
     const timed = commandTimer();
     try {
       const out = await shell.run(command, { ...options, timeoutMs: options.timeoutMs ?? this.commandTimeoutMs });
-      this.transcript.push({ user: shell.user, command, code: out.code, output: options.keepChars === undefined ? out.output : bounded(out.output, options.keepChars), ...timed(), ...(out.warnings.length ? { warnings: out.warnings } : {}) });
+      this.transcript.push({
+        user: shell.user,
+        command,
+        code: out.code,
+        output: options.keepChars === undefined ? out.output : bounded(out.output, options.keepChars),
+        ...timed(),
+        ...(out.warnings.length ? { warnings: out.warnings } : {}),
+      });
       return out;
     } catch (err) {
       const warnings = err instanceof LunaCommandError ? err.warnings : [];
-      this.transcript.push({ user: shell.user, command, code: -1, output: (err as Error).message, ...timed(), ...(warnings.length ? { warnings } : {}) });
+      this.transcript.push({
+        user: shell.user,
+        command,
+        code: -1,
+        output: (err as Error).message,
+        ...timed(),
+        ...(warnings.length ? { warnings } : {}),
+      });
       throw err;
     }
   }
@@ -234,7 +286,13 @@ export class DeviceAccess {
     if (!this.sessions || this.entry.lunacm !== undefined) return this.login(false);
     const user = this.adminUser();
     const credential = await this.credential(user);
-    const key = [this.entry.host, this.entry.port, this.entry.hostKeyFingerprint, user, createHash('sha256').update(JSON.stringify(credential)).digest('base64')].join(' ');
+    const key = [
+      this.entry.host,
+      this.entry.port,
+      this.entry.hostKeyFingerprint,
+      user,
+      createHash('sha256').update(JSON.stringify(credential)).digest('base64'),
+    ].join(' ');
     this.adminLease = await this.sessions.acquire(key, () => LunaShell.open(this.target, user, credential));
     return this.adminLease.session;
   }
@@ -276,11 +334,21 @@ export class DeviceAccess {
   async download(remoteName: string): Promise<Buffer> {
     try {
       const data = await (await this.admin()).download(remoteName, this.commandTimeoutMs);
-      this.transcript.push({ user: this.adminUser(), command: `(scp fetch ${remoteName}, ${data.length} bytes)`, code: 0, output: '' });
+      this.transcript.push({
+        user: this.adminUser(),
+        command: `(scp fetch ${remoteName}, ${data.length} bytes)`,
+        code: 0,
+        output: '',
+      });
       return data;
     } catch (err) {
       this.adminReusable = false;
-      this.transcript.push({ user: this.adminUser(), command: `(scp fetch ${remoteName})`, code: -1, output: (err as Error).message });
+      this.transcript.push({
+        user: this.adminUser(),
+        command: `(scp fetch ${remoteName})`,
+        code: -1,
+        output: (err as Error).message,
+      });
       throw err;
     }
   }
@@ -293,7 +361,11 @@ export class DeviceAccess {
    * are not this: see `hsm.zeroize`.) */
   async hsmLogin(): Promise<void> {
     const left = await readSoLoginAttemptsLeft(this);
-    if (left === null) throw new HsmLoginRefused(this.ref, 'hsm show says the HSM is zeroized ("HSM IS ZEROIZED"): there is no HSM SO to log in as; initialise the HSM (hsm-init) first');
+    if (left === null)
+      throw new HsmLoginRefused(
+        this.ref,
+        'hsm show says the HSM is zeroized ("HSM IS ZEROIZED"): there is no HSM SO to log in as; initialise the HSM (hsm-init) first',
+      );
     if (left <= 1) {
       throw new HsmLoginRefused(
         this.ref,
@@ -303,17 +375,28 @@ export class DeviceAccess {
     const password = await this.secret('hsmSo');
     this.adminReusable = false; // the SO's login lives in the session: never lent on
     // no answer to the last-attempt caution: were it asked, nothing would be typed
-    const out = await this.run('hsm login', { answers: [{ prompt: /password:[\s>]*$/i, reply: password }], secrets: [password], allowError: true });
+    const out = await this.run('hsm login', {
+      answers: [{ prompt: /password:[\s>]*$/i, reply: password }],
+      secrets: [password],
+      allowError: true,
+    });
     if (out.code === 0 && out.errors.length === 0) return;
     const said = [...out.errors.map((e) => e.line), `Command Result : ${out.code} (${out.text})`].join(' ');
     let now: string;
     try {
       const after = await readSoLoginAttemptsLeft(this);
-      now = after === null ? 'hsm show now says the HSM is zeroized' : `hsm show now says ${after} attempt${after === 1 ? '' : 's'} left before zeroization`;
+      now =
+        after === null
+          ? 'hsm show now says the HSM is zeroized'
+          : `hsm show now says ${after} attempt${after === 1 ? '' : 's'} left before zeroization`;
     } catch (err) {
       now = `hsm show could not be read after it (${(err as Error).message})`;
     }
-    throw new HsmLoginFailed(this.ref, `${now}. The password is not typed again: check the inventory's hsmSo secret, log in by hand with the right password to reset the counter, then retry the step`, said);
+    throw new HsmLoginFailed(
+      this.ref,
+      `${now}. The password is not typed again: check the inventory's hsmSo secret, log in by hand with the right password to reset the counter, then retry the step`,
+      said,
+    );
   }
 
   /** Close this activity's sessions; a borrowed admin session goes back to the pool only when

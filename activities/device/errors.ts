@@ -23,7 +23,9 @@ export class AuthenticationFailed extends DeviceError {
  * wrong password either. */
 export class UnansweredLoginQuestion extends DeviceError {
   constructor(host: string, user: string, question: string) {
-    super(`login as ${user} on ${host} asked "${question}", which the worker does not answer: give ${user} a password or key login`);
+    super(
+      `login as ${user} on ${host} asked "${question}", which the worker does not answer: give ${user} a password or key login`,
+    );
     this.name = 'UnansweredLoginQuestion';
   }
 }
@@ -31,7 +33,9 @@ export class UnansweredLoginQuestion extends DeviceError {
 /** The server offered no authentication method we have a credential for: not a wrong password. */
 export class NoUsableAuthMethod extends DeviceError {
   constructor(host: string, user: string, offered: string[], ours: string[]) {
-    super(`${host} offers ${offered.length ? offered.join(', ') : 'no method'} for ${user}; the inventory's credential can do ${ours.join(', ')}: give ${user} a credential the server accepts`);
+    super(
+      `${host} offers ${offered.length ? offered.join(', ') : 'no method'} for ${user}; the inventory's credential can do ${ours.join(', ')}: give ${user} a credential the server accepts`,
+    );
     this.name = 'NoUsableAuthMethod';
   }
 }
@@ -61,7 +65,9 @@ export class LunaCommandError extends DeviceError {
  * documented, a confirmation nobody expected): nothing is typed on a guess. */
 export class UnansweredPrompt extends DeviceError {
   constructor(host: string, command: string, question: string, leadIn?: string) {
-    super(`'${command}' on ${host} asked ${JSON.stringify(question)}${leadIn === undefined ? '' : ` (after ${JSON.stringify(leadIn)})`}, which the operation does not answer; nothing was typed`);
+    super(
+      `'${command}' on ${host} asked ${JSON.stringify(question)}${leadIn === undefined ? '' : ` (after ${JSON.stringify(leadIn)})`}, which the operation does not answer; nothing was typed`,
+    );
     this.name = 'UnansweredPrompt';
   }
 }
@@ -69,8 +75,16 @@ export class UnansweredPrompt extends DeviceError {
 /** A backup partition of this step exists but holds fewer (or other) objects than its source:
  * it is not a backup, and it is not taken for one. An operator decides (replace, or abort). */
 export class IncompleteBackup extends DeviceError {
-  constructor(device: string, target: { label: string; objects: number }, sourceObjects: number, partition: string, decision: string) {
-    super(`backup ${target.label} on ${device} holds ${target.objects} of the ${sourceObjects} objects of partition ${partition}: it is not a backup; ${decision}`);
+  constructor(
+    device: string,
+    target: { label: string; objects: number },
+    sourceObjects: number,
+    partition: string,
+    decision: string,
+  ) {
+    super(
+      `backup ${target.label} on ${device} holds ${target.objects} of the ${sourceObjects} objects of partition ${partition}: it is not a backup; ${decision}`,
+    );
     this.name = 'IncompleteBackup';
   }
 }
@@ -102,7 +116,9 @@ export class DeviceConnectionLost extends Error {
 /** The appliance did not come back after a reboot: on Azure this needs a physical reboot. */
 export class RebootHung extends DeviceError {
   constructor(host: string, waitedSeconds: number) {
-    super(`${host} did not come back within ${waitedSeconds} s of the reboot: a physical reboot (support request) is needed`);
+    super(
+      `${host} did not come back within ${waitedSeconds} s of the reboot: a physical reboot (support request) is needed`,
+    );
     this.name = 'RebootHung';
   }
 }
@@ -116,7 +132,9 @@ export class UnreadableOutput extends DeviceError {
     readonly problem: string,
     readonly line?: string,
   ) {
-    super(`unexpected '${command}' output: ${problem}${line === undefined ? '' : ` (at ${JSON.stringify(line.trim())})`}; nothing was decided on it`);
+    super(
+      `unexpected '${command}' output: ${problem}${line === undefined ? '' : ` (at ${JSON.stringify(line.trim())})`}; nothing was decided on it`,
+    );
     this.name = 'UnreadableOutput';
   }
 }

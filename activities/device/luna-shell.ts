@@ -1,7 +1,17 @@
 import { createHash } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import { Client, type ClientChannel } from 'ssh2';
-import { AuthenticationFailed, DeviceConnectionLost, HostKeyMismatch, LunaCommandError, NoUsableAuthMethod, PasswordChangeRequired, UnansweredLoginQuestion, UnansweredPrompt, UnreadableOutput } from './errors';
+import {
+  AuthenticationFailed,
+  DeviceConnectionLost,
+  HostKeyMismatch,
+  LunaCommandError,
+  NoUsableAuthMethod,
+  PasswordChangeRequired,
+  UnansweredLoginQuestion,
+  UnansweredPrompt,
+  UnreadableOutput,
+} from './errors';
 import { deviceWarnings, isWarningLine, normaliseOutput, parseResult, type LunashResult } from './lunash-parser';
 import { scpDownload, scpUpload } from './scp';
 import { scrub } from './secrets';
@@ -38,7 +48,10 @@ export function pendingQuestion(text: string, command?: string): { question: str
   // lunash asks on one line and reads after a `>` on the next
   if (at > 0 && /^>$/.test(said[at])) at--;
   // a warning printed between them does not hide the line that names whose secret it is
-  const leadIn = said.slice(0, Math.max(0, at)).filter((l) => !isWarningLine(l)).pop();
+  const leadIn = said
+    .slice(0, Math.max(0, at))
+    .filter((l) => !isWarningLine(l))
+    .pop();
   return { question: said[at] ?? '', ...(leadIn !== undefined ? { leadIn } : {}) };
 }
 
@@ -46,7 +59,9 @@ export function pendingQuestion(text: string, command?: string): { question: str
 export function answerFor(text: string, answers: readonly Answer[], command?: string): number {
   if (!QUESTION_END.test(text)) return -1;
   const { leadIn } = pendingQuestion(text, command);
-  return answers.findIndex((a) => a.prompt.test(text) && (a.leadIn === undefined || (leadIn !== undefined && a.leadIn.test(leadIn))));
+  return answers.findIndex(
+    (a) => a.prompt.test(text) && (a.leadIn === undefined || (leadIn !== undefined && a.leadIn.test(leadIn))),
+  );
 }
 
 /** How lunash and LunaCM end a question (`… password:\r\n> `, `… 'quit' to quit now. >`,
@@ -141,7 +156,12 @@ export class LunaShell {
     target: LunaTarget,
     user: string,
     credential: LunaCredential,
-    options: { timeoutMs?: number; firstLogin?: { newPassword: string }; hostShell?: boolean; unansweredQuestionMs?: number } = {},
+    options: {
+      timeoutMs?: number;
+      firstLogin?: { newPassword: string };
+      hostShell?: boolean;
+      unansweredQuestionMs?: number;
+    } = {},
   ): Promise<LunaShell> {
     const timeoutMs = options.timeoutMs ?? 15_000;
     const where = `${target.host}:${target.port}`;
@@ -155,7 +175,8 @@ export class LunaShell {
       // `on`, not `once`: ssh2 may emit several errors for one failed connection (e.g. a reset
       // and "lost before handshake" while an appliance reboots); an unhandled one kills the worker
       client.on('error', (err: Error & { level?: string }) => {
-        if (seen !== undefined && seen !== target.hostKeyFingerprint) reject(new HostKeyMismatch(where, target.hostKeyFingerprint, seen));
+        if (seen !== undefined && seen !== target.hostKeyFingerprint)
+          reject(new HostKeyMismatch(where, target.hostKeyFingerprint, seen));
         else if (err.level === 'client-authentication') reject(auth.failure(where));
         else reject(new DeviceConnectionLost(where, `connect (${err.message})`));
       });
@@ -172,9 +193,18 @@ export class LunaShell {
       });
     });
     const stream = await new Promise<ClientChannel>((resolve, reject) =>
-      client.shell({ term: 'vt100', cols: 200, rows: 60 }, (err, s) => (err ? reject(new DeviceConnectionLost(where, 'shell')) : resolve(s))),
+      client.shell({ term: 'vt100', cols: 200, rows: 60 }, (err, s) =>
+        err ? reject(new DeviceConnectionLost(where, 'shell')) : resolve(s),
+      ),
     );
-    const shell = new LunaShell(client, stream, where, user, timeoutMs, options.unansweredQuestionMs ?? UNANSWERED_QUESTION_MS);
+    const shell = new LunaShell(
+      client,
+      stream,
+      where,
+      user,
+      timeoutMs,
+      options.unansweredQuestionMs ?? UNANSWERED_QUESTION_MS,
+    );
     if ('password' in credential) shell.secrets.add(credential.password);
     if (options.hostShell) {
       // typed ahead: the shell reads it once it is ready, whatever its banner and own prompt
@@ -199,7 +229,10 @@ export class LunaShell {
         await shell.waitFor((text) => prompt.test(text), 'first-login password change');
         shell.stream.write(`${reply}\r`);
       }
-      await shell.waitFor((text) => PROMPT.test(text) || /passwd: Authentication token manipulation error/.test(text), 'first-login password change');
+      await shell.waitFor(
+        (text) => PROMPT.test(text) || /passwd: Authentication token manipulation error/.test(text),
+        'first-login password change',
+      );
       if (!PROMPT.test(shell.buffer)) {
         const reason = shell.buffer.split(/\r?\n/).find((l) => /BAD PASSWORD|Sorry/i.test(l)) ?? 'refused';
         shell.close();
@@ -213,7 +246,12 @@ export class LunaShell {
   /** Wait until `done` holds for what the device printed. `unanswered`: the failure when the
    * device has asked a question nobody answers (undefined while it has not) and then says nothing
    * more for the session's `unansweredQuestionMs`. */
-  private waitFor(done: (text: string) => boolean, during: string, timeoutMs = this.timeoutMs, unanswered?: (text: string) => Error | undefined): Promise<void> {
+  private waitFor(
+    done: (text: string) => boolean,
+    during: string,
+    timeoutMs = this.timeoutMs,
+    unanswered?: (text: string) => Error | undefined,
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       let stall: NodeJS.Timeout | undefined;
       const finish = (err?: Error) => {
@@ -223,7 +261,10 @@ export class LunaShell {
         if (err) reject(err);
         else resolve();
       };
-      const timer = setTimeout(() => finish(new DeviceConnectionLost(this.host, `${during} (no answer in ${timeoutMs} ms)`)), timeoutMs);
+      const timer = setTimeout(
+        () => finish(new DeviceConnectionLost(this.host, `${during} (no answer in ${timeoutMs} ms)`)),
+        timeoutMs,
+      );
       const check = () => {
         clearTimeout(stall);
         if (done(this.buffer)) finish();
@@ -251,14 +292,15 @@ export class LunaShell {
     while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
     const status = EXIT_LINE.exec(lines.pop()?.trim() ?? '');
     const output = scrub(lines.join('\n').trim(), this.secrets);
-    if (!status) throw new UnreadableOutput(command, 'no exit status line after the command', output.split('\n').slice(-1)[0]);
+    if (!status)
+      throw new UnreadableOutput(command, 'no exit status line after the command', output.split('\n').slice(-1)[0]);
     return { command, output, status: Number(status[1]) };
   }
 
   /** Start LunaCM from the workstation's shell (`lunacm`, or its path) and wait for its prompt;
    * from then on `run` sends LunaCM commands. Its banner and slot list go to the transcript. */
   async startLunacm(command: string, options: { timeoutMs?: number } = {}): Promise<string> {
-    if (this.mode !== 'host') throw new Error('LunaCM is started from the workstation\'s shell');
+    if (this.mode !== 'host') throw new Error("LunaCM is started from the workstation's shell");
     this.buffer = '';
     this.stream.write(`${command}\r`);
     await this.waitFor((text) => PROMPT.test(text) || HOST_PROMPT.test(text), `'${command}'`, options.timeoutMs);
@@ -267,7 +309,8 @@ export class LunaShell {
     const last = lines.pop() ?? '';
     const output = scrub(lines.join('\n').trim(), this.secrets);
     // back at the shell prompt: LunaCM did not start (not installed, not on PATH)
-    if (!PROMPT.test(last)) throw new UnreadableOutput(command, 'the shell did not start LunaCM', output.split('\n').slice(-1)[0] ?? '');
+    if (!PROMPT.test(last))
+      throw new UnreadableOutput(command, 'the shell did not start LunaCM', output.split('\n').slice(-1)[0] ?? '');
     this.mode = 'luna';
     this.buffer = '';
     return output;
@@ -282,7 +325,8 @@ export class LunaShell {
     this.buffer = '';
     let answeredUpTo = 0;
     this.stream.write(`${command}\r`);
-    const finished = (text: string) => PROMPT.test(text) || (options.endsSession === true && this.ended && RESULT_LINE.test(text));
+    const finished = (text: string) =>
+      PROMPT.test(text) || (options.endsSession === true && this.ended && RESULT_LINE.test(text));
     const echo = () => (answeredUpTo === 0 ? command : undefined);
     const asked = (text: string) => answerFor(text, answers, echo());
     for (;;) {
@@ -291,9 +335,19 @@ export class LunaShell {
         if (!QUESTION_END.test(since)) return undefined;
         const { leadIn } = pendingQuestion(since, echo());
         const last = (normaliseOutput(since).trim().split('\n').slice(-1)[0] ?? '').trim();
-        return new UnansweredPrompt(this.host, command, scrub(last, this.secrets), leadIn === undefined ? undefined : scrub(leadIn, this.secrets));
+        return new UnansweredPrompt(
+          this.host,
+          command,
+          scrub(last, this.secrets),
+          leadIn === undefined ? undefined : scrub(leadIn, this.secrets),
+        );
       };
-      await this.waitFor((text) => finished(text) || asked(text.slice(answeredUpTo)) >= 0, `'${command}'`, options.timeoutMs, unanswered);
+      await this.waitFor(
+        (text) => finished(text) || asked(text.slice(answeredUpTo)) >= 0,
+        `'${command}'`,
+        options.timeoutMs,
+        unanswered,
+      );
       if (finished(this.buffer)) break;
       const index = asked(this.buffer.slice(answeredUpTo));
       const [answer] = answers.splice(index, 1);
@@ -306,10 +360,17 @@ export class LunaShell {
     const output = scrub(lines.join('\n').trim(), this.secrets);
     const result = parseResult(output);
     const warnings = deviceWarnings(output);
-    if (!result) throw new LunaCommandError(command, -1, 'no result line', [output.split('\n').slice(-1)[0] ?? ''], warnings);
+    if (!result)
+      throw new LunaCommandError(command, -1, 'no result line', [output.split('\n').slice(-1)[0] ?? ''], warnings);
     const out: CommandOutput = { command, output, warnings, ...result };
     if (!options.allowError && (result.code !== 0 || result.errors.length > 0)) {
-      throw new LunaCommandError(command, result.code, result.text, result.errors.map((e) => e.line).concat(result.errors.length ? [] : lastLines(output)), warnings);
+      throw new LunaCommandError(
+        command,
+        result.code,
+        result.text,
+        result.errors.map((e) => e.line).concat(result.errors.length ? [] : lastLines(output)),
+        warnings,
+      );
     }
     return out;
   }
@@ -364,13 +425,26 @@ function authentication(user: string, credential: LunaCredential) {
   const tried: string[] = [];
   let unknownPrompt: string | undefined;
   const method = (name: (typeof ours)[number]) => {
-    if (name === 'publickey' && 'privateKey' in credential) return { type: 'publickey' as const, username: user, key: credential.privateKey, passphrase: credential.passphrase };
-    if (name === 'password' && 'password' in credential) return { type: 'password' as const, username: user, password: credential.password };
+    if (name === 'publickey' && 'privateKey' in credential)
+      return {
+        type: 'publickey' as const,
+        username: user,
+        key: credential.privateKey,
+        passphrase: credential.passphrase,
+      };
+    if (name === 'password' && 'password' in credential)
+      return { type: 'password' as const, username: user, password: credential.password };
     const password = 'password' in credential ? credential.password : '';
     return {
       type: 'keyboard-interactive' as const,
       username: user,
-      prompt: (_name: string, _instructions: string, _lang: string, prompts: { prompt: string }[], finish: (answers: string[]) => void) => {
+      prompt: (
+        _name: string,
+        _instructions: string,
+        _lang: string,
+        prompts: { prompt: string }[],
+        finish: (answers: string[]) => void,
+      ) => {
         // answer the password prompt only; anything else (a one-time code, a question) we refuse
         const unknown = prompts.find((p) => !/password/i.test(p.prompt));
         if (unknown) unknownPrompt = unknown.prompt.trim();
@@ -392,7 +466,11 @@ function authentication(user: string, credential: LunaCredential) {
     failure: (where: string): Error => {
       if (tried.length === 0) return new NoUsableAuthMethod(where, user, offered ?? [], [...ours]);
       if (unknownPrompt) return new UnansweredLoginQuestion(where, user, unknownPrompt);
-      return new AuthenticationFailed(where, user, 'password' in credential ? 'wrong password for this appliance user' : 'the key was refused');
+      return new AuthenticationFailed(
+        where,
+        user,
+        'password' in credential ? 'wrong password for this appliance user' : 'the key was refused',
+      );
     },
   };
 }

@@ -24,11 +24,19 @@ export const PARTITION_LIST: TableTexts = {
 };
 
 /** guessed: no documentation or capture of `package listfile` was found. */
-export const PACKAGE_LISTFILE: TableTexts = { command: 'package listfile', source: 'guessed', empty: 'No package files found.' };
+export const PACKAGE_LISTFILE: TableTexts = {
+  command: 'package listfile',
+  source: 'guessed',
+  empty: 'No package files found.',
+};
 
 /** guessed: `package list` lists the packages installed on the appliance (the reboot patch a
  * firmware release requires is one); no capture of its output was found. */
-export const PACKAGE_LIST: TableTexts = { command: 'package list', source: 'guessed', empty: 'No packages are installed.' };
+export const PACKAGE_LIST: TableTexts = {
+  command: 'package list',
+  source: 'guessed',
+  empty: 'No packages are installed.',
+};
 
 /** `network route show`: guessed as the Linux kernel routing table (`route -n`) it is built on;
  * the command itself is Thales' ("Remove all but one instance of the 'default route', using the
@@ -44,10 +52,18 @@ export const ROUTE_TABLE = {
  * Thales' `partition archive backup` page says a backup partition has is read: its name (the
  * command's `-partition`) and its objects (a domain mismatch "creates an empty backup
  * partition"); nothing documents a source serial or a creation time, so none is read. */
-export const PARTITION_ARCHIVE_LIST: TableTexts = { command: 'partition archive list', source: 'guessed', empty: 'No backup partitions.' };
+export const PARTITION_ARCHIVE_LIST: TableTexts = {
+  command: 'partition archive list',
+  source: 'guessed',
+  empty: 'No backup partitions.',
+};
 
 /** guessed: the `audit log list` page (Luna 7 LunaSH reference) shows no output. */
-export const AUDIT_LOG_LIST: TableTexts = { command: 'audit log list', source: 'guessed', empty: 'No audit log files.' };
+export const AUDIT_LOG_LIST: TableTexts = {
+  command: 'audit log list',
+  source: 'guessed',
+  empty: 'No audit log files.',
+};
 
 /** `sysconf ntp status` (5.1 capture, Amazon CloudHSM Classic CLI test data): the state lines. */
 export const NTP_TEXTS = {

@@ -4,14 +4,24 @@
 // "nothing there" is only ever the device's own documented way of saying so.
 
 import { UnreadableOutput } from './errors';
-import { AUDIT_LOG_LIST, NTP_TEXTS, PACKAGE_LIST, PACKAGE_LISTFILE, PARTITION_ARCHIVE_LIST, PARTITION_LIST, ROUTE_TABLE, TEXTS } from './lunash-layouts';
+import {
+  AUDIT_LOG_LIST,
+  NTP_TEXTS,
+  PACKAGE_LIST,
+  PACKAGE_LISTFILE,
+  PARTITION_ARCHIVE_LIST,
+  PARTITION_LIST,
+  ROUTE_TABLE,
+  TEXTS,
+} from './lunash-layouts';
 
 /** One line end for every way a device or a PTY writes them: `\r\r\n` (CRLF written through a
  * PTY), `\r\n`, `\n`, and a stray `\r`. Text whose every other line is empty is what `\r\r\n`
  * becomes when read as two line ends (a reader splitting on `\r\n?`): that is undone too. */
 export function normaliseOutput(text: string): string {
   const lines = text.replace(/\r*\n/g, '\n').replace(/\r/g, '\n').split('\n');
-  const doubled = lines.length >= 3 && lines.some((l) => l.trim() !== '') && lines.every((l, i) => i % 2 === 0 || l === '');
+  const doubled =
+    lines.length >= 3 && lines.some((l) => l.trim() !== '') && lines.every((l, i) => i % 2 === 0 || l === '');
   return (doubled ? lines.filter((_, i) => i % 2 === 0) : lines).join('\n');
 }
 
@@ -51,9 +61,11 @@ export function deviceWarnings(output: string): string[] {
  * the warning form. */
 function withoutWarnings(lines: string[]): string[] {
   const drop = new Set<number>();
-  for (let i = 0; i < lines.length && (lines[i].trim() === '' || isWarningLine(lines[i])); i++) if (isWarningLine(lines[i])) drop.add(i);
+  for (let i = 0; i < lines.length && (lines[i].trim() === '' || isWarningLine(lines[i])); i++)
+    if (isWarningLine(lines[i])) drop.add(i);
   const result = lines.findIndex((l) => RESULT.test(l));
-  for (let i = result - 1; i >= 0 && (lines[i].trim() === '' || isWarningLine(lines[i])); i--) if (isWarningLine(lines[i])) drop.add(i);
+  for (let i = result - 1; i >= 0 && (lines[i].trim() === '' || isWarningLine(lines[i])); i--)
+    if (isWarningLine(lines[i])) drop.add(i);
   return drop.size === 0 ? lines : lines.filter((_, i) => !drop.has(i));
 }
 
@@ -148,7 +160,12 @@ function findTables(lines: string[], command: string): FoundTable[] {
       next: i + 1,
       cells: (line) => {
         const values = line.trim().split(/\s+/);
-        if (values.length !== names.length) throw new UnreadableOutput(command, `a row of ${values.length} values under a header of ${names.length} columns`, line);
+        if (values.length !== names.length)
+          throw new UnreadableOutput(
+            command,
+            `a row of ${values.length} values under a header of ${names.length} columns`,
+            line,
+          );
         return values;
       },
     });
@@ -168,7 +185,8 @@ function placeWords(line: string, starts: number[], command: string): string[] {
     const overlaps = spans.map(([s, e]) => Math.max(0, Math.min(b, e) - Math.max(a, s)));
     const best = Math.max(...overlaps);
     const column = overlaps.indexOf(best);
-    if (overlaps.lastIndexOf(best) !== column || column < last) throw new UnreadableOutput(command, `"${m[0]}" does not sit in one column`, line);
+    if (overlaps.lastIndexOf(best) !== column || column < last)
+      throw new UnreadableOutput(command, `"${m[0]}" does not sit in one column`, line);
     last = column;
     cells[column] = { from: cells[column].from < 0 ? a : cells[column].from, to: b };
   }
@@ -188,7 +206,12 @@ function tableRows(output: string, spec: TableSpec): TableRow[] {
     const said = body(output);
     if (tables.length === 0 && said.length === 1 && spec.empty?.includes(said[0])) return [];
     const wanted = spec.columns.join(', ');
-    if (tables.length > 0) throw new UnreadableOutput(spec.command, `no table with the columns ${wanted} (found: ${tables.map((t) => t.names.join(', ')).join('; ')})`, tables[0].header);
+    if (tables.length > 0)
+      throw new UnreadableOutput(
+        spec.command,
+        `no table with the columns ${wanted} (found: ${tables.map((t) => t.names.join(', ')).join('; ')})`,
+        tables[0].header,
+      );
     if (said.length === 0) throw new UnreadableOutput(spec.command, `an empty answer where a table (${wanted}) is due`);
     throw new UnreadableOutput(spec.command, `no table (${wanted}), nor a documented "none" text`, said[0]);
   }
@@ -218,7 +241,8 @@ export interface Cells {
 function cellsOf(command: string, row: TableRow): Cells {
   const text = (column: string, pattern = /\S/) => {
     const value = row.cells[column] ?? '';
-    if (!pattern.test(value)) throw new UnreadableOutput(command, `${column} "${value}" is not what that column holds`, row.line);
+    if (!pattern.test(value))
+      throw new UnreadableOutput(command, `${column} "${value}" is not what that column holds`, row.line);
     return value;
   };
   return { text, integer: (column) => Number(text(column, /^\d+$/)) };
@@ -263,7 +287,8 @@ function oneOf<T>(command: string, field: string, value: string, choices: [RegEx
 /** The "Partitions created on HSM:" section: "There are no partitions." or one line a partition. */
 function hsmShowPartitions(lines: string[]): { serial: string; name: string }[] {
   const heading = lines.findIndex((l) => l.trim() === TEXTS.partitionsHeading);
-  if (heading < 0 || !/^\s*=+$/.test(lines[heading + 1] ?? '')) throw new UnreadableOutput('hsm show', `no "${TEXTS.partitionsHeading}" section`);
+  if (heading < 0 || !/^\s*=+$/.test(lines[heading + 1] ?? ''))
+    throw new UnreadableOutput('hsm show', `no "${TEXTS.partitionsHeading}" section`);
   const partitions: { serial: string; name: string }[] = [];
   let none = false;
   for (const line of lines.slice(heading + 2)) {
@@ -271,9 +296,18 @@ function hsmShowPartitions(lines: string[]): { serial: string; name: string }[] 
     const m = /^\s*Partition:\s+(\d+),\s+Name:\s+(\S+)$/.exec(line);
     if (line.trim() === TEXTS.noPartitions) none = true;
     else if (m) partitions.push({ serial: m[1], name: m[2] });
-    else throw new UnreadableOutput('hsm show', 'a line of the partitions section is neither a partition nor "There are no partitions."', line);
+    else
+      throw new UnreadableOutput(
+        'hsm show',
+        'a line of the partitions section is neither a partition nor "There are no partitions."',
+        line,
+      );
   }
-  if (none ? partitions.length > 0 : partitions.length === 0) throw new UnreadableOutput('hsm show', 'the partitions section neither lists partitions nor says there are none (or says both)');
+  if (none ? partitions.length > 0 : partitions.length === 0)
+    throw new UnreadableOutput(
+      'hsm show',
+      'the partitions section neither lists partitions nor says there are none (or says both)',
+    );
   return partitions;
 }
 
@@ -282,7 +316,11 @@ function hsmShowPartitions(lines: string[]): { serial: string; name: string }[] 
 function loginAttemptsLeft(value: string): number | null {
   if (/^HSM IS ZEROIZED/.test(value)) return null;
   const m = /^(\d+) before HSM zeroization!?$/.exec(value);
-  if (!m) throw new UnreadableOutput('hsm show', `HSM Admin login attempts left "${value}" is neither a number of attempts nor "HSM IS ZEROIZED"`);
+  if (!m)
+    throw new UnreadableOutput(
+      'hsm show',
+      `HSM Admin login attempts left "${value}" is neither a number of attempts nor "HSM IS ZEROIZED"`,
+    );
   return Number(m[1]);
 }
 
@@ -334,7 +372,10 @@ export function parseHsmShow(output: string): HsmShow {
     storageFree: count('Free Space Left (Bytes)'),
   };
   if (show.partitionsCreated !== null && show.partitionsCreated !== partitions.length) {
-    throw new UnreadableOutput(command, `it lists ${partitions.length} partitions but says ${show.partitionsCreated} were created`);
+    throw new UnreadableOutput(
+      command,
+      `it lists ${partitions.length} partitions but says ${show.partitionsCreated} were created`,
+    );
   }
   return show;
 }
@@ -344,18 +385,27 @@ export function parseHsmShow(output: string): HsmShow {
 /** `partition list`: Luna 7.x (a rule per column) or 5.x/6.x (one full-width rule). */
 export function parsePartitionList(output: string): { serial: string; name: string; objects: number }[] {
   const spec = { command: 'partition list', columns: ['Partition', 'Name', 'Objects'], empty: [PARTITION_LIST.empty] };
-  return readTable(output, spec, (c) => ({ serial: c.text('Partition', /^\d+$/), name: c.text('Name', PARTITION_NAME), objects: c.integer('Objects') }));
+  return readTable(output, spec, (c) => ({
+    serial: c.text('Partition', /^\d+$/),
+    name: c.text('Name', PARTITION_NAME),
+    objects: c.integer('Objects'),
+  }));
 }
 
 /** `client show -client <name>`: the partitions assigned to it ("<none>", or quoted names). */
 export function parseClientShow(output: string, client: string): string[] {
   const command = 'client show';
   const kv = parseKeyValues(output);
-  if (kv.ClientID !== client) throw new UnreadableOutput(command, kv.ClientID === undefined ? 'no "ClientID" field' : `it shows client "${kv.ClientID}", not "${client}"`);
+  if (kv.ClientID !== client)
+    throw new UnreadableOutput(
+      command,
+      kv.ClientID === undefined ? 'no "ClientID" field' : `it shows client "${kv.ClientID}", not "${client}"`,
+    );
   const partitions = kv.Partitions;
   if (partitions === undefined) throw new UnreadableOutput(command, 'no "Partitions" field');
   if (partitions === TEXTS.clientNoPartitions) return [];
-  if (!/^"[^"]+"(?:,\s*"[^"]+")*$/.test(partitions)) throw new UnreadableOutput(command, `Partitions "${partitions}" is neither "<none>" nor a list of quoted names`);
+  if (!/^"[^"]+"(?:,\s*"[^"]+")*$/.test(partitions))
+    throw new UnreadableOutput(command, `Partitions "${partitions}" is neither "<none>" nor a list of quoted names`);
   return [...partitions.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
 }
 
@@ -377,8 +427,19 @@ export function parseSyslogRemoteHosts(output: string): SyslogHost[] {
   return lines.slice(heading + 1).flatMap((line): SyslogHost[] => {
     if (/^=+$/.test(line)) return [];
     const m = hostsOnly ? /^([A-Za-z0-9.:-]+)$/.exec(line) : /^(\S+):(\d+),\s*(udp|tcp)$/i.exec(line);
-    if (!m) throw new UnreadableOutput(command, hostsOnly ? 'a line that is not a host' : 'a line that is not "host:port, protocol"', line);
-    return [{ host: m[1], port: hostsOnly ? null : Number(m[2]), protocol: hostsOnly ? null : (m[3].toLowerCase() as 'udp' | 'tcp') }];
+    if (!m)
+      throw new UnreadableOutput(
+        command,
+        hostsOnly ? 'a line that is not a host' : 'a line that is not "host:port, protocol"',
+        line,
+      );
+    return [
+      {
+        host: m[1],
+        port: hostsOnly ? null : Number(m[2]),
+        protocol: hostsOnly ? null : (m[3].toLowerCase() as 'udp' | 'tcp'),
+      },
+    ];
   });
 }
 
@@ -389,13 +450,20 @@ export function parseSyslogRemoteHosts(output: string): SyslogHost[] {
  * no public 7.x capture was found), whose rows are matched to the columns they sit under. The
  * table is the one whose header names Description, Value, Code and Destructive; a row that does
  * not fit it, a code listed twice or a value that is neither On/Off nor a number fails it all. */
-export function parsePolicies(output: string): { code: string; description: string; value: string; destructive: boolean }[] {
+export function parsePolicies(
+  output: string,
+): { code: string; description: string; value: string; destructive: boolean }[] {
   const command = 'hsm showPolicies';
   const spec = { command, columns: ['Description', 'Value', 'Code', 'Destructive'] };
   const policies = readTable(output, spec, (c) => {
     const value = c.text('Value', /^(?:On|Off|\d+)$/);
     const destructive = c.text('Destructive', /^(?:Yes|No)$/) === 'Yes';
-    return { code: String(c.integer('Code')), description: c.text('Description'), value: value === 'On' ? '1' : value === 'Off' ? '0' : value, destructive };
+    return {
+      code: String(c.integer('Code')),
+      description: c.text('Description'),
+      value: value === 'On' ? '1' : value === 'Off' ? '0' : value,
+      destructive,
+    };
   });
   const codes = policies.map((p) => p.code);
   const twice = codes.find((code, i) => codes.indexOf(code) !== i);
@@ -466,7 +534,10 @@ export function parseNtpStatus(output: string): NtpStatus {
 export function parseClientFingerprint(output: string): string {
   const fingerprint = parseKeyValues(output)['Certificate fingerprint'];
   if (fingerprint === undefined || !/^[0-9A-F]{2}(?::[0-9A-F]{2}){15}$/.test(fingerprint)) {
-    throw new UnreadableOutput('client fingerprint', fingerprint === undefined ? 'no "Certificate fingerprint" field' : `"${fingerprint}" is not an MD5 fingerprint`);
+    throw new UnreadableOutput(
+      'client fingerprint',
+      fingerprint === undefined ? 'no "Certificate fingerprint" field' : `"${fingerprint}" is not an MD5 fingerprint`,
+    );
   }
   return fingerprint;
 }
@@ -474,17 +545,26 @@ export function parseClientFingerprint(output: string): string {
 /** `audit log list` (layout guessed): the HSM audit log files, newest last. */
 export function parseAuditLogList(output: string): { file: string; size: number }[] {
   const spec = { command: 'audit log list', columns: ['File', 'Size'], empty: [AUDIT_LOG_LIST.empty] };
-  return readTable(output, spec, (c) => ({ file: c.text('File', /^[A-Za-z0-9][A-Za-z0-9_.-]*$/), size: c.integer('Size') }));
+  return readTable(output, spec, (c) => ({
+    file: c.text('File', /^[A-Za-z0-9][A-Za-z0-9_.-]*$/),
+    size: c.integer('Size'),
+  }));
 }
 
 /** `package listfile` (layout guessed). */
 export function parsePackageFiles(output: string): { file: string; size: number }[] {
-  return readTable(output, { command: 'package listfile', columns: ['File', 'Size'], empty: [PACKAGE_LISTFILE.empty] }, (c) => ({ file: c.text('File', /^\S+$/), size: c.integer('Size') }));
+  return readTable(
+    output,
+    { command: 'package listfile', columns: ['File', 'Size'], empty: [PACKAGE_LISTFILE.empty] },
+    (c) => ({ file: c.text('File', /^\S+$/), size: c.integer('Size') }),
+  );
 }
 
 /** `package list` (layout guessed): the packages installed on the appliance. */
 export function parsePackageList(output: string): string[] {
-  return readTable(output, { command: 'package list', columns: ['Package'], empty: [PACKAGE_LIST.empty] }, (c) => c.text('Package', /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/));
+  return readTable(output, { command: 'package list', columns: ['Package'], empty: [PACKAGE_LIST.empty] }, (c) =>
+    c.text('Package', /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/),
+  );
 }
 
 export interface FirmwareShow {
@@ -503,20 +583,31 @@ export function parseFirmwareShow(output: string): FirmwareShow {
     const value = kv[key];
     if (value === undefined) throw new UnreadableOutput(command, `no "${key}" field`);
     if (noneAllowed && value === TEXTS.noFirmware) return null;
-    if (!VERSION.test(value)) throw new UnreadableOutput(command, `${key} "${value}" is not a version${noneAllowed ? ` nor "${TEXTS.noFirmware}"` : ''}`);
+    if (!VERSION.test(value))
+      throw new UnreadableOutput(
+        command,
+        `${key} "${value}" is not a version${noneAllowed ? ` nor "${TEXTS.noFirmware}"` : ''}`,
+      );
     return value;
   };
-  return { current: version(TEXTS.firmwareCurrent, false)!, rollback: version(TEXTS.firmwareRollback, true), upgrade: version(TEXTS.firmwareUpgrade, true) };
+  return {
+    current: version(TEXTS.firmwareCurrent, false)!,
+    rollback: version(TEXTS.firmwareRollback, true),
+    upgrade: version(TEXTS.firmwareUpgrade, true),
+  };
 }
 
 /** `hsm stc status` (layout guessed): whether STC protects the HSM admin channel. */
 export function parseStcStatus(output: string): { enabled: boolean } {
   const value = parseKeyValues(output)[TEXTS.stcEnabled];
-  if (value === undefined) throw new UnreadableOutput('hsm stc status', `no "${TEXTS.stcEnabled}" field`, body(output)[0]);
-  return { enabled: oneOf('hsm stc status', TEXTS.stcEnabled, value, [
-    [/^Yes$/i, true],
-    [/^No$/i, false],
-  ]) };
+  if (value === undefined)
+    throw new UnreadableOutput('hsm stc status', `no "${TEXTS.stcEnabled}" field`, body(output)[0]);
+  return {
+    enabled: oneOf('hsm stc status', TEXTS.stcEnabled, value, [
+      [/^Yes$/i, true],
+      [/^No$/i, false],
+    ]),
+  };
 }
 
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
@@ -529,23 +620,33 @@ export function parseDefaultRoutes(output: string): { gateway: string; iface: st
   const heading = lines.indexOf(ROUTE_TABLE.heading);
   if (heading < 0) throw new UnreadableOutput(command, `no "${ROUTE_TABLE.heading}" heading`, lines[0]);
   const header = lines[heading + 1] ?? '';
-  if (header.split(/\s+/).join(' ') !== ROUTE_TABLE.columns.join(' ')) throw new UnreadableOutput(command, `the header is not "${ROUTE_TABLE.columns.join(' ')}"`, header);
+  if (header.split(/\s+/).join(' ') !== ROUTE_TABLE.columns.join(' '))
+    throw new UnreadableOutput(command, `the header is not "${ROUTE_TABLE.columns.join(' ')}"`, header);
   const rows = lines.slice(heading + 2).map((line) => {
     const cells = line.split(/\s+/);
     const [destination, gateway, genmask, flags] = cells;
     const address = (v: string) => IPV4.test(v) || v === 'default' || v === '*';
-    if (cells.length !== ROUTE_TABLE.columns.length || ![destination, gateway, genmask].every(address) || !/^[A-Z!]+$/.test(flags)) {
+    if (
+      cells.length !== ROUTE_TABLE.columns.length ||
+      ![destination, gateway, genmask].every(address) ||
+      !/^[A-Z!]+$/.test(flags)
+    ) {
       throw new UnreadableOutput(command, 'a line that is not a route', line);
     }
     return { destination, gateway, genmask, iface: cells[7] };
   });
-  if (rows.length === 0) throw new UnreadableOutput(command, 'a routing table with no routes (the appliance answers over one)');
-  const isDefault = (r: { destination: string; genmask: string }) => (r.destination === '0.0.0.0' || r.destination === 'default') && (r.genmask === '0.0.0.0' || r.destination === 'default');
+  if (rows.length === 0)
+    throw new UnreadableOutput(command, 'a routing table with no routes (the appliance answers over one)');
+  const isDefault = (r: { destination: string; genmask: string }) =>
+    (r.destination === '0.0.0.0' || r.destination === 'default') &&
+    (r.genmask === '0.0.0.0' || r.destination === 'default');
   return rows.filter(isDefault).map((r) => ({ gateway: r.gateway, iface: r.iface }));
 }
 
 /** LunaCM `slot list`: "Slot Id ->" blocks with their "Serial Number ->". */
-export function parseSlotList(output: string): { id: number; serial: string; label: string; description: string; model: string; firmware: string }[] {
+export function parseSlotList(
+  output: string,
+): { id: number; serial: string; label: string; description: string; model: string; firmware: string }[] {
   const command = 'slot list';
   const slots: Record<string, string>[] = [];
   for (const line of outputLines(output)) {
@@ -555,16 +656,35 @@ export function parseSlotList(output: string): { id: number; serial: string; lab
     else if (slots.length === 0) throw new UnreadableOutput(command, 'a field before the first "Slot Id ->"', line);
     slots[slots.length - 1][m[1]] = m[2].trim();
   }
-  if (slots.length === 0) throw new UnreadableOutput(command, 'no "Slot Id ->" (a backup workstation has at least its Backup HSM)', body(output)[0]);
+  if (slots.length === 0)
+    throw new UnreadableOutput(
+      command,
+      'no "Slot Id ->" (a backup workstation has at least its Backup HSM)',
+      body(output)[0],
+    );
   return slots.map((s) => {
     const serial = s['Serial Number'];
-    if (!/^\d+$/.test(s['Slot Id']) || !serial) throw new UnreadableOutput(command, `slot "${s['Slot Id']}" has no readable id and serial number`);
-    return { id: Number(s['Slot Id']), serial, label: s.Label ?? '', description: s['Slot Description'] ?? '', model: s.Model ?? '', firmware: s['Firmware Version'] ?? '' };
+    if (!/^\d+$/.test(s['Slot Id']) || !serial)
+      throw new UnreadableOutput(command, `slot "${s['Slot Id']}" has no readable id and serial number`);
+    return {
+      id: Number(s['Slot Id']),
+      serial,
+      label: s.Label ?? '',
+      description: s['Slot Description'] ?? '',
+      model: s.Model ?? '',
+      firmware: s['Firmware Version'] ?? '',
+    };
   });
 }
 
 /** LunaCM `partition archive list` (layout guessed): the backup partitions on a Backup HSM. */
-export function parseArchiveList(output: string, command = 'partition archive list'): { label: string; objects: number }[] {
+export function parseArchiveList(
+  output: string,
+  command = 'partition archive list',
+): { label: string; objects: number }[] {
   const spec = { command, columns: ['Partition Name', 'Objects'], empty: [PARTITION_ARCHIVE_LIST.empty] };
-  return readTable(output, spec, (c) => ({ label: c.text('Partition Name', PARTITION_NAME), objects: c.integer('Objects') }));
+  return readTable(output, spec, (c) => ({
+    label: c.text('Partition Name', PARTITION_NAME),
+    objects: c.integer('Objects'),
+  }));
 }

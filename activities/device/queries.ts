@@ -114,7 +114,9 @@ export function backupHsmSlot(slots: { id: number; model: string; description: s
 }
 
 /** The backup partitions on the Backup HSM: name and object count (all LunaCM shows of them). */
-export async function readBackups(d: DeviceAccess): Promise<{ slot: number; backups: { label: string; objects: number }[] }> {
+export async function readBackups(
+  d: DeviceAccess,
+): Promise<{ slot: number; backups: { label: string; objects: number }[] }> {
   const slot = backupHsmSlot(await readSlots(d), d.ref);
   const command = `partition archive list -slot ${slot}`;
   return { slot, backups: parseArchiveList((await d.run(command, { timeoutMs: LUNACM_READ_MS })).output, command) };
@@ -125,7 +127,8 @@ export async function readBackups(d: DeviceAccess): Promise<{ slot: number; back
 export async function readBackupHsm(d: DeviceAccess): Promise<{ slot: number; model: string; firmware: string }> {
   const slots = await readSlots(d);
   const slot = slots.find((s) => s.id === backupHsmSlot(slots, d.ref))!;
-  if (!slot.firmware) throw new UnreadableOutput('slot list', `no "Firmware Version" for the Backup HSM in slot ${slot.id}`);
+  if (!slot.firmware)
+    throw new UnreadableOutput('slot list', `no "Firmware Version" for the Backup HSM in slot ${slot.id}`);
   return { slot: slot.id, model: slot.model || slot.description, firmware: slot.firmware };
 }
 
@@ -137,7 +140,12 @@ export async function readLunacmClientVersion(d: DeviceAccess): Promise<string> 
   const banner = [...d.transcript].reverse().find((t) => t.command === d.entry.lunacm && t.code === 0)?.output;
   if (banner === undefined) throw new UnreadableOutput(d.entry.lunacm ?? 'lunacm', 'no LunaCM banner in this session');
   const m = /\bLunaCM\b[^\n]*?\bv(\d+\.\d+\.\d+)(?:-\d+)?\b/i.exec(banner);
-  if (!m) throw new UnreadableOutput(d.entry.lunacm ?? 'lunacm', 'the banner names no LunaCM version', banner.split(/\r?\n/).find((l) => l.trim()) ?? '');
+  if (!m)
+    throw new UnreadableOutput(
+      d.entry.lunacm ?? 'lunacm',
+      'the banner names no LunaCM version',
+      banner.split(/\r?\n/).find((l) => l.trim()) ?? '',
+    );
   return m[1];
 }
 
@@ -156,7 +164,10 @@ export function parseRoleLoginAttemptsLeft(output: string, command = 'role show'
   const left = lines.map((l) => /^\s*Login attempts left\s*(?::|->)\s*(\d+)\s*\.?\s*$/i.exec(l)).find(Boolean);
   if (left) return Number(left[1]);
   if (lines.some((l) => /^\s*Locked out\b/i.test(l))) return 0;
-  throw new UnreadableOutput(command, 'no "Login attempts left" (nor "Locked out"): how many attempts the role has left is unknown');
+  throw new UnreadableOutput(
+    command,
+    'no "Login attempts left" (nor "Locked out"): how many attempts the role has left is unknown',
+  );
 }
 
 /** A number `hsm show` prints only on some releases, needed here: fail closed where it is missing. */

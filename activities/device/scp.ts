@@ -71,7 +71,12 @@ function write(stream: ClientChannel, chunk: Buffer | string): Promise<void> {
 }
 
 /** Run `work` on `stream` within `timeoutMs`; on any failure the channel is destroyed. */
-async function withinTimeout<T>(stream: ClientChannel, timeoutMs: number, onTimeout: () => Error, work: () => Promise<T>): Promise<T> {
+async function withinTimeout<T>(
+  stream: ClientChannel,
+  timeoutMs: number,
+  onTimeout: () => Error,
+  work: () => Promise<T>,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(onTimeout()), timeoutMs)));
   try {
@@ -87,10 +92,19 @@ async function withinTimeout<T>(stream: ClientChannel, timeoutMs: number, onTime
 /** Copy `data` as `name` into the login user's directory. A refusal by the appliance is a
  * LunaCommandError; a connection lost or silent on the way is DeviceConnectionLost (retried: the
  * retry's probe finds the file short or absent and sends it again whole). */
-export async function scpUpload(client: Client, where: string, name: string, data: Buffer, timeoutMs: number): Promise<void> {
-  if (/[\s/]/.test(name)) throw new LunaCommandError(SCP_SINK_COMMAND, -1, `refusing to send a file named ${JSON.stringify(name)}`, []);
+export async function scpUpload(
+  client: Client,
+  where: string,
+  name: string,
+  data: Buffer,
+  timeoutMs: number,
+): Promise<void> {
+  if (/[\s/]/.test(name))
+    throw new LunaCommandError(SCP_SINK_COMMAND, -1, `refusing to send a file named ${JSON.stringify(name)}`, []);
   const lost = (why: string) => new DeviceConnectionLost(where, `scp of ${name} (${why})`);
-  const stream = await new Promise<ClientChannel>((resolve, reject) => client.exec(SCP_SINK_COMMAND, (err, s) => (err ? reject(lost(err.message)) : resolve(s))));
+  const stream = await new Promise<ClientChannel>((resolve, reject) =>
+    client.exec(SCP_SINK_COMMAND, (err, s) => (err ? reject(lost(err.message)) : resolve(s))),
+  );
   const exit = new Promise<number | null>((resolve) => {
     stream.once('exit', (code: number | null) => resolve(code));
     stream.once('close', () => resolve(null));
@@ -101,23 +115,36 @@ export async function scpUpload(client: Client, where: string, name: string, dat
     const reply = await status.next().catch((err: Error) => {
       throw lost(`${err.message} ${after}`);
     });
-    if (reply) throw new LunaCommandError(SCP_SINK_COMMAND, reply.code, `the appliance refused the copy ${after}: ${reply.message}`, [reply.message]);
+    if (reply)
+      throw new LunaCommandError(
+        SCP_SINK_COMMAND,
+        reply.code,
+        `the appliance refused the copy ${after}: ${reply.message}`,
+        [reply.message],
+      );
   };
-  await withinTimeout(stream, timeoutMs, () => lost(`no answer in ${timeoutMs} ms`), async () => {
-    const send = (chunk: Buffer | string, during: string) =>
-      write(stream, chunk).catch((err: Error) => {
-        throw lost(`${err.message} ${during}`);
-      });
-    await expectOk('before it started');
-    await send(`C0644 ${data.length} ${name}\n`, 'at its header');
-    await expectOk('at its header');
-    for (let at = 0; at < data.length; at += CHUNK) await send(data.subarray(at, at + CHUNK), `after ${at} of its ${data.length} bytes`);
-    await send(Buffer.from([0]), `after its ${data.length} bytes`);
-    await expectOk(`after its ${data.length} bytes`);
-    stream.end();
-    const code = await exit;
-    if (code !== 0 && code !== null) throw new LunaCommandError(SCP_SINK_COMMAND, code, `scp ended with status ${code}`, []);
-  });
+  await withinTimeout(
+    stream,
+    timeoutMs,
+    () => lost(`no answer in ${timeoutMs} ms`),
+    async () => {
+      const send = (chunk: Buffer | string, during: string) =>
+        write(stream, chunk).catch((err: Error) => {
+          throw lost(`${err.message} ${during}`);
+        });
+      await expectOk('before it started');
+      await send(`C0644 ${data.length} ${name}\n`, 'at its header');
+      await expectOk('at its header');
+      for (let at = 0; at < data.length; at += CHUNK)
+        await send(data.subarray(at, at + CHUNK), `after ${at} of its ${data.length} bytes`);
+      await send(Buffer.from([0]), `after its ${data.length} bytes`);
+      await expectOk(`after its ${data.length} bytes`);
+      stream.end();
+      const code = await exit;
+      if (code !== 0 && code !== null)
+        throw new LunaCommandError(SCP_SINK_COMMAND, code, `scp ended with status ${code}`, []);
+    },
+  );
 }
 
 const HEADER = /^C0[0-7]{3} (\d+) (\S+)$/;
@@ -127,10 +154,13 @@ const MAX_FETCH = 1024 * 1024;
 /** Fetch `name` from the login user's directory. A refusal by the appliance (no such file) is a
  * LunaCommandError; a connection lost or silent on the way is DeviceConnectionLost. */
 export async function scpDownload(client: Client, where: string, name: string, timeoutMs: number): Promise<Buffer> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(name)) throw new LunaCommandError(`scp -f ${name}`, -1, `refusing to fetch a file named ${JSON.stringify(name)}`, []);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(name))
+    throw new LunaCommandError(`scp -f ${name}`, -1, `refusing to fetch a file named ${JSON.stringify(name)}`, []);
   const command = `scp -f ${name}`;
   const lost = (why: string) => new DeviceConnectionLost(where, `scp of ${name} (${why})`);
-  const stream = await new Promise<ClientChannel>((resolve, reject) => client.exec(command, (err, s) => (err ? reject(lost(err.message)) : resolve(s))));
+  const stream = await new Promise<ClientChannel>((resolve, reject) =>
+    client.exec(command, (err, s) => (err ? reject(lost(err.message)) : resolve(s))),
+  );
   stream.stderr.on('data', () => {});
   let buffer = Buffer.alloc(0);
   let closed = false;
@@ -150,25 +180,34 @@ export async function scpDownload(client: Client, where: string, name: string, t
       wake = null;
     }
   };
-  return withinTimeout(stream, timeoutMs, () => lost(`no answer in ${timeoutMs} ms`), async () => {
-    await write(stream, Buffer.from([0])).catch((err: Error) => {
-      throw lost(err.message);
-    });
-    await waitFor(() => buffer.indexOf(0x0a) >= 0, 'before the header');
-    const end = buffer.indexOf(0x0a);
-    const line = buffer.subarray(0, end).toString('utf8');
-    buffer = buffer.subarray(end + 1);
-    if (line.charCodeAt(0) === 1 || line.charCodeAt(0) === 2) throw new LunaCommandError(command, line.charCodeAt(0), `the appliance refused: ${line.slice(1).trim()}`, [line.slice(1).trim()]);
-    const m = HEADER.exec(line);
-    if (!m) throw lost(`the appliance sent ${JSON.stringify(line.slice(0, 40))}, not a file header`);
-    const size = Number(m[1]);
-    if (size > MAX_FETCH) throw new LunaCommandError(command, -1, `${name} is ${size} bytes: more than a certificate`, []);
-    await write(stream, Buffer.from([0]));
-    await waitFor(() => buffer.length >= size + 1, `after ${buffer.length} of its ${size} bytes`);
-    const data = Buffer.from(buffer.subarray(0, size));
-    if (buffer[size] !== 0) throw lost('no end-of-file byte');
-    await write(stream, Buffer.from([0]));
-    stream.end();
-    return data;
-  });
+  return withinTimeout(
+    stream,
+    timeoutMs,
+    () => lost(`no answer in ${timeoutMs} ms`),
+    async () => {
+      await write(stream, Buffer.from([0])).catch((err: Error) => {
+        throw lost(err.message);
+      });
+      await waitFor(() => buffer.indexOf(0x0a) >= 0, 'before the header');
+      const end = buffer.indexOf(0x0a);
+      const line = buffer.subarray(0, end).toString('utf8');
+      buffer = buffer.subarray(end + 1);
+      if (line.charCodeAt(0) === 1 || line.charCodeAt(0) === 2)
+        throw new LunaCommandError(command, line.charCodeAt(0), `the appliance refused: ${line.slice(1).trim()}`, [
+          line.slice(1).trim(),
+        ]);
+      const m = HEADER.exec(line);
+      if (!m) throw lost(`the appliance sent ${JSON.stringify(line.slice(0, 40))}, not a file header`);
+      const size = Number(m[1]);
+      if (size > MAX_FETCH)
+        throw new LunaCommandError(command, -1, `${name} is ${size} bytes: more than a certificate`, []);
+      await write(stream, Buffer.from([0]));
+      await waitFor(() => buffer.length >= size + 1, `after ${buffer.length} of its ${size} bytes`);
+      const data = Buffer.from(buffer.subarray(0, size));
+      if (buffer[size] !== 0) throw lost('no end-of-file byte');
+      await write(stream, Buffer.from([0]));
+      stream.end();
+      return data;
+    },
+  );
 }

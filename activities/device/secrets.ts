@@ -18,7 +18,8 @@ export interface SecretSources {
 export async function resolveSecret(ref: SecretRef, sources: SecretSources = {}): Promise<string> {
   if (ref.startsWith('env:')) {
     const value = (sources.env ?? process.env)[ref.slice(4)];
-    if (value === undefined || value === '') throw new SecretNotStored(`secret ${ref} is not set in the worker's environment`);
+    if (value === undefined || value === '')
+      throw new SecretNotStored(`secret ${ref} is not set in the worker's environment`);
     return value;
   }
   if (ref.startsWith('file:')) {
@@ -26,7 +27,9 @@ export async function resolveSecret(ref: SecretRef, sources: SecretSources = {})
       return (await readFile(ref.slice(5), 'utf8')).replace(/\r?\n$/, '');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new (code === 'ENOENT' ? SecretNotStored : SecretUnavailable)(`secret ${ref} cannot be read (${code ?? 'error'})`);
+      throw new (code === 'ENOENT' ? SecretNotStored : SecretUnavailable)(
+        `secret ${ref} cannot be read (${code ?? 'error'})`,
+      );
     }
   }
   if (ref.startsWith('keyvault:')) return readKeyVaultSecret(ref, sources.keyVault ?? {});
@@ -45,7 +48,10 @@ export function scrub(text: string, secrets: Iterable<string>): string {
  * `env:` reference cannot be written. */
 export async function storeSecret(ref: SecretRef, value: string, sources: SecretSources = {}): Promise<void> {
   if (ref.startsWith('keyvault:')) return writeKeyVaultSecret(ref, value, sources.keyVault ?? {});
-  if (!ref.startsWith('file:')) throw new SecretUnavailable(`cannot store a new secret in ${ref}: use a file: or keyvault: reference for generated passwords`);
+  if (!ref.startsWith('file:'))
+    throw new SecretUnavailable(
+      `cannot store a new secret in ${ref}: use a file: or keyvault: reference for generated passwords`,
+    );
   const path = ref.slice(5);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;

@@ -27,7 +27,12 @@ export interface SessionPoolOptions {
   checkTimeoutMs: number;
 }
 
-export const DEFAULT_POOL_OPTIONS: SessionPoolOptions = { idleMs: 60_000, maxIdlePerKey: 8, checkAfterMs: 2_000, checkTimeoutMs: 5_000 };
+export const DEFAULT_POOL_OPTIONS: SessionPoolOptions = {
+  idleMs: 60_000,
+  maxIdlePerKey: 8,
+  checkAfterMs: 2_000,
+  checkTimeoutMs: 5_000,
+};
 
 interface Idle<S> {
   session: S;
@@ -50,7 +55,10 @@ export class SessionPool<S extends PoolableSession> {
   private stats = { opened: 0, reused: 0, discarded: 0, expired: 0, failedChecks: 0 };
   private shut = false;
 
-  constructor(options: Partial<SessionPoolOptions> = {}, private readonly now: () => number = Date.now) {
+  constructor(
+    options: Partial<SessionPoolOptions> = {},
+    private readonly now: () => number = Date.now,
+  ) {
     this.options = { ...DEFAULT_POOL_OPTIONS, ...options };
   }
 
@@ -62,7 +70,10 @@ export class SessionPool<S extends PoolableSession> {
       clearTimeout(entry.timer);
       if (entry.session.closed) continue;
       const idleFor = this.now() - entry.since;
-      if (idleFor >= this.options.checkAfterMs && !(await entry.session.ping(this.options.checkTimeoutMs).catch(() => false))) {
+      if (
+        idleFor >= this.options.checkAfterMs &&
+        !(await entry.session.ping(this.options.checkTimeoutMs).catch(() => false))
+      ) {
         this.stats.failedChecks += 1;
         entry.session.close();
         continue;

@@ -9,7 +9,12 @@ export const standingApproval = defineOperation('approval.standing', {
   async probe(ctx, { id, partitions }) {
     const approval = own(ctx.inventory().standingApprovals, id);
     // the partitions the step names (the plan's, as the catalogue built it); none: not covered
-    const problem = standingApprovalProblem(ctx.inventory(), id, { kind: ctx.ceremonyKind, hsm: ctx.hsm ?? '', partitions: partitionList(partitions) }, Date.now());
+    const problem = standingApprovalProblem(
+      ctx.inventory(),
+      id,
+      { kind: ctx.ceremonyKind, hsm: ctx.hsm ?? '', partitions: partitionList(partitions) },
+      Date.now(),
+    );
     return { present: problem === undefined, state: { id, ...(approval ?? {}), problems: problem ? [problem] : [] } };
   },
   explain: ({ id }, s) => `standing approval ${id} does not cover this run: ${(s.problems as string[]).join('; ')}`,

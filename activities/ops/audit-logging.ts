@@ -20,7 +20,12 @@ async function auditRoleInitialised(d: DeviceAccess): Promise<boolean> {
   const value = parseKeyValues((await d.runAs(AUDIT_USER, 'hsm show')).output)['Audit Role Initialized'];
   if (value === 'Yes') return true;
   if (value === 'No') return false;
-  throw new UnreadableOutput('hsm show', value === undefined ? 'no "Audit Role Initialized" field' : `Audit Role Initialized "${value}" is neither Yes nor No`);
+  throw new UnreadableOutput(
+    'hsm show',
+    value === undefined
+      ? 'no "Audit Role Initialized" field'
+      : `Audit Role Initialized "${value}" is neither Yes nor No`,
+  );
 }
 
 /** The role must be one whose password the secret store holds: a unit is delivered with an Audit
@@ -29,14 +34,19 @@ async function auditState(d: DeviceAccess, host: string, port: number, protocol:
   const roleInitialised = await auditRoleInitialised(d).catch((err: unknown) => {
     if (err instanceof AuthenticationFailed || err instanceof PasswordChangeRequired) {
       // Thales: the audit role "is disabled by default and must be explicitly enabled"
-      throw new VerificationFailed(`the appliance's audit user cannot log in to ${d.ref} (${err.message}): an appliance admin enables the audit user and sets its password to the inventory's audit credential first (Thales, "Audit Logging": disabled by default)`);
+      throw new VerificationFailed(
+        `the appliance's audit user cannot log in to ${d.ref} (${err.message}): an appliance admin enables the audit user and sets its password to the inventory's audit credential first (Thales, "Audit Logging": disabled by default)`,
+      );
     }
     throw err;
   });
   const rolePasswordStored = (await d.storedSecret('auditRole')) !== undefined;
   const remoteHosts = parseAuditRemoteHosts((await d.runAs(AUDIT_USER, 'audit remotehost list')).output);
   const sending = remoteHosts.some((r) => r.host === host && r.port === port && r.protocol === protocol);
-  return { present: roleInitialised && rolePasswordStored && sending, state: { roleInitialised, rolePasswordStored, sending, remoteHosts } };
+  return {
+    present: roleInitialised && rolePasswordStored && sending,
+    state: { roleInitialised, rolePasswordStored, sending, remoteHosts },
+  };
 }
 
 export const configureAuditLogging = defineOperation('hsm.configureAuditLogging', {
@@ -71,7 +81,10 @@ export const configureAuditLogging = defineOperation('hsm.configureAuditLogging'
       commands.push('audit init');
     }
     if (!state.sending) {
-      await d.runAs(AUDIT_USER, 'audit login', { answers: [{ prompt: /password[^\n]*:[\s>]*$/i, reply: password }], secrets });
+      await d.runAs(AUDIT_USER, 'audit login', {
+        answers: [{ prompt: /password[^\n]*:[\s>]*$/i, reply: password }],
+        secrets,
+      });
       const add = `audit remotehost add -host ${host} -protocol ${protocol} -port ${port}`;
       await d.runAs(AUDIT_USER, add);
       commands.push('audit login', add);

@@ -14,16 +14,21 @@ export class AzureRequestFailed extends DeviceError {
   }
 }
 
-
 type RestErrorLike = { statusCode?: number; code?: string; message: string };
 /** The part of the SDK's raw response (@azure/core-client's FullOperationResponse) read here. */
-type ArmResponse = { request: { method: string; url: string }; status: number; headers: { get(name: string): string | undefined }; parsedBody?: unknown };
+type ArmResponse = {
+  request: { method: string; url: string };
+  status: number;
+  headers: { get(name: string): string | undefined };
+  parsedBody?: unknown;
+};
 
 /** 4xx from ARM needs a person (permissions, a resource that refuses deletion); 5xx and network
  * errors are transient. */
 function rethrow(what: string, err: unknown): never {
   const e = err as RestErrorLike;
-  if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) throw new AzureRequestFailed(what, e.statusCode, e.code, e.message);
+  if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500)
+    throw new AzureRequestFailed(what, e.statusCode, e.code, e.message);
   throw err;
 }
 
@@ -32,9 +37,26 @@ async function resourceState(ctx: OperationContext, resourceId: string) {
   const client = await dedicatedHsmClient(subscriptionId, ctx.azure);
   try {
     const hsm = await client.dedicatedHsmOperations.get(resourceGroup, name);
-    return { client, resourceGroup, name, exists: true, getStatus: 200, provisioningState: hsm.provisioningState ?? 'unknown', resource: hsm };
+    return {
+      client,
+      resourceGroup,
+      name,
+      exists: true,
+      getStatus: 200,
+      provisioningState: hsm.provisioningState ?? 'unknown',
+      resource: hsm,
+    };
   } catch (err) {
-    if ((err as RestErrorLike).statusCode === 404) return { client, resourceGroup, name, exists: false, getStatus: 404, provisioningState: 'deleted', resource: undefined as DedicatedHsm | undefined };
+    if ((err as RestErrorLike).statusCode === 404)
+      return {
+        client,
+        resourceGroup,
+        name,
+        exists: false,
+        getStatus: 404,
+        provisioningState: 'deleted',
+        resource: undefined as DedicatedHsm | undefined,
+      };
     return rethrow('GET dedicatedHSMs', err);
   }
 }
@@ -43,7 +65,9 @@ async function resourceState(ctx: OperationContext, resourceId: string) {
  * (Microsoft, "Tutorial: deploy HSMs using the CLI": `ssh tenantadmin@<the private IP of the HSM's
  * network interface>`, found with `az resource show`). ARM exposes no HSM serial. */
 function privateIps(resource: DedicatedHsm | undefined): string[] {
-  return (resource?.networkProfile?.networkInterfaces ?? []).flatMap((n) => (n.privateIpAddress ? [n.privateIpAddress] : []));
+  return (resource?.networkProfile?.networkInterfaces ?? []).flatMap((n) =>
+    n.privateIpAddress ? [n.privateIpAddress] : [],
+  );
 }
 
 async function addressesOf(host: string): Promise<string[]> {
@@ -62,10 +86,25 @@ export const azureMatchesAppliance = defineOperation('azure.matchesAppliance', {
     const show = await readHsmShow(d);
     const ips = privateIps(resource);
     const mismatches = [
-      ips.length === 0 ? 'ARM shows no private IP for the resource' : !ips.some((ip) => addresses.includes(ip)) ? `ARM gives the resource ${ips.join(', ')}, the worker reaches ${d.entry.host} (${addresses.join(', ')})` : '',
+      ips.length === 0
+        ? 'ARM shows no private IP for the resource'
+        : !ips.some((ip) => addresses.includes(ip))
+          ? `ARM gives the resource ${ips.join(', ')}, the worker reaches ${d.entry.host} (${addresses.join(', ')})`
+          : '',
       show.serial !== serial ? `the appliance reports serial ${show.serial}, the plan names ${serial}` : '',
     ].filter(Boolean);
-    return { present: mismatches.length === 0, state: { resourceId, privateIps: ips, host: d.entry.host, addresses, serial: show.serial, expectedSerial: serial, mismatches } };
+    return {
+      present: mismatches.length === 0,
+      state: {
+        resourceId,
+        privateIps: ips,
+        host: d.entry.host,
+        addresses,
+        serial: show.serial,
+        expectedSerial: serial,
+        mismatches,
+      },
+    };
   },
   explain: ({ resourceId }, s) => `${resourceId} may not be this appliance: ${(s.mismatches as string[]).join('; ')}`,
 });
@@ -90,25 +129,44 @@ function apiCallOf(raw: ArmResponse, resourceId: string): ApiCall {
 export const azureDeleteDedicatedHsm = defineOperation('azure.deleteDedicatedHsm', {
   async probe(ctx, { resourceId }) {
     const state = await resourceState(ctx, resourceId);
-    return { present: !state.exists, state: { resourceId, provisioningState: state.provisioningState, getStatus: state.getStatus } };
+    return {
+      present: !state.exists,
+      state: { resourceId, provisioningState: state.provisioningState, getStatus: state.getStatus },
+    };
   },
   async act(ctx, { resourceId, serial, pollMs }) {
     const show = await readHsmShow(ctx.device());
     if (!show.zeroized) throw new VerificationFailed(`refusing to delete ${resourceId}: the HSM is not zeroized`);
-    if (serial !== undefined && show.serial !== serial) throw new VerificationFailed(`refusing to delete ${resourceId}: the appliance reports serial ${show.serial}, the plan names ${serial}`);
+    if (serial !== undefined && show.serial !== serial)
+      throw new VerificationFailed(
+        `refusing to delete ${resourceId}: the appliance reports serial ${show.serial}, the plan names ${serial}`,
+      );
     const { client, resourceGroup, name, provisioningState } = await resourceState(ctx, resourceId);
     if (provisioningState === 'Deleting') {
       // an earlier attempt's DELETE (its worker died while polling) is still running: wait for
       // it rather than send a second one
-      for (let state = provisioningState; state !== 'deleted'; state = (await resourceState(ctx, resourceId)).provisioningState) {
-        if (state !== 'Deleting') throw new AzureRequestFailed('DELETE dedicatedHSMs (in progress)', undefined, state, `the resource is ${state} again: the DELETE did not go through`);
+      for (
+        let state = provisioningState;
+        state !== 'deleted';
+        state = (await resourceState(ctx, resourceId)).provisioningState
+      ) {
+        if (state !== 'Deleting')
+          throw new AzureRequestFailed(
+            'DELETE dedicatedHSMs (in progress)',
+            undefined,
+            state,
+            `the resource is ${state} again: the DELETE did not go through`,
+          );
         await new Promise((r) => setTimeout(r, pollMs));
       }
       return { commands: ['hsm show (zeroized)', `(DELETE ${resourceId} already in progress: waited for it)`] };
     }
     const apiCalls: ApiCall[] = [];
     try {
-      await client.dedicatedHsmOperations.beginDeleteAndWait(resourceGroup, name, { updateIntervalInMs: pollMs, onResponse: (raw) => apiCalls.push(apiCallOf(raw, resourceId)) });
+      await client.dedicatedHsmOperations.beginDeleteAndWait(resourceGroup, name, {
+        updateIntervalInMs: pollMs,
+        onResponse: (raw) => apiCalls.push(apiCallOf(raw, resourceId)),
+      });
     } catch (err) {
       rethrow('DELETE dedicatedHSMs', err);
     }

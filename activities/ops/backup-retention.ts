@@ -48,7 +48,8 @@ export function retentionDecisions(input: RetentionInput): RetentionDecision[] {
     .filter((b): b is { label: string; objects: number; day: Date } => b.day !== undefined)
     .sort((a, b) => b.day.getTime() - a.day.getTime() || a.label.localeCompare(b.label));
   const verified = new Map((input.proof?.verified ?? []).map((v) => [v.label, v.objects]));
-  const complete = (b: { label: string; objects: number }) => b.objects > 0 && (b.objects === input.sourceObjects || verified.get(b.label) === b.objects);
+  const complete = (b: { label: string; objects: number }) =>
+    b.objects > 0 && (b.objects === input.sourceObjects || verified.get(b.label) === b.objects);
   const proven = new Set(input.proof?.provenLabels ?? []);
   const newestDay = (list: { day: Date }[]) => list[0]?.day.getTime();
   const newestComplete = newestDay(mine.filter(complete));
@@ -56,11 +57,24 @@ export function retentionDecisions(input: RetentionInput): RetentionDecision[] {
   const since = today - retentionDays * DAY_MS;
   return mine.map((b) => {
     const age = Math.round((today - b.day.getTime()) / DAY_MS);
-    const decided = (del: boolean, reason: string) => ({ label: b.label, day: b.day.toISOString().slice(0, 10), objects: b.objects, delete: del, reason });
-    if (complete(b) && b.day.getTime() === newestComplete) return decided(false, `the newest complete backup of ${partition}`);
-    if (proven.has(b.label) && b.day.getTime() === newestProven) return decided(false, `the newest backup of ${partition} a drill proved restorable`);
-    if (b.day.getTime() >= since) return decided(false, `within the retention (${age} days old, kept ${retentionDays})`);
-    if (newestComplete === undefined) return decided(false, `past the retention (${age} days old), but no backup of ${partition} is known complete: nothing of it is deleted`);
+    const decided = (del: boolean, reason: string) => ({
+      label: b.label,
+      day: b.day.toISOString().slice(0, 10),
+      objects: b.objects,
+      delete: del,
+      reason,
+    });
+    if (complete(b) && b.day.getTime() === newestComplete)
+      return decided(false, `the newest complete backup of ${partition}`);
+    if (proven.has(b.label) && b.day.getTime() === newestProven)
+      return decided(false, `the newest backup of ${partition} a drill proved restorable`);
+    if (b.day.getTime() >= since)
+      return decided(false, `within the retention (${age} days old, kept ${retentionDays})`);
+    if (newestComplete === undefined)
+      return decided(
+        false,
+        `past the retention (${age} days old), but no backup of ${partition} is known complete: nothing of it is deleted`,
+      );
     return decided(true, `past the retention (${age} days old, kept ${retentionDays})`);
   });
 }
@@ -93,7 +107,18 @@ async function decide(ctx: OperationContext, args: OperationArgs<'backup.retenti
     }),
   }));
   const toDelete = decisions.flatMap((d) => d.backups.filter((b) => b.delete).map((b) => b.label));
-  return { slot, decisions, toDelete, state: { retentionDays: args.retentionDays, today: new Date(today).toISOString().slice(0, 10), partitions: decisions, toDelete, proofsRead: proofs.read } };
+  return {
+    slot,
+    decisions,
+    toDelete,
+    state: {
+      retentionDays: args.retentionDays,
+      today: new Date(today).toISOString().slice(0, 10),
+      partitions: decisions,
+      toDelete,
+      proofsRead: proofs.read,
+    },
+  };
 }
 
 /** Read-only, before the gate: which backups retention would delete and why each other is kept.
@@ -125,7 +150,8 @@ export const backupDeleteExpired = defineOperation('backup.deleteExpired', {
         await ws.run(command, { answers: archiveDeleteAnswers(so), secrets: [so] });
       } catch (err) {
         // refused: fine only if the list no longer holds it (gone meanwhile); the list decides, not the error's words
-        if (!(err instanceof LunaCommandError) || (await readBackups(ws)).backups.some((b) => b.label === label)) throw err;
+        if (!(err instanceof LunaCommandError) || (await readBackups(ws)).backups.some((b) => b.label === label))
+          throw err;
       }
       commands.push(command);
     }

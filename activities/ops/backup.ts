@@ -1,8 +1,23 @@
 import { createHash } from 'node:crypto';
 import { own } from '../../ceremonies/own';
 import { backupCompatibilityProblems } from '../../ceremonies/backup-compatibility';
-import { backupHsmSlot, readBackupHsm, readBackups, readHsmShow, readLunacmClientVersion, readPartitions, readRoleLoginAttemptsLeft, readSlots } from '../device/queries';
-import { IncompleteBackup, LunaCommandError, RoleLoginRefused, UnreadableOutput, VerificationFailed } from '../device/errors';
+import {
+  backupHsmSlot,
+  readBackupHsm,
+  readBackups,
+  readHsmShow,
+  readLunacmClientVersion,
+  readPartitions,
+  readRoleLoginAttemptsLeft,
+  readSlots,
+} from '../device/queries';
+import {
+  IncompleteBackup,
+  LunaCommandError,
+  RoleLoginRefused,
+  UnreadableOutput,
+  VerificationFailed,
+} from '../device/errors';
 import { archiveBackupAnswers, roleLoginAnswers } from '../device/lunacm-answers';
 import { SecretUnavailable } from '../device/secrets';
 import type { OperationArgs } from '../../ceremonies/operations';
@@ -45,12 +60,20 @@ async function sourcePartition(ctx: OperationContext, name: string) {
 }
 
 /** This step's backup on the Backup HSM: the plan's label, or the one this ceremony made. */
-async function findTarget(ctx: OperationContext, args: OperationArgs<'backup.verify'>): Promise<{ label: string; objects: number } | undefined> {
+async function findTarget(
+  ctx: OperationContext,
+  args: OperationArgs<'backup.verify'>,
+): Promise<{ label: string; objects: number } | undefined> {
   const { backups } = await readBackups(ctx.backupDevice());
   if (args.label) return backups.find((b) => b.label === args.label);
   const tag = `-${hash(ctx.ceremonyId, 8)}`;
-  const mine = backups.filter((b) => b.label.endsWith(tag) && backupDay(b.label, ctx.hsm ?? '', args.partition) !== undefined);
-  if (mine.length > 1) throw new VerificationFailed(`several backups of ${args.partition} by this ceremony on ${ctx.backupDevice().ref}: ${mine.map((b) => b.label).join(', ')}`);
+  const mine = backups.filter(
+    (b) => b.label.endsWith(tag) && backupDay(b.label, ctx.hsm ?? '', args.partition) !== undefined,
+  );
+  if (mine.length > 1)
+    throw new VerificationFailed(
+      `several backups of ${args.partition} by this ceremony on ${ctx.backupDevice().ref}: ${mine.map((b) => b.label).join(', ')}`,
+    );
   return mine[0];
 }
 
@@ -59,16 +82,29 @@ async function findTarget(ctx: OperationContext, args: OperationArgs<'backup.ver
 async function compare(ctx: OperationContext, args: OperationArgs<'backup.verify'>) {
   const source = await sourcePartition(ctx, args.partition);
   const target = await findTarget(ctx, args);
-  const state = target === undefined ? ('absent' as const) : target.objects === source.objects ? ('complete' as const) : ('incomplete' as const);
+  const state =
+    target === undefined
+      ? ('absent' as const)
+      : target.objects === source.objects
+        ? ('complete' as const)
+        : ('incomplete' as const);
   return { source, target, state };
 }
 
 /** A secret of the partition (inventory: hsms.<hsm>.partitionCredentials.<partition>): its
  * Crypto Officer's password (`co`) or its cloning domain (`domain`). */
-export async function partitionSecret(ctx: OperationContext, partition: string, which: 'co' | 'domain'): Promise<string> {
+export async function partitionSecret(
+  ctx: OperationContext,
+  partition: string,
+  which: 'co' | 'domain',
+): Promise<string> {
   const ref = own(own(ctx.inventory().hsms, ctx.hsm ?? '')?.partitionCredentials, partition)?.[which];
-  const what = which === 'co' ? 'Crypto Officer secret' : 'cloning domain (its owner chose it at partition init -domain)';
-  if (!ref) throw new SecretUnavailable(`hsms.${ctx.hsm}.partitionCredentials.${partition}.${which}: the inventory has no ${what} for partition ${partition}`);
+  const what =
+    which === 'co' ? 'Crypto Officer secret' : 'cloning domain (its owner chose it at partition init -domain)';
+  if (!ref)
+    throw new SecretUnavailable(
+      `hsms.${ctx.hsm}.partitionCredentials.${partition}.${which}: the inventory has no ${what} for partition ${partition}`,
+    );
   return ctx.device().secretAt(ref);
 }
 
@@ -83,7 +119,11 @@ export async function cryptoOfficerLogin(ctx: OperationContext, partition: strin
     left = await readRoleLoginAttemptsLeft(ws, 'co');
   } catch (err) {
     if (err instanceof LunaCommandError || err instanceof UnreadableOutput) {
-      throw new RoleLoginRefused(`${ws.ref} (partition ${partition})`, 'co', `how many login attempts the Crypto Officer has left could not be read (${err.message})`);
+      throw new RoleLoginRefused(
+        `${ws.ref} (partition ${partition})`,
+        'co',
+        `how many login attempts the Crypto Officer has left could not be read (${err.message})`,
+      );
     }
     throw err;
   }
@@ -105,7 +145,15 @@ export const backupPartition = defineOperation('backup.partition', {
   // also the verify: the backup is complete now
   async probe(ctx, args) {
     const { source, target, state } = await compare(ctx, args);
-    return { present: state === 'complete', state: { target: state, label: target?.label ?? null, backupObjects: target?.objects ?? null, sourceObjects: source.objects } };
+    return {
+      present: state === 'complete',
+      state: {
+        target: state,
+        label: target?.label ?? null,
+        backupObjects: target?.objects ?? null,
+        sourceObjects: source.objects,
+      },
+    };
   },
   async act(ctx, args) {
     const { partition } = args;
@@ -114,7 +162,14 @@ export const backupPartition = defineOperation('backup.partition', {
     if (state === 'complete') return { commands: [] };
     if (target) {
       // a backup partition of this step that is not a backup: replaced only on an operator's word
-      if (args.label) throw new IncompleteBackup(ws.ref, target, source.objects, partition, 'the plan names this label, so it is not replaced: delete it on the Backup HSM by hand, or back up under another label');
+      if (args.label)
+        throw new IncompleteBackup(
+          ws.ref,
+          target,
+          source.objects,
+          partition,
+          'the plan names this label, so it is not replaced: delete it on the Backup HSM by hand, or back up under another label',
+        );
       if (!ctx.rerunBy) throw new IncompleteBackup(ws.ref, target, source.objects, partition, REPLACE_OR_ABORT);
     }
     const label = target?.label ?? args.label ?? ceremonyBackupLabel(ctx.hsm ?? '', partition, ctx.ceremonyId);
@@ -122,7 +177,9 @@ export const backupPartition = defineOperation('backup.partition', {
     const backupSlot = backupHsmSlot(slots, ws.ref);
     const sourceSlot = slots.find((s) => s.serial === source.serial)?.id;
     if (sourceSlot === undefined) {
-      throw new VerificationFailed(`partition ${partition} (${source.serial}) is not visible from ${ws.ref}: assign it to the backup workstation's client first`);
+      throw new VerificationFailed(
+        `partition ${partition} (${source.serial}) is not visible from ${ws.ref}: assign it to the backup workstation's client first`,
+      );
     }
     const co = await partitionSecret(ctx, partition, 'co');
     // the backup partition gets the source partition's own cloning domain (Thales, `partition
@@ -142,10 +199,27 @@ export const backupPartition = defineOperation('backup.partition', {
     } catch (err) {
       // a failed backup may leave a backup partition behind (a domain mismatch leaves it empty)
       const after = err instanceof LunaCommandError ? await compare(ctx, { partition, label }) : undefined;
-      if (after?.target && after.state === 'incomplete') throw new IncompleteBackup(ws.ref, after.target, source.objects, partition, `${REPLACE_OR_ABORT}; LunaCM said: ${err instanceof Error ? err.message : String(err)}`);
+      if (after?.target && after.state === 'incomplete')
+        throw new IncompleteBackup(
+          ws.ref,
+          after.target,
+          source.objects,
+          partition,
+          `${REPLACE_OR_ABORT}; LunaCM said: ${err instanceof Error ? err.message : String(err)}`,
+        );
       throw err;
     }
-    return { commands: ['partition list', 'slot list', `partition archive list -slot ${backupSlot}`, `slot set -slot ${sourceSlot}`, 'role show -name co', 'role login -name co', command] };
+    return {
+      commands: [
+        'partition list',
+        'slot list',
+        `partition archive list -slot ${backupSlot}`,
+        `slot set -slot ${sourceSlot}`,
+        'role show -name co',
+        'role login -name co',
+        command,
+      ],
+    };
   },
   // LunaCM runs in this session: when the session is lost, the hangup ends LunaCM and its backup
   // with it, so after a loss nothing is still running and one probe decides
@@ -159,7 +233,14 @@ const REPLACE_OR_ABORT =
 export const backupVerify = defineOperation('backup.verify', {
   async probe(ctx, args) {
     const { source, target, state } = await compare(ctx, args);
-    return { present: state === 'complete', state: { sourceObjects: source.objects, backupObjects: target?.objects ?? null, label: target?.label ?? args.label ?? null } };
+    return {
+      present: state === 'complete',
+      state: {
+        sourceObjects: source.objects,
+        backupObjects: target?.objects ?? null,
+        label: target?.label ?? args.label ?? null,
+      },
+    };
   },
   explain: (args, s) =>
     s.backupObjects === null
@@ -174,17 +255,33 @@ export const backupRecent = defineOperation('backup.recent', {
     // an empty scratch partition of the inventory (a restore drill's, cleared after each drill)
     // holds nothing to back up
     const scratch = own(ctx.inventory().hsms, ctx.hsm ?? '')?.scratchPartitions ?? [];
-    const partitions = (await readPartitions(ctx.device())).filter((p) => !(scratch.includes(p.name) && p.objects === 0));
+    const partitions = (await readPartitions(ctx.device())).filter(
+      (p) => !(scratch.includes(p.name) && p.objects === 0),
+    );
     const { backups } = await readBackups(ctx.backupDevice());
     const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
     const since = today - maxAgeDays * 86_400_000;
     const covering = (p: { name: string; objects: number }) =>
-      backups.filter((b) => b.objects === p.objects && (backupDay(b.label, ctx.hsm ?? '', p.name)?.getTime() ?? -Infinity) >= since).map((b) => b.label);
+      backups
+        .filter(
+          (b) =>
+            b.objects === p.objects && (backupDay(b.label, ctx.hsm ?? '', p.name)?.getTime() ?? -Infinity) >= since,
+        )
+        .map((b) => b.label);
     const found = partitions.map((p) => ({ partition: p.name, backups: covering(p) }));
     const uncovered = found.filter((f) => f.backups.length === 0).map((f) => f.partition);
-    return { present: uncovered.length === 0, state: { partitions: partitions.map((p) => p.name), covered: found.filter((f) => f.backups.length > 0), uncovered, maxAgeDays } };
+    return {
+      present: uncovered.length === 0,
+      state: {
+        partitions: partitions.map((p) => p.name),
+        covered: found.filter((f) => f.backups.length > 0),
+        uncovered,
+        maxAgeDays,
+      },
+    };
   },
-  explain: ({ maxAgeDays }, s) => `no verified backup newer than ${maxAgeDays} days of: ${(s.uncovered as string[]).join(', ')}`,
+  explain: ({ maxAgeDays }, s) =>
+    `no verified backup newer than ${maxAgeDays} days of: ${(s.uncovered as string[]).join(', ')}`,
 });
 
 /** The documentation allows this backup: the HSM's firmware (`hsm show`, or the firmware it will
@@ -199,7 +296,14 @@ export const backupCompatible = defineOperation('backup.compatible', {
     const problems = backupCompatibilityProblems({ partitionFirmware: firmware, backupHsm, clientVersion });
     return {
       present: problems.length === 0,
-      state: { partitionFirmware: firmware, planned: partitionFirmware !== undefined, backupHsmModel: backupHsm.model, backupHsmFirmware: backupHsm.firmware, clientVersion, problems },
+      state: {
+        partitionFirmware: firmware,
+        planned: partitionFirmware !== undefined,
+        backupHsmModel: backupHsm.model,
+        backupHsmFirmware: backupHsm.firmware,
+        clientVersion,
+        problems,
+      },
     };
   },
   explain: (_args, s) => `the documentation rules this backup out: ${(s.problems as string[]).join('; ')}`,

@@ -12,7 +12,11 @@ import { defineOperation, type OperationContext } from './operation';
 // addServer`, which is its owner's step).
 
 /** The client's certificate from the worker's inventory, checked against the plan's sha256. */
-async function clientCertificate(ctx: OperationContext, client: string, sha256: string): Promise<{ pem: Buffer; fingerprint: string }> {
+async function clientCertificate(
+  ctx: OperationContext,
+  client: string,
+  sha256: string,
+): Promise<{ pem: Buffer; fingerprint: string }> {
   const entry = own(ctx.inventory().clientCertificates, client);
   if (!entry) throw new VerificationFailed(`the worker's inventory has no clientCertificates.${client}`);
   const path = entry.certificate.slice('file:'.length);
@@ -20,7 +24,10 @@ async function clientCertificate(ctx: OperationContext, client: string, sha256: 
     throw new VerificationFailed(`the certificate of ${client} (${path}) cannot be read (${err.code})`);
   });
   const actual = createHash('sha256').update(pem).digest('hex');
-  if (actual !== sha256) throw new VerificationFailed(`the certificate of ${client} (${path}) has sha256 ${actual}, the plan says ${sha256}: refusing to register it`);
+  if (actual !== sha256)
+    throw new VerificationFailed(
+      `the certificate of ${client} (${path}) has sha256 ${actual}, the plan says ${sha256}: refusing to register it`,
+    );
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(pem);
@@ -40,9 +47,14 @@ export const clientRegister = defineOperation('client.register', {
     const { fingerprint } = await clientCertificate(ctx, client, certSha256);
     const registered = await readClientFingerprint(ctx.device(), client);
     if (registered !== null && registered !== fingerprint) {
-      throw new VerificationFailed(`${client} is registered with another certificate (fingerprint ${registered}, not ${fingerprint}); replacing a client's certificate is not part of this ceremony`);
+      throw new VerificationFailed(
+        `${client} is registered with another certificate (fingerprint ${registered}, not ${fingerprint}); replacing a client's certificate is not part of this ceremony`,
+      );
     }
-    return { present: registered !== null, state: { client, registered: registered !== null, fingerprint: registered, expected: fingerprint } };
+    return {
+      present: registered !== null,
+      state: { client, registered: registered !== null, fingerprint: registered, expected: fingerprint },
+    };
   },
   async act(ctx, { client, host, certSha256, ip }) {
     const { pem } = await clientCertificate(ctx, client, certSha256);
@@ -65,7 +77,14 @@ export const ntlsServerCertificate = defineOperation('ntls.serverCertificate', {
     const { pem, cert } = await readServerCertificate(d);
     return {
       present: true,
-      state: { appliance: d.entry.host, user: d.adminUser(), subject: cert.subject, notAfter: cert.validTo, fingerprintSha256: cert.fingerprint256, pem: pem.trim() },
+      state: {
+        appliance: d.entry.host,
+        user: d.adminUser(),
+        subject: cert.subject,
+        notAfter: cert.validTo,
+        fingerprintSha256: cert.fingerprint256,
+        pem: pem.trim(),
+      },
     };
   },
   nextSteps(ctx, { client, host, partition, cloning, domainRef }, state) {
@@ -82,7 +101,9 @@ export const ntlsServerCertificate = defineOperation('ntls.serverCertificate', {
       '  lunacm:> role login -name po',
       '  lunacm:> role init -name co   (then role login -name co, role init -name cu)',
       ...(cloning
-        ? [`  lunacm:> role login -name po; partition changepolicy -policy ${CLONING_PARTITION_POLICIES.map((p) => p.code).join(',')} -value ${CLONING_PARTITION_POLICIES.map(() => 1).join(',')}   # ${CLONING_PARTITION_POLICIES.map((p) => p.name).join(', ')}: for backup / HA`]
+        ? [
+            `  lunacm:> role login -name po; partition changepolicy -policy ${CLONING_PARTITION_POLICIES.map((p) => p.code).join(',')} -value ${CLONING_PARTITION_POLICIES.map(() => 1).join(',')}   # ${CLONING_PARTITION_POLICIES.map((p) => p.name).join(', ')}: for backup / HA`,
+          ]
         : []),
     ];
   },

@@ -16,7 +16,13 @@ export const hsmCheckTime = defineOperation('hsm.checkTime', {
     const skewMs = ntp.time + 500 - (sentAt + receivedAt) / 2;
     const skewSeconds = Math.abs(skewMs) <= 1000 + (receivedAt - sentAt) / 2 ? 0 : Math.round(skewMs / 1000);
     const source = ntp.peers.find((p) => p.selected && !/^LOCAL\(/.test(p.remote));
-    const ntpProblem = !ntp.enabled ? undefined : !ntp.running ? 'NTP is enabled but not running' : !source ? `NTP is enabled but synchronised to no server (peers: ${ntp.peers.map((p) => `${p.selected ? '*' : ''}${p.remote}`).join(', ') || 'none'})` : undefined;
+    const ntpProblem = !ntp.enabled
+      ? undefined
+      : !ntp.running
+        ? 'NTP is enabled but not running'
+        : !source
+          ? `NTP is enabled but synchronised to no server (peers: ${ntp.peers.map((p) => `${p.selected ? '*' : ''}${p.remote}`).join(', ') || 'none'})`
+          : undefined;
     return {
       present: Math.abs(skewSeconds) <= maxSkewSeconds && ntpProblem === undefined,
       state: {
@@ -36,5 +42,6 @@ export const hsmCheckTime = defineOperation('hsm.checkTime', {
       s.ntpProblem ? String(s.ntpProblem) : '',
     ]
       .filter(Boolean)
-      .join('; ') + ': set the time (sysconf time, sysconf ntp) before hsm init, as Thales advises, so the audit log is accurate',
+      .join('; ') +
+    ': set the time (sysconf time, sysconf ntp) before hsm init, as Thales advises, so the audit log is accurate',
 });

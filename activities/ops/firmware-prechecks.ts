@@ -14,7 +14,15 @@ export const firmwareOnTarget = defineOperation('firmware.onTarget', {
   async probe(ctx, { targetFirmware, targetSoftware }) {
     const show = await readHsmShow(ctx.device());
     const software = targetSoftware === undefined || sameRelease(show.softwareVersion, targetSoftware);
-    return { present: show.firmware === targetFirmware && software, state: { firmware: show.firmware, software: show.softwareVersion, targetFirmware, ...(targetSoftware ? { targetSoftware } : {}) } };
+    return {
+      present: show.firmware === targetFirmware && software,
+      state: {
+        firmware: show.firmware,
+        software: show.softwareVersion,
+        targetFirmware,
+        ...(targetSoftware ? { targetSoftware } : {}),
+      },
+    };
   },
 });
 
@@ -26,10 +34,20 @@ export const firmwareUpgradePath = defineOperation('firmware.upgradePath', {
     const show = await readHsmShow(d);
     const release = firmwareRelease(targetFirmware);
     const packages = release && release.requires.length > 0 ? await readInstalledPackages(d) : [];
-    const problems = upgradePathProblems({ firmware: show.firmware, software: show.softwareVersion, packages }, targetFirmware);
+    const problems = upgradePathProblems(
+      { firmware: show.firmware, software: show.softwareVersion, packages },
+      targetFirmware,
+    );
     return {
       present: problems.length === 0,
-      state: { firmware: show.firmware, software: show.softwareVersion, targetFirmware, installedPackages: packages, sources: release?.sources ?? [], problems },
+      state: {
+        firmware: show.firmware,
+        software: show.softwareVersion,
+        targetFirmware,
+        installedPackages: packages,
+        sources: release?.sources ?? [],
+        problems,
+      },
     };
   },
   explain: (_args, state) => (state.problems as string[]).join('; '),
@@ -65,7 +83,12 @@ export function parseClientList(output: string): string[] {
     const m = /^registered client \d+:\s*(\S+)$/i.exec(line);
     if (m) clients.push(m[1]);
     else if (/^No clients are registered\.?$/i.test(line)) none = true;
-    else throw new UnreadableOutput('client list', 'a line that is neither "registered client N: <name>" nor "No clients are registered."', raw);
+    else
+      throw new UnreadableOutput(
+        'client list',
+        'a line that is neither "registered client N: <name>" nor "No clients are registered."',
+        raw,
+      );
   }
   if (!none && clients.length === 0) throw new UnreadableOutput('client list', 'an empty answer');
   return clients;

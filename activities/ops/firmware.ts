@@ -21,7 +21,10 @@ async function localPackage(ctx: OperationContext, file: string, sha256: string)
     throw new VerificationFailed(`package ${file} is not in the worker's package directory (${err.code})`);
   });
   const actual = createHash('sha256').update(data).digest('hex');
-  if (actual !== sha256) throw new VerificationFailed(`package ${file} has sha256 ${actual}, the request says ${sha256}: refusing to upload it`);
+  if (actual !== sha256)
+    throw new VerificationFailed(
+      `package ${file} has sha256 ${actual}, the request says ${sha256}: refusing to upload it`,
+    );
   return data;
 }
 
@@ -34,7 +37,10 @@ export const firmwareUpload = defineOperation('firmware.upload', {
   async probe(ctx, { file, sha256 }) {
     const data = await localPackage(ctx, file, sha256);
     const files = await readPackageFiles(ctx.device());
-    return { present: files.some((f) => f.file === file && f.size === data.length), state: { file, size: data.length, sha256, onAppliance: files } };
+    return {
+      present: files.some((f) => f.file === file && f.size === data.length),
+      state: { file, size: data.length, sha256, onAppliance: files },
+    };
   },
   async act(ctx, { file, sha256 }) {
     await ctx.device().upload(file, await localPackage(ctx, file, sha256));
@@ -57,7 +63,9 @@ export const packageVerify = defineOperation('package.verify', {
     if (!listed) return { present: false, state: { file, problem: 'it is not on the appliance (package listfile)' } };
     const out = await d.run(`package verify ${file} -authcode ${authCode}`, { allowError: true });
     const verified = out.code === 0 && out.errors.length === 0;
-    const problem = verified ? undefined : out.errors.map((e) => e.line).join(' ') || `Command Result : ${out.code} (${out.text})`;
+    const problem = verified
+      ? undefined
+      : out.errors.map((e) => e.line).join(' ') || `Command Result : ${out.code} (${out.text})`;
     return { present: verified, state: { file, size: listed.size, verified, ...(problem ? { problem } : {}) } };
   },
   explain: ({ file }, state) => `${file} does not verify: ${String(state.problem)}`,
@@ -74,7 +82,10 @@ async function firmwareShow(d: DeviceAccess) {
 export const packageUpdate = defineOperation('package.update', {
   async probe(ctx, { targetFirmware }) {
     const fw = await firmwareShow(ctx.device());
-    return { present: fw.current === targetFirmware || fw.upgrade === targetFirmware, state: { ...fw, targetFirmware } };
+    return {
+      present: fw.current === targetFirmware || fw.upgrade === targetFirmware,
+      state: { ...fw, targetFirmware },
+    };
   },
   async act(ctx, { file, authCode }) {
     const d = ctx.device();
@@ -114,7 +125,10 @@ export const firmwareUpgrade = defineOperation('firmware.upgrade', {
       );
     }
     const fw = await firmwareShow(d);
-    if (fw.upgrade !== targetFirmware) throw new VerificationFailed(`the firmware staged on the appliance is ${fw.upgrade ?? 'none'}, not ${targetFirmware}: hsm firmware upgrade would install that one, so it is not sent`);
+    if (fw.upgrade !== targetFirmware)
+      throw new VerificationFailed(
+        `the firmware staged on the appliance is ${fw.upgrade ?? 'none'}, not ${targetFirmware}: hsm firmware upgrade would install that one, so it is not sent`,
+      );
     const commands = ['hsm show', 'hsm firmware show', 'hsm login'];
     await d.hsmLogin();
     if (hasStcAdminChannel(fw.current)) {
@@ -145,7 +159,10 @@ const RESTART_GRACE_MS = 10 * 60_000;
 /** Read until `read` finds its effect or `ms` have passed, waiting through the answers a
  * restarting HSM gives (a lunash error, a lost session); the last reading is the answer. Only a
  * wait rests on those errors: nothing is sent or decided on them. */
-async function waitUntil(ms: number, read: () => Promise<{ present: boolean; state: Record<string, unknown> }>): Promise<{ present: boolean; state: Record<string, unknown> }> {
+async function waitUntil(
+  ms: number,
+  read: () => Promise<{ present: boolean; state: Record<string, unknown> }>,
+): Promise<{ present: boolean; state: Record<string, unknown> }> {
   const until = Date.now() + ms;
   for (;;) {
     let last: { present: boolean; state: Record<string, unknown> };
@@ -214,7 +231,15 @@ export const applianceReboot = defineOperation('appliance.reboot', {
 });
 
 function versionsAre(show: { firmware: string; softwareVersion: string }, firmware?: string, software?: string) {
-  const present = (!firmware || show.firmware === firmware) && (!software || sameRelease(show.softwareVersion, software));
-  return { present, state: { firmware: show.firmware, software: show.softwareVersion, ...(firmware ? { expectFirmware: firmware } : {}), ...(software ? { expectSoftware: software } : {}) } };
+  const present =
+    (!firmware || show.firmware === firmware) && (!software || sameRelease(show.softwareVersion, software));
+  return {
+    present,
+    state: {
+      firmware: show.firmware,
+      software: show.softwareVersion,
+      ...(firmware ? { expectFirmware: firmware } : {}),
+      ...(software ? { expectSoftware: software } : {}),
+    },
+  };
 }
-

@@ -23,25 +23,46 @@ export const haExclusive = defineOperation('ha.exclusive', {
     }
     let client, taskQueue;
     try {
-      ({ client, info: { taskQueue } } = Context.current());
+      ({
+        client,
+        info: { taskQueue },
+      } = Context.current());
     } catch {
-      throw nonRetryable('VisibilityUnreadable', `the worker has no Temporal client to read which maintenance ceremonies hold HA group ${group}: it does not go on without knowing`);
+      throw nonRetryable(
+        'VisibilityUnreadable',
+        `the worker has no Temporal client to read which maintenance ceremonies hold HA group ${group}: it does not go on without knowing`,
+      );
     }
     let holders;
     try {
       holders = await haGroupHolders(client, taskQueue, ctx.inventory(), hsm, ctx.ceremonyId);
     } catch (err) {
-      throw nonRetryable('VisibilityUnreadable', `cannot read Temporal's visibility for the maintenance ceremonies on HA group ${group}: ${(err as Error).message}; it does not go on without knowing`);
+      throw nonRetryable(
+        'VisibilityUnreadable',
+        `cannot read Temporal's visibility for the maintenance ceremonies on HA group ${group}: ${(err as Error).message}; it does not go on without knowing`,
+      );
     }
-    return { present: holders.length === 0, state: { hsm, group, label: entry.label ?? group, members: entry.members, holders } };
+    return {
+      present: holders.length === 0,
+      state: { hsm, group, label: entry.label ?? group, members: entry.members, holders },
+    };
   },
   explain(_args, state) {
-    return haConflictText(String(state.hsm), String(state.group), state.holders as Parameters<typeof haConflictText>[2]);
+    return haConflictText(
+      String(state.hsm),
+      String(state.group),
+      state.holders as Parameters<typeof haConflictText>[2],
+    );
   },
   nextSteps(ctx, _args, state) {
     const hsm = ctx.hsm ?? 'the appliance';
     const label = String(state.label);
-    const after = ctx.ceremonyKind === 'firmware-upgrade' ? haRejoinSteps(hsm, label) : ctx.ceremonyKind === 'zeroize-deprovision' ? haStaysOutSteps(hsm, label) : [];
+    const after =
+      ctx.ceremonyKind === 'firmware-upgrade'
+        ? haRejoinSteps(hsm, label)
+        : ctx.ceremonyKind === 'zeroize-deprovision'
+          ? haStaysOutSteps(hsm, label)
+          : [];
     return [...haLeaveSteps(hsm, label), ...after];
   },
 });

@@ -5,7 +5,14 @@ import { hsmCheckTime } from './clock';
 import { hsmExportLogs } from './logs';
 import { backupCompatible, backupPartition, backupRecent, backupVerify } from './backup';
 import { backupDeleteExpired, backupRetentionHolds } from './backup-retention';
-import { applianceReboot, firmwareUpgrade, firmwareUpload, hsmRestarted, packageUpdate, packageVerify } from './firmware';
+import {
+  applianceReboot,
+  firmwareUpgrade,
+  firmwareUpload,
+  hsmRestarted,
+  packageUpdate,
+  packageVerify,
+} from './firmware';
 import { firmwareOnTarget, firmwareUpgradePath, registeredClients, singleDefaultRoute } from './firmware-prechecks';
 import { haExclusive } from './ha-exclusive';
 import { ledgerRecord, ledgerRequire } from './ledger';

@@ -8,7 +8,13 @@ import { defineOperation, type OperationContext } from './operation';
 // rehearsal ceremony writes to it instead of an appliance, and the engine's tests count effects
 // with it exactly.
 
-export const LedgerEntrySchema = z.object({ ceremonyId: z.string(), key: z.string(), stepId: z.string(), at: z.string(), pid: z.number() });
+export const LedgerEntrySchema = z.object({
+  ceremonyId: z.string(),
+  key: z.string(),
+  stepId: z.string(),
+  at: z.string(),
+  pid: z.number(),
+});
 export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
 
 export async function readLedger(path: string): Promise<LedgerEntry[]> {
@@ -45,7 +51,13 @@ export const ledgerRecord = defineOperation('ledger.record', {
     return { present: found.length > 0, state: { key, entries: found.length } };
   },
   async act(ctx, { key, holdMs }) {
-    await appendLedger(ctx.ledgerPath, { ceremonyId: ctx.ceremonyId, key, stepId: ctx.stepId, at: new Date().toISOString(), pid: process.pid });
+    await appendLedger(ctx.ledgerPath, {
+      ceremonyId: ctx.ceremonyId,
+      key,
+      stepId: ctx.stepId,
+      at: new Date().toISOString(),
+      pid: process.pid,
+    });
     await delay(holdMs);
     return { commands: [`ledger append ${key}`] };
   },

@@ -15,7 +15,11 @@ const KEEP_CHARS = 32 * 1024;
 const SECRET_NAMES = ['tenantadmin', 'admin', 'operator', 'monitor', 'audit', 'hsmSo', 'hsmDomain'];
 
 function summary(output: string) {
-  return { lines: output.split('\n').filter((l) => l.trim() !== '' && !/^Command Result/.test(l)).length, chars: output.length, sha256: createHash('sha256').update(output).digest('hex') };
+  return {
+    lines: output.split('\n').filter((l) => l.trim() !== '' && !/^Command Result/.test(l)).length,
+    chars: output.length,
+    sha256: createHash('sha256').update(output).digest('hex'),
+  };
 }
 
 async function hsmSecrets(d: DeviceAccess): Promise<string[]> {
@@ -35,7 +39,15 @@ export const hsmExportLogs = defineOperation('hsm.exportLogs', {
       const files = await readAuditLogs(d);
       const latest = files[files.length - 1];
       kept.audit = latest
-        ? { files, tail: { file: latest.file, ...summary((await d.runAs('audit', `audit log tail -file ${latest.file} -entries ${entries}`, options)).output) } }
+        ? {
+            files,
+            tail: {
+              file: latest.file,
+              ...summary(
+                (await d.runAs('audit', `audit log tail -file ${latest.file} -entries ${entries}`, options)).output,
+              ),
+            },
+          }
         : { files };
     } else {
       kept.audit = 'not exported: the plan has no audit credential for this HSM';

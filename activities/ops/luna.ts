@@ -1,6 +1,14 @@
 import { sameRelease } from '../../ceremonies/firmware-releases';
 import { randomBytes } from 'node:crypto';
-import { readClientPartitions as clientPartitions, readHsmShow as hsmShow, readPartitions as listPartitions, readPolicies, readSoLoginAttemptsLeft as soLoginAttemptsLeft, readSyslogHosts, required } from '../device/queries';
+import {
+  readClientPartitions as clientPartitions,
+  readHsmShow as hsmShow,
+  readPartitions as listPartitions,
+  readPolicies,
+  readSoLoginAttemptsLeft as soLoginAttemptsLeft,
+  readSyslogHosts,
+  required,
+} from '../device/queries';
 import type { DeviceAccess } from '../device/device-access';
 import type { Answer } from '../device/luna-shell';
 import { own } from '../../ceremonies/own';
@@ -27,10 +35,18 @@ export const changeInitialPassword = defineOperation('hsm.changeInitialPassword'
   async act(ctx, { user }) {
     const d = ctx.device();
     try {
-      (await d.open(user, { password: DEFAULT_INITIAL_PASSWORD }, { firstLogin: { newPassword: await d.secretOrGenerate(user) } })).close();
+      (
+        await d.open(
+          user,
+          { password: DEFAULT_INITIAL_PASSWORD },
+          { firstLogin: { newPassword: await d.secretOrGenerate(user) } },
+        )
+      ).close();
     } catch (err) {
       if (err instanceof AuthenticationFailed) {
-        throw new VerificationFailed(`${user} on ${d.ref} accepts neither the new password nor the factory default: someone changed it outside this ceremony`);
+        throw new VerificationFailed(
+          `${user} on ${d.ref} accepts neither the new password nor the factory default: someone changed it outside this ceremony`,
+        );
       }
       throw err;
     }
@@ -42,9 +58,14 @@ export const hsmInit = defineOperation('hsm.init', {
   async probe(ctx, { label }) {
     const show = await hsmShow(ctx.device());
     if (!show.zeroized && show.label !== label) {
-      throw new VerificationFailed(`${ctx.hsm} is already initialised with label "${show.label}"; re-initialising it needs a re-init ceremony`);
+      throw new VerificationFailed(
+        `${ctx.hsm} is already initialised with label "${show.label}"; re-initialising it needs a re-init ceremony`,
+      );
     }
-    return { present: !show.zeroized && show.label === label, state: { label: show.label, zeroized: show.zeroized, serial: show.serial } };
+    return {
+      present: !show.zeroized && show.label === label,
+      state: { label: show.label, zeroized: show.zeroized, serial: show.serial },
+    };
   },
   async act(ctx, { label, defaultDomain }) {
     const d = ctx.device();
@@ -54,7 +75,9 @@ export const hsmInit = defineOperation('hsm.init', {
     // never a fallback
     const domain = defaultDomain ? undefined : await d.secret('hsmDomain');
     if (defaultDomain && (await d.storedSecret('hsmDomain')) !== undefined) {
-      throw new VerificationFailed(`the plan initialises ${ctx.hsm} with the default cloning domain, but the worker's inventory has hsmDomain for it: build the plan again`);
+      throw new VerificationFailed(
+        `the plan initialises ${ctx.hsm} with the default cloning domain, but the worker's inventory has hsmDomain for it: build the plan again`,
+      );
     }
     const command = `hsm init -label ${label}${domain ? '' : ' -defaultdomain'}`;
     await d.run(command, {
@@ -81,7 +104,10 @@ export const configureSyslog = defineOperation('hsm.configureSyslog', {
     // a release that lists hosts without port and protocol (5.1) cannot tell whether this one is there
     const unsure = remoteHosts.find((r) => r.host === host && r.port === null);
     if (unsure) throw new UnreadableOutput('syslog remotehost list', `it lists ${host} without its port and protocol`);
-    return { present: remoteHosts.some((r) => r.host === host && r.port === port && r.protocol === protocol), state: { remoteHosts } };
+    return {
+      present: remoteHosts.some((r) => r.host === host && r.port === port && r.protocol === protocol),
+      state: { remoteHosts },
+    };
   },
   async act(ctx, { host, port, protocol }) {
     const command = `syslog remotehost add -host ${host} -port ${port} -protocol ${protocol}`;
@@ -107,13 +133,19 @@ export const partitionCreate = defineOperation('partition.create', {
 export const partitionAssignClient = defineOperation('partition.assignClient', {
   async probe(ctx, { client, partition }) {
     const assigned = await clientPartitions(ctx.device(), client);
-    return { present: assigned?.includes(partition) ?? false, state: { client, registered: assigned !== null, partitions: assigned ?? [] } };
+    return {
+      present: assigned?.includes(partition) ?? false,
+      state: { client, registered: assigned !== null, partitions: assigned ?? [] },
+    };
   },
   async act(ctx, { client, host, partition }) {
     const d = ctx.device();
     // a client is registered with its certificate first (client.register): the appliance
     // refuses `client register` without the <host>.pem it reads
-    if ((await clientPartitions(d, client)) === null) throw new VerificationFailed(`client ${client} (${host}) is not registered on ${ctx.hsm}: register it with its certificate first (client.register)`);
+    if ((await clientPartitions(d, client)) === null)
+      throw new VerificationFailed(
+        `client ${client} (${host}) is not registered on ${ctx.hsm}: register it with its certificate first (client.register)`,
+      );
     const assign = `client assignPartition -client ${client} -partition ${partition}`;
     await d.run(assign);
     return { commands: [assign] };
@@ -123,7 +155,10 @@ export const partitionAssignClient = defineOperation('partition.assignClient', {
 export const hsmZeroize = defineOperation('hsm.zeroize', {
   async probe(ctx) {
     const show = await hsmShow(ctx.device());
-    return { present: show.zeroized, state: { zeroized: show.zeroized, partitions: show.partitions.length, label: show.label } };
+    return {
+      present: show.zeroized,
+      state: { zeroized: show.zeroized, partitions: show.partitions.length, label: show.label },
+    };
   },
   async act(ctx) {
     const d = ctx.device();
@@ -141,7 +176,10 @@ function platformOf(ctx: OperationContext) {
 }
 
 /** The HSM SO's last attempt, as lunash asks before it (Azure uninstall README's capture). */
-const PROCEED_ON_LAST_LOGIN: Answer = { prompt: /LAST available HSM Admin login attempt[\s\S]*Type 'proceed'[\s\S]*'quit' to quit now\.[\s>]*$/, reply: 'proceed' };
+const PROCEED_ON_LAST_LOGIN: Answer = {
+  prompt: /LAST available HSM Admin login attempt[\s\S]*Type 'proceed'[\s\S]*'quit' to quit now\.[\s>]*$/,
+  reply: 'proceed',
+};
 
 /** Azure Dedicated HSM does not expose `hsm zeroize`: Microsoft's way is three wrong HSM SO
  * passwords at `hsm login`, `proceed` on the last (Azure "Troubleshooting", HSM Deprovisioning;
@@ -161,20 +199,37 @@ async function zeroizeByFailedSoLogins(d: DeviceAccess): Promise<string[]> {
     commands.push('hsm show');
     if (left === null) return commands; // the read-back: hsm show says HSM IS ZEROIZED
     if (before !== undefined && left !== before - 1) {
-      throw new VerificationFailed(`after a deliberately failed HSM SO login, hsm show says ${left} attempts left (it said ${before} before): not one fewer; the zeroize stopped, the HSM is not zeroized`);
+      throw new VerificationFailed(
+        `after a deliberately failed HSM SO login, hsm show says ${left} attempts left (it said ${before} before): not one fewer; the zeroize stopped, the HSM is not zeroized`,
+      );
     }
-    if (left < 1) throw new VerificationFailed(`hsm show says ${left} HSM SO login attempts left, yet not that the HSM is zeroized: the zeroize stopped`);
+    if (left < 1)
+      throw new VerificationFailed(
+        `hsm show says ${left} HSM SO login attempts left, yet not that the HSM is zeroized: the zeroize stopped`,
+      );
     const last = left === 1;
-    const out = await d.run('hsm login', { answers: [{ prompt: /password:[\s>]*$/i, reply: wrong }, ...(last ? [PROCEED_ON_LAST_LOGIN] : [])], secrets: [wrong], allowError: true });
-    commands.push(last ? 'hsm login (deliberately wrong password; proceed on the last attempt)' : 'hsm login (deliberately wrong password)');
-    if (out.code === 0 && out.errors.length === 0) throw new VerificationFailed('an HSM SO login meant to fail succeeded: the zeroize stopped, the HSM is not zeroized');
+    const out = await d.run('hsm login', {
+      answers: [{ prompt: /password:[\s>]*$/i, reply: wrong }, ...(last ? [PROCEED_ON_LAST_LOGIN] : [])],
+      secrets: [wrong],
+      allowError: true,
+    });
+    commands.push(
+      last
+        ? 'hsm login (deliberately wrong password; proceed on the last attempt)'
+        : 'hsm login (deliberately wrong password)',
+    );
+    if (out.code === 0 && out.errors.length === 0)
+      throw new VerificationFailed(
+        'an HSM SO login meant to fail succeeded: the zeroize stopped, the HSM is not zeroized',
+      );
     before = left;
   }
 }
 
 export const hsmCheckZeroized = defineOperation('hsm.checkZeroized', {
   probe: (ctx, args) => hsmZeroize.probe(ctx, args),
-  explain: (_args, state) => `the HSM is already initialised (label "${String(state.label)}", ${String(state.partitions)} partitions); request a re-initialisation (reinit=true) to zeroize it first`,
+  explain: (_args, state) =>
+    `the HSM is already initialised (label "${String(state.label)}", ${String(state.partitions)} partitions); request a re-initialisation (reinit=true) to zeroize it first`,
 });
 
 export const hsmVerify = defineOperation('hsm.verify', {
@@ -182,11 +237,27 @@ export const hsmVerify = defineOperation('hsm.verify', {
     const show = await hsmShow(ctx.device());
     const mismatches = [
       want.label !== undefined && show.label !== want.label ? `label is "${show.label}", expected "${want.label}"` : '',
-      want.firmware !== undefined && show.firmware !== want.firmware ? `firmware is ${show.firmware}, expected ${want.firmware}` : '',
-      want.software !== undefined && !sameRelease(show.softwareVersion, want.software) ? `appliance software is ${show.softwareVersion}, expected ${want.software}` : '',
-      want.zeroized !== undefined && show.zeroized !== want.zeroized ? `the HSM is ${show.zeroized ? '' : 'not '}zeroized` : '',
+      want.firmware !== undefined && show.firmware !== want.firmware
+        ? `firmware is ${show.firmware}, expected ${want.firmware}`
+        : '',
+      want.software !== undefined && !sameRelease(show.softwareVersion, want.software)
+        ? `appliance software is ${show.softwareVersion}, expected ${want.software}`
+        : '',
+      want.zeroized !== undefined && show.zeroized !== want.zeroized
+        ? `the HSM is ${show.zeroized ? '' : 'not '}zeroized`
+        : '',
     ].filter(Boolean);
-    return { present: mismatches.length === 0, state: { label: show.label, firmware: show.firmware, software: show.softwareVersion, zeroized: show.zeroized, serial: show.serial, mismatches } };
+    return {
+      present: mismatches.length === 0,
+      state: {
+        label: show.label,
+        firmware: show.firmware,
+        software: show.softwareVersion,
+        zeroized: show.zeroized,
+        serial: show.serial,
+        mismatches,
+      },
+    };
   },
   explain: (_args, state) => (state.mismatches as string[]).join('; '),
 });
@@ -197,7 +268,9 @@ async function currentPolicy(ctx: OperationContext, policy: number, destructive?
   const current = (await readPolicies(ctx.device())).find((p) => p.code === String(policy));
   if (!current) throw new VerificationFailed(`the HSM has no policy ${policy}`);
   if (destructive === false && current.destructive) {
-    throw new VerificationFailed(`the HSM lists policy ${policy} (${current.description}) as destructive: changing it erases every partition and needs hsm.changeDestructivePolicy, which is irreversible`);
+    throw new VerificationFailed(
+      `the HSM lists policy ${policy} (${current.description}) as destructive: changing it erases every partition and needs hsm.changeDestructivePolicy, which is irreversible`,
+    );
   }
   return current;
 }
@@ -209,7 +282,12 @@ function policyChange<N extends 'hsm.setPolicy' | 'hsm.changeDestructivePolicy'>
       return {
         present: current.value === String(value),
         // (both names keep an open state record)
-        state: { policy, description: current.description, value: current.value, destructive: current.destructive } as OperationState<N>,
+        state: {
+          policy,
+          description: current.description,
+          value: current.value,
+          destructive: current.destructive,
+        } as OperationState<N>,
       };
     },
     async act(ctx, { policy, value }) {
@@ -228,9 +306,13 @@ export const hsmChangeDestructivePolicy = policyChange('hsm.changeDestructivePol
 export const hsmPolicyIs = defineOperation('hsm.policyIs', {
   async probe(ctx, { policy, value }) {
     const current = await currentPolicy(ctx, policy);
-    return { present: current.value === String(value), state: { policy, description: current.description, value: current.value } };
+    return {
+      present: current.value === String(value),
+      state: { policy, description: current.description, value: current.value },
+    };
   },
-  explain: ({ policy, value }, s) => `HSM policy ${policy} (${String(s.description)}) is ${String(s.value)}, not ${value}`,
+  explain: ({ policy, value }, s) =>
+    `HSM policy ${policy} (${String(s.description)}) is ${String(s.value)}, not ${value}`,
 });
 
 /** Licensed partitions, and free storage for a partition of the default size: "an equal share of

@@ -5,7 +5,11 @@ import { SecretUnavailable } from '../device/secrets';
 import { defineOperation, type OperationContext } from './operation';
 
 /** Connect and read the SSH identification line: proves the path (VPN) and the service. */
-function sshBanner(host: string, port: number, timeoutMs: number): Promise<{ ok: true; banner: string } | { ok: false; error: string }> {
+function sshBanner(
+  host: string,
+  port: number,
+  timeoutMs: number,
+): Promise<{ ok: true; banner: string } | { ok: false; error: string }> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     let data = '';
@@ -17,7 +21,8 @@ function sshBanner(host: string, port: number, timeoutMs: number): Promise<{ ok:
     socket.on('data', (chunk) => {
       data += chunk.toString('latin1');
       const line = data.split('\n')[0];
-      if (data.includes('\n')) done(line.startsWith('SSH-') ? { ok: true, banner: line.trim() } : { ok: false, error: 'not an SSH service' });
+      if (data.includes('\n'))
+        done(line.startsWith('SSH-') ? { ok: true, banner: line.trim() } : { ok: false, error: 'not an SSH service' });
     });
     socket.on('error', (err: NodeJS.ErrnoException) => done({ ok: false, error: err.code ?? err.message }));
     socket.on('close', () => done({ ok: false, error: 'connection closed' }));
@@ -30,7 +35,10 @@ function ntlsEndpoint(ctx: OperationContext): { host: string; port: number } {
   const hsm = own(ctx.inventory().hsms, ctx.hsm ?? '');
   if (!hsm) throw new SecretUnavailable(`unknown HSM "${ctx.hsm}": not in the worker's inventory`);
   const host = hsm.ntls.host ?? hsm.host;
-  if (!HostName.safeParse(host).success) throw new SecretUnavailable(`hsms.${ctx.hsm}.ntls.host: "${host}" is not a host name or IPv4 address the workstation can be asked to reach`);
+  if (!HostName.safeParse(host).success)
+    throw new SecretUnavailable(
+      `hsms.${ctx.hsm}.ntls.host: "${host}" is not a host name or IPv4 address the workstation can be asked to reach`,
+    );
   return { host, port: hsm.ntls.port };
 }
 
@@ -53,9 +61,24 @@ export const vpnCheck = defineOperation('vpn.check', {
     if (!result.ok) return { present: false, state: ssh };
     const ntls = ntlsEndpoint(ctx);
     const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
-    const reached = await device.runHost(`timeout ${seconds} bash -c '</dev/tcp/${ntls.host}/${ntls.port}'`, { timeoutMs: timeoutMs + 10_000 });
-    const why = reached.status === 124 ? `no answer in ${seconds} s` : reached.output.split('\n').filter((l) => l.trim()).slice(-1)[0]?.replace(/^.*: /, '') || `exit status ${reached.status}`;
-    return { present: reached.status === 0, state: { ...ssh, ntls: { ...ntls, reachable: reached.status === 0, ...(reached.status === 0 ? {} : { error: why }) } } };
+    const reached = await device.runHost(`timeout ${seconds} bash -c '</dev/tcp/${ntls.host}/${ntls.port}'`, {
+      timeoutMs: timeoutMs + 10_000,
+    });
+    const why =
+      reached.status === 124
+        ? `no answer in ${seconds} s`
+        : reached.output
+            .split('\n')
+            .filter((l) => l.trim())
+            .slice(-1)[0]
+            ?.replace(/^.*: /, '') || `exit status ${reached.status}`;
+    return {
+      present: reached.status === 0,
+      state: {
+        ...ssh,
+        ntls: { ...ntls, reachable: reached.status === 0, ...(reached.status === 0 ? {} : { error: why }) },
+      },
+    };
   },
   explain: (_args, s) => {
     const ntls = s.ntls as { host: string; port: number; error: string } | undefined;

@@ -18,7 +18,11 @@ import { defineOperation, type OperationContext } from './operation';
 /** What the ceremony keeps of a server certificate: enough for an owner to check the file they
  * fetched, and for the expiry check. */
 export function certificateFacts(cert: X509Certificate) {
-  return { subject: cert.subject, notAfter: new Date(cert.validTo).toISOString(), fingerprintSha256: cert.fingerprint256 };
+  return {
+    subject: cert.subject,
+    notAfter: new Date(cert.validTo).toISOString(),
+    fingerprintSha256: cert.fingerprint256,
+  };
 }
 
 async function serverCertificate(d: DeviceAccess) {
@@ -46,15 +50,23 @@ export const ntlsRotationBaseline = defineOperation('ntls.rotationBaseline', {
 /** The fingerprint the baseline step recorded; a rotation that cannot tell the old certificate
  * from a new one refuses to run (it could regenerate twice). */
 function replacedFingerprint(ctx: OperationContext, baseline: string): string {
-  const fingerprint = (own(ctx.earlierState, baseline) as Partial<OperationState<'ntls.rotationBaseline'>> | undefined)?.fingerprintSha256;
-  if (typeof fingerprint !== 'string') throw new VerificationFailed(`the step ${baseline} recorded no server certificate fingerprint: the certificate being replaced is unknown`);
+  const fingerprint = (own(ctx.earlierState, baseline) as Partial<OperationState<'ntls.rotationBaseline'>> | undefined)
+    ?.fingerprintSha256;
+  if (typeof fingerprint !== 'string')
+    throw new VerificationFailed(
+      `the step ${baseline} recorded no server certificate fingerprint: the certificate being replaced is unknown`,
+    );
   return fingerprint;
 }
 
 async function rotationState(ctx: OperationContext, baseline: string) {
   const previousFingerprintSha256 = replacedFingerprint(ctx, baseline);
   const { pem, ...now } = await serverCertificate(ctx.device());
-  return { rotated: now.fingerprintSha256 !== previousFingerprintSha256, state: { ...now, previousFingerprintSha256 }, pem };
+  return {
+    rotated: now.fingerprintSha256 !== previousFingerprintSha256,
+    state: { ...now, previousFingerprintSha256 },
+    pem,
+  };
 }
 
 /** Done when server.pem's fingerprint differs from the baseline's. An attempt after a lost or
@@ -63,10 +75,15 @@ async function rotationState(ctx: OperationContext, baseline: string) {
 export const ntlsRotateCertificate = defineOperation('ntls.rotateCertificate', {
   async probe(ctx, { baseline }) {
     const { rotated, state } = await rotationState(ctx, baseline);
-    return { present: rotated && ctx.earlierActAt === undefined && ctx.rerunBy === undefined, state: { ...state, rotated } };
+    return {
+      present: rotated && ctx.earlierActAt === undefined && ctx.rerunBy === undefined,
+      state: { ...state, rotated },
+    };
   },
   async act(ctx, { device, baseline }) {
-    return { commands: await regenerateBindRestart(ctx.device(), device, !(await rotationState(ctx, baseline)).rotated) };
+    return {
+      commands: await regenerateBindRestart(ctx.device(), device, !(await rotationState(ctx, baseline)).rotated),
+    };
   },
   async verify(ctx, { baseline }) {
     // the new certificate itself is the evidence an owner can check the fetched file against
@@ -74,7 +91,8 @@ export const ntlsRotateCertificate = defineOperation('ntls.rotateCertificate', {
     return { present: rotated, state: { ...state, rotated, pem } };
   },
   nextSteps(ctx, { baseline }, state) {
-    const clients = (own(ctx.earlierState, baseline) as Partial<OperationState<'ntls.rotationBaseline'>> | undefined)?.clients ?? [];
+    const clients =
+      (own(ctx.earlierState, baseline) as Partial<OperationState<'ntls.rotationBaseline'>> | undefined)?.clients ?? [];
     return rotationNotice(ctx.hsm ?? 'the appliance', state, clients);
   },
   // the lost attempt's commands leave nothing to wait for: the probe cannot see a restart
@@ -85,12 +103,17 @@ export const ntlsRotateCertificate = defineOperation('ntls.rotateCertificate', {
  * fetch the new server.pem, check its fingerprint, replace the server in the client's trust list
  * (Thales, "Restoring Broken NTLS or STC Connections"; `vtl addServer` as in "Creating an NTLS
  * Connection Using Self-Signed Certificates"). */
-export function rotationNotice(unit: string, state: OperationState<'ntls.rotateCertificate'>, clients: { client: string; owners: string[] }[]): string[] {
+export function rotationNotice(
+  unit: string,
+  state: OperationState<'ntls.rotateCertificate'>,
+  clients: { client: string; owners: string[] }[],
+): string[] {
   const appliance = String(state.appliance);
   const fingerprint = String(state.fingerprintSha256);
   const file = `${unit}-server.pem`;
   const head = `The NTLS server certificate of ${unit} (${appliance}) is new: SHA-256 fingerprint ${fingerprint} (was ${String(state.previousFingerprintSha256)}), valid until ${String(state.notAfter)}. Its clients cannot connect until they trust it.`;
-  if (clients.length === 0) return [head, `No NTLS client is registered on ${unit} (client list): nobody else to tell.`];
+  if (clients.length === 0)
+    return [head, `No NTLS client is registered on ${unit} (client list): nobody else to tell.`];
   return [
     head,
     ...clients.flatMap(({ client, owners }) => [

@@ -64,6 +64,9 @@ export interface OperationDefinition<N extends OperationName = OperationName> {
   endsWithSession?: true;
 }
 
-export function defineOperation<N extends OperationName>(name: N, def: Omit<OperationDefinition<N>, 'name'>): OperationDefinition<N> {
+export function defineOperation<N extends OperationName>(
+  name: N,
+  def: Omit<OperationDefinition<N>, 'name'>,
+): OperationDefinition<N> {
   return { name, ...def };
 }

@@ -23,11 +23,21 @@ export const rebootPatchInstalled = defineOperation('appliance.rebootPatch', {
     const d = ctx.device();
     const { softwareVersion } = await readHsmShow(d);
     if (compareVersions(softwareVersion, REBOOT_PATCH.fixedIn) >= 0) {
-      return { present: true, state: { software: softwareVersion, applies: false, why: `appliance software ${softwareVersion} carries the reboot fix (${REBOOT_PATCH.fixedIn} and newer)` } };
+      return {
+        present: true,
+        state: {
+          software: softwareVersion,
+          applies: false,
+          why: `appliance software ${softwareVersion} carries the reboot fix (${REBOOT_PATCH.fixedIn} and newer)`,
+        },
+      };
     }
     const packages = await readInstalledPackages(d);
     const installed = packages.filter((p) => p.startsWith(REBOOT_PATCH.package));
-    return { present: installed.length > 0, state: { software: softwareVersion, applies: true, installedPackages: packages, rebootPatch: installed } };
+    return {
+      present: installed.length > 0,
+      state: { software: softwareVersion, applies: true, installedPackages: packages, rebootPatch: installed },
+    };
   },
   explain: (_args, s) =>
     `the ${REBOOT_PATCH.name} (${REBOOT_PATCH.package}) is not installed on this unit (appliance software ${String(s.software)}, below ${REBOOT_PATCH.fixedIn}; installed packages: ${(s.installedPackages as string[]).join(', ') || 'none'}). ` +

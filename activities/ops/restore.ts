@@ -2,7 +2,15 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { own } from '../../ceremonies/own';
 import { restoreCompatibilityProblems } from '../../ceremonies/backup-compatibility';
 import type { OperationArgs } from '../../ceremonies/operations';
-import { backupHsmSlot, readBackupHsm, readBackups, readHsmShow, readLunacmClientVersion, readPartitions, readSlots } from '../device/queries';
+import {
+  backupHsmSlot,
+  readBackupHsm,
+  readBackups,
+  readHsmShow,
+  readLunacmClientVersion,
+  readPartitions,
+  readSlots,
+} from '../device/queries';
 import { IncompleteRestore, VerificationFailed } from '../device/errors';
 import { archiveRestoreAnswers } from '../device/lunacm-answers';
 import { FailureType, nonRetryable } from '../errors';
@@ -25,7 +33,10 @@ const CEREMONY_LABEL = /-\d{8}-[0-9a-f]{8}$/;
 /** The backup this step restores: the plan's label, or (a drill) the newest backup of `source` by
  * the day its label names; backups of one day are taken in the order the Backup HSM lists them
  * (guessed: LunaCM prints no creation time). Undefined when there is none. */
-export async function restoredBackup(ctx: OperationContext, args: { source: string; label?: string; labelFrom?: string; sourceHsm?: string }): Promise<Backup | undefined> {
+export async function restoredBackup(
+  ctx: OperationContext,
+  args: { source: string; label?: string; labelFrom?: string; sourceHsm?: string },
+): Promise<Backup | undefined> {
   const { backups } = await readBackups(ctx.backupDevice());
   const label = args.label ?? pinnedLabel(ctx, args.labelFrom);
   if (label) return backups.find((b) => b.label === label);
@@ -43,12 +54,20 @@ export async function restoredBackup(ctx: OperationContext, args: { source: stri
 function pinnedLabel(ctx: OperationContext, labelFrom: string | undefined): string | undefined {
   if (labelFrom === undefined) return undefined;
   // the steps a labelFrom names: a drill's precheck (restore.compatible) or its restore (backup.restore)
-  const label = (own(ctx.earlierState, labelFrom) as Partial<OperationState<'restore.compatible'> | OperationState<'backup.restore'>> | undefined)?.label;
-  if (typeof label !== 'string') throw nonRetryable(FailureType.invalidArguments, `labelFrom "${labelFrom}" must name a step this one requires, which verified a backup label`);
+  const label = (
+    own(ctx.earlierState, labelFrom) as
+      Partial<OperationState<'restore.compatible'> | OperationState<'backup.restore'>> | undefined
+  )?.label;
+  if (typeof label !== 'string')
+    throw nonRetryable(
+      FailureType.invalidArguments,
+      `labelFrom "${labelFrom}" must name a step this one requires, which verified a backup label`,
+    );
   return label;
 }
 
-const describeBackup = (args: { source: string; label?: string }) => (args.label ? `backup ${args.label}` : `the newest backup of ${args.source}`);
+const describeBackup = (args: { source: string; label?: string }) =>
+  args.label ? `backup ${args.label}` : `the newest backup of ${args.source}`;
 
 async function targetPartition(ctx: OperationContext, name: string) {
   const partition = (await readPartitions(ctx.device())).find((p) => p.name === name);
@@ -60,14 +79,25 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** Whether the inventory gives the target the cloning domain of the backup's source partition: the
  * same reference, or two references holding the same value (compared here, never recorded). */
-async function sameDomain(ctx: OperationContext, args: OperationArgs<'restore.compatible'>): Promise<{ domain: string; problem?: string }> {
+async function sameDomain(
+  ctx: OperationContext,
+  args: OperationArgs<'restore.compatible'>,
+): Promise<{ domain: string; problem?: string }> {
   const inventory = ctx.inventory();
   const sourceHsm = args.sourceHsm ?? ctx.hsm ?? '';
   const targetRef = own(own(inventory.hsms, ctx.hsm ?? '')?.partitionCredentials, args.partition)?.domain;
   const sourceRef = own(own(inventory.hsms, sourceHsm)?.partitionCredentials, args.source)?.domain;
   const where = (hsm: string, p: string) => `hsms.${hsm}.partitionCredentials.${p}.domain`;
-  if (!targetRef) return { domain: 'unknown', problem: `${where(ctx.hsm ?? '', args.partition)}: the inventory names no cloning domain for the target partition` };
-  if (!sourceRef) return { domain: 'unknown', problem: `${where(sourceHsm, args.source)}: the inventory names no cloning domain for the backup's source partition` };
+  if (!targetRef)
+    return {
+      domain: 'unknown',
+      problem: `${where(ctx.hsm ?? '', args.partition)}: the inventory names no cloning domain for the target partition`,
+    };
+  if (!sourceRef)
+    return {
+      domain: 'unknown',
+      problem: `${where(sourceHsm, args.source)}: the inventory names no cloning domain for the backup's source partition`,
+    };
   if (targetRef === sourceRef) return { domain: 'same reference' };
   const [target, source] = [await ctx.device().secretAt(targetRef), await ctx.device().secretAt(sourceRef)];
   if (timingSafeEqual(digest(target), digest(source))) return { domain: 'same value' };
@@ -90,10 +120,16 @@ export const restoreCompatible = defineOperation('restore.compatible', {
     // a label a backup ceremony gave names its HSM and partition: it must name the stated source,
     // whose cloning domain is the one compared below
     if (args.label && CEREMONY_LABEL.test(args.label) && backupDay(args.label, sourceHsm, args.source) === undefined) {
-      problems.push(`backup ${args.label} is not named as a backup of ${sourceHsm}'s partition ${args.source} (<hsm>-<partition>-<yyyymmdd>-<tag>): name the partition it was made of as source (and its HSM as sourceHsm)`);
+      problems.push(
+        `backup ${args.label} is not named as a backup of ${sourceHsm}'s partition ${args.source} (<hsm>-<partition>-<yyyymmdd>-<tag>): name the partition it was made of as source (and its HSM as sourceHsm)`,
+      );
     }
-    if (!backup) problems.push(`${describeBackup(args)} is not on the Backup HSM of ${ws.ref} (partition archive list)`);
-    else if (backup.objects === 0) problems.push(`backup ${backup.label} on ${ws.ref} holds no objects: there is nothing to restore (an empty backup partition is what a cloning-domain mismatch leaves)`);
+    if (!backup)
+      problems.push(`${describeBackup(args)} is not on the Backup HSM of ${ws.ref} (partition archive list)`);
+    else if (backup.objects === 0)
+      problems.push(
+        `backup ${backup.label} on ${ws.ref} holds no objects: there is nothing to restore (an empty backup partition is what a cloning-domain mismatch leaves)`,
+      );
     const target = await targetPartition(ctx, args.partition);
     if (target.objects > 0 && !args.intoNonEmpty) {
       problems.push(
@@ -130,7 +166,8 @@ export const restoreCompatible = defineOperation('restore.compatible', {
  * count is present; anything else (an interrupted restore) is neither, and waits for an operator. */
 async function compare(ctx: OperationContext, args: OperationArgs<'backup.restore'>) {
   const backup = await restoredBackup(ctx, args);
-  if (!backup) throw new VerificationFailed(`${describeBackup(args)} is not on the Backup HSM of ${ctx.backupDevice().ref}`);
+  if (!backup)
+    throw new VerificationFailed(`${describeBackup(args)} is not on the Backup HSM of ${ctx.backupDevice().ref}`);
   const target = await targetPartition(ctx, args.partition);
   return { backup, target };
 }
@@ -140,18 +177,37 @@ async function compare(ctx: OperationContext, args: OperationArgs<'backup.restor
 export const backupRestore = defineOperation('backup.restore', {
   async probe(ctx, args) {
     const { backup, target } = await compare(ctx, args);
-    const state = { partition: args.partition, label: backup.label, backupObjects: backup.objects, targetObjects: target.objects };
+    const state = {
+      partition: args.partition,
+      label: backup.label,
+      backupObjects: backup.objects,
+      targetObjects: target.objects,
+    };
     // into a partition that held objects, the count before is not known here: never "present"
     if (args.intoNonEmpty) return { present: false, state };
     if (target.objects === backup.objects) return { present: true, state };
     if (target.objects !== 0) {
-      throw new IncompleteRestore(args.partition, target.objects, backup.label, backup.objects, 'it was empty before this restore, so the restore was interrupted or something else wrote to it: clear it (LunaCM partition clear) and retry, or abort');
+      throw new IncompleteRestore(
+        args.partition,
+        target.objects,
+        backup.label,
+        backup.objects,
+        'it was empty before this restore, so the restore was interrupted or something else wrote to it: clear it (LunaCM partition clear) and retry, or abort',
+      );
     }
     return { present: false, state };
   },
   verify: async (ctx, args) => {
     const { backup, target } = await compare(ctx, args);
-    return { present: target.objects >= backup.objects, state: { partition: args.partition, label: backup.label, backupObjects: backup.objects, targetObjects: target.objects } };
+    return {
+      present: target.objects >= backup.objects,
+      state: {
+        partition: args.partition,
+        label: backup.label,
+        backupObjects: backup.objects,
+        targetObjects: target.objects,
+      },
+    };
   },
   async act(ctx, args) {
     // into a partition that held objects, a lost attempt may have restored: sending it again
@@ -167,7 +223,10 @@ export const backupRestore = defineOperation('backup.restore', {
     const slots = await readSlots(ws);
     const backupSlot = backupHsmSlot(slots, ws.ref);
     const slot = slots.find((s) => s.serial === target.serial)?.id;
-    if (slot === undefined) throw new VerificationFailed(`partition ${args.partition} (${target.serial}) is not visible from ${ws.ref}: assign it to the backup workstation's client first`);
+    if (slot === undefined)
+      throw new VerificationFailed(
+        `partition ${args.partition} (${target.serial}) is not visible from ${ws.ref}: assign it to the backup workstation's client first`,
+      );
     const co = await partitionSecret(ctx, args.partition, 'co');
     const [so, domain] = [await ws.secret('backupHsmSo'), await partitionSecret(ctx, args.partition, 'domain')];
     await ws.run(`slot set -slot ${slot}`);
@@ -175,7 +234,17 @@ export const backupRestore = defineOperation('backup.restore', {
     const command = `partition archive restore -slot ${backupSlot} -partition ${backup.label}`;
     ctx.markActing();
     await ws.run(command, { answers: archiveRestoreAnswers({ so, domain }), secrets: [so, domain, co] });
-    return { commands: ['partition list', 'slot list', `partition archive list -slot ${backupSlot}`, `slot set -slot ${slot}`, 'role show -name co', 'role login -name co', command] };
+    return {
+      commands: [
+        'partition list',
+        'slot list',
+        `partition archive list -slot ${backupSlot}`,
+        `slot set -slot ${slot}`,
+        'role show -name co',
+        'role login -name co',
+        command,
+      ],
+    };
   },
   // LunaCM runs in this session: the hangup ends it, so after a loss one probe decides
   resumeWindowMs: 0,
@@ -188,10 +257,19 @@ export const restoreVerify = defineOperation('restore.verify', {
   async probe(ctx, args) {
     const backup = await restoredBackup(ctx, args);
     const target = await targetPartition(ctx, args.partition);
-    const matches = backup !== undefined && backup.objects > 0 && (args.intoNonEmpty ? target.objects >= backup.objects : target.objects === backup.objects);
+    const matches =
+      backup !== undefined &&
+      backup.objects > 0 &&
+      (args.intoNonEmpty ? target.objects >= backup.objects : target.objects === backup.objects);
     return {
       present: matches,
-      state: { partition: args.source, target: args.partition, label: backup?.label ?? args.label ?? null, backupObjects: backup?.objects ?? null, restoredObjects: target.objects },
+      state: {
+        partition: args.source,
+        target: args.partition,
+        label: backup?.label ?? args.label ?? null,
+        backupObjects: backup?.objects ?? null,
+        restoredObjects: target.objects,
+      },
     };
   },
   explain: (args, s) =>
@@ -206,7 +284,11 @@ export const restoreVerify = defineOperation('restore.verify', {
 export const scratchClear = defineOperation('scratch.clear', {
   async probe(ctx, { partition }) {
     const scratch = own(ctx.inventory().hsms, ctx.hsm ?? '')?.scratchPartitions ?? [];
-    if (!scratch.includes(partition)) throw nonRetryable(FailureType.invalidArguments, `scratch.clear: ${partition} is not one of hsms.${ctx.hsm}.scratchPartitions: it is never cleared`);
+    if (!scratch.includes(partition))
+      throw nonRetryable(
+        FailureType.invalidArguments,
+        `scratch.clear: ${partition} is not one of hsms.${ctx.hsm}.scratchPartitions: it is never cleared`,
+      );
     const target = await targetPartition(ctx, partition);
     return { present: target.objects === 0, state: { partition, objects: target.objects } };
   },
@@ -214,13 +296,25 @@ export const scratchClear = defineOperation('scratch.clear', {
     const target = await targetPartition(ctx, partition);
     const ws = ctx.backupDevice();
     const slot = (await readSlots(ws)).find((s) => s.serial === target.serial)?.id;
-    if (slot === undefined) throw new VerificationFailed(`partition ${partition} (${target.serial}) is not visible from ${ws.ref}: assign it to the backup workstation's client first`);
+    if (slot === undefined)
+      throw new VerificationFailed(
+        `partition ${partition} (${target.serial}) is not visible from ${ws.ref}: assign it to the backup workstation's client first`,
+      );
     const co = await partitionSecret(ctx, partition, 'co');
     await ws.run(`slot set -slot ${slot}`);
     await cryptoOfficerLogin(ctx, partition, co);
     ctx.markActing();
     await ws.run('partition clear -force', { secrets: [co] });
-    return { commands: ['partition list', 'slot list', `slot set -slot ${slot}`, 'role show -name co', 'role login -name co', 'partition clear -force'] };
+    return {
+      commands: [
+        'partition list',
+        'slot list',
+        `slot set -slot ${slot}`,
+        'role show -name co',
+        'role login -name co',
+        'partition clear -force',
+      ],
+    };
   },
   resumeWindowMs: 0,
 });

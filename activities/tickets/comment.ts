@@ -29,7 +29,13 @@ export function ticketCommentActivity(adapters: Partial<Record<TicketSystem, Tic
       return 'posted';
     } catch (err) {
       // 4xx other than rate limiting will not get better by retrying
-      if (err instanceof TicketSystemError && err.status >= 400 && err.status < 500 && err.status !== 429 && err.status !== 408) {
+      if (
+        err instanceof TicketSystemError &&
+        err.status >= 400 &&
+        err.status < 500 &&
+        err.status !== 429 &&
+        err.status !== 408
+      ) {
         throw ApplicationFailure.nonRetryable(err.message, 'TicketSystemRefused');
       }
       throw err;

@@ -40,13 +40,20 @@ function unsigned(manifest: AuditManifest): Omit<AuditManifest, 'signature'> {
 }
 
 export function signManifest(manifest: AuditManifest, privateKeyPem: string): AuditManifest {
-  const value = sign(null, Buffer.from(canonicalJson(unsigned(manifest))), createPrivateKey(privateKeyPem)).toString('base64');
+  const value = sign(null, Buffer.from(canonicalJson(unsigned(manifest))), createPrivateKey(privateKeyPem)).toString(
+    'base64',
+  );
   return { ...manifest, signature: { alg: 'ed25519', value } };
 }
 
 export function manifestSignatureValid(manifest: AuditManifest, publicKeyPem: string): boolean {
   if (!manifest.signature) return false;
-  return verify(null, Buffer.from(canonicalJson(unsigned(manifest))), createPublicKey(publicKeyPem), Buffer.from(manifest.signature.value, 'base64'));
+  return verify(
+    null,
+    Buffer.from(canonicalJson(unsigned(manifest))),
+    createPublicKey(publicKeyPem),
+    Buffer.from(manifest.signature.value, 'base64'),
+  );
 }
 
 /** Write `<file>` (the history as `temporal workflow show --output json` writes it) and

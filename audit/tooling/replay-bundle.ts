@@ -23,13 +23,19 @@ export function defaultBundleCacheDir(env: NodeJS.ProcessEnv = process.env): str
 function jsFiles(dir: string, top: boolean): string[] {
   return readdirSync(dir, { withFileTypes: true })
     .filter((e) => !(top && NOT_BUNDLED.has(e.name)))
-    .flatMap((e) => (e.isDirectory() ? jsFiles(join(dir, e.name), false) : e.name.endsWith('.js') ? [join(dir, e.name)] : []));
+    .flatMap((e) =>
+      e.isDirectory() ? jsFiles(join(dir, e.name), false) : e.name.endsWith('.js') ? [join(dir, e.name)] : [],
+    );
 }
 
 /** A hash of the code a bundle is made from: every module under `distDir` and the lock file. */
 export function bundleKey(distDir = DIST, lockFile = LOCK): string {
   const hash = createHash('sha256');
-  for (const file of jsFiles(distDir, true).sort()) hash.update(`${relative(distDir, file)}\0`).update(readFileSync(file)).update('\0');
+  for (const file of jsFiles(distDir, true).sort())
+    hash
+      .update(`${relative(distDir, file)}\0`)
+      .update(readFileSync(file))
+      .update('\0');
   hash.update(existsSync(lockFile) ? readFileSync(lockFile) : 'no lock');
   return hash.digest('hex').slice(0, 32);
 }
@@ -39,11 +45,20 @@ export function bundlerLogger(verbose: boolean): NonNullable<BundleOptions['logg
   const line = (level: string) => (message: string) => {
     if (verbose) process.stderr.write(`[replay bundler] ${level.toUpperCase()} ${message}\n`);
   };
-  return { log: line('info'), trace: line('trace'), debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+  return {
+    log: line('info'),
+    trace: line('trace'),
+    debug: line('debug'),
+    info: line('info'),
+    warn: line('warn'),
+    error: line('error'),
+  };
 }
 
 /** The path of the production bundle of the current code: from the cache, else built and kept. */
-export async function cachedReplayBundle(options: { cacheDir?: string; verbose?: boolean } = {}): Promise<{ path: string; built: boolean }> {
+export async function cachedReplayBundle(
+  options: { cacheDir?: string; verbose?: boolean } = {},
+): Promise<{ path: string; built: boolean }> {
   const dir = options.cacheDir ?? defaultBundleCacheDir();
   const path = join(dir, `workflows-${bundleKey()}.js`);
   if (existsSync(path)) return { path, built: false };

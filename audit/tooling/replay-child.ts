@@ -3,7 +3,15 @@
 // ('start') and how it ended ('result'). Logs go to stderr; stdout carries nothing.
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { describeReplayError, flushReplayLogs, installReplayLogger, REPLAY_PROTOCOL, skipPromiseStackTraces, type FromChild, type ToChild } from './replay';
+import {
+  describeReplayError,
+  flushReplayLogs,
+  installReplayLogger,
+  REPLAY_PROTOCOL,
+  skipPromiseStackTraces,
+  type FromChild,
+  type ToChild,
+} from './replay';
 
 type Init = Extract<ToChild, { type: 'init' }>;
 type Item = { index: number; workflowId: string; history: ReturnType<typeof historyFromJSON> };
@@ -58,7 +66,12 @@ process.on('message', (message: ToChild) => {
     try {
       history = historyFromJSON(message.history);
     } catch (err) {
-      void send({ type: 'result', index: message.index, kind: 'shape', error: `the history cannot be read: ${(err as Error).message}` });
+      void send({
+        type: 'result',
+        index: message.index,
+        kind: 'shape',
+        error: `the history cannot be read: ${(err as Error).message}`,
+      });
       return;
     }
     inbox.push({ index: message.index, workflowId: message.workflowId, history });
@@ -70,7 +83,9 @@ async function run(init: Init): Promise<void> {
   skipPromiseStackTraces();
   const { codePath } = init;
   const dataConverter =
-    init.payloadConverterPath || init.failureConverterPath ? { payloadConverterPath: init.payloadConverterPath, failureConverterPath: init.failureConverterPath } : undefined;
+    init.payloadConverterPath || init.failureConverterPath
+      ? { payloadConverterPath: init.payloadConverterPath, failureConverterPath: init.failureConverterPath }
+      : undefined;
 
   const taken: number[] = [];
   async function* histories() {
@@ -81,9 +96,14 @@ async function run(init: Init): Promise<void> {
     }
   }
   void send({ type: 'ready', protocol: REPLAY_PROTOCOL });
-  for await (const replay of Worker.runReplayHistories({ workflowBundle: { codePath }, replayName: 'audit', dataConverter }, histories())) {
+  for await (const replay of Worker.runReplayHistories(
+    { workflowBundle: { codePath }, replayName: 'audit', dataConverter },
+    histories(),
+  )) {
     const index = taken.shift()!;
-    void send(replay.error ? { type: 'result', index, ...describeReplayError(replay.error) } : { type: 'result', index });
+    void send(
+      replay.error ? { type: 'result', index, ...describeReplayError(replay.error) } : { type: 'result', index },
+    );
   }
   await send({ type: 'done' });
   leave();

@@ -78,7 +78,14 @@ const WINDOW = 4;
 export const REPLAY_PROTOCOL = 2;
 
 export type ToChild =
-  | { type: 'init'; protocol: number; codePath: string; payloadConverterPath?: string; failureConverterPath?: string; verbose: boolean }
+  | {
+      type: 'init';
+      protocol: number;
+      codePath: string;
+      payloadConverterPath?: string;
+      failureConverterPath?: string;
+      verbose: boolean;
+    }
   | { type: 'history'; index: number; workflowId: string; history: unknown }
   | { type: 'end' };
 
@@ -142,8 +149,11 @@ function safeJson(value: unknown): string {
  * The switch is internal to the SDK (test/unit/replay-stack-traces.test.ts fails when it is gone). */
 export function skipPromiseStackTraces(): boolean {
   try {
-    const { globalHandlers } = require('@temporalio/worker/lib/workflow/vm-shared') as { globalHandlers?: { installed?: boolean; setPromiseHook?: () => void } };
-    if (!globalHandlers || globalHandlers.installed || typeof globalHandlers.setPromiseHook !== 'function') return false;
+    const { globalHandlers } = require('@temporalio/worker/lib/workflow/vm-shared') as {
+      globalHandlers?: { installed?: boolean; setPromiseHook?: () => void };
+    };
+    if (!globalHandlers || globalHandlers.installed || typeof globalHandlers.setPromiseHook !== 'function')
+      return false;
     globalHandlers.setPromiseHook = () => {};
     return true;
   } catch {
@@ -160,7 +170,11 @@ function innerFailureMessage(text: string): string | undefined {
 }
 
 /** A replay error from the SDK as one readable sentence (+ the full message as detail). */
-export function describeReplayError(error: { name?: string; message: string }): { error: string; kind: ReplayFailureKind; detail: string } {
+export function describeReplayError(error: { name?: string; message: string }): {
+  error: string;
+  kind: ReplayFailureKind;
+  detail: string;
+} {
   const inner = innerFailureMessage(error.message);
   const short = (inner ?? error.message.split('\n')[0]).slice(0, 500);
   const sentence =
@@ -176,7 +190,10 @@ const seconds = (ms: number) => `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 
 
 /** The history with every payload decoded by the codecs (last codec first, as the SDK decodes), as JSON again. */
 /** The history (parsed JSON) with every payload decoded by the codecs (decryption), as JSON again. */
-export async function decodedHistory(history: unknown, codecs: NonNullable<DataConverter['payloadCodecs']>): Promise<unknown> {
+export async function decodedHistory(
+  history: unknown,
+  codecs: NonNullable<DataConverter['payloadCodecs']>,
+): Promise<unknown> {
   const parsed = historyFromJSON(history);
   const all: Payload[] = [];
   const collect = (value: unknown): void => {
@@ -225,7 +242,12 @@ export async function replayHistories(items: ReplayItem[], options: ReplayOption
   for (const [index, item] of items.entries()) {
     const problems = historyShapeProblems(item.history);
     if (problems.length > 0) {
-      outcomes[index] = { workflowId: item.workflowId, kind: 'shape', problems, error: `the history is not well formed: ${problems.join('; ')}` };
+      outcomes[index] = {
+        workflowId: item.workflowId,
+        kind: 'shape',
+        problems,
+        error: `the history is not well formed: ${problems.join('; ')}`,
+      };
       continue;
     }
     let history = item.history;
@@ -233,7 +255,11 @@ export async function replayHistories(items: ReplayItem[], options: ReplayOption
       try {
         history = await decodedHistory(history, codecs);
       } catch (err) {
-        outcomes[index] = { workflowId: item.workflowId, kind: 'decode', error: `the history's payloads cannot be decoded: ${(err as Error).message}` };
+        outcomes[index] = {
+          workflowId: item.workflowId,
+          kind: 'decode',
+          error: `the history's payloads cannot be decoded: ${(err as Error).message}`,
+        };
         continue;
       }
     }
@@ -254,7 +280,8 @@ export async function replayHistories(items: ReplayItem[], options: ReplayOption
     pending = pending.filter((p) => !settled.has(p.index));
     if (pending.length === before) {
       // cannot happen (every run settles at least one history), but never loop forever
-      for (const p of pending) settle(p.index, { kind: 'crash', error: 'the replayer stopped without replaying this history' });
+      for (const p of pending)
+        settle(p.index, { kind: 'crash', error: 'the replayer stopped without replaying this history' });
       break;
     }
   }
@@ -274,9 +301,14 @@ function runChild(
   return new Promise<void>((resolve) => {
     let child: ChildProcess;
     try {
-      child = fork(replayChildPath(), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced', execArgv: [] });
+      child = fork(replayChildPath(), [], {
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        serialization: 'advanced',
+        execArgv: [],
+      });
     } catch (err) {
-      for (const p of pending) settle(p.index, { kind: 'crash', error: `the replayer could not be started: ${(err as Error).message}` });
+      for (const p of pending)
+        settle(p.index, { kind: 'crash', error: `the replayer could not be started: ${(err as Error).message}` });
       resolve();
       return;
     }
@@ -317,7 +349,11 @@ function runChild(
           send({ type: 'history', index: p.index, workflowId: p.workflowId, history: p.history });
         } catch (err) {
           // e.g. a history too deep to serialise: its own verdict, the others go on
-          if (open.delete(p.index)) settle(p.index, { kind: 'shape', error: `the history cannot be passed to the replayer: ${(err as Error).message}` });
+          if (open.delete(p.index))
+            settle(p.index, {
+              kind: 'shape',
+              error: `the history cannot be passed to the replayer: ${(err as Error).message}`,
+            });
         }
       }
       if (sent === pending.length && !ended) {
@@ -359,7 +395,10 @@ function runChild(
       switch (message.type) {
         case 'ready':
           if (message.protocol !== REPLAY_PROTOCOL) {
-            settleAll({ kind: 'crash', error: `the replayer at ${replayChildPath()} speaks protocol ${message.protocol}, not ${REPLAY_PROTOCOL}: recompile (npm run build)` });
+            settleAll({
+              kind: 'crash',
+              error: `the replayer at ${replayChildPath()} speaks protocol ${message.protocol}, not ${REPLAY_PROTOCOL}: recompile (npm run build)`,
+            });
             finish();
             return;
           }
@@ -369,7 +408,10 @@ function runChild(
         case 'start':
           current = message.index;
           arm(timeLimitMs, () => {
-            settle(message.index, { kind: 'timeout', error: `the replay did not finish within ${seconds(timeLimitMs)}; the replayer was stopped` });
+            settle(message.index, {
+              kind: 'timeout',
+              error: `the replay did not finish within ${seconds(timeLimitMs)}; the replayer was stopped`,
+            });
             open.delete(message.index);
             finish();
           });
@@ -379,12 +421,23 @@ function runChild(
             clearTimeout(timer);
             current = undefined;
           }
-          if (open.delete(message.index)) settle(message.index, message.error ? { error: message.error, kind: message.kind ?? 'replay', ...(message.detail ? { detail: message.detail } : {}) } : {});
+          if (open.delete(message.index))
+            settle(
+              message.index,
+              message.error
+                ? {
+                    error: message.error,
+                    kind: message.kind ?? 'replay',
+                    ...(message.detail ? { detail: message.detail } : {}),
+                  }
+                : {},
+            );
           pump();
           break;
         case 'failed':
           // the replay worker threw: blame the history it was on, or all if it never got going
-          if (current !== undefined && open.delete(current)) settle(current, { kind: 'crash', error: `the replayer failed on this history: ${message.message}` });
+          if (current !== undefined && open.delete(current))
+            settle(current, { kind: 'crash', error: `the replayer failed on this history: ${message.message}` });
           else settleAll({ kind: 'crash', error: `the replayer failed: ${message.message}` });
           finish();
           break;
@@ -409,13 +462,21 @@ function runChild(
       finished = true;
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       const why = lastLine();
-      if (current !== undefined && open.delete(current)) settle(current, { kind: 'crash', error: `the replayer ${how} while replaying this history${why ? `: ${why}` : ''}` });
-      else if (open.size > 0 && sent === 0) settleAll({ kind: 'crash', error: `the replayer ${how} before replaying anything${why ? `: ${why}` : ''}` });
+      if (current !== undefined && open.delete(current))
+        settle(current, {
+          kind: 'crash',
+          error: `the replayer ${how} while replaying this history${why ? `: ${why}` : ''}`,
+        });
+      else if (open.size > 0 && sent === 0)
+        settleAll({ kind: 'crash', error: `the replayer ${how} before replaying anything${why ? `: ${why}` : ''}` });
       else if (open.size > 0 && current === undefined) {
         // died between histories: blame the next one it would have taken, so the rest go on
         const next = pending.find((p) => open.has(p.index))!;
         open.delete(next.index);
-        settle(next.index, { kind: 'crash', error: `the replayer ${how} before replaying this history${why ? `: ${why}` : ''}` });
+        settle(next.index, {
+          kind: 'crash',
+          error: `the replayer ${how} before replaying this history${why ? `: ${why}` : ''}`,
+        });
       }
       resolve();
     });

@@ -12,14 +12,22 @@ import { decodedHistory, replayHistories } from './replay';
 import { cachedReplayBundle } from './replay-bundle';
 import { manifestPath, manifestSignatureValid, sha256Hex, type AuditManifest } from './export';
 import { anchorName, keyOutsideAnchor, type SignedAct, type TrustAnchor } from '../verifier/trust-anchor';
-import { DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, MAX_MANIFEST_BYTES, nestingDeeperThan, readBoundedFile } from '../verifier/bounds';
+import {
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_DEPTH,
+  MAX_MANIFEST_BYTES,
+  nestingDeeperThan,
+  readBoundedFile,
+} from '../verifier/bounds';
 
 export { CHECKS, type VerifyCheck, type VerifyResult } from '../verifier/verdict';
 
 /** The checks in the order a verdict lists them: the anchor's check right after the signatures'. */
 const CHECK_ORDER: string[] = [
   ...Object.values(CHECKS).filter((c) => c !== CHECKS.keys),
-  ...Object.values(INVARIANTS).flatMap((name) => (name === INVARIANTS['decisions-signed'] ? [name, CHECKS.keys] : [name])),
+  ...Object.values(INVARIANTS).flatMap((name) =>
+    name === INVARIANTS['decisions-signed'] ? [name, CHECKS.keys] : [name],
+  ),
 ];
 
 export interface VerifyOptions {
@@ -103,7 +111,8 @@ function readManifest(path: string, options: VerifyOptions, result: VerifyResult
     const read = readBoundedFile(path, MAX_MANIFEST_BYTES);
     if ('problem' in read) throw new Error(read.problem);
     const text = read.text;
-    if (nestingDeeperThan(text, DEFAULT_MAX_DEPTH)) throw new Error(`too deep: nested more than ${DEFAULT_MAX_DEPTH} levels`);
+    if (nestingDeeperThan(text, DEFAULT_MAX_DEPTH))
+      throw new Error(`too deep: nested more than ${DEFAULT_MAX_DEPTH} levels`);
     return JSON.parse(text) as AuditManifest;
   } catch (err) {
     failed(result, CHECKS.integrity, [`the manifest ${path} cannot be read: ${(err as Error).message}`]);
@@ -114,19 +123,37 @@ function readManifest(path: string, options: VerifyOptions, result: VerifyResult
 /** Hash and signature: is this the history that was exported, by whom the key says? */
 function checkIntegrity(text: string, manifest: AuditManifest, options: VerifyOptions, result: VerifyResult): void {
   if (sha256Hex(text) === manifest.historySha256) held(result, CHECKS.integrity);
-  else failed(result, CHECKS.integrity, ['the history does not match the sha256 in its manifest: it was changed after export']);
+  else
+    failed(result, CHECKS.integrity, [
+      'the history does not match the sha256 in its manifest: it was changed after export',
+    ]);
   if (options.publicKeyPem) {
-    if (!manifest.signature) failed(result, CHECKS.signature, ['the manifest is not signed, and an audit public key is configured: its integrity cannot be proven']);
+    if (!manifest.signature)
+      failed(result, CHECKS.signature, [
+        'the manifest is not signed, and an audit public key is configured: its integrity cannot be proven',
+      ]);
     else if (manifestSignatureValid(manifest, options.publicKeyPem)) held(result, CHECKS.signature);
     else failed(result, CHECKS.signature, ['the manifest signature does not verify']);
   } else if (manifest.signature) {
-    const why = 'the manifest is signed but no public key was given to check it (--public-key or CEREMONY_AUDIT_PUBLIC_KEY_FILE)';
+    const why =
+      'the manifest is signed but no public key was given to check it (--public-key or CEREMONY_AUDIT_PUBLIC_KEY_FILE)';
     if (options.requireSignature) failed(result, CHECKS.signature, [why]);
-    else notProven(result, CHECKS.signature, 'signed, but not checked: no public key given', `integrity not proven: ${why}`);
+    else
+      notProven(
+        result,
+        CHECKS.signature,
+        'signed, but not checked: no public key given',
+        `integrity not proven: ${why}`,
+      );
   } else if (options.requireSignature) {
     failed(result, CHECKS.signature, ['the manifest is not signed (required: --require-signature)']);
   } else {
-    notProven(result, CHECKS.signature, 'manifest unsigned', 'integrity not proven: manifest unsigned (sign exports with --signing-key, verify with --public-key)');
+    notProven(
+      result,
+      CHECKS.signature,
+      'manifest unsigned',
+      'integrity not proven: manifest unsigned (sign exports with --signing-key, verify with --public-key)',
+    );
   }
 }
 
@@ -142,8 +169,10 @@ function checkManifestClaims(manifest: AuditManifest, facts: AuditFacts, result:
   ];
   const problems: string[] = [];
   for (const [what, claimed, actual] of claims) {
-    if (claimed === undefined) problems.push(`the manifest does not record the ${what} (exported by an older version?): export it again`);
-    else if (claimed !== actual) problems.push(`the manifest's ${what} is ${String(claimed)}, the history's is ${String(actual)}`);
+    if (claimed === undefined)
+      problems.push(`the manifest does not record the ${what} (exported by an older version?): export it again`);
+    else if (claimed !== actual)
+      problems.push(`the manifest's ${what} is ${String(claimed)}, the history's is ${String(actual)}`);
   }
   if (problems.length) failed(result, CHECKS.manifest, problems);
   else held(result, CHECKS.manifest);
@@ -152,39 +181,84 @@ function checkManifestClaims(manifest: AuditManifest, facts: AuditFacts, result:
 /** Each invariant by name: held, or failed with the events that break it. A history exported
  * while its workflow ran, whole up to the event its manifest names, is "in progress", not
  * truncated: its completeness is not proven, everything else is checked on what is there. */
-function recordInvariants(violations: Violation[], facts: AuditFacts, manifest: AuditManifest | undefined, result: VerifyResult): void {
+function recordInvariants(
+  violations: Violation[],
+  facts: AuditFacts,
+  manifest: AuditManifest | undefined,
+  result: VerifyResult,
+): void {
   const inProgress = inProgressAtExport(manifest, facts);
   const unsignedBefore = unsignedFromBefore(facts);
-  result.violations = inProgress ? violations.filter((v) => v.invariant !== 'history-complete') : violations.map((v) => withManifestCount(v, facts, manifest));
+  result.violations = inProgress
+    ? violations.filter((v) => v.invariant !== 'history-complete')
+    : violations.map((v) => withManifestCount(v, facts, manifest));
   for (const [id, name] of Object.entries(INVARIANTS)) {
     const broken = result.violations.filter((v) => v.invariant === id);
     if (id === 'history-complete' && inProgress) {
       const detail = `in progress at export, complete up to event ${facts.lastEventId}`;
-      notProven(result, name, detail, `${detail}: the workflow was running when exported (${manifest!.exportedAt}); export it again once it has closed to prove the rest`);
+      notProven(
+        result,
+        name,
+        detail,
+        `${detail}: the workflow was running when exported (${manifest!.exportedAt}); export it again once it has closed to prove the rest`,
+      );
     } else if (broken.length === 0 && id === 'operator-actions-signed' && unsignedBefore) {
       notProven(result, name, unsignedBefore, `${name}: ${unsignedBefore}`);
     } else if (broken.length === 0) held(result, name);
-    else result.checks.push({ check: name, status: 'failed', detail: broken.map((v) => `events ${v.eventIds.join(', ')}: ${v.detail}`).join('; ') });
+    else
+      result.checks.push({
+        check: name,
+        status: 'failed',
+        detail: broken.map((v) => `events ${v.eventIds.join(', ')}: ${v.detail}`).join('; '),
+      });
   }
 }
 
 /** The manifest says the workflow was running at export, and the history is all of what it says. */
 function inProgressAtExport(manifest: AuditManifest | undefined, facts: AuditFacts): boolean {
-  return manifest?.closeEvent === 'running' && !facts.close && manifest.eventCount === facts.eventCount && manifest.lastEventId === facts.lastEventId;
+  return (
+    manifest?.closeEvent === 'running' &&
+    !facts.close &&
+    manifest.eventCount === facts.eventCount &&
+    manifest.lastEventId === facts.lastEventId
+  );
 }
 
 /** An unclosed history shorter than its manifest says is truncated: say so, with the count. */
 function withManifestCount(v: Violation, facts: AuditFacts, manifest: AuditManifest | undefined): Violation {
   if (v.invariant !== 'history-complete' || !manifest || !(facts.lastEventId < manifest.lastEventId)) return v;
-  return { ...v, detail: `truncated: the history ends at event ${facts.lastEventId}, its manifest records ${manifest.eventCount} events up to event ${manifest.lastEventId}` };
+  return {
+    ...v,
+    detail: `truncated: the history ends at event ${facts.lastEventId}, its manifest records ${manifest.eventCount} events up to event ${manifest.lastEventId}`,
+  };
 }
 
 /** The signed acts of a history whose keys the anchor must vouch for: every decision, resolve
  * and cancel signed. */
 export function signedActs(facts: AuditFacts): SignedAct[] {
   return [
-    ...facts.decisions.filter((d) => d.signature).map((d) => ({ eventId: d.eventId, what: d.name, signer: d.actor, on: `gate ${d.gate}`, publicKey: String(d.signature!.publicKey) })),
-    ...facts.operatorActions.flatMap((a) => (a.publicKey ? [{ eventId: a.eventId, what: a.name, signer: a.by, on: a.step ? `step ${a.step}` : 'the ceremony', publicKey: a.publicKey }] : [])),
+    ...facts.decisions
+      .filter((d) => d.signature)
+      .map((d) => ({
+        eventId: d.eventId,
+        what: d.name,
+        signer: d.actor,
+        on: `gate ${d.gate}`,
+        publicKey: String(d.signature!.publicKey),
+      })),
+    ...facts.operatorActions.flatMap((a) =>
+      a.publicKey
+        ? [
+            {
+              eventId: a.eventId,
+              what: a.name,
+              signer: a.by,
+              on: a.step ? `step ${a.step}` : 'the ceremony',
+              publicKey: a.publicKey,
+            },
+          ]
+        : [],
+    ),
   ].sort((x, y) => x.eventId - y.eventId);
 }
 
@@ -193,7 +267,13 @@ function checkTrustAnchor(facts: AuditFacts, anchor: TrustAnchor | undefined, re
   const acts = signedActs(facts);
   if (!anchor) {
     if (acts.length === 0) held(result, CHECKS.keys);
-    else notProven(result, CHECKS.keys, 'checked only against keys the history itself carries (give --keys)', 'decision keys not proven: the signatures were checked only against the keys recorded in the history (verify with --keys <inventory or key list>)');
+    else
+      notProven(
+        result,
+        CHECKS.keys,
+        'checked only against keys the history itself carries (give --keys)',
+        'decision keys not proven: the signatures were checked only against the keys recorded in the history (verify with --keys <inventory or key list>)',
+      );
     return;
   }
   const outside = acts.flatMap((a) => {
@@ -203,10 +283,17 @@ function checkTrustAnchor(facts: AuditFacts, anchor: TrustAnchor | undefined, re
   // a resolve or cancel with no signature has no key the anchor could vouch for (a history from
   // before they were signed, or one whose patch marker was taken out): the auditor cannot take it
   for (const a of facts.operatorActions.filter((x) => x.via === 'unsigned')) {
-    outside.push(`${a.name} by ${a.by}${a.step ? ` on step ${a.step}` : ''} (event ${a.eventId}) is not signed: no key vouches for it`);
+    outside.push(
+      `${a.name} by ${a.by}${a.step ? ` on step ${a.step}` : ''} (event ${a.eventId}) is not signed: no key vouches for it`,
+    );
   }
   if (outside.length) failed(result, CHECKS.keys, outside);
-  else result.checks.push({ check: CHECKS.keys, status: 'held', detail: `${acts.length} signature${acts.length === 1 ? '' : 's'}, every key in ${anchorName(anchor)}` });
+  else
+    result.checks.push({
+      check: CHECKS.keys,
+      status: 'held',
+      detail: `${acts.length} signature${acts.length === 1 ? '' : 's'}, every key in ${anchorName(anchor)}`,
+    });
 }
 
 /** A run from before resolve and cancel were signed took them unsigned: who acted is then only
@@ -220,14 +307,25 @@ function unsignedFromBefore(facts: AuditFacts): string | undefined {
 /** completed, rejected, … as the ceremony returned it; else how the workflow closed. */
 function outcomeOf(facts: AuditFacts): string {
   if (!facts.close) return 'running';
-  return facts.close.phase ?? facts.close.type.replace(/^EVENT_TYPE_WORKFLOW_EXECUTION_/, '').toLowerCase().replace(/_/g, ' ');
+  return (
+    facts.close.phase ??
+    facts.close.type
+      .replace(/^EVENT_TYPE_WORKFLOW_EXECUTION_/, '')
+      .toLowerCase()
+      .replace(/_/g, ' ')
+  );
 }
 
 type Checked = { workflowId: string; history: unknown; result: VerifyResult };
 
 /** The checks that read one history (and its manifest, if any) directly; what can be replayed
  * is returned for the replay. */
-async function checkHistory(file: string, codecs: PayloadCodec[], options: VerifyOptions, result: VerifyResult): Promise<Checked | undefined> {
+async function checkHistory(
+  file: string,
+  codecs: PayloadCodec[],
+  options: VerifyOptions,
+  result: VerifyResult,
+): Promise<Checked | undefined> {
   const text = boundedText(file, options, result);
   if (text === undefined) return undefined;
   const manifest = readManifest(manifestPath(file), options, result);
@@ -265,7 +363,12 @@ async function checkHistory(file: string, codecs: PayloadCodec[], options: Verif
   checkTrustAnchor(facts, options.trustAnchor, result);
   if (malformed.length) {
     // the replayer trusts the shape of what it is fed (see history-shape.ts)
-    notProven(result, CHECKS.replay, 'not replayed: the history is not well formed', 'not replayed: the history is not well formed');
+    notProven(
+      result,
+      CHECKS.replay,
+      'not replayed: the history is not well formed',
+      'not replayed: the history is not well formed',
+    );
     return undefined;
   }
   return { workflowId: facts.ceremonyId || file, history, result };
@@ -273,7 +376,11 @@ async function checkHistory(file: string, codecs: PayloadCodec[], options: Verif
 
 /** Why the history cannot be read, in a line: a schema's first problems by path, else the message. */
 function readError(err: unknown): string {
-  if (err instanceof ZodError) return `its plan is not valid: ${err.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(plan)'}: ${i.message}`).join('; ')}`;
+  if (err instanceof ZodError)
+    return `its plan is not valid: ${err.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join('.') || '(plan)'}: ${i.message}`)
+      .join('; ')}`;
   return (err as Error).message;
 }
 
@@ -286,22 +393,30 @@ function boundedText(file: string, options: VerifyOptions, result: VerifyResult)
   try {
     size = statSync(file).size;
   } catch (err) {
-    failed(result, CHECKS.wellFormed, [`the history cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+    failed(result, CHECKS.wellFormed, [
+      `the history cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    ]);
     return undefined;
   }
   if (size > maxBytes) {
-    failed(result, CHECKS.wellFormed, [`too large: ${size} bytes, more than the limit of ${maxBytes} (--max-bytes): not read`]);
+    failed(result, CHECKS.wellFormed, [
+      `too large: ${size} bytes, more than the limit of ${maxBytes} (--max-bytes): not read`,
+    ]);
     return undefined;
   }
   // what the size said is not trusted: a link to /dev/zero says 0, a FIFO never ends
   const read = readBoundedFile(file, maxBytes);
   if ('problem' in read) {
-    failed(result, CHECKS.wellFormed, [`the history ${read.problem}${read.problem.startsWith('is too large') ? ' (--max-bytes)' : ''}`]);
+    failed(result, CHECKS.wellFormed, [
+      `the history ${read.problem}${read.problem.startsWith('is too large') ? ' (--max-bytes)' : ''}`,
+    ]);
     return undefined;
   }
   const text = read.text;
   if (nestingDeeperThan(text, maxDepth)) {
-    failed(result, CHECKS.wellFormed, [`too deep: arrays and objects nested more than ${maxDepth} levels (--max-depth): not parsed`]);
+    failed(result, CHECKS.wellFormed, [
+      `too deep: arrays and objects nested more than ${maxDepth} levels (--max-depth): not parsed`,
+    ]);
     return undefined;
   }
   return text;
@@ -315,7 +430,15 @@ export async function verifyHistories(paths: string[], options: VerifyOptions = 
   const checked: Checked[] = [];
   const results: VerifyResult[] = [];
   for (const file of paths.flatMap(historyFiles)) {
-    const result: VerifyResult = { file, ok: false, checks: [], problems: [], violations: [], notes: [], replayed: false };
+    const result: VerifyResult = {
+      file,
+      ok: false,
+      checks: [],
+      problems: [],
+      violations: [],
+      notes: [],
+      replayed: false,
+    };
     results.push(result);
     try {
       const entry = await checkHistory(file, codecs, options, result);
@@ -340,29 +463,53 @@ async function replayChecked(checked: Checked[], options: VerifyOptions): Promis
   const replayed = new Set(chosen);
   for (const entry of checked) {
     if (replayed.has(entry)) continue;
-    const why = mode === 'none' ? 'not replayed (--no-replay): the checks from the history alone were made' : `not replayed: a sample of ${chosen.length} of ${checked.length} histories was`;
+    const why =
+      mode === 'none'
+        ? 'not replayed (--no-replay): the checks from the history alone were made'
+        : `not replayed: a sample of ${chosen.length} of ${checked.length} histories was`;
     notProven(entry.result, CHECKS.replay, why, why);
   }
   if (chosen.length === 0) return;
   let workflowBundlePath: string;
   try {
-    workflowBundlePath = options.workflowBundlePath ?? (await cachedReplayBundle({ cacheDir: options.bundleCacheDir, verbose: options.verbose })).path;
+    workflowBundlePath =
+      options.workflowBundlePath ??
+      (await cachedReplayBundle({ cacheDir: options.bundleCacheDir, verbose: options.verbose })).path;
   } catch (err) {
-    for (const entry of chosen) failed(entry.result, CHECKS.replay, [`the replay could not run: the workflow code could not be bundled: ${(err as Error).message}`]);
+    for (const entry of chosen)
+      failed(entry.result, CHECKS.replay, [
+        `the replay could not run: the workflow code could not be bundled: ${(err as Error).message}`,
+      ]);
     return;
   }
-  const lanes = Math.max(1, Math.min(options.replayProcesses ?? Math.min(availableParallelism(), Math.ceil(chosen.length / MIN_PER_PROCESS)), chosen.length));
+  const lanes = Math.max(
+    1,
+    Math.min(
+      options.replayProcesses ?? Math.min(availableParallelism(), Math.ceil(chosen.length / MIN_PER_PROCESS)),
+      chosen.length,
+    ),
+  );
   const byLane = Array.from({ length: lanes }, (_, lane) => chosen.filter((_, i) => i % lanes === lane));
   await Promise.all(
     byLane.map(async (entries) => {
       const outcomes = await replayHistories(
         entries.map(({ workflowId, history }) => ({ workflowId, history })),
         // without --verbose the replayer's output is kept only to explain a crash
-        { workflowBundlePath, timeLimitMs: options.replayTimeLimitMs, verbose: options.verbose, ...(options.verbose ? {} : { onLog: () => {} }) },
-      ).catch((err: Error) => entries.map(() => ({ error: `the replay could not run: ${err.message}`, kind: undefined })));
+        {
+          workflowBundlePath,
+          timeLimitMs: options.replayTimeLimitMs,
+          verbose: options.verbose,
+          ...(options.verbose ? {} : { onLog: () => {} }),
+        },
+      ).catch((err: Error) =>
+        entries.map(() => ({ error: `the replay could not run: ${err.message}`, kind: undefined })),
+      );
       outcomes.forEach((o, i) => {
         entries[i].result.replayed = true;
-        if (o.error) failed(entries[i].result, CHECKS.replay, [o.kind === 'replay' ? `replay with the current workflow code failed: ${o.error}` : o.error]);
+        if (o.error)
+          failed(entries[i].result, CHECKS.replay, [
+            o.kind === 'replay' ? `replay with the current workflow code failed: ${o.error}` : o.error,
+          ]);
         else held(entries[i].result, CHECKS.replay);
       });
     }),

@@ -54,7 +54,10 @@ export function readBoundedFile(path: string, maxBytes: number): { text: string 
   let fd: number | undefined;
   try {
     const link = lstatSync(path);
-    if (!link.isFile()) return { problem: `is not a regular file (${link.isSymbolicLink() ? 'a symbolic link' : 'a device, FIFO or socket'}): not read` };
+    if (!link.isFile())
+      return {
+        problem: `is not a regular file (${link.isSymbolicLink() ? 'a symbolic link' : 'a device, FIFO or socket'}): not read`,
+      };
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     if (!fstatSync(fd).isFile()) return { problem: 'is not a regular file: not read' };
     const chunks: Buffer[] = [];

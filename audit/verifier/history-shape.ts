@@ -27,7 +27,13 @@ const CLOSE_TYPES = new Set([
 ]);
 /** What may follow a WorkflowTaskStarted event; anything else makes the SDK core's replay poller
  * panic (sdk-core `HistoryInfo::new_from_history`, unwrapped in `replay/mod.rs`). */
-const AFTER_TASK_STARTED = new Set(['WORKFLOW_TASK_COMPLETED', 'WORKFLOW_TASK_FAILED', 'WORKFLOW_TASK_TIMED_OUT', 'WORKFLOW_EXECUTION_TERMINATED', 'WORKFLOW_EXECUTION_TIMED_OUT']);
+const AFTER_TASK_STARTED = new Set([
+  'WORKFLOW_TASK_COMPLETED',
+  'WORKFLOW_TASK_FAILED',
+  'WORKFLOW_TASK_TIMED_OUT',
+  'WORKFLOW_EXECUTION_TERMINATED',
+  'WORKFLOW_EXECUTION_TIMED_OUT',
+]);
 
 /** Enough to tell the auditor what is wrong without flooding the report on a mangled file. */
 const MAX_PROBLEMS = 10;
@@ -52,7 +58,10 @@ function attributesKey(type: string): string {
 export function normaliseType(raw: unknown): string | undefined {
   let type: string | undefined;
   if (typeof raw === 'number') type = EventType[raw];
-  else if (typeof raw === 'string') type = raw.startsWith('EVENT_TYPE_') ? raw : `EVENT_TYPE_${raw.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
+  else if (typeof raw === 'string')
+    type = raw.startsWith('EVENT_TYPE_')
+      ? raw
+      : `EVENT_TYPE_${raw.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
   const short = type?.replace(/^EVENT_TYPE_/, '');
   return short && KNOWN_TYPES.has(short) ? short : undefined;
 }
@@ -103,8 +112,12 @@ export function historyShapeProblems(history: unknown): string[] {
       previousId = (previousId ?? 0) + 1;
     } else {
       if (previousId === undefined && i === 0 && id !== 1) problems.push(`the first event has id ${id}, not 1`);
-      else if (previousId !== undefined && id > previousId + 1) problems.push(`${idRange(previousId + 1, id - 1)} ${id - previousId - 1 === 1 ? 'is' : 'are'} missing: event ${previousId} is followed by event ${id}`);
-      else if (previousId !== undefined && id <= previousId) problems.push(`event ${id} comes after event ${previousId}: event ids must rise by one`);
+      else if (previousId !== undefined && id > previousId + 1)
+        problems.push(
+          `${idRange(previousId + 1, id - 1)} ${id - previousId - 1 === 1 ? 'is' : 'are'} missing: event ${previousId} is followed by event ${id}`,
+        );
+      else if (previousId !== undefined && id <= previousId)
+        problems.push(`event ${id} comes after event ${previousId}: event ids must rise by one`);
       previousId = id;
     }
     const type = normaliseType(e.eventType);
@@ -112,19 +125,26 @@ export function historyShapeProblems(history: unknown): string[] {
     if (!type) problems.push(`${label(i)} has an unknown event type ${JSON.stringify(e.eventType) ?? '(none)'}`);
     else {
       const attributes = e[attributesKey(type)];
-      if (typeof attributes !== 'object' || attributes === null) problems.push(`${label(i)} (${eventTypeName(type)}) has no ${attributesKey(type)}`);
+      if (typeof attributes !== 'object' || attributes === null)
+        problems.push(`${label(i)} (${eventTypeName(type)}) has no ${attributesKey(type)}`);
     }
   });
 
   // exactly one WorkflowExecutionStarted, and it is the first event
-  if (types[0] !== undefined && types[0] !== STARTED) problems.push(`the history does not begin with WorkflowExecutionStarted: ${labelWithType(0)} comes first`);
+  if (types[0] !== undefined && types[0] !== STARTED)
+    problems.push(`the history does not begin with WorkflowExecutionStarted: ${labelWithType(0)} comes first`);
   types.forEach((type, i) => {
-    if (type === STARTED && i > 0) problems.push(`${label(i)} is ${types[0] === STARTED ? 'a second' : 'a'} WorkflowExecutionStarted event, after the first event`);
+    if (type === STARTED && i > 0)
+      problems.push(
+        `${label(i)} is ${types[0] === STARTED ? 'a second' : 'a'} WorkflowExecutionStarted event, after the first event`,
+      );
   });
   if (types[0] === STARTED) {
-    const attributes = (events[0] as Record<string, Record<string, unknown> | undefined>).workflowExecutionStartedEventAttributes;
+    const attributes = (events[0] as Record<string, Record<string, unknown> | undefined>)
+      .workflowExecutionStartedEventAttributes;
     const workflowType = attributes?.workflowType as { name?: unknown } | undefined;
-    if (attributes && !(typeof workflowType?.name === 'string' && workflowType.name)) problems.push(`${label(0)} (WorkflowExecutionStarted) names no workflow type`);
+    if (attributes && !(typeof workflowType?.name === 'string' && workflowType.name))
+      problems.push(`${label(0)} (WorkflowExecutionStarted) names no workflow type`);
   }
 
   // at most one close event, and nothing after it
@@ -139,14 +159,23 @@ export function historyShapeProblems(history: unknown): string[] {
         : ids[first] !== undefined && ids[events.length - 1] !== undefined
           ? `${idRange(ids[first], ids[events.length - 1]!)} (${after} events) come`
           : `${after} events come`;
-    problems.push(`${what} after the close event ${labelWithType(close).replace(/^event /, '')}${anotherClose ? ', among them another close event' : ''}: nothing may follow the close event`);
+    problems.push(
+      `${what} after the close event ${labelWithType(close).replace(/^event /, '')}${anotherClose ? ', among them another close event' : ''}: nothing may follow the close event`,
+    );
   }
 
   // a started workflow task ends in its completion, failure or timeout (or the workflow's end)
   types.forEach((type, i) => {
     const next = types[i + 1];
-    if (type === 'WORKFLOW_TASK_STARTED' && i + 1 < events.length && next !== undefined && !AFTER_TASK_STARTED.has(next)) {
-      problems.push(`${label(i)} (WorkflowTaskStarted) is followed by ${labelWithType(i + 1)}: a started workflow task must be followed by its completion, failure or timeout`);
+    if (
+      type === 'WORKFLOW_TASK_STARTED' &&
+      i + 1 < events.length &&
+      next !== undefined &&
+      !AFTER_TASK_STARTED.has(next)
+    ) {
+      problems.push(
+        `${label(i)} (WorkflowTaskStarted) is followed by ${labelWithType(i + 1)}: a started workflow task must be followed by its completion, failure or timeout`,
+      );
     }
   });
 

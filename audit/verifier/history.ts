@@ -1,7 +1,12 @@
 import { defaultPayloadConverter, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { isOperationName, type OperationName } from '../../ceremonies/operations';
-import { isSideActivityName, type ActivityInput, type ActivityResult, type SideActivityName } from '../../contract/activities';
+import {
+  isSideActivityName,
+  type ActivityInput,
+  type ActivityResult,
+  type SideActivityName,
+} from '../../contract/activities';
 import { isUpdateName, type UpdateName } from '../../contract/messages';
 import { LOCAL_STEP_SUMMARY, type Updates } from '../../workflows/messages';
 import { eventIdOf, normaliseType } from './history-shape';
@@ -49,9 +54,16 @@ export const CLOSE_EVENT_TYPES = [
 
 type Decode = (payloads: Payload[] | null | undefined) => unknown[];
 
-function failedRun(failure: temporal.api.failure.v1.IFailure | null | undefined, decode: Decode): { message: string; type?: string; details?: unknown } {
+function failedRun(
+  failure: temporal.api.failure.v1.IFailure | null | undefined,
+  decode: Decode,
+): { message: string; type?: string; details?: unknown } {
   const info = failure?.applicationFailureInfo;
-  return { message: String(failure?.message ?? ''), type: info?.type || undefined, details: info ? decode(info.details?.payloads)[0] : undefined };
+  return {
+    message: String(failure?.message ?? ''),
+    type: info?.type || undefined,
+    details: info ? decode(info.details?.payloads)[0] : undefined,
+  };
 }
 
 /** Payloads through the codec (decryption) when there is one, then the JSON converter. */
@@ -94,7 +106,8 @@ export function parseHistoryJson(json: unknown): History {
 type Json = Record<string, unknown>;
 
 function record(value: unknown, what: string): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`${what} is not an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TypeError(`${what} is not an object`);
   return value as Json;
 }
 
@@ -127,7 +140,10 @@ function payloads(parent: Json | undefined, key: string, what: string): { payloa
     payloads: list.map((raw, i) => {
       const p = record(raw, `${what}.${key}.payloads[${i}]`);
       const metadata = part(p, 'metadata', `${what}.${key}.payloads[${i}]`) ?? {};
-      return { metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, bytes(v, `payload metadata ${k}`)])), data: bytes(p.data, 'payload data') };
+      return {
+        metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, bytes(v, `payload metadata ${k}`)])),
+        data: bytes(p.data, 'payload data'),
+      };
     }),
   };
 }
@@ -135,7 +151,10 @@ function payloads(parent: Json | undefined, key: string, what: string): { payloa
 /** RFC 3339 as proto JSON writes a Timestamp, to seconds and nanos. */
 function timestamp(value: unknown, what: string): { seconds: number; nanos: number } | undefined {
   if (value === undefined || value === null) return undefined;
-  const m = typeof value === 'string' ? /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(value) : null;
+  const m =
+    typeof value === 'string'
+      ? /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(value)
+      : null;
   const ms = m ? Date.parse(`${m[1]}${m[3]}`) : NaN;
   if (!m || Number.isNaN(ms)) throw new TypeError(`${what} is not an RFC 3339 time`);
   return { seconds: ms / 1000, nanos: Number((m[2] ?? '').padEnd(9, '0')) };
@@ -148,7 +167,11 @@ function readEvent(e: Json, i: number): temporal.api.history.v1.IHistoryEvent {
   if (id === undefined) throw new TypeError(`${at} has no valid event id`);
   if (type === undefined) throw new TypeError(`event ${id} has an unknown event type`);
   const what = `event ${id}`;
-  const event: temporal.api.history.v1.IHistoryEvent = { eventId: id as never, eventType: `EVENT_TYPE_${type}` as never, eventTime: timestamp(e.eventTime, `${what}.eventTime`) as never };
+  const event: temporal.api.history.v1.IHistoryEvent = {
+    eventId: id as never,
+    eventType: `EVENT_TYPE_${type}` as never,
+    eventTime: timestamp(e.eventTime, `${what}.eventTime`) as never,
+  };
 
   const started = part(e, 'workflowExecutionStartedEventAttributes', what);
   if (started) {
@@ -166,25 +189,50 @@ function readEvent(e: Json, i: number): temporal.api.history.v1.IHistoryEvent {
   const accepted = part(e, 'workflowExecutionUpdateAcceptedEventAttributes', what);
   const request = accepted && part(accepted, 'acceptedRequest', what);
   const input = request && part(request, 'input', what);
-  if (accepted) event.workflowExecutionUpdateAcceptedEventAttributes = input ? { acceptedRequest: { input: { name: text(input, 'name', what), args: payloads(input, 'args', what) } } } : {};
+  if (accepted)
+    event.workflowExecutionUpdateAcceptedEventAttributes = input
+      ? { acceptedRequest: { input: { name: text(input, 'name', what), args: payloads(input, 'args', what) } } }
+      : {};
   const scheduled = part(e, 'activityTaskScheduledEventAttributes', what);
-  if (scheduled) event.activityTaskScheduledEventAttributes = { activityType: { name: text(part(scheduled, 'activityType', what), 'name', what) }, input: payloads(scheduled, 'input', what) };
+  if (scheduled)
+    event.activityTaskScheduledEventAttributes = {
+      activityType: { name: text(part(scheduled, 'activityType', what), 'name', what) },
+      input: payloads(scheduled, 'input', what),
+    };
   const done = part(e, 'activityTaskCompletedEventAttributes', what);
-  if (done) event.activityTaskCompletedEventAttributes = { scheduledEventId: eventIdOf(done.scheduledEventId) as never, result: payloads(done, 'result', what) };
+  if (done)
+    event.activityTaskCompletedEventAttributes = {
+      scheduledEventId: eventIdOf(done.scheduledEventId) as never,
+      result: payloads(done, 'result', what),
+    };
   const failed = part(e, 'activityTaskFailedEventAttributes', what);
-  if (failed) event.activityTaskFailedEventAttributes = { scheduledEventId: eventIdOf(failed.scheduledEventId) as never, failure: failureOf(failed, what) };
+  if (failed)
+    event.activityTaskFailedEventAttributes = {
+      scheduledEventId: eventIdOf(failed.scheduledEventId) as never,
+      failure: failureOf(failed, what),
+    };
   const attempt = part(e, 'activityTaskStartedEventAttributes', what);
-  if (attempt) event.activityTaskStartedEventAttributes = { scheduledEventId: eventIdOf(attempt.scheduledEventId) as never, attempt: Number(attempt.attempt ?? 1) };
+  if (attempt)
+    event.activityTaskStartedEventAttributes = {
+      scheduledEventId: eventIdOf(attempt.scheduledEventId) as never,
+      attempt: Number(attempt.attempt ?? 1),
+    };
   const timedOut = part(e, 'activityTaskTimedOutEventAttributes', what);
-  if (timedOut) event.activityTaskTimedOutEventAttributes = { scheduledEventId: eventIdOf(timedOut.scheduledEventId) as never };
+  if (timedOut)
+    event.activityTaskTimedOutEventAttributes = { scheduledEventId: eventIdOf(timedOut.scheduledEventId) as never };
   const canceled = part(e, 'activityTaskCanceledEventAttributes', what);
-  if (canceled) event.activityTaskCanceledEventAttributes = { scheduledEventId: eventIdOf(canceled.scheduledEventId) as never };
+  if (canceled)
+    event.activityTaskCanceledEventAttributes = { scheduledEventId: eventIdOf(canceled.scheduledEventId) as never };
   const marker = part(e, 'markerRecordedEventAttributes', what);
   if (marker) {
     const details = part(marker, 'details', what);
     event.markerRecordedEventAttributes = {
       markerName: text(marker, 'markerName', what),
-      details: { data: payloads(details, 'data', what) ?? {}, result: payloads(details, 'result', what) ?? {}, ...(details?.[PATCH_DATA] ? { [PATCH_DATA]: payloads(details, PATCH_DATA, what) ?? {} } : {}) },
+      details: {
+        data: payloads(details, 'data', what) ?? {},
+        result: payloads(details, 'result', what) ?? {},
+        ...(details?.[PATCH_DATA] ? { [PATCH_DATA]: payloads(details, PATCH_DATA, what) ?? {} } : {}),
+      },
       ...(marker.failure ? { failure: failureOf(marker, what) } : {}),
     };
   }
@@ -192,14 +240,23 @@ function readEvent(e: Json, i: number): temporal.api.history.v1.IHistoryEvent {
   const summary = metadata && part(metadata, 'summary', what);
   if (summary) event.userMetadata = { summary: payloads({ s: { payloads: [summary] } }, 's', what)!.payloads[0] };
   const child = part(e, 'childWorkflowExecutionCompletedEventAttributes', what);
-  if (child) event.childWorkflowExecutionCompletedEventAttributes = { workflowExecution: { workflowId: text(part(child, 'workflowExecution', what), 'workflowId', what) }, result: payloads(child, 'result', what) };
+  if (child)
+    event.childWorkflowExecutionCompletedEventAttributes = {
+      workflowExecution: { workflowId: text(part(child, 'workflowExecution', what), 'workflowId', what) },
+      result: payloads(child, 'result', what),
+    };
   return event;
 }
 
 function failureOf(parent: Json, what: string): temporal.api.failure.v1.IFailure {
   const failure = part(parent, 'failure', what);
   const info = failure && part(failure, 'applicationFailureInfo', what);
-  return { message: text(failure, 'message', what), ...(info ? { applicationFailureInfo: { type: text(info, 'type', what), details: payloads(info, 'details', what) } } : {}) };
+  return {
+    message: text(failure, 'message', what),
+    ...(info
+      ? { applicationFailureInfo: { type: text(info, 'type', what), details: payloads(info, 'details', what) } }
+      : {}),
+  };
 }
 
 /** Core's record of a local activity: a marker named so, its `data` a JSON object. */
@@ -225,37 +282,69 @@ export async function auditEvents(history: History, codec?: PayloadCodec): Promi
     const id = Number(e.eventId);
     const type = eventTypeName(e.eventType);
     const seconds = Number(e.eventTime?.seconds ?? 0);
-    const event: AuditEvent = { id, type, time: new Date(seconds * 1000 + Math.floor(Number(e.eventTime?.nanos ?? 0) / 1e6)).toISOString() };
+    const event: AuditEvent = {
+      id,
+      type,
+      time: new Date(seconds * 1000 + Math.floor(Number(e.eventTime?.nanos ?? 0) / 1e6)).toISOString(),
+    };
     const start = e.workflowExecutionStartedEventAttributes;
     if (start) {
       event.startInput = decode(start.input?.payloads)[0];
       const steps = (event.startInput as { plan?: { steps?: unknown } } | undefined)?.plan?.steps;
       planSteps = Array.isArray(steps) ? steps : [];
       const parent = start.parentWorkflowExecution?.workflowId;
-      event.started = { workflowId: String(start.workflowId ?? ''), runId: String(start.originalExecutionRunId || start.firstExecutionRunId || ''), ...(parent ? { parentWorkflowId: parent } : {}) };
+      event.started = {
+        workflowId: String(start.workflowId ?? ''),
+        runId: String(start.originalExecutionRunId || start.firstExecutionRunId || ''),
+        ...(parent ? { parentWorkflowId: parent } : {}),
+      };
     }
-    if (e.workflowExecutionCompletedEventAttributes) event.completedResult = decode(e.workflowExecutionCompletedEventAttributes.result?.payloads)[0];
+    if (e.workflowExecutionCompletedEventAttributes)
+      event.completedResult = decode(e.workflowExecutionCompletedEventAttributes.result?.payloads)[0];
     const accepted = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
     if (accepted) event.update = { name: String(accepted.name), args: decode(accepted.args?.payloads) };
     const sched = e.activityTaskScheduledEventAttributes;
-    if (sched) event.activity = { scheduledId: id, type: String(sched.activityType?.name), input: decode(sched.input?.payloads)[0] };
+    if (sched)
+      event.activity = {
+        scheduledId: id,
+        type: String(sched.activityType?.name),
+        input: decode(sched.input?.payloads)[0],
+      };
     const done = e.activityTaskCompletedEventAttributes;
-    if (done) event.activityResult = { scheduledId: Number(done.scheduledEventId), result: decode(done.result?.payloads)[0] };
+    if (done)
+      event.activityResult = { scheduledId: Number(done.scheduledEventId), result: decode(done.result?.payloads)[0] };
     const failed = e.activityTaskFailedEventAttributes;
-    if (failed) event.activityFailed = { scheduledId: Number(failed.scheduledEventId), ...failedRun(failed.failure, decode) };
+    if (failed)
+      event.activityFailed = { scheduledId: Number(failed.scheduledEventId), ...failedRun(failed.failure, decode) };
     const attempt = e.activityTaskStartedEventAttributes;
-    if (attempt) event.activityStarted = { scheduledId: Number(attempt.scheduledEventId), attempt: Number(attempt.attempt ?? 1) };
+    if (attempt)
+      event.activityStarted = { scheduledId: Number(attempt.scheduledEventId), attempt: Number(attempt.attempt ?? 1) };
     const ended = e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
-    if (ended) event.activityEnded = { scheduledId: Number(ended.scheduledEventId), outcome: e.activityTaskTimedOutEventAttributes ? 'timed-out' : 'cancelled' };
+    if (ended)
+      event.activityEnded = {
+        scheduledId: Number(ended.scheduledEventId),
+        outcome: e.activityTaskTimedOutEventAttributes ? 'timed-out' : 'cancelled',
+      };
     const marker = e.markerRecordedEventAttributes;
     if (marker?.markerName === LOCAL_ACTIVITY_MARKER) {
       const data = decode(marker.details?.data?.payloads)[0] as LocalActivityMarkerData | undefined;
       const summary = e.userMetadata?.summary ? decode([e.userMetadata.summary])[0] : undefined;
-      const stepId = typeof summary === 'string' && summary.startsWith(LOCAL_STEP_SUMMARY) ? summary.slice(LOCAL_STEP_SUMMARY.length) : '';
-      const step = planSteps.find((s): s is { id: string; args?: unknown } => typeof s === 'object' && s !== null && (s as { id?: unknown }).id === stepId);
+      const stepId =
+        typeof summary === 'string' && summary.startsWith(LOCAL_STEP_SUMMARY)
+          ? summary.slice(LOCAL_STEP_SUMMARY.length)
+          : '';
+      const step = planSteps.find(
+        (s): s is { id: string; args?: unknown } =>
+          typeof s === 'object' && s !== null && (s as { id?: unknown }).id === stepId,
+      );
       const type = String(data?.activity_type ?? '');
       const ms = protoTimeMs(data?.complete_time) - protoTimeMs(data?.original_schedule_time);
-      event.activity = { scheduledId: id, type, input: { stepId, op: type, args: step?.args ?? {} }, local: { attempt: Number(data?.attempt ?? 1), ms: Number.isFinite(ms) ? ms : 0 } };
+      event.activity = {
+        scheduledId: id,
+        type,
+        input: { stepId, op: type, args: step?.args ?? {} },
+        local: { attempt: Number(data?.attempt ?? 1), ms: Number.isFinite(ms) ? ms : 0 },
+      };
       if (marker.failure) event.activityFailed = { scheduledId: id, ...failedRun(marker.failure, decode) };
       else event.activityResult = { scheduledId: id, result: decode(marker.details?.result?.payloads)[0] };
     }
@@ -264,7 +353,11 @@ export async function auditEvents(history: History, codec?: PayloadCodec): Promi
       if (typeof data?.id === 'string') event.patch = data.id;
     }
     const child = e.childWorkflowExecutionCompletedEventAttributes;
-    if (child) event.childCompleted = { workflowId: String(child.workflowExecution?.workflowId), result: decode(child.result?.payloads)[0] };
+    if (child)
+      event.childCompleted = {
+        workflowId: String(child.workflowExecution?.workflowId),
+        result: decode(child.result?.payloads)[0],
+      };
     return event;
   });
 }
@@ -310,7 +403,15 @@ export function activityRuns(events: AuditEvent[]): ActivityRun[] {
     if (e.activity) {
       const { type, input, local } = e.activity;
       const kind = isSideActivityName(type) ? 'side' : isOperationName(type) ? 'operation' : 'unknown';
-      runs.set(e.id, { kind, name: type, input, scheduledId: e.id, scheduledAt: e.time, attempts: local?.attempt ?? 1, local: local !== undefined } as ActivityRun);
+      runs.set(e.id, {
+        kind,
+        name: type,
+        input,
+        scheduledId: e.id,
+        scheduledAt: e.time,
+        attempts: local?.attempt ?? 1,
+        local: local !== undefined,
+      } as ActivityRun);
     }
     const attempt = e.activityStarted && runs.get(e.activityStarted.scheduledId);
     if (attempt) attempt.attempts = e.activityStarted!.attempt;
@@ -319,9 +420,16 @@ export function activityRuns(events: AuditEvent[]): ActivityRun[] {
     if (!run) continue;
     run.outcome = e.activityResult ? 'completed' : e.activityFailed ? 'failed' : e.activityEnded!.outcome;
     run.closedId = e.id;
-    run.seconds = e.activity?.local ? e.activity.local.ms / 1000 : (Date.parse(e.time) - Date.parse(run.scheduledAt)) / 1000;
+    run.seconds = e.activity?.local
+      ? e.activity.local.ms / 1000
+      : (Date.parse(e.time) - Date.parse(run.scheduledAt)) / 1000;
     if (e.activityResult) run.result = e.activityResult.result;
-    if (e.activityFailed) run.failure = { message: e.activityFailed.message, type: e.activityFailed.type, details: e.activityFailed.details };
+    if (e.activityFailed)
+      run.failure = {
+        message: e.activityFailed.message,
+        type: e.activityFailed.type,
+        details: e.activityFailed.details,
+      };
   }
   return [...runs.values()];
 }
@@ -332,5 +440,16 @@ export type AcceptedUpdate =
 
 /** Every update the workflow accepted, in order, with its input as recorded. */
 export function acceptedUpdates(events: AuditEvent[]): AcceptedUpdate[] {
-  return events.flatMap((e) => (e.update ? [{ kind: isUpdateName(e.update.name) ? 'update' : 'unknown', eventId: e.id, name: e.update.name, input: e.update.args[0] ?? {} } as AcceptedUpdate] : []));
+  return events.flatMap((e) =>
+    e.update
+      ? [
+          {
+            kind: isUpdateName(e.update.name) ? 'update' : 'unknown',
+            eventId: e.id,
+            name: e.update.name,
+            input: e.update.args[0] ?? {},
+          } as AcceptedUpdate,
+        ]
+      : [],
+  );
 }

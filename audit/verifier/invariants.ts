@@ -1,5 +1,20 @@
-import { CANCEL_POINT, gatePoint, interventionPoint, runChallenge, type DecisionFields, type DecisionKind, type DecisionSignature, type OperatorActionKind } from '../../ceremonies/decision-signature';
-import { actionSignedVia, challengeProblem, eligibleFor, signatureMatches, signedVia } from '../../workflows/gate-rules';
+import {
+  CANCEL_POINT,
+  gatePoint,
+  interventionPoint,
+  runChallenge,
+  type DecisionFields,
+  type DecisionKind,
+  type DecisionSignature,
+  type OperatorActionKind,
+} from '../../ceremonies/decision-signature';
+import {
+  actionSignedVia,
+  challengeProblem,
+  eligibleFor,
+  signatureMatches,
+  signedVia,
+} from '../../workflows/gate-rules';
 import { approvers, gatePassed, gateQuorum, isSelfApproval, policyMet, stepKind } from '../../ceremonies/rules';
 import { CHALLENGE_PATCH } from '../../workflows/messages';
 import { SIDE_ACTIVITY_NAMES, type SideActivityName } from '../../contract/activities';
@@ -86,7 +101,13 @@ export interface AuditFacts {
   /** What the worker checked the plan against (the `checkPolicy` activity's result). */
   policy?: { eventId: number; completedAt?: number; snapshot?: PolicySnapshot; input?: { ceremonyId?: string } };
   decisions: DecisionEvent[];
-  operations: { eventId: number; type: string; input: OperationInput; completedAt?: number; result?: OperationEvidence }[];
+  operations: {
+    eventId: number;
+    type: string;
+    input: OperationInput;
+    completedAt?: number;
+    result?: OperationEvidence;
+  }[];
   cancels: number[];
   resolutions: { eventId: number; args: Record<string, unknown> }[];
   /** Whether the run issued challenges (it recorded CHALLENGE_PATCH): then every decision signs
@@ -101,16 +122,34 @@ export interface AuditFacts {
   lastEventId: number;
 }
 
-function decisionOf(e: AuditEvent, name: DecisionKind, ceremonyId: string, policy: PolicySnapshot | undefined, run: { runId: string; challenged: boolean }): DecisionEvent {
+function decisionOf(
+  e: AuditEvent,
+  name: DecisionKind,
+  ceremonyId: string,
+  policy: PolicySnapshot | undefined,
+  run: { runId: string; challenged: boolean },
+): DecisionEvent {
   const arg = (e.update!.args[0] ?? {}) as Record<string, unknown>;
   const actor = String(arg.approver ?? arg.by ?? '').toLowerCase();
   const text = String((name === 'approve' ? arg.comment : name === 'reject' ? arg.reason : arg.reference) ?? '');
   const signature = arg.signature as DecisionSignature | undefined;
   const challenge = typeof arg.challenge === 'string' ? arg.challenge : undefined;
-  const d = { eventId: e.id, name, gate: String(arg.gate), actor, planDigest: String(arg.planDigest), text, nonce: String(arg.nonce ?? ''), at: String(arg.at ?? ''), ...(challenge !== undefined ? { challenge } : {}) };
+  const d = {
+    eventId: e.id,
+    name,
+    gate: String(arg.gate),
+    actor,
+    planDigest: String(arg.planDigest),
+    text,
+    nonce: String(arg.nonce ?? ''),
+    at: String(arg.at ?? ''),
+    ...(challenge !== undefined ? { challenge } : {}),
+  };
   // the workflow's own rules, applied again to what the history recorded
   const via = !signature ? 'unsigned' : (signedVia(policy, actor, signature.publicKey) ?? 'unknown key');
-  const signatureValid = Boolean(signature && via !== 'unknown key' && signatureMatches(ceremonyId, name, d, signature, nativeEd25519Verify));
+  const signatureValid = Boolean(
+    signature && via !== 'unknown key' && signatureMatches(ceremonyId, name, d, signature, nativeEd25519Verify),
+  );
   const expected = run.challenged ? runChallenge(run.runId, gatePoint(d.gate)) : undefined;
   const wrong = challengeProblem(`gate "${d.gate}"`, expected, challenge);
   return { ...d, signature, via, signatureValid, ...(wrong ? { challengeProblem: wrong } : {}) };
@@ -119,7 +158,13 @@ function decisionOf(e: AuditEvent, name: DecisionKind, ceremonyId: string, polic
 /** A resolve or cancel, checked as the workflow checks it: signed by the actor's key (or the
  * web app's after a login) over the challenge of its point in this run. Unsigned is a failure in
  * a run that issued challenges; a run from before them took resolve and cancel unsigned. */
-function operatorActionOf(e: AuditEvent, ceremonyId: string, policy: PolicySnapshot | undefined, run: { runId: string; challenged: boolean }, point: string): OperatorActionEvent {
+function operatorActionOf(
+  e: AuditEvent,
+  ceremonyId: string,
+  policy: PolicySnapshot | undefined,
+  run: { runId: string; challenged: boolean },
+  point: string,
+): OperatorActionEvent {
   const arg = (e.update!.args[0] ?? {}) as Record<string, unknown>;
   const name: OperatorActionKind = e.update!.name === CANCEL ? 'cancel' : arg.action === 'abort' ? 'abort' : 'retry';
   const by = String(arg.by ?? '').toLowerCase();
@@ -129,11 +174,29 @@ function operatorActionOf(e: AuditEvent, ceremonyId: string, policy: PolicySnaps
   if (!signature) return { ...base, via: 'unsigned', ...(run.challenged ? { problem: 'carries no signature' } : {}) };
   const signed = { ...base, publicKey: String(signature.publicKey) };
   const via = actionSignedVia(policy, by, signature.publicKey) ?? 'unknown key';
-  if (via === 'unknown key') return { ...signed, via, problem: `is signed with a key that is neither ${by}'s nor the web app's in the recorded policy` };
+  if (via === 'unknown key')
+    return {
+      ...signed,
+      via,
+      problem: `is signed with a key that is neither ${by}'s nor the web app's in the recorded policy`,
+    };
   const challenge = typeof arg.challenge === 'string' ? arg.challenge : undefined;
-  const fields = { gate: step, planDigest: String(arg.planDigest ?? ''), actor: by, text: String(arg.reason ?? ''), nonce: String(arg.nonce ?? ''), at: String(arg.at ?? ''), ...(challenge !== undefined ? { challenge } : {}) };
-  if (!signatureMatches(ceremonyId, name, fields, signature, nativeEd25519Verify)) return { ...signed, via, problem: 'has a signature that does not match it' };
-  const wrong = challengeProblem(name === 'cancel' ? 'cancel point' : 'intervention', run.challenged ? runChallenge(run.runId, point) : undefined, challenge);
+  const fields = {
+    gate: step,
+    planDigest: String(arg.planDigest ?? ''),
+    actor: by,
+    text: String(arg.reason ?? ''),
+    nonce: String(arg.nonce ?? ''),
+    at: String(arg.at ?? ''),
+    ...(challenge !== undefined ? { challenge } : {}),
+  };
+  if (!signatureMatches(ceremonyId, name, fields, signature, nativeEd25519Verify))
+    return { ...signed, via, problem: 'has a signature that does not match it' };
+  const wrong = challengeProblem(
+    name === 'cancel' ? 'cancel point' : 'intervention',
+    run.challenged ? runChallenge(run.runId, point) : undefined,
+    challenge,
+  );
   return { ...signed, via, ...(wrong ? { problem: wrong } : {}) };
 }
 
@@ -153,7 +216,8 @@ export function auditFacts(events: AuditEvent[]): AuditFacts {
   const run = { runId: start?.started?.runId ?? '', challenged: events.some((e) => e.patch === CHALLENGE_PATCH) };
   for (const e of events) {
     if (!e.update) continue;
-    if (DECISIONS.has(e.update.name)) decisions.push(decisionOf(e, e.update.name as DecisionKind, ceremonyId, snapshot, run));
+    if (DECISIONS.has(e.update.name))
+      decisions.push(decisionOf(e, e.update.name as DecisionKind, ceremonyId, snapshot, run));
     else if (e.update.name === CANCEL) {
       cancels.push(e.id);
       operatorActions.push(operatorActionOf(e, ceremonyId, snapshot, run, CANCEL_POINT));
@@ -171,16 +235,27 @@ export function auditFacts(events: AuditEvent[]): AuditFacts {
     const op = operations.find((o) => o.eventId === e.activityResult!.scheduledId);
     if (op) Object.assign(op, { completedAt: e.id, result: e.activityResult.result as OperationEvidence });
   }
-  const children = events.filter((e) => e.childCompleted).map((e) => ({ eventId: e.id, workflowId: e.childCompleted!.workflowId, result: e.childCompleted!.result as { kind?: string; phase?: string } }));
+  const children = events
+    .filter((e) => e.childCompleted)
+    .map((e) => ({
+      eventId: e.id,
+      workflowId: e.childCompleted!.workflowId,
+      result: e.childCompleted!.result as { kind?: string; phase?: string },
+    }));
   const last = events.at(-1);
-  const close = last && CLOSE_EVENT_TYPES.includes(last.type) ? { eventId: last.id, type: last.type, phase: (last.completedResult as { phase?: string } | undefined)?.phase } : undefined;
+  const close =
+    last && CLOSE_EVENT_TYPES.includes(last.type)
+      ? { eventId: last.id, type: last.type, phase: (last.completedResult as { phase?: string } | undefined)?.phase }
+      : undefined;
   return {
     ceremonyId,
     runId: start?.started?.runId ?? '',
     parentWorkflowId: start?.started?.parentWorkflowId,
     plan,
     digest: planDigest(plan),
-    policy: policyEvent ? { eventId: policyEvent.id, completedAt: policyDone?.id, snapshot, input: policyInput } : undefined,
+    policy: policyEvent
+      ? { eventId: policyEvent.id, completedAt: policyDone?.id, snapshot, input: policyInput }
+      : undefined,
     decisions,
     operations,
     cancels,
@@ -195,11 +270,26 @@ export function auditFacts(events: AuditEvent[]): AuditFacts {
 }
 
 /** The approvals a gate had before `eventId`: distinct eligible deciders with valid signatures. */
-function approvalsBefore(f: AuditFacts, gate: string, eventId: number): { approvers: Set<string>; vetoed: boolean; ids: number[] } {
+function approvalsBefore(
+  f: AuditFacts,
+  gate: string,
+  eventId: number,
+): { approvers: Set<string>; vetoed: boolean; ids: number[] } {
   const before = f.decisions.filter((d) => d.gate === gate && d.eventId < eventId);
   const eligible = eligibleFor(f.policy?.snapshot ?? null, gate);
-  const counted = before.filter((d) => d.signatureValid && !d.challengeProblem && eligible.includes(d.actor) && !isSelfApproval(f.plan.requester, d.actor) && d.planDigest === f.digest);
-  return { approvers: approvers(counted.map((d) => ({ actor: d.actor, decision: d.name }))), vetoed: before.some((d) => d.name === 'reject'), ids: before.map((d) => d.eventId) };
+  const counted = before.filter(
+    (d) =>
+      d.signatureValid &&
+      !d.challengeProblem &&
+      eligible.includes(d.actor) &&
+      !isSelfApproval(f.plan.requester, d.actor) &&
+      d.planDigest === f.digest,
+  );
+  return {
+    approvers: approvers(counted.map((d) => ({ actor: d.actor, decision: d.name }))),
+    vetoed: before.some((d) => d.name === 'reject'),
+    ids: before.map((d) => d.eventId),
+  };
 }
 
 type Operation = AuditFacts['operations'][number];
@@ -211,8 +301,15 @@ function stepOf(f: AuditFacts, op: Operation): { index: number; step: Plan['step
 }
 
 /** Whether an operation of `type` completed before `op` was scheduled (and `ok` holds for it). */
-function doneBefore(f: AuditFacts, op: Operation, type: OperationName, ok: (o: Operation) => boolean = () => true): boolean {
-  return f.operations.some((o) => o.type === type && o.completedAt !== undefined && o.completedAt < op.eventId && ok(o));
+function doneBefore(
+  f: AuditFacts,
+  op: Operation,
+  type: OperationName,
+  ok: (o: Operation) => boolean = () => true,
+): boolean {
+  return f.operations.some(
+    (o) => o.type === type && o.completedAt !== undefined && o.completedAt < op.eventId && ok(o),
+  );
 }
 
 /** One invariant's check: the violations of it the history shows. */
@@ -220,21 +317,45 @@ type InvariantCheck = (f: AuditFacts, events: AuditEvent[]) => Violation[];
 
 function historyComplete(f: AuditFacts, events: AuditEvent[]): Violation[] {
   if (f.close) return [];
-  return [{ invariant: 'history-complete', eventIds: [f.lastEventId], detail: `the history ends at event ${f.lastEventId} (${events.at(-1)?.type ?? 'none'}), not in a close event: it is truncated or the ceremony had not ended` }];
+  return [
+    {
+      invariant: 'history-complete',
+      eventIds: [f.lastEventId],
+      detail: `the history ends at event ${f.lastEventId} (${events.at(-1)?.type ?? 'none'}), not in a close event: it is truncated or the ceremony had not ended`,
+    },
+  ];
 }
 
 function policyCheckedFirst(f: AuditFacts): Violation[] {
   const snapshot = f.policy?.snapshot;
   if (!f.policy || f.policy.completedAt === undefined || !snapshot) {
     if (f.operations.length === 0 && f.children.length === 0) return [];
-    return [{ invariant: 'policy-checked-first', eventIds: [f.policy?.eventId ?? f.operations[0]?.eventId ?? f.lastEventId], detail: "steps ran without a completed check of the plan against the worker's policy" }];
+    return [
+      {
+        invariant: 'policy-checked-first',
+        eventIds: [f.policy?.eventId ?? f.operations[0]?.eventId ?? f.lastEventId],
+        detail: "steps ran without a completed check of the plan against the worker's policy",
+      },
+    ];
   }
   const v: Violation[] = [];
   const completedAt = f.policy.completedAt;
-  const early = [...f.operations.filter((o) => o.eventId < completedAt), ...f.children.filter((c) => c.eventId < completedAt)];
-  if (early.length) v.push({ invariant: 'policy-checked-first', eventIds: early.map((o) => o.eventId), detail: 'steps ran before the policy check completed' });
+  const early = [
+    ...f.operations.filter((o) => o.eventId < completedAt),
+    ...f.children.filter((c) => c.eventId < completedAt),
+  ];
+  if (early.length)
+    v.push({
+      invariant: 'policy-checked-first',
+      eventIds: early.map((o) => o.eventId),
+      detail: 'steps ran before the policy check completed',
+    });
   if (snapshot.parent !== undefined && snapshot.parent !== f.parentWorkflowId) {
-    v.push({ invariant: 'policy-checked-first', eventIds: [f.policy.eventId], detail: `the policy check counted gates of parent ${snapshot.parent}, but this ceremony was not started by it (parent: ${f.parentWorkflowId ?? 'none'})` });
+    v.push({
+      invariant: 'policy-checked-first',
+      eventIds: [f.policy.eventId],
+      detail: `the policy check counted gates of parent ${snapshot.parent}, but this ceremony was not started by it (parent: ${f.parentWorkflowId ?? 'none'})`,
+    });
   }
   return v;
 }
@@ -242,10 +363,28 @@ function policyCheckedFirst(f: AuditFacts): Violation[] {
 function decisionsSigned(f: AuditFacts): Violation[] {
   return f.decisions.flatMap((d): Violation[] => {
     if (!d.signatureValid) {
-      const why = d.via === 'unsigned' ? 'carries no signature' : d.via === 'unknown key' ? `is signed with a key that is neither ${d.actor}'s nor the web app's in the recorded policy` : 'has a signature that does not match it';
-      return [{ invariant: 'decisions-signed', eventIds: [d.eventId], detail: `${d.name} by ${d.actor} on gate ${d.gate} ${why}` }];
+      const why =
+        d.via === 'unsigned'
+          ? 'carries no signature'
+          : d.via === 'unknown key'
+            ? `is signed with a key that is neither ${d.actor}'s nor the web app's in the recorded policy`
+            : 'has a signature that does not match it';
+      return [
+        {
+          invariant: 'decisions-signed',
+          eventIds: [d.eventId],
+          detail: `${d.name} by ${d.actor} on gate ${d.gate} ${why}`,
+        },
+      ];
     }
-    if (d.challengeProblem) return [{ invariant: 'decisions-signed', eventIds: [d.eventId], detail: `${d.name} by ${d.actor} on gate ${d.gate} is not bound to this run: ${d.challengeProblem}` }];
+    if (d.challengeProblem)
+      return [
+        {
+          invariant: 'decisions-signed',
+          eventIds: [d.eventId],
+          detail: `${d.name} by ${d.actor} on gate ${d.gate} is not bound to this run: ${d.challengeProblem}`,
+        },
+      ];
     return [];
   });
 }
@@ -254,12 +393,22 @@ function operatorActionsSigned(f: AuditFacts): Violation[] {
   return f.operatorActions.flatMap((a): Violation[] => {
     const v: Violation[] = [];
     const what = a.name === 'cancel' ? 'cancel' : `resolve (${a.name})`;
-    if (a.problem) v.push({ invariant: 'operator-actions-signed', eventIds: [a.eventId], detail: `${what} by ${a.by} ${a.problem}` });
+    if (a.problem)
+      v.push({
+        invariant: 'operator-actions-signed',
+        eventIds: [a.eventId],
+        detail: `${what} by ${a.by} ${a.problem}`,
+      });
     // as the workflow decides it: operators resolve; operators or the requester cancel (before the
     // policy check answered, the plan's operators)
     const operators = f.policy?.snapshot?.operators ?? f.plan.operators;
     const eligible = operators.includes(a.by) || (a.name === 'cancel' && a.by === f.plan.requester);
-    if (!eligible) v.push({ invariant: 'operator-actions-signed', eventIds: [a.eventId], detail: `${what} by ${a.by}: ${a.name === 'cancel' ? 'neither the requester nor an operator' : 'not an operator'} in the recorded policy` });
+    if (!eligible)
+      v.push({
+        invariant: 'operator-actions-signed',
+        eventIds: [a.eventId],
+        detail: `${what} by ${a.by}: ${a.name === 'cancel' ? 'neither the requester nor an operator' : 'not an operator'} in the recorded policy`,
+      });
     return v;
   });
 }
@@ -267,13 +416,21 @@ function operatorActionsSigned(f: AuditFacts): Violation[] {
 function approvalsBoundToPlan(f: AuditFacts): Violation[] {
   return f.decisions
     .filter((d) => d.planDigest !== f.digest)
-    .map((d) => ({ invariant: 'approvals-bound-to-plan', eventIds: [d.eventId], detail: `${d.name} by ${d.actor} names plan ${String(d.planDigest).slice(0, 12)}…, the plan in this history is ${f.digest.slice(0, 12)}…` }));
+    .map((d) => ({
+      invariant: 'approvals-bound-to-plan',
+      eventIds: [d.eventId],
+      detail: `${d.name} by ${d.actor} names plan ${String(d.planDigest).slice(0, 12)}…, the plan in this history is ${f.digest.slice(0, 12)}…`,
+    }));
 }
 
 function noSelfApproval(f: AuditFacts): Violation[] {
   return f.decisions
     .filter((d) => isSelfApproval(f.plan.requester, d.actor))
-    .map((d) => ({ invariant: 'no-self-approval', eventIds: [d.eventId], detail: `${d.actor} requested the ceremony and ${d.name}d it` }));
+    .map((d) => ({
+      invariant: 'no-self-approval',
+      eventIds: [d.eventId],
+      detail: `${d.actor} requested the ceremony and ${d.name}d it`,
+    }));
 }
 
 function approverInGroup(f: AuditFacts): Violation[] {
@@ -282,7 +439,13 @@ function approverInGroup(f: AuditFacts): Violation[] {
   return f.decisions.flatMap((d): Violation[] => {
     const gate = snapshot.gates.find((g) => g.id === d.gate);
     if (gate?.eligible.includes(d.actor)) return [];
-    return [{ invariant: 'approver-in-group', eventIds: [d.eventId], detail: `${d.actor} may not decide on gate ${d.gate} (${gate ? `eligible: ${gate.eligible.join(', ')}` : 'no such gate in the recorded policy'})` }];
+    return [
+      {
+        invariant: 'approver-in-group',
+        eventIds: [d.eventId],
+        detail: `${d.actor} may not decide on gate ${d.gate} (${gate ? `eligible: ${gate.eligible.join(', ')}` : 'no such gate in the recorded policy'})`,
+      },
+    ];
   });
 }
 
@@ -295,7 +458,13 @@ function quorumBeforeGatedSteps(f: AuditFacts): Violation[] {
         const { approvers, vetoed, ids } = approvalsBefore(f, gate.id, op.eventId);
         const quorum = gateQuorum(gate);
         if (gatePassed(approvers, vetoed, quorum)) return [];
-        return [{ invariant: 'quorum-before-gated-steps', eventIds: [op.eventId, ...ids], detail: `${op.type} (step ${op.input.stepId}) ran with ${approvers.size} of ${quorum} valid approvals on gate ${gate.id}` }];
+        return [
+          {
+            invariant: 'quorum-before-gated-steps',
+            eventIds: [op.eventId, ...ids],
+            detail: `${op.type} (step ${op.input.stepId}) ran with ${approvers.size} of ${quorum} valid approvals on gate ${gate.id}`,
+          },
+        ];
       }),
   );
 }
@@ -308,21 +477,47 @@ function policyBeforeGatedSteps(f: AuditFacts): Violation[] {
     const { step } = stepOf(f, op);
     const required = snapshot?.steps.find((s) => s.id === op.input.stepId);
     const currentKind = step && isOperation(step) ? stepKind(step, operationKind(step.op)) : undefined;
-    if (snapshot && !required) v.push({ invariant: 'policy-before-gated-steps', eventIds: [op.eventId], detail: `${op.type} (step ${op.input.stepId}) is not in the recorded policy check` });
-    if (required && currentKind && required.kind !== currentKind && (currentKind === 'irreversible' || currentKind === 'key-material')) {
-      v.push({ invariant: 'policy-before-gated-steps', eventIds: [f.policy!.eventId, op.eventId], detail: `the recorded policy check calls ${op.type} ${required.kind}; it is ${currentKind}` });
+    if (snapshot && !required)
+      v.push({
+        invariant: 'policy-before-gated-steps',
+        eventIds: [op.eventId],
+        detail: `${op.type} (step ${op.input.stepId}) is not in the recorded policy check`,
+      });
+    if (
+      required &&
+      currentKind &&
+      required.kind !== currentKind &&
+      (currentKind === 'irreversible' || currentKind === 'key-material')
+    ) {
+      v.push({
+        invariant: 'policy-before-gated-steps',
+        eventIds: [f.policy!.eventId, op.eventId],
+        detail: `the recorded policy check calls ${op.type} ${required.kind}; it is ${currentKind}`,
+      });
     }
     const rule = required?.rule;
     if (!required || !rule) return v;
     const { met, open } = policyMet(required, (id) => {
       const standing = snapshot!.standing.find((s) => s.stepId === id);
-      if (standing) return f.operations.some((o) => o.input.stepId === id && o.type === op_('approval.standing') && o.completedAt !== undefined && o.completedAt < op.eventId);
+      if (standing)
+        return f.operations.some(
+          (o) =>
+            o.input.stepId === id &&
+            o.type === op_('approval.standing') &&
+            o.completedAt !== undefined &&
+            o.completedAt < op.eventId,
+        );
       const gate = snapshot!.gates.find((g) => g.id === id);
       const { approvers, vetoed } = approvalsBefore(f, id, op.eventId);
       return Boolean(gate) && gatePassed(approvers, vetoed, Math.max(gate!.quorum, rule.quorum));
     });
     const unmet = open.length ? open : ['nothing'];
-    if (!met) v.push({ invariant: 'policy-before-gated-steps', eventIds: [op.eventId], detail: `${required.kind} ${op.type} (step ${op.input.stepId}) ran before ${unmet.join(', ')} met the policy (${rule.quorum} of ${rule.groups.join(' and ')})` });
+    if (!met)
+      v.push({
+        invariant: 'policy-before-gated-steps',
+        eventIds: [op.eventId],
+        detail: `${required.kind} ${op.type} (step ${op.input.stepId}) ran before ${unmet.join(', ')} met the policy (${rule.quorum} of ${rule.groups.join(' and ')})`,
+      });
     return v;
   });
 }
@@ -331,29 +526,64 @@ function noIrreversibleAfterCancel(f: AuditFacts): Violation[] {
   const cancel = f.cancels[0];
   if (cancel === undefined) return [];
   return f.operations
-    .filter((op) => (stepOf(f, op).step?.irreversible || operationKind(op.type) === 'irreversible') && op.eventId > cancel)
-    .map((op) => ({ invariant: 'no-irreversible-after-cancel', eventIds: [cancel, op.eventId], detail: `irreversible ${op.type} started after the cancel` }));
+    .filter(
+      (op) => (stepOf(f, op).step?.irreversible || operationKind(op.type) === 'irreversible') && op.eventId > cancel,
+    )
+    .map((op) => ({
+      invariant: 'no-irreversible-after-cancel',
+      eventIds: [cancel, op.eventId],
+      detail: `irreversible ${op.type} started after the cancel`,
+    }));
 }
 
 function zeroizeVerifiedBeforeDeprovision(f: AuditFacts): Violation[] {
   return f.operations
-    .filter((op) => op.type === op_('azure.deleteDedicatedHsm') && !(doneBefore(f, op, 'hsm.zeroize') && doneBefore(f, op, 'hsm.verify', (o) => o.input.args.zeroized === true)))
-    .map((op) => ({ invariant: 'zeroize-verified-before-deprovision', eventIds: [op.eventId], detail: 'the Azure deprovision was scheduled without a completed zeroize and a completed verification that the HSM is zeroized' }));
+    .filter(
+      (op) =>
+        op.type === op_('azure.deleteDedicatedHsm') &&
+        !(doneBefore(f, op, 'hsm.zeroize') && doneBefore(f, op, 'hsm.verify', (o) => o.input.args.zeroized === true)),
+    )
+    .map((op) => ({
+      invariant: 'zeroize-verified-before-deprovision',
+      eventIds: [op.eventId],
+      detail:
+        'the Azure deprovision was scheduled without a completed zeroize and a completed verification that the HSM is zeroized',
+    }));
 }
 
 function backupVerifiedBeforeFirmwareUpgrade(f: AuditFacts): Violation[] {
-  const backedUp = (op: Operation) => doneBefore(f, op, 'backup.verify') || f.children.some((c) => c.eventId < op.eventId && c.result?.kind === 'backup' && c.result?.phase === 'completed');
+  const backedUp = (op: Operation) =>
+    doneBefore(f, op, 'backup.verify') ||
+    f.children.some((c) => c.eventId < op.eventId && c.result?.kind === 'backup' && c.result?.phase === 'completed');
   return f.operations
     .filter((op) => (op.type === op_('package.update') || op.type === op_('firmware.upgrade')) && !backedUp(op))
-    .map((op) => ({ invariant: 'backup-verified-before-firmware-upgrade', eventIds: [op.eventId], detail: 'the firmware upgrade was scheduled without a completed, verified backup' }));
+    .map((op) => ({
+      invariant: 'backup-verified-before-firmware-upgrade',
+      eventIds: [op.eventId],
+      detail: 'the firmware upgrade was scheduled without a completed, verified backup',
+    }));
 }
 
 function deviceStepsEvidence(f: AuditFacts): Violation[] {
   return f.operations.flatMap((op): Violation[] => {
     if (op.completedAt === undefined || !op.type.includes('.') || stepOf(f, op).step?.type !== 'device') return [];
     const r = op.result;
-    const complete = r && r.op === op.type && typeof r.outcome === 'string' && r.probe && r.verify && (r.outcome !== 'applied' || r.commands.length > 0);
-    return complete ? [] : [{ invariant: 'device-steps-evidence', eventIds: [op.completedAt], detail: `${op.type} (step ${op.input.stepId}) completed without probe/act/verify evidence` }];
+    const complete =
+      r &&
+      r.op === op.type &&
+      typeof r.outcome === 'string' &&
+      r.probe &&
+      r.verify &&
+      (r.outcome !== 'applied' || r.commands.length > 0);
+    return complete
+      ? []
+      : [
+          {
+            invariant: 'device-steps-evidence',
+            eventIds: [op.completedAt],
+            detail: `${op.type} (step ${op.input.stepId}) completed without probe/act/verify evidence`,
+          },
+        ];
   });
 }
 

@@ -70,22 +70,41 @@ export interface ReportModel {
 const HOW: Record<string, string> = { cli: 'own key (CLI)', 'email-link': 'email link (the web app attests)' };
 
 function verdictOf(verdict: VerifyResult | undefined): ReportModel['verdict'] {
-  if (!verdict) return { headline: 'NOT VERIFIED: run `ceremony audit verify` (or report with the export and its manifest)', checks: [], lines: [] };
+  if (!verdict)
+    return {
+      headline: 'NOT VERIFIED: run `ceremony audit verify` (or report with the export and its manifest)',
+      checks: [],
+      lines: [],
+    };
   const headline = verdict.ok
     ? `VERIFIED: ${verdict.replayed ? 'replayed with the current code' : 'from the history alone (not replayed)'}, every decision signed, every invariant holds`
     : 'FAILED: the history does not prove what the ceremony claims (below)';
-  const lines = [...verdict.problems, ...verdict.violations.map((v) => `${v.invariant} (events ${v.eventIds.join(', ')}): ${v.detail}`), ...verdict.notes];
+  const lines = [
+    ...verdict.problems,
+    ...verdict.violations.map((v) => `${v.invariant} (events ${v.eventIds.join(', ')}): ${v.detail}`),
+    ...verdict.notes,
+  ];
   return { headline, checks: verdict.checks, lines };
 }
 
 function commandsOf(transcript: unknown): ReportCommand[] {
   const t = (transcript as { transcript?: unknown } | undefined)?.transcript;
-  return Array.isArray(t) ? (t as ReportCommand[]).map((c) => ({ device: String(c.device), user: String(c.user), command: String(c.command), code: Number(c.code), output: String(c.output ?? '') })) : [];
+  return Array.isArray(t)
+    ? (t as ReportCommand[]).map((c) => ({
+        device: String(c.device),
+        user: String(c.user),
+        command: String(c.command),
+        code: Number(c.code),
+        output: String(c.output ?? ''),
+      }))
+    : [];
 }
 
 function warningsOf(recorded: unknown): string[] {
   const w = (recorded as { warnings?: unknown } | undefined)?.warnings;
-  return Array.isArray(w) ? [...new Set((w as { device?: unknown; line?: unknown }[]).map((x) => `${String(x.device)}: ${String(x.line)}`))] : [];
+  return Array.isArray(w)
+    ? [...new Set((w as { device?: unknown; line?: unknown }[]).map((x) => `${String(x.device)}: ${String(x.line)}`))]
+    : [];
 }
 
 const OUTCOME: Record<OperationEvidence['outcome'], string> = {
@@ -101,18 +120,42 @@ export function reportModel(events: AuditEvent[], verdict?: VerifyResult): Repor
   const time = (id: number) => events.find((e) => e.id === id)?.time ?? '';
   const failures = events.filter((e) => e.activityFailed);
   const scheduledStep = new Map(f.operations.map((o) => [o.eventId, o.input.stepId]));
-  const outcome = f.close ? (f.close.phase ?? f.close.type.replace('EVENT_TYPE_WORKFLOW_EXECUTION_', '').toLowerCase()) : 'still running (the history has no close event)';
+  const outcome = f.close
+    ? (f.close.phase ?? f.close.type.replace('EVENT_TYPE_WORKFLOW_EXECUTION_', '').toLowerCase())
+    : 'still running (the history has no close event)';
 
   const steps = f.plan.steps.map((step, i): ReportStep => {
-    const base = { n: i + 1, id: step.id, title: step.title, irreversible: step.irreversible, commands: [] as ReportCommand[], apiCalls: [] as ApiCall[], nextSteps: [] as string[], warnings: [] as string[] };
+    const base = {
+      n: i + 1,
+      id: step.id,
+      title: step.title,
+      irreversible: step.irreversible,
+      commands: [] as ReportCommand[],
+      apiCalls: [] as ApiCall[],
+      nextSteps: [] as string[],
+      warnings: [] as string[],
+    };
     if (isGate(step)) {
       const ds = f.decisions.filter((d) => d.gate === step.id);
       const standing = f.operations.find((o) => o.input.stepId === step.id);
-      return { ...base, status: ds.length ? ds.map((d) => `${d.name} by ${d.actor}`).join(', ') : standing ? 'standing approval (below)' : 'no decision' };
+      return {
+        ...base,
+        status: ds.length
+          ? ds.map((d) => `${d.name} by ${d.actor}`).join(', ')
+          : standing
+            ? 'standing approval (below)'
+            : 'no decision',
+      };
     }
     if (step.type === 'ceremony') {
       const runs = f.children.filter((c) => c.workflowId.startsWith(childCeremonyPrefix(f.ceremonyId, step.id)));
-      return { ...base, status: runs.length ? runs.map((c) => `child ceremony ${c.workflowId}: ${c.result?.phase ?? 'ended'}`).join('; ') + ' (its own history has its report)' : 'not run' };
+      return {
+        ...base,
+        status: runs.length
+          ? runs.map((c) => `child ceremony ${c.workflowId}: ${c.result?.phase ?? 'ended'}`).join('; ') +
+            ' (its own history has its report)'
+          : 'not run',
+      };
     }
     if (!isOperation(step)) return { ...base, status: 'wait' };
     const runs = f.operations.filter((o) => o.input.stepId === step.id);
@@ -135,14 +178,46 @@ export function reportModel(events: AuditEvent[], verdict?: VerifyResult): Repor
   const incidents: ReportIncident[] = [
     ...failures.map((e): ReportIncident => {
       const stepId = scheduledStep.get(e.activityFailed!.scheduledId) ?? '?';
-      return { when: e.time, what: `reported step ${stepId} failed`, who: 'worker', detail: `${e.activityFailed!.type ? `${e.activityFailed!.type}: ` : ''}${e.activityFailed!.message}`, commands: commandsOf(e.activityFailed!.details), warnings: warningsOf(e.activityFailed!.details) };
+      return {
+        when: e.time,
+        what: `reported step ${stepId} failed`,
+        who: 'worker',
+        detail: `${e.activityFailed!.type ? `${e.activityFailed!.type}: ` : ''}${e.activityFailed!.message}`,
+        commands: commandsOf(e.activityFailed!.details),
+        warnings: warningsOf(e.activityFailed!.details),
+      };
     }),
     ...events
       .filter((e) => e.type.includes('ACTIVITY_TASK_TIMED_OUT'))
-      .map((e): ReportIncident => ({ when: e.time, what: 'reported a step timed out', who: 'worker', detail: `event ${e.id}`, commands: [], warnings: [] })),
-    ...f.resolutions.map((r): ReportIncident => ({ when: time(r.eventId), what: `chose ${String(r.args.action)}`, who: String(r.args.by), detail: String(r.args.reason ?? ''), commands: [], warnings: [] })),
+      .map((e): ReportIncident => ({
+        when: e.time,
+        what: 'reported a step timed out',
+        who: 'worker',
+        detail: `event ${e.id}`,
+        commands: [],
+        warnings: [],
+      })),
+    ...f.resolutions.map((r): ReportIncident => ({
+      when: time(r.eventId),
+      what: `chose ${String(r.args.action)}`,
+      who: String(r.args.by),
+      detail: String(r.args.reason ?? ''),
+      commands: [],
+      warnings: [],
+    })),
     ...acceptedUpdates(events).flatMap((u): ReportIncident[] =>
-      u.kind === 'update' && u.name === 'cancel' ? [{ when: time(u.eventId), what: 'cancelled', who: String(u.input.by), detail: String(u.input.reason ?? ''), commands: [], warnings: [] }] : [],
+      u.kind === 'update' && u.name === 'cancel'
+        ? [
+            {
+              when: time(u.eventId),
+              what: 'cancelled',
+              who: String(u.input.by),
+              detail: String(u.input.reason ?? ''),
+              commands: [],
+              warnings: [],
+            },
+          ]
+        : [],
     ),
   ].sort((a, b) => a.when.localeCompare(b.when));
 
@@ -166,7 +241,10 @@ export function reportModel(events: AuditEvent[], verdict?: VerifyResult): Repor
       how: own(HOW, d.via) ?? d.via,
       signedAt: d.at,
       signature: d.signatureValid ? 'valid' : 'INVALID',
-      plan: d.planDigest === f.digest ? `this plan (${f.digest.slice(0, 12)}…)` : `OTHER plan ${String(d.planDigest).slice(0, 12)}…`,
+      plan:
+        d.planDigest === f.digest
+          ? `this plan (${f.digest.slice(0, 12)}…)`
+          : `OTHER plan ${String(d.planDigest).slice(0, 12)}…`,
       text: d.text,
     })),
     steps,

@@ -35,7 +35,8 @@ const MAX_KEY_FILE_BYTES = 4 * 1024 * 1024;
 /** Read an inventory (it has `hsms`) or a key list; a file that is neither is refused with why. */
 export function loadTrustAnchor(path: string): TrustAnchor {
   const text = readFileSync(path, 'utf8');
-  if (text.length > MAX_KEY_FILE_BYTES) throw new Error(`${path}: a key file of ${text.length} bytes is too large (at most ${MAX_KEY_FILE_BYTES})`);
+  if (text.length > MAX_KEY_FILE_BYTES)
+    throw new Error(`${path}: a key file of ${text.length} bytes is too large (at most ${MAX_KEY_FILE_BYTES})`);
   return parseTrustAnchor(text, path);
 }
 
@@ -53,20 +54,38 @@ export function parseTrustAnchor(text: string, source: string): TrustAnchor {
   const parsed = KeyListSchema.safeParse(raw);
   if (!parsed.success) {
     const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ');
-    throw new Error(`${source}: neither an inventory (with hsms) nor a key list ({ revision, signingKeys, attestationKeys }): ${why}`);
+    throw new Error(
+      `${source}: neither an inventory (with hsms) nor a key list ({ revision, signingKeys, attestationKeys }): ${why}`,
+    );
   }
   const list = parsed.data;
-  return anchorOf(source, list.revision === undefined ? undefined : String(list.revision), list.signingKeys, list.attestationKeys);
+  return anchorOf(
+    source,
+    list.revision === undefined ? undefined : String(list.revision),
+    list.signingKeys,
+    list.attestationKeys,
+  );
 }
 
-function anchorOf(source: string, revision: string | undefined, signingKeys: Record<string, string[]>, attestationKeys: string[]): TrustAnchor {
+function anchorOf(
+  source: string,
+  revision: string | undefined,
+  signingKeys: Record<string, string[]>,
+  attestationKeys: string[],
+): TrustAnchor {
   const keys = new Map<string, string[]>();
   for (const email of Object.keys(signingKeys)) keys.set(email.toLowerCase(), [...(own(signingKeys, email) ?? [])]);
-  return { source, ...(revision !== undefined ? { revision } : {}), signingKeys: keys, attestationKeys: [...attestationKeys] };
+  return {
+    source,
+    ...(revision !== undefined ? { revision } : {}),
+    signingKeys: keys,
+    attestationKeys: [...attestationKeys],
+  };
 }
 
 /** The anchor as a verdict names it: `keys.yaml` or `keys.yaml (revision 42)`. */
-export const anchorName = (anchor: TrustAnchor) => `${anchor.source}${anchor.revision !== undefined ? ` (revision ${anchor.revision})` : ''}`;
+export const anchorName = (anchor: TrustAnchor) =>
+  `${anchor.source}${anchor.revision !== undefined ? ` (revision ${anchor.revision})` : ''}`;
 
 /**
  * Is `publicKey` one the anchor lets sign for `signer` (that person's own key, or a web app

@@ -21,16 +21,37 @@ export const BackupRetentionParamsSchema = z
 export function buildBackupRetentionPlan({ request, inventory }: PlanContext): PlanInput {
   const p = BackupRetentionParamsSchema.parse(request.params);
   const hsm = hsmEntry(inventory, request.hsm);
-  const retentionDays = requireInventory(hsm.backupRetentionDays, `hsms.${request.hsm}.backupRetentionDays`, 'for a backup retention (how many days a backup is kept)');
+  const retentionDays = requireInventory(
+    hsm.backupRetentionDays,
+    `hsms.${request.hsm}.backupRetentionDays`,
+    'for a backup retention (how many days a backup is kept)',
+  );
   const backupName = requireInventory(hsm.backupDevice, `hsms.${request.hsm}.backupDevice`, 'for a backup retention');
-  const backup = requireInventory(own(inventory.backupDevices, backupName), `backupDevices.${backupName}`, `by hsms.${request.hsm}.backupDevice`);
-  requireInventory(backup.credentials.backupHsmSo, `backupDevices.${backupName}.credentials.backupHsmSo`, "for a backup retention (the Backup HSM's SO deletes a backup partition)");
+  const backup = requireInventory(
+    own(inventory.backupDevices, backupName),
+    `backupDevices.${backupName}`,
+    `by hsms.${request.hsm}.backupDevice`,
+  );
+  requireInventory(
+    backup.credentials.backupHsmSo,
+    `backupDevices.${backupName}.credentials.backupHsmSo`,
+    "for a backup retention (the Backup HSM's SO deletes a backup partition)",
+  );
   const args = { partitions: p.partitions.join(','), retentionDays };
   const which = `${p.partitions.join(', ')} of ${request.hsm}`;
   return {
-    ...planFrame(request, inventory, `Delete the backups of ${which} older than ${retentionDays} days from ${backupName}`),
+    ...planFrame(
+      request,
+      inventory,
+      `Delete the backups of ${which} older than ${retentionDays} days from ${backupName}`,
+    ),
     steps: [
-      check('vpn', `The backup workstation ${backupName} answers over the VPN, and reaches ${request.hsm}'s NTLS port`, 'vpn.check', {}),
+      check(
+        'vpn',
+        `The backup workstation ${backupName} answers over the VPN, and reaches ${request.hsm}'s NTLS port`,
+        'vpn.check',
+        {},
+      ),
       check(
         'candidates',
         `List the partitions' backups on ${backupName}: which are older than ${retentionDays} days and would go, and why each other is kept (none would go: the ceremony ends here)`,
@@ -38,7 +59,13 @@ export function buildBackupRetentionPlan({ request, inventory }: PlanContext): P
         args,
         { completeIfPresent: true },
       ),
-      ...approvalGate(inventory, request, p, 'approve', `Approve deleting the backups of ${which} older than ${retentionDays} days (as listed by the step before)`),
+      ...approvalGate(
+        inventory,
+        request,
+        p,
+        'approve',
+        `Approve deleting the backups of ${which} older than ${retentionDays} days (as listed by the step before)`,
+      ),
       device(
         request,
         'delete-expired',

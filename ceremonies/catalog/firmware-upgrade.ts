@@ -12,20 +12,41 @@ import type { PlanContext } from './types';
 
 const DocumentedTarget = FirmwareVersion.superRefine((version, ctx) => {
   if (!firmwareRelease(version)) {
-    ctx.addIssue({ code: 'custom', message: `no documented upgrade path to firmware ${version} (known: ${FIRMWARE_RELEASES.map((r) => r.firmware).join(', ')}; see ceremonies/firmware-releases.ts)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `no documented upgrade path to firmware ${version} (known: ${FIRMWARE_RELEASES.map((r) => r.firmware).join(', ')}; see ceremonies/firmware-releases.ts)`,
+    });
   }
 });
 
 export const FirmwareUpgradeParamsSchema = z
   .object({
     ...GateParams,
-    file: PackageFile.describe("the secure package (`.spkg`) in the worker's package directory (`CEREMONY_PACKAGES_DIR`)"),
+    file: PackageFile.describe(
+      "the secure package (`.spkg`) in the worker's package directory (`CEREMONY_PACKAGES_DIR`)",
+    ),
     sha256: Sha256Hex.describe('its sha256, checked before it is copied'),
-    authCode: AuthCode.describe("the package's authorisation code from Thales (never logged; scrubbed from transcripts)"),
-    targetFirmware: DocumentedTarget.describe('a release of `ceremonies/firmware-releases.ts`; any other is refused when the plan is built'),
+    authCode: AuthCode.describe(
+      "the package's authorisation code from Thales (never logged; scrubbed from transcripts)",
+    ),
+    targetFirmware: DocumentedTarget.describe(
+      'a release of `ceremonies/firmware-releases.ts`; any other is refused when the plan is built',
+    ),
     partitions: ListParam.describe('the partitions backed up (a child `backup` ceremony) before anything is installed'),
-    rebootWaitSeconds: z.coerce.number().int().min(1).max(7200).default(900).describe('how long the reboot step waits for the new appliance software'),
-    restartWaitSeconds: z.coerce.number().int().min(1).max(7200).default(900).describe('how long to wait for the HSM to answer on the new firmware after `hsm firmware upgrade`'),
+    rebootWaitSeconds: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(7200)
+      .default(900)
+      .describe('how long the reboot step waits for the new appliance software'),
+    restartWaitSeconds: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(7200)
+      .default(900)
+      .describe('how long to wait for the HSM to answer on the new firmware after `hsm firmware upgrade`'),
     signer: SlugSchema.default('microsoft').describe('the external signer (inventory `externalSigners`)'),
   })
   .strict();
@@ -62,10 +83,17 @@ export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
   const { request, inventory } = context;
   const p = FirmwareUpgradeParamsSchema.parse(request.params);
   const release = firmwareRelease(p.targetFirmware)!;
-  const signer = requireInventory(own(inventory.externalSigners, p.signer), `externalSigners.${p.signer}`, 'for the firmware sign-off');
+  const signer = requireInventory(
+    own(inventory.externalSigners, p.signer),
+    `externalSigners.${p.signer}`,
+    'for the firmware sign-off',
+  );
   const backupPlan = PlanSchema.parse(
     buildBackupPlan(
-      { request: { ...request, kind: 'backup', ticket: request.ticket, params: { partitions: p.partitions.join(',') } }, inventory },
+      {
+        request: { ...request, kind: 'backup', ticket: request.ticket, params: { partitions: p.partitions.join(',') } },
+        inventory,
+      },
       { gate: false },
     ),
   );
@@ -76,9 +104,27 @@ export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
     ...planFrame(request, inventory, `Upgrade ${request.hsm} to firmware ${p.targetFirmware}`),
     steps: [
       ...haExclusionPrecheck(context),
-      check('on-target', `Is ${request.hsm} already on ${target}? (then nothing to do)`, 'firmware.onTarget', { targetFirmware: p.targetFirmware, targetSoftware: release.software }, { completeIfPresent: true }),
-      check('upgrade-path', `The documentation allows the upgrade to ${target} from what ${request.hsm} runs (firmware and appliance software), and its prerequisites are installed`, 'firmware.upgradePath', { targetFirmware: p.targetFirmware }, { precheck: true }),
-      check('default-route', `${request.hsm} has exactly one default route (a lost network path on Azure means a reset that loses the keys)`, 'appliance.singleDefaultRoute', {}, { precheck: true }),
+      check(
+        'on-target',
+        `Is ${request.hsm} already on ${target}? (then nothing to do)`,
+        'firmware.onTarget',
+        { targetFirmware: p.targetFirmware, targetSoftware: release.software },
+        { completeIfPresent: true },
+      ),
+      check(
+        'upgrade-path',
+        `The documentation allows the upgrade to ${target} from what ${request.hsm} runs (firmware and appliance software), and its prerequisites are installed`,
+        'firmware.upgradePath',
+        { targetFirmware: p.targetFirmware },
+        { precheck: true },
+      ),
+      check(
+        'default-route',
+        `${request.hsm} has exactly one default route (a lost network path on Azure means a reset that loses the keys)`,
+        'appliance.singleDefaultRoute',
+        {},
+        { precheck: true },
+      ),
       ...backupCompatibilityPrechecks(context, p.targetFirmware),
       {
         id: 'signoff',
@@ -91,13 +137,26 @@ export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
       },
       ...approvals,
       { id: 'backup', type: 'ceremony', title: `Fresh backup of ${p.partitions.join(', ')}`, plan: backupPlan },
-      device(request, 'upload', `Copy ${p.file} to the appliance with scp (sha256 checked first)`, 'firmware.upload', { file: p.file, sha256: p.sha256 }, { requires: ['backup'] }),
+      device(
+        request,
+        'upload',
+        `Copy ${p.file} to the appliance with scp (sha256 checked first)`,
+        'firmware.upload',
+        { file: p.file, sha256: p.sha256 },
+        { requires: ['backup'] },
+      ),
       // The plan is built from the request and the inventory alone (its digest is recomputed), so
       // it cannot name the clients registered on the unit: this read-only step reads them
       // (`client list`) and the acknowledgement gate's mail names them (the step's next steps).
       // The inventory's client certificates are not per unit, and a client registered by hand is
       // not in them: the device is the one list that is complete.
-      check('registered-clients', `Read the clients registered on ${request.hsm} (client list)`, 'clients.registered', {}, { requires: ['upload'] }),
+      check(
+        'registered-clients',
+        `Read the clients registered on ${request.hsm} (client list)`,
+        'clients.registered',
+        {},
+        { requires: ['upload'] },
+      ),
       // an HA member: its group's owners take it out first (and put it back after the verify)
       ...haLeaveGate(context, p),
       {
@@ -110,8 +169,21 @@ export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
         deadline: p.deadline,
         remindEvery: p.remindEvery,
       },
-      check('verify-package', `As the HSM SO: package listfile, package verify ${p.file} (it decrypts, its certificate and signature hold)`, 'package.verify', { file: p.file, authCode: p.authCode }, { requires: ['upload'] }),
-      device(request, 'install', `package update ${p.file}: appliance software ${release.software} (it runs after the reboot), firmware ${p.targetFirmware} staged`, 'package.update', { file: p.file, authCode: p.authCode, targetFirmware: p.targetFirmware }, { requires: ['backup', 'verify-package', ...(haMembership(context) ? ['ha-leave'] : [])] }),
+      check(
+        'verify-package',
+        `As the HSM SO: package listfile, package verify ${p.file} (it decrypts, its certificate and signature hold)`,
+        'package.verify',
+        { file: p.file, authCode: p.authCode },
+        { requires: ['upload'] },
+      ),
+      device(
+        request,
+        'install',
+        `package update ${p.file}: appliance software ${release.software} (it runs after the reboot), firmware ${p.targetFirmware} staged`,
+        'package.update',
+        { file: p.file, authCode: p.authCode, targetFirmware: p.targetFirmware },
+        { requires: ['backup', 'verify-package', ...(haMembership(context) ? ['ha-leave'] : [])] },
+      ),
       device(
         request,
         'reboot',
@@ -124,11 +196,22 @@ export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
           heartbeatTimeout: '60s',
           escalate:
             inventory.supportContacts.length > 0
-              ? { on: ['RebootHung'], to: inventory.supportContacts, subject: `Physical reboot needed: ${request.hsm} did not come back after a firmware reboot` }
+              ? {
+                  on: ['RebootHung'],
+                  to: inventory.supportContacts,
+                  subject: `Physical reboot needed: ${request.hsm} did not come back after a firmware reboot`,
+                }
               : undefined,
         },
       ),
-      device(request, 'firmware', `hsm firmware upgrade to ${p.targetFirmware}, as the HSM SO, on appliance software ${release.software}`, 'firmware.upgrade', { targetFirmware: p.targetFirmware, targetSoftware: release.software }, { requires: ['reboot'] }),
+      device(
+        request,
+        'firmware',
+        `hsm firmware upgrade to ${p.targetFirmware}, as the HSM SO, on appliance software ${release.software}`,
+        'firmware.upgrade',
+        { targetFirmware: p.targetFirmware, targetSoftware: release.software },
+        { requires: ['reboot'] },
+      ),
       device(
         request,
         'hsm-restarted',
@@ -137,7 +220,13 @@ export function buildFirmwareUpgradePlan(context: PlanContext): PlanInput {
         { targetFirmware: p.targetFirmware, waitSeconds: p.restartWaitSeconds },
         { requires: ['firmware'], timeout: `${p.restartWaitSeconds + 120}s` },
       ),
-      check('verify', `hsm show reports ${target}`, 'hsm.verify', { firmware: p.targetFirmware, software: release.software }, { requires: ['hsm-restarted'] }),
+      check(
+        'verify',
+        `hsm show reports ${target}`,
+        'hsm.verify',
+        { firmware: p.targetFirmware, software: release.software },
+        { requires: ['hsm-restarted'] },
+      ),
       ...haRejoinGate(context, p),
     ],
   };

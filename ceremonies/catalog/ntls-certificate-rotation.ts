@@ -10,7 +10,10 @@ export const NtlsCertificateRotationParamsSchema = z
   .object({
     ...GateParams,
     /** The network device NTLS is bound to again (`ntls bind`) before it restarts. */
-    ntlsDevice: z.enum(NTLS_DEVICES).default('eth0').describe('the network device NTLS is bound to again (`ntls bind`) before it restarts'),
+    ntlsDevice: z
+      .enum(NTLS_DEVICES)
+      .default('eth0')
+      .describe('the network device NTLS is bound to again (`ntls bind`) before it restarts'),
   })
   .strict();
 
@@ -38,8 +41,19 @@ export function buildNtlsCertificateRotationPlan(context: PlanContext): PlanInpu
     steps: [
       // `service restart ntls` drops every client: never while another member of its HA group is down
       ...haExclusionPrecheck(context),
-      check('baseline', `Read ${request.hsm}'s NTLS server certificate (server.pem: fingerprint, expiry) and its registered clients (client list)`, 'ntls.rotationBaseline', {}),
-      ...approvalGate(inventory, request, p, 'approve', `Approve the NTLS certificate rotation of ${request.hsm} (its clients cannot connect until they trust the new one)`),
+      check(
+        'baseline',
+        `Read ${request.hsm}'s NTLS server certificate (server.pem: fingerprint, expiry) and its registered clients (client list)`,
+        'ntls.rotationBaseline',
+        {},
+      ),
+      ...approvalGate(
+        inventory,
+        request,
+        p,
+        'approve',
+        `Approve the NTLS certificate rotation of ${request.hsm} (its clients cannot connect until they trust the new one)`,
+      ),
       device(
         request,
         'rotate',

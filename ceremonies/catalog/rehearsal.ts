@@ -15,7 +15,14 @@ export function buildRehearsalPlan({ request, inventory }: PlanContext): PlanInp
       ...approvalGate(inventory, request, params, 'approve', 'Approve the rehearsal'),
       device(request, 'prepare', 'Record the preparation effect', 'ledger.record', { key: 'prepare' }),
       { id: 'settle', type: 'wait', title: 'Let the stand-in device settle', duration: '1s' },
-      device(request, 'commit', 'Record the irreversible effect', 'ledger.record', { key: 'commit' }, { irreversible: true }),
+      device(
+        request,
+        'commit',
+        'Record the irreversible effect',
+        'ledger.record',
+        { key: 'commit' },
+        { irreversible: true },
+      ),
     ],
   };
 }

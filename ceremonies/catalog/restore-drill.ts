@@ -16,7 +16,9 @@ export const RestoreDrillParamsSchema = z
     partitions: ListParam.describe('the partitions whose newest backup is drilled'),
     /** A standing pre-approval (inventory `standingApprovals`, ceremony restore-drill): scheduled
      * drills need nobody. */
-    standingApproval: SlugSchema.optional().describe('a standing pre-approval (`standingApprovals.<id>`, ceremony restore-drill, kinds reversible and key-material, naming every drilled partition and the backup device) instead of a gate'),
+    standingApproval: SlugSchema.optional().describe(
+      'a standing pre-approval (`standingApprovals.<id>`, ceremony restore-drill, kinds reversible and key-material, naming every drilled partition and the backup device) instead of a gate',
+    ),
   })
   .strict();
 
@@ -27,12 +29,21 @@ export function scratchPartitionFor(inventory: Inventory, hsm: string, partition
   const entry = hsmEntry(inventory, hsm);
   const domain = own(entry.partitionCredentials, partition)?.domain;
   const problem = (text: string) => new ValidationError('inventory', [text]);
-  if (!entry.scratchPartitions?.length) throw problem(`hsms.${hsm}.scratchPartitions: required for a restore drill (a partition kept for drills, with its Crypto Officer and the drilled partitions' cloning domain in partitionCredentials)`);
-  if (!domain) throw problem(`hsms.${hsm}.partitionCredentials.${partition}.domain: required for a restore drill of ${partition} (its cloning domain)`);
-  if (entry.scratchPartitions.includes(partition)) throw problem(`${partition} is one of hsms.${hsm}.scratchPartitions: a scratch partition is not drilled`);
+  if (!entry.scratchPartitions?.length)
+    throw problem(
+      `hsms.${hsm}.scratchPartitions: required for a restore drill (a partition kept for drills, with its Crypto Officer and the drilled partitions' cloning domain in partitionCredentials)`,
+    );
+  if (!domain)
+    throw problem(
+      `hsms.${hsm}.partitionCredentials.${partition}.domain: required for a restore drill of ${partition} (its cloning domain)`,
+    );
+  if (entry.scratchPartitions.includes(partition))
+    throw problem(`${partition} is one of hsms.${hsm}.scratchPartitions: a scratch partition is not drilled`);
   const scratch = entry.scratchPartitions.find((s) => own(entry.partitionCredentials, s)?.domain === domain);
   if (!scratch) {
-    throw problem(`hsms.${hsm}.scratchPartitions: none has ${partition}'s cloning domain (partitionCredentials.${partition}.domain is ${domain}); a backup restores only into a partition of its own cloning domain`);
+    throw problem(
+      `hsms.${hsm}.scratchPartitions: none has ${partition}'s cloning domain (partitionCredentials.${partition}.domain is ${domain}); a backup restores only into a partition of its own cloning domain`,
+    );
   }
   return scratch;
 }
@@ -47,13 +58,26 @@ export function scratchPartitionFor(inventory: Inventory, hsm: string, partition
 export function buildRestoreDrillPlan({ request, inventory }: PlanContext): PlanInput {
   const p = RestoreDrillParamsSchema.parse(request.params);
   const ws = backupWorkstation({ request, inventory }, 'for a restore drill');
-  const drills = p.partitions.map((partition) => ({ partition, scratch: scratchPartitionFor(inventory, request.hsm, partition) }));
-  for (const { partition, scratch } of drills) requireRestoreSecrets(inventory, request.hsm, ws.name, scratch, { hsm: request.hsm, partition });
+  const drills = p.partitions.map((partition) => ({
+    partition,
+    scratch: scratchPartitionFor(inventory, request.hsm, partition),
+  }));
+  for (const { partition, scratch } of drills)
+    requireRestoreSecrets(inventory, request.hsm, ws.name, scratch, { hsm: request.hsm, partition });
   const args = (d: (typeof drills)[number]) => ({ partition: d.scratch, source: d.partition, intoNonEmpty: false });
   return {
-    ...planFrame(request, inventory, `Restore drill of ${p.partitions.join(', ')} on ${request.hsm}: the newest backup of each, into a scratch partition`),
+    ...planFrame(
+      request,
+      inventory,
+      `Restore drill of ${p.partitions.join(', ')} on ${request.hsm}: the newest backup of each, into a scratch partition`,
+    ),
     steps: [
-      check('vpn', `The backup workstation ${ws.name} answers over the VPN, and reaches ${request.hsm}'s NTLS port`, 'vpn.check', {}),
+      check(
+        'vpn',
+        `The backup workstation ${ws.name} answers over the VPN, and reaches ${request.hsm}'s NTLS port`,
+        'vpn.check',
+        {},
+      ),
       ...drills.map((d) =>
         check(
           `ready-${d.partition}`,
@@ -63,13 +87,38 @@ export function buildRestoreDrillPlan({ request, inventory }: PlanContext): Plan
           { precheck: true },
         ),
       ),
-      ...standingOrGate({ request, inventory }, p, `Approve a restore drill of ${p.partitions.join(', ')}`, 'this restore drill'),
+      ...standingOrGate(
+        { request, inventory },
+        p,
+        `Approve a restore drill of ${p.partitions.join(', ')}`,
+        'this restore drill',
+      ),
       ws.register,
       ...drills.flatMap((d) => [
         ws.assign(d.scratch, `visible-${d.partition}`),
-        device(request, `restore-${d.partition}`, `Restore the newest backup of ${d.partition} (the one ready-${d.partition} found) into scratch partition ${d.scratch} as its Crypto Officer`, 'backup.restore', { ...args(d), labelFrom: `ready-${d.partition}` }, { requires: [`ready-${d.partition}`, `visible-${d.partition}`] }),
-        check(`compare-${d.partition}`, `Scratch partition ${d.scratch} holds as many objects as the backup restored`, 'restore.verify', { ...args(d), labelFrom: `restore-${d.partition}` }, { requires: [`restore-${d.partition}`] }),
-        device(request, `clear-${d.partition}`, `Clear scratch partition ${d.scratch} again (LunaCM partition clear, as its Crypto Officer)`, 'scratch.clear', { partition: d.scratch }, { requires: [`visible-${d.partition}`] }),
+        device(
+          request,
+          `restore-${d.partition}`,
+          `Restore the newest backup of ${d.partition} (the one ready-${d.partition} found) into scratch partition ${d.scratch} as its Crypto Officer`,
+          'backup.restore',
+          { ...args(d), labelFrom: `ready-${d.partition}` },
+          { requires: [`ready-${d.partition}`, `visible-${d.partition}`] },
+        ),
+        check(
+          `compare-${d.partition}`,
+          `Scratch partition ${d.scratch} holds as many objects as the backup restored`,
+          'restore.verify',
+          { ...args(d), labelFrom: `restore-${d.partition}` },
+          { requires: [`restore-${d.partition}`] },
+        ),
+        device(
+          request,
+          `clear-${d.partition}`,
+          `Clear scratch partition ${d.scratch} again (LunaCM partition clear, as its Crypto Officer)`,
+          'scratch.clear',
+          { partition: d.scratch },
+          { requires: [`visible-${d.partition}`] },
+        ),
         ws.revoke(d.scratch, `revoke-${d.partition}`, `visible-${d.partition}`),
       ]),
     ],

@@ -27,7 +27,8 @@ function auditSettings() {
 }
 
 function replaySample(value: string): number {
-  if (!/^\d{1,6}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a whole number of histories (1 or more)');
+  if (!/^\d{1,6}$/.test(value) || Number(value) < 1)
+    throw new InvalidArgumentError('expected a whole number of histories (1 or more)');
   return Number(value);
 }
 
@@ -38,7 +39,8 @@ function byteCount(value: string): number {
 }
 
 function nestingDepth(value: string): number {
-  if (!/^\d{1,6}$/.test(value) || Number(value) < 2) throw new InvalidArgumentError('expected a whole number of levels (2 or more)');
+  if (!/^\d{1,6}$/.test(value) || Number(value) < 2)
+    throw new InvalidArgumentError('expected a whole number of levels (2 or more)');
   return Number(value);
 }
 
@@ -70,10 +72,28 @@ const verifyOptions = (flags: VerdictFlags): VerifyOptions => {
 /** What verify and report share: which missing parts fail the verdict, and the logs. */
 function verdictOptions(command: Command): Command {
   return command
-    .addOption(new Option('--keys <file>', "the signing keys you trust: an inventory (signingKeys, attestationKeys) or a key list ({ revision, signingKeys, attestationKeys }); every decision's key must be in it (else: \"not proven\")"))
-    .option('--max-bytes <n>', `a history file larger than this is not read (default ${DEFAULT_MAX_BYTES / 1024 / 1024}M)`, byteCount)
-    .option('--max-depth <n>', `a history nested deeper than this is not parsed (default ${DEFAULT_MAX_DEPTH})`, nestingDepth)
-    .addOption(new Option('--public-key <pem>', 'Ed25519 public key that signed the manifests (then a missing or unsigned manifest fails)').env('CEREMONY_AUDIT_PUBLIC_KEY_FILE'))
+    .addOption(
+      new Option(
+        '--keys <file>',
+        'the signing keys you trust: an inventory (signingKeys, attestationKeys) or a key list ({ revision, signingKeys, attestationKeys }); every decision\'s key must be in it (else: "not proven")',
+      ),
+    )
+    .option(
+      '--max-bytes <n>',
+      `a history file larger than this is not read (default ${DEFAULT_MAX_BYTES / 1024 / 1024}M)`,
+      byteCount,
+    )
+    .option(
+      '--max-depth <n>',
+      `a history nested deeper than this is not parsed (default ${DEFAULT_MAX_DEPTH})`,
+      nestingDepth,
+    )
+    .addOption(
+      new Option(
+        '--public-key <pem>',
+        'Ed25519 public key that signed the manifests (then a missing or unsigned manifest fails)',
+      ).env('CEREMONY_AUDIT_PUBLIC_KEY_FILE'),
+    )
     .option('--require-manifest', 'a history without its manifest fails (else: "integrity not proven: no manifest")')
     .option('--require-signature', 'a manifest without a signature checked with --public-key fails')
     .option('--verbose', "the workflow bundler's and the Temporal SDK's logs to stderr");
@@ -81,26 +101,44 @@ function verdictOptions(command: Command): Command {
 
 /** audit export, verify, report. */
 export function registerAuditCommands(program: Command, ctx: CliContext): void {
-  const audit = program.command('audit').description("prove from a ceremony's history what ran: export, verify (replay + invariants), report");
+  const audit = program
+    .command('audit')
+    .description("prove from a ceremony's history what ran: export, verify (replay + invariants), report");
   audit
     .command('export <id>')
     .description('write the full history (temporal workflow show --output json format) and its manifest')
     .requiredOption('-o, --output <file>', 'history file (.json); the manifest goes beside it')
-    .addOption(new Option('--signing-key <pem>', 'Ed25519 private key to sign the manifest').env('CEREMONY_AUDIT_SIGNING_KEY_FILE'))
+    .addOption(
+      new Option('--signing-key <pem>', 'Ed25519 private key to sign the manifest').env(
+        'CEREMONY_AUDIT_SIGNING_KEY_FILE',
+      ),
+    )
     .action(async (id: string, opts: { output: string; signingKey?: string }) => {
       const { server, codec } = auditSettings();
-      const manifest = await ctx.withClient((c) => exportCeremony(c, id, opts.output, { server, signingKeyFile: opts.signingKey, codec }));
+      const manifest = await ctx.withClient((c) =>
+        exportCeremony(c, id, opts.output, { server, signingKeyFile: opts.signingKey, codec }),
+      );
       ctx.print(manifest, (m) => formatExported(id, opts.output, m));
     });
   verdictOptions(
     audit
       .command('verify <paths...>')
-      .description('verify exported histories (ours, `temporal workflow show --output json`, the Web UI download): replay with the current code (no server) and every invariant; prints what held, what failed and what is not proven; exit 0 only if nothing required failed'),
+      .description(
+        'verify exported histories (ours, `temporal workflow show --output json`, the Web UI download): replay with the current code (no server) and every invariant; prints what held, what failed and what is not proven; exit 0 only if nothing required failed',
+      ),
   )
     .option('--no-replay', 'only the checks that read each history (hash, signature, manifest, invariants): no replay')
-    .option('--replay-sample <n>', 'replay only n histories, spread evenly over the folder (the checks still read every one)', replaySample)
+    .option(
+      '--replay-sample <n>',
+      'replay only n histories, spread evenly over the folder (the checks still read every one)',
+      replaySample,
+    )
     .action(async (paths: string[], opts: VerdictFlags & { replay: boolean; replaySample?: number }) => {
-      const replay = !opts.replay ? ('none' as const) : opts.replaySample !== undefined ? { sample: opts.replaySample } : ('all' as const);
+      const replay = !opts.replay
+        ? ('none' as const)
+        : opts.replaySample !== undefined
+          ? { sample: opts.replaySample }
+          : ('all' as const);
       const results = await verifyHistories(paths, { ...verifyOptions(opts), replay });
       if (results.length === 0) throw new AuditFailed(`no history (*.json) in ${paths.join(', ')}`);
       const summary = verifySummary(results);
@@ -124,7 +162,10 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
       const [verdict] = await verifyHistories([file], verifyOptions(opts));
       // a file the verifier would not parse (too large, too deep, unreadable) gets no report
       if (verdict.kind === undefined) throw new AuditFailed(`${file}: ${verdict.problems.join('; ')}`);
-      const events = await auditEvents(parseHistoryJson(historyFromExport(JSON.parse(readFileSync(file, 'utf8')))), codec);
+      const events = await auditEvents(
+        parseHistoryJson(historyFromExport(JSON.parse(readFileSync(file, 'utf8')))),
+        codec,
+      );
       const text = opts.format === 'html' ? reportHtml(events, verdict) : reportMarkdown(events, verdict);
       if (opts.output) {
         writeFileSync(opts.output, text);

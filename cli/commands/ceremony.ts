@@ -6,7 +6,16 @@ import { PHASES } from '../../workflows/messages';
 import { loadSigner } from '../../client/decision-signer';
 import { CeremonyRefusal, type CliContext } from '../context';
 import { readAllBackupProofs } from '../../activities/backup-proofs';
-import { formatBackupProofs, formatCancelled, formatList, formatPlan, formatResolved, formatStarted, formatStatus, formatTimeline } from '../format';
+import {
+  formatBackupProofs,
+  formatCancelled,
+  formatList,
+  formatPlan,
+  formatResolved,
+  formatStarted,
+  formatStatus,
+  formatTimeline,
+} from '../format';
 
 /** What a preview puts in the plan when not told: the ticket and requester are part of the plan
  * and its digest, so a preview's digest matches a start's only with the same two. */
@@ -15,7 +24,12 @@ export const PREVIEW_REQUESTER = 'requester@example.com';
 
 /** resolve and cancel are signed as decisions are: with the person's own key. */
 const keyOption = (what: string) =>
-  new Option('--key <file>', `your Ed25519 private key (PEM, from \`ceremony keygen\`), or a reference env:NAME / file:/path; the ${what} is signed with it`).env('CEREMONY_SIGNING_KEY').makeOptionMandatory();
+  new Option(
+    '--key <file>',
+    `your Ed25519 private key (PEM, from \`ceremony keygen\`), or a reference env:NAME / file:/path; the ${what} is signed with it`,
+  )
+    .env('CEREMONY_SIGNING_KEY')
+    .makeOptionMandatory();
 
 function signer(ref: string) {
   try {
@@ -28,17 +42,25 @@ function signer(ref: string) {
 const repeatable = (value: string, previous: string[]) => [...previous, value];
 
 function positiveCount(value: string): number {
-  if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > 1000) throw new InvalidArgumentError('expected a whole number from 1 to 1000');
+  if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > 1000)
+    throw new InvalidArgumentError('expected a whole number from 1 to 1000');
   return Number(value);
 }
 
 type RequestOptions = { hsm: string; ticket: string; requester: string; param: string[] };
 
-const request = (kind: string, opts: RequestOptions): CeremonyRequestInput => ({ kind: kind as never, hsm: opts.hsm, ticket: opts.ticket, requester: opts.requester, params: parseParamPairs(opts.param) });
+const request = (kind: string, opts: RequestOptions): CeremonyRequestInput => ({
+  kind: kind as never,
+  hsm: opts.hsm,
+  ticket: opts.ticket,
+  requester: opts.requester,
+  params: parseParamPairs(opts.param),
+});
 
 /** start, status, timeline, plan, list, resolve, cancel: a ceremony's life. */
 export function registerCeremonyCommands(program: Command, ctx: CliContext): void {
-  const printPlan = (shown: { plan: Plan; planDigest: string }) => ctx.print(shown, (v) => formatPlan(v.plan, v.planDigest));
+  const printPlan = (shown: { plan: Plan; planDigest: string }) =>
+    ctx.print(shown, (v) => formatPlan(v.plan, v.planDigest));
 
   program
     .command('start')
@@ -57,7 +79,7 @@ export function registerCeremonyCommands(program: Command, ctx: CliContext): voi
 
   program
     .command('status <id>')
-    .description('phase, current step, approvals so far and each step\'s outcome')
+    .description("phase, current step, approvals so far and each step's outcome")
     .action(async (id: string) => ctx.print(await ctx.withClient((c) => c.status(id)), formatStatus));
 
   program
@@ -67,9 +89,14 @@ export function registerCeremonyCommands(program: Command, ctx: CliContext): voi
 
   program
     .command('plan')
-    .description('the exact plan a ceremony runs, and its digest; or, with --preview, the plan `ceremony start` would build, without starting anything')
+    .description(
+      'the exact plan a ceremony runs, and its digest; or, with --preview, the plan `ceremony start` would build, without starting anything',
+    )
     .argument('[id]', 'the ceremony (e.g. ceremony-jira-OPS-1)')
-    .option('--preview <kind>', `instead, build and check the plan of a new ceremony of this kind (${CEREMONY_KINDS.join(', ')}); nothing starts, no Temporal needed`)
+    .option(
+      '--preview <kind>',
+      `instead, build and check the plan of a new ceremony of this kind (${CEREMONY_KINDS.join(', ')}); nothing starts, no Temporal needed`,
+    )
     .option('--hsm <ref>', 'with --preview: target HSM, as named in the inventory')
     .option('--param <key=value>', 'with --preview: ceremony parameter (repeatable)', repeatable, [] as string[])
     .option('--ticket <ref>', 'with --preview: change ticket', PREVIEW_TICKET)
@@ -86,18 +113,31 @@ A preview is built and checked (parameters, inventory, policy) as \`ceremony sta
 refused with the same messages. The ticket and requester are part of the plan and its digest:
 give the --ticket and --requester you will start with to see the digest the approvers will sign.`,
     )
-    .action(async (id: string | undefined, opts: Omit<RequestOptions, 'hsm'> & { hsm?: string; preview?: string }, command: Command) => {
-      if (id === undefined) {
-        if (opts.preview === undefined) command.error('error: name a ceremony id, or --preview <kind> for a plan not started yet');
-        if (opts.hsm === undefined) command.error("error: required option '--hsm <ref>' not specified with --preview");
-        const { plan, digest } = buildPlan(request(opts.preview, { ...opts, hsm: opts.hsm }), ctx.inventory());
-        return printPlan({ plan, planDigest: digest });
-      }
-      if (opts.preview !== undefined) command.error('error: name a ceremony id or --preview <kind>, not both');
-      const previewOnly = ['hsm', 'param', 'ticket', 'requester'].filter((name) => command.getOptionValueSource(name) === 'cli');
-      if (previewOnly.length) command.error(`error: ${previewOnly.map((name) => `--${name}`).join(', ')}: only with --preview <kind>, not with a ceremony id`);
-      printPlan(await ctx.withClient((c) => c.plan(id)));
-    });
+    .action(
+      async (
+        id: string | undefined,
+        opts: Omit<RequestOptions, 'hsm'> & { hsm?: string; preview?: string },
+        command: Command,
+      ) => {
+        if (id === undefined) {
+          if (opts.preview === undefined)
+            command.error('error: name a ceremony id, or --preview <kind> for a plan not started yet');
+          if (opts.hsm === undefined)
+            command.error("error: required option '--hsm <ref>' not specified with --preview");
+          const { plan, digest } = buildPlan(request(opts.preview, { ...opts, hsm: opts.hsm }), ctx.inventory());
+          return printPlan({ plan, planDigest: digest });
+        }
+        if (opts.preview !== undefined) command.error('error: name a ceremony id or --preview <kind>, not both');
+        const previewOnly = ['hsm', 'param', 'ticket', 'requester'].filter(
+          (name) => command.getOptionValueSource(name) === 'cli',
+        );
+        if (previewOnly.length)
+          command.error(
+            `error: ${previewOnly.map((name) => `--${name}`).join(', ')}: only with --preview <kind>, not with a ceremony id`,
+          );
+        printPlan(await ctx.withClient((c) => c.plan(id)));
+      },
+    );
 
   program
     .command('list')
@@ -112,12 +152,18 @@ give the --ticket and --requester you will start with to see the digest the appr
 
   program
     .command('backups')
-    .description('per HSM and partition: the last backup and the last successful restore drill, and whether a drill proved the newest backup restorable')
+    .description(
+      'per HSM and partition: the last backup and the last successful restore drill, and whether a drill proved the newest backup restorable',
+    )
     .option('--hsm <ref>', 'only this HSM (default: every HSM with a completed backup ceremony)')
     .option('--limit <n>', 'read at most n completed ceremonies of each kind per HSM (1-1000)', positiveCount, 100)
     .action(async (opts: { hsm?: string; limit: number }) => {
-      if (opts.hsm !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(opts.hsm)) throw new CeremonyRefusal(`--hsm: "${opts.hsm}" is not an HSM name`);
-      ctx.print(await ctx.withClient((c) => readAllBackupProofs(c.client, c.taskQueue, opts.hsm, opts.limit)), formatBackupProofs);
+      if (opts.hsm !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(opts.hsm))
+        throw new CeremonyRefusal(`--hsm: "${opts.hsm}" is not an HSM name`);
+      ctx.print(
+        await ctx.withClient((c) => readAllBackupProofs(c.client, c.taskQueue, opts.hsm, opts.limit)),
+        formatBackupProofs,
+      );
     });
 
   program
@@ -129,7 +175,9 @@ give the --ticket and --requester you will start with to see the digest the appr
     .addOption(keyOption('resolve'))
     .action(async (id: string, opts: { action: 'retry' | 'abort'; as: string; reason: string; key: string }) => {
       const key = signer(opts.key);
-      const r = await ctx.withClient((c) => c.resolve(id, { action: opts.action, by: opts.as, reason: opts.reason }, key));
+      const r = await ctx.withClient((c) =>
+        c.resolve(id, { action: opts.action, by: opts.as, reason: opts.reason }, key),
+      );
       ctx.print(r, () => formatResolved(id, opts.action));
     });
 

@@ -6,11 +6,18 @@ import { formatSchedule, formatScheduleChanged, formatScheduleCreated, formatSch
 /** schedule backup, drill, list, show, pause, unpause, trigger, delete: periodic backups and the
  * restore drills that prove them. */
 export function registerScheduleCommands(program: Command, ctx: CliContext): void {
-  const schedule = program.command('schedule').description('periodic ceremonies (Temporal Schedules): backups and restore drills');
-  const schedules = <T>(fn: (s: CeremonySchedules) => Promise<T>) => ctx.withClient((c) => fn(new CeremonySchedules(c)));
+  const schedule = program
+    .command('schedule')
+    .description('periodic ceremonies (Temporal Schedules): backups and restore drills');
+  const schedules = <T>(fn: (s: CeremonySchedules) => Promise<T>) =>
+    ctx.withClient((c) => fn(new CeremonySchedules(c)));
   for (const [name, kind, description] of [
     ['backup', 'backup', 'back partitions up every interval; each run is a backup ceremony built now'],
-    ['drill', 'restore-drill', 'restore the newest backup of each partition into a scratch partition every interval, compare and clear it; each run is a restore-drill ceremony built now'],
+    [
+      'drill',
+      'restore-drill',
+      'restore the newest backup of each partition into a scratch partition every interval, compare and clear it; each run is a restore-drill ceremony built now',
+    ],
   ] as const) {
     schedule
       .command(name)
@@ -19,13 +26,41 @@ export function registerScheduleCommands(program: Command, ctx: CliContext): voi
       .requiredOption('--partitions <names>', 'comma-separated partition names')
       .requiredOption('--every <duration>', 'interval, e.g. 24h or 7d')
       .requiredOption('--requester <email>', 'who asks for the schedule')
-      .option('--standing-approval <id>', 'pre-approval (inventory standingApprovals) covering every run; without it each run waits at its gate')
-      .action(async (opts: { hsm: string; partitions: string; every: string; requester: string; standingApproval?: string }) => {
-        const inventory = ctx.inventory();
-        const partitions = opts.partitions.split(',').map((p) => p.trim()).filter(Boolean);
-        const created = await schedules((s) => s.create({ kind, hsm: opts.hsm, partitions, every: opts.every, requester: opts.requester, standingApproval: opts.standingApproval }, inventory));
-        ctx.print(created, (c) => formatScheduleCreated(c.scheduleId, c.planDigest, { kind, hsm: opts.hsm, partitions, every: opts.every }));
-      });
+      .option(
+        '--standing-approval <id>',
+        'pre-approval (inventory standingApprovals) covering every run; without it each run waits at its gate',
+      )
+      .action(
+        async (opts: {
+          hsm: string;
+          partitions: string;
+          every: string;
+          requester: string;
+          standingApproval?: string;
+        }) => {
+          const inventory = ctx.inventory();
+          const partitions = opts.partitions
+            .split(',')
+            .map((p) => p.trim())
+            .filter(Boolean);
+          const created = await schedules((s) =>
+            s.create(
+              {
+                kind,
+                hsm: opts.hsm,
+                partitions,
+                every: opts.every,
+                requester: opts.requester,
+                standingApproval: opts.standingApproval,
+              },
+              inventory,
+            ),
+          );
+          ctx.print(created, (c) =>
+            formatScheduleCreated(c.scheduleId, c.planDigest, { kind, hsm: opts.hsm, partitions, every: opts.every }),
+          );
+        },
+      );
   }
   schedule
     .command('list')

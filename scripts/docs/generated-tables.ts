@@ -12,7 +12,15 @@ import { RestoreDrillParamsSchema } from '../../ceremonies/catalog/restore-drill
 import { RestoreParamsSchema } from '../../ceremonies/catalog/restore';
 import { ZeroizeDeprovisionParamsSchema } from '../../ceremonies/catalog/zeroize-deprovision';
 import { DurationSchema, EmailSchema, SlugSchema } from '../../ceremonies/identifiers';
-import { AuthCode, BackupLabel, FirmwareVersion, HostName, LunaName, PackageFile, Sha256Hex } from '../../ceremonies/operation-args';
+import {
+  AuthCode,
+  BackupLabel,
+  FirmwareVersion,
+  HostName,
+  LunaName,
+  PackageFile,
+  Sha256Hex,
+} from '../../ceremonies/operation-args';
 import { OPERATIONS_CATALOGUE, OPERATION_NAMES } from '../../ceremonies/operations';
 import type { CeremonyKind } from '../../ceremonies/plan';
 import { environmentTable } from '../../runtime/environment-docs';
@@ -60,7 +68,9 @@ const NAMED_SHAPES: [z.ZodType, string][] = [
 type Def = { type: string; [key: string]: unknown };
 const def = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 const regexSources = (schema: z.ZodType): string[] =>
-  ((def(schema).checks as { _zod: { def: { pattern?: RegExp } } }[] | undefined) ?? []).flatMap((c) => (c._zod.def.pattern ? [c._zod.def.pattern.source] : []));
+  ((def(schema).checks as { _zod: { def: { pattern?: RegExp } } }[] | undefined) ?? []).flatMap((c) =>
+    c._zod.def.pattern ? [c._zod.def.pattern.source] : [],
+  );
 
 function namedShape(schema: z.ZodType): string | undefined {
   const own = def(schema);
@@ -79,7 +89,9 @@ function typeLabel(schema: z.ZodType): string {
   const d = def(schema);
   switch (d.type) {
     case 'enum':
-      return Object.values(d.entries as Record<string, string>).map(code).join(' \\| ');
+      return Object.values(d.entries as Record<string, string>)
+        .map(code)
+        .join(' \\| ');
     case 'number': {
       const n = schema as unknown as { minValue: number | null; maxValue: number | null; isInt: boolean };
       const range = n.minValue !== null && n.maxValue !== null ? ` ${n.minValue}–${n.maxValue}` : '';
@@ -147,7 +159,10 @@ export function paramsTable(kind: CeremonyKind): string {
   return [
     '| parameter | type | default | required | description |',
     '| --- | --- | --- | --- | --- |',
-    ...paramRows(kind).map((r) => `| ${code(r.name)} | ${r.type} | ${r.default === undefined ? '–' : code(cell(r.default))} | ${r.required ? 'yes' : 'no'} | ${prose(r.description ?? '')} |`),
+    ...paramRows(kind).map(
+      (r) =>
+        `| ${code(r.name)} | ${r.type} | ${r.default === undefined ? '–' : code(cell(r.default))} | ${r.required ? 'yes' : 'no'} | ${prose(r.description ?? '')} |`,
+    ),
   ].join('\n');
 }
 
@@ -184,7 +199,11 @@ export interface GeneratedSection {
 }
 
 export const GENERATED_SECTIONS: GeneratedSection[] = [
-  ...(Object.keys(PARAMS_SCHEMAS) as CeremonyKind[]).map((kind) => ({ id: `params ${kind}`, file: paramsDocFile(kind), render: () => paramsTable(kind) })),
+  ...(Object.keys(PARAMS_SCHEMAS) as CeremonyKind[]).map((kind) => ({
+    id: `params ${kind}`,
+    file: paramsDocFile(kind),
+    render: () => paramsTable(kind),
+  })),
   { id: 'operations', file: 'docs/operations.md', render: operationsTable },
   { id: 'environment', file: 'docs/production.md', render: environmentTable },
 ];
@@ -197,7 +216,10 @@ export function sectionText(document: string, id: string): string | undefined {
   const begin = document.indexOf(beginMarker(id));
   const end = document.indexOf(endMarker(id));
   if (begin < 0 || end < begin) return undefined;
-  return document.slice(begin + beginMarker(id).length, end).replace(/^\n/, '').replace(/\n$/, '');
+  return document
+    .slice(begin + beginMarker(id).length, end)
+    .replace(/^\n/, '')
+    .replace(/\n$/, '');
 }
 
 /** The document with every section of it rewritten. Throws when a section's markers are missing. */
@@ -206,7 +228,10 @@ export function rewriteSections(file: string, document: string): string {
   for (const section of GENERATED_SECTIONS.filter((s) => s.file === file)) {
     const begin = text.indexOf(beginMarker(section.id));
     const end = text.indexOf(endMarker(section.id));
-    if (begin < 0 || end < begin) throw new Error(`${file}: the markers of the generated section "${section.id}" are missing:\n${beginMarker(section.id)}\n${endMarker(section.id)}`);
+    if (begin < 0 || end < begin)
+      throw new Error(
+        `${file}: the markers of the generated section "${section.id}" are missing:\n${beginMarker(section.id)}\n${endMarker(section.id)}`,
+      );
     text = `${text.slice(0, begin + beginMarker(section.id).length)}\n${section.render()}\n${text.slice(end)}`;
   }
   return text;
@@ -214,7 +239,9 @@ export function rewriteSections(file: string, document: string): string {
 
 /** The generated sections whose text in the repository differs from what the code gives. */
 export function staleSections(root: string): string[] {
-  return GENERATED_SECTIONS.filter((s) => sectionText(readFileSync(join(root, s.file), 'utf8'), s.id) !== s.render()).map((s) => `${s.file}: ${s.id}`);
+  return GENERATED_SECTIONS.filter(
+    (s) => sectionText(readFileSync(join(root, s.file), 'utf8'), s.id) !== s.render(),
+  ).map((s) => `${s.file}: ${s.id}`);
 }
 
 export const GENERATED_FILES = [...new Set(GENERATED_SECTIONS.map((s) => s.file))];

@@ -27,7 +27,16 @@ export function ntpStatus(state: ApplianceState): string {
     `${mark}${remote.padEnd(16)}${refid.padEnd(16)}${String(st).padStart(2)} ${t} ${'   42'.padStart(5)} ${'  64'.padStart(4)}  ${reach.padStart(3)}    0.000    0.000   0.001`;
   const peers = [
     peer(synced ? ' ' : '*', 'LOCAL(0)', '.LOCL.', 10, 'l', '377'),
-    ...state.ntp.servers.map((server, i) => peer(synced && i === 0 ? '*' : ' ', server, synced ? '.GPS.' : '.INIT.', synced ? 1 : 16, 'u', synced ? '377' : '0')),
+    ...state.ntp.servers.map((server, i) =>
+      peer(
+        synced && i === 0 ? '*' : ' ',
+        server,
+        synced ? '.GPS.' : '.INIT.',
+        synced ? 1 : 16,
+        'u',
+        synced ? '377' : '0',
+      ),
+    ),
   ];
   const seconds = Math.floor(now.getTime() / 1000) + 2_208_988_800;
   const fraction = Math.floor(((now.getTime() % 1000) / 1000) * 2 ** 32);
@@ -50,7 +59,10 @@ export function ntpStatus(state: ApplianceState): string {
     '',
     'ind assid status  conf reach auth condition  last_event cnt',
     '='.repeat(59),
-    ...peers.map((p, i) => `  ${i + 1} ${48268 + i}  ${p.startsWith('*') ? '963a   yes   yes  none  sys.peer    sys_peer  3' : '8011   yes    no  none    reject    mobilize  1'}`),
+    ...peers.map(
+      (p, i) =>
+        `  ${i + 1} ${48268 + i}  ${p.startsWith('*') ? '963a   yes   yes  none  sys.peer    sys_peer  3' : '8011   yes    no  none    reject    mobilize  1'}`,
+    ),
     rule,
     '',
     'NTP Time:',
@@ -105,5 +117,7 @@ export function certificateFingerprint(pem: string): string | undefined {
   } catch {
     return undefined;
   }
-  return [...createHash('md5').update(der).digest()].map((byte) => byte.toString(16).toUpperCase().padStart(2, '0')).join(':');
+  return [...createHash('md5').update(der).digest()]
+    .map((byte) => byte.toString(16).toUpperCase().padStart(2, '0'))
+    .join(':');
 }

@@ -24,25 +24,45 @@ function boundAddresses(state: ApplianceState, device: string): string[] {
  * the bound devices' addresses as subjectAltName (guessed: the sources say only that clients must
  * fetch server.pem again; what the certificate names is not published). */
 async function newServerCertificate(state: ApplianceState): Promise<string> {
-  const altNames = [{ type: 2, value: state.name }, ...boundAddresses(state, state.ntls.binding).map((ip) => ({ type: 7, ip }))];
-  const pems = await selfsigned.generate([{ name: 'commonName', value: state.name }], { ...serverCertificateValidity(state), keySize: 2048, extensions: [{ name: 'subjectAltName', altNames }] } as never);
+  const altNames = [
+    { type: 2, value: state.name },
+    ...boundAddresses(state, state.ntls.binding).map((ip) => ({ type: 7, ip })),
+  ];
+  const pems = await selfsigned.generate([{ name: 'commonName', value: state.name }], {
+    ...serverCertificateValidity(state),
+    keySize: 2048,
+    extensions: [{ name: 'subjectAltName', altNames }],
+  } as never);
   return pems.cert;
 }
 
 /** From now for the state's `serverCertificateDays` (selfsigned takes dates; its `days` is gone). */
-export function serverCertificateValidity(state: Pick<ApplianceState, 'serverCertificateDays'>): { notBeforeDate: Date; notAfterDate: Date } {
+export function serverCertificateValidity(state: Pick<ApplianceState, 'serverCertificateDays'>): {
+  notBeforeDate: Date;
+  notAfterDate: Date;
+} {
   const notBeforeDate = new Date();
   return { notBeforeDate, notAfterDate: new Date(notBeforeDate.getTime() + state.serverCertificateDays * 86_400_000) };
 }
 
 function requireAuditRole(c: CommandContext): NonNullable<ApplianceState['auditRole']> {
-  if (!c.state.auditRole) throw new LunaError('C0000101', 'RC_AUDIT_ROLE_NOT_INITIALIZED', "The Audit role is not initialized: run 'audit init' first."); // guessed
+  if (!c.state.auditRole)
+    throw new LunaError(
+      'C0000101',
+      'RC_AUDIT_ROLE_NOT_INITIALIZED',
+      "The Audit role is not initialized: run 'audit init' first.",
+    ); // guessed
   return c.state.auditRole;
 }
 
 function requireAuditor(c: CommandContext): void {
   requireAuditRole(c);
-  if (!c.session.auditLoggedIn) throw new LunaError('10000', 'LUNA_RET_USER_NOT_LOGGED_IN', "The Auditor is not logged in: run 'audit login' first."); // guessed
+  if (!c.session.auditLoggedIn)
+    throw new LunaError(
+      '10000',
+      'LUNA_RET_USER_NOT_LOGGED_IN',
+      "The Auditor is not logged in: run 'audit login' first.",
+    ); // guessed
 }
 
 export const INIT_COMMANDS: CommandSpec<ApplianceState>[] = [
@@ -52,7 +72,12 @@ export const INIT_COMMANDS: CommandSpec<ApplianceState>[] = [
     adminOnly: true,
     run: async (c) => {
       // prompt and success lines: CloudHSM 5.x capture (expected_regenerate_server_cert_output)
-      const prompt = warning(['This command will overwrite the current server certificate and private key.', 'All clients will have to add this server again with this new certificate.'].join(CRLF));
+      const prompt = warning(
+        [
+          'This command will overwrite the current server certificate and private key.',
+          'All clients will have to add this server again with this new certificate.',
+        ].join(CRLF),
+      );
       if (c.options.force !== true && !(await c.confirm(prompt))) throw aborted();
       c.state.serverCertificate = await newServerCertificate(c.state);
       return [
@@ -70,7 +95,8 @@ export const INIT_COMMANDS: CommandSpec<ApplianceState>[] = [
     adminOnly: true,
     run: async (c) => {
       const device = c.positional[0];
-      if (device === undefined || !NTLS_DEVICES.includes(device)) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Invalid network device: ${String(device)}`); // guessed
+      if (device === undefined || !NTLS_DEVICES.includes(device))
+        throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Invalid network device: ${String(device)}`); // guessed
       c.state.ntls.binding = device;
       // Thales 7, "Binding Your NTLS or SSH Traffic to a Device" (its second line cut short there: completed, guessed)
       return `NTLS binding set to network device ${device}.${CRLF}You must restart the NTLS service for the new binding to take effect.`;
@@ -82,10 +108,14 @@ export const INIT_COMMANDS: CommandSpec<ApplianceState>[] = [
     adminOnly: true,
     run: async (c) => {
       const service = c.positional[0];
-      if (service !== 'ntls') throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Unknown service: ${String(service)}`); // only NTLS is simulated
+      if (service !== 'ntls')
+        throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Unknown service: ${String(service)}`); // only NTLS is simulated
       // NTLS now serves the certificate and binding it finds (the lines as CloudHSM 5.x prints a service restart)
       c.state.ntls.serving = { certificate: c.state.serverCertificate, binding: c.state.ntls.binding };
-      return ['Stopping ntls:                                             [  OK  ]', 'Starting ntls:                                             [  OK  ]'].join(CRLF);
+      return [
+        'Stopping ntls:                                             [  OK  ]',
+        'Starting ntls:                                             [  OK  ]',
+      ].join(CRLF);
     },
   },
   {
@@ -94,8 +124,16 @@ export const INIT_COMMANDS: CommandSpec<ApplianceState>[] = [
     roles: ['audit'],
     run: async (c) => {
       // Thales 7 LunaSH `audit init`: password and domain prompted when not given; "proceed" unless -force
-      const password = typeof c.options.password === 'string' ? c.options.password : await readSecretTwice(c, 'a password for the Audit role', 'password');
-      const domain = c.options.defaultdomain === true ? 'defaultdomain' : typeof c.options.domain === 'string' ? c.options.domain : await readSecretTwice(c, 'the audit domain', 'audit domain');
+      const password =
+        typeof c.options.password === 'string'
+          ? c.options.password
+          : await readSecretTwice(c, 'a password for the Audit role', 'password');
+      const domain =
+        c.options.defaultdomain === true
+          ? 'defaultdomain'
+          : typeof c.options.domain === 'string'
+            ? c.options.domain
+            : await readSecretTwice(c, 'the audit domain', 'audit domain');
       const prompt = `${CRLF}CAUTION:  Are you sure you wish to initialize the Audit role?${CRLF}          Any existing Audit role will be destroyed.${CRLF}${CRLF}          Type 'proceed' to initialize the Audit role, or${CRLF}          'quit' to quit now.${CRLF}          > `;
       if (c.options.force !== true && !(await c.confirm(prompt))) throw aborted();
       c.state.auditRole = { password, domain };
@@ -110,7 +148,10 @@ export const INIT_COMMANDS: CommandSpec<ApplianceState>[] = [
     run: async (c) => {
       const role = requireAuditRole(c);
       // Thales 6.3 LunaSH `audit login` (password-authenticated HSM): "Please enter the password:"
-      const password = typeof c.options.password === 'string' ? c.options.password : await c.io.ask(`${CRLF}  Please enter the password:${CRLF}  > `, { echo: false });
+      const password =
+        typeof c.options.password === 'string'
+          ? c.options.password
+          : await c.io.ask(`${CRLF}  Please enter the password:${CRLF}  > `, { echo: false });
       if (password !== role.password) throw new LunaError('A00000', 'LUNA_RET_UM_PIN_INCORRECT'); // as a wrong hsm login
       c.session.auditLoggedIn = true;
       return '';
@@ -127,10 +168,18 @@ export const INIT_COMMANDS: CommandSpec<ApplianceState>[] = [
       const host = String(c.options.host);
       const port = c.options.port === undefined ? 514 : Number(c.options.port);
       const protocol = c.options.protocol === undefined ? 'udp' : String(c.options.protocol).toLowerCase();
-      if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(host)) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Invalid host: ${host}`);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Invalid port: ${String(c.options.port)}`);
-      if (protocol !== 'udp' && protocol !== 'tcp') throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Invalid protocol: ${protocol}`);
-      if (c.state.auditRemoteHosts.some((h) => h.host === host)) throw new LunaError('C0000405', 'RC_OBJECT_ALREADY_EXISTS', `${host} is already a remote audit logging server.`); // guessed
+      if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(host))
+        throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Invalid host: ${host}`);
+      if (!Number.isInteger(port) || port < 1 || port > 65535)
+        throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Invalid port: ${String(c.options.port)}`);
+      if (protocol !== 'udp' && protocol !== 'tcp')
+        throw new LunaError('C0000003', 'RC_INVALID_ARGUMENT', `Invalid protocol: ${protocol}`);
+      if (c.state.auditRemoteHosts.some((h) => h.host === host))
+        throw new LunaError(
+          'C0000405',
+          'RC_OBJECT_ALREADY_EXISTS',
+          `${host} is already a remote audit logging server.`,
+        ); // guessed
       c.state.auditRemoteHosts.push({ host, port, protocol });
       return `${host} added successfully`; // guessed, as `syslog remotehost add` says it
     },
@@ -139,6 +188,13 @@ export const INIT_COMMANDS: CommandSpec<ApplianceState>[] = [
     words: ['audit', 'remotehost', 'list'],
     roles: ['audit'],
     // guessed, as `syslog remotehost list` prints its hosts
-    run: async (c) => ['', 'Remote audit logging server(s):', '===============================', '', ...c.state.auditRemoteHosts.map((h) => `  ${h.host}:${h.port}, ${h.protocol}`)].join(CRLF),
+    run: async (c) =>
+      [
+        '',
+        'Remote audit logging server(s):',
+        '===============================',
+        '',
+        ...c.state.auditRemoteHosts.map((h) => `  ${h.host}:${h.port}, ${h.protocol}`),
+      ].join(CRLF),
   },
 ];

@@ -132,7 +132,9 @@ async function main(): Promise<number> {
     return 1;
   }
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
-    process.stderr.write('lunash: this simulator needs a terminal (ssh -t; `ssh host command` is the ssh2 simulator\'s only)\n');
+    process.stderr.write(
+      "lunash: this simulator needs a terminal (ssh -t; `ssh host command` is the ssh2 simulator's only)\n",
+    );
     return 1;
   }
   if (applianceRebooting(store)) return 255; // the ssh2 simulator refuses the connection

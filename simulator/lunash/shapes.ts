@@ -34,8 +34,19 @@ export const HSM_SHOW = {
  * without partitions (HTL Required, OTT Expiry, "<none>"). No capture shows the HTL and OTT lines
  * beside assigned partitions. */
 export function clientShow(name: string, host: string, partitions: string[]): [string, string][] {
-  if (partitions.length > 0) return [['ClientID', name], ['Hostname', host], ['Partitions', partitions.map((p) => `"${p}"`).join(', ')]];
-  return [['ClientID', name], ['Hostname', host], ['HTL Required', 'no'], ['OTT Expiry', 'n/a'], ['Partitions', '<none>']];
+  if (partitions.length > 0)
+    return [
+      ['ClientID', name],
+      ['Hostname', host],
+      ['Partitions', partitions.map((p) => `"${p}"`).join(', ')],
+    ];
+  return [
+    ['ClientID', name],
+    ['Hostname', host],
+    ['HTL Required', 'no'],
+    ['OTT Expiry', 'n/a'],
+    ['Partitions', '<none>'],
+  ];
 }
 
 // --- partition list -------------------------------------------------------------------------
@@ -64,7 +75,14 @@ export interface PartitionListRow {
  * right-aligned to the end of their rule, as the capture's `1582775433934  sp_sehsm3  0  23
  * 648381  9408  638973` row sits. */
 function partitionListRow(r: PartitionListRow): string {
-  return [left(r.serial, 19), left(r.name, 32), left(r.version, 11), ...[r.objects, r.total, r.used, r.free].map((n) => right(String(n), 7))].join('  ').trimEnd();
+  return [
+    left(r.serial, 19),
+    left(r.name, 32),
+    left(r.version, 11),
+    ...[r.objects, r.total, r.used, r.free].map((n) => right(String(n), 7)),
+  ]
+    .join('  ')
+    .trimEnd();
 }
 
 /** With no partitions, the text Luna 5.x prints (CloudHSM Classic CLI test data,
@@ -81,22 +99,38 @@ export function partitionList(rows: PartitionListRow[]): string[] {
  * docs/luna-key-safety.md, `hsm showP` on hsm-2-2-5-9): every line indented by three spaces, the
  * texts wrapped as below (its "may by changed" included), and the policy table's header: */
 const POLICY_TEXTS = {
-  changeable: ['   The following policies describe the current configuration of', '   this HSM and may by changed by the HSM Administrator.'],
+  changeable: [
+    '   The following policies describe the current configuration of',
+    '   this HSM and may by changed by the HSM Administrator.',
+  ],
   destructive: ['   Changing policies marked "destructive" will zeroize (erase', '   completely) the entire HSM.'],
   // the two texts the 6.20.2 capture elides, worded as the Luna SA 6.2.2 capture prints them
   // (IBM Cloud docs, "Enable FIPS 140-2 (Optional)") and wrapped as the two above
-  capabilities: ['   The following capabilities describe this HSM, and cannot be altered', '   except via firmware or capability updates.'],
-  configured: ['   The following policies are set due to current configuration of', '   this HSM and cannot be altered directly by the user.'],
+  capabilities: [
+    '   The following capabilities describe this HSM, and cannot be altered',
+    '   except via firmware or capability updates.',
+  ],
+  configured: [
+    '   The following policies are set due to current configuration of',
+    '   this HSM and cannot be altered directly by the user.',
+  ],
 };
-const POLICY_HEADER = ['   Description                              Value        Code      Destructive', '   ===========                              =====        ====      ==========='];
+const POLICY_HEADER = [
+  '   Description                              Value        Code      Destructive',
+  '   ===========                              =====        ====      ===========',
+];
 /** The policy rows: `   SO can reset partition PIN               On           15        Yes`
  * (description to column 44, value 13 wide, code 10 wide: both captures). */
-const policyRow = (description: string, value: string, code: number, destructive: boolean) => `   ${left(description, 41)}${left(value, 13)}${left(String(code), 10)}${destructive ? 'Yes' : 'No'}`;
+const policyRow = (description: string, value: string, code: number, destructive: boolean) =>
+  `   ${left(description, 41)}${left(value, 13)}${left(String(code), 10)}${destructive ? 'Yes' : 'No'}`;
 
 /** The two-column tables above it (capabilities; policies set by the configuration): header and
  * rows as the 6.2.2 capture prints the configured-policy table (`PIN-based authentication
  * True`); the capability table's spacing is lost on every page found: guessed the same. */
-const TWO_COLUMN_HEADER = ['   Description                              Value', '   ===========                              ====='];
+const TWO_COLUMN_HEADER = [
+  '   Description                              Value',
+  '   ===========                              =====',
+];
 const twoColumnRow = (description: string, value: string) => `   ${left(description, 41)}${value}`;
 
 export interface PolicyRow {
@@ -106,7 +140,12 @@ export interface PolicyRow {
   destructive: boolean;
 }
 
-export function showPolicies(head: [string, string][], capabilities: [string, string][], configured: [string, string][], policies: PolicyRow[]): string[] {
+export function showPolicies(
+  head: [string, string][],
+  capabilities: [string, string][],
+  configured: [string, string][],
+  policies: PolicyRow[],
+): string[] {
   return [
     '',
     ...keyValues(head, '   ', 13),
@@ -137,28 +176,51 @@ export function showPolicies(head: [string, string][], capabilities: [string, st
  * right-aligned columns. */
 export function guessedTable(names: string[], rows: string[][], numeric: boolean[]): string[] {
   const widths = names.map((n, i) => widest(n, ...rows.map((r) => r[i])));
-  const line = (cells: string[], align: boolean[]) => cells.map((c, i) => (align[i] ? right(c, widths[i]) : left(c, widths[i]))).join('   ').trimEnd();
+  const line = (cells: string[], align: boolean[]) =>
+    cells
+      .map((c, i) => (align[i] ? right(c, widths[i]) : left(c, widths[i])))
+      .join('   ')
+      .trimEnd();
   const none = names.map(() => false);
-  return [line(names, none), line(widths.map((w) => '-'.repeat(w)), none), ...rows.map((r) => line(r, numeric))];
+  return [
+    line(names, none),
+    line(
+      widths.map((w) => '-'.repeat(w)),
+      none,
+    ),
+    ...rows.map((r) => line(r, numeric)),
+  ];
 }
 
 /** `package listfile` (guessed: no documentation or capture of its output was found). */
 export function packageListfile(files: { name: string; size: number }[]): string[] {
   if (files.length === 0) return ['   No package files found.'];
-  return guessedTable(['File', 'Size'], files.map((f) => [f.name, String(f.size)]), [false, true]);
+  return guessedTable(
+    ['File', 'Size'],
+    files.map((f) => [f.name, String(f.size)]),
+    [false, true],
+  );
 }
 
 /** `package list` (guessed: no capture of its output was found). With none installed, the line
  * test/fixtures/lunash/package-list-empty.txt shows, at the margin. */
 export function packageList(packages: string[]): string[] {
   if (packages.length === 0) return ['No packages are installed.'];
-  return guessedTable(['Package'], packages.map((p) => [p]), [false]);
+  return guessedTable(
+    ['Package'],
+    packages.map((p) => [p]),
+    [false],
+  );
 }
 
 /** `audit log list` (guessed: the Luna 7 LunaSH reference shows no output). */
 export function auditLogList(files: { name: string; size: number }[]): string[] {
   if (files.length === 0) return ['   No audit log files.'];
-  return guessedTable(['File', 'Size'], files.map((f) => [f.name, String(f.size)]), [false, true]);
+  return guessedTable(
+    ['File', 'Size'],
+    files.map((f) => [f.name, String(f.size)]),
+    [false, true],
+  );
 }
 
 // --- network route show ---------------------------------------------------------------------
@@ -166,9 +228,25 @@ export function auditLogList(files: { name: string; size: number }[]): string[] 
 /** `network route show`: guessed as the Linux kernel routing table it is built on, in the layout
  * of `route -n` (the command itself is Thales': "Updating the Luna Network HSM 7 Appliance
  * Software" names `network route delete`). */
-export function routeTable(routes: { destination: string; gateway: string; genmask: string; flags: string; metric: number; ref: number; use: number; iface: string }[]): string[] {
-  const row = (r: (typeof routes)[number]) => `${left(r.destination, 16)}${left(r.gateway, 16)}${left(r.genmask, 16)}${left(r.flags, 6)}${left(String(r.metric), 7)}${left(String(r.ref), 7)}${left(String(r.use), 4)}${r.iface}`;
-  return ['Kernel IP routing table', 'Destination     Gateway         Genmask         Flags Metric Ref    Use Iface', ...routes.map(row)];
+export function routeTable(
+  routes: {
+    destination: string;
+    gateway: string;
+    genmask: string;
+    flags: string;
+    metric: number;
+    ref: number;
+    use: number;
+    iface: string;
+  }[],
+): string[] {
+  const row = (r: (typeof routes)[number]) =>
+    `${left(r.destination, 16)}${left(r.gateway, 16)}${left(r.genmask, 16)}${left(r.flags, 6)}${left(String(r.metric), 7)}${left(String(r.ref), 7)}${left(String(r.use), 4)}${r.iface}`;
+  return [
+    'Kernel IP routing table',
+    'Destination     Gateway         Genmask         Flags Metric Ref    Use Iface',
+    ...routes.map(row),
+  ];
 }
 
 // --- sysconf ntp status ---------------------------------------------------------------------

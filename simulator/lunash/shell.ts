@@ -105,7 +105,10 @@ export function tokenize(line: string): string[] {
 }
 
 /** Find the command: each word may be abbreviated to a unique prefix, as lunash allows. */
-export function resolveCommand<T>(commands: CommandSpec<T>[], tokens: string[]): { spec: CommandSpec<T>; rest: string[] } {
+export function resolveCommand<T>(
+  commands: CommandSpec<T>[],
+  tokens: string[],
+): { spec: CommandSpec<T>; rest: string[] } {
   let candidates = commands;
   let depth = 0;
   for (; depth < tokens.length && !tokens[depth].startsWith('-'); depth++) {
@@ -118,15 +121,22 @@ export function resolveCommand<T>(commands: CommandSpec<T>[], tokens: string[]):
       throw new UsageError(`Unknown command: ${tokens.slice(0, depth + 1).join(' ')}`);
     }
     const words = new Set(narrowed.map((c) => c.words[depth].toLowerCase()));
-    if (words.size > 1) throw new UsageError(`Ambiguous command: ${tokens.slice(0, depth + 1).join(' ')} (${[...words].join(', ')})`);
+    if (words.size > 1)
+      throw new UsageError(`Ambiguous command: ${tokens.slice(0, depth + 1).join(' ')} (${[...words].join(', ')})`);
     candidates = narrowed;
   }
   const spec = candidates.find((c) => c.words.length === depth);
-  if (!spec) throw new UsageError(`Incomplete command: ${tokens.slice(0, depth).join(' ')}; try one of: ${candidates.map((c) => c.words.join(' ')).join(', ')}`);
+  if (!spec)
+    throw new UsageError(
+      `Incomplete command: ${tokens.slice(0, depth).join(' ')}; try one of: ${candidates.map((c) => c.words.join(' ')).join(', ')}`,
+    );
   return { spec, rest: tokens.slice(depth) };
 }
 
-export function parseOptions<T>(spec: CommandSpec<T>, rest: string[]): { options: Record<string, string | true>; positional: string[] } {
+export function parseOptions<T>(
+  spec: CommandSpec<T>,
+  rest: string[],
+): { options: Record<string, string | true>; positional: string[] } {
   const options: Record<string, string | true> = {};
   const positional: string[] = [];
   for (let i = 0; i < rest.length; i++) {
@@ -153,7 +163,8 @@ export function parseOptions<T>(spec: CommandSpec<T>, rest: string[]): { options
   for (const required of spec.required ?? []) {
     if (options[required] === undefined) throw new UsageError(`Missing required option: -${required}`);
   }
-  if ((spec.positional ?? 0) < positional.length) throw new UsageError(`Unexpected argument: ${positional[spec.positional ?? 0]}`);
+  if ((spec.positional ?? 0) < positional.length)
+    throw new UsageError(`Unexpected argument: ${positional[spec.positional ?? 0]}`);
   return { options, positional };
 }
 
@@ -203,19 +214,29 @@ export class CommandShell<T extends AuditedState> {
     const injected = this.faults.take('commandErrors', name);
     if (injected) {
       await this.audit(trimmed, 65535);
-      write(`${this.dialect.errorLine(name, injected.code, injected.name)}${CRLF}${CRLF}${this.dialect.failure(injected)}${CRLF}`);
+      write(
+        `${this.dialect.errorLine(name, injected.code, injected.name)}${CRLF}${CRLF}${this.dialect.failure(injected)}${CRLF}`,
+      );
       return true;
     }
     if (this.isBlocked(resolved.spec)) {
-      write(`Error: this command requires the ${resolved.spec.roles?.join(' or ') ?? 'admin'} role.${CRLF}${CRLF}${this.dialect.failure()}${CRLF}`);
+      write(
+        `Error: this command requires the ${resolved.spec.roles?.join(' or ') ?? 'admin'} role.${CRLF}${CRLF}${this.dialect.failure()}${CRLF}`,
+      );
       return true;
     }
 
     const unexpected = this.faults.take('askFirst', name);
     if (unexpected) {
-      const typed = await this.io.ask(`${unexpected.leadIn ? `${CRLF}  ${unexpected.leadIn}${CRLF}${CRLF}` : CRLF}  ${unexpected.question}`, { echo: false });
+      const typed = await this.io.ask(
+        `${unexpected.leadIn ? `${CRLF}  ${unexpected.leadIn}${CRLF}${CRLF}` : CRLF}  ${unexpected.question}`,
+        { echo: false },
+      );
       // the command does not run: whatever the answer, nothing an operation meant was asked
-      await this.audit(typed === '' ? '(nothing typed at an unexpected question)' : '(typed at an unexpected question)', 65535);
+      await this.audit(
+        typed === '' ? '(nothing typed at an unexpected question)' : '(typed at an unexpected question)',
+        65535,
+      );
       write(`${CRLF}${this.dialect.failure()}${CRLF}`);
       return true;
     }
@@ -223,7 +244,10 @@ export class CommandShell<T extends AuditedState> {
     if (late) {
       // the session is lost at once; the command goes on without anyone at the terminal
       this.io.drop();
-      setTimeout(() => void this.execute(resolved.spec, parsed, trimmed, name, faults, silentIo).catch(() => {}), late.ms);
+      setTimeout(
+        () => void this.execute(resolved.spec, parsed, trimmed, name, faults, silentIo).catch(() => {}),
+        late.ms,
+      );
       return false;
     }
     const after: (() => void)[] = [];
@@ -242,7 +266,15 @@ export class CommandShell<T extends AuditedState> {
   }
 
   /** Run a command's effect on the state, as one transaction, and audit it. */
-  private execute(spec: CommandSpec<T>, parsed: ReturnType<typeof parseOptions<T>>, typed: string, name: string, faults: Faults, io: ShellIo, after: (() => void)[] = []) {
+  private execute(
+    spec: CommandSpec<T>,
+    parsed: ReturnType<typeof parseOptions<T>>,
+    typed: string,
+    name: string,
+    faults: Faults,
+    io: ShellIo,
+    after: (() => void)[] = [],
+  ) {
     return this.store.transaction(async (state) => {
       const context: CommandContext<T> = {
         state,
@@ -267,7 +299,11 @@ export class CommandShell<T extends AuditedState> {
       } catch (err) {
         if (!(err instanceof LunaError)) throw err;
         appendAudit(state.audit, this.auditEntry(typed, 65535));
-        const text = [...(err.before ? [err.before] : []), this.dialect.errorLine(name, err.code, err.rcName), ...(err.detail ? ['', `Error:  ${err.detail}`] : [])].join(CRLF);
+        const text = [
+          ...(err.before ? [err.before] : []),
+          this.dialect.errorLine(name, err.code, err.rcName),
+          ...(err.detail ? ['', `Error:  ${err.detail}`] : []),
+        ].join(CRLF);
         return { output: text, code: 65535, failure: { code: err.code, name: err.rcName } };
       }
     });

@@ -67,7 +67,14 @@ export async function startShellServer(options: ShellServerOptions): Promise<Run
   }
 
   async function runExec(channel: ServerChannel, user: string, command: string, client: Connection): Promise<void> {
-    const status = await runExecSession(channelTerminal(channel, null, client), options, user, command, control, (text) => channel.stderr.write(text));
+    const status = await runExecSession(
+      channelTerminal(channel, null, client),
+      options,
+      user,
+      command,
+      control,
+      (text) => channel.stderr.write(text),
+    );
     if (status === null) return;
     channel.exit(status);
     channel.end();
@@ -94,7 +101,8 @@ export async function startShellServer(options: ShellServerOptions): Promise<Run
         session.on('shell', (acceptShell) => void runShell(acceptShell(), user, client));
         session.on('exec', (acceptExec, _reject, info) => {
           const channel = acceptExec();
-          if (!options.execHandler?.(info.command, user, channel, () => cut(client))) void runExec(channel, user, info.command, client);
+          if (!options.execHandler?.(info.command, user, channel, () => cut(client)))
+            void runExec(channel, user, info.command, client);
         });
         // no SFTP subsystem: files come with scp, as on the appliance
         session.on('sftp', (_accept, reject) => reject?.());

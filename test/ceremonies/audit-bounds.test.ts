@@ -26,7 +26,10 @@ beforeAll(() => {
   const history = JSON.parse(readFileSync(`${beforeLocal}.json`, 'utf8'));
   const marker = '"__DEEP__"';
   history.events[3].workflowTaskCompletedEventAttributes = '__DEEP__';
-  writeFileSync(join(dir, 'deep.json'), JSON.stringify(history).replace(marker, `${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}`));
+  writeFileSync(
+    join(dir, 'deep.json'),
+    JSON.stringify(history).replace(marker, `${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}`),
+  );
   // well-formed JSON, 386 KB: over a limit set at 200K, where the good ones (86 KB) are under
   history.events[3].workflowTaskCompletedEventAttributes = { identity: 'x'.repeat(300_000) };
   writeFileSync(join(dir, 'huge.json'), JSON.stringify(history));
@@ -39,7 +42,12 @@ test('a history nested 200,000 levels deep gets "too deep", not a crash', async 
   expect(run).toEqual({
     code: 1,
     stderr: '',
-    stdout: ['deep.json: unreadable', '  FAILED      history well formed: too deep: arrays and objects nested more than 256 levels (--max-depth): not parsed', 'FAILED: history well formed', ''].join('\n'),
+    stdout: [
+      'deep.json: unreadable',
+      '  FAILED      history well formed: too deep: arrays and objects nested more than 256 levels (--max-depth): not parsed',
+      'FAILED: history well formed',
+      '',
+    ].join('\n'),
   });
   // a lower limit is the auditor's to set; the good fixture is within it
   const low = await cliProcess(['audit', 'verify', 'copy.json', '--max-depth', '5', '--no-replay'], { cwd: dir });
@@ -53,7 +61,12 @@ test('a history over --max-bytes gets "too large" and is not read', async () => 
   expect(run).toEqual({
     code: 1,
     stderr: '',
-    stdout: ['huge.json: unreadable', `  FAILED      history well formed: too large: ${size} bytes, more than the limit of ${200 * 1024} (--max-bytes): not read`, 'FAILED: history well formed', ''].join('\n'),
+    stdout: [
+      'huge.json: unreadable',
+      `  FAILED      history well formed: too large: ${size} bytes, more than the limit of ${200 * 1024} (--max-bytes): not read`,
+      'FAILED: history well formed',
+      '',
+    ].join('\n'),
   });
   const bad = await cliProcess(['audit', 'verify', 'huge.json', '--max-bytes', 'lots'], { cwd: dir });
   expect(bad.code).not.toBe(0);
@@ -65,8 +78,12 @@ test('a folder with both and two good histories: every file gets its verdict, th
   expect(run).toMatchObject({ code: 1, stderr: '' });
   const out = run.stdout.split('\n');
   expect(out[0]).toMatch(/^FILE +CEREMONY +KIND +HSM +OUTCOME +VERDICT$/);
-  expect(out[1]).toMatch(/^ceremony-test-BEFORE-LOCAL-1\.json +ceremony-test-BEFORE-LOCAL-1 +rehearsal +\S+ +completed +verified; not proven: /);
-  expect(out[2]).toMatch(/^copy\.json +ceremony-test-BEFORE-LOCAL-1 +rehearsal +\S+ +completed +verified; not proven: /);
+  expect(out[1]).toMatch(
+    /^ceremony-test-BEFORE-LOCAL-1\.json +ceremony-test-BEFORE-LOCAL-1 +rehearsal +\S+ +completed +verified; not proven: /,
+  );
+  expect(out[2]).toMatch(
+    /^copy\.json +ceremony-test-BEFORE-LOCAL-1 +rehearsal +\S+ +completed +verified; not proven: /,
+  );
   expect(out[3]).toMatch(/^deep\.json +- +- +- +- +FAILED: history well formed$/);
   expect(out[4]).toMatch(/^huge\.json +- +- +- +- +FAILED: history well formed$/);
   expect(lastLine(run.stdout)).toBe('4 histories: 2 verified, 2 failed');
@@ -81,12 +98,20 @@ test('a folder with both and two good histories: every file gets its verdict, th
 });
 
 test('a path that does not exist, or a replay that cannot run, is a verdict too: the other files keep theirs', async () => {
-  const results = await verifyHistories([join(dir, 'missing.json'), join(dir, 'copy.json')], { workflowBundlePath: join(dir, 'no-such-bundle.js') });
+  const results = await verifyHistories([join(dir, 'missing.json'), join(dir, 'copy.json')], {
+    workflowBundlePath: join(dir, 'no-such-bundle.js'),
+  });
   expect(results.map((r) => r.file)).toEqual([join(dir, 'missing.json'), join(dir, 'copy.json')]);
-  expect(results[0]).toMatchObject({ ok: false, checks: [{ check: 'history well formed', status: 'failed', detail: 'the history cannot be read: ENOENT' }] });
+  expect(results[0]).toMatchObject({
+    ok: false,
+    checks: [{ check: 'history well formed', status: 'failed', detail: 'the history cannot be read: ENOENT' }],
+  });
   expect(results[1].ok).toBe(false);
   expect(results[1].checks.find((c) => c.check === 'replay with the current code')).toMatchObject({ status: 'failed' });
-  expect(results[1].checks.find((c) => c.check === 'history well formed')).toEqual({ check: 'history well formed', status: 'held' });
+  expect(results[1].checks.find((c) => c.check === 'history well formed')).toEqual({
+    check: 'history well formed',
+    status: 'held',
+  });
 });
 
 test('nesting hidden in a payload (base64 in the file) is refused where the plan is read: a verdict, not a crash', async () => {
@@ -94,11 +119,16 @@ test('nesting hidden in a payload (base64 in the file) is refused where the plan
   const payload = history.events[0].workflowExecutionStartedEventAttributes.input.payloads[0];
   const input = JSON.parse(Buffer.from(payload.data, 'base64').toString());
   input.plan.steps[1].args.deep = '__DEEP__';
-  payload.data = Buffer.from(JSON.stringify(input).replace('"__DEEP__"', `${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}`)).toString('base64');
+  payload.data = Buffer.from(
+    JSON.stringify(input).replace('"__DEEP__"', `${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}`),
+  ).toString('base64');
   const file = join(mkdtempSync(join(tmpdir(), 'audit-deep-payload-')), 'deep-payload.json');
   writeFileSync(file, JSON.stringify(history));
   const [r] = await verifyHistories([file], { workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE });
-  expect(r).toMatchObject({ ok: false, problems: ['the history cannot be read: its plan is not valid: steps.1.args.deep: Invalid input'] });
+  expect(r).toMatchObject({
+    ok: false,
+    problems: ['the history cannot be read: its plan is not valid: steps.1.args.deep: Invalid input'],
+  });
 });
 
 test('a link to /dev/zero and a FIFO named like histories are not read (their size says nothing): each gets a verdict, the good one verifies', async () => {

@@ -62,11 +62,14 @@ async function runAndReport(kind: Parameters<CeremonyEnv['start']>[0], params: R
 /** Every operation that completed has its before/after line, and each of its commands' whole
  * output, in both reports (failures list what is missing: a diff of two whole reports is no help). */
 function expectEveryStepExplained(report: { md: string; html: string; events: AuditEvent[] }) {
-  const results = report.events.filter((e) => e.activityResult && (e.activityResult.result as OperationEvidence | undefined)?.probe).map((e) => e.activityResult!.result as OperationEvidence);
+  const results = report.events
+    .filter((e) => e.activityResult && (e.activityResult.result as OperationEvidence | undefined)?.probe)
+    .map((e) => e.activityResult!.result as OperationEvidence);
   expect(results.length).toBeGreaterThan(2);
   const missing: string[] = [];
   for (const t of results.flatMap((r) => r.transcript ?? [])) {
-    if (!report.html.includes(`<pre class="output">${escapeHtml(t.output)}</pre>`)) missing.push(`html: output of ${t.command}`);
+    if (!report.html.includes(`<pre class="output">${escapeHtml(t.output)}</pre>`))
+      missing.push(`html: output of ${t.command}`);
     if (!t.output.split('\n').every((line) => report.md.includes(line))) missing.push(`md: output of ${t.command}`);
   }
   expect(missing).toEqual([]);
@@ -78,7 +81,10 @@ function expectEveryStepExplained(report: { md: string; html: string; events: Au
 
 /** A report holds the text (a failure names what is missing, not the whole report). */
 function expectIn(report: string, wanted: string | RegExp) {
-  expect({ wanted, found: typeof wanted === 'string' ? report.includes(wanted) : wanted.test(report) }).toEqual({ wanted, found: true });
+  expect({ wanted, found: typeof wanted === 'string' ? report.includes(wanted) : wanted.test(report) }).toEqual({
+    wanted,
+    found: true,
+  });
 }
 
 /** The step's before/after line, in the Markdown and (escaped) in the HTML. */
@@ -98,9 +104,20 @@ test('hsm-init: the first login, the clock, the init, the destructive policy, sy
   expectState('hsm-init', "tenantadmin's new password accepted: no → yes");
   expectState('hsm-init', 'holds: label: HSM1; zeroized: no');
   // how each decision was made, its signature and the plan it names
-  expectIn(reports['hsm-init'].md, /\| approve \| alice@example.com \| approve \| own key \(CLI\) \| \S+ \| valid \| this plan \([0-9a-f]{12}…\) \|/);
+  expectIn(
+    reports['hsm-init'].md,
+    /\| approve \| alice@example.com \| approve \| own key \(CLI\) \| \S+ \| valid \| this plan \([0-9a-f]{12}…\) \|/,
+  );
   // the appliance (after Thales' hsm init) has the audit user the later ceremonies read the log with
-  env.sim.appliance.state.update((s) => void (s.users.audit = { role: 'audit', password: SECRETS.TEST_AUDIT_PASSWORD, mustChangePassword: false, enabled: true }));
+  env.sim.appliance.state.update(
+    (s) =>
+      void (s.users.audit = {
+        role: 'audit',
+        password: SECRETS.TEST_AUDIT_PASSWORD,
+        mustChangePassword: false,
+        enabled: true,
+      }),
+  );
 });
 
 test('partition-create: the licence, the partition, the client registration and assignment, with their states', async () => {
@@ -123,17 +140,30 @@ test("backup: the partition's object count, the backup's label and count, verifi
 
 test('firmware-upgrade: the package on the appliance, staged, the reboot onto the new software, the firmware upgraded on it; the child backup named', async () => {
   env.sim.appliance.faults.write({ rebootMs: 200 });
-  const params = { file: pkg, sha256: createHash('sha256').update(content).digest('hex'), authCode: 'Rd79MAGdG9EY5', targetFirmware: '7.8.4', partitions: 'payments', rebootWaitSeconds: '5' };
+  const params = {
+    file: pkg,
+    sha256: createHash('sha256').update(content).digest('hex'),
+    authCode: 'Rd79MAGdG9EY5',
+    targetFirmware: '7.8.4',
+    partitions: 'payments',
+    rebootWaitSeconds: '5',
+  };
   const { id, md } = await runAndReport('firmware-upgrade', params);
   // the client certificates copied before: app01's (partition-create) and the backup workstation's (backup)
   const size = (path: string) => statSync(path).size.toLocaleString('en-US');
   const cert = `app01.example.com.pem (${size(CLIENT_CERTIFICATES.app01)} bytes), 127.0.0.1.pem (${size(CLIENT_CERTIFICATES['backup-ws'])} bytes)`;
-  expectState('firmware-upgrade', `on the appliance: ${cert} → ${cert}, ${pkg} (${content.length.toLocaleString('en-US')} bytes)`);
+  expectState(
+    'firmware-upgrade',
+    `on the appliance: ${cert} → ${cert}, ${pkg} (${content.length.toLocaleString('en-US')} bytes)`,
+  );
   expectState('firmware-upgrade', 'holds: package lunahsm_update-7.8.4-20.spkg: verifies');
   expectState('firmware-upgrade', 'running firmware: 7.0.3; staged firmware: (none) → 7.8.4');
   // the reboot runs the new appliance software first, then the firmware is upgraded on it
   expectState('firmware-upgrade', 'firmware: 7.0.3; appliance software: 7.4.0-226 → 7.8.4-20');
-  expectState('firmware-upgrade', 'running firmware: 7.0.3 → 7.8.4; staged firmware: 7.8.4 → (none); rollback firmware: (none) → 7.0.3');
+  expectState(
+    'firmware-upgrade',
+    'running firmware: 7.0.3 → 7.8.4; staged firmware: 7.8.4 → (none); rollback firmware: (none) → 7.0.3',
+  );
   expectIn(md, `- **Result:** child ceremony ${id}-backup-1: completed (its own history has its report)`);
 });
 
@@ -141,15 +171,25 @@ test('zeroize-deprovision: the logs kept, zeroized: no → yes, and the Azure DE
   const { md, html } = await runAndReport('zeroize-deprovision', {});
   expectState('zeroize-deprovision', 'zeroized: no → yes; partitions: 1 → 0');
   expectState('zeroize-deprovision', 'holds: label: (none); zeroized: yes');
-  expectState('zeroize-deprovision', `Azure resource: ${AZURE_RESOURCE_ID}; provisioning state: Succeeded (ARM GET 200) → deleted (ARM GET 404)`);
+  expectState(
+    'zeroize-deprovision',
+    `Azure resource: ${AZURE_RESOURCE_ID}; provisioning state: Succeeded (ARM GET 200) → deleted (ARM GET 404)`,
+  );
   expectIn(md, `  - DELETE ${AZURE_RESOURCE_ID} → 202`);
-  expectIn(md, / {2}- GET \/providers\/Microsoft.HardwareSecurityModules\/locations\/westeurope\/operationStatuses\/\w+ → 200 \(operation Succeeded\)/);
+  expectIn(
+    md,
+    / {2}- GET \/providers\/Microsoft.HardwareSecurityModules\/locations\/westeurope\/operationStatuses\/\w+ → 200 \(operation Succeeded\)/,
+  );
   expectIn(html, `<li><code>DELETE ${escapeHtml(AZURE_RESOURCE_ID)} → 202</code></li>`);
   expectIn(md, /messages: \d+ lines, sha256 [0-9a-f]{16}…/);
 });
 
 test('the HTML prints a page per section, with every command output open', async () => {
-  const browser = await chromium.launch({ executablePath: loadConfig().CHROMIUM_PATH, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+  const browser = await chromium.launch({
+    executablePath: loadConfig().CHROMIUM_PATH,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu'],
+  });
   try {
     const page = await browser.newPage();
     await page.setContent(reports['zeroize-deprovision'].html);
@@ -157,7 +197,15 @@ test('the HTML prints a page per section, with every command output open', async
     expect(await output.isVisible()).toBe(false); // collapsed on screen
     await page.emulateMedia({ media: 'print' });
     expect(await output.isVisible()).toBe(true);
-    const breaks = await page.locator('section.report-section').evaluateAll((sections) => sections.map((s) => (globalThis as unknown as { getComputedStyle(e: unknown): { breakBefore: string } }).getComputedStyle(s).breakBefore));
+    const breaks = await page
+      .locator('section.report-section')
+      .evaluateAll((sections) =>
+        sections.map(
+          (s) =>
+            (globalThis as unknown as { getComputedStyle(e: unknown): { breakBefore: string } }).getComputedStyle(s)
+              .breakBefore,
+        ),
+      );
     expect(breaks).toEqual(['auto', 'page', 'page', 'page']);
     expect((await page.pdf()).length).toBeGreaterThan(10_000);
   } finally {

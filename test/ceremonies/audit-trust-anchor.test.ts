@@ -5,7 +5,16 @@ import { stringify } from 'yaml';
 import { exportCeremony, manifestPath, sha256Hex } from '../../audit/tooling/export';
 import { generateSigningKey, signerFromPem } from '../../client/decision-signer';
 import { cliProcess } from '../support/cli';
-import { APPROVERS, gate, record, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
+import {
+  APPROVERS,
+  gate,
+  record,
+  result,
+  startHarness,
+  testPlan,
+  waitForStatus,
+  type Harness,
+} from '../support/harness';
 import { inventoryKeys } from '../support/people';
 
 // The forged-key attack on an unsigned export: the attacker replaces a decider's public key in the
@@ -35,13 +44,15 @@ const decode = (p: { data: string }) => {
     return undefined; // not JSON (binary/null payloads)
   }
 };
-const encode = (p: { data: string }, value: unknown) => (p.data = Buffer.from(JSON.stringify(value)).toString('base64'));
+const encode = (p: { data: string }, value: unknown) =>
+  (p.data = Buffer.from(JSON.stringify(value)).toString('base64'));
 
 beforeAll(async () => {
   h = await startHarness('audit-anchor');
   id = await h.start(testPlan([gate(), record('effect')]));
   const open = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
-  for (const a of APPROVERS.slice(0, 2)) await h.ceremonies.approve(id, { gate: 'approve', approver: a, planDigest: open.planDigest });
+  for (const a of APPROVERS.slice(0, 2))
+    await h.ceremonies.approve(id, { gate: 'approve', approver: a, planDigest: open.planDigest });
   expect((await result(h.ceremonies, id)).phase).toBe('completed');
   dir = mkdtempSync(join(tmpdir(), 'audit-anchor-'));
   genuine = join(dir, 'genuine.json');
@@ -72,7 +83,17 @@ beforeAll(async () => {
   forgedEventId = approval.eventId;
   const payload = approval.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input.args.payloads[0];
   const args = decode(payload);
-  const fields = { ceremonyId: id, gate: args.gate, planDigest: args.planDigest, decision: 'approve' as const, actor: args.approver, text: args.comment ?? '', nonce: args.nonce, at: args.at, ...(args.challenge ? { challenge: args.challenge } : {}) };
+  const fields = {
+    ceremonyId: id,
+    gate: args.gate,
+    planDigest: args.planDigest,
+    decision: 'approve' as const,
+    actor: args.approver,
+    text: args.comment ?? '',
+    nonce: args.nonce,
+    at: args.at,
+    ...(args.challenge ? { challenge: args.challenge } : {}),
+  };
   encode(payload, { ...args, signature: forger.sign(fields) });
   forged = join(dir, 'forged.json');
   const text = JSON.stringify(history);
@@ -89,7 +110,9 @@ test('without --keys the forged export passes its own checks, and the verdict sa
   expect(run).toMatchObject({ code: 0, stderr: '' });
   expect(run.stdout).toContain('  held        decision signatures\n');
   expect(run.stdout).toContain('  held        replay with the current code\n');
-  expect(run.stdout).toContain('  not proven  decision keys (trust anchor): checked only against keys the history itself carries (give --keys)\n');
+  expect(run.stdout).toContain(
+    '  not proven  decision keys (trust anchor): checked only against keys the history itself carries (give --keys)\n',
+  );
   expect(run.stdout.trimEnd().split('\n').at(-1)).toMatch(/^VERIFIED; not proven: .*decision keys \(trust anchor\)/);
 });
 
@@ -103,16 +126,24 @@ test('with --keys (the inventory, or a key list) the forged export fails, naming
 
   const keyList = join(dir, 'keys.yaml');
   writeFileSync(keyList, stringify({ revision: 'r42', ...inventoryKeys() }));
-  const listed = await cliProcess(['--json', 'audit', 'verify', 'forged.json', '--keys', keyList, '--no-replay'], { cwd: dir });
+  const listed = await cliProcess(['--json', 'audit', 'verify', 'forged.json', '--keys', keyList, '--no-replay'], {
+    cwd: dir,
+  });
   expect(listed.code).toBe(1);
   const [r] = JSON.parse(listed.stdout).results;
-  expect(r.checks).toContainEqual({ check: 'decision keys (trust anchor)', status: 'failed', detail: named.replace(inventory, `${keyList} (revision r42)`) });
+  expect(r.checks).toContainEqual({
+    check: 'decision keys (trust anchor)',
+    status: 'failed',
+    detail: named.replace(inventory, `${keyList} (revision r42)`),
+  });
   expect(r.checks).toContainEqual({ check: 'decision signatures', status: 'held' });
 
   // the genuine export holds against the same anchor, and the report says so too
   const good = await cliProcess(['audit', 'verify', 'genuine.json', '--keys', keyList], { cwd: dir });
   expect(good).toMatchObject({ code: 0, stderr: '' });
-  expect(good.stdout).toContain(`  held        decision keys (trust anchor): 2 signatures, every key in ${keyList} (revision r42)\n`);
+  expect(good.stdout).toContain(
+    `  held        decision keys (trust anchor): 2 signatures, every key in ${keyList} (revision r42)\n`,
+  );
   const report = await cliProcess(['audit', 'report', 'forged.json', '--keys', keyList], { cwd: dir });
   expect(report.stdout).toContain('FAILED: the history does not prove what the ceremony claims');
   expect(report.stdout).toContain(`is signed with ${forgedKey}`);
@@ -124,5 +155,7 @@ test('a key file that is neither an inventory nor a key list is refused with why
   const run = await cliProcess(['audit', 'verify', 'genuine.json', '--keys', bad], { cwd: dir });
   expect(run.code).toBe(1);
   expect(run.stdout).toBe('');
-  expect(run.stderr).toMatch(/neither an inventory \(with hsms\) nor a key list .*signingKeys\.alice@example\.com\.0: expected an Ed25519 public key/);
+  expect(run.stderr).toMatch(
+    /neither an inventory \(with hsms\) nor a key list .*signingKeys\.alice@example\.com\.0: expected an Ed25519 public key/,
+  );
 });

@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportCeremony, manifestPath } from '../../audit/tooling/export';
 import { cliProcess } from '../support/cli';
-import { APPROVERS, gate, record, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
+import {
+  APPROVERS,
+  gate,
+  record,
+  result,
+  startHarness,
+  testPlan,
+  waitForStatus,
+  type Harness,
+} from '../support/harness';
 
 // `ceremony audit verify` as an auditor runs it: on a history pulled with the Temporal CLI, on our
 // own export and a tampered copy, on a folder of them; stdout is the verdict and nothing else.
@@ -19,7 +28,8 @@ let ours: string;
 let tampered: string;
 
 /** Without --keys, the decisions' keys are those the history carries: not proven. */
-const KEYS_NOT_PROVEN = 'decision keys (trust anchor): checked only against keys the history itself carries (give --keys)';
+const KEYS_NOT_PROVEN =
+  'decision keys (trust anchor): checked only against keys the history itself carries (give --keys)';
 
 const INVARIANTS_HELD = [
   '  held        history complete (ends in a close event)',
@@ -42,14 +52,18 @@ beforeAll(async () => {
   h = await startHarness('verify-cli');
   id = await h.start(testPlan([gate(), record('effect')]));
   const open = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
-  for (const a of APPROVERS.slice(0, 2)) await h.ceremonies.approve(id, { gate: 'approve', approver: a, planDigest: open.planDigest });
+  for (const a of APPROVERS.slice(0, 2))
+    await h.ceremonies.approve(id, { gate: 'approve', approver: a, planDigest: open.planDigest });
   expect((await result(h.ceremonies, id)).phase).toBe('completed');
   dir = mkdtempSync(join(tmpdir(), 'verify-cli-'));
 
   mkdirSync(join(dir, 'temporal-cli'));
   temporalCli = join(dir, 'temporal-cli', 'history.json');
   const address = ['--address', h.config.TEMPORAL_ADDRESS, '--namespace', h.config.TEMPORAL_NAMESPACE];
-  writeFileSync(temporalCli, execFileSync(process.env.TEMPORAL_CLI!, ['workflow', 'show', '--workflow-id', id, '--output', 'json', ...address]));
+  writeFileSync(
+    temporalCli,
+    execFileSync(process.env.TEMPORAL_CLI!, ['workflow', 'show', '--workflow-id', id, '--output', 'json', ...address]),
+  );
 
   mkdirSync(join(dir, 'ours'));
   ours = join(dir, 'ours', 'good.json');
@@ -68,7 +82,9 @@ test('a history pulled with the Temporal CLI verifies: replayed, every invariant
   // the CLI's shape: { events }, enum names, payloads as base64 data with their metadata
   const first = JSON.parse(readFileSync(temporalCli, 'utf8')).events[0];
   expect(first).toMatchObject({ eventId: '1', eventType: 'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED' });
-  expect(first.workflowExecutionStartedEventAttributes.input.payloads[0].metadata.encoding).toBe(Buffer.from('json/plain').toString('base64'));
+  expect(first.workflowExecutionStartedEventAttributes.input.payloads[0].metadata.encoding).toBe(
+    Buffer.from('json/plain').toString('base64'),
+  );
 
   const cwd = join(dir, 'temporal-cli');
   const verified = await cliProcess(['audit', 'verify', 'history.json'], { cwd });
@@ -105,7 +121,10 @@ test('verify prints exactly the verdict for our export and for a tampered copy, 
   // no prebuilt bundle and an empty cache: the bundler runs, silently
   const cache = mkdtempSync(join(tmpdir(), 'verify-cache-'));
   const { CEREMONY_WORKFLOW_BUNDLE: _prebuilt, ...withoutBundle } = process.env;
-  const good = await cliProcess(['audit', 'verify', 'good.json'], { cwd, env: { ...withoutBundle, XDG_CACHE_HOME: cache } });
+  const good = await cliProcess(['audit', 'verify', 'good.json'], {
+    cwd,
+    env: { ...withoutBundle, XDG_CACHE_HOME: cache },
+  });
   const goodText = lines(
     `good.json: ${id} (rehearsal on hsm-test, completed)`,
     '  held        history well formed',
@@ -117,7 +136,9 @@ test('verify prints exactly the verdict for our export and for a tampered copy, 
     `VERIFIED; not proven: manifest signature: manifest unsigned; ${KEYS_NOT_PROVEN}`,
   );
   expect(good).toEqual({ code: 0, stderr: '', stdout: goodText });
-  expect(readdirSync(join(cache, 'hsm-ceremonies', 'replay-bundles')).filter((f) => /^workflows-[0-9a-f]{32}\.js$/.test(f))).toHaveLength(1);
+  expect(
+    readdirSync(join(cache, 'hsm-ceremonies', 'replay-bundles')).filter((f) => /^workflows-[0-9a-f]{32}\.js$/.test(f)),
+  ).toHaveLength(1);
 
   expect(await cliProcess(['audit', 'verify', 'tampered.json'], { cwd })).toEqual({
     code: 1,
@@ -147,19 +168,29 @@ test('a folder of exports: one table (ceremony, kind, HSM, outcome, verdict), wh
   const folder = mkdtempSync(join(tmpdir(), 'verify-folder-'));
   copyFileSync(temporalCli, join(folder, 'history.json'));
   // a bare event array (the form the Web UI also imports), newest first (`workflow show --reverse`)
-  writeFileSync(join(folder, 'reversed-array.json'), JSON.stringify(JSON.parse(readFileSync(temporalCli, 'utf8')).events.reverse()));
+  writeFileSync(
+    join(folder, 'reversed-array.json'),
+    JSON.stringify(JSON.parse(readFileSync(temporalCli, 'utf8')).events.reverse()),
+  );
   for (const file of [ours, tampered]) {
     copyFileSync(file, join(folder, file.slice(file.lastIndexOf('/') + 1)));
     copyFileSync(manifestPath(file), manifestPath(join(folder, file.slice(file.lastIndexOf('/') + 1))));
   }
   const run = await cliProcess(['audit', 'verify', folder]);
   expect(run).toMatchObject({ code: 1, stderr: '' });
-  const row = (file: string, verdict: string) => new RegExp(`^${file.replace('.', '\\.')} +${id} +rehearsal +hsm-test +completed +${verdict.replace(/[()]/g, '\\$&')}$`);
+  const row = (file: string, verdict: string) =>
+    new RegExp(
+      `^${file.replace('.', '\\.')} +${id} +rehearsal +hsm-test +completed +${verdict.replace(/[()]/g, '\\$&')}$`,
+    );
   const out = run.stdout.split('\n');
   expect(out[0]).toMatch(/^FILE +CEREMONY +KIND +HSM +OUTCOME +VERDICT$/);
   expect(out[1]).toMatch(row('good.json', 'verified; not proven: manifest signature, decision keys (trust anchor)'));
-  expect(out[2]).toMatch(row('history.json', 'verified; not proven: integrity (manifest hash), decision keys (trust anchor)'));
-  expect(out[3]).toMatch(row('reversed-array.json', 'verified; not proven: integrity (manifest hash), decision keys (trust anchor)'));
+  expect(out[2]).toMatch(
+    row('history.json', 'verified; not proven: integrity (manifest hash), decision keys (trust anchor)'),
+  );
+  expect(out[3]).toMatch(
+    row('reversed-array.json', 'verified; not proven: integrity (manifest hash), decision keys (trust anchor)'),
+  );
   expect(out[4]).toMatch(row('tampered.json', 'FAILED: integrity (manifest hash)'));
   expect(out.slice(5)).toEqual([
     '',
@@ -174,12 +205,42 @@ test('a folder of exports: one table (ceremony, kind, HSM, outcome, verdict), wh
   expect(json).toMatchObject({ code: 1, stderr: '' });
   const summary = JSON.parse(json.stdout);
   expect(summary).toMatchObject({ ok: false, histories: 4, verified: 3, failed: 1 });
-  expect(summary.results.map((r: { ceremonyId: string; kind: string; hsm: string; outcome: string; verdict: string }) => [r.ceremonyId, r.kind, r.hsm, r.outcome, r.verdict])).toEqual([
-    [id, 'rehearsal', 'hsm-test', 'completed', `verified; not proven: manifest signature: manifest unsigned; replay with the current code: not replayed (--no-replay): the checks from the history alone were made; ${KEYS_NOT_PROVEN}`],
-    [id, 'rehearsal', 'hsm-test', 'completed', `verified; not proven: integrity (manifest hash): no manifest; replay with the current code: not replayed (--no-replay): the checks from the history alone were made; ${KEYS_NOT_PROVEN}`],
-    [id, 'rehearsal', 'hsm-test', 'completed', `verified; not proven: integrity (manifest hash): no manifest; replay with the current code: not replayed (--no-replay): the checks from the history alone were made; ${KEYS_NOT_PROVEN}`],
+  expect(
+    summary.results.map((r: { ceremonyId: string; kind: string; hsm: string; outcome: string; verdict: string }) => [
+      r.ceremonyId,
+      r.kind,
+      r.hsm,
+      r.outcome,
+      r.verdict,
+    ]),
+  ).toEqual([
+    [
+      id,
+      'rehearsal',
+      'hsm-test',
+      'completed',
+      `verified; not proven: manifest signature: manifest unsigned; replay with the current code: not replayed (--no-replay): the checks from the history alone were made; ${KEYS_NOT_PROVEN}`,
+    ],
+    [
+      id,
+      'rehearsal',
+      'hsm-test',
+      'completed',
+      `verified; not proven: integrity (manifest hash): no manifest; replay with the current code: not replayed (--no-replay): the checks from the history alone were made; ${KEYS_NOT_PROVEN}`,
+    ],
+    [
+      id,
+      'rehearsal',
+      'hsm-test',
+      'completed',
+      `verified; not proven: integrity (manifest hash): no manifest; replay with the current code: not replayed (--no-replay): the checks from the history alone were made; ${KEYS_NOT_PROVEN}`,
+    ],
     [id, 'rehearsal', 'hsm-test', 'completed', 'FAILED: integrity (manifest hash)'],
   ]);
-  expect(summary.results[3].checks).toContainEqual({ check: 'integrity (manifest hash)', status: 'failed', detail: 'the history does not match the sha256 in its manifest: it was changed after export' });
+  expect(summary.results[3].checks).toContainEqual({
+    check: 'integrity (manifest hash)',
+    status: 'failed',
+    detail: 'the history does not match the sha256 in its manifest: it was changed after export',
+  });
   expect(summary.results[0].checks).toHaveLength(19);
 });

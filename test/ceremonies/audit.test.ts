@@ -44,7 +44,11 @@ function writeKey(pem: string): string {
 
 /** Copy the export into a new dir with `edit` applied to the history JSON; `rehash` fixes the
  * manifest hash; `manifest` edits the manifest too (an attacker rewriting an unsigned one). */
-function tampered(edit: (history: { events: Record<string, any>[] }) => void, rehash: boolean, editManifest?: (m: Record<string, any>, history: { events: Record<string, any>[] }) => void): string {
+function tampered(
+  edit: (history: { events: Record<string, any>[] }) => void,
+  rehash: boolean,
+  editManifest?: (m: Record<string, any>, history: { events: Record<string, any>[] }) => void,
+): string {
   const out = mkdtempSync(join(tmpdir(), 'tampered-'));
   const history = JSON.parse(readFileSync(file, 'utf8'));
   edit(history);
@@ -61,17 +65,30 @@ function tampered(edit: (history: { events: Record<string, any>[] }) => void, re
 /** The manifest without its signature, as an unsigned export would have it. */
 const unsign = (m: Record<string, any>) => delete m.signature;
 
-const decodeArgs = (e: Record<string, any>) => JSON.parse(Buffer.from(e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input.args.payloads[0].data, 'base64').toString());
+const decodeArgs = (e: Record<string, any>) =>
+  JSON.parse(
+    Buffer.from(
+      e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input.args.payloads[0].data,
+      'base64',
+    ).toString(),
+  );
 const encodeArgs = (e: Record<string, any>, value: unknown) => {
-  e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input.args.payloads[0].data = Buffer.from(JSON.stringify(value)).toString('base64');
+  e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input.args.payloads[0].data = Buffer.from(
+    JSON.stringify(value),
+  ).toString('base64');
 };
-const approvals = (h: { events: Record<string, any>[] }) => h.events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'approve');
+const approvals = (h: { events: Record<string, any>[] }) =>
+  h.events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'approve');
 
 test('an exported ceremony replays with the current code and every invariant holds; the signature verifies', async () => {
   const [result] = await verifyHistories([dir], { ...bundle, publicKeyPem: publicPem });
   expect(result).toMatchObject({ ok: true, ceremonyId: id, problems: [], violations: [] });
   const manifest = JSON.parse(readFileSync(manifestPath(file), 'utf8'));
-  expect(manifest).toMatchObject({ ceremonyId: id, historySha256: sha256Hex(readFileSync(file, 'utf8')), signature: { alg: 'ed25519' } });
+  expect(manifest).toMatchObject({
+    ceremonyId: id,
+    historySha256: sha256Hex(readFileSync(file, 'utf8')),
+    signature: { alg: 'ed25519' },
+  });
   for (const secret of Object.values(SECRETS)) expect(readFileSync(file, 'utf8')).not.toContain(secret);
 });
 
@@ -82,7 +99,9 @@ test('an edited event fails on the hash; with the hash fixed, on the signature; 
   };
   const [noRehash] = await verifyHistories([tampered(edit, false)], { ...bundle, publicKeyPem: publicPem });
   expect(noRehash.ok).toBe(false);
-  expect(noRehash.problems).toContain('the history does not match the sha256 in its manifest: it was changed after export');
+  expect(noRehash.problems).toContain(
+    'the history does not match the sha256 in its manifest: it was changed after export',
+  );
 
   const rehashed = tampered(edit, true);
   const [signed] = await verifyHistories([rehashed], { ...bundle, publicKeyPem: publicPem });
@@ -117,21 +136,31 @@ test('an approval re-attributed to another approver, or to an outsider, fails on
     ['carol@example.com', ['decisions-signed']],
     ['mallory@example.com', ['decisions-signed', 'approver-in-group']],
   ] as const) {
-    const target = tampered((h) => {
-      const [first] = approvals(h);
-      encodeArgs(first, { ...decodeArgs(first), approver: to });
-    }, true, unsign);
+    const target = tampered(
+      (h) => {
+        const [first] = approvals(h);
+        encodeArgs(first, { ...decodeArgs(first), approver: to });
+      },
+      true,
+      unsign,
+    );
     const [r] = await verifyHistories([target], bundle);
     expect(r.ok).toBe(false);
     expect(r.problems).toEqual([]); // hash recomputed, manifest unsigned: only the history can tell
     expect(r.violations.map((v) => v.invariant)).toEqual(expect.arrayContaining([...invariants]));
-    expect(r.violations.find((v) => v.invariant === 'decisions-signed')?.detail).toMatch(new RegExp(`approve by ${to} on gate approve (has a signature that does not match it|is signed with a key that is neither)`));
+    expect(r.violations.find((v) => v.invariant === 'decisions-signed')?.detail).toMatch(
+      new RegExp(
+        `approve by ${to} on gate approve (has a signature that does not match it|is signed with a key that is neither)`,
+      ),
+    );
   }
 });
 
 test('a truncated history fails, even with a manifest rewritten to match it', async () => {
   const cut = (h: { events: Record<string, any>[] }) => {
-    const create = h.events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'partition.create');
+    const create = h.events.findIndex(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'partition.create',
+    );
     h.events = h.events.slice(0, create);
   };
   const [asIs] = await verifyHistories([tampered(cut, true, unsign)], bundle);
@@ -141,23 +170,51 @@ test('a truncated history fails, even with a manifest rewritten to match it', as
 
   const rewritten = tampered(cut, true, (m, h) => {
     unsign(m);
-    Object.assign(m, { eventCount: h.events.length, lastEventId: Number(h.events.at(-1)!.eventId), closeEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED' });
+    Object.assign(m, {
+      eventCount: h.events.length,
+      lastEventId: Number(h.events.at(-1)!.eventId),
+      closeEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+    });
   });
   const [r] = await verifyHistories([rewritten], bundle);
   expect(r.ok).toBe(false);
-  expect(r.violations.find((v) => v.invariant === 'history-complete')?.detail).toMatch(/not in a close event: it is truncated or the ceremony had not ended/);
+  expect(r.violations.find((v) => v.invariant === 'history-complete')?.detail).toMatch(
+    /not in a close event: it is truncated or the ceremony had not ended/,
+  );
 });
 
-test("a manifest naming another ceremony or plan fails; a signed one stripped of its signature fails when the audit key is configured", async () => {
-  const [otherId] = await verifyHistories([tampered(() => {}, false, (m) => (unsign(m), (m.ceremonyId = 'ceremony-jira-OTHER-1')))], bundle);
+test('a manifest naming another ceremony or plan fails; a signed one stripped of its signature fails when the audit key is configured', async () => {
+  const [otherId] = await verifyHistories(
+    [
+      tampered(
+        () => {},
+        false,
+        (m) => (unsign(m), (m.ceremonyId = 'ceremony-jira-OTHER-1')),
+      ),
+    ],
+    bundle,
+  );
   expect(otherId.problems).toContain(`the manifest's ceremony id is ceremony-jira-OTHER-1, the history's is ${id}`);
-  const [otherDigest] = await verifyHistories([tampered(() => {}, false, (m) => (unsign(m), (m.planDigest = 'a'.repeat(64))))], bundle);
-  expect(otherDigest.problems.join('\n')).toMatch(new RegExp(`the manifest's plan digest is a{64}, the history's is [0-9a-f]{64}`));
+  const [otherDigest] = await verifyHistories(
+    [
+      tampered(
+        () => {},
+        false,
+        (m) => (unsign(m), (m.planDigest = 'a'.repeat(64))),
+      ),
+    ],
+    bundle,
+  );
+  expect(otherDigest.problems.join('\n')).toMatch(
+    new RegExp(`the manifest's plan digest is a{64}, the history's is [0-9a-f]{64}`),
+  );
 
   const stripped = tampered(() => {}, true, unsign);
   const [withKey] = await verifyHistories([stripped], { ...bundle, publicKeyPem: publicPem });
   expect(withKey.ok).toBe(false);
-  expect(withKey.problems).toContain('the manifest is not signed, and an audit public key is configured: its integrity cannot be proven');
+  expect(withKey.problems).toContain(
+    'the manifest is not signed, and an audit public key is configured: its integrity cannot be proven',
+  );
   const [withoutKey] = await verifyHistories([stripped], bundle);
   expect(withoutKey).toMatchObject({
     ok: true,
@@ -168,15 +225,27 @@ test("a manifest naming another ceremony or plan fails; a signed one stripped of
       'decision keys not proven: the signatures were checked only against the keys recorded in the history (verify with --keys <inventory or key list>)',
     ],
   });
-  expect(withoutKey.checks).toContainEqual({ check: 'manifest signature', status: 'not-proven', detail: 'manifest unsigned' });
+  expect(withoutKey.checks).toContainEqual({
+    check: 'manifest signature',
+    status: 'not-proven',
+    detail: 'manifest unsigned',
+  });
   const [requiring] = await verifyHistories([stripped], { ...bundle, requireSignature: true, replay: 'none' });
   expect(requiring.ok).toBe(false);
-  expect(requiring.checks).toContainEqual({ check: 'manifest signature', status: 'failed', detail: 'the manifest is not signed (required: --require-signature)' });
+  expect(requiring.checks).toContainEqual({
+    check: 'manifest signature',
+    status: 'failed',
+    detail: 'the manifest is not signed (required: --require-signature)',
+  });
 
   // signed, but no key to check it with: not proven, unless a signature is required
   const [unchecked] = await verifyHistories([file], { ...bundle, replay: 'none' });
   expect(unchecked.ok).toBe(true);
-  expect(unchecked.checks).toContainEqual({ check: 'manifest signature', status: 'not-proven', detail: 'signed, but not checked: no public key given' });
+  expect(unchecked.checks).toContainEqual({
+    check: 'manifest signature',
+    status: 'not-proven',
+    detail: 'signed, but not checked: no public key given',
+  });
   const [uncheckedRequired] = await verifyHistories([file], { ...bundle, replay: 'none', requireSignature: true });
   expect(uncheckedRequired.ok).toBe(false);
 
@@ -188,20 +257,30 @@ test("a manifest naming another ceremony or plan fails; a signed one stripped of
   expect(noManifest.notes).toContain(`integrity not proven: no manifest (${manifestPath(bare)})`);
   const [noManifestWithKey] = await verifyHistories([bare], { ...bundle, replay: 'none', publicKeyPem: publicPem });
   expect(noManifestWithKey.ok).toBe(false);
-  expect(noManifestWithKey.checks).toContainEqual({ check: 'integrity (manifest hash)', status: 'failed', detail: `no manifest ${manifestPath(bare)} (required: an audit public key is configured)` });
+  expect(noManifestWithKey.checks).toContainEqual({
+    check: 'integrity (manifest hash)',
+    status: 'failed',
+    detail: `no manifest ${manifestPath(bare)} (required: an audit public key is configured)`,
+  });
 });
 
 test('an event appended after the close gets a verdict naming it, not a hang', async () => {
-  const appended = tampered((h) => {
-    const [first] = approvals(h);
-    const last = Number(h.events.at(-1)!.eventId);
-    h.events.push({ ...first, eventId: String(last + 1) }); // an update "accepted" after the close
-  }, true, unsign);
+  const appended = tampered(
+    (h) => {
+      const [first] = approvals(h);
+      const last = Number(h.events.at(-1)!.eventId);
+      h.events.push({ ...first, eventId: String(last + 1) }); // an update "accepted" after the close
+    },
+    true,
+    unsign,
+  );
   const t0 = Date.now();
   const [r] = await verifyHistories([appended], bundle);
   expect(Date.now() - t0).toBeLessThan(60_000); // a verdict, not the hang of a naive replay
   expect(r.ok).toBe(false);
-  expect(r.problems.join('\n')).toMatch(/comes after the close event \d+ \(WorkflowExecutionCompleted\): nothing may follow the close event/);
+  expect(r.problems.join('\n')).toMatch(
+    /comes after the close event \d+ \(WorkflowExecutionCompleted\): nothing may follow the close event/,
+  );
   expect(r.violations.map((v) => v.invariant)).toContain('history-complete');
 });
 
@@ -210,12 +289,18 @@ test('verify in two parts: the history checks for every export, the replay for a
   const folder = mkdtempSync(join(tmpdir(), 'verify-parts-'));
   for (const name of ['a', 'b', 'c', 'd']) {
     const history = JSON.parse(readFileSync(file, 'utf8'));
-    if (name === 'c') history.events.find((e: Record<string, any>) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'notify').activityTaskScheduledEventAttributes.activityId = '999';
+    if (name === 'c')
+      history.events.find(
+        (e: Record<string, any>) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'notify',
+      ).activityTaskScheduledEventAttributes.activityId = '999';
     const text = JSON.stringify(history);
     writeFileSync(join(folder, `${name}.json`), text);
     const manifest = JSON.parse(readFileSync(manifestPath(file), 'utf8'));
     delete manifest.signature;
-    writeFileSync(join(folder, `${name}.manifest.json`), JSON.stringify({ ...manifest, historySha256: sha256Hex(text) }));
+    writeFileSync(
+      join(folder, `${name}.manifest.json`),
+      JSON.stringify({ ...manifest, historySha256: sha256Hex(text) }),
+    );
   }
   const all = await verifyHistories([folder], { ...bundle, replayProcesses: 2 });
   expect(all.map((r) => r.ok)).toEqual([true, true, false, true]);
@@ -226,7 +311,9 @@ test('verify in two parts: the history checks for every export, the replay for a
   const none = await verifyHistories([folder], { ...bundle, replay: 'none' });
   expect(none.map((r) => r.ok)).toEqual([true, true, true, true]);
   expect(none.map((r) => r.replayed)).toEqual([false, false, false, false]);
-  expect(reportMarkdown(await auditEvents(parseHistoryJson(JSON.parse(readFileSync(file, 'utf8')))), none[0])).toContain('VERIFIED: from the history alone (not replayed)');
+  expect(
+    reportMarkdown(await auditEvents(parseHistoryJson(JSON.parse(readFileSync(file, 'utf8')))), none[0]),
+  ).toContain('VERIFIED: from the history alone (not replayed)');
   expect(none[2].notes).toContain('not replayed (--no-replay): the checks from the history alone were made');
 
   const sample = await verifyHistories([folder], { ...bundle, replay: { sample: 2 } }); // a and c
@@ -236,11 +323,16 @@ test('verify in two parts: the history checks for every export, the replay for a
 
   const cli_ = await cli('audit', 'verify', folder, '--no-replay');
   expect(cli_.code).toBe(0);
-  expect(cli_.out).toMatch(/^c\.json .* verified; not proven: manifest signature, replay with the current code, decision keys \(trust anchor\)$/m);
+  expect(cli_.out).toMatch(
+    /^c\.json .* verified; not proven: manifest signature, replay with the current code, decision keys \(trust anchor\)$/m,
+  );
 });
 
 test('a replay against changed workflow code reports the non-determinism instead of crashing', async () => {
-  const { code } = await bundleWorkflowCode({ workflowsPath: join(__dirname, '..', 'fixtures', 'changed-workflow'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: join(__dirname, '..', 'fixtures', 'changed-workflow'),
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+  });
   const changed = join(mkdtempSync(join(tmpdir(), 'bundle-')), 'changed.js');
   writeFileSync(changed, code);
   const [r] = await verifyHistories([file], { workflowBundlePath: changed });
@@ -260,11 +352,20 @@ test("the audit's own reader of an export agrees with the SDK's parser on everyt
     edit(copy.events);
     return copy;
   };
-  const scheduled = (events: Record<string, any>[]) => events.find((e) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes;
-  expect(() => parseHistoryJson(edited((events) => (scheduled(events).input.payloads[0].data = 'not base64!')))).toThrow('payload data is not base64');
-  expect(() => parseHistoryJson(edited((events) => (events[3].eventTime = 'yesterday')))).toThrow('event 4.eventTime is not an RFC 3339 time');
-  expect(() => parseHistoryJson(edited((events) => (events[2].eventType = 'EVENT_TYPE_NONSENSE')))).toThrow('event 3 has an unknown event type');
-  expect(() => parseHistoryJson(edited((events) => (scheduled(events).activityType = 'notify')))).toThrow(/activityType is not an object/);
+  const scheduled = (events: Record<string, any>[]) =>
+    events.find((e) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes;
+  expect(() =>
+    parseHistoryJson(edited((events) => (scheduled(events).input.payloads[0].data = 'not base64!'))),
+  ).toThrow('payload data is not base64');
+  expect(() => parseHistoryJson(edited((events) => (events[3].eventTime = 'yesterday')))).toThrow(
+    'event 4.eventTime is not an RFC 3339 time',
+  );
+  expect(() => parseHistoryJson(edited((events) => (events[2].eventType = 'EVENT_TYPE_NONSENSE')))).toThrow(
+    'event 3 has an unknown event type',
+  );
+  expect(() => parseHistoryJson(edited((events) => (scheduled(events).activityType = 'notify')))).toThrow(
+    /activityType is not an object/,
+  );
   expect(() => parseHistoryJson({ events: {} })).toThrow('the history has no events array');
 });
 
@@ -274,7 +375,9 @@ test('the report tells a reader who asked, which plan, who approved, what the de
   const mdText = reportMarkdown(events, verdict);
   expect(mdText).toContain('- **Requested by:** dave@example.com');
   expect(mdText).toContain('VERIFIED: replayed with the current code, every decision signed, every invariant holds');
-  expect(mdText).toMatch(/\| approve \| alice@example.com \| approve \| own key \(CLI\) \| \S+ \| valid \| this plan \([0-9a-f]{12}…\) \|/);
+  expect(mdText).toMatch(
+    /\| approve \| alice@example.com \| approve \| own key \(CLI\) \| \S+ \| valid \| this plan \([0-9a-f]{12}…\) \|/,
+  );
   expect(mdText).toContain('partition create -partition payments');
   const htmlText = reportHtml(events, verdict);
   expect(htmlText).toContain('<h2>Decisions</h2>');
@@ -285,10 +388,14 @@ test('from the command line: export, verify (exit 0, then 1 on a tampered copy),
   process.env.TEMPORAL_ADDRESS = env.h.config.TEMPORAL_ADDRESS;
   process.env.TEMPORAL_TASK_QUEUE = env.h.config.TEMPORAL_TASK_QUEUE;
   const target = join(mkdtempSync(join(tmpdir(), 'cli-audit-')), 'export.json');
-  expect((await cli('audit', 'export', id, '-o', target)).out).toMatch(/^exported .* to .*export\.json \(sha256 [0-9a-f]{16}…\)$/);
+  expect((await cli('audit', 'export', id, '-o', target)).out).toMatch(
+    /^exported .* to .*export\.json \(sha256 [0-9a-f]{16}…\)$/,
+  );
   const ok = await cli('audit', 'verify', target);
   expect(ok).toMatchObject({ code: 0 });
-  expect(ok.out).toMatch(/^.*export\.json: ceremony-.*\n(.*\n)*VERIFIED; not proven: manifest signature: manifest unsigned; decision keys \(trust anchor\): checked only against keys the history itself carries \(give --keys\)$/);
+  expect(ok.out).toMatch(
+    /^.*export\.json: ceremony-.*\n(.*\n)*VERIFIED; not proven: manifest signature: manifest unsigned; decision keys \(trust anchor\): checked only against keys the history itself carries \(give --keys\)$/,
+  );
   // payloads are base64 in the file: change any byte of it, here a date
   writeFileSync(target, readFileSync(target, 'utf8').replace(/"eventTime":\s*"2/, '"eventTime":"1'));
   const bad = await cli('audit', 'verify', target);

@@ -16,11 +16,15 @@ let env: CeremonyEnv;
 const HSM = 'hsm-sim-1';
 const RETENTION_DAYS = 30;
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000);
-const old = (partition: string, age: number) => ceremonyBackupLabel(HSM, partition, `ceremony-jira-OLD-${partition}-${age}`, daysAgo(age));
+const old = (partition: string, age: number) =>
+  ceremonyBackupLabel(HSM, partition, `ceremony-jira-OLD-${partition}-${age}`, daysAgo(age));
 
 beforeAll(async () => {
   env = await startCeremonyEnv('backup-retention');
-  Object.assign(process.env, { TEMPORAL_ADDRESS: env.h.config.TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE: env.h.config.TEMPORAL_TASK_QUEUE });
+  Object.assign(process.env, {
+    TEMPORAL_ADDRESS: env.h.config.TEMPORAL_ADDRESS,
+    TEMPORAL_TASK_QUEUE: env.h.config.TEMPORAL_TASK_QUEUE,
+  });
   initialiseDirectly(env.sim, [
     { name: 'payments', objects: 42 },
     { name: 'vault', objects: 5 },
@@ -33,12 +37,29 @@ afterAll(async () => {
   await env?.close();
 });
 
-const labels = () => env.sim.backup.state.read().backups.map((b) => b.label).sort();
+const labels = () =>
+  env.sim.backup.state
+    .read()
+    .backups.map((b) => b.label)
+    .sort();
 const seed = (backups: { label: string; objects: number; partition: string }[]) =>
   env.sim.backup.state.update((s) => {
-    for (const b of backups) s.backups.push({ label: b.label, domain: '', objects: b.objects, sourceSerial: '', sourcePartition: b.partition, sourceAppliance: HSM, createdAt: new Date().toISOString() });
+    for (const b of backups)
+      s.backups.push({
+        label: b.label,
+        domain: '',
+        objects: b.objects,
+        sourceSerial: '',
+        sourcePartition: b.partition,
+        sourceAppliance: HSM,
+        createdAt: new Date().toISOString(),
+      });
   });
-const deletes = (since: string) => env.sim.backup.state.read().audit.filter((a) => a.at >= since && a.command.startsWith('partition archive delete')).map((a) => a.command);
+const deletes = (since: string) =>
+  env.sim.backup.state
+    .read()
+    .audit.filter((a) => a.at >= since && a.command.startsWith('partition archive delete'))
+    .map((a) => a.command);
 
 test('retention lists the backups from the Backup HSM, and once approved deletes exactly those past it: never the newest complete one, though past it; a second run finds nothing and asks nobody', async () => {
   const { h } = env;
@@ -64,7 +85,9 @@ test('retention lists the backups from the Backup HSM, and once approved deletes
   // before the gate, the evidence says which would go and why each other stays
   const listed = final.steps.find((s) => s.id === 'candidates')!.evidence!;
   expect(listed.outcome).toBe('absent');
-  const why = (listed.probe.partitions as { backups: { label: string; delete: boolean; reason: string }[] }[]).flatMap((p) => p.backups.map((b) => [b.label, b.delete, b.reason]));
+  const why = (listed.probe.partitions as { backups: { label: string; delete: boolean; reason: string }[] }[]).flatMap(
+    (p) => p.backups.map((b) => [b.label, b.delete, b.reason]),
+  );
   expect(why).toEqual([
     [today, false, 'the newest complete backup of payments'],
     [old('payments', 10), false, 'within the retention (10 days old, kept 30)'],
@@ -81,7 +104,11 @@ test('retention lists the backups from the Backup HSM, and once approved deletes
     ['delete-expired', 'succeeded'],
   ]);
   // each deleted once, as the Backup HSM's SO; the rest are still there
-  expect(deletes(since)).toEqual([old('payments', 45), old('payments', 400), old('vault', 60), old('vault', 120)].map((l) => `partition archive delete -slot 0 -partition ${l}`));
+  expect(deletes(since)).toEqual(
+    [old('payments', 45), old('payments', 400), old('vault', 60), old('vault', 120)].map(
+      (l) => `partition archive delete -slot 0 -partition ${l}`,
+    ),
+  );
   expect(labels()).toEqual([today, old('payments', 10), old('vault', 90), 'made-by-hand'].sort());
   expect(final.steps.find((s) => s.id === 'delete-expired')!.evidence!.outcome).toBe('applied');
   await env.expectNoSecretsInHistory(id);
@@ -95,12 +122,29 @@ test('retention lists the backups from the Backup HSM, and once approved deletes
   expect(row).toMatch(/never\s+not proven$/);
   expect(listedByCli.out).not.toContain('vault');
   const json = JSON.parse((await cli('--json', 'backups', '--hsm', HSM)).out);
-  expect(json).toEqual([{ hsm: HSM, partitions: [{ partition: 'payments', lastBackup: { ceremonyId: backupId, at: expect.any(String), label: today, objects: 42 }, provenLabels: [], verified: [{ label: today, objects: 42 }] }], read: { ceremonies: 1, limit: 100, truncated: false } }]);
+  expect(json).toEqual([
+    {
+      hsm: HSM,
+      partitions: [
+        {
+          partition: 'payments',
+          lastBackup: { ceremonyId: backupId, at: expect.any(String), label: today, objects: 42 },
+          provenLabels: [],
+          verified: [{ label: today, objects: 42 }],
+        },
+      ],
+      read: { ceremonies: 1, limit: 100, truncated: false },
+    },
+  ]);
   const web = await buildWebServer({ ceremonies: h.ceremonies });
   try {
     const page = await web.inject({ method: 'GET', url: '/backups' });
     expect(page.statusCode).toBe(200);
-    expect(page.body).toMatch(new RegExp(`<tr data-partition="${HSM}/payments">[\\s\\S]*<code>${today}</code>[\\s\\S]*never[\\s\\S]*not proven</span></td></tr>`));
+    expect(page.body).toMatch(
+      new RegExp(
+        `<tr data-partition="${HSM}/payments">[\\s\\S]*<code>${today}</code>[\\s\\S]*never[\\s\\S]*not proven</span></td></tr>`,
+      ),
+    );
     expect((await web.inject({ method: 'GET', url: '/' })).body).toContain('href="/backups"');
   } finally {
     await web.close();
@@ -124,7 +168,9 @@ test('a list of backups the worker cannot read fails the listing: nothing is del
   seed([{ label: old('payments', 200), objects: 42, partition: 'payments' }]);
   const before = labels();
   const since = new Date().toISOString();
-  sim.backup.faults.write({ garbleOutput: [{ match: 'partition archive list', with: '   Backup partitions: (layout changed in this release)' }] });
+  sim.backup.faults.write({
+    garbleOutput: [{ match: 'partition archive list', with: '   Backup partitions: (layout changed in this release)' }],
+  });
   try {
     const id = await env.start('backup-retention', { partitions: 'payments' });
     const stopped = await driveGates(h.ceremonies, id);
@@ -132,7 +178,11 @@ test('a list of backups the worker cannot read fails the listing: nothing is del
     expect(stopped.steps.find((s) => s.id === 'candidates')).toMatchObject({ status: 'failed' });
     expect(stopped.steps.find((s) => s.id === 'candidates')!.error).toContain('UnreadableOutput');
     expect(stopped.decisions).toEqual([]);
-    await h.ceremonies.resolve(id, { action: 'abort', by: OPERATOR, reason: 'the Backup HSM list is checked by hand first' });
+    await h.ceremonies.resolve(id, {
+      action: 'abort',
+      by: OPERATOR,
+      reason: 'the Backup HSM list is checked by hand first',
+    });
     expect((await result(h.ceremonies, id)).phase).toBe('aborted');
   } finally {
     sim.backup.faults.write({ garbleOutput: [] });

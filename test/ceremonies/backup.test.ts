@@ -30,7 +30,9 @@ test('backup: with the VPN down the ceremony waits for an operator; once it is b
   const id = await env.start('backup', { partitions: 'payments,tokens' });
   const stopped = await driveGates(h.ceremonies, id);
   expect(stopped.phase).toBe('needs-intervention');
-  expect(stopped.steps[0].error).toBe(`CheckFailed: vpn.check: VPN path to 127.0.0.1:${sim.backup.port} down (connection closed)`);
+  expect(stopped.steps[0].error).toBe(
+    `CheckFailed: vpn.check: VPN path to 127.0.0.1:${sim.backup.port} down (connection closed)`,
+  );
   expect(stopped.decisions).toEqual([]);
 
   sim.backup.faults.write({ unreachable: false });
@@ -71,12 +73,18 @@ test('backup: with the VPN down the ceremony waits for an operator; once it is b
   expect(copied).toBeGreaterThanOrEqual(0);
   expect(registered).toBeGreaterThan(copied);
   expect(registered).toBeLessThan(commands.indexOf('client assignPartition -client backup-ws -partition payments'));
-  expect(sim.appliance.state.read().clients.find((c) => c.name === 'backup-ws')?.certificateFingerprint).toBe(certificateFingerprint(readFileSync(CLIENT_CERTIFICATES['backup-ws'], 'utf8')));
+  expect(sim.appliance.state.read().clients.find((c) => c.name === 'backup-ws')?.certificateFingerprint).toBe(
+    certificateFingerprint(readFileSync(CLIENT_CERTIFICATES['backup-ws'], 'utf8')),
+  );
 });
 
 test('the appliance refuses client register when the client certificate was not copied as <host>.pem first', async () => {
   const { sim } = env;
-  const shell = await LunaShell.open({ host: '127.0.0.1', port: sim.appliance.port, hostKeyFingerprint: sim.appliance.fingerprint }, 'tenantadmin', { password: SECRETS.TEST_TENANTADMIN_PASSWORD });
+  const shell = await LunaShell.open(
+    { host: '127.0.0.1', port: sim.appliance.port, hostKeyFingerprint: sim.appliance.fingerprint },
+    'tenantadmin',
+    { password: SECRETS.TEST_TENANTADMIN_PASSWORD },
+  );
   try {
     const out = await shell.run('client register -client ghost -hostname ghost.example.com', { allowError: true });
     expect(out.code).not.toBe(0);
@@ -98,12 +106,18 @@ test('a Backup HSM 7 below firmware 7.7.1 cannot take a backup of partitions on 
     expect(final.phase).toBe('refused');
     expect(final.decisions).toEqual([]);
     expect(final.refusedBy).toBe('compatible');
-    expect(final.refusal).toContain('partitions on HSM firmware 7.7.1 (7.7.0 or newer: V0/V1) need a Luna Backup HSM 7 on firmware 7.7.1 or newer; the Backup HSM runs 7.3.2');
+    expect(final.refusal).toContain(
+      'partitions on HSM firmware 7.7.1 (7.7.0 or newer: V0/V1) need a Luna Backup HSM 7 on firmware 7.7.1 or newer; the Backup HSM runs 7.3.2',
+    );
     expect(final.refusal).toContain('"partition archive backup"');
     // nothing ran after the precheck: no gate, no registration, no assignment
     expect(final.steps.filter((s) => s.status === 'succeeded').map((s) => s.id)).toEqual(['vpn']);
     expect(final.steps.filter((s) => s.attempts > 0).map((s) => s.id)).toEqual(['vpn', 'compatible']);
-    expect(sim.backup.state.read().audit.filter((a) => a.at >= since && /^(role login|partition archive backup)/.test(a.command))).toEqual([]);
+    expect(
+      sim.backup.state
+        .read()
+        .audit.filter((a) => a.at >= since && /^(role login|partition archive backup)/.test(a.command)),
+    ).toEqual([]);
   } finally {
     sim.appliance.state.update((s) => void (s.firmware = '7.0.3'));
     sim.backup.state.update((s) => void (s.backupHsmFirmware = '7.7.1'));
@@ -121,7 +135,9 @@ test('the Crypto Officer has 1 login attempt left: the worker types no password,
     const step = stopped.steps.find((s) => s.id === 'backup-payments')!;
     expect(step).toMatchObject({ status: 'failed', attempts: 1 });
     expect(step.error).toContain('RoleLoginRefused');
-    expect(step.error).toContain('the Crypto Officer has 1 login attempt left, and one wrong password would lock it out');
+    expect(step.error).toContain(
+      'the Crypto Officer has 1 login attempt left, and one wrong password would lock it out',
+    );
     const typed = sim.backup.state.read().audit.filter((a) => a.at >= since);
     expect(typed.map((a) => a.command)).toContain('role show -name co');
     expect(typed.filter((a) => a.command.startsWith('role login'))).toEqual([]);
@@ -143,20 +159,41 @@ test("the inventory names a cloning domain that is not the partition's: the empt
   expect(stopped.phase).toBe('needs-intervention');
   const label = ceremonyBackupLabel('hsm-sim-1', 'payments', id);
   const failed = stopped.steps.find((s) => s.id === 'backup-payments')!;
-  expect(failed.error).toMatch(new RegExp(`^IncompleteBackup: backup.partition on hsm-sim-1: backup ${label} on onprem-backup holds 0 of the 42 objects of partition payments: it is not a backup; retry \\(ceremony resolve --action retry\\) replaces it`));
+  expect(failed.error).toMatch(
+    new RegExp(
+      `^IncompleteBackup: backup.partition on hsm-sim-1: backup ${label} on onprem-backup holds 0 of the 42 objects of partition payments: it is not a backup; retry \\(ceremony resolve --action retry\\) replaces it`,
+    ),
+  );
   expect(failed.error).toContain('CKR_CERTIFICATE_INVALID');
   expect(backups()).toContainEqual([label, 'payments', 0]);
 
   // retried with the domain still wrong: replaced, and still empty: asked again
   await h.ceremonies.resolve(id, { action: 'retry', by: OPERATOR, reason: 'try once more' });
-  expect((await driveGates(h.ceremonies, id)).steps.find((s) => s.id === 'backup-payments')).toMatchObject({ status: 'failed', attempts: 2, error: expect.stringContaining('holds 0 of the 42 objects') });
+  expect((await driveGates(h.ceremonies, id)).steps.find((s) => s.id === 'backup-payments')).toMatchObject({
+    status: 'failed',
+    attempts: 2,
+    error: expect.stringContaining('holds 0 of the 42 objects'),
+  });
 
   process.env.TEST_BACKUP_DOMAIN = SECRETS.TEST_BACKUP_DOMAIN;
-  await h.ceremonies.resolve(id, { action: 'retry', by: OPERATOR, reason: "the partition's domain corrected: replace the empty backup" });
+  await h.ceremonies.resolve(id, {
+    action: 'retry',
+    by: OPERATOR,
+    reason: "the partition's domain corrected: replace the empty backup",
+  });
   const final = await driveGates(h.ceremonies, id);
   expect(final.phase).toBe('completed');
-  expect(final.steps.find((s) => s.id === 'backup-payments')).toMatchObject({ attempts: 3, evidence: { outcome: 'applied', probe: { target: 'incomplete' }, verify: { target: 'complete', backupObjects: 42 } } });
-  expect(final.steps.find((s) => s.id === 'backup-payments')?.evidence?.commands.slice(-1)).toEqual([`partition archive backup -slot 0 -partition ${label} -replace`]);
+  expect(final.steps.find((s) => s.id === 'backup-payments')).toMatchObject({
+    attempts: 3,
+    evidence: {
+      outcome: 'applied',
+      probe: { target: 'incomplete' },
+      verify: { target: 'complete', backupObjects: 42 },
+    },
+  });
+  expect(final.steps.find((s) => s.id === 'backup-payments')?.evidence?.commands.slice(-1)).toEqual([
+    `partition archive backup -slot 0 -partition ${label} -replace`,
+  ]);
   expect(backups()).toContainEqual([label, 'payments', 42]);
   expect(assigned()).toEqual([]);
   await env.expectNoSecretsInHistory(id, ['not-the-partitions-domain']);
@@ -168,7 +205,11 @@ test('the operator aborts instead: the ceremony ends, the empty backup stays (na
   try {
     const id = await env.start('backup', { partitions: 'tokens' });
     expect((await driveGates(h.ceremonies, id)).phase).toBe('needs-intervention');
-    await h.ceremonies.resolve(id, { action: 'abort', by: OPERATOR, reason: 'the Backup HSM needs its domain checked first' });
+    await h.ceremonies.resolve(id, {
+      action: 'abort',
+      by: OPERATOR,
+      reason: 'the Backup HSM needs its domain checked first',
+    });
     const final = await result(h.ceremonies, id);
     expect(final.phase).toBe('aborted');
     expect(final.steps.map((s) => [s.id, s.status])).toEqual([
@@ -182,7 +223,13 @@ test('the operator aborts instead: the ceremony ends, the empty backup stays (na
       ['verify-tokens', 'pending'],
     ]);
     expect(backups()).toContainEqual([ceremonyBackupLabel('hsm-sim-1', 'tokens', id), 'tokens', 0]);
-    expect(sim.backup.state.read().audit.filter((a) => a.command.includes(ceremonyBackupLabel('hsm-sim-1', 'tokens', id)) && a.command.endsWith('-replace'))).toEqual([]);
+    expect(
+      sim.backup.state
+        .read()
+        .audit.filter(
+          (a) => a.command.includes(ceremonyBackupLabel('hsm-sim-1', 'tokens', id)) && a.command.endsWith('-replace'),
+        ),
+    ).toEqual([]);
   } finally {
     process.env.TEST_BACKUP_DOMAIN = SECRETS.TEST_BACKUP_DOMAIN;
     // what the abort left: the assignment (the ceremony ended before its revoke step)
@@ -197,7 +244,10 @@ test('a partition already assigned to the workstation before the ceremony stays 
   const final = await driveGates(h.ceremonies, id);
   expect(final.phase).toBe('completed');
   expect(final.steps.find((s) => s.id === 'visible-payments')?.evidence?.outcome).toBe('already-present');
-  expect(final.steps.find((s) => s.id === 'revoke-payments')?.evidence).toMatchObject({ outcome: 'already-present', probe: { kept: 'assigned before this ceremony' } });
+  expect(final.steps.find((s) => s.id === 'revoke-payments')?.evidence).toMatchObject({
+    outcome: 'already-present',
+    probe: { kept: 'assigned before this ceremony' },
+  });
   expect(assigned()).toEqual(['payments']);
 });
 
@@ -213,11 +263,12 @@ test('backup under a standing pre-approval runs without a gate and records the a
     reference: 'CAB-2026-114',
     problems: [],
   });
-  expect(sim.backup.state.read().backups.map((b) => b.label)).toContain(ceremonyBackupLabel('hsm-sim-1', 'payments', id));
+  expect(sim.backup.state.read().backups.map((b) => b.label)).toContain(
+    ceremonyBackupLabel('hsm-sim-1', 'payments', id),
+  );
 });
 
 describe('backup schedules from the CLI', () => {
-
   beforeAll(() => {
     process.env.TEMPORAL_ADDRESS = env.h.config.TEMPORAL_ADDRESS;
     process.env.TEMPORAL_TASK_QUEUE = env.h.config.TEMPORAL_TASK_QUEUE;
@@ -226,30 +277,74 @@ describe('backup schedules from the CLI', () => {
 
   test('create, list, trigger a run (a standing-approved backup ceremony), pause, refuse bad input, delete', async () => {
     const { sim, h } = env;
-    const bad = await cli('schedule', 'backup', '--hsm', 'hsm-sim-1', '--partitions', 'payments', '--every', 'often', '--requester', 'dave@example.com');
+    const bad = await cli(
+      'schedule',
+      'backup',
+      '--hsm',
+      'hsm-sim-1',
+      '--partitions',
+      'payments',
+      '--every',
+      'often',
+      '--requester',
+      'dave@example.com',
+    );
     expect(bad).toMatchObject({ code: 1 });
     expect(bad.err).toContain('every: expected a duration such as "24h" or "7d", got "often"');
 
-    const created = await cli('--json', 'schedule', 'backup', '--hsm', 'hsm-sim-1', '--partitions', 'payments', '--every', '24h', '--requester', 'dave@example.com', '--standing-approval', 'nightly-backup');
+    const created = await cli(
+      '--json',
+      'schedule',
+      'backup',
+      '--hsm',
+      'hsm-sim-1',
+      '--partitions',
+      'payments',
+      '--every',
+      '24h',
+      '--requester',
+      'dave@example.com',
+      '--standing-approval',
+      'nightly-backup',
+    );
     expect(created.code).toBe(0);
     expect(JSON.parse(created.out)).toMatchObject({ scheduleId: 'backup-hsm-sim-1' });
-    const twice = await cli('schedule', 'backup', '--hsm', 'hsm-sim-1', '--partitions', 'payments', '--every', '24h', '--requester', 'dave@example.com');
+    const twice = await cli(
+      'schedule',
+      'backup',
+      '--hsm',
+      'hsm-sim-1',
+      '--partitions',
+      'payments',
+      '--every',
+      '24h',
+      '--requester',
+      'dave@example.com',
+    );
     expect(twice.err).toContain('a backup schedule for hsm-sim-1 already exists');
 
     expect((await cli('schedule', 'trigger', 'backup-hsm-sim-1')).code).toBe(0);
     const runId = await firstScheduledRun('backup-hsm-sim-1');
     const run = await result(h.ceremonies, runId);
     expect(run).toMatchObject({ kind: 'backup', phase: 'completed', ticket: 'schedule:backup-hsm-sim-1' });
-    expect(sim.backup.state.read().backups.map((b) => b.label)).toContain(ceremonyBackupLabel('hsm-sim-1', 'payments', runId));
+    expect(sim.backup.state.read().backups.map((b) => b.label)).toContain(
+      ceremonyBackupLabel('hsm-sim-1', 'payments', runId),
+    );
 
-    expect((await cli('schedule', 'pause', 'backup-hsm-sim-1', '--reason', 'maintenance window')).out).toBe('backup-hsm-sim-1 paused');
+    expect((await cli('schedule', 'pause', 'backup-hsm-sim-1', '--reason', 'maintenance window')).out).toBe(
+      'backup-hsm-sim-1 paused',
+    );
     // the schedule list comes from visibility, which catches up a moment later
     let listed: { scheduleId: string; paused: boolean }[] = [];
     for (let i = 0; i < 100 && !listed.some((s) => s.scheduleId === 'backup-hsm-sim-1' && s.paused); i++) {
       listed = JSON.parse((await cli('--json', 'schedule', 'list')).out);
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(listed.find((s) => s.scheduleId === 'backup-hsm-sim-1')).toMatchObject({ paused: true, every: '24h', hsm: 'hsm-sim-1' });
+    expect(listed.find((s) => s.scheduleId === 'backup-hsm-sim-1')).toMatchObject({
+      paused: true,
+      every: '24h',
+      hsm: 'hsm-sim-1',
+    });
     expect((await cli('schedule', 'delete', 'backup-hsm-sim-1')).code).toBe(0);
     expect((await cli('schedule', 'show', 'backup-hsm-sim-1')).err).toBe('refused: no schedule backup-hsm-sim-1');
   });

@@ -9,7 +9,17 @@ import { dataConverterFor } from '../../runtime/codec';
 import { buildWebServer } from '../../web/server';
 import { hashPassword } from '../../runtime/passwords';
 import { newLinkKeyEntry, parseLinkKeys } from '../../ceremonies/approval-links';
-import { APPROVERS, gate, OPERATOR, record, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
+import {
+  APPROVERS,
+  gate,
+  OPERATOR,
+  record,
+  result,
+  startHarness,
+  testPlan,
+  waitForStatus,
+  type Harness,
+} from '../support/harness';
 
 const payloadKeys = `k1:${randomBytes(32).toString('base64')}`;
 const TITLE = 'Rotate the secret-sounding KEK 42';
@@ -21,10 +31,14 @@ beforeAll(async () => {
   h = await startHarness('encrypted', { config: { CEREMONY_PAYLOAD_KEYS: payloadKeys } });
   id = await h.start(testPlan([gate(), record('effect')], { title: TITLE }));
   const open = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
-  for (const a of APPROVERS.slice(0, 2)) await h.ceremonies.approve(id, { gate: 'approve', approver: a, planDigest: open.planDigest });
+  for (const a of APPROVERS.slice(0, 2))
+    await h.ceremonies.approve(id, { gate: 'approve', approver: a, planDigest: open.planDigest });
   expect((await result(h.ceremonies, id)).phase).toBe('completed');
   file = join(mkdtempSync(join(tmpdir(), 'enc-')), `${id}.json`);
-  await exportCeremony(h.ceremonies, id, file, { server: 'test', codec: dataConverterFor(payloadKeys)!.payloadCodecs![0] });
+  await exportCeremony(h.ceremonies, id, file, {
+    server: 'test',
+    codec: dataConverterFor(payloadKeys)!.payloadCodecs![0],
+  });
 });
 afterAll(async () => {
   await h?.stop();
@@ -50,15 +64,21 @@ test('with payload encryption the exported history is unreadable without the key
   expect(everyPayloadDecoded(text)).not.toContain('alice@example.com');
   expect(text).toContain(Buffer.from('binary/encrypted').toString('base64'));
 
-  const [withKey] = await verifyHistories([file], { workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE, payloadKeys });
+  const [withKey] = await verifyHistories([file], {
+    workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE,
+    payloadKeys,
+  });
   expect(withKey).toMatchObject({ ok: true, violations: [] });
   const [withoutKey] = await verifyHistories([file], { workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE });
   expect(withoutKey.ok).toBe(false);
-  const [wrongKey] = await verifyHistories([file], { workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE, payloadKeys: `k1:${randomBytes(32).toString('base64')}` });
+  const [wrongKey] = await verifyHistories([file], {
+    workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE,
+    payloadKeys: `k1:${randomBytes(32).toString('base64')}`,
+  });
   expect(wrongKey.ok).toBe(false);
 });
 
-test('the ended ceremony reads back decoded: its plan from the history\'s first event, its timeline from the result', async () => {
+test("the ended ceremony reads back decoded: its plan from the history's first event, its timeline from the result", async () => {
   const { plan, planDigest } = await h.ceremonies.plan(id);
   expect(plan.title).toBe(TITLE);
   expect(planDigest).toBe((await h.ceremonies.status(id)).planDigest);
@@ -79,9 +99,18 @@ test('the web app serves the codec endpoint to the Temporal Web UI, behind the o
     const history = JSON.parse(readFileSync(file, 'utf8'));
     const encrypted = history.events[0].workflowExecutionStartedEventAttributes.input.payloads[0];
     const ask = (cookie?: string) =>
-      fetch(`${base}/codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify({ payloads: [encrypted] }) });
+      fetch(`${base}/codec/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+        body: JSON.stringify({ payloads: [encrypted] }),
+      });
     expect((await ask()).status).toBe(401);
-    const login = await fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `email=${encodeURIComponent(OPERATOR)}&password=operator-password-x` });
+    const login = await fetch(`${base}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `email=${encodeURIComponent(OPERATOR)}&password=operator-password-x`,
+    });
     const cookie = login.headers.get('set-cookie')!.split(';')[0];
     const res = await ask(cookie);
     expect(res.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:8233');

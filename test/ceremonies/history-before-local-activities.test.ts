@@ -25,7 +25,13 @@ test('its policy check and its reads are activities in it, as the audit reads th
   for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
   const events = await auditEvents(parseHistoryJson(historyFromExport(JSON.parse(text))));
   const runs = events.filter((e) => e.activity && e.activity.type !== 'notify' && e.activity.type !== 'ticketComment');
-  expect(runs.map((e) => [e.activity!.type, (e.activity!.input as { stepId?: string }).stepId ?? '', Boolean(e.activity!.local)])).toEqual([
+  expect(
+    runs.map((e) => [
+      e.activity!.type,
+      (e.activity!.input as { stepId?: string }).stepId ?? '',
+      Boolean(e.activity!.local),
+    ]),
+  ).toEqual([
     ['checkPolicy', '', false],
     ['hsm.show', 'show', false],
     ['partition.create', 'create', false],

@@ -20,10 +20,21 @@ beforeAll(async () => {
   auditRoleFile = join(env.sim.dir, 'secrets', 'auditRole');
   process.env.TEST_HSMINIT_AUDIT_DOMAIN = AUDIT_DOMAIN;
   const inventory = parse(readFileSync(env.sim.inventoryPath, 'utf8'));
-  Object.assign(inventory.hsms['hsm-sim-1'].credentials, { auditRole: `file:${auditRoleFile}`, auditDomain: 'env:TEST_HSMINIT_AUDIT_DOMAIN' });
+  Object.assign(inventory.hsms['hsm-sim-1'].credentials, {
+    auditRole: `file:${auditRoleFile}`,
+    auditDomain: 'env:TEST_HSMINIT_AUDIT_DOMAIN',
+  });
   writeFileSync(env.sim.inventoryPath, stringify(inventory));
   // the appliance's audit user, disabled as delivered, enabled by an admin with the inventory's password
-  env.sim.appliance.state.update((s) => void (s.users.audit = { role: 'audit', password: SECRETS.TEST_AUDIT_PASSWORD, mustChangePassword: false, enabled: true }));
+  env.sim.appliance.state.update(
+    (s) =>
+      void (s.users.audit = {
+        role: 'audit',
+        password: SECRETS.TEST_AUDIT_PASSWORD,
+        mustChangePassword: false,
+        enabled: true,
+      }),
+  );
 });
 afterAll(async () => {
   await env?.close();
@@ -32,18 +43,35 @@ afterAll(async () => {
 test('hsm-init: first login with a generated password kept in the secret store, reboot patch, init, NTLS certificate for the unit, policy, syslog, HSM audit log, verified; a lunash error is retried after an intervention', async () => {
   const { sim, h } = env;
   const delivered = sim.appliance.state.read().serverCertificate;
-  sim.appliance.faults.write({ commandErrors: [{ match: 'hsm init', code: 'C0000001', name: 'RC_GENERAL_ERROR', times: 1 }] });
-  const id = await env.start('hsm-init', { label: 'HSM1', syslogHost: '10.0.0.9', policies: '15=1', auditHost: '10.0.0.10', auditProtocol: 'tcp', auditPort: '1660', auditInit: 'true' });
+  sim.appliance.faults.write({
+    commandErrors: [{ match: 'hsm init', code: 'C0000001', name: 'RC_GENERAL_ERROR', times: 1 }],
+  });
+  const id = await env.start('hsm-init', {
+    label: 'HSM1',
+    syslogHost: '10.0.0.9',
+    policies: '15=1',
+    auditHost: '10.0.0.10',
+    auditProtocol: 'tcp',
+    auditPort: '1660',
+    auditInit: 'true',
+  });
 
   const { plan } = await h.ceremonies.plan(id);
-  expect(plan.steps.find((s) => s.id === 'policy-15')).toMatchObject({ op: 'hsm.changeDestructivePolicy', irreversible: true });
+  expect(plan.steps.find((s) => s.id === 'policy-15')).toMatchObject({
+    op: 'hsm.changeDestructivePolicy',
+    irreversible: true,
+  });
   const mail = await h.waitForOutbox((m) => m.ceremonyId === id && m.kind === 'approval-requested');
   expect(mail.subject).toContain('irreversible destructive policy change');
-  expect(mail.body).toContain('Set destructive HSM policy 15 (SO can reset partition PIN) to 1: erases every partition [irreversible]');
+  expect(mail.body).toContain(
+    'Set destructive HSM policy 15 (SO can reset partition PIN) to 1: erases every partition [irreversible]',
+  );
 
   const failed = await driveGates(h.ceremonies, id);
   expect(failed.phase).toBe('needs-intervention');
-  expect(failed.steps.find((s) => s.id === 'init')?.error).toContain("LunaCommandError: hsm.init on hsm-sim-1: 'hsm init -label HSM1' failed: Error:  'hsm init' failed. (C0000001 : RC_GENERAL_ERROR)");
+  expect(failed.steps.find((s) => s.id === 'init')?.error).toContain(
+    "LunaCommandError: hsm.init on hsm-sim-1: 'hsm init -label HSM1' failed: Error:  'hsm init' failed. (C0000001 : RC_GENERAL_ERROR)",
+  );
   await h.ceremonies.resolve(id, { action: 'retry', by: OPERATOR, reason: 'transient appliance error, retrying' });
 
   const final = await result(h.ceremonies, id);
@@ -65,10 +93,22 @@ test('hsm-init: first login with a generated password kept in the secret store, 
   const auditRole = readFileSync(auditRoleFile, 'utf8').trim();
   const state = sim.appliance.state.read();
   expect(state.users.tenantadmin).toMatchObject({ password: generated, mustChangePassword: false });
-  expect(state).toMatchObject({ zeroized: false, label: 'HSM1', policies: { 15: '1' }, syslogHosts: [{ host: '10.0.0.9', port: 514, protocol: 'udp' }] });
+  expect(state).toMatchObject({
+    zeroized: false,
+    label: 'HSM1',
+    policies: { 15: '1' },
+    syslogHosts: [{ host: '10.0.0.9', port: 514, protocol: 'udp' }],
+  });
   // the HSM audit log goes to its own host, through the Audit role the worker initialised
-  expect(state).toMatchObject({ auditRole: { password: auditRole, domain: AUDIT_DOMAIN }, auditRemoteHosts: [{ host: '10.0.0.10', port: 1660, protocol: 'tcp' }] });
-  expect(final.steps.find((s) => s.id === 'audit-logging')?.evidence?.commands).toEqual(['audit init', 'audit login', 'audit remotehost add -host 10.0.0.10 -protocol tcp -port 1660']);
+  expect(state).toMatchObject({
+    auditRole: { password: auditRole, domain: AUDIT_DOMAIN },
+    auditRemoteHosts: [{ host: '10.0.0.10', port: 1660, protocol: 'tcp' }],
+  });
+  expect(final.steps.find((s) => s.id === 'audit-logging')?.evidence?.commands).toEqual([
+    'audit init',
+    'audit login',
+    'audit remotehost add -host 10.0.0.10 -protocol tcp -port 1660',
+  ]);
   // the server.pem a client fetches now names the unit's address, NTLS was restarted with it, and
   // the ceremony's evidence carries its fingerprint
   const ntls = final.steps.find((s) => s.id === 'ntls-certificate')?.evidence;
@@ -78,7 +118,10 @@ test('hsm-init: first login with a generated password kept in the secret store, 
   expect(state.serverCertificate).not.toBe(delivered);
   expect(cert.subjectAltName).toContain('IP Address:127.0.0.1');
   expect(ntls?.verify).toMatchObject({ namesUnit: true, fingerprintSha256: cert.fingerprint256 });
-  expect(state.ntls).toMatchObject({ binding: 'eth0', serving: { certificate: state.serverCertificate, binding: 'eth0' } });
+  expect(state.ntls).toMatchObject({
+    binding: 'eth0',
+    serving: { certificate: state.serverCertificate, binding: 'eth0' },
+  });
   await env.expectNoSecretsInHistory(id, [generated, auditRole, AUDIT_DOMAIN]);
 });
 
@@ -103,7 +146,10 @@ test('hsm-init refuses an initialised HSM unless re-initialisation is requested,
   expect(final.steps.find((s) => s.id === 'first-login')?.evidence?.outcome).toBe('already-present');
   expect(sim.appliance.state.read()).toMatchObject({ label: 'HSM2', zeroized: false });
   // the certificate already names the unit: nothing is regenerated, NTLS is not restarted
-  expect(final.steps.find((s) => s.id === 'ntls-certificate')?.evidence).toMatchObject({ outcome: 'already-present', commands: [] });
+  expect(final.steps.find((s) => s.id === 'ntls-certificate')?.evidence).toMatchObject({
+    outcome: 'already-present',
+    commands: [],
+  });
   expect(sim.appliance.state.read().serverCertificate).toBe(certificate);
   await waitForStatus(h.ceremonies, reinit, (s) => s.phase === 'completed');
 });
@@ -114,7 +160,9 @@ test('hsm-init stops before erasing anything while the appliance clock is off; o
   const id = await env.start('hsm-init', { label: 'HSM3', reinit: 'true' });
   const stopped = await driveGates(h.ceremonies, id);
   expect(stopped.phase).toBe('needs-intervention');
-  expect(stopped.steps.find((s) => s.id === 'check-time')?.error).toMatch(/^CheckFailed: hsm\.checkTime: the appliance clock is 7200 s ahead of the worker's \(at most 60 s\): set the time/);
+  expect(stopped.steps.find((s) => s.id === 'check-time')?.error).toMatch(
+    /^CheckFailed: hsm\.checkTime: the appliance clock is 7200 s ahead of the worker's \(at most 60 s\): set the time/,
+  );
   expect(sim.appliance.state.read()).toMatchObject({ zeroized: false, label: 'HSM2' });
 
   sim.appliance.state.update((s) => void (s.clockOffsetMs = 0)); // the operator sets the clock
@@ -130,27 +178,52 @@ test('hsm-init with the default cloning domain: only when asked for, shown to th
   delete noDomain.hsms['hsm-sim-1'].credentials.hsmDomain;
   writeFileSync(sim.inventoryPath, stringify(noDomain));
   try {
-    await expect(env.start('hsm-init', { label: 'HSM4', reinit: 'true' })).rejects.toThrow('request defaultDomain=true');
+    await expect(env.start('hsm-init', { label: 'HSM4', reinit: 'true' })).rejects.toThrow(
+      'request defaultDomain=true',
+    );
     const id = await env.start('hsm-init', { label: 'HSM4', reinit: 'true', defaultDomain: 'true' });
     const mail = await h.waitForOutbox((m) => m.ceremonyId === id && m.kind === 'approval-requested');
     expect(mail.subject).toContain('Approve initialising hsm-sim-1 (WARNING: DEFAULT cloning domain)');
-    expect(mail.body).toContain('Initialise the HSM with label HSM4 and WARNING: the DEFAULT cloning domain (-defaultdomain, insecure)');
+    expect(mail.body).toContain(
+      'Initialise the HSM with label HSM4 and WARNING: the DEFAULT cloning domain (-defaultdomain, insecure)',
+    );
     // the approver's decision page shows it too: in the gate, the step and its arguments
     const keys = parseLinkKeys(newLinkKeyEntry('k1'));
-    const web = await buildWebServer({ ceremonies: h.ceremonies, linkKeys: keys, attestation: keyring.attestation, linkRateLimit: 1000, publicUrl: 'http://127.0.0.1' });
+    const web = await buildWebServer({
+      ceremonies: h.ceremonies,
+      linkKeys: keys,
+      attestation: keyring.attestation,
+      linkRateLimit: 1000,
+      publicUrl: 'http://127.0.0.1',
+    });
     try {
       const { planDigest } = await h.ceremonies.status(id);
-      const { token } = createLinkToken(keys, { kind: 'approval', ceremonyId: id, gate: 'approve', approver: 'alice@example.com', digest: planDigest, exp: Math.floor(Date.now() / 1000) + 600 });
+      const { token } = createLinkToken(keys, {
+        kind: 'approval',
+        ceremonyId: id,
+        gate: 'approve',
+        approver: 'alice@example.com',
+        digest: planDigest,
+        exp: Math.floor(Date.now() / 1000) + 600,
+      });
       const page = await web.inject({ method: 'GET', url: `/decide/${token}` });
       expect(page.statusCode).toBe(200);
       expect(page.body).toContain('Approve initialising hsm-sim-1 (WARNING: DEFAULT cloning domain)');
-      expect(page.body).toContain('Initialise the HSM with label HSM4 and WARNING: the DEFAULT cloning domain (-defaultdomain, insecure)');
+      expect(page.body).toContain(
+        'Initialise the HSM with label HSM4 and WARNING: the DEFAULT cloning domain (-defaultdomain, insecure)',
+      );
       expect(page.body).toContain('hsm.init {&quot;label&quot;:&quot;HSM4&quot;,&quot;defaultDomain&quot;:true}');
     } finally {
       await web.close();
     }
     expect((await driveGates(h.ceremonies, id)).phase).toBe('completed');
-    expect(sim.appliance.state.read().audit.filter((a) => a.command.startsWith('hsm init')).map((a) => a.command).pop()).toBe('hsm init -label HSM4 -defaultdomain');
+    expect(
+      sim.appliance.state
+        .read()
+        .audit.filter((a) => a.command.startsWith('hsm init'))
+        .map((a) => a.command)
+        .pop(),
+    ).toBe('hsm init -label HSM4 -defaultdomain');
   } finally {
     writeFileSync(sim.inventoryPath, inventory);
   }
@@ -165,32 +238,64 @@ test('hsm-init on a unit without the reboot patch Microsoft asks for stops befor
     const stopped = await driveGates(h.ceremonies, id);
     expect(stopped.phase).toBe('needs-intervention');
     const error = stopped.steps.find((s) => s.id === 'reboot-patch')?.error;
-    expect(error).toMatch(/^CheckFailed: appliance\.rebootPatch: the Luna Network HSM 7 Reboot Patch \(lunasa-reboot-patch\) is not installed on this unit \(appliance software 7\.2\.0-220, below 7\.7\.0; installed packages: none\)/);
+    expect(error).toMatch(
+      /^CheckFailed: appliance\.rebootPatch: the Luna Network HSM 7 Reboot Patch \(lunasa-reboot-patch\) is not installed on this unit \(appliance software 7\.2\.0-220, below 7\.7\.0; installed packages: none\)/,
+    );
     expect(error).toContain('Thales support portal (supportportal.thalesgroup.com), knowledge base article KB0019789');
     expect(error).toContain('package update <file> -authcode <code>');
-    expect(stopped.steps.filter((s) => s.status !== 'pending').map((s) => s.id)).toEqual(['approve', 'first-login', 'reboot-patch']);
+    expect(stopped.steps.filter((s) => s.status !== 'pending').map((s) => s.id)).toEqual([
+      'approve',
+      'first-login',
+      'reboot-patch',
+    ]);
     const after = sim.appliance.state.read();
-    expect({ label: after.label, zeroized: after.zeroized, serverCertificate: after.serverCertificate, policies: after.policies }).toEqual({ label: before.label, zeroized: before.zeroized, serverCertificate: before.serverCertificate, policies: before.policies });
+    expect({
+      label: after.label,
+      zeroized: after.zeroized,
+      serverCertificate: after.serverCertificate,
+      policies: after.policies,
+    }).toEqual({
+      label: before.label,
+      zeroized: before.zeroized,
+      serverCertificate: before.serverCertificate,
+      policies: before.policies,
+    });
     await h.ceremonies.resolve(id, { action: 'abort', by: OPERATOR, reason: 'install the reboot patch first' });
     expect((await result(h.ceremonies, id)).phase).toBe('aborted');
   } finally {
-    sim.appliance.state.update((s) => Object.assign(s, { packages: ['lunasa-reboot-patch-3'], softwareVersion: '7.4.0-226' }));
+    sim.appliance.state.update((s) =>
+      Object.assign(s, { packages: ['lunasa-reboot-patch-3'], softwareVersion: '7.4.0-226' }),
+    );
   }
 });
 
 test('hsm-init keeps an Audit role it holds no password for unless re-initialising it is asked for', async () => {
   const { sim, h } = env;
   // as a unit is delivered: an Audit role whose password nobody here holds
-  sim.appliance.state.update((s) => Object.assign(s, { auditRole: { password: 'as-delivered (unknown)', domain: 'as-delivered (unknown)' }, auditRemoteHosts: [] }));
+  sim.appliance.state.update((s) =>
+    Object.assign(s, {
+      auditRole: { password: 'as-delivered (unknown)', domain: 'as-delivered (unknown)' },
+      auditRemoteHosts: [],
+    }),
+  );
   const stored = existsSync(auditRoleFile) ? readFileSync(auditRoleFile, 'utf8') : undefined;
   if (stored !== undefined) unlinkSync(auditRoleFile);
   try {
     const id = await env.start('hsm-init', { label: 'HSM6', reinit: 'true', auditHost: '10.0.0.10' });
     const stopped = await driveGates(h.ceremonies, id);
     expect(stopped.phase).toBe('needs-intervention');
-    expect(stopped.steps.find((s) => s.id === 'audit-logging')?.error).toContain('is already initialised (hsm show: Audit Role Initialized: Yes, as units are delivered) and the secret store holds no auditRole password for it: store its password as auditRole, or request auditInit=true');
-    expect(sim.appliance.state.read()).toMatchObject({ auditRole: { password: 'as-delivered (unknown)' }, auditRemoteHosts: [] });
-    await h.ceremonies.resolve(id, { action: 'abort', by: OPERATOR, reason: 'the audit role password is with the auditors' });
+    expect(stopped.steps.find((s) => s.id === 'audit-logging')?.error).toContain(
+      'is already initialised (hsm show: Audit Role Initialized: Yes, as units are delivered) and the secret store holds no auditRole password for it: store its password as auditRole, or request auditInit=true',
+    );
+    expect(sim.appliance.state.read()).toMatchObject({
+      auditRole: { password: 'as-delivered (unknown)' },
+      auditRemoteHosts: [],
+    });
+    await h.ceremonies.resolve(id, {
+      action: 'abort',
+      by: OPERATOR,
+      reason: 'the audit role password is with the auditors',
+    });
     expect((await result(h.ceremonies, id)).phase).toBe('aborted');
   } finally {
     if (stored !== undefined) writeFileSync(auditRoleFile, stored);

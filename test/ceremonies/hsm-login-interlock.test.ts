@@ -19,13 +19,21 @@ afterAll(async () => {
 test('one HSM SO login attempt left: the create step stops for an operator without typing the password, says why, and runs once the counter is reset', async () => {
   const { sim, h } = env;
   sim.appliance.state.update((s) => void (s.hsmSoLoginAttemptsLeft = 1));
-  const id = await env.start('partition-create', { partition: 'payments', client: 'app01', clientHost: 'app01.example.com' });
+  const id = await env.start('partition-create', {
+    partition: 'payments',
+    client: 'app01',
+    clientHost: 'app01.example.com',
+  });
   const stopped = await driveGates(h.ceremonies, id);
   expect(stopped.phase).toBe('needs-intervention');
   const create = stopped.steps.find((s) => s.id === 'create')!;
   expect(create).toMatchObject({ status: 'failed', attempts: 1 }); // not retried by Temporal
-  expect(create.error).toContain('HsmLoginRefused: partition.create on hsm-sim-1: the HSM SO password was not typed on hsm-sim-1: hsm show says 1 HSM SO login attempt left before zeroization');
-  expect(create.error).toContain('log in by hand (hsm login) with the right password to reset the counter, then retry the step');
+  expect(create.error).toContain(
+    'HsmLoginRefused: partition.create on hsm-sim-1: the HSM SO password was not typed on hsm-sim-1: hsm show says 1 HSM SO login attempt left before zeroization',
+  );
+  expect(create.error).toContain(
+    'log in by hand (hsm login) with the right password to reset the counter, then retry the step',
+  );
   const alert = await h.waitForOutbox((m) => m.ceremonyId === id && m.kind === 'needs-intervention');
   expect(alert?.body).toContain('one more failed login zeroizes the HSM');
   expect(sim.appliance.state.read().audit.map((a) => a.command)).not.toContain('hsm login');
@@ -33,10 +41,17 @@ test('one HSM SO login attempt left: the create step stops for an operator witho
 
   // the operator logs in by hand with the right password (the counter is back to 3), then retries
   sim.appliance.state.update((s) => void (s.hsmSoLoginAttemptsLeft = 3));
-  await h.ceremonies.resolve(id, { action: 'retry', by: OPERATOR, reason: 'logged in by hand as HSM SO: counter reset' });
+  await h.ceremonies.resolve(id, {
+    action: 'retry',
+    by: OPERATOR,
+    reason: 'logged in by hand as HSM SO: counter reset',
+  });
   const final = await driveGates(h.ceremonies, id, { signoffReference: 'roles initialised by the owner' });
   expect(final.phase).toBe('completed');
   expect(sim.appliance.state.read().audit.filter((a) => a.command === 'hsm login')).toHaveLength(1);
-  expect((await result(h.ceremonies, id)).steps.find((s) => s.id === 'create')).toMatchObject({ status: 'succeeded', attempts: 2 });
+  expect((await result(h.ceremonies, id)).steps.find((s) => s.id === 'create')).toMatchObject({
+    status: 'succeeded',
+    attempts: 2,
+  });
   await env.expectNoSecretsInHistory(id);
 });

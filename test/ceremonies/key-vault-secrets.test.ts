@@ -27,7 +27,10 @@ test('hsm-init generates the tenantadmin password into Key Vault, logs in with i
   const versions = kv.vaults.get('hsm-kv')?.get('hsm-sim-1-tenantadmin') ?? [];
   expect(versions).toHaveLength(1);
   const generated = versions[0].value;
-  expect(sim.appliance.state.read().users.tenantadmin).toMatchObject({ password: generated, mustChangePassword: false });
+  expect(sim.appliance.state.read().users.tenantadmin).toMatchObject({
+    password: generated,
+    mustChangePassword: false,
+  });
   expect(sim.appliance.state.read()).toMatchObject({ zeroized: false, label: 'HSM1' });
   // the steps after the first login read it from the vault (a GET that found it)
   expect(kv.requests.filter((r) => r.method === 'GET' && r.status === 200).length).toBeGreaterThan(1);

@@ -26,7 +26,8 @@ beforeAll(async () => {
   try {
     workflowId = await h.start(testPlan([gate('approve'), record('effect')]));
     const { planDigest } = await waitForStatus(h.ceremonies, workflowId, (s) => s.phase === 'awaiting-approval');
-    for (const approver of APPROVERS.slice(0, 2)) await h.ceremonies.approve(workflowId, { gate: 'approve', approver, planDigest });
+    for (const approver of APPROVERS.slice(0, 2))
+      await h.ceremonies.approve(workflowId, { gate: 'approve', approver, planDigest });
     expect((await result(h.ceremonies, workflowId)).phase).toBe('completed');
     fresh = JSON.parse(historyToJSON(await h.ceremonies.handle(workflowId).fetchHistory()));
   } finally {
@@ -37,7 +38,8 @@ beforeAll(async () => {
 /** The history with one activity's type changed: the workflow code schedules another, a non-determinism. */
 function nondeterministic(): History {
   const h = history();
-  h.events.find((e) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes.activityType.name = 'notTheActivityTheCodeRuns';
+  h.events.find((e) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes.activityType.name =
+    'notTheActivityTheCodeRuns';
   return h;
 }
 /** Only the WorkflowExecutionStarted event: well formed, but the replayer never finishes it. */
@@ -67,7 +69,10 @@ test('a valid history replays with no error, twice in one batch', async () => {
 test('malformed histories get their shape verdict at once, without a replay; the valid one between them replays', async () => {
   const afterClose = history();
   const last = afterClose.events.length;
-  afterClose.events.push({ ...structuredClone(afterClose.events.find((e) => e.workflowExecutionUpdateAcceptedEventAttributes)!), eventId: String(last + 1) });
+  afterClose.events.push({
+    ...structuredClone(afterClose.events.find((e) => e.workflowExecutionUpdateAcceptedEventAttributes)!),
+    eventId: String(last + 1),
+  });
   const gap = history();
   gap.events.splice(9, 1);
   const twoStarts = history();
@@ -87,11 +92,22 @@ test('malformed histories get their shape verdict at once, without a replay; the
     ),
   );
   expect(outcomes.map((o) => o.kind)).toEqual(['shape', 'shape', undefined, 'shape', 'shape']);
-  expect(outcomes[0].error).toBe(`the history is not well formed: event ${last + 1} (WorkflowExecutionUpdateAccepted) comes after the close event ${last} (WorkflowExecutionCompleted): nothing may follow the close event`);
-  expect(outcomes[1].error).toMatch(/^the history is not well formed: event 10 is missing: event 9 is followed by event 11(;|$)/);
+  expect(outcomes[0].error).toBe(
+    `the history is not well formed: event ${last + 1} (WorkflowExecutionUpdateAccepted) comes after the close event ${last} (WorkflowExecutionCompleted): nothing may follow the close event`,
+  );
+  expect(outcomes[1].error).toMatch(
+    /^the history is not well formed: event 10 is missing: event 9 is followed by event 11(;|$)/,
+  );
   expect(outcomes[2]).toEqual({ workflowId });
-  expect(outcomes[3].error).toBe('the history is not well formed: event 2 is a second WorkflowExecutionStarted event, after the first event');
-  expect(outcomes[4]).toEqual({ workflowId: 'empty', kind: 'shape', problems: ['the history has no events'], error: 'the history is not well formed: the history has no events' });
+  expect(outcomes[3].error).toBe(
+    'the history is not well formed: event 2 is a second WorkflowExecutionStarted event, after the first event',
+  );
+  expect(outcomes[4]).toEqual({
+    workflowId: 'empty',
+    kind: 'shape',
+    problems: ['the history has no events'],
+    error: 'the history is not well formed: the history has no events',
+  });
   // far inside the 20 s limit: nothing waited for a stalled replay (the valid one is ~1 s with the child's start)
   expect(ms).toBeLessThan(10_000);
 });
@@ -107,9 +123,18 @@ test('a well-formed history that stalls the replayer gets "did not finish within
       { workflowBundlePath: bundle, timeLimitMs: 1500, onLog: () => {} },
     ),
   );
-  expect(outcomes[0]).toEqual({ workflowId: 'lone-start', kind: 'timeout', error: 'the replay did not finish within 1.5 s; the replayer was stopped' });
+  expect(outcomes[0]).toEqual({
+    workflowId: 'lone-start',
+    kind: 'timeout',
+    error: 'the replay did not finish within 1.5 s; the replayer was stopped',
+  });
   expect(outcomes[1]).toEqual({ workflowId });
-  expect(outcomes[2]).toMatchObject({ kind: 'replay', error: expect.stringMatching(/^the current workflow code does not reproduce this history \(nondeterminism\): .*notTheActivityTheCodeRuns/) });
+  expect(outcomes[2]).toMatchObject({
+    kind: 'replay',
+    error: expect.stringMatching(
+      /^the current workflow code does not reproduce this history \(nondeterminism\): .*notTheActivityTheCodeRuns/,
+    ),
+  });
   expect(ms).toBeGreaterThanOrEqual(1500);
   expect(ms).toBeLessThan(15_000);
   // where the replayers' logs go (stderr, never stdout) is checked below on a real process
@@ -133,20 +158,37 @@ test('payloads encrypted by the codec replay with the data converter, and not wi
   expect(JSON.stringify(encrypted)).not.toContain(Buffer.from('"approver"').toString('base64').slice(0, 8));
 
   const [withKey, withoutKey] = await Promise.all([
-    replayHistories([{ workflowId, history: encrypted }], { workflowBundlePath: bundle, dataConverter: { payloadCodecs: [codec] } }),
+    replayHistories([{ workflowId, history: encrypted }], {
+      workflowBundlePath: bundle,
+      dataConverter: { payloadCodecs: [codec] },
+    }),
     replayHistories([{ workflowId, history: encrypted }], { workflowBundlePath: bundle, onLog: () => {} }),
   ]);
   expect(withKey).toEqual([{ workflowId }]);
   expect(withoutKey[0].kind).toBe('replay');
-  const [wrongKey] = await replayHistories([{ workflowId, history: encrypted }], { workflowBundlePath: bundle, dataConverter: { payloadCodecs: [new AesGcmCodec([['k2', randomBytes(32)]])] } });
-  expect(wrongKey).toMatchObject({ kind: 'decode', error: 'the history\'s payloads cannot be decoded: payload encrypted with key "k1", which is not configured' });
+  const [wrongKey] = await replayHistories([{ workflowId, history: encrypted }], {
+    workflowBundlePath: bundle,
+    dataConverter: { payloadCodecs: [new AesGcmCodec([['k2', randomBytes(32)]])] },
+  });
+  expect(wrongKey).toMatchObject({
+    kind: 'decode',
+    error: 'the history\'s payloads cannot be decoded: payload encrypted with key "k1", which is not configured',
+  });
 });
 
 /** Run `node -e script` with the file's histories; resolves when it exits (or rejects after `ms`). */
-function runNode(args: string[], env: NodeJS.ProcessEnv, ms: number): Promise<{ code: number | null; stdout: string; stderr: string; elapsed: number }> {
+function runNode(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ms: number,
+): Promise<{ code: number | null; stdout: string; stderr: string; elapsed: number }> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -189,10 +231,16 @@ test('`ceremony --json audit verify` on a history that fails its replay: stdout 
   const dir = mkdtempSync(join(tmpdir(), 'replay-bounds-cli-'));
   const file = join(dir, `${workflowId}.json`);
   writeFileSync(file, JSON.stringify(nondeterministic()));
-  const run = await runNode([join(root, 'dist', 'cli', 'main.js'), '--json', 'audit', 'verify', file], { CEREMONY_WORKFLOW_BUNDLE: bundle }, 60_000);
+  const run = await runNode(
+    [join(root, 'dist', 'cli', 'main.js'), '--json', 'audit', 'verify', file],
+    { CEREMONY_WORKFLOW_BUNDLE: bundle },
+    60_000,
+  );
   expect(run.code).toBe(1);
   expect(run.stderr).toBe('');
-  const { results: [verdict] } = JSON.parse(run.stdout);
+  const {
+    results: [verdict],
+  } = JSON.parse(run.stdout);
   expect(verdict).toMatchObject({ file, ok: false });
   expect(verdict.problems.join('\n')).toMatch(/[Nn]ondetermin/);
 });
@@ -211,6 +259,10 @@ test('a history too deep to pass to the replayer gets its own verdict; the valid
     { workflowBundlePath: bundle },
   );
   expect(outcomes[0]).toEqual({ workflowId: 'before' });
-  expect(outcomes[1]).toMatchObject({ workflowId: 'deep', kind: 'shape', error: expect.stringMatching(/^the history cannot be passed to the replayer: Maximum call stack size exceeded/) });
+  expect(outcomes[1]).toMatchObject({
+    workflowId: 'deep',
+    kind: 'shape',
+    error: expect.stringMatching(/^the history cannot be passed to the replayer: Maximum call stack size exceeded/),
+  });
   expect(outcomes[2]).toEqual({ workflowId: 'after' });
 });

@@ -17,7 +17,9 @@ let env: CeremonyEnv;
 let mail: MailCatcher;
 beforeAll(async () => {
   mail = await startMailCatcher();
-  env = await startCeremonyEnv('restore', { config: { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(mail.smtpPort), CEREMONY_LINK_KEYS: newLinkKeyEntry('k1') } });
+  env = await startCeremonyEnv('restore', {
+    config: { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(mail.smtpPort), CEREMONY_LINK_KEYS: newLinkKeyEntry('k1') },
+  });
   initialiseDirectly(env.sim, [
     { name: 'payments', objects: 42 },
     { name: 'tokens', objects: 7 },
@@ -32,9 +34,11 @@ afterAll(async () => {
   await mail?.close();
 });
 
-const objects = (partition: string) => env.sim.appliance.state.read().partitions.find((p) => p.name === partition)?.objects;
+const objects = (partition: string) =>
+  env.sim.appliance.state.read().partitions.find((p) => p.name === partition)?.objects;
 const assigned = () => env.sim.appliance.state.read().clients.find((c) => c.name === 'backup-ws')?.partitions ?? [];
-const restoresSince = (since: string) => env.sim.backup.state.read().audit.filter((a) => a.at >= since && a.command.startsWith('partition archive restore'));
+const restoresSince = (since: string) =>
+  env.sim.backup.state.read().audit.filter((a) => a.at >= since && a.command.startsWith('partition archive restore'));
 
 let label: string;
 
@@ -47,11 +51,34 @@ test('restore: a backup ceremony backs payments up; its backup is restored into 
   const id = await env.start('restore', { partition: 'restored', backup: label, source: 'payments' });
   const final = await driveGates(h.ceremonies, id);
   expect(final.phase).toBe('completed');
-  expect(final.steps.map((s) => s.id)).toEqual(['vpn', 'compatible', 'approve', 'register-workstation', 'visible-restored', 'restore-restored', 'revoke-restored', 'verify-restored']);
+  expect(final.steps.map((s) => s.id)).toEqual([
+    'vpn',
+    'compatible',
+    'approve',
+    'register-workstation',
+    'visible-restored',
+    'restore-restored',
+    'revoke-restored',
+    'verify-restored',
+  ]);
   expect(final.decisions.map((d) => d.gate)).toEqual(['approve', 'approve']);
-  expect(final.steps.find((s) => s.id === 'compatible')?.evidence?.probe).toMatchObject({ label, backupObjects: 42, targetObjects: 0, domain: 'same reference', problems: [] });
-  expect(final.steps.find((s) => s.id === 'restore-restored')?.evidence?.commands.slice(-1)).toEqual([`partition archive restore -slot 0 -partition ${label}`]);
-  expect(final.steps.find((s) => s.id === 'verify-restored')?.evidence?.verify).toEqual({ partition: 'payments', target: 'restored', label, backupObjects: 42, restoredObjects: 42 });
+  expect(final.steps.find((s) => s.id === 'compatible')?.evidence?.probe).toMatchObject({
+    label,
+    backupObjects: 42,
+    targetObjects: 0,
+    domain: 'same reference',
+    problems: [],
+  });
+  expect(final.steps.find((s) => s.id === 'restore-restored')?.evidence?.commands.slice(-1)).toEqual([
+    `partition archive restore -slot 0 -partition ${label}`,
+  ]);
+  expect(final.steps.find((s) => s.id === 'verify-restored')?.evidence?.verify).toEqual({
+    partition: 'payments',
+    target: 'restored',
+    label,
+    backupObjects: 42,
+    restoredObjects: 42,
+  });
   expect(objects('restored')).toBe(42);
   expect(assigned()).toEqual([]);
   await env.expectNoSecretsInHistory(id);
@@ -64,7 +91,9 @@ test('a target of another cloning domain is refused before any gate: nobody is a
   expect(final.phase).toBe('refused');
   expect(final.refusedBy).toBe('compatible');
   expect(final.decisions).toEqual([]);
-  expect(final.refusal).toContain('the inventory gives partition elsewhere (hsms.hsm-sim-1.partitionCredentials.elsewhere.domain) another cloning domain than the backup\'s source partition payments');
+  expect(final.refusal).toContain(
+    "the inventory gives partition elsewhere (hsms.hsm-sim-1.partitionCredentials.elsewhere.domain) another cloning domain than the backup's source partition payments",
+  );
   expect(restoresSince(since)).toEqual([]);
   expect(objects('elsewhere')).toBe(0);
   await env.expectNoSecretsInHistory(id);
@@ -72,20 +101,38 @@ test('a target of another cloning domain is refused before any gate: nobody is a
 
 test('a target that already holds objects is refused without intoNonEmpty; with it, a gate of its own asks first, and the objects are added', async () => {
   const { h } = env;
-  const refused = await result(h.ceremonies, await env.start('restore', { partition: 'tokens', backup: label, source: 'payments' }));
+  const refused = await result(
+    h.ceremonies,
+    await env.start('restore', { partition: 'tokens', backup: label, source: 'payments' }),
+  );
   expect(refused).toMatchObject({ phase: 'refused', refusedBy: 'compatible', decisions: [] });
-  expect(refused.refusal).toContain('partition tokens already holds 7 objects: a restore adds the backup\'s objects to them');
+  expect(refused.refusal).toContain(
+    "partition tokens already holds 7 objects: a restore adds the backup's objects to them",
+  );
   expect(objects('tokens')).toBe(7);
 
-  const id = await env.start('restore', { partition: 'tokens', backup: label, source: 'payments', intoNonEmpty: 'true' });
+  const id = await env.start('restore', {
+    partition: 'tokens',
+    backup: label,
+    source: 'payments',
+    intoNonEmpty: 'true',
+  });
   const { plan } = await h.ceremonies.plan(id);
   expect(plan.steps.filter((s) => s.type === 'approval').map((s) => [s.id, s.title])).toEqual([
     ['approve', `Approve restoring ${label} (a backup of payments) into tokens (2 of security-officers)`],
-    ['approve-into-non-empty', 'Approve restoring into tokens although it already holds objects: the backup\'s objects are added to them (2 of security-officers)'],
+    [
+      'approve-into-non-empty',
+      "Approve restoring into tokens although it already holds objects: the backup's objects are added to them (2 of security-officers)",
+    ],
   ]);
   const final = await driveGates(h.ceremonies, id);
   expect(final.phase).toBe('completed');
-  expect(final.decisions.map((d) => d.gate)).toEqual(['approve', 'approve', 'approve-into-non-empty', 'approve-into-non-empty']);
+  expect(final.decisions.map((d) => d.gate)).toEqual([
+    'approve',
+    'approve',
+    'approve-into-non-empty',
+    'approve-into-non-empty',
+  ]);
   expect(objects('tokens')).toBe(49);
   // the test's appliance goes back to what the next tests expect
   env.sim.appliance.state.update((s) => void (s.partitions.find((p) => p.name === 'tokens')!.objects = 7));
@@ -108,14 +155,24 @@ test('restore drill under a standing approval: the newest backup of payments is 
     ['revoke-payments', 'partition.revokeClient', 'succeeded'],
   ]);
   // the proof, as the contract between the helpers reads it
-  expect(final.steps.find((s) => s.id === 'compare-payments')?.evidence?.verify).toMatchObject({ partition: 'payments', label, backupObjects: 42, restoredObjects: 42 });
+  expect(final.steps.find((s) => s.id === 'compare-payments')?.evidence?.verify).toMatchObject({
+    partition: 'payments',
+    label,
+    backupObjects: 42,
+    restoredObjects: 42,
+  });
   expect(objects('scratch')).toBe(0);
   expect(executed(env.sim.backup.state, 'partition clear')).toBe(1);
   expect(assigned()).toEqual([]);
   await env.expectNoSecretsInHistory(id);
   // what an auditor reads (`ceremony backups`): the newest backup of payments, proven by this drill
-  Object.assign(process.env, { TEMPORAL_ADDRESS: env.h.config.TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE: env.h.config.TEMPORAL_TASK_QUEUE });
-  const row = (await cli('backups', '--hsm', 'hsm-sim-1')).out.split('\n').find((l) => l.startsWith('hsm-sim-1  payments'));
+  Object.assign(process.env, {
+    TEMPORAL_ADDRESS: env.h.config.TEMPORAL_ADDRESS,
+    TEMPORAL_TASK_QUEUE: env.h.config.TEMPORAL_TASK_QUEUE,
+  });
+  const row = (await cli('backups', '--hsm', 'hsm-sim-1')).out
+    .split('\n')
+    .find((l) => l.startsWith('hsm-sim-1  payments'));
   expect(row).toContain(label);
   expect(row).toMatch(new RegExp(`proven by drill on \\d{4}-\\d\\d-\\d\\d \\(${id}\\)$`));
 });
@@ -125,7 +182,15 @@ test('a drill of an empty backup fails before anything is restored: the ceremony
   // what a cloning-domain mismatch leaves: an empty backup partition, the newest of tokens
   const empty = ceremonyBackupLabel('hsm-sim-1', 'tokens', 'an-earlier-backup');
   env.sim.backup.state.update((s) => {
-    s.backups.push({ label: empty, domain: SECRETS.TEST_PARTITION_DOMAIN, objects: 0, sourceSerial: '1500000000002', sourcePartition: 'tokens', sourceAppliance: 'hsm-sim-1', createdAt: new Date().toISOString() });
+    s.backups.push({
+      label: empty,
+      domain: SECRETS.TEST_PARTITION_DOMAIN,
+      objects: 0,
+      sourceSerial: '1500000000002',
+      sourcePartition: 'tokens',
+      sourceAppliance: 'hsm-sim-1',
+      createdAt: new Date().toISOString(),
+    });
   });
   const id = await env.start('restore-drill', { partitions: 'tokens', standingApproval: 'weekly-drill' });
   const final = await result(env.h.ceremonies, id);
@@ -133,7 +198,9 @@ test('a drill of an empty backup fails before anything is restored: the ceremony
   expect(final.refusal).toContain(`backup ${empty} on onprem-backup holds no objects: there is nothing to restore`);
   expect(restoresSince(since)).toEqual([]);
   for (const person of [REQUESTER, OPERATOR]) {
-    const told = await mail.waitFor((m) => m.to.includes(person) && m.subject.includes('Ceremony refused') && m.text.includes(empty));
+    const told = await mail.waitFor(
+      (m) => m.to.includes(person) && m.subject.includes('Ceremony refused') && m.text.includes(empty),
+    );
     expect(told.subject).toContain('Restore drill of tokens');
   }
 });
@@ -145,19 +212,59 @@ test('a drill of a partition that has no backup at all is refused the same way',
 });
 
 test('`ceremony schedule drill` makes a restore drill schedule: a triggered run is a standing-approved drill that proves the newest backup; the schedule is deleted', async () => {
-  Object.assign(process.env, { TEMPORAL_ADDRESS: env.h.config.TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE: env.h.config.TEMPORAL_TASK_QUEUE, CEREMONY_INVENTORY: env.sim.inventoryPath });
-  const created = await cli('schedule', 'drill', '--hsm', 'hsm-sim-1', '--partitions', 'payments', '--every', '7d', '--requester', REQUESTER, '--standing-approval', 'weekly-drill');
+  Object.assign(process.env, {
+    TEMPORAL_ADDRESS: env.h.config.TEMPORAL_ADDRESS,
+    TEMPORAL_TASK_QUEUE: env.h.config.TEMPORAL_TASK_QUEUE,
+    CEREMONY_INVENTORY: env.sim.inventoryPath,
+  });
+  const created = await cli(
+    'schedule',
+    'drill',
+    '--hsm',
+    'hsm-sim-1',
+    '--partitions',
+    'payments',
+    '--every',
+    '7d',
+    '--requester',
+    REQUESTER,
+    '--standing-approval',
+    'weekly-drill',
+  );
   expect(created.code).toBe(0);
-  expect(created.out).toMatch(/^schedule drill-hsm-sim-1 created: restores the newest backup of payments of hsm-sim-1 every 7d\nplan digest [0-9a-f]{64}$/);
+  expect(created.out).toMatch(
+    /^schedule drill-hsm-sim-1 created: restores the newest backup of payments of hsm-sim-1 every 7d\nplan digest [0-9a-f]{64}$/,
+  );
   // a drill of a scratch partition is refused as bad input, and nothing is created
-  const bad = await cli('schedule', 'drill', '--hsm', 'hsm-sim-1', '--partitions', 'scratch', '--every', '7d', '--requester', REQUESTER);
+  const bad = await cli(
+    'schedule',
+    'drill',
+    '--hsm',
+    'hsm-sim-1',
+    '--partitions',
+    'scratch',
+    '--every',
+    '7d',
+    '--requester',
+    REQUESTER,
+  );
   expect(bad.code).toBe(1);
   expect(bad.err).toContain('scratch is one of hsms.hsm-sim-1.scratchPartitions: a scratch partition is not drilled');
 
   expect((await cli('schedule', 'trigger', 'drill-hsm-sim-1')).code).toBe(0);
   const run = await result(env.h.ceremonies, await firstScheduledRun('drill-hsm-sim-1'));
-  expect(run).toMatchObject({ kind: 'restore-drill', phase: 'completed', ticket: 'schedule:drill-hsm-sim-1', decisions: [] });
-  expect(run.steps.find((s) => s.id === 'compare-payments')?.evidence?.verify).toMatchObject({ partition: 'payments', label, backupObjects: 42, restoredObjects: 42 });
+  expect(run).toMatchObject({
+    kind: 'restore-drill',
+    phase: 'completed',
+    ticket: 'schedule:drill-hsm-sim-1',
+    decisions: [],
+  });
+  expect(run.steps.find((s) => s.id === 'compare-payments')?.evidence?.verify).toMatchObject({
+    partition: 'payments',
+    label,
+    backupObjects: 42,
+    restoredObjects: 42,
+  });
   expect((await cli('schedule', 'delete', 'drill-hsm-sim-1')).code).toBe(0);
   expect((await cli('schedule', 'show', 'drill-hsm-sim-1')).err).toBe('refused: no schedule drill-hsm-sim-1');
 });

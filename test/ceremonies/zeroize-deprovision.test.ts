@@ -33,7 +33,14 @@ function operation(name: OperationName, args: Record<string, string | number>) {
     azure: { endpoint: arm.endpoint, caFile: arm.caFile },
   })[name] as (input: OperationInput) => Promise<unknown>;
   return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') })
-    .run(op, { ceremonyId: 'c', kind: 'zeroize-deprovision', stepId: 's', op: name, hsm: 'hsm-sim-1', args: { resourceId: AZURE_RESOURCE_ID, ...args } })
+    .run(op, {
+      ceremonyId: 'c',
+      kind: 'zeroize-deprovision',
+      stepId: 's',
+      op: name,
+      hsm: 'hsm-sim-1',
+      args: { resourceId: AZURE_RESOURCE_ID, ...args },
+    })
     .catch((err: ApplicationFailure) => err);
 }
 const deprovision = (args: Record<string, string | number> = {}) => operation('azure.deleteDedicatedHsm', args);
@@ -69,7 +76,9 @@ test('the deprovision operation refuses a zeroized appliance whose serial is not
   try {
     const failure = await deprovision({ serial: '999999' });
     expect(failure).toMatchObject({ type: 'VerificationFailed', nonRetryable: true });
-    expect((failure as Error).message).toContain(`refusing to delete ${AZURE_RESOURCE_ID}: the appliance reports serial ${serial()}, the plan names 999999`);
+    expect((failure as Error).message).toContain(
+      `refusing to delete ${AZURE_RESOURCE_ID}: the appliance reports serial ${serial()}, the plan names 999999`,
+    );
     expect(arm.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
   } finally {
     env.sim.appliance.state.update((s) => void (s.zeroized = false));
@@ -78,13 +87,20 @@ test('the deprovision operation refuses a zeroized appliance whose serial is not
 });
 
 test("the identity check: ARM's private IP for the resource is the appliance's address, and the appliance's serial the inventory's", async () => {
-  expect(await operation('azure.matchesAppliance', { serial: serial() })).toMatchObject({ outcome: 'checked', probe: { privateIps: ['127.0.0.1'], addresses: ['127.0.0.1'], serial: serial() } });
+  expect(await operation('azure.matchesAppliance', { serial: serial() })).toMatchObject({
+    outcome: 'checked',
+    probe: { privateIps: ['127.0.0.1'], addresses: ['127.0.0.1'], serial: serial() },
+  });
   const wrongSerial = await operation('azure.matchesAppliance', { serial: '999999' });
-  expect((wrongSerial as Error).message).toBe(`azure.matchesAppliance: ${AZURE_RESOURCE_ID} may not be this appliance: the appliance reports serial ${serial()}, the plan names 999999`);
+  expect((wrongSerial as Error).message).toBe(
+    `azure.matchesAppliance: ${AZURE_RESOURCE_ID} may not be this appliance: the appliance reports serial ${serial()}, the plan names 999999`,
+  );
   arm.privateIps.set(AZURE_RESOURCE_ID.toLowerCase(), '10.0.2.4');
   try {
     const elsewhere = await operation('azure.matchesAppliance', { serial: serial() });
-    expect((elsewhere as Error).message).toContain('ARM gives the resource 10.0.2.4, the worker reaches 127.0.0.1 (127.0.0.1)');
+    expect((elsewhere as Error).message).toContain(
+      'ARM gives the resource 10.0.2.4, the worker reaches 127.0.0.1 (127.0.0.1)',
+    );
   } finally {
     arm.privateIps.clear();
     arm.requests.length = 0;
@@ -98,12 +114,18 @@ test('zeroize-deprovision stops before anything is kept or erased when the Azure
     const id = await env.start('zeroize-deprovision', { waiver: 'test HSM without production keys' });
     const stopped = await driveGates(h.ceremonies, id);
     expect(stopped.phase).toBe('needs-intervention');
-    expect(stopped.steps.find((s) => s.id === 'identity')?.error).toContain('may not be this appliance: ARM gives the resource 10.0.2.4');
-    expect(stopped.steps.filter((s) => ['evidence', 'zeroize', 'deprovision'].includes(s.id)).map((s) => s.status)).toEqual(['pending', 'pending', 'pending']);
+    expect(stopped.steps.find((s) => s.id === 'identity')?.error).toContain(
+      'may not be this appliance: ARM gives the resource 10.0.2.4',
+    );
+    expect(
+      stopped.steps.filter((s) => ['evidence', 'zeroize', 'deprovision'].includes(s.id)).map((s) => s.status),
+    ).toEqual(['pending', 'pending', 'pending']);
     await h.ceremonies.resolve(id, { action: 'abort', by: OPERATOR, reason: 'wrong resource' });
     expect((await result(h.ceremonies, id)).phase).toBe('aborted');
     expect(sim.appliance.state.read().zeroized).toBe(false);
-    expect(sim.appliance.state.read().audit.map((a) => a.command)).not.toContain('syslog tail -logname messages -entries 500');
+    expect(sim.appliance.state.read().audit.map((a) => a.command)).not.toContain(
+      'syslog tail -logname messages -entries 500',
+    );
     expect(arm.requests.filter((r) => r.method !== 'GET')).toEqual([]);
   } finally {
     arm.privateIps.clear();
@@ -162,12 +184,18 @@ test('zeroize-deprovision on an Azure Dedicated HSM: no hsm zeroize; the last fa
     'audit log list',
     `audit log tail -file hsm_${serial()}_00000001.log -entries 500`,
   ]);
-  expect(evidence.transcript?.find((t) => t.command.includes('lunalogs'))?.output).toContain('Command: client show -client backup-ws');
+  expect(evidence.transcript?.find((t) => t.command.includes('lunalogs'))?.output).toContain(
+    'Command: client show -client backup-ws',
+  );
   const zeroizedAt = sim.appliance.state.read().audit.findIndex((a) => a.command === 'hsm login');
-  expect(sim.appliance.state.read().audit.findIndex((a) => a.command.startsWith('audit log tail'))).toBeLessThan(zeroizedAt);
+  expect(sim.appliance.state.read().audit.findIndex((a) => a.command.startsWith('audit log tail'))).toBeLessThan(
+    zeroizedAt,
+  );
 
   const path = AZURE_RESOURCE_ID;
-  expect(arm.requests.map((r) => [r.method, r.path.replace(/operationStatuses\/\w+/, 'operationStatuses/<op>')])).toEqual([
+  expect(
+    arm.requests.map((r) => [r.method, r.path.replace(/operationStatuses\/\w+/, 'operationStatuses/<op>')]),
+  ).toEqual([
     ['GET', path], // the identity check
     ['GET', path],
     ['GET', path],
@@ -185,7 +213,15 @@ test('a waiver replaces the backup precondition with its own gate', async () => 
   const { h } = env;
   const id = await env.start('zeroize-deprovision', { waiver: 'HSM never held production keys' });
   const { plan } = await h.ceremonies.plan(id);
-  expect(plan.steps.map((s) => s.id)).toEqual(['approve-waiver', 'approve', 'identity', 'evidence', 'zeroize', 'verify-zeroized', 'deprovision']);
+  expect(plan.steps.map((s) => s.id)).toEqual([
+    'approve-waiver',
+    'approve',
+    'identity',
+    'evidence',
+    'zeroize',
+    'verify-zeroized',
+    'deprovision',
+  ]);
   expect(plan.steps.find((s) => s.id === 'deprovision')).toMatchObject({ requires: ['zeroize', 'verify-zeroized'] });
   await h.ceremonies.cancel(id, { by: OPERATOR, reason: 'plan check only' });
 });
@@ -201,7 +237,15 @@ test('zeroize-deprovision on an Azure Dedicated HSM: three failed HSM SO logins,
   const zeroize = final.steps.find((s) => s.id === 'zeroize')!;
   expect(zeroize.evidence).toMatchObject({
     outcome: 'applied',
-    commands: ['hsm show', 'hsm login (deliberately wrong password)', 'hsm show', 'hsm login (deliberately wrong password)', 'hsm show', 'hsm login (deliberately wrong password; proceed on the last attempt)', 'hsm show'],
+    commands: [
+      'hsm show',
+      'hsm login (deliberately wrong password)',
+      'hsm show',
+      'hsm login (deliberately wrong password)',
+      'hsm show',
+      'hsm login (deliberately wrong password; proceed on the last attempt)',
+      'hsm show',
+    ],
   });
   const logins = zeroize.evidence!.transcript!.filter((t) => t.command === 'hsm login');
   expect(logins).toHaveLength(3);

@@ -1,5 +1,12 @@
 import { keyVaultSettings } from '../../activities/azure/key-vault';
-import { resolveSecret, SecretNotStored, SecretUnavailable, storeSecret, trySecret, type SecretSources } from '../../activities/device/secrets';
+import {
+  resolveSecret,
+  SecretNotStored,
+  SecretUnavailable,
+  storeSecret,
+  trySecret,
+  type SecretSources,
+} from '../../activities/device/secrets';
 import { loadConfig } from '../../runtime/config';
 import { startAzureKeyVault, type AzureKeyVault } from '../../simulator/azure-key-vault';
 import { deviceOps, stepFailure } from '../support/device-ops';
@@ -29,16 +36,31 @@ test('read: the SDK answers the challenge with a token from the managed identity
   expect(await resolveSecret('keyvault:hsm-kv/tenantadmin', sources)).toBe(VALUE);
   const requests = kv.requests.slice(from);
   expect(requests[0]).toMatchObject({ method: 'GET', vault: 'hsm-kv', bearer: false, status: 401 });
-  expect(requests.at(-1)).toMatchObject({ method: 'GET', vault: 'hsm-kv', path: '/hsm-kv/secrets/tenantadmin/', bearer: true, status: 200 });
+  expect(requests.at(-1)).toMatchObject({
+    method: 'GET',
+    vault: 'hsm-kv',
+    path: '/hsm-kv/secrets/tenantadmin/',
+    bearer: true,
+    status: 200,
+  });
   expect(requests.at(-1)?.apiVersion).toMatch(/^\d{4}-\d{2}-\d{2}|^7\.\d/);
 });
 
 test('write: a generated password is stored as a new version, and read back', async () => {
   kv.set('hsm-kv', 'hsm-so', 'the-first-version');
   await storeSecret('keyvault:hsm-kv/hsm-so', VALUE, sources);
-  expect(kv.vaults.get('hsm-kv')?.get('hsm-so')?.map((v) => v.value)).toEqual(['the-first-version', VALUE]);
+  expect(
+    kv.vaults
+      .get('hsm-kv')
+      ?.get('hsm-so')
+      ?.map((v) => v.value),
+  ).toEqual(['the-first-version', VALUE]);
   expect(await resolveSecret('keyvault:hsm-kv/hsm-so', sources)).toBe(VALUE);
-  expect(kv.requests.filter((r) => r.method === 'PUT').at(-1)).toMatchObject({ path: '/hsm-kv/secrets/hsm-so', bearer: true, status: 200 });
+  expect(kv.requests.filter((r) => r.method === 'PUT').at(-1)).toMatchObject({
+    path: '/hsm-kv/secrets/hsm-so',
+    bearer: true,
+    status: 200,
+  });
 });
 
 test('a missing secret: nothing stored (trySecret gives undefined), and a read names the reference', async () => {
@@ -54,9 +76,13 @@ test('a forbidden vault: a clear error for reads and writes, never taken for "no
   const read = await trySecret('keyvault:locked-kv/tenantadmin', sources).catch((e: unknown) => e);
   expect(read).toBeInstanceOf(SecretUnavailable);
   expect(read).not.toBeInstanceOf(SecretNotStored);
-  expect((read as Error).message).toBe("secret keyvault:locked-kv/tenantadmin cannot be read: the vault refuses the worker's identity (403 Forbidden); grant it get on the vault's secrets");
+  expect((read as Error).message).toBe(
+    "secret keyvault:locked-kv/tenantadmin cannot be read: the vault refuses the worker's identity (403 Forbidden); grant it get on the vault's secrets",
+  );
   const write = await storeSecret('keyvault:locked-kv/tenantadmin', 'another', sources).catch((e: unknown) => e);
-  expect((write as Error).message).toBe("secret keyvault:locked-kv/tenantadmin cannot be stored: the vault refuses the worker's identity (403 Forbidden); grant it set on the vault's secrets");
+  expect((write as Error).message).toBe(
+    "secret keyvault:locked-kv/tenantadmin cannot be stored: the vault refuses the worker's identity (403 Forbidden); grant it set on the vault's secrets",
+  );
   expect(kv.get('locked-kv', 'tenantadmin')).toBe(VALUE);
 });
 
@@ -82,19 +108,28 @@ describe('hsm.changeInitialPassword with the tenantadmin password in Key Vault',
     expect(await op('hsm.changeInitialPassword', { user: 'tenantadmin' })).toMatchObject({ outcome: 'applied' });
     const generated = kv.get('hsm-kv', 'hsm-sim-1-tenantadmin');
     expect(generated).toMatch(/^[A-Za-z0-9_-]{24}Aa1-$/);
-    expect(sim.appliance.state.read().users.tenantadmin).toMatchObject({ password: generated, mustChangePassword: false });
+    expect(sim.appliance.state.read().users.tenantadmin).toMatchObject({
+      password: generated,
+      mustChangePassword: false,
+    });
     // the next steps log in with it, read from the vault
     expect(await op('hsm.show')).toMatchObject({ outcome: 'checked' });
-    expect(await op('hsm.changeInitialPassword', { user: 'tenantadmin' })).toMatchObject({ outcome: 'already-present' });
+    expect(await op('hsm.changeInitialPassword', { user: 'tenantadmin' })).toMatchObject({
+      outcome: 'already-present',
+    });
     expect(kv.vaults.get('hsm-kv')?.get('hsm-sim-1-tenantadmin')).toHaveLength(1);
   });
 
   test('a vault that refuses the worker stops the step before the appliance is touched, naming the reference', async () => {
     kv.forbidden.add('hsm-kv');
     try {
-      const f = await stepFailure(deviceOps(sim, { keyVault: sources.keyVault })('hsm.changeInitialPassword', { user: 'tenantadmin' }));
+      const f = await stepFailure(
+        deviceOps(sim, { keyVault: sources.keyVault })('hsm.changeInitialPassword', { user: 'tenantadmin' }),
+      );
       expect(f).toMatchObject({ type: 'SecretUnavailable', nonRetryable: true });
-      expect(f.message).toBe("hsm.changeInitialPassword on hsm-sim-1: secret keyvault:hsm-kv/hsm-sim-1-tenantadmin cannot be read: the vault refuses the worker's identity (403 Forbidden); grant it get on the vault's secrets");
+      expect(f.message).toBe(
+        "hsm.changeInitialPassword on hsm-sim-1: secret keyvault:hsm-kv/hsm-sim-1-tenantadmin cannot be read: the vault refuses the worker's identity (403 Forbidden); grant it get on the vault's secrets",
+      );
       expect(sim.appliance.state.read().users.tenantadmin.mustChangePassword).toBe(true);
     } finally {
       kv.forbidden.delete('hsm-kv');

@@ -18,7 +18,12 @@ beforeEach(async () => {
   sim = await startSimulatedHsm();
   initialiseDirectly(sim);
   markLunaNetworkHsm(sim.inventoryPath); // `hsm zeroize`: a unit of one's own, not Azure
-  activities = createActivities({ ledgerPath: join(sim.dir, 'ledger.jsonl'), notifier: outboxNotifier(join(sim.dir, 'outbox.jsonl')), inventoryPath: sim.inventoryPath, env: sim.env });
+  activities = createActivities({
+    ledgerPath: join(sim.dir, 'ledger.jsonl'),
+    notifier: outboxNotifier(join(sim.dir, 'outbox.jsonl')),
+    inventoryPath: sim.inventoryPath,
+    env: sim.env,
+  });
 });
 afterEach(async () => {
   await sim.close();
@@ -27,10 +32,18 @@ afterEach(async () => {
 /** Run an operation as an attempt of a step whose earlier attempt left these heartbeat details. */
 function attempt(name: OperationName, heartbeatDetails?: { actAt: number }): Promise<OperationEvidence> {
   const fn = activities[name] as (input: OperationInput) => Promise<OperationEvidence>;
-  return new MockActivityEnvironment({ heartbeatDetails }, { logger: new DefaultLogger('ERROR') }).run(fn, { ceremonyId: 'c-1', kind: 'zeroize-deprovision', stepId: 's-1', op: name, hsm: 'hsm-sim-1', args: {} });
+  return new MockActivityEnvironment({ heartbeatDetails }, { logger: new DefaultLogger('ERROR') }).run(fn, {
+    ceremonyId: 'c-1',
+    kind: 'zeroize-deprovision',
+    stepId: 's-1',
+    op: name,
+    hsm: 'hsm-sim-1',
+    args: {},
+  });
 }
 
-const zeroizes = () => sim.appliance.state.read().audit.filter((a) => a.command.startsWith('hsm zeroize') && a.result === 0).length;
+const zeroizes = () =>
+  sim.appliance.state.read().audit.filter((a) => a.command.startsWith('hsm zeroize') && a.result === 0).length;
 
 test('still running: the session is lost as the zeroize is sent; the next attempt waits for it and sends nothing', async () => {
   sim.appliance.faults.write({ applyLate: [{ match: 'hsm zeroize', ms: 3000, times: 1 }] });
@@ -47,7 +60,10 @@ test('done: the effect is there when the next attempt probes', async () => {
   sim.appliance.faults.write({ dropConnection: [{ match: 'hsm zeroize', applied: true, times: 1 }] });
   const sentAt = Date.now();
   await expect(attempt('hsm.zeroize')).rejects.toThrow(/lost during 'hsm zeroize'/);
-  expect(await attempt('hsm.zeroize', { actAt: sentAt })).toMatchObject({ outcome: 'already-present', resumed: 'done-before-loss' });
+  expect(await attempt('hsm.zeroize', { actAt: sentAt })).toMatchObject({
+    outcome: 'already-present',
+    resumed: 'done-before-loss',
+  });
   expect(zeroizes()).toBe(1);
 });
 
@@ -56,6 +72,9 @@ test("not started: once the command's own time has passed with no effect, it is 
   await expect(attempt('hsm.zeroize')).rejects.toThrow(/lost during 'hsm zeroize'/);
   // the earlier attempt sent it longer ago than a zeroize may take (5 minutes)
   const longAgo = Date.now() - 6 * 60_000;
-  expect(await attempt('hsm.zeroize', { actAt: longAgo })).toMatchObject({ outcome: 'applied', resumed: 'not-started' });
+  expect(await attempt('hsm.zeroize', { actAt: longAgo })).toMatchObject({
+    outcome: 'applied',
+    resumed: 'not-started',
+  });
   expect(zeroizes()).toBe(1);
 });

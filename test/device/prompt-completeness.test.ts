@@ -22,7 +22,9 @@ beforeAll(async () => {
   const hostKey = loadOrCreateHostKey(join(mkdtempSync(join(tmpdir(), 'prompt-')), 'host_key'));
   fingerprint = hostKey.fingerprint;
   server = new Server({ hostKeys: [hostKey.privateKey] }, (client) => {
-    client.on('authentication', (ctx) => (ctx.method === 'password' && ctx.password === PASSWORD ? ctx.accept() : ctx.reject(['password'])));
+    client.on('authentication', (ctx) =>
+      ctx.method === 'password' && ctx.password === PASSWORD ? ctx.accept() : ctx.reject(['password']),
+    );
     client.on('session', (accept) => {
       const session = accept();
       session.on('pty', (ok) => ok?.());
@@ -40,7 +42,7 @@ beforeAll(async () => {
             // a question worded otherwise than any answer the command brings: it waits
             channel.write(`${line}\r\n\r\n  Enter the password for the backup partition: `);
           } else if (line === 'hsm login') {
-            channel.write('hsm login\r\n\r\n  Please enter the HSM Administrators\' password:\r\n');
+            channel.write("hsm login\r\n\r\n  Please enter the HSM Administrators' password:\r\n");
             flushing = true;
             setTimeout(() => {
               flushing = false;
@@ -48,7 +50,9 @@ beforeAll(async () => {
             }, 300);
           } else {
             answersRead.push(line);
-            channel.write(`\r\n\r\n${line === 'SO-password' ? "'hsm login' successful." : 'Error: wrong password'}\r\n\r\nCommand Result : 0 (Success)\r\n[test] lunash:>`);
+            channel.write(
+              `\r\n\r\n${line === 'SO-password' ? "'hsm login' successful." : 'Error: wrong password'}\r\n\r\nCommand Result : 0 (Success)\r\n[test] lunash:>`,
+            );
           }
         });
         channel.write('[test] lunash:>');
@@ -63,9 +67,14 @@ afterAll(() => {
 });
 
 test('the password is sent after the prompt marker, not on the question alone, so a flushing reader gets it', async () => {
-  const shell = await LunaShell.open({ host: '127.0.0.1', port, hostKeyFingerprint: fingerprint }, 'admin', { password: PASSWORD });
+  const shell = await LunaShell.open({ host: '127.0.0.1', port, hostKeyFingerprint: fingerprint }, 'admin', {
+    password: PASSWORD,
+  });
   try {
-    const out = await shell.run('hsm login', { answers: [{ prompt: /password:[\s>]*$/i, reply: 'SO-password' }], secrets: ['SO-password'] });
+    const out = await shell.run('hsm login', {
+      answers: [{ prompt: /password:[\s>]*$/i, reply: 'SO-password' }],
+      secrets: ['SO-password'],
+    });
     expect(out.output).toContain("'hsm login'");
     expect(answersRead).toEqual(['SO-password']);
   } finally {
@@ -74,13 +83,25 @@ test('the password is sent after the prompt marker, not on the question alone, s
 });
 
 test('a question none of the answers fits is not answered: the command fails soon, naming it, and nothing is typed', async () => {
-  const shell = await LunaShell.open({ host: '127.0.0.1', port, hostKeyFingerprint: fingerprint }, 'admin', { password: PASSWORD }, { unansweredQuestionMs: 300 });
+  const shell = await LunaShell.open(
+    { host: '127.0.0.1', port, hostKeyFingerprint: fingerprint },
+    'admin',
+    { password: PASSWORD },
+    { unansweredQuestionMs: 300 },
+  );
   try {
     const before = answersRead.length;
     const started = Date.now();
-    const failed = await shell.run('partition archive backup -slot 0 -partition b1', { answers: [{ prompt: /\bSO\b[^\n]*: $/, reply: 'the-SO-password' }], timeoutMs: 60_000 }).catch((e: Error) => e);
+    const failed = await shell
+      .run('partition archive backup -slot 0 -partition b1', {
+        answers: [{ prompt: /\bSO\b[^\n]*: $/, reply: 'the-SO-password' }],
+        timeoutMs: 60_000,
+      })
+      .catch((e: Error) => e);
     expect(failed).toBeInstanceOf(UnansweredPrompt);
-    expect((failed as Error).message).toContain('asked "Enter the password for the backup partition:", which the operation does not answer; nothing was typed');
+    expect((failed as Error).message).toContain(
+      'asked "Enter the password for the backup partition:", which the operation does not answer; nothing was typed',
+    );
     expect(Date.now() - started).toBeLessThan(5000);
     expect(answersRead.length).toBe(before);
   } finally {

@@ -22,8 +22,10 @@ afterEach(async () => {
   await sim.close();
 });
 
-const access = () => DeviceAccess.forHsm(loadInventory(sim.inventoryPath), 'hsm-sim-1', { env: sim.env }, undefined, sessions);
-const adminLoginStatus = async (d: DeviceAccess) => /HSM Admin login status\s*:\s*(.+)/.exec((await d.run('hsm show')).output)![1].trim();
+const access = () =>
+  DeviceAccess.forHsm(loadInventory(sim.inventoryPath), 'hsm-sim-1', { env: sim.env }, undefined, sessions);
+const adminLoginStatus = async (d: DeviceAccess) =>
+  /HSM Admin login status\s*:\s*(.+)/.exec((await d.run('hsm show')).output)![1].trim();
 
 test('device steps borrow the session an earlier step gave back: one login for three steps, each checked alive first', async () => {
   const op = deviceOps(sim, { sessions });
@@ -68,7 +70,11 @@ test('a session the appliance closed while it waited (a reboot) is not used: the
 });
 
 test('the session check: a live session answers an empty line with its prompt (and runs commands after it); a closed one does not', async () => {
-  const shell = await LunaShell.open({ host: '127.0.0.1', port: sim.appliance.port, hostKeyFingerprint: sim.appliance.fingerprint }, 'tenantadmin', { password: String(sim.env.TEST_TENANTADMIN_PASSWORD) });
+  const shell = await LunaShell.open(
+    { host: '127.0.0.1', port: sim.appliance.port, hostKeyFingerprint: sim.appliance.fingerprint },
+    'tenantadmin',
+    { password: String(sim.env.TEST_TENANTADMIN_PASSWORD) },
+  );
   expect(await shell.ping(2000)).toBe(true);
   expect((await shell.run('hsm show')).code).toBe(0);
   shell.close();

@@ -17,7 +17,12 @@ beforeAll(async () => {
   appliance = await startAppliance({ name: 'hsm-mem-1', dir, stateInMemory: true });
   appliance.state.update((s) => {
     s.users.tenantadmin = { ...s.users.tenantadmin, password: PASSWORD, mustChangePassword: false };
-    s.audit = Array.from({ length: AUDIT_ENTRIES_KEPT }, (_, i) => ({ at: new Date().toISOString(), user: 'tenantadmin', command: `partition show -partition old${i}`, result: 0 }));
+    s.audit = Array.from({ length: AUDIT_ENTRIES_KEPT }, (_, i) => ({
+      at: new Date().toISOString(),
+      user: 'tenantadmin',
+      command: `partition show -partition old${i}`,
+      result: 0,
+    }));
   });
 });
 afterAll(async () => {
@@ -25,7 +30,11 @@ afterAll(async () => {
 });
 
 test('commands change the state in memory, the audit log stays bounded, state.json comes on close', async () => {
-  const shell = await LunaShell.open({ host: '127.0.0.1', port: appliance.port, hostKeyFingerprint: appliance.fingerprint }, 'tenantadmin', { password: PASSWORD });
+  const shell = await LunaShell.open(
+    { host: '127.0.0.1', port: appliance.port, hostKeyFingerprint: appliance.fingerprint },
+    'tenantadmin',
+    { password: PASSWORD },
+  );
   try {
     await shell.run('hsm show');
     await shell.run('syslog remotehost add -host 10.0.0.9 -port 514 -protocol udp');
@@ -37,7 +46,11 @@ test('commands change the state in memory, the audit log stays bounded, state.js
   const state = appliance.state.read();
   expect(state.syslogHosts).toEqual([{ host: '10.0.0.9', port: 514, protocol: 'udp' }]);
   expect(state.audit).toHaveLength(AUDIT_ENTRIES_KEPT);
-  expect(state.audit.slice(-3).map((a) => a.command)).toEqual(['hsm show', 'syslog remotehost add -host 10.0.0.9 -port 514 -protocol udp', 'syslog tail -logname messages -entries 2']);
+  expect(state.audit.slice(-3).map((a) => a.command)).toEqual([
+    'hsm show',
+    'syslog remotehost add -host 10.0.0.9 -port 514 -protocol udp',
+    'syslog tail -logname messages -entries 2',
+  ]);
   expect(state.audit[0].command).toBe('partition show -partition old3');
   expect(existsSync(join(dir, 'state.json'))).toBe(false);
 

@@ -50,8 +50,13 @@ test('firmware-upgrade: worker killed -9 during `package update` and again durin
   ]);
 
   expect(final.phase).toBe('completed');
-  for (const command of ['package update', 'hsm firmware upgrade', 'sysconf appliance reboot']) expect(executed(appliance.state, command)).toBe(1);
-  for (const step of ['install', 'firmware']) expect(final.steps.find((s) => s.id === step)).toMatchObject({ status: 'succeeded', evidence: { outcome: 'already-present' } });
+  for (const command of ['package update', 'hsm firmware upgrade', 'sysconf appliance reboot'])
+    expect(executed(appliance.state, command)).toBe(1);
+  for (const step of ['install', 'firmware'])
+    expect(final.steps.find((s) => s.id === step)).toMatchObject({
+      status: 'succeeded',
+      evidence: { outcome: 'already-present' },
+    });
   expect(appliance.state.read()).toMatchObject({ firmware: '7.8.4', softwareVersion: '7.8.4-20' });
   await env.expectNoSecretsInHistory(id);
 });
@@ -75,16 +80,25 @@ test('zeroize-deprovision on an Azure Dedicated HSM: worker killed -9 during the
   ]);
 
   expect(final.phase).toBe('completed');
-  expect(appliance.state.read().audit.slice(from).filter((a) => a.command === 'hsm login')).toHaveLength(1);
+  expect(
+    appliance.state
+      .read()
+      .audit.slice(from)
+      .filter((a) => a.command === 'hsm login'),
+  ).toHaveLength(1);
   expect(appliance.state.read().audit.map((a) => a.command)).not.toContain('hsm zeroize');
   expect(deletes()).toBe(1);
-  expect(final.steps.find((s) => s.id === 'zeroize')).toMatchObject({ status: 'succeeded', evidence: { outcome: 'already-present' } });
+  expect(final.steps.find((s) => s.id === 'zeroize')).toMatchObject({
+    status: 'succeeded',
+    evidence: { outcome: 'already-present' },
+  });
   // the retry found Azure still deleting and waited for that DELETE instead of sending another:
   // knowing from the killed attempt's heartbeat when it was sent (resumed), or, when that record
   // did not reach the server, from the operation's own check of a DELETE in progress
   const deprovision = final.steps.find((s) => s.id === 'deprovision')?.evidence;
   expect(
-    deprovision?.resumed === 'finished-after-loss' || deprovision?.commands.includes(`(DELETE ${AZURE_RESOURCE_ID} already in progress: waited for it)`),
+    deprovision?.resumed === 'finished-after-loss' ||
+      deprovision?.commands.includes(`(DELETE ${AZURE_RESOURCE_ID} already in progress: waited for it)`),
   ).toBe(true);
   expect(arm.resources.get(AZURE_RESOURCE_ID.toLowerCase())).toBe('deleted');
   expect(appliance.state.read()).toMatchObject({ zeroized: true, partitions: [] });

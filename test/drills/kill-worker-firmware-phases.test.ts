@@ -46,19 +46,40 @@ test('firmware-upgrade: worker killed -9 while the appliance reboots onto the ne
   const final = await runWithKills(env.h, worker, id, [
     {
       what: 'the reboot after package update, before hsm firmware upgrade',
-      reached: () => executed(appliance.state, 'sysconf appliance reboot') === 1 && executed(appliance.state, 'hsm firmware upgrade') === 0,
+      reached: () =>
+        executed(appliance.state, 'sysconf appliance reboot') === 1 &&
+        executed(appliance.state, 'hsm firmware upgrade') === 0,
     },
   ]);
 
   expect(final.phase).toBe('completed');
-  for (const command of ['package update', 'sysconf appliance reboot', 'hsm firmware upgrade']) expect(executed(appliance.state, command)).toBe(1);
+  for (const command of ['package update', 'sysconf appliance reboot', 'hsm firmware upgrade'])
+    expect(executed(appliance.state, command)).toBe(1);
   const step = (id: string) => final.steps.find((s) => s.id === id);
   expect(step('install')).toMatchObject({ status: 'succeeded', evidence: { outcome: 'applied' } });
-  expect(step('reboot')).toMatchObject({ status: 'succeeded', evidence: { outcome: 'already-present', verify: { software: '7.8.4-20' } } });
-  expect(step('firmware')).toMatchObject({ status: 'succeeded', evidence: { outcome: 'applied', probe: { current: '7.0.3', upgrade: '7.8.4' } } });
-  expect(step('verify')).toMatchObject({ status: 'succeeded', evidence: { probe: { firmware: '7.8.4', software: '7.8.4-20' } } });
+  expect(step('reboot')).toMatchObject({
+    status: 'succeeded',
+    evidence: { outcome: 'already-present', verify: { software: '7.8.4-20' } },
+  });
+  expect(step('firmware')).toMatchObject({
+    status: 'succeeded',
+    evidence: { outcome: 'applied', probe: { current: '7.0.3', upgrade: '7.8.4' } },
+  });
+  expect(step('verify')).toMatchObject({
+    status: 'succeeded',
+    evidence: { probe: { firmware: '7.8.4', software: '7.8.4-20' } },
+  });
   // the firmware went onto the new software only: the reboot comes before it in the device's log
-  const audit = appliance.state.read().audit.filter((a) => a.result === 0).map((a) => a.command);
-  expect(audit.findIndex((c) => c.startsWith('sysconf appliance reboot'))).toBeLessThan(audit.findIndex((c) => c.startsWith('hsm firmware upgrade')));
-  expect(appliance.state.read()).toMatchObject({ firmware: '7.8.4', softwareVersion: '7.8.4-20', pendingSoftware: null });
+  const audit = appliance.state
+    .read()
+    .audit.filter((a) => a.result === 0)
+    .map((a) => a.command);
+  expect(audit.findIndex((c) => c.startsWith('sysconf appliance reboot'))).toBeLessThan(
+    audit.findIndex((c) => c.startsWith('hsm firmware upgrade')),
+  );
+  expect(appliance.state.read()).toMatchObject({
+    firmware: '7.8.4',
+    softwareVersion: '7.8.4-20',
+    pendingSoftware: null,
+  });
 });

@@ -19,7 +19,15 @@ beforeAll(async () => {
   ]);
   // the backup a backup ceremony made of payments (test/ceremonies/restore.test.ts makes one)
   env.sim.backup.state.update((s) => {
-    s.backups.push({ label, domain: SECRETS.TEST_PARTITION_DOMAIN, objects: 42, sourceSerial: '1500000000001', sourcePartition: 'payments', sourceAppliance: 'hsm-sim-1', createdAt: new Date().toISOString() });
+    s.backups.push({
+      label,
+      domain: SECRETS.TEST_PARTITION_DOMAIN,
+      objects: 42,
+      sourceSerial: '1500000000001',
+      sourcePartition: 'payments',
+      sourceAppliance: 'hsm-sim-1',
+      createdAt: new Date().toISOString(),
+    });
   });
   worker = new WorkerUnderTest(env.h);
   await worker.start();
@@ -29,17 +37,23 @@ afterAll(async () => {
   await env?.close();
 });
 
-const objects = (partition: string) => env.sim.appliance.state.read().partitions.find((p) => p.name === partition)?.objects;
+const objects = (partition: string) =>
+  env.sim.appliance.state.read().partitions.find((p) => p.name === partition)?.objects;
 
 test('restore: worker killed -9 during `partition archive restore`, restarted: completes, the restore was sent once', async () => {
   const { backup } = env.sim;
   holdReply(backup.faults, 'partition archive restore');
   const id = await env.start('restore', { partition: 'restored', backup: label, source: 'payments' });
-  const final = await runWithKills(env.h, worker, id, [{ what: 'partition archive restore', reached: () => executed(backup.state, 'partition archive restore') === 1 }]);
+  const final = await runWithKills(env.h, worker, id, [
+    { what: 'partition archive restore', reached: () => executed(backup.state, 'partition archive restore') === 1 },
+  ]);
 
   expect(final.phase).toBe('completed');
   expect(executed(backup.state, 'partition archive restore')).toBe(1);
-  expect(final.steps.find((s) => s.id === 'restore-restored')).toMatchObject({ status: 'succeeded', evidence: { outcome: 'already-present' } });
+  expect(final.steps.find((s) => s.id === 'restore-restored')).toMatchObject({
+    status: 'succeeded',
+    evidence: { outcome: 'already-present' },
+  });
   expect(objects('restored')).toBe(42);
   await env.expectNoSecretsInHistory(id);
 });
@@ -49,12 +63,22 @@ test('restore drill: worker killed -9 during its restore, restarted: the proof i
   const before = executed(backup.state, 'partition archive restore');
   holdReply(backup.faults, 'partition archive restore');
   const id = await env.start('restore-drill', { partitions: 'payments', standingApproval: 'weekly-drill' });
-  const final = await runWithKills(env.h, worker, id, [{ what: 'the drill\'s partition archive restore', reached: () => executed(backup.state, 'partition archive restore') === before + 1 }]);
+  const final = await runWithKills(env.h, worker, id, [
+    {
+      what: "the drill's partition archive restore",
+      reached: () => executed(backup.state, 'partition archive restore') === before + 1,
+    },
+  ]);
 
   expect(final.phase).toBe('completed');
   expect(executed(backup.state, 'partition archive restore')).toBe(before + 1);
   expect(executed(backup.state, 'partition clear')).toBe(1);
   expect(final.steps.find((s) => s.id === 'restore-payments')?.evidence?.outcome).toBe('already-present');
-  expect(final.steps.find((s) => s.id === 'compare-payments')?.evidence?.verify).toMatchObject({ partition: 'payments', label, backupObjects: 42, restoredObjects: 42 });
+  expect(final.steps.find((s) => s.id === 'compare-payments')?.evidence?.verify).toMatchObject({
+    partition: 'payments',
+    label,
+    backupObjects: 42,
+    restoredObjects: 42,
+  });
   expect(objects('scratch')).toBe(0);
 });

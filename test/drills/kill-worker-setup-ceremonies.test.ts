@@ -21,25 +21,51 @@ afterAll(async () => {
   await env?.close();
 });
 
-const drills: { kind: 'hsm-init' | 'partition-create' | 'backup'; params: Record<string, string>; device: 'appliance' | 'backup'; command: string; step: string }[] = [
+const drills: {
+  kind: 'hsm-init' | 'partition-create' | 'backup';
+  params: Record<string, string>;
+  device: 'appliance' | 'backup';
+  command: string;
+  step: string;
+}[] = [
   { kind: 'hsm-init', params: { label: 'HSM1' }, device: 'appliance', command: 'hsm init', step: 'init' },
-  { kind: 'partition-create', params: { partition: 'payments', client: 'app01', clientHost: 'app01.example.com' }, device: 'appliance', command: 'partition create', step: 'create' },
-  { kind: 'backup', params: { partitions: 'payments' }, device: 'backup', command: 'partition archive backup', step: 'backup-payments' },
+  {
+    kind: 'partition-create',
+    params: { partition: 'payments', client: 'app01', clientHost: 'app01.example.com' },
+    device: 'appliance',
+    command: 'partition create',
+    step: 'create',
+  },
+  {
+    kind: 'backup',
+    params: { partitions: 'payments' },
+    device: 'backup',
+    command: 'partition archive backup',
+    step: 'backup-payments',
+  },
 ];
 
-test.each(drills)('$kind: worker killed -9 during `$command`, restarted: completes, the command ran once', async ({ kind, params, device, command, step }) => {
-  const target = env.sim[device];
-  holdReply(target.faults, command);
-  const id = await env.start(kind, params);
-  const final = await runWithKills(env.h, worker, id, [{ what: `${command} on the ${device}`, reached: () => executed(target.state, command) === 1 }]);
+test.each(drills)(
+  '$kind: worker killed -9 during `$command`, restarted: completes, the command ran once',
+  async ({ kind, params, device, command, step }) => {
+    const target = env.sim[device];
+    holdReply(target.faults, command);
+    const id = await env.start(kind, params);
+    const final = await runWithKills(env.h, worker, id, [
+      { what: `${command} on the ${device}`, reached: () => executed(target.state, command) === 1 },
+    ]);
 
-  expect(final.phase).toBe('completed');
-  expect(executed(target.state, command)).toBe(1);
-  // the retried step found its effect through the probe instead of acting again
-  expect(final.steps.find((s) => s.id === step)).toMatchObject({ status: 'succeeded', evidence: { outcome: 'already-present' } });
-  expect(final.steps.every((s) => s.status === 'succeeded')).toBe(true);
-  await env.expectNoSecretsInHistory(id);
-});
+    expect(final.phase).toBe('completed');
+    expect(executed(target.state, command)).toBe(1);
+    // the retried step found its effect through the probe instead of acting again
+    expect(final.steps.find((s) => s.id === step)).toMatchObject({
+      status: 'succeeded',
+      evidence: { outcome: 'already-present' },
+    });
+    expect(final.steps.every((s) => s.status === 'succeeded')).toBe(true);
+    await env.expectNoSecretsInHistory(id);
+  },
+);
 
 // hsm-init's irreversible step: the zeroize of a re-initialisation. The unit is an Azure Dedicated
 // HSM (the test inventory's platform): it zeroizes by failed HSM SO logins, never `hsm zeroize`.
@@ -52,16 +78,40 @@ test('hsm-init re-initialisation on an Azure Dedicated HSM: worker killed -9 dur
   });
   holdReply(appliance.faults, 'hsm login');
   const from = appliance.state.read().audit.length;
-  const logins = () => appliance.state.read().audit.slice(from).filter((a) => a.command === 'hsm login');
+  const logins = () =>
+    appliance.state
+      .read()
+      .audit.slice(from)
+      .filter((a) => a.command === 'hsm login');
   const id = await env.start('hsm-init', { label: 'HSM2', reinit: 'true' });
-  const final = await runWithKills(env.h, worker, id, [{ what: 'the last failed hsm login', reached: () => logins().length === 1 }]);
+  const final = await runWithKills(env.h, worker, id, [
+    { what: 'the last failed hsm login', reached: () => logins().length === 1 },
+  ]);
 
   expect(final.phase).toBe('completed');
-  expect(final.steps.find((s) => s.id === 'zeroize')).toMatchObject({ status: 'succeeded', evidence: { outcome: 'already-present' } });
+  expect(final.steps.find((s) => s.id === 'zeroize')).toMatchObject({
+    status: 'succeeded',
+    evidence: { outcome: 'already-present' },
+  });
   expect(final.steps.every((s) => s.status === 'succeeded')).toBe(true);
   // the zeroizing login, then the ones of the steps after hsm init (with the new SO's password)
-  expect(appliance.state.read().audit.slice(from).map((a) => a.command)).not.toContain('hsm zeroize');
-  expect(appliance.state.read().audit.slice(from).findIndex((a) => a.command.startsWith('hsm init'))).toBeGreaterThan(appliance.state.read().audit.slice(from).findIndex((a) => a.command === 'hsm login'));
+  expect(
+    appliance.state
+      .read()
+      .audit.slice(from)
+      .map((a) => a.command),
+  ).not.toContain('hsm zeroize');
+  expect(
+    appliance.state
+      .read()
+      .audit.slice(from)
+      .findIndex((a) => a.command.startsWith('hsm init')),
+  ).toBeGreaterThan(
+    appliance.state
+      .read()
+      .audit.slice(from)
+      .findIndex((a) => a.command === 'hsm login'),
+  );
   expect(appliance.state.read()).toMatchObject({ label: 'HSM2', zeroized: false });
   await env.expectNoSecretsInHistory(id);
 });
@@ -76,19 +126,29 @@ test('backup: worker killed -9 during a backup whose cloning domain does not mat
     const id = await env.start('backup', { partitions: 'payments' });
     const label = ceremonyBackupLabel('hsm-sim-1', 'payments', id);
     const made = () => sim.backup.state.read().backups.find((b) => b.label === label);
-    const stopped = await runWithKills(h, worker, id, [{ what: 'the backup partition on the Backup HSM', reached: () => made() !== undefined }]);
+    const stopped = await runWithKills(h, worker, id, [
+      { what: 'the backup partition on the Backup HSM', reached: () => made() !== undefined },
+    ]);
 
     expect(stopped.phase).toBe('needs-intervention');
-    expect(stopped.steps.find((s) => s.id === 'backup-payments')?.error).toContain(`IncompleteBackup: backup.partition on hsm-sim-1: backup ${label} on onprem-backup holds 0 of the 5 objects of partition payments: it is not a backup; retry`);
+    expect(stopped.steps.find((s) => s.id === 'backup-payments')?.error).toContain(
+      `IncompleteBackup: backup.partition on hsm-sim-1: backup ${label} on onprem-backup holds 0 of the 5 objects of partition payments: it is not a backup; retry`,
+    );
     expect(made()?.objects).toBe(0);
 
     process.env.TEST_BACKUP_DOMAIN = SECRETS.TEST_BACKUP_DOMAIN;
     await worker.killAndRestart(); // the operator corrected the partition's domain
-    await h.ceremonies.resolve(id, { action: 'retry', by: OPERATOR, reason: "the partition's domain corrected: replace the empty backup partition" });
+    await h.ceremonies.resolve(id, {
+      action: 'retry',
+      by: OPERATOR,
+      reason: "the partition's domain corrected: replace the empty backup partition",
+    });
     const final = await driveGates(h.ceremonies, id, { timeoutMs: 120_000 });
     expect(final.phase).toBe('completed');
     expect(made()?.objects).toBe(5);
-    const backups = sim.backup.state.read().audit.filter((a) => a.command.startsWith(`partition archive backup -slot 0 -partition ${label}`));
+    const backups = sim.backup.state
+      .read()
+      .audit.filter((a) => a.command.startsWith(`partition archive backup -slot 0 -partition ${label}`));
     expect(backups.map((a) => [a.command.endsWith('-replace'), a.result])).toEqual([
       [false, 65535],
       [true, 0],

@@ -21,10 +21,24 @@ let server: ChildProcess;
 let env: CeremonyEnv;
 
 async function startServer(): Promise<void> {
-  server = spawn(process.env.TEMPORAL_CLI!, [
-    'server', 'start-dev', '--db-filename', db, '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error',
-    ...CEREMONY_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
-  ], { stdio: 'ignore' });
+  server = spawn(
+    process.env.TEMPORAL_CLI!,
+    [
+      'server',
+      'start-dev',
+      '--db-filename',
+      db,
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--headless',
+      '--log-level',
+      'error',
+      ...CEREMONY_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
+    ],
+    { stdio: 'ignore' },
+  );
   for (let i = 0; i < 300; i++) {
     try {
       await (await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: '1s' })).close();
@@ -59,7 +73,11 @@ afterAll(async () => {
 test('a restart while waiting on approvals and during a device command loses nothing', async () => {
   const { h, sim } = env;
   holdReply(sim.appliance.faults, 'partition create', 4000);
-  const id = await env.start('partition-create', { partition: 'payments', client: 'app01', clientHost: 'app01.example.com' });
+  const id = await env.start('partition-create', {
+    partition: 'payments',
+    client: 'app01',
+    clientHost: 'app01.example.com',
+  });
   const open = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
   await h.ceremonies.approve(id, { gate: 'approve', approver: APPROVERS[0], planDigest: open.planDigest });
 
@@ -69,7 +87,11 @@ test('a restart while waiting on approvals and during a device command loses not
   await h.ceremonies.approve(id, { gate: 'approve', approver: APPROVERS[1], planDigest: open.planDigest });
 
   // the appliance has run the command and holds its reply: the server goes down now
-  await until(() => executed(sim.appliance.state, 'partition create') === 1, 'partition create on the appliance', 15_000);
+  await until(
+    () => executed(sim.appliance.state, 'partition create') === 1,
+    'partition create on the appliance',
+    15_000,
+  );
   await restartServer();
   const final = await driveGates(h.ceremonies, id); // the partition owner's sign-off of the roles remains
   expect(final.phase).toBe('completed');

@@ -25,7 +25,15 @@ beforeAll(async () => {
   browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'chromium-')), {
     executablePath: loadConfig().CHROMIUM_PATH,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   browser.on('console', (message) => consoleMessages.push(message.text()));
 });
@@ -37,7 +45,8 @@ afterEach(() => {
 
 /** The background colour the element gets, from the linked stylesheet (evaluated in the page). */
 type InPage = { getComputedStyle(element: unknown): { backgroundColor: string } };
-const background = (locator: Locator) => locator.evaluate((el) => (globalThis as unknown as InPage).getComputedStyle(el).backgroundColor);
+const background = (locator: Locator) =>
+  locator.evaluate((el) => (globalThis as unknown as InPage).getComputedStyle(el).backgroundColor);
 const DARK_HEADER = 'rgb(29, 35, 48)';
 afterAll(async () => {
   await browser?.close();

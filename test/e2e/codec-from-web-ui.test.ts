@@ -28,7 +28,9 @@ let browser: BrowserContext;
 beforeAll(async () => {
   h = await startHarness('codec-ui', { worker: false });
   // a stand-in for the Web UI: any page of its origin will do
-  ui = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Temporal UI</title>'));
+  ui = createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Temporal UI</title>'),
+  );
   await new Promise<void>((r) => ui.listen(0, '127.0.0.1', r));
   uiUrl = `http://127.0.0.1:${(ui.address() as { port: number }).port}`;
   web = await buildWebServer({
@@ -42,7 +44,15 @@ beforeAll(async () => {
   browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'chromium-')), {
     executablePath: loadConfig().CHROMIUM_PATH,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 afterAll(async () => {
@@ -53,16 +63,30 @@ afterAll(async () => {
 });
 
 test('the Web UI decodes a payload through the codec endpoint with the operator session, across origins', async () => {
-  const [encrypted] = await codec.encode([{ metadata: { encoding: new TextEncoder().encode('json/plain') }, data: new TextEncoder().encode('"the plan"') }]);
+  const [encrypted] = await codec.encode([
+    { metadata: { encoding: new TextEncoder().encode('json/plain') }, data: new TextEncoder().encode('"the plan"') },
+  ]);
   const body = JSON.stringify({
-    payloads: [{ metadata: Object.fromEntries(Object.entries(encrypted.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(encrypted.data!).toString('base64') }],
+    payloads: [
+      {
+        metadata: Object.fromEntries(
+          Object.entries(encrypted.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+        ),
+        data: Buffer.from(encrypted.data!).toString('base64'),
+      },
+    ],
   });
   const page = await browser.newPage();
   const askFromUi = () =>
     page.evaluate(
       async ({ url, body }) => {
         try {
-          const res = await fetch(url, { method: 'POST', credentials: 'include', headers: { 'content-type': 'application/json', 'x-namespace': 'default' }, body });
+          const res = await fetch(url, {
+            method: 'POST',
+            credentials: 'include',
+            headers: { 'content-type': 'application/json', 'x-namespace': 'default' },
+            body,
+          });
           return { status: res.status, text: await res.text() };
         } catch (err) {
           return { status: 0, text: String(err) };

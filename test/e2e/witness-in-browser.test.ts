@@ -26,11 +26,23 @@ beforeAll(async () => {
   mkdirSync(outDir, { recursive: true });
   sim = await startSimulatedHsm('hsm-sim-1');
   Object.assign(process.env, SECRETS); // the worker resolves env: references from its environment
-  env = await startWebEnv('witness-browser', { operatorLogins: { [OPERATOR]: { passwordHash: hashPassword(PASSWORD) } }, inventoryPath: sim.inventoryPath, livePollMs: 250 });
+  env = await startWebEnv('witness-browser', {
+    operatorLogins: { [OPERATOR]: { passwordHash: hashPassword(PASSWORD) } },
+    inventoryPath: sim.inventoryPath,
+    livePollMs: 250,
+  });
   browser = await chromium.launch({
     executablePath: loadConfig().CHROMIUM_PATH,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -56,11 +68,25 @@ async function loggedIn(options: { javaScriptEnabled: boolean }): Promise<{ cont
   return { context, page };
 }
 
-const device = (id: string, op: OperationName, args: Record<string, string> = {}) => ({ id, type: 'device', title: op, hsm: 'hsm-sim-1', op, args }) as const;
-const rehearsal = () => testPlan([gate(), device('first-login', 'hsm.changeInitialPassword'), device('init', 'hsm.init', { label: 'HSM1' }), device('syslog', 'hsm.configureSyslog', { host: '10.0.0.9' })], { hsm: 'hsm-sim-1', title: 'Witnessed rehearsal' });
+const device = (id: string, op: OperationName, args: Record<string, string> = {}) =>
+  ({ id, type: 'device', title: op, hsm: 'hsm-sim-1', op, args }) as const;
+const rehearsal = () =>
+  testPlan(
+    [
+      gate(),
+      device('first-login', 'hsm.changeInitialPassword'),
+      device('init', 'hsm.init', { label: 'HSM1' }),
+      device('syslog', 'hsm.configureSyslog', { host: '10.0.0.9' }),
+    ],
+    { hsm: 'hsm-sim-1', title: 'Witnessed rehearsal' },
+  );
 
 /** The log as the page shows it: seq, kind, event type, step, and the device commands. */
-type InPage = { querySelector(s: string): { textContent: string } | null; querySelectorAll(s: string): { textContent: string }[]; dataset: Record<string, string> };
+type InPage = {
+  querySelector(s: string): { textContent: string } | null;
+  querySelectorAll(s: string): { textContent: string }[];
+  dataset: Record<string, string>;
+};
 const shownLog = (page: Page) =>
   page.$$eval('#witness-log > li', (items) =>
     (items as unknown as InPage[]).map((li) => ({
@@ -80,7 +106,11 @@ test('the page follows a rehearsal from its gate to completion without reloading
   let loads = 0;
   page.on('load', () => (loads += 1));
   await page.goto(`${env.baseUrl}/ceremonies/${id}`);
-  await page.waitForFunction(() => (globalThis as unknown as { document: { getElementById(id: string): { textContent: string } | null } }).document.getElementById('live-state')?.textContent?.startsWith('Live:'));
+  await page.waitForFunction(() =>
+    (globalThis as unknown as { document: { getElementById(id: string): { textContent: string } | null } }).document
+      .getElementById('live-state')
+      ?.textContent?.startsWith('Live:'),
+  );
   const before = await shownLog(page);
   expect(before.map((e) => e.type)).toEqual(['ceremony-started', 'policy-checked', 'gate-opened']);
   await page.evaluate(() => Object.assign(globalThis, { witnessMark: 'the same document' }));
@@ -96,7 +126,12 @@ test('the page follows a rehearsal from its gate to completion without reloading
   await page.waitForSelector('#witness-log > li[data-kind="ended"]', { timeout: 60_000 });
   // the timeline's end comes first; the phase turns final once the workflow has closed (its last
   // notifications sent), and the stream then ends
-  for (const until = Date.now() + 60_000; !((await page.locator('#live-state').textContent()) ?? '').startsWith('The ceremony has ended') && Date.now() < until; ) await new Promise((r) => setTimeout(r, 250));
+  for (
+    const until = Date.now() + 60_000;
+    !((await page.locator('#live-state').textContent()) ?? '').startsWith('The ceremony has ended') &&
+    Date.now() < until;
+  )
+    await new Promise((r) => setTimeout(r, 250));
   const final = await result(env.h.ceremonies, id);
   expect(final.phase).toBe('completed');
 
@@ -122,13 +157,22 @@ test('the page follows a rehearsal from its gate to completion without reloading
     expect(ended.commands).toEqual(transcript.map((t) => `${t.device} (${t.user}) $ ${t.command}`));
     expect(ended.outputs).toEqual(transcript.map((t) => t.output));
   }
-  expect(seen.find((e) => e.step === 'init' && e.type === 'step-succeeded')!.commands.map((c) => c.split(' $ ')[1])).toEqual(['hsm show', 'hsm init -label HSM1', 'hsm show']);
+  expect(
+    seen.find((e) => e.step === 'init' && e.type === 'step-succeeded')!.commands.map((c) => c.split(' $ ')[1]),
+  ).toEqual(['hsm show', 'hsm init -label HSM1', 'hsm show']);
 
   // the same document all along, its phase and steps updated in place
-  expect(await page.evaluate(() => (globalThis as unknown as { witnessMark?: string }).witnessMark)).toBe('the same document');
+  expect(await page.evaluate(() => (globalThis as unknown as { witnessMark?: string }).witnessMark)).toBe(
+    'the same document',
+  );
   expect(loads).toBe(1);
   expect(await page.locator('#phase').textContent()).toBe('completed');
-  expect(await page.locator('tr[data-step] .step-status').allTextContents()).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+  expect(await page.locator('tr[data-step] .step-status').allTextContents()).toEqual([
+    'succeeded',
+    'succeeded',
+    'succeeded',
+    'succeeded',
+  ]);
   expect(await page.locator('#live-state').textContent()).toBe('The ceremony has ended (completed).');
   // what held only while the gate was open, or the ceremony ran, is gone
   expect(await page.locator('#open-gate').isVisible()).toBe(false);
@@ -152,7 +196,8 @@ test('without JavaScript the page is the plain state, says so, and reloads itsel
   expect(await note.textContent()).toContain('(reload to update)');
   expect(await page.locator('#live-state').textContent()).toBe('Connecting to the live view…'); // no script ran
 
-  for (const approver of APPROVERS.slice(0, 2)) await env.h.ceremonies.approve(id, { gate: 'approve', approver, planDigest: open.planDigest });
+  for (const approver of APPROVERS.slice(0, 2))
+    await env.h.ceremonies.approve(id, { gate: 'approve', approver, planDigest: open.planDigest });
   const final = await result(env.h.ceremonies, id);
   // the page's own refresh (every 5 s) shows the end
   await page.waitForSelector('#witness-log > li[data-kind="ended"]', { timeout: 15_000 });
@@ -161,9 +206,15 @@ test('without JavaScript the page is the plain state, says so, and reloads itsel
   // the appliance was initialised by the first test: this run found it so (`hsm show` only)
   const init = final.steps.find((s) => s.id === 'init')!.evidence!;
   expect(init.outcome).toBe('already-present');
-  expect(log.find((e) => e.step === 'init' && e.type === 'step-succeeded')?.commands).toEqual(init.transcript!.map((t) => `${t.device} (${t.user}) $ ${t.command}`));
+  expect(log.find((e) => e.step === 'init' && e.type === 'step-succeeded')?.commands).toEqual(
+    init.transcript!.map((t) => `${t.device} (${t.user}) $ ${t.command}`),
+  );
   // a refresh between the timeline's end and the workflow's close still said running: the next says completed
-  for (const until = Date.now() + 15_000; (await page.locator('#phase').textContent()) !== 'completed' && Date.now() < until; ) await new Promise((r) => setTimeout(r, 250));
+  for (
+    const until = Date.now() + 15_000;
+    (await page.locator('#phase').textContent()) !== 'completed' && Date.now() < until;
+  )
+    await new Promise((r) => setTimeout(r, 250));
   expect(await page.locator('#phase').textContent()).toBe('completed');
   await context.close();
 });

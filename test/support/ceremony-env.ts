@@ -33,14 +33,25 @@ export async function startCeremonyEnv(
   const sim = await startSimulatedHsm('hsm-sim-1', options);
   // the worker resolves env: references from its environment, and @azure/identity reads it
   Object.assign(process.env, SECRETS, extraEnv);
-  const h = await startHarness(name, { worker: options.worker, inventoryPath: sim.inventoryPath, catalogueOnly: true, config: { CEREMONY_PACKAGES_DIR: `${sim.dir}/packages`, ...extraEnv, ...options.config } });
+  const h = await startHarness(name, {
+    worker: options.worker,
+    inventoryPath: sim.inventoryPath,
+    catalogueOnly: true,
+    config: { CEREMONY_PACKAGES_DIR: `${sim.dir}/packages`, ...extraEnv, ...options.config },
+  });
   return {
     sim,
     h,
     async start(kind, params = {}, ticket) {
       seq += 1;
       const started = await h.ceremonies.start(
-        { kind, hsm: 'hsm-sim-1', ticket: ticket ?? `jira:${name.toUpperCase()}-${Date.now().toString(36)}${seq}`, requester: REQUESTER, params },
+        {
+          kind,
+          hsm: 'hsm-sim-1',
+          ticket: ticket ?? `jira:${name.toUpperCase()}-${Date.now().toString(36)}${seq}`,
+          requester: REQUESTER,
+          params,
+        },
         loadInventory(sim.inventoryPath),
       );
       return started.ceremonyId;

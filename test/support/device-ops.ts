@@ -21,10 +21,16 @@ export function deviceOps(sim: SimulatedHsm, deps: Partial<ActivityDeps> = {}) {
   });
   /** `step`: more of the step's input (the earlier steps' outcomes and state); `heartbeatDetails`:
    * what a lost earlier attempt left (e.g. `{ actAt }`: it was about to send its command). */
-  return async (name: OperationName, args: OperationInput['args'] = {}, step: Partial<OperationInput> & { heartbeatDetails?: unknown } = {}): Promise<OperationEvidence> => {
+  return async (
+    name: OperationName,
+    args: OperationInput['args'] = {},
+    step: Partial<OperationInput> & { heartbeatDetails?: unknown } = {},
+  ): Promise<OperationEvidence> => {
     const fn = activities[name] as (input: OperationInput) => Promise<OperationEvidence>;
     const { heartbeatDetails, ...input } = step;
-    return new MockActivityEnvironment(heartbeatDetails === undefined ? undefined : { heartbeatDetails }, { logger: new DefaultLogger('ERROR') }).run(fn, { ceremonyId: 'c-1', kind: 'rehearsal', stepId: 's-1', op: name, hsm: 'hsm-sim-1', args, ...input });
+    return new MockActivityEnvironment(heartbeatDetails === undefined ? undefined : { heartbeatDetails }, {
+      logger: new DefaultLogger('ERROR'),
+    }).run(fn, { ceremonyId: 'c-1', kind: 'rehearsal', stepId: 's-1', op: name, hsm: 'hsm-sim-1', args, ...input });
   };
 }
 

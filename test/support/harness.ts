@@ -20,7 +20,10 @@ export const OPERATOR = 'operator@example.com';
 /** Config pointing at the run's dev server, with a task queue and data dir of this test's own. */
 export function testConfig(name: string, extra: Record<string, string> = {}): AppConfig {
   const address = process.env.TEMPORAL_TEST_ADDRESS;
-  if (!address) throw new Error('TEMPORAL_TEST_ADDRESS is not set: run the tests through jest (global setup starts the dev server)');
+  if (!address)
+    throw new Error(
+      'TEMPORAL_TEST_ADDRESS is not set: run the tests through jest (global setup starts the dev server)',
+    );
   return loadConfig({
     TEMPORAL_ADDRESS: address,
     TEMPORAL_TASK_QUEUE: `test-${name}-${randomUUID().slice(0, 8)}`,
@@ -40,7 +43,10 @@ export interface Harness {
   ledger(): ReturnType<typeof readLedger>;
   outbox(): (NotificationInput & { sentAt: string })[];
   /** Notifications go out beside the ceremony: wait for one to be written. */
-  waitForOutbox(predicate: (m: NotificationInput) => boolean, timeoutMs?: number): Promise<NotificationInput & { sentAt: string }>;
+  waitForOutbox(
+    predicate: (m: NotificationInput) => boolean,
+    timeoutMs?: number,
+  ): Promise<NotificationInput & { sentAt: string }>;
   start(plan: Plan): Promise<string>;
   stop(): Promise<void>;
 }
@@ -61,7 +67,14 @@ export function engineInventory(dir: string, extra: Record<string, unknown> = {}
   writeFileSync(
     path,
     stringify({
-      hsms: { 'hsm-test': { host: '127.0.0.1', port: 9, hostKeyFingerprint: `SHA256:${'A'.repeat(43)}`, credentials: { tenantadmin: 'env:HSM_TEST_UNUSED' } } },
+      hsms: {
+        'hsm-test': {
+          host: '127.0.0.1',
+          port: 9,
+          hostKeyFingerprint: `SHA256:${'A'.repeat(43)}`,
+          credentials: { tenantadmin: 'env:HSM_TEST_UNUSED' },
+        },
+      },
       approverGroups: { 'security-officers': { members: APPROVERS } },
       policy: ENGINE_POLICY,
       operators: [OPERATOR],
@@ -82,13 +95,24 @@ export function sampleInventory(dir: string): string {
 
 /** A client whose decisions are signed with each test person's key, and unless `worker: false`,
  * an in-process worker on the test's own task queue. */
-export async function startHarness(name: string, options: { worker?: boolean; inventoryPath?: string; config?: Record<string, string>; catalogueOnly?: boolean } = {}): Promise<Harness> {
-  let config = testConfig(name, { ...(options.inventoryPath ? { CEREMONY_INVENTORY: options.inventoryPath } : {}), ...options.config });
-  if (!options.inventoryPath && !options.config?.CEREMONY_INVENTORY) config = { ...config, CEREMONY_INVENTORY: engineInventory(config.CEREMONY_DATA_DIR) };
+export async function startHarness(
+  name: string,
+  options: { worker?: boolean; inventoryPath?: string; config?: Record<string, string>; catalogueOnly?: boolean } = {},
+): Promise<Harness> {
+  let config = testConfig(name, {
+    ...(options.inventoryPath ? { CEREMONY_INVENTORY: options.inventoryPath } : {}),
+    ...options.config,
+  });
+  if (!options.inventoryPath && !options.config?.CEREMONY_INVENTORY)
+    config = { ...config, CEREMONY_INVENTORY: engineInventory(config.CEREMONY_DATA_DIR) };
   const { ceremonies, connection } = await CeremonyClient.connect(config, { signerFor });
   let stopWorker = async () => {};
   if (options.worker !== false) {
-    const { worker, connection: workerConnection, closeSessions } = await createCeremonyWorker(config, {
+    const {
+      worker,
+      connection: workerConnection,
+      closeSessions,
+    } = await createCeremonyWorker(config, {
       workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE,
       // engine tests run hand-written plans (`testPlan`); ceremony tests run the catalogue's only
       acceptPlansNotFromCatalogue: !options.catalogueOnly,
@@ -105,7 +129,11 @@ export async function startHarness(name: string, options: { worker?: boolean; in
   const outboxPath = join(config.CEREMONY_DATA_DIR, 'outbox.jsonl');
   const outbox = (): (NotificationInput & { sentAt: string })[] => {
     try {
-      return readFileSync(outboxPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      return readFileSync(outboxPath, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
     } catch {
       return [];
     }
@@ -155,11 +183,28 @@ export function testPlan(steps: PlanInput['steps'], overrides: Partial<PlanInput
 }
 
 export function gate(id = 'approve', extra: Record<string, unknown> = {}): PlanInput['steps'][number] {
-  return { id, type: 'approval', title: `Gate ${id}`, group: 'security-officers', approvers: APPROVERS, quorum: 2, deadline: '10m', ...extra };
+  return {
+    id,
+    type: 'approval',
+    title: `Gate ${id}`,
+    group: 'security-officers',
+    approvers: APPROVERS,
+    quorum: 2,
+    deadline: '10m',
+    ...extra,
+  };
 }
 
 export function record(id: string, extra: Record<string, unknown> = {}): PlanInput['steps'][number] {
-  return { id, type: 'device', title: `Record ${id}`, hsm: 'hsm-test', op: 'ledger.record', args: { key: id }, ...extra };
+  return {
+    id,
+    type: 'device',
+    title: `Record ${id}`,
+    hsm: 'hsm-test',
+    op: 'ledger.record',
+    args: { key: id },
+    ...extra,
+  };
 }
 
 /** Poll the status query until `done` holds. */
@@ -179,7 +224,9 @@ export async function waitForStatus(
       if (Date.now() > deadline) throw err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting on ${id}; last status: ${JSON.stringify(last && { phase: last.phase, step: last.currentStep, steps: last.steps.map((s) => `${s.id}:${s.status}`) })}`);
+      throw new Error(
+        `timed out waiting on ${id}; last status: ${JSON.stringify(last && { phase: last.phase, step: last.currentStep, steps: last.steps.map((s) => `${s.id}:${s.status}`) })}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -22,6 +22,9 @@ export class Keyring {
   }
 
   inventory(people: string[]): { signingKeys: Record<string, string[]>; attestationKeys: string[] } {
-    return { signingKeys: Object.fromEntries(people.map((p) => [p.toLowerCase(), [this.signer(p).publicKey]])), attestationKeys: [this.attestation.publicKey] };
+    return {
+      signingKeys: Object.fromEntries(people.map((p) => [p.toLowerCase(), [this.signer(p).publicKey]])),
+      attestationKeys: [this.attestation.publicKey],
+    };
   }
 }

@@ -7,10 +7,10 @@ import { driveGates } from './drive';
 import type { WorkerProcess } from '../../worker/process';
 import { spawnWorker } from './worker-process';
 
-
 /** Successful runs of a command in a simulated device's own command log. */
 export function executed(store: StateFile<AuditedState>, command: string): number {
-  return store.read().audit.filter((a) => a.command.toLowerCase().startsWith(command.toLowerCase()) && a.result === 0).length;
+  return store.read().audit.filter((a) => a.command.toLowerCase().startsWith(command.toLowerCase()) && a.result === 0)
+    .length;
 }
 
 /** Make the device hold its reply to `command` (the effect is already applied), so a drill can
@@ -69,7 +69,9 @@ export async function runWithKills(
     await until(() => {
       if (ended) {
         const failed = ended.steps.find((s) => s.error);
-        throw new Error(`the ceremony stopped (${ended.phase}${failed ? `: ${failed.id} ${failed.error}` : ''}) before ${point.what}`);
+        throw new Error(
+          `the ceremony stopped (${ended.phase}${failed ? `: ${failed.id} ${failed.error}` : ''}) before ${point.what}`,
+        );
       }
       return point.reached();
     }, point.what);

@@ -20,7 +20,8 @@ export function parseFixture(name: string, text: string): Fixture {
     const m = /^# (\w+): (.*)$/.exec(lines.shift()!);
     if (m) header[m[1]] = m[2];
   }
-  if (!header.source || !header.command) throw new Error(`fixture ${name}: needs "# source:" and "# command:" lines first`);
+  if (!header.source || !header.command)
+    throw new Error(`fixture ${name}: needs "# source:" and "# command:" lines first`);
   return { name, source: header.source, command: header.command, output: lines.join('\n') };
 }
 

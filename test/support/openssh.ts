@@ -1,5 +1,16 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { applianceStore } from '../../simulator/appliance-shell';
@@ -42,7 +53,15 @@ export interface OpenSshAppliance {
 
 /** sshd's configuration: 127.0.0.1 only, its own host key, nothing but the appliance's users,
  * one password method, and lunash as the only command. */
-export function sshdConfig(options: { port: number; hostKey: string; pidFile: string; users: string[]; authentication: SshdAuthentication; applianceDir: string; authorizedKeys?: string }): string {
+export function sshdConfig(options: {
+  port: number;
+  hostKey: string;
+  pidFile: string;
+  users: string[];
+  authentication: SshdAuthentication;
+  applianceDir: string;
+  authorizedKeys?: string;
+}): string {
   const password = options.authentication === 'password';
   const kbd = options.authentication === 'keyboard-interactive';
   const key = options.authentication === 'publickey';
@@ -80,7 +99,10 @@ function quote(word: string): string {
 /** Start sshd (`-D -e -f <config>`) on 127.0.0.1 and a free port, in front of a new appliance
  * state (initialised as `initialiseDirectly` leaves it: tenantadmin's password set, no forced
  * change, HSM initialised). */
-export async function startOpenSshAppliance(authentication: SshdAuthentication, options: { name?: string } = {}): Promise<OpenSshAppliance> {
+export async function startOpenSshAppliance(
+  authentication: SshdAuthentication,
+  options: { name?: string } = {},
+): Promise<OpenSshAppliance> {
   const name = options.name ?? 'hsm-ossh-1';
   const user = 'tenantadmin'; // the inventory's admin user (no `admin` credential)
   preflight();
@@ -109,7 +131,9 @@ export async function startOpenSshAppliance(authentication: SshdAuthentication, 
 
     const hostKey = join(sshdDir, 'ssh_host_ed25519_key');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${name} host key`, '-f', hostKey]);
-    const fingerprint = /SHA256:[A-Za-z0-9+/]+/.exec(execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKey}.pub`]).toString())?.[0];
+    const fingerprint = /SHA256:[A-Za-z0-9+/]+/.exec(
+      execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKey}.pub`]).toString(),
+    )?.[0];
     if (!fingerprint) throw new Error(`no fingerprint for ${hostKey}`);
 
     // a key the user logs in with (publickey): the worker keeps the private half, sshd the public
@@ -132,12 +156,18 @@ export async function startOpenSshAppliance(authentication: SshdAuthentication, 
       const started = await startSshd(configPath, port);
       log += started.log;
       if (started.process) sshd = started.process;
-      else if (!/Address already in use/.test(started.log) || attempt >= 5) throw new Error(`sshd did not start on 127.0.0.1:${port}:\n${started.log}`);
+      else if (!/Address already in use/.test(started.log) || attempt >= 5)
+        throw new Error(`sshd did not start on 127.0.0.1:${port}:\n${started.log}`);
     }
     sshd.stderr?.on('data', (d: Buffer) => (log += d.toString()));
 
     const inventoryPath = join(dir, 'inventory.yaml');
-    writeTestInventory(inventoryPath, { name, port, fingerprint, ...(authentication === 'publickey' ? { tenantadminKey: `file:${clientKey}` } : {}) });
+    writeTestInventory(inventoryPath, {
+      name,
+      port,
+      fingerprint,
+      ...(authentication === 'publickey' ? { tenantadminKey: `file:${clientKey}` } : {}),
+    });
     const listener = sshd;
     return {
       name,
@@ -159,14 +189,17 @@ export async function startOpenSshAppliance(authentication: SshdAuthentication, 
 }
 
 function preflight(): void {
-  if (!existsSync(SSHD)) throw new Error(`${SSHD} is missing: install Debian's openssh-server (npm test does so when run as root)`);
-  if (process.getuid?.() !== 0) throw new Error('the OpenSSH tests need root: they create the appliance users (useradd) and run sshd');
+  if (!existsSync(SSHD))
+    throw new Error(`${SSHD} is missing: install Debian's openssh-server (npm test does so when run as root)`);
+  if (process.getuid?.() !== 0)
+    throw new Error('the OpenSSH tests need root: they create the appliance users (useradd) and run sshd');
   if (!existsSync(PTY_MAIN)) throw new Error(`${PTY_MAIN} is missing: compile first (npx tsc -p tsconfig.json)`);
   // the users' lunash runs node on the compiled simulator: every directory on the way must let
   // others through, and the files be readable
   for (const file of [process.execPath, PTY_MAIN]) {
     for (let p = dirname(file); p !== dirname(p); p = dirname(p)) {
-      if (!(statSync(p).mode & 0o001)) throw new Error(`${p} is not searchable by other users: the appliance users' lunash (${file}) cannot run`);
+      if (!(statSync(p).mode & 0o001))
+        throw new Error(`${p} is not searchable by other users: the appliance users' lunash (${file}) cannot run`);
     }
     if (!(statSync(file).mode & 0o004)) throw new Error(`${file} is not readable by other users`);
   }
@@ -178,10 +211,12 @@ function preflight(): void {
 function ensureOsUser(user: string, password: string): { uid: number; gid: number } {
   for (let attempt = 1; ; attempt++) {
     try {
-      if (spawnSync('getent', ['passwd', user]).status !== 0) execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', user], { stdio: 'pipe' });
+      if (spawnSync('getent', ['passwd', user]).status !== 0)
+        execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', user], { stdio: 'pipe' });
       execFileSync('chpasswd', [], { input: `${user}:${password}\n`, stdio: ['pipe', 'pipe', 'pipe'] });
       const [, , uid, gid, , , shell] = spawnSync('getent', ['passwd', user]).stdout.toString().trim().split(':');
-      if (!shell || /nologin|false$/.test(shell)) throw new Error(`the OS user ${user} has the shell ${shell}: sshd could not run lunash for it`);
+      if (!shell || /nologin|false$/.test(shell))
+        throw new Error(`the OS user ${user} has the shell ${shell}: sshd could not run lunash for it`);
       return { uid: Number(uid), gid: Number(gid) };
     } catch (err) {
       if (attempt >= 10 || /has the shell/.test((err as Error).message)) throw err;
@@ -242,7 +277,7 @@ function descendants(pid: number): number[] {
 }
 
 async function until(done: () => boolean, ms: number): Promise<boolean> {
-  for (const end = Date.now() + ms; !done(); ) {
+  for (const end = Date.now() + ms; !done();) {
     if (Date.now() > end) return false;
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -39,12 +39,18 @@ export const CLIENT_CERTIFICATES: Record<string, string> = {
  * real operator registers it: `<host>.pem` copied first), with these partitions assigned. */
 export function backupWorkstationClient(partitions: string[]): ApplianceState['clients'][number] {
   const fingerprint = certificateFingerprint(readFileSync(CLIENT_CERTIFICATES['backup-ws'], 'utf8'));
-  return { name: 'backup-ws', host: '127.0.0.1', partitions, ...(fingerprint ? { certificateFingerprint: fingerprint } : {}) };
+  return {
+    name: 'backup-ws',
+    host: '127.0.0.1',
+    partitions,
+    ...(fingerprint ? { certificateFingerprint: fingerprint } : {}),
+  };
 }
 
 export const sha256Of = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
-export const AZURE_RESOURCE_ID = '/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/hsm-rg/providers/Microsoft.HardwareSecurityModules/dedicatedHSMs/hsm-sim-1';
+export const AZURE_RESOURCE_ID =
+  '/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/hsm-rg/providers/Microsoft.HardwareSecurityModules/dedicatedHSMs/hsm-sim-1';
 export const SUPPORT = 'support@example.com';
 export const MICROSOFT = 'hsmrequest@microsoft.example';
 /** The owner the test inventory names for client app01 (told of an NTLS certificate rotation). */
@@ -78,7 +84,8 @@ export async function startSimulatedHsm(
     applianceDirs: [join(dir, name)],
     password: SECRETS.TEST_BACKUP_PASSWORD,
     hsmSoPassword: SECRETS.TEST_BACKUP_HSM_SO,
-    partitionSecrets: (_appliance, partition) => partitionSecrets[partition] ?? { co: SECRETS.TEST_PARTITION_CO, domain: SECRETS.TEST_PARTITION_DOMAIN },
+    partitionSecrets: (_appliance, partition) =>
+      partitionSecrets[partition] ?? { co: SECRETS.TEST_PARTITION_CO, domain: SECRETS.TEST_PARTITION_DOMAIN },
   });
   const inventoryPath = join(dir, 'inventory.yaml');
   const tenantadminSecretFile = join(dir, 'secrets', 'tenantadmin');
@@ -86,7 +93,9 @@ export async function startSimulatedHsm(
     name,
     port: appliance.port,
     fingerprint: options.fingerprint ?? appliance.fingerprint,
-    tenantadmin: options.tenantadminRef ?? (options.generatedTenantadminPassword ? `file:${tenantadminSecretFile}` : 'env:TEST_TENANTADMIN_PASSWORD'),
+    tenantadmin:
+      options.tenantadminRef ??
+      (options.generatedTenantadminPassword ? `file:${tenantadminSecretFile}` : 'env:TEST_TENANTADMIN_PASSWORD'),
     ntlsPort: appliance.ntlsPort,
     backup: { port: backup.port, fingerprint: backup.fingerprint },
     serial: appliance.state.read().serial,
@@ -111,7 +120,16 @@ export async function startSimulatedHsm(
  * production-like policy and everyone's public keys. */
 export function writeTestInventory(
   path: string,
-  hsm: { name: string; port: number; fingerprint: string; tenantadmin?: string; tenantadminKey?: string; ntlsPort?: number; backup?: { port: number; fingerprint: string }; serial?: string },
+  hsm: {
+    name: string;
+    port: number;
+    fingerprint: string;
+    tenantadmin?: string;
+    tenantadminKey?: string;
+    ntlsPort?: number;
+    backup?: { port: number; fingerprint: string };
+    serial?: string;
+  },
 ): void {
   const { name, backup } = hsm;
   writeFileSync(
@@ -135,7 +153,12 @@ export function writeTestInventory(
           // every partition the tests back up is initialised with the same Crypto Officer secret
           // and cloning domain
           partitionCredentials: {
-            ...Object.fromEntries(['payments', 'tokens', 'orphan', 'vault', 'restored', 'scratch'].map((p) => [p, { co: 'env:TEST_PARTITION_CO', domain: 'env:TEST_BACKUP_DOMAIN' }])),
+            ...Object.fromEntries(
+              ['payments', 'tokens', 'orphan', 'vault', 'restored', 'scratch'].map((p) => [
+                p,
+                { co: 'env:TEST_PARTITION_CO', domain: 'env:TEST_BACKUP_DOMAIN' },
+              ]),
+            ),
             elsewhere: { co: 'env:TEST_PARTITION_CO', domain: 'env:TEST_OTHER_DOMAIN' },
           },
           // restore drills restore into `scratch` (the other partitions' cloning domain) and clear it
@@ -143,7 +166,16 @@ export function writeTestInventory(
           ...(hsm.ntlsPort ? { ntls: { port: hsm.ntlsPort } } : {}),
         },
       },
-      clientCertificates: Object.fromEntries(Object.entries(CLIENT_CERTIFICATES).map(([client, path]) => [client, { certificate: `file:${path}`, sha256: sha256Of(path), ...(client === 'app01' ? { owners: [APP01_OWNER] } : {}) }])),
+      clientCertificates: Object.fromEntries(
+        Object.entries(CLIENT_CERTIFICATES).map(([client, path]) => [
+          client,
+          {
+            certificate: `file:${path}`,
+            sha256: sha256Of(path),
+            ...(client === 'app01' ? { owners: [APP01_OWNER] } : {}),
+          },
+        ]),
+      ),
       ...(backup
         ? {
             backupDevices: {
@@ -156,7 +188,9 @@ export function writeTestInventory(
             },
           }
         : {}),
-      approverGroups: { 'security-officers': { members: ['alice@example.com', 'bob@example.com', 'carol@example.com'] } },
+      approverGroups: {
+        'security-officers': { members: ['alice@example.com', 'bob@example.com', 'carol@example.com'] },
+      },
       // as in production: every change needs two security officers
       policy: {
         'read-only': 'none',
@@ -169,8 +203,24 @@ export function writeTestInventory(
       supportContacts: [SUPPORT],
       externalSigners: { microsoft: { name: 'Microsoft', contacts: [MICROSOFT] } },
       standingApprovals: {
-        'nightly-backup': { ceremony: 'backup', hsm: name, kinds: ['reversible', 'key-material'], approvedBy: ['alice@example.com', 'bob@example.com'], reference: 'CAB-2026-114', expires: '2099-12-31', params: { partitions: ['payments', 'tokens'], backupDevice: 'onprem-backup' } },
-        'weekly-drill': { ceremony: 'restore-drill', hsm: name, kinds: ['reversible', 'key-material'], approvedBy: ['alice@example.com', 'bob@example.com'], reference: 'CAB-2026-115', expires: '2099-12-31', params: { partitions: ['payments', 'tokens'], backupDevice: 'onprem-backup' } },
+        'nightly-backup': {
+          ceremony: 'backup',
+          hsm: name,
+          kinds: ['reversible', 'key-material'],
+          approvedBy: ['alice@example.com', 'bob@example.com'],
+          reference: 'CAB-2026-114',
+          expires: '2099-12-31',
+          params: { partitions: ['payments', 'tokens'], backupDevice: 'onprem-backup' },
+        },
+        'weekly-drill': {
+          ceremony: 'restore-drill',
+          hsm: name,
+          kinds: ['reversible', 'key-material'],
+          approvedBy: ['alice@example.com', 'bob@example.com'],
+          reference: 'CAB-2026-115',
+          expires: '2099-12-31',
+          params: { partitions: ['payments', 'tokens'], backupDevice: 'onprem-backup' },
+        },
       },
     }),
   );
@@ -186,19 +236,34 @@ export function markLunaNetworkHsm(inventoryPath: string, name = 'hsm-sim-1'): v
 }
 
 /** Put the appliance in the state an hsm-init ceremony leaves (a test's starting point). */
-export function initialiseDirectly(sim: SimulatedHsm, partitions: { name: string; objects: number; assignedToBackup?: boolean }[] = []): void {
+export function initialiseDirectly(
+  sim: SimulatedHsm,
+  partitions: { name: string; objects: number; assignedToBackup?: boolean }[] = [],
+): void {
   initialiseState(sim.appliance.state, partitions);
 }
 
 /** The same, on an appliance's state file. */
-export function initialiseState(store: StateFile<ApplianceState>, partitions: { name: string; objects: number; assignedToBackup?: boolean }[] = []): void {
+export function initialiseState(
+  store: StateFile<ApplianceState>,
+  partitions: { name: string; objects: number; assignedToBackup?: boolean }[] = [],
+): void {
   store.update((s) => {
-    s.users.tenantadmin = { ...s.users.tenantadmin, password: SECRETS.TEST_TENANTADMIN_PASSWORD, mustChangePassword: false };
+    s.users.tenantadmin = {
+      ...s.users.tenantadmin,
+      password: SECRETS.TEST_TENANTADMIN_PASSWORD,
+      mustChangePassword: false,
+    };
     s.users.audit = { role: 'audit', password: SECRETS.TEST_AUDIT_PASSWORD, mustChangePassword: false, enabled: true };
     s.zeroized = false;
     s.label = 'HSM1';
     s.hsmSoPassword = SECRETS.TEST_HSM_SO_PASSWORD;
-    s.partitions = partitions.map((p, i) => ({ name: p.name, serial: `15000000${String(i + 1).padStart(5, '0')}`, objects: p.objects, createdAt: new Date().toISOString() }));
+    s.partitions = partitions.map((p, i) => ({
+      name: p.name,
+      serial: `15000000${String(i + 1).padStart(5, '0')}`,
+      objects: p.objects,
+      createdAt: new Date().toISOString(),
+    }));
     const backupPartitions = partitions.filter((p) => p.assignedToBackup).map((p) => p.name);
     s.clients = backupPartitions.length ? [backupWorkstationClient(backupPartitions)] : [];
   });

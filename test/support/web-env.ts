@@ -20,17 +20,38 @@ export interface WebEnv {
 /** Worker mailing through a real SMTP server, and the web app serving the decision pages. */
 export async function startWebEnv(
   name: string,
-  options: { rateLimit?: number; operatorLogins?: Record<string, { passwordHash: string }>; inventoryPath?: string; livePollMs?: number } = {},
+  options: {
+    rateLimit?: number;
+    operatorLogins?: Record<string, { passwordHash: string }>;
+    inventoryPath?: string;
+    livePollMs?: number;
+  } = {},
 ): Promise<WebEnv> {
   const mail = await startMailCatcher();
   const keyText = `${newLinkKeyEntry('k2')},${newLinkKeyEntry('k1')}`;
   const keys = parseLinkKeys(keyText);
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const h = await startHarness(name, { inventoryPath: options.inventoryPath, config: { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(mail.smtpPort), CEREMONY_PUBLIC_URL: baseUrl, CEREMONY_LINK_KEYS: keyText } });
+  const h = await startHarness(name, {
+    inventoryPath: options.inventoryPath,
+    config: {
+      SMTP_HOST: '127.0.0.1',
+      SMTP_PORT: String(mail.smtpPort),
+      CEREMONY_PUBLIC_URL: baseUrl,
+      CEREMONY_LINK_KEYS: keyText,
+    },
+  });
   let web: FastifyInstance;
   try {
-    web = await buildWebServer({ ceremonies: h.ceremonies, linkKeys: keys, attestation: keyring.attestation, linkRateLimit: options.rateLimit ?? 1000, operatorLogins: options.operatorLogins, publicUrl: baseUrl, livePollMs: options.livePollMs });
+    web = await buildWebServer({
+      ceremonies: h.ceremonies,
+      linkKeys: keys,
+      attestation: keyring.attestation,
+      linkRateLimit: options.rateLimit ?? 1000,
+      operatorLogins: options.operatorLogins,
+      publicUrl: baseUrl,
+      livePollMs: options.livePollMs,
+    });
     await web.listen({ host: '127.0.0.1', port });
   } catch (err) {
     await h.stop();

@@ -17,7 +17,11 @@ export function spawnWorker(config: AppConfig, options: { engine?: boolean } = {
   // settings the test put into process.env come along)
   return spawnWorkerProcess(main, {
     ...process.env,
-    ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])),
+    ...Object.fromEntries(
+      Object.entries(config)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)]),
+    ),
     LOG_LEVEL: 'info',
   });
 }

@@ -1,7 +1,22 @@
-import { checkFormToken, createLinkToken, formToken, LinkError, newLinkKeyEntry, parseLinkKeys, verifyLinkToken } from '../../ceremonies/approval-links';
+import {
+  checkFormToken,
+  createLinkToken,
+  formToken,
+  LinkError,
+  newLinkKeyEntry,
+  parseLinkKeys,
+  verifyLinkToken,
+} from '../../ceremonies/approval-links';
 
 const keys = parseLinkKeys(`${newLinkKeyEntry('k2')},${newLinkKeyEntry('k1')}`);
-const claims = { kind: 'approval' as const, ceremonyId: 'ceremony-jira-OPS-1', gate: 'approve', approver: 'alice@example.com', digest: 'a'.repeat(64), exp: Math.floor(Date.now() / 1000) + 600 };
+const claims = {
+  kind: 'approval' as const,
+  ceremonyId: 'ceremony-jira-OPS-1',
+  gate: 'approve',
+  approver: 'alice@example.com',
+  digest: 'a'.repeat(64),
+  exp: Math.floor(Date.now() / 1000) + 600,
+};
 
 function problem(fn: () => unknown): string {
   try {
@@ -21,13 +36,17 @@ test('a signed link verifies and names what it approves', () => {
 test('tampered, forged, expired, unknown-key and malformed links are refused', () => {
   const { token } = createLinkToken(keys, claims);
   const [body, sig] = token.split('.');
-  const edited = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), approver: 'mallory@example.com' })).toString('base64url');
+  const edited = Buffer.from(
+    JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), approver: 'mallory@example.com' }),
+  ).toString('base64url');
   expect(problem(() => verifyLinkToken(keys, `${edited}.${sig}`))).toBe('bad-signature');
   expect(problem(() => verifyLinkToken(parseLinkKeys(newLinkKeyEntry('k2')), token))).toBe('bad-signature');
   expect(problem(() => verifyLinkToken(parseLinkKeys(newLinkKeyEntry('k9')), token))).toBe('unknown-key');
   expect(problem(() => verifyLinkToken(keys, token, Date.now() + 601_000))).toBe('expired');
   expect(problem(() => verifyLinkToken(keys, 'not a token'))).toBe('malformed');
-  expect(problem(() => verifyLinkToken(keys, `${Buffer.from('{"v":2}').toString('base64url')}.${sig}`))).toBe('malformed');
+  expect(problem(() => verifyLinkToken(keys, `${Buffer.from('{"v":2}').toString('base64url')}.${sig}`))).toBe(
+    'malformed',
+  );
 });
 
 test('keys rotate: a link signed by an older key still verifies while that key is listed', () => {

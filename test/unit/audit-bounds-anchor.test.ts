@@ -14,27 +14,47 @@ test('nesting is counted on the raw text, brackets inside strings (escaped quote
 });
 
 test('byte counts: whole numbers with K, M or G; anything else is refused', () => {
-  expect([parseByteCount('1048576'), parseByteCount('512K'), parseByteCount('64M'), parseByteCount('1G'), parseByteCount('2MiB')]).toEqual([1048576, 512 * 1024, 64 * 1024 ** 2, 1024 ** 3, 2 * 1024 ** 2]);
+  expect([
+    parseByteCount('1048576'),
+    parseByteCount('512K'),
+    parseByteCount('64M'),
+    parseByteCount('1G'),
+    parseByteCount('2MiB'),
+  ]).toEqual([1048576, 512 * 1024, 64 * 1024 ** 2, 1024 ** 3, 2 * 1024 ** 2]);
   for (const bad of ['', '0', '-1', '1.5M', 'lots', '1T']) expect(parseByteCount(bad)).toBeUndefined();
 });
 
 test('a key list (YAML or JSON) and an inventory are both anchors; the key check names what is outside', () => {
-  const list = parseTrustAnchor(JSON.stringify({ revision: 7, signingKeys: { 'Alice@Example.com': [key('A')] }, attestationKeys: [key('W')] }), 'keys.json');
+  const list = parseTrustAnchor(
+    JSON.stringify({ revision: 7, signingKeys: { 'Alice@Example.com': [key('A')] }, attestationKeys: [key('W')] }),
+    'keys.json',
+  );
   expect(keyOutsideAnchor('alice@example.com', key('A'), list)).toBeUndefined();
   expect(keyOutsideAnchor('bob@example.com', key('W'), list)).toBeUndefined(); // the web app signs for anyone it checked
-  expect(keyOutsideAnchor('bob@example.com', key('A'), list)).toBe(`signed with ${key('A')}, which is neither bob@example.com's key nor a web app key in keys.json (revision 7)`);
+  expect(keyOutsideAnchor('bob@example.com', key('A'), list)).toBe(
+    `signed with ${key('A')}, which is neither bob@example.com's key nor a web app key in keys.json (revision 7)`,
+  );
   expect(keyOutsideAnchor('alice@example.com', key('F'), list)).toMatch(/neither alice@example.com's key/);
 
   const sample = readFileSync(join(__dirname, '..', '..', 'config', 'inventory.yaml'), 'utf8');
-  const inventory = parseTrustAnchor(`${sample}\nsigningKeys:\n  carol@example.com: ["${key('C')}"]\n`, 'inventory.yaml');
+  const inventory = parseTrustAnchor(
+    `${sample}\nsigningKeys:\n  carol@example.com: ["${key('C')}"]\n`,
+    'inventory.yaml',
+  );
   expect(inventory.revision).toBeUndefined();
   expect(keyOutsideAnchor('carol@example.com', key('C'), inventory)).toBeUndefined();
-  expect(keyOutsideAnchor('carol@example.com', key('A'), inventory)).toBe(`signed with ${key('A')}, which is neither carol@example.com's key nor a web app key in inventory.yaml`);
+  expect(keyOutsideAnchor('carol@example.com', key('A'), inventory)).toBe(
+    `signed with ${key('A')}, which is neither carol@example.com's key nor a web app key in inventory.yaml`,
+  );
 });
 
 test('a file that is neither is refused, saying why', () => {
   expect(() => parseTrustAnchor('signingKeys: [1, 2', 'k.yaml')).toThrow(/^k.yaml: not valid YAML or JSON/);
-  expect(() => parseTrustAnchor('{ "signingKeys": { "alice@example.com": ["ed25519:short"] } }', 'k.json')).toThrow(/neither an inventory \(with hsms\) nor a key list .*signingKeys\.alice@example\.com\.0/);
-  expect(() => parseTrustAnchor('{ "signingKeys": {}, "extra": 1 }', 'k.json')).toThrow(/Unrecognized key|unrecognized/i);
+  expect(() => parseTrustAnchor('{ "signingKeys": { "alice@example.com": ["ed25519:short"] } }', 'k.json')).toThrow(
+    /neither an inventory \(with hsms\) nor a key list .*signingKeys\.alice@example\.com\.0/,
+  );
+  expect(() => parseTrustAnchor('{ "signingKeys": {}, "extra": 1 }', 'k.json')).toThrow(
+    /Unrecognized key|unrecognized/i,
+  );
   expect(() => parseTrustAnchor('hsms: {}\n', 'inv.yaml')).toThrow(/inv.yaml/);
 });

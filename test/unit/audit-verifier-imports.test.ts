@@ -8,12 +8,23 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 
 const ROOT = resolve(__dirname, '../..');
 const VERIFIER = join(ROOT, 'audit', 'verifier');
-const FORBIDDEN = [/^@temporalio\/client(\/|$)/, /^@temporalio\/worker(\/|$)/, /^@temporalio\/testing(\/|$)/, /^webpack(\/|$)/, /^audit\/tooling\//, /^worker\/bundle$/];
+const FORBIDDEN = [
+  /^@temporalio\/client(\/|$)/,
+  /^@temporalio\/worker(\/|$)/,
+  /^@temporalio\/testing(\/|$)/,
+  /^webpack(\/|$)/,
+  /^audit\/tooling\//,
+  /^worker\/bundle$/,
+];
 
 /** Every module specifier a file imports or re-exports (static, dynamic, require), types included. */
 function specifiers(source: string): string[] {
   const found: string[] = [];
-  const patterns = [/\b(?:import|export)\s[^'";]*?\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*['"]([^'"]+)['"]/g, /\b(?:import|require)\s*\(\s*['"]([^'"]+)['"]\s*\)/g];
+  const patterns = [
+    /\b(?:import|export)\s[^'";]*?\bfrom\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*['"]([^'"]+)['"]/g,
+    /\b(?:import|require)\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
   for (const re of patterns) for (const m of source.matchAll(re)) found.push(m[1]);
   return found;
 }
@@ -23,7 +34,11 @@ function target(file: string, spec: string): { ours?: string; pkg?: string } {
   if (!spec.startsWith('.')) return { pkg: spec };
   const base = resolve(dirname(file), spec).replace(/\.(?:ts|js)$/, '');
   const path = [`${base}.ts`, join(base, 'index.ts')].find(existsSync);
-  return { ours: relative(ROOT, path ?? `${base}.ts`).split(sep).join('/') };
+  return {
+    ours: relative(ROOT, path ?? `${base}.ts`)
+      .split(sep)
+      .join('/'),
+  };
 }
 
 /** Each forbidden import reachable from `entries`, with the chain of our modules that leads to it. */
@@ -51,13 +66,19 @@ const verifierFiles = (): string[] =>
     .map((f) => `audit/verifier/${f}`);
 
 test('the check sees a forbidden import, directly or through another module', () => {
-  expect(specifiers("import type { X } from '../tooling/verify';\nimport { Worker } from '@temporalio/worker';")).toEqual(['../tooling/verify', '@temporalio/worker']);
-  expect(forbiddenReached(['audit/tooling/replay-bundle.ts'])).toEqual(expect.arrayContaining(['audit/tooling/replay-bundle.ts -> worker/bundle']));
+  expect(
+    specifiers("import type { X } from '../tooling/verify';\nimport { Worker } from '@temporalio/worker';"),
+  ).toEqual(['../tooling/verify', '@temporalio/worker']);
+  expect(forbiddenReached(['audit/tooling/replay-bundle.ts'])).toEqual(
+    expect.arrayContaining(['audit/tooling/replay-bundle.ts -> worker/bundle']),
+  );
   expect(forbiddenReached(['audit/tooling/export.ts']).some((c) => c.endsWith('-> @temporalio/client'))).toBe(true);
 });
 
 test('the verifier imports neither the Temporal client, the worker, nor a bundler, nor the audit tooling', () => {
   const files = verifierFiles();
-  expect(files).toEqual(expect.arrayContaining(['audit/verifier/history.ts', 'audit/verifier/invariants.ts', 'audit/verifier/report.ts']));
+  expect(files).toEqual(
+    expect.arrayContaining(['audit/verifier/history.ts', 'audit/verifier/invariants.ts', 'audit/verifier/report.ts']),
+  );
   expect(forbiddenReached(files)).toEqual([]);
 });

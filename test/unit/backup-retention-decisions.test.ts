@@ -3,9 +3,20 @@ import { retentionDecisions, type RetentionInput } from '../../activities/ops/ba
 
 const TODAY = Date.UTC(2026, 11, 6);
 const daysAgo = (n: number) => new Date(TODAY - n * 86_400_000);
-const label = (partition: string, age: number, tag = `c${age}`) => ceremonyBackupLabel('hsm-weu-1', partition, tag, daysAgo(age));
+const label = (partition: string, age: number, tag = `c${age}`) =>
+  ceremonyBackupLabel('hsm-weu-1', partition, tag, daysAgo(age));
 const decide = (backups: { label: string; objects: number }[], extra: Partial<RetentionInput> = {}) =>
-  Object.fromEntries(retentionDecisions({ hsm: 'hsm-weu-1', partition: 'payments', backups, sourceObjects: 42, retentionDays: 30, today: TODAY, ...extra }).map((d) => [d.label, [d.delete, d.reason]]));
+  Object.fromEntries(
+    retentionDecisions({
+      hsm: 'hsm-weu-1',
+      partition: 'payments',
+      backups,
+      sourceObjects: 42,
+      retentionDays: 30,
+      today: TODAY,
+      ...extra,
+    }).map((d) => [d.label, [d.delete, d.reason]]),
+  );
 
 test('past the retention goes, within it stays; the newest complete backup stays whatever its age; an empty or partial newer one does not count as complete; backups of other partitions and other names are not touched', () => {
   const backups = [
@@ -43,12 +54,23 @@ test('a backup a backup ceremony verified complete counts as complete though the
     { label: label('payments', 60), objects: 40 },
     { label: label('payments', 80), objects: 40 },
   ];
-  expect(decide(backups, { sourceObjects: undefined, proof: { verified: [{ label: label('payments', 80), objects: 40 }], provenLabels: [] } })).toEqual({
+  expect(
+    decide(backups, {
+      sourceObjects: undefined,
+      proof: { verified: [{ label: label('payments', 80), objects: 40 }], provenLabels: [] },
+    }),
+  ).toEqual({
     [label('payments', 60)]: [true, 'past the retention (60 days old, kept 30)'],
     [label('payments', 80)]: [false, 'the newest complete backup of payments'],
   });
   expect(decide(backups, { sourceObjects: 43 })).toEqual({
-    [label('payments', 60)]: [false, 'past the retention (60 days old), but no backup of payments is known complete: nothing of it is deleted'],
-    [label('payments', 80)]: [false, 'past the retention (80 days old), but no backup of payments is known complete: nothing of it is deleted'],
+    [label('payments', 60)]: [
+      false,
+      'past the retention (60 days old), but no backup of payments is known complete: nothing of it is deleted',
+    ],
+    [label('payments', 80)]: [
+      false,
+      'past the retention (80 days old), but no backup of payments is known complete: nothing of it is deleted',
+    ],
   });
 });

@@ -11,7 +11,9 @@ function reader(phases: Phase[]) {
     reads,
     async timeline(id: string): Promise<TimelineEvent[]> {
       reads.push(`timeline ${id}`);
-      return [{ seq: 1, at: '2026-01-01T00:00:00.000Z', type: 'ceremony-started', actor: 'dave@example.com', detail: '' }];
+      return [
+        { seq: 1, at: '2026-01-01T00:00:00.000Z', type: 'ceremony-started', actor: 'dave@example.com', detail: '' },
+      ];
     },
     async status(id: string): Promise<CeremonyStatus> {
       reads.push(`status ${id}`);
@@ -27,7 +29,10 @@ test('pages following one ceremony share its reads; they stop when the last page
   const ceremonies = reader(['running']);
   const followers = new CeremonyFollowers(ceremonies, 50);
   const seen: [string, Phase][] = [];
-  const follower = (name: string) => ({ next: (s: CeremonySnapshot) => seen.push([name, s.status.phase]), failed: () => undefined });
+  const follower = (name: string) => ({
+    next: (s: CeremonySnapshot) => seen.push([name, s.status.phase]),
+    failed: () => undefined,
+  });
   const leaveA = followers.follow('c1', follower('a'));
   const leaveB = followers.follow('c1', follower('b'));
   await pause(180);

@@ -9,7 +9,13 @@ import { gatePoint, runChallenge } from '../../ceremonies/decision-signature';
 
 // The ceremony's rules without Temporal: the same state object the workflow drives, fed by hand.
 
-const [alice, bob, carol, dave, ops] = ['alice@example.com', 'bob@example.com', 'carol@example.com', 'dave@example.com', 'ops@example.com'];
+const [alice, bob, carol, dave, ops] = [
+  'alice@example.com',
+  'bob@example.com',
+  'carol@example.com',
+  'dave@example.com',
+  'ops@example.com',
+];
 const keys = new Keyring();
 const plan = PlanSchema.parse({
   version: 1,
@@ -20,9 +26,32 @@ const plan = PlanSchema.parse({
   hsm: 'hsm-test',
   operators: [ops],
   steps: [
-    { id: 'approve', type: 'approval', title: 'Approve', group: 'security-officers', approvers: [alice, bob, carol], quorum: 2, deadline: '1h' },
-    { id: 'effect', type: 'device', title: 'Effect', hsm: 'hsm-test', op: 'ledger.record', args: { key: 'effect' }, irreversible: true },
-    { id: 'microsoft', type: 'signoff', title: 'Microsoft', signer: 'Microsoft', contacts: ['ms@example.com'], deadline: '1h' },
+    {
+      id: 'approve',
+      type: 'approval',
+      title: 'Approve',
+      group: 'security-officers',
+      approvers: [alice, bob, carol],
+      quorum: 2,
+      deadline: '1h',
+    },
+    {
+      id: 'effect',
+      type: 'device',
+      title: 'Effect',
+      hsm: 'hsm-test',
+      op: 'ledger.record',
+      args: { key: 'effect' },
+      irreversible: true,
+    },
+    {
+      id: 'microsoft',
+      type: 'signoff',
+      title: 'Microsoft',
+      signer: 'Microsoft',
+      contacts: ['ms@example.com'],
+      deadline: '1h',
+    },
   ],
 });
 const policy: PolicySnapshot = {
@@ -34,7 +63,15 @@ const policy: PolicySnapshot = {
     { id: 'approve', type: 'approval', group: 'security-officers', quorum: 2, eligible: [alice, bob, carol] },
     { id: 'microsoft', type: 'signoff', quorum: 1, eligible: ['ms@example.com', ops] },
   ],
-  steps: [{ id: 'effect', op: 'ledger.record', kind: 'irreversible', rule: { quorum: 2, groups: ['security-officers'] }, by: ['approve'] }],
+  steps: [
+    {
+      id: 'effect',
+      op: 'ledger.record',
+      kind: 'irreversible',
+      rule: { quorum: 2, groups: ['security-officers'] },
+      by: ['approve'],
+    },
+  ],
   standing: [],
   keys: [alice, bob, carol, dave, ops].map((email) => ({ email, publicKeys: [keys.signer(email).publicKey] })),
   attestationKeys: [keys.attestation.publicKey],
@@ -50,7 +87,15 @@ function opened(): CeremonyState {
 }
 
 function signed(actor: string, over: Partial<DecisionInput> = {}, signer = keys.signer(actor)): DecisionInput {
-  const d = { gate: 'approve', actor, planDigest: digest, text: '', nonce: randomBytes(16).toString('base64url'), at: new Date().toISOString(), ...over };
+  const d = {
+    gate: 'approve',
+    actor,
+    planDigest: digest,
+    text: '',
+    nonce: randomBytes(16).toString('base64url'),
+    at: new Date().toISOString(),
+    ...over,
+  };
   return { ...d, signature: signer.sign({ ceremonyId: 'ceremony-jira-STATE-1', decision: 'approve', ...d }) };
 }
 
@@ -81,9 +126,14 @@ test.each([
   ['another plan digest', () => {}, signed(alice, { planDigest: 'f'.repeat(64) }), 'digest-mismatch'],
   ['the requester', () => {}, signed(dave), 'self-approval'],
   ['someone outside the group', () => {}, signed(ops), 'not-eligible'],
-  ['a key that is not the decider\'s', () => {}, signed(alice, {}, keys.signer('mallory@example.com')), 'bad-signature'],
+  ["a key that is not the decider's", () => {}, signed(alice, {}, keys.signer('mallory@example.com')), 'bad-signature'],
   ['a signature over other words', () => {}, { ...signed(alice), text: 'changed' }, 'bad-signature'],
-  ['a signature from long ago', () => {}, signed(alice, { at: new Date(Date.now() - 2 * SIGNATURE_WINDOW_MS).toISOString() }), 'bad-signature'],
+  [
+    'a signature from long ago',
+    () => {},
+    signed(alice, { at: new Date(Date.now() - 2 * SIGNATURE_WINDOW_MS).toISOString() }),
+    'bad-signature',
+  ],
 ] as const)('refused: %s', (_what, arrange, input, code) => {
   const state = opened();
   arrange(state);
@@ -99,7 +149,10 @@ test('a gate not yet open, a gate closed, a duplicate and a reused nonce are ref
   expect(state.refuseDecision('approve', signed(bob, { nonce: first.nonce }))?.code).toBe('link-used');
   state.openGate = null;
   state.setStep('approve', 'succeeded');
-  expect(state.refuseDecision('approve', signed(bob))).toMatchObject({ code: 'gate-closed', message: 'gate "approve" is already closed (succeeded)' });
+  expect(state.refuseDecision('approve', signed(bob))).toMatchObject({
+    code: 'gate-closed',
+    message: 'gate "approve" is already closed (succeeded)',
+  });
 });
 
 test('a reject vetoes; cancel and resolve follow the operators of the policy', () => {
@@ -116,7 +169,7 @@ test('a reject vetoes; cancel and resolve follow the operators of the policy', (
   expect(state.refuseCancel({ by: ops, reason: 'r' })?.code).toBe('irreversible');
 });
 
-test('before the policy check answers, no one is eligible, and only the plan\'s people may cancel', () => {
+test("before the policy check answers, no one is eligible, and only the plan's people may cancel", () => {
   const state = opened();
   state.policy = null;
   expect(state.refuseDecision('approve', signed(alice))?.code).toBe('not-eligible');
@@ -128,7 +181,11 @@ test('before the policy check answers, no one is eligible, and only the plan\'s 
 test('in a run that issues challenges, a decision the handler sees signed for another run (a reset replays it) does not count, and its nonce stays spent', () => {
   const state = new CeremonyState('ceremony-jira-STATE-1', plan, digest, 'run-2');
   state.policy = policy;
-  state.openGate = { step: plan.steps[0] as GateStep, deadline: new Date(Date.now() + 3_600_000).toISOString(), challenge: state.gateChallenge('approve') };
+  state.openGate = {
+    step: plan.steps[0] as GateStep,
+    deadline: new Date(Date.now() + 3_600_000).toISOString(),
+    challenge: state.gateChallenge('approve'),
+  };
   state.setStep('approve', 'awaiting');
   const replayed = signed(alice, { challenge: runChallenge('run-1', gatePoint('approve')) });
   expect(state.decide('approve', replayed)).toEqual({ gate: 'approve', approvals: 0, quorum: 2, closed: false });

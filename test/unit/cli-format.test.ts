@@ -9,10 +9,21 @@ const CRAFTED = 'fine\u001b[2J\n 99  2026-01-01T00:00:00.000Z  approved  mallory
 const SHOWN = 'fine\\x1b[2J\\n 99  2026-01-01T00:00:00.000Z  approved  mallory@example.com <script>x</script>\\u202e';
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
-const event = (seq: number, over: Partial<TimelineEvent>): TimelineEvent => ({ seq, at: '2026-01-01T00:00:00.000Z', type: 'ceremony-started', actor: 'dave@example.com', detail: 'plan started', ...over });
+const event = (seq: number, over: Partial<TimelineEvent>): TimelineEvent => ({
+  seq,
+  at: '2026-01-01T00:00:00.000Z',
+  type: 'ceremony-started',
+  actor: 'dave@example.com',
+  detail: 'plan started',
+  ...over,
+});
 
 test('the timeline shows a crafted reason escaped, one line per event', () => {
-  const text = formatTimeline([event(1, {}), event(2, { type: 'cancel-requested', actor: `eve\u001b[1A@example.com`, detail: `cancel: ${CRAFTED}` }), event(3, { type: 'ceremony-ended', detail: 'cancelled' })]);
+  const text = formatTimeline([
+    event(1, {}),
+    event(2, { type: 'cancel-requested', actor: `eve\u001b[1A@example.com`, detail: `cancel: ${CRAFTED}` }),
+    event(3, { type: 'ceremony-ended', detail: 'cancelled' }),
+  ]);
   const lines = text.split('\n');
   expect(lines).toHaveLength(3);
   expect(lines[1]).toContain(`cancel: ${SHOWN}`);
@@ -23,7 +34,11 @@ test('the timeline shows a crafted reason escaped, one line per event', () => {
 test('status and plan show crafted titles, errors and reasons escaped', () => {
   // built past the plan schema, as a history written before any validation would hold it
   const valid = testPlan([{ id: 'check', type: 'check', title: 'Check', op: 'ledger.require', args: { key: 'k' } }]);
-  const plan: Plan = { ...valid, title: 'Rotate\nfake line', steps: [{ ...valid.steps[0], title: 'Check\u001b[2J', args: { key: 'k\u202e' } } as Plan['steps'][number]] };
+  const plan: Plan = {
+    ...valid,
+    title: 'Rotate\nfake line',
+    steps: [{ ...valid.steps[0], title: 'Check\u001b[2J', args: { key: 'k\u202e' } } as Plan['steps'][number]],
+  };
   const status: CeremonyStatus = {
     ceremonyId: 'ceremony-test-1',
     kind: 'rehearsal',
@@ -34,8 +49,31 @@ test('status and plan show crafted titles, errors and reasons escaped', () => {
     planDigest: 'a'.repeat(64),
     phase: 'cancelled',
     currentStep: null,
-    decisions: [{ gate: 'approve', actor: 'alice@example.com', decision: 'reject', planDigest: 'a'.repeat(64), at: '2026-01-01T00:00:00.000Z', via: 'cli', reason: CRAFTED, nonce: 'n'.repeat(22), signedAt: '2026-01-01T00:00:00.000Z', signature: { alg: 'ed25519', publicKey: 'ed25519:x', value: 'y' } }],
-    steps: [{ id: 'check', type: 'check', title: 'Check\u001b[2J', irreversible: false, status: 'failed', attempts: 1, error: CRAFTED }],
+    decisions: [
+      {
+        gate: 'approve',
+        actor: 'alice@example.com',
+        decision: 'reject',
+        planDigest: 'a'.repeat(64),
+        at: '2026-01-01T00:00:00.000Z',
+        via: 'cli',
+        reason: CRAFTED,
+        nonce: 'n'.repeat(22),
+        signedAt: '2026-01-01T00:00:00.000Z',
+        signature: { alg: 'ed25519', publicKey: 'ed25519:x', value: 'y' },
+      },
+    ],
+    steps: [
+      {
+        id: 'check',
+        type: 'check',
+        title: 'Check\u001b[2J',
+        irreversible: false,
+        status: 'failed',
+        attempts: 1,
+        error: CRAFTED,
+      },
+    ],
     cancellable: false,
   };
   const shownStatus = formatStatus(status);
@@ -59,7 +97,13 @@ test('a verdict shows what the history says (ceremony id, kind, details) escaped
     hsm: 'hsm-test',
     outcome: 'completed',
     ok,
-    checks: [{ check: 'decision signatures', status: ok ? 'held' : 'failed', detail: ok ? undefined : `events 7: approve by ${CRAFTED}` }],
+    checks: [
+      {
+        check: 'decision signatures',
+        status: ok ? 'held' : 'failed',
+        detail: ok ? undefined : `events 7: approve by ${CRAFTED}`,
+      },
+    ],
     problems: [],
     violations: [],
     notes: [],

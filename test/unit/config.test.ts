@@ -13,18 +13,24 @@ const schemaNames = Object.keys(ConfigSchema.in.shape);
 
 /** The variables named in the first column of the environment table of docs/production.md. */
 function readmeTable(): { text: string; names: string[] } {
-  const rows = (sectionText(readFileSync(join(root, 'docs', 'production.md'), 'utf8'), 'environment') ?? '').split('\n').filter((l) => l.startsWith('|'));
+  const rows = (sectionText(readFileSync(join(root, 'docs', 'production.md'), 'utf8'), 'environment') ?? '')
+    .split('\n')
+    .filter((l) => l.startsWith('|'));
   return { text: rows.join('\n'), names: rows.flatMap((r) => /^\| `([A-Z][A-Z0-9_]*)` \|/.exec(r)?.[1] ?? []) };
 }
 
 test('every variable of the schema is in the list, and the list adds only the ones libraries read', () => {
-  expect(names.filter((n) => !schemaNames.includes(n))).toEqual(['AZURE_TENANT_ID', 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET']);
+  expect(names.filter((n) => !schemaNames.includes(n))).toEqual([
+    'AZURE_TENANT_ID',
+    'AZURE_CLIENT_ID',
+    'AZURE_CLIENT_SECRET',
+  ]);
   expect(schemaNames.filter((n) => !names.includes(n))).toEqual([]);
   expect(new Set(names).size).toBe(names.length);
   for (const v of ENVIRONMENT) expect(v.description.length).toBeGreaterThan(5);
 });
 
-test("the documented table (docs/production.md) names every variable, and no other", () => {
+test('the documented table (docs/production.md) names every variable, and no other', () => {
   const documented = readmeTable().names;
   expect({ missingFromReadme: names.filter((n) => !documented.includes(n)) }).toEqual({ missingFromReadme: [] });
   expect({ notInSchema: documented.filter((n) => !names.includes(n)) }).toEqual({ notInSchema: [] });
@@ -47,7 +53,14 @@ test("the CLI's options read from the environment only variables of the schema",
     ...command.commands.flatMap(envVars),
   ];
   const used = envVars(buildProgram());
-  expect(used).toEqual(expect.arrayContaining(['CEREMONY_INVENTORY', 'CEREMONY_SIGNING_KEY', 'CEREMONY_AUDIT_SIGNING_KEY_FILE', 'CEREMONY_AUDIT_PUBLIC_KEY_FILE']));
+  expect(used).toEqual(
+    expect.arrayContaining([
+      'CEREMONY_INVENTORY',
+      'CEREMONY_SIGNING_KEY',
+      'CEREMONY_AUDIT_SIGNING_KEY_FILE',
+      'CEREMONY_AUDIT_PUBLIC_KEY_FILE',
+    ]),
+  );
   expect(used.filter((n) => !schemaNames.includes(n))).toEqual([]);
 });
 
@@ -55,7 +68,9 @@ test('a bad value names its variable', async () => {
   expect(() => loadConfig({ WEB_PORT: 'abc' })).toThrow(/^ {2}- WEB_PORT: /m);
   expect(() => loadConfig({ SMTP_PORT: '70000' })).toThrow(/SMTP_PORT: /);
   expect(() => loadConfig({ TEMPORAL_UI_URL: 'not a url' })).toThrow(/TEMPORAL_UI_URL: /);
-  expect(() => loadConfig({ BENCH_FLEET_SIZES: '10;100' })).toThrow(/BENCH_FLEET_SIZES: expected numbers separated by commas/);
+  expect(() => loadConfig({ BENCH_FLEET_SIZES: '10;100' })).toThrow(
+    /BENCH_FLEET_SIZES: expected numbers separated by commas/,
+  );
   // and the CLI says so before it connects anywhere
   const saved = process.env.WEB_PORT;
   process.env.WEB_PORT = 'abc';
@@ -70,9 +85,18 @@ test('a bad value names its variable', async () => {
 });
 
 test('defaults, including the public URL that follows WEB_PORT', () => {
-  expect(loadConfig({})).toMatchObject({ WEB_PORT: 8080, CEREMONY_PUBLIC_URL: 'http://127.0.0.1:8080', SMTP_PORT: 587, TEMPORAL_PORT: 7233, LOG_LEVEL: 'info', DEMO_HSM: 'hsm-weu-1' });
+  expect(loadConfig({})).toMatchObject({
+    WEB_PORT: 8080,
+    CEREMONY_PUBLIC_URL: 'http://127.0.0.1:8080',
+    SMTP_PORT: 587,
+    TEMPORAL_PORT: 7233,
+    LOG_LEVEL: 'info',
+    DEMO_HSM: 'hsm-weu-1',
+  });
   expect(loadConfig({ WEB_PORT: '9090' }).CEREMONY_PUBLIC_URL).toBe('http://127.0.0.1:9090');
-  expect(loadConfig({ WEB_PORT: '9090', CEREMONY_PUBLIC_URL: 'https://ceremonies.example.com' }).CEREMONY_PUBLIC_URL).toBe('https://ceremonies.example.com');
+  expect(
+    loadConfig({ WEB_PORT: '9090', CEREMONY_PUBLIC_URL: 'https://ceremonies.example.com' }).CEREMONY_PUBLIC_URL,
+  ).toBe('https://ceremonies.example.com');
 });
 
 // the one place that reads variables is runtime/config.ts; `env:NAME` secret references and
@@ -83,9 +107,24 @@ test('no other source reads a variable by name', () => {
     for (const entry of readdirSync(dir)) {
       const path = join(dir, entry);
       if (statSync(path).isDirectory()) walk(path);
-      else if (path.endsWith('.ts') && /process\.env(\.[A-Z]|\[)/.test(readFileSync(path, 'utf8'))) offenders.push(relative(root, path));
+      else if (path.endsWith('.ts') && /process\.env(\.[A-Z]|\[)/.test(readFileSync(path, 'utf8')))
+        offenders.push(relative(root, path));
     }
   };
-  for (const layer of ['ceremonies', 'runtime', 'workflows', 'activities', 'worker', 'client', 'audit', 'web', 'cli', 'scripts', 'simulator', 'bench']) walk(join(root, layer));
+  for (const layer of [
+    'ceremonies',
+    'runtime',
+    'workflows',
+    'activities',
+    'worker',
+    'client',
+    'audit',
+    'web',
+    'cli',
+    'scripts',
+    'simulator',
+    'bench',
+  ])
+    walk(join(root, layer));
   expect(offenders).toEqual([]);
 });

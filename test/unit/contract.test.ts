@@ -2,7 +2,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { createActivities } from '../../activities';
-import { acceptedUpdates, activityRuns, auditEvents, parseHistoryJson, type ActivityRun } from '../../audit/verifier/history';
+import {
+  acceptedUpdates,
+  activityRuns,
+  auditEvents,
+  parseHistoryJson,
+  type ActivityRun,
+} from '../../audit/verifier/history';
 import { historyFromExport } from '../../audit/verifier/history-shape';
 import type { OperationName } from '../../ceremonies/operations';
 import type { Activities, ActivityName, OperationEvidence } from '../../contract/activities';
@@ -56,12 +62,21 @@ test('the update definitions carry the contract names', () => {
 });
 
 const FIXTURES = join(__dirname, '../fixtures/histories');
-const files = [join(FIXTURES, 'rehearsal.json'), ...readdirSync(join(FIXTURES, 'before-local-activities')).filter((f) => f.endsWith('.json') && !f.endsWith('.manifest.json')).map((f) => join(FIXTURES, 'before-local-activities', f))];
+const files = [
+  join(FIXTURES, 'rehearsal.json'),
+  ...readdirSync(join(FIXTURES, 'before-local-activities'))
+    .filter((f) => f.endsWith('.json') && !f.endsWith('.manifest.json'))
+    .map((f) => join(FIXTURES, 'before-local-activities', f)),
+];
 
 test.each(files)('the recorded history %s uses only activity and update names the contract knows', async (file) => {
   const events = await auditEvents(parseHistoryJson(historyFromExport(JSON.parse(readFileSync(file, 'utf8')))));
   const runs = activityRuns(events);
   expect(runs.length).toBeGreaterThan(0);
   expect(runs.filter((r) => r.kind === 'unknown').map((r) => r.name)).toEqual([]);
-  expect(acceptedUpdates(events).filter((u) => u.kind === 'unknown').map((u) => u.name)).toEqual([]);
+  expect(
+    acceptedUpdates(events)
+      .filter((u) => u.kind === 'unknown')
+      .map((u) => u.name),
+  ).toEqual([]);
 });

@@ -2,7 +2,13 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { CEREMONY_KINDS } from '../../ceremonies/plan';
 import { OPERATION_NAMES } from '../../ceremonies/operations';
-import { DOCS_COMMAND, GENERATED_SECTIONS, paramRows, sectionText, staleSections } from '../../scripts/docs/generated-tables';
+import {
+  DOCS_COMMAND,
+  GENERATED_SECTIONS,
+  paramRows,
+  sectionText,
+  staleSections,
+} from '../../scripts/docs/generated-tables';
 
 // README.md and docs/ are what a newcomer reads: the README short, every link leading to a file of
 // this repository, and the tables that the code can give generated from it and current.
@@ -26,14 +32,19 @@ function prose(markdown: string): string {
 
 function links(markdown: string): string[] {
   const text = prose(markdown);
-  return [...text.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g), ...text.matchAll(/^\s*\[[^\]]+\]:\s*(\S+)/gm)].map((m) => m[1]);
+  return [
+    ...text.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g),
+    ...text.matchAll(/^\s*\[[^\]]+\]:\s*(\S+)/gm),
+  ].map((m) => m[1]);
 }
 
 /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens, repeats numbered. */
 function anchors(markdown: string): Set<string> {
   const seen = new Map<string, number>();
   const result = new Set<string>();
-  for (const [, heading] of prose(markdown.replace(/^(#{1,6}) +(.*)$/gm, (_, h: string, t: string) => `${h} ${t.replace(/`/g, '')}`)).matchAll(/^#{1,6} +(.*?)#*\s*$/gm)) {
+  for (const [, heading] of prose(
+    markdown.replace(/^(#{1,6}) +(.*)$/gm, (_, h: string, t: string) => `${h} ${t.replace(/`/g, '')}`),
+  ).matchAll(/^#{1,6} +(.*?)#*\s*$/gm)) {
     const slug = heading
       .toLowerCase()
       .replace(/[^\p{L}\p{N} _-]/gu, '')
@@ -55,13 +66,20 @@ test('the README is what a newcomer reads in five minutes: at most 150 lines, th
 
 test('the README has a line for every ceremony kind and links every page of docs/', () => {
   const readme = read('README.md');
-  for (const kind of CEREMONY_KINDS) expect({ kind, line: new RegExp(`^- \`${kind}\`: `, 'm').test(readme) }).toEqual({ kind, line: true });
+  for (const kind of CEREMONY_KINDS)
+    expect({ kind, line: new RegExp(`^- \`${kind}\`: `, 'm').test(readme) }).toEqual({ kind, line: true });
   const linked = new Set(links(readme).map((l) => l.split('#')[0]));
-  const pages = markdownFiles('docs').filter((f) => !f.startsWith(`docs${sep}ceremonies${sep}`) || f.endsWith('README.md'));
+  const pages = markdownFiles('docs').filter(
+    (f) => !f.startsWith(`docs${sep}ceremonies${sep}`) || f.endsWith('README.md'),
+  );
   expect({ notInTheIndex: pages.filter((p) => !linked.has(p.split(sep).join('/'))) }).toEqual({ notInTheIndex: [] });
   const kindPages = markdownFiles(join('docs', 'ceremonies')).filter((f) => !f.endsWith('README.md'));
   const overview = read('docs/ceremonies/README.md');
-  for (const page of kindPages) expect({ page, linkedFromOverview: links(overview).some((l) => l.split('#')[0] === page.split(sep).pop()) }).toEqual({ page, linkedFromOverview: true });
+  for (const page of kindPages)
+    expect({
+      page,
+      linkedFromOverview: links(overview).some((l) => l.split('#')[0] === page.split(sep).pop()),
+    }).toEqual({ page, linkedFromOverview: true });
 });
 
 test('every relative link of README.md, bench/README.md and docs/ leads to a file of the repository (and to a heading there)', () => {
@@ -75,9 +93,11 @@ test('every relative link of README.md, bench/README.md and docs/ leads to a fil
       }
       const path = target ? resolve(root, dirname(file), decodeURIComponent(target)) : join(root, file);
       const inside = relative(root, path);
-      if (inside.startsWith('..') || inside.split(sep)[0] === 'node_modules') broken.push(`${file}: ${link} (outside the repository)`);
+      if (inside.startsWith('..') || inside.split(sep)[0] === 'node_modules')
+        broken.push(`${file}: ${link} (outside the repository)`);
       else if (!existsSync(path)) broken.push(`${file}: ${link} (no such file)`);
-      else if (fragment !== undefined && path.endsWith('.md') && !anchors(readFileSync(path, 'utf8')).has(fragment)) broken.push(`${file}: ${link} (no such heading)`);
+      else if (fragment !== undefined && path.endsWith('.md') && !anchors(readFileSync(path, 'utf8')).has(fragment))
+        broken.push(`${file}: ${link} (no such heading)`);
     }
   }
   expect(broken).toEqual([]);
@@ -85,7 +105,10 @@ test('every relative link of README.md, bench/README.md and docs/ leads to a fil
 
 test(`the generated tables of docs/ are current (else run \`${DOCS_COMMAND}\`)`, () => {
   const stale = staleSections(root);
-  if (stale.length) throw new Error(`generated tables out of date:\n  ${stale.join('\n  ')}\nrun \`${DOCS_COMMAND}\` and commit the result`);
+  if (stale.length)
+    throw new Error(
+      `generated tables out of date:\n  ${stale.join('\n  ')}\nrun \`${DOCS_COMMAND}\` and commit the result`,
+    );
   expect(stale).toEqual([]);
 });
 
@@ -94,7 +117,9 @@ test('every ceremony kind has its parameter table, and every parameter a descrip
     const section = GENERATED_SECTIONS.find((s) => s.id === `params ${kind}`);
     expect(section).toBeDefined();
     expect(sectionText(read(section!.file), section!.id)).toBeDefined();
-    const undescribed = paramRows(kind).filter((r) => !r.description).map((r) => r.name);
+    const undescribed = paramRows(kind)
+      .filter((r) => !r.description)
+      .map((r) => r.name);
     expect({ kind, undescribed }).toEqual({ kind, undescribed: [] });
   }
 });
@@ -110,7 +135,12 @@ test('the operation table documents every operation of the catalogue, and the do
   const invented: string[] = [];
   for (const file of DOCUMENTS) {
     for (const [, name] of read(file).matchAll(/`([a-z]+\.[a-zA-Z]+)(?: [^`]*)?`/g)) {
-      if (namespaces.has(name.split('.')[0]) && !notOperations.test(name) && !(OPERATION_NAMES as string[]).includes(name)) invented.push(`${file}: ${name}`);
+      if (
+        namespaces.has(name.split('.')[0]) &&
+        !notOperations.test(name) &&
+        !(OPERATION_NAMES as string[]).includes(name)
+      )
+        invented.push(`${file}: ${name}`);
     }
   }
   expect(invented).toEqual([]);
@@ -120,7 +150,9 @@ test('the benchmarks page holds no figures: they are in bench/results/latest.jso
   const page = prose(read('bench/README.md'));
   expect(read('bench/README.md')).toContain('results/latest.json');
   // measured values only in the results file (the targets, with ≤ or ≥, are requirements)
-  const figures = [...page.matchAll(/(?<![≤≥] ?)(?<![\d.,])\d[\d.,]*\s?(?:ms|s|MiB|GiB|histories\/s)\b/g)].map((m) => m[0]);
+  const figures = [...page.matchAll(/(?<![≤≥] ?)(?<![\d.,])\d[\d.,]*\s?(?:ms|s|MiB|GiB|histories\/s)\b/g)].map(
+    (m) => m[0],
+  );
   expect(figures).toEqual([]);
 });
 
@@ -128,7 +160,9 @@ test('no table cell of the docs grows into a page of its own', () => {
   const long = DOCUMENTS.flatMap((file) =>
     read(file)
       .split('\n')
-      .flatMap((line, i) => (line.startsWith('|') && line.split(' | ').some((c) => c.length > 800) ? [`${file}:${i + 1}`] : [])),
+      .flatMap((line, i) =>
+        line.startsWith('|') && line.split(' | ').some((c) => c.length > 800) ? [`${file}:${i + 1}`] : [],
+      ),
   );
   expect(long).toEqual([]);
 });

@@ -40,7 +40,9 @@ test.each([
 
 test('a multi-line field allows tab, newline and CR, and nothing else of C0', () => {
   expect(freeTextProblem('first line\r\n\tsecond line', { multiline: true })).toBeUndefined();
-  expect(freeTextProblem('first line\n\u001b[1A', { multiline: true })).toBe('must not contain control characters (found U+001B)');
+  expect(freeTextProblem('first line\n\u001b[1A', { multiline: true })).toBe(
+    'must not contain control characters (found U+001B)',
+  );
   expect(freeTextProblem('\n\t\r', { multiline: true })).toBe(NO_TEXT);
 });
 

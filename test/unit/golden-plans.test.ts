@@ -25,7 +25,8 @@ for (const name of Object.keys(GOLDEN)) {
     try {
       expect(built).toEqual(JSON.parse(readFileSync(goldenFile(name), 'utf8')));
     } catch (err) {
-      (err as Error).message = `test/golden/${name}.json (Expected) differs from the plan built now (Received); if the change is meant, review it and run UPDATE_GOLDEN=1 npx jest test/unit/golden-plans.test.ts\n\n${(err as Error).message}`;
+      (err as Error).message =
+        `test/golden/${name}.json (Expected) differs from the plan built now (Received); if the change is meant, review it and run UPDATE_GOLDEN=1 npx jest test/unit/golden-plans.test.ts\n\n${(err as Error).message}`;
       throw err;
     }
   });

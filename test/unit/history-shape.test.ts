@@ -6,20 +6,29 @@ import { historyShapeProblems } from '../../audit/verifier/history-shape';
 // historyToJSON: 56 events, WorkflowExecutionStarted (1) ... WorkflowExecutionCompleted (56).
 type Event = Record<string, any>;
 type History = { events: Event[] };
-const fixture: History = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'histories', 'rehearsal.json'), 'utf8'));
+const fixture: History = JSON.parse(
+  readFileSync(join(__dirname, '..', 'fixtures', 'histories', 'rehearsal.json'), 'utf8'),
+);
 const history = (): History => structuredClone(fixture);
 const renumber = (h: History): History => {
   h.events.forEach((e, i) => (e.eventId = String(i + 1)));
   return h;
 };
 /** A copy of the event with `fromId`, given the id `newId`. */
-const copyOf = (h: History, fromId: number, newId: number): Event => ({ ...structuredClone(h.events[fromId - 1]), eventId: String(newId) });
+const copyOf = (h: History, fromId: number, newId: number): Event => ({
+  ...structuredClone(h.events[fromId - 1]),
+  eventId: String(newId),
+});
 const typeOf = (h: History, id: number) => h.events[id - 1].eventType;
 
 test('the fixture is what the other cases edit: a real, well-formed history', () => {
   const h = history();
   expect(h.events).toHaveLength(56);
-  expect([typeOf(h, 1), typeOf(h, 19), typeOf(h, 56)]).toEqual(['EVENT_TYPE_WORKFLOW_EXECUTION_STARTED', 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED', 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED']);
+  expect([typeOf(h, 1), typeOf(h, 19), typeOf(h, 56)]).toEqual([
+    'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED',
+    'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED',
+    'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+  ]);
   expect(historyShapeProblems(h)).toEqual([]);
 });
 
@@ -27,7 +36,11 @@ test('the other spellings proto JSON allows are well formed too: numeric ids, Pa
   const h = history();
   h.events.forEach((e, i) => {
     e.eventId = i + 1;
-    if (i % 2 === 0) e.eventType = e.eventType.replace(/^EVENT_TYPE_/, '').toLowerCase().replace(/(^|_)([a-z])/g, (_m: string, _u: string, c: string) => c.toUpperCase());
+    if (i % 2 === 0)
+      e.eventType = e.eventType
+        .replace(/^EVENT_TYPE_/, '')
+        .toLowerCase()
+        .replace(/(^|_)([a-z])/g, (_m: string, _u: string, c: string) => c.toUpperCase());
   });
   h.events[1].eventType = 5; // EVENT_TYPE_WORKFLOW_TASK_SCHEDULED
   expect(typeOf(h, 1)).toBe('WorkflowExecutionStarted');
@@ -36,19 +49,24 @@ test('the other spellings proto JSON allows are well formed too: numeric ids, Pa
 
 test('no history, no events', () => {
   expect(historyShapeProblems({ events: [] })).toEqual(['the history has no events']);
-  for (const bad of [null, 'text', [], {}, { events: {} }]) expect(historyShapeProblems(bad)).toEqual(['the history is not an object with an events array']);
+  for (const bad of [null, 'text', [], {}, { events: {} }])
+    expect(historyShapeProblems(bad)).toEqual(['the history is not an object with an events array']);
 });
 
-test('an event appended after the close event (the auditor\'s hang) is named with the close event', () => {
+test("an event appended after the close event (the auditor's hang) is named with the close event", () => {
   const h = history();
   h.events.push(copyOf(h, 19, 57)); // an update accepted, after WorkflowExecutionCompleted
-  expect(historyShapeProblems(h)).toEqual(['event 57 (WorkflowExecutionUpdateAccepted) comes after the close event 56 (WorkflowExecutionCompleted): nothing may follow the close event']);
+  expect(historyShapeProblems(h)).toEqual([
+    'event 57 (WorkflowExecutionUpdateAccepted) comes after the close event 56 (WorkflowExecutionCompleted): nothing may follow the close event',
+  ]);
 });
 
 test('several events after the close, one of them a second close event', () => {
   const h = history();
   h.events.push(copyOf(h, 53, 57), copyOf(h, 56, 58), copyOf(h, 10, 59));
-  expect(historyShapeProblems(h)).toEqual(['events 57–59 (3 events) come after the close event 56 (WorkflowExecutionCompleted), among them another close event: nothing may follow the close event']);
+  expect(historyShapeProblems(h)).toEqual([
+    'events 57–59 (3 events) come after the close event 56 (WorkflowExecutionCompleted), among them another close event: nothing may follow the close event',
+  ]);
 });
 
 test('a gap in the event ids names the missing ids', () => {
@@ -63,7 +81,10 @@ test('a gap in the event ids names the missing ids', () => {
 test('ids that repeat or go back, and ids that do not start at 1', () => {
   const repeated = history();
   repeated.events[10].eventId = '10';
-  expect(historyShapeProblems(repeated)).toEqual(['event 10 comes after event 10: event ids must rise by one', 'event 11 is missing: event 10 is followed by event 12']);
+  expect(historyShapeProblems(repeated)).toEqual([
+    'event 10 comes after event 10: event ids must rise by one',
+    'event 11 is missing: event 10 is followed by event 12',
+  ]);
   const shifted = history();
   shifted.events.forEach((e, i) => (e.eventId = String(i + 2)));
   expect(historyShapeProblems(shifted)).toEqual(['the first event has id 2, not 1']);
@@ -75,13 +96,17 @@ test('ids that repeat or go back, and ids that do not start at 1', () => {
 test('a duplicated WorkflowExecutionStarted event', () => {
   const h = history();
   h.events.splice(1, 0, copyOf(h, 1, 2));
-  expect(historyShapeProblems(renumber(h))).toEqual(['event 2 is a second WorkflowExecutionStarted event, after the first event']);
+  expect(historyShapeProblems(renumber(h))).toEqual([
+    'event 2 is a second WorkflowExecutionStarted event, after the first event',
+  ]);
 });
 
 test('a history that does not begin with WorkflowExecutionStarted, or whose start names no workflow type', () => {
   const h = history();
   h.events.shift();
-  expect(historyShapeProblems(renumber(h))).toEqual(['the history does not begin with WorkflowExecutionStarted: event 1 (WorkflowTaskScheduled) comes first']);
+  expect(historyShapeProblems(renumber(h))).toEqual([
+    'the history does not begin with WorkflowExecutionStarted: event 1 (WorkflowTaskScheduled) comes first',
+  ]);
   const moved = history();
   moved.events.push(moved.events.shift()!); // the start, moved to the end
   expect(historyShapeProblems(renumber(moved))).toEqual(

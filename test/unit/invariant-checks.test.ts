@@ -2,12 +2,25 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditEvents, parseHistoryJson, type AuditEvent } from '../../audit/verifier/history';
 import { historyFromExport } from '../../audit/verifier/history-shape';
-import { auditFacts, checkInvariants, INVARIANT_CHECKS, INVARIANTS, type AuditFacts } from '../../audit/verifier/invariants';
+import {
+  auditFacts,
+  checkInvariants,
+  INVARIANT_CHECKS,
+  INVARIANTS,
+  type AuditFacts,
+} from '../../audit/verifier/invariants';
 
 // One function per invariant (INVARIANT_CHECKS): each holds on its own on a recorded history, and
 // a fact changed under one invariant is reported by that invariant's function alone.
 
-const file = join(__dirname, '..', 'fixtures', 'histories', 'before-local-activities', 'ceremony-test-BEFORE-LOCAL-1.json');
+const file = join(
+  __dirname,
+  '..',
+  'fixtures',
+  'histories',
+  'before-local-activities',
+  'ceremony-test-BEFORE-LOCAL-1.json',
+);
 let events: AuditEvent[];
 let facts: AuditFacts;
 beforeAll(async () => {
@@ -30,8 +43,14 @@ test("the requester among the deciders: no-self-approval names it, and that deci
   const selfApproved = { ...facts, plan: { ...facts.plan, requester: decider.actor } };
   const violations = checkInvariants(events, selfApproved);
   expect(INVARIANT_CHECKS['no-self-approval'](selfApproved, events)).toEqual([
-    { invariant: 'no-self-approval', eventIds: [decider.eventId], detail: `${decider.actor} requested the ceremony and ${decider.name}d it` },
+    {
+      invariant: 'no-self-approval',
+      eventIds: [decider.eventId],
+      detail: `${decider.actor} requested the ceremony and ${decider.name}d it`,
+    },
   ]);
-  expect(new Set(violations.map((v) => v.invariant))).toEqual(new Set(['no-self-approval', 'quorum-before-gated-steps', 'policy-before-gated-steps']));
+  expect(new Set(violations.map((v) => v.invariant))).toEqual(
+    new Set(['no-self-approval', 'quorum-before-gated-steps', 'policy-before-gated-steps']),
+  );
   expect(violations.filter((v) => v.invariant === 'no-self-approval')).toHaveLength(1);
 });

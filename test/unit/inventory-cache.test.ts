@@ -20,7 +20,7 @@ test('the inventory is parsed once, and again when the file changes', () => {
   expect(cache.get()).toBe(edited);
 });
 
-test('a broken edit fails with the inventory\'s own error, and the fixed file is read again', () => {
+test("a broken edit fails with the inventory's own error, and the fixed file is read again", () => {
   const path = join(mkdtempSync(join(tmpdir(), 'inv-cache-')), 'inventory.yaml');
   writeFileSync(path, sample);
   const cache = new InventoryCache(path);

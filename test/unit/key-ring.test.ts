@@ -10,13 +10,18 @@ const key = (bytes: number) => randomBytes(bytes).toString('base64');
 test('entries separated by commas or lines, the first is current, ids kept', () => {
   const a = key(32);
   const b = key(32);
-  expect(parsePayloadKeys(` p2:${a} , p1:${b} `).map(([kid, k]) => [kid, k.toString('base64')])).toEqual([['p2', a], ['p1', b]]);
+  expect(parsePayloadKeys(` p2:${a} , p1:${b} `).map(([kid, k]) => [kid, k.toString('base64')])).toEqual([
+    ['p2', a],
+    ['p1', b],
+  ]);
   expect(parseLinkKeys(`k2:${a}\nk1:${b}\n`).keys.map(([kid]) => kid)).toEqual(['k2', 'k1']);
 });
 
 test('link keys: at least 16 bytes', () => {
   expect(parseLinkKeys(`k1:${key(16)}`).keys[0][1]).toHaveLength(16);
-  expect(() => parseLinkKeys(`k1:${key(15)}`)).toThrow('link keys: expected "kid:base64key" entries (at least 16 bytes of key)');
+  expect(() => parseLinkKeys(`k1:${key(15)}`)).toThrow(
+    'link keys: expected "kid:base64key" entries (at least 16 bytes of key)',
+  );
   expect(() => parseLinkKeys('no-colon')).toThrow('link keys: expected "kid:base64key" entries');
   expect(() => parseLinkKeys(' , ')).toThrow('link keys: none configured');
 });

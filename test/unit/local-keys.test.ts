@@ -25,6 +25,9 @@ test('a local key is an Ed25519 PKCS#8 PEM (mode 600) whose public key is the on
 test('a key file that is not Ed25519 is refused, not listed', () => {
   const dir = mkdtempSync(join(tmpdir(), 'local-keys-'));
   ensureLocalKey(dir, 'x'); // makes the keys dir
-  writeFileSync(localKeyFile(dir, 'rsa'), generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+  writeFileSync(
+    localKeyFile(dir, 'rsa'),
+    generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  );
   expect(() => ensureLocalKey(dir, 'rsa')).toThrow(/rsa key, not an Ed25519 one/);
 });

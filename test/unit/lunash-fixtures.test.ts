@@ -237,7 +237,16 @@ const EXPECTED: Record<string, unknown> = {
   'package-list-empty': [],
   'package-verify': success,
   'hsm-firmware-upgrade': success,
-  'lunacm-slot-list-7.1': [{ id: 0, serial: 'XXXXXXXXXXXXX', label: '', description: 'Net Token Slot', model: 'LunaSA 7.0.0', firmware: '7.0.1' }],
+  'lunacm-slot-list-7.1': [
+    {
+      id: 0,
+      serial: 'XXXXXXXXXXXXX',
+      label: '',
+      description: 'Net Token Slot',
+      model: 'LunaSA 7.0.0',
+      firmware: '7.0.1',
+    },
+  ],
   'lunacm-partition-archive-list': [
     { label: 'hsm-sim-1-payments-20261129-3f2a9c1d', objects: 42 },
     { label: 'hsm-sim-1-tokens-20261129-3f2a9c1d', objects: 0 },
@@ -247,7 +256,11 @@ const EXPECTED: Record<string, unknown> = {
     code: 65535,
     text: 'Luna Shell execution',
     errors: [
-      { line: "Error:  'client show' failed. (C000040A : RC_OBJECT_NOT_IN_LIST)", code: 'C000040A', name: 'RC_OBJECT_NOT_IN_LIST' },
+      {
+        line: "Error:  'client show' failed. (C000040A : RC_OBJECT_NOT_IN_LIST)",
+        code: 'C000040A',
+        name: 'RC_OBJECT_NOT_IN_LIST',
+      },
       { line: 'Error:  Specified client does not exist.', code: undefined, name: undefined },
     ],
   },
@@ -255,16 +268,30 @@ const EXPECTED: Record<string, unknown> = {
     code: 0,
     text: 'Success',
     errors: [
-      { line: "Error:  'hsm login' failed. (30000F : LUNA_RET_SO_LOGIN_FAILURE_THRESHOLD)", code: '30000F', name: 'LUNA_RET_SO_LOGIN_FAILURE_THRESHOLD' },
+      {
+        line: "Error:  'hsm login' failed. (30000F : LUNA_RET_SO_LOGIN_FAILURE_THRESHOLD)",
+        code: '30000F',
+        name: 'LUNA_RET_SO_LOGIN_FAILURE_THRESHOLD',
+      },
       { line: 'Error:    The HSM is in the factory reset (zeroized) state.', code: undefined, name: undefined },
     ],
   },
   'error-hsm-login-wrong-password': {
     code: 65535,
     text: 'Luna Shell execution',
-    errors: [{ line: "Error:  'hsm login' failed. (A00000 : LUNA_RET_UM_PIN_INCORRECT)", code: 'A00000', name: 'LUNA_RET_UM_PIN_INCORRECT' }],
+    errors: [
+      {
+        line: "Error:  'hsm login' failed. (A00000 : LUNA_RET_UM_PIN_INCORRECT)",
+        code: 'A00000',
+        name: 'LUNA_RET_UM_PIN_INCORRECT',
+      },
+    ],
   },
-  'error-lunacm-object-exists': { code: 0x80000203, text: 'LUNA_RET_OBJECT_EXISTS', errors: [{ line: 'Error in execution: LUNA_RET_OBJECT_EXISTS.', code: undefined, name: undefined }] },
+  'error-lunacm-object-exists': {
+    code: 0x80000203,
+    text: 'LUNA_RET_OBJECT_EXISTS',
+    errors: [{ line: 'Error in execution: LUNA_RET_OBJECT_EXISTS.', code: undefined, name: undefined }],
+  },
   // warnings and notices before the result line are not errors
   'hsm-changepolicy-destructive-6.2': success,
   'package-update-5.1': success,
@@ -303,7 +330,11 @@ const EXPECTED: Record<string, unknown> = {
     text: 'Luna Shell execution',
     errors: [
       { line: 'Error:  The client you specified does not exist.', code: undefined, name: undefined },
-      { line: "Error:  'client fingerprint' failed. (C000040A : RC_OBJECT_NOT_IN_LIST)", code: 'C000040A', name: 'RC_OBJECT_NOT_IN_LIST' },
+      {
+        line: "Error:  'client fingerprint' failed. (C000040A : RC_OBJECT_NOT_IN_LIST)",
+        code: 'C000040A',
+        name: 'RC_OBJECT_NOT_IN_LIST',
+      },
     ],
   },
   'syslog-tail-lunalogs': success,
@@ -322,7 +353,11 @@ const EXPECTED: Record<string, unknown> = {
     text: 'CKR_CERTIFICATE_INVALID',
     errors: [
       { line: 'Error in execution: CKR_CERTIFICATE_INVALID.', code: undefined, name: undefined },
-      { line: 'Error:  The cloning domain of the backup partition does not match the source partition.', code: undefined, name: undefined },
+      {
+        line: 'Error:  The cloning domain of the backup partition does not match the source partition.',
+        code: undefined,
+        name: undefined,
+      },
     ],
   },
 };
@@ -390,7 +425,8 @@ test('there is a fixture for every command the operations send', () => {
     'audit remotehost list',
     'client list',
   ];
-  for (const command of sent) expect(fixtures.some((f) => f.command.toLowerCase().startsWith(command.toLowerCase()))).toBe(true);
+  for (const command of sent)
+    expect(fixtures.some((f) => f.command.toLowerCase().startsWith(command.toLowerCase()))).toBe(true);
 });
 
 describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (_name, f) => {

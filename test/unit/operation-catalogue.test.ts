@@ -9,6 +9,10 @@ test('the catalogue names exactly the operations the activities implement', () =
 });
 
 test('what destroys or moves key material is never read-only or reversible', () => {
-  expect(['hsm.zeroize', 'firmware.upgrade', 'azure.deleteDedicatedHsm'].map(operationKind)).toEqual(['irreversible', 'irreversible', 'irreversible']);
+  expect(['hsm.zeroize', 'firmware.upgrade', 'azure.deleteDedicatedHsm'].map(operationKind)).toEqual([
+    'irreversible',
+    'irreversible',
+    'irreversible',
+  ]);
   expect(operationKind('backup.partition')).toBe('key-material');
 });

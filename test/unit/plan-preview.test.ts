@@ -29,11 +29,22 @@ test('without --ticket and --requester, the preview says whose plan it assumed',
   expect(r.code).toBe(0);
   const { plan, planDigest } = JSON.parse(r.out);
   expect(plan).toMatchObject({ ticket: 'preview:PLAN', requester: 'requester@example.com' });
-  expect(planDigest).toBe(buildPlan({ kind: 'rehearsal', hsm: 'hsm-weu-1', ticket: 'preview:PLAN', requester: 'requester@example.com' }, loadInventory(GOLDEN_INVENTORY)).digest);
+  expect(planDigest).toBe(
+    buildPlan(
+      { kind: 'rehearsal', hsm: 'hsm-weu-1', ticket: 'preview:PLAN', requester: 'requester@example.com' },
+      loadInventory(GOLDEN_INVENTORY),
+    ).digest,
+  );
 });
 
-test('invalid input is refused with the plan builder\'s message, exit 1', async () => {
-  const bad = { kind: 'partition-create', hsm: 'hsm-weu-1', ticket: 'preview:PLAN', requester: 'requester@example.com', params: { partition: 'p1; hsm zeroize', client: 'app01', clientHost: 'app01.example.com' } } as const;
+test("invalid input is refused with the plan builder's message, exit 1", async () => {
+  const bad = {
+    kind: 'partition-create',
+    hsm: 'hsm-weu-1',
+    ticket: 'preview:PLAN',
+    requester: 'requester@example.com',
+    params: { partition: 'p1; hsm zeroize', client: 'app01', clientHost: 'app01.example.com' },
+  } as const;
   const expected = (() => {
     try {
       buildPlan(bad, loadInventory(GOLDEN_INVENTORY));
@@ -42,7 +53,14 @@ test('invalid input is refused with the plan builder\'s message, exit 1', async 
     }
   })();
   expect(expected).toMatch(/partition: expected 1-32 letters/);
-  const r = await cli('plan', '--preview', bad.kind, '--hsm', bad.hsm, ...Object.entries(bad.params).flatMap(([k, v]) => ['--param', `${k}=${v}`]));
+  const r = await cli(
+    'plan',
+    '--preview',
+    bad.kind,
+    '--hsm',
+    bad.hsm,
+    ...Object.entries(bad.params).flatMap(([k, v]) => ['--param', `${k}=${v}`]),
+  );
   expect(r).toEqual({ code: 1, out: '', err: expected });
 });
 

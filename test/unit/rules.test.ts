@@ -87,16 +87,43 @@ test('the plan schema and the policy check both refuse the requester as an appro
     hsm: 'hsm-b',
     operators: [carol],
     steps: [
-      { id: 'approve', type: 'approval', title: 'Approve', group: 'security-officers', approvers: [alice, dave], quorum: 2, deadline: '1h' },
+      {
+        id: 'approve',
+        type: 'approval',
+        title: 'Approve',
+        group: 'security-officers',
+        approvers: [alice, dave],
+        quorum: 2,
+        deadline: '1h',
+      },
       { id: 'effect', type: 'device', title: 'Effect', hsm: 'hsm-b', op: 'ledger.record', args: { key: 'effect' } },
     ],
   };
   const parsed = PlanSchema.safeParse(plan);
   expect(parsed.success).toBe(false);
-  expect(parsed.error?.issues.map((i) => i.message)).toContain(`the requester ${dave} cannot be an approver of their own ceremony`);
-  const full = { ...inventory, operators: [carol], hsms: nullPrototype({ 'hsm-b': {} }), haGroups: nullPrototype({}), standingApprovals: nullPrototype({}), signingKeys: nullPrototype({}), attestationKeys: [] } as unknown as Inventory;
-  const withoutRequester = PlanSchema.parse({ ...plan, steps: [{ ...plan.steps[0], approvers: [alice, bob] }, plan.steps[1]] });
-  const selfApproved = { ...withoutRequester, steps: [{ ...withoutRequester.steps[0], approvers: [alice, dave] }, withoutRequester.steps[1]] } as typeof withoutRequester;
+  expect(parsed.error?.issues.map((i) => i.message)).toContain(
+    `the requester ${dave} cannot be an approver of their own ceremony`,
+  );
+  const full = {
+    ...inventory,
+    operators: [carol],
+    hsms: nullPrototype({ 'hsm-b': {} }),
+    haGroups: nullPrototype({}),
+    standingApprovals: nullPrototype({}),
+    signingKeys: nullPrototype({}),
+    attestationKeys: [],
+  } as unknown as Inventory;
+  const withoutRequester = PlanSchema.parse({
+    ...plan,
+    steps: [{ ...plan.steps[0], approvers: [alice, bob] }, plan.steps[1]],
+  });
+  const selfApproved = {
+    ...withoutRequester,
+    steps: [{ ...withoutRequester.steps[0], approvers: [alice, dave] }, withoutRequester.steps[1]],
+  } as typeof withoutRequester;
   expect(checkPlanPolicy(withoutRequester, full)).toMatchObject({ ok: true });
-  expect(checkPlanPolicy(selfApproved, full)).toEqual({ ok: false, problems: [`steps[0] (approve): the requester ${dave} cannot approve their own ceremony`] });
+  expect(checkPlanPolicy(selfApproved, full)).toEqual({
+    ok: false,
+    problems: [`steps[0] (approve): the requester ${dave} cannot approve their own ceremony`],
+  });
 });

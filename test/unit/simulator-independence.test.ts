@@ -23,7 +23,11 @@ function tsFiles(dir: string): string[] {
 /** Every module specifier a file imports or re-exports (static, dynamic, require). */
 function specifiers(source: string): string[] {
   const found: string[] = [];
-  const patterns = [/\b(?:import|export)\s[^'";]*?\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*['"]([^'"]+)['"]/g, /\b(?:import|require)\s*\(\s*['"]([^'"]+)['"]\s*\)/g];
+  const patterns = [
+    /\b(?:import|export)\s[^'";]*?\bfrom\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*['"]([^'"]+)['"]/g,
+    /\b(?:import|require)\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
   for (const re of patterns) for (const m of source.matchAll(re)) found.push(m[1]);
   return found;
 }
@@ -31,16 +35,23 @@ function specifiers(source: string): string[] {
 /** What is wrong with importing `spec` from `file`, or undefined. */
 function problem(file: string, spec: string): string | undefined {
   if (!spec.startsWith('.')) return undefined; // a package or node: module
-  const target = relative(ROOT, resolve(dirname(file), spec)).split(sep).join('/');
+  const target = relative(ROOT, resolve(dirname(file), spec))
+    .split(sep)
+    .join('/');
   const top = target.split('/')[0];
   if (FORBIDDEN.includes(top)) return `imports ${top}/ (${spec})`;
-  if (top === 'ceremonies' && !CEREMONIES_ALLOWED.includes(target.replace(/\.(?:ts|js)$/, ''))) return `imports ${target} (${spec}), which is not set-up code`;
+  if (top === 'ceremonies' && !CEREMONIES_ALLOWED.includes(target.replace(/\.(?:ts|js)$/, '')))
+    return `imports ${target} (${spec}), which is not set-up code`;
   return undefined;
 }
 
 test('the guard sees an import into activities/ or client/ (and one that stays inside simulator/ is fine)', () => {
   const file = join(SIMULATOR, 'lunash', 'commands.ts');
-  expect(specifiers("import { renderTable } from '../../activities/device/lunash-layouts';\nimport type { X } from '../state';")).toEqual(['../../activities/device/lunash-layouts', '../state']);
+  expect(
+    specifiers(
+      "import { renderTable } from '../../activities/device/lunash-layouts';\nimport type { X } from '../state';",
+    ),
+  ).toEqual(['../../activities/device/lunash-layouts', '../state']);
   expect(problem(file, '../../activities/device/lunash-layouts')).toMatch(/activities\//);
   expect(problem(join(SIMULATOR, 'keyring.ts'), '../client/decision-signer')).toMatch(/client\//);
   expect(problem(file, '../../ceremonies/hsm-policies')).toMatch(/not set-up code/);

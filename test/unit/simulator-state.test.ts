@@ -52,7 +52,7 @@ test('in memory, a read is a copy and a failed transaction changes nothing', asy
   expect(store.read().count).toBe(1);
 });
 
-test('in memory, sessions in one transaction at a time never lose each other\'s change', async () => {
+test("in memory, sessions in one transaction at a time never lose each other's change", async () => {
   const store = new StateFile(freshPath(), Counter, { inMemory: true });
   store.write({ count: 0, label: 'x' });
   await Promise.all(
@@ -77,7 +77,8 @@ test('in memory with write-behind, the file follows shortly after a change', asy
 
 test('the audit log keeps the most recent entries, in order', () => {
   const log: { at: string; user: string; command: string; result: number }[] = [];
-  for (let i = 0; i < AUDIT_ENTRIES_KEPT + 5; i++) appendAudit(log, { at: '2026-01-01T00:00:00Z', user: 'tenantadmin', command: `c${i}`, result: 0 });
+  for (let i = 0; i < AUDIT_ENTRIES_KEPT + 5; i++)
+    appendAudit(log, { at: '2026-01-01T00:00:00Z', user: 'tenantadmin', command: `c${i}`, result: 0 });
   expect(log).toHaveLength(AUDIT_ENTRIES_KEPT);
   expect(log[0].command).toBe('c5');
   expect(log[log.length - 1].command).toBe(`c${AUDIT_ENTRIES_KEPT + 4}`);

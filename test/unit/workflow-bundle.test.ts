@@ -41,11 +41,17 @@ test('each package in it stays within its size budget', () => {
   const over = [...found].filter(([pkg, bytes]) => pkg !== '(ours)' && !SDK.has(pkg) && bytes > BUDGET.perPackage);
   expect(over).toEqual([]);
   // what it carries beyond the SDK is only what the workflow needs: the verifier, sha256, canonical JSON
-  expect([...found.keys()].filter((pkg) => pkg !== '(ours)' && !SDK.has(pkg)).sort()).toEqual(['@noble/curves', '@noble/hashes', 'canonicalize']);
+  expect([...found.keys()].filter((pkg) => pkg !== '(ours)' && !SDK.has(pkg)).sort()).toEqual([
+    '@noble/curves',
+    '@noble/hashes',
+    'canonicalize',
+  ]);
 });
 
 test('the verifier is preloaded once per worker, not evaluated per workflow', () => {
   expect(PRELOADED_MODULES).toEqual(expect.arrayContaining(['@noble/curves/ed25519']));
   // a require the bundler did not drop (it prunes calls whose result is unused, unless told not to)
-  expect(code).toMatch(/preloadModules\(\) {\s*__webpack_require__\([^)]*"\.\/node_modules\/@noble\/curves\/ed25519\.js"\)/);
+  expect(code).toMatch(
+    /preloadModules\(\) {\s*__webpack_require__\([^)]*"\.\/node_modules\/@noble\/curves\/ed25519\.js"\)/,
+  );
 });

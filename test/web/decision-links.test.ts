@@ -16,7 +16,9 @@ const [alice, bob, carol] = APPROVERS;
 async function openCeremony(after: Parameters<typeof testPlan>[0] = [record('effect')]) {
   const id = await env.h.start(testPlan([gate(), ...after]));
   const status = await waitForStatus(env.h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
-  const mails = await Promise.all(APPROVERS.map((a) => env.mail.waitFor((m) => m.to.includes(a) && m.headers['x-ceremony-id'] === id)));
+  const mails = await Promise.all(
+    APPROVERS.map((a) => env.mail.waitFor((m) => m.to.includes(a) && m.headers['x-ceremony-id'] === id)),
+  );
   const links = Object.fromEntries(mails.map((m) => [m.to[0], env.linkIn(m)]));
   return { id, digest: status.planDigest, links, mails };
 }
@@ -30,11 +32,20 @@ async function get(url: string) {
 async function decide(link: string, fields: Record<string, string>, formOverride?: string) {
   const page = await get(link);
   const form = formOverride ?? /name="form" value="([^"]+)"/.exec(page.body)?.[1] ?? 'none';
-  const res = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ form, ...fields }).toString() });
+  const res = await fetch(link, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ form, ...fields }).toString(),
+  });
   return { status: res.status, body: await res.text() };
 }
 
-function mint(id: string, digest: string, approver: string, overrides: Partial<{ exp: number; digest: string; gate: string }> = {}) {
+function mint(
+  id: string,
+  digest: string,
+  approver: string,
+  overrides: Partial<{ exp: number; digest: string; gate: string }> = {},
+) {
   return `${env.baseUrl}/decide/${createLinkToken(env.keys, { kind: 'approval', ceremonyId: id, gate: 'approve', approver, digest, exp: Math.floor(Date.now() / 1000) + 600, ...overrides }).token}`;
 }
 
@@ -88,19 +99,37 @@ describe('refusals are clear pages with the right status, and change nothing', (
 
   test('forged or tampered token', async () => {
     const [body, sig] = links[alice].split('/decide/')[1].split('.');
-    const tampered = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), approver: carol })).toString('base64url');
+    const tampered = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), approver: carol }),
+    ).toString('base64url');
     await expectRefused(get(`${env.baseUrl}/decide/${tampered}.${sig}`), 403, /forged or has been altered/);
-    await expectRefused(decide(`${env.baseUrl}/decide/${body}.${sig.slice(0, -2)}AA`, { decision: 'approve' }, 'x'), 403, /forged or has been altered/);
+    await expectRefused(
+      decide(`${env.baseUrl}/decide/${body}.${sig.slice(0, -2)}AA`, { decision: 'approve' }, 'x'),
+      403,
+      /forged or has been altered/,
+    );
     await expectRefused(get(`${env.baseUrl}/decide/garbage`), 400, /malformed/);
   });
 
   test('expired link', async () => {
-    await expectRefused(get(mint(id, digest, alice, { exp: Math.floor(Date.now() / 1000) - 1 })), 410, /this link expired at/);
+    await expectRefused(
+      get(mint(id, digest, alice, { exp: Math.floor(Date.now() / 1000) - 1 })),
+      410,
+      /this link expired at/,
+    );
   });
 
-  test('approver not in the gate\'s group, and the requester approving their own ceremony', async () => {
-    await expectRefused(get(mint(id, digest, 'mallory@example.com')), 403, /mallory@example.com is not an approver of this gate/);
-    await expectRefused(decide(mint(id, digest, 'mallory@example.com'), { decision: 'approve' }, 'x'), 403, /did not come from the page/);
+  test("approver not in the gate's group, and the requester approving their own ceremony", async () => {
+    await expectRefused(
+      get(mint(id, digest, 'mallory@example.com')),
+      403,
+      /mallory@example.com is not an approver of this gate/,
+    );
+    await expectRefused(
+      decide(mint(id, digest, 'mallory@example.com'), { decision: 'approve' }, 'x'),
+      403,
+      /did not come from the page/,
+    );
     await expectRefused(get(mint(id, digest, REQUESTER)), 403, /requested this ceremony and cannot approve it/);
   });
 
@@ -108,7 +137,7 @@ describe('refusals are clear pages with the right status, and change nothing', (
     await expectRefused(get(mint(id, 'b'.repeat(64), alice)), 409, /the plan changed since this link was sent/);
   });
 
-  test('a POST without the page\'s form token (CSRF)', async () => {
+  test("a POST without the page's form token (CSRF)", async () => {
     await expectRefused(decide(links[alice], { decision: 'approve' }, 'forged-form-token'), 403, /CSRF/);
   });
 
@@ -142,7 +171,9 @@ test('a reject needs a reason, and ends the ceremony', async () => {
   expect(empty.status).toBe(400);
   expect((await env.h.ceremonies.status(id)).decisions).toEqual([]);
   // the reason is a text area: line breaks are fine
-  expect((await decide(links[carol], { decision: 'reject', reason: 'not in this change window\r\nsee CHG-1' })).body).toContain('Your rejection is recorded');
+  expect(
+    (await decide(links[carol], { decision: 'reject', reason: 'not in this change window\r\nsee CHG-1' })).body,
+  ).toContain('Your rejection is recorded');
   const final = await result(env.h.ceremonies, id);
   expect(final.phase).toBe('rejected');
   expect(final.decisions[0].reason).toBe('not in this change window\r\nsee CHG-1');
@@ -199,7 +230,9 @@ test('a mail server that is down delays no step: the ceremony goes on and the ma
   await env.h.ceremonies.approve(id, { gate: 'approve', approver: bob, planDigest: open.planDigest });
   const final = await result(env.h.ceremonies, id);
   expect(final.phase).toBe('completed');
-  const requested = env.mail.mails.filter((m) => m.headers['x-ceremony-id'] === id && m.headers['x-ceremony-notification'] === 'approval-requested');
+  const requested = env.mail.mails.filter(
+    (m) => m.headers['x-ceremony-id'] === id && m.headers['x-ceremony-notification'] === 'approval-requested',
+  );
   expect(requested.map((m) => m.to[0]).sort()).toEqual([...APPROVERS].sort());
   expect((await env.h.ceremonies.timeline(id)).some((e) => e.type === 'notification-failed')).toBe(false);
 });
@@ -207,27 +240,44 @@ test('a mail server that is down delays no step: the ceremony goes on and the ma
 test('a delivery failing mid-batch is retried without mailing again those who already got it', async () => {
   env.mail.failNext(1, { after: 1 }); // the first approver's mail goes through, the second fails once
   const id = await env.h.start(testPlan([gate(), record('effect')]));
-  for (const approver of APPROVERS) await env.mail.waitFor((m) => m.headers['x-ceremony-id'] === id && m.to.includes(approver));
+  for (const approver of APPROVERS)
+    await env.mail.waitFor((m) => m.headers['x-ceremony-id'] === id && m.to.includes(approver));
   // mails go out in order alice, bob, carol: a duplicate of alice's from the retry would be in by now
-  const requested = env.mail.mails.filter((m) => m.headers['x-ceremony-id'] === id && m.headers['x-ceremony-notification'] === 'approval-requested');
+  const requested = env.mail.mails.filter(
+    (m) => m.headers['x-ceremony-id'] === id && m.headers['x-ceremony-notification'] === 'approval-requested',
+  );
   expect(requested.map((m) => m.to[0])).toEqual(APPROVERS);
   await env.h.ceremonies.cancel(id, { by: OPERATOR, reason: 'mail drill only' });
 });
 
-test("an external signer signs off through their mailed link, giving their reference", async () => {
+test('an external signer signs off through their mailed link, giving their reference', async () => {
   const signer = 'hsmrequest@microsoft.example';
   const id = await env.h.start(
-    testPlan([{ id: 'microsoft', type: 'signoff', title: 'Microsoft signs off', signer: 'Microsoft', contacts: [signer], deadline: '1h' }, record('effect')]),
+    testPlan([
+      {
+        id: 'microsoft',
+        type: 'signoff',
+        title: 'Microsoft signs off',
+        signer: 'Microsoft',
+        contacts: [signer],
+        deadline: '1h',
+      },
+      record('effect'),
+    ]),
   );
   const mail = await env.mail.waitFor((m) => m.to.includes(signer) && m.headers['x-ceremony-id'] === id);
   expect(mail.headers['x-ceremony-notification']).toBe('signoff-requested');
   const link = env.linkIn(mail);
   expect((await get(link)).body).toContain("Microsoft's reference");
   expect((await decide(link, { decision: 'approve' })).status).toBe(400); // a sign-off link cannot approve
-  expect((await decide(link, { decision: 'signoff', reference: 'MS case 2611290010001234' })).body).toContain('Your sign-off is recorded');
+  expect((await decide(link, { decision: 'signoff', reference: 'MS case 2611290010001234' })).body).toContain(
+    'Your sign-off is recorded',
+  );
   const final = await result(env.h.ceremonies, id);
   expect(final.phase).toBe('completed');
-  expect(final.decisions).toMatchObject([{ gate: 'microsoft', actor: signer, decision: 'signoff', reference: 'MS case 2611290010001234', via: 'email-link' }]);
+  expect(final.decisions).toMatchObject([
+    { gate: 'microsoft', actor: signer, decision: 'signoff', reference: 'MS case 2611290010001234', via: 'email-link' },
+  ]);
 });
 
 test('request logs never show a decision token', () => {

@@ -16,7 +16,12 @@ beforeAll(async () => {
   id = await env.h.start(testPlan([gate(), record('effect')]));
   await waitForStatus(env.h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
   link = env.linkIn(await env.mail.waitFor((m) => m.to.includes(APPROVERS[0]) && m.headers['x-ceremony-id'] === id));
-  const login = await fetch(`${env.baseUrl}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ email: OPERATOR, password: PASSWORD }) });
+  const login = await fetch(`${env.baseUrl}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ email: OPERATOR, password: PASSWORD }),
+  });
   cookie = login.headers.get('set-cookie')!.split(';')[0];
 });
 afterAll(async () => {
@@ -58,21 +63,26 @@ const pages: { name: string; path: () => string; status: number; withLogin: bool
   { name: 'an unknown ceremony', path: () => '/ceremonies/ceremony-jira-NOPE-1', status: 404, withLogin: false },
 ];
 
-test.each(pages)('$name carries the security headers and no inline script or style', async ({ path, status, withLogin }) => {
-  const res = await fetch(`${env.baseUrl}${path()}`, { headers: withLogin ? { cookie } : {} });
-  const body = await res.text();
-  expect(res.status).toBe(status);
-  expect(directives(res.headers.get('content-security-policy'))).toEqual(EXPECTED_CSP);
-  expect(res.headers.get('x-frame-options')).toBe('DENY');
-  expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-  expect(res.headers.get('referrer-policy')).toBe('no-referrer');
-  expect(res.headers.get('strict-transport-security')).toBeNull(); // the public URL is http here
-  if (withLogin) expect(body).toContain('id="cancel-form"');
-  if (withLogin) expect(body).toMatch(/<script src="\/assets\/witness\.js\?v=[0-9a-f]{12}" defer><\/script>/); // live while it runs
-  expect(body).toMatch(/<link rel="stylesheet" href="\/assets\/app\.css\?v=[0-9a-f]{12}">/);
-  // the one script a page may load: the live ceremony page's, from the app
-  expect(body).not.toMatch(/<script(?! src="\/assets\/witness\.js\?v=[0-9a-f]{12}" defer><\/script>)|<style|\sstyle=|\son[a-z]+=/i);
-});
+test.each(pages)(
+  '$name carries the security headers and no inline script or style',
+  async ({ path, status, withLogin }) => {
+    const res = await fetch(`${env.baseUrl}${path()}`, { headers: withLogin ? { cookie } : {} });
+    const body = await res.text();
+    expect(res.status).toBe(status);
+    expect(directives(res.headers.get('content-security-policy'))).toEqual(EXPECTED_CSP);
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('strict-transport-security')).toBeNull(); // the public URL is http here
+    if (withLogin) expect(body).toContain('id="cancel-form"');
+    if (withLogin) expect(body).toMatch(/<script src="\/assets\/witness\.js\?v=[0-9a-f]{12}" defer><\/script>/); // live while it runs
+    expect(body).toMatch(/<link rel="stylesheet" href="\/assets\/app\.css\?v=[0-9a-f]{12}">/);
+    // the one script a page may load: the live ceremony page's, from the app
+    expect(body).not.toMatch(
+      /<script(?! src="\/assets\/witness\.js\?v=[0-9a-f]{12}" defer><\/script>)|<style|\sstyle=|\son[a-z]+=/i,
+    );
+  },
+);
 
 test('JSON routes carry the headers too', async () => {
   const res = await fetch(`${env.baseUrl}/api/ceremonies/${id}`);

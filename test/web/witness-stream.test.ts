@@ -10,7 +10,10 @@ const PASSWORD = 'operator-password-for-witness';
 let env: WebEnv;
 let cookie: string;
 beforeAll(async () => {
-  env = await startWebEnv('witness-stream', { operatorLogins: { [OPERATOR]: { passwordHash: hashPassword(PASSWORD) } }, livePollMs: 200 });
+  env = await startWebEnv('witness-stream', {
+    operatorLogins: { [OPERATOR]: { passwordHash: hashPassword(PASSWORD) } },
+    livePollMs: 200,
+  });
   cookie = await login();
 });
 afterAll(async () => {
@@ -18,7 +21,12 @@ afterAll(async () => {
 });
 
 async function login(): Promise<string> {
-  const res = await fetch(`${env.baseUrl}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ email: OPERATOR, password: PASSWORD }) });
+  const res = await fetch(`${env.baseUrl}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ email: OPERATOR, password: PASSWORD }),
+  });
   return res.headers.get('set-cookie')!.split(';')[0];
 }
 
@@ -47,12 +55,14 @@ function parseFrames(text: string): Frame[] {
     });
 }
 
-const events = (path: string, headers: Record<string, string> = {}) => fetch(`${env.baseUrl}${path}`, { headers: { cookie, ...headers } });
+const events = (path: string, headers: Record<string, string> = {}) =>
+  fetch(`${env.baseUrl}${path}`, { headers: { cookie, ...headers } });
 
 test('an ended ceremony streams every timeline event once, in order, with its seq as id, then its phase and the end', async () => {
   const id = await env.h.start(testPlan([gate(), record('first'), record('second')]));
   const open = await waitForStatus(env.h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
-  for (const approver of ['alice@example.com', 'bob@example.com']) await env.h.ceremonies.approve(id, { gate: 'approve', approver, planDigest: open.planDigest });
+  for (const approver of ['alice@example.com', 'bob@example.com'])
+    await env.h.ceremonies.approve(id, { gate: 'approve', approver, planDigest: open.planDigest });
   await result(env.h.ceremonies, id);
   const timeline = await env.h.ceremonies.timeline(id);
 
@@ -63,10 +73,22 @@ test('an ended ceremony streams every timeline event once, in order, with its se
   const frames = parseFrames(await res.text()); // the stream ends by itself
   expect(frames[0]).toEqual({ retry: '2000' });
   const witnessed = frames.filter((f) => f.event === 'witness');
-  expect(witnessed.map((f) => [f.id, (f.data as { type: string }).type])).toEqual(timeline.map((e) => [String(e.seq), e.type]));
+  expect(witnessed.map((f) => [f.id, (f.data as { type: string }).type])).toEqual(
+    timeline.map((e) => [String(e.seq), e.type]),
+  );
   expect(witnessed.map((f) => (f.data as { kind: string }).kind)).toEqual(
-    timeline.map((e) =>
-      (({ 'gate-opened': 'step-started', 'step-started': 'step-started', approve: 'decision', 'gate-passed': 'step-ended', 'step-succeeded': 'step-ended', 'ceremony-ended': 'ended' }) as Partial<Record<string, string>>)[e.type] ?? 'note',
+    timeline.map(
+      (e) =>
+        (
+          ({
+            'gate-opened': 'step-started',
+            'step-started': 'step-started',
+            approve: 'decision',
+            'gate-passed': 'step-ended',
+            'step-succeeded': 'step-ended',
+            'ceremony-ended': 'ended',
+          }) as Partial<Record<string, string>>
+        )[e.type] ?? 'note',
     ),
   );
   expect(frames.slice(-2)).toEqual([
@@ -75,10 +97,14 @@ test('an ended ceremony streams every timeline event once, in order, with its se
   ]);
 
   // a reconnect names the last id it saw: only what came after, nothing twice
-  const resumed = parseFrames(await (await events(`/ceremonies/${id}/events`, { 'last-event-id': '4' })).text()).filter((f) => f.event === 'witness');
+  const resumed = parseFrames(await (await events(`/ceremonies/${id}/events`, { 'last-event-id': '4' })).text()).filter(
+    (f) => f.event === 'witness',
+  );
   expect(resumed.map((f) => f.id)).toEqual(timeline.filter((e) => e.seq > 4).map((e) => String(e.seq)));
   // the page's own starting point, when there is no Last-Event-ID yet
-  const fromPage = parseFrames(await (await events(`/ceremonies/${id}/events?after=${timeline.length - 1}`)).text()).filter((f) => f.event === 'witness');
+  const fromPage = parseFrames(
+    await (await events(`/ceremonies/${id}/events?after=${timeline.length - 1}`)).text(),
+  ).filter((f) => f.event === 'witness');
   expect(fromPage.map((f) => f.id)).toEqual([String(timeline.length)]);
   // everything seen and the ceremony over: 204, which an EventSource does not reconnect after
   const done = await events(`/ceremonies/${id}/events`, { 'last-event-id': String(timeline.length) });
@@ -99,13 +125,28 @@ test('a running ceremony streams what happens as it happens, up to its end', asy
     }
   };
   await readUntil((t) => t.includes('"type":"gate-opened"') && t.includes('event: phase'));
-  expect(parseFrames(text).find((f) => f.event === 'phase')?.data).toEqual({ phase: 'awaiting-approval', currentStep: 'approve' });
+  expect(parseFrames(text).find((f) => f.event === 'phase')?.data).toEqual({
+    phase: 'awaiting-approval',
+    currentStep: 'approve',
+  });
   expect(text).not.toContain('"type":"approve"');
 
-  for (const approver of ['alice@example.com', 'bob@example.com']) await env.h.ceremonies.approve(id, { gate: 'approve', approver, planDigest: open.planDigest });
+  for (const approver of ['alice@example.com', 'bob@example.com'])
+    await env.h.ceremonies.approve(id, { gate: 'approve', approver, planDigest: open.planDigest });
   await readUntil(() => false); // to the stream's end
   const frames = parseFrames(text);
-  const witnessed = frames.filter((f) => f.event === 'witness').map((f) => f.data as { seq: number; type: string; actor: string; step?: string; decision?: { actor: string; via: string } });
+  const witnessed = frames
+    .filter((f) => f.event === 'witness')
+    .map(
+      (f) =>
+        f.data as {
+          seq: number;
+          type: string;
+          actor: string;
+          step?: string;
+          decision?: { actor: string; via: string };
+        },
+    );
   expect(witnessed.filter((e) => e.type === 'approve').map((e) => e.decision)).toEqual([
     expect.objectContaining({ actor: 'alice@example.com', decision: 'approve', gate: 'approve', via: 'cli' }),
     expect.objectContaining({ actor: 'bob@example.com', decision: 'approve', gate: 'approve', via: 'cli' }),
@@ -119,7 +160,9 @@ test('a running ceremony streams what happens as it happens, up to its end', asy
     ['step-succeeded', 'effect', 'worker'],
     ['ceremony-ended', undefined, 'system'],
   ]);
-  expect(frames.filter((f) => f.event === 'phase').map((f) => (f.data as { phase: string }).phase)).toEqual(expect.arrayContaining(['awaiting-approval', 'completed']));
+  expect(frames.filter((f) => f.event === 'phase').map((f) => (f.data as { phase: string }).phase)).toEqual(
+    expect.arrayContaining(['awaiting-approval', 'completed']),
+  );
   expect(frames.at(-1)).toEqual({ event: 'end', data: { phase: 'completed' } });
   expect(witnessed.map((e) => e.seq)).toEqual((await env.h.ceremonies.timeline(id)).map((e) => e.seq));
 });
@@ -130,8 +173,13 @@ test('the stream is refused without a login, for an unknown ceremony, or with a 
   const [status, timeline] = [await env.h.ceremonies.status(id), await env.h.ceremonies.timeline(id)];
 
   const anonymous = await fetch(`${env.baseUrl}/ceremonies/${id}/events`);
-  expect([anonymous.status, await anonymous.text()]).toEqual([401, 'only a logged-in operator can follow a ceremony live (log in at /login)\n']);
-  const forged = await fetch(`${env.baseUrl}/ceremonies/${id}/events`, { headers: { cookie: 'operator=forged.cookie' } });
+  expect([anonymous.status, await anonymous.text()]).toEqual([
+    401,
+    'only a logged-in operator can follow a ceremony live (log in at /login)\n',
+  ]);
+  const forged = await fetch(`${env.baseUrl}/ceremonies/${id}/events`, {
+    headers: { cookie: 'operator=forged.cookie' },
+  });
   expect(forged.status).toBe(401);
   for (const unknown of ['ceremony-jira-NOPE-1', 'constructor', 'hasOwnProperty']) {
     const res = await events(`/ceremonies/${unknown}/events`);
@@ -149,7 +197,7 @@ test('the stream is refused without a login, for an unknown ceremony, or with a 
   await env.h.ceremonies.cancel(id, { by: OPERATOR, reason: 'refusals test done' });
 });
 
-test('logging out ends the session\'s streams, and its cookie cannot open another', async () => {
+test("logging out ends the session's streams, and its cookie cannot open another", async () => {
   const session = await login();
   const id = await env.h.start(testPlan([gate()]));
   await waitForStatus(env.h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
@@ -166,7 +214,8 @@ test('logging out ends the session\'s streams, and its cookie cannot open anothe
 test('the page: live for a logged-in operator while the ceremony runs (its script from the app, no inline script); plain otherwise', async () => {
   const id = await env.h.start(testPlan([gate()]));
   await waitForStatus(env.h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
-  const page = async (withLogin: boolean) => (await fetch(`${env.baseUrl}/ceremonies/${id}`, { headers: withLogin ? { cookie } : {} })).text();
+  const page = async (withLogin: boolean) =>
+    (await fetch(`${env.baseUrl}/ceremonies/${id}`, { headers: withLogin ? { cookie } : {} })).text();
 
   const live = await page(true);
   const script = /<script src="(\/assets\/witness\.js\?v=[0-9a-f]{12})" defer><\/script>/.exec(live)![1];
@@ -191,7 +240,7 @@ test('the page: live for a logged-in operator while the ceremony runs (its scrip
   expect(asset.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
   expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
   const source = await asset.text();
-  expect(source).toContain("new EventSource(log.dataset.stream)");
+  expect(source).toContain('new EventSource(log.dataset.stream)');
   expect(source).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(/);
 
   await env.h.ceremonies.cancel(id, { by: OPERATOR, reason: 'page test done' });

@@ -1,6 +1,17 @@
 import { CeremonyRefusal } from '../../client/ceremony-client';
 import { keyring } from '../support/people';
-import { APPROVERS, gate, OPERATOR, record, REQUESTER, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
+import {
+  APPROVERS,
+  gate,
+  OPERATOR,
+  record,
+  REQUESTER,
+  result,
+  startHarness,
+  testPlan,
+  waitForStatus,
+  type Harness,
+} from '../support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -62,50 +73,88 @@ describe('refused decisions change nothing', () => {
   }
 
   test('the requester cannot approve their own ceremony', async () => {
-    await expectRefused(h.ceremonies.approve(id, { gate: 'approve', approver: REQUESTER, planDigest: digest }), /requested this ceremony and cannot approve it/);
+    await expectRefused(
+      h.ceremonies.approve(id, { gate: 'approve', approver: REQUESTER, planDigest: digest }),
+      /requested this ceremony and cannot approve it/,
+    );
   });
 
   test('a second approval by the same person is refused', async () => {
-    await expectRefused(h.ceremonies.approve(id, { gate: 'approve', approver: alice.toUpperCase(), planDigest: digest }), /already decided/);
+    await expectRefused(
+      h.ceremonies.approve(id, { gate: 'approve', approver: alice.toUpperCase(), planDigest: digest }),
+      /already decided/,
+    );
   });
 
   test('an approval for another plan digest is refused', async () => {
-    await expectRefused(h.ceremonies.approve(id, { gate: 'approve', approver: bob, planDigest: 'f'.repeat(64) }), /plan digest mismatch/);
+    await expectRefused(
+      h.ceremonies.approve(id, { gate: 'approve', approver: bob, planDigest: 'f'.repeat(64) }),
+      /plan digest mismatch/,
+    );
   });
 
   test('someone outside the approver group is refused', async () => {
-    await expectRefused(h.ceremonies.approve(id, { gate: 'approve', approver: OPERATOR, planDigest: digest }), /not an approver of gate "approve"/);
+    await expectRefused(
+      h.ceremonies.approve(id, { gate: 'approve', approver: OPERATOR, planDigest: digest }),
+      /not an approver of gate "approve"/,
+    );
   });
 
   test('an unknown gate, a malformed digest and a reject without reason are refused', async () => {
-    await expectRefused(h.ceremonies.approve(id, { gate: 'other', approver: bob, planDigest: digest }), /no gate "other"/);
-    await expectRefused(h.ceremonies.approve(id, { gate: 'approve', approver: bob, planDigest: 'abc' }), /planDigest: expected the 64-hex-digit/);
-    await expectRefused(h.ceremonies.reject(id, { gate: 'approve', approver: bob, planDigest: digest, reason: '  ' }), /reason: a reason is required/);
+    await expectRefused(
+      h.ceremonies.approve(id, { gate: 'other', approver: bob, planDigest: digest }),
+      /no gate "other"/,
+    );
+    await expectRefused(
+      h.ceremonies.approve(id, { gate: 'approve', approver: bob, planDigest: 'abc' }),
+      /planDigest: expected the 64-hex-digit/,
+    );
+    await expectRefused(
+      h.ceremonies.reject(id, { gate: 'approve', approver: bob, planDigest: digest, reason: '  ' }),
+      /reason: a reason is required/,
+    );
   });
 
   test('a link nonce is usable once', async () => {
     const nonce = 'n0nce-aaaaaaaaaaaaaaaa';
     await h.ceremonies.approve(id, { gate: 'approve', approver: bob, planDigest: digest, nonce }, keyring.attestation);
-    await expectRefused(h.ceremonies.approve(id, { gate: 'approve', approver: carol, planDigest: digest, nonce }), /link has already been used/);
+    await expectRefused(
+      h.ceremonies.approve(id, { gate: 'approve', approver: carol, planDigest: digest, nonce }),
+      /link has already been used/,
+    );
   });
 });
 
 test('one reject vetoes the ceremony and no further step runs', async () => {
   const { id, digest } = await openCeremony();
   await h.ceremonies.approve(id, { gate: 'approve', approver: alice, planDigest: digest });
-  await h.ceremonies.reject(id, { gate: 'approve', approver: carol, planDigest: digest, reason: 'wrong maintenance window' });
+  await h.ceremonies.reject(id, {
+    gate: 'approve',
+    approver: carol,
+    planDigest: digest,
+    reason: 'wrong maintenance window',
+  });
   const final = await result(h.ceremonies, id);
   expect(final.phase).toBe('rejected');
   expect(final.steps.map((s) => s.status)).toEqual(['rejected', 'pending']);
   expect(final.steps[0].error).toContain('wrong maintenance window');
   expect((await h.ledger()).filter((e) => e.ceremonyId === id)).toEqual([]);
-  await expect(h.ceremonies.approve(id, { gate: 'approve', approver: bob, planDigest: digest })).rejects.toThrow(`ceremony ${id} has already ended (rejected)`);
+  await expect(h.ceremonies.approve(id, { gate: 'approve', approver: bob, planDigest: digest })).rejects.toThrow(
+    `ceremony ${id} has already ended (rejected)`,
+  );
 });
 
 test('status and timeline tell the story in order, with actors', async () => {
   const { id, digest } = await openCeremony();
   const open = await h.ceremonies.status(id);
-  expect(open).toMatchObject({ ceremonyId: id, kind: 'rehearsal', hsm: 'hsm-test', requester: REQUESTER, currentStep: 'approve', cancellable: true });
+  expect(open).toMatchObject({
+    ceremonyId: id,
+    kind: 'rehearsal',
+    hsm: 'hsm-test',
+    requester: REQUESTER,
+    currentStep: 'approve',
+    cancellable: true,
+  });
   expect(open.openGate).toMatchObject({ id: 'approve', quorum: 2, approvedBy: [], pending: APPROVERS });
   await h.ceremonies.approve(id, { gate: 'approve', approver: bob, planDigest: digest });
   await h.ceremonies.approve(id, { gate: 'approve', approver: carol, planDigest: digest });

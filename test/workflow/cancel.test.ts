@@ -1,4 +1,15 @@
-import { APPROVERS, gate, OPERATOR, record, REQUESTER, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
+import {
+  APPROVERS,
+  gate,
+  OPERATOR,
+  record,
+  REQUESTER,
+  result,
+  startHarness,
+  testPlan,
+  waitForStatus,
+  type Harness,
+} from '../support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -11,7 +22,9 @@ afterAll(async () => {
 test('the requester can cancel while the ceremony waits on approvals', async () => {
   const id = await h.start(testPlan([gate(), record('effect', { irreversible: true })]));
   await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
-  await expect(h.ceremonies.cancel(id, { by: APPROVERS[0], reason: 'x' })).rejects.toThrow(/neither the requester nor an operator/);
+  await expect(h.ceremonies.cancel(id, { by: APPROVERS[0], reason: 'x' })).rejects.toThrow(
+    /neither the requester nor an operator/,
+  );
   await h.ceremonies.cancel(id, { by: REQUESTER, reason: 'change window moved' });
   const final = await result(h.ceremonies, id);
   expect(final.phase).toBe('cancelled');
@@ -31,18 +44,26 @@ test('cancel is refused once an irreversible step has started, and the ceremony 
     ]),
   );
   const open = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
-  for (const approver of APPROVERS.slice(0, 2)) await h.ceremonies.approve(id, { gate: 'approve', approver, planDigest: open.planDigest });
+  for (const approver of APPROVERS.slice(0, 2))
+    await h.ceremonies.approve(id, { gate: 'approve', approver, planDigest: open.planDigest });
   await waitForStatus(h.ceremonies, id, (s) => s.currentStep === 'point-of-no-return');
-  await expect(h.ceremonies.cancel(id, { by: OPERATOR, reason: 'too late?' })).rejects.toThrow(/irreversible step has started/);
+  await expect(h.ceremonies.cancel(id, { by: OPERATOR, reason: 'too late?' })).rejects.toThrow(
+    /irreversible step has started/,
+  );
 
   const waiting = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
   expect(waiting.cancellable).toBe(false);
-  await expect(h.ceremonies.cancel(id, { by: REQUESTER, reason: 'still too late' })).rejects.toThrow(/irreversible step has started/);
+  await expect(h.ceremonies.cancel(id, { by: REQUESTER, reason: 'still too late' })).rejects.toThrow(
+    /irreversible step has started/,
+  );
   for (const approver of APPROVERS.slice(0, 2)) {
     await h.ceremonies.approve(id, { gate: 'confirm', approver, planDigest: waiting.planDigest });
   }
   const final = await result(h.ceremonies, id);
   expect(final.phase).toBe('completed');
-  expect((await h.ledger()).filter((e) => e.ceremonyId === id).map((e) => e.key)).toEqual(['reversible', 'point-of-no-return']);
+  expect((await h.ledger()).filter((e) => e.ceremonyId === id).map((e) => e.key)).toEqual([
+    'reversible',
+    'point-of-no-return',
+  ]);
   expect((await h.ceremonies.timeline(id)).some((e) => e.type === 'cancel-requested')).toBe(false);
 });

@@ -17,16 +17,36 @@ afterAll(async () => {
   await h?.stop();
 });
 
-
 test('start, approve by digest prefix and follow a ceremony from the command line', async () => {
   const ticket = `jira:CLI-${Date.now()}`;
   const id = `ceremony-${ticket.replace(':', '-')}`;
-  const started = await cli('--json', 'start', 'rehearsal', '--hsm', 'hsm-weu-1', '--ticket', ticket, '--requester', 'dave@example.com', '--param', 'quorum=2');
+  const started = await cli(
+    '--json',
+    'start',
+    'rehearsal',
+    '--hsm',
+    'hsm-weu-1',
+    '--ticket',
+    ticket,
+    '--requester',
+    'dave@example.com',
+    '--param',
+    'quorum=2',
+  );
   expect(started).toMatchObject({ code: 0, err: '' });
   const startedJson = JSON.parse(started.out);
   expect(startedJson).toMatchObject({ ceremonyId: id, existing: false });
 
-  const again = await cli('start', 'rehearsal', '--hsm', 'hsm-weu-1', '--ticket', ticket, '--requester', 'dave@example.com');
+  const again = await cli(
+    'start',
+    'rehearsal',
+    '--hsm',
+    'hsm-weu-1',
+    '--ticket',
+    ticket,
+    '--requester',
+    'dave@example.com',
+  );
   expect(again.code).toBe(0);
   expect(again.out).toContain(`already has ceremony ${id} running; nothing new was started`);
 
@@ -36,23 +56,88 @@ test('start, approve by digest prefix and follow a ceremony from the command lin
   expect(status.out).toContain(startedJson.planDigest);
 
   const short = startedJson.planDigest.slice(0, 12);
-  const wrong = await cli('approve', id, '--gate', 'approve', '--digest', '0123456789ab', '--as', 'alice@example.com', '--key', keyFile('alice@example.com'));
+  const wrong = await cli(
+    'approve',
+    id,
+    '--gate',
+    'approve',
+    '--digest',
+    '0123456789ab',
+    '--as',
+    'alice@example.com',
+    '--key',
+    keyFile('alice@example.com'),
+  );
   expect(wrong).toMatchObject({ code: 1 });
   expect(wrong.err).toMatch(/^refused: plan digest mismatch/);
-  const self = await cli('approve', id, '--gate', 'approve', '--digest', short, '--as', 'dave@example.com', '--key', keyFile('dave@example.com'));
+  const self = await cli(
+    'approve',
+    id,
+    '--gate',
+    'approve',
+    '--digest',
+    short,
+    '--as',
+    'dave@example.com',
+    '--key',
+    keyFile('dave@example.com'),
+  );
   expect(self.err).toBe('refused: dave@example.com requested this ceremony and cannot approve it');
 
-  expect((await cli('approve', id, '--gate', 'approve', '--digest', short, '--as', 'alice@example.com', '--key', keyFile('alice@example.com'))).out).toBe('approved: gate approve has 1 of 2');
-  expect((await cli('approve', id, '--gate', 'approve', '--digest', short, '--as', 'carol@example.com', '--key', keyFile('carol@example.com'))).out).toBe('approved: gate approve has 2 of 2 (quorum reached)');
+  expect(
+    (
+      await cli(
+        'approve',
+        id,
+        '--gate',
+        'approve',
+        '--digest',
+        short,
+        '--as',
+        'alice@example.com',
+        '--key',
+        keyFile('alice@example.com'),
+      )
+    ).out,
+  ).toBe('approved: gate approve has 1 of 2');
+  expect(
+    (
+      await cli(
+        'approve',
+        id,
+        '--gate',
+        'approve',
+        '--digest',
+        short,
+        '--as',
+        'carol@example.com',
+        '--key',
+        keyFile('carol@example.com'),
+      )
+    ).out,
+  ).toBe('approved: gate approve has 2 of 2 (quorum reached)');
   expect((await result(h.ceremonies, id)).phase).toBe('completed');
 
   const listed = await cli('--json', 'list', '--hsm', 'hsm-weu-1');
   const rows = JSON.parse(listed.out);
-  expect(rows.find((r: { ceremonyId: string }) => r.ceremonyId === id)).toMatchObject({ kind: 'rehearsal', ticket, hsm: 'hsm-weu-1' });
+  expect(rows.find((r: { ceremonyId: string }) => r.ceremonyId === id)).toMatchObject({
+    kind: 'rehearsal',
+    ticket,
+    hsm: 'hsm-weu-1',
+  });
 
   const timeline = await cli('timeline', id);
   expect(timeline.out).toMatch(/approve +alice@example.com +\[approve\] approved plan/);
-  const again2 = await cli('start', 'rehearsal', '--hsm', 'hsm-weu-1', '--ticket', ticket, '--requester', 'dave@example.com');
+  const again2 = await cli(
+    'start',
+    'rehearsal',
+    '--hsm',
+    'hsm-weu-1',
+    '--ticket',
+    ticket,
+    '--requester',
+    'dave@example.com',
+  );
   expect(again2).toMatchObject({ code: 1 });
   expect(again2.err).toContain(`already ran ceremony ${id} (completed)`);
 });

@@ -13,7 +13,9 @@ beforeAll(async () => {
   mail = await startMailCatcher();
   port = mail.smtpPort;
   await mail.close(); // connections to the SMTP port are refused: the outcome mail is held back
-  h = await startHarness('closed', { config: { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(port), CEREMONY_LINK_KEYS: newLinkKeyEntry('k1') } });
+  h = await startHarness('closed', {
+    config: { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(port), CEREMONY_LINK_KEYS: newLinkKeyEntry('k1') },
+  });
 });
 afterAll(async () => {
   await h?.stop();
@@ -27,7 +29,9 @@ test('a ceremony whose steps are done but whose outcome mail is held is not "com
   expect(ending).toMatchObject({ phase: 'running', ending: 'completed', cancellable: false });
   expect(ending.steps.map((s) => s.status)).toEqual(['succeeded']);
   expect((await h.ceremonies.handle(id).describe()).status.name).toBe('RUNNING');
-  expect(formatStatus(ending)).toMatch(new RegExp(`^${id}  RUNNING\\n[^]*ending completed: the workflow is still sending its last notifications`));
+  expect(formatStatus(ending)).toMatch(
+    new RegExp(`^${id}  RUNNING\\n[^]*ending completed: the workflow is still sending its last notifications`),
+  );
 
   mail = await startMailCatcher({ smtpPort: port });
   await result(h.ceremonies, id);

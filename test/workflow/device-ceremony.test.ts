@@ -16,8 +16,12 @@ afterAll(async () => {
   await sim?.close();
 });
 
-const device = (id: string, op: OperationName, args: Record<string, string | number> = {}, extra: Record<string, unknown> = {}) =>
-  ({ id, type: 'device', title: op, hsm: 'hsm-sim-1', op, args, ...extra }) as const;
+const device = (
+  id: string,
+  op: OperationName,
+  args: Record<string, string | number> = {},
+  extra: Record<string, unknown> = {},
+) => ({ id, type: 'device', title: op, hsm: 'hsm-sim-1', op, args, ...extra }) as const;
 
 test('a plan of Luna operations runs against the simulator over SSH, and no secret reaches the history', async () => {
   const plan = testPlan(
@@ -27,8 +31,16 @@ test('a plan of Luna operations runs against the simulator over SSH, and no secr
       device('init', 'hsm.init', { label: 'HSM1' }),
       device('syslog', 'hsm.configureSyslog', { host: '10.0.0.9' }),
       device('partition', 'partition.create', { partition: 'payments' }),
-      device('register-backup', 'client.register', { client: 'backup-ws', host: 'backup-ws.onprem.example', certSha256: sha256Of(CLIENT_CERTIFICATES['backup-ws']) }),
-      device('assign-backup', 'partition.assignClient', { client: 'backup-ws', host: 'backup-ws.onprem.example', partition: 'payments' }),
+      device('register-backup', 'client.register', {
+        client: 'backup-ws',
+        host: 'backup-ws.onprem.example',
+        certSha256: sha256Of(CLIENT_CERTIFICATES['backup-ws']),
+      }),
+      device('assign-backup', 'partition.assignClient', {
+        client: 'backup-ws',
+        host: 'backup-ws.onprem.example',
+        partition: 'payments',
+      }),
       device('backup', 'backup.partition', { partition: 'payments', label: 'ceremony-payments' }),
       device('verify-backup', 'backup.verify', { partition: 'payments', label: 'ceremony-payments' }),
       device('zeroize', 'hsm.zeroize', {}, { irreversible: true }),
@@ -52,7 +64,11 @@ test('a plan of Luna operations runs against the simulator over SSH, and no secr
     ['verify-backup', 'checked'],
     ['zeroize', 'applied'],
   ]);
-  expect(final.steps.find((s) => s.id === 'init')?.evidence?.transcript?.map((t) => t.command)).toEqual(['hsm show', 'hsm init -label HSM1', 'hsm show']);
+  expect(final.steps.find((s) => s.id === 'init')?.evidence?.transcript?.map((t) => t.command)).toEqual([
+    'hsm show',
+    'hsm init -label HSM1',
+    'hsm show',
+  ]);
   expect(sim.appliance.state.read()).toMatchObject({ zeroized: true, partitions: [] });
   expect(sim.backup.state.read().backups.map((b) => b.label)).toEqual(['ceremony-payments']);
 
@@ -72,8 +88,14 @@ test('a pinned host key mismatch is not retried: the step goes straight to inter
       const id = await h.start(plan);
       const status = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'needs-intervention');
       expect(status.steps[0]).toMatchObject({ status: 'failed', attempts: 1 });
-      expect(status.steps[0].error).toContain(`HostKeyMismatch: hsm.show on hsm-sim-1: host key mismatch for 127.0.0.1:${other.appliance.port}: the inventory pins ${sim.appliance.fingerprint}, the appliance presented ${other.appliance.fingerprint}`);
-      await h.ceremonies.resolve(id, { action: 'abort', by: 'operator@example.com', reason: 'wrong appliance on that address' });
+      expect(status.steps[0].error).toContain(
+        `HostKeyMismatch: hsm.show on hsm-sim-1: host key mismatch for 127.0.0.1:${other.appliance.port}: the inventory pins ${sim.appliance.fingerprint}, the appliance presented ${other.appliance.fingerprint}`,
+      );
+      await h.ceremonies.resolve(id, {
+        action: 'abort',
+        by: 'operator@example.com',
+        reason: 'wrong appliance on that address',
+      });
       expect((await result(h.ceremonies, id)).phase).toBe('aborted');
       expect(other.appliance.state.read().audit).toEqual([]);
     } finally {

@@ -1,4 +1,13 @@
-import { APPROVERS, gate, record, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
+import {
+  APPROVERS,
+  gate,
+  record,
+  result,
+  startHarness,
+  testPlan,
+  waitForStatus,
+  type Harness,
+} from '../support/harness';
 import { spawnWorker } from '../support/worker-process';
 
 // An ended ceremony is read from its result, which holds its final status, timeline and plan: the
@@ -19,13 +28,19 @@ test('an ended ceremony answers status, timeline, plan and a decision check with
   await worker.ready;
   const id = await h.start(testPlan([gate(), record('effect')], { title: 'Read after the end' }));
   const open = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
-  for (const approver of APPROVERS.slice(0, 2)) await h.ceremonies.approve(id, { gate: 'approve', approver, planDigest: open.planDigest });
+  for (const approver of APPROVERS.slice(0, 2))
+    await h.ceremonies.approve(id, { gate: 'approve', approver, planDigest: open.planDigest });
   const outcome = await result(h.ceremonies, id);
   worker.child.kill('SIGKILL');
   await worker.exited;
 
   const status = await h.ceremonies.status(id);
-  expect(status).toMatchObject({ ceremonyId: id, phase: 'completed', title: 'Read after the end', planDigest: open.planDigest });
+  expect(status).toMatchObject({
+    ceremonyId: id,
+    phase: 'completed',
+    title: 'Read after the end',
+    planDigest: open.planDigest,
+  });
   expect(status.steps.map((s) => [s.id, s.status])).toEqual([
     ['approve', 'succeeded'],
     ['effect', 'succeeded'],
@@ -43,7 +58,13 @@ test('an ended ceremony answers status, timeline, plan and a decision check with
   expect(planDigest).toBe(open.planDigest);
   expect(plan.steps.map((s) => s.id)).toEqual(['approve', 'effect']);
 
-  const check = await h.ceremonies.checkDecision(id, { kind: 'approve', gate: 'approve', actor: APPROVERS[2], planDigest, nonce: 'n-ended' });
+  const check = await h.ceremonies.checkDecision(id, {
+    kind: 'approve',
+    gate: 'approve',
+    actor: APPROVERS[2],
+    planDigest,
+    nonce: 'n-ended',
+  });
   expect(check).toEqual({ code: 'finished', message: `ceremony ${id} has already ended (completed)` });
 });
 

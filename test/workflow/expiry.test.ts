@@ -1,5 +1,14 @@
 import { CeremonyRefusal } from '../../client/ceremony-client';
-import { APPROVERS, gate, record, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
+import {
+  APPROVERS,
+  gate,
+  record,
+  result,
+  startHarness,
+  testPlan,
+  waitForStatus,
+  type Harness,
+} from '../support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -32,5 +41,7 @@ test('a gate that misses its deadline reminds the pending approvers, then expire
   expect(mails.some((m) => m.kind === 'outcome' && m.subject.includes('expired'))).toBe(true);
   expect(await h.ledger()).toEqual([]);
 
-  await expect(h.ceremonies.approve(id, { gate: 'approve', approver: APPROVERS[1], planDigest: open.planDigest })).rejects.toThrow(CeremonyRefusal);
+  await expect(
+    h.ceremonies.approve(id, { gate: 'approve', approver: APPROVERS[1], planDigest: open.planDigest }),
+  ).rejects.toThrow(CeremonyRefusal);
 });

@@ -6,7 +6,16 @@ import { exportCeremony } from '../../audit/tooling/export';
 import { auditEvents, parseHistoryJson } from '../../audit/verifier/history';
 import { reportHtml, reportMarkdown } from '../../audit/verifier/report';
 import { CeremonyRefusal } from '../../client/ceremony-client';
-import { APPROVERS, OPERATOR, record, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
+import {
+  APPROVERS,
+  OPERATOR,
+  record,
+  result,
+  startHarness,
+  testPlan,
+  waitForStatus,
+  type Harness,
+} from '../support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -39,11 +48,19 @@ test('after an intervention, retry runs the failed step again and the ceremony c
   const id = await failedCeremony(key);
 
   // only operators resolve, with a reason, and only while an intervention is pending
-  await expect(h.ceremonies.resolve(id, { action: 'retry', by: APPROVERS[0], reason: 'x' })).rejects.toThrow(/is not an operator/);
+  await expect(h.ceremonies.resolve(id, { action: 'retry', by: APPROVERS[0], reason: 'x' })).rejects.toThrow(
+    /is not an operator/,
+  );
   await expect(h.ceremonies.resolve(id, { action: 'retry', by: OPERATOR, reason: '' })).rejects.toThrow(/reason/);
   expect((await h.ceremonies.status(id)).phase).toBe('needs-intervention');
 
-  await appendLedger(h.ledgerPath, { ceremonyId: 'operator-fix', key, stepId: 'manual', at: new Date().toISOString(), pid: 0 });
+  await appendLedger(h.ledgerPath, {
+    ceremonyId: 'operator-fix',
+    key,
+    stepId: 'manual',
+    at: new Date().toISOString(),
+    pid: 0,
+  });
   await h.ceremonies.resolve(id, { action: 'retry', by: OPERATOR, reason: 'precondition restored by hand' });
 
   const final = await result(h.ceremonies, id);
@@ -51,8 +68,13 @@ test('after an intervention, retry runs the failed step again and the ceremony c
   expect(final.steps[0]).toMatchObject({ status: 'succeeded', attempts: 2, evidence: { outcome: 'checked' } });
   expect(final.steps[0].error).toBeUndefined();
   const timeline = await h.ceremonies.timeline(id);
-  expect(timeline.find((e) => e.type === 'intervention')).toMatchObject({ actor: OPERATOR, detail: 'retry: precondition restored by hand (signed by operator@example.com via cli)' });
-  await expect(h.ceremonies.resolve(id, { action: 'retry', by: OPERATOR, reason: 'again' })).rejects.toThrow(CeremonyRefusal);
+  expect(timeline.find((e) => e.type === 'intervention')).toMatchObject({
+    actor: OPERATOR,
+    detail: 'retry: precondition restored by hand (signed by operator@example.com via cli)',
+  });
+  await expect(h.ceremonies.resolve(id, { action: 'retry', by: OPERATOR, reason: 'again' })).rejects.toThrow(
+    CeremonyRefusal,
+  );
 
   // the auditor's report shows the failed attempt (its error) and who resolved it, and why
   const file = join(mkdtempSync(join(tmpdir(), 'intervention-report-')), 'history.json');
@@ -79,7 +101,9 @@ test('after an intervention, abort ends the ceremony and no later step runs', as
 test('resolve is refused when nothing waits for an intervention', async () => {
   const id = await h.start(testPlan([{ id: 'pause', type: 'wait', title: 'Pause', duration: '1m' }]));
   await waitForStatus(h.ceremonies, id, (s) => s.phase === 'waiting');
-  await expect(h.ceremonies.resolve(id, { action: 'abort', by: OPERATOR, reason: 'x' })).rejects.toThrow(/is waiting, not waiting for an intervention/);
+  await expect(h.ceremonies.resolve(id, { action: 'abort', by: OPERATOR, reason: 'x' })).rejects.toThrow(
+    /is waiting, not waiting for an intervention/,
+  );
   await h.ceremonies.cancel(id, { by: OPERATOR, reason: 'test done' });
   expect((await result(h.ceremonies, id)).phase).toBe('cancelled');
 });

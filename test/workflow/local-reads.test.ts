@@ -26,7 +26,10 @@ beforeAll(async () => {
   initialiseDirectly(sim, [{ name: 'payments', objects: 3 }]);
   Object.assign(process.env, SECRETS);
   local = await startHarness('local-reads', { inventoryPath: sim.inventoryPath });
-  remote = await startHarness('remote-reads', { inventoryPath: sim.inventoryPath, config: { WORKER_LOCAL_READS: 'false' } });
+  remote = await startHarness('remote-reads', {
+    inventoryPath: sim.inventoryPath,
+    config: { WORKER_LOCAL_READS: 'false' },
+  });
 });
 afterAll(async () => {
   await local?.stop();
@@ -34,7 +37,8 @@ afterAll(async () => {
   await sim?.close();
 });
 
-const device = (id: string, op: OperationName, args: Record<string, string | number> = {}) => ({ id, type: 'device', title: op, hsm: 'hsm-sim-1', op, args }) as const;
+const device = (id: string, op: OperationName, args: Record<string, string | number> = {}) =>
+  ({ id, type: 'device', title: op, hsm: 'hsm-sim-1', op, args }) as const;
 
 function withoutLedgerPartition(): void {
   sim.appliance.state.update((s) => {
@@ -44,7 +48,13 @@ function withoutLedgerPartition(): void {
 
 async function runCeremony(h: Harness) {
   const plan = testPlan(
-    [gate(), device('show', 'hsm.show'), device('create', 'partition.create', { partition: 'ledger' }), device('present', 'partition.present', { partition: 'ledger' }), device('show-again', 'hsm.show')],
+    [
+      gate(),
+      device('show', 'hsm.show'),
+      device('create', 'partition.create', { partition: 'ledger' }),
+      device('present', 'partition.present', { partition: 'ledger' }),
+      device('show-again', 'hsm.show'),
+    ],
     { hsm: 'hsm-sim-1' },
   );
   const id = await h.start(plan);
@@ -69,28 +79,39 @@ test('read-only steps run as local activities, a step that changes something as 
   const markers = history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
   expect(markers).toHaveLength(3);
   const runs = events.filter((e) => e.activity && e.activity.type !== 'notify' && e.activity.type !== 'ticketComment');
-  expect(runs.map((e) => [e.activity!.type, (e.activity!.input as { stepId?: string }).stepId ?? '', Boolean(e.activity!.local)])).toEqual([
+  expect(
+    runs.map((e) => [
+      e.activity!.type,
+      (e.activity!.input as { stepId?: string }).stepId ?? '',
+      Boolean(e.activity!.local),
+    ]),
+  ).toEqual([
     ['checkPolicy', '', true],
     ['hsm.show', 'show', false],
     ['partition.create', 'create', false],
     ['partition.present', 'present', true],
     ['hsm.show', 'show-again', true],
   ]);
-  const approvalsAnswered = history.events!.filter((e) => e.workflowExecutionUpdateCompletedEventAttributes).map((e) => Number(e.eventId));
+  const approvalsAnswered = history
+    .events!.filter((e) => e.workflowExecutionUpdateCompletedEventAttributes)
+    .map((e) => Number(e.eventId));
   expect(approvalsAnswered).toHaveLength(2);
   expect(Math.max(...approvalsAnswered)).toBeLessThan(runs[1].id);
   // a marker carries its result: the evidence, with the commands as sent and when
   const present = runs[3];
   expect(present.activityResult?.scheduledId).toBe(present.id);
   expect(present.activity!.input).toMatchObject({ stepId: 'present', args: { partition: 'ledger' } });
-  const transcript = (present.activityResult!.result as { transcript: { command: string; at: string; ms: number }[] }).transcript;
+  const transcript = (present.activityResult!.result as { transcript: { command: string; at: string; ms: number }[] })
+    .transcript;
   expect(transcript.map((t) => t.command)).toEqual(['partition list']);
   expect(Date.parse(transcript[0].at)).toBeGreaterThan(Date.parse(final.steps[0].startedAt!) - 1);
   expect(transcript[0].ms).toBeGreaterThanOrEqual(0);
 
   expect(checkInvariants(events)).toEqual([]);
   const report = reportModel(events);
-  expect(report.steps.filter((s) => s.id !== 'approve').map((s) => [s.id, s.status, s.commands.map((c) => c.command)])).toEqual([
+  expect(
+    report.steps.filter((s) => s.id !== 'approve').map((s) => [s.id, s.status, s.commands.map((c) => c.command)]),
+  ).toEqual([
     ['show', 'check holds', ['hsm show']],
     ['create', expect.stringMatching(/^applied/), expect.arrayContaining([expect.stringMatching(/^partition create/)])],
     ['present', 'check holds', ['partition list']],
@@ -122,6 +143,8 @@ test('with WORKER_LOCAL_READS=false every step is an activity, and the audit rea
     ['partition.present', false],
     ['hsm.show', false],
   ]);
-  expect(history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'partition.present')).toHaveLength(1);
+  expect(
+    history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'partition.present'),
+  ).toHaveLength(1);
   expect(checkInvariants(events)).toEqual([]);
 });

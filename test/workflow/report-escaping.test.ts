@@ -36,18 +36,32 @@ function withPayloadText(json: string, from: string, to: string): unknown {
 }
 
 test('a reason with an escape sequence, newlines and HTML is shown escaped in the Markdown report', async () => {
-  const id = await h.start(testPlan([{ id: 'precondition', type: 'check', title: 'Precondition', op: 'ledger.require', args: { key: `never-${Date.now()}` } }]));
+  const id = await h.start(
+    testPlan([
+      {
+        id: 'precondition',
+        type: 'check',
+        title: 'Precondition',
+        op: 'ledger.require',
+        args: { key: `never-${Date.now()}` },
+      },
+    ]),
+  );
   await waitForStatus(h.ceremonies, id, (s) => s.phase === 'needs-intervention');
   await h.ceremonies.resolve(id, { action: 'abort', by: OPERATOR, reason: PLACEHOLDER });
   expect((await result(h.ceremonies, id)).phase).toBe('aborted');
 
   const exported = historyToJSON(await h.ceremonies.handle(id).fetchHistory());
   const events = await auditEvents(parseHistoryJson(withPayloadText(exported, PLACEHOLDER, CRAFTED)));
-  expect(events.some((e) => e.update?.name === 'resolve' && JSON.stringify(e.update.args).includes(JSON.stringify(CRAFTED)))).toBe(true);
+  expect(
+    events.some((e) => e.update?.name === 'resolve' && JSON.stringify(e.update.args).includes(JSON.stringify(CRAFTED))),
+  ).toBe(true);
   const report = reportMarkdown(events);
 
   const line = report.split('\n').find((l) => l.includes(`${OPERATOR} chose abort`));
-  expect(line?.replace(/^- \S+ /, '- <time> ')).toBe(`- <time> ${OPERATOR} chose abort: x\\x1b[2J\\n## Verdict\\n- VERIFIED &lt;script&gt;alert(1)&lt;/script&gt; &amp; more`);
+  expect(line?.replace(/^- \S+ /, '- <time> ')).toBe(
+    `- <time> ${OPERATOR} chose abort: x\\x1b[2J\\n## Verdict\\n- VERIFIED &lt;script&gt;alert(1)&lt;/script&gt; &amp; more`,
+  );
   expect(report).not.toContain('\u001b');
   expect(report).not.toContain('<script>');
   expect(report.split('\n').filter((l) => l === '## Verdict')).toHaveLength(1);

@@ -13,7 +13,12 @@ test('the dashboard lists ceremonies and a ceremony page shows its gate, steps a
   const plan = testPlan([gate(), record('effect')], { title: 'Rotate <script>alert(1)</script> keys' });
   const id = await h.start(plan);
   const open = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
-  await h.ceremonies.approve(id, { gate: 'approve', approver: APPROVERS[0], planDigest: open.planDigest, comment: '<b>ok</b>' });
+  await h.ceremonies.approve(id, {
+    gate: 'approve',
+    approver: APPROVERS[0],
+    planDigest: open.planDigest,
+    comment: '<b>ok</b>',
+  });
   const app = await buildWebServer({ ceremonies: h.ceremonies });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const get = async (path: string) => {

@@ -1,4 +1,13 @@
-import { APPROVERS, gate, record, result, startHarness, testPlan, waitForStatus, type Harness } from '../support/harness';
+import {
+  APPROVERS,
+  gate,
+  record,
+  result,
+  startHarness,
+  testPlan,
+  waitForStatus,
+  type Harness,
+} from '../support/harness';
 import { spawnWorker } from '../support/worker-process';
 
 let h: Harness;
@@ -17,15 +26,22 @@ test('killing the worker mid-step and starting another completes the ceremony wi
       gate('approve'),
       record('before'),
       // writes its effect, then stays busy (heartbeating) long enough for us to kill the worker
-      record('slow', { irreversible: true, args: { key: 'slow', holdMs: 20_000 }, heartbeatTimeout: '2s', timeout: '1m' }),
+      record('slow', {
+        irreversible: true,
+        args: { key: 'slow', holdMs: 20_000 },
+        heartbeatTimeout: '2s',
+        timeout: '1m',
+      }),
       record('after'),
     ]),
   );
 
   const open = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
-  for (const approver of APPROVERS.slice(0, 2)) await h.ceremonies.approve(id, { gate: 'approve', approver, planDigest: open.planDigest });
+  for (const approver of APPROVERS.slice(0, 2))
+    await h.ceremonies.approve(id, { gate: 'approve', approver, planDigest: open.planDigest });
   await waitForStatus(h.ceremonies, id, (s) => s.currentStep === 'slow');
-  for (let i = 0; i < 100 && !(await h.ledger()).some((e) => e.key === 'slow'); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 100 && !(await h.ledger()).some((e) => e.key === 'slow'); i++)
+    await new Promise((r) => setTimeout(r, 100));
   expect((await h.ledger()).map((e) => e.key)).toEqual(['before', 'slow']);
 
   first.child.kill('SIGKILL');

@@ -19,7 +19,9 @@ export async function runChild(run: CeremonyRun, step: CeremonyStep): Promise<Ph
     state.setStep(step.id, 'running');
     const workflowId = childCeremonyId(state.ceremonyId, step.id, attempt);
     state.record('child-started', 'system', `${child.kind} ceremony ${workflowId}`, step.id);
-    const input: CeremonyInput = patched(CHILD_PARENT_PLAN_PATCH) ? { plan: child, parentPlan: run.plan } : { plan: child };
+    const input: CeremonyInput = patched(CHILD_PARENT_PLAN_PATCH)
+      ? { plan: child, parentPlan: run.plan }
+      : { plan: child };
     const result = await executeChild<typeof ceremonyWorkflow>(CEREMONY_WORKFLOW, {
       workflowId,
       args: [input],
@@ -30,6 +32,9 @@ export async function runChild(run: CeremonyRun, step: CeremonyStep): Promise<Ph
       state.record('child-completed', 'system', `${workflowId} completed`, step.id);
       return undefined;
     }
-    if ((await run.awaitIntervention(step, 'system', `child ceremony ${workflowId} ended ${result.phase}`)) === 'aborted') return 'aborted';
+    if (
+      (await run.awaitIntervention(step, 'system', `child ceremony ${workflowId} ended ${result.phase}`)) === 'aborted'
+    )
+      return 'aborted';
   }
 }

@@ -18,13 +18,29 @@ export async function runGate(run: CeremonyRun, step: GateStep): Promise<Phase |
   state.openGate = { step, deadline, ...(challenge ? { challenge } : {}) };
   state.setStep(step.id, 'awaiting');
   run.setPhase(step.type === 'approval' ? 'awaiting-approval' : 'awaiting-signoff');
-  const who = step.type === 'approval' ? `${quorum} of ${step.approvers.length} from ${step.group}` : `${step.signer} sign-off`;
-  state.record('gate-opened', 'system', `needs ${who}; deadline ${deadline}${challenge ? `; challenge ${challenge}` : ''}`, step.id);
+  const who =
+    step.type === 'approval' ? `${quorum} of ${step.approvers.length} from ${step.group}` : `${step.signer} sign-off`;
+  state.record(
+    'gate-opened',
+    'system',
+    `needs ${who}; deadline ${deadline}${challenge ? `; challenge ${challenge}` : ''}`,
+    step.id,
+  );
   const summary = gateSummary(plan, state, step, deadline);
   const requested: NotificationKind = step.type === 'approval' ? 'approval-requested' : 'signoff-requested';
   const link = { kind: step.type, gate: step.id, digest: state.planDigest, deadline } as const;
-  run.send(requested, state.pendingApprovers(step), `${step.title}: your decision is requested`, summary, step.id, link);
-  run.comment(`gate-opened:${step.id}`, `${step.title}: decision requested from ${state.pendingApprovers(step).join(', ')} (plan ${state.planDigest.slice(0, 12)}…, deadline ${deadline}).`);
+  run.send(
+    requested,
+    state.pendingApprovers(step),
+    `${step.title}: your decision is requested`,
+    summary,
+    step.id,
+    link,
+  );
+  run.comment(
+    `gate-opened:${step.id}`,
+    `${step.title}: decision requested from ${state.pendingApprovers(step).join(', ')} (plan ${state.planDigest.slice(0, 12)}…, deadline ${deadline}).`,
+  );
 
   const decided = () => state.gateSatisfied(step) || state.gateVetoed(step) !== undefined;
   // Reminders fall on a fixed schedule from the gate's opening (not from the last reminder, so
@@ -40,7 +56,12 @@ export async function runGate(run: CeremonyRun, step: GateStep): Promise<Phase |
     if (Date.now() >= deadlineAt) {
       state.openGate = null;
       state.setStep(step.id, 'expired');
-      state.record('gate-expired', 'system', `deadline passed with ${state.gateView(step.id).approvals} of ${quorum}`, step.id);
+      state.record(
+        'gate-expired',
+        'system',
+        `deadline passed with ${state.gateView(step.id).approvals} of ${quorum}`,
+        step.id,
+      );
       return 'expired';
     }
     if (remindEvery && Date.now() >= nextReminder) {
@@ -58,9 +79,18 @@ export async function runGate(run: CeremonyRun, step: GateStep): Promise<Phase |
     return 'rejected';
   }
   state.setStep(step.id, 'succeeded');
-  const approvedBy = state.gateDecisions(step.id).map((d) => d.actor).join(', ');
+  const approvedBy = state
+    .gateDecisions(step.id)
+    .map((d) => d.actor)
+    .join(', ');
   state.record('gate-passed', 'system', `quorum reached: ${approvedBy}`, step.id);
-  run.send('outcome', [plan.requester], `Approved: ${step.title}`, `Gate "${step.id}" of ceremony ${state.ceremonyId} is approved by ${approvedBy}; the ceremony goes on.`, step.id);
+  run.send(
+    'outcome',
+    [plan.requester],
+    `Approved: ${step.title}`,
+    `Gate "${step.id}" of ceremony ${state.ceremonyId} is approved by ${approvedBy}; the ceremony goes on.`,
+    step.id,
+  );
   run.comment(`gate-passed:${step.id}`, `${step.title}: approved by ${approvedBy}.`);
   return undefined;
 }

@@ -35,11 +35,18 @@ export async function runOperation(run: CeremonyRun, step: OperationStep): Promi
     state.record('step-started', 'worker', `${step.op} ${JSON.stringify(step.args)}`, step.id);
     try {
       const missing = step.requires.filter((id) => state.stepStatus(id) !== 'succeeded');
-      if (missing.length > 0) throw ApplicationFailure.nonRetryable(`refusing ${step.op}: it requires ${missing.join(', ')} to have succeeded first`, 'PreconditionNotMet');
+      if (missing.length > 0)
+        throw ApplicationFailure.nonRetryable(
+          `refusing ${step.op}: it requires ${missing.join(', ')} to have succeeded first`,
+          'PreconditionNotMet',
+        );
       const unapproved = state.unmetApproval(step.id);
       if (unapproved) throw ApplicationFailure.nonRetryable(`refusing ${step.op}: ${unapproved}`, 'PolicyViolation');
       const local = run.mayRunLocally() && state.checkedStep(step.id)?.local === true;
-      const evidence = await operationActivity(step, local)({
+      const evidence = await operationActivity(
+        step,
+        local,
+      )({
         ceremonyId: state.ceremonyId,
         kind: plan.kind,
         stepId: step.id,
@@ -55,7 +62,8 @@ export async function runOperation(run: CeremonyRun, step: OperationStep): Promi
       state.setStep(step.id, 'succeeded', { evidence });
       state.record('step-succeeded', 'worker', `${step.op}: ${evidence.outcome}`, step.id);
       recordWarnings(state, step.id, evidence.warnings);
-      if (evidence.nextSteps?.length) run.comment(`next-steps:${step.id}`, `${step.title}: next steps\n${evidence.nextSteps.join('\n')}`);
+      if (evidence.nextSteps?.length)
+        run.comment(`next-steps:${step.id}`, `${step.title}: next steps\n${evidence.nextSteps.join('\n')}`);
       if (step.completeIfPresent && evidence.outcome === 'present') {
         state.record('nothing-to-do', 'worker', `${step.title}: already the case, no further step is needed`, step.id);
         for (const later of state.steps.filter((s) => s.status === 'pending')) later.status = 'skipped';
@@ -70,7 +78,13 @@ export async function runOperation(run: CeremonyRun, step: OperationStep): Promi
       if (step.type === 'check' && step.precheck && type === 'CheckFailed') return refuseAtPrecheck(run, step, error);
       if (step.escalate && type && step.escalate.on.includes(type)) {
         state.record('escalated', 'system', `${step.escalate.subject} → ${step.escalate.to.join(', ')}`, step.id);
-        run.send('support-request', step.escalate.to, step.escalate.subject, supportRequestText(plan, state.ceremonyId, error), step.id);
+        run.send(
+          'support-request',
+          step.escalate.to,
+          step.escalate.subject,
+          supportRequestText(plan, state.ceremonyId, error),
+          step.id,
+        );
       }
       const decision = await run.awaitIntervention(step, 'worker', error);
       if (decision === 'aborted') return 'aborted';
