@@ -139,6 +139,34 @@ export async function cryptoOfficerLogin(ctx: OperationContext, partition: strin
   await ws.run('role login -name co', { answers: roleLoginAnswers(co), secrets: [co] });
 }
 
+/** The slot the backup workstation's LunaCM shows for a partition of the appliance (assigned to
+ * its client), and that partition's Crypto Officer secret: read before any command is sent. */
+export async function visiblePartition(
+  ctx: OperationContext,
+  slots: { id: number; serial: string }[],
+  partition: { name: string; serial: string },
+): Promise<{ slot: number; co: string }> {
+  const slot = slots.find((s) => s.serial === partition.serial)?.id;
+  if (slot === undefined) {
+    throw new VerificationFailed(
+      `partition ${partition.name} (${partition.serial}) is not visible from ${ctx.backupDevice().ref}: assign it to the backup workstation's client first`,
+    );
+  }
+  return { slot, co: await partitionSecret(ctx, partition.name, 'co') };
+}
+
+/** Select the partition's slot and log its Crypto Officer in (the interlock above first): the
+ * commands sent, for the evidence. */
+export async function cryptoOfficerSession(
+  ctx: OperationContext,
+  partition: string,
+  { slot, co }: { slot: number; co: string },
+): Promise<string[]> {
+  await ctx.backupDevice().run(`slot set -slot ${slot}`);
+  await cryptoOfficerLogin(ctx, partition, co);
+  return [`slot set -slot ${slot}`, 'role show -name co', 'role login -name co'];
+}
+
 /** Back a partition up to the on-prem Luna Backup HSM: LunaCM on the backup workstation, logged
  * in to the partition's slot as its Crypto Officer (Thales, `partition archive backup`). */
 export const backupPartition = defineOperation('backup.partition', {
@@ -175,18 +203,11 @@ export const backupPartition = defineOperation('backup.partition', {
     const label = target?.label ?? args.label ?? ceremonyBackupLabel(ctx.hsm ?? '', partition, ctx.ceremonyId);
     const slots = await readSlots(ws);
     const backupSlot = backupHsmSlot(slots, ws.ref);
-    const sourceSlot = slots.find((s) => s.serial === source.serial)?.id;
-    if (sourceSlot === undefined) {
-      throw new VerificationFailed(
-        `partition ${partition} (${source.serial}) is not visible from ${ws.ref}: assign it to the backup workstation's client first`,
-      );
-    }
-    const co = await partitionSecret(ctx, partition, 'co');
+    const session = await visiblePartition(ctx, slots, { name: partition, serial: source.serial });
     // the backup partition gets the source partition's own cloning domain (Thales, `partition
     // archive backup`: any other leaves an empty backup partition)
     const [so, domain] = [await ws.secret('backupHsmSo'), await partitionSecret(ctx, partition, 'domain')];
-    await ws.run(`slot set -slot ${sourceSlot}`);
-    await cryptoOfficerLogin(ctx, partition, co);
+    const loggedIn = await cryptoOfficerSession(ctx, partition, session);
     const command = `partition archive backup -slot ${backupSlot} -partition ${label}${target ? ' -replace' : ''}`;
     ctx.markActing();
     try {
@@ -194,7 +215,7 @@ export const backupPartition = defineOperation('backup.partition', {
         // creating (or replacing) the backup partition asks for the Backup HSM SO and the domain
         // (perhaps the domain twice, to confirm it); any other question fails the step unanswered
         answers: archiveBackupAnswers({ so, domain, replacing: target !== undefined }),
-        secrets: [so, domain, co],
+        secrets: [so, domain, session.co],
       });
     } catch (err) {
       // a failed backup may leave a backup partition behind (a domain mismatch leaves it empty)
@@ -210,15 +231,7 @@ export const backupPartition = defineOperation('backup.partition', {
       throw err;
     }
     return {
-      commands: [
-        'partition list',
-        'slot list',
-        `partition archive list -slot ${backupSlot}`,
-        `slot set -slot ${sourceSlot}`,
-        'role show -name co',
-        'role login -name co',
-        command,
-      ],
+      commands: ['partition list', 'slot list', `partition archive list -slot ${backupSlot}`, ...loggedIn, command],
     };
   },
   // LunaCM runs in this session: when the session is lost, the hangup ends LunaCM and its backup

@@ -14,7 +14,7 @@ import {
 import { IncompleteRestore, VerificationFailed } from '../device/errors';
 import { archiveRestoreAnswers } from '../device/lunacm-answers';
 import { FailureType, nonRetryable } from '../errors';
-import { backupDay, cryptoOfficerLogin, partitionSecret } from './backup';
+import { backupDay, cryptoOfficerSession, partitionSecret, visiblePartition } from './backup';
 import { defineOperation, type OperationContext } from './operation';
 import type { OperationState } from '../../contract/operation-states';
 
@@ -222,28 +222,14 @@ export const backupRestore = defineOperation('backup.restore', {
     const ws = ctx.backupDevice();
     const slots = await readSlots(ws);
     const backupSlot = backupHsmSlot(slots, ws.ref);
-    const slot = slots.find((s) => s.serial === target.serial)?.id;
-    if (slot === undefined)
-      throw new VerificationFailed(
-        `partition ${args.partition} (${target.serial}) is not visible from ${ws.ref}: assign it to the backup workstation's client first`,
-      );
-    const co = await partitionSecret(ctx, args.partition, 'co');
+    const session = await visiblePartition(ctx, slots, { name: args.partition, serial: target.serial });
     const [so, domain] = [await ws.secret('backupHsmSo'), await partitionSecret(ctx, args.partition, 'domain')];
-    await ws.run(`slot set -slot ${slot}`);
-    await cryptoOfficerLogin(ctx, args.partition, co);
+    const loggedIn = await cryptoOfficerSession(ctx, args.partition, session);
     const command = `partition archive restore -slot ${backupSlot} -partition ${backup.label}`;
     ctx.markActing();
-    await ws.run(command, { answers: archiveRestoreAnswers({ so, domain }), secrets: [so, domain, co] });
+    await ws.run(command, { answers: archiveRestoreAnswers({ so, domain }), secrets: [so, domain, session.co] });
     return {
-      commands: [
-        'partition list',
-        'slot list',
-        `partition archive list -slot ${backupSlot}`,
-        `slot set -slot ${slot}`,
-        'role show -name co',
-        'role login -name co',
-        command,
-      ],
+      commands: ['partition list', 'slot list', `partition archive list -slot ${backupSlot}`, ...loggedIn, command],
     };
   },
   // LunaCM runs in this session: the hangup ends it, so after a loss one probe decides
@@ -295,25 +281,12 @@ export const scratchClear = defineOperation('scratch.clear', {
   async act(ctx, { partition }) {
     const target = await targetPartition(ctx, partition);
     const ws = ctx.backupDevice();
-    const slot = (await readSlots(ws)).find((s) => s.serial === target.serial)?.id;
-    if (slot === undefined)
-      throw new VerificationFailed(
-        `partition ${partition} (${target.serial}) is not visible from ${ws.ref}: assign it to the backup workstation's client first`,
-      );
-    const co = await partitionSecret(ctx, partition, 'co');
-    await ws.run(`slot set -slot ${slot}`);
-    await cryptoOfficerLogin(ctx, partition, co);
+    const session = await visiblePartition(ctx, await readSlots(ws), { name: partition, serial: target.serial });
+    const loggedIn = await cryptoOfficerSession(ctx, partition, session);
     ctx.markActing();
-    await ws.run('partition clear -force', { secrets: [co] });
+    await ws.run('partition clear -force', { secrets: [session.co] });
     return {
-      commands: [
-        'partition list',
-        'slot list',
-        `slot set -slot ${slot}`,
-        'role show -name co',
-        'role login -name co',
-        'partition clear -force',
-      ],
+      commands: ['partition list', 'slot list', ...loggedIn, 'partition clear -force'],
     };
   },
   resumeWindowMs: 0,
