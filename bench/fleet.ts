@@ -1,8 +1,11 @@
 // fleet: N gated ceremonies (N from BENCH_FLEET_SIZES) over 64 simulated appliances, each a gate
 // then 5 read-only device steps (one lunash command each, 20 ms device latency). All park at the
 // gate first, then are released at a fixed rate by an approval (a signed Update, as the CLI
-// sends it). Per N: step p50/p99 from the release to the step's end, first-step p99, the least
-// those could be given the device latency, the worker's peak RSS (its own process), failures.
+// sends it). Per N: step p50/p99 from the approval request to the step's end, first-step p99, the
+// least those could be given the device latency, the worker's peak RSS (its own process), failures.
+// Then the burst (BENCH_FLEET_BURST_SIZES): all approvals sent at once, beside Temporal's floor on
+// the same server: as many ceremony-shaped trivial workflows (a signal, then as many trivial
+// activities sleeping the device latency), all signalled at once.
 // The appliances run in 2 processes of their own, state in memory: the bench measures the
 // orchestrator, not the simulator.
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -14,6 +17,7 @@ import { spawnWorkerProcess } from '../worker/process';
 import { startDeviceFleet } from './device-fleet';
 import { BENCH_SECRETS_ENV, benchApplianceName, writeBenchInventory } from './fleet-support';
 import { COMMANDS_PER_STEP, runGatedFleet, STEPS_PER_CEREMONY } from './gated-fleet';
+import { startFloor } from './floor';
 import { benchKeys } from './harness';
 import { benchServer, round } from './support';
 
@@ -23,6 +27,7 @@ const DEVICE_PROCESSES = 2;
 const DEVICE_LATENCY_MS = 20;
 const RELEASE_PER_SECOND = loadConfig().BENCH_FLEET_RELEASE_PER_SECOND;
 const SIZES = loadConfig().BENCH_FLEET_SIZES.split(',').map(Number);
+const BURST_SIZES = loadConfig().BENCH_FLEET_BURST_SIZES.split(',').map(Number);
 
 /** The worker process as production runs it, so its RSS is its own; the engine tests' entry
  * (`runWorkerProcess` with hand-written plans accepted: the bench's gated plans are not the
@@ -51,42 +56,65 @@ export async function fleet(): Promise<Record<string, unknown>> {
   const devices = await startDeviceFleet(join(dir, 'devices'), hsms, DEVICE_PROCESSES, DEVICE_LATENCY_MS);
   const inventoryPath = join(dir, 'inventory.yaml');
   writeBenchInventory(inventoryPath, devices.appliances);
-  const runs: Record<string, unknown>[] = [];
-  try {
-    for (const n of SIZES) {
-      const env = {
-        ...BENCH_SECRETS_ENV,
-        TEMPORAL_ADDRESS: server.address,
-        TEMPORAL_TASK_QUEUE: `bench-fleet-${n}-${Date.now()}`,
-        CEREMONY_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-fleet-data-')),
-        CEREMONY_INVENTORY: inventoryPath,
-        CEREMONY_WORKFLOW_BUNDLE: server.bundlePath,
-        LOG_LEVEL: 'info', // it logs WORKER_READY at info
-        WORKER_METRICS_ADDRESS: 'off', // not measured here, and `npm start` may hold its port
+  /** N ceremonies on a fresh worker process, released at `releasePerSecond` (Infinity: all at once). */
+  const runOnce = async (n: number, releasePerSecond: number) => {
+    const env = {
+      ...BENCH_SECRETS_ENV,
+      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_TASK_QUEUE: `bench-fleet-${n}-${Date.now()}`,
+      CEREMONY_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-fleet-data-')),
+      CEREMONY_INVENTORY: inventoryPath,
+      CEREMONY_WORKFLOW_BUNDLE: server.bundlePath,
+      LOG_LEVEL: 'info', // it logs WORKER_READY at info
+      WORKER_METRICS_ADDRESS: 'off', // not measured here, and `npm start` may hold its port
+    };
+    const worker = await startWorker(env);
+    const { ceremonies, connection } = await CeremonyClient.connect(loadConfig(env), {
+      signerFor: (actor) => benchKeys.signer(actor),
+    });
+    try {
+      const run = {
+        ...(await runGatedFleet({ ceremonies, hsms, n, releasePerSecond, deviceLatencyMs: DEVICE_LATENCY_MS })),
+        workerPeakRssMiB: worker.peakRssMiB(),
       };
-      const worker = await startWorker(env);
-      const { ceremonies, connection } = await CeremonyClient.connect(loadConfig(env), {
-        signerFor: (actor) => benchKeys.signer(actor),
+      process.stderr.write(`[bench] fleet N=${n}: ${JSON.stringify(run)}\n`);
+      return run;
+    } finally {
+      await connection.close();
+      await worker.stop();
+    }
+  };
+  try {
+    const runs: Record<string, unknown>[] = [];
+    for (const n of SIZES) runs.push(await runOnce(n, RELEASE_PER_SECOND));
+    const burst: Record<string, unknown>[] = [];
+    for (const n of BURST_SIZES) {
+      const floor = await startFloor(server.address);
+      const floorRun = await floor.burst(n, STEPS_PER_CEREMONY, DEVICE_LATENCY_MS).finally(() => floor.stop());
+      process.stderr.write(`[bench] fleet floor burst N=${n}: ${JSON.stringify(floorRun)}\n`);
+      const run = await runOnce(n, Infinity);
+      const ceremoniesPerSecond = round((n - run.failures) / run.releaseToDoneSeconds);
+      burst.push({
+        n,
+        totalSeconds: run.releaseToDoneSeconds,
+        ceremoniesPerSecond,
+        floorCeremoniesPerSecond: floorRun.ceremoniesPerSecond,
+        throughputToFloor: round(ceremoniesPerSecond / floorRun.ceremoniesPerSecond, 2),
+        stepP99FromRequestMs: run.stepP99Ms,
+        floorStepP99FromRequestMs: floorRun.stepP99FromRequestMs,
+        stepP50FromRequestMs: run.stepP50Ms,
+        firstStepP99FromRequestMs: run.firstStepP99Ms,
+        workerPeakRssMiB: run.workerPeakRssMiB,
+        failures: run.failures,
+        ...(run.failureExample ? { failureExample: run.failureExample } : {}),
+        floorFailures: floorRun.failures,
+        floorTotalSeconds: floorRun.totalSeconds,
+        parkSeconds: run.parkSeconds,
+        deviceBound: run.deviceBound,
       });
-      try {
-        const run = {
-          ...(await runGatedFleet({
-            ceremonies,
-            hsms,
-            n,
-            releasePerSecond: RELEASE_PER_SECOND,
-            deviceLatencyMs: DEVICE_LATENCY_MS,
-          })),
-          workerPeakRssMiB: worker.peakRssMiB(),
-        };
-        process.stderr.write(`[bench] fleet N=${n}: ${JSON.stringify(run)}\n`);
-        runs.push(run);
-      } finally {
-        await connection.close();
-        await worker.stop();
-      }
     }
     const commandsPerSecond = RELEASE_PER_SECOND * STEPS_PER_CEREMONY * COMMANDS_PER_STEP;
+    const config = loadConfig();
     return {
       bench: 'fleet',
       appliances: APPLIANCES,
@@ -95,13 +123,22 @@ export async function fleet(): Promise<Record<string, unknown>> {
       stepsPerCeremony: STEPS_PER_CEREMONY,
       commandsPerStep: COMMANDS_PER_STEP,
       releasePerSecond: RELEASE_PER_SECOND,
-      // what the released ceremonies ask of the devices, against what they could serve if each
+      // the worker's bounds (the configuration's WORKER_* values), the same for the floor's worker
+      workerLimits: {
+        maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+        maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+        maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+        maxConcurrentLocalActivityExecutions: config.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+        stickyQueueScheduleToStartTimeoutSeconds: config.WORKER_STICKY_QUEUE_TIMEOUT_SECONDS,
+      },
+      // what the paced releases ask of the devices, against what they could serve if each
       // appliance ran one command at a time (the simulator overlaps sessions' latency: more)
       deviceLoad: {
         offeredCommandsPerSecond: commandsPerSecond,
         capacityCommandsPerSecond: (APPLIANCES * 1000) / DEVICE_LATENCY_MS,
       },
       runs,
+      burst,
     };
   } finally {
     await devices.close();

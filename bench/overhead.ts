@@ -4,15 +4,20 @@
 // (its bundle loaded, its session pool holding a logged-in session after a warm-up ceremony) runs
 // a ceremony of STEPS read-only device steps with no gate: as local activities (the default), then
 // with WORKER_LOCAL_READS=false as activities (the path of every step that changes something).
-// Prints both wall times, the ratio b/a, and per step the orchestration time: the interval
-// between two steps' commands as the worker sent them (their transcripts' `at`, real time; the
-// workflow's own clock lags within a run of local activities) minus the plain step's median, p50
-// and p99. Device-bound limit: a step cannot take less than the plain step.
+// (c) Temporal's floor on the same server: a trivial workflow of STEPS trivial activities (then
+// local activities) sleeping LATENCY_MS. All of it on the in-memory dev server, then again on the
+// file-backed SQLite one `npm start` runs (`fileDb`). Prints the wall times, the ratio b/a, and per
+// step the orchestration time: the interval between two steps' commands as the worker sent them
+// (their transcripts' `at`, real time; the workflow's own clock lags within a run of local
+// activities) minus the plain step's median, p50 and p99, and its ratio to the floor's (the
+// interval between two trivial activities' starts minus the latency). Device-bound limit: a step
+// cannot take less than the plain step.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LunaShell } from '../activities/device/luna-shell';
 import type { PlanInput } from '../ceremonies/plan';
+import { startFloor, floorFigures } from './floor';
 import { startHarnessFor } from './harness';
 import { benchServer, commandSpan, percentile, round } from './support';
 import { startDeviceFleet, type DeviceFleet } from './device-fleet';
@@ -81,46 +86,79 @@ async function plainRun(devices: DeviceFleet, commands: string[]) {
   return { steps, wallMs: performance.now() - start };
 }
 
+/** On one server: the ceremony as local reads and on the activity path, the plain baseline, and
+ * Temporal's floor (the same number of trivial activities / local activities, same latency). */
+async function onServer(server: Server, devices: DeviceFleet, inventoryPath: string) {
+  const local = await ceremonyRun(server, devices, inventoryPath, true);
+  const plain = await plainRun(devices, local.commands);
+  const activities = await ceremonyRun(server, devices, inventoryPath, false);
+  const floor = await startFloor(server.address);
+  const floorActivities = await floor.sequence(STEPS, LATENCY_MS, false);
+  const floorLocal = await floor.sequence(STEPS, LATENCY_MS, true);
+  await floor.stop();
+  const plainMedian = percentile(plain.steps, 50);
+  const figures = (run: typeof local, floorRun: typeof floorLocal) => {
+    const perStep = run.sent.slice(1).map((at, i) => at - run.sent[i] - plainMedian);
+    const mean = perStep.reduce((a, b) => a + b, 0) / perStep.length;
+    const floorFigs = floorFigures(floorRun, STEPS, LATENCY_MS);
+    const perStepMsP50 = round(percentile(perStep, 50));
+    return {
+      ratio: round(run.wallMs / plain.wallMs, 2),
+      perStepMsP50,
+      floorRatio: round(perStepMsP50 / floorFigs.perStepMsP50, 2),
+      perStepMsP99: round(percentile(perStep, 99)),
+      perStepMsMean: round(mean),
+      ceremonyWallMs: round(run.wallMs),
+      startToFirstCommandMs: round(run.fixed.startToFirstCommandMs),
+      lastAnswerToResultMs: round(run.fixed.lastAnswerToResultMs),
+      floor: floorFigs,
+    };
+  };
+  return {
+    commands: local.commands,
+    plainStepMsP50: round(plainMedian),
+    plainWallMs: round(plain.wallMs),
+    activityPath: figures(activities, floorActivities),
+    localReads: figures(local, floorLocal),
+  };
+}
+
 export async function overhead(): Promise<Record<string, unknown>> {
-  const server = await benchServer();
   const dir = mkdtempSync(join(tmpdir(), 'bench-overhead-'));
   const devices = await startDeviceFleet(join(dir, 'devices'), [benchApplianceName(1)], 1, LATENCY_MS);
   try {
     const inventoryPath = join(dir, 'inventory.yaml');
     writeBenchInventory(inventoryPath, devices.appliances);
-    const local = await ceremonyRun(server, devices, inventoryPath, true);
-    const plain = await plainRun(devices, local.commands);
-    const activities = await ceremonyRun(server, devices, inventoryPath, false);
-    const plainMedian = percentile(plain.steps, 50);
-    const figures = (run: typeof local) => {
-      const perStep = run.sent.slice(1).map((at, i) => at - run.sent[i] - plainMedian);
-      const mean = perStep.reduce((a, b) => a + b, 0) / perStep.length;
-      return {
-        ceremonyWallMs: round(run.wallMs),
-        ratio: round(run.wallMs / plain.wallMs, 2),
-        perStepOrchestrationMsP50: round(percentile(perStep, 50)),
-        perStepOrchestrationMsP99: round(percentile(perStep, 99)),
-        perStepOrchestrationMsMean: round(mean),
-        startToFirstCommandMs: round(run.fixed.startToFirstCommandMs),
-        lastAnswerToResultMs: round(run.fixed.lastAnswerToResultMs),
-      };
-    };
+    const inMemory = await benchServer();
+    const memory = await onServer(inMemory, devices, inventoryPath).finally(() => inMemory.stop());
+    // the file-backed SQLite `npm start` runs (scripts/stack.ts: start-dev --db-filename)
+    const fileServer = await benchServer(join(dir, 'temporal.db'));
+    const file = await onServer(fileServer, devices, inventoryPath).finally(() => fileServer.stop());
     return {
       bench: 'overhead',
       steps: STEPS,
-      commandsPerStep: local.commands,
+      commandsPerStep: memory.commands,
       deviceLatencyMs: LATENCY_MS,
-      plainStepMsP50: round(plainMedian),
-      plainWallMs: round(plain.wallMs),
-      ...figures(local),
-      asActivities: {
-        note: 'the same steps with WORKER_LOCAL_READS=false: the path of every step that changes something',
-        ...figures(activities),
+      plainStepMsP50: memory.plainStepMsP50,
+      plainWallMs: memory.plainWallMs,
+      activityPath: {
+        note: 'WORKER_LOCAL_READS=false: every step is an activity, the path of every step that changes something',
+        ...memory.activityPath,
       },
-      deviceBoundLimit: `a step takes at least the plain step (${round(plainMedian)} ms: ${local.commands.length} command(s) × ${LATENCY_MS} ms device latency + SSH)`,
+      localReads: {
+        note: 'the default: short read-only steps as local activities',
+        ...memory.localReads,
+      },
+      fileDb: {
+        server: 'temporal server start-dev --db-filename (file-backed SQLite, as npm start)',
+        plainStepMsP50: file.plainStepMsP50,
+        plainWallMs: file.plainWallMs,
+        activityPath: file.activityPath,
+        localReads: file.localReads,
+      },
+      deviceBoundLimit: `a step takes at least the plain step (${memory.plainStepMsP50} ms: ${memory.commands.length} command(s) × ${LATENCY_MS} ms device latency + SSH)`,
     };
   } finally {
     await devices.close();
-    await server.stop();
   }
 }

@@ -11,8 +11,11 @@ import type { CeremonyStatus } from '../workflows/messages';
 
 const root = join(__dirname, '..', '..');
 
-/** A real dev server (through the CLI bootstrap) and a workflow bundle, for one bench run. */
-export async function benchServer(): Promise<{ address: string; bundlePath: string; stop(): Promise<void> }> {
+/** A real dev server (through the CLI bootstrap) and a workflow bundle, for one bench run;
+ * in memory, or with `dbFilename` on the file-backed SQLite `npm start` uses (`--db-filename`). */
+export async function benchServer(
+  dbFilename?: string,
+): Promise<{ address: string; bundlePath: string; stop(): Promise<void> }> {
   quietRuntime();
   const cli =
     loadConfig().TEMPORAL_CLI ||
@@ -26,6 +29,7 @@ export async function benchServer(): Promise<{ address: string; bundlePath: stri
       executable: { type: 'existing-path', path: cli },
       ip: '127.0.0.1',
       searchAttributes: CEREMONY_SEARCH_ATTRIBUTES,
+      ...(dbFilename ? { dbFilename } : {}),
       log: { format: 'pretty', level: 'error' },
     },
   });

@@ -42,13 +42,21 @@ const bindAddress = (fallback: string) =>
 const count = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
 
 const worker = {
-  WORKER_MAX_CACHED_WORKFLOWS: count(1000, 100_000).describe(
-    'running ceremonies the worker keeps in memory (about 0.4 MiB each); more are replayed from history when they next move',
+  WORKER_MAX_CACHED_WORKFLOWS: count(250, 100_000).describe(
+    'running ceremonies the worker keeps in memory (about 0.4 MiB each): bounds its memory whatever arrives at once; more are replayed from history when they next move',
   ),
-  WORKER_MAX_CONCURRENT_ACTIVITIES: count(200, 10_000).describe(
-    'activities the worker runs at once (device steps mostly wait on the device)',
+  WORKER_MAX_CONCURRENT_ACTIVITIES: count(100, 10_000).describe(
+    'activities the worker runs at once (device steps mostly wait on the device); more wait on the server',
   ),
-  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count(40, 10_000).describe('workflow tasks the worker runs at once'),
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: count(100, 10_000).describe(
+    'local activities (short read-only steps) the worker runs at once; more wait in the worker',
+  ),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count(40, 10_000).describe(
+    'workflow tasks the worker runs at once; more wait on the server',
+  ),
+  WORKER_STICKY_QUEUE_TIMEOUT_SECONDS: count(10, 3600).describe(
+    "how long the server waits for this worker to take a cached ceremony's next task before giving it to any worker (which replays it)",
+  ),
   WORKER_METRICS_ADDRESS: bindAddress('127.0.0.1:9464').describe(
     "host:port of the worker's Prometheus endpoint (`/metrics`: the Temporal SDK's own metrics), or `off`",
   ),
@@ -183,7 +191,12 @@ const localStack = {
     .string()
     .regex(/^\d+(,\d+)*$/, 'expected numbers separated by commas')
     .default('100,500,1000')
-    .describe('`npm run bench`: fleet sizes'),
+    .describe('`npm run bench`: fleet sizes of the paced run (released at BENCH_FLEET_RELEASE_PER_SECOND)'),
+  BENCH_FLEET_BURST_SIZES: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'expected numbers separated by commas')
+    .default('500,1000')
+    .describe('`npm run bench`: fleet sizes of the burst (all approvals sent at once), each beside the floor'),
   BENCH_FLEET_RELEASE_PER_SECOND: z.coerce
     .number()
     .int()

@@ -72,6 +72,8 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxConcurrentLocalActivityExecutions: config.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+    stickyQueueScheduleToStartTimeout: `${config.WORKER_STICKY_QUEUE_TIMEOUT_SECONDS}s`,
     workflowBundle: options.workflowBundlePath
       ? { codePath: options.workflowBundlePath }
       : { code: await bundleWorkflows({ production: true }) },
