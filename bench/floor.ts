@@ -2,11 +2,12 @@
 // steps are trivial activities sleeping the device latency (bench/floor-workflows.ts), run by a
 // worker with the same limits as the ceremony worker (WORKER_* from the configuration). What a
 // ceremony costs above it is the orchestrator's own.
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { join } from 'node:path';
 import { loadConfig } from '../runtime/config';
 import * as activities from './floor-activities';
+import type { floorCeremony, floorSteps } from './floor-workflows';
 import { inParallel, percentile, round } from './support';
 
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
@@ -38,21 +39,21 @@ export async function startFloor(address: string) {
     /** `steps` steps one after another: wall time, and per step the interval between two steps' starts. */
     async sequence(steps: number, latencyMs: number, asLocal: boolean) {
       const t = performance.now();
-      const started = await client.workflow.execute('floorSteps', {
+      const started = await client.workflow.execute<typeof floorSteps>('floorSteps', {
         taskQueue,
         workflowId: id('seq'),
         args: [steps, latencyMs, asLocal],
       });
       const wallMs = performance.now() - t;
-      const intervals = (started as number[]).slice(1).map((at, i) => at - (started as number[])[i]);
+      const intervals = started.slice(1).map((at, i) => at - started[i]);
       return { wallMs, intervals };
     },
     /** `n` ceremony-shaped floor workflows parked at their signal, then all released at once:
      * from the first release request to the last end, and each step's end from its release request. */
     async burst(n: number, steps: number, latencyMs: number) {
-      const handles = new Array<ReturnType<typeof client.workflow.getHandle>>(n);
+      const handles = new Array<WorkflowHandle<typeof floorCeremony>>(n);
       await inParallel(n, 50, async (i) => {
-        handles[i] = await client.workflow.start('floorCeremony', {
+        handles[i] = await client.workflow.start<typeof floorCeremony>('floorCeremony', {
           taskQueue,
           workflowId: id(`burst-${n}`),
           args: [steps, latencyMs],
@@ -67,7 +68,7 @@ export async function startFloor(address: string) {
           const requestedAt = Date.now();
           try {
             await h.signal('release');
-            const ended = (await h.result()) as number[];
+            const ended = await h.result();
             fromRequest.push(...ended.map((at) => at - requestedAt));
           } catch {
             failures += 1;
