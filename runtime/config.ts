@@ -42,10 +42,10 @@ const bindAddress = (fallback: string) =>
 const count = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
 
 const worker = {
-  WORKER_MAX_CACHED_WORKFLOWS: count(250, 100_000).describe(
-    'running ceremonies the worker keeps in memory (about 0.4 MiB each): bounds its memory whatever arrives at once; more are replayed from history when they next move',
+  WORKER_MAX_CACHED_WORKFLOWS: count(1000, 100_000).describe(
+    'running ceremonies the worker keeps in memory (about 0.4 MiB each); more are replayed from history when they next move (a smaller cache did not bound the worker under a burst: bench/README.md)',
   ),
-  WORKER_MAX_CONCURRENT_ACTIVITIES: count(100, 10_000).describe(
+  WORKER_MAX_CONCURRENT_ACTIVITIES: count(200, 10_000).describe(
     'activities the worker runs at once (device steps mostly wait on the device); more wait on the server',
   ),
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: count(100, 10_000).describe(
