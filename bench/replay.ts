@@ -110,7 +110,8 @@ export async function replay(): Promise<Record<string, unknown>> {
             reason: 'not this week',
           });
         if (outcome === 'cancelled')
-          await h.ceremonies.cancel(id, { by: 'bench@example.com', reason: 'change withdrawn' });
+          // cancels are signed: by one of the bench's people, who have keys
+          await h.ceremonies.cancel(id, { by: 'operator@example.com', reason: 'change withdrawn' });
       }
       if (outcome === 'aborted') {
         await waitFor(id, ['needs-intervention']);
