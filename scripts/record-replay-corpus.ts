@@ -4,10 +4,10 @@
 // `ceremony audit export` writes them (history + manifest). It starts its own local stack (as
 // `npm start`, in a temporary data dir on free ports), runs `npm run demo -- all` against it
 // (every ceremony kind, the firmware upgrade with its child backup), then a rehearsal, a
-// partition-create rejected at its gate and a restore of a missing backup aborted by an operator,
-// and exports every closed ceremony (history and manifest; no secret of the run may be in one). The bench's replay
-// (`results[bench=replay].cli`) and test/unit/replay-corpus.test.ts verify these files with
-// `ceremony audit verify`.
+// partition-create rejected and one cancelled at its gate and a restore of a missing backup
+// aborted by an operator, and exports every closed ceremony (history and manifest; no secret of
+// the run may be in one). The bench's replay (`results[bench=replay].cli`) and
+// test/ceremonies/replay-corpus.test.ts verify these files with `ceremony audit verify`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -58,13 +58,17 @@ function finished(child: ChildProcess): Promise<void> {
   );
 }
 
+function operatorWithKey(plan: { operators: string[] }, dataDir: string): string {
+  return plan.operators.find((a) => localSigner(dataDir, a)) ?? plan.operators[0];
+}
+
 /** Runs one ceremony to its end: approves every approval gate, rejects at the first, or aborts at an intervention. */
 async function drive(
   ceremonies: CeremonyClient,
   dataDir: string,
   kind: CeremonyKind,
   params: Record<string, string>,
-  at: 'approve' | 'reject' | 'abort',
+  at: 'approve' | 'reject' | 'cancel' | 'abort',
 ): Promise<Phase> {
   const inventory = loadInventory(join(dataDir, 'sim', 'inventory.yaml'));
   const { ceremonyId } = await ceremonies.start(
@@ -80,8 +84,11 @@ async function drive(
     if (status.phase === 'needs-intervention') {
       if (at !== 'abort') throw new Error(`${kind} (${at}) needs an operator`);
       const { plan } = await ceremonies.plan(ceremonyId);
-      const operator = plan.operators.find((a) => localSigner(dataDir, a)) ?? plan.operators[0];
-      await ceremonies.resolve(ceremonyId, { action: 'abort', by: operator, reason: 'no such backup' });
+      await ceremonies.resolve(ceremonyId, {
+        action: 'abort',
+        by: operatorWithKey(plan, dataDir),
+        reason: 'no such backup',
+      });
     }
     if (status.openGate) {
       const { plan } = await ceremonies.plan(ceremonyId);
@@ -92,6 +99,9 @@ async function drive(
       const planDigest = status.planDigest;
       if (at === 'reject')
         await ceremonies.reject(ceremonyId, { gate, approver: pending[0], planDigest, reason: 'not this week' });
+      else if (at === 'cancel')
+        // cancels are signed: by the plan's operator who has a key (the requester has none here)
+        await ceremonies.cancel(ceremonyId, { by: operatorWithKey(plan, dataDir), reason: 'change withdrawn' });
       else
         for (const approver of pending.slice(0, step.quorum - status.openGate.approvedBy.length))
           await ceremonies.approve(ceremonyId, { gate, approver, planDigest });
@@ -140,13 +150,14 @@ async function main(): Promise<void> {
       signerFor: (actor) => localSigner(dataDir, actor),
     });
     try {
-      // beyond completed: a rehearsal, a partition-create rejected at its gate, a
+      // beyond completed: a rehearsal, a partition-create rejected and one cancelled at its gate, a
       // restore of a missing backup aborted by an operator (the
       // appliance was zeroized by the demo's last ceremony: a fresh hsm-init makes it usable again)
       for (const [kind, params, at] of [
         ['hsm-init', { label: 'DEMOHSM', syslogHost: '10.20.0.5', policies: '15=1' }, 'approve'],
         ['rehearsal', {}, 'approve'],
         ['partition-create', { partition: 'payments', client: 'app01', clientHost: 'app01.example.com' }, 'reject'],
+        ['partition-create', { partition: 'payments', client: 'app01', clientHost: 'app01.example.com' }, 'cancel'],
         ['restore', { partition: 'payments', backup: 'no-such-backup' }, 'abort'],
       ] as const) {
         const phase = await drive(ceremonies, dataDir, kind, params, at).catch(
