@@ -1,8 +1,11 @@
-// replay: `audit verify` (no server) over 1,000 distinct exported histories: ceremonies of every
-// kind and several shapes (gated or not, 1 to 8 steps) ending in each outcome (completed,
-// rejected, cancelled, aborted after a failed step, refused by the policy). Times separately the
-// checks that read each history (hash, manifest, signatures, invariants: `--no-replay`) and the
-// full verify (those checks and the replay with the current code, over the machine's cores).
+// replay: first `cli` (./replay-cli.ts): `ceremony audit verify` as an auditor runs it, on the
+// recorded corpus of real ceremonies. Then `inProcessSynthetic`: `verifyHistories` in this process
+// with a prebuilt bundle, over 1,000 distinct synthetic histories: `ledger.record` plans of every
+// kind and several shapes (gated or not, 1 to 8 steps, no device transcripts) ending in each
+// outcome (completed, rejected, cancelled, aborted after a failed step, refused by the policy).
+// Times separately the checks that read each history (hash, manifest, signatures, invariants:
+// `--no-replay`) and the full verify (those checks and the replay with the current code, over the
+// machine's cores).
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +15,7 @@ import { CEREMONY_KINDS } from '../ceremonies/plan';
 import type { PlanInput } from '../ceremonies/plan';
 import type { Phase } from '../workflows/messages';
 import { startHarnessFor } from './harness';
+import { replayCli } from './replay-cli';
 import { benchServer, inParallel, round } from './support';
 
 const HISTORIES = 1000;
@@ -77,6 +81,7 @@ function planFor(i: number): { outcome: Outcome; kind: PlanInput['kind']; steps:
 }
 
 export async function replay(): Promise<Record<string, unknown>> {
+  const cli = await replayCli(); // before this process starts a server and a worker
   const server = await benchServer();
   const h = await startHarnessFor(server);
   const dir = join(mkdtempSync(join(tmpdir(), 'bench-replay-')), 'histories');
@@ -105,7 +110,8 @@ export async function replay(): Promise<Record<string, unknown>> {
             reason: 'not this week',
           });
         if (outcome === 'cancelled')
-          await h.ceremonies.cancel(id, { by: 'bench@example.com', reason: 'change withdrawn' });
+          // cancels are signed: by one of the bench's people, who have keys
+          await h.ceremonies.cancel(id, { by: 'operator@example.com', reason: 'change withdrawn' });
       }
       if (outcome === 'aborted') {
         await waitFor(id, ['needs-intervention']);
@@ -137,11 +143,15 @@ export async function replay(): Promise<Record<string, unknown>> {
     const full = await timed('all');
     return {
       bench: 'replay',
-      histories: HISTORIES,
-      outcomes: OUTCOMES.join(', '),
-      replayProcesses: availableParallelism(),
-      fastChecks: fast,
-      fullReplay: full,
+      cli,
+      inProcessSynthetic: {
+        histories: HISTORIES,
+        outcomes: OUTCOMES.join(', '),
+        prebuiltBundle: true,
+        replayProcesses: availableParallelism(),
+        fastChecks: fast,
+        fullReplay: full,
+      },
     };
   } finally {
     await h.stop();
