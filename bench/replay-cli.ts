@@ -9,10 +9,11 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { round } from './support';
+import { loadConfig } from '../runtime/config';
 
 const root = join(__dirname, '..', '..');
 export const CORPUS_DIR = join(root, 'test', 'fixtures', 'replay-corpus');
-const COPIES = Number(process.env.BENCH_REPLAY_CORPUS_COPIES ?? 16);
+const COPIES = loadConfig().BENCH_REPLAY_CORPUS_COPIES;
 
 interface Verdict {
   ok: boolean;

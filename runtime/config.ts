@@ -197,6 +197,13 @@ const localStack = {
     .regex(/^\d+(,\d+)*$/, 'expected numbers separated by commas')
     .default('500,1000')
     .describe('`npm run bench`: fleet sizes of the burst (all approvals sent at once), each beside the floor'),
+  BENCH_REPLAY_CORPUS_COPIES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(16)
+    .describe('`npm run bench`: how many copies of the replay corpus the CLI replay verifies in one run'),
   BENCH_FLEET_RELEASE_PER_SECOND: z.coerce
     .number()
     .int()
