@@ -124,6 +124,18 @@ const coAttemptsLeft = (state: BackupState, key: string) => state.coLoginAttempt
 /** Answer `question` (no echo), as LunaCM reads a secret. */
 const secret = (c: CommandContext<BackupState>, question: string) => c.io.ask(question, { echo: false });
 
+/** The Backup HSM SO's password, given with `-password` where the command takes it or else asked
+ * for; a wrong one refuses the command before it changes anything. */
+async function requireBackupSo(c: CommandContext<BackupState>, slot: number, given?: unknown): Promise<void> {
+  const so = typeof given === 'string' ? given : await secret(c, backupSoQuestion(slot));
+  if (so !== c.state.hsmSoPassword)
+    throw new LunaError(
+      '0x000000a0',
+      'CKR_PIN_INCORRECT',
+      `The SO password of the Backup HSM in slot ${slot} is not correct.`,
+    );
+}
+
 function backupCommand(dirs: string[], secrets: PartitionSecrets): CommandSpec<BackupState> {
   return {
     words: ['partition', 'archive', 'backup'],
@@ -153,13 +165,7 @@ function backupCommand(dirs: string[], secrets: PartitionSecrets): CommandSpec<B
           const question = `${CRLF}  You are about to replace backup partition ${label}.${CRLF}  All contents of the backup partition will be destroyed.${CRLF}${CRLF}  Are you sure you wish to continue?${CRLF}${CRLF}  ${LUNACM_QUESTIONS.proceed}`;
           if (!(await c.confirm(question))) throw new LunaError('0x0000000b', 'User Cancelled Operation');
         }
-        const so = await secret(c, backupSoQuestion(target.id));
-        if (so !== c.state.hsmSoPassword)
-          throw new LunaError(
-            '0x000000a0',
-            'CKR_PIN_INCORRECT',
-            `The SO password of the Backup HSM in slot ${target.id} is not correct.`,
-          );
+        await requireBackupSo(c, target.id);
         const domain = await secret(
           c,
           `${CRLF}  Creating partition ${label} on slot ${target.id}.${CRLF}${CRLF}  ${LUNACM_QUESTIONS.backupDomain}`,
@@ -232,13 +238,7 @@ function archiveDeleteCommand(dirs: string[]): CommandSpec<BackupState> {
         );
       const question = `${CRLF}  You are about to delete backup partition ${label}.${CRLF}  All contents of the backup partition will be destroyed.${CRLF}${CRLF}  ${LUNACM_QUESTIONS.proceed}`;
       if (!(await c.confirm(question))) throw new LunaError('0x0000000b', 'User Cancelled Operation');
-      const so = await secret(c, backupSoQuestion(target.id));
-      if (so !== c.state.hsmSoPassword)
-        throw new LunaError(
-          '0x000000a0',
-          'CKR_PIN_INCORRECT',
-          `The SO password of the Backup HSM in slot ${target.id} is not correct.`,
-        );
+      await requireBackupSo(c, target.id);
       c.state.backups = c.state.backups.filter((b) => b.label !== label);
       return ['', `  Backup partition ${label} deleted from slot ${target.id}.`].join(CRLF);
     },
@@ -282,14 +282,7 @@ function restoreCommand(dirs: string[], secrets: PartitionSecrets): CommandSpec<
       // guessed: no page prints the refusal of an unknown backup partition
       if (!backup)
         throw new LunaError('0x00000003', 'CKR_ARGUMENTS_BAD', `No backup partition ${label} on slot ${from.id}.`);
-      const so =
-        typeof c.options.password === 'string' ? c.options.password : await secret(c, backupSoQuestion(from.id));
-      if (so !== c.state.hsmSoPassword)
-        throw new LunaError(
-          '0x000000a0',
-          'CKR_PIN_INCORRECT',
-          `The SO password of the Backup HSM in slot ${from.id} is not correct.`,
-        );
+      await requireBackupSo(c, from.id, c.options.password);
       const appliance = applianceStore(target.slot.appliance!);
       const firmware = appliance.read().firmware;
       if (
