@@ -1,3 +1,6 @@
+const { availableParallelism } = require('node:os');
+const { env } = require('node:process');
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
@@ -12,5 +15,8 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 120000,
-  maxWorkers: 2,
+  // most test files spend half their time waiting (on Temporal, a device's held reply, a heartbeat
+  // timeout), so two files per core keep the cores busy; JEST_MAX_WORKERS overrides it
+  maxWorkers: Number(env.JEST_MAX_WORKERS) || Math.min(2 * availableParallelism(), 8),
+  testSequencer: '<rootDir>/test/support/sequencer.js',
 };

@@ -7,7 +7,7 @@ cd "$root"
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages (npm ci)" >&2
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  npm ci --prefer-offline --no-audit --no-fund --loglevel=error >&2
 fi
 
 echo "setup: compiling TypeScript" >&2

@@ -31,26 +31,36 @@ if [ ! -x /usr/sbin/sshd ]; then
 fi
 mkdir -p test-output && rm -f test-output/jest-results.json
 
-# lint, format and layer checks first (docs/architecture.md, "Lint, format and layer checks"): each
-# runs even when another failed, so one run names every kind of problem; any failure fails the run
-# before jest starts
-failed=()
-for check in lint:code format:check lint:layers; do
-  started=$SECONDS
-  if npm run --silent "$check"; then
-    echo "check: $check passed ($((SECONDS - started)) s)" >&2
-  else
-    echo "check: $check FAILED ($((SECONDS - started)) s): see above; docs/architecture.md says how to fix it" >&2
-    failed+=("$check")
-  fi
-done
-if [ "${#failed[@]}" -gt 0 ]; then
-  echo "checks: ${failed[*]} failed (jest not run)"
-  exit 1
-fi
+# lint, format and layer checks (docs/architecture.md, "Lint, format and layer checks") run beside
+# jest: jest's files mostly wait, the checks mostly compute. Each check runs even when another
+# failed, so one run names every kind of problem; any failure fails the run.
+checks=(lint:code format:check lint:layers)
+rm -f test-output/checks.log
+(
+  for check in "${checks[@]}"; do
+    started=$SECONDS
+    if npm run --silent "$check" >"test-output/check-$check.log" 2>&1; then
+      echo "check: $check passed ($((SECONDS - started)) s)" >>test-output/checks.log
+    else
+      echo "check: $check FAILED ($((SECONDS - started)) s): its output is above; docs/architecture.md says how to fix it" >>test-output/checks.log
+    fi
+  done
+) &
+checks_pid=$!
 
 status=0
 npx jest --json --outputFile=test-output/jest-results.json "$@" || status=$?
+wait "$checks_pid"
+for check in "${checks[@]}"; do
+  if [ -s "test-output/check-$check.log" ] && grep -q "check: $check FAILED" test-output/checks.log; then
+    cat "test-output/check-$check.log"
+  fi
+done
+cat test-output/checks.log >&2
+if grep -q FAILED test-output/checks.log; then
+  echo "checks: $(grep FAILED test-output/checks.log | cut -d' ' -f2 | tr '\n' ' ')failed"
+  status=1
+fi
 # one plain closing line, whatever reads the log
 node -e '
   const r = require("./test-output/jest-results.json");

@@ -31,6 +31,8 @@ export interface AzureArm {
   deleteMs?: number;
   /** Make the next DELETE fail with this status. */
   failNextDelete?: { status: number; code: string; message: string };
+  /** Finish every DELETE in progress now (a test's stand-in for "Azure got there"). */
+  finishDeletes(): void;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,9 @@ export async function startAzureArm(resourceIds: string[]): Promise<AzureArm> {
     requests: [],
     resources: new Map(resourceIds.map((id) => [id.toLowerCase(), 'Succeeded' as const])),
     privateIps: new Map(),
+    finishDeletes() {
+      for (const o of operations.values()) o.deleteMs = 0;
+    },
     close: async () => {},
   };
 

@@ -59,8 +59,17 @@ test('a deprovision that finds a DELETE in progress waits for it, and says so if
   env.sim.appliance.state.update((s) => void (s.zeroized = true));
   try {
     arm.resources.set(key, 'Deleting');
-    setTimeout(() => arm.resources.set(key, 'Succeeded'), 300); // Azure gave up on that delete
-    const failure = await deprovision({ pollMs: 100 });
+    // Azure gives up on that delete once the operation has seen it in progress and waits for it
+    // (its probe's GET of the resource, then its own)
+    const seen = arm.requests.length;
+    const giveUp = setInterval(() => {
+      const gets = arm.requests.slice(seen).filter((r) => r.method === 'GET' && r.path.toLowerCase() === key);
+      if (gets.length >= 2) {
+        arm.resources.set(key, 'Succeeded');
+        clearInterval(giveUp);
+      }
+    }, 10);
+    const failure = await deprovision({ pollMs: 100 }).finally(() => clearInterval(giveUp));
     expect(failure).toMatchObject({ type: 'AzureRequestFailed', nonRetryable: true });
     expect((failure as Error).message).toContain('the resource is Succeeded again: the DELETE did not go through');
     expect(arm.requests.filter((r) => r.method === 'DELETE')).toEqual([]);

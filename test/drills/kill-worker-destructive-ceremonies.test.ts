@@ -71,13 +71,26 @@ test('zeroize-deprovision on an Azure Dedicated HSM: worker killed -9 during the
   });
   holdReply(appliance.faults, 'hsm login');
   const from = appliance.state.read().audit.length; // (the firmware upgrade logged in as HSM SO before)
-  arm.deleteMs = 20_000; // still deleting when the retry comes (after the 15 s heartbeat timeout)
+  // Azure is still deleting when the retry comes (after the 15 s heartbeat timeout), however slow
+  // this machine is: the DELETE finishes once a request arrives 5 s or more after it (the killed
+  // attempt is gone by then: only the retry asks)
+  arm.deleteMs = 600_000;
   const deletes = () => arm.requests.filter((r) => r.method === 'DELETE').length;
+  let sentAt: number | undefined;
+  let seenBy: number | undefined;
+  const retryArrived = setInterval(() => {
+    if (sentAt === undefined && deletes() === 1) sentAt = Date.now();
+    if (sentAt !== undefined && seenBy === undefined && Date.now() - sentAt >= 5000) seenBy = arm.requests.length;
+    if (seenBy !== undefined && arm.requests.length > seenBy) {
+      arm.finishDeletes();
+      clearInterval(retryArrived);
+    }
+  }, 50);
   const id = await env.start('zeroize-deprovision', {});
   const final = await runWithKills(env.h, worker, id, [
     { what: 'the last failed hsm login', reached: () => appliance.state.read().zeroized },
     { what: 'the ARM DELETE', reached: () => deletes() === 1 },
-  ]);
+  ]).finally(() => clearInterval(retryArrived));
 
   expect(final.phase).toBe('completed');
   expect(
