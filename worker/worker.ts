@@ -11,8 +11,11 @@ import { loadLinkKeys } from '../ceremonies/approval-links';
 import { dataConverterFor } from '../runtime/codec';
 import { connectionOptions, dataPath, type AppConfig } from '../runtime/config';
 import { createLogger } from '../runtime/logger';
-import { bundleWorkflows } from './bundle';
+import { bundleTraces, bundleWorkflows } from './bundle';
 import { ceremonyLogFields } from './activity-log-fields';
+import { startTracing } from '../runtime/tracing';
+import { workerTracing } from './tracing';
+import { readFileSync } from 'node:fs';
 
 let runtimeInstalled = false;
 
@@ -59,6 +62,8 @@ export interface WorkerOptions {
 
 export async function createCeremonyWorker(config: AppConfig, options: WorkerOptions = {}) {
   installRuntime(config.LOG_LEVEL, config.LOG_FORMAT, options.metricsAddress);
+  const tracing = await startTracing(config, 'worker');
+  const traced = tracing && (await workerTracing(tracing));
   const connection = await NativeConnection.connect(connectionOptions(config));
   const sessions =
     config.WORKER_SSH_IDLE_SECONDS > 0
@@ -74,10 +79,9 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxConcurrentLocalActivityExecutions: config.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
     stickyQueueScheduleToStartTimeout: `${config.WORKER_STICKY_QUEUE_TIMEOUT_SECONDS}s`,
-    workflowBundle: options.workflowBundlePath
-      ? { codePath: options.workflowBundlePath }
-      : { code: await bundleWorkflows({ production: true }) },
-    interceptors: { activity: [ceremonyLogFields] },
+    workflowBundle: await workflowBundle(options.workflowBundlePath, tracing !== undefined),
+    interceptors: { activity: [ceremonyLogFields, ...(traced ? traced.activity : [])] },
+    ...(traced ? { sinks: traced.sinks } : {}),
     activities: createActivities({
       ledgerPath: dataPath(config, 'ledger.jsonl'),
       notifier: notifierFor(config),
@@ -94,6 +98,13 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
   /** After `worker.run()` has returned: closes the device sessions it kept. */
   const closeSessions = () => sessions?.closeAll();
   return { worker, connection, closeSessions };
+}
+
+/** The prebuilt bundle, unless traces are on and it was not made for them: then the workflows are
+ * bundled anew with the tracing interceptors (a span per workflow run and activity scheduled). */
+async function workflowBundle(path: string | undefined, tracing: boolean) {
+  if (path && (!tracing || bundleTraces(readFileSync(path, 'utf8')))) return { codePath: path };
+  return { code: await bundleWorkflows({ production: true, tracing }) };
 }
 
 /** Always the outbox (a log without links); SMTP too when SMTP_HOST is set. */
