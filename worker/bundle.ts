@@ -8,15 +8,9 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
  * use; its caches are module-private, and the SDK freezes what it shares. */
 export const PRELOADED_MODULES = ['@noble/curves/ed25519', '@noble/hashes/sha2', '@noble/hashes/utils', 'canonicalize'];
 
-/** The workflow interceptors of @temporalio/interceptors-opentelemetry (a span for the workflow
- * run, each signal, each activity scheduled; context passed on in the activities' headers): only
- * in a bundle made for tracing, so the default bundle carries no OpenTelemetry code. */
-export const TRACING_INTERCEPTORS = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
-
-/** Was this bundle made with `tracing`? (its module ids name the interceptors' package) */
-export function bundleTraces(code: string): boolean {
-  return code.includes('node_modules/@temporalio/interceptors-opentelemetry/');
-}
+/** The workflow's spans (idle unless a ceremony starts with a trace context): in every bundle, so
+ * that a history replays the same whether tracing was on or not. */
+export const WORKFLOW_INTERCEPTORS = [require.resolve('../workflows/tracing-interceptors')];
 
 type Logger = BundleOptions['logger'];
 
@@ -24,13 +18,12 @@ type Logger = BundleOptions['logger'];
  * production bundle carries this empty one instead of the real map, which is most of the bundle. */
 export const EMPTY_SOURCE_MAP = `//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify({ version: 3, file: 'workflow-bundle.js', sources: [], names: [], mappings: '' })).toString('base64')}`;
 
-/** Bundle the workflows. `production`: with an empty source map instead of the real one;
- * `tracing`: with the OpenTelemetry workflow interceptors. */
-export async function bundleWorkflows(options: { production: boolean; tracing?: boolean; logger?: Logger }): Promise<string> {
+/** Bundle the workflows. `production`: with an empty source map instead of the real one. */
+export async function bundleWorkflows(options: { production: boolean; logger?: Logger }): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     preloadModules: PRELOADED_MODULES,
-    ...(options.tracing ? { workflowInterceptorModules: [TRACING_INTERCEPTORS] } : {}),
+    workflowInterceptorModules: WORKFLOW_INTERCEPTORS,
     ...(options.logger ? { logger: options.logger } : {}),
     webpackConfigHook: (config) => ({
       ...config,

@@ -1,22 +1,51 @@
-import type { OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry';
+import { SpanKind, SpanStatusCode, TraceFlags, type HrTime } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { ActivityInterceptorsFactory, InjectedSinks } from '@temporalio/worker';
+import type { TracingSinks, WorkflowSpan } from '../contract/tracing';
 import type { Tracing } from '../runtime/tracing';
 
-// The worker's half of tracing, added only when it is on (runtime/tracing.ts), and only then
-// loaded: a span for each activity (a child of the workflow's span that scheduled it, from the
-// activity's headers), the trace id in the SDK's activity log lines, and the sink the workflow's
-// spans leave the isolate by.
+// The worker's half of tracing (runtime/tracing.ts). The sink the workflow's spans leave the
+// isolate by is always there: a ceremony started with tracing on may move on a worker with it
+// off, whose sink drops them. When on (and only then loaded): a span for each activity (a child
+// of the workflow's span that scheduled it, from the activity's headers) and the trace id in the
+// SDK's activity log lines, from @temporalio/interceptors-opentelemetry.
 
 export interface WorkerTracing {
   activity: ActivityInterceptorsFactory[];
-  /** The `exporter` sink of the workflow interceptors: spans made in the isolate (never while a
-   * workflow replays: a sink is not called then) go to the process's span processor. */
-  sinks: InjectedSinks<OpenTelemetrySinks>;
+  sinks: InjectedSinks<TracingSinks>;
 }
 
+const hrTime = (ms: number): HrTime => [Math.floor(ms / 1000), Math.round((ms % 1000) * 1e6)];
+
+function readable(span: WorkflowSpan, resource: Tracing['resource']): ReadableSpan {
+  return {
+    name: span.name,
+    kind: SpanKind.INTERNAL,
+    spanContext: () => ({ traceId: span.traceId, spanId: span.spanId, traceFlags: TraceFlags.SAMPLED }),
+    parentSpanId: span.parentSpanId,
+    startTime: hrTime(span.startMs),
+    endTime: hrTime(span.endMs),
+    duration: hrTime(span.endMs - span.startMs),
+    status: { code: span.failed ? SpanStatusCode.ERROR : SpanStatusCode.OK },
+    attributes: span.attributes,
+    links: span.link ? [{ context: { ...span.link, traceFlags: TraceFlags.SAMPLED } }] : [],
+    events: [],
+    ended: true,
+    resource,
+    instrumentationLibrary: { name: 'hsm-ceremonies-workflow' },
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
+  };
+}
+
+/** Tracing off: the workflow's spans (of ceremonies started with it on) are dropped. */
+export const DROPPED_WORKFLOW_SPANS: InjectedSinks<TracingSinks> = { tracing: { spans: { fn: () => undefined } } };
+
 export async function workerTracing(tracing: Tracing): Promise<WorkerTracing> {
-  const { makeWorkflowExporter, OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor } =
-    await import('@temporalio/interceptors-opentelemetry');
+  const { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor } = await import(
+    '@temporalio/interceptors-opentelemetry'
+  );
   return {
     activity: [
       (ctx) => ({
@@ -24,6 +53,10 @@ export async function workerTracing(tracing: Tracing): Promise<WorkerTracing> {
         outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
       }),
     ],
-    sinks: { exporter: makeWorkflowExporter(tracing.processor, tracing.resource) },
+    sinks: {
+      tracing: {
+        spans: { fn: (_info, spans) => spans.forEach((s) => tracing.processor.onEnd(readable(s, tracing.resource))) },
+      },
+    },
   };
 }

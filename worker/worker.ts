@@ -11,11 +11,10 @@ import { loadLinkKeys } from '../ceremonies/approval-links';
 import { dataConverterFor } from '../runtime/codec';
 import { connectionOptions, dataPath, type AppConfig } from '../runtime/config';
 import { createLogger } from '../runtime/logger';
-import { bundleTraces, bundleWorkflows } from './bundle';
+import { bundleWorkflows } from './bundle';
 import { ceremonyLogFields } from './activity-log-fields';
 import { startTracing } from '../runtime/tracing';
-import { workerTracing } from './tracing';
-import { readFileSync } from 'node:fs';
+import { DROPPED_WORKFLOW_SPANS, workerTracing } from './tracing';
 
 let runtimeInstalled = false;
 
@@ -79,9 +78,11 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxConcurrentLocalActivityExecutions: config.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
     stickyQueueScheduleToStartTimeout: `${config.WORKER_STICKY_QUEUE_TIMEOUT_SECONDS}s`,
-    workflowBundle: await workflowBundle(options.workflowBundlePath, tracing !== undefined),
+    workflowBundle: options.workflowBundlePath
+      ? { codePath: options.workflowBundlePath }
+      : { code: await bundleWorkflows({ production: true }) },
     interceptors: { activity: [ceremonyLogFields, ...(traced ? traced.activity : [])] },
-    ...(traced ? { sinks: traced.sinks } : {}),
+    sinks: traced ? traced.sinks : DROPPED_WORKFLOW_SPANS,
     activities: createActivities({
       ledgerPath: dataPath(config, 'ledger.jsonl'),
       notifier: notifierFor(config),
@@ -98,13 +99,6 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
   /** After `worker.run()` has returned: closes the device sessions it kept. */
   const closeSessions = () => sessions?.closeAll();
   return { worker, connection, closeSessions };
-}
-
-/** The prebuilt bundle, unless traces are on and it was not made for them: then the workflows are
- * bundled anew with the tracing interceptors (a span per workflow run and activity scheduled). */
-async function workflowBundle(path: string | undefined, tracing: boolean) {
-  if (path && (!tracing || bundleTraces(readFileSync(path, 'utf8')))) return { codePath: path };
-  return { code: await bundleWorkflows({ production: true, tracing }) };
 }
 
 /** Always the outbox (a log without links); SMTP too when SMTP_HOST is set. */

@@ -1,0 +1,136 @@
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import { defaultPayloadConverter, type Headers } from '@temporalio/common';
+import {
+  proxySinks,
+  workflowInfo,
+  type WorkflowInboundCallsInterceptor,
+  type WorkflowInterceptorsFactory,
+  type WorkflowOutboundCallsInterceptor,
+} from '@temporalio/workflow';
+import { own } from '../ceremonies/own';
+import { TRACE_HEADER, type TracingSinks, type WorkflowSpan } from '../contract/tracing';
+
+// The workflow's spans, when the ceremony was started with a trace context (tracing on at the
+// client): one for the run, one for each activity scheduled (its context passed on in the
+// activity's headers, so that the worker's span for the activity is its child) and one for each
+// signal and update handled (linked to the caller's span). Without a trace context in the start's
+// headers, nothing here does anything.
+//
+// These are in every bundle, and add no yield point: the same history replays whether the worker
+// that recorded it, or the one replaying it, traces or not. (The workflow interceptors of
+// @temporalio/interceptors-opentelemetry await around each call: a history recorded with them
+// does not replay without them, nor one recorded without them with them; and their trace SDK
+// would be 1.8 MiB more per bundle.) Span ids come from the run id and a counter, not from the
+// workflow's random numbers, which the workflow's own code draws.
+
+interface SpanContext {
+  traceId: string;
+  spanId: string;
+}
+
+function traceParent(headers: Headers): SpanContext | undefined {
+  const payload = own(headers, TRACE_HEADER);
+  if (!payload) return undefined;
+  try {
+    const carrier = defaultPayloadConverter.fromPayload<{ traceparent?: unknown }>(payload);
+    const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/.exec(String(carrier?.traceparent ?? ''));
+    return m ? { traceId: m[1], spanId: m[2] } : undefined;
+  } catch {
+    return undefined; // a header we cannot read starts no trace
+  }
+}
+
+function withTraceParent(headers: Headers, span: SpanContext): Headers {
+  return {
+    ...headers,
+    [TRACE_HEADER]: defaultPayloadConverter.toPayload({ traceparent: `00-${span.traceId}-${span.spanId}-01` }),
+  };
+}
+
+class WorkflowTracer {
+  /** The run's span; undefined: this ceremony is not traced. */
+  run: WorkflowSpan | undefined;
+  private made = 0;
+  private readonly sinks = proxySinks<TracingSinks>();
+
+  open(name: string, parent: SpanContext, attributes: WorkflowSpan['attributes'] = {}): WorkflowSpan {
+    this.made += 1;
+    const spanId = bytesToHex(sha256(utf8ToBytes(`${workflowInfo().runId}/${this.made}`))).slice(0, 16);
+    const now = Date.now();
+    return {
+      name,
+      traceId: parent.traceId,
+      spanId,
+      parentSpanId: parent.spanId,
+      startMs: now,
+      endMs: now,
+      failed: false,
+      attributes: { temporalWorkflowId: workflowInfo().workflowId, ...attributes },
+    };
+  }
+
+  close(span: WorkflowSpan, failed: boolean): void {
+    this.sinks.tracing.spans([{ ...span, endMs: Date.now(), failed }]);
+  }
+
+  /** `call`'s own promise is returned, untouched: no yield point is added. */
+  around<T>(span: WorkflowSpan, call: () => Promise<T>): Promise<T> {
+    let result: Promise<T>;
+    try {
+      result = call();
+    } catch (err) {
+      this.close(span, true);
+      throw err;
+    }
+    result.then(
+      () => this.close(span, false),
+      () => this.close(span, true),
+    );
+    return result;
+  }
+
+  /** A handler's span: in the ceremony's trace, linked to the caller's span. */
+  handler(name: string, headers: Headers): WorkflowSpan | undefined {
+    if (!this.run) return undefined;
+    const span = this.open(name, this.run);
+    const caller = traceParent(headers);
+    return caller ? { ...span, link: caller } : span;
+  }
+}
+
+export const interceptors: WorkflowInterceptorsFactory = () => {
+  const tracer = new WorkflowTracer();
+  const inbound: WorkflowInboundCallsInterceptor = {
+    execute(input, next) {
+      const parent = traceParent(input.headers);
+      if (!parent) return next(input);
+      const span = tracer.open(`RunWorkflow:${workflowInfo().workflowType}`, parent, {
+        run_id: workflowInfo().runId,
+      });
+      tracer.run = span;
+      return tracer.around(span, () => next(input));
+    },
+    handleSignal(input, next) {
+      const span = tracer.handler(`HandleSignal:${input.signalName}`, input.headers);
+      return span ? tracer.around(span, () => next(input)) : next(input);
+    },
+    handleUpdate(input, next) {
+      const span = tracer.handler(`HandleUpdate:${input.name}`, input.headers);
+      return span ? tracer.around(span, () => next(input)) : next(input);
+    },
+  };
+  const outbound: WorkflowOutboundCallsInterceptor = {
+    scheduleActivity(input, next) {
+      if (!tracer.run) return next(input);
+      const span = tracer.open(`StartActivity:${input.activityType}`, tracer.run);
+      return tracer.around(span, () => next({ ...input, headers: withTraceParent(input.headers, span) }));
+    },
+    scheduleLocalActivity(input, next) {
+      if (!tracer.run) return next(input);
+      const span = tracer.open(`StartActivity:${input.activityType}`, tracer.run);
+      return tracer.around(span, () => next({ ...input, headers: withTraceParent(input.headers, span) }));
+    },
+  };
+  return { inbound: [inbound], outbound: [outbound] };
+};
