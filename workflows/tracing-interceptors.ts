@@ -6,13 +6,15 @@ import {
   workflowInfo,
   type WorkflowInboundCallsInterceptor,
   type WorkflowInterceptorsFactory,
+  type WorkflowInternalsInterceptor,
   type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
 import { own } from '../ceremonies/own';
 import { TRACE_HEADER, type TracingSinks, type WorkflowSpan } from '../contract/tracing';
 
 // The workflow's spans, when the ceremony was started with a trace context (tracing on at the
-// client): one for the run, one for each activity scheduled (its context passed on in the
+// client): one for the run, one for each workflow task (what woke the workflow: its jobs' kinds,
+// in workflow time), one for each activity scheduled (its context passed on in the
 // activity's headers, so that the worker's span for the activity is its child) and one for each
 // signal and update handled (linked to the caller's span). Without a trace context in the start's
 // headers, nothing here does anything.
@@ -132,5 +134,22 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
       return tracer.around(span, () => next({ ...input, headers: withTraceParent(input.headers, span) }));
     },
   };
-  return { inbound: [inbound], outbound: [outbound] };
+  /** The kinds of the jobs of the activation under way (`fireTimer`, `doUpdate`, …). */
+  const jobs = new Set<string>();
+  const internals: WorkflowInternalsInterceptor = {
+    activate(input, next) {
+      for (const job of input.activation.jobs ?? [])
+        for (const [kind, value] of Object.entries(job)) if (value != null) jobs.add(kind);
+      return next(input);
+    },
+    concludeActivation(input, next) {
+      const kinds = [...jobs].sort();
+      jobs.clear();
+      // a query reads, and is no step of the ceremony
+      if (tracer.run && kinds.some((k) => k !== 'queryWorkflow'))
+        tracer.close(tracer.open('WorkflowTask', tracer.run, { 'temporal.jobs': kinds.join(',') }), false);
+      return next(input);
+    },
+  };
+  return { inbound: [inbound], outbound: [outbound], internals: [internals] };
 };

@@ -33,6 +33,7 @@ interface OtlpSpan {
   parentSpanId?: string;
   name: string;
   attributes: { key: string; value: OtlpValue }[];
+  links?: { traceId: string; spanId: string }[];
 }
 interface OtlpRequest {
   resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[];
@@ -135,6 +136,15 @@ test('a rehearsal from a ticket webhook is one trace: webhook, start, workflow, 
     expect(parentOf(activity, spans)?.name).toBe(activity.name.replace('RunActivity:', 'StartActivity:'));
     expect(attribute(activity, 'temporalWorkflowId')).toBe(ceremonyId);
   }
+  // each workflow task, with what woke the workflow: its start, the approvals (updates, each with
+  // its own span, linked to the approver's call), the activities' results, the settle timer
+  const tasks = named('WorkflowTask');
+  expect(tasks.every((t) => parentOf(t, spans)?.name === 'RunWorkflow:ceremonyWorkflow')).toBe(true);
+  const woken = new Set(tasks.flatMap((t) => (attribute(t, 'temporal.jobs') ?? '').split(',')));
+  expect([...woken]).toEqual(expect.arrayContaining(['initializeWorkflow', 'doUpdate', 'resolveActivity', 'fireTimer']));
+  const updates = named('HandleUpdate:approve');
+  expect(updates.length).toBeGreaterThanOrEqual(2);
+  for (const update of updates) expect(update.links).toHaveLength(1);
   // a rehearsal's steps write to the ledger: no device command
   expect(spans.filter((s) => DEVICE_SPAN.test(s.name))).toEqual([]);
 }, 120_000);
