@@ -261,7 +261,8 @@ const READ_BY_LIBRARIES: Partial<Record<keyof typeof GROUPS, Record<string, stri
     AZURE_CLIENT_SECRET: 'service principal secret',
   },
   Tracing: {
-    OTEL_EXPORTER_OTLP_HEADERS: 'headers sent with each export, `key=value,…` (read by the OTLP exporter, as OTEL_EXPORTER_OTLP_TRACES_HEADERS and OTEL_EXPORTER_OTLP_TIMEOUT)',
+    OTEL_EXPORTER_OTLP_HEADERS:
+      'headers sent with each export, `key=value,…` (read by the OTLP exporter, as OTEL_EXPORTER_OTLP_TRACES_HEADERS and OTEL_EXPORTER_OTLP_TIMEOUT)',
     OTEL_TRACES_SAMPLER: 'sampler (read by the trace SDK, with OTEL_TRACES_SAMPLER_ARG); unset = every trace',
   },
 };

@@ -25,7 +25,11 @@ let installed: Promise<Tracing | undefined> | undefined;
  * global tracer provider, context manager and W3C propagator, named `hsm-ceremonies-<role>`
  * unless OTEL_SERVICE_NAME says otherwise; later calls return the same. `exporter`: tests only,
  * where no receiver can run (the SDK's InMemorySpanExporter). */
-export function startTracing(config: AppConfig, role: ProcessRole, exporter?: SpanExporter): Promise<Tracing | undefined> {
+export function startTracing(
+  config: AppConfig,
+  role: ProcessRole,
+  exporter?: SpanExporter,
+): Promise<Tracing | undefined> {
   const url = tracesEndpoint(config);
   if (!installed && (url || exporter)) installed = install(config, role, url, exporter);
   return installed ?? Promise.resolve(undefined);

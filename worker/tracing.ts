@@ -43,9 +43,8 @@ function readable(span: WorkflowSpan, resource: Tracing['resource']): ReadableSp
 export const DROPPED_WORKFLOW_SPANS: InjectedSinks<TracingSinks> = { tracing: { spans: { fn: () => undefined } } };
 
 export async function workerTracing(tracing: Tracing): Promise<WorkerTracing> {
-  const { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor } = await import(
-    '@temporalio/interceptors-opentelemetry'
-  );
+  const { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor } =
+    await import('@temporalio/interceptors-opentelemetry');
   return {
     activity: [
       (ctx) => ({

@@ -12,19 +12,11 @@ import {
 import { own } from '../ceremonies/own';
 import { TRACE_HEADER, type TracingSinks, type WorkflowSpan } from '../contract/tracing';
 
-// The workflow's spans, when the ceremony was started with a trace context (tracing on at the
-// client): one for the run, one for each workflow task (what woke the workflow: its jobs' kinds,
-// in workflow time), one for each activity scheduled (its context passed on in the
-// activity's headers, so that the worker's span for the activity is its child) and one for each
-// signal and update handled (linked to the caller's span). Without a trace context in the start's
-// headers, nothing here does anything.
-//
-// These are in every bundle, and add no yield point: the same history replays whether the worker
-// that recorded it, or the one replaying it, traces or not. (The workflow interceptors of
-// @temporalio/interceptors-opentelemetry await around each call: a history recorded with them
-// does not replay without them, nor one recorded without them with them; and their trace SDK
-// would be 1.8 MiB more per bundle.) Span ids come from the run id and a counter, not from the
-// workflow's random numbers, which the workflow's own code draws.
+// The workflow's spans, only for a ceremony started with a trace context: its run, each workflow
+// task, each activity scheduled (the context passed on in its headers), each signal and update.
+// In every bundle, with no yield point and no random number drawn: a history replays the same
+// whether it was recorded, or is replayed, with tracing on or off (docs/tracing.md says why not
+// the package's workflow interceptors).
 
 interface SpanContext {
   traceId: string;
@@ -122,17 +114,14 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
       return span ? tracer.around(span, () => next(input)) : next(input);
     },
   };
+  const scheduled = <I extends { activityType: string; headers: Headers }, O>(input: I, next: (i: I) => Promise<O>) => {
+    if (!tracer.run) return next(input);
+    const span = tracer.open(`StartActivity:${input.activityType}`, tracer.run);
+    return tracer.around(span, () => next({ ...input, headers: withTraceParent(input.headers, span) }));
+  };
   const outbound: WorkflowOutboundCallsInterceptor = {
-    scheduleActivity(input, next) {
-      if (!tracer.run) return next(input);
-      const span = tracer.open(`StartActivity:${input.activityType}`, tracer.run);
-      return tracer.around(span, () => next({ ...input, headers: withTraceParent(input.headers, span) }));
-    },
-    scheduleLocalActivity(input, next) {
-      if (!tracer.run) return next(input);
-      const span = tracer.open(`StartActivity:${input.activityType}`, tracer.run);
-      return tracer.around(span, () => next({ ...input, headers: withTraceParent(input.headers, span) }));
-    },
+    scheduleActivity: (input, next) => scheduled(input, next),
+    scheduleLocalActivity: (input, next) => scheduled(input, next),
   };
   /** The kinds of the jobs of the activation under way (`fireTimer`, `doUpdate`, …). */
   const jobs = new Set<string>();

@@ -141,7 +141,9 @@ test('a rehearsal from a ticket webhook is one trace: webhook, start, workflow, 
   const tasks = named('WorkflowTask');
   expect(tasks.every((t) => parentOf(t, spans)?.name === 'RunWorkflow:ceremonyWorkflow')).toBe(true);
   const woken = new Set(tasks.flatMap((t) => (attribute(t, 'temporal.jobs') ?? '').split(',')));
-  expect([...woken]).toEqual(expect.arrayContaining(['initializeWorkflow', 'doUpdate', 'resolveActivity', 'fireTimer']));
+  expect([...woken]).toEqual(
+    expect.arrayContaining(['initializeWorkflow', 'doUpdate', 'resolveActivity', 'fireTimer']),
+  );
   const updates = named('HandleUpdate:approve');
   expect(updates.length).toBeGreaterThanOrEqual(2);
   for (const update of updates) expect(update.links).toHaveLength(1);
@@ -165,7 +167,9 @@ test('an hsm-init on the simulator is one trace down to each device command, nam
   expect(commands).toEqual(expect.arrayContaining(['hsm init -label HSM1']));
   for (const command of new Set(commands.map((c) => `lunash ${commandName(c)}`)))
     expect({ command, traced: device.some((s) => s.name === command) }).toEqual({ command, traced: true });
-  expect(device.map((s) => s.name)).toEqual(expect.arrayContaining(['ssh login', 'lunash hsm init', 'lunash hsm show']));
+  expect(device.map((s) => s.name)).toEqual(
+    expect.arrayContaining(['ssh login', 'lunash hsm init', 'lunash hsm show']),
+  );
   for (const span of device) {
     expect(span.name).toMatch(/^(lunash|lunacm|shell|ssh|scp)( [A-Za-z]+){1,3}$/);
     expect(span.attributes.map((a) => a.key).filter((k) => k !== 'error.type')).toEqual(['device.address']);
