@@ -177,6 +177,11 @@ const logging = {
 };
 
 // The standard OpenTelemetry variables this project honours (off unless they ask for traces).
+const otlpUrl = z
+  .string()
+  .url()
+  .regex(/^https?:\/\//, 'expected an http:// or https:// URL (OTLP over HTTP)')
+  .optional();
 const tracing = {
   OTEL_SDK_DISABLED: flag.default('false').describe('`true`: no traces, whatever the variables below say'),
   OTEL_TRACES_EXPORTER: z
@@ -185,16 +190,12 @@ const tracing = {
     .describe(
       '`otlp`: send traces over OTLP/HTTP (JSON) to the endpoint below, or localhost:4318 without one; `none`: no traces; unset: traces only when an endpoint is set',
     ),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z
-    .string()
-    .url()
-    .optional()
-    .describe('OTLP/HTTP base URL of a collector; traces go to its `/v1/traces`; setting it turns traces on'),
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z
-    .string()
-    .url()
-    .optional()
-    .describe('the full URL traces are sent to (wins over OTEL_EXPORTER_OTLP_ENDPOINT); setting it turns traces on'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl.describe(
+    'OTLP/HTTP base URL of a collector; traces go to its `/v1/traces`; setting it turns traces on',
+  ),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl.describe(
+    'the full URL traces are sent to (wins over OTEL_EXPORTER_OTLP_ENDPOINT); setting it turns traces on',
+  ),
   OTEL_SERVICE_NAME: optional(
     'service.name of the spans; unset = `hsm-ceremonies-worker`, `hsm-ceremonies-web` or `hsm-ceremonies-cli`',
   ),
