@@ -9,11 +9,16 @@ export function createLogger(
   level: AppConfig['LOG_LEVEL'],
   format: AppConfig['LOG_FORMAT'] = 'json',
   options: LoggerOptions = {},
+  /** Where the lines go; unset = stdout. */
+  destination?: pino.DestinationStream,
 ): Logger {
   const withTrace = { mixin: traceFields, ...options };
   if (format === 'pretty')
-    return pino({ ...withTrace, name, level }, pretty({ sync: true, colorize: process.stdout.isTTY === true }));
-  return pino({ ...withTrace, name, level });
+    return pino(
+      { ...withTrace, name, level },
+      destination ?? pretty({ sync: true, colorize: process.stdout.isTTY === true }),
+    );
+  return destination ? pino({ ...withTrace, name, level }, destination) : pino({ ...withTrace, name, level });
 }
 
 /** The trace and span a line was written in, when tracing is on and there is one (a log line

@@ -4,7 +4,7 @@ import { trace } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import { commandName } from '../../activities/device/luna-shell';
 import { loadInventory } from '../../ceremonies/inventory';
-import { traceFields } from '../../runtime/logger';
+import { createLogger } from '../../runtime/logger';
 import { inSpan } from '../../runtime/spans';
 import { flushTracing, stopTracing } from '../../runtime/tracing';
 import { TRACE_HEADER } from '../../contract/tracing';
@@ -194,13 +194,24 @@ test("the workflow reads the trace context from the header the package's client 
   expect(TRACE_HEADER).toBe(require('@temporalio/interceptors-opentelemetry/lib/instrumentation').TRACE_HEADER);
 });
 
-test('a log line written in a span carries its trace and span id; outside one, none', async () => {
-  expect(traceFields()).toEqual({});
+test('a JSON log line written in a span carries its trace and span id; outside one, none', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger(
+    'tracing-test',
+    'info',
+    'json',
+    {},
+    { write: (l: string) => void lines.push(JSON.parse(l)) },
+  );
+  log.info('outside');
   await inSpan('log line', {}, async () => {
+    log.info('inside');
     const span = trace.getActiveSpan()!.spanContext();
-    expect(traceFields()).toEqual({ trace_id: span.traceId, span_id: span.spanId });
     expect(span.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(lines[1]).toMatchObject({ msg: 'inside', trace_id: span.traceId, span_id: span.spanId });
   });
+  expect(lines[0]).toMatchObject({ msg: 'outside' });
+  expect(lines[0]).not.toHaveProperty('trace_id');
 });
 
 test('a command span is named by the words before the first option or value, never an argument', () => {
