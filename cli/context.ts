@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { CeremonyClient, CeremonyRefusal } from '../client/ceremony-client';
 import { loadInventory, type Inventory } from '../ceremonies/inventory';
 import { loadConfig } from '../runtime/config';
+import { flushTracing } from '../runtime/tracing';
 
 export { CeremonyRefusal };
 
@@ -50,5 +51,6 @@ async function withClient<T>(fn: (c: CeremonyClient) => Promise<T>): Promise<T> 
     return await fn(connected.ceremonies);
   } finally {
     await connected.connection.close();
+    await flushTracing(); // a command's spans are sent before the CLI exits
   }
 }

@@ -57,6 +57,9 @@ import type { RefusalCode } from '../workflows/gate-rules';
 import { newNonce, type DecisionSigner } from './decision-signer';
 import { dataConverterFor } from '../runtime/codec';
 import { connectionOptions, type AppConfig } from '../runtime/config';
+import { inSpan } from '../runtime/spans';
+import { startTracing } from '../runtime/tracing';
+import { tracingClientInterceptors } from './tracing';
 
 /** A request the ceremony refused (validator said no, or the ceremony does not exist). */
 export class CeremonyRefusal extends Error {
@@ -120,12 +123,18 @@ export class CeremonyClient {
     options: ClientOptions = {},
   ): Promise<{ ceremonies: CeremonyClient; connection: Connection }> {
     const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '5s' });
+    // the web app installs its tracing first (as `web`); otherwise this process is the CLI
+    const tracing = await startTracing(config, 'cli');
     const shared = {
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       dataConverter: dataConverterFor(config.CEREMONY_PAYLOAD_KEYS),
     };
-    const client = new Client({ ...shared, workflow: { queryRejectCondition: 'NOT_OPEN' } });
+    const client = new Client({
+      ...shared,
+      workflow: { queryRejectCondition: 'NOT_OPEN' },
+      ...(tracing ? { interceptors: { workflow: await tracingClientInterceptors() } } : {}),
+    });
     return {
       ceremonies: new CeremonyClient(client, config.TEMPORAL_TASK_QUEUE, options, new WorkflowClient(shared)),
       connection,
@@ -134,9 +143,13 @@ export class CeremonyClient {
 
   /** Build the plan and start its ceremony; the same ticket never starts two. */
   async start(request: CeremonyRequestInput, inventory: Inventory): Promise<StartResult> {
-    const { plan, digest } = buildPlan(request, inventory);
-    await this.refuseHaConflict(plan, inventory);
-    return this.startPlan(plan, digest);
+    // the ceremony's trace starts here (or in the webhook's span around it)
+    return inSpan('ceremony start', { 'ceremony.kind': request.kind, 'ceremony.hsm': request.hsm }, async (span) => {
+      const { plan, digest } = buildPlan(request, inventory);
+      span.setAttribute('ceremony.id', ceremonyIdForTicket(plan.ticket));
+      await this.refuseHaConflict(plan, inventory);
+      return this.startPlan(plan, digest);
+    });
   }
 
   /** A maintenance ceremony on a member of an HA group does not start while another holds a

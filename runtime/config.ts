@@ -176,6 +176,31 @@ const logging = {
     .describe('`json`: one JSON object a line (pino), to ship; `pretty`: coloured lines for people'),
 };
 
+// The standard OpenTelemetry variables this project honours (off unless they ask for traces).
+const otlpUrl = z
+  .string()
+  .url()
+  .regex(/^https?:\/\//, 'expected an http:// or https:// URL (OTLP over HTTP)')
+  .optional();
+const tracing = {
+  OTEL_SDK_DISABLED: flag.default('false').describe('`true`: no traces, whatever the variables below say'),
+  OTEL_TRACES_EXPORTER: z
+    .enum(['otlp', 'none'])
+    .optional()
+    .describe(
+      '`otlp`: send traces over OTLP/HTTP (JSON) to the endpoint below, or localhost:4318 without one; `none`: no traces; unset: traces only when an endpoint is set',
+    ),
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl.describe(
+    'OTLP/HTTP base URL of a collector; traces go to its `/v1/traces`; setting it turns traces on',
+  ),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl.describe(
+    'the full URL traces are sent to (wins over OTEL_EXPORTER_OTLP_ENDPOINT); setting it turns traces on',
+  ),
+  OTEL_SERVICE_NAME: optional(
+    'service.name of the spans; unset = `hsm-ceremonies-worker`, `hsm-ceremonies-web` or `hsm-ceremonies-cli`',
+  ),
+};
+
 const localStack = {
   TEMPORAL_PORT: port(7233).describe('`npm start`: Temporal dev server port'),
   TEMPORAL_UI_PORT: port(8233).describe('`npm start`: Temporal Web UI port'),
@@ -225,6 +250,7 @@ const GROUPS = {
   Azure: azure,
   Audit: audit,
   Logging: logging,
+  Tracing: tracing,
   'Local stack': localStack,
 };
 
@@ -234,6 +260,11 @@ const READ_BY_LIBRARIES: Partial<Record<keyof typeof GROUPS, Record<string, stri
     AZURE_TENANT_ID: 'service principal tenant (read by @azure/identity, as the next two)',
     AZURE_CLIENT_ID: 'service principal client id',
     AZURE_CLIENT_SECRET: 'service principal secret',
+  },
+  Tracing: {
+    OTEL_EXPORTER_OTLP_HEADERS:
+      'headers sent with each export, `key=value,…` (read by the OTLP exporter, as OTEL_EXPORTER_OTLP_TRACES_HEADERS and OTEL_EXPORTER_OTLP_TIMEOUT)',
+    OTEL_TRACES_SAMPLER: 'sampler (read by the trace SDK, with OTEL_TRACES_SAMPLER_ARG); unset = every trace',
   },
 };
 
@@ -249,6 +280,7 @@ export const ConfigSchema = z
     ...azure,
     ...audit,
     ...logging,
+    ...tracing,
     ...localStack,
   })
   .refine((c) => Boolean(c.TEMPORAL_TLS_CERT) === Boolean(c.TEMPORAL_TLS_KEY), {
@@ -301,6 +333,15 @@ export function connectionOptions(config: AppConfig) {
       }
     : undefined;
   return { address: config.TEMPORAL_ADDRESS, tls, apiKey: config.TEMPORAL_API_KEY };
+}
+
+/** Where traces go, or undefined: traces are off (the default). */
+export function tracesEndpoint(config: AppConfig): string | undefined {
+  if (config.OTEL_SDK_DISABLED === 'true' || config.OTEL_TRACES_EXPORTER === 'none') return undefined;
+  const base = config.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/+$/, '');
+  const endpoint = config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base && `${base}/v1/traces`);
+  if (endpoint) return endpoint;
+  return config.OTEL_TRACES_EXPORTER === 'otlp' ? 'http://localhost:4318/v1/traces' : undefined;
 }
 
 export function dataPath(config: AppConfig, ...parts: string[]): string {

@@ -9,6 +9,7 @@ import { loadInventory } from '../ceremonies/inventory';
 import { loadSigner } from '../client/decision-signer';
 import { CeremonyMetrics } from './ceremony-metrics';
 import { serveMetrics } from './metrics-server';
+import { startTracing, stopTracing } from '../runtime/tracing';
 
 /** `CEREMONY_ATTESTATION_KEY`: the web app's Ed25519 key (a file, or file:/env: reference); its
  * public key belongs in the worker's inventory under attestationKeys. */
@@ -22,6 +23,7 @@ function attestation(ref: string | undefined) {
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  await startTracing(config, 'web');
   const { ceremonies, connection } = await CeremonyClient.connect(config);
   const inventory = loadInventory(config.CEREMONY_INVENTORY);
   const payloadCodec = dataConverterFor(config.CEREMONY_PAYLOAD_KEYS)?.payloadCodecs?.[0];
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
     metricsServer?.server.close();
     await app.close();
     await connection.close();
+    await stopTracing();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());

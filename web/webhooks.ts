@@ -9,6 +9,7 @@ import type { AppConfig } from '../runtime/config';
 import { ceremonyIdForTicket } from '../ceremonies/identifiers';
 import { own } from '../ceremonies/own';
 import { logConcerns, type RefusalCounter } from './request-log';
+import { inSpan } from '../runtime/spans';
 
 /** Why a webhook delivery started nothing (the label of ceremony_webhook_refusals_total). */
 type WebhookRefusal =
@@ -129,10 +130,20 @@ export async function registerTicketWebhooks(app: FastifyInstance, options: Webh
         }
         logConcerns(req, reply, { ceremonyId: ceremonyIdForTicket(mapping.request.ticket) });
         try {
-          const started = await options.ceremonies.start(mapping.request, options.inventory());
-          req.log.info(
-            { system, ticket: mapping.request.ticket, existing: started.existing },
-            started.existing ? 'webhook: ceremony already running' : 'webhook: ceremony started',
+          // a trace of its own per delivery, whatever the sender's headers say: the ceremony's
+          const started = await inSpan(
+            'ticket webhook',
+            { 'ticket.system': system },
+            async () => {
+              const started = await options.ceremonies.start(mapping.request, options.inventory());
+              // in the span: the line carries the ceremony's trace id
+              req.log.info(
+                { system, ticket: mapping.request.ticket, existing: started.existing },
+                started.existing ? 'webhook: ceremony already running' : 'webhook: ceremony started',
+              );
+              return started;
+            },
+            { root: true },
           );
           return reply.status(started.existing ? 200 : 201).send({
             ceremonyId: started.ceremonyId,

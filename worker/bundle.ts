@@ -8,6 +8,10 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
  * use; its caches are module-private, and the SDK freezes what it shares. */
 export const PRELOADED_MODULES = ['@noble/curves/ed25519', '@noble/hashes/sha2', '@noble/hashes/utils', 'canonicalize'];
 
+/** The workflow's spans (idle unless a ceremony starts with a trace context): in every bundle, so
+ * that a history replays the same whether tracing was on or not. */
+export const WORKFLOW_INTERCEPTORS = [require.resolve('../workflows/tracing-interceptors')];
+
 type Logger = BundleOptions['logger'];
 
 /** The SDK refuses a bundle without an inline source map (it reads one to name the script): a
@@ -19,6 +23,7 @@ export async function bundleWorkflows(options: { production: boolean; logger?: L
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     preloadModules: PRELOADED_MODULES,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTORS,
     ...(options.logger ? { logger: options.logger } : {}),
     webpackConfigHook: (config) => ({
       ...config,

@@ -6,6 +6,7 @@ import { keyVaultSettings } from '../activities/azure/key-vault';
 import { inventoryOf } from '../activities';
 import { serveMetrics } from '../runtime/metrics-server';
 import { NtlsExpiryMetrics } from './ntls-expiry-metrics';
+import { stopTracing } from '../runtime/tracing';
 
 /** The worker process: config from the environment, run until SIGINT/SIGTERM. `worker/main.ts`
  * passes no options; the engine tests' process (test/support/engine-worker-main.ts) accepts their
@@ -47,6 +48,7 @@ export async function runWorkerProcess(
     closeSessions();
     ntlsMetrics?.server.close();
     await connection.close();
+    await stopTracing(); // the last spans sent
   }
   log.info('worker stopped');
 }

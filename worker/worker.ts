@@ -13,6 +13,8 @@ import { connectionOptions, dataPath, type AppConfig } from '../runtime/config';
 import { createLogger } from '../runtime/logger';
 import { bundleWorkflows } from './bundle';
 import { ceremonyLogFields } from './activity-log-fields';
+import { startTracing } from '../runtime/tracing';
+import { DROPPED_WORKFLOW_SPANS, workerTracing } from './tracing';
 
 let runtimeInstalled = false;
 
@@ -59,6 +61,8 @@ export interface WorkerOptions {
 
 export async function createCeremonyWorker(config: AppConfig, options: WorkerOptions = {}) {
   installRuntime(config.LOG_LEVEL, config.LOG_FORMAT, options.metricsAddress);
+  const tracing = await startTracing(config, 'worker');
+  const traced = tracing && (await workerTracing(tracing));
   const connection = await NativeConnection.connect(connectionOptions(config));
   const sessions =
     config.WORKER_SSH_IDLE_SECONDS > 0
@@ -77,7 +81,8 @@ export async function createCeremonyWorker(config: AppConfig, options: WorkerOpt
     workflowBundle: options.workflowBundlePath
       ? { codePath: options.workflowBundlePath }
       : { code: await bundleWorkflows({ production: true }) },
-    interceptors: { activity: [ceremonyLogFields] },
+    interceptors: { activity: [ceremonyLogFields, ...(traced ? traced.activity : [])] },
+    sinks: traced ? traced.sinks : DROPPED_WORKFLOW_SPANS,
     activities: createActivities({
       ledgerPath: dataPath(config, 'ledger.jsonl'),
       notifier: notifierFor(config),

@@ -15,6 +15,7 @@ import {
 import { deviceWarnings, isWarningLine, normaliseOutput, parseResult, type LunashResult } from './lunash-parser';
 import { scpDownload, scpUpload } from './scp';
 import { scrub } from './secrets';
+import { inSpan } from '../../runtime/spans';
 
 export interface LunaTarget {
   host: string;
@@ -115,6 +116,18 @@ export interface RunOptions {
 }
 const FIRST_LOGIN = /For security purposes, you must change your/;
 
+/** The words that name a command, as a span is named (`hsm show`, `partition create`): its leading
+ * words, up to the first option or value and at most three. Never an argument: a value may be a
+ * password, a label or a file name; nor any of `secrets`. */
+export function commandName(command: string, secrets: ReadonlySet<string> = new Set()): string {
+  const words: string[] = [];
+  for (const word of command.trim().split(/\s+/)) {
+    if (words.length === 3 || !/^[A-Za-z]+$/.test(word) || secrets.has(word)) break;
+    words.push(word);
+  }
+  return words.join(' ') || '(unnamed)';
+}
+
 function fingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }
@@ -126,6 +139,8 @@ export class LunaShell {
   private ended = false;
   /** `host`: the workstation's OS shell (`runHost`); `luna`: lunash or LunaCM (`run`). */
   private mode: 'host' | 'luna' = 'luna';
+  /** What `run` talks to, for its spans' names. */
+  private tool: 'lunash' | 'lunacm' = 'lunash';
   private waiter: (() => void) | null = null;
   private readonly secrets = new Set<string>();
 
@@ -162,6 +177,16 @@ export class LunaShell {
       hostShell?: boolean;
       unansweredQuestionMs?: number;
     } = {},
+  ): Promise<LunaShell> {
+    const where = `${target.host}:${target.port}`;
+    return inSpan('ssh login', { 'device.address': where }, () => LunaShell.login(target, user, credential, options));
+  }
+
+  private static async login(
+    target: LunaTarget,
+    user: string,
+    credential: LunaCredential,
+    options: Parameters<typeof LunaShell.open>[3] = {},
   ): Promise<LunaShell> {
     const timeoutMs = options.timeoutMs ?? 15_000;
     const where = `${target.host}:${target.port}`;
@@ -283,6 +308,16 @@ export class LunaShell {
    * scrubbed) and exit status. */
   async runHost(command: string, options: { timeoutMs?: number } = {}): Promise<HostOutput> {
     if (this.mode !== 'host') throw new Error(`'${command}' is a shell command: this session runs lunash or LunaCM`);
+    return this.inCommandSpan('shell', command, () => this.hostCommand(command, options));
+  }
+
+  /** A span per device command, named by the command's words only (`lunash hsm show`): never
+   * its arguments nor its output. */
+  private inCommandSpan<T>(tool: string, command: string, fn: () => Promise<T>): Promise<T> {
+    return inSpan(`${tool} ${commandName(command, this.secrets)}`, { 'device.address': this.host }, fn);
+  }
+
+  private async hostCommand(command: string, options: { timeoutMs?: number }): Promise<HostOutput> {
     this.buffer = '';
     this.stream.write(`${command}${EXIT_STATUS}\r`);
     await this.waitFor((text) => HOST_PROMPT.test(text), `'${command}'`, options.timeoutMs);
@@ -301,6 +336,10 @@ export class LunaShell {
    * from then on `run` sends LunaCM commands. Its banner and slot list go to the transcript. */
   async startLunacm(command: string, options: { timeoutMs?: number } = {}): Promise<string> {
     if (this.mode !== 'host') throw new Error("LunaCM is started from the workstation's shell");
+    return inSpan('lunacm start', { 'device.address': this.host }, () => this.lunacm(command, options));
+  }
+
+  private async lunacm(command: string, options: { timeoutMs?: number }): Promise<string> {
     this.buffer = '';
     this.stream.write(`${command}\r`);
     await this.waitFor((text) => PROMPT.test(text) || HOST_PROMPT.test(text), `'${command}'`, options.timeoutMs);
@@ -312,6 +351,7 @@ export class LunaShell {
     if (!PROMPT.test(last))
       throw new UnreadableOutput(command, 'the shell did not start LunaCM', output.split('\n').slice(-1)[0] ?? '');
     this.mode = 'luna';
+    this.tool = 'lunacm';
     this.buffer = '';
     return output;
   }
@@ -321,6 +361,10 @@ export class LunaShell {
   async run(command: string, options: RunOptions = {}): Promise<CommandOutput> {
     if (this.mode !== 'luna') throw new Error(`'${command}' is a LunaCM command: start LunaCM first`);
     for (const s of options.secrets ?? []) this.secrets.add(s);
+    return this.inCommandSpan(this.tool, command, () => this.command(command, options));
+  }
+
+  private async command(command: string, options: RunOptions): Promise<CommandOutput> {
     const answers = [...(options.answers ?? [])];
     this.buffer = '';
     let answeredUpTo = 0;
@@ -378,12 +422,16 @@ export class LunaShell {
   /** Copy a file into the login user's directory with scp (how update packages reach the
    * appliance; it may offer no SFTP subsystem). */
   async upload(remoteName: string, data: Buffer, timeoutMs = this.timeoutMs): Promise<void> {
-    await scpUpload(this.client, this.host, remoteName, data, timeoutMs);
+    await inSpan('scp upload', { 'device.address': this.host }, () =>
+      scpUpload(this.client, this.host, remoteName, data, timeoutMs),
+    );
   }
 
   /** Fetch a file from the login user's directory with scp (`scp <user>@<host>:<file> .`). */
   async download(remoteName: string, timeoutMs = this.timeoutMs): Promise<Buffer> {
-    return scpDownload(this.client, this.host, remoteName, timeoutMs);
+    return inSpan('scp download', { 'device.address': this.host }, () =>
+      scpDownload(this.client, this.host, remoteName, timeoutMs),
+    );
   }
 
   /** The connection is gone (closed by either side). */

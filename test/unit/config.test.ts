@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { buildProgram } from '../../cli/program';
-import { ConfigSchema, ENVIRONMENT, loadConfig } from '../../runtime/config';
+import { ConfigSchema, ENVIRONMENT, loadConfig, tracesEndpoint } from '../../runtime/config';
 import { environmentTable } from '../../runtime/environment-docs';
 import { sectionText } from '../../scripts/docs/generated-tables';
 import { cli } from '../support/cli';
@@ -24,6 +24,8 @@ test('every variable of the schema is in the list, and the list adds only the on
     'AZURE_TENANT_ID',
     'AZURE_CLIENT_ID',
     'AZURE_CLIENT_SECRET',
+    'OTEL_EXPORTER_OTLP_HEADERS',
+    'OTEL_TRACES_SAMPLER',
   ]);
   expect(schemaNames.filter((n) => !names.includes(n))).toEqual([]);
   expect(new Set(names).size).toBe(names.length);
@@ -127,4 +129,25 @@ test('no other source reads a variable by name', () => {
   ])
     walk(join(root, layer));
   expect(offenders).toEqual([]);
+});
+
+test('traces are off unless the OTEL_* variables ask for them, and then go where they say', () => {
+  const endpoint = (env: Record<string, string>) => tracesEndpoint(loadConfig(env));
+  expect(endpoint({})).toBeUndefined();
+  expect(endpoint({ OTEL_SERVICE_NAME: 'x' })).toBeUndefined();
+  expect(endpoint({ OTEL_TRACES_EXPORTER: 'otlp' })).toBe('http://localhost:4318/v1/traces');
+  expect(endpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' })).toBe('http://collector:4318/v1/traces');
+  expect(
+    endpoint({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example.com/otlp/v1/traces',
+    }),
+  ).toBe('https://traces.example.com/otlp/v1/traces');
+  expect(
+    endpoint({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }),
+  ).toBeUndefined();
+  expect(endpoint({ OTEL_SDK_DISABLED: 'true', OTEL_TRACES_EXPORTER: 'otlp' })).toBeUndefined();
+  // an exporter this project does not have is refused, not ignored
+  expect(() => loadConfig({ OTEL_TRACES_EXPORTER: 'zipkin' })).toThrow(/OTEL_TRACES_EXPORTER: /);
+  expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT: /);
 });

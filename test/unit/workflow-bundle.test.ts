@@ -19,8 +19,9 @@ const KIB = 1024;
 /** The SDK's own packages are the floor; anything else has a budget. */
 const SDK = new Set(['@temporalio/workflow', '@temporalio/common', 'nexus-rpc', 'long', 'ms']);
 // ours: 120 KiB since each gate, intervention and cancel is bound to its run (challenges, signed resolve/cancel);
-// 124 KiB since the approval rules are one module (ceremonies/rules.ts), the inventory's among them
-const BUDGET = { ours: 124 * KIB, perPackage: 160 * KIB, total: 900 * KIB };
+// 124 KiB since the approval rules are one module (ceremonies/rules.ts), the inventory's among them;
+// 132 KiB since the workflow's spans (workflows/tracing-interceptors.ts, idle unless traced)
+const BUDGET = { ours: 132 * KIB, perPackage: 160 * KIB, total: 900 * KIB };
 
 let code: string;
 beforeAll(async () => {
