@@ -139,6 +139,8 @@ export async function startOidcStandIn(options: OidcStandInOptions): Promise<Oid
     // as Entra ID does: the person's claims in the id token itself
     conformIdTokenClaims: false,
     pkce: { required: () => true },
+    // seconds; an id token lasts an hour, as Entra ID's do
+    ttl: { Interaction: 600, Session: 8 * 3600, Grant: 8 * 3600, AccessToken: 600, IdToken: 3600 },
     features: { devInteractions: { enabled: false }, rpInitiatedLogout: { enabled: true } },
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
   });

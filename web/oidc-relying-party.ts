@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Configuration } from 'openid-client' with { 'resolution-mode': 'import' };
+import type * as OpenIdClientModule from 'openid-client' with { 'resolution-mode': 'import' };
 import { z } from 'zod';
 import type { SignInIdentity } from '../ceremonies/decision-signature';
 import { EMAIL } from '../ceremonies/patterns';
@@ -10,7 +10,8 @@ import { EMAIL } from '../ceremonies/patterns';
 // checks on, its signature against the provider's keys); nothing here reads a claim before it has.
 
 /** openid-client is ESM-only: loaded with import() (a require() in the tests' CommonJS). */
-type OpenIdClient = typeof import('openid-client', { with: { 'resolution-mode': 'import' } });
+type OpenIdClient = typeof OpenIdClientModule;
+type Configuration = OpenIdClientModule.Configuration;
 
 export interface RelyingPartyOptions {
   issuer: URL;
@@ -141,7 +142,7 @@ export class OidcRelyingParty {
       });
       claims = tokens.claims();
     } catch (err) {
-      throw new SignInRefused(`the provider's answer did not check out: ${(err as Error).message}`);
+      throw new SignInRefused(`the provider's answer did not check out: ${whatFailed(err)}`);
     }
     const parsed = IdTokenClaims.safeParse(claims);
     if (!parsed.success) throw new SignInRefused(`the id token lacks what a sign-in needs (${parsed.error.message})`);
@@ -160,4 +161,11 @@ export class OidcRelyingParty {
       returnTo: transaction.returnTo,
     };
   }
+}
+
+/** openid-client's message, and the check that failed beneath it (oauth4webapi's, as the cause). */
+function whatFailed(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
+  return cause && cause !== message ? `${message} (${cause})` : message;
 }
