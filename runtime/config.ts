@@ -216,6 +216,9 @@ const localStack = {
   TEMPORAL_UI_PORT: port(8233).describe('`npm start`: Temporal Web UI port'),
   MAIL_SMTP_PORT: port(2525).describe("`npm start`: the local SMTP server's port"),
   MAIL_INBOX_PORT: port(8025).describe("`npm start`: its inbox page's port"),
+  OIDC_STAND_IN_PORT: port(8091).describe(
+    '`npm start`: port of the local OpenID Connect provider standing in for Entra ID (when OIDC_ISSUER is unset)',
+  ),
   TEMPORAL_CLI: optional('the Temporal CLI; unset = what scripts/ensure-temporal.sh finds'),
   CEREMONY_SAMPLE_INVENTORY: z
     .string()

@@ -175,7 +175,7 @@ export function registerDecisionPages(
   const stepUp = (req: FastifyRequest, link: LinkPayload): SessionPerson | undefined => {
     if (!signedIn) return undefined;
     const person = signedIn(req);
-    if (!person) throw new SignInNeeded();
+    if (!person) throw new SignInNeeded(link.approver);
     if (person.email !== link.approver.toLowerCase())
       throw new Refused(
         'wrong-person',
@@ -201,10 +201,12 @@ export function registerDecisionPages(
     try {
       await fn();
     } catch (err) {
-      if (err instanceof SignInNeeded && token !== undefined)
-        return reply
-          .header('cache-control', 'no-store')
-          .redirect(signInUrl(`/decide/${encodeURIComponent(token)}`), 303);
+      // GET goes to sign in and back; a POST cannot (the form would be lost, and the page's
+      // form-action policy stops a form's redirect to another site)
+      if (err instanceof SignInNeeded)
+        return token !== undefined
+          ? reply.header('cache-control', 'no-store').redirect(signInUrl(`/decide/${encodeURIComponent(token)}`), 303)
+          : refuse(reply, 'sign-in-needed', `sign in as ${err.message} first: open the link again`);
       if (err instanceof LinkError) return refuse(reply, err.problem, err.message);
       if (err instanceof Refused) return refuse(reply, err.code, err.message);
       if (err instanceof CeremonyRefusal) return refuse(reply, err.code, err.message);
@@ -237,67 +239,63 @@ export function registerDecisionPages(
     '/decide/:token',
     { schema: tokenParam, config: { rateLimit } },
     async (req, reply) =>
-      handle(
-        reply,
-        async () => {
-          const link = verified(req, reply, req.params.token);
-          const identity = stepUp(req, link)?.identity;
-          const body = req.body ?? {};
-          if (!checkFormToken(keys, link, body.form))
-            throw new Refused(
-              'bad-form',
-              'this form did not come from the page of this link (CSRF protection); open the link again',
-            );
-          const common = {
-            gate: link.gate,
-            planDigest: link.digest,
-            nonce: link.nonce,
-            ...(identity ? { identity } : {}),
-          };
-          let view;
-          if (body.decision === 'approve' && link.kind === 'approval') {
-            view = await ceremonies.approve(
-              link.ceremonyId,
-              { ...common, approver: link.approver, comment: body.comment || undefined },
-              attestation,
-            );
-          } else if (body.decision === 'reject' && link.kind === 'approval') {
-            const problem = freeTextProblem(String(body.reason ?? ''), { multiline: true });
-            if (problem) throw new Refused('invalid-input', `the reason ${problem}`);
-            view = await ceremonies.reject(
-              link.ceremonyId,
-              { ...common, approver: link.approver, reason: String(body.reason) },
-              attestation,
-            );
-          } else if (body.decision === 'signoff' && link.kind === 'signoff') {
-            view = await ceremonies.signoff(
-              link.ceremonyId,
-              { ...common, by: link.approver, reference: body.reference ?? '' },
-              attestation,
-            );
-          } else {
-            throw new Refused('invalid-input', 'unknown decision');
-          }
-          req.log.info(
-            { decision: body.decision, approver: link.approver, approvals: view.approvals, quorum: view.quorum },
-            'decision recorded via email link',
+      handle(reply, async () => {
+        const link = verified(req, reply, req.params.token);
+        const identity = stepUp(req, link)?.identity;
+        const body = req.body ?? {};
+        if (!checkFormToken(keys, link, body.form))
+          throw new Refused(
+            'bad-form',
+            'this form did not come from the page of this link (CSRF protection); open the link again',
           );
-          const said =
-            body.decision === 'reject'
-              ? 'Your rejection is recorded: the ceremony ends.'
-              : body.decision === 'signoff'
-                ? 'Your sign-off is recorded.'
-                : 'Your approval is recorded.';
-          reply
-            .type('text/html; charset=utf-8')
-            .send(
-              page(
-                'Recorded',
-                html`<h1>${said}</h1><div class="card" id="result">Gate ${view.gate}: ${view.approvals} of ${view.quorum} approvals${view.approvals >= view.quorum ? ' — quorum reached' : ''}.</div><p class="muted">Ceremony ${link.ceremonyId}. You can close this page.</p>`,
-              ),
-            );
-        },
-        req.params.token,
-      ),
+        const common = {
+          gate: link.gate,
+          planDigest: link.digest,
+          nonce: link.nonce,
+          ...(identity ? { identity } : {}),
+        };
+        let view;
+        if (body.decision === 'approve' && link.kind === 'approval') {
+          view = await ceremonies.approve(
+            link.ceremonyId,
+            { ...common, approver: link.approver, comment: body.comment || undefined },
+            attestation,
+          );
+        } else if (body.decision === 'reject' && link.kind === 'approval') {
+          const problem = freeTextProblem(String(body.reason ?? ''), { multiline: true });
+          if (problem) throw new Refused('invalid-input', `the reason ${problem}`);
+          view = await ceremonies.reject(
+            link.ceremonyId,
+            { ...common, approver: link.approver, reason: String(body.reason) },
+            attestation,
+          );
+        } else if (body.decision === 'signoff' && link.kind === 'signoff') {
+          view = await ceremonies.signoff(
+            link.ceremonyId,
+            { ...common, by: link.approver, reference: body.reference ?? '' },
+            attestation,
+          );
+        } else {
+          throw new Refused('invalid-input', 'unknown decision');
+        }
+        req.log.info(
+          { decision: body.decision, approver: link.approver, approvals: view.approvals, quorum: view.quorum },
+          'decision recorded via email link',
+        );
+        const said =
+          body.decision === 'reject'
+            ? 'Your rejection is recorded: the ceremony ends.'
+            : body.decision === 'signoff'
+              ? 'Your sign-off is recorded.'
+              : 'Your approval is recorded.';
+        reply
+          .type('text/html; charset=utf-8')
+          .send(
+            page(
+              'Recorded',
+              html`<h1>${said}</h1><div class="card" id="result">Gate ${view.gate}: ${view.approvals} of ${view.quorum} approvals${view.approvals >= view.quorum ? ' — quorum reached' : ''}.</div><p class="muted">Ceremony ${link.ceremonyId}. You can close this page.</p>`,
+            ),
+          );
+      }),
   );
 }

@@ -115,9 +115,13 @@ test('an approver opens the link, signs in as its person, approves; someone else
   const linkFor = async (person: string) =>
     env.linkIn(await env.mail.waitFor((m) => m.to.includes(person) && m.headers['x-ceremony-id'] === id));
 
-  // alice, not signed in: the link sends her to sign in, and back to the link
+  // alice, not signed in: the link alone decides nothing, and sends her to sign in and back to it
+  const alicesLink = await linkFor(ALICE);
+  const anonymous = await fetch(alicesLink, { method: 'POST', body: new URLSearchParams({ decision: 'approve' }) });
+  expect(anonymous.status).toBe(401);
+  expect(await anonymous.text()).toContain(`sign in as ${ALICE} first`);
   const alice = await (await fresh()).newPage();
-  await alice.goto(await linkFor(ALICE));
+  await alice.goto(alicesLink);
   await pick(alice, ALICE);
   await alice.waitForSelector('#approve');
   expect(await alice.locator('#signed-in-as').textContent()).toContain(env.oidc!.subjectOf(ALICE));
@@ -176,12 +180,12 @@ test('a forged state, a replayed callback and a callback in another browser are 
   expect(await callbackAnswer(third.callback)).toMatchObject({ status: 403, session: false });
 });
 
-test.each<[IdTokenFault, RegExp]>([
-  ['wrong-nonce', /nonce/],
-  ['tampered', /signature/],
-  ['foreign-key', /signature/],
-  ['expired', /exp/],
-])('an id token with a %s is refused and opens no session', async (fault, why) => {
+test.each<[string, IdTokenFault, RegExp]>([
+  ['carrying another nonce', 'wrong-nonce', /nonce/],
+  ['tampered with after signing', 'tampered', /signature/],
+  ["signed with a key not the provider's", 'foreign-key', /signature/],
+  ['expired (signed by the provider)', 'expired', /exp/],
+])('an id token %s is refused and opens no session', async (_, fault, why) => {
   const page = await (await fresh()).newPage();
   env.oidc!.spoilNextIdToken(fault);
   await page.goto(`${env.baseUrl}/auth/login`);
