@@ -39,6 +39,8 @@ export interface SignInRoutes {
   relyingParty: OidcRelyingParty;
   sessions: SessionStore;
   sessionCookie: string;
+  /** Ends the session this request's cookie names, if any (a sign-in replaces it). */
+  closeSession(req: FastifyRequest): void;
   /** The session cookie is `Secure` (the public URL is https). */
   secureCookie: boolean;
   perMinute: number;
@@ -86,6 +88,7 @@ export function registerSignInPages(app: FastifyInstance, routes: SignInRoutes):
       }
       throw err;
     }
+    routes.closeSession(req);
     const id = sessions.open(signedIn.email, Date.now(), { identity: signedIn.identity, until: signedIn.expires });
     req.log.info({ person: signedIn.email, subject: signedIn.identity.subject }, 'signed in');
     // a page of this app takes the browser on: the session cookie is SameSite=Strict, and a

@@ -1,3 +1,10 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportCeremony } from '../../audit/tooling/export';
+import { verifyHistories } from '../../audit/tooling/verify';
+import { auditEvents, parseHistoryJson } from '../../audit/verifier/history';
+import { reportMarkdown } from '../../audit/verifier/report';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { APPROVERS, gate, OPERATOR, record, result, testPlan, waitForStatus } from '../support/harness';
 import { startWebEnv, type WebEnv } from '../support/web-env';
@@ -155,6 +162,15 @@ test('an approver opens the link, signs in as its person, approves; someone else
     [ALICE, 'email-link', { issuer: env.oidc!.issuer, subject: env.oidc!.subjectOf(ALICE) }],
     [BOB, 'email-link', { issuer: env.oidc!.issuer, subject: env.oidc!.subjectOf(BOB) }],
   ]);
+  // the auditor checks the signatures, identity included, from the history, and names the subject
+  const file = join(mkdtempSync(join(tmpdir(), 'sign-in-audit-')), `${id}.json`);
+  await exportCeremony(env.h.ceremonies, id, file, { server: 'test' });
+  const [verdict] = await verifyHistories([file], { replay: 'none' });
+  expect(verdict).toMatchObject({ ok: true });
+  const events = await auditEvents(parseHistoryJson(JSON.parse(readFileSync(file, 'utf8'))));
+  expect(reportMarkdown(events, verdict)).toContain(
+    `signed in as ${env.oidc!.subjectOf(ALICE)} at ${env.oidc!.issuer}`,
+  );
   await alice.context().close();
   await bob.context().close();
 });
