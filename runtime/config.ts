@@ -313,14 +313,7 @@ export const ConfigSchema = z
         });
     }
   })
-  .transform((c) => {
-    const publicUrl = c.CEREMONY_PUBLIC_URL ?? `http://127.0.0.1:${c.WEB_PORT}`;
-    return {
-      ...c,
-      CEREMONY_PUBLIC_URL: publicUrl,
-      OIDC_REDIRECT_URL: c.OIDC_REDIRECT_URL ?? new URL('/auth/callback', publicUrl).href,
-    };
-  });
+  .transform((c) => ({ ...c, CEREMONY_PUBLIC_URL: c.CEREMONY_PUBLIC_URL ?? `http://127.0.0.1:${c.WEB_PORT}` }));
 
 /** Hosts where plain http is acceptable (the local stand-ins). */
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -392,7 +385,7 @@ export function signInSettings(config: AppConfig): SignInSettings | undefined {
     issuer: new URL(config.OIDC_ISSUER),
     clientId: config.OIDC_CLIENT_ID,
     clientSecretRef: config.OIDC_CLIENT_SECRET,
-    redirectUrl: new URL(config.OIDC_REDIRECT_URL),
+    redirectUrl: new URL(config.OIDC_REDIRECT_URL ?? new URL('/auth/callback', config.CEREMONY_PUBLIC_URL).href),
     identityClaim: config.OIDC_IDENTITY_CLAIM,
     scopes: config.OIDC_SCOPES,
   };
