@@ -25,7 +25,15 @@ import { signInUrl } from './sign-in-pages';
 
 /** What a link's page can refuse with: the workflow's refusal codes and the page's own. */
 type PageRefusalCode =
-  RefusalCode | LinkProblem | 'not-found' | 'invalid-input' | 'bad-form' | 'no-key' | 'refused' | 'wrong-person';
+  | RefusalCode
+  | LinkProblem
+  | 'not-found'
+  | 'invalid-input'
+  | 'bad-form'
+  | 'no-key'
+  | 'refused'
+  | 'wrong-person'
+  | 'sign-in-needed';
 
 /** HTTP status for each refusal (every code has one): the request was understood, but cannot be granted. */
 const STATUS_FOR: Record<PageRefusalCode, number> = {
@@ -52,6 +60,7 @@ const STATUS_FOR: Record<PageRefusalCode, number> = {
   refused: 409,
   'no-key': 503,
   'wrong-person': 403,
+  'sign-in-needed': 401,
 };
 
 /** How a refusal reads to someone holding a link (else the workflow's own sentence). */
