@@ -8,9 +8,15 @@ module.exports = {
     '^.+\\.ts$': ['@swc/jest'],
     // @fastify/cookie loads the ESM-only `cookie` with import(), which jest's CommonJS runtime
     // refuses without --experimental-vm-modules: both are compiled to CommonJS for the tests
-    '/node_modules/(@fastify/cookie|cookie)/.+\\.js$': ['@swc/jest', { module: { type: 'commonjs' } }],
+    // and so are the ESM-only OpenID Connect packages the web app and its local stand-in load with import()
+    '/node_modules/(@fastify/cookie|cookie|openid-client|oauth4webapi|jose|oidc-provider)/.+\\.js$': [
+      '@swc/jest',
+      { module: { type: 'commonjs' } },
+    ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(@fastify/cookie|cookie)/)'],
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@fastify/cookie|cookie|openid-client|oauth4webapi|jose|oidc-provider)/)',
+  ],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -27,6 +27,16 @@ export interface DecisionFields {
   /** The challenge the workflow issued when this gate, intervention or cancel point opened in
    * this run (signed message v2); absent only in v1 decisions of histories from before it. */
   challenge?: string;
+  /** Who the OpenID Connect provider said signed in when the web app signed a link's decision
+   * (signed message v3); absent for a CLI decision, a link without sign-in, and older histories. */
+  identity?: SignInIdentity;
+}
+
+/** The person as the OpenID Connect provider named them: its issuer and their subject (`sub`),
+ * unique and never reassigned within that issuer (an email address may be). */
+export interface SignInIdentity {
+  issuer: string;
+  subject: string;
 }
 
 /** The challenge a run issues at one of its points (`gate:<id>`, `intervention:<n>`, `cancel`):
@@ -52,11 +62,12 @@ export interface DecisionSignature {
 }
 
 /** The exact bytes signed: canonical JSON with the free text reduced to its sha256; v2 adds the
- * run's challenge (v1, without it, is what decisions signed before challenges were). */
+ * run's challenge (v1, without it, is what decisions signed before challenges were); v3 adds the
+ * sign-in identity behind a link decision. */
 export function decisionMessage(d: DecisionFields): Uint8Array {
   return utf8ToBytes(
     canonicalJson({
-      v: d.challenge === undefined ? 1 : 2,
+      v: d.identity !== undefined ? 3 : d.challenge === undefined ? 1 : 2,
       purpose: 'hsm-ceremonies decision',
       ceremonyId: d.ceremonyId,
       gate: d.gate,
@@ -67,6 +78,7 @@ export function decisionMessage(d: DecisionFields): Uint8Array {
       nonce: d.nonce,
       at: d.at,
       ...(d.challenge === undefined ? {} : { challenge: d.challenge }),
+      ...(d.identity === undefined ? {} : { identity: { issuer: d.identity.issuer, subject: d.identity.subject } }),
     }),
   );
 }

@@ -52,7 +52,12 @@ import {
   CEREMONY_TICKET,
   ceremonySearchAttributes,
 } from '../contract/search-attributes';
-import type { DecisionFields, DecisionKind, OperatorActionKind } from '../ceremonies/decision-signature';
+import type {
+  DecisionFields,
+  DecisionKind,
+  OperatorActionKind,
+  SignInIdentity,
+} from '../ceremonies/decision-signature';
 import type { RefusalCode } from '../workflows/gate-rules';
 import { newNonce, type DecisionSigner } from './decision-signer';
 import { dataConverterFor } from '../runtime/codec';
@@ -317,6 +322,7 @@ export class CeremonyClient {
           request.comment ?? '',
           request.nonce,
           signer,
+          request.identity,
         )),
       };
       return this.handle(ceremonyId).executeUpdate(approveUpdate, { args: [input] });
@@ -337,6 +343,7 @@ export class CeremonyClient {
           request.reason,
           request.nonce,
           signer,
+          request.identity,
         )),
       };
       return this.handle(ceremonyId).executeUpdate(rejectUpdate, { args: [input] });
@@ -357,6 +364,7 @@ export class CeremonyClient {
           request.reference,
           request.nonce,
           signer,
+          request.identity,
         )),
       };
       return this.handle(ceremonyId).executeUpdate(signoffUpdate, { args: [input] });
@@ -384,6 +392,7 @@ export class CeremonyClient {
     text: string,
     nonce: string | undefined,
     signer: DecisionSigner | undefined,
+    identity: SignInIdentity | undefined,
   ) {
     const key = this.keyFor(actor, signer, 'decisions');
     const { openGate } = await this.status(ceremonyId);
@@ -398,6 +407,7 @@ export class CeremonyClient {
       nonce: nonce ?? newNonce(),
       at: new Date().toISOString(),
       ...(challenge ? { challenge } : {}),
+      ...(identity ? { identity } : {}),
     };
     return { nonce: fields.nonce, at: fields.at, signature: key.sign(fields), ...(challenge ? { challenge } : {}) };
   }

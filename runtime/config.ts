@@ -129,6 +129,41 @@ const keys = {
   CEREMONY_SIGNING_KEY: optional('your Ed25519 private key for `ceremony approve|reject|signoff` (their --key)'),
 };
 
+/** A secret given by reference, never by value: `env:NAME`, `file:/path` or `keyvault:<vault>/<secret>`. */
+const SECRET_REFERENCE = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/\S+|keyvault:[A-Za-z0-9-]{3,24}\/[A-Za-z0-9-]{1,127})$/;
+
+const signIn = {
+  OIDC_ISSUER: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      "OpenID Connect provider's issuer URL (Entra ID: `https://login.microsoftonline.com/<tenant>/v2.0`); set = operators and approvers sign in through it and the password login is off",
+    ),
+  OIDC_CLIENT_ID: optional("the web app's client (application) id at the provider"),
+  OIDC_CLIENT_SECRET: z
+    .string()
+    .regex(SECRET_REFERENCE, 'expected a secret reference: env:NAME, file:/path or keyvault:<vault>/<secret>')
+    .optional()
+    .describe('the client secret, as a reference: `env:NAME`, `file:/path` or `keyvault:<vault>/<secret>`'),
+  OIDC_REDIRECT_URL: z.string().url().optional().meta({
+    description: 'where the provider sends the browser back: the redirect URI registered for the app',
+    default: '$CEREMONY_PUBLIC_URL/auth/callback',
+  }),
+  OIDC_IDENTITY_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/, 'expected a claim name, e.g. email or preferred_username')
+    .default('email')
+    .describe(
+      "the id token claim that names the person, matched (case-insensitively) against the inventory's emails: `email` or `preferred_username`",
+    ),
+  OIDC_SCOPES: z
+    .string()
+    .regex(/^openid( [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'expected scopes separated by spaces, starting with openid')
+    .default('openid email profile')
+    .describe('the scopes asked for (space-separated, `openid` first)'),
+};
+
 const tickets = {
   TICKET_WEBHOOK_SECRET_JIRA: optional('shared secret of the Jira webhook; unset = it answers 503'),
   TICKET_WEBHOOK_SECRET_SERVICENOW: optional('shared secret of the ServiceNow webhook; unset = it answers 503'),
@@ -206,6 +241,9 @@ const localStack = {
   TEMPORAL_UI_PORT: port(8233).describe('`npm start`: Temporal Web UI port'),
   MAIL_SMTP_PORT: port(2525).describe("`npm start`: the local SMTP server's port"),
   MAIL_INBOX_PORT: port(8025).describe("`npm start`: its inbox page's port"),
+  OIDC_STAND_IN_PORT: port(8091).describe(
+    '`npm start`: port of the local OpenID Connect provider standing in for Entra ID (when OIDC_ISSUER is unset)',
+  ),
   TEMPORAL_CLI: optional('the Temporal CLI; unset = what scripts/ensure-temporal.sh finds'),
   CEREMONY_SAMPLE_INVENTORY: z
     .string()
@@ -246,6 +284,7 @@ const GROUPS = {
   Mail: mail,
   Web: web,
   'Links and keys': keys,
+  'Sign-in': signIn,
   Tickets: tickets,
   Azure: azure,
   Audit: audit,
@@ -276,6 +315,7 @@ export const ConfigSchema = z
     ...mail,
     ...web,
     ...keys,
+    ...signIn,
     ...tickets,
     ...azure,
     ...audit,
@@ -287,7 +327,28 @@ export const ConfigSchema = z
     message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together (mTLS)',
     path: ['TEMPORAL_TLS_KEY'],
   })
+  .superRefine((c, ctx) => {
+    const given = (['OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_REDIRECT_URL'] as const).filter((k) => c[k]);
+    if (!c.OIDC_ISSUER) {
+      for (const k of given) ctx.addIssue({ code: 'custom', path: [k], message: `${k} needs OIDC_ISSUER` });
+      return;
+    }
+    for (const k of ['OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'] as const)
+      if (!c[k]) ctx.addIssue({ code: 'custom', path: [k], message: `OIDC_ISSUER is set: ${k} is required too` });
+    for (const k of ['OIDC_ISSUER', 'OIDC_REDIRECT_URL'] as const) {
+      const url = c[k] === undefined ? undefined : new URL(c[k]);
+      if (url && url.protocol !== 'https:' && !LOOPBACK.has(url.hostname))
+        ctx.addIssue({
+          code: 'custom',
+          path: [k],
+          message: 'expected an https URL (http only on 127.0.0.1 or localhost)',
+        });
+    }
+  })
   .transform((c) => ({ ...c, CEREMONY_PUBLIC_URL: c.CEREMONY_PUBLIC_URL ?? `http://127.0.0.1:${c.WEB_PORT}` }));
+
+/** Hosts where plain http is acceptable (the local stand-ins). */
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 export type AppConfig = z.infer<typeof ConfigSchema>;
 
@@ -346,4 +407,27 @@ export function tracesEndpoint(config: AppConfig): string | undefined {
 
 export function dataPath(config: AppConfig, ...parts: string[]): string {
   return resolve(config.CEREMONY_DATA_DIR, ...parts);
+}
+
+/** The OpenID Connect sign-in the web app uses, or undefined (then the password login of the
+ * inventory's operatorLogins). The secret stays a reference until the web app resolves it. */
+export interface SignInSettings {
+  issuer: URL;
+  clientId: string;
+  clientSecretRef: string;
+  redirectUrl: URL;
+  identityClaim: string;
+  scopes: string;
+}
+
+export function signInSettings(config: AppConfig): SignInSettings | undefined {
+  if (!config.OIDC_ISSUER || !config.OIDC_CLIENT_ID || !config.OIDC_CLIENT_SECRET) return undefined;
+  return {
+    issuer: new URL(config.OIDC_ISSUER),
+    clientId: config.OIDC_CLIENT_ID,
+    clientSecretRef: config.OIDC_CLIENT_SECRET,
+    redirectUrl: new URL(config.OIDC_REDIRECT_URL ?? new URL('/auth/callback', config.CEREMONY_PUBLIC_URL).href),
+    identityClaim: config.OIDC_IDENTITY_CLAIM,
+    scopes: config.OIDC_SCOPES,
+  };
 }

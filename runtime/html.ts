@@ -38,14 +38,16 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
 export function page(
   title: string,
   body: Html,
-  options: { refreshSeconds?: number; standalone?: boolean; script?: string } = {},
+  options: { refreshSeconds?: number; standalone?: boolean; script?: string; goTo?: string } = {},
 ): string {
   const style = options.standalone
     ? new Html(`<style>\n${STYLESHEET}</style>`)
     : html`<link rel="stylesheet" href="${STYLESHEET_URL}">`;
-  const refresh = options.refreshSeconds
-    ? new Html(`<meta http-equiv="refresh" content="${options.refreshSeconds}">`)
-    : '';
+  const refresh = options.goTo
+    ? html`<meta http-equiv="refresh" content="0;url=${options.goTo}">`
+    : options.refreshSeconds
+      ? new Html(`<meta http-equiv="refresh" content="${options.refreshSeconds}">`)
+      : '';
   // a page with a script updates itself: it reloads only where scripts do not run
   const reload = options.script && refresh ? html`<noscript>${refresh}</noscript>` : refresh;
   const script = options.script ? html`<script src="${options.script}" defer></script>` : '';

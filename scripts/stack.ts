@@ -8,12 +8,15 @@ import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { newLinkKeyEntry } from '../ceremonies/approval-links';
 import { startMailCatcher } from '../simulator/mail-catcher';
+import { inventoryPeople, startOidcStandIn } from '../simulator/oidc-stand-in';
+import { loadInventory } from '../ceremonies/inventory';
 import { ATTESTATION_KEY_NAME, ensureLocalKey, localKeyFile } from '../simulator/local-keys';
 import { CEREMONY_SEARCH_ATTRIBUTES } from '../contract/search-attributes';
 import { loadConfig, SAMPLE_INVENTORY } from '../runtime/config';
 
 const root = resolve(__dirname, '..', '..');
 let stopMailCatcher: (() => Promise<void>) | undefined;
+let stopOidcStandIn: (() => Promise<void>) | undefined;
 
 const children: { name: string; child: ChildProcess }[] = [];
 let stopping = false;
@@ -77,6 +80,7 @@ async function stop(code = 0): Promise<void> {
     }
   }
   await stopMailCatcher?.();
+  await stopOidcStandIn?.();
   log('stopped');
   process.exit(code);
 }
@@ -112,6 +116,7 @@ async function main(): Promise<void> {
     WEB_PORT: webPort,
     MAIL_SMTP_PORT: smtpPort,
     MAIL_INBOX_PORT: inboxPort,
+    OIDC_STAND_IN_PORT: oidcPort,
   } = config;
   const address = `127.0.0.1:${temporalPort}`;
   for (const [what, port] of [
@@ -120,6 +125,7 @@ async function main(): Promise<void> {
     ['web', webPort],
     ['mail SMTP', smtpPort],
     ['mail inbox', inboxPort],
+    ...(config.OIDC_ISSUER ? [] : ([['OpenID Connect stand-in', oidcPort]] as const)),
   ] as const) {
     if (await portInUse(port)) {
       throw new Error(
@@ -183,6 +189,29 @@ async function main(): Promise<void> {
     writeFileSync(linkKeysFile, `${newLinkKeyEntry()}\n`, { mode: 0o600 });
   }
 
+  // sign-in: a local OpenID Connect provider standing in for Entra ID, unless OIDC_ISSUER names one
+  let signInEnv: Record<string, string> = {};
+  let signInUrl = '(OIDC_ISSUER is set: your provider)';
+  if (!config.OIDC_ISSUER) {
+    const redirectUrl = new URL('/auth/callback', config.CEREMONY_PUBLIC_URL).href;
+    const standIn = await startOidcStandIn({
+      people: inventoryPeople(loadInventory(inventory)),
+      redirectUrl,
+      postLogoutRedirectUrl: new URL('/', config.CEREMONY_PUBLIC_URL).href,
+      port: oidcPort,
+    });
+    stopOidcStandIn = () => standIn.close();
+    signInUrl = standIn.issuer;
+    const secretFile = join(dataDir, 'oidc-client-secret');
+    writeFileSync(secretFile, `${standIn.clientSecret}\n`, { mode: 0o600 });
+    signInEnv = {
+      OIDC_ISSUER: standIn.issuer,
+      OIDC_CLIENT_ID: standIn.clientId,
+      OIDC_CLIENT_SECRET: `file:${secretFile}`,
+      OIDC_REDIRECT_URL: redirectUrl,
+    };
+  }
+
   // the web app's attestation key (its public key is in the simulator's inventory)
   ensureLocalKey(dataDir, ATTESTATION_KEY_NAME);
 
@@ -190,6 +219,7 @@ async function main(): Promise<void> {
     ...azureEnv,
     CEREMONY_ATTESTATION_KEY: config.CEREMONY_ATTESTATION_KEY ?? localKeyFile(dataDir, ATTESTATION_KEY_NAME),
     ...mailEnv,
+    ...signInEnv,
     ...(linkKeysGiven ? {} : { CEREMONY_LINK_KEYS_FILE: linkKeysFile }),
     CEREMONY_PUBLIC_URL: config.CEREMONY_PUBLIC_URL,
     CEREMONY_PACKAGES_DIR: join(dataDir, 'packages'),
@@ -206,10 +236,11 @@ async function main(): Promise<void> {
 
   console.log(`
   hsm-ceremonies is running
-    Dashboard          http://127.0.0.1:${webPort}/  (each ceremony's page follows it live once an operator logs in)
+    Dashboard          http://127.0.0.1:${webPort}/  (each ceremony's page follows it live once an operator signs in)
     Temporal Web UI    http://127.0.0.1:${uiPort}/
     Temporal frontend  ${address}  (namespace default, task queue hsm-ceremonies)
     Mail inbox         ${inboxUrl}  (approval mails with their links)
+    Sign-in            ${signInUrl}  (${config.OIDC_ISSUER ? 'OpenID Connect' : 'a local stand-in for Entra ID: pick a person, no password; dev only'})
     Notifications log  ${join(dataDir, 'outbox.jsonl')}
     Metrics            ${metricsUrl(config.WEB_METRICS_ADDRESS)}  (ceremonies)  ${metricsUrl(config.WORKER_METRICS_ADDRESS)}  (worker: Temporal SDK)
     Device inventory   ${inventory}${simulated ? '  (simulated appliances: npm run sim -- --help)' : ''}

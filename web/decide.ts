@@ -17,12 +17,23 @@ import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client'
 import type { DecisionSigner } from '../client/decision-signer';
 import { FINAL_PHASES, type CeremonyStatus } from '../workflows/messages';
 import { html, page, type Html } from '../runtime/html';
+import type { SessionPerson } from './sessions';
+import { signInUrl } from './sign-in-pages';
 
 // The page behind an emailed link. GET only renders (mail scanners prefetch links); deciding is
 // a POST from that page, carrying a form token only the rendered page has.
 
 /** What a link's page can refuse with: the workflow's refusal codes and the page's own. */
-type PageRefusalCode = RefusalCode | LinkProblem | 'not-found' | 'invalid-input' | 'bad-form' | 'no-key' | 'refused';
+type PageRefusalCode =
+  | RefusalCode
+  | LinkProblem
+  | 'not-found'
+  | 'invalid-input'
+  | 'bad-form'
+  | 'no-key'
+  | 'refused'
+  | 'wrong-person'
+  | 'sign-in-needed';
 
 /** HTTP status for each refusal (every code has one): the request was understood, but cannot be granted. */
 const STATUS_FOR: Record<PageRefusalCode, number> = {
@@ -48,6 +59,8 @@ const STATUS_FOR: Record<PageRefusalCode, number> = {
   'not-needed': 409,
   refused: 409,
   'no-key': 503,
+  'wrong-person': 403,
+  'sign-in-needed': 401,
 };
 
 /** How a refusal reads to someone holding a link (else the workflow's own sentence). */
@@ -58,6 +71,9 @@ const LINK_WORDING: Partial<Record<RefusalCode, (link: LinkPayload, status: Cere
   'not-eligible': (link) => `${link.approver} is not an approver of this gate`,
   duplicate: (link) => `${link.approver} has already decided on this gate`,
 };
+
+/** The link needs a signed-in person (OpenID Connect step-up) and there is none. */
+class SignInNeeded extends Error {}
 
 class Refused extends Error {
   constructor(
@@ -100,7 +116,13 @@ async function precheck(ceremonies: CeremonyClient, link: LinkPayload, status: C
   if (refusal) throw new Refused(refusal.code, LINK_WORDING[refusal.code]?.(link, status) ?? refusal.message);
 }
 
-function decisionPage(link: LinkPayload, status: CeremonyStatus, plan: Plan, form: string): string {
+function decisionPage(
+  link: LinkPayload,
+  status: CeremonyStatus,
+  plan: Plan,
+  form: string,
+  person: SessionPerson | undefined,
+): string {
   const step = plan.steps.find((s) => s.id === link.gate)!;
   const gate = status.openGate!;
   const forms: Html =
@@ -114,7 +136,7 @@ function decisionPage(link: LinkPayload, status: CeremonyStatus, plan: Plan, for
   return page(
     `Decide: ${plan.title}`,
     html`<h1>${plan.title}</h1>
-<div class="card">You are deciding as <b>${link.approver}</b> on gate <b>${step.title}</b>.<br>
+<div class="card">You are deciding as <b>${link.approver}</b> on gate <b>${step.title}</b>.${person?.identity ? html` <span id="signed-in-as">Signed in as ${person.email} (subject ${person.identity.subject} at ${person.identity.issuer}).</span>` : ''}<br>
 Ceremony <b>${status.ceremonyId}</b> · ${plan.kind} on <b>${plan.hsm}</b> · ticket ${plan.ticket} · requested by ${plan.requester}<br>
 Plan digest (sha256): <code id="digest">${status.planDigest}</code><br>
 Approvals so far: ${gate.approvedBy.length} of ${gate.quorum}${gate.approvedBy.length ? html` (${gate.approvedBy.join(', ')})` : ''} · deadline ${gate.deadline}</div>
@@ -139,7 +161,9 @@ ${plan.steps.map((s, i) => {
 }
 
 /** `attestation`: the web app's key; it signs a decision only after the link token and the form
- * token checked out, so a decision it signed came through an emailed link. */
+ * token checked out, so a decision it signed came through an emailed link. `signedIn`, with an
+ * OpenID Connect sign-in: who this browser's session is; a link then also needs its own person
+ * signed in (step-up), and the decision carries their issuer and subject. */
 export function registerDecisionPages(
   app: FastifyInstance,
   ceremonies: CeremonyClient,
@@ -147,6 +171,7 @@ export function registerDecisionPages(
   attestation: DecisionSigner,
   perMinute: number,
   refusals?: RefusalCounter,
+  signedIn?: (req: FastifyRequest) => SessionPerson | undefined,
 ): void {
   const rateLimit = { max: perMinute, timeWindow: '1 minute' };
   /** The link's token, checked; the request's log lines then name its ceremony and gate. */
@@ -155,23 +180,42 @@ export function registerDecisionPages(
     logConcerns(req, reply, { ceremonyId: link.ceremonyId, step: link.gate });
     return link;
   };
+  /** With sign-in: the person the link names, signed in; else nothing (the link alone decides). */
+  const stepUp = (req: FastifyRequest, link: LinkPayload): SessionPerson | undefined => {
+    if (!signedIn) return undefined;
+    const person = signedIn(req);
+    if (!person) throw new SignInNeeded(link.approver);
+    if (person.email !== link.approver.toLowerCase())
+      throw new Refused(
+        'wrong-person',
+        `this link is for ${link.approver}, but you are signed in as ${person.email}: log out, then open the link again and sign in as ${link.approver}`,
+      );
+    return person;
+  };
   const load = async (req: FastifyRequest, reply: FastifyReply, token: string) => {
     const link = verified(req, reply, token);
+    const person = stepUp(req, link);
     const status = await ceremonies.status(link.ceremonyId);
     if (FINAL_PHASES.includes(status.phase))
       throw new Refused('finished', `ceremony ${link.ceremonyId} has already ended (${status.phase})`);
     const { plan } = await ceremonies.plan(link.ceremonyId);
-    return { link, status, plan };
+    return { link, status, plan, person };
   };
   const refuse = (reply: FastifyReply, code: string, message: string) => {
     refusals?.linkRefused(code);
     reply.log.info({ refusal: code }, 'decision link refused');
     refusedPage(reply, code, message);
   };
-  const handle = async (reply: FastifyReply, fn: () => Promise<void>) => {
+  const handle = async (reply: FastifyReply, fn: () => Promise<void>, token?: string) => {
     try {
       await fn();
     } catch (err) {
+      // GET goes to sign in and back; a POST cannot (the form would be lost, and the page's
+      // form-action policy stops a form's redirect to another site)
+      if (err instanceof SignInNeeded)
+        return token !== undefined
+          ? reply.header('cache-control', 'no-store').redirect(signInUrl(`/decide/${encodeURIComponent(token)}`), 303)
+          : refuse(reply, 'sign-in-needed', `sign in as ${err.message} first: open the link again`);
       if (err instanceof LinkError) return refuse(reply, err.problem, err.message);
       if (err instanceof Refused) return refuse(reply, err.code, err.message);
       if (err instanceof CeremonyRefusal) return refuse(reply, err.code, err.message);
@@ -186,14 +230,18 @@ export function registerDecisionPages(
     '/decide/:token',
     { schema: tokenParam, config: { rateLimit } },
     async (req, reply) =>
-      handle(reply, async () => {
-        const { link, status, plan } = await load(req, reply, req.params.token);
-        await precheck(ceremonies, link, status);
-        reply
-          .header('cache-control', 'no-store')
-          .type('text/html; charset=utf-8')
-          .send(decisionPage(link, status, plan, formToken(keys, link)));
-      }),
+      handle(
+        reply,
+        async () => {
+          const { link, status, plan, person } = await load(req, reply, req.params.token);
+          await precheck(ceremonies, link, status);
+          reply
+            .header('cache-control', 'no-store')
+            .type('text/html; charset=utf-8')
+            .send(decisionPage(link, status, plan, formToken(keys, link), person));
+        },
+        req.params.token,
+      ),
   );
 
   app.post<{ Params: { token: string }; Body: Record<string, string> }>(
@@ -202,13 +250,19 @@ export function registerDecisionPages(
     async (req, reply) =>
       handle(reply, async () => {
         const link = verified(req, reply, req.params.token);
+        const identity = stepUp(req, link)?.identity;
         const body = req.body ?? {};
         if (!checkFormToken(keys, link, body.form))
           throw new Refused(
             'bad-form',
             'this form did not come from the page of this link (CSRF protection); open the link again',
           );
-        const common = { gate: link.gate, planDigest: link.digest, nonce: link.nonce };
+        const common = {
+          gate: link.gate,
+          planDigest: link.digest,
+          nonce: link.nonce,
+          ...(identity ? { identity } : {}),
+        };
         let view;
         if (body.decision === 'approve' && link.kind === 'approval') {
           view = await ceremonies.approve(

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { CeremonyClient } from '../client/ceremony-client';
-import { loadConfig } from '../runtime/config';
+import { loadConfig, signInSettings, type AppConfig } from '../runtime/config';
+import { resolveSecret } from '../activities/device/secrets';
+import { keyVaultSettings } from '../activities/azure/key-vault';
+import { OidcRelyingParty } from './oidc-relying-party';
 import { buildWebServer } from './server';
 import { webhookSecrets } from './webhooks';
 import { dataConverterFor } from '../runtime/codec';
@@ -21,11 +24,24 @@ function attestation(ref: string | undefined) {
   return loadSigner(ref);
 }
 
+/** The OpenID Connect sign-in (OIDC_*), its client secret read from its reference, or undefined. */
+async function relyingParty(config: AppConfig): Promise<OidcRelyingParty | undefined> {
+  const settings = signInSettings(config);
+  if (!settings) return undefined;
+  const clientSecret = await resolveSecret(settings.clientSecretRef, { keyVault: keyVaultSettings(config) }).catch(
+    (err: Error) => {
+      throw new Error(`OIDC_CLIENT_SECRET ${settings.clientSecretRef}: ${err.message}`);
+    },
+  );
+  return OidcRelyingParty.discover({ ...settings, clientSecret });
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   await startTracing(config, 'web');
   const { ceremonies, connection } = await CeremonyClient.connect(config);
   const inventory = loadInventory(config.CEREMONY_INVENTORY);
+  const signInRp = await relyingParty(config);
   const payloadCodec = dataConverterFor(config.CEREMONY_PAYLOAD_KEYS)?.payloadCodecs?.[0];
   const metrics =
     config.WEB_METRICS_ADDRESS === 'off' ? undefined : new CeremonyMetrics({ ceremonies, codec: payloadCodec });
@@ -34,6 +50,7 @@ async function main(): Promise<void> {
     linkKeys: loadLinkKeys(config),
     attestation: attestation(config.CEREMONY_ATTESTATION_KEY),
     operatorLogins: inventory.operatorLogins,
+    signIn: signInRp ? { relyingParty: signInRp, operators: inventory.operators } : undefined,
     payloadCodec,
     webhooks: { secrets: webhookSecrets(config), inventory: () => loadInventory(config.CEREMONY_INVENTORY) },
     temporalUiUrl: config.TEMPORAL_UI_URL,

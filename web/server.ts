@@ -8,7 +8,8 @@ import type { PayloadCodec } from '@temporalio/common';
 import { registerCodecEndpoint } from './codec-endpoint';
 import { registerDecisionPages } from './decide';
 import { registerTicketWebhooks, type WebhookOptions } from './webhooks';
-import { currentOperator, registerOperatorPages, type OperatorAuth } from './operator-pages';
+import { currentOperator, currentPerson, registerOperatorPages, type OperatorAuth } from './operator-pages';
+import type { OidcRelyingParty } from './oidc-relying-party';
 import { operatorFormToken } from './operator-auth';
 import { CeremonyRefusal, type CeremonyClient } from '../client/ceremony-client';
 import type { DecisionSigner } from '../client/decision-signer';
@@ -35,8 +36,11 @@ export interface WebOptions {
   attestation?: DecisionSigner;
   /** Requests per minute and client address on the link and login endpoints. */
   linkRateLimit?: number;
-  /** Operator logins (inventory `operatorLogins`); without them the dashboard is read-only. */
+  /** Operator logins (inventory `operatorLogins`); without them (and without `signIn`) the dashboard is read-only. */
   operatorLogins?: OperatorAuth['logins'];
+  /** OpenID Connect sign-in and the inventory's operators: replaces the password login, and an
+   * emailed link then also needs its person signed in. */
+  signIn?: { relyingParty: OidcRelyingParty; operators: readonly string[] };
   /** Payload codec (encryption), served to the Temporal Web UI behind the operator login. */
   payloadCodec?: PayloadCodec;
   /** Ticket webhooks: shared secrets per system, and the inventory plans are built from. */
@@ -65,6 +69,7 @@ export async function buildWebServer({
   attestation,
   linkRateLimit = 30,
   operatorLogins,
+  signIn,
   payloadCodec,
   webhooks,
   temporalUiUrl,
@@ -122,11 +127,41 @@ export async function buildWebServer({
     const id = own(req.params as Record<string, unknown> | undefined, 'id');
     if (typeof id === 'string') logConcerns(req, reply, { ceremonyId: id });
   });
-  if (linkKeys && attestation) registerDecisionPages(app, ceremonies, linkKeys, attestation, linkRateLimit, refusals);
-  const auth =
-    linkKeys && operatorLogins
-      ? { keys: linkKeys, logins: operatorLogins, sessions: new SessionStore(), secureCookie: https, attestation }
-      : undefined;
+  const sessions = new SessionStore();
+  const operators = new Set(signIn?.operators.map((o) => o.toLowerCase()));
+  const auth: OperatorAuth | undefined = !linkKeys
+    ? undefined
+    : signIn
+      ? {
+          keys: linkKeys,
+          isOperator: (email) => operators.has(email),
+          signIn: signIn.relyingParty,
+          sessions,
+          secureCookie: https,
+          publicUrl,
+          attestation,
+        }
+      : operatorLogins
+        ? {
+            keys: linkKeys,
+            logins: operatorLogins,
+            isOperator: (email) => own(operatorLogins, email) !== undefined,
+            sessions,
+            secureCookie: https,
+            publicUrl,
+            attestation,
+          }
+        : undefined;
+  if (linkKeys && attestation)
+    registerDecisionPages(
+      app,
+      ceremonies,
+      linkKeys,
+      attestation,
+      linkRateLimit,
+      refusals,
+      signIn && auth ? (req) => currentPerson(auth, req) : undefined,
+    );
   if (auth) registerOperatorPages(app, ceremonies, auth, linkRateLimit);
   if (auth) {
     registerWitnessStream(app, new CeremonyFollowers(ceremonies, livePollMs), auth);

@@ -104,6 +104,7 @@ export function signatureMatches(
     nonce: d.nonce,
     at: d.at,
     ...(d.challenge === undefined ? {} : { challenge: d.challenge }),
+    ...(d.identity === undefined ? {} : { identity: d.identity }),
   };
   return decisionSignatureValid(fields, signature, verify);
 }

@@ -1,4 +1,4 @@
-import type { DecisionSignature } from '../ceremonies/decision-signature';
+import type { DecisionSignature, SignInIdentity } from '../ceremonies/decision-signature';
 import { freeTextProblem } from '../ceremonies/free-text';
 import { EMAIL, EMAIL_MESSAGE, NONCE, SHA256_HEX, SLUG, SLUG_MESSAGE } from '../ceremonies/patterns';
 
@@ -22,14 +22,14 @@ export interface SignoffInput extends Signed {
   /** The external signer's reference (e.g. Microsoft's case number). */
   reference: string;
 }
-export interface ResolveInput extends Partial<Signed> {
+export interface ResolveInput extends Partial<Omit<Signed, 'identity'>> {
   action: 'retry' | 'abort';
   /** The failed step this resolves (signed; the step waiting for an intervention). */
   step?: string;
   by: string;
   reason: string;
 }
-export interface CancelInput extends Partial<Signed> {
+export interface CancelInput extends Partial<Omit<Signed, 'identity'>> {
   by: string;
   reason: string;
 }
@@ -52,6 +52,9 @@ interface Signed {
   signature: DecisionSignature;
   /** The challenge the gate (intervention, cancel point) opened with in this run, read with it. */
   challenge?: string;
+  /** The OpenID Connect issuer and subject of the person signed in when the web app signed a
+   * link's decision (the signature covers them). */
+  identity?: SignInIdentity;
 }
 
 /** What is wrong with an input: one line per field, as `field: problem`. */
@@ -106,17 +109,27 @@ const challenge = pattern(
   /^[0-9a-f]{32}$/,
   "expected the challenge of the gate (32 hex digits), as the ceremony's status gives it",
 );
+const identity: Check = (v) => {
+  const problems = shapeProblems(v, {
+    issuer: { check: pattern(/^https?:\/\/[\x21-\x7e]+$/, 'expected the issuer URL', 2048) },
+    subject: { check: pattern(/^[\x21-\x7e]+$/, 'expected the subject (sub)', 255) },
+  });
+  return problems.length ? problems.join(', ') : undefined;
+};
 const signed: Shape = {
   planDigest: { check: digest },
   nonce: { check: nonce },
   at: { check: isoTime },
   signature: { check: signature },
   challenge: { check: challenge, optional: true },
+  identity: { check: identity, optional: true },
 };
 /** resolve and cancel: signed now, but histories from before carry them unsigned (the handler
- * replays those; the validator refuses an unsigned one). */
+ * replays those; the validator refuses an unsigned one). They carry no sign-in identity. */
 const optionallySigned: Shape = Object.fromEntries(
-  Object.entries(signed).map(([k, v]) => [k, { ...v, optional: true }]),
+  Object.entries(signed)
+    .filter(([k]) => k !== 'identity')
+    .map(([k, v]) => [k, { ...v, optional: true }]),
 );
 
 /** Problems of `value` against `shape`: a plain object with exactly these fields. */

@@ -1,5 +1,5 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { DecisionSignature } from '../ceremonies/decision-signature';
+import type { DecisionSignature, SignInIdentity } from '../ceremonies/decision-signature';
 import type { RefusalCode } from './gate-rules';
 import type { Plan, Step } from '../ceremonies/plan';
 import type { OperationEvidence } from '../contract/activities';
@@ -70,6 +70,9 @@ export interface Decision {
   signature: DecisionSignature;
   /** The gate's challenge in this run, which the signature covers (v2). */
   challenge?: string;
+  /** Who the web app's OpenID Connect sign-in said decided (issuer and subject), which the
+   * signature covers (v3); absent without sign-in. */
+  identity?: SignInIdentity;
 }
 
 export interface StepOutcome {

@@ -221,6 +221,7 @@ export class CeremonyState implements GateContext {
       signature: input.signature,
       at: new Date().toISOString(),
       ...(input.challenge !== undefined ? { challenge: input.challenge } : {}),
+      ...(input.identity !== undefined ? { identity: input.identity } : {}),
     };
     Object.assign(
       decision,

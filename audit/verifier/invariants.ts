@@ -7,6 +7,7 @@ import {
   type DecisionKind,
   type DecisionSignature,
   type OperatorActionKind,
+  type SignInIdentity,
 } from '../../ceremonies/decision-signature';
 import {
   actionSignedVia,
@@ -122,6 +123,14 @@ export interface AuditFacts {
   lastEventId: number;
 }
 
+/** The sign-in identity a decision recorded (v3), when it has one of the right shape; a history
+ * from before sign-in has none. */
+function signInIdentityOf(value: unknown): SignInIdentity | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const { issuer, subject } = value as Record<string, unknown>;
+  return typeof issuer === 'string' && typeof subject === 'string' ? { issuer, subject } : undefined;
+}
+
 function decisionOf(
   e: AuditEvent,
   name: DecisionKind,
@@ -134,6 +143,7 @@ function decisionOf(
   const text = String((name === 'approve' ? arg.comment : name === 'reject' ? arg.reason : arg.reference) ?? '');
   const signature = arg.signature as DecisionSignature | undefined;
   const challenge = typeof arg.challenge === 'string' ? arg.challenge : undefined;
+  const identity = signInIdentityOf(arg.identity);
   const d = {
     eventId: e.id,
     name,
@@ -144,6 +154,7 @@ function decisionOf(
     nonce: String(arg.nonce ?? ''),
     at: String(arg.at ?? ''),
     ...(challenge !== undefined ? { challenge } : {}),
+    ...(identity !== undefined ? { identity } : {}),
   };
   // the workflow's own rules, applied again to what the history recorded
   const via = !signature ? 'unsigned' : (signedVia(policy, actor, signature.publicKey) ?? 'unknown key');

@@ -236,7 +236,7 @@ export function reportModel(events: AuditEvent[], verdict?: VerifyResult): Repor
     decisions: f.decisions.map((d) => ({
       recorded: time(d.eventId),
       gate: d.gate,
-      who: d.actor,
+      who: d.identity ? `${d.actor} (signed in as ${d.identity.subject} at ${d.identity.issuer})` : d.actor,
       decision: d.name,
       how: own(HOW, d.via) ?? d.via,
       signedAt: d.at,
