@@ -26,8 +26,9 @@ const APPLIANCES = 64;
 const DEVICE_PROCESSES = 2;
 const DEVICE_LATENCY_MS = 20;
 const RELEASE_PER_SECOND = loadConfig().BENCH_FLEET_RELEASE_PER_SECOND;
-const SIZES = loadConfig().BENCH_FLEET_SIZES.split(',').map(Number);
-const BURST_SIZES = loadConfig().BENCH_FLEET_BURST_SIZES.split(',').map(Number);
+const sizes = (list: string) => (list ? list.split(',').map(Number) : []);
+const SIZES = sizes(loadConfig().BENCH_FLEET_SIZES);
+const BURST_SIZES = sizes(loadConfig().BENCH_FLEET_BURST_SIZES);
 
 /** The worker process as production runs it, so its RSS is its own; the engine tests' entry
  * (`runWorkerProcess` with hand-written plans accepted: the bench's gated plans are not the
@@ -38,11 +39,17 @@ async function startWorker(env: Record<string, string>): Promise<{ peakRssMiB():
     { ...process.env, ...env },
   );
   await ready;
+  const status = (field: string) =>
+    round(
+      Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
+    );
+  // the resident set every 5 s on stderr: where in a run the worker grows
+  const sampler = setInterval(() => process.stderr.write(`[bench] fleet worker RSS ${status('VmRSS')} MiB\n`), 5000);
   return {
     // VmHWM: the kernel's high-water mark of the process's resident set
-    peakRssMiB: () =>
-      round(Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024),
+    peakRssMiB: () => status('VmHWM'),
     stop: async () => {
+      clearInterval(sampler);
       child.kill('SIGTERM');
       await exited;
     },
@@ -104,6 +111,8 @@ export async function fleet(): Promise<Record<string, unknown>> {
         floorStepP99FromRequestMs: floorRun.stepP99FromRequestMs,
         stepP50FromRequestMs: run.stepP50Ms,
         firstStepP99FromRequestMs: run.firstStepP99Ms,
+        approvalP50Ms: run.approvalP50Ms,
+        approvalP99Ms: run.approvalP99Ms,
         workerPeakRssMiB: run.workerPeakRssMiB,
         failures: run.failures,
         ...(run.failureExample ? { failureExample: run.failureExample } : {}),
@@ -125,6 +134,9 @@ export async function fleet(): Promise<Record<string, unknown>> {
       releasePerSecond: RELEASE_PER_SECOND,
       // the worker's bounds (the configuration's WORKER_* values), the same for the floor's worker
       workerLimits: {
+        heapMiB: config.WORKER_HEAP_MIB,
+        youngGenerationMiB: config.WORKER_YOUNG_GENERATION_MIB,
+        mallocArenas: config.WORKER_MALLOC_ARENAS,
         maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
         maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
         maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,

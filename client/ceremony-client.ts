@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   Client,
   Connection,
@@ -9,7 +10,7 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
-import { ApplicationFailure, type QueryDefinition } from '@temporalio/common';
+import { ApplicationFailure, type QueryDefinition, type UpdateDefinition } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { buildPlan } from '../ceremonies/build-plan';
 import { planDigest } from '../ceremonies/digest';
@@ -52,14 +53,17 @@ import {
   CEREMONY_TICKET,
   ceremonySearchAttributes,
 } from '../contract/search-attributes';
-import type {
-  DecisionFields,
-  DecisionKind,
-  OperatorActionKind,
-  SignInIdentity,
+import {
+  gatePoint,
+  runChallenge,
+  type DecisionFields,
+  type DecisionKind,
+  type OperatorActionKind,
+  type SignInIdentity,
 } from '../ceremonies/decision-signature';
 import type { RefusalCode } from '../workflows/gate-rules';
 import { newNonce, type DecisionSigner } from './decision-signer';
+import { retryTransient } from './transient';
 import { dataConverterFor } from '../runtime/codec';
 import { connectionOptions, type AppConfig } from '../runtime/config';
 import { inSpan } from '../runtime/spans';
@@ -265,7 +269,7 @@ export class CeremonyClient {
   ): Promise<T> {
     return this.call(ceremonyId, async () => {
       try {
-        return await this.handle(ceremonyId).query(query, ...args);
+        return await retryTransient(() => this.handle(ceremonyId).query(query, ...args));
       } catch (err) {
         if (!(err instanceof QueryRejectedError)) throw err;
       }
@@ -309,66 +313,85 @@ export class CeremonyClient {
   }
 
   approve(ceremonyId: string, request: ApproveRequest, signer?: DecisionSigner): Promise<GateView> {
-    return this.call(ceremonyId, async () => {
-      const input = {
-        ...request,
-        approver: request.approver.toLowerCase(),
-        ...(await this.signed(
-          ceremonyId,
-          'approve',
-          request.gate,
-          request.approver,
-          request.planDigest,
-          request.comment ?? '',
-          request.nonce,
-          signer,
-          request.identity,
-        )),
-      };
-      return this.handle(ceremonyId).executeUpdate(approveUpdate, { args: [input] });
-    });
+    return this.decide((challengeFrom) =>
+      this.call(ceremonyId, async () => {
+        const input = {
+          ...request,
+          approver: request.approver.toLowerCase(),
+          ...(await this.signed(
+            ceremonyId,
+            'approve',
+            request.gate,
+            request.approver,
+            request.planDigest,
+            request.comment ?? '',
+            request.nonce,
+            signer,
+            challengeFrom,
+            request.identity,
+          )),
+        };
+        return this.update(ceremonyId, approveUpdate, input);
+      }),
+    );
   }
 
   reject(ceremonyId: string, request: RejectRequest, signer?: DecisionSigner): Promise<GateView> {
-    return this.call(ceremonyId, async () => {
-      const input = {
-        ...request,
-        approver: request.approver.toLowerCase(),
-        ...(await this.signed(
-          ceremonyId,
-          'reject',
-          request.gate,
-          request.approver,
-          request.planDigest,
-          request.reason,
-          request.nonce,
-          signer,
-          request.identity,
-        )),
-      };
-      return this.handle(ceremonyId).executeUpdate(rejectUpdate, { args: [input] });
-    });
+    return this.decide((challengeFrom) =>
+      this.call(ceremonyId, async () => {
+        const input = {
+          ...request,
+          approver: request.approver.toLowerCase(),
+          ...(await this.signed(
+            ceremonyId,
+            'reject',
+            request.gate,
+            request.approver,
+            request.planDigest,
+            request.reason,
+            request.nonce,
+            signer,
+            challengeFrom,
+            request.identity,
+          )),
+        };
+        return this.update(ceremonyId, rejectUpdate, input);
+      }),
+    );
   }
 
   signoff(ceremonyId: string, request: SignoffRequest, signer?: DecisionSigner): Promise<GateView> {
-    return this.call(ceremonyId, async () => {
-      const input = {
-        ...request,
-        by: request.by.toLowerCase(),
-        ...(await this.signed(
-          ceremonyId,
-          'signoff',
-          request.gate,
-          request.by,
-          request.planDigest,
-          request.reference,
-          request.nonce,
-          signer,
-          request.identity,
-        )),
-      };
-      return this.handle(ceremonyId).executeUpdate(signoffUpdate, { args: [input] });
-    });
+    return this.decide((challengeFrom) =>
+      this.call(ceremonyId, async () => {
+        const input = {
+          ...request,
+          by: request.by.toLowerCase(),
+          ...(await this.signed(
+            ceremonyId,
+            'signoff',
+            request.gate,
+            request.by,
+            request.planDigest,
+            request.reference,
+            request.nonce,
+            signer,
+            challengeFrom,
+            request.identity,
+          )),
+        };
+        return this.update(ceremonyId, signoffUpdate, input);
+      }),
+    );
+  }
+
+  /** One person's action, sent as an Update with its own id: when the call does not get through in
+   * time (a busy worker under a burst), it is sent again with the same id and the same signed
+   * input, and the server answers the repeat with the first one's outcome, so a retry is never a
+   * second decision (the workflow refuses a spent nonce and a second decision by the same person
+   * on a gate as well). */
+  private update<I, R>(ceremonyId: string, update: UpdateDefinition<R, [I]>, input: I): Promise<R> {
+    const updateId = randomUUID();
+    return retryTransient(() => this.handle(ceremonyId).executeUpdate(update, { args: [input], updateId }));
   }
 
   private keyFor(actor: string, signer: DecisionSigner | undefined, what: string): DecisionSigner {
@@ -381,8 +404,21 @@ export class CeremonyClient {
     return key;
   }
 
-  /** Nonce, time, the gate's challenge in this run (read with the gate) and the signature over
-   * exactly what the workflow will check. */
+  /** A decision signed over the gate's challenge computed from the run's id (as the workflow
+   * computes it: no query, so no workflow task on a busy worker); when the run refuses that
+   * challenge (a run from before challenges, which issues none, or one reset in between), signed
+   * again over what the open gate itself says. A refused decision records nothing. */
+  private async decide<R>(attempt: (challengeFrom: 'run' | 'gate') => Promise<R>): Promise<R> {
+    try {
+      return await attempt('run');
+    } catch (err) {
+      if (!(err instanceof CeremonyRefusal && err.code === 'wrong-challenge')) throw err;
+    }
+    return attempt('gate');
+  }
+
+  /** Nonce, time, the gate's challenge in this run (`run`: from the run's id; `gate`: read with
+   * the gate) and the signature over exactly what the workflow will check. */
   private async signed(
     ceremonyId: string,
     decision: DecisionKind,
@@ -392,11 +428,14 @@ export class CeremonyClient {
     text: string,
     nonce: string | undefined,
     signer: DecisionSigner | undefined,
+    challengeFrom: 'run' | 'gate',
     identity: SignInIdentity | undefined,
   ) {
     const key = this.keyFor(actor, signer, 'decisions');
-    const { openGate } = await this.status(ceremonyId);
-    const challenge = openGate?.id === gate ? openGate.challenge : undefined;
+    const challenge =
+      challengeFrom === 'run'
+        ? await this.runGateChallenge(ceremonyId, gate)
+        : await this.openGateChallenge(ceremonyId, gate);
     const fields: DecisionFields = {
       ceremonyId,
       gate,
@@ -410,6 +449,19 @@ export class CeremonyClient {
       ...(identity ? { identity } : {}),
     };
     return { nonce: fields.nonce, at: fields.at, signature: key.sign(fields), ...(challenge ? { challenge } : {}) };
+  }
+
+  /** The challenge of `gate` in the ceremony's current run, computed from the run's id (Temporal's
+   * own description of the workflow, which no worker answers). */
+  private async runGateChallenge(ceremonyId: string, gate: string): Promise<string> {
+    const { runId } = await retryTransient(() => this.handle(ceremonyId).describe());
+    return runChallenge(runId, gatePoint(gate));
+  }
+
+  /** The challenge the open gate shows (the workflow's status), if `gate` is the open one. */
+  private async openGateChallenge(ceremonyId: string, gate: string): Promise<string | undefined> {
+    const { openGate } = await this.status(ceremonyId);
+    return openGate?.id === gate ? openGate.challenge : undefined;
   }
 
   /** Retry or abort a failed step, signed by the operator (the CLI: their key; the web app: its
@@ -434,7 +486,7 @@ export class CeremonyClient {
           status.intervention?.challenge,
         ),
       };
-      return this.handle(ceremonyId).executeUpdate(resolveUpdate, { args: [input] });
+      return this.update(ceremonyId, resolveUpdate, input);
     });
   }
 
@@ -457,7 +509,7 @@ export class CeremonyClient {
           status.cancelChallenge,
         ),
       };
-      return this.handle(ceremonyId).executeUpdate(cancelUpdate, { args: [input] });
+      return this.update(ceremonyId, cancelUpdate, input);
     });
   }
 

@@ -42,8 +42,8 @@ const bindAddress = (fallback: string) =>
 const count = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
 
 const worker = {
-  WORKER_MAX_CACHED_WORKFLOWS: count(1000, 100_000).describe(
-    'running ceremonies the worker keeps in memory (about 0.4 MiB each); more are replayed from history when they next move (a smaller cache did not bound the worker under a burst: bench/README.md)',
+  WORKER_MAX_CACHED_WORKFLOWS: count(500, 100_000).describe(
+    'running ceremonies the worker keeps in memory (about a quarter of a MiB each: docs/production.md); the others are replayed from their history when they next move',
   ),
   WORKER_MAX_CONCURRENT_ACTIVITIES: count(200, 10_000).describe(
     'activities the worker runs at once (device steps mostly wait on the device); more wait on the server',
@@ -53,6 +53,15 @@ const worker = {
   ),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count(40, 10_000).describe(
     'workflow tasks the worker runs at once; more wait on the server',
+  ),
+  WORKER_HEAP_MIB: count(256, 65_536).describe(
+    "the old-generation limit in MiB of each of the worker process's two JavaScript heaps (its main thread's and its workflow thread's, which holds the cached ceremonies: `node --max-old-space-size`); the process's memory is about twice this at most, plus the Temporal core's",
+  ),
+  WORKER_YOUNG_GENERATION_MIB: count(2, 256).describe(
+    "the size in MiB of each semi-space of the worker's young generations (`node --max-semi-space-size`): small keeps the worker's resident memory close to what it uses, at the cost of more frequent minor collections",
+  ),
+  WORKER_MALLOC_ARENAS: count(4, 64).describe(
+    "glibc malloc arenas of the worker process (`MALLOC_ARENA_MAX`, set by the launchers: `npm start`, the benches and drills): the Temporal core's threads otherwise each grow an arena of their own",
   ),
   WORKER_STICKY_QUEUE_TIMEOUT_SECONDS: count(10, 3600).describe(
     "how long the server waits for this worker to take a cached ceremony's next task before giving it to any worker (which replays it)",
@@ -252,12 +261,12 @@ const localStack = {
   DEMO_HSM: z.string().default('hsm-weu-1').describe('`npm run demo`: the HSM it runs on'),
   BENCH_FLEET_SIZES: z
     .string()
-    .regex(/^\d+(,\d+)*$/, 'expected numbers separated by commas')
+    .regex(/^(\d+(,\d+)*)?$/, 'expected numbers separated by commas (empty: none)')
     .default('100,500,1000')
     .describe('`npm run bench`: fleet sizes of the paced run (released at BENCH_FLEET_RELEASE_PER_SECOND)'),
   BENCH_FLEET_BURST_SIZES: z
     .string()
-    .regex(/^\d+(,\d+)*$/, 'expected numbers separated by commas')
+    .regex(/^(\d+(,\d+)*)?$/, 'expected numbers separated by commas (empty: none)')
     .default('500,1000')
     .describe('`npm run bench`: fleet sizes of the burst (all approvals sent at once), each beside the floor'),
   BENCH_REPLAY_CORPUS_COPIES: z.coerce

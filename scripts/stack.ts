@@ -13,6 +13,7 @@ import { loadInventory } from '../ceremonies/inventory';
 import { ATTESTATION_KEY_NAME, ensureLocalKey, localKeyFile } from '../simulator/local-keys';
 import { CEREMONY_SEARCH_ATTRIBUTES } from '../contract/search-attributes';
 import { loadConfig, SAMPLE_INVENTORY } from '../runtime/config';
+import { workerNodeFlags, workerProcessEnv } from '../worker/node-options';
 
 const root = resolve(__dirname, '..', '..');
 let stopMailCatcher: (() => Promise<void>) | undefined;
@@ -230,7 +231,10 @@ async function main(): Promise<void> {
     WEB_PORT: String(webPort),
   };
   log('starting the worker (bundling workflows takes a few seconds)');
-  launch('worker', process.execPath, [join(root, 'dist/worker/main.js')], { env });
+  // its memory bounded as docs/production.md says (WORKER_HEAP_MIB and the like)
+  launch('worker', process.execPath, [...workerNodeFlags(config), join(root, 'dist/worker/main.js')], {
+    env: { ...env, ...workerProcessEnv(config) },
+  });
   log('starting the web server');
   launch('web', process.execPath, [join(root, 'dist/web/main.js')], { env });
 

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { loadConfig } from '../runtime/config';
+import { workerNodeFlags, workerProcessEnv } from './node-options';
 
 /** The line the worker logs once it polls its task queue. */
 export const WORKER_READY = 'worker running';
@@ -10,10 +12,14 @@ export interface WorkerProcess {
   exited: Promise<number | null>;
 }
 
-/** The worker as production runs it (`node <workerMain>`) in a child process of its own, for the
- * fault drills (kill -9) and the fleet benchmark (its own memory). */
+/** The worker as production runs it (`node <memory flags> <workerMain>`, docs/production.md) in a
+ * child process of its own, for the fault drills (kill -9) and the fleet benchmark (its own memory). */
 export function spawnWorkerProcess(workerMain: string, env: NodeJS.ProcessEnv, readyTimeoutMs = 60_000): WorkerProcess {
-  const child = spawn(process.execPath, [workerMain], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const config = loadConfig(env);
+  const child = spawn(process.execPath, [...workerNodeFlags(config), workerMain], {
+    env: { ...env, ...workerProcessEnv(config) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {

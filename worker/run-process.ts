@@ -1,6 +1,7 @@
 import { loadConfig } from '../runtime/config';
 import { createLogger } from '../runtime/logger';
 import { WORKER_READY } from './process';
+import { boundWorkflowThreadHeap, workerNodeFlags } from './node-options';
 import { createCeremonyWorker, type WorkerOptions } from './worker';
 import { keyVaultSettings } from '../activities/azure/key-vault';
 import { inventoryOf } from '../activities';
@@ -16,6 +17,12 @@ export async function runWorkerProcess(
 ): Promise<void> {
   const config = loadConfig();
   const log = createLogger('worker', config.LOG_LEVEL, config.LOG_FORMAT);
+  const heap = boundWorkflowThreadHeap(config);
+  if (!heap.mainBounded)
+    log.warn(
+      { heapLimitMiB: heap.mainHeapLimitMiB, start: `node ${workerNodeFlags(config).join(' ')} dist/worker/main.js` },
+      "the worker's main thread was started without its memory flags: its heap is bounded only by the machine (docs/production.md)",
+    );
   const metricsAddress = config.WORKER_METRICS_ADDRESS === 'off' ? undefined : config.WORKER_METRICS_ADDRESS;
   const { worker, connection, closeSessions } = await createCeremonyWorker(config, {
     workflowBundlePath: config.CEREMONY_WORKFLOW_BUNDLE,
@@ -39,6 +46,8 @@ export async function runWorkerProcess(
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       metrics: metricsAddress ? `http://${metricsAddress}/metrics` : 'off',
+      heapLimitMiB: heap.mainHeapLimitMiB,
+      maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     },
     WORKER_READY,
   );
