@@ -141,7 +141,9 @@ export const azureDeleteDedicatedHsm = defineOperation('azure.deleteDedicatedHsm
       throw new VerificationFailed(
         `refusing to delete ${resourceId}: the appliance reports serial ${show.serial}, the plan names ${serial}`,
       );
-    const { client, resourceGroup, name, provisioningState } = await resourceState(ctx, resourceId);
+    const { client, resourceGroup, name, exists, provisioningState } = await resourceState(ctx, resourceId);
+    // an earlier attempt's DELETE finished between the probe and now: nothing left to delete
+    if (!exists) return { commands: ['hsm show (zeroized)', `(${resourceId} already deleted: no DELETE sent)`] };
     if (provisioningState === 'Deleting') {
       // an earlier attempt's DELETE (its worker died while polling) is still running: wait for
       // it rather than send a second one

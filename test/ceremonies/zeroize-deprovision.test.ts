@@ -80,6 +80,29 @@ test('a deprovision that finds a DELETE in progress waits for it, and says so if
   }
 });
 
+test('a deprovision whose resource is gone by the time it acts (an earlier DELETE finished after the probe) sends no DELETE', async () => {
+  const key = AZURE_RESOURCE_ID.toLowerCase();
+  env.sim.appliance.state.update((s) => void (s.zeroized = true));
+  const seen = arm.requests.length;
+  const finishes = setInterval(() => {
+    if (arm.requests.slice(seen).some((r) => r.method === 'GET' && r.path.toLowerCase() === key)) {
+      arm.resources.set(key, 'deleted');
+      clearInterval(finishes);
+    }
+  }, 5);
+  try {
+    const evidence = await deprovision({ pollMs: 100 }).finally(() => clearInterval(finishes));
+    expect(evidence).toMatchObject({
+      commands: ['hsm show (zeroized)', `(${AZURE_RESOURCE_ID} already deleted: no DELETE sent)`],
+    });
+    expect(arm.requests.slice(seen).filter((r) => r.method === 'DELETE')).toEqual([]);
+  } finally {
+    env.sim.appliance.state.update((s) => void (s.zeroized = false));
+    arm.resources.set(key, 'Succeeded');
+    arm.requests.length = 0;
+  }
+});
+
 test('the deprovision operation refuses a zeroized appliance whose serial is not the one the plan names, and sends no DELETE', async () => {
   env.sim.appliance.state.update((s) => void (s.zeroized = true));
   try {
