@@ -313,73 +313,56 @@ export class CeremonyClient {
   }
 
   approve(ceremonyId: string, request: ApproveRequest, signer?: DecisionSigner): Promise<GateView> {
-    return this.decide((challengeFrom) =>
-      this.call(ceremonyId, async () => {
-        const input = {
-          ...request,
-          approver: request.approver.toLowerCase(),
-          ...(await this.signed(
-            ceremonyId,
-            'approve',
-            request.gate,
-            request.approver,
-            request.planDigest,
-            request.comment ?? '',
-            request.nonce,
-            signer,
-            challengeFrom,
-            request.identity,
-          )),
-        };
-        return this.update(ceremonyId, approveUpdate, input);
-      }),
-    );
+    const approver = request.approver.toLowerCase();
+    return this.sendDecision(ceremonyId, approveUpdate, { ...request, approver }, signer, {
+      decision: 'approve',
+      actor: approver,
+      text: request.comment ?? '',
+    });
   }
 
   reject(ceremonyId: string, request: RejectRequest, signer?: DecisionSigner): Promise<GateView> {
-    return this.decide((challengeFrom) =>
-      this.call(ceremonyId, async () => {
-        const input = {
-          ...request,
-          approver: request.approver.toLowerCase(),
-          ...(await this.signed(
-            ceremonyId,
-            'reject',
-            request.gate,
-            request.approver,
-            request.planDigest,
-            request.reason,
-            request.nonce,
-            signer,
-            challengeFrom,
-            request.identity,
-          )),
-        };
-        return this.update(ceremonyId, rejectUpdate, input);
-      }),
-    );
+    const approver = request.approver.toLowerCase();
+    return this.sendDecision(ceremonyId, rejectUpdate, { ...request, approver }, signer, {
+      decision: 'reject',
+      actor: approver,
+      text: request.reason,
+    });
   }
 
   signoff(ceremonyId: string, request: SignoffRequest, signer?: DecisionSigner): Promise<GateView> {
+    const by = request.by.toLowerCase();
+    return this.sendDecision(ceremonyId, signoffUpdate, { ...request, by }, signer, {
+      decision: 'signoff',
+      actor: by,
+      text: request.reference,
+    });
+  }
+
+  /** A gate decision (approve, reject, sign-off): signed over exactly what the workflow checks,
+   * then sent as one Update. */
+  private sendDecision<I extends ApproveInput | RejectInput | SignoffInput>(
+    ceremonyId: string,
+    update: UpdateDefinition<GateView, [I]>,
+    request: Omit<I, 'nonce' | 'at' | 'signature'> & { nonce?: string },
+    signer: DecisionSigner | undefined,
+    what: { decision: DecisionKind; actor: string; text: string },
+  ): Promise<GateView> {
     return this.decide((challengeFrom) =>
       this.call(ceremonyId, async () => {
-        const input = {
-          ...request,
-          by: request.by.toLowerCase(),
-          ...(await this.signed(
-            ceremonyId,
-            'signoff',
-            request.gate,
-            request.by,
-            request.planDigest,
-            request.reference,
-            request.nonce,
-            signer,
-            challengeFrom,
-            request.identity,
-          )),
-        };
-        return this.update(ceremonyId, signoffUpdate, input);
+        const signed = await this.signed(
+          ceremonyId,
+          what.decision,
+          request.gate,
+          what.actor,
+          request.planDigest,
+          what.text,
+          request.nonce,
+          signer,
+          challengeFrom,
+          request.identity,
+        );
+        return this.update(ceremonyId, update, { ...request, ...signed } as I);
       }),
     );
   }
