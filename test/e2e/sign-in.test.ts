@@ -10,6 +10,7 @@ import { APPROVERS, gate, OPERATOR, record, result, testPlan, waitForStatus } fr
 import { startWebEnv, type WebEnv } from '../support/web-env';
 import { loadConfig } from '../../runtime/config';
 import type { IdTokenFault } from '../../simulator/oidc-stand-in';
+import { OidcRelyingParty, SignInRefused, TRANSACTION_SECONDS } from '../../web/oidc-relying-party';
 
 // Sign-in through OpenID Connect, in Chromium, against the local stand-in for Entra ID
 // (oidc-provider): an operator signs in; an approver's link needs that approver signed in
@@ -173,6 +174,33 @@ test('an approver opens the link, signs in as its person, approves; someone else
   );
   await alice.context().close();
   await bob.context().close();
+});
+
+test('a sign-in finished after its 10 minutes is refused before anything is asked of the provider, and is used up', async () => {
+  const relyingParty = await OidcRelyingParty.discover({
+    issuer: new URL(env.oidc!.issuer),
+    clientId: env.oidc!.clientId,
+    clientSecret: env.oidc!.clientSecret,
+    redirectUrl: new URL(`${env.baseUrl}/auth/callback`),
+    identityClaim: 'email',
+    scopes: 'openid email profile',
+  });
+  const started = Date.now();
+  const { transactionId, url } = await relyingParty.begin('/');
+  const query = `code=not-yet-exchanged&state=${url.searchParams.get('state')}`;
+  const late = relyingParty.finish(transactionId, query, started + (TRANSACTION_SECONDS + 1) * 1000);
+  await expect(late).rejects.toThrow(SignInRefused);
+  await expect(late).rejects.toThrow(/already used or expired/);
+  // the late attempt used it up: in time now, it is unknown all the same
+  await expect(relyingParty.finish(transactionId, query, started)).rejects.toThrow(/already used or expired/);
+  // in time and unused, the same answer reaches the provider (which refuses the made-up code)
+  const fresh = await relyingParty.begin('/');
+  const inTime = relyingParty.finish(
+    fresh.transactionId,
+    `code=not-issued&state=${fresh.url.searchParams.get('state')}`,
+  );
+  await expect(inTime).rejects.toThrow(SignInRefused);
+  await expect(inTime).rejects.not.toThrow(/already used or expired/);
 });
 
 test('a forged state, a replayed callback and a callback in another browser are refused and open no session', async () => {
