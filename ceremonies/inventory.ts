@@ -8,25 +8,14 @@ import { nullPrototype, own } from './own';
 import { CeremonyKindSchema } from './plan';
 import { parseOrThrow, ValidationError } from './validation';
 import { effectiveRule, ruleUnmetBy } from './rules';
+import { SecretRefSchema } from './secret-ref';
 
 /** A record parsed from the inventory: own keys only (no prototype), so no lookup by a name
  * from a request can find `constructor` or `__proto__`. */
 const ownRecord = <K extends z.ZodType<string>, V extends z.ZodType>(key: K, value: V) =>
   z.record(key, value).transform((r) => nullPrototype(r as Record<string, z.infer<V>>));
 
-/** A Key Vault secret, by vault and secret name as Azure allows them: a vault name of 3-24
- * letters, digits and hyphens, starting with a letter, ending with a letter or digit, no "--";
- * a secret name of 1-127 letters, digits and hyphens. */
-const KEYVAULT_REF = /^keyvault:[A-Za-z](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){2,23}\/[A-Za-z0-9-]{1,127}$/;
-
-/** Where a secret lives; the value itself never enters the inventory, a plan or a history. */
-export const SecretRefSchema = z
-  .string()
-  .refine(
-    (ref) => /^(env:[A-Z_][A-Z0-9_]*|file:\/.+)$/.test(ref) || KEYVAULT_REF.test(ref),
-    'expected a secret reference "env:NAME", "file:/absolute/path" or "keyvault:<vault>/<secret>" (vault: 3-24 letters, digits and single hyphens, from a letter to a letter or digit; secret: 1-127 letters, digits and hyphens)',
-  );
-export type SecretRef = z.infer<typeof SecretRefSchema>;
+export { SecretRefSchema, type SecretRef } from './secret-ref';
 
 export const HostKeyFingerprintSchema = z
   .string()

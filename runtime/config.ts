@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseOrThrow } from '../ceremonies/validation';
+import { SecretRefSchema, type SecretRef } from '../ceremonies/secret-ref';
 
 // Every environment variable the project reads, by group. `loadConfig` parses them; the rest of
 // the code takes what it needs from its result. `ceremony --help` and docs/production.md's table list
@@ -138,9 +139,6 @@ const keys = {
   CEREMONY_SIGNING_KEY: optional('your Ed25519 private key for `ceremony approve|reject|signoff` (their --key)'),
 };
 
-/** A secret given by reference, never by value: `env:NAME`, `file:/path` or `keyvault:<vault>/<secret>`. */
-const SECRET_REFERENCE = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/\S+|keyvault:[A-Za-z0-9-]{3,24}\/[A-Za-z0-9-]{1,127})$/;
-
 const signIn = {
   OIDC_ISSUER: z
     .string()
@@ -150,11 +148,10 @@ const signIn = {
       "OpenID Connect provider's issuer URL (Entra ID: `https://login.microsoftonline.com/<tenant>/v2.0`); set = operators and approvers sign in through it and the password login is off",
     ),
   OIDC_CLIENT_ID: optional("the web app's client (application) id at the provider"),
-  OIDC_CLIENT_SECRET: z
-    .string()
-    .regex(SECRET_REFERENCE, 'expected a secret reference: env:NAME, file:/path or keyvault:<vault>/<secret>')
-    .optional()
-    .describe('the client secret, as a reference: `env:NAME`, `file:/path` or `keyvault:<vault>/<secret>`'),
+  // a reference as the inventory writes one, never the secret itself
+  OIDC_CLIENT_SECRET: SecretRefSchema.optional().describe(
+    'the client secret, as a reference: `env:NAME`, `file:/path` or `keyvault:<vault>/<secret>`',
+  ),
   OIDC_REDIRECT_URL: z.string().url().optional().meta({
     description: 'where the provider sends the browser back: the redirect URI registered for the app',
     default: '$CEREMONY_PUBLIC_URL/auth/callback',
@@ -423,7 +420,7 @@ export function dataPath(config: AppConfig, ...parts: string[]): string {
 export interface SignInSettings {
   issuer: URL;
   clientId: string;
-  clientSecretRef: string;
+  clientSecretRef: SecretRef;
   redirectUrl: URL;
   identityClaim: string;
   scopes: string;

@@ -178,6 +178,7 @@ function registerOidcLogin(
     relyingParty: signIn,
     sessions: auth.sessions,
     sessionCookie: SESSION_COOKIE,
+    sessionCookieOptions: cookieOptions,
     closeSession: (req) => auth.sessions.close(sessionId(req)),
     secureCookie: auth.secureCookie,
     perMinute,

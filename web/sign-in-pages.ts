@@ -1,3 +1,4 @@
+import type { CookieSerializeOptions } from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { html, page } from '../runtime/html';
 import { SignInRefused, TRANSACTION_SECONDS, type OidcRelyingParty } from './oidc-relying-party';
@@ -39,6 +40,8 @@ export interface SignInRoutes {
   relyingParty: OidcRelyingParty;
   sessions: SessionStore;
   sessionCookie: string;
+  /** The session cookie's attributes, as the operator pages set and clear it. */
+  sessionCookieOptions: CookieSerializeOptions;
   /** Ends the session this request's cookie names, if any (a sign-in replaces it). */
   closeSession(req: FastifyRequest): void;
   /** The session cookie is `Secure` (the public URL is https). */
@@ -96,10 +99,7 @@ export function registerSignInPages(app: FastifyInstance, routes: SignInRoutes):
     reply
       .header('cache-control', 'no-store')
       .setCookie(routes.sessionCookie, id, {
-        httpOnly: true,
-        sameSite: 'strict',
-        path: '/',
-        secure: routes.secureCookie,
+        ...routes.sessionCookieOptions,
         signed: true,
         maxAge: sessions.secondsLeft(id),
       })
