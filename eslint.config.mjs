@@ -40,7 +40,7 @@ export default defineConfig(
           ignoreRestSiblings: true,
         },
       ],
-      // The SDK's promise-hook switch is internal and may be missing: audit/replay.ts loads it with
+      // The SDK's promise-hook switch is internal and may be missing: worker/promise-stack-traces.ts loads it with
       // require() inside a try (a static import would fail the whole module), and its test does too.
       '@typescript-eslint/no-require-imports': ['error', { allow: ['^@temporalio/worker/lib/workflow/vm-shared$'] }],
 

@@ -4,8 +4,9 @@
 // sends it). Per N: step p50/p99 from the approval request to the step's end, first-step p99, the
 // least those could be given the device latency, the worker's peak RSS (its own process), failures.
 // Then the burst (BENCH_FLEET_BURST_SIZES): all approvals sent at once, beside Temporal's floor on
-// the same server: as many ceremony-shaped trivial workflows (a signal, then as many trivial
-// activities sleeping the device latency), all signalled at once.
+// the same server: as many ceremony-shaped trivial workflows (released by an Update, then as many
+// trivial activities sleeping the device latency, and as many trivial ones beside them as a
+// ceremony sends mail and ticket comments), all released at once.
 // The appliances run in 2 processes of their own, state in memory: the bench measures the
 // orchestrator, not the simulator.
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { loadConfig } from '../runtime/config';
 import { spawnWorkerProcess } from '../worker/process';
 import { startDeviceFleet } from './device-fleet';
 import { BENCH_SECRETS_ENV, benchApplianceName, writeBenchInventory } from './fleet-support';
-import { COMMANDS_PER_STEP, runGatedFleet, STEPS_PER_CEREMONY } from './gated-fleet';
+import { CEREMONY_SHAPE, COMMANDS_PER_STEP, releasedShape, runGatedFleet, STEPS_PER_CEREMONY } from './gated-fleet';
 import { startFloor } from './floor';
 import { benchKeys } from './harness';
 import { benchServer, round } from './support';
@@ -81,7 +82,21 @@ export async function fleet(): Promise<Record<string, unknown>> {
     });
     try {
       const run = {
-        ...(await runGatedFleet({ ceremonies, hsms, n, releasePerSecond, deviceLatencyMs: DEVICE_LATENCY_MS })),
+        ...(await runGatedFleet({
+          ceremonies,
+          hsms,
+          n,
+          releasePerSecond,
+          deviceLatencyMs: DEVICE_LATENCY_MS,
+          inspect: async (id) => {
+            const shape = releasedShape(await ceremonies.client.workflow.getHandle(id).fetchHistory());
+            const expected = { ...CEREMONY_SHAPE, deviceActivities: 1 };
+            if (JSON.stringify(shape) !== JSON.stringify(expected))
+              throw new Error(
+                `the floor no longer runs what a ceremony runs: ${id} did ${JSON.stringify(shape)} once released, the floor ${JSON.stringify(expected)} (bench/gated-fleet.ts, CEREMONY_SHAPE)`,
+              );
+          },
+        })),
         workerPeakRssMiB: worker.peakRssMiB(),
       };
       process.stderr.write(`[bench] fleet N=${n}: ${JSON.stringify(run)}\n`);
@@ -96,8 +111,8 @@ export async function fleet(): Promise<Record<string, unknown>> {
     for (const n of SIZES) runs.push(await runOnce(n, RELEASE_PER_SECOND));
     const burst: Record<string, unknown>[] = [];
     for (const n of BURST_SIZES) {
-      const floor = await startFloor(server.address);
-      const floorRun = await floor.burst(n, STEPS_PER_CEREMONY, DEVICE_LATENCY_MS).finally(() => floor.stop());
+      const floor = await startFloor(server.address, { ownProcess: true });
+      const floorRun = await floor.burst(n, CEREMONY_SHAPE, DEVICE_LATENCY_MS).finally(() => floor.stop());
       process.stderr.write(`[bench] fleet floor burst N=${n}: ${JSON.stringify(floorRun)}\n`);
       const run = await runOnce(n, Infinity);
       const ceremoniesPerSecond = round((n - run.failures) / run.releaseToDoneSeconds);

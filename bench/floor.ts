@@ -1,27 +1,27 @@
 // Temporal's floor, measured on the bench's own server in the same run: a trivial workflow whose
 // steps are trivial activities sleeping the device latency (bench/floor-workflows.ts), run by a
-// worker with the same limits as the ceremony worker (WORKER_* from the configuration). What a
-// ceremony costs above it is the orchestrator's own.
+// worker with the same limits as the ceremony worker (WORKER_* from the configuration), started
+// the way the bench starts the ceremony worker. What a ceremony costs above it is the
+// orchestrator's own.
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { join } from 'node:path';
-import { loadConfig } from '../runtime/config';
+import { loadConfig, type AppConfig } from '../runtime/config';
+import { spawnWorkerProcess } from '../worker/process';
 import * as activities from './floor-activities';
-import type { floorCeremony, floorSteps } from './floor-workflows';
+import type { CeremonyShape, floorCeremony, floorSteps } from './floor-workflows';
 import { inParallel, percentile, round } from './support';
 
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 let bundle: Promise<{ code: string }> | undefined;
 
-/** A floor worker on its own task queue, and a client. */
-export async function startFloor(address: string) {
+/** A worker for the floor's workflows with the ceremony worker's limits (WORKER_* from `config`). */
+export async function createFloorWorker(config: AppConfig) {
   bundle ??= bundleWorkflowCode({ workflowsPath: join(__dirname, 'floor-workflows.js'), logger: quiet });
-  const config = loadConfig();
-  const taskQueue = `floor-${process.pid}-${Date.now()}`;
-  const nativeConnection = await NativeConnection.connect({ address });
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const worker = await Worker.create({
-    connection: nativeConnection,
-    taskQueue,
+    connection,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundle: await bundle,
     activities,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
@@ -30,7 +30,32 @@ export async function startFloor(address: string) {
     maxConcurrentLocalActivityExecutions: config.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
     stickyQueueScheduleToStartTimeout: `${config.WORKER_STICKY_QUEUE_TIMEOUT_SECONDS}s`,
   });
-  const running = worker.run();
+  return { worker, connection };
+}
+
+/** A floor worker on its own task queue, and a client. `ownProcess`: the worker runs in a process
+ * of its own started as the ceremony worker's (worker/process.ts: the same node flags), as the
+ * fleet bench runs the ceremony worker; otherwise in this process, as the overhead bench does. */
+export async function startFloor(address: string, o: { ownProcess?: boolean } = {}) {
+  const taskQueue = `floor-${process.pid}-${Date.now()}`;
+  const env = { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: taskQueue };
+  let stopWorker: () => Promise<void>;
+  if (o.ownProcess) {
+    const { child, ready, exited } = spawnWorkerProcess(join(__dirname, 'floor-worker-main.js'), env);
+    await ready;
+    stopWorker = async () => {
+      child.kill('SIGTERM');
+      await exited;
+    };
+  } else {
+    const { worker, connection } = await createFloorWorker(loadConfig(env));
+    const running = worker.run();
+    stopWorker = async () => {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    };
+  }
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
   let seq = 0;
@@ -48,15 +73,15 @@ export async function startFloor(address: string) {
       const intervals = started.slice(1).map((at, i) => at - started[i]);
       return { wallMs, intervals };
     },
-    /** `n` ceremony-shaped floor workflows parked at their signal, then all released at once:
+    /** `n` ceremony-shaped floor workflows parked at their release, then all released at once:
      * from the first release request to the last end, and each step's end from its release request. */
-    async burst(n: number, steps: number, latencyMs: number) {
+    async burst(n: number, shape: CeremonyShape, latencyMs: number) {
       const handles = new Array<WorkflowHandle<typeof floorCeremony>>(n);
       await inParallel(n, 50, async (i) => {
         handles[i] = await client.workflow.start<typeof floorCeremony>('floorCeremony', {
           taskQueue,
           workflowId: id(`burst-${n}`),
-          args: [steps, latencyMs],
+          args: [shape, latencyMs],
         });
       });
       const releaseStart = Date.now();
@@ -67,7 +92,7 @@ export async function startFloor(address: string) {
         handles.map(async (h) => {
           const requestedAt = Date.now();
           try {
-            await h.signal('release');
+            await h.executeUpdate('release');
             const ended = await h.result();
             fromRequest.push(...ended.map((at) => at - requestedAt));
           } catch {
@@ -86,10 +111,8 @@ export async function startFloor(address: string) {
       };
     },
     async stop() {
-      worker.shutdown();
-      await running;
+      await stopWorker();
       await connection.close();
-      await nativeConnection.close();
     },
   };
 }

@@ -1,7 +1,9 @@
+import type { temporal } from '@temporalio/proto';
 import { planDigest } from '../ceremonies/digest';
 import { PlanSchema } from '../ceremonies/plan';
 import type { CeremonyClient } from '../client/ceremony-client';
 import type { CeremonyStatus } from '../workflows/messages';
+import type { CeremonyShape } from './floor-workflows';
 import { commandSpan, inParallel, percentile, round } from './support';
 
 // One run of the fleet bench: N gated ceremonies started and parked at their gate, then released
@@ -19,6 +21,12 @@ const DEVICE_STEPS = [
 ] as const;
 export const STEPS_PER_CEREMONY = DEVICE_STEPS.length;
 export const COMMANDS_PER_STEP = 1;
+/** What one of these ceremonies asks of Temporal once released: its device steps (the first an
+ * activity, the read-only rest local activities) and the mail and ticket comment beside them when
+ * the gate passes and when it ends. The floor runs this shape; `releasedShape` reads it back from
+ * a recorded ceremony so that the two cannot drift apart. */
+export const CEREMONY_SHAPE: CeremonyShape = { steps: STEPS_PER_CEREMONY, besideAtRelease: 2, besideAtEnd: 2 };
+const BESIDE_ACTIVITIES = new Set(['notify', 'ticketComment']);
 
 const STARTS_AT_ONCE = 50;
 const POLL_MS = 1000;
@@ -95,6 +103,8 @@ export async function runGatedFleet(o: {
   /** Infinity: all at once. */
   releasePerSecond: number;
   deviceLatencyMs: number;
+  /** called with one completed ceremony's id before the run returns */
+  inspect?: (ceremonyId: string) => Promise<void>;
 }): Promise<FleetRun> {
   const { ceremonies, n } = o;
   const tag = Date.now().toString(36);
@@ -173,6 +183,8 @@ export async function runGatedFleet(o: {
   const failed = [...outcomes].filter(([, out]) => !('final' in out) || out.final.phase !== 'completed');
   // a failure may still be running (parked, needing an operator): end it, it is not measured
   await Promise.allSettled(failed.map(([id]) => ceremonies.handle(id).terminate('fleet bench: counted as a failure')));
+  const completed = [...outcomes].find(([, out]) => 'final' in out && out.final.phase === 'completed');
+  if (completed && o.inspect) await o.inspect(completed[0]);
   const measured = [...outcomes].flatMap(([id, out]) =>
     'final' in out && out.final.phase === 'completed' ? [{ final: out.final, releasedAt: releasedAt.get(id)! }] : [],
   );
@@ -263,4 +275,22 @@ async function waitUntilParked(ceremonies: CeremonyClient, ids: Set<string>, dea
     reported = parked.size;
     await sleep(POLL_MS);
   }
+}
+
+/** What a ceremony's history shows it asked of Temporal after its approval was accepted. */
+export function releasedShape(history: temporal.api.history.v1.IHistory): CeremonyShape & { deviceActivities: number } {
+  const events = history.events ?? [];
+  const accepted = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+  const shape = { steps: 0, besideAtRelease: 0, besideAtEnd: 0, deviceActivities: 0 };
+  for (const e of events.slice(accepted + 1)) {
+    const activity = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (activity && BESIDE_ACTIVITIES.has(activity)) {
+      if (shape.steps === 0) shape.besideAtRelease += 1;
+      else shape.besideAtEnd += 1;
+    } else if (activity) {
+      shape.steps += 1;
+      shape.deviceActivities += 1;
+    } else if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity') shape.steps += 1;
+  }
+  return shape;
 }

@@ -76,6 +76,11 @@ const worker = {
   WORKER_NTLS_METRICS_REFRESH_SECONDS: count(3600, 7 * 86_400).describe(
     'how old the certificate expiry figures may be before a scrape reads the appliances again',
   ),
+  WORKER_STACK_TRACES: flag
+    .default('false')
+    .describe(
+      "`true`: the SDK records every workflow promise's stack, for the Temporal UI's Stack Trace view of a live ceremony (the `__stack_trace` query): about a quarter of the workflow thread's CPU. Off, that view answers that stack traces are not enabled; nothing else changes",
+    ),
   WORKER_LOCAL_READS: flag
     .default('true')
     .describe(

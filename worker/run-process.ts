@@ -21,7 +21,7 @@ export async function runWorkerProcess(
   if (!heap.mainBounded)
     log.warn(
       { heapLimitMiB: heap.mainHeapLimitMiB, start: `node ${workerNodeFlags(config).join(' ')} dist/worker/main.js` },
-      "the worker's main thread was started without its memory flags: its heap is bounded only by the machine (docs/production.md)",
+      "the worker was started without its node flags: its main thread's heap is bounded only by the machine, and WORKER_STACK_TRACES has no effect (docs/production.md)",
     );
   const metricsAddress = config.WORKER_METRICS_ADDRESS === 'off' ? undefined : config.WORKER_METRICS_ADDRESS;
   const { worker, connection, closeSessions } = await createCeremonyWorker(config, {

@@ -8,10 +8,10 @@ import {
   flushReplayLogs,
   installReplayLogger,
   REPLAY_PROTOCOL,
-  skipPromiseStackTraces,
   type FromChild,
   type ToChild,
 } from './replay';
+import { skipPromiseStackTraces } from '../../worker/promise-stack-traces';
 
 type Init = Extract<ToChild, { type: 'init' }>;
 type Item = { index: number; workflowId: string; history: ReturnType<typeof historyFromJSON> };

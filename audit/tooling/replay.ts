@@ -143,24 +143,6 @@ function safeJson(value: unknown): string {
   }
 }
 
-/** The SDK records a stack trace for every promise a workflow creates (a promise hook), to answer
- * a live workflow's `__stack_trace` query: 40% of a replay's CPU. A replay answers no query, and
- * the hook does not touch what the workflow does; the replay child only replays, so it goes without.
- * The switch is internal to the SDK (test/unit/replay-stack-traces.test.ts fails when it is gone). */
-export function skipPromiseStackTraces(): boolean {
-  try {
-    const { globalHandlers } = require('@temporalio/worker/lib/workflow/vm-shared') as {
-      globalHandlers?: { installed?: boolean; setPromiseHook?: () => void };
-    };
-    if (!globalHandlers || globalHandlers.installed || typeof globalHandlers.setPromiseHook !== 'function')
-      return false;
-    globalHandlers.setPromiseHook = () => {};
-    return true;
-  } catch {
-    return false; // another SDK layout: replays are only slower
-  }
-}
-
 // ---- replay failures, as one sentence ----
 
 /** The message inside core's `Failure { failure: Some(Failure { message: "…", …`, unescaped. */

@@ -9,17 +9,23 @@ import {
   type Harness,
 } from '../support/harness';
 import { spawnWorker } from '../support/worker-process';
+import type { WorkerProcess } from '../../worker/process';
 
 let h: Harness;
+/** the workers this test started: none outlives it, whatever fails */
+const workers: WorkerProcess[] = [];
 beforeAll(async () => {
   h = await startHarness('restart', { worker: false });
 });
 afterAll(async () => {
+  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+  await Promise.all(workers.map((w) => w.exited));
   await h?.stop();
 });
 
 test('killing the worker mid-step and starting another completes the ceremony with each effect applied once', async () => {
   const first = spawnWorker(h.config, { engine: true });
+  workers.push(first);
   await first.ready;
   const id = await h.start(
     testPlan([
@@ -37,6 +43,11 @@ test('killing the worker mid-step and starting another completes the ceremony wi
   );
 
   const open = await waitForStatus(h.ceremonies, id, (s) => s.phase === 'awaiting-approval');
+  // started as production starts it (worker/node-options.ts), its workflow thread records no
+  // promise stacks (WORKER_STACK_TRACES defaults to false): the Stack Trace view says so
+  await expect(h.ceremonies.client.workflow.getHandle(id).query('__stack_trace')).rejects.toThrow(
+    /stack traces are not enabled/,
+  );
   for (const approver of APPROVERS.slice(0, 2))
     await h.ceremonies.approve(id, { gate: 'approve', approver, planDigest: open.planDigest });
   await waitForStatus(h.ceremonies, id, (s) => s.currentStep === 'slow');
@@ -48,6 +59,7 @@ test('killing the worker mid-step and starting another completes the ceremony wi
   await first.exited;
 
   const second = spawnWorker(h.config, { engine: true });
+  workers.push(second);
   try {
     await second.ready;
     const final = await result(h.ceremonies, id);

@@ -1,7 +1,8 @@
-import { skipPromiseStackTraces } from '../../audit/tooling/replay';
+import { skipPromiseStackTraces } from '../../worker/promise-stack-traces';
 
-// The replay child turns off the SDK's per-promise stack traces through an internal switch; an SDK
-// upgrade that moves it must be noticed (replays would silently take 40% longer), not guessed at.
+// The worker's workflow threads and the replay child turn off the SDK's per-promise stack traces
+// through an internal switch; an SDK upgrade that moves it must be noticed (ceremonies and replays
+// would silently cost more CPU), not guessed at.
 
 test("the SDK's promise stack-trace hook can be switched off before any workflow runs", () => {
   const { globalHandlers } = require('@temporalio/worker/lib/workflow/vm-shared');
