@@ -17,13 +17,18 @@ export default async function globalSetup(): Promise<void> {
       .trim()
       .split('\n')
       .pop()!;
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: cli },
-      ip: '127.0.0.1',
-      searchAttributes: CEREMONY_SEARCH_ATTRIBUTES,
-    },
-  });
+  // the bundle a production worker runs, so that every workflow test proves it loads; made while
+  // the server starts
+  const [env, code] = await Promise.all([
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path: cli },
+        ip: '127.0.0.1',
+        searchAttributes: CEREMONY_SEARCH_ATTRIBUTES,
+      },
+    }),
+    bundleWorkflows({ production: true, logger: quietLogger }),
+  ]);
   (globalThis as Record<string, unknown>).__temporalEnv = env;
   process.env.TEMPORAL_TEST_ADDRESS = env.address;
   process.env.TEMPORAL_CLI = cli;
@@ -31,8 +36,6 @@ export default async function globalSetup(): Promise<void> {
   const outDir = join(root, 'test-output');
   mkdirSync(outDir, { recursive: true });
   const bundlePath = join(outDir, 'workflow-bundle.js');
-  // the bundle a production worker runs, so that every workflow test proves it loads
-  const code = await bundleWorkflows({ production: true, logger: quietLogger });
   writeFileSync(bundlePath, code);
   process.env.CEREMONY_WORKFLOW_BUNDLE = bundlePath;
 }
