@@ -4,4 +4,12 @@
 import { loadConfig } from '../runtime/config';
 import { skipPromiseStackTraces } from './promise-stack-traces';
 
-if (loadConfig().WORKER_STACK_TRACES !== 'true') skipPromiseStackTraces();
+function stackTracesWanted(): boolean {
+  try {
+    return loadConfig().WORKER_STACK_TRACES === 'true';
+  } catch {
+    return true; // an invalid configuration: the worker itself says what is wrong, and exits
+  }
+}
+
+if (!stackTracesWanted()) skipPromiseStackTraces();
