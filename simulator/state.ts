@@ -255,10 +255,11 @@ export class StateFile<T> {
     }
   }
 
-  /** Write back a state this class read (a copy no caller holds). */
+  /** Write back a state this class read (a copy no caller holds), under the lock it was read
+   * with: unchanged, the file is left as it is. */
   private commit(state: T): void {
     if (this.options.inMemory) this.keep(state);
-    else this.writeFile(state);
+    else this.writeFile(state, { unlessUnchanged: true });
   }
 
   private keep(state: T): void {
@@ -269,14 +270,26 @@ export class StateFile<T> {
     this.writeBehind.unref();
   }
 
+  /** Per file, the text this process last read from it and what the schema made of it: the same
+   * text again (after a command that changed nothing) is not parsed and checked twice. A text this
+   * process wrote is checked when it is next read, as any other. */
+  private static readonly lastRead = new Map<string, { text: string; schema: z.ZodType; state: unknown }>();
+
   private readFile(): T {
-    return this.schema.parse(JSON.parse(readFileSync(this.path, 'utf8')));
+    const text = readFileSync(this.path, 'utf8');
+    const last = StateFile.lastRead.get(this.path);
+    if (last?.text === text && last.schema === this.schema) return structuredClone(last.state as T);
+    const state = this.schema.parse(JSON.parse(text));
+    StateFile.lastRead.set(this.path, { text, schema: this.schema, state: structuredClone(state) });
+    return state;
   }
 
-  private writeFile(state: T): void {
+  private writeFile(state: T, o: { unlessUnchanged?: boolean } = {}): void {
+    const text = `${JSON.stringify(state, null, 2)}\n`;
+    if (o.unlessUnchanged && StateFile.lastRead.get(this.path)?.text === text) return;
     mkdirSync(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+    writeFileSync(tmp, text);
     renameSync(tmp, this.path);
   }
 
