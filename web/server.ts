@@ -129,29 +129,14 @@ export async function buildWebServer({
   });
   const sessions = new SessionStore();
   const operators = new Set(signIn?.operators.map((o) => o.toLowerCase()));
-  const auth: OperatorAuth | undefined = !linkKeys
-    ? undefined
-    : signIn
-      ? {
-          keys: linkKeys,
-          isOperator: (email) => operators.has(email),
-          signIn: signIn.relyingParty,
-          sessions,
-          secureCookie: https,
-          publicUrl,
-          attestation,
-        }
-      : operatorLogins
-        ? {
-            keys: linkKeys,
-            logins: operatorLogins,
-            isOperator: (email) => own(operatorLogins, email) !== undefined,
-            sessions,
-            secureCookie: https,
-            publicUrl,
-            attestation,
-          }
-        : undefined;
+  // who logs in: the OpenID Connect provider's people who are operators, else the password logins
+  const login: Pick<OperatorAuth, 'isOperator' | 'signIn' | 'logins'> | undefined = signIn
+    ? { isOperator: (email) => operators.has(email), signIn: signIn.relyingParty }
+    : operatorLogins
+      ? { isOperator: (email) => own(operatorLogins, email) !== undefined, logins: operatorLogins }
+      : undefined;
+  const auth: OperatorAuth | undefined =
+    linkKeys && login ? { ...login, keys: linkKeys, sessions, secureCookie: https, publicUrl, attestation } : undefined;
   if (linkKeys && attestation)
     registerDecisionPages(
       app,
