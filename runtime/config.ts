@@ -431,13 +431,22 @@ export interface SignInSettings {
   scopes: string;
 }
 
+/** The web app's route the provider sends a browser back to after a sign-in. */
+export const SIGN_IN_CALLBACK_PATH = '/auth/callback';
+
+/** Where the provider sends the browser back: OIDC_REDIRECT_URL, else the web app's callback route
+ * at its public URL. */
+export function signInRedirectUrl(config: AppConfig): URL {
+  return new URL(config.OIDC_REDIRECT_URL ?? new URL(SIGN_IN_CALLBACK_PATH, config.CEREMONY_PUBLIC_URL).href);
+}
+
 export function signInSettings(config: AppConfig): SignInSettings | undefined {
   if (!config.OIDC_ISSUER || !config.OIDC_CLIENT_ID || !config.OIDC_CLIENT_SECRET) return undefined;
   return {
     issuer: new URL(config.OIDC_ISSUER),
     clientId: config.OIDC_CLIENT_ID,
     clientSecretRef: config.OIDC_CLIENT_SECRET,
-    redirectUrl: new URL(config.OIDC_REDIRECT_URL ?? new URL('/auth/callback', config.CEREMONY_PUBLIC_URL).href),
+    redirectUrl: signInRedirectUrl(config),
     identityClaim: config.OIDC_IDENTITY_CLAIM,
     scopes: config.OIDC_SCOPES,
   };

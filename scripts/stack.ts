@@ -12,7 +12,7 @@ import { inventoryPeople, startOidcStandIn } from '../simulator/oidc-stand-in';
 import { loadInventory } from '../ceremonies/inventory';
 import { ATTESTATION_KEY_NAME, ensureLocalKey, localKeyFile } from '../simulator/local-keys';
 import { CEREMONY_SEARCH_ATTRIBUTES } from '../contract/search-attributes';
-import { loadConfig, SAMPLE_INVENTORY } from '../runtime/config';
+import { loadConfig, SAMPLE_INVENTORY, signInRedirectUrl } from '../runtime/config';
 import { workerNodeFlags, workerProcessEnv } from '../worker/node-options';
 
 const root = resolve(__dirname, '..', '..');
@@ -194,7 +194,7 @@ async function main(): Promise<void> {
   let signInEnv: Record<string, string> = {};
   let signInUrl = '(OIDC_ISSUER is set: your provider)';
   if (!config.OIDC_ISSUER) {
-    const redirectUrl = new URL('/auth/callback', config.CEREMONY_PUBLIC_URL).href;
+    const redirectUrl = signInRedirectUrl(config).href;
     const standIn = await startOidcStandIn({
       people: inventoryPeople(loadInventory(inventory)),
       redirectUrl,

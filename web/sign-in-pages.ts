@@ -1,5 +1,6 @@
 import type { CookieSerializeOptions } from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SIGN_IN_CALLBACK_PATH } from '../runtime/config';
 import { html, page } from '../runtime/html';
 import { SignInRefused, TRANSACTION_SECONDS, type OidcRelyingParty } from './oidc-relying-party';
 import type { SessionStore } from './sessions';
@@ -8,7 +9,6 @@ import type { SessionStore } from './sessions';
 // named by a cookie of this browser), /auth/callback finishes it once and opens a session.
 
 export const SIGN_IN_PATH = '/auth/login';
-export const CALLBACK_PATH = '/auth/callback';
 const TRANSACTION_COOKIE = 'sign-in';
 
 /** A path of this app to come back to (never another site: no scheme, no `//`, no backslash). */
@@ -75,7 +75,7 @@ export function registerSignInPages(app: FastifyInstance, routes: SignInRoutes):
     }
   });
 
-  app.get(CALLBACK_PATH, { config: { rateLimit } }, async (req: FastifyRequest, reply) => {
+  app.get(SIGN_IN_CALLBACK_PATH, { config: { rateLimit } }, async (req: FastifyRequest, reply) => {
     const raw = req.cookies[TRANSACTION_COOKIE];
     const unsigned = raw === undefined ? undefined : req.unsignCookie(raw);
     const transactionId = unsigned?.valid && unsigned.value !== null ? unsigned.value : undefined;
