@@ -2,6 +2,7 @@ import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } fr
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Inventory } from '../ceremonies/inventory';
+import { html } from '../runtime/html';
 
 // A local OpenID Connect provider standing in for Microsoft Entra ID (`npm start` and the tests):
 // oidc-provider, on 127.0.0.1 over plain http, with one client (the web app) and the people of an
@@ -67,19 +68,18 @@ function spoil(idToken: string, fault: IdTokenFault, own: KeyObject, foreign: Ke
   }
 }
 
-function escape(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 function loginPage(uid: string, people: readonly string[], client: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in · local OpenID Connect stand-in</title></head>
+  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in · local OpenID Connect stand-in</title></head>
 <body><h1>Sign in (local stand-in for Entra ID)</h1>
 <p><b>Development only:</b> this provider signs in whoever you pick, without a password. It stands in for your
 organisation's provider in the local stack and the tests; never point a real deployment at it.</p>
-<p>Signing in to <code>${escape(client)}</code> as:</p>
-<form method="post" action="/interaction/${escape(uid)}/login">
-${people.map((p) => `<button type="submit" name="person" value="${escape(p)}" data-person="${escape(p)}">${escape(p)}</button><br>`).join('\n')}
-</form></body></html>`;
+<p>Signing in to <code>${client}</code> as:</p>
+<form method="post" action="/interaction/${uid}/login">
+${people.map(
+  (p) => html`<button type="submit" name="person" value="${p}" data-person="${p}">${p}</button><br>
+`,
+)}
+</form></body></html>`.text;
 }
 
 async function formBody(req: IncomingMessage): Promise<URLSearchParams> {
