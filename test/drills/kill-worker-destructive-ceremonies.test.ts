@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAzureArm, type AzureArm } from '../../simulator/azure-arm';
 import { startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
-import { executed, holdReply, runWithKills, WorkerUnderTest } from '../support/kill-drill';
+import { executed, holdReply, holdZeroizingLogin, runWithKills, WorkerUnderTest } from '../support/kill-drill';
 import { AZURE_RESOURCE_ID, initialiseDirectly } from '../support/simulated-hsm';
 
 // Drill: kill -9 the worker during each irreversible step of firmware-upgrade and
@@ -64,13 +64,9 @@ test('firmware-upgrade: worker killed -9 during `package update` and again durin
 test('zeroize-deprovision on an Azure Dedicated HSM: worker killed -9 during the zeroizing (last) failed HSM SO login and again during the ARM DELETE: one login, no hsm zeroize, one DELETE', async () => {
   const { appliance } = env.sim;
   // two failed HSM SO logins before the ceremony (hsm show: 1 attempt left): the zeroize needs the
-  // last one only, with `proceed`; the worker is killed while it is in flight
-  appliance.state.update((s) => {
-    s.zeroizeDisabled = true;
-    s.hsmSoLoginAttemptsLeft = 1;
-  });
-  holdReply(appliance.faults, 'hsm login');
-  const from = appliance.state.read().audit.length; // (the firmware upgrade logged in as HSM SO before)
+  // last one only, with `proceed`; the worker is killed while it is in flight (`logins()` counts from
+  // here: the firmware upgrade logged in as HSM SO before)
+  const { logins } = holdZeroizingLogin(appliance);
   // Azure is still deleting when the retry comes (after the 15 s heartbeat timeout), however slow
   // this machine is: the DELETE finishes once two requests have arrived 5 s or more after it (the
   // killed attempt is gone by then: only the retry asks; its probe, then its own look or poll)
@@ -96,12 +92,7 @@ test('zeroize-deprovision on an Azure Dedicated HSM: worker killed -9 during the
     phase: 'completed',
     failed: [],
   });
-  expect(
-    appliance.state
-      .read()
-      .audit.slice(from)
-      .filter((a) => a.command === 'hsm login'),
-  ).toHaveLength(1);
+  expect(logins()).toHaveLength(1);
   expect(appliance.state.read().audit.map((a) => a.command)).not.toContain('hsm zeroize');
   expect(deletes()).toBe(1);
   expect(final.steps.find((s) => s.id === 'zeroize')).toMatchObject({

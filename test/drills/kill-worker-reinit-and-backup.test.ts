@@ -1,7 +1,7 @@
 import { ceremonyBackupLabel } from '../../activities/ops/backup';
 import { driveGates } from '../support/drive';
 import { OPERATOR, startCeremonyEnv, type CeremonyEnv } from '../support/ceremony-env';
-import { holdReply, runWithKills, WorkerUnderTest } from '../support/kill-drill';
+import { holdReply, holdZeroizingLogin, runWithKills, WorkerUnderTest } from '../support/kill-drill';
 import { initialiseDirectly, SECRETS } from '../support/simulated-hsm';
 
 // Drill: kill -9 the worker while an effect is on the device (the device holds its reply), restart
@@ -27,17 +27,7 @@ afterAll(async () => {
 // Two failed logins happened before (hsm show: 1 attempt left), so the zeroize is the last one.
 test('hsm-init re-initialisation on an Azure Dedicated HSM: worker killed -9 during the zeroizing (last) failed HSM SO login, restarted: completes, that login made once, no hsm zeroize', async () => {
   const { appliance } = env.sim;
-  appliance.state.update((s) => {
-    s.zeroizeDisabled = true;
-    s.hsmSoLoginAttemptsLeft = 1;
-  });
-  holdReply(appliance.faults, 'hsm login');
-  const from = appliance.state.read().audit.length;
-  const logins = () =>
-    appliance.state
-      .read()
-      .audit.slice(from)
-      .filter((a) => a.command === 'hsm login');
+  const { from, logins } = holdZeroizingLogin(appliance);
   const id = await env.start('hsm-init', { label: 'HSM2', reinit: 'true' });
   const final = await runWithKills(env.h, worker, id, [
     { what: 'the last failed hsm login', reached: () => logins().length === 1 },

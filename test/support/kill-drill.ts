@@ -1,6 +1,7 @@
 import type { FaultFile } from '../../simulator/faults';
 import type { StateFile } from '../../simulator/state';
 import type { AuditedState } from '../../simulator/lunash/shell';
+import type { RunningAppliance } from '../../simulator/appliance-server';
 import type { CeremonyStatus } from '../../workflows/messages';
 import type { Harness } from './harness';
 import { driveGates } from './drive';
@@ -18,6 +19,25 @@ export function executed(store: StateFile<AuditedState>, command: string): numbe
 export function holdReply(faults: FaultFile, command: string, ms = 8000): void {
   const current = faults.read();
   faults.write({ ...current, holdReply: [...current.holdReply, { match: command, ms, times: 1 }] });
+}
+
+/** An Azure Dedicated HSM one failed HSM SO login from zeroizing (it refuses `hsm zeroize`, as on
+ * Azure; `hsm show`: 1 attempt left), holding its reply to that login so that a drill can kill
+ * the worker while it is in flight. `from`: where the appliance's command log stood; `logins()`:
+ * the `hsm login` commands it logged since. */
+export function holdZeroizingLogin(appliance: RunningAppliance) {
+  appliance.state.update((s) => {
+    s.zeroizeDisabled = true;
+    s.hsmSoLoginAttemptsLeft = 1;
+  });
+  holdReply(appliance.faults, 'hsm login');
+  const from = appliance.state.read().audit.length;
+  const logins = () =>
+    appliance.state
+      .read()
+      .audit.slice(from)
+      .filter((a) => a.command === 'hsm login');
+  return { from, logins };
 }
 
 export async function until(condition: () => boolean, what: string, timeoutMs = 90_000): Promise<void> {
