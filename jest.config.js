@@ -1,22 +1,19 @@
 const { availableParallelism } = require('node:os');
 const { env } = require('node:process');
 
+// ESM-only packages loaded with import(), which jest's CommonJS runtime refuses without
+// --experimental-vm-modules: `cookie` (by @fastify/cookie) and the OpenID Connect packages (by the
+// web app and its local stand-in). They are compiled to CommonJS for the tests.
+const ESM_ONLY = '@fastify/cookie|cookie|openid-client|oauth4webapi|jose|oidc-provider';
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
   transform: {
     '^.+\\.ts$': ['@swc/jest'],
-    // @fastify/cookie loads the ESM-only `cookie` with import(), which jest's CommonJS runtime
-    // refuses without --experimental-vm-modules: both are compiled to CommonJS for the tests
-    // and so are the ESM-only OpenID Connect packages the web app and its local stand-in load with import()
-    '/node_modules/(@fastify/cookie|cookie|openid-client|oauth4webapi|jose|oidc-provider)/.+\\.js$': [
-      '@swc/jest',
-      { module: { type: 'commonjs' } },
-    ],
+    [`/node_modules/(${ESM_ONLY})/.+\\.js$`]: ['@swc/jest', { module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: [
-    '/node_modules/(?!(@fastify/cookie|cookie|openid-client|oauth4webapi|jose|oidc-provider)/)',
-  ],
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY})/)`],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
