@@ -20,17 +20,23 @@ export function spawnWorkerProcess(workerMain: string, env: NodeJS.ProcessEnv, r
     env: { ...env, ...workerProcessEnv(config) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
+  /** What the worker printed until it was ready (for the error if it never is); then undefined:
+   * its output is still read, so that its pipes never fill, but no longer kept. */
+  let output: string | undefined = '';
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
+      if (output === undefined) return;
       output += chunk.toString();
-      if (output.includes(WORKER_READY)) resolve();
+      if (output.includes(WORKER_READY)) {
+        output = undefined;
+        resolve();
+      }
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready:\n${output}`)));
+    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready:\n${output ?? ''}`)));
     setTimeout(
-      () => reject(new Error(`the worker did not report ready within ${readyTimeoutMs / 1000} s:\n${output}`)),
+      () => reject(new Error(`the worker did not report ready within ${readyTimeoutMs / 1000} s:\n${output ?? ''}`)),
       readyTimeoutMs,
     ).unref();
   });
