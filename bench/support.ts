@@ -7,6 +7,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { bundleWorkflows } from '../worker/bundle';
 import { CEREMONY_SEARCH_ATTRIBUTES } from '../contract/search-attributes';
 import { loadConfig } from '../runtime/config';
+import { devServerDynamicConfigArgs } from '../runtime/dev-server';
 import type { CeremonyStatus } from '../workflows/messages';
 
 const root = join(__dirname, '..', '..');
@@ -31,6 +32,7 @@ export async function benchServer(
       searchAttributes: CEREMONY_SEARCH_ATTRIBUTES,
       ...(dbFilename ? { dbFilename } : {}),
       log: { format: 'pretty', level: 'error' },
+      extraArgs: devServerDynamicConfigArgs(),
     },
   });
   const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };

@@ -13,6 +13,7 @@ import { loadInventory } from '../ceremonies/inventory';
 import { ATTESTATION_KEY_NAME, ensureLocalKey, localKeyFile } from '../simulator/local-keys';
 import { CEREMONY_SEARCH_ATTRIBUTES } from '../contract/search-attributes';
 import { loadConfig, SAMPLE_INVENTORY, signInRedirectUrl } from '../runtime/config';
+import { devServerDynamicConfigArgs } from '../runtime/dev-server';
 import { workerNodeFlags, workerProcessEnv } from '../worker/node-options';
 
 const root = resolve(__dirname, '..', '..');
@@ -154,6 +155,7 @@ async function main(): Promise<void> {
       '--log-level',
       'warn',
       ...CEREMONY_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
+      ...devServerDynamicConfigArgs(),
     ],
     { logFile: serverLog },
   );

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflows } from '../../worker/bundle';
 import { CEREMONY_SEARCH_ATTRIBUTES } from '../../contract/search-attributes';
+import { devServerDynamicConfigArgs } from '../../runtime/dev-server';
 
 const root = join(__dirname, '..', '..');
 
@@ -25,6 +26,7 @@ export default async function globalSetup(): Promise<void> {
         executable: { type: 'existing-path', path: cli },
         ip: '127.0.0.1',
         searchAttributes: CEREMONY_SEARCH_ATTRIBUTES,
+        extraArgs: devServerDynamicConfigArgs(),
       },
     }),
     bundleWorkflows({ production: true, logger: quietLogger }),
