@@ -31,10 +31,10 @@ if [ ! -x /usr/sbin/sshd ]; then
 fi
 mkdir -p test-output && rm -f test-output/jest-results.json
 
-# lint, format and layer checks (docs/architecture.md, "Lint, format and layer checks") run beside
+# the type check, lint, format and layer checks (docs/architecture.md, "Lint, format and layer checks") run beside
 # jest: jest's files mostly wait, the checks mostly compute. Each check runs even when another
 # failed, so one run names every kind of problem; any failure fails the run.
-checks=(lint:code format:check lint:layers)
+checks=(typecheck lint:code format:check lint:layers)
 rm -f test-output/checks.log
 (
   for check in "${checks[@]}"; do

@@ -193,7 +193,7 @@ function preflight(): void {
     throw new Error(`${SSHD} is missing: install Debian's openssh-server (npm test does so when run as root)`);
   if (process.getuid?.() !== 0)
     throw new Error('the OpenSSH tests need root: they create the appliance users (useradd) and run sshd');
-  if (!existsSync(PTY_MAIN)) throw new Error(`${PTY_MAIN} is missing: compile first (npx tsc -p tsconfig.json)`);
+  if (!existsSync(PTY_MAIN)) throw new Error(`${PTY_MAIN} is missing: compile first (npm run build)`);
   // the users' lunash runs node on the compiled simulator: every directory on the way must let
   // others through, and the files be readable
   for (const file of [process.execPath, PTY_MAIN]) {
