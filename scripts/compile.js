@@ -5,8 +5,9 @@
 const { transformFile } = require('@swc/core');
 const { mkdirSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { basename, dirname, join, relative } = require('node:path');
+const process = require('node:process');
 
-const root = join(__dirname, '..');
+const root = dirname(require.resolve('../package.json'));
 const tsconfig = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8'));
 const outDir = join(root, tsconfig.compilerOptions.outDir);
 
