@@ -21,21 +21,31 @@ const CLOSE_BRACE = 0x7d;
 const CLOSE_BRACKET = 0x5d;
 
 /** Does the JSON text nest arrays/objects deeper than `max`? One pass over the characters,
- * strings skipped; it does not validate (the parser does that, once this has passed). */
+ * strings skipped (most of an export is in strings: its payloads in base64); it does not validate
+ * (the parser does that, once this has passed). */
 export function nestingDeeperThan(text: string, max: number): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) inString = true;
-    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+    if (c === QUOTE) {
+      i = closingQuote(text, i);
+      if (i < 0) return false; // an unterminated string: the parser refuses it
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (++depth > max) return true;
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
   }
   return false;
+}
+
+/** Where the string opened at `open` ends: the next quote not escaped (preceded by an even run of
+ * backslashes), or -1. */
+function closingQuote(text: string, open: number): number {
+  for (let at = text.indexOf('"', open + 1); at >= 0; at = text.indexOf('"', at + 1)) {
+    let backslashes = 0;
+    while (text.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return at;
+  }
+  return -1;
 }
 
 /** A byte count as the flags take it: a whole number, optionally with K, M or G (powers of 1024). */
@@ -59,10 +69,13 @@ export function readBoundedFile(path: string, maxBytes: number): { text: string 
         problem: `is not a regular file (${link.isSymbolicLink() ? 'a symbolic link' : 'a device, FIFO or socket'}): not read`,
       };
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    if (!fstatSync(fd).isFile()) return { problem: 'is not a regular file: not read' };
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return { problem: 'is not a regular file: not read' };
     const chunks: Buffer[] = [];
     let total = 0;
-    const chunk = Buffer.alloc(1024 * 1024);
+    // sized to the file as it is now (if it grows, the loop reads on) and not zero-filled: only the
+    // bytes a read filled are kept
+    const chunk = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(stat.size + 1, 64 * 1024), 1024 * 1024));
     for (;;) {
       const n = readSync(fd, chunk, 0, Math.min(chunk.length, maxBytes + 1 - total), null);
       if (n === 0) break;

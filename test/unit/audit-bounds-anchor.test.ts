@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nestingDeeperThan, parseByteCount } from '../../audit/verifier/bounds';
+import { nestingDeeperThan, parseByteCount, readBoundedFile } from '../../audit/verifier/bounds';
 import { keyOutsideAnchor, parseTrustAnchor } from '../../audit/verifier/trust-anchor';
 
 const key = (c: string) => `ed25519:${c.repeat(43)}`;
@@ -11,6 +12,33 @@ test('nesting is counted on the raw text, brackets inside strings (escaped quote
   expect(nestingDeeperThan(`{"s":"${'['.repeat(1000)}"}`, 3)).toBe(false);
   expect(nestingDeeperThan(`{"s":"\\"${'{'.repeat(10)}"}`, 3)).toBe(false);
   expect(nestingDeeperThan('['.repeat(200_000), 256)).toBe(true);
+});
+
+test('a string ends at the first quote after an even run of backslashes; an unterminated one hides nothing', () => {
+  // `\\` is an escaped backslash: the string ends at the quote after it, and the brackets count
+  expect(nestingDeeperThan(String.raw`{"s":"a\\","t":[[[1]]]}`, 3)).toBe(true);
+  expect(nestingDeeperThan(String.raw`{"s":"a\\\\","t":[[[1]]]}`, 3)).toBe(true);
+  // an odd run escapes the quote: the brackets are still in the string
+  expect(nestingDeeperThan(String.raw`{"s":"a\\\"[[[[","t":1}`, 3)).toBe(false);
+  expect(nestingDeeperThan(String.raw`{"s":"\"[[[[","t":[1]}`, 3)).toBe(false);
+  // unterminated: nothing after the quote counts, and the parser refuses the text
+  expect(nestingDeeperThan('{"s":"[[[[[', 3)).toBe(false);
+  expect(nestingDeeperThan('[[[[{"s":"', 3)).toBe(true);
+});
+
+test('a bounded read returns the whole file across reads, and refuses one over the limit', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bounded-'));
+  const big = join(dir, 'big.json');
+  const text = `["${'é'.repeat(1_500_000)}"]`; // 3 MB of UTF-8: several reads, a character split between two
+  writeFileSync(big, text);
+  expect(readBoundedFile(big, 4 * 1024 * 1024)).toEqual({ text });
+  expect(readBoundedFile(big, 1024 * 1024)).toEqual({
+    problem: `is too large: more than the limit of ${1024 * 1024} bytes: not read`,
+  });
+  const small = join(dir, 'small.json');
+  writeFileSync(small, '{}');
+  expect(readBoundedFile(small, 1)).toEqual({ problem: 'is too large: more than the limit of 1 bytes: not read' });
+  expect(readBoundedFile(small, 2)).toEqual({ text: '{}' });
 });
 
 test('byte counts: whole numbers with K, M or G; anything else is refused', () => {
