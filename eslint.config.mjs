@@ -18,7 +18,9 @@ export default defineConfig(
     files: ['**/*.ts'],
     extends: [eslint.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      // one program from tsconfig.json (which includes every .ts file) rather than the project
+      // service: the whole-repository lint of `npm test` took 39 CPU-s this way against 56
+      parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       // a promise nobody awaits loses its failure: await it, return it, or `void` it saying why
