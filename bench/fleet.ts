@@ -12,6 +12,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { CeremonyClient } from '../client/ceremony-client';
 import { loadConfig } from '../runtime/config';
 import { spawnWorkerProcess } from '../worker/process';
@@ -91,7 +92,7 @@ export async function fleet(): Promise<Record<string, unknown>> {
           inspect: async (id) => {
             const shape = releasedShape(await ceremonies.client.workflow.getHandle(id).fetchHistory());
             const expected = { ...CEREMONY_SHAPE, deviceActivities: 1 };
-            if (JSON.stringify(shape) !== JSON.stringify(expected))
+            if (!isDeepStrictEqual(shape, expected))
               throw new Error(
                 `the floor no longer runs what a ceremony runs: ${id} did ${JSON.stringify(shape)} once released, the floor ${JSON.stringify(expected)} (bench/gated-fleet.ts, CEREMONY_SHAPE)`,
               );
