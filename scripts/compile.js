@@ -3,7 +3,7 @@
 // as CommonJS with source maps, in well under a second. It does not check types: `npm run typecheck`
 // (tsc, part of `npm test`) does. Plain JavaScript, as it runs before anything is compiled.
 const { transformFile } = require('@swc/core');
-const { mkdirSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
+const { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { basename, dirname, join, relative } = require('node:path');
 const process = require('node:process');
 
@@ -21,8 +21,11 @@ function sources(dir) {
 }
 
 /** @param {string} source */
+const outputOf = (source) => join(outDir, relative(root, source)).replace(/\.ts$/, '.js');
+
+/** @param {string} source */
 async function compile(source) {
-  const out = join(outDir, relative(root, source)).replace(/\.ts$/, '.js');
+  const out = outputOf(source);
   const { code, map } = await transformFile(source, {
     swcrc: false, // .swcrc is jest's (inline maps, `import()` compiled to require)
     jsc: { parser: { syntax: 'typescript' }, target: tsconfig.compilerOptions.target },
@@ -37,9 +40,31 @@ async function compile(source) {
   if (map) writeFileSync(`${out}.map`, map);
 }
 
+/** Outputs whose source is gone (deleted or renamed): left in dist/, a `require` of the old name
+ * would still work there and hide the break until a fresh clone. @param {Set<string>} outputs */
+function removeStale(outputs) {
+  const stale = /** @type {string[]} */ (tsconfig.include)
+    .map((dir) => join(outDir, dir))
+    .filter((dir) => existsSync(dir))
+    .flatMap(function walk(dir) {
+      return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) return walk(path);
+        return /\.js(\.map)?$/.test(entry.name) && !outputs.has(path.replace(/\.map$/, '')) ? [path] : [];
+      });
+    });
+  for (const path of stale) rmSync(path);
+  return stale.length;
+}
+
 const files = /** @type {string[]} */ (tsconfig.include).flatMap((dir) => sources(join(root, dir)));
 Promise.all(files.map(compile)).then(
-  () => process.stderr.write(`compiled ${files.length} files to ${relative(root, outDir)}/\n`),
+  () => {
+    const removed = removeStale(new Set(files.map(outputOf)));
+    process.stderr.write(
+      `compiled ${files.length} files to ${relative(root, outDir)}/${removed ? `, removed ${removed} whose source is gone` : ''}\n`,
+    );
+  },
   (err) => {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
