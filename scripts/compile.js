@@ -3,7 +3,7 @@
 // as CommonJS with source maps, in well under a second. It does not check types: `npm run typecheck`
 // (tsc, part of `npm test`) does. Plain JavaScript, as it runs before anything is compiled.
 const { transformFile } = require('@swc/core');
-const { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
+const { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { basename, dirname, join, relative } = require('node:path');
 const process = require('node:process');
 
@@ -37,6 +37,9 @@ async function compile(source) {
   });
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${code}\n//# sourceMappingURL=${basename(out)}.map\n`);
+  // a script with a shebang is a command (package.json's `bin`: `npx ceremony`); npm makes a bin
+  // executable when it installs, but on a fresh clone dist/ does not exist yet then
+  if (code.startsWith('#!')) chmodSync(out, 0o755);
   if (map) writeFileSync(`${out}.map`, map);
 }
 
