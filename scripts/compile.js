@@ -11,12 +11,13 @@ const root = dirname(require.resolve('../package.json'));
 const tsconfig = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8'));
 const outDir = join(root, tsconfig.compilerOptions.outDir);
 
-/** @param {string} dir @returns {string[]} */
-function sources(dir) {
+/** The files below `dir` whose name `wanted` takes. @param {string} dir
+ * @param {(name: string) => boolean} wanted @returns {string[]} */
+function filesUnder(dir, wanted) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sources(path);
-    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [path] : [];
+    if (entry.isDirectory()) return filesUnder(path, wanted);
+    return wanted(entry.name) ? [path] : [];
   });
 }
 
@@ -49,18 +50,15 @@ function removeStale(outputs) {
   const stale = /** @type {string[]} */ (tsconfig.include)
     .map((dir) => join(outDir, dir))
     .filter((dir) => existsSync(dir))
-    .flatMap(function walk(dir) {
-      return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) return walk(path);
-        return /\.js(\.map)?$/.test(entry.name) && !outputs.has(path.replace(/\.map$/, '')) ? [path] : [];
-      });
-    });
+    .flatMap((dir) => filesUnder(dir, (name) => /\.js(\.map)?$/.test(name)))
+    .filter((path) => !outputs.has(path.replace(/\.map$/, '')));
   for (const path of stale) rmSync(path);
   return stale.length;
 }
 
-const files = /** @type {string[]} */ (tsconfig.include).flatMap((dir) => sources(join(root, dir)));
+const files = /** @type {string[]} */ (tsconfig.include).flatMap((dir) =>
+  filesUnder(join(root, dir), (name) => name.endsWith('.ts') && !name.endsWith('.d.ts')),
+);
 Promise.all(files.map(compile)).then(
   () => {
     const removed = removeStale(new Set(files.map(outputOf)));
