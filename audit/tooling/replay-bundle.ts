@@ -8,7 +8,6 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { BundleOptions } from '@temporalio/worker';
-import { bundleWorkflows } from '../../worker/bundle';
 
 /** The compiled project (dist/) and its package lock. */
 const DIST = join(__dirname, '..');
@@ -64,6 +63,10 @@ export async function cachedReplayBundle(
   if (existsSync(path)) return { path, built: false };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
+  // required only to build: the worker SDK and webpack take a quarter of a second to load, which a
+  // verify from the cache, and every other command of the CLI, need not pay. (`import()` stays a
+  // native ESM import in our CommonJS build, see scripts/compile.js, so it is a typed require.)
+  const { bundleWorkflows } = require('../../worker/bundle') as typeof import('../../worker/bundle');
   const code = await bundleWorkflows({ production: true, logger: bundlerLogger(options.verbose ?? false) });
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, code, { mode: 0o600 });

@@ -3,14 +3,8 @@
 // ('start') and how it ended ('result'). Logs go to stderr; stdout carries nothing.
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import {
-  describeReplayError,
-  flushReplayLogs,
-  installReplayLogger,
-  REPLAY_PROTOCOL,
-  type FromChild,
-  type ToChild,
-} from './replay';
+import { describeReplayError, REPLAY_PROTOCOL, type FromChild, type ToChild } from './replay';
+import { flushReplayLogs, installReplayLogger } from './replay-logs';
 import { skipPromiseStackTraces } from '../../worker/promise-stack-traces';
 
 type Init = Extract<ToChild, { type: 'init' }>;
