@@ -33,8 +33,9 @@ mkdir -p test-output && rm -f test-output/jest-results.json
 
 # the type check, lint, format and layer checks (docs/architecture.md, "Lint, format and layer checks") run beside
 # jest: jest's files mostly wait, the checks mostly compute. Each check runs even when another
-# failed, so one run names every kind of problem; any failure fails the run.
-checks=(typecheck lint:code format:check lint:layers)
+# failed, so one run names every kind of problem; any failure fails the run. `typecheck-and-lint`
+# is `npm run typecheck` and `npm run lint:code` over one TypeScript program (scripts/typecheck-and-lint.ts).
+checks=(typecheck-and-lint format:check lint:layers)
 rm -f test-output/checks.log
 (
   for check in "${checks[@]}"; do
