@@ -1,11 +1,10 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
-import selfsigned from 'selfsigned';
 import { applianceFaults, applianceRebooting, applianceShell, applianceStore } from './appliance-shell';
 import type { FaultFile } from './faults';
 import { scpSinkTarget, scpSourceFile, serveScpSink, serveScpSource } from './scp-sink';
 import { startShellServer } from './ssh/shell-server';
-import { serverCertificateValidity } from './lunash/init-commands';
+import { selfSignedServerCertificate } from './lunash/init-commands';
 import { freshApplianceState, type StateFile, type ApplianceState } from './state';
 
 export { applianceStore, finishReboot } from './appliance-shell';
@@ -40,12 +39,8 @@ export interface RunningAppliance {
 async function serverCertificate(store: StateFile<ApplianceState>): Promise<Buffer> {
   const existing = store.read().serverCertificate;
   if (existing) return Buffer.from(existing);
-  const state = store.read();
-  const pems = await selfsigned.generate([{ name: 'commonName', value: state.name }], {
-    ...serverCertificateValidity(state),
-    keySize: 2048,
-  });
-  return Buffer.from(store.update((s) => (s.serverCertificate ??= pems.cert)));
+  const cert = await selfSignedServerCertificate(store.read());
+  return Buffer.from(store.update((s) => (s.serverCertificate ??= cert)));
 }
 
 /** A simulated Luna Network HSM 7 appliance: lunash over real SSH, password login, files in and

@@ -1,4 +1,3 @@
-import selfsigned from 'selfsigned';
 import type { ApplianceState } from '../state';
 import { CRLF } from './output';
 import { LunaError, type CommandContext as GenericContext, type CommandSpec } from './shell';
@@ -28,10 +27,22 @@ async function newServerCertificate(state: ApplianceState): Promise<string> {
     { type: 2, value: state.name },
     ...boundAddresses(state, state.ntls.binding).map((ip) => ({ type: 7, ip })),
   ];
+  return selfSignedServerCertificate(state, [{ name: 'subjectAltName', altNames }]);
+}
+
+/** A self-signed certificate (PEM) with the appliance's name as CN, valid for its
+ * `serverCertificateDays`, on a new RSA 2048 key. */
+export async function selfSignedServerCertificate(
+  state: Pick<ApplianceState, 'name' | 'serverCertificateDays'>,
+  extensions?: object[],
+): Promise<string> {
+  // loaded here, not at the top: most runs never make a certificate, and the X.509 libraries behind
+  // selfsigned take a sixth of a second to load
+  const { default: selfsigned } = await import('selfsigned');
   const pems = await selfsigned.generate([{ name: 'commonName', value: state.name }], {
     ...serverCertificateValidity(state),
     keySize: 2048,
-    extensions: [{ name: 'subjectAltName', altNames }],
+    ...(extensions ? { extensions } : {}),
   } as never);
   return pems.cert;
 }
