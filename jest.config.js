@@ -20,7 +20,7 @@ module.exports = {
   testTimeout: 120000,
   // most test files spend half their time waiting (on Temporal, a device's held reply, a heartbeat
   // timeout), so three files per core keep the cores busy (on two cores: `npm test` 332-334 s against
-  // 349-358 s with two per core, alternating runs); JEST_MAX_WORKERS overrides it
+  // 349-358 s with two per core, alternating runs in one set-up clone); JEST_MAX_WORKERS overrides it
   maxWorkers: Number(env.JEST_MAX_WORKERS) || Math.min(3 * availableParallelism(), 8),
   testSequencer: '<rootDir>/test/support/sequencer.js',
 };
