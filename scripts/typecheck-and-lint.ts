@@ -54,9 +54,17 @@ async function lint(program: ts.Program): Promise<boolean> {
   return results.every((r) => r.errorCount === 0 && r.fatalErrorCount === 0);
 }
 
+const CHECKS = ['typecheck', 'lint'] as const;
+
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2);
-  const runs = (check: 'typecheck' | 'lint') => wanted.length === 0 || wanted.includes(check);
+  // a misspelt name would otherwise run no check and pass
+  const unknown = wanted.filter((name) => !(CHECKS as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    console.error(`unknown check ${unknown.join(', ')}: name ${CHECKS.join(' and/or ')}, or none for both`);
+    return 2;
+  }
+  const runs = (check: (typeof CHECKS)[number]) => wanted.length === 0 || wanted.includes(check);
   const program = createProgram();
   const typesOk = runs('typecheck') ? typecheck(program) : true;
   const lintOk = runs('lint') ? await lint(program) : true;
