@@ -1,7 +1,7 @@
 // @ts-check
 // `npm run build`: compiles every TypeScript source of tsconfig.json's `include` to dist/ with swc,
 // as CommonJS with source maps, in well under a second. It does not check types: `npm run typecheck`
-// (tsc, part of `npm test`) does. Plain JavaScript, as it runs before anything is compiled.
+// (tsc; in `npm test`, `npm run typecheck-and-lint`) does. Plain JavaScript, as it runs before anything is compiled.
 const { transformFile } = require('@swc/core');
 const { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { basename, dirname, join, relative } = require('node:path');

@@ -15,7 +15,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --prefer-offline --no-audit --no-fund --loglevel=error >&2
 fi
 
-# swc, without a type check (npm test runs `npm run typecheck` beside its tests)
+# swc, without a type check (npm test runs `npm run typecheck-and-lint` beside its tests)
 echo "setup: compiling TypeScript" >&2
 node scripts/compile.js
 
