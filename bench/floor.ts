@@ -84,6 +84,7 @@ export async function startFloor(address: string, o: { ownProcess?: boolean } = 
           args: [shape, latencyMs],
         });
       });
+      await untilParked(handles);
       const releaseStart = Date.now();
       let lastEnd = releaseStart;
       let failures = 0;
@@ -115,6 +116,31 @@ export async function startFloor(address: string, o: { ownProcess?: boolean } = 
       await connection.close();
     },
   };
+}
+
+/** A floor workflow has run its first workflow task, as a ceremony at its gate has: started, its
+ * first task scheduled, started and completed, its release's deadline timer started. */
+const PARKED_HISTORY_LENGTH = 5;
+
+/** Until every one is parked at its release (from Temporal's description of each, which no worker
+ * answers), so that the release, as the ceremonies' approvals, finds them waiting: a release that
+ * arrived with the workflow's start would be handled in its first task, one task and a timer fewer
+ * than a ceremony released at its gate. */
+async function untilParked(handles: WorkflowHandle[]): Promise<void> {
+  const deadline = Date.now() + 60_000 + handles.length * 100;
+  let waiting = handles;
+  while (waiting.length > 0) {
+    const still: WorkflowHandle[] = [];
+    await inParallel(waiting.length, 50, async (i) => {
+      const { historyLength } = await waiting[i].describe();
+      if (historyLength < PARKED_HISTORY_LENGTH) still.push(waiting[i]);
+    });
+    waiting = still;
+    if (waiting.length === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(`floor burst: ${waiting.length}/${handles.length} not parked at their release in time`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /** The floor's per-step figures from a sequence: p50 of the interval between steps minus the device latency. */
