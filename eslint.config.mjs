@@ -45,10 +45,11 @@ export default defineConfig(
       // The SDK's promise-hook switch is internal and may be missing: worker/promise-stack-traces.ts loads it with
       // require() inside a try (a static import would fail the whole module), and its test does too.
       // The workflow bundler is required only when audit/tooling/replay-bundle.ts builds a bundle, so
-      // that the CLI does not load the worker SDK and webpack on every command.
+      // that the CLI does not load the worker SDK and webpack on every command; pino-pretty only when
+      // LOG_FORMAT=pretty asks for it (runtime/logger.ts).
       '@typescript-eslint/no-require-imports': [
         'error',
-        { allow: ['^@temporalio/worker/lib/workflow/vm-shared$', '^\\.\\./\\.\\./worker/bundle$'] },
+        { allow: ['^@temporalio/worker/lib/workflow/vm-shared$', '^\\.\\./\\.\\./worker/bundle$', '^pino-pretty$'] },
       ],
 
       // Off, with reasons:

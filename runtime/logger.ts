@@ -1,6 +1,6 @@
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type Logger, type LoggerOptions } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 import type { AppConfig } from './config';
 
 /** JSON lines (one object a line, for a log shipper) unless `LOG_FORMAT=pretty` (for people). */
@@ -13,11 +13,14 @@ export function createLogger(
   destination?: pino.DestinationStream,
 ): Logger {
   const withTrace = { mixin: traceFields, ...options };
-  if (format === 'pretty')
+  if (format === 'pretty') {
+    // loaded for people's coloured lines only: the JSON default spares every process its modules
+    const pretty = require('pino-pretty') as typeof PinoPretty;
     return pino(
       { ...withTrace, name, level },
       destination ?? pretty({ sync: true, colorize: process.stdout.isTTY === true }),
     );
+  }
   return destination ? pino({ ...withTrace, name, level }, destination) : pino({ ...withTrace, name, level });
 }
 
