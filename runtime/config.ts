@@ -65,7 +65,7 @@ const worker = {
     "glibc malloc arenas of the worker process (`MALLOC_ARENA_MAX`, set by the launchers: `npm start`, the benches and drills): the Temporal core's threads otherwise each grow an arena of their own",
   ),
   WORKER_STICKY_QUEUE_TIMEOUT_SECONDS: count(10, 3600).describe(
-    "how long the server waits for this worker to take a cached ceremony's next task before giving it to any worker (which replays it)",
+    'how long the server waits for this worker to take a cached ceremony\'s next task before giving it to any worker (which replays it); longer also delays the tasks of ceremonies evicted from a full cache, so a burst larger than the cache stalls (bench/README.md, "Memory under a burst")',
   ),
   WORKER_METRICS_ADDRESS: bindAddress('127.0.0.1:9464').describe(
     "host:port of the worker's Prometheus endpoint (`/metrics`: the Temporal SDK's own metrics), or `off`",
