@@ -10,7 +10,7 @@ import { loadConfig, type AppConfig } from '../runtime/config';
 import { spawnWorkerProcess } from '../worker/process';
 import * as activities from './floor-activities';
 import type { CeremonyShape, floorCeremony, floorSteps } from './floor-workflows';
-import { inParallel, percentile, round } from './support';
+import { inParallel, parkTimeoutMs, percentile, round, sleep } from './support';
 
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 let bundle: Promise<{ code: string }> | undefined;
@@ -127,7 +127,7 @@ const PARKED_HISTORY_LENGTH = 5;
  * arrived with the workflow's start would be handled in its first task, one task and a timer fewer
  * than a ceremony released at its gate. */
 async function untilParked(handles: WorkflowHandle[]): Promise<void> {
-  const deadline = Date.now() + 60_000 + handles.length * 100;
+  const deadline = Date.now() + parkTimeoutMs(handles.length);
   let waiting = handles;
   while (waiting.length > 0) {
     const still: WorkflowHandle[] = [];
@@ -139,7 +139,7 @@ async function untilParked(handles: WorkflowHandle[]): Promise<void> {
     if (waiting.length === 0) return;
     if (Date.now() > deadline)
       throw new Error(`floor burst: ${waiting.length}/${handles.length} not parked at their release in time`);
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
 }
 

@@ -4,7 +4,7 @@ import { PlanSchema } from '../ceremonies/plan';
 import type { CeremonyClient } from '../client/ceremony-client';
 import type { CeremonyStatus } from '../workflows/messages';
 import type { CeremonyShape } from './floor-workflows';
-import { commandSpan, inParallel, percentile, round } from './support';
+import { commandSpan, inParallel, parkTimeoutMs, percentile, round, sleep } from './support';
 
 // One run of the fleet bench: N gated ceremonies started and parked at their gate, then released
 // at a fixed rate or all at once; what each step took from its ceremony's approval request.
@@ -34,7 +34,6 @@ const POLL_MS = 1000;
  * failures: 2 minutes, and a quarter of a second more for each ceremony (a burst of 1,000 on a busy
  * two-core machine is slow, not failed: its throughput says how slow). */
 const finishTimeoutMs = (n: number) => 120_000 + 250 * n;
-const parkTimeoutMs = (n: number) => 60_000 + 200 * n;
 
 function gatedPlan(hsm: string, ticket: string) {
   const plan = PlanSchema.parse({
@@ -92,7 +91,6 @@ export interface FleetRun {
 }
 
 const log = (text: string) => process.stderr.write(`[bench] fleet ${text}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 /** `n` ceremonies over `hsms` (round-robin), parked at their gate, then released at `releasePerSecond`.
  * A ceremony that does not park, fails, needs an operator or is not done in time is a failure. */

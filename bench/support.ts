@@ -91,3 +91,9 @@ export async function inParallel(count: number, limit: number, task: (i: number)
   };
   await Promise.all(Array.from({ length: Math.min(limit, count) }, lane));
 }
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+/** How long a burst of `n` workflows, ceremonies or the floor's, may take to park at their gate
+ * before the burst is released: a minute, and a fifth of a second more for each. */
+export const parkTimeoutMs = (n: number) => 60_000 + 200 * n;
