@@ -50,13 +50,16 @@ export function loadSigner(ref: string, env: NodeJS.ProcessEnv = process.env): D
   return signerFromPem(pem, `signing key ${path}`);
 }
 
-/** A new Ed25519 key pair: the private key as PKCS#8 PEM, the public key as the inventory lists it. */
+/** A new Ed25519 key pair: the private key as PKCS#8 PEM, the public key as the inventory lists it.
+ * The pair comes out of Node as PEM and its public key is read from that PEM: exporting a KeyObject
+ * straight out of generateKeyPairSync as JWK can hang Node 20 for ever (a garbage collection during
+ * the export frees the finished key generation, which waits for the lock the export holds). */
 export function generateSigningKey(): { privatePem: string; publicKey: string } {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  return {
-    privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicKey: publicKeyText(privateKey),
-  };
+  const { privateKey } = generateKeyPairSync('ed25519', {
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  return { privatePem: privateKey, publicKey: publicKeyText(createPrivateKey(privateKey)) };
 }
 
 export function newNonce(): string {

@@ -17,8 +17,11 @@ export function ensureLocalKey(dataDir: string, name: string): string {
   const file = localKeyFile(dataDir, name);
   if (!existsSync(file)) {
     mkdirSync(join(dataDir, 'keys'), { recursive: true, mode: 0o700 });
-    const { privateKey } = generateKeyPairSync('ed25519');
-    writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { mode: 0o600 });
+    const { privateKey } = generateKeyPairSync('ed25519', {
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    writeFileSync(file, privateKey, { mode: 0o600 });
   }
   const key = createPrivateKey(readFileSync(file, 'utf8'));
   if (key.asymmetricKeyType !== 'ed25519')

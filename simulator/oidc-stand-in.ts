@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Inventory } from '../ceremonies/inventory';
@@ -51,6 +51,18 @@ function signJwt(header: Record<string, unknown>, payload: Record<string, unknow
   return `${input}.${b64url(sign('sha256', Buffer.from(input), key))}`;
 }
 
+/** An RSA key, made as PEM and loaded from it: exporting a KeyObject straight out of
+ * generateKeyPairSync as JWK (as the provider's key set needs) can hang Node 20 for ever, a garbage
+ * collection during the export freeing the finished key generation, which waits for the export's lock. */
+function newRsaKey(): KeyObject {
+  const pair = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  return createPrivateKey(pair.privateKey);
+}
+
 function spoil(idToken: string, fault: IdTokenFault, own: KeyObject, foreign: KeyObject): string {
   const [h, p, s] = idToken.split('.');
   const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as Record<string, unknown>;
@@ -101,8 +113,8 @@ export async function startOidcStandIn(options: OidcStandInOptions): Promise<Oid
     ]),
   );
   const people = new Map([...subjects].map(([email, sub]) => [sub, email]));
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const foreign = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const privateKey = newRsaKey();
+  const foreign = newRsaKey();
   const clientId = 'hsm-ceremonies-web';
   const clientSecret = randomBytes(24).toString('base64url');
   let fault: IdTokenFault | undefined;

@@ -18,9 +18,10 @@ let dir: string;
 let file: string;
 let id: string;
 const bundle = { workflowBundlePath: process.env.CEREMONY_WORKFLOW_BUNDLE };
-const keys = generateKeyPairSync('ed25519');
-const privatePem = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-const publicPem = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+const { privateKey: privatePem, publicKey: publicPem } = generateKeyPairSync('ed25519', {
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+});
 
 beforeAll(async () => {
   env = await startCeremonyEnv('audit');

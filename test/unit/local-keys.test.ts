@@ -27,7 +27,11 @@ test('a key file that is not Ed25519 is refused, not listed', () => {
   ensureLocalKey(dir, 'x'); // makes the keys dir
   writeFileSync(
     localKeyFile(dir, 'rsa'),
-    generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    }).privateKey,
   );
   expect(() => ensureLocalKey(dir, 'rsa')).toThrow(/rsa key, not an Ed25519 one/);
 });
