@@ -9,7 +9,8 @@ export interface DecisionSigner {
   sign(fields: DecisionFields): DecisionSignature;
 }
 
-export function publicKeyText(key: KeyObject): string {
+/** `key`: a private or public KeyObject, or a public key in PEM. */
+export function publicKeyText(key: KeyObject | string): string {
   return `ed25519:${createPublicKey(key).export({ format: 'jwk' }).x}`;
 }
 
@@ -50,16 +51,14 @@ export function loadSigner(ref: string, env: NodeJS.ProcessEnv = process.env): D
   return signerFromPem(pem, `signing key ${path}`);
 }
 
-/** A new Ed25519 key pair: the private key as PKCS#8 PEM, the public key as the inventory lists it.
- * The pair comes out of Node as PEM and its public key is read from that PEM: exporting a KeyObject
- * straight out of generateKeyPairSync as JWK can hang Node 20 for ever (a garbage collection during
- * the export frees the finished key generation, which waits for the lock the export holds). */
+/** A new Ed25519 key pair: the private key as PKCS#8 PEM, the public key as the inventory lists it
+ * (read from the pair's PEM: eslint.config.mjs says why a generated KeyObject is never exported). */
 export function generateSigningKey(): { privatePem: string; publicKey: string } {
-  const { privateKey } = generateKeyPairSync('ed25519', {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519', {
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
-  return { privatePem: privateKey, publicKey: publicKeyText(createPrivateKey(privateKey)) };
+  return { privatePem: privateKey, publicKey: publicKeyText(publicKey) };
 }
 
 export function newNonce(): string {

@@ -51,9 +51,8 @@ function signJwt(header: Record<string, unknown>, payload: Record<string, unknow
   return `${input}.${b64url(sign('sha256', Buffer.from(input), key))}`;
 }
 
-/** An RSA key, made as PEM and loaded from it: exporting a KeyObject straight out of
- * generateKeyPairSync as JWK (as the provider's key set needs) can hang Node 20 for ever, a garbage
- * collection during the export freeing the finished key generation, which waits for the export's lock. */
+/** An RSA key, made as PEM and loaded from it: the provider's key set exports it as JWK, which a
+ * KeyObject straight out of the generation must never be (eslint.config.mjs says why). */
 function newRsaKey(): KeyObject {
   const pair = generateKeyPairSync('rsa', {
     modulusLength: 2048,
