@@ -125,7 +125,6 @@ export async function fleet(): Promise<Record<string, unknown>> {
       const before = await floorBurst(n, 'before');
       const run = await runOnce(n, Infinity);
       const after = await floorBurst(n, 'after');
-      const floorRuns = [before, after];
       const floorMean = (figure: 'ceremoniesPerSecond' | 'stepP99FromRequestMs' | 'totalSeconds') =>
         round((before[figure] + after[figure]) / 2, figure === 'totalSeconds' ? 2 : 1);
       const ceremoniesPerSecond = round((n - run.failures) / run.releaseToDoneSeconds);
@@ -147,7 +146,7 @@ export async function fleet(): Promise<Record<string, unknown>> {
         ...(run.failureExample ? { failureExample: run.failureExample } : {}),
         floorFailures: before.failures + after.failures,
         floorTotalSeconds: floorMean('totalSeconds'),
-        floorRuns,
+        floorRuns: [before, after],
         parkSeconds: run.parkSeconds,
         deviceBound: run.deviceBound,
       });
